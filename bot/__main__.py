@@ -1,0 +1,164 @@
+"""Command line: ``mustafeed run | webhook | demo | migrate | check-profile | faq-eval | backup``."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import signal
+import sys
+from pathlib import Path
+
+from bot.settings import ConfigError, Settings, load_settings
+
+
+def _setup_logging(verbose: bool = False) -> None:
+    logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    for noisy in ("httpx", "httpcore", "telegram", "aiohttp.access", "alembic"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+def _load_profile(settings: Settings, path: str | None = None):  # noqa: ANN202
+    from bot.profile import ProfileError, default_profile_path, load_profile
+
+    chosen = Path(path) if path else settings.profile_path or default_profile_path()
+    try:
+        return load_profile(chosen)
+    except ProfileError as exc:
+        raise ConfigError(f"MUSTAFEED_PROFILE is invalid ({chosen}):\n{exc}") from None
+
+
+async def _until_signalled() -> None:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    await stop.wait()
+
+
+async def _run(settings: Settings, profile_path: str | None) -> None:
+    from bot.app import BotApp
+
+    app = BotApp(settings, _load_profile(settings, profile_path))
+    await app.start_polling()
+    logging.getLogger("mustafeed").info("polling %s for %s", settings.api_base_url, app.rt.tenant)
+    try:
+        await _until_signalled()
+    finally:
+        await app.stop()
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    settings = load_settings().require_bot()
+    asyncio.run(_run(settings, args.profile))
+    return 0
+
+
+def cmd_webhook(args: argparse.Namespace) -> int:
+    from bot.webhook import serve
+
+    settings = load_settings().require_bot()
+    asyncio.run(serve(settings, _load_profile(settings, args.profile), host=args.host, port=args.port,
+                      public_url=args.url))
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from bot.demo import run_demo
+
+    asyncio.run(run_demo(host=args.host, port=args.port))
+    return 0
+
+
+def cmd_migrate(args: argparse.Namespace) -> int:
+    from storage.db import Database
+
+    async def go() -> None:
+        db = Database(load_settings().database_url)
+        try:
+            await db.migrate()
+        finally:
+            await db.dispose()
+
+    asyncio.run(go())
+    print("database is up to date")
+    return 0
+
+
+def cmd_check_profile(args: argparse.Namespace) -> int:
+    from bot.profile import check_profile
+
+    problems = check_profile(Path(args.path))
+    if problems:
+        print(f"{args.path}: {len(problems)} problem(s)")
+        for line in problems:
+            print(f"  {line}")
+        return 1
+    print(f"{args.path}: valid")
+    return 0
+
+
+def cmd_faq_eval(args: argparse.Namespace) -> int:
+    from bot.faq.evaluate import main as faq_main
+
+    return faq_main(args.rest) or 0
+
+
+def cmd_backup(args: argparse.Namespace) -> int:
+    from storage.backup import backup
+
+    backup(load_settings().database_url, Path(args.file))
+    print(f"backup written to {args.file}")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="mustafeed", description="Mustafeed — مُستفيد")
+    parser.add_argument("-v", "--verbose", action="store_true")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("run", help="long polling against Telegram or TELEGRAM_API_BASE_URL")
+    p.add_argument("--profile", help="association profile (default MUSTAFEED_PROFILE)")
+    p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser("webhook", help="serve Telegram's webhook (aiohttp) with a health endpoint")
+    p.add_argument("--profile")
+    p.add_argument("--host", default="0.0.0.0")
+    p.add_argument("--port", type=int, default=8443)
+    p.add_argument("--url", help="the public HTTPS URL Telegram should call (sets the webhook)")
+    p.set_defaults(func=cmd_webhook)
+
+    p = sub.add_parser("demo", help="emulator + bot + browser page, no token needed")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8080)
+    p.set_defaults(func=cmd_demo)
+
+    p = sub.add_parser("migrate", help="apply database migrations")
+    p.set_defaults(func=cmd_migrate)
+
+    p = sub.add_parser("check-profile", help="validate an association profile")
+    p.add_argument("path")
+    p.set_defaults(func=cmd_check_profile)
+
+    p = sub.add_parser("faq-eval", help="measure the FAQ matcher on labelled CSVs", add_help=False)
+    p.add_argument("rest", nargs=argparse.REMAINDER)
+    p.set_defaults(func=cmd_faq_eval)
+
+    p = sub.add_parser("backup", help="online backup of the SQLite database")
+    p.add_argument("file")
+    p.set_defaults(func=cmd_backup)
+
+    args = parser.parse_args(argv)
+    _setup_logging(args.verbose)
+    try:
+        return args.func(args)
+    except ConfigError as exc:
+        print(f"mustafeed: configuration error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

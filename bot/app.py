@@ -1,0 +1,133 @@
+"""Assembly: the ONE place that registers handlers, and the running bot for one association.
+
+``build_router()`` lists the handlers in order — order matters: features first, the fallback
+(which fills whatever is left) last. ``BotApp`` wires storage, the Telegram client, intake,
+outbox and scheduled jobs for one association profile; a process may run several.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from contextlib import suppress
+from typing import Any
+
+from sqlalchemy import select
+
+from bot.context import Runtime
+from bot.dispatch import Dispatcher
+from bot.i18n import N_, SUPPORTED_LOCALES, translator
+from bot.intake import Intake, Poller
+from bot.outbox import Limits, Sender
+from bot.profile import Profile
+from bot.router import Router
+from bot.settings import Settings
+from bot.staff_auth import MembershipCache
+from bot.transport import call, make_bot
+from storage.crypto import Vault
+from storage.db import Database
+from storage.models import Association
+
+log = logging.getLogger(__name__)
+
+# The commands shown in Telegram's menu, in each language (msgids translated at start-up).
+COMMANDS = (
+    ("start", N_("Start")),
+    ("menu", N_("Main menu")),
+    ("status", N_("My requests")),
+    ("language", N_("Language")),
+    ("privacy", N_("Your data and consent")),
+    ("help", N_("Help")),
+    ("cancel", N_("Stop what you are doing")),
+)
+
+
+def build_router() -> Router:
+    from bot.conversations import documents, request
+    from bot.handlers import about, fallback, requests, services, staff, staff_requests, start
+
+    router = Router()
+    # 1. The first minute: /start, consent, menu, help, cancel, language.
+    start.register(router)
+    # 2. Features reached from the menu.
+    about.register(router)
+    services.register(router)
+    requests.register(router)
+    request.register(router)
+    documents.register(router)
+    # 3. The staff group.
+    staff.register(router)
+    staff_requests.register(router)
+    # 4. Last: whatever is left gets a polite answer.
+    fallback.register(router)
+    return router
+
+
+class BotApp:
+    def __init__(self, settings: Settings, profile: Profile, *, db: Database | None = None,
+                 limits: Limits | None = None) -> None:
+        settings.require_bot()
+        self.settings = settings
+        self.profile = profile
+        self.db = db or Database(settings.database_url)
+        self._owns_db = db is None
+        self.bot = make_bot(settings)
+        self.sender = Sender(self.db, self.bot, profile.association.id, limits)
+        assert settings.staff_chat_id is not None
+        self.rt = Runtime(settings=settings, profile=profile, db=self.db, bot=self.bot,
+                          vault=Vault(settings.secret_key), sender=self.sender,
+                          staff_chat_id=settings.staff_chat_id)
+        self.rt.membership = MembershipCache(self.bot, settings.staff_chat_id)
+        self.router = build_router()
+        self.dispatcher = Dispatcher(self.rt, self.router)
+        self.intake = Intake(self.db, self.rt.tenant, self.dispatcher.handle)
+        self.poller = Poller(self.bot, self.intake)
+        self._tasks: list[asyncio.Task[Any]] = []
+
+    async def prepare(self) -> None:
+        """Schema, tenant row, the bot's identity and commands; then resume unfinished work."""
+        await self.db.migrate()
+        async with self.db.write() as session:
+            row = await session.get(Association, self.rt.tenant)
+            name = self.profile.association.name.get("ar")
+            if row is None:
+                session.add(Association(id=self.rt.tenant, name=name))
+            else:
+                row.name = name
+        await self.bot.initialize()
+        self.rt.bot_username = self.bot.username or ""
+        await self._set_commands()
+        await self.sender.load_pending()
+        await self.intake.resume()
+
+    async def _set_commands(self) -> None:
+        for locale in SUPPORTED_LOCALES:
+            tr = translator(locale)
+            payload: dict[str, Any] = {"commands": [{"command": c, "description": tr.gettext(d)} for c, d in COMMANDS]}
+            if locale != "ar":
+                payload["language_code"] = locale
+            with suppress(Exception):  # cosmetic: never block start-up on it
+                await call(self.bot, "setMyCommands", payload)
+
+    async def start_polling(self) -> None:
+        await self.prepare()
+        self._tasks.append(asyncio.create_task(self.poller.run(), name=f"poller:{self.rt.tenant}"))
+
+    async def idle(self, timeout: float = 10.0) -> None:
+        """Wait until every received update is handled and every owed message sent (tests)."""
+        await self.intake.wait_idle(timeout)
+        await self.sender.wait_idle(timeout)
+
+    async def stop(self) -> None:
+        self.poller.stop()
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        self._tasks.clear()
+        with suppress(asyncio.TimeoutError):
+            await self.intake.wait_idle(5)
+        await self.sender.stop()
+        with suppress(Exception):
+            await self.bot.shutdown()
+        if self._owns_db:
+            await self.db.dispose()

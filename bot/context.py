@@ -1,0 +1,154 @@
+"""What a handler gets: the association's runtime and one update's unit of work.
+
+``Runtime`` holds what lives as long as the process (settings, profile, database, bot client,
+vault, outbox sender) for ONE association; a process may run several.
+``Ctx`` lives for one update: its database session (one transaction, committed once by the
+dispatcher), the beneficiary, their language, and the messages owed, which the dispatcher
+writes to the outbox in the same transaction.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+from telegram import Bot, Message, Update
+
+from bot.i18n import Text, Translator, translator
+from bot.outbox import FILES_KEY, Out, Sender
+from bot.profile import Profile
+from bot.settings import Settings
+from storage.crypto import Vault
+from storage.db import Database
+from storage.models import Beneficiary
+
+if TYPE_CHECKING:
+    from bot.faq.matcher import FaqMatcher
+    from bot.staff_auth import MembershipCache
+
+MAX_TEXT = 4096
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    profile: Profile
+    db: Database
+    bot: Bot
+    vault: Vault
+    sender: Sender
+    staff_chat_id: int
+    bot_username: str = ""
+    matcher: "FaqMatcher | None" = None
+    membership: "MembershipCache | None" = None
+    profile_dir: Path = field(default_factory=Path)
+
+    @property
+    def tenant(self) -> str:
+        return self.profile.association.id
+
+    def is_supervisor(self, user_id: int) -> bool:
+        return user_id in self.settings.supervisor_ids
+
+
+class Ctx:
+    def __init__(self, rt: Runtime, update: Update, session: AsyncSession) -> None:
+        self.rt = rt
+        self.update = update
+        self.session = session
+        self.user: Beneficiary | None = None
+        self.tr: Translator = translator(None)
+        self.out: list[Out] = []
+        self.callback_answer: dict[str, Any] | None = None
+        self.staff_member: bool = False  # set before the transaction for staff-chat updates
+
+    # -- who and where --------------------------------------------------------------------
+    @property
+    def tenant(self) -> str:
+        return self.rt.tenant
+
+    @property
+    def profile(self) -> Profile:
+        return self.rt.profile
+
+    @property
+    def chat_id(self) -> int:
+        chat = self.update.effective_chat
+        if chat is not None:
+            return chat.id
+        user = self.update.effective_user
+        return user.id if user else 0
+
+    @property
+    def from_id(self) -> int:
+        user = self.update.effective_user
+        return user.id if user else 0
+
+    @property
+    def message(self) -> Message | None:
+        return self.update.message or self.update.edited_message
+
+    @property
+    def locale(self) -> str:
+        return self.tr.locale
+
+    def set_locale(self, locale: str) -> None:
+        self.tr = translator(locale)
+
+    # -- text -------------------------------------------------------------------------------
+    def _(self, msgid: str) -> str:
+        return self.tr.gettext(msgid)
+
+    def ngettext(self, singular: str, plural: str, n: int) -> str:
+        return self.tr.ngettext(singular, plural, n)
+
+    def t(self, text: Text | str) -> str:
+        return self.tr.render(text)
+
+    def loc(self, value: Any) -> str:
+        """A profile text (``LocalizedText``) in the reader's language."""
+        return value.get(self.locale) if hasattr(value, "get") and not isinstance(value, (str, dict)) else str(value)
+
+    # -- output: every call becomes an outbox row in this update's transaction -----------------
+    def send(self, chat_id: int, text: str, keyboard: dict[str, Any] | None = None, *,
+             link: tuple[str, int] | None = None, **extra: Any) -> Out:
+        payload: dict[str, Any] = {"chat_id": chat_id, "text": text[:MAX_TEXT], "parse_mode": "HTML",
+                                   "link_preview_options": {"is_disabled": True},
+                                   **{k: v for k, v in extra.items() if v is not None}}
+        if keyboard is not None:
+            payload["reply_markup"] = keyboard
+        return self.call("sendMessage", payload, link=link)
+
+    def reply(self, text: str, keyboard: dict[str, Any] | None = None, **extra: Any) -> Out:
+        return self.send(self.chat_id, text, keyboard, **extra)
+
+    def show(self, text: str, keyboard: dict[str, Any] | None = None) -> Out:
+        """Answer a button press by editing its message in place; otherwise send a new one."""
+        query = self.update.callback_query
+        message = query.message if query else None
+        if message is not None and getattr(message, "text", None) is not None:
+            payload: dict[str, Any] = {"chat_id": message.chat.id, "message_id": message.message_id,
+                                       "text": text[:MAX_TEXT], "parse_mode": "HTML",
+                                       "link_preview_options": {"is_disabled": True}}
+            if keyboard is not None:
+                payload["reply_markup"] = keyboard
+            return self.call("editMessageText", payload)
+        return self.reply(text, keyboard)
+
+    def send_file(self, chat_id: int, path: Path, caption: str | None = None) -> Out:
+        payload: dict[str, Any] = {"chat_id": chat_id, FILES_KEY: {"document": str(path)}}
+        if caption:
+            payload.update(caption=caption[:1024], parse_mode="HTML")
+        return self.call("sendDocument", payload)
+
+    def call(self, method: str, payload: dict[str, Any], *, link: tuple[str, int] | None = None) -> Out:
+        item = Out(int(payload.get("chat_id", 0)), method, payload,
+                   link_kind=link[0] if link else None, link_id=link[1] if link else None)
+        self.out.append(item)
+        return item
+
+    def answer(self, text: str | None = None, *, alert: bool = False) -> None:
+        """The button press's own answer (a toast); sent right after the commit, not queued."""
+        self.callback_answer = {"text": text[:200] if text else None, "show_alert": alert}

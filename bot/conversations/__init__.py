@@ -1,0 +1,1 @@
+"""Multi-step flows whose state lives in the database (``bot.dialogs``)."""

@@ -1,0 +1,676 @@
+"""One bot's world: its users, chats and files, what people do (which becomes updates for the
+bot) and what the bot did (which tests observe).
+
+People's actions are plain synchronous methods (``send_text``, ``press``, ``send_photo`` ...)
+returning the object Telegram would put in the update. Observation is synchronous
+(``messages``, ``last_message``, ``calls`` ...) or awaits a change (``wait_for_message``,
+``wait_until`` ...): every change bumps a version and wakes waiters through an
+``asyncio.Event``, so nothing polls or sleeps.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import bisect
+import itertools
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal, TypeVar
+
+from . import markup
+from .delivery import UpdateQueue
+from .protocol import bad_request, forbidden
+from .files import FileStore, media_object
+from .formatting import command_entities
+from .state import (
+    ACTIVE_STATUSES,
+    JSON,
+    ApiCall,
+    ChatRecord,
+    Fault,
+    Latency,
+    MemberStatus,
+    StoredMessage,
+    UserRecord,
+    chat_member,
+)
+
+T = TypeVar("T")
+Predicate = Callable[[JSON], bool]
+FaultKind = Literal["429", "502", "drop", "timeout"]
+
+RIYADH = (24.7136, 46.6753)
+"""Where a ``request_location`` keyboard button says the person is."""
+DEMO_PHONE = "+966500000000"
+_STICKER_BYTES = b"RIFF\x1a\x00\x00\x00WEBPVP8 "
+
+
+@dataclass(slots=True)
+class _Query:
+    chat_id: int
+    message_id: int
+    answered: bool = False
+
+
+class BotHandle:
+    """The world of one bot token: people act here, the Bot API methods read and change it."""
+
+    def __init__(self, token: str, username: str, first_name: str = "مُستفيد") -> None:
+        bot_id, _, secret = token.partition(":")
+        if not bot_id.isdigit() or not secret:
+            raise ValueError(f"a bot token looks like '123:ABC', not {token!r}")
+        self.token = token
+        self.me = UserRecord(int(bot_id), first_name, username=username, is_bot=True,
+                             language_code=None)
+        self.users: dict[int, UserRecord] = {}
+        self.chats: dict[int | str, ChatRecord] = {}
+        self.files = FileStore()
+        self.updates = UpdateQueue()
+        self.calls: list[ApiCall] = []
+        """Every Bot API request received, in order."""
+        self.callback_answers: list[JSON] = []
+        """answerCallbackQuery calls: callback_query_id, chat_id, message_id, text, show_alert,
+        url, cache_time."""
+        self.commands: dict[tuple[str, str], list[JSON]] = {}
+        """setMyCommands lists by (JSON of the scope, language_code)."""
+        self.default_menu_button: JSON = {"type": "commands"}
+        self.profile: dict[tuple[str, str], str] = {}
+        """setMyName / setMyDescription / setMyShortDescription texts by (field, language)."""
+        self._queries: dict[str, _Query] = {}
+        self._query_ids = itertools.count(4_000_000_000_000_000_001)
+        self._media_groups = itertools.count(13_000_000_000_000_001)
+        self._faults: list[Fault] = []
+        self._latencies: list[Latency] = []
+        self._version = 0
+        self._changed = asyncio.Event()
+
+    # -- setting up the world -----------------------------------------------------------------
+
+    def add_user(self, user_id: int, first_name: str, last_name: str | None = None,
+                 username: str | None = None, language_code: str | None = "ar") -> JSON:
+        """Add a person (and their private chat with the bot, whose id is ``user_id``)."""
+        user = UserRecord(user_id, first_name, last_name, username, language_code)
+        self.users[user_id] = user
+        self.chats[user_id] = ChatRecord(user_id, "private", user=user)
+        return user.api()
+
+    def add_group(self, chat_id: int, title: str,
+                  members: dict[int, MemberStatus] | None = None, is_forum: bool = False,
+                  username: str | None = None,
+                  bot_status: MemberStatus = "administrator") -> JSON:
+        """Add a supergroup (ids like -100123); members are added as users if unknown."""
+        chat = ChatRecord(chat_id, "supergroup", title=title, username=username,
+                          is_forum=is_forum, bot_status=bot_status)
+        for user_id, status in (members or {}).items():
+            self._person(user_id)
+            chat.members[user_id] = status
+        self._register(chat)
+        return chat.api()
+
+    def add_channel(self, chat_id: int, title: str, username: str | None = None) -> JSON:
+        """Add a channel where the bot is an administrator."""
+        chat = ChatRecord(chat_id, "channel", title=title, username=username,
+                          bot_status="administrator")
+        self._register(chat)
+        return chat.api()
+
+    def set_member(self, chat_id: int, user_id: int, status: MemberStatus) -> None:
+        """Set a person's status in a group (``left`` and ``kicked`` included)."""
+        self._person(user_id)
+        self._group(chat_id).members[user_id] = status
+
+    def block(self, user_id: int) -> JSON:
+        """The person blocks the bot: sends to them fail with 403, a my_chat_member update."""
+        return self._set_bot_status(self._private(user_id), "kicked", self.users[user_id])
+
+    def unblock(self, user_id: int) -> JSON:
+        """The person unblocks the bot (a my_chat_member update)."""
+        return self._set_bot_status(self._private(user_id), "member", self.users[user_id])
+
+    def bot_added_to_group(self, user_id: int, chat_id: int, title: str | None = None,
+                           status: MemberStatus = "administrator") -> JSON:
+        """``user_id`` adds the bot to a group (created, with them as creator, if unknown)."""
+        if chat_id not in self.chats:
+            self.add_group(chat_id, title or f"مجموعة {chat_id}", {user_id: "creator"},
+                           bot_status="left")
+        return self._set_bot_status(self._group(chat_id), status, self._person(user_id))
+
+    def bot_removed(self, user_id: int, chat_id: int) -> JSON:
+        """``user_id`` removes the bot from a group."""
+        return self._set_bot_status(self._group(chat_id), "kicked", self._person(user_id))
+
+    # -- what people do -----------------------------------------------------------------------
+
+    def send_text(self, user_id: int, text: str, chat_id: int | None = None,
+                  reply_to_message_id: int | None = None,
+                  message_thread_id: int | None = None) -> JSON:
+        """A text message; ``/commands`` get ``bot_command`` entities like in Telegram."""
+        content: JSON = {"text": text}
+        if entities := command_entities(text):
+            content["entities"] = entities
+        return self._post(user_id, chat_id, content, reply_to_message_id, message_thread_id)
+
+    def edit_text(self, user_id: int, message_id: int, new_text: str,
+                  chat_id: int | None = None) -> JSON:
+        """The person edits one of their text messages (an edited_message update)."""
+        chat = self._chat_of(self._person(user_id), chat_id)
+        stored = self._existing(chat, message_id)
+        if stored.from_bot or stored.api.get("from", {}).get("id") != user_id:
+            raise PermissionError(f"message {message_id} was not sent by user {user_id}")
+        stored.edits.append(stored.snapshot())
+        stored.api = {key: value for key, value in stored.api.items() if key != "entities"} | {
+            "text": new_text, "edit_date": int(time.time())}
+        if entities := command_entities(new_text):
+            stored.api["entities"] = entities
+        self._emit("edited_message", stored.api, chat)
+        return stored.api
+
+    def press(self, user_id: int, message_id: int, data: str, chat_id: int | None = None,
+              strict: bool = True) -> JSON:
+        """Press an inline button: a callback_query update carrying the message.
+
+        With ``strict`` the message must have a button with this ``callback_data``.
+        """
+        user = self._person(user_id)
+        chat = self._chat_of(user, chat_id)
+        stored = self._existing(chat, message_id)
+        if strict and data not in [d for _, d in markup.buttons(stored.view())]:
+            raise LookupError(f"message {message_id} has no button with callback_data {data!r}")
+        query_id = str(next(self._query_ids))
+        self._queries[query_id] = _Query(chat.id, message_id)
+        query = {"id": query_id, "from": user.api(), "message": dict(stored.api),
+                 "chat_instance": str((chat.id * 7919 + self.me.id) & 0x7FFFFFFFFFFFFFFF),
+                 "data": data}
+        self._emit("callback_query", query, chat)
+        return query
+
+    def send_photo(self, user_id: int, data: bytes, caption: str | None = None,
+                   chat_id: int | None = None, reply_to_message_id: int | None = None,
+                   message_thread_id: int | None = None) -> JSON:
+        """A photo (with the scaled sizes Telegram adds)."""
+        photo = self.files.add(data, "photo", mime_type="image/jpeg")
+        content = self._captioned({"photo": self.files.photo_sizes(photo)}, caption)
+        return self._post(user_id, chat_id, content, reply_to_message_id, message_thread_id)
+
+    def send_album(self, user_id: int, photos: Sequence[bytes], caption: str | None = None,
+                   chat_id: int | None = None) -> list[JSON]:
+        """Several photos sent together: one update each, sharing a media_group_id."""
+        group_id = self.next_media_group_id()
+        messages = []
+        for index, data in enumerate(photos):
+            photo = self.files.add(data, "photo", mime_type="image/jpeg")
+            content = {"media_group_id": group_id, "photo": self.files.photo_sizes(photo)}
+            messages.append(self._post(user_id, chat_id,
+                                       self._captioned(content, caption if index == 0 else None)))
+        return messages
+
+    def send_document(self, user_id: int, data: bytes, file_name: str,
+                      mime_type: str | None = None, caption: str | None = None,
+                      chat_id: int | None = None, reply_to_message_id: int | None = None,
+                      message_thread_id: int | None = None) -> JSON:
+        """A file sent as a document."""
+        document = self.files.add(data, "document", file_name, mime_type)
+        content = self._captioned({"document": media_object(document)}, caption)
+        return self._post(user_id, chat_id, content, reply_to_message_id, message_thread_id)
+
+    def send_voice(self, user_id: int, data: bytes, duration: int = 1,
+                   caption: str | None = None, chat_id: int | None = None,
+                   reply_to_message_id: int | None = None) -> JSON:
+        """A voice note (OGG/Opus)."""
+        voice = self.files.add(data, "voice", mime_type="audio/ogg")
+        content = self._captioned({"voice": media_object(voice, duration=duration)}, caption)
+        return self._post(user_id, chat_id, content, reply_to_message_id)
+
+    def send_animation(self, user_id: int, data: bytes, file_name: str = "animation.mp4",
+                       caption: str | None = None, chat_id: int | None = None) -> JSON:
+        """A GIF/MP4 animation (Telegram also fills ``document`` for it)."""
+        animation = self.files.add(data, "animation", file_name, "video/mp4")
+        document = {key: value for key, value in media_object(animation).items()
+                    if key not in ("width", "height", "duration")}
+        content = {"animation": media_object(animation), "document": document}
+        return self._post(user_id, chat_id, self._captioned(content, caption))
+
+    def send_video_note(self, user_id: int, data: bytes, duration: int = 1,
+                        chat_id: int | None = None) -> JSON:
+        """A round video message."""
+        note = self.files.add(data, "video_note", mime_type="video/mp4")
+        return self._post(user_id, chat_id, {"video_note": media_object(note, duration=duration)})
+
+    def send_sticker(self, user_id: int, emoji: str = "👍", data: bytes = _STICKER_BYTES,
+                     chat_id: int | None = None) -> JSON:
+        """A sticker."""
+        sticker = self.files.add(data, "sticker", mime_type="image/webp")
+        return self._post(user_id, chat_id, {"sticker": media_object(sticker, emoji=emoji)})
+
+    def send_contact(self, user_id: int, phone_number: str, first_name: str,
+                     contact_user_id: int | None = None, last_name: str | None = None,
+                     chat_id: int | None = None) -> JSON:
+        """A shared contact (``contact_user_id`` set when it is a Telegram user's own)."""
+        contact: JSON = {"phone_number": phone_number, "first_name": first_name}
+        if last_name:
+            contact["last_name"] = last_name
+        if contact_user_id is not None:
+            contact["user_id"] = contact_user_id
+        return self._post(user_id, chat_id, {"contact": contact})
+
+    def send_location(self, user_id: int, latitude: float, longitude: float,
+                      chat_id: int | None = None) -> JSON:
+        """A shared location."""
+        return self._post(user_id, chat_id,
+                          {"location": {"latitude": latitude, "longitude": longitude}})
+
+    def send_venue(self, user_id: int, latitude: float, longitude: float, title: str,
+                   address: str, chat_id: int | None = None) -> JSON:
+        """A venue (Telegram sends its location too)."""
+        location = {"latitude": latitude, "longitude": longitude}
+        venue = {"location": location, "title": title, "address": address}
+        return self._post(user_id, chat_id, {"venue": venue, "location": location})
+
+    def send_dice(self, user_id: int, emoji: str = "🎲", value: int = 6,
+                  chat_id: int | None = None) -> JSON:
+        """A dice throw."""
+        return self._post(user_id, chat_id, {"dice": {"emoji": emoji, "value": value}})
+
+    def send_poll(self, user_id: int, question: str, options: Sequence[str],
+                  chat_id: int | None = None) -> JSON:
+        """A regular anonymous poll."""
+        poll = {"id": str(next(self._query_ids)), "question": question,
+                "options": [{"text": option, "voter_count": 0} for option in options],
+                "total_voter_count": 0, "is_closed": False, "is_anonymous": True,
+                "type": "regular", "allows_multiple_answers": False}
+        return self._post(user_id, chat_id, {"poll": poll})
+
+    def channel_post(self, chat_id: int, text: str) -> JSON:
+        """A post in a channel (a channel_post update, from the channel itself)."""
+        chat = self._group(chat_id)
+        stored = self._new_message(chat, None, {"text": text}, from_bot=False)
+        self._emit("channel_post", stored.api, chat)
+        return stored.api
+
+    def tap_keyboard(self, user_id: int, text_contains: str,
+                     chat_id: int | None = None, phone_number: str = DEMO_PHONE) -> JSON:
+        """Tap a button of the reply keyboard the bot shows in this chat: it sends its text,
+        or the person's own contact (request_contact), or a location in Riyadh
+        (request_location)."""
+        user = self._person(user_id)
+        chat = self._chat_of(user, chat_id)
+        shown = [button for row in (chat.reply_keyboard or {}).get("keyboard", [])
+                 for button in row]
+        button = next((b for b in shown if b["text"] == text_contains),
+                      next((b for b in shown if text_contains in b["text"]), None))
+        if button is None:
+            labels = [b["text"] for b in shown]
+            raise LookupError(f"no keyboard button containing {text_contains!r}; shown: {labels}")
+        if button.get("request_contact"):
+            return self.send_contact(user_id, phone_number, user.first_name, user_id,
+                                     user.last_name, chat_id)
+        if button.get("request_location"):
+            return self.send_location(user_id, *RIYADH, chat_id=chat_id)
+        return self.send_text(user_id, button["text"], chat_id)
+
+    def share_contact_from_keyboard(self, user_id: int, phone_number: str = DEMO_PHONE,
+                                    chat_id: int | None = None) -> JSON:
+        """Tap the reply keyboard's request_contact button."""
+        chat = self._chat_of(self._person(user_id), chat_id)
+        for row in (chat.reply_keyboard or {}).get("keyboard", []):
+            for button in row:
+                if button.get("request_contact"):
+                    return self.tap_keyboard(user_id, button["text"], chat_id, phone_number)
+        raise LookupError(f"chat {chat.id} shows no request_contact button")
+
+    def push_raw_update(self, update: JSON) -> JSON:
+        """Queue any update as given (an ``update_id`` is added if missing)."""
+        if "update_id" in update:
+            self.updates.push_numbered(update)
+        else:
+            update = self.updates.push(update)
+        self._touch()
+        return update
+
+    # -- observing the bot --------------------------------------------------------------------
+
+    def messages(self, chat_id: int) -> list[JSON]:
+        """The bot's messages in a chat, oldest first (see ``StoredMessage.view``)."""
+        chat = self.chats.get(chat_id)
+        return [stored.view() for stored in chat.bot_messages] if chat else []
+
+    def history(self, chat_id: int) -> list[JSON]:
+        """Every message of a chat, the people's and the bot's, oldest first."""
+        chat = self.chats.get(chat_id)
+        return [stored.view() for stored in chat.history.values()] if chat else []
+
+    def last_message(self, chat_id: int) -> JSON | None:
+        """The bot's latest message in a chat."""
+        chat = self.chats.get(chat_id)
+        return chat.bot_messages[-1].view() if chat and chat.bot_messages else None
+
+    def message(self, chat_id: int, message_id: int) -> JSON:
+        """Any message of a chat by id."""
+        return self._existing(self._chat_record(chat_id), message_id, deleted_ok=True).view()
+
+    def reply_keyboard(self, chat_id: int) -> JSON | None:
+        """The reply keyboard the bot currently shows in a chat."""
+        return self._chat_record(chat_id).reply_keyboard
+
+    def callback_answer(self, callback_query_id: str) -> JSON | None:
+        """The answer to a callback query, if answered."""
+        return next((answer for answer in self.callback_answers
+                     if answer["callback_query_id"] == callback_query_id), None)
+
+    def calls_to(self, method: str) -> list[ApiCall]:
+        """Logged calls of one method (case-insensitive)."""
+        return [call for call in self.calls if call.method.lower() == method.lower()]
+
+    def download(self, file_id: str) -> bytes:
+        """The bytes of a file the bot sent or received."""
+        stored = self.files.get(file_id)
+        if stored is None:
+            raise LookupError(f"unknown file_id {file_id!r}")
+        return stored.data
+
+    def latencies(self) -> list[Latency]:
+        """For each person's update (message, edit, button press), the time until the bot's
+        next answer in that chat (a sent, copied or edited message, or a callback answer)."""
+        return list(self._latencies)
+
+    buttons = staticmethod(markup.buttons)
+    button_data = staticmethod(markup.button_data)
+
+    @property
+    def version(self) -> int:
+        """Bumped by every change of the world."""
+        return self._version
+
+    async def wait_changed(self, since: int, timeout: float) -> int:
+        """Wait until ``version`` exceeds ``since`` (or the timeout); return ``version``."""
+        if self._version <= since:
+            try:
+                await asyncio.wait_for(self._changed.wait(), timeout)
+            except TimeoutError:
+                pass
+        return self._version
+
+    async def wait_until(self, condition: Callable[[], T], timeout: float = 10.0,
+                         describe: Callable[[], str] | None = None) -> T:
+        """Re-check ``condition`` after every change; return its first truthy result."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while not (result := condition()):
+            remaining = deadline - loop.time()
+            if remaining <= 0:
+                raise TimeoutError(describe() if describe else f"condition not met in {timeout}s")
+            try:
+                await asyncio.wait_for(self._changed.wait(), remaining)
+            except TimeoutError:
+                pass
+        return result
+
+    async def wait_for_message(self, chat_id: int, predicate: Predicate | None = None,
+                               timeout: float = 10.0,
+                               after_message_id: int | None = None) -> JSON:
+        """The bot's first message in the chat (after ``after_message_id``) that matches."""
+        def find() -> JSON | None:
+            chat = self.chats.get(chat_id)
+            if chat is None:
+                return None
+            start = 0
+            if after_message_id is not None:
+                start = bisect.bisect_right(chat.bot_messages, after_message_id,
+                                            key=lambda stored: stored.message_id)
+            for stored in chat.bot_messages[start:]:
+                view = stored.view()
+                if predicate is None or predicate(view):
+                    return view
+            return None
+
+        return await self.wait_until(find, timeout, lambda: self._describe(chat_id, timeout))
+
+    async def wait_for_edit(self, chat_id: int, message_id: int,
+                            predicate: Predicate | None = None, timeout: float = 10.0) -> JSON:
+        """The message once it has been edited again (and matches ``predicate``)."""
+        stored = self._existing(self._chat_record(chat_id), message_id, deleted_ok=True)
+        seen = len(stored.edits)
+
+        def edited() -> JSON | None:
+            if len(stored.edits) > seen and (view := stored.view()) and (
+                predicate is None or predicate(view)
+            ):
+                return view
+            return None
+
+        return await self.wait_until(edited, timeout, lambda: self._describe(chat_id, timeout))
+
+    async def wait_for_callback_answer(self, callback_query_id: str,
+                                       timeout: float = 10.0) -> JSON:
+        """The answerCallbackQuery for this query, once the bot has sent it."""
+        return await self.wait_until(lambda: self.callback_answer(callback_query_id), timeout)
+
+    def _describe(self, chat_id: int, timeout: float) -> str:
+        recent = [(m["message_id"], m.get("text") or m.get("caption"))
+                  for m in self.messages(chat_id)[-3:]]
+        return f"no matching bot message in chat {chat_id} within {timeout}s; last: {recent}"
+
+    # -- fault injection ----------------------------------------------------------------------
+
+    def inject_fault(self, method: str | None = None, kind: FaultKind = "429", count: int = 1,
+                     retry_after: int = 1) -> None:
+        """Make the next ``count`` calls of ``method`` (any method, getUpdates included, when
+        None) fail: 429 with ``retry_after``, 502 from a proxy, a dropped connection, or no
+        answer at all (``timeout``)."""
+        self._faults.append(Fault(kind, method and method.lower(), count, retry_after))
+
+    def clear_faults(self) -> None:
+        self._faults.clear()
+
+    def take_fault(self, method: str) -> Fault | None:
+        """The fault this call must suffer, if any (its count is used up)."""
+        if not self._faults:
+            return None
+        method = method.lower()
+        for fault in self._faults:
+            if fault.method in (None, method):
+                fault.count -= 1
+                if fault.count <= 0:
+                    self._faults.remove(fault)
+                return fault
+        return None
+
+    # -- used by the Bot API methods ----------------------------------------------------------
+
+    def record_call(self, method: str, params: JSON) -> ApiCall:
+        call = ApiCall(method, params, time.perf_counter())
+        self.calls.append(call)
+        return call
+
+    def chat(self, chat_id: int | str) -> ChatRecord:
+        """A chat by id or ``@username``; 400 ``chat not found`` otherwise."""
+        chat = self.chats.get(chat_id)
+        if chat is None:
+            raise bad_request("chat not found")
+        return chat
+
+    def chat_for_send(self, chat_id: int | str) -> ChatRecord:
+        """A chat the bot may post in, with Telegram's 403s when it may not."""
+        chat = self.chat(chat_id)
+        if chat.bot_status not in ACTIVE_STATUSES:
+            if chat.type == "private":
+                raise forbidden("bot was blocked by the user")
+            verb = "was kicked from" if chat.bot_status == "kicked" else "is not a member of"
+            raise forbidden(f"bot {verb} the {chat.type} chat")
+        return chat
+
+    def bot_message(self, chat: ChatRecord, content: JSON, *, raw_text: str | None = None,
+                    parse_mode: str | None = None, reply_markup: markup.Markup | None = None,
+                    reply_to: StoredMessage | None = None,
+                    thread_id: int | None = None) -> StoredMessage:
+        """Post a message from the bot."""
+        inline = markup.inline_part(reply_markup)
+        if inline is not None:
+            content = {**content, "reply_markup": inline}
+        sender = None if chat.type == "channel" else self.me
+        stored = self._new_message(chat, sender, content, from_bot=True, reply_to=reply_to,
+                                   thread_id=thread_id)
+        stored.raw_text, stored.parse_mode, stored.reply_markup = raw_text, parse_mode, reply_markup
+        if reply_markup is not None and "keyboard" in reply_markup:
+            chat.reply_keyboard = reply_markup
+        elif reply_markup is not None and reply_markup.get("remove_keyboard"):
+            chat.reply_keyboard = None
+        self.answered(chat)
+        return stored
+
+    def edit_bot_message(self, stored: StoredMessage, changes: JSON, *,
+                         reply_markup: markup.Markup | None,
+                         raw_text: str | None = None, parse_mode: str | None = None) -> JSON:
+        """Replace a bot message's content (``changes``) and inline keyboard."""
+        stored.edits.append(stored.snapshot())
+        api = {key: value for key, value in stored.api.items()
+               if key not in ("reply_markup", *changes)}
+        api.update({key: value for key, value in changes.items() if value is not None})
+        api["edit_date"] = int(time.time())
+        if reply_markup is not None:
+            api["reply_markup"] = reply_markup
+        stored.api, stored.reply_markup = api, reply_markup
+        if raw_text is not None:
+            stored.raw_text, stored.parse_mode = raw_text, parse_mode
+        self.answered(self.chat(stored.chat_id))
+        return api
+
+    def delete(self, stored: StoredMessage) -> None:
+        stored.deleted = True
+        self._touch()
+
+    def answer_callback(self, query_id: str, answer: JSON) -> None:
+        """Record answerCallbackQuery; 400 for an unknown or already answered query."""
+        query = self._queries.get(query_id)
+        if query is None or query.answered:
+            raise bad_request("query is too old and response timeout expired or query ID is "
+                              "invalid")
+        query.answered = True
+        self.callback_answers.append({"callback_query_id": query_id, "chat_id": query.chat_id,
+                                      "message_id": query.message_id, **answer})
+        self.answered(self.chat(query.chat_id))
+
+    def leave(self, chat: ChatRecord) -> None:
+        """leaveChat: the bot leaves (a my_chat_member update, from the bot itself)."""
+        self._set_bot_status(chat, "left", self.me)
+
+    def next_media_group_id(self) -> str:
+        return str(next(self._media_groups))
+
+    def answered(self, chat: ChatRecord) -> None:
+        """The bot acted in ``chat``: close the latency of the updates waiting there."""
+        now = time.perf_counter()
+        while chat.unanswered:
+            update_id, kind, created = chat.unanswered.popleft()
+            self._latencies.append(Latency(chat.id, update_id, kind, created, now))
+        self._touch()
+
+    # -- internals ----------------------------------------------------------------------------
+
+    def _register(self, chat: ChatRecord) -> None:
+        self.chats[chat.id] = chat
+        if chat.username:
+            self.chats[f"@{chat.username}"] = chat
+
+    def _touch(self) -> None:
+        self._version += 1
+        changed, self._changed = self._changed, asyncio.Event()
+        changed.set()
+
+    def _person(self, user_id: int) -> UserRecord:
+        """A known person, or a new one with a generated Arabic name."""
+        if user_id not in self.users:
+            self.add_user(user_id, "مستخدم", str(user_id))
+        return self.users[user_id]
+
+    def _private(self, user_id: int) -> ChatRecord:
+        self._person(user_id)
+        return self.chats[user_id]
+
+    def _chat_record(self, chat_id: int) -> ChatRecord:
+        chat = self.chats.get(chat_id)
+        if chat is None:
+            raise LookupError(f"unknown chat {chat_id}")
+        return chat
+
+    def _group(self, chat_id: int) -> ChatRecord:
+        chat = self._chat_record(chat_id)
+        if chat.type == "private":
+            raise LookupError(f"chat {chat_id} is a private chat, not a group or channel")
+        return chat
+
+    def _chat_of(self, user: UserRecord, chat_id: int | None) -> ChatRecord:
+        """The chat a person acts in: their private chat, or a group they belong to."""
+        if chat_id is None or chat_id == user.id:
+            return self.chats[user.id]
+        chat = self._group(chat_id)
+        if chat.members.get(user.id) not in ACTIVE_STATUSES:
+            raise LookupError(f"user {user.id} is not a member of chat {chat_id}")
+        return chat
+
+    @staticmethod
+    def _existing(chat: ChatRecord, message_id: int, deleted_ok: bool = False) -> StoredMessage:
+        stored = chat.history.get(message_id)
+        if stored is None or (stored.deleted and not deleted_ok):
+            raise LookupError(f"no message {message_id} in chat {chat.id}")
+        return stored
+
+    @staticmethod
+    def _captioned(content: JSON, caption: str | None) -> JSON:
+        return content | {"caption": caption} if caption else content
+
+    def _new_message(self, chat: ChatRecord, sender: UserRecord | None, content: JSON, *,
+                     from_bot: bool, reply_to: StoredMessage | None = None,
+                     thread_id: int | None = None) -> StoredMessage:
+        api: JSON = {"message_id": chat.take_message_id()}
+        if sender is not None:
+            api["from"] = sender.api()
+        else:
+            api["sender_chat"] = chat.api()
+        api["chat"] = chat.api()
+        api["date"] = int(time.time())
+        if thread_id and chat.is_forum:
+            api.update(message_thread_id=thread_id, is_topic_message=True)
+        if reply_to is not None:
+            api["reply_to_message"] = {key: value for key, value in reply_to.api.items()
+                                       if key != "reply_to_message"}
+        api.update(content)
+        stored = StoredMessage(chat.id, api["message_id"], api, from_bot)
+        chat.history[stored.message_id] = stored
+        if from_bot:
+            chat.bot_messages.append(stored)
+        return stored
+
+    def _post(self, user_id: int, chat_id: int | None, content: JSON,
+              reply_to_message_id: int | None = None,
+              message_thread_id: int | None = None) -> JSON:
+        """A person's new message: stored, and queued as a ``message`` update."""
+        user = self._person(user_id)
+        chat = self._chat_of(user, chat_id)
+        if chat.type == "private" and chat.bot_status == "kicked":
+            self.unblock(user_id)
+        reply_to = (self._existing(chat, reply_to_message_id)
+                    if reply_to_message_id is not None else None)
+        stored = self._new_message(chat, user, content, from_bot=False, reply_to=reply_to,
+                                   thread_id=message_thread_id)
+        self._emit("message", stored.api, chat)
+        return stored.api
+
+    def _emit(self, kind: str, payload: JSON, chat: ChatRecord,
+              awaits_answer: bool = True) -> JSON:
+        update = self.updates.push({kind: payload})
+        if awaits_answer:
+            chat.unanswered.append((update["update_id"], kind, time.perf_counter()))
+        self._touch()
+        return update
+
+    def _set_bot_status(self, chat: ChatRecord, status: MemberStatus,
+                        by: UserRecord) -> JSON:
+        """Change the bot's membership and tell it with a my_chat_member update."""
+        old, chat.bot_status = chat.bot_status, status
+        change = {"chat": chat.api(), "from": by.api(), "date": int(time.time()),
+                  "old_chat_member": chat_member(self.me, old),
+                  "new_chat_member": chat_member(self.me, status)}
+        self._emit("my_chat_member", change, chat, awaits_answer=False)
+        return change

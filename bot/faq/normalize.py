@@ -1,0 +1,549 @@
+"""Arabic text normalisation, dialect folding and light stemming for FAQ matching.
+
+Everything here is rule-based general Arabic knowledge (orthography, common Gulf/Saudi,
+Levantine and Egyptian words and their Modern Standard Arabic equivalents). Nothing is learned
+from a dataset.
+
+Layers, each usable on its own:
+
+* :func:`normalize` - surface normalisation, returns a string:
+  NFKC (folds presentation forms such as ﻻ), zero-width / bidi controls removed, tashkeel and
+  Quranic marks removed, tatweel removed, أ إ آ ٱ → ا, ى → ي, ة → ه, ؤ → و, ئ → ي,
+  Persian ک ی → ك ي, Arabic-Indic and Persian digits → ASCII, punctuation (incl. ، ؛ ؟) → space,
+  letters repeated three or more times collapsed to one (``مرحبااااا`` → ``مرحبا``),
+  Latin lower-cased, whitespace collapsed.
+* :func:`fold_dialect` - maps dialect words and short phrases on a token list to MSA
+  (``وش`` → ``ماذا``, ``ابغى`` → ``اريد``, ``كيف اقدر`` → ``كيف يمكن`` ...).
+* :func:`stem` - a light stemmer (prefixes ال وال بال كال فال لل ..., plural / pronoun suffixes).
+* :func:`analyze` - the whole chain: normalise → tokens → dialect → stop words out → stems.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+
+__all__ = [
+    "normalize",
+    "tokenize",
+    "fold_dialect",
+    "stem",
+    "analyze",
+    "STOP_WORDS",
+    "DIALECT",
+]
+
+# --------------------------------------------------------------------------------------------
+# Surface normalisation
+# --------------------------------------------------------------------------------------------
+
+# Zero-width and bidirectional control characters, BOM, soft hyphen, Arabic letter mark.
+_INVISIBLE = (
+    "\u00ad"  # soft hyphen
+    "\u061c"  # arabic letter mark
+    "\u180e"  # mongolian vowel separator
+    "\u200c\u200d\u200e\u200f"  # zwnj, zwj, lrm, rlm
+    "\u202a\u202b\u202c\u202d\u202e"  # lre, rle, pdf, lro, rlo
+    "\u2060\u2061\u2062\u2063\u2064"  # word joiner, invisible operators
+    "\u2066\u2067\u2068\u2069"  # lri, rli, fsi, pdi
+    "\ufeff"  # bom / zwnbsp
+)
+
+_TRANSLATE: dict[int, str | None] = {ord(c): None for c in _INVISIBLE}
+# Tashkeel (fathatan .. sukun and the extended marks), superscript alef, Quranic annotation marks.
+for _cp in list(range(0x0610, 0x061B)) + list(range(0x064B, 0x0660)) + [0x0670] + list(
+    range(0x06D6, 0x06EE)
+):
+    if _cp not in (0x06E5, 0x06E6):  # small waw / small yeh are letters-ish; drop them too below
+        _TRANSLATE[_cp] = None
+_TRANSLATE[0x06E5] = None
+_TRANSLATE[0x06E6] = None
+_TRANSLATE[0x0640] = None  # tatweel
+_TRANSLATE[0x200B] = " "  # zero-width space separates words
+_TRANSLATE.update(
+    {
+        ord("أ"): "ا",
+        ord("إ"): "ا",
+        ord("آ"): "ا",
+        ord("ٱ"): "ا",
+        ord("ٲ"): "ا",
+        ord("ٳ"): "ا",
+        ord("ى"): "ي",
+        ord("ی"): "ي",  # persian yeh
+        ord("ې"): "ي",
+        ord("ۍ"): "ي",
+        ord("ة"): "ه",
+        ord("ۀ"): "ه",
+        ord("ە"): "ه",
+        ord("ؤ"): "و",
+        ord("ئ"): "ي",
+        ord("ک"): "ك",  # keheh
+        ord("ڪ"): "ك",
+        ord("گ"): "ك",  # gaf (used for g in Gulf/Iraqi spellings)
+        ord("ڤ"): "ف",  # veh
+        ord("پ"): "ب",
+        ord("چ"): "ج",
+        ord("ژ"): "ز",
+        ord("ﻻ"): "لا",
+    }
+)
+for _i in range(10):
+    _TRANSLATE[0x0660 + _i] = str(_i)  # arabic-indic ٠-٩
+    _TRANSLATE[0x06F0 + _i] = str(_i)  # extended arabic-indic (persian/urdu) ۰-۹
+
+# Anything that is not a letter, a digit or a combining mark becomes a space. This covers
+# ASCII punctuation, the Arabic comma/semicolon/question mark (، ؛ ؟), the Arabic full stop ۔,
+# percent ٪, decimal/thousands separators ٫ ٬, quotes, emoji and symbols.
+_NON_WORD = re.compile(r"[\W_]+", re.UNICODE)
+# A letter (not a digit) repeated 3+ times: elongation for emphasis.
+_ELONGATED = re.compile(r"([^\W\d_])\1{2,}", re.UNICODE)
+_SPACES = re.compile(r"\s+")
+# Boundary between Arabic letters and Latin letters / digits written without a space ("100ريال").
+_SCRIPT_SPLIT = re.compile(r"(?<=[\u0621-\u064a])(?=[0-9a-z])|(?<=[0-9a-z])(?=[\u0621-\u064a])")
+
+
+def normalize(text: str) -> str:
+    """Return the surface-normalised form of ``text`` (see the module docstring)."""
+    if not text:
+        return ""
+    text = unicodedata.normalize("NFKC", text)
+    text = text.translate(_TRANSLATE)
+    text = text.casefold()
+    text = _NON_WORD.sub(" ", text)
+    text = _ELONGATED.sub(r"\1", text)
+    text = _SCRIPT_SPLIT.sub(" ", text)
+    return _SPACES.sub(" ", text).strip()
+
+
+def tokenize(text: str) -> list[str]:
+    """Normalise and split into words."""
+    return normalize(text).split()
+
+
+# --------------------------------------------------------------------------------------------
+# Dialect → MSA
+# --------------------------------------------------------------------------------------------
+
+# Written in natural spelling; keys and values are normalised when the table is compiled.
+# One-word and multi-word keys (up to 3 words); values may be several words or "" (drop).
+# Gulf/Saudi (خليجي/نجدي/حجازي), Levantine (شامي/فلسطيني), Egyptian, common chat spellings.
+_DIALECT_SOURCE: dict[str, str] = {
+    # what
+    "وش": "ماذا",
+    "ويش": "ماذا",
+    "ايش": "ماذا",
+    "إيش": "ماذا",
+    "اش": "ماذا",
+    "شو": "ماذا",
+    "شنو": "ماذا",
+    "ايه": "ماذا",
+    "إيه": "ماذا",
+    "شو هو": "ما هو",
+    "شو هي": "ما هي",
+    # want / would like
+    "ابغى": "اريد",
+    "أبغى": "اريد",
+    "ابغا": "اريد",
+    "ابا": "اريد",
+    "أبا": "اريد",
+    "ابي": "اريد",
+    "أبي": "اريد",
+    "ابى": "اريد",
+    "بغيت": "اريد",
+    "ودي": "اريد",
+    "بدي": "اريد",
+    "بدنا": "نريد",
+    "بدك": "تريد",
+    "بده": "يريد",
+    "بدها": "تريد",
+    "بدهم": "يريدون",
+    "عايز": "اريد",
+    "عاوز": "اريد",
+    "عايزه": "اريد",
+    "تبي": "تريد",
+    "تبغى": "تريد",
+    "يبي": "يريد",
+    "يبغى": "يريد",
+    "نبي": "نريد",
+    "نبغى": "نريد",
+    # can / how can
+    "اقدر": "استطيع",
+    "أقدر": "استطيع",
+    "بقدر": "استطيع",
+    "بأقدر": "استطيع",
+    "اكدر": "استطيع",
+    "نقدر": "نستطيع",
+    "بنقدر": "نستطيع",
+    "تقدر": "تستطيع",
+    "بتقدر": "تستطيع",
+    "بيقدر": "يستطيع",
+    "كيف اقدر": "كيف يمكن",
+    "كيف بقدر": "كيف يمكن",
+    "كيف أقدر": "كيف يمكن",
+    "كيف ممكن": "كيف يمكن",
+    "كيف بصير": "كيف يمكن",
+    "كيف اسوي": "كيف افعل",
+    "شلون": "كيف",
+    "اشلون": "كيف",
+    "ازاي": "كيف",
+    "إزاي": "كيف",
+    "كيفاش": "كيف",
+    # where / when / why / how much
+    "وين": "اين",
+    "فين": "اين",
+    "ايمتى": "متى",
+    "إيمتى": "متى",
+    "امتى": "متى",
+    "إمتى": "متى",
+    "متين": "متى",
+    "ليش": "لماذا",
+    "ليه": "لماذا",
+    "لويش": "لماذا",
+    "علاش": "لماذا",
+    "أديش": "كم",
+    "اديش": "كم",
+    "قديش": "كم",
+    "بكام": "كم",
+    "كام": "كم",
+    # because / in order to
+    "عشان": "لان",
+    "علشان": "لان",
+    "عشانك": "لاجلك",
+    "مشان": "لان",
+    "منشان": "لان",
+    "لانو": "لان",
+    "لأنو": "لان",
+    "لحتى": "حتى",
+    "لحد": "حتى",
+    # negation
+    "مو": "ليس",
+    "مب": "ليس",
+    "مش": "ليس",
+    "مهو": "ليس",
+    "مهي": "ليس",
+    "موب": "ليس",
+    "ماني": "لست",
+    "مانيش": "لست",
+    "مافي": "لا يوجد",
+    "ما في": "لا يوجد",
+    "مفيش": "لا يوجد",
+    "ما فيه": "لا يوجد",
+    "مافيه": "لا يوجد",
+    "ما في شي": "لا يوجد شيء",
+    "ولا شي": "لا شيء",
+    # now / still / yet
+    "الحين": "الان",
+    "الحينه": "الان",
+    "هلا": "الان",
+    "هلأ": "الان",
+    "هلق": "الان",
+    "هسا": "الان",
+    "هسه": "الان",
+    "هسع": "الان",
+    "لهسا": "حتى الان",
+    "لهلق": "حتى الان",
+    "لسا": "ما زال",
+    "لسه": "ما زال",
+    "لساتني": "ما زلت",
+    "للحين": "حتى الان",
+    "توه": "للتو",
+    "توني": "للتو",
+    "دحين": "الان",
+    "دلوقتي": "الان",
+    # money / things
+    "فلوس": "مال",
+    "مصاري": "مال",
+    "مصريات": "مال",
+    "بيزات": "مال",
+    "فكه": "نقود",
+    "كاش": "نقد",
+    "اشي": "شيء",
+    "إشي": "شيء",
+    "شي": "شيء",
+    "حاجه": "شيء",
+    # there is / have
+    "في عندي": "لدي",
+    "عندي": "لدي",
+    "عندك": "لديك",
+    "عندنا": "لدينا",
+    "فيه": "يوجد",
+    "كان في": "كان يوجد",
+    # this / that / who / which
+    "هاد": "هذا",
+    "هادا": "هذا",
+    "هدا": "هذا",
+    "هذي": "هذه",
+    "هاذي": "هذه",
+    "هادي": "هذه",
+    "هاي": "هذه",
+    "هيدا": "هذا",
+    "هيدي": "هذه",
+    "هذولا": "هؤلاء",
+    "هدول": "هؤلاء",
+    "هاظا": "هذا",
+    "اللي": "الذي",
+    "الي": "الذي",
+    "إللي": "الذي",
+    "يلي": "الذي",
+    "هيك": "هكذا",
+    "كذا": "هكذا",
+    "كدا": "هكذا",
+    # possession (Gulf حق, Levantine تبع, Egyptian بتاع)
+    "حقي": "الخاص بي",
+    "حقتي": "الخاصه بي",
+    "حقك": "الخاص بك",
+    "تبعي": "الخاص بي",
+    "تبعتي": "الخاصه بي",
+    "تبعك": "الخاص بك",
+    "تبعتك": "الخاصه بك",
+    "تبعه": "الخاص به",
+    "بتاعي": "الخاص بي",
+    "بتاعتي": "الخاصه بي",
+    # misc. very frequent dialect words
+    "بس": "لكن",
+    "كمان": "ايضا",
+    "برضو": "ايضا",
+    "برضه": "ايضا",
+    "كتير": "كثير",
+    "وايد": "كثير",
+    "واجد": "كثير",
+    "منيح": "جيد",
+    "مليح": "جيد",
+    "زين": "جيد",
+    "كويس": "جيد",
+    "تمام": "جيد",
+    "لازم": "يجب",
+    "لازمني": "احتاج",
+    "محتاج": "احتاج",
+    "رح": "سوف",
+    "راح": "سوف",
+    "بيصير": "يحدث",
+    "صار": "حدث",
+    "صارت": "حدثت",
+    "بصير": "يحدث",
+    "يصير": "يحدث",
+    "شايف": "ارى",
+    "بشوف": "ارى",
+    "اشوف": "ارى",
+    "شفت": "رايت",
+    "بعرف": "اعرف",
+    "بعرفش": "لا اعرف",
+    "مابعرف": "لا اعرف",
+    "ما بعرف": "لا اعرف",
+    "ما اعرف": "لا اعرف",
+    "ماعرف": "لا اعرف",
+    "مدري": "لا اعرف",
+    "ما ادري": "لا اعرف",
+    "مش عارف": "لا اعرف",
+    "زابط": "يعمل",
+    "زابطه": "تعمل",
+    "بتزبط": "تعمل",
+    "شغال": "يعمل",
+    "شغاله": "تعمل",
+    "يشتغل": "يعمل",
+    "تشتغل": "تعمل",
+    "بشتغل": "يعمل",
+    "بتشتغل": "تعمل",
+    "اشتغل": "عمل",
+    "اشتغلت": "عملت",
+    "خربان": "معطل",
+    "خربانه": "معطله",
+    "خربت": "تعطلت",
+    "ضاع": "فقد",
+    "ضاعت": "فقدت",
+    "ضايع": "مفقود",
+    "ضايعه": "مفقوده",
+    "ضيعت": "فقدت",
+    "انسرق": "سرق",
+    "انسرقت": "سرقت",
+    "بعت": "ارسل",
+    "ابعت": "ارسل",
+    "بعتت": "ارسلت",
+    "بعتها": "ارسلتها",
+    "بعتلي": "ارسل لي",
+    "بيبعت": "يرسل",
+    "جاب": "احضر",
+    "جبت": "احضرت",
+    "يجيب": "يحضر",
+    "اجيب": "احصل",
+    "بجيب": "احصل",
+    "وصلني": "استلمت",
+    "وصلتني": "استلمت",
+    "ماوصلني": "لم استلم",
+    "ما وصلني": "لم استلم",
+    "ما وصلتني": "لم استلم",
+    "اسوي": "افعل",
+    "يسوي": "يفعل",
+    "سويت": "فعلت",
+    "بعمل": "افعل",
+    "بسوي": "افعل",
+    "اعمل": "افعل",
+    "ليك": "لك",
+    "الك": "لك",
+    "الي اياه": "لي",
+    "صاحبي": "صديقي",
+    "صاحبتي": "صديقتي",
+    "رفيقي": "صديقي",
+    "خويي": "صديقي",
+    "ربعي": "اصدقائي",
+    "اهلي": "عائلتي",
+    "هلي": "عائلتي",
+    "ابوي": "والدي",
+    "برا": "خارج",
+    "بره": "خارج",
+    "جوا": "داخل",
+    "هون": "هنا",
+    "هنيه": "هنا",
+    "هنيك": "هناك",
+    "ايوه": "نعم",
+    "ايوا": "نعم",
+    "اه": "نعم",
+    "اوكي": "حسنا",
+    "طيب": "حسنا",
+    "يعني": "",
+    "يا ريت": "ارجو",
+    "ياريت": "ارجو",
+    "لو سمحت": "",
+    "لوسمحت": "",
+    "لو سمحتوا": "",
+    "من فضلك": "",
+    "من فضلكم": "",
+    "الله يعطيك العافيه": "",
+    "يعطيك العافيه": "",
+    "الله يخليك": "",
+    "مرحبا": "",
+    "مرحبتين": "",
+    "هلا والله": "",
+    "السلام عليكم": "",
+    "شكرا": "",
+    "مشكور": "",
+    "اهلا": "",
+    "اخوي": "",
+    "يا اخي": "",
+    "بلييز": "",
+    "بليز": "",
+    "plz": "",
+    "please": "",
+    "pls": "",
+    "hi": "",
+    "hello": "",
+    "thanks": "",
+}
+
+
+def _compile_dialect(source: dict[str, str]) -> dict[tuple[str, ...], tuple[str, ...]]:
+    table: dict[tuple[str, ...], tuple[str, ...]] = {}
+    for key, value in source.items():
+        k = tuple(normalize(key).split())
+        if not k:
+            continue
+        table[k] = tuple(normalize(value).split())
+    return table
+
+
+DIALECT: dict[tuple[str, ...], tuple[str, ...]] = _compile_dialect(_DIALECT_SOURCE)
+_MAX_PHRASE = max(len(k) for k in DIALECT)
+
+
+def fold_dialect(tokens: list[str]) -> list[str]:
+    """Replace dialect words/phrases in a normalised token list by their MSA equivalents.
+
+    Longest match first (up to three words). A Levantine/Egyptian negative ``ما ...ش`` circumfix
+    (``ما بعرفش``, ``ماوصلتش``) is reduced to ``لا`` + the bare word.
+    """
+    out: list[str] = []
+    i, n = 0, len(tokens)
+    while i < n:
+        for size in range(min(_MAX_PHRASE, n - i), 0, -1):
+            rep = DIALECT.get(tuple(tokens[i : i + size]))
+            if rep is not None:
+                out.extend(rep)
+                i += size
+                break
+        else:
+            tok = tokens[i]
+            # ما + verb + ش  /  ماوصلتش
+            if len(tok) >= 5 and tok.startswith("ما") and tok.endswith("ش"):
+                out.extend(("لا", tok[2:-1]))
+            elif (
+                len(tok) >= 4
+                and tok.endswith("ش")
+                and out
+                and out[-1] in ("ما", "لا", "مش", "ليس")
+                and tok[:-1] not in ("عي", "جي")
+            ):
+                out.append(tok[:-1])
+            else:
+                out.append(tok)
+            i += 1
+    return out
+
+
+# --------------------------------------------------------------------------------------------
+# Stop words and light stemming
+# --------------------------------------------------------------------------------------------
+
+_STOP_SOURCE = """
+في من على الى إلى عن مع عند لدى حتى منذ بين خلال عبر ضد دون بدون سوى
+و ف ثم او أو ام أم بل لكن لكنه لكنها لكني ولكن اذا إذا ان أن إن لو كي لكي لان لأن حيث
+هل قد لقد سوف س سـ كان كانت يكون تكون كنت كانوا
+هو هي هم هن انا أنا نحن انت أنت انتم أنتم انتي
+هذا هذه ذلك تلك هؤلاء اولئك هنا هناك الذي التي الذين اللذين اللتين اللاتي
+اي أي كل بعض جدا فقط ايضا أيضا يا
+لي لك له لها لنا لكم لهم بي بك به بها بنا بكم بهم فيه فيها فيك فيني منه منها مني منك
+عليه عليها علي عليك عليكم الي إلي اليه إليه اليها إليها
+الخاص الخاصه الخاصة
+ما ماذا
+"""
+
+STOP_WORDS: frozenset[str] = frozenset(normalize(_STOP_SOURCE).split())
+"""Function words dropped by :func:`analyze` (normalised spelling). Question words such as
+كيف / متى / لماذا / كم / اين are kept on purpose: they carry the intent of a question."""
+
+_PREFIXES = ("وبال", "وكال", "فبال", "وال", "بال", "كال", "فال", "ولل", "لل", "عال", "ال")
+_PRONOUN_SUFFIXES = ("كما", "هما", "كم", "هم", "هن", "كن", "نا", "ها", "ني", "ه", "ك", "ي")
+_NOUN_SUFFIXES = ("ات", "ون", "ين", "ان", "يه", "ه")
+
+
+@lru_cache(maxsize=65536)
+def stem(word: str) -> str:
+    """Light stemming of one normalised word.
+
+    Strips one definite-article prefix group (ال وال بال كال فال لل ...), then a pronoun suffix
+    (ي ك ه ها نا كم هم ...), then a plural/feminine suffix (ات ون ين ان يه ه), and a final ت
+    left by a pronoun or a past-tense ending (بطاقتي → بطاق, البطاقات → بطاق, استلمتها → استلم).
+    Stems are never shorter than three letters; digits and Latin words are returned unchanged.
+    """
+    if len(word) < 4 or not ("\u0621" <= word[0] <= "\u064a"):
+        return word
+    w = word
+    for p in _PREFIXES:
+        if w.startswith(p) and len(w) - len(p) >= 3:
+            w = w[len(p) :]
+            break
+    for s in _PRONOUN_SUFFIXES:
+        if w.endswith(s) and len(w) - len(s) >= 3:
+            w = w[: -len(s)]
+            break
+    for s in _NOUN_SUFFIXES:
+        if w.endswith(s) and len(w) - len(s) >= 3:
+            w = w[: -len(s)]
+            break
+    if w.endswith("ت") and len(w) >= 4:
+        w = w[:-1]
+    return w
+
+
+NEGATIONS: frozenset[str] = frozenset(normalize("لا لم لن ليس لست ليست لستم").split())
+"""Negation particles folded to a single ``لا`` token by :func:`analyze`."""
+
+
+def analyze(text: str, *, stemming: bool = True, stop_words: bool = True) -> list[str]:
+    """Full analysis chain: normalise, tokenise, fold dialect and negation, drop stop words, stem."""
+    tokens = ["لا" if t in NEGATIONS else t for t in fold_dialect(tokenize(text))]
+    if stop_words:
+        tokens = [t for t in tokens if t not in STOP_WORDS]
+    if stemming:
+        tokens = [stem(t) for t in tokens]
+    return tokens

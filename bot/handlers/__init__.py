@@ -1,0 +1,1 @@
+"""Stateless handlers, one module per feature; each exports ``register(router)``."""

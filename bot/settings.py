@@ -1,0 +1,151 @@
+"""Configuration from the environment (and ``.env`` when present).
+
+The names are a contract that tools, tests and deployments rely on:
+
+TELEGRAM_BOT_TOKEN      the bot's token (required to run against Telegram or an emulator)
+TELEGRAM_API_BASE_URL   python-telegram-bot's ``base_url`` (default Telegram's); the file base
+                        URL follows from it (``…/bot`` → ``…/file/bot``)
+STAFF_CHAT_ID           the staff group's chat id (a negative integer)
+DATABASE_URL            SQLAlchemy URL; default ``sqlite+aiosqlite:///./data/mustafeed.db``;
+                        PostgreSQL as ``postgresql+asyncpg://user@host/db``
+MUSTAFEED_PROFILE       path of the association profile (YAML); default the bundled example
+MUSTAFEED_SECRET_KEY    at least 32 characters; encrypts personal data at rest. When absent a
+                        random key is made once and kept in ``./data/secret.key``
+SUPERVISOR_IDS          comma-separated Telegram user ids of the supervisors
+
+A missing or malformed setting raises ``ConfigError`` with one line naming it; the command line
+prints that line and exits with status 2.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Mapping
+
+TELEGRAM_DEFAULT_BASE_URL = "https://api.telegram.org/bot"
+DEFAULT_DATA_DIR = Path("data")
+DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./data/mustafeed.db"
+MIN_SECRET_LENGTH = 32
+
+
+class ConfigError(ValueError):
+    """A setting is missing or malformed; the message is one line that names it."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    token: str | None = None
+    api_base_url: str = TELEGRAM_DEFAULT_BASE_URL
+    staff_chat_id: int | None = None
+    database_url: str = DEFAULT_DATABASE_URL
+    profile_path: Path | None = None
+    secret_key: str = ""
+    supervisor_ids: frozenset[int] = field(default_factory=frozenset)
+    data_dir: Path = DEFAULT_DATA_DIR
+
+    @property
+    def file_base_url(self) -> str:
+        """``https://api.telegram.org/bot`` → ``https://api.telegram.org/file/bot``."""
+        base = self.api_base_url.rstrip("/")
+        head, sep, tail = base.rpartition("/")
+        return f"{head}/file/{tail}" if sep else f"{base}/file/bot"
+
+    def require_bot(self) -> "Settings":
+        """Check what talking to Telegram needs: a token and a staff chat."""
+        if not self.token:
+            raise ConfigError("TELEGRAM_BOT_TOKEN is not set: put the token from @BotFather in it")
+        if self.staff_chat_id is None:
+            raise ConfigError("STAFF_CHAT_ID is not set: the staff group's chat id, e.g. -1001234567890")
+        return self
+
+    def with_(self, **changes: object) -> "Settings":
+        return replace(self, **changes)  # type: ignore[arg-type]
+
+
+def _parse_token(value: str) -> str:
+    bot_id, sep, secret = value.partition(":")
+    if not (sep and bot_id.isdigit() and secret and " " not in value):
+        raise ConfigError("TELEGRAM_BOT_TOKEN is malformed: expected '<digits>:<secret>' as given by @BotFather")
+    return value
+
+
+def _parse_int(name: str, value: str, hint: str) -> int:
+    try:
+        return int(value.strip())
+    except ValueError:
+        raise ConfigError(f"{name} is malformed: {value!r} is not an integer ({hint})") from None
+
+
+def _parse_url(name: str, value: str, schemes: tuple[str, ...]) -> str:
+    if not value.startswith(schemes):
+        raise ConfigError(f"{name} is malformed: {value!r} should start with one of {', '.join(schemes)}")
+    return value
+
+
+def _load_or_make_secret(data_dir: Path) -> str:
+    """A key made once for this installation, so a demo or a first run needs no setup."""
+    path = data_dir / "secret.key"
+    if path.is_file():
+        return path.read_text(encoding="ascii").strip()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w", encoding="ascii") as fh:
+        fh.write(key + "\n")
+    return key
+
+
+def load_settings(env: Mapping[str, str] | None = None, *, read_dotenv: bool = True) -> Settings:
+    """Read the settings; ``env`` defaults to ``os.environ`` (after loading ``./.env``)."""
+    if env is None:
+        if read_dotenv and Path(".env").is_file():
+            from dotenv import load_dotenv
+
+            load_dotenv(".env", override=False)
+        env = os.environ
+
+    def get(name: str) -> str | None:
+        value = env.get(name)
+        return value.strip() if value and value.strip() else None
+
+    data_dir = Path(get("MUSTAFEED_DATA_DIR") or DEFAULT_DATA_DIR)
+    token = get("TELEGRAM_BOT_TOKEN")
+    base_url = get("TELEGRAM_API_BASE_URL")
+    staff = get("STAFF_CHAT_ID")
+    db_url = get("DATABASE_URL")
+    profile = get("MUSTAFEED_PROFILE")
+    secret = get("MUSTAFEED_SECRET_KEY")
+    supervisors = get("SUPERVISOR_IDS")
+
+    if profile is not None and not Path(profile).is_file():
+        raise ConfigError(f"MUSTAFEED_PROFILE is malformed: no file at {profile!r}")
+    if secret is not None and len(secret) < MIN_SECRET_LENGTH:
+        raise ConfigError(
+            f"MUSTAFEED_SECRET_KEY is malformed: {len(secret)} characters, at least {MIN_SECRET_LENGTH} needed"
+        )
+    supervisor_ids: set[int] = set()
+    for part in (supervisors or "").split(","):
+        if part.strip():
+            supervisor_ids.add(_parse_int("SUPERVISOR_IDS", part, "comma-separated Telegram user ids"))
+
+    return Settings(
+        token=_parse_token(token) if token else None,
+        api_base_url=_parse_url("TELEGRAM_API_BASE_URL", base_url, ("http://", "https://")).rstrip("/")
+        if base_url
+        else TELEGRAM_DEFAULT_BASE_URL,
+        staff_chat_id=_parse_int("STAFF_CHAT_ID", staff, "the staff group's chat id, e.g. -1001234567890")
+        if staff
+        else None,
+        database_url=_parse_url(
+            "DATABASE_URL", db_url, ("sqlite+aiosqlite://", "postgresql+asyncpg://", "postgresql://")
+        ).replace("postgresql://", "postgresql+asyncpg://", 1)
+        if db_url
+        else DEFAULT_DATABASE_URL,
+        profile_path=Path(profile) if profile else None,
+        secret_key=secret or _load_or_make_secret(data_dir),
+        supervisor_ids=frozenset(supervisor_ids),
+        data_dir=data_dir,
+    )

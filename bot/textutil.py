@@ -1,0 +1,316 @@
+"""Small text helpers for an Arabic-first bot: digits, invisible characters, bidi, HTML, masking.
+
+Everything here is pure and locale-agnostic except :class:`LocaleText` / :class:`Num`, which are
+``Text`` values that render differently per reader (``Num(30)`` is «٣٠» in Arabic, "30" in English).
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import unicodedata
+from decimal import Decimal
+from typing import Any
+
+from bot.i18n import Text, normalize_locale
+
+# --------------------------------------------------------------------------------------------
+# Digits
+# --------------------------------------------------------------------------------------------
+
+ARABIC_INDIC_DIGITS = "٠١٢٣٤٥٦٧٨٩"  # U+0660..U+0669
+PERSIAN_DIGITS = "۰۱۲۳۴۵۶۷۸۹"  # U+06F0..U+06F9 (Extended Arabic-Indic: Persian / Urdu)
+ARABIC_DECIMAL_SEPARATOR = "\u066b"  # ٫
+ARABIC_THOUSANDS_SEPARATOR = "\u066c"  # ٬
+
+_TO_ASCII = {ord(c): str(i) for i, c in enumerate(ARABIC_INDIC_DIGITS)}
+_TO_ASCII.update({ord(c): str(i) for i, c in enumerate(PERSIAN_DIGITS)})
+_TO_ASCII[ord(ARABIC_DECIMAL_SEPARATOR)] = "."
+_TO_ASCII[ord(ARABIC_THOUSANDS_SEPARATOR)] = None
+
+_TO_ARABIC = str.maketrans({str(i): c for i, c in enumerate(ARABIC_INDIC_DIGITS)})
+
+
+def to_ascii_digits(s: str | None) -> str:
+    """Arabic-Indic (٠-٩) and Persian/Urdu (۰-۹) digits → 0-9; ``٫`` → ``.``; ``٬`` removed."""
+    if not s:
+        return ""
+    return s.translate(_TO_ASCII)
+
+
+def to_arabic_digits(s: str) -> str:
+    """ASCII digits → Arabic-Indic digits (for display in Arabic text; never for IDs/phones)."""
+    return s.translate(_TO_ARABIC)
+
+
+def localize_digits(s: str, locale: str | None) -> str:
+    """Digits as the reader's locale shows them: Arabic-Indic for ``ar``, ASCII otherwise."""
+    return to_arabic_digits(s) if normalize_locale(locale) == "ar" else s
+
+
+def format_number(value: int | float | Decimal, locale: str | None = "ar", *,
+                  grouping: bool = True, decimals: int | None = None) -> str:
+    """``12000`` → «١٢٬٠٠٠» (ar) / ``12,000`` (en); ``12.5`` → «١٢٫٥» / ``12.5``.
+
+    ``grouping=False`` for years and other numbers that are never grouped.
+    """
+    if isinstance(value, bool):
+        value = int(value)
+    sep = "," if grouping else ""
+    if isinstance(value, int):
+        s = format(value, sep + "d") if sep else str(value)
+    else:
+        places = 2 if decimals is None else decimals
+        s = format(value, f"{sep}.{places}f")
+        if decimals is None and "." in s:
+            s = s.rstrip("0").rstrip(".")
+    if normalize_locale(locale) == "ar":
+        s = s.translate(str.maketrans({",": ARABIC_THOUSANDS_SEPARATOR,
+                                       ".": ARABIC_DECIMAL_SEPARATOR}))
+        s = to_arabic_digits(s)
+    return s
+
+
+# --------------------------------------------------------------------------------------------
+# Locale-dependent Text values (numbers, dates …)
+# --------------------------------------------------------------------------------------------
+
+
+class LocaleText(Text):
+    """A :class:`Text` rendered from data by locale rather than looked up in the catalog.
+
+    The msgid is ``"{value}"`` and ``params["value"]`` a plain fallback, so code that renders a
+    ``Text`` naively (gettext + format) still shows something sensible.
+    """
+
+    def render_locale(self, locale: str) -> str:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def render(self, tr: Any) -> str:  # type: ignore[override]
+        return self.render_locale(normalize_locale(getattr(tr, "locale", None)))
+
+
+class Num(LocaleText):
+    """A number parameter: «٣٠» for Arabic readers, ``30`` for English ones."""
+
+    def __init__(self, value: int | float | Decimal, *, grouping: bool = True,
+                 decimals: int | None = None) -> None:
+        Text.__init__(self, "{value}", value=value, grouping=grouping, decimals=decimals)
+
+    def render_locale(self, locale: str) -> str:
+        p = self.params
+        return format_number(p["value"], locale, grouping=p["grouping"], decimals=p["decimals"])
+
+
+# --------------------------------------------------------------------------------------------
+# Cleaning user input
+# --------------------------------------------------------------------------------------------
+
+# Zero-width characters, bidi marks/embeddings/overrides/isolates, the Arabic letter mark, BOM,
+# soft hyphen and word joiner: invisible, copied in from other apps, and they break matching.
+_INVISIBLE_RE = re.compile(
+    "[\u00ad\u061c\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]"
+)
+# Other control characters (C0/C1) except tab and newlines, which are whitespace.
+_CONTROL_RE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+_HSPACE_RE = re.compile(r"[^\S\n]+")  # any whitespace but newline (incl. NBSP, thin spaces)
+_SPACE_RE = re.compile(r"\s+")
+_MANY_NEWLINES_RE = re.compile(r"\n{3,}")
+
+
+def clean_input(s: str | None, *, multiline: bool = False) -> str:
+    """Strip invisible/bidi control characters, normalise whitespace, NFC.
+
+    The Arabic letters themselves (including diacritics and tatweel) are left as they are. With
+    ``multiline=False`` every run of whitespace becomes one space; with ``multiline=True`` line
+    breaks are kept (at most one empty line in a row) and each line is trimmed.
+    """
+    if not s:
+        return ""
+    s = _INVISIBLE_RE.sub("", s)
+    s = s.replace("\r\n", "\n").replace("\r", "\n").replace("\u2028", "\n").replace("\u2029", "\n")
+    s = s.replace("\x85", "\n")
+    s = _CONTROL_RE.sub("", s)
+    s = unicodedata.normalize("NFC", s)
+    if not multiline:
+        return _SPACE_RE.sub(" ", s).strip()
+    lines = [_HSPACE_RE.sub(" ", line).strip() for line in s.split("\n")]
+    return _MANY_NEWLINES_RE.sub("\n\n", "\n".join(lines)).strip()
+
+
+# Arabic diacritics (tashkeel), Quranic marks and superscript alef.
+_TASHKEEL_RE = re.compile("[\u0610-\u061a\u064b-\u065f\u0670\u06d6-\u06dc\u06df-\u06e8\u06ea-\u06ed]")
+_FOLD_TABLE = str.maketrans({
+    "أ": "ا", "إ": "ا", "آ": "ا", "ٱ": "ا", "ٲ": "ا", "ٳ": "ا",
+    "ى": "ي", "ی": "ي", "ې": "ي", "ئ": "ي",
+    "ة": "ه", "ۀ": "ه", "ھ": "ه", "ہ": "ه",
+    "ؤ": "و",
+    "ک": "ك", "ڪ": "ك",
+    "ـ": None,  # tatweel
+})
+_NON_WORD_RE = re.compile(r"[\W_]+")
+
+
+def fold(s: str | None) -> str:
+    """A matching key: case-, diacritic- and spelling-insensitive, punctuation/emoji removed.
+
+    ``"  أَيـوة! "`` → ``"ايوه"``; ``"✅ نعم"`` → ``"نعم"``; ``"٢"`` → ``"2"``. For comparing
+    answers with labels and keywords only; never store or show the folded form.
+    """
+    s = to_ascii_digits(clean_input(s))
+    s = unicodedata.normalize("NFKC", s)  # Arabic presentation forms, full-width Latin …
+    s = _TASHKEEL_RE.sub("", s).translate(_FOLD_TABLE).casefold()
+    return _NON_WORD_RE.sub(" ", s).strip()
+
+
+# --------------------------------------------------------------------------------------------
+# Output: bidi and HTML
+# --------------------------------------------------------------------------------------------
+
+FSI = "\u2068"  # first-strong isolate
+PDI = "\u2069"  # pop directional isolate
+
+
+def isolate(s: Any) -> str:
+    """Wrap ``s`` in U+2068 … U+2069 so a Latin token (``REQ-1448-0042``) keeps its own direction
+    inside an Arabic sentence."""
+    return f"{FSI}{s}{PDI}"
+
+
+def escape_html(s: Any) -> str:
+    """Escape user text for Telegram's HTML parse mode: ``&``, ``<``, ``>`` and ``"``.
+
+    Telegram understands ``&amp; &lt; &gt; &quot;``; the single quote is left alone.
+    ``None`` becomes ``""``. The one place user text is escaped.
+    """
+    if s is None:
+        return ""
+    return html.escape(str(s), quote=False).replace('"', "&quot;")
+
+
+# --------------------------------------------------------------------------------------------
+# Masking personal data for confirmations and logs
+# --------------------------------------------------------------------------------------------
+
+MASK = "•"
+
+
+def _mask_middle(s: str, keep_start: int, keep_end: int) -> str:
+    if len(s) <= keep_start + keep_end:
+        return MASK * len(s)
+    return s[:keep_start] + MASK * (len(s) - keep_start - keep_end) + s[len(s) - keep_end:]
+
+
+def mask_national_id(national_id: str | None) -> str:
+    """``"1012345672"`` → ``"1•••••••72"`` (first digit and last two kept)."""
+    digits = re.sub(r"\D", "", to_ascii_digits(national_id or ""))
+    return _mask_middle(digits, 1, 2)
+
+
+def mask_mobile(mobile: str | None) -> str:
+    """``"0551234567"`` or ``"+966551234567"`` → ``"055•••••67"``."""
+    s = re.sub(r"[^\d+]", "", to_ascii_digits(mobile or ""))
+    if s.startswith("+966") and len(s) > 4:
+        s = "0" + s[4:]
+    elif s.startswith("00966") and len(s) > 5:
+        s = "0" + s[5:]
+    return _mask_middle(s, 3, 2)
+
+
+_ARTICLE_RE = re.compile(r"^(?:ال|al-|el-)(?=\w{2,})", re.IGNORECASE)
+
+
+def mask_name(name: str | None) -> str:
+    """First name and the family name's initial: ``"محمد عبدالله الحربي"`` → ``"محمد ح."``.
+
+    The Arabic article (ال، آل، Al-) is skipped for the initial. A one-part name is returned as is.
+    """
+    parts = clean_input(name).split(" ")
+    parts = [p for p in parts if p]
+    if not parts:
+        return ""
+    if len(parts) == 1:
+        return parts[0]
+    last = parts[-1]
+    stem = _ARTICLE_RE.sub("", last) or last
+    initial = next((c for c in stem if c.isalpha()), stem[:1])
+    return f"{parts[0]} {initial.upper()}."
+
+
+def format_mobile_local(e164: str) -> str:
+    """``"+966551234567"`` → ``"0551234567"`` (how Saudis write and read it); others unchanged."""
+    if e164.startswith("+966"):
+        return "0" + e164[4:]
+    return e164
+
+
+# --------------------------------------------------------------------------------------------
+# Length limits
+# --------------------------------------------------------------------------------------------
+
+TELEGRAM_MESSAGE_LIMIT = 4096
+TELEGRAM_CAPTION_LIMIT = 1024
+
+
+def utf16_len(s: str) -> int:
+    """Length as Telegram counts it (UTF-16 code units: an emoji outside the BMP counts 2)."""
+    return len(s.encode("utf-16-le", "surrogatepass")) // 2
+
+
+def _is_extender(ch: str) -> bool:
+    """True if ``ch`` must stay attached to the character before it."""
+    cp = ord(ch)
+    return (
+        unicodedata.category(ch) in ("Mn", "Me", "Mc")
+        or cp == 0x200D  # ZWJ
+        or 0xFE00 <= cp <= 0xFE0F  # variation selectors
+        or 0x1F3FB <= cp <= 0x1F3FF  # skin tone modifiers
+        or 0xE0020 <= cp <= 0xE007F  # tag characters (flag sequences)
+    )
+
+
+def truncate(s: str, n: int = TELEGRAM_MESSAGE_LIMIT, ellipsis: str = "…") -> str:
+    """Cut ``s`` so that, with ``ellipsis``, it is at most ``n`` UTF-16 units (Telegram's unit).
+
+    Never splits a letter from its diacritics, an emoji ZWJ sequence or a flag, and prefers to
+    cut at a space near the end. Truncate plain text *before* escaping or adding HTML tags.
+    """
+    if utf16_len(s) <= n:
+        return s
+    budget = n - utf16_len(ellipsis)
+    if budget <= 0:
+        return ellipsis[:max(n, 0)]
+    # longest prefix within budget
+    used = 0
+    cut = 0
+    for i, ch in enumerate(s):
+        w = 2 if ord(ch) > 0xFFFF else 1
+        if used + w > budget:
+            break
+        used += w
+        cut = i + 1
+    # step back while the next character belongs to the previous one
+    while 0 < cut < len(s) and (_is_extender(s[cut]) or s[cut - 1] == "\u200d"):
+        cut -= 1
+    # regional-indicator flags come in pairs: don't keep an odd one
+    ri = 0
+    while cut - ri > 0 and 0x1F1E6 <= ord(s[cut - ri - 1]) <= 0x1F1FF:
+        ri += 1
+    if ri % 2:
+        cut -= 1
+    # prefer a word boundary within the last 10 %
+    space = s.rfind(" ", 0, cut)
+    if space > 0 and cut - space <= max(10, cut // 10):
+        cut = space
+    return s[:cut].rstrip() + ellipsis
+
+
+__all__ = [
+    "ARABIC_INDIC_DIGITS", "PERSIAN_DIGITS", "FSI", "PDI", "MASK",
+    "TELEGRAM_MESSAGE_LIMIT", "TELEGRAM_CAPTION_LIMIT",
+    "LocaleText", "Num",
+    "to_ascii_digits", "to_arabic_digits", "localize_digits", "format_number",
+    "clean_input", "fold", "isolate", "escape_html",
+    "mask_national_id", "mask_mobile", "mask_name", "format_mobile_local",
+    "utf16_len", "truncate",
+]

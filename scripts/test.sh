@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# The README's second command: install with the test extras, then run the whole suite on SQLite
+# and again on PostgreSQL (127.0.0.1:5432, database "test"), starting the server if it is down.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh test
+export PYTHONDONTWRITEBYTECODE=1
+
+echo "== tests on SQLite =="
+.venv/bin/python -m pytest -q -p no:cacheprovider "$@"
+
+PG_URL="${MUSTAFEED_TEST_POSTGRES_URL:-postgresql+asyncpg://127.0.0.1:5432/test}"
+if ! pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null; then
+  if command -v pg_ctlcluster >/dev/null 2>&1; then
+    pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql | head -1)" main start || true
+    for _ in $(seq 1 30); do pg_isready -q -h 127.0.0.1 -p 5432 && break; sleep 1; done
+  fi
+fi
+if pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null; then
+  echo "== tests on PostgreSQL =="
+  MUSTAFEED_TEST_DATABASE_URL="$PG_URL" .venv/bin/python -m pytest -q -p no:cacheprovider -m "not sqlite_only" "$@"
+elif [ -n "${CI:-}" ]; then
+  echo "PostgreSQL is not reachable on 127.0.0.1:5432; the PostgreSQL path cannot be tested" >&2
+  exit 1
+else
+  echo "(PostgreSQL not running here: skipped the PostgreSQL pass)"
+fi

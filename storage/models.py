@@ -1,0 +1,328 @@
+"""The database schema. Every row carries ``association_id`` (the tenant key), so one database
+can serve several associations; every query filters on it.
+
+Types are chosen to work the same on SQLite and PostgreSQL: ``BigInteger`` for Telegram ids,
+``JSON`` for free-form data, timezone-aware ``DateTime`` stored in UTC.
+Personal data (national ID, mobile) is never stored in clear: see ``storage.crypto``.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timezone
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+    type_annotation_map = {
+        dict[str, Any]: JSON,
+        list[Any]: JSON,
+        datetime: DateTime(timezone=True),
+        date: Date,
+    }
+
+
+def tenant() -> Mapped[str]:
+    return mapped_column(String(64), ForeignKey("associations.id"), index=True)
+
+
+class Association(Base):
+    __tablename__ = "associations"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Beneficiary(Base):
+    """A person who talks to the bot in a private chat. Identity data lives on requests."""
+
+    __tablename__ = "beneficiaries"
+    __table_args__ = (UniqueConstraint("association_id", "telegram_user_id"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    association_id: Mapped[str] = tenant()
+    telegram_user_id: Mapped[int] = mapped_column(BigInteger)
+    locale: Mapped[str] = mapped_column(String(8), default="ar")
+    consent_version: Mapped[str | None] = mapped_column(String(32))
+    consent_at: Mapped[datetime | None]
+    consent_withdrawn_at: Mapped[datetime | None]
+    unreachable_at: Mapped[datetime | None]  # set when Telegram says the bot was blocked (403)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    @property
+    def has_consented(self) -> bool:
+        return self.consent_at is not None and self.consent_withdrawn_at is None
+
+
+class ConsentEvent(Base):
+    """Every consent given or withdrawn, with the notice version shown (PDPL record)."""
+
+    __tablename__ = "consent_events"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    association_id: Mapped[str] = tenant()
+    beneficiary_id: Mapped[int] = mapped_column(ForeignKey("beneficiaries.id", ondelete="CASCADE"), index=True)
+    action: Mapped[str] = mapped_column(String(16))  # given | withdrawn
+    notice_version: Mapped[str] = mapped_column(String(32))
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Dialog(Base):
+    """The conversation a beneficiary is in: flow, step and the answers so far.
+
+    Written in the same transaction as the update that changed it, so a restart or a crash
+    loses no answer already given (python-telegram-bot's persistence flushes on a timer).
+    """
+
+    __tablename__ = "dialogs"
+    beneficiary_id: Mapped[int] = mapped_column(
+        ForeignKey("beneficiaries.id", ondelete="CASCADE"), primary_key=True
+    )
+    association_id: Mapped[str] = tenant()
+    flow: Mapped[str] = mapped_column(String(40))
+    step: Mapped[str] = mapped_column(String(80))
+    data: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class ServiceRequest(Base):
+    __tablename__ = "service_requests"
+    __table_args__ = (
+        UniqueConstraint("association_id", "reference"),
+        Index("ix_service_requests_dup", "association_id", "service_id", "national_id_hash"),
+    )
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    association_id: Mapped[str] = tenant()
+    reference: Mapped[str | None] = mapped_column(String(32))  # given at submission
+    beneficiary_id: Mapped[int | None] = mapped_column(ForeignKey("beneficiaries.id", ondelete="SET NULL"), index=True)
+    service_id: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(32), index=True)
+    answers: Mapped[dict[str, Any]] = mapped_column(default=dict)  # sensitive values encrypted
+    national_id_hash: Mapped[str | None] = mapped_column(String(64))
+    declaration_version: Mapped[str | None] = mapped_column(String(32))
+    declared_at: Mapped[datetime | None]
+    submitted_at: Mapped[datetime | None]
+    due_date: Mapped[date | None]
+    decided_at: Mapped[datetime | None]
+    decision_reason: Mapped[str | None] = mapped_column(Text)
+    closed_at: Mapped[datetime | None]
+    anonymised_at: Mapped[datetime | None]
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    events: Mapped[list["RequestEvent"]] = relationship(
+        back_populates="request", order_by="RequestEvent.id", cascade="all, delete-orphan"
+    )
+
+
+class RequestEvent(Base):
+    __tablename__ = "request_events"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    association_id: Mapped[str] = tenant()
+    request_id: Mapped[int] = mapped_column(ForeignKey("service_requests.id", ondelete="CASCADE"), index=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    actor_kind: Mapped[str] = mapped_column(String(16))  # beneficiary | staff | system
+    actor_id: Mapped[int | None] = mapped_column(BigInteger)
+    action: Mapped[str] = mapped_column(String(40))
+    from_status: Mapped[str | None] = mapped_column(String(32))
+    to_status: Mapped[str | None] = mapped_column(String(32))
+    note: Mapped[str | None] = mapped_column(Text)
+    request: Mapped[ServiceRequest] = relationship(back_populates="events")
+
+
+class Document(Base):
+    """A file a beneficiary sent (kept on Telegram's servers; we keep its file_id)."""
+
+    __tablename__ = "documents"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    association_id: Mapped[str] = tenant()
+    beneficiary_id: Mapped[int | None] = mapped_column(ForeignKey("beneficiaries.id", ondelete="SET NULL"), index=True)
+    request_id: Mapped[int | None] = mapped_column(ForeignKey("service_requests.id", ondelete="CASCADE"), index=True)
+    ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(64))  # the profile's document id, or "attachment"
+    telegram_file_id: Mapped[str] = mapped_column(String(255))
+    file_unique_id: Mapped[str | None] = mapped_column(String(64))
+    file_name: Mapped[str | None] = mapped_column(String(255))
+    mime_type: Mapped[str | None] = mapped_column(String(100))
+    size: Mapped[int | None] = mapped_column(BigInteger)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Ticket(Base):
+    """An inquiry handed to staff, a complaint, a suggestion or a compensation claim."""
+
+    __tablename__ = "tickets"
+    __table_args__ = (UniqueConstraint("association_id", "reference"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    association_id: Mapped[str] = tenant()
+    reference: Mapped[str] = mapped_column(String(32))
+    beneficiary_id: Mapped[int | None] = mapped_column(ForeignKey("beneficiaries.id", ondelete="SET NULL"), index=True)
+    kind: Mapped[str] = mapped_column(String(20))  # inquiry | complaint | suggestion | compensation
+    category: Mapped[str | None] = mapped_column(String(64))
+    subject: Mapped[str | None] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(32), index=True)
+    related_request_id: Mapped[int | None] = mapped_column(ForeignKey("service_requests.id", ondelete="SET NULL"))
+    data: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    due_at: Mapped[datetime | None]
+    first_response_at: Mapped[datetime | None]
+    escalated_at: Mapped[datetime | None]
+    closed_at: Mapped[datetime | None]
+    outcome: Mapped[str | None] = mapped_column(Text)
+    anonymised_at: Mapped[datetime | None]
+
+
+class TicketMessage(Base):
+    __tablename__ = "ticket_messages"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    association_id: Mapped[str] = tenant()
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"), index=True)
+    direction: Mapped[str] = mapped_column(String(4))  # in (beneficiary→staff) | out (staff→beneficiary)
+    staff_user_id: Mapped[int | None] = mapped_column(BigInteger)
+    text: Mapped[str | None] = mapped_column(Text)
+    file_id: Mapped[str | None] = mapped_column(String(255))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class StaffMessageLink(Base):
+    """Which case a message in a staff chat belongs to, so a reply to it finds its case."""
+
+    __tablename__ = "staff_message_links"
+    association_id: Mapped[str] = mapped_column(String(64), ForeignKey("associations.id"), primary_key=True)
+    chat_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    message_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    subject_kind: Mapped[str] = mapped_column(String(16))  # request | ticket
+    subject_id: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class SurveyInvitation(Base):
+    """Who was asked to rate what, so nobody is asked too often. Answers are kept apart."""
+
+    __tablename__ = "survey_invitations"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    association_id: Mapped[str] = tenant()
+    beneficiary_id: Mapped[int | None] = mapped_column(ForeignKey("beneficiaries.id", ondelete="SET NULL"), index=True)
+    subject_kind: Mapped[str] = mapped_column(String(16))
+    subject_id: Mapped[int] = mapped_column(Integer)
+    sent_at: Mapped[datetime] = mapped_column(default=utcnow)
+    reminded_at: Mapped[datetime | None]
+    finished_at: Mapped[datetime | None]
+    skipped: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class SurveyAnswer(Base):
+    """One score. Deliberately no beneficiary column: staff reports are aggregates only."""
+
+    __tablename__ = "survey_answers"
+    __table_args__ = (Index("ix_survey_answers_report", "association_id", "created_at"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    association_id: Mapped[str] = mapped_column(String(64), ForeignKey("associations.id"))
+    service_id: Mapped[str | None] = mapped_column(String(64))
+    channel: Mapped[str] = mapped_column(String(16))  # request | inquiry | complaint
+    staff_user_id: Mapped[int | None] = mapped_column(BigInteger)
+    question_id: Mapped[str] = mapped_column(String(40))
+    score: Mapped[int | None] = mapped_column(Integer)
+    comment: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class StaffMember(Base):
+    __tablename__ = "staff_members"
+    association_id: Mapped[str] = mapped_column(String(64), ForeignKey("associations.id"), primary_key=True)
+    telegram_user_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    role: Mapped[str] = mapped_column(String(16))  # staff | researcher | supervisor
+    granted_by: Mapped[int | None] = mapped_column(BigInteger)
+    granted_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class AuditLog(Base):
+    __tablename__ = "audit_log"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    association_id: Mapped[str] = tenant()
+    at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    actor_id: Mapped[int | None] = mapped_column(BigInteger)
+    action: Mapped[str] = mapped_column(String(40))
+    subject_kind: Mapped[str | None] = mapped_column(String(16))
+    subject_id: Mapped[int | None] = mapped_column(Integer)
+    detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class InboundUpdate(Base):
+    """Every update, raw, written before Telegram is told it was received."""
+
+    __tablename__ = "inbound_updates"
+    __table_args__ = (Index("ix_inbound_updates_pending", "association_id", "status", "update_id"),)
+    association_id: Mapped[str] = mapped_column(String(64), ForeignKey("associations.id"), primary_key=True)
+    update_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    raw: Mapped[dict[str, Any]] = mapped_column()
+    status: Mapped[str] = mapped_column(String(10), default="pending")  # pending | done | failed
+    received_at: Mapped[datetime] = mapped_column(default=utcnow)
+    processed_at: Mapped[datetime | None]
+    error: Mapped[str | None] = mapped_column(Text)
+
+
+class OutboxMessage(Base):
+    """A Bot API call the bot owes someone, written in the transaction that made it owed."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (Index("ix_outbox_pending", "association_id", "status", "id"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    association_id: Mapped[str] = mapped_column(String(64), ForeignKey("associations.id"))
+    chat_id: Mapped[int] = mapped_column(BigInteger)
+    method: Mapped[str] = mapped_column(String(40))
+    payload: Mapped[dict[str, Any]] = mapped_column()
+    status: Mapped[str] = mapped_column(String(10), default="pending")  # pending | sent | failed
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    not_before: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    sent_at: Mapped[datetime | None]
+    error: Mapped[str | None] = mapped_column(Text)
+    result_message_id: Mapped[int | None] = mapped_column(BigInteger)
+    link_kind: Mapped[str | None] = mapped_column(String(16))  # on success: StaffMessageLink
+    link_id: Mapped[int | None] = mapped_column(Integer)
+
+
+class Counter(Base):
+    """Per-association sequences for short reference numbers."""
+
+    __tablename__ = "counters"
+    association_id: Mapped[str] = mapped_column(String(64), ForeignKey("associations.id"), primary_key=True)
+    name: Mapped[str] = mapped_column(String(32), primary_key=True)
+    value: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class RateState(Base):
+    """Flood control per beneficiary, persisted (a token bucket)."""
+
+    __tablename__ = "rate_states"
+    association_id: Mapped[str] = mapped_column(String(64), ForeignKey("associations.id"), primary_key=True)
+    telegram_user_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    tokens: Mapped[float] = mapped_column()
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    warned_at: Mapped[datetime | None]
