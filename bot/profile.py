@@ -6,7 +6,7 @@ serves every association that adopted the common beneficiary-relationship policy
 (see ``/work/shared/policy/README.md``).
 
     profile = load_profile(default_profile_path())      # raises ProfileError
-    problems = check_profile(path)                        # [] when valid (``mustafeed check-profile``)
+    problems = check_profile(path)                        # [] when valid (check-profile)
 
     profile.association.name.get(locale)                  # every human text is a LocalizedText
     profile.service("food-support").fields               # ordered form fields
@@ -31,11 +31,10 @@ import re
 import sys
 import unicodedata
 from collections.abc import Iterable, Iterator, Sequence
-from types import SimpleNamespace
 from enum import StrEnum
 from functools import cached_property
 from pathlib import Path
-from types import NoneType, UnionType
+from types import NoneType, SimpleNamespace, UnionType
 from typing import Annotated, Any, Union, get_args, get_origin
 
 import yaml
@@ -52,7 +51,7 @@ from pydantic import (
     field_validator,
     model_validator,
 )
-from pydantic_core import core_schema
+from pydantic_core import ErrorDetails, core_schema
 
 from bot import ROOT
 from bot.i18n import N_, normalize_locale, translator
@@ -65,8 +64,8 @@ __all__ = [
     "Choice",
     "ComplaintType",
     "Complaints",
-    "Declaration",
     "Deadlines",
+    "Declaration",
     "Document",
     "Faq",
     "FaqCategory",
@@ -123,7 +122,9 @@ DEFAULT_SURVEY_QUESTIONS = {
     "overall": N_("Overall, how satisfied are you with the service?"),
     "speed": N_("How satisfied are you with how quickly your request was handled?"),
     "clarity": N_("How clear were the procedures and the information given to you?"),
-    "courtesy": N_("How satisfied are you with the courtesy and respect of the association's team?"),
+    "courtesy": N_(
+        "How satisfied are you with the courtesy and respect of the association's team?"
+    ),
 }
 
 
@@ -156,6 +157,9 @@ class LocalizedText:
     """
 
     __slots__ = ("_ar", "_en", "_msgid")
+    _ar: str
+    _en: str | None
+    _msgid: str | None
 
     def __init__(self, ar: str, en: str | None = None) -> None:
         if not isinstance(ar, str) or not ar.strip():
@@ -168,7 +172,7 @@ class LocalizedText:
     def from_msgid(cls, msgid: str) -> LocalizedText:
         """A text whose translations come from the gettext catalogs (``msgid`` is English)."""
         text = object.__new__(cls)
-        object.__setattr__(text, "_ar", None)
+        object.__setattr__(text, "_ar", "")  # unused: the catalog has the Arabic
         object.__setattr__(text, "_en", None)
         object.__setattr__(text, "_msgid", msgid)
         return text
@@ -322,7 +326,7 @@ def telegram_html_problem(text: str) -> str | None:
         if self_closing:
             return f"<{name}/> cannot be self-closing"
         if name == "a" and not closing and "href" not in attrs:
-            return "<a> needs an href, e.g. <a href=\"https://…\">…</a>"
+            return '<a> needs an href, e.g. <a href="https://…">…</a>'
         if closing:
             if not stack or stack[-1] != name:
                 return f"</{name}> closes a tag that is not open"
@@ -354,7 +358,9 @@ def _check_html(text: LocalizedText) -> LocalizedText:
 
 Title = Annotated[LocalizedText, _max_chars(TITLE_MAX, ": it is shown on a button")]
 HtmlText = Annotated[
-    LocalizedText, _max_chars(ANSWER_MAX, " to fit one Telegram message"), AfterValidator(_check_html)
+    LocalizedText,
+    _max_chars(ANSWER_MAX, " to fit one Telegram message"),
+    AfterValidator(_check_html),
 ]
 
 
@@ -388,11 +394,11 @@ _PHONE_RE = re.compile(r"^\+?[0-9][0-9 -]{3,18}[0-9]$")
 def _phone(value: Any) -> str:
     if isinstance(value, int) and not isinstance(value, bool):
         raise ValueError(
-            "write phone numbers in quotes, e.g. \"0110000000\": unquoted, YAML reads them as "
+            'write phone numbers in quotes, e.g. "0110000000": unquoted, YAML reads them as '
             "numbers and drops the leading zero"
         )
     if not isinstance(value, str) or not _PHONE_RE.match(value.strip()):
-        raise ValueError(f"expected a phone number such as \"0110000000\", got {_show(value)}")
+        raise ValueError(f'expected a phone number such as "0110000000", got {_show(value)}')
     return value.strip()
 
 
@@ -402,9 +408,14 @@ def _url(value: Any) -> str:
     return value.strip()
 
 
+_EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[A-Za-z]{2,}$")
+
+
 def _email(value: Any) -> str:
-    if not isinstance(value, str) or not re.match(r"^[^@\s]+@[^@\s]+\.[A-Za-z]{2,}$", value.strip()):
-        raise ValueError(f"expected an email address such as info@example.org.sa, got {_show(value)}")
+    if not isinstance(value, str) or not _EMAIL_RE.match(value.strip()):
+        raise ValueError(
+            f"expected an email address such as info@example.org.sa, got {_show(value)}"
+        )
     return value.strip()
 
 
@@ -416,7 +427,7 @@ def _version(value: Any) -> str:
         return str(value)
     if isinstance(value, str) and value.strip():
         return value.strip()
-    raise ValueError(f"expected a version text such as \"2026-11-01\", got {_show(value)}")
+    raise ValueError(f'expected a version text such as "2026-11-01", got {_show(value)}')
 
 
 def _chat_id(value: Any) -> Any:
@@ -431,7 +442,9 @@ def _enum(enum: type[StrEnum], noun: str) -> BeforeValidator:
     def check(value: Any) -> Any:
         allowed = [member.value for member in enum]
         if value not in allowed:
-            raise ValueError(f"unknown {noun} {_show(value)} (expected one of: {', '.join(allowed)})")
+            raise ValueError(
+                f"unknown {noun} {_show(value)} (expected one of: {', '.join(allowed)})"
+            )
         return value
 
     return BeforeValidator(check)
@@ -582,7 +595,7 @@ class Channels(_Model):
 
     @property
     def whatsapp_url(self) -> str | None:
-        """``https://wa.me/9665…`` for the WhatsApp number (a Saudi 05… number made international)."""
+        """``https://wa.me/9665…`` for the WhatsApp number (a Saudi 05… made international)."""
         if not self.whatsapp:
             return None
         digits = re.sub(r"\D", "", self.whatsapp)
@@ -748,7 +761,9 @@ class FaqEntry(_Model):
         if isinstance(value, list):
             for index, item in enumerate(value):
                 if not isinstance(item, str) or not item.strip():
-                    raise ValueError(f"item {index + 1} must be a non-empty text, got {_show(item)}")
+                    raise ValueError(
+                        f"item {index + 1} must be a non-empty text, got {_show(item)}"
+                    )
         return value
 
     def variants(self) -> tuple[str, ...]:
@@ -814,7 +829,9 @@ class Survey(_Model):
 
 
 class Privacy(_Model):
-    notice: LocalizedText = Field(default_factory=lambda: LocalizedText.from_msgid(DEFAULT_PRIVACY_NOTICE))
+    notice: LocalizedText = Field(
+        default_factory=lambda: LocalizedText.from_msgid(DEFAULT_PRIVACY_NOTICE)
+    )
     """The short notice shown before consent; record ``notice_version`` with the consent."""
     notice_version: Version = "1"
     show_staff_names: bool = False
@@ -822,7 +839,9 @@ class Privacy(_Model):
 
 
 class Declaration(_Model):
-    text: LocalizedText = Field(default_factory=lambda: LocalizedText.from_msgid(DEFAULT_DECLARATION))
+    text: LocalizedText = Field(
+        default_factory=lambda: LocalizedText.from_msgid(DEFAULT_DECLARATION)
+    )
     """Accepted before submitting (clause 15); record ``version`` with the acceptance."""
     version: Version = "1"
 
@@ -862,7 +881,8 @@ class Profile(_Model):
         context = info.context or {}
         if context.get("defer_checks"):
             return self
-        problems = [f"{_path(loc)}: {msg}" for loc, msg in _semantic_problems(self, context.get("base_dir"))]
+        found = _semantic_problems(self, context.get("base_dir"))
+        problems = [f"{_path(loc)}: {msg}" for loc, msg in found]
         if problems:
             raise ValueError("\n".join(problems))
         return self
@@ -966,6 +986,8 @@ def _duplicates(items: Iterable[Any], key: str, where: Loc) -> Iterator[tuple[Lo
         if item is None:  # an item with structural problems, reported already
             continue
         value = getattr(item, key)
+        if value is None:
+            continue
         if value in seen:
             yield (
                 (*where, index, key),
@@ -1002,28 +1024,34 @@ def _check_documents(
             yield loc, f"file not found: {doc.file} (looked in {base_dir})"
 
 
-def _check_field(field: FormField, service: Service, loc: Loc) -> Iterator[tuple[Loc, str]]:
+def _check_field(
+    field: FormField, documents: dict[str, RequiredDocument] | None, loc: Loc
+) -> Iterator[tuple[Loc, str]]:
+    """``documents``: the service's documents by id, None when they could not be read."""
     given = field.model_fields_set
     for option, types in _FIELD_OPTIONS.items():
         if option in given and field.type not in types:
             key = FormField.model_fields[option].alias or option
             kinds = " or ".join(sorted(t.value for t in types))
-            yield (*loc, key), f"'{key}' only applies to fields of type {kinds}, not {field.type.value}"
+            yield (
+                (*loc, key),
+                f"'{key}' only applies to fields of type {kinds}, not {field.type.value}",
+            )
     if field.type is FieldType.CHOICE:
         count = len(field.choices or ())
         if count < 2:
             yield (*loc, "choices"), f"a choice field needs at least 2 choices (found {count})"
         yield from _duplicates(field.choices or (), "id", (*loc, "choices"))
-    if field.type is FieldType.INTEGER and field.min_value is not None and field.max_value is not None:
-        if field.min_value > field.max_value:
-            yield (*loc, "max"), f"max ({field.max_value}) is below min ({field.min_value})"
+    low, high = field.min_value, field.max_value
+    if field.type is FieldType.INTEGER and low is not None and high is not None and low > high:
+        yield (*loc, "max"), f"max ({field.max_value}) is below min ({field.min_value})"
     if field.type is FieldType.DATE and field.past_only and field.future_only:
         yield (*loc, "future_only"), "a date cannot be both past_only and future_only"
     if field.type is FieldType.DOCUMENT:
         if field.document is None:
             yield (*loc, "document"), "a document field names one of the service's documents"
-        elif service.document(field.document) is None:
-            declared = ", ".join(d.id for d in service.documents) or "none declared"
+        elif documents is not None and field.document not in documents:
+            declared = ", ".join(documents) or "none declared"
             yield (
                 (*loc, "document"),
                 f"unknown document {field.document!r} (the service's documents: {declared})",
@@ -1035,22 +1063,34 @@ def _check_field(field: FormField, service: Service, loc: Loc) -> Iterator[tuple
             )
 
 
-def _check_services(services: Sequence[Service | None]) -> Iterator[tuple[Loc, str]]:
+def _check_services(
+    services: Sequence[Service | SimpleNamespace | None],
+) -> Iterator[tuple[Loc, str]]:
+    """``services`` may hold partial services (SimpleNamespace with None for broken parts)."""
     yield from _duplicates(services, "id", ("services",))
     for s_index, service in enumerate(services):
         if service is None:
             continue
         where: Loc = ("services", s_index)
-        yield from _duplicates(service.documents, "id", (*where, "documents"))
+        documents: dict[str, RequiredDocument] | None = None
+        if service.documents is not None:
+            yield from _duplicates(service.documents, "id", (*where, "documents"))
+            if None not in service.documents:
+                documents = {d.id: d for d in service.documents}
         yield from _duplicates(service.fields, "id", (*where, "fields"))
         asked_by: dict[str, int] = {}
         for f_index, field in enumerate(service.fields):
+            if field is None:
+                continue
             loc = (*where, "fields", f_index)
-            yield from _check_field(field, service, loc)
+            yield from _check_field(field, documents, loc)
             if field.type is FieldType.DOCUMENT and field.document:
                 if field.document in asked_by:
                     other = _path((*where, "fields", asked_by[field.document]))
-                    yield (*loc, "document"), f"document {field.document!r} is already asked by {other}"
+                    yield (
+                        (*loc, "document"),
+                        f"document {field.document!r} is already asked by {other}",
+                    )
                 else:
                     asked_by[field.document] = f_index
 
@@ -1085,7 +1125,8 @@ def _check_faq(
             hint = f"did you mean {close[0]!r}? " if close else ""
             yield (
                 (*where, "category"),
-                f"unknown category {entry.category!r} ({hint}declared: {', '.join(declared) or 'none'})",
+                f"unknown category {entry.category!r} "
+                f"({hint}declared: {', '.join(declared) or 'none'})",
             )
         texts: list[tuple[Loc, str]] = [((*where, "question"), t) for t in entry.question.texts()]
         texts += [((*where, "phrasings", i), p) for i, p in enumerate(entry.phrasings)]
@@ -1096,11 +1137,16 @@ def _check_faq(
                 if other[:3] == where:
                     yield loc, f"repeats {_path(other)} ({text!r})"
                 else:
-                    yield loc, f"the same question as {_path(other)}: a question must lead to one answer"
+                    yield (
+                        loc,
+                        f"the same question as {_path(other)}: a question must lead to one answer",
+                    )
             else:
                 seen[key] = loc
+    if None in entries or not used <= set(declared):
+        return  # a broken or misnamed entry may be the one meant for an empty category
     for c_index, category in enumerate(categories):
-        if category is not None and category.id not in used and None not in entries:
+        if category is not None and category.id not in used:
             yield ("faq", "categories", c_index), f"category {category.id!r} has no entries"
 
 
@@ -1200,7 +1246,7 @@ def _keys_at(loc: Loc) -> list[str] | None:
     return None
 
 
-def _pydantic_problem(error: dict[str, Any]) -> tuple[Loc, str]:
+def _pydantic_problem(error: ErrorDetails) -> tuple[Loc, str]:
     loc: Loc = tuple(error["loc"])
     kind = error["type"]
     ctx = error.get("ctx") or {}
@@ -1239,7 +1285,9 @@ class _UniqueKeyLoader(yaml.SafeLoader):
     """A safe loader that refuses a key given twice in one mapping (YAML keeps the last)."""
 
 
-def _construct_mapping(loader: _UniqueKeyLoader, node: yaml.MappingNode, deep: bool = False) -> dict:
+def _construct_mapping(
+    loader: _UniqueKeyLoader, node: yaml.MappingNode, deep: bool = False
+) -> dict[Any, Any]:
     loader.flatten_mapping(node)
     mapping: dict[Any, Any] = {}
     for key_node, value_node in node.value:
@@ -1252,9 +1300,7 @@ def _construct_mapping(loader: _UniqueKeyLoader, node: yaml.MappingNode, deep: b
     return mapping
 
 
-_UniqueKeyLoader.add_constructor(
-    yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping
-)
+_UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
 
 
 def _read_yaml(path: Path) -> tuple[Any, list[str]]:
@@ -1265,7 +1311,7 @@ def _read_yaml(path: Path) -> tuple[Any, list[str]]:
     except (OSError, UnicodeDecodeError) as exc:
         return None, [f"(file): cannot read {path}: {exc}"]
     try:
-        data = yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506 - a SafeLoader subclass
+        data = yaml.load(text, Loader=_UniqueKeyLoader)  # a SafeLoader subclass
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "(yaml)"
@@ -1273,7 +1319,9 @@ def _read_yaml(path: Path) -> tuple[Any, list[str]]:
         context = getattr(exc, "context", None)
         return None, [f"{where}: {reason}" + (f" ({context})" if context else "")]
     if not isinstance(data, dict):
-        return None, [f"(profile): expected a mapping with association, channels, … got {_show(data)}"]
+        return None, [
+            f"(profile): expected a mapping with association, channels, … got {_show(data)}"
+        ]
     return data, []
 
 
@@ -1306,15 +1354,36 @@ def _valid_or_none(adapter: TypeAdapter[Any], value: Any, context: dict[str, Any
         return None
 
 
+def _partial_service(raw: Any, context: dict[str, Any]) -> Any:
+    """A valid Service, or its parts that are valid (to check its fields), or None."""
+    service = _valid_or_none(TypeAdapter(Service), raw, context)
+    if service is not None or not isinstance(raw, dict):
+        return service
+
+    def items(key: str, model: type[BaseModel]) -> list[Any] | None:
+        value = raw.get(key, [])
+        if not isinstance(value, list):
+            return None
+        return [_valid_or_none(TypeAdapter(model), v, context) for v in value]
+
+    fields = items("fields", FormField)
+    return SimpleNamespace(
+        id=_valid_or_none(TypeAdapter(Slug), raw.get("id"), context),
+        documents=items("documents", RequiredDocument),
+        fields=fields if fields is not None else [],
+    )
+
+
 def _partial_section(name: str, raw: Any, context: dict[str, Any]) -> Any:
     """A section with its invalid list items replaced by None (None if nothing can be saved)."""
     annotation = Profile.model_fields[name].rebuild_annotation()
     whole = _valid_or_none(TypeAdapter(annotation), raw, context)
     if whole is not None:
         return whole
-    if name in ("documents", "services") and isinstance(raw, list):
-        item = TypeAdapter(Document if name == "documents" else Service)
-        return [_valid_or_none(item, value, context) for value in raw]
+    if name == "documents" and isinstance(raw, list):
+        return [_valid_or_none(TypeAdapter(Document), value, context) for value in raw]
+    if name == "services" and isinstance(raw, list):
+        return [_partial_service(value, context) for value in raw]
     if name == "faq" and isinstance(raw, dict):
         parts = {}
         for key, model in (("categories", FaqCategory), ("entries", FaqEntry)):
@@ -1327,7 +1396,7 @@ def _partial_section(name: str, raw: Any, context: dict[str, Any]) -> Any:
 
 
 def check_profile(path: Path | str) -> list[str]:
-    """Every problem of the profile at ``path``, one ``field.path: reason`` line each; ``[]`` if valid."""
+    """Every problem of the profile at ``path`` as ``field.path: reason`` lines; ``[]`` if valid."""
     path = Path(path)
     data, problems = _read_yaml(path)
     if problems:

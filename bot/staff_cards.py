@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from bot import applications
 from bot.context import Ctx
 from bot.dates import format_date
-from bot.i18n import Translator, translator
+from bot.i18n import N_, Translator, translator
 from bot.keyboards import button, cb, inline
 from bot.lifecycle import Status, label
 from bot.textutil import isolate
@@ -33,15 +33,15 @@ ACTIONS: dict[str, tuple[str, ...]] = {
     Status.REJECTED: ("close",),
 }
 ACTION_LABELS = {
-    "review": "🔎 Start review",
-    "docs": "📄 Ask for documents",
-    "interview": "🗣 Schedule interview",
-    "visit": "🏠 Schedule field visit",
-    "approve": "✅ Approve",
-    "reject": "❌ Reject",
-    "deliver": "📦 Service delivered",
-    "close": "🔒 Close",
-    "reveal": "👁 Full data and documents",
+    "review": N_("🔎 Start review"),
+    "docs": N_("📄 Ask for documents"),
+    "interview": N_("🗣 Schedule interview"),
+    "visit": N_("🏠 Schedule field visit"),
+    "approve": N_("✅ Approve"),
+    "reject": N_("❌ Reject"),
+    "deliver": N_("📦 Service delivered"),
+    "close": N_("🔒 Close"),
+    "reveal": N_("👁 Full data and documents"),
 }
 
 
@@ -83,7 +83,8 @@ def card_keyboard(ctx: Ctx, request: ServiceRequest) -> dict:
     actions = ACTIONS.get(request.status, ())
     rows = [[button(tr.gettext(ACTION_LABELS[a]), cb("sr", a, request.id)) for a in actions[i:i + 2]]
             for i in range(0, len(actions), 2)]
-    rows.append([button(tr.gettext(ACTION_LABELS["reveal"]), cb("sr", "reveal", request.id))])
+    reveal = ACTION_LABELS["reveal"]
+    rows.append([button(tr.gettext(reveal), cb("sr", "reveal", request.id))])
     return inline(rows)
 
 

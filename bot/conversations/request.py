@@ -26,7 +26,7 @@ from bot.keyboards import REMOVE_KEYBOARD, Callback, button, cb, inline, reply_k
 from bot.lifecycle import Status
 from bot.router import Router
 from bot.staff_cards import post_request_card
-from bot.textutil import isolate
+from bot.textutil import format_number, isolate
 from bot.validation import DocumentFile, Invalid, validate
 from storage.models import Document, ServiceRequest
 
@@ -53,7 +53,8 @@ def question_text(ctx: Ctx, service: Any, index: int) -> str:
     field = service.fields[index]
     loc = ctx.locale
     label = (field.question or field.label).get(loc)
-    lines = [ctx._("Question {n} of {total}").format(n=index + 1, total=len(service.fields)),
+    lines = [ctx._("Question {n} of {total}").format(n=format_number(index + 1, loc),
+                                                      total=format_number(len(service.fields), loc)),
              f"<b>{escape(label)}</b>"]
     if field.hint:
         lines.append(escape(field.hint.get(loc)))

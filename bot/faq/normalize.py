@@ -463,6 +463,11 @@ def fold_dialect(tokens: list[str]) -> list[str]:
                 break
         else:
             tok = tokens[i]
+            # و/ف + a dialect word ("وبدي", "فوين")
+            if len(tok) >= 3 and tok[0] in "وف" and (tok[1:],) in DIALECT:
+                out.extend(DIALECT[(tok[1:],)])
+                i += 1
+                continue
             # ما + verb + ش  /  ماوصلتش
             if len(tok) >= 5 and tok.startswith("ما") and tok.endswith("ش"):
                 out.extend(("لا", tok[2:-1]))

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-23 12:53:08.827329
+Create Date: 2026-11-23 13:05:56.338950
 """
 from alembic import op
 import sqlalchemy as sa
@@ -174,7 +174,7 @@ def upgrade() -> None:
     op.create_table('service_requests',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('association_id', sa.String(length=64), nullable=False),
-    sa.Column('reference', sa.String(length=32), nullable=False),
+    sa.Column('reference', sa.String(length=32), nullable=True),
     sa.Column('beneficiary_id', sa.Integer(), nullable=True),
     sa.Column('service_id', sa.String(length=64), nullable=False),
     sa.Column('status', sa.String(length=32), nullable=False),

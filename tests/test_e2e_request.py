@@ -1,0 +1,208 @@
+"""Service requests end to end: apply with valid and invalid answers, review, declare, submit,
+duplicates, and the staff review through to closing — as the beneficiary and staff see it."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from sqlalchemy import select
+
+from bot.app import BotApp
+from storage.models import AuditLog, Document, RequestEvent, ServiceRequest
+from tests.harness import (BENEFICIARY, OUTSIDER, RESEARCHER, STAFF_CHAT, STAFF_PLAIN, Person, buttons,
+                           make_settings, start_app)
+
+SERVICE = "food-support"
+VALID_ID = "1000000008"
+
+
+async def open_service(person: Person, profile) -> None:  # noqa: ANN001
+    await person.press("طلب خدمة")
+    await person.press(profile.service(SERVICE).title.ar)
+    text = person.text()
+    assert "من يحق له التقديم" in text and "المستندات المطلوبة" in text
+    await person.press("ابدأ التقديم")
+
+
+async def fill_form(person: Person, profile, *, national_id: str = "١٠٠٠٠٠٠٠٠٨") -> None:  # noqa: ANN001
+    """Answer every question; each field type also gets a wrong answer first."""
+    service = profile.service(SERVICE)
+    assert "السؤال ١ من" in person.text() or "السؤال 1 من" in person.text()
+    replies = await person.say("محمد")  # one name part
+    assert "الاسم" in replies[0]["text"] and "السؤال" in replies[-1]["text"]
+    await person.say("محمد عبدالله سعيد الحربي")
+    replies = await person.say("1234567890")  # bad check digit
+    assert "رقم الهوية" in replies[0]["text"]
+    await person.say(national_id)
+    replies = await person.say("0112345678")  # a landline
+    assert "جوال" in replies[0]["text"]
+    await person.share_contact("966551234567")
+    replies = await person.say("30/01/1448")  # Muharram 1448 has 29 days
+    assert "٢٩" in replies[0]["text"] or "29" in replies[0]["text"]
+    await person.say("١٥/٠٥/١٤٠٠")
+    replies = await person.say("٤٠")  # family size above the range
+    assert "٣٠" in replies[0]["text"] or "30" in replies[0]["text"]
+    await person.say("٥")
+    await person.say("3٬500")
+    housing = service.fields[6].choices[1].label.ar
+    await person.press(housing)
+    district = service.fields[7].choices[0].label.ar
+    await person.press(district)
+    replies = await person.say("بيتنا قريب من المسجد")  # a location is needed
+    assert "الموقع" in replies[0]["text"]
+    await person.share_location()
+    await person.send_photo()
+    await person.send_document(b"%PDF-1.4 family", "family.pdf", "application/pdf")
+    replies = await person.send_document(b"MZ program", "setup.exe", "application/octet-stream")
+    assert "لا يمكن قبول" in replies[0]["text"] or "نوع" in replies[0]["text"]
+    await person.send_document(b"%PDF-1.4 income", "income.pdf", "application/pdf")
+    await person.press("تخطٍّ")  # the optional notes
+
+
+async def submit(person: Person) -> str:
+    await person.press("كل شيء صحيح")
+    assert "أُقِرّ بأن جميع البيانات" in person.text() or "الإقرار" in person.text()
+    replies = await person.press("أُقِرّ وأرسِل")
+    text = (replies[-1] if replies else person.last())["text"]
+    assert "لجنة البحث" in text and "هـ" in text  # the Hijri due date
+    match = re.search(r"REQ-\d{4}-\d{4}", text)
+    assert match, text
+    return match.group(0)
+
+
+async def test_apply_review_edit_declare_submit(consented: Person, staff: Person, profile, app: BotApp) -> None:  # noqa: ANN001
+    await open_service(consented, profile)
+    await fill_form(consented, profile)
+    review = consented.text()
+    assert "نرجو مراجعة إجاباتك" in review and "1000000008" in review and "٥" in review or "5" in review
+    await consented.press("عدد أفراد الأسرة")
+    await consented.say("6")
+    assert "نرجو مراجعة إجاباتك" in consented.text()
+    reference = await submit(consented)
+
+    async with app.db.read() as session:
+        request = await session.scalar(select(ServiceRequest).where(ServiceRequest.reference == reference))
+        assert request.status == "submitted" and request.answers["family_size"] == 6
+        assert VALID_ID not in str(request.answers)  # encrypted at rest
+        assert request.declaration_version == profile.declaration.version and request.declared_at
+        assert (await session.scalar(select(Document.id).where(Document.request_id == request.id))) is not None
+
+    card = staff.emu.last_message(STAFF_CHAT)
+    assert reference in card["text"] and "1•••••••08" in card["text"]
+    assert VALID_ID not in card["text"] and "551234567" not in card["text"]
+
+    # the same national ID cannot apply twice while the first request is open
+    await consented.say("/menu")
+    await open_service(consented, profile)
+    await consented.say("محمد عبدالله سعيد الحربي")
+    replies = await consented.say(VALID_ID)
+    assert reference in replies[0]["text"] and "طلب مفتوح" in replies[0]["text"]
+
+    # my requests
+    await consented.say("/status")
+    assert reference in consented.text() and "تم الاستلام" in consented.text()
+
+
+async def test_staff_review_to_closing(consented: Person, staff: Person, profile, app: BotApp, emu) -> None:  # noqa: ANN001
+    await open_service(consented, profile)
+    await fill_form(consented, profile)
+    reference = await submit(consented)
+    staff.seen = 0
+
+    await staff.press("بدء الدراسة")
+    assert "قيد الدراسة" in consented.last()["text"]
+    assert "قيد الدراسة" in emu.messages(STAFF_CHAT)[0]["text"]  # the card, edited in place
+
+    await staff.press("طلب مستندات")
+    prompt = staff.last()
+    await staff.say("صورة عقد الإيجار سارية", reply_to_message_id=prompt["message_id"])
+    notice = consented.last()
+    assert "صورة عقد الإيجار" in notice["text"] and "إضافة المستندات" in str(buttons(notice))
+    await consented.press("إضافة المستندات")
+    await consented.send_photo(b"lease photo")
+    await consented.press("انتهيت")
+    assert "عاد طلبك قيد الدراسة" in consented.text()
+    assert "أضاف المستفيد مستندًا واحدًا" in emu.last_message(STAFF_CHAT)["text"]
+
+    await staff.press("جدولة مقابلة")
+    await staff.say("الأحد ٢٠ جمادى الآخرة، الساعة ١٠ صباحًا في مقر الجمعية", reply_to_message_id=staff.last()["message_id"])
+    assert "مقابلة شخصية" in consented.last()["text"] and "الساعة ١٠" in consented.last()["text"]
+
+    await staff.press("قبول")
+    assert "يسعدنا إبلاغك بقبول طلبك" in consented.last()["text"]
+    await staff.press("تم تقديم الخدمة")
+    assert "تم تقديم الخدمة لطلبك" in consented.last()["text"]
+    await staff.press("إغلاق")
+    assert "أُغلق طلبك" in consented.last()["text"]
+
+    async with app.db.read() as session:
+        request = await session.scalar(select(ServiceRequest).where(ServiceRequest.reference == reference))
+        actions = (await session.scalars(select(RequestEvent.action).where(RequestEvent.request_id == request.id)
+                                          .order_by(RequestEvent.id))).all()
+    assert request.status == "closed"
+    assert actions == ["submitted", "review", "docs", "documents_added", "interview", "approve", "deliver", "close"]
+
+
+async def test_rejection_needs_and_sends_a_reason(consented: Person, staff: Person, profile) -> None:  # noqa: ANN001
+    await open_service(consented, profile)
+    await fill_form(consented, profile)
+    await submit(consented)
+    await staff.press("عدم القبول")
+    prompt = staff.last()
+    assert "السبب" in prompt["text"] or "سبب" in prompt["text"]
+    await staff.say("الدخل أعلى من الحد المعتمد للدعم", reply_to_message_id=prompt["message_id"])
+    text = consented.last()["text"]
+    assert "نأسف لإبلاغك بعدم قبول طلبك" in text and "الدخل أعلى من الحد المعتمد" in text
+
+
+async def test_non_member_cannot_act_on_a_card(consented: Person, staff: Person, profile, emu) -> None:  # noqa: ANN001
+    await open_service(consented, profile)
+    await fill_form(consented, profile)
+    await submit(consented)
+    card = emu.messages(STAFF_CHAT)[0]
+    data = next(d for label, d in buttons(card) if "بدء الدراسة" in label)
+    # Telegram would not show the card to a non-member; the bot must not rely on that.
+    query = {"id": "forged-1", "from": {"id": OUTSIDER, "is_bot": False, "first_name": "غريب"},
+             "message": card, "chat_instance": "1", "data": data}
+    outsider = Person(emu, staff.app, OUTSIDER, chat_id=STAFF_CHAT)
+    await outsider.act(emu.push_raw_update({"callback_query": query}))
+    answers = [c.params for c in emu.calls_to("answerCallbackQuery") if c.params.get("callback_query_id") == "forged-1"]
+    assert answers and "لأعضاء مجموعة فريق الجمعية فقط" in answers[0]["text"]
+    assert "قيد الدراسة" not in emu.messages(STAFF_CHAT)[0]["text"]
+
+
+async def test_reveal_is_for_researchers_and_audited(consented: Person, staff: Person, profile, emu, app) -> None:  # noqa: ANN001
+    await open_service(consented, profile)
+    await fill_form(consented, profile)
+    await submit(consented)
+    plain = Person(emu, app, STAFF_PLAIN, chat_id=STAFF_CHAT)
+    card = emu.messages(STAFF_CHAT)[0]
+    data = next(d for label, d in buttons(card) if "البيانات الكاملة" in label)
+    query = emu.press(STAFF_PLAIN, card["message_id"], data, chat_id=STAFF_CHAT)
+    await plain.act(query)
+    assert "للباحث الاجتماعي أو المشرف فقط" in emu.callback_answer(query["id"])["text"]
+    # the supervisor (SUPERVISOR_IDS) sees it privately
+    await staff.press("البيانات الكاملة")
+    private = emu.messages(staff.user_id)
+    assert any(VALID_ID in (m.get("text") or "") for m in private)
+    async with app.db.read() as session:
+        audit = (await session.scalars(select(AuditLog).where(AuditLog.action == "view_personal_data"))).all()
+    assert len(audit) == 1 and audit[0].actor_id == staff.user_id
+
+
+async def test_restart_mid_form_keeps_every_answer(consented: Person, profile, emu, app: BotApp, database_url) -> None:  # noqa: ANN001
+    await open_service(consented, profile)
+    await consented.say("محمد عبدالله سعيد الحربي")
+    await consented.say(VALID_ID)
+    await app.stop()
+    fresh = await start_app(emu, make_settings(emu, database_url), profile)
+    try:
+        consented.app = fresh
+        replies = await consented.share_contact("0551234567")
+        assert "السؤال ٤ من ١٣" in replies[-1]["text"]  # the next question, not the first
+        async with fresh.db.read() as session:
+            draft = await session.scalar(select(ServiceRequest))
+        assert set(draft.answers) == {"full_name", "national_id", "mobile"}
+    finally:
+        await fresh.stop()
