@@ -18,6 +18,7 @@ from bot.context import Runtime
 from bot.dispatch import Dispatcher
 from bot.i18n import N_, SUPPORTED_LOCALES, translator
 from bot.intake import Intake, Poller
+from bot.jobs import run_forever
 from bot.outbox import Limits, Sender
 from bot.profile import Profile
 from bot.router import Router
@@ -43,8 +44,9 @@ COMMANDS = (
 
 
 def build_router() -> Router:
-    from bot.conversations import documents, request
-    from bot.handlers import about, fallback, requests, services, staff, staff_requests, start
+    from bot.conversations import complaint, documents, request
+    from bot.handlers import (about, fallback, inquiries, requests, services, staff, staff_requests,
+                              staff_tickets, start)
 
     router = Router()
     # 1. The first minute: /start, consent, menu, help, cancel, language.
@@ -55,17 +57,31 @@ def build_router() -> Router:
     requests.register(router)
     request.register(router)
     documents.register(router)
+    inquiries.register(router)
+    complaint.register(router)
     # 3. The staff group.
     staff.register(router)
     staff_requests.register(router)
+    staff_tickets.register(router)
     # 4. Last: whatever is left gets a polite answer.
     fallback.register(router)
     return router
 
 
+def build_matcher(profile: Profile):  # noqa: ANN201 - bot.faq.matcher.FaqMatcher
+    """The FAQ matcher over every entry's question and phrasings, both languages."""
+    from bot.faq.matcher import FaqMatcher
+
+    entries = []
+    for entry in profile.faq.entries:
+        texts = [*entry.question.texts(), *entry.phrasings]
+        entries.append((entry.id, list(dict.fromkeys(texts))))
+    return FaqMatcher.build(entries)
+
+
 class BotApp:
     def __init__(self, settings: Settings, profile: Profile, *, db: Database | None = None,
-                 limits: Limits | None = None) -> None:
+                 limits: Limits | None = None, jobs_interval: float = 300.0) -> None:
         settings.require_bot()
         self.settings = settings
         self.profile = profile
@@ -77,12 +93,14 @@ class BotApp:
         self.rt = Runtime(settings=settings, profile=profile, db=self.db, bot=self.bot,
                           vault=Vault(settings.secret_key), sender=self.sender,
                           staff_chat_id=settings.staff_chat_id)
-        self.rt.membership = MembershipCache(self.bot, settings.staff_chat_id)
+        self.rt.membership = MembershipCache(self.bot)
+        self.rt.matcher = build_matcher(profile)
         self.router = build_router()
         self.dispatcher = Dispatcher(self.rt, self.router)
         self.intake = Intake(self.db, self.rt.tenant, self.dispatcher.handle)
         self.poller = Poller(self.bot, self.intake)
         self._tasks: list[asyncio.Task[Any]] = []
+        self.jobs_interval = jobs_interval
 
     async def prepare(self) -> None:
         """Schema, tenant row, the bot's identity and commands; then resume unfinished work."""
@@ -112,6 +130,9 @@ class BotApp:
     async def start_polling(self) -> None:
         await self.prepare()
         self._tasks.append(asyncio.create_task(self.poller.run(), name=f"poller:{self.rt.tenant}"))
+        if self.jobs_interval:
+            self._tasks.append(asyncio.create_task(run_forever(self.rt, self.jobs_interval),
+                                                   name=f"jobs:{self.rt.tenant}"))
 
     async def idle(self, timeout: float = 10.0) -> None:
         """Wait until every received update is handled and every owed message sent (tests)."""

@@ -49,6 +49,12 @@ class Runtime:
     def tenant(self) -> str:
         return self.profile.association.id
 
+    @property
+    def staff_chat_ids(self) -> frozenset[int]:
+        """The main staff group and every per-area contact officer's chat (policy clause 23)."""
+        extra = {c.staff_chat_id for c in self.profile.faq.categories if c.staff_chat_id}
+        return frozenset({self.staff_chat_id, *extra})
+
     def is_supervisor(self, user_id: int) -> bool:
         return user_id in self.settings.supervisor_ids
 

@@ -37,6 +37,17 @@ def command_of(text: str | None, bot_username: str) -> tuple[str, str] | None:
     return name.lower(), rest.strip()
 
 
+async def write_outbox(ctx: Ctx) -> None:
+    """The messages this unit of work owes, as outbox rows in its own transaction."""
+    if not ctx.out:
+        return
+    rows = [item.row(ctx.tenant) for item in ctx.out]
+    ctx.session.add_all(rows)
+    await ctx.session.flush()
+    for item, row in zip(ctx.out, rows):
+        item.id = row.id
+
+
 class Dispatcher:
     def __init__(self, rt: Runtime, router: Router) -> None:
         self.rt = rt
@@ -65,12 +76,12 @@ class Dispatcher:
         """Ask Telegram (cached) whether the sender belongs to the staff chat — before the
         transaction, so no HTTP call runs while the database writer lock is held."""
         chat, user = update.effective_chat, update.effective_user
-        if chat is None or user is None or chat.id != self.rt.staff_chat_id:
+        if chat is None or user is None or chat.id not in self.rt.staff_chat_ids:
             return False
         if update.callback_query is None and not (update.message and (update.message.reply_to_message
                                                                        or (update.message.text or "").startswith("/"))):
             return False  # plain chatter among staff: nothing to authorise
-        return await self.rt.membership.is_member(user.id)
+        return await self.rt.membership.is_member(chat.id, user.id)
 
     async def _process(self, update_id: int, update: Update, staff_member: bool = False) -> Ctx | None:
         async with self.rt.db.write() as session:
@@ -89,13 +100,7 @@ class Dispatcher:
         return ctx
 
     async def _write_outbox(self, ctx: Ctx) -> None:
-        if not ctx.out:
-            return
-        rows = [item.row(self.rt.tenant) for item in ctx.out]
-        ctx.session.add_all(rows)
-        await ctx.session.flush()
-        for item, row in zip(ctx.out, rows):
-            item.id = row.id
+        await write_outbox(ctx)
 
     # -- routing ------------------------------------------------------------------------------
     async def route(self, ctx: Ctx) -> None:
@@ -107,7 +112,7 @@ class Dispatcher:
         chat = update.effective_chat
         if chat is None and update.callback_query is None:
             return  # poll answers, inline queries …: not for this bot, ignored on purpose
-        if chat is not None and chat.id == self.rt.staff_chat_id:
+        if chat is not None and chat.id in self.rt.staff_chat_ids:
             await self._route_staff(ctx)
             return
         if chat is not None and chat.type != "private":

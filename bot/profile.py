@@ -1009,8 +1009,10 @@ def _check_documents(
         if doc is None:
             continue
         loc: Loc = ("documents", index)
-        if bool(doc.file) == bool(doc.url):
-            yield loc, "give either 'file' (a path beside the profile) or 'url', not both"
+        if doc.file and doc.url:
+            yield loc, "give either 'file' or 'url', not both"
+        elif not doc.file and not doc.url:
+            yield loc, "give 'file' (a path beside the profile) or 'url'"
         if not doc.file:
             continue
         loc = (*loc, "file")

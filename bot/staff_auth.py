@@ -33,26 +33,24 @@ RANK = {Role.STAFF: 1, Role.RESEARCHER: 2, Role.SUPERVISOR: 3}
 
 
 class MembershipCache:
-    def __init__(self, bot: Bot, chat_id: int) -> None:
-        self.bot, self.chat_id = bot, chat_id
-        self._cache: dict[int, tuple[float, bool]] = {}
+    def __init__(self, bot: Bot) -> None:
+        self.bot = bot
+        self._cache: dict[tuple[int, int], tuple[float, bool]] = {}
 
-    async def is_member(self, user_id: int) -> bool:
-        hit = self._cache.get(user_id)
+    async def is_member(self, chat_id: int, user_id: int) -> bool:
+        key = (chat_id, user_id)
+        hit = self._cache.get(key)
         now = time.monotonic()
         if hit and now - hit[0] < CACHE_SECONDS:
             return hit[1]
         try:
-            member = await call(self.bot, "getChatMember", {"chat_id": self.chat_id, "user_id": user_id})
+            member = await call(self.bot, "getChatMember", {"chat_id": chat_id, "user_id": user_id})
             ok = isinstance(member, dict) and member.get("status") in ACTIVE
         except Exception as exc:  # not a member, or Telegram unreachable: refuse (fail closed)
             log.info("getChatMember failed: %s", type(exc).__name__)
             ok = False
-        self._cache[user_id] = (now, ok)
+        self._cache[key] = (now, ok)
         return ok
-
-    def forget(self, user_id: int) -> None:
-        self._cache.pop(user_id, None)
 
 
 async def role_of(session, tenant: str, user_id: int, supervisors: frozenset[int]) -> Role:  # noqa: ANN001

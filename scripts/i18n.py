@@ -5,7 +5,10 @@
     python scripts/i18n.py check    # exit 1 when a catalog is stale or an Arabic text is missing
 
 English msgids are the keys; the English catalog copies them (msgstr = msgid), the Arabic
-catalog must translate every one. Plural forms: Arabic has six (babel knows the rule).
+catalog must translate every one. Plural forms: Arabic has six, in the order of the
+Plural-Forms rule babel writes in the header: [0] zero, [1] one, [2] two, [3] 3–10,
+[4] 100–102 (n % 100 in 0..2), [5] 11–99. In locales/incoming/*.ar.json a plural's value is
+that list of six.
 """
 
 from __future__ import annotations
@@ -65,9 +68,9 @@ def update() -> None:
                 continue
             if locale == "en":
                 message.string = message.id
-            elif not any(message.string if isinstance(message.string, tuple) else [message.string]):
+            else:
                 key = message.id if isinstance(message.id, str) else message.id[0]
-                if key in extra:  # a plural's value is the list of Arabic's six forms
+                if key in extra:  # locales/incoming is authoritative for the texts it holds
                     value = extra[key]
                     message.string = tuple(value) if isinstance(value, list) else value
             message.flags.discard("fuzzy")

@@ -206,3 +206,33 @@ async def test_restart_mid_form_keeps_every_answer(consented: Person, profile, e
         assert set(draft.answers) == {"full_name", "national_id", "mobile"}
     finally:
         await fresh.stop()
+
+
+async def test_deadline_reminder_overdue_alert_and_delay_notice(consented: Person, profile, emu, app: BotApp) -> None:  # noqa: ANN001
+    from datetime import datetime, time, timedelta, timezone
+
+    from bot.jobs import run_jobs
+
+    await open_service(consented, profile)
+    await fill_form(consented, profile)
+    reference = await submit(consented)
+    async with app.db.read() as session:
+        due = (await session.scalar(select(ServiceRequest).where(ServiceRequest.reference == reference))).due_date
+
+    def at(day) -> datetime:  # noqa: ANN001
+        return datetime.combine(day, time(9), tzinfo=timezone.utc)
+
+    assert await run_jobs(app.rt, now=at(due - timedelta(days=5))) == 0  # too early
+    assert await run_jobs(app.rt, now=at(due - timedelta(days=1))) == 1
+    await app.idle()
+    assert "يحتاج إلى قرار" in emu.last_message(STAFF_CHAT)["text"] and reference in emu.last_message(STAFF_CHAT)["text"]
+    assert await run_jobs(app.rt, now=at(due)) == 0  # reminded once only
+
+    assert await run_jobs(app.rt, now=at(due + timedelta(days=1))) == 1
+    await app.idle()
+    assert "متأخر" in emu.last_message(STAFF_CHAT)["text"]
+    supervisor_note = emu.last_message(2001)
+    assert supervisor_note and reference in supervisor_note["text"]
+    late = consented.last()["text"]
+    assert reference in late and "لم يُنسَ" in late
+    assert await run_jobs(app.rt, now=at(due + timedelta(days=2))) == 0  # alerted once only

@@ -118,7 +118,7 @@ class Demo:
         chat = self.world.chats[panel.chat_id]
         holder = self.world.users[panel.user_id]
         if chat.type == "private":
-            title, subtitle = self.world.me.first_name, f"بوت · @{self.world.me.username}"
+            title, subtitle = self.world.me.first_name, f"بوت · \u2066@{self.world.me.username}\u2069"
         else:
             members = sum(status in ("creator", "administrator", "member")
                           for status in chat.members.values()) + 1

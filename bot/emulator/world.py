@@ -276,9 +276,11 @@ class BotHandle:
                   chat_id: int | None = None) -> JSON:
         """A regular anonymous poll."""
         poll = {"id": str(next(self._query_ids)), "question": question,
-                "options": [{"text": option, "voter_count": 0} for option in options],
+                "options": [{"text": option, "voter_count": 0, "persistent_id": str(index)}
+                            for index, option in enumerate(options)],
                 "total_voter_count": 0, "is_closed": False, "is_anonymous": True,
-                "type": "regular", "allows_multiple_answers": False}
+                "type": "regular", "allows_multiple_answers": False, "allows_revoting": True,
+                "members_only": False}
         return self._post(user_id, chat_id, {"poll": poll})
 
     def channel_post(self, chat_id: int, text: str) -> JSON:

@@ -53,7 +53,7 @@ async def chat_member(ctx: Ctx) -> None:
                                       Beneficiary.telegram_user_id == chat.id)
             .values(unreachable_at=utcnow() if blocked else None))
         return
-    if chat.id == ctx.rt.staff_chat_id or status not in ("member", "administrator"):
+    if chat.id in ctx.rt.staff_chat_ids or status not in ("member", "administrator"):
         return
     # Added to a group that is not the staff group: explain politely and leave.
     log.info("added to a foreign chat %s; leaving", chat.id)

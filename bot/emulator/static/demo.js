@@ -111,7 +111,12 @@ function mediaNode(media, panel) {
   const link = el("a", "document");
   link.href = media.url;
   link.download = media.name;
-  link.append(el("span", "doc-icon", "📄"));
+  const icon = el("span", "doc-icon");
+  const glyph = el("img");
+  glyph.src = "/static/document.svg";
+  glyph.alt = "";
+  icon.append(glyph);
+  link.append(icon);
   const info = el("span");
   info.append(el("div", "doc-name", media.name), el("div", "doc-size", sizeLabel(media.size)));
   link.append(info);
@@ -171,7 +176,11 @@ function messageNode(message, panel) {
     const card = el("div", "card");
     card.append(el("span", "card-icon", message.card.icon));
     const lines = el("div");
-    for (const line of message.card.lines) lines.append(el("div", "card-line", line));
+    for (const line of message.card.lines) {
+      const node = el("div", "card-line", line);
+      node.dir = "auto";
+      lines.append(node);
+    }
     card.append(lines);
     bubble.append(card);
   }
@@ -185,8 +194,14 @@ function messageNode(message, panel) {
   }
   if (message.inline_keyboard) wrapper.append(inlineKeyboard(message.inline_keyboard, message, panel));
   if (panel.key === "staff") {
-    const reply = el("button", "reply-btn", "↩ رد");
+    wrapper.classList.add("repliable");
+    const reply = el("button", "reply-btn");
+    const glyph = el("img");
+    glyph.src = "/static/reply.svg";
+    glyph.alt = "";
+    reply.append(glyph);
     reply.type = "button";
+    reply.title = "رد على هذه الرسالة";
     reply.addEventListener("click", () => panel.setReply(message));
     wrapper.append(reply);
   }
@@ -268,7 +283,7 @@ class PanelView {
     for (const row of rows) {
       const line = el("div", "kb-row");
       for (const button of row) {
-        const icon = button.request_contact ? "📞 " : button.request_location ? "📍 " : "";
+        const icon = button.request_contact ? "☎ " : button.request_location ? "⌖ " : "";
         const node = el("button", null, icon + button.text);
         node.type = "button";
         node.addEventListener("click", () => this.act("/demo/api/keyboard", { panel: this.key, text: button.text }));
