@@ -113,6 +113,32 @@ def cmd_backup(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_audit(args: argparse.Namespace) -> int:
+    """Print the audit log: every staff view of personal data, every decision, every erasure."""
+    from sqlalchemy import select
+
+    from storage.db import Database
+    from storage.models import AuditLog
+
+    async def go() -> None:
+        db = Database(load_settings().database_url)
+        try:
+            async with db.read() as session:
+                stmt = select(AuditLog).order_by(AuditLog.id.desc()).limit(args.limit)
+                if args.association:
+                    stmt = stmt.where(AuditLog.association_id == args.association)
+                rows = (await session.scalars(stmt)).all()
+        finally:
+            await db.dispose()
+        for row in reversed(rows):
+            subject = f"{row.subject_kind}:{row.subject_id}" if row.subject_kind else "-"
+            print(f"{row.at:%Y-%m-%d %H:%M:%S} {row.association_id} actor={row.actor_id or '-'} "
+                  f"{row.action} {subject} {row.detail or ''}".rstrip())
+
+    asyncio.run(go())
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="mustafeed", description="Mustafeed — مُستفيد")
     parser.add_argument("-v", "--verbose", action="store_true")
@@ -148,6 +174,11 @@ def main(argv: list[str] | None = None) -> int:
     p = sub.add_parser("backup", help="online backup of the SQLite database")
     p.add_argument("file")
     p.set_defaults(func=cmd_backup)
+
+    p = sub.add_parser("audit", help="print the audit log (views of personal data, decisions)")
+    p.add_argument("--limit", type=int, default=200)
+    p.add_argument("--association", help="only this association id")
+    p.set_defaults(func=cmd_audit)
 
     args = parser.parse_args(argv)
     _setup_logging(args.verbose)

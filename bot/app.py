@@ -45,12 +45,13 @@ COMMANDS = (
 
 def build_router() -> Router:
     from bot.conversations import complaint, documents, request
-    from bot.handlers import (about, fallback, inquiries, requests, services, staff, staff_requests,
-                              staff_tickets, start)
+    from bot.handlers import (about, fallback, inquiries, privacy, requests, services, staff,
+                              staff_requests, staff_tickets, start)
 
     router = Router()
     # 1. The first minute: /start, consent, menu, help, cancel, language.
     start.register(router)
+    privacy.register(router)
     # 2. Features reached from the menu.
     about.register(router)
     services.register(router)

@@ -43,6 +43,7 @@ class Runtime:
     bot_username: str = ""
     matcher: "FaqMatcher | None" = None
     membership: "MembershipCache | None" = None
+    flood_burst: float = 30.0  # updates a beneficiary may send at once (bot.flood)
     profile_dir: Path = field(default_factory=Path)
 
     @property

@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import select, update as sql_update
 from telegram import Update
 
+from bot import flood
 from bot.context import Ctx, Runtime
 from bot.i18n import N_, translator
 from bot.keyboards import parse_cb
@@ -117,6 +118,14 @@ class Dispatcher:
             return
         if chat is not None and chat.type != "private":
             return  # other groups and channels: the bot serves people one to one
+        allowed, warn = await flood.admit(ctx.session, self.rt.tenant, ctx.from_id, burst=self.rt.flood_burst)
+        if not allowed:
+            if warn:
+                await self._load_user(ctx)
+                ctx.reply(ctx._("You have sent many messages in a short time. Please wait a minute, then continue; everything you sent before is kept."))
+            if update.callback_query is not None:
+                ctx.answer(ctx._("Please wait a moment."))
+            return
         await self._load_user(ctx)
         if update.edited_message is not None:
             ctx.reply(ctx._("I only read new messages. If you changed something, please send it again as a new message."))

@@ -68,6 +68,7 @@ class Intake:
         stmt = (
             insert(InboundUpdate)
             .values([{"association_id": self.tenant, "update_id": r["update_id"], "raw": r,
+                      "chat_id": key if isinstance(key := chat_key(r), int) else None,
                       "status": "pending"} for r in raws])
             .on_conflict_do_nothing()
             .returning(InboundUpdate.update_id)

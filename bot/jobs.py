@@ -19,6 +19,7 @@ from bot.context import Ctx, Runtime
 from bot.dates import format_date, today_riyadh
 from bot.i18n import N_, Text, translator
 from bot.lifecycle import OPEN, Status
+from bot.privacy import apply_retention
 from bot.staff_tickets import card_link
 from bot.textutil import isolate
 from bot.tickets import OPEN_STATUSES
@@ -92,6 +93,7 @@ async def run_jobs(rt: Runtime, *, now: datetime | None = None) -> int:
     async with rt.db.write() as session:
         ctx = Ctx(rt, None, session)  # type: ignore[arg-type] - jobs have no update
         done = await request_deadlines(ctx, today) + await overdue_tickets(ctx, now)
+        await apply_retention(session, rt.tenant, rt.profile.deadlines.retention_days, now)
         from bot.dispatch import write_outbox
 
         await write_outbox(ctx)

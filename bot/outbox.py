@@ -11,6 +11,7 @@ Telegram's answer and our bookkeeping sends that one message again after the res
 from __future__ import annotations
 
 import asyncio
+import base64
 import logging
 import time
 from collections import deque
@@ -29,6 +30,7 @@ from storage.models import Beneficiary, OutboxMessage, StaffMessageLink, utcnow
 log = logging.getLogger(__name__)
 
 FILES_KEY = "$files"  # payload key: {"document": "/path/to/file"} uploaded at send time
+INLINE_KEY = "$inline"  # payload key: {"document": {"name": "x.txt", "b64": "…"}} (small files we make)
 MAX_BACKOFF = 60.0
 
 
@@ -172,6 +174,8 @@ class Sender:
     async def _send(self, item: Out) -> Any:
         payload = dict(item.payload)
         files = payload.pop(FILES_KEY, None) or {}
+        for key, spec in (payload.pop(INLINE_KEY, None) or {}).items():
+            payload[key] = InputFile(base64.b64decode(spec["b64"]), filename=spec["name"])
         handles = []
         try:
             for key, path in files.items():
@@ -198,7 +202,9 @@ class Sender:
             await session.execute(
                 update(OutboxMessage).where(OutboxMessage.id == item.id).values(
                     status=status, sent_at=utcnow(), result_message_id=message_id, error=error,
-                    attempts=OutboxMessage.attempts + 1)
+                    attempts=OutboxMessage.attempts + 1,
+                    # a delivered message's words are no longer ours to keep (privacy)
+                    **({"payload": {}} if status == "sent" else {}))
             )
             if message_id and item.link_kind and item.link_id is not None:
                 session.add(StaffMessageLink(association_id=self.tenant, chat_id=item.chat_id,

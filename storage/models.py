@@ -281,6 +281,7 @@ class InboundUpdate(Base):
     association_id: Mapped[str] = mapped_column(String(64), ForeignKey("associations.id"), primary_key=True)
     update_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     raw: Mapped[dict[str, Any]] = mapped_column()
+    chat_id: Mapped[int | None] = mapped_column(BigInteger)  # to erase a person's raw messages
     status: Mapped[str] = mapped_column(String(10), default="pending")  # pending | done | failed
     received_at: Mapped[datetime] = mapped_column(default=utcnow)
     processed_at: Mapped[datetime | None]

@@ -118,7 +118,9 @@ class Person:
         return self.last().get("text") or self.last().get("caption") or ""
 
 
-async def start_app(emu: Emulator, settings: Settings, profile: Profile) -> BotApp:
+async def start_app(emu: Emulator, settings: Settings, profile: Profile, *, flood_burst: float = 500) -> BotApp:
+    """The bot as deployed; tests act faster than people, so the flood bucket is wider by default."""
     app = BotApp(settings, profile)
+    app.rt.flood_burst = flood_burst
     await app.start_polling()
     return app

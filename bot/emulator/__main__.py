@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 
 from .demo import Demo
 from .server import DEFAULT_TOKEN, Emulator
@@ -37,10 +38,8 @@ async def _serve(args: argparse.Namespace) -> None:
 
 
 def main() -> None:
-    try:
+    with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(_serve(_arguments()))
-    except KeyboardInterrupt:
-        pass
 
 
 if __name__ == "__main__":

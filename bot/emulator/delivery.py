@@ -44,13 +44,13 @@ class _Webhook:
 def _chat_key(update: JSON) -> int:
     """The chat an update belongs to (its ordering key for webhook delivery)."""
     for value in update.values():
-        if isinstance(value, dict):
-            chat = value.get("chat") or (value.get("message") or {}).get("chat")
-            if chat and "id" in chat:
-                return int(chat["id"])
-            sender = value.get("from")
-            if sender and "id" in sender:
-                return int(sender["id"])
+        if not isinstance(value, dict):
+            continue
+        message = value.get("message")
+        for owner in (value.get("chat"), message.get("chat") if isinstance(message, dict)
+                      else None, value.get("from")):
+            if isinstance(owner, dict) and isinstance(owner.get("id"), int):
+                return int(owner["id"])
     return 0
 
 
@@ -184,7 +184,8 @@ class UpdateQueue:
 
     async def _deliver_forever(self, hook: _Webhook) -> None:
         assert self._session is not None
-        headers = {"X-Telegram-Bot-Api-Secret-Token": hook.secret_token} if hook.secret_token else {}
+        headers = ({"X-Telegram-Bot-Api-Secret-Token": hook.secret_token}
+                   if hook.secret_token else {})
         while True:
             key = await hook.ready.get()
             queue = hook.queues[key]

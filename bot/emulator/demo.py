@@ -118,7 +118,9 @@ class Demo:
         chat = self.world.chats[panel.chat_id]
         holder = self.world.users[panel.user_id]
         if chat.type == "private":
-            title, subtitle = self.world.me.first_name, f"بوت · \u2066@{self.world.me.username}\u2069"
+            # The username is isolated left-to-right so "@" stays in front of it.
+            title = self.world.me.first_name
+            subtitle = f"بوت · \u2066@{self.world.me.username}\u2069"
         else:
             members = sum(status in ("creator", "administrator", "member")
                           for status in chat.members.values()) + 1
@@ -258,7 +260,7 @@ def _name(sender: JSON) -> str:
 
 
 def _snippet(message: JSON) -> str:
-    text = message.get("text") or message.get("caption")
+    text = str(message.get("text") or message.get("caption") or "")
     if text:
         return text[:80]
     for field, label in (("photo", "صورة"), ("document", "ملف"), ("voice", "رسالة صوتية"),

@@ -82,7 +82,8 @@ class FileStore:
     def add(self, data: bytes, kind: str, file_name: str | None = None,
             mime_type: str | None = None, variant: str = "") -> StoredFile:
         """Store bytes as a new file of ``kind`` (photo, document, voice, ...)."""
-        mime = mime_type or (file_name and mimetypes.guess_type(file_name)[0]) or _DEFAULT_MIME[kind]
+        guessed = mimetypes.guess_type(file_name)[0] if file_name else None
+        mime = mime_type or guessed or _DEFAULT_MIME[kind]
         extension = (file_name.rpartition(".")[2] if file_name and "." in file_name
                      else (mimetypes.guess_extension(mime) or ".bin").lstrip("."))
         number = len(self._by_id)

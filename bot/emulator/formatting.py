@@ -37,7 +37,8 @@ _TAG_ENTITY = {
 }
 _NAMED_REFERENCES = {"lt": "<", "gt": ">", "amp": "&", "quot": '"'}
 _SPECIAL = re.compile(r"[<&]")
-_NAME = re.compile(r"[A-Za-z0-9-]*")
+_TAG_NAME = re.compile(r"[^\s>]*")  # tdlib reads a tag name up to a space or ">"
+_ATTRIBUTE_NAME = re.compile(r"[A-Za-z0-9-]*")
 _SPACES = re.compile(r"\s*")
 _UNQUOTED_VALUE = re.compile(r"[^\s>]*")
 _REFERENCE = re.compile(r"&(?:#([0-9]{1,7})|#[xX]([0-9a-fA-F]{1,6})|([a-zA-Z]{2,4}));")
@@ -142,8 +143,8 @@ class _HtmlParser:
     def _skip_spaces(self) -> None:
         self.index = _SPACES.match(self.source, self.index).end()  # type: ignore[union-attr]
 
-    def _read_name(self) -> str:
-        match = _NAME.match(self.source, self.index)
+    def _read_name(self, pattern: re.Pattern[str] = _TAG_NAME) -> str:
+        match = pattern.match(self.source, self.index)
         assert match is not None  # the pattern matches the empty string
         self.index = match.end()
         return match.group().lower()
@@ -160,12 +161,13 @@ class _HtmlParser:
         while True:
             self._skip_spaces()
             if self.index >= len(source):
-                raise _parse_error(f"Unclosed start tag at byte offset {_byte_offset(source, begin)}")
+                raise _parse_error(
+                    f"Unclosed start tag at byte offset {_byte_offset(source, begin)}")
             if source[self.index] == ">":
                 self.index += 1
                 break
             attribute_at = self.index
-            attribute = self._read_name()
+            attribute = self._read_name(_ATTRIBUTE_NAME)
             if not attribute:
                 raise _parse_error(
                     f'Empty attribute name in the tag "{name}" at byte offset '
@@ -239,10 +241,10 @@ class _HtmlParser:
         length = self.position - tag.start
         language = tag.attributes.get("class", "")
         parent = self.stack[-1] if self.stack else None
-        if tag.name == "code" and parent is not None and parent.name == "pre":
-            if language.startswith("language-") and parent.start == tag.start:
-                parent.language = language.removeprefix("language-")
-                return
+        if (tag.name == "code" and parent is not None and parent.name == "pre"
+                and language.startswith("language-") and parent.start == tag.start):
+            parent.language = language.removeprefix("language-")
+            return
         if length == 0:
             return
         entity: Entity = {"type": _TAG_ENTITY[tag.name], "offset": tag.start, "length": length}
@@ -305,6 +307,7 @@ def format_text(source: str, parse_mode: str | None, entities: Any = None) -> Fo
 def command_entities(text: str) -> list[Entity]:
     """``bot_command`` entities for ``/command`` and ``/command@bot`` words, as Telegram adds."""
     return [
-        {"type": "bot_command", "offset": utf16_len(text[: m.start()]), "length": utf16_len(m.group())}
-        for m in _BOT_COMMAND.finditer(text)
+        {"type": "bot_command", "offset": utf16_len(text[: match.start()]),
+         "length": utf16_len(match.group())}
+        for match in _BOT_COMMAND.finditer(text)
     ]

@@ -11,12 +11,12 @@ import re
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from .protocol import bad_request
 from .files import MAX_DOWNLOAD_BYTES, StoredFile, media_object
 from .formatting import FormattedText, format_text, utf16_len
 from .markup import Markup, inline_part, validate_reply_markup
 from .params import Params, Upload
-from .state import ACTIVE_STATUSES, JSON, ChatRecord, StoredMessage, chat_member
+from .protocol import bad_request
+from .state import ACTIVE_STATUSES, JSON, ChatRecord, MemberStatus, StoredMessage, chat_member
 from .world import BotHandle
 
 Method = Callable[[BotHandle, Params], Awaitable[Any]]
@@ -181,7 +181,7 @@ def _scope_key(params: Params) -> tuple[str, str]:
     return json.dumps(scope, sort_keys=True), params.text("language_code") or ""
 
 
-def _member_status(bot: BotHandle, chat: ChatRecord, user_id: int) -> str:
+def _member_status(bot: BotHandle, chat: ChatRecord, user_id: int) -> MemberStatus:
     if user_id == bot.me.id:
         return chat.bot_status
     if chat.type == "private":
@@ -533,7 +533,7 @@ async def get_chat_member(bot: BotHandle, params: Params) -> JSON:
     user = bot.me if user_id == bot.me.id else bot.users.get(user_id)
     if user is None:
         raise bad_request("user not found")
-    return chat_member(user, _member_status(bot, chat, user_id))  # type: ignore[arg-type]
+    return chat_member(user, _member_status(bot, chat, user_id))
 
 
 @method("getChatAdministrators")

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from aiohttp import web
 from aiohttp.web_request import FileField
@@ -18,6 +18,7 @@ from aiohttp.web_request import FileField
 from .protocol import bad_request
 
 MAX_UPLOAD_BYTES = 50 * 1024 * 1024
+V = TypeVar("V")
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,7 +47,7 @@ class Params:
     def has(self, name: str) -> bool:
         return self.values.get(name) not in (None, "")
 
-    def _keep(self, name: str, value: Any) -> Any:
+    def _keep(self, name: str, value: V) -> V:
         self._decoded[name] = value
         return value
 
@@ -81,7 +82,7 @@ class Params:
     def flag(self, name: str) -> bool:
         value = self.values.get(name)
         if isinstance(value, str):
-            value = value.lower() in ("true", "1")
+            return self._keep(name, value.lower() in ("true", "1"))
         return self._keep(name, bool(value))
 
     def obj(self, name: str) -> Any:
@@ -108,7 +109,7 @@ class Params:
         if value in (None, ""):
             raise bad_request(f"{name} is empty")
         if isinstance(value, str) and value.startswith("@"):
-            return self._keep(name, value)
+            return self._keep(name, str(value))
         try:
             return self._keep(name, int(value))
         except (TypeError, ValueError):

@@ -20,7 +20,8 @@ class ApiError(Exception):
 
     def payload(self) -> dict[str, Any]:
         """The JSON body Telegram sends for this error."""
-        body: dict[str, Any] = {"ok": False, "error_code": self.code, "description": self.description}
+        body: dict[str, Any] = {"ok": False, "error_code": self.code,
+                                "description": self.description}
         if self.parameters:
             body["parameters"] = self.parameters
         return body

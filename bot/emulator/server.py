@@ -167,6 +167,8 @@ class Emulator(BotHandle):
             await self._closing.wait()
         elif request.transport is not None:
             request.transport.abort()
+        # aiohttp takes a cancelled handler for a client that went away: it closes the
+        # connection without writing any response.
         raise asyncio.CancelledError
 
     async def _download(self, request: web.Request) -> web.StreamResponse:

@@ -12,6 +12,7 @@ from .markup import Markup
 JSON = dict[str, Any]
 MemberStatus = Literal["creator", "administrator", "member", "left", "kicked"]
 ACTIVE_STATUSES = ("creator", "administrator", "member")
+_EDITABLE = ("text", "caption", "entities", "caption_entities", "edit_date")
 
 _ADMIN_RIGHTS = {
     "can_be_edited": False, "is_anonymous": False, "can_manage_chat": True,
@@ -83,10 +84,9 @@ class StoredMessage:
 
     def snapshot(self) -> JSON:
         """The editable content, kept in ``edits`` before an edit replaces it."""
-        return {key: self.api[key] for key in ("text", "caption", "entities", "caption_entities",
-                                               "edit_date") if key in self.api} | {
-            "raw_text": self.raw_text, "parse_mode": self.parse_mode,
-            "reply_markup": self.reply_markup}
+        content = {key: self.api[key] for key in _EDITABLE if key in self.api}
+        return content | {"raw_text": self.raw_text, "parse_mode": self.parse_mode,
+                          "reply_markup": self.reply_markup}
 
 
 @dataclass(slots=True)

@@ -5,24 +5,26 @@ People's actions are plain synchronous methods (``send_text``, ``press``, ``send
 returning the object Telegram would put in the update. Observation is synchronous
 (``messages``, ``last_message``, ``calls`` ...) or awaits a change (``wait_for_message``,
 ``wait_until`` ...): every change bumps a version and wakes waiters through an
-``asyncio.Event``, so nothing polls or sleeps.
+``asyncio.Event`` (``wait_until`` also re-checks every 50 ms, for conditions on state outside
+the emulator). The Bot API side never waits on a timer.
 """
 
 from __future__ import annotations
 
 import asyncio
 import bisect
+import contextlib
 import itertools
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal, TypeVar
+from typing import Literal, TypeVar
 
 from . import markup
 from .delivery import UpdateQueue
-from .protocol import bad_request, forbidden
 from .files import FileStore, media_object
 from .formatting import command_entities
+from .protocol import bad_request, forbidden
 from .state import (
     ACTIVE_STATUSES,
     JSON,
@@ -43,6 +45,7 @@ FaultKind = Literal["429", "502", "drop", "timeout"]
 RIYADH = (24.7136, 46.6753)
 """Where a ``request_location`` keyboard button says the person is."""
 DEMO_PHONE = "+966500000000"
+_RECHECK_SECONDS = 0.05
 _STICKER_BYTES = b"RIFF\x1a\x00\x00\x00WEBPVP8 "
 
 
@@ -387,31 +390,33 @@ class BotHandle:
     async def wait_changed(self, since: int, timeout: float) -> int:
         """Wait until ``version`` exceeds ``since`` (or the timeout); return ``version``."""
         if self._version <= since:
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._changed.wait(), timeout)
-            except TimeoutError:
-                pass
         return self._version
 
-    async def wait_until(self, condition: Callable[[], T], timeout: float = 10.0,
+    async def wait_until(self, condition: Callable[[], T | None], timeout: float = 10.0,
                          describe: Callable[[], str] | None = None) -> T:
-        """Re-check ``condition`` after every change; return its first truthy result."""
+        """Re-check ``condition`` after every change of the world (and every 50 ms, for
+        conditions on outside state); return its first truthy result."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
-        while not (result := condition()):
+        while True:
+            result = condition()
+            if result:
+                return result
             remaining = deadline - loop.time()
             if remaining <= 0:
                 raise TimeoutError(describe() if describe else f"condition not met in {timeout}s")
-            try:
-                await asyncio.wait_for(self._changed.wait(), remaining)
-            except TimeoutError:
-                pass
-        return result
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._changed.wait(), min(remaining, _RECHECK_SECONDS))
 
     async def wait_for_message(self, chat_id: int, predicate: Predicate | None = None,
                                timeout: float = 10.0,
                                after_message_id: int | None = None) -> JSON:
-        """The bot's first message in the chat (after ``after_message_id``) that matches."""
+        """The bot's first message in the chat (after ``after_message_id``) that matches.
+
+        Without ``after_message_id`` earlier messages count too: pass the id of the last
+        message already seen to wait for a new one."""
         def find() -> JSON | None:
             chat = self.chats.get(chat_id)
             if chat is None:

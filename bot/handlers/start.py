@@ -77,6 +77,8 @@ async def privacy(ctx: Ctx) -> None:
         rows.append([button(ctx._("Withdraw my consent"), cb("consent", "withdraw"))])
     else:
         rows.append([button(ctx._("✅ I agree"), cb("consent", "yes"))])
+    rows.append([button(ctx._("📄 A copy of my data"), cb("erase", "export"))])
+    rows.append([button(ctx._("🗑 Erase my data"), cb("erase", "ask"))])
     ctx.reply(privacy_notice(ctx).split("\n\n")[0], inline(rows))
 
 
@@ -100,6 +102,7 @@ async def help_(ctx: Ctx) -> None:
         "• /language — change the language\n"
         "• /cancel — stop what you are doing\n"
         "• /privacy — your data and your consent\n"
+        "• /mydata — a copy of your data · /deletemydata — erase it\n"
         "If anything is unclear, write to us and a member of the association's team will answer you here."
     ), menu_keyboard_short(ctx))
 

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-23 13:05:56.338950
+Create Date: 2026-11-23 13:16:30.854667
 """
 from alembic import op
 import sqlalchemy as sa
@@ -67,6 +67,7 @@ def upgrade() -> None:
     sa.Column('association_id', sa.String(length=64), nullable=False),
     sa.Column('update_id', sa.BigInteger(), nullable=False),
     sa.Column('raw', sa.JSON(), nullable=False),
+    sa.Column('chat_id', sa.BigInteger(), nullable=True),
     sa.Column('status', sa.String(length=10), nullable=False),
     sa.Column('received_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('processed_at', sa.DateTime(timezone=True), nullable=True),
