@@ -37,21 +37,42 @@ async def _until_signalled() -> None:
     await stop.wait()
 
 
-async def _run(settings: Settings, profile_path: str | None) -> None:
-    from bot.app import BotApp
+def _apps_settings(settings: Settings, profile_paths: list[str] | None):  # noqa: ANN202
+    """(settings, profile) per association; one process may serve several."""
+    from bot.app import settings_for
 
-    app = BotApp(settings, _load_profile(settings, profile_path))
-    await app.start_polling()
-    logging.getLogger("mustafeed").info("polling %s for %s", settings.api_base_url, app.rt.tenant)
+    profiles = [_load_profile(settings, p) for p in (profile_paths or [None])]
+    pairs = [(settings_for(settings, p).require_bot(), p) for p in profiles]
+    ids = [p.association.id for _, p in pairs]
+    tokens = [s.token for s, _ in pairs]
+    if len(set(ids)) != len(ids):
+        raise ConfigError("MUSTAFEED_PROFILE: two profiles have the same association id")
+    if len(set(tokens)) != len(tokens):
+        raise ConfigError("TELEGRAM_BOT_TOKEN: each association needs its own bot token "
+                          "(set deployment.token_env in each profile)")
+    return pairs
+
+
+async def _run(pairs) -> None:  # noqa: ANN001
+    from bot.app import BotApp
+    from storage.db import Database
+
+    db = Database(pairs[0][0].database_url)  # one database, every row keyed by association
+    apps = [BotApp(settings, profile, db=db) for settings, profile in pairs]
     try:
+        for app in apps:
+            await app.start_polling()
+            logging.getLogger("mustafeed").info("polling %s for %s", app.settings.api_base_url, app.rt.tenant)
         await _until_signalled()
     finally:
-        await app.stop()
+        for app in apps:
+            await app.stop()
+        await db.dispose()
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    settings = load_settings().require_bot()
-    asyncio.run(_run(settings, args.profile))
+    pairs = _apps_settings(load_settings(), args.profile)
+    asyncio.run(_run(pairs))
     return 0
 
 
@@ -145,7 +166,8 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("run", help="long polling against Telegram or TELEGRAM_API_BASE_URL")
-    p.add_argument("--profile", help="association profile (default MUSTAFEED_PROFILE)")
+    p.add_argument("--profile", action="append",
+                   help="association profile (default MUSTAFEED_PROFILE); repeat to serve several")
     p.set_defaults(func=cmd_run)
 
     p = sub.add_parser("webhook", help="serve Telegram's webhook (aiohttp) with a health endpoint")

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
+from collections.abc import Mapping
 from contextlib import suppress
 from typing import Any
 
@@ -22,7 +24,7 @@ from bot.jobs import run_forever
 from bot.outbox import Limits, Sender
 from bot.profile import Profile
 from bot.router import Router
-from bot.settings import Settings
+from bot.settings import ConfigError, Settings
 from bot.staff_auth import MembershipCache
 from bot.transport import call, make_bot
 from storage.crypto import Vault
@@ -67,6 +69,25 @@ def build_router() -> Router:
     # 4. Last: whatever is left gets a polite answer.
     fallback.register(router)
     return router
+
+
+def settings_for(settings: Settings, profile: Profile, env: Mapping[str, str] | None = None) -> Settings:
+    """The settings of one association: its own token, staff group and supervisors when its
+    profile's ``deployment`` names them, the process's otherwise."""
+    env = os.environ if env is None else env
+    deployment = profile.deployment
+    changes: dict[str, Any] = {}
+    if deployment.token_env:
+        token = (env.get(deployment.token_env) or "").strip()
+        if not token:
+            raise ConfigError(f"{deployment.token_env} is not set: the bot token of association "
+                              f"'{profile.association.id}' (deployment.token_env in its profile)")
+        changes["token"] = token
+    if deployment.staff_chat_id is not None:
+        changes["staff_chat_id"] = deployment.staff_chat_id
+    if deployment.supervisor_ids:
+        changes["supervisor_ids"] = frozenset(deployment.supervisor_ids)
+    return settings.with_(**changes) if changes else settings
 
 
 def build_matcher(profile: Profile):  # noqa: ANN201 - bot.faq.matcher.FaqMatcher

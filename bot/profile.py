@@ -846,6 +846,17 @@ class Declaration(_Model):
     version: Version = "1"
 
 
+class Deployment(_Model):
+    """How this association's bot is reached when one process serves several associations
+    (``mustafeed run --profile a.yaml --profile b.yaml``): each has its own token and staff group.
+    Absent values fall back to the process's settings (TELEGRAM_BOT_TOKEN, STAFF_CHAT_ID, …)."""
+
+    token_env: Annotated[str, Field(pattern=r"^[A-Z][A-Z0-9_]*$")] | None = None
+    """The name of the environment variable that holds this association's bot token."""
+    staff_chat_id: ChatId | None = None
+    supervisor_ids: tuple[Annotated[int, Field(strict=True, ge=1)], ...] = ()
+
+
 class Complaints(_Model):
     types: tuple[Annotated[ComplaintType, _enum(ComplaintType, "complaint type")], ...] = (
         ComplaintType.COMPLAINT,
@@ -873,6 +884,7 @@ class Profile(_Model):
     privacy: Privacy = Field(default_factory=Privacy)
     declaration: Declaration = Field(default_factory=Declaration)
     complaints: Complaints = Field(default_factory=Complaints)
+    deployment: Deployment = Field(default_factory=Deployment)
 
     _source: Path | None = PrivateAttr(default=None)
 

@@ -371,6 +371,11 @@ async def test_photos_voice_and_media_group(emu: Emulator, bot: Bot) -> None:
     album = await bot.send_media_group(GROUP, [InputMediaPhoto(png(), caption="١"),
                                                InputMediaPhoto(largest["file_id"])])
     assert len({m.media_group_id for m in album}) == 1 and album[0].caption == "١"
+    audio = await bot.send_audio(USER, InputFile(b"ID3 audio", filename="درس.mp3"),
+                                 title="درس")
+    video = await bot.send_video(USER, b"mp4 video", width=640, height=360)
+    assert (audio.audio.title, audio.audio.mime_type) == ("درس", "audio/mpeg")
+    assert (video.video.width, video.video.height) == (640, 360)
     location = await bot.send_location(USER, 24.71, 46.67)
     contact = await bot.send_contact(USER, "+966112345678", "الجمعية")
     assert (location.location.latitude, contact.contact.first_name) == (24.71, "الجمعية")
@@ -417,6 +422,16 @@ async def test_chats_members_and_commands(emu: Emulator, bot: Bot) -> None:
     assert await bot.leave_chat(GROUP)
     with pytest.raises(Forbidden, match="bot is not a member of the supergroup chat"):
         await bot.send_message(GROUP, "x")
+
+
+async def test_forum_topics(emu: Emulator, bot: Bot) -> None:
+    emu.add_group(-100321, "فروع الجمعية", {STAFF: "creator"}, is_forum=True)
+    asked = emu.send_text(STAFF, "سؤال في موضوع", chat_id=-100321, message_thread_id=7)
+    (update,) = await bot.get_updates()
+    assert update.message.is_topic_message and update.message.message_thread_id == 7
+    reply = await bot.send_message(-100321, "جواب", message_thread_id=7,
+                                   reply_to_message_id=asked["message_id"])
+    assert reply.message_thread_id == 7 and reply.is_topic_message
 
 
 async def test_blocked_user_forbidden(emu: Emulator, bot: Bot) -> None:

@@ -18,7 +18,7 @@ from typing import Any
 from aiohttp import web
 from aiohttp.web_request import FileField
 
-from .protocol import json_response
+from .protocol import json_response, ok_response
 from .world import BotHandle
 
 JSON = dict[str, Any]
@@ -200,7 +200,7 @@ class Demo:
         text = str(body.get("text", "")).strip()
         if not text:
             return json_response({"ok": False, "error": "empty text"}, status=400)
-        return _ok(self.world.send_text(panel.user_id, text, panel.target(),
+        return ok_response(self.world.send_text(panel.user_id, text, panel.target(),
                                         reply_to_message_id=_int_or_none(body.get("reply_to"))))
 
     async def _press(self, request: web.Request) -> web.Response:
@@ -211,7 +211,7 @@ class Demo:
                                      panel.target())
         except (LookupError, KeyError, ValueError) as error:
             return json_response({"ok": False, "error": str(error)}, status=400)
-        return _ok(query)
+        return ok_response(query)
 
     async def _keyboard(self, request: web.Request) -> web.Response:
         body = await request.json()
@@ -221,7 +221,7 @@ class Demo:
                                               panel.target())
         except LookupError as error:
             return json_response({"ok": False, "error": str(error)}, status=400)
-        return _ok(message)
+        return ok_response(message)
 
     async def _upload(self, request: web.Request) -> web.Response:
         form = await request.post()
@@ -239,11 +239,7 @@ class Demo:
             message = self.world.send_document(panel.user_id, data, upload.filename,
                                                upload.content_type, caption, panel.target(),
                                                reply_to_message_id=reply_to)
-        return _ok(message)
-
-
-def _ok(result: Any) -> web.Response:
-    return json_response({"ok": True, "result": result})
+        return ok_response(message)
 
 
 def _int_or_none(value: Any) -> int | None:

@@ -63,13 +63,13 @@ CHAR_WEIGHT = 1.0
 """Weight of the character n-gram channel."""
 CONCEPT_WEIGHT = 1.0
 """Weight of the synonym-concept channel."""
-SKELETON_WEIGHT = 0.0
+SKELETON_WEIGHT = 0.6
 """Weight of the consonant-skeleton channel (stem without derivational prefixes and long vowels)."""
 ALPHA = 0.03
 """Additive smoothing of the naive-Bayes style ranking score."""
-COSINE_WEIGHT = 0.0
+COSINE_WEIGHT = 10.0
 """Weight of the pooled-entry cosine added to the ranking score."""
-TEMPERATURE = 1.0
+TEMPERATURE = 3.0
 """Softmax temperature turning ranking scores into a probability over entries."""
 
 # ---- decision thresholds (chosen on the train split by bench/faq_tune.py) ----------------
@@ -122,8 +122,8 @@ _SKEL_PREFIXES = ("است", "مست", "ست", "ان", "مت", "ت", "م", "ي", 
 
 
 def _skeleton(word: str) -> str:
-    """Rough root-like key: derivational prefix off, long vowels ا و ي dropped after the first
-    letter (تحويل → حول, استلام → لم? no: استلام → سلم via است + لام)."""
+    """Rough root-like key of a stem: one derivational prefix (است ت م ان ...) off, then the
+    long vowels ا و ي dropped after the first letter (تحويل → حول, تسليم → سلم, مستلم → لم)."""
     if len(word) < 4 or not ("\u0621" <= word[0] <= "\u064a"):
         return "^" + word
     for p in _SKEL_PREFIXES:

@@ -1,0 +1,118 @@
+"""Choose the FAQ decision thresholds on the *train* file only (no test file is read).
+
+For each seed the FAQ is built exactly as ``bot.faq.evaluate`` does (K phrasings per label,
+N labels held out) from the train CSV; the queries are other rows of the same train file that
+are not FAQ phrasings (in scope) or that belong to a held-out label (out of scope). The script
+prints, for a grid of thresholds, what the bot would do, and the setting that maximises
+``answered_correct - 2 * answered_wrong`` with ``out_of_scope_answered <= --max-oos``.
+
+    python bench/faq_tune.py --train /work/shared/datasets/arbanking77/Banking77_Arabized_MSA_PAL_train.csv
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bot.faq.evaluate import build_faq, load_csv  # noqa: E402
+from bot.faq.matcher import SUGGEST_COUNT, FaqMatcher  # noqa: E402
+
+
+def collect(train_csv: str, per_intent: int, out_of_scope: int, seeds: list[int], queries: int):
+    rows = load_csv(train_csv)
+    out = []
+    for seed in seeds:
+        entries, held_out = build_faq(rows, per_intent, out_of_scope, seed)
+        used = {t for _, ph in entries for t in ph}
+        pool = [(lab, t) for lab, t in rows if t not in used]
+        random.Random(1000 + seed).shuffle(pool)
+        matcher = FaqMatcher.build(entries)
+        for label, text in pool[:queries]:
+            ms = matcher.rank(text, k=SUGGEST_COUNT)
+            out.append(
+                {
+                    "oos": label in held_out,
+                    "ok": bool(ms) and ms[0].entry_id == label,
+                    "in3": any(m.entry_id == label for m in ms),
+                    "p": ms[0].probability if ms else 0.0,
+                    "s": ms[0].score if ms else 0.0,
+                }
+            )
+    return out
+
+
+def outcome(data, p_min: float, s_min: float, sug_min: float) -> dict:
+    ins = [d for d in data if not d["oos"]]
+    oos = [d for d in data if d["oos"]]
+    ans = [d for d in ins if d["p"] >= p_min and d["s"] >= s_min]
+    sug = [d for d in ins if not (d["p"] >= p_min and d["s"] >= s_min) and d["s"] >= sug_min]
+    n = len(ins) or 1
+    m = len(oos) or 1
+    return {
+        "answered_correct": round(sum(d["ok"] for d in ans) / n, 4),
+        "answered_wrong": round(sum(not d["ok"] for d in ans) / n, 4),
+        "suggested": round(len(sug) / n, 4),
+        "suggested_with_correct": round(sum(d["in3"] for d in sug) / n, 4),
+        "handed_over": round((len(ins) - len(ans) - len(sug)) / n, 4),
+        "out_of_scope_answered": round(
+            sum(d["p"] >= p_min and d["s"] >= s_min for d in oos) / m, 4
+        ),
+        "out_of_scope_handed_over": round(
+            sum(not (d["p"] >= p_min and d["s"] >= s_min) and d["s"] < sug_min for d in oos) / m,
+            4,
+        ),
+    }
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--train", required=True)
+    ap.add_argument("--per-intent", type=int, default=5)
+    ap.add_argument("--out-of-scope", type=int, default=10)
+    ap.add_argument("--seeds", default="0,1,2,3,4")
+    ap.add_argument("--queries", type=int, default=3000, help="queries per seed")
+    ap.add_argument("--max-oos", type=float, default=0.10)
+    ap.add_argument("--suggest-handover-max", type=float, default=0.05,
+                    help="largest in-scope handover rate allowed when picking the suggest floor")
+    args = ap.parse_args(argv)
+    seeds = [int(s) for s in args.seeds.split(",")]
+    data = collect(args.train, args.per_intent, args.out_of_scope, seeds, args.queries)
+    ins = [d for d in data if not d["oos"]]
+    print(json.dumps({"queries": len(data), "in_scope": len(ins),
+                      "top1": round(sum(d["ok"] for d in ins) / len(ins), 4),
+                      "top3": round(sum(d["in3"] for d in ins) / len(ins), 4)}))
+
+    best = None
+    for p_min in [x / 100 for x in range(20, 100, 5)]:
+        for s_min in [x / 100 for x in range(10, 80, 5)]:
+            r = outcome(data, p_min, s_min, 0.0)
+            if r["out_of_scope_answered"] > args.max_oos:
+                continue
+            gain = r["answered_correct"] - 2 * r["answered_wrong"]
+            if best is None or gain > best[0]:
+                best = (gain, p_min, s_min, r)
+    assert best is not None, "no threshold meets --max-oos"
+    _, p_min, s_min, _ = best
+    # suggest floor: the highest similarity floor that still hands over at most
+    # --suggest-handover-max of the in-scope questions
+    sug_min = 0.0
+    for x in range(0, 60):
+        cand = x / 100
+        if outcome(data, p_min, s_min, cand)["handed_over"] <= args.suggest_handover_max:
+            sug_min = cand
+    result = outcome(data, p_min, s_min, sug_min)
+    print(json.dumps({"ANSWER_MIN_PROBABILITY": p_min, "ANSWER_MIN_SIMILARITY": s_min,
+                      "SUGGEST_MIN_SIMILARITY": sug_min, **result}))
+    for p in (p_min - 0.1, p_min, p_min + 0.1):
+        for s in (s_min - 0.1, s_min, s_min + 0.1):
+            print(f"  p>={p:.2f} s>={s:.2f}", json.dumps(outcome(data, p, s, sug_min)))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
