@@ -94,8 +94,9 @@ def main(argv=None) -> int:
             if r["out_of_scope_answered"] > args.max_oos:
                 continue
             gain = r["answered_correct"] - 2 * r["answered_wrong"]
-            if best is None or gain > best[0]:
-                best = (gain, p_min, s_min, r)
+            # near-ties (< 0.0005) go to the higher similarity floor: safer on small FAQs
+            if best is None or gain > best[0] + 0.0005 or (gain > best[0] - 0.0005 and s_min > best[2]):
+                best = (max(gain, best[0]) if best else gain, p_min, s_min, r)
     assert best is not None, "no threshold meets --max-oos"
     _, p_min, s_min, _ = best
     # suggest floor: the highest similarity floor that still hands over at most

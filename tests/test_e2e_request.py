@@ -236,3 +236,37 @@ async def test_deadline_reminder_overdue_alert_and_delay_notice(consented: Perso
     late = consented.last()["text"]
     assert reference in late and "لم يُنسَ" in late
     assert await run_jobs(app.rt, now=at(due + timedelta(days=2))) == 0  # alerted once only
+
+
+async def test_withdraw_own_request(consented: Person, profile, emu, app: BotApp) -> None:  # noqa: ANN001
+    await open_service(consented, profile)
+    await fill_form(consented, profile)
+    reference = await submit(consented)
+    await consented.say("/status")
+    await consented.press("إلغاء الطلب")
+    await consented.press("نعم، ألغِه")
+    assert "أُلغي طلبك" in consented.text()
+    assert "ألغى المستفيد الطلب" in emu.last_message(STAFF_CHAT)["text"]
+    assert "ملغى بطلب المستفيد" in emu.messages(STAFF_CHAT)[0]["text"]  # the card, edited
+    await consented.say("/status")
+    assert "ملغى بطلب المستفيد" in consented.text() and "إلغاء الطلب" not in str(buttons(consented.last()))
+    # a forged button for someone else's (or a closed) request is refused
+    await consented.press_data(consented.last()["message_id"], "rq:confirm:999")
+    assert "لم يعد بالإمكان إلغاء هذا الطلب" in emu.calls_to("answerCallbackQuery")[-1].params["text"]
+
+
+async def test_staff_roles_granted_by_a_supervisor(consented: Person, staff: Person, profile, emu, app) -> None:  # noqa: ANN001
+    await open_service(consented, profile)
+    await fill_form(consented, profile)
+    await submit(consented)
+    researcher = Person(emu, app, RESEARCHER, chat_id=STAFF_CHAT)
+    said = emu.send_text(RESEARCHER, "مرحبًا", chat_id=STAFF_CHAT)
+    await researcher.act(said)
+    await researcher.say("/grant supervisor", reply_to_message_id=said["message_id"])
+    assert "للمشرف فقط" in researcher.text()  # a plain member cannot grant
+    await staff.say("/grant researcher", reply_to_message_id=said["message_id"])
+    assert "researcher" in staff.text()
+    card = emu.messages(STAFF_CHAT)[0]
+    data = next(d for label, d in buttons(card) if "البيانات الكاملة" in label)
+    await researcher.act(emu.press(RESEARCHER, card["message_id"], data, chat_id=STAFF_CHAT))
+    assert any(VALID_ID in (m.get("text") or "") for m in emu.messages(RESEARCHER))

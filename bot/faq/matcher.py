@@ -73,11 +73,11 @@ TEMPERATURE = 3.0
 """Softmax temperature turning ranking scores into a probability over entries."""
 
 # ---- decision thresholds (chosen on the train split by bench/faq_tune.py) ----------------
-ANSWER_MIN_PROBABILITY = 0.80
+ANSWER_MIN_PROBABILITY = 0.65
 """Answer directly only when the best entry holds this much of the softmax probability …"""
 ANSWER_MIN_SIMILARITY = 0.35
 """… and its cosine similarity to the question is at least this."""
-SUGGEST_MIN_SIMILARITY = 0.20
+SUGGEST_MIN_SIMILARITY = 0.30
 """Below this similarity nothing is suggested: the question goes to a human."""
 SUGGEST_COUNT = 3
 """How many entries a "suggest" decision offers."""
