@@ -56,7 +56,7 @@ async def export_text(session: AsyncSession, profile: Profile, vault: Vault, per
         service = profile.service(req.service_id)
         title = service.title.get(loc) if service else req.service_id
         out.append(f"{req.reference or _(label(Status.DRAFT))} — {title} — {_(label(req.status))}")
-        for field in service.fields if service else ():
+        for field in service.form_fields if service else ():
             if field.id in req.answers:
                 value = applications.render_answer(tr, vault, person.association_id, field, req.answers[field.id],
                                                    masked=False)

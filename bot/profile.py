@@ -724,6 +724,16 @@ class Service(_Model):
         asked = {f.document for f in self.fields if f.type is FieldType.DOCUMENT}
         return tuple(d for d in self.documents if d.id not in asked)
 
+
+    @cached_property
+    def form_fields(self) -> tuple[FormField, ...]:
+        """The questions the form asks: the fields, then a document question for each document
+        no field asks for (so every document the service needs can be sent from the phone)."""
+        extra = tuple(FormField.model_validate({
+            "id": f"doc-{doc.id}", "type": "document", "label": doc.title, "required": doc.required,
+            "document": doc.id, "hint": doc.hint}) for doc in self.trailing_documents)
+        return self.fields + extra
+
     def field_required(self, field: FormField) -> bool:
         """Whether ``field`` must be answered (a document field follows its document)."""
         if field.type is FieldType.DOCUMENT and field.document:

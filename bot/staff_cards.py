@@ -60,7 +60,7 @@ async def card_text(ctx: Ctx, request: ServiceRequest) -> str:
         lines.append(tr.gettext("Decision due by: {date}").format(date=format_date(request.due_date, "ar")))
     if service:
         lines.append("")
-        for field in service.fields:
+        for field in service.form_fields:
             if str(field.type) == "document":
                 continue
             value = applications.render_answer(tr, ctx.rt.vault, ctx.tenant, field,

@@ -723,12 +723,14 @@ async def test_demo_page_renders_in_chromium(demo: Emulator, tmp_path: Path) -> 
                 await tools.call("Emulation.setDeviceMetricsOverride", width=1400, height=900,
                                  deviceScaleFactor=1, mobile=False)
                 await tools.call("Page.navigate", url=f"{demo.url}/")
-                ready = ("document.querySelectorAll('.msg').length >= 11 && "
+                ready = ("document.querySelectorAll('.msg').length === 10 && "
                          "[...document.images].every(i => i.complete && i.naturalWidth > 0)")
                 for _ in range(200):
                     if await tools.evaluate(ready):
                         break
                     await asyncio.sleep(0.05)
+                else:
+                    pytest.fail("the demo page did not render its 10 messages and images")
                 page = await tools.evaluate("""({
                     dir: document.documentElement.dir,
                     lang: document.documentElement.lang,

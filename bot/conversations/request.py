@@ -50,11 +50,11 @@ def _service(ctx: Ctx, request: ServiceRequest):  # noqa: ANN202
 
 # -- asking ---------------------------------------------------------------------------------------
 def question_text(ctx: Ctx, service: Any, index: int) -> str:
-    field = service.fields[index]
+    field = service.form_fields[index]
     loc = ctx.locale
     label = (field.question or field.label).get(loc)
     lines = [ctx._("Question {n} of {total}").format(n=format_number(index + 1, loc),
-                                                      total=format_number(len(service.fields), loc)),
+                                                      total=format_number(len(service.form_fields), loc)),
              f"<b>{escape(label)}</b>"]
     if field.hint:
         lines.append(escape(field.hint.get(loc)))
@@ -68,7 +68,7 @@ def question_text(ctx: Ctx, service: Any, index: int) -> str:
 
 
 def question_keyboard(ctx: Ctx, request: ServiceRequest, service: Any, index: int) -> dict:
-    field = service.fields[index]
+    field = service.form_fields[index]
     ftype = str(field.type)
     if ftype == "mobile":
         return reply_keyboard([[{"text": ctx._("📱 Share my number"), "request_contact": True}]],
@@ -96,7 +96,7 @@ def ask(ctx: Ctx, request: ServiceRequest, index: int) -> None:
 
 
 def first_unanswered(service: Any, answers: dict[str, Any]) -> int | None:
-    for i, field in enumerate(service.fields):
+    for i, field in enumerate(service.form_fields):
         if field.id not in answers:
             return i
     return None
@@ -118,7 +118,7 @@ async def go_next(ctx: Ctx, dialog: Any, request: ServiceRequest) -> None:
 async def start(ctx: Ctx, service_id: str, *, restart: bool = False) -> None:
     assert ctx.user is not None
     service = ctx.profile.service(service_id)
-    if service is None or not service.active or not service.fields:
+    if service is None or not service.active or not service.form_fields:
         ctx.answer(ctx._("This service is no longer available."))
         return
     existing = await ctx.session.scalar(select(ServiceRequest).where(
@@ -140,7 +140,7 @@ async def start(ctx: Ctx, service_id: str, *, restart: bool = False) -> None:
         await ctx.session.flush()
     dialog = await dialogs.begin(ctx, FLOW, "field:0", {"request_id": request.id})
     ctx.answer()
-    ctx.reply(ctx._("Let us start. I will ask you {count} short questions; your answers are saved as you go, so you can stop and continue later.").format(count=len(service.fields)))
+    ctx.reply(ctx._("Let us start. I will ask you {count} short questions; your answers are saved as you go, so you can stop and continue later.").format(count=len(service.form_fields)))
     await go_next(ctx, dialog, request)
 
 
@@ -224,7 +224,7 @@ async def store(ctx: Ctx, request: ServiceRequest, field: Any, value: Any) -> st
 async def accept(ctx: Ctx, dialog: Any, request: ServiceRequest, index: int, raw: Any) -> None:
     service = _service(ctx, request)
     assert service is not None
-    field = service.fields[index]
+    field = service.form_fields[index]
     ftype = str(field.type)
     try:
         if isinstance(raw, Invalid):
@@ -262,11 +262,11 @@ class RequestFlow:
             ctx.reply(ctx._("This application is no longer open. Please start again from the menu."), menu_keyboard_short(ctx))
             return
         index = step_index(dialog.step)
-        if index is None or index >= len(service.fields):
+        if index is None or index >= len(service.form_fields):
             ctx.reply(ctx._("Please use the buttons under the message to continue."))
             await self.resume(ctx)
             return
-        await accept(ctx, dialog, request, index, raw_answer_safe(ctx, str(service.fields[index].type)))
+        await accept(ctx, dialog, request, index, raw_answer_safe(ctx, str(service.form_fields[index].type)))
 
     async def resume(self, ctx: Ctx) -> None:
         dialog = await dialogs.current(ctx)
@@ -294,7 +294,7 @@ def review_text(ctx: Ctx, request: ServiceRequest) -> str:
     service = _service(ctx, request)
     assert service is not None
     lines = [ctx._("<b>Please review your answers</b>"), escape(service.title.get(ctx.locale)), ""]
-    for field in service.fields:
+    for field in service.form_fields:
         value = applications.render_answer(ctx.tr, ctx.rt.vault, ctx.tenant, field,
                                            request.answers.get(field.id), masked=False)
         lines.append(f"• {escape(field.label.get(ctx.locale))}: {isolate(value) if str(field.type) in SENSITIVE_TYPES else value}")
@@ -306,7 +306,7 @@ def show_review(ctx: Ctx, request: ServiceRequest, *, new_message: bool = False)
     service = _service(ctx, request)
     assert service is not None
     rows = [[button(ctx._("✏️ {label}").format(label=f.label.get(ctx.locale))[:60], cb("req", "edit", request.id, i))]
-            for i, f in enumerate(service.fields)]
+            for i, f in enumerate(service.form_fields)]
     rows.append([button(ctx._("✅ All correct, continue"), cb("req", "declare", request.id))])
     rows.append([button(ctx._("⏸ Continue later"), cb("req", "pause", request.id))])
     (ctx.reply if new_message else ctx.show)(review_text(ctx, request), inline(rows))
@@ -385,7 +385,7 @@ async def on_callback(ctx: Ctx, data: Callback) -> None:
         await accept(ctx, dialog, request, index, raw)
     elif data.action == "edit":
         index = data.int_arg(1)
-        if index is None or index >= len(service.fields):
+        if index is None or index >= len(service.form_fields):
             ctx.answer(ctx._("This button is no longer active."))
             return
         dialog = await dialogs.begin(ctx, FLOW, f"edit:{index}", {"request_id": request.id})

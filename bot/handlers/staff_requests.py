@@ -178,7 +178,7 @@ async def reveal(ctx: Ctx, request: ServiceRequest) -> None:
         return
     service = ctx.profile.service(request.service_id)
     lines = [tr.gettext("🔒 Full data of request {reference} — confidential").format(reference=isolate(request.reference or ""))]
-    for field in service.fields if service else ():
+    for field in service.form_fields if service else ():
         value = applications.render_answer(tr, ctx.rt.vault, ctx.tenant, field, request.answers.get(field.id),
                                            masked=False)
         lines.append(f"• {escape(field.label.get('ar'))}: {isolate(value)}")
