@@ -225,6 +225,12 @@ class SurveyInvitation(Base):
     """Who was asked to rate what, so nobody is asked too often. Answers are kept apart."""
 
     __tablename__ = "survey_invitations"
+    __table_args__ = (
+        # reports (sent / finished in a period) and the reminder job, from the index alone
+        Index("ix_survey_invitations_sent", "association_id", "sent_at", "finished_at", "skipped"),
+        # one invitation per closed case
+        Index("ix_survey_invitations_subject", "association_id", "subject_kind", "subject_id"),
+    )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     association_id: Mapped[str] = tenant()
     beneficiary_id: Mapped[int | None] = mapped_column(ForeignKey("beneficiaries.id", ondelete="SET NULL"), index=True)
@@ -240,7 +246,13 @@ class SurveyAnswer(Base):
     """One score. Deliberately no beneficiary column: staff reports are aggregates only."""
 
     __tablename__ = "survey_answers"
-    __table_args__ = (Index("ix_survey_answers_report", "association_id", "created_at"),)
+    __table_args__ = (
+        # reports read these covering indexes only (bot/reports.py): a period's totals and months
+        # by ``created_at`` range, the breakdowns in index order so SQLite's GROUP BY needs no sort
+        Index("ix_survey_answers_report", "association_id", "created_at", "question_id", "score"),
+        Index("ix_survey_answers_groups", "association_id", "service_id", "channel", "question_id",
+              "score", "created_at"),
+    )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     association_id: Mapped[str] = mapped_column(String(64), ForeignKey("associations.id"))
     service_id: Mapped[str | None] = mapped_column(String(64))

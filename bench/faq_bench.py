@@ -1,0 +1,101 @@
+"""Speed and memory of the FAQ matcher with a large FAQ (default 1,000 entries × 5 phrasings).
+
+Entries are synthesised from the ArBanking77 train file: each label's phrasings are cut into
+chunks of 5, and 1,000 chunks (round-robin over the labels) become 1,000 entries, so many
+entries are near-duplicates of each other — a worst case for the index (long postings) and for
+ranking. Queries are rows of the val file (timed through ``decide`` on one core).
+
+    python bench/faq_bench.py [--entries 1000] [--phrasings 5] [--queries 1000]
+                              [--data /work/shared/datasets/arbanking77]
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import json
+import resource
+import statistics
+import sys
+import time
+import tracemalloc
+from collections import defaultdict
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bot.faq.evaluate import load_csv  # noqa: E402
+from bot.faq.matcher import FaqMatcher  # noqa: E402
+
+DEFAULT_DATA = "/work/shared/datasets/arbanking77"
+
+
+def synth_entries(rows, n_entries: int, per_entry: int) -> list[tuple[str, list[str]]]:
+    by_label: dict[str, list[str]] = defaultdict(list)
+    for label, text in rows:
+        by_label[label].append(text)
+    chunks: dict[str, list[list[str]]] = {
+        lab: [ts[i : i + per_entry] for i in range(0, len(ts) - per_entry + 1, per_entry)]
+        for lab, ts in sorted(by_label.items())
+    }
+    entries: list[tuple[str, list[str]]] = []
+    depth = 0
+    while len(entries) < n_entries:
+        added = False
+        for lab, cs in chunks.items():
+            if depth < len(cs) and len(entries) < n_entries:
+                entries.append((f"{lab}#{depth}", cs[depth]))
+                added = True
+        if not added:
+            raise SystemExit(f"only {len(entries)} entries can be made from the data")
+        depth += 1
+    return entries
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--data", default=DEFAULT_DATA)
+    ap.add_argument("--entries", type=int, default=1000)
+    ap.add_argument("--phrasings", type=int, default=5)
+    ap.add_argument("--queries", type=int, default=1000)
+    args = ap.parse_args(argv)
+    data = Path(args.data)
+    rows = load_csv(data / "Banking77_Arabized_MSA_PAL_train.csv")
+    queries = [t for _, t in load_csv(data / "Banking77_Arabized_MSA_PAL_val.csv")][: args.queries]
+    entries = synth_entries(rows, args.entries, args.phrasings)
+
+    gc.collect()
+    tracemalloc.start()
+    t0 = time.perf_counter()
+    matcher = FaqMatcher.build(entries)
+    build_s = time.perf_counter() - t0
+    index_bytes, peak_bytes = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+
+    for q in queries[:50]:  # warm-up (stemmer cache)
+        matcher.decide(q)
+    times = []
+    for q in queries:
+        t = time.perf_counter()
+        matcher.decide(q)
+        times.append((time.perf_counter() - t) * 1000)
+    times.sort()
+    result = {
+        "entries": len(entries),
+        "phrasings": sum(len(p) for _, p in entries),
+        "queries": len(times),
+        "build_s": round(build_s, 3),
+        "ms_per_query_mean": round(statistics.fmean(times), 3),
+        "ms_per_query_p50": round(times[len(times) // 2], 3),
+        "ms_per_query_p95": round(times[int(len(times) * 0.95)], 3),
+        "ms_per_query_max": round(times[-1], 3),
+        "index_mib": round(index_bytes / 2**20, 1),
+        "build_peak_mib": round(peak_bytes / 2**20, 1),
+        "max_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+    }
+    print(json.dumps(result))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
