@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.dates import format_date, to_hijri, today_riyadh
 from bot.i18n import Translator
 from bot.lifecycle import OPEN, Status
-from bot.textutil import escape_html, format_mobile_local, mask_mobile, mask_national_id
+from bot.textutil import escape_html, format_mobile_local, isolate, mask_mobile, mask_national_id
 from bot.validation import DocumentFile, NationalId
 from storage.crypto import Vault
 from storage.models import Counter, RequestEvent, ServiceRequest, utcnow
@@ -63,15 +63,15 @@ def render_answer(tr: Translator, vault: Vault, tenant: str, field: Any, stored:
         return "—"
     ftype = str(field.type)
     locale = choices_locale or tr.locale
-    if ftype in SENSITIVE_TYPES:
+    if ftype in SENSITIVE_TYPES:  # Latin digits, isolated so right-to-left text keeps their order
         clear = reveal(vault, tenant, field, stored)
         if ftype == "national_id":
-            return mask_national_id(clear) if masked else clear
-        return mask_mobile(clear) if masked else format_mobile_local(clear)
+            return isolate(mask_national_id(clear) if masked else clear)
+        return isolate(mask_mobile(clear) if masked else format_mobile_local(clear))
     if ftype == "date":
         return format_date(date.fromisoformat(stored["date"]), locale)
     if ftype == "location":
-        return f"{stored['lat']:.5f}, {stored['lon']:.5f}"
+        return isolate(f"{stored['lat']:.5f}, {stored['lon']:.5f}")
     if ftype == "document":
         return "📎 " + escape_html(stored.get("file_name") or tr.gettext("photo"))
     if ftype == "yes_no":

@@ -114,6 +114,11 @@ class Person:
         assert message is not None, "the bot has said nothing here"
         return message
 
+    def recent(self, n: int = 3) -> str:
+        """The texts of the bot's last ``n`` messages here (a closing note may be followed by
+        the satisfaction survey, for instance)."""
+        return "\n".join(m.get("text") or m.get("caption") or "" for m in self.emu.messages(self.chat)[-n:])
+
     def text(self) -> str:
         return self.last().get("text") or self.last().get("caption") or ""
 

@@ -135,7 +135,7 @@ async def test_staff_review_to_closing(consented: Person, staff: Person, profile
     await staff.press("تم تقديم الخدمة")
     assert "تم تقديم الخدمة لطلبك" in consented.last()["text"]
     await staff.press("إغلاق")
-    assert "أُغلق طلبك" in consented.last()["text"]
+    assert "أُغلق طلبك" in consented.recent()
 
     async with app.db.read() as session:
         request = await session.scalar(select(ServiceRequest).where(ServiceRequest.reference == reference))

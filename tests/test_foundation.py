@@ -138,3 +138,18 @@ async def test_migrations_match_the_models(database_url: str) -> None:
     finally:
         await db.dispose()
     assert diff == [], "models changed without a migration: python scripts/new_migration.py 'what changed'"
+
+
+def test_arabic_keeps_the_html_tags_of_the_original() -> None:
+    """Telegram refuses a message whose tags do not parse; a translation must keep them."""
+    import re
+
+    tag = re.compile(r"</?[a-z]+(?: [^>]*)?>")
+    for message in i18n_tool.load("ar"):
+        if not message.id:
+            continue
+        ids = message.id if isinstance(message.id, tuple) else (message.id,)
+        strings = message.string if isinstance(message.string, tuple) else (message.string,)
+        wanted = sorted(tag.findall(ids[0]))
+        for s in strings:
+            assert sorted(tag.findall(s)) == wanted, (ids[0][:60], s[:80])

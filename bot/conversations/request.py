@@ -297,7 +297,7 @@ def review_text(ctx: Ctx, request: ServiceRequest) -> str:
     for field in service.form_fields:
         value = applications.render_answer(ctx.tr, ctx.rt.vault, ctx.tenant, field,
                                            request.answers.get(field.id), masked=False)
-        lines.append(f"• {escape(field.label.get(ctx.locale))}: {isolate(value) if str(field.type) in SENSITIVE_TYPES else value}")
+        lines.append(f"• {escape(field.label.get(ctx.locale))}: {value}")
     lines += ["", ctx._("To change an answer, press its button. If all is correct, continue.")]
     return "\n".join(lines)
 

@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from bot import applications
+from bot import applications, survey
 from bot.context import Ctx
 from bot.dates import format_date
 from bot.i18n import N_, Text, translator
@@ -90,6 +90,8 @@ async def apply_action(ctx: Ctx, request: ServiceRequest, action: str, note: str
     await notify_beneficiary(ctx, request, Text(msgid, reference=f"<code>{request.reference}</code>",
                                                 note=escape(note or "")), keyboard_for)
     await refresh_card(ctx, request)
+    if action == "close":
+        await survey.invite(ctx, request)
     return True
 
 
@@ -181,7 +183,7 @@ async def reveal(ctx: Ctx, request: ServiceRequest) -> None:
     for field in service.form_fields if service else ():
         value = applications.render_answer(tr, ctx.rt.vault, ctx.tenant, field, request.answers.get(field.id),
                                            masked=False)
-        lines.append(f"• {escape(field.label.get('ar'))}: {isolate(value)}")
+        lines.append(f"• {escape(field.label.get('ar'))}: {value}")
     ctx.send(ctx.from_id, "\n".join(lines))
     documents = (await ctx.session.scalars(select(Document).where(
         Document.association_id == ctx.tenant, Document.request_id == request.id).order_by(Document.id))).all()

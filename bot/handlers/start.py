@@ -52,9 +52,14 @@ async def on_consent(ctx: Ctx, data: Callback) -> None:
             ctx.session.add(ConsentEvent(association_id=ctx.tenant, beneficiary_id=user.id,
                                          action="given", notice_version=version))
         ctx.answer(ctx._("Thank you"))
-        ctx.show(ctx._("Thank you. Your consent is recorded; you can withdraw it at any time with /privacy.")
-                 + "\n\n" + ctx._("How can we serve you today? Choose from the menu, or write your question directly."),
-                 menu_keyboard(ctx))
+        query = ctx.update.callback_query
+        if query is not None and query.message is not None:  # keep the greeting, drop its buttons
+            ctx.call("editMessageReplyMarkup", {"chat_id": query.message.chat.id,
+                                                "message_id": query.message.message_id,
+                                                "reply_markup": {"inline_keyboard": []}})
+        ctx.reply(ctx._("Thank you. Your consent is recorded; you can withdraw it at any time with /privacy.")
+                  + "\n\n" + ctx._("How can we serve you today? Choose from the menu, or write your question directly."),
+                  menu_keyboard(ctx))
     elif data.action == "no":
         ctx.show(ctx._("We respect your choice. Without your consent we cannot take requests or personal data, but you can still read about the association and its contact channels. You can agree at any time."),
                  inline([[button(ctx._("✅ I agree"), cb("consent", "yes"))],
