@@ -6,6 +6,14 @@ cd "$(dirname "$0")/.."
 bash scripts/setup.sh test
 export PYTHONDONTWRITEBYTECODE=1
 
+# The browser tests (demo page, supervisor dashboard) use Debian's headless Chromium and an
+# Arabic font; install them when we can (root with apt), otherwise those tests are skipped.
+if ! command -v chromium >/dev/null 2>&1 && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+  echo "== installing chromium for the browser tests =="
+  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-core >/dev/null) \
+    || echo "(could not install chromium: browser tests will be skipped)"
+fi
+
 echo "== tests on SQLite =="
 .venv/bin/python -m pytest -q -p no:cacheprovider "$@"
 
