@@ -14,7 +14,6 @@ from collections.abc import Mapping
 from contextlib import suppress
 from typing import Any
 
-from sqlalchemy import select
 
 from bot.context import Runtime
 from bot.dispatch import Dispatcher
@@ -48,7 +47,7 @@ COMMANDS = (
 def build_router() -> Router:
     from bot.conversations import complaint, documents, request
     from bot.handlers import (about, fallback, inquiries, privacy, requests, services, staff,
-                              staff_requests, staff_tickets, start)
+                              staff_requests, staff_tickets, start, survey)
 
     router = Router()
     # 1. The first minute: /start, consent, menu, help, cancel, language.
@@ -62,6 +61,7 @@ def build_router() -> Router:
     documents.register(router)
     inquiries.register(router)
     complaint.register(router)
+    survey.register(router)  # satisfaction surveys, and the supervisors' /stats /export /dashboard
     # 3. The staff group.
     staff.register(router)
     staff_requests.register(router)

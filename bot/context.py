@@ -10,6 +10,7 @@ writes to the outbox in the same transaction.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -50,7 +51,7 @@ class Runtime:
     def tenant(self) -> str:
         return self.profile.association.id
 
-    @property
+    @cached_property
     def staff_chat_ids(self) -> frozenset[int]:
         """The main staff group and every per-area contact officer's chat (policy clause 23)."""
         extra = {c.staff_chat_id for c in self.profile.faq.categories if c.staff_chat_id}
@@ -113,10 +114,6 @@ class Ctx:
 
     def t(self, text: Text | str) -> str:
         return self.tr.render(text)
-
-    def loc(self, value: Any) -> str:
-        """A profile text (``LocalizedText``) in the reader's language."""
-        return value.get(self.locale) if hasattr(value, "get") and not isinstance(value, (str, dict)) else str(value)
 
     # -- output: every call becomes an outbox row in this update's transaction -----------------
     def send(self, chat_id: int, text: str, keyboard: dict[str, Any] | None = None, *,

@@ -176,7 +176,7 @@ class Dispatcher:
         await table[parsed.namespace](ctx, parsed)
 
     async def _route_staff(self, ctx: Ctx) -> None:
-        ctx.set_locale(self.rt.profile.staff_locale if hasattr(self.rt.profile, "staff_locale") else "ar")
+        ctx.set_locale("ar")  # the staff group reads Arabic
         if ctx.update.callback_query is not None:
             await self._route_callback(ctx, staff=True)
             return

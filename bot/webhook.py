@@ -6,7 +6,6 @@ derived from ``MUSTAFEED_SECRET_KEY``; ``GET /healthz`` reports the database and
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import hmac
 import json

@@ -17,11 +17,10 @@ from typing import Any
 from sqlalchemy import select
 
 from bot import applications, dialogs
-from bot.applications import SENSITIVE_TYPES
 from bot.context import Ctx
 from bot.dates import format_date
 from bot.handlers.common import back_to_menu_row, menu_keyboard_short
-from bot.i18n import N_
+from bot.i18n import N_, Text
 from bot.keyboards import REMOVE_KEYBOARD, Callback, button, cb, inline, reply_keyboard
 from bot.lifecycle import Status
 from bot.router import Router
@@ -31,6 +30,7 @@ from bot.validation import DocumentFile, Invalid, validate
 from storage.models import Document, ServiceRequest
 
 FLOW = "request"
+OTHER_CONTACT = Text(N_("This contact belongs to someone else. Please share your own number with the button, or type it, e.g. 0551234567."))
 REPLY_KEYBOARD_TYPES = {"mobile", "location"}
 
 
@@ -156,7 +156,7 @@ def raw_answer(ctx: Ctx, ftype: str) -> Any:
     assert message is not None
     if ftype == "mobile" and message.contact is not None:
         if message.contact.user_id not in (None, ctx.from_id):
-            raise Invalid(applications_text_other_contact())
+            raise Invalid(OTHER_CONTACT)
         return message.contact.phone_number
     if ftype == "location":
         if message.location is not None:
@@ -175,12 +175,6 @@ def raw_answer(ctx: Ctx, ftype: str) -> Any:
                     "file_size": doc.file_size, "mime_type": doc.mime_type, "file_name": doc.file_name}
         return message.text
     return message.text
-
-
-def applications_text_other_contact():  # noqa: ANN201 - a Text
-    from bot.i18n import Text
-
-    return Text(N_("This contact belongs to someone else. Please share your own number with the button, or type it, e.g. 0551234567."))
 
 
 def options_for(service: Any, field: Any, ctx: Ctx) -> dict[str, Any]:

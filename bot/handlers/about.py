@@ -5,7 +5,7 @@ from __future__ import annotations
 from html import escape
 
 from bot.context import Ctx
-from bot.handlers.common import back_to_menu_row, menu_keyboard_short
+from bot.handlers.common import back_to_menu_row
 from bot.keyboards import Callback, button, cb, inline, url_button
 from bot.router import Router
 from bot.textutil import isolate

@@ -8,7 +8,7 @@ import logging
 from sqlalchemy import update
 
 from bot.context import Ctx
-from bot.handlers.common import menu_keyboard, menu_keyboard_short
+from bot.handlers.common import menu_keyboard
 from bot.router import Router
 from storage.models import Beneficiary, utcnow
 

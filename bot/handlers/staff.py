@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
 
 from bot.context import Ctx
 from bot.i18n import translator
