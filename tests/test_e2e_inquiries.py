@@ -134,3 +134,11 @@ async def test_compensation_claim_records_breach_and_outcome(consented: Person, 
     assert ticket.kind == "compensation" and ticket.data["breach"] is True
     assert ticket.status == "resolved" and "سلة بديلة" in ticket.outcome
     assert "سلة بديلة" in consented.recent()
+
+
+async def test_documents_downloadable_from_the_inquiries_menu(consented: Person, emu, profile) -> None:  # noqa: ANN001
+    await consented.press("استفسار")
+    await consented.press("وثائق الجمعية")
+    await consented.press(profile.documents[0].title.ar)
+    document = consented.last()["document"]
+    assert emu.download(document["file_id"])  # the file itself, not a link

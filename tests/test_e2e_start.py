@@ -74,3 +74,21 @@ async def test_stale_button_gets_an_answer(consented: Person, emu) -> None:  # n
     message = consented.last()
     replies = await consented.press_data(message["message_id"], "gone:old:1")
     assert "رسالة سابقة" in replies[-1]["text"]
+
+
+async def test_every_main_menu_button_answers(consented: Person, emu) -> None:  # noqa: ANN001
+    """Each entry of the menu leads somewhere useful, and back to the menu."""
+    menu = consented.last()
+    entries = [(label, data) for label, data in buttons(menu) if data.startswith(("menu:", "lang:"))]
+    assert len(entries) == 7
+    for label, data in entries:
+        await consented.say("/menu")
+        menu = consented.last()
+        before = len(emu.calls)
+        await consented.press_data(menu["message_id"], data)
+        answered = [c for c in emu.calls[before:] if c.method in ("sendMessage", "editMessageText", "sendDocument")]
+        assert answered and not any(c.error for c in answered), label
+        shown = emu.message(consented.chat, menu["message_id"])
+        assert shown["text"] != "" and "⚠️" not in shown["text"], label
+        if data != "lang:pick":
+            assert any("القائمة الرئيسية" in t or "العودة" in t for t, _ in buttons(consented.last()) + buttons(shown)), label

@@ -50,7 +50,16 @@ async def show_about(ctx: Ctx) -> None:
     ctx.show(text, inline(rows))
 
 
+async def show_documents(ctx: Ctx) -> None:
+    rows = [[button("📄 " + doc.title.get(ctx.locale), cb("about", "doc", doc.id))] for doc in ctx.profile.documents]
+    rows.append(back_to_menu_row(ctx))
+    ctx.show(ctx._("The association's documents. Choose one to receive it here:"), inline(rows))
+
+
 async def on_about(ctx: Ctx, data: Callback) -> None:
+    if data.action == "docs":
+        await show_documents(ctx)
+        return
     if data.action == "doc":
         doc = next((d for d in ctx.profile.documents if d.id == data.arg(0)), None)
         if doc is None:
@@ -75,3 +84,4 @@ def register(router: Router) -> None:
     router.callback("about")(on_about)
     router.consent_free_callbacks.add("about")
     router.command("about", "contact")(show_about)
+    router.command("documents")(show_documents)

@@ -25,6 +25,8 @@ MAX_QUESTION = 1000
 async def show_topics(ctx: Ctx) -> None:
     faq = ctx.profile.faq
     rows = [[button(f"{c.icon or '•'} {c.title.get(ctx.locale)}", cb("faq", "cat", c.id))] for c in faq.categories]
+    if ctx.profile.documents:
+        rows.append([button(ctx._("📄 The association's documents"), cb("about", "docs"))])
     rows.append([button(ctx._("🙋 Talk to the association's team"), cb("faq", "person"))])
     rows.append(back_to_menu_row(ctx))
     ctx.show(ctx._("Write your question in your own words, and I will look for the answer. Or browse the questions by topic:"),
