@@ -152,6 +152,10 @@ class BotApp:
     async def start_polling(self) -> None:
         await self.prepare()
         self._tasks.append(asyncio.create_task(self.poller.run(), name=f"poller:{self.rt.tenant}"))
+        self.start_jobs()
+
+    def start_jobs(self) -> None:
+        """Deadlines, reminders, retention: every ``jobs_interval`` seconds (polling or webhook)."""
         if self.jobs_interval:
             self._tasks.append(asyncio.create_task(run_forever(self.rt, self.jobs_interval),
                                                    name=f"jobs:{self.rt.tenant}"))

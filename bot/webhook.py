@@ -70,6 +70,7 @@ async def serve(settings: Settings, profile: Profile, *, host: str, port: int,
 
     app = BotApp(settings, profile)
     await app.prepare()
+    app.start_jobs()
     runner = web.AppRunner(make_web_app(app))
     await runner.setup()
     await web.TCPSite(runner, host, port).start()
