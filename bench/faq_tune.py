@@ -20,7 +20,12 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bot.faq.evaluate import build_faq, load_csv  # noqa: E402
-from bot.faq.matcher import SUGGEST_COUNT, FaqMatcher  # noqa: E402
+from bot.faq.matcher import (  # noqa: E402
+    ANSWER_MIN_COVERAGE,
+    SUGGEST_COUNT,
+    SUGGEST_MIN_COVERAGE,
+    FaqMatcher,
+)
 
 
 def collect(train_csv: str, per_intent: int, out_of_scope: int, seeds: list[int], queries: int):
@@ -41,16 +46,24 @@ def collect(train_csv: str, per_intent: int, out_of_scope: int, seeds: list[int]
                     "in3": any(m.entry_id == label for m in ms),
                     "p": ms[0].probability if ms else 0.0,
                     "s": ms[0].score if ms else 0.0,
+                    "c": ms[0].coverage if ms else 0.0,
                 }
             )
     return out
 
 
-def outcome(data, p_min: float, s_min: float, sug_min: float) -> dict:
+def outcome(data, p_min: float, s_min: float, sug_min: float,
+            c_ans: float = ANSWER_MIN_COVERAGE, c_sug: float = SUGGEST_MIN_COVERAGE) -> dict:
+    def answered(d):
+        return d["p"] >= p_min and d["s"] >= s_min and d["c"] >= c_ans
+
+    def suggested(d):
+        return not answered(d) and d["s"] >= sug_min and d["c"] >= c_sug
+
     ins = [d for d in data if not d["oos"]]
     oos = [d for d in data if d["oos"]]
-    ans = [d for d in ins if d["p"] >= p_min and d["s"] >= s_min]
-    sug = [d for d in ins if not (d["p"] >= p_min and d["s"] >= s_min) and d["s"] >= sug_min]
+    ans = [d for d in ins if answered(d)]
+    sug = [d for d in ins if suggested(d)]
     n = len(ins) or 1
     m = len(oos) or 1
     return {
@@ -59,12 +72,9 @@ def outcome(data, p_min: float, s_min: float, sug_min: float) -> dict:
         "suggested": round(len(sug) / n, 4),
         "suggested_with_correct": round(sum(d["in3"] for d in sug) / n, 4),
         "handed_over": round((len(ins) - len(ans) - len(sug)) / n, 4),
-        "out_of_scope_answered": round(
-            sum(d["p"] >= p_min and d["s"] >= s_min for d in oos) / m, 4
-        ),
+        "out_of_scope_answered": round(sum(answered(d) for d in oos) / m, 4),
         "out_of_scope_handed_over": round(
-            sum(not (d["p"] >= p_min and d["s"] >= s_min) and d["s"] < sug_min for d in oos) / m,
-            4,
+            sum(not answered(d) and not suggested(d) for d in oos) / m, 4
         ),
     }
 

@@ -120,12 +120,6 @@ def cmd_check_profile(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_faq_eval(args: argparse.Namespace) -> int:
-    from bot.faq.evaluate import main as faq_main
-
-    return faq_main(args.rest) or 0
-
-
 def cmd_backup(args: argparse.Namespace) -> int:
     from storage.backup import backup
 
@@ -160,7 +154,29 @@ def cmd_audit(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_report(args: argparse.Namespace) -> int:
+    from bot.reports import run_cli
+
+    settings = load_settings()
+    return run_cli(settings.database_url, _load_profile(settings, args.profile), args.date_from,
+                   args.date_to, args.format, args.out)
+
+
+def cmd_dashboard(args: argparse.Namespace) -> int:
+    from bot.app import settings_for
+    from bot.dashboard import run_cli
+
+    settings = load_settings()
+    profile = _load_profile(settings, args.profile)
+    return run_cli(settings_for(settings, profile), profile, args.host, args.port, args.link)
+
+
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["faq-eval"]:  # its own options (--train, --test …) belong to bot.faq.evaluate
+        from bot.faq.evaluate import main as faq_main
+
+        return faq_main(argv[1:]) or 0
     parser = argparse.ArgumentParser(prog="mustafeed", description="Mustafeed — مُستفيد")
     parser.add_argument("-v", "--verbose", action="store_true")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -189,9 +205,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("path")
     p.set_defaults(func=cmd_check_profile)
 
-    p = sub.add_parser("faq-eval", help="measure the FAQ matcher on labelled CSVs", add_help=False)
-    p.add_argument("rest", nargs=argparse.REMAINDER)
-    p.set_defaults(func=cmd_faq_eval)
+    sub.add_parser("faq-eval", help="measure the FAQ matcher on labelled CSVs (see --help of it)")
 
     p = sub.add_parser("backup", help="online backup of the SQLite database")
     p.add_argument("file")
@@ -201,6 +215,21 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--limit", type=int, default=200)
     p.add_argument("--association", help="only this association id")
     p.set_defaults(func=cmd_audit)
+
+    # satisfaction reports and the supervisors' dashboard (bot/reports.py, bot/dashboard.py)
+    p = sub.add_parser("report", help="satisfaction and service report for a period (XLSX or CSV)")
+    p.add_argument("--from", dest="date_from", required=True, metavar="YYYY-MM-DD")
+    p.add_argument("--to", dest="date_to", required=True, metavar="YYYY-MM-DD")
+    p.add_argument("--format", choices=("xlsx", "csv"), default="xlsx")
+    p.add_argument("--out", required=True, metavar="FILE")
+    p.add_argument("--profile")
+    p.set_defaults(func=cmd_report)
+    p = sub.add_parser("dashboard", help="serve the supervisors' dashboard (signed links from /dashboard)")
+    p.add_argument("--profile")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, help="default MUSTAFEED_DASHBOARD_PORT or 8090")
+    p.add_argument("--link", type=int, metavar="USER_ID", help="print a fresh link for this supervisor and exit")
+    p.set_defaults(func=cmd_dashboard)
 
     args = parser.parse_args(argv)
     _setup_logging(args.verbose)

@@ -36,11 +36,12 @@ train rows, whole intents held out), see ``bench/faq_tune.py``.
 
 from __future__ import annotations
 
-import heapq
 import math
 from collections import Counter
 from dataclasses import dataclass
 from typing import Iterable, Literal, Sequence
+
+import numpy as np
 
 from bot.faq.normalize import NEGATIONS, STOP_WORDS, fold_dialect, stem, tokenize
 from bot.faq.synonyms import concepts
@@ -49,7 +50,9 @@ __all__ = [
     "ALPHA",
     "ANSWER_MIN_PROBABILITY",
     "ANSWER_MIN_SIMILARITY",
+    "ANSWER_MIN_COVERAGE",
     "SUGGEST_MIN_SIMILARITY",
+    "SUGGEST_MIN_COVERAGE",
     "SUGGEST_COUNT",
     "Decision",
     "FaqMatcher",
@@ -73,25 +76,37 @@ TEMPERATURE = 3.0
 """Softmax temperature turning ranking scores into a probability over entries."""
 
 # ---- decision thresholds (chosen on the train split by bench/faq_tune.py) ----------------
-ANSWER_MIN_PROBABILITY = 0.65
+ANSWER_MIN_PROBABILITY = 0.60
 """Answer directly only when the best entry holds this much of the softmax probability …"""
 ANSWER_MIN_SIMILARITY = 0.35
 """… and its cosine similarity to the question is at least this."""
-SUGGEST_MIN_SIMILARITY = 0.30
+ANSWER_MIN_COVERAGE = 0.5
+"""… and it knows at least this share of the question's content words (guards small FAQs,
+where one shared word can make the softmax peak)."""
+SUGGEST_MIN_SIMILARITY = 0.29
 """Below this similarity nothing is suggested: the question goes to a human."""
+SUGGEST_MIN_COVERAGE = 0.25
+"""… or when the best entry knows less than this share of the question's content words."""
 SUGGEST_COUNT = 3
 """How many entries a "suggest" decision offers."""
 
+_FULL_QUERY_NORM = math.sqrt(CHAR_WEIGHT**2 + CONCEPT_WEIGHT**2 + SKELETON_WEIGHT**2)
 _CLITICS = ("وب", "ول", "فب", "فل", "وك", "ان", "ات", "و", "ف", "ب", "ل", "ك")
 
 
 @dataclass(frozen=True, slots=True)
 class Match:
-    """One ranked FAQ entry. ``score`` is the confidence-like similarity in [0, 1]."""
+    """One ranked FAQ entry.
+
+    ``score``: cosine similarity of the question to the entry in [0, 1] (the larger of the
+    pooled-entry and the best single-phrasing cosine); ``probability``: softmax share of the
+    ranking scores over all entries; ``coverage``: share of the question's content words the
+    entry knows (as a stem, a synonym concept or a skeleton)."""
 
     entry_id: str
     score: float
     probability: float = 0.0
+    coverage: float = 0.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,6 +149,10 @@ def _skeleton(word: str) -> str:
     return "^" + (sk if len(sk) >= 2 else word)
 
 
+def _coverage_keys(st: str) -> tuple[str, ...]:
+    return (st, _skeleton(st), *concepts([st]))
+
+
 def _raw_tokens(text: str) -> list[str]:
     """Normalised, dialect-folded, negation-folded tokens without stop words (not stemmed)."""
     out = []
@@ -165,11 +184,12 @@ class FaqMatcher:
         self._vocab: Counter = Counter()
         self._idf: dict[str, float] = {}
         self._default_idf = 1.0
-        self._postings: dict[str, tuple[list[int], list[float], list[float]]] = {}
-        self._norm: list[float] = []
+        self._postings: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+        self._norm: np.ndarray = np.zeros(0)
         self._entry_vecs: list[dict[str, float]] = []
         self._entry_norms: list[float] = []
         self._phrasing_vecs: list[list[dict[str, float]]] = []
+        self._entry_keys: list[frozenset[str]] = []
 
     # ---------------------------------------------------------------- building
     @classmethod
@@ -196,8 +216,11 @@ class FaqMatcher:
             self.entry_ids.append(entry_id)
             per_entry = []
             present: set[str] = set()
+            keys: set[str] = set()
             for ts in toks:
                 stems = [_resolve(t, self._vocab) for t in ts]
+                for st in stems:
+                    keys.update(_coverage_keys(st))
                 grams = _char_ngrams(stems)
                 cons = Counter(concepts(stems))
                 skel = Counter(_skeleton(s) for s in stems) if SKELETON_WEIGHT else Counter()
@@ -207,13 +230,15 @@ class FaqMatcher:
                 present.update(skel)
             df.update(present)
             feats.append(per_entry)
+            self._entry_keys.append(frozenset(keys))
 
         n_entries = len(self.entry_ids)
         self._idf = {f: math.log((1 + n_entries) / (1 + d)) + 1.0 for f, d in df.items()}
         self._default_idf = math.log(1 + n_entries) + 1.0
         n_features = len(self._idf)
 
-        postings: dict[str, tuple[list[int], list[float], list[float]]] = {}
+        postings: dict[str, tuple[list[int], list[float]]] = {}
+        norms: list[float] = []
         for e, per_entry in enumerate(feats):
             pooled: Counter = Counter()
             pvecs = []
@@ -224,16 +249,22 @@ class FaqMatcher:
             self._phrasing_vecs.append(pvecs)
             self._entry_vecs.append(dict(pooled))
             self._entry_norms.append(math.sqrt(sum(v * v for v in pooled.values())) or 1.0)
+            # cosine(query, pooled entry) folded into the same posting weight; the query norm
+            # is taken as its full-channel value (exact when every channel is non-empty)
+            cos_scale = COSINE_WEIGHT / (self._entry_norms[-1] * _FULL_QUERY_NORM)
             z = sum(pooled.values())
-            self._norm.append(math.log(z + ALPHA * n_features))
+            norms.append(math.log(z + ALPHA * n_features))
             for f, c in pooled.items():
                 p = postings.get(f)
                 if p is None:
-                    p = postings[f] = ([], [], [])
+                    p = postings[f] = ([], [])
                 p[0].append(e)
-                p[1].append(math.log1p(c / ALPHA))
-                p[2].append(c / self._entry_norms[e])
-        self._postings = postings
+                p[1].append(math.log1p(c / ALPHA) + cos_scale * c)
+        self._postings = {
+            f: (np.asarray(ix, dtype=np.int32), np.asarray(ws, dtype=np.float64))
+            for f, (ix, ws) in postings.items()
+        }
+        self._norm = np.asarray(norms, dtype=np.float64)
         return self
 
     def _weigh(
@@ -264,34 +295,32 @@ class FaqMatcher:
         return len(self.entry_ids)
 
     # ---------------------------------------------------------------- querying
-    def _query_vector(self, query: str) -> dict[str, float]:
-        stems = [_resolve(t, self._vocab) for t in _raw_tokens(query)]
+    def _query_stems(self, query: str) -> list[str]:
+        return [_resolve(t, self._vocab) for t in _raw_tokens(query)]
+
+    def _query_vector(self, query: str, stems: list[str] | None = None) -> dict[str, float]:
+        if stems is None:
+            stems = self._query_stems(query)
         skel = Counter(_skeleton(s) for s in stems) if SKELETON_WEIGHT else Counter()
         return self._weigh(_char_ngrams(stems), Counter(concepts(stems)), skel, known_only=True)
 
-    def _scores(self, qvec: dict[str, float]) -> list[float]:
-        n = len(self.entry_ids)
-        acc = [0.0] * n
+    def _scores(self, qvec: dict[str, float]) -> np.ndarray:
+        """Ranking score of every entry (naive-Bayes log-likelihood + weighted cosine)."""
         postings = self._postings
+        idx, wts = [], []
         qsum = 0.0
-        cw = COSINE_WEIGHT
-        if cw:
-            cos = [0.0] * n
-            qn = math.sqrt(sum(v * v for v in qvec.values())) or 1.0
         for f, qv in qvec.items():
             qsum += qv
             p = postings.get(f)
-            if p is None:
-                continue
-            for e, w in zip(p[0], p[1]):
-                acc[e] += qv * w
-            if cw:
-                for e, w in zip(p[0], p[2]):
-                    cos[e] += qv * w
-        norm = self._norm
-        if cw:
-            return [acc[e] - qsum * norm[e] + cw * cos[e] / qn for e in range(n)]
-        return [acc[e] - qsum * norm[e] for e in range(n)]
+            if p is not None:
+                idx.append(p[0])
+                wts.append(p[1] * qv)
+        n = len(self.entry_ids)
+        if idx:
+            acc = np.bincount(np.concatenate(idx), np.concatenate(wts), minlength=n)
+        else:
+            acc = np.zeros(n)
+        return acc - qsum * self._norm
 
     def _similarity(self, qvec: dict[str, float], e: int) -> float:
         qn = math.sqrt(sum(v * v for v in qvec.values())) or 1.0
@@ -304,24 +333,37 @@ class FaqMatcher:
                 best = s
         return min(1.0, max(0.0, best))
 
+    def _coverage(self, stem_keys: list[tuple[str, ...]], e: int) -> float:
+        """Share of the query's content words that entry ``e`` has (as a stem, a concept or
+        a skeleton)."""
+        if not stem_keys:
+            return 0.0
+        keys = self._entry_keys[e]
+        return sum(1 for ks in stem_keys if not keys.isdisjoint(ks)) / len(stem_keys)
+
     def rank(self, query: str, k: int = 3) -> list[Match]:
         """The ``k`` best entries for ``query``, best first (empty when nothing overlaps)."""
         if not self.entry_ids or k <= 0:
             return []
-        qvec = self._query_vector(query)
+        stems = self._query_stems(query)
+        qvec = self._query_vector(query, stems)
         if not qvec:
             return []
+        stem_keys = [_coverage_keys(st) for st in stems]
         scores = self._scores(qvec)
-        top = heapq.nlargest(k, range(len(scores)), key=scores.__getitem__)
-        best = scores[top[0]]
-        z = sum(math.exp((s - best) / TEMPERATURE) for s in scores)
+        k = min(k, len(scores))
+        top = np.argpartition(-scores, k - 1)[:k] if k < len(scores) else np.arange(len(scores))
+        top = top[np.argsort(-scores[top], kind="stable")]
+        probs = np.exp((scores - scores[top[0]]) / TEMPERATURE)
+        probs /= probs.sum()
         return [
             Match(
                 self.entry_ids[e],
                 round(self._similarity(qvec, e), 4),
-                round(math.exp((scores[e] - best) / TEMPERATURE) / z, 4),
+                round(float(probs[e]), 4),
+                round(self._coverage(stem_keys, e), 4),
             )
-            for e in top
+            for e in top.tolist()
         ]
 
     def decide(self, query: str) -> Decision:
@@ -330,8 +372,12 @@ class FaqMatcher:
         if not matches:
             return Decision("handover", [])
         best = matches[0]
-        if best.probability >= ANSWER_MIN_PROBABILITY and best.score >= ANSWER_MIN_SIMILARITY:
+        if (
+            best.probability >= ANSWER_MIN_PROBABILITY
+            and best.score >= ANSWER_MIN_SIMILARITY
+            and best.coverage >= ANSWER_MIN_COVERAGE
+        ):
             return Decision("answer", matches)
-        if best.score >= SUGGEST_MIN_SIMILARITY:
+        if best.score >= SUGGEST_MIN_SIMILARITY and best.coverage >= SUGGEST_MIN_COVERAGE:
             return Decision("suggest", matches)
         return Decision("handover", matches)

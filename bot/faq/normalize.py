@@ -522,6 +522,18 @@ def fold_dialect(tokens: list[str]) -> list[str]:
                 out.extend(DIALECT[(tok[1:],)])
                 i += 1
                 continue
+            # article + a dialect noun ("الفلوس" → "المال", "بالمصاري" → "بالمال")
+            for pre in ("وال", "بال", "ال", "لل"):
+                if tok.startswith(pre) and len(tok) - len(pre) >= 2:
+                    rep = DIALECT.get((tok[len(pre) :],))
+                    if rep is not None and len(rep) == 1:
+                        out.append(pre + rep[0])
+                        break
+            else:
+                rep = None
+            if rep is not None and len(rep) == 1:
+                i += 1
+                continue
             # ما + verb + ش  /  ماوصلتش
             if len(tok) >= 5 and tok.startswith("ما") and tok.endswith("ش"):
                 out.extend(("لا", tok[2:-1]))
