@@ -13,6 +13,9 @@ from bot.settings import ConfigError, Settings, load_settings
 
 
 def _setup_logging(verbose: bool = False) -> None:
+    from bot.logging_setup import install
+
+    install()  # no personal data and no token in any log, at any level
     logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     for noisy in ("httpx", "httpcore", "telegram", "aiohttp.access", "alembic"):

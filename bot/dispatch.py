@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import logging
 import secrets
+from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import select, update as sql_update
+from sqlalchemy import insert as sql_insert, select, update as sql_update
 from telegram import Update
 
 from bot import flood
@@ -22,9 +23,13 @@ from bot.i18n import N_, translator
 from bot.keyboards import parse_cb
 from bot.outbox import Out
 from bot.router import Router
-from storage.models import Beneficiary, InboundUpdate, utcnow
+from storage.models import Beneficiary, InboundUpdate, OutboxMessage, utcnow
 
 log = logging.getLogger(__name__)
+
+LAST_SEEN_RESOLUTION = timedelta(minutes=1)  # ``last_seen_at`` is rewritten at most this often
+_INBOUND = InboundUpdate.__table__  # the claim is plain Core: no ORM bookkeeping for one UPDATE
+_OUTBOX = OutboxMessage.__table__
 
 
 def command_of(text: str | None, bot_username: str) -> tuple[str, str] | None:
@@ -39,14 +44,17 @@ def command_of(text: str | None, bot_username: str) -> tuple[str, str] | None:
 
 
 async def write_outbox(ctx: Ctx) -> None:
-    """The messages this unit of work owes, as outbox rows in its own transaction."""
+    """The messages this unit of work owes, as outbox rows in its own transaction (one Core
+    ``INSERT … RETURNING id``: the rows are never read back as ORM objects)."""
     if not ctx.out:
         return
-    rows = [item.row(ctx.tenant) for item in ctx.out]
-    ctx.session.add_all(rows)
-    await ctx.session.flush()
-    for item, row in zip(ctx.out, rows):
-        item.id = row.id
+    rows = [{"association_id": ctx.tenant, "chat_id": item.chat_id, "method": item.method,
+             "payload": item.payload, "link_kind": item.link_kind, "link_id": item.link_id}
+            for item in ctx.out]
+    stmt = sql_insert(_OUTBOX).returning(_OUTBOX.c.id, sort_by_parameter_order=True)
+    ids = (await ctx.session.execute(stmt, rows)).scalars().all()
+    for item, row_id in zip(ctx.out, ids):
+        item.id = row_id
 
 
 class Dispatcher:
@@ -87,9 +95,9 @@ class Dispatcher:
     async def _process(self, update_id: int, update: Update, staff_member: bool = False) -> Ctx | None:
         async with self.rt.db.write() as session:
             claimed = await session.execute(
-                sql_update(InboundUpdate)
-                .where(InboundUpdate.association_id == self.rt.tenant,
-                       InboundUpdate.update_id == update_id, InboundUpdate.status == "pending")
+                sql_update(_INBOUND)
+                .where(_INBOUND.c.association_id == self.rt.tenant,
+                       _INBOUND.c.update_id == update_id, _INBOUND.c.status == "pending")
                 .values(status="done", processed_at=utcnow())
             )
             if claimed.rowcount == 0:  # processed already (a redelivery, or a second worker)
@@ -163,7 +171,8 @@ class Dispatcher:
     async def _route_callback(self, ctx: Ctx, *, staff: bool) -> None:
         query = ctx.update.callback_query
         assert query is not None
-        parsed = parse_cb(query.data)
+        # every button we make carries ASCII ids (bot.keyboards.cb): anything else is forged
+        parsed = parse_cb(query.data) if (query.data or "").isascii() else None
         table = self.router.staff_callbacks if staff else self.router.callbacks
         if parsed is None or parsed.namespace not in table:
             if self.router.on_stale_callback:
@@ -210,7 +219,10 @@ class Dispatcher:
             ctx.session.add(user)
             await ctx.session.flush()
         else:
-            user.last_seen_at = utcnow()
+            now = utcnow()
+            seen = user.last_seen_at
+            if seen is None or now - (seen if seen.tzinfo else seen.replace(tzinfo=now.tzinfo)) >= LAST_SEEN_RESOLUTION:
+                user.last_seen_at = now  # not on every update: one UPDATE less for most of them
             if user.unreachable_at is not None:
                 user.unreachable_at = None  # they wrote to us: they unblocked the bot
         ctx.user = user

@@ -32,7 +32,7 @@ class Callback:
 
     def int_arg(self, index: int) -> int | None:
         value = self.arg(index)
-        return int(value) if value.isdigit() and len(value) < 12 else None
+        return int(value) if value.isascii() and value.isdigit() and len(value) < 12 else None
 
 
 def parse_cb(data: str | None) -> Callback | None:

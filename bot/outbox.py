@@ -6,6 +6,11 @@ second in all, 20 a minute per group, short bursts then ~1 a second per private 
 ``RetryAfter``, retries timeouts, dropped connections and 5xx with back-off, and marks a
 beneficiary who blocked the bot (403) as unreachable. Delivery is at-least-once: a crash between
 Telegram's answer and our bookkeeping sends that one message again after the restart.
+
+The bookkeeping after each send (``sent``/``failed``, the new message's id, staff links) is a
+group commit: outcomes of different chats that arrive while a write is under way go together
+in the next transaction, and each chat waits for its own outcome to be stored before it sends
+its next message — so a crash still repeats at most one message per chat.
 """
 
 from __future__ import annotations
@@ -19,7 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from telegram import Bot, InputFile
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 
@@ -73,6 +78,19 @@ class Limits:
 
 
 @dataclass
+class _Outcome:
+    """What became of one sent (or refused) message, waiting to be written."""
+
+    item: Out
+    status: str
+    message_id: int | None
+    error: str | None
+    blocked: bool
+    at: Any
+    stored: asyncio.Future[None]
+
+
+@dataclass
 class _ChatQueue:
     items: deque[Out] = field(default_factory=deque)
     bucket: TokenBucket | None = None
@@ -88,6 +106,8 @@ class Sender:
         self._idle = asyncio.Event()
         self._idle.set()
         self._closing = False
+        self._outcomes: list[_Outcome] = []
+        self._writer: asyncio.Task[None] | None = None
 
     # -- feeding --------------------------------------------------------------------------
     async def load_pending(self) -> int:
@@ -125,6 +145,9 @@ class Sender:
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
+        writer = self._writer
+        if writer is not None and not writer.done():  # outcomes already known are still stored
+            await asyncio.wait({writer}, timeout=5)
 
     # -- sending --------------------------------------------------------------------------
     async def _run_chat(self, chat_id: int, queue: _ChatQueue) -> None:
@@ -190,29 +213,70 @@ class Sender:
     async def _note_attempt(self, item: Out, error: str) -> None:
         if item.id is None:
             return
-        async with self.db.write() as session:
-            await session.execute(update(OutboxMessage).where(OutboxMessage.id == item.id)
-                                  .values(attempts=OutboxMessage.attempts + 1, error=error))
+        try:
+            async with self.db.write() as session:
+                await session.execute(update(OutboxMessage).where(OutboxMessage.id == item.id)
+                                      .values(attempts=OutboxMessage.attempts + 1, error=error))
+        except Exception as exc:  # only a counter: never stop the chat's queue for it
+            log.warning("outbox: could not count an attempt (%s)", type(exc).__name__)
 
     async def _finish(self, item: Out, status: str, *, message_id: int | None = None,
                       error: str | None = None, blocked: bool = False) -> None:
+        """Record the outcome; returns once it is stored (group commit, see the module doc)."""
         if item.id is None:
             return
+        stored: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._outcomes.append(_Outcome(item, status, message_id, error, blocked, utcnow(), stored))
+        if self._writer is None or self._writer.done():
+            self._writer = asyncio.create_task(self._write_outcomes())
+        try:
+            await stored
+        except Exception as exc:  # database away: the row stays pending (repeated after a restart only)
+            log.error("outbox: could not record a %s %s (%s)", status, item.method, type(exc).__name__)
+
+    async def _write_outcomes(self) -> None:
+        """Store waiting outcomes, a batch per transaction, in the order they came."""
+        while self._outcomes:
+            batch, self._outcomes = self._outcomes, []
+            try:
+                await self._store(batch)
+            except Exception as exc:  # the chats whose outcome this was see the error, as before
+                for outcome in batch:
+                    if not outcome.stored.done():
+                        outcome.stored.set_exception(exc)
+            else:
+                for outcome in batch:
+                    if not outcome.stored.done():
+                        outcome.stored.set_result(None)
+
+    async def _store(self, batch: list[_Outcome]) -> None:
+        table = OutboxMessage.__table__
+        by_id = table.c.id == bindparam("o_id")
+        sent = [o for o in batch if o.status == "sent"]
+        other = [o for o in batch if o.status != "sent"]
         async with self.db.write() as session:
-            await session.execute(
-                update(OutboxMessage).where(OutboxMessage.id == item.id).values(
-                    status=status, sent_at=utcnow(), result_message_id=message_id, error=error,
-                    attempts=OutboxMessage.attempts + 1,
-                    # a delivered message's words are no longer ours to keep (privacy)
-                    **({"payload": {}} if status == "sent" else {}))
-            )
-            if message_id and item.link_kind and item.link_id is not None:
-                session.add(StaffMessageLink(association_id=self.tenant, chat_id=item.chat_id,
-                                             message_id=message_id, subject_kind=item.link_kind,
-                                             subject_id=item.link_id))
-            if blocked and item.chat_id > 0:
+            if sent:  # a delivered message's words are no longer ours to keep (privacy)
+                await session.execute(
+                    update(table).where(by_id).values(
+                        status="sent", sent_at=bindparam("o_at"), result_message_id=bindparam("o_mid"),
+                        error=bindparam("o_error"), attempts=table.c.attempts + 1, payload={}),
+                    [{"o_id": o.item.id, "o_at": o.at, "o_mid": o.message_id, "o_error": o.error} for o in sent])
+            if other:
+                await session.execute(
+                    update(table).where(by_id).values(
+                        status=bindparam("o_status"), sent_at=bindparam("o_at"),
+                        result_message_id=bindparam("o_mid"), error=bindparam("o_error"),
+                        attempts=table.c.attempts + 1),
+                    [{"o_id": o.item.id, "o_status": o.status, "o_at": o.at, "o_mid": o.message_id,
+                      "o_error": o.error} for o in other])
+            session.add_all([StaffMessageLink(association_id=self.tenant, chat_id=o.item.chat_id,
+                                              message_id=o.message_id, subject_kind=o.item.link_kind,
+                                              subject_id=o.item.link_id)
+                             for o in batch if o.message_id and o.item.link_kind and o.item.link_id is not None])
+            blocked = sorted({o.item.chat_id for o in batch if o.blocked and o.item.chat_id > 0})
+            if blocked:
                 await session.execute(
                     update(Beneficiary).where(Beneficiary.association_id == self.tenant,
-                                              Beneficiary.telegram_user_id == item.chat_id)
+                                              Beneficiary.telegram_user_id.in_(blocked))
                     .values(unreachable_at=utcnow())
                 )

@@ -620,16 +620,40 @@ def _meta_get(meta: Any, name: str) -> Any:
     return getattr(meta, name, None)
 
 
-def _classify(mime: str | None, name: str | None, kind: str | None) -> str:
-    mime = (mime or "").lower()
-    lname = (name or "").lower()
-    if kind == "photo" or mime.startswith("image/") or lname.endswith(_IMAGE_EXTENSIONS):
+def _kind_of_mime(mime: str) -> str | None:
+    if not mime or mime == "application/octet-stream":
+        return None  # says nothing
+    if mime.startswith("image/"):
         return "photo"
-    if mime == "application/pdf" or lname.endswith(".pdf"):
+    if mime == "application/pdf":
         return "pdf"
-    if mime in _WORD_MIMES or lname.endswith((".doc", ".docx")):
+    if mime in _WORD_MIMES:
         return "word"
     return "other"
+
+
+def _kind_of_name(name: str) -> str | None:
+    if "." not in name:
+        return None
+    if name.endswith(_IMAGE_EXTENSIONS):
+        return "photo"
+    if name.endswith(".pdf"):
+        return "pdf"
+    if name.endswith((".doc", ".docx")):
+        return "word"
+    return "other"
+
+
+def _classify(mime: str | None, name: str | None, kind: str | None) -> str:
+    """What a file is, from Telegram's kind, its MIME type and its name. When the MIME type and
+    the name disagree (``id.pdf`` sent as a program), it is neither: "other"."""
+    if kind == "photo":
+        return "photo"
+    by_mime = _kind_of_mime((mime or "").lower())
+    by_name = _kind_of_name((name or "").lower())
+    if by_mime and by_name and by_mime != by_name:
+        return "other"
+    return by_mime or by_name or "other"
 
 
 def _accepted_text(accept: Sequence[str]) -> Text:

@@ -2,29 +2,34 @@
 block it, and webhook delivery — no update lost, none processed twice, no message lost, every
 message owed delivered once and in order per chat.
 
-How "processed once" is told apart from "delivered at least once": processing is exactly once
-(``inbound_updates`` is the idempotency key and its ``pending → done`` claim commits in the same
-transaction as the answer), so every update ends ``done`` or ``failed`` exactly once and the
-form's state advances once per answer. Delivery is at least once: a message whose ``sendMessage``
-Telegram executed just before the kill, with the ``sent`` mark not yet written, is sent again after
-the restart. The sender works one message at a time per chat, so each kill can repeat at most
-ONE message per chat, and the repeat is the chat's next message (the restarted sender starts with
-the oldest owed row). The tests therefore allow ``answers <= owed + kills`` per chat, require any
-extra to be an identical neighbour of its original, and require ``answers >= owed`` (nothing
-lost). Telegram's own at-least-once (an update re-delivered because the crash came between
-storing it and confirming the offset) is reproduced by pushing stored updates again: they must
-change nothing.
+How "processed once" is told apart from "delivered at least once" (test a):
+
+* Processing is exactly once: ``inbound_updates`` is the idempotency key and its ``pending → done``
+  claim commits in the same transaction as the state change and the owed messages (outbox rows).
+  So every update ends ``done`` exactly once, each of a person's N messages owes exactly N outbox
+  rows, and the form advances once per answer (question 5, 6, 7 — never an answer applied twice).
+* Delivery is at least once: a message Telegram took just before the kill, whose row was not yet
+  marked ``sent``, is sent again after the restart. The sender sends one message at a time per
+  chat and waits for its mark before the next, so a kill can repeat at most ONE message per chat,
+  and the restarted sender starts with exactly that row. The check ties the chat's messages to
+  the rows through ``result_message_id``: every row's recorded message is there, in row order;
+  any other message must be an identical copy sent right before the recorded one, and there are
+  at most as many copies in a chat as there were kills.
+* Telegram's own at-least-once (an update re-delivered because the crash came between storing it
+  and confirming the offset) is reproduced by pushing stored updates again: they change nothing.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import random
 
 import aiohttp
 import pytest
 from aiohttp import web
 from sqlalchemy import func, select
+from sqlalchemy.exc import OperationalError
 
 from bot.app import BotApp
 from bot.emulator.server import Emulator
@@ -32,7 +37,7 @@ from bot.webhook import SECRET_HEADER, WEBHOOK_PATH, make_web_app, webhook_secre
 from storage.db import Database
 from storage.models import Beneficiary, InboundUpdate, OutboxMessage, ServiceRequest
 from tests.harness import BENEFICIARY, STAFF_CHAT, Person, make_settings, settle
-from tests.subprocess_bot import BotProcess, ProcessApp, counts, eventually
+from tests.subprocess_bot import BotProcess, ProcessApp, counts
 from tests.test_e2e_request import SERVICE, fill_form, open_service, submit
 
 BURST_USERS = (5001, 5002, 5003, 5004, 5005)
@@ -138,6 +143,11 @@ async def test_sigkill_mid_form_and_mid_burst(emu: Emulator, database_url: str, 
             raws = (await session.scalars(select(InboundUpdate.raw).order_by(InboundUpdate.update_id))).all()
         for raw in random.Random(6).sample(list(raws), 12):
             emu.push_raw_update(dict(raw))
+        # then one new message in every chat: a chat's updates are handled in order, so when its
+        # answer is out, whatever the re-delivered ones caused is out too
+        for uid in BURST_USERS:
+            emu.send_text(uid, "شكرًا لكم")
+        emu.send_text(BENEFICIARY, "3500")  # question 6, answered after all that
         await proc_app.idle(60)
 
         # every update stored once, and ended done (none pending, none failed, none missing)
@@ -153,20 +163,214 @@ async def test_sigkill_mid_form_and_mid_burst(emu: Emulator, database_url: str, 
         # delivered at least once, at most one repeat per kill (see the module's doc)
         for uid in (*BURST_USERS, BENEFICIARY):
             await assert_delivered_once_or_repeated_by_a_kill(db, emu, uid, before, first_row, kills,
-                                                              PER_USER if uid != BENEFICIARY else 2)
+                                                              PER_USER + 1 if uid != BENEFICIARY else 3)
         # the form: answered once each, kept across both kills, resumed at the next question
         texts = [m.get("text") or "" for m in emu.messages(BENEFICIARY)[before[BENEFICIARY]:]]
         distinct, _ = collapse_neighbour_repeats(texts)
-        assert [question_number(t) for t in distinct] == ["٥", "٦"], texts
+        assert [question_number(t) for t in distinct] == ["٥", "٦", "٧"], texts
         async with db.read() as session:
             draft = await session.scalar(select(ServiceRequest))
         fields = [f.id for f in profile.service(SERVICE).fields]
-        assert set(draft.answers) == set(fields[:5]), draft.answers
-        await person.say("3500")  # question 6 answered after all that: on to question 7
-        assert question_number(person.text()) == "٧", person.text()
+        assert set(draft.answers) == set(fields[:6]), draft.answers
         assert not [m for m in emu.messages(STAFF_CHAT) if "⚠️" in (m.get("text") or "")]
         bot.stop()
-        assert "Traceback" not in bot.output(100_000), bot.output()
+        output = bot.output(10**7)
+        assert "Traceback" not in output, bot.output()
+        assert "1000000008" not in output and "551234567" not in output  # and nothing personal
     finally:
         bot.stop()
         await db.dispose()
+
+
+# -- b. 429, 502 and dropped connections ---------------------------------------------------------
+async def test_faults_every_owed_message_once_and_in_order(emu: Emulator, app: BotApp) -> None:
+    people = (6001, 6002, 6003, 6004)
+    control = 6000
+    for uid in (control, *people):
+        emu.add_user(uid, "ريم", language_code="ar")  # one name: the same words owed to each
+    script = ("/start", "/help", "/privacy", "/language")
+    for text in script:  # the reference, without faults
+        emu.send_text(control, text)
+    await settle(emu, app)
+    reference = [m["text"] for m in emu.messages(control)]
+    assert len(reference) == len(script) and len(set(reference)) == len(script)
+
+    emu.inject_fault("sendMessage", "429", count=3, retry_after=1)
+    emu.inject_fault("sendMessage", "502", count=3)
+    emu.inject_fault("sendMessage", "drop", count=3)
+    for text in script:  # everybody at once, while Telegram misbehaves
+        for uid in people:
+            emu.send_text(uid, text)
+    await settle(emu, app, timeout=60)
+
+    failed = [c for c in emu.calls_to("sendMessage") if c.error]
+    assert len(failed) == 9, "every injected fault was met"
+    for uid in people:
+        assert [m["text"] for m in emu.messages(uid)] == reference, uid
+    async with app.db.read() as session:
+        rows = (await session.execute(select(OutboxMessage.status, OutboxMessage.attempts).where(
+            OutboxMessage.chat_id.in_(people)))).all()
+    assert len(rows) == len(people) * len(script) and {r.status for r in rows} == {"sent"}
+    assert sum(r.attempts for r in rows) >= len(rows) + 6  # 502s and drops were retried (a 429 is waited out)
+    assert not [m for m in emu.messages(STAFF_CHAT) if "⚠️" in (m.get("text") or "")]
+
+
+# -- c. a beneficiary who blocked the bot ---------------------------------------------------------
+async def test_blocked_beneficiary_is_marked_and_the_card_warns(consented: Person, staff: Person, profile,  # noqa: ANN001
+                                                                emu: Emulator, app: BotApp) -> None:
+    app.rt.flood_burst = 1000  # a whole form in a few seconds is not a flood here
+    await open_service(consented, profile)
+    await fill_form(consented, profile)
+    reference = await submit(consented)
+    warning = "لا يمكن الوصول إلى المستفيد"
+    card = emu.messages(STAFF_CHAT)[0]
+    assert reference in card["text"] and warning not in card["text"]
+
+    # blocked, and the bot never hears of it (the my_chat_member update is lost): a 403 tells it
+    emu.block(consented.user_id, notify=False)
+    staff.seen = 0
+    await staff.press("بدء الدراسة")
+    async with app.db.read() as session:
+        person = await session.scalar(select(Beneficiary).where(Beneficiary.telegram_user_id == consented.user_id))
+        refused = (await session.scalars(select(OutboxMessage.status).where(
+            OutboxMessage.chat_id == consented.user_id, OutboxMessage.status == "failed"))).all()
+    assert person.unreachable_at is not None and refused
+    await staff.press("قبول")  # the next refresh of the card carries the warning
+    card = emu.message(STAFF_CHAT, card["message_id"])
+    assert reference in card["text"] and warning in card["text"]
+
+    # writing to the bot again means they unblocked it: the warning goes with the next refresh
+    emu.unblock(consented.user_id)
+    await consented.say("/status")
+    async with app.db.read() as session:
+        person = await session.scalar(select(Beneficiary).where(Beneficiary.telegram_user_id == consented.user_id))
+    assert person.unreachable_at is None
+
+
+# -- d. webhook mode --------------------------------------------------------------------------------
+@pytest.fixture
+async def webhook_app(emu: Emulator, database_url: str, profile):  # noqa: ANN001, ANN201
+    bot_app = BotApp(make_settings(emu, database_url), profile, jobs_interval=0)
+    await bot_app.prepare()
+    runner = web.AppRunner(make_web_app(bot_app), access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = runner.addresses[0][1]
+    bot_app.webhook_url = f"http://127.0.0.1:{port}"  # type: ignore[attr-defined]
+    yield bot_app
+    await runner.cleanup()
+    await bot_app.stop()
+
+
+async def stored(app: BotApp) -> dict[int, str]:
+    async with app.db.read() as session:
+        return dict((await session.execute(select(InboundUpdate.update_id, InboundUpdate.status))).all())
+
+
+def text_update(update_id: int, user_id: int, text: str) -> dict:
+    return {"update_id": update_id, "message": {
+        "message_id": update_id, "date": 1_700_000_000, "text": text,
+        "from": {"id": user_id, "is_bot": False, "first_name": "سارة"},
+        "chat": {"id": user_id, "type": "private", "first_name": "سارة"}}}
+
+
+async def test_webhook_secret_storage_and_once(emu: Emulator, webhook_app: BotApp) -> None:
+    app = webhook_app
+    url = app.webhook_url + WEBHOOK_PATH  # type: ignore[attr-defined]
+    secret = webhook_secret(app.settings)
+    update = text_update(900_001, BENEFICIARY, "/start")
+    async with aiohttp.ClientSession() as http:
+        # no secret, a wrong one, one that is only a prefix: 403, nothing stored
+        for headers in ({}, {SECRET_HEADER: "wrong"}, {SECRET_HEADER: secret[:-1]}, {SECRET_HEADER: secret + "x"}):
+            async with http.post(url, json=update, headers=headers) as response:
+                assert response.status == 403
+        assert await stored(app) == {}
+
+        # the right secret: the row exists when the 200 arrives (held back from processing here)
+        held: list[dict] = []
+        submit, app.intake.submit = app.intake.submit, held.append  # type: ignore[method-assign]
+        try:
+            async with http.post(url, json=update, headers={SECRET_HEADER: secret}) as response:
+                assert response.status == 200
+                assert await stored(app) == {900_001: "pending"}
+        finally:
+            app.intake.submit = submit  # type: ignore[method-assign]
+        assert [u["update_id"] for u in held] == [900_001]
+        submit(held[0])
+
+        # Telegram posts it again (our 200 was lost), twice at once even: handled once
+        results = await asyncio.gather(*[http.post(url, json=update, headers={SECRET_HEADER: secret})
+                                         for _ in range(3)])
+        assert [r.status for r in results] == [200, 200, 200]
+        for r in results:
+            r.release()
+        await app.idle(10)
+        assert await stored(app) == {900_001: "done"}
+        assert len(emu.messages(BENEFICIARY)) == 1  # one greeting, not four
+
+        async with http.get(app.webhook_url + "/healthz") as response:  # type: ignore[attr-defined]
+            health = await response.json()
+        assert response.status == 200 and health["ok"] is True
+        assert health["updates_pending"] == 0 and health["outbox_pending"] == 0
+
+
+async def test_emulator_webhook_delivery_with_wrong_then_right_secret(emu: Emulator, webhook_app: BotApp) -> None:
+    app = webhook_app
+    from bot.transport import call
+
+    url = app.webhook_url + WEBHOOK_PATH  # type: ignore[attr-defined]
+    await call(app.bot, "setWebhook", {"url": url, "secret_token": "not-our-secret"})
+    emu.send_text(BENEFICIARY, "/start")
+    await emu.wait_until(lambda: "403" in (emu.updates.webhook_info().get("last_error_message") or ""), 10)
+    assert await stored(app) == {}  # refused, so Telegram keeps it and retries
+
+    await call(app.bot, "setWebhook", {"url": url, "secret_token": webhook_secret(app.settings)})
+    person = Person(emu, app, BENEFICIARY)
+    await person.act(None)
+    assert "خصوصيتك" in person.text()
+    await person.press("أوافق")
+    assert set((await stored(app)).values()) == {"done"} and len(await stored(app)) == 2
+
+
+# -- the database fails for a moment ----------------------------------------------------------------
+class FlakyDatabase:
+    """The app's database, except that the next ``failures`` write transactions fail at once
+    (a PostgreSQL restart, a locked SQLite file)."""
+
+    def __init__(self, db: Database, failures: int) -> None:
+        self._db, self.failures = db, failures
+
+    def __getattr__(self, name: str):  # noqa: ANN204
+        return getattr(self._db, name)
+
+    @contextlib.asynccontextmanager
+    async def write(self):  # noqa: ANN201
+        if self.failures > 0:
+            self.failures -= 1
+            raise OperationalError("INSERT …", {}, Exception("database is locked"))
+        async with self._db.write() as session:
+            yield session
+
+
+async def test_database_outage_while_storing_updates(emu: Emulator, app: BotApp) -> None:
+    app.intake.db = FlakyDatabase(app.db, failures=2)  # type: ignore[assignment]
+    person = Person(emu, app, BENEFICIARY)
+    replies = await person.say("/start")  # fetched twice in vain, stored the third time
+    assert replies and "خصوصيتك" in replies[-1]["text"]
+    assert app.intake.db.failures == 0  # type: ignore[attr-defined]
+    assert not [t for t in app._tasks if t.done()], "the poller must survive"
+    replies = await person.say("/help")
+    assert len(replies) == 1
+    async with app.db.read() as session:
+        assert (await session.scalars(select(InboundUpdate.status))).all() == ["done", "done"]
+
+
+async def test_database_outage_while_recording_a_delivery(emu: Emulator, app: BotApp) -> None:
+    app.sender.db = FlakyDatabase(app.db, failures=1)  # type: ignore[assignment]
+    person = Person(emu, app, BENEFICIARY)
+    replies = await person.say("/start")  # delivered; marking it sent fails once
+    assert len(replies) == 1 and app.sender.db.failures == 0  # type: ignore[attr-defined]
+    replies = await person.say("/help")  # the chat's queue goes on: not stuck, nothing repeated
+    assert len(replies) == 1 and "/menu" in replies[0]["text"]
+    assert len(emu.messages(BENEFICIARY)) == 2

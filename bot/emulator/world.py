@@ -123,9 +123,12 @@ class BotHandle:
         self._person(user_id)
         self._group(chat_id).members[user_id] = status
 
-    def block(self, user_id: int) -> JSON:
-        """The person blocks the bot: sends to them fail with 403, a my_chat_member update."""
-        return self._set_bot_status(self._private(user_id), "kicked", self.users[user_id])
+    def block(self, user_id: int, notify: bool = True) -> JSON:
+        """The person blocks the bot: sends to them fail with 403, a my_chat_member update.
+
+        ``notify=False`` leaves the update out, as when the bot never gets it (Telegram keeps
+        undelivered updates for 24 hours only), so the bot learns of the block from a 403."""
+        return self._set_bot_status(self._private(user_id), "kicked", self.users[user_id], notify)
 
     def unblock(self, user_id: int) -> JSON:
         """The person unblocks the bot (a my_chat_member update)."""
@@ -673,11 +676,14 @@ class BotHandle:
         return update
 
     def _set_bot_status(self, chat: ChatRecord, status: MemberStatus,
-                        by: UserRecord) -> JSON:
+                        by: UserRecord, notify: bool = True) -> JSON:
         """Change the bot's membership and tell it with a my_chat_member update."""
         old, chat.bot_status = chat.bot_status, status
         change = {"chat": chat.api(), "from": by.api(), "date": int(time.time()),
                   "old_chat_member": chat_member(self.me, old),
                   "new_chat_member": chat_member(self.me, status)}
-        self._emit("my_chat_member", change, chat, awaits_answer=False)
+        if notify:
+            self._emit("my_chat_member", change, chat, awaits_answer=False)
+        else:
+            self._touch()
         return change

@@ -58,7 +58,9 @@ async def ask(ctx: Ctx) -> None:
     """Free text outside a form: a question for the FAQ matcher."""
     message = ctx.message
     question = clean_input(message.text if message else "")[:MAX_QUESTION]
-    if not question:
+    if not question:  # only invisible characters
+        ctx.reply(ctx._("I could not read your message. Please write your question in a few words, or choose from the menu."),
+                  menu_keyboard_short(ctx))
         return
     dialog = await dialogs.current(ctx)
     misses = int(dialog.data.get("misses", 0)) if dialog and dialog.flow == ASK_FLOW else 0

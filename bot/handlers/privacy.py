@@ -24,6 +24,7 @@ async def my_data(ctx: Ctx) -> None:
 
 
 async def delete_my_data(ctx: Ctx) -> None:
+    await dialogs.begin(ctx, "erase", "confirm")  # the "yes" below counts only after this question
     ctx.reply(ctx._("This erases your account and everything you sent through this assistant. Open requests will be withdrawn. Cases the association must keep in its records will be kept without your name or data. This cannot be undone. Are you sure?"),
               inline([[button(ctx._("🗑 Yes, erase my data"), cb("erase", "yes"))],
                       [button(ctx._("No, keep it"), cb("erase", "no"))]]))
@@ -39,7 +40,10 @@ async def on_erase(ctx: Ctx, data: Callback) -> None:
         ctx.answer()
         await delete_my_data(ctx)
         return
-    if data.action != "yes":
+    dialog = await dialogs.current(ctx)
+    if data.action != "yes" or dialog is None or dialog.flow != "erase":
+        if dialog is not None and dialog.flow == "erase":
+            await dialogs.end(ctx)
         ctx.answer()
         ctx.show(ctx._("Nothing was erased."), menu_keyboard_short(ctx))
         return
