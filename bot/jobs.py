@@ -14,7 +14,7 @@ from datetime import date, datetime, timedelta
 
 from sqlalchemy import exists, select
 
-from bot import applications
+from bot import applications, survey
 from bot.context import Ctx, Runtime
 from bot.dates import format_date, today_riyadh
 from bot.i18n import N_, Text, translator
@@ -93,6 +93,7 @@ async def run_jobs(rt: Runtime, *, now: datetime | None = None) -> int:
     async with rt.db.write() as session:
         ctx = Ctx(rt, None, session)  # type: ignore[arg-type] - jobs have no update
         done = await request_deadlines(ctx, today) + await overdue_tickets(ctx, now)
+        done += await survey.send_reminders(ctx, now)
         await apply_retention(session, rt.tenant, rt.profile.deadlines.retention_days, now)
         from bot.dispatch import write_outbox
 

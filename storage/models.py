@@ -247,11 +247,11 @@ class SurveyAnswer(Base):
 
     __tablename__ = "survey_answers"
     __table_args__ = (
-        # reports read these covering indexes only (bot/reports.py): a period's totals and months
-        # by ``created_at`` range, the breakdowns in index order so SQLite's GROUP BY needs no sort
+        # reports read these covering indexes only (bot/reports.py), each GROUP BY in index order
+        # so SQLite streams the groups without sorting: by day, and by service
         Index("ix_survey_answers_report", "association_id", "created_at", "question_id", "score"),
-        Index("ix_survey_answers_groups", "association_id", "service_id", "channel", "question_id",
-              "score", "created_at"),
+        Index("ix_survey_answers_services", "association_id", "service_id", "question_id", "score",
+              "created_at"),
     )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     association_id: Mapped[str] = mapped_column(String(64), ForeignKey("associations.id"))

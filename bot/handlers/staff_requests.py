@@ -15,7 +15,6 @@ from sqlalchemy import select
 
 from bot import applications, survey
 from bot.context import Ctx
-from bot.dates import format_date
 from bot.i18n import N_, Text, translator
 from bot.keyboards import Callback, button, cb, inline
 from bot.lifecycle import Status

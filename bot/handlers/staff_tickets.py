@@ -8,6 +8,7 @@ from html import escape
 
 from sqlalchemy import select
 
+from bot import survey
 from bot.context import Ctx
 from bot.i18n import N_, Text, translator
 from bot.keyboards import Callback
@@ -87,6 +88,7 @@ async def close(ctx: Ctx, ticket: Ticket) -> None:
     await tell(ctx, ticket, Text(N_("Your case {reference} is now closed. Thank you for contacting us; you can write to us again at any time."),
                                  reference=isolate(ticket.reference)))
     await refresh_card(ctx, ticket)
+    await survey.invite(ctx, ticket)
 
 
 async def on_staff_button(ctx: Ctx, data: Callback) -> None:
@@ -162,6 +164,7 @@ async def resolve_reply(ctx: Ctx, link: StaffMessageLink) -> bool:
     await tell(ctx, ticket, Text(N_("Your {kind} {reference} has been resolved.\nOutcome: {outcome}\nThank you for helping us improve."),
                                  kind=Text(kind_word(ticket)), reference=isolate(ticket.reference), outcome=escape(outcome)))
     await refresh_card(ctx, ticket)
+    await survey.invite(ctx, ticket)
     ctx.reply(tr.gettext("Done ✓ The beneficiary has been told."), reply_parameters={"message_id": message.message_id})
     return True
 
