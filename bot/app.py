@@ -173,6 +173,10 @@ class BotApp:
         self._tasks.clear()
         with suppress(asyncio.TimeoutError):
             await self.intake.wait_idle(5)
+        from bot.handlers.supervisor import wait_background
+
+        with suppress(asyncio.TimeoutError):
+            await wait_background(30)  # an export under way is finished and queued
         await self.sender.stop()
         with suppress(Exception):
             await self.bot.shutdown()

@@ -15,6 +15,7 @@ from aiohttp import web
 from sqlalchemy import func, select
 
 from bot.app import BotApp
+from bot.dashboard import make_dashboard_app
 from bot.profile import Profile
 from bot.settings import Settings
 from bot.transport import call
@@ -61,6 +62,7 @@ def make_web_app(app: BotApp) -> web.Application:
     web_app = web.Application(client_max_size=2 * 1024 * 1024)
     web_app.router.add_post(WEBHOOK_PATH, receive)
     web_app.router.add_get("/healthz", health)
+    web_app.add_subapp("/dashboard/", make_dashboard_app(app.rt))  # the supervisors' page
     return web_app
 
 
