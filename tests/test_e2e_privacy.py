@@ -104,3 +104,24 @@ async def test_audit_command_prints_views_and_decisions(consented: Person, staff
                             cwd=tmp_path, timeout=60)
     assert result.returncode == 0, result.stderr
     assert "view_personal_data request:" in result.stdout and "decision:approve" in result.stdout
+
+
+import pytest  # noqa: E402
+
+
+@pytest.mark.sqlite_only
+async def test_online_backup_while_the_bot_runs(consented: Person, app, database_url, tmp_path) -> None:  # noqa: ANN001
+    """`mustafeed backup FILE` copies the live SQLite database; the copy opens and holds the data."""
+    import sqlite3
+
+    if not database_url.startswith("sqlite"):
+        pytest.skip("SQLite only (PostgreSQL: pg_dump)")
+    target = tmp_path / "backup.db"
+    env = {"PATH": "/usr/bin:/bin", "DATABASE_URL": database_url, "MUSTAFEED_DATA_DIR": str(tmp_path)}
+    result = subprocess.run([sys.executable, "-m", "bot", "backup", str(target)], capture_output=True, text=True,
+                            env=env, cwd=tmp_path, timeout=60)
+    assert result.returncode == 0, result.stderr
+    with sqlite3.connect(target) as copy:
+        assert copy.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        assert copy.execute("SELECT count(*) FROM beneficiaries").fetchone()[0] == 1
+        assert copy.execute("SELECT count(*) FROM consent_events").fetchone()[0] == 1
