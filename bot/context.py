@@ -32,6 +32,11 @@ if TYPE_CHECKING:
 MAX_TEXT = 4096
 
 
+def reply_to(message_id: int | None) -> dict[str, Any] | None:
+    """``reply_parameters`` quoting a message (still sent if that message is gone)."""
+    return {"message_id": message_id, "allow_sending_without_reply": True} if message_id else None
+
+
 @dataclass
 class Runtime:
     settings: Settings
@@ -128,6 +133,13 @@ class Ctx:
     def reply(self, text: str, keyboard: dict[str, Any] | None = None, **extra: Any) -> Out:
         return self.send(self.chat_id, text, keyboard, **extra)
 
+    def reply_quoting(self, text: str, keyboard: dict[str, Any] | None = None, **extra: Any) -> Out:
+        """Answer in this chat as a reply to the message (or button's message) that led here —
+        in a busy staff group, so everyone sees what the bot is answering."""
+        query = self.update.callback_query
+        message = self.message or (query.message if query else None)
+        return self.reply(text, keyboard, reply_parameters=reply_to(message.message_id if message else None), **extra)
+
     def show(self, text: str, keyboard: dict[str, Any] | None = None) -> Out:
         """Answer a button press by editing its message in place; otherwise send a new one."""
         query = self.update.callback_query
@@ -148,6 +160,7 @@ class Ctx:
         return self.call("sendDocument", payload)
 
     def call(self, method: str, payload: dict[str, Any], *, link: tuple[str, int] | None = None) -> Out:
+        payload = {k: v for k, v in payload.items() if v is not None}
         item = Out(int(payload.get("chat_id", 0)), method, payload,
                    link_kind=link[0] if link else None, link_id=link[1] if link else None)
         self.out.append(item)

@@ -15,7 +15,7 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import exists, select
 
 from bot import applications, survey
-from bot.context import Ctx, Runtime
+from bot.context import Ctx, Runtime, reply_to
 from bot.dates import format_date, today_riyadh
 from bot.i18n import N_, Text, translator
 from bot.lifecycle import OPEN, Status
@@ -81,7 +81,7 @@ async def overdue_tickets(ctx: Ctx, now: datetime) -> int:
             ctx.send(supervisor, text)
         link = await card_link(ctx, ticket)
         ctx.send(link.chat_id if link else ctx.rt.staff_chat_id, text,
-                 reply_parameters={"message_id": link.message_id, "allow_sending_without_reply": True} if link else None)
+                 reply_parameters=reply_to(link.message_id if link else None))
         done += 1
     return done
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from bot import applications, dialogs
-from bot.context import Ctx
+from bot.context import Ctx, reply_to
 from bot.handlers.common import menu_keyboard_short
 from bot.keyboards import Callback, button, cb, inline
 from bot.lifecycle import Status
@@ -101,11 +101,11 @@ async def on_callback(ctx: Ctx, data: Callback) -> None:
         card = await ctx.session.scalar(select(StaffMessageLink).where(
             StaffMessageLink.association_id == ctx.tenant, StaffMessageLink.subject_kind == CARD,
             StaffMessageLink.subject_id == request.id))
-        extra = {"reply_parameters": {"message_id": card.message_id, "allow_sending_without_reply": True}} if card else {}
         ctx.send(ctx.rt.staff_chat_id, tr.ngettext(
             "📎 The beneficiary added {n} document to request {reference}.",
             "📎 The beneficiary added {n} documents to request {reference}.", count).format(
-                n=count, reference=isolate(request.reference or "")), **extra)
+                n=count, reference=isolate(request.reference or "")),
+            reply_parameters=reply_to(card.message_id if card else None))
 
 
 def register(router: Router) -> None:

@@ -8,7 +8,7 @@ from datetime import timedelta
 from html import escape
 
 from bot import dialogs
-from bot.context import Ctx
+from bot.context import Ctx, reply_to
 from bot.handlers.common import back_to_menu_row, menu_keyboard_short
 from bot.keyboards import Callback, button, cb, inline
 from bot.router import Router
@@ -204,7 +204,7 @@ async def relay_to_staff(ctx: Ctx, ticket) -> None:  # noqa: ANN001 - storage.mo
     tr = translator("ar")
     link = await card_link(ctx, ticket)
     chat_id = link.chat_id if link else route(ctx, ticket)[0]
-    reply = {"reply_parameters": {"message_id": link.message_id, "allow_sending_without_reply": True}} if link else {}
+    reply = {"reply_parameters": reply_to(link.message_id if link else None)}
     head = tr.gettext("💬 Follow-up from {who} · {reference}").format(who=escape(ticket.data.get("who") or "—"),
                                                                      reference=isolate(ticket.reference))
     if message.text:

@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import select
 
 from bot import applications, survey
-from bot.context import Ctx
+from bot.context import Ctx, reply_to
 from bot.i18n import N_, Text, translator
 from bot.keyboards import Callback, button, cb, inline
 from bot.lifecycle import Status
@@ -136,9 +136,9 @@ async def on_card(ctx: Ctx, data: Callback) -> None:
         payload_kb = inline(rows) if rows else {"force_reply": True, "selective": True}
         ctx.send(ctx.chat_id, tr.gettext(PROMPTS[action]).format(reference=isolate(request.reference or "")),
                  payload_kb, link=(PROMPT_PREFIX + action, request.id),
-                 reply_parameters={"message_id": ctx.update.callback_query.message.message_id,
-                                   "allow_sending_without_reply": True}
-                 if ctx.update.callback_query and ctx.update.callback_query.message else None)
+                 reply_parameters=reply_to(ctx.update.callback_query.message.message_id
+                                           if ctx.update.callback_query and ctx.update.callback_query.message
+                                           else None))
         ctx.answer(tr.gettext("Reply to the bot's message with the details."))
         return
     if await apply_action(ctx, request, action):
@@ -160,13 +160,12 @@ async def on_prompt_reply(ctx: Ctx, link: StaffMessageLink) -> bool:
     if not ctx.staff_member or request is None or action not in TRANSITIONS:
         return True
     if not note:
-        ctx.reply(tr.gettext("Please reply with text."), reply_parameters={"message_id": message.message_id})
+        ctx.reply_quoting(tr.gettext("Please reply with text."))
         return True
     if not await apply_action(ctx, request, action, note[:1000]):
-        ctx.reply(tr.gettext("This action does not fit the request's current status."),
-                  reply_parameters={"message_id": message.message_id})
+        ctx.reply_quoting(tr.gettext("This action does not fit the request's current status."))
         return True
-    ctx.reply(tr.gettext("Done ✓ The beneficiary has been told."), reply_parameters={"message_id": message.message_id})
+    ctx.reply_quoting(tr.gettext("Done ✓ The beneficiary has been told."))
     return True
 
 

@@ -9,7 +9,7 @@ from html import escape
 from sqlalchemy import select
 
 from bot import survey
-from bot.context import Ctx
+from bot.context import Ctx, reply_to
 from bot.i18n import N_, Text, translator
 from bot.keyboards import Callback
 from bot.router import Router
@@ -53,7 +53,7 @@ async def relay_reply(ctx: Ctx, link: StaffMessageLink) -> bool:
     if message is None or ticket is None:
         return True
     if ticket.status not in OPEN_STATUSES:
-        ctx.reply(tr.gettext("This case is closed; the reply was not sent."), reply_parameters={"message_id": message.message_id})
+        ctx.reply_quoting(tr.gettext("This case is closed; the reply was not sent."))
         return True
     person = await ctx.session.get(Beneficiary, ticket.beneficiary_id) if ticket.beneficiary_id else None
     if person is None:
@@ -71,13 +71,12 @@ async def relay_reply(ctx: Ctx, link: StaffMessageLink) -> bool:
                    (message.document or message.voice or message.audio or message.video).file_id)
         add_message(ctx.session, ticket, "out", text=message.caption, file_id=file_id, staff_user_id=ctx.from_id)
     else:
-        ctx.reply(tr.gettext("This kind of message cannot be relayed; please send text, a photo, a document or a voice note."),
-                  reply_parameters={"message_id": message.message_id})
+        ctx.reply_quoting(tr.gettext("This kind of message cannot be relayed; please send text, a photo, a document or a voice note."))
         return True
     if ticket.status in (TicketStatus.OPEN, TicketStatus.ACKNOWLEDGED) and ticket.kind == Kind.INQUIRY:
         ticket.status = TicketStatus.ANSWERED
         await refresh_card(ctx, ticket)
-    ctx.reply(tr.gettext("✓ Your reply was sent to the beneficiary."), reply_parameters={"message_id": message.message_id})
+    ctx.reply_quoting(tr.gettext("✓ Your reply was sent to the beneficiary."))
     return True
 
 
@@ -116,7 +115,7 @@ async def on_staff_button(ctx: Ctx, data: Callback) -> None:
         ticket.status, ticket.escalated_at = TicketStatus.ESCALATED, utcnow()
         link = await card_link(ctx, ticket)
         ctx.send(ctx.chat_id, tr.gettext("⬆️ {reference} was raised to the supervisors.").format(reference=reference),
-                 reply_parameters={"message_id": link.message_id, "allow_sending_without_reply": True} if link else None)
+                 reply_parameters=reply_to(link.message_id if link else None))
         for supervisor in ctx.rt.settings.supervisor_ids:
             ctx.send(supervisor, tr.gettext("⬆️ A case was raised to you: {reference}. Please look at it in the staff group.").format(reference=reference))
         await tell(ctx, ticket, Text(N_("Your {kind} {reference} has been raised to a supervisor at the association for attention."),
@@ -129,7 +128,7 @@ async def on_staff_button(ctx: Ctx, data: Callback) -> None:
         message = ctx.update.callback_query.message if ctx.update.callback_query else None
         ctx.send(ctx.chat_id, tr.gettext("Reply to this message with the outcome for {reference}; the beneficiary will read it.").format(reference=reference),
                  {"force_reply": True, "selective": True}, link=(RESOLVE_PROMPT, ticket.id),
-                 reply_parameters={"message_id": message.message_id, "allow_sending_without_reply": True} if message else None)
+                 reply_parameters=reply_to(message.message_id if message else None))
         ctx.answer(tr.gettext("Reply to the bot's message with the details."))
         return
     else:
@@ -154,7 +153,7 @@ async def resolve_reply(ctx: Ctx, link: StaffMessageLink) -> bool:
     if ticket is None or ticket.status not in OPEN_STATUSES or not ctx.staff_member:
         return True
     if not outcome:
-        ctx.reply(tr.gettext("Please reply with text."))
+        ctx.reply_quoting(tr.gettext("Please reply with text."))
         return True
     ticket.status, ticket.outcome, ticket.closed_at = TicketStatus.RESOLVED, outcome[:2000], utcnow()
     if ticket.first_response_at is None:
@@ -165,7 +164,7 @@ async def resolve_reply(ctx: Ctx, link: StaffMessageLink) -> bool:
                                  kind=Text(kind_word(ticket)), reference=isolate(ticket.reference), outcome=escape(outcome)))
     await refresh_card(ctx, ticket)
     await survey.invite(ctx, ticket)
-    ctx.reply(tr.gettext("Done ✓ The beneficiary has been told."), reply_parameters={"message_id": message.message_id})
+    ctx.reply(tr.gettext("Done ✓ The beneficiary has been told."))
     return True
 
 
@@ -174,7 +173,7 @@ async def close_command(ctx: Ctx) -> None:
     tr = translator("ar")
     message = ctx.message
     if not ctx.staff_member or message is None or message.reply_to_message is None:
-        ctx.reply(tr.gettext("Reply to a case's message with /close to close it."))
+        ctx.reply_quoting(tr.gettext("Reply to a case's message with /close to close it."))
         return
     link = await ctx.session.get(StaffMessageLink, (ctx.tenant, ctx.chat_id, message.reply_to_message.message_id))
     ticket = await _ticket(ctx, link.subject_id) if link and link.subject_kind == LINK else None
@@ -182,7 +181,7 @@ async def close_command(ctx: Ctx) -> None:
         ctx.reply(tr.gettext("Reply to a case's message with /close to close it."))
         return
     await close(ctx, ticket)
-    ctx.reply(tr.gettext("Done ✓ The beneficiary has been told."), reply_parameters={"message_id": message.message_id})
+    ctx.reply(tr.gettext("Done ✓ The beneficiary has been told."))
 
 
 def register(router: Router) -> None:

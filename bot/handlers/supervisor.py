@@ -32,20 +32,13 @@ KEEP_FILES_SECONDS = 2 * 86400  # charts and workbooks wait this long for the ou
 _background: set[asyncio.Task[None]] = set()
 
 
-def _reply_to(ctx: Ctx) -> dict | None:
-    message = ctx.message
-    return {"message_id": message.message_id, "allow_sending_without_reply": True} if message else None
-
-
 async def _is_supervisor(ctx: Ctx) -> bool:
     tr = translator("ar")
     if not ctx.staff_member:
-        ctx.reply(tr.gettext("Only members of the association's staff group can do this."),
-                  reply_parameters=_reply_to(ctx))
+        ctx.reply_quoting(tr.gettext("Only members of the association's staff group can do this."))
         return False
     if await role_of(ctx.session, ctx.tenant, ctx.from_id, ctx.rt.settings.supervisor_ids) != Role.SUPERVISOR:
-        ctx.reply(tr.gettext("Sorry, reports are for the association's supervisors only. If you need a figure, a supervisor will gladly share it with you."),
-                  reply_parameters=_reply_to(ctx))
+        ctx.reply_quoting(tr.gettext("Sorry, reports are for the association's supervisors only. If you need a figure, a supervisor will gladly share it with you."))
         return False
     return True
 
@@ -57,8 +50,7 @@ def _period(ctx: Ctx, command: str) -> reports.Period | None:
     try:
         return reports.parse_period(args, today_riyadh())
     except reports.PeriodError:
-        ctx.reply(tr.gettext("I could not read the period. For example:\n/{command} — the last 30 days\n/{command} 2026-10 — one month\n/{command} 1448-09 — a Hijri month (Ramadan 1448)\n/{command} 2026-01-01 2026-06-30 — from a day to a day").format(command=command),
-                  reply_parameters=_reply_to(ctx))
+        ctx.reply_quoting(tr.gettext("I could not read the period. For example:\n/{command} — the last 30 days\n/{command} 2026-10 — one month\n/{command} 1448-09 — a Hijri month (Ramadan 1448)\n/{command} 2026-01-01 2026-06-30 — from a day to a day").format(command=command))
         return None
 
 
@@ -87,7 +79,7 @@ async def stats(ctx: Ctx) -> None:
         return
     tr = translator("ar")
     report = await reports.build_report(ctx.rt.db, ctx.tenant, ctx.profile, period)  # parallel readers
-    ctx.reply(reports.stats_text(report, tr), reply_parameters=_reply_to(ctx))
+    ctx.reply_quoting(reports.stats_text(report, tr))
     png = await asyncio.to_thread(reports.render_chart, report, tr)
     path = new_file(ctx.rt, f"satisfaction-{period.start}_{period.end}.png")
     path.write_bytes(png)
@@ -103,8 +95,8 @@ async def export(ctx: Ctx) -> None:
     if period is None:
         return
     tr = translator("ar")
-    ctx.reply(tr.gettext("I am preparing the workbook for {period}. I will send it to you in a private chat with the bot in a moment (start that chat first if you have not).").format(
-        period=period.label("ar")), reply_parameters=_reply_to(ctx))
+    ctx.reply_quoting(tr.gettext("I am preparing the workbook for {period}. I will send it to you in a private chat with the bot in a moment (start that chat first if you have not).").format(
+        period=period.label("ar")))
     task = asyncio.create_task(send_workbook(ctx.rt, ctx.from_id, period), name="export")
     _background.add(task)
     task.add_done_callback(_background.discard)
@@ -149,8 +141,7 @@ async def dashboard(ctx: Ctx) -> None:
     url, expires = make_link(ctx.rt.settings, ctx.tenant, ctx.from_id)
     ctx.send(ctx.from_id, tr.gettext("🔗 <b>The supervisors' dashboard</b>\n<a href=\"{url}\">Open the dashboard</a>\nThis link is for you only; please do not forward it. It works until {until}.").format(
         url=escape(url, quote=True), until=format_datetime(expires, "ar")))
-    ctx.reply(tr.gettext("I sent you the dashboard link in a private chat with the bot (start that chat first if you have not)."),
-              reply_parameters=_reply_to(ctx))
+    ctx.reply_quoting(tr.gettext("I sent you the dashboard link in a private chat with the bot (start that chat first if you have not)."))
 
 
 def register(router: Router) -> None:
