@@ -82,7 +82,7 @@ async def main() -> None:
             await press(service.fields[7].choices[0].label.ar)
             emu.send_location(user, 24.7136, 46.6753)
             await settle(emu, app)
-            for name in ("id.jpg", "family.pdf", "income.pdf"):
+            for name in ("id.pdf", "family.pdf", "income.pdf"):
                 emu.send_document(user, b"%PDF-1.4 demo", name, "application/pdf")
                 await settle(emu, app)
             await press("تخطٍّ")
