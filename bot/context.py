@@ -103,6 +103,22 @@ class Ctx:
     def message(self) -> Message | None:
         return self.update.message or self.update.edited_message
 
+    def attached_file(self) -> dict[str, Any] | None:
+        """The photo (largest size) or document this message carries, as the metadata
+        ``bot.validation.validate_document`` reads; None when it carries neither."""
+        message = self.message
+        if message is None:
+            return None
+        if message.photo:
+            size = message.photo[-1]
+            return {"kind": "photo", "file_id": size.file_id, "file_unique_id": size.file_unique_id,
+                    "file_size": size.file_size, "mime_type": "image/jpeg", "file_name": None}
+        if message.document is not None:
+            doc = message.document
+            return {"kind": "document", "file_id": doc.file_id, "file_unique_id": doc.file_unique_id,
+                    "file_size": doc.file_size, "mime_type": doc.mime_type, "file_name": doc.file_name}
+        return None
+
     @property
     def locale(self) -> str:
         return self.tr.locale

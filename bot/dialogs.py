@@ -1,10 +1,13 @@
-"""The beneficiary's current conversation (flow, step, answers), kept in the database."""
+"""The beneficiary's current conversation (flow, step, answers), kept in the database.
+
+A dialog's key is the beneficiary's id, so ``current()`` is a ``Session.get``: within one
+update it is read from the database once and then served from the session's identity map,
+however many handlers ask (the router, then the flow, then a helper).
+"""
 
 from __future__ import annotations
 
 from typing import Any
-
-from sqlalchemy import delete, select
 
 from bot.context import Ctx
 from storage.models import Dialog
@@ -13,7 +16,7 @@ from storage.models import Dialog
 async def current(ctx: Ctx) -> Dialog | None:
     if ctx.user is None:
         return None
-    return await ctx.session.scalar(select(Dialog).where(Dialog.beneficiary_id == ctx.user.id))
+    return await ctx.session.get(Dialog, ctx.user.id)
 
 
 async def begin(ctx: Ctx, flow: str, step: str, data: dict[str, Any] | None = None) -> Dialog:
@@ -23,6 +26,7 @@ async def begin(ctx: Ctx, flow: str, step: str, data: dict[str, Any] | None = No
         dialog = Dialog(beneficiary_id=ctx.user.id, association_id=ctx.tenant, flow=flow, step=step,
                         data=data or {})
         ctx.session.add(dialog)
+        await ctx.session.flush()  # persistent now, so current() finds it without a query
     else:
         dialog.flow, dialog.step, dialog.data = flow, step, data or {}
     return dialog
@@ -37,5 +41,7 @@ def save(dialog: Dialog, step: str | None = None, **data: Any) -> None:
 
 
 async def end(ctx: Ctx) -> None:
-    if ctx.user is not None:
-        await ctx.session.execute(delete(Dialog).where(Dialog.beneficiary_id == ctx.user.id))
+    dialog = await current(ctx)
+    if dialog is not None:
+        await ctx.session.delete(dialog)
+        await ctx.session.flush()  # gone from the identity map too: current() now says None

@@ -98,14 +98,7 @@ class ComplaintFlow:
                 dialogs.save(dialog, "details" if step == "title" else "attachment", **{step: value})
                 ask(ctx, dialog.step)
             elif step == "attachment":
-                media = (message.photo[-1] if message and message.photo else None)
-                raw = None
-                if media is not None:
-                    raw = {"kind": "photo", "file_id": media.file_id, "file_size": media.file_size, "mime_type": "image/jpeg"}
-                elif message is not None and message.document is not None:
-                    d = message.document
-                    raw = {"kind": "document", "file_id": d.file_id, "file_size": d.file_size,
-                           "mime_type": d.mime_type, "file_name": d.file_name}
+                raw = ctx.attached_file()
                 doc = validate("document", raw)
                 dialogs.save(dialog, file={"file_id": doc.file_id, "name": doc.file_name, "mime": doc.mime_type,
                                            "size": doc.file_size})

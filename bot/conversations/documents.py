@@ -42,16 +42,7 @@ class DocumentsFlow:
             await dialogs.end(ctx)
             ctx.reply(ctx._("This request is not waiting for documents any more."), menu_keyboard_short(ctx))
             return
-        message = ctx.message
-        raw = None
-        if message is not None and message.photo:
-            size = message.photo[-1]
-            raw = {"kind": "photo", "file_id": size.file_id, "file_unique_id": size.file_unique_id,
-                   "file_size": size.file_size, "mime_type": "image/jpeg"}
-        elif message is not None and message.document:
-            d = message.document
-            raw = {"kind": "document", "file_id": d.file_id, "file_unique_id": d.file_unique_id,
-                   "file_size": d.file_size, "mime_type": d.mime_type, "file_name": d.file_name}
+        raw = ctx.attached_file()
         try:
             doc = validate("document", raw)
         except Invalid as exc:

@@ -165,15 +165,7 @@ def raw_answer(ctx: Ctx, ftype: str) -> Any:
             return (message.venue.location.latitude, message.venue.location.longitude)
         return message.text
     if ftype == "document":
-        if message.photo:
-            size = message.photo[-1]
-            return {"kind": "photo", "file_id": size.file_id, "file_unique_id": size.file_unique_id,
-                    "file_size": size.file_size, "mime_type": "image/jpeg", "file_name": None}
-        if message.document is not None:
-            doc = message.document
-            return {"kind": "document", "file_id": doc.file_id, "file_unique_id": doc.file_unique_id,
-                    "file_size": doc.file_size, "mime_type": doc.mime_type, "file_name": doc.file_name}
-        return message.text
+        return ctx.attached_file() or message.text
     return message.text
 
 
