@@ -1069,7 +1069,7 @@ def serve_bot(argv: list[str]) -> None:
     p.add_argument("--pyinstrument", type=Path)
     args = p.parse_args(argv)
 
-    from bot.__main__ import _load_profile, _setup_logging, _until_signalled
+    from bot.__main__ import _load_profile, _setup_logging, _until_signalled, run_service
     from bot.app import BotApp
     from bot.outbox import Limits
     from bot.settings import load_settings
@@ -1092,13 +1092,13 @@ def serve_bot(argv: list[str]) -> None:
         profiler = Profiler(interval=0.001, async_mode="disabled")
         profiler.start()
         try:
-            asyncio.run(run())
+            run_service(run())
         finally:
             profiler.stop()
             args.pyinstrument.write_text(profiler.output_text(unicode=True, show_all=False))
             args.pyinstrument.with_suffix(".html").write_text(profiler.output_html())
     else:
-        asyncio.run(run())
+        run_service(run())
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -12,6 +12,8 @@ MUSTAFEED_PROFILE       path of the association profile (YAML); default the bund
 MUSTAFEED_SECRET_KEY    at least 32 characters; encrypts personal data at rest. When absent a
                         random key is made once and kept in ``./data/secret.key``
 SUPERVISOR_IDS          comma-separated Telegram user ids of the supervisors
+MUSTAFEED_HTTP_CLIENT   ``aiohttp`` (default) or ``httpx``: the library under python-telegram-bot's
+                        request layer (see bot/transport.py)
 
 A missing or malformed setting raises ``ConfigError`` with one line naming it; the command line
 prints that line and exits with status 2.
@@ -29,6 +31,7 @@ TELEGRAM_DEFAULT_BASE_URL = "https://api.telegram.org/bot"
 DEFAULT_DATA_DIR = Path("data")
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./data/mustafeed.db"
 MIN_SECRET_LENGTH = 32
+HTTP_CLIENTS = ("aiohttp", "httpx")
 
 
 class ConfigError(ValueError):
@@ -45,6 +48,7 @@ class Settings:
     secret_key: str = ""
     supervisor_ids: frozenset[int] = field(default_factory=frozenset)
     data_dir: Path = DEFAULT_DATA_DIR
+    http_client: str = HTTP_CLIENTS[0]
 
     @property
     def file_base_url(self) -> str:
@@ -119,6 +123,7 @@ def load_settings(env: Mapping[str, str] | None = None, *, read_dotenv: bool = T
     profile = get("MUSTAFEED_PROFILE")
     secret = get("MUSTAFEED_SECRET_KEY")
     supervisors = get("SUPERVISOR_IDS")
+    http_client = (get("MUSTAFEED_HTTP_CLIENT") or HTTP_CLIENTS[0]).lower()
 
     if profile is not None and not Path(profile).is_file():
         raise ConfigError(f"MUSTAFEED_PROFILE is malformed: no file at {profile!r}")
@@ -126,6 +131,8 @@ def load_settings(env: Mapping[str, str] | None = None, *, read_dotenv: bool = T
         raise ConfigError(
             f"MUSTAFEED_SECRET_KEY is malformed: {len(secret)} characters, at least {MIN_SECRET_LENGTH} needed"
         )
+    if http_client not in HTTP_CLIENTS:
+        raise ConfigError(f"MUSTAFEED_HTTP_CLIENT is malformed: {http_client!r} is not one of {', '.join(HTTP_CLIENTS)}")
     supervisor_ids: set[int] = set()
     for part in (supervisors or "").split(","):
         if part.strip():
@@ -148,4 +155,5 @@ def load_settings(env: Mapping[str, str] | None = None, *, read_dotenv: bool = T
         secret_key=secret or _load_or_make_secret(data_dir),
         supervisor_ids=frozenset(supervisor_ids),
         data_dir=data_dir,
+        http_client=http_client,
     )

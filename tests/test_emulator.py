@@ -37,6 +37,7 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler, Cont
 from telegram.request import HTTPXRequest
 
 from bot.emulator import DEFAULT_TOKEN, Emulator
+from bot.transport import AiohttpRequest
 
 USER = 501
 STAFF = 777
@@ -459,9 +460,16 @@ async def test_several_bots_have_separate_worlds(emu: Emulator) -> None:
 
 # -- faults -----------------------------------------------------------------------------------
 
+# python-telegram-bot's request layer over either HTTP library (bot/transport.py): the same
+# errors for the same faults, so the outbox retries the same way whichever one runs
+REQUESTS = {"httpx": lambda: HTTPXRequest(read_timeout=0.5),
+            "aiohttp": lambda: AiohttpRequest(read_timeout=0.5)}
+
+
 @pytest.mark.filterwarnings("ignore:.*retry_after.*:DeprecationWarning")
-async def test_fault_injection(emu: Emulator) -> None:
-    request = HTTPXRequest(read_timeout=0.5)
+@pytest.mark.parametrize("library", sorted(REQUESTS))
+async def test_fault_injection(emu: Emulator, library: str) -> None:
+    request = REQUESTS[library]()
     async with Bot(DEFAULT_TOKEN, base_url=emu.base_url, request=request) as bot:
         emu.inject_fault("sendMessage", "429", retry_after=7)
         with pytest.raises(RetryAfter, match="Retry in 7 seconds"):
@@ -481,6 +489,19 @@ async def test_fault_injection(emu: Emulator) -> None:
     assert [c.error for c in emu.calls_to("sendMessage")][:4] == [
         "injected fault: 429", "injected fault: 502", "injected fault: 502",
         "injected fault: drop"]
+
+
+@pytest.mark.parametrize("library", sorted(REQUESTS))
+async def test_uploads_and_plain_calls_through_either_library(emu: Emulator, library: str) -> None:
+    async with Bot(DEFAULT_TOKEN, base_url=emu.base_url, request=REQUESTS[library]()) as bot:
+        await bot.send_message(USER, "نص عربي <b>عريض</b>", parse_mode="HTML",
+                               reply_markup={"inline_keyboard": [[{"text": "نعم", "callback_data": "y"}]]})
+        await bot.send_document(USER, InputFile(b"%PDF-1.4 data", filename="طلب.pdf"),
+                                caption="مرفق")
+    text, document = emu.messages(USER)
+    assert text["text"] == "نص عربي عريض" and text["reply_markup"]["inline_keyboard"][0][0]["text"] == "نعم"
+    assert document["caption"] == "مرفق" and document["document"]["file_name"] == "طلب.pdf"
+    assert emu.download(document["document"]["file_id"]) == b"%PDF-1.4 data"
 
 
 # -- webhook ----------------------------------------------------------------------------------
