@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import Bot, Message, Update
 
+from bot.flood import FloodGate
 from bot.i18n import Text, Translator, translator
 from bot.outbox import FILES_KEY, Out, Sender
 from bot.profile import Profile
@@ -50,6 +51,7 @@ class Runtime:
     matcher: "FaqMatcher | None" = None
     membership: "MembershipCache | None" = None
     flood_burst: float = 30.0  # updates a beneficiary may send at once (bot.flood)
+    flood: FloodGate = field(default_factory=FloodGate)
     profile_dir: Path = field(default_factory=Path)
 
     @property

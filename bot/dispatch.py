@@ -17,7 +17,6 @@ from typing import Any
 from sqlalchemy import insert as sql_insert, select, update as sql_update
 from telegram import Update
 
-from bot import flood
 from bot.context import Ctx, Runtime
 from bot.i18n import N_, translator
 from bot.keyboards import parse_cb
@@ -126,7 +125,7 @@ class Dispatcher:
             return
         if chat is not None and chat.type != "private":
             return  # other groups and channels: the bot serves people one to one
-        allowed, warn = await flood.admit(ctx.session, self.rt.tenant, ctx.from_id, burst=self.rt.flood_burst)
+        allowed, warn = self.rt.flood.admit(ctx.from_id, burst=self.rt.flood_burst)
         if not allowed:
             if warn:
                 await self._load_user(ctx)

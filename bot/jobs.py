@@ -90,7 +90,7 @@ async def run_jobs(rt: Runtime, *, now: datetime | None = None) -> int:
     """One pass of every job; returns how many things were done."""
     now = now or utcnow()
     today = today_riyadh(now)
-    async with rt.db.write() as session:
+    async with rt.db.write(offload=True) as session:  # scans: off the event loop's thread
         ctx = Ctx(rt, None, session)  # type: ignore[arg-type] - jobs have no update
         done = await request_deadlines(ctx, today) + await overdue_tickets(ctx, now)
         done += await survey.send_reminders(ctx, now)

@@ -23,7 +23,7 @@ from bot.profile import Profile
 from bot.tickets import KIND_LABELS, STATUS_LABELS, Kind, TicketStatus
 from storage.crypto import Vault
 from storage.models import (AuditLog, Beneficiary, ConsentEvent, Document, InboundUpdate, OutboxMessage,
-                            RateState, RequestEvent, ServiceRequest, SurveyInvitation, Ticket, TicketMessage,
+                            RequestEvent, ServiceRequest, SurveyInvitation, Ticket, TicketMessage,
                             utcnow)
 
 FINISHED_REQUESTS = (Status.CLOSED, Status.REJECTED, Status.WITHDRAWN, Status.DELIVERED)
@@ -134,8 +134,6 @@ async def erase(session: AsyncSession, person: Beneficiary) -> Erasure:
     await session.execute(delete(Document).where(Document.beneficiary_id == person.id))
     await session.execute(update(SurveyInvitation).where(SurveyInvitation.beneficiary_id == person.id)
                           .values(beneficiary_id=None))
-    await session.execute(delete(RateState).where(RateState.association_id == tenant,
-                                                  RateState.telegram_user_id == person.telegram_user_id))
     await session.execute(delete(InboundUpdate).where(InboundUpdate.association_id == tenant,
                                                       InboundUpdate.chat_id == person.telegram_user_id,
                                                       InboundUpdate.status != "pending"))

@@ -446,7 +446,7 @@ async def build_report(source: AsyncSession | Any, tenant: str, profile: Profile
         results = [await part(source, q) for part in parts]
     else:
         async def alone(part):  # noqa: ANN001, ANN202
-            async with source.read() as session:
+            async with source.read(offload=True) as session:  # long scans: never on the loop
                 return await part(session, q)
 
         results = await asyncio.gather(*(alone(part) for part in parts))

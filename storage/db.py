@@ -1,23 +1,34 @@
 """Engine and session factories. Nothing is created at import time.
 
-SQLite (the default) runs in WAL mode with foreign keys on, a busy timeout and
-``synchronous=NORMAL`` (durable across a process crash; WAL keeps readers off the writer).
-SQLite has one writer at a time: ``Database.write()`` serialises write transactions inside the
-process so they queue in asyncio instead of spinning on the busy timeout. PostgreSQL needs no
-such lock.
+SQLite (the default) runs in WAL mode with foreign keys on and ``synchronous=NORMAL`` (durable
+across a process crash; WAL keeps readers off the writer). SQLite has one writer at a time:
+``Database.write()`` serialises write transactions inside the process so they queue in asyncio
+instead of spinning on a busy timeout. PostgreSQL needs no such lock.
 
-SQLite is reached through aiosqlite (its own thread, so the event loop never waits on the disk),
-with one change for speed (``_FusedConnection``): SQLAlchemy's adapter makes four trips to that
-thread per statement (new cursor, execute, fetch, close) and one more for the rollback that
-resets every connection returned to the pool. Here a statement is ONE trip (the rows come back
-with it), and a commit or rollback with no transaction open (a no-op in sqlite3) makes none.
-Same statements, same transactions, same thread; measured in ``docs/benchmarks.md`` (Load).
+SQLite is reached through aiosqlite, with two changes for speed (``_FusedConnection``), measured
+in ``docs/benchmarks.md`` (Load):
+
+* **One statement, one call.** SQLAlchemy's adapter makes four calls per statement (new cursor,
+  execute, fetch, close) and one more for the rollback that resets every connection returned to
+  the pool. Here a statement is ONE call (the rows come back with it), and a commit or rollback
+  with no transaction open (a no-op in sqlite3) makes none.
+* **Short statements run on the event loop's thread.** An indexed read or write on a local
+  SQLite file takes 5–20 µs; handing it to aiosqlite's worker thread and back costs 50–75 µs of
+  CPU (a queue, a future, a self-pipe wake-up and two GIL hand-overs). So a statement runs
+  inline, with SQLite's busy timeout at 0: if another *process* holds the write lock (a backup,
+  a migration), SQLite answers "busy" at once, and that statement is handed to the worker thread,
+  which waits out the lock with the usual timeout while the loop goes on. Long work — reports,
+  exports, the dashboard, periodic jobs — asks for ``Database.read(offload=True)`` (or
+  ``write(offload=True)``): a second engine whose statements always run in the worker thread.
+  WAL checkpoints (an fsync) are taken off the loop too: automatic checkpoints are off on the
+  inline connections and a background task checkpoints from a thread after commits.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import sqlite3
 from collections.abc import AsyncIterator
 from functools import partial
@@ -30,6 +41,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 BUSY_TIMEOUT_MS = 10_000
+CHECKPOINT_EVERY = 1.0  # seconds between background WAL checkpoints (when something was written)
 
 
 def _run_statement(conn: sqlite3.Connection, many: bool, sql: str, parameters: Any) -> tuple[Any, int, Any, list[Any]]:
@@ -99,8 +111,35 @@ class _FusedCursor:
         return None
 
 
+def _is_busy(exc: sqlite3.OperationalError) -> bool:
+    return getattr(exc, "sqlite_errorcode", None) in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED) \
+        or "locked" in str(exc) or "busy" in str(exc)
+
+
+def _waiting_out_the_lock(conn: sqlite3.Connection, fn: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+    """In the worker thread: the same call, with the busy timeout that the loop cannot afford."""
+    conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+    try:
+        return fn(*args, **kwargs)
+    finally:
+        conn.execute("PRAGMA busy_timeout=0")
+
+
 class _FusedConnection(aiosqlite.Connection):
-    """aiosqlite's connection (same worker thread) with one trip per statement."""
+    """aiosqlite's connection with one call per statement, run inline unless ``offload``."""
+
+    offload = False  # set on the connections of the long-work engine
+
+    async def _execute(self, fn, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003
+        if self.offload or self._connection is None:
+            return await super()._execute(fn, *args, **kwargs)
+        try:
+            return fn(*args, **kwargs)
+        except sqlite3.OperationalError as exc:
+            if not _is_busy(exc):
+                raise
+        # another process holds the write lock: nothing was done; wait for it off the loop
+        return await super()._execute(_waiting_out_the_lock, self._connection, fn, args, kwargs)
 
     def cursor(self) -> _FusedCursor:  # type: ignore[override]
         return _FusedCursor(self)
@@ -116,38 +155,58 @@ class _FusedConnection(aiosqlite.Connection):
             await super().rollback()
 
 
-def _fused_creator(args: list[Any], kwargs: dict[str, Any]):  # noqa: ANN202 - an async factory
+def _fused_creator(args: list[Any], kwargs: dict[str, Any], offload: bool):  # noqa: ANN202 - an async factory
     async def connect() -> _FusedConnection:
-        return await _FusedConnection(partial(sqlite3.connect, *args, **kwargs), 64)
+        connection = _FusedConnection(partial(sqlite3.connect, *args, **kwargs), 64)
+        connection.offload = offload
+        return await connection
 
     return connect
 
 
-def _sqlite_pragmas(dbapi_connection, _record) -> None:  # noqa: ANN001 - DBAPI connection
-    cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
-    cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.close()
+def _sqlite_pragmas(offload: bool):  # noqa: ANN202 - an event listener
+    def on_connect(dbapi_connection, _record) -> None:  # noqa: ANN001 - DBAPI connection
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        # inline connections never wait on the loop, nor checkpoint there (see the module doc)
+        cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS if offload else 0}")
+        if not offload:
+            cursor.execute("PRAGMA wal_autocheckpoint=0")
+        cursor.close()
+
+    return on_connect
 
 
-def make_engine(url: str) -> AsyncEngine:
+def make_engine(url: str, *, offload: bool = False) -> AsyncEngine:
+    """An engine for ``url``; for SQLite, ``offload`` runs every statement in aiosqlite's thread
+    (long work) instead of inline (see the module doc). PostgreSQL ignores it."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-        connect_args: dict[str, Any] = {"timeout": BUSY_TIMEOUT_MS / 1000}
+        # the loop's thread uses the connection too (inline statements); only one of the two
+        # touches it at a time, since each statement is awaited before the next
+        connect_args: dict[str, Any] = {"timeout": BUSY_TIMEOUT_MS / 1000 if offload else 0,
+                                        "check_same_thread": False}
         cargs: list[Any] = []
         ckwargs: dict[str, Any] = {}
-        engine = create_async_engine(url, connect_args=connect_args, async_creator=_fused_creator(cargs, ckwargs))
+        engine = create_async_engine(url, connect_args=connect_args,
+                                     async_creator=_fused_creator(cargs, ckwargs, offload))
         # the same arguments SQLAlchemy would give aiosqlite.connect (path, check_same_thread …)
         args, kwargs = engine.dialect.create_connect_args(parsed)
         cargs.extend(args)
         ckwargs.update(kwargs, **connect_args)
-        event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+        event.listen(engine.sync_engine, "connect", _sqlite_pragmas(offload))
         return engine
     return create_async_engine(url, pool_size=10, max_overflow=10, pool_pre_ping=True)
+
+
+def _checkpoint(path: str) -> None:
+    """In a thread: fold the WAL into the database file (PASSIVE: never waits for readers)."""
+    with contextlib.closing(sqlite3.connect(path, timeout=BUSY_TIMEOUT_MS / 1000)) as conn:
+        conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
 
 
 def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
@@ -163,20 +222,53 @@ class Database:
         self.sessions = make_sessionmaker(self.engine)
         self.is_sqlite = self.engine.dialect.name == "sqlite"
         self._write_lock = asyncio.Lock() if self.is_sqlite else None
+        self._offload_engine: AsyncEngine | None = None
+        self._offload_sessions: async_sessionmaker[AsyncSession] | None = None
+        self._sqlite_path = make_url(url).database if self.is_sqlite else None
+        self._dirty = False  # written since the last checkpoint
+        self._checkpointer: asyncio.Task[None] | None = None
+
+    def _sessions_for(self, offload: bool) -> async_sessionmaker[AsyncSession]:
+        if not (offload and self.is_sqlite):
+            return self.sessions
+        if self._offload_sessions is None:  # made on first use: most processes never need it
+            self._offload_engine = make_engine(self.url, offload=True)
+            self._offload_sessions = make_sessionmaker(self._offload_engine)
+        return self._offload_sessions
 
     @contextlib.asynccontextmanager
-    async def write(self) -> AsyncIterator[AsyncSession]:
+    async def write(self, *, offload: bool = False) -> AsyncIterator[AsyncSession]:
         """One write transaction: committed on success, rolled back on error."""
         lock = self._write_lock or contextlib.nullcontext()
         async with lock:
-            async with self.sessions() as session:
+            async with self._sessions_for(offload)() as session:
                 async with session.begin():
                     yield session
+        if self.is_sqlite:
+            self._note_write()
 
     @contextlib.asynccontextmanager
-    async def read(self) -> AsyncIterator[AsyncSession]:
-        async with self.sessions() as session:
+    async def read(self, *, offload: bool = False) -> AsyncIterator[AsyncSession]:
+        """A read session; ``offload`` for long queries (reports), which must not hold the loop."""
+        async with self._sessions_for(offload)() as session:
             yield session
+
+    # -- WAL checkpoints off the loop (SQLite) ------------------------------------------------
+    def _note_write(self) -> None:
+        self._dirty = True
+        if (self._checkpointer is None or self._checkpointer.done()) \
+                and self._sqlite_path not in (None, "", ":memory:"):
+            self._checkpointer = asyncio.get_running_loop().create_task(self._checkpoint_loop())
+
+    async def _checkpoint_loop(self) -> None:
+        while self._dirty:
+            await asyncio.sleep(CHECKPOINT_EVERY)
+            self._dirty = False
+            try:
+                await asyncio.to_thread(_checkpoint, self._sqlite_path)
+            except sqlite3.Error as exc:  # the next round tries again; the WAL only grows meanwhile
+                logging.getLogger(__name__).warning("WAL checkpoint failed (%s)", type(exc).__name__)
+                self._dirty = True
 
     async def migrate(self) -> None:
         from storage.migrate import upgrade
@@ -184,4 +276,12 @@ class Database:
         await upgrade(self.engine)
 
     async def dispose(self) -> None:
+        checkpointer, self._checkpointer = self._checkpointer, None
+        if checkpointer is not None and not checkpointer.done():
+            checkpointer.cancel()
+            await asyncio.gather(checkpointer, return_exceptions=True)
+        if self._offload_engine is not None:
+            await self._offload_engine.dispose()
         await self.engine.dispose()
+        if self._dirty and self._sqlite_path not in (None, "", ":memory:"):
+            await asyncio.to_thread(_checkpoint, self._sqlite_path)

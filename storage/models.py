@@ -329,13 +329,3 @@ class Counter(Base):
     name: Mapped[str] = mapped_column(String(32), primary_key=True)
     value: Mapped[int] = mapped_column(Integer, default=0)
 
-
-class RateState(Base):
-    """Flood control per beneficiary, persisted (a token bucket)."""
-
-    __tablename__ = "rate_states"
-    association_id: Mapped[str] = mapped_column(String(64), ForeignKey("associations.id"), primary_key=True)
-    telegram_user_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
-    tokens: Mapped[float] = mapped_column()
-    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
-    warned_at: Mapped[datetime | None]

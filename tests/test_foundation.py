@@ -69,12 +69,15 @@ def test_settings_contract(tmp_path: Path) -> None:
     assert settings.supervisor_ids == {1, 2} and settings.staff_chat_id == -100123
     assert len(settings.secret_key) >= 32 and (tmp_path / "secret.key").is_file()
     assert load_settings(base, read_dotenv=False).secret_key == settings.secret_key  # kept
+    assert settings.http_client == "aiohttp"
+    assert load_settings({**base, "MUSTAFEED_HTTP_CLIENT": "HTTPX"}, read_dotenv=False).http_client == "httpx"
     for env, name in [({"TELEGRAM_BOT_TOKEN": "nonsense"}, "TELEGRAM_BOT_TOKEN"),
                       ({"STAFF_CHAT_ID": "staff"}, "STAFF_CHAT_ID"),
                       ({"DATABASE_URL": "mysql://x"}, "DATABASE_URL"),
                       ({"MUSTAFEED_SECRET_KEY": "short"}, "MUSTAFEED_SECRET_KEY"),
                       ({"SUPERVISOR_IDS": "1,x"}, "SUPERVISOR_IDS"),
-                      ({"MUSTAFEED_PROFILE": "/nope.yaml"}, "MUSTAFEED_PROFILE")]:
+                      ({"MUSTAFEED_PROFILE": "/nope.yaml"}, "MUSTAFEED_PROFILE"),
+                      ({"MUSTAFEED_HTTP_CLIENT": "requests"}, "MUSTAFEED_HTTP_CLIENT")]:
         with pytest.raises(ConfigError, match=name):
             load_settings({**base, **env}, read_dotenv=False)
     with pytest.raises(ConfigError, match="TELEGRAM_BOT_TOKEN"):
@@ -153,3 +156,41 @@ def test_arabic_keeps_the_html_tags_of_the_original() -> None:
         wanted = sorted(tag.findall(ids[0]))
         for s in strings:
             assert sorted(tag.findall(s)) == wanted, (ids[0][:60], s[:80])
+
+
+@pytest.mark.sqlite_only
+async def test_sqlite_inline_and_offloaded_sessions_and_background_checkpoints(
+        database_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """storage/db.py: short statements run on the loop's thread, long work (offload) in
+    aiosqlite's, and WAL checkpoints happen in the background after writes."""
+    import asyncio
+    import threading
+
+    from sqlalchemy import text
+
+    import storage.db as storage_db
+    from storage.db import Database
+
+    checkpoints: list[str] = []
+    real_checkpoint = storage_db._checkpoint
+    monkeypatch.setattr(storage_db, "CHECKPOINT_EVERY", 0.05)
+    monkeypatch.setattr(storage_db, "_checkpoint", lambda path: (checkpoints.append(path), real_checkpoint(path)))
+    db = Database(database_url)
+    try:
+        await db.migrate()
+
+        async def thread_of(session) -> int:  # noqa: ANN001
+            raw = await (await session.connection()).get_raw_connection()
+            driver = raw.driver_connection
+            return await driver._execute(threading.get_ident)  # noqa: SLF001
+
+        async with db.read() as session:
+            assert await thread_of(session) == threading.get_ident()
+        async with db.read(offload=True) as session:
+            assert await thread_of(session) != threading.get_ident()
+        async with db.write() as session:
+            await session.execute(text("INSERT INTO associations (id, name, created_at) VALUES ('x', 'x', '2026-01-01')"))
+        await asyncio.sleep(0.3)
+        assert checkpoints, "a write is followed by a checkpoint off the loop"
+    finally:
+        await db.dispose()

@@ -374,3 +374,43 @@ async def test_database_outage_while_recording_a_delivery(emu: Emulator, app: Bo
     replies = await person.say("/help")  # the chat's queue goes on: not stuck, nothing repeated
     assert len(replies) == 1 and "/menu" in replies[0]["text"]
     assert len(emu.messages(BENEFICIARY)) == 2
+
+
+# -- SQLite locked by another process (a backup, a migration, a second tool) ----------------------
+@pytest.mark.sqlite_only
+async def test_a_lock_held_elsewhere_is_waited_out_off_the_event_loop(emu: Emulator, app: BotApp,
+                                                                     database_url: str) -> None:
+    """Statements run inline on the loop with SQLite's busy timeout at 0 (storage/db.py); a lock
+    held by another connection must send the statement to aiosqlite's thread to wait, never
+    freeze the loop, and the person still gets the answer once the lock is gone."""
+    import sqlite3
+    import time
+
+    person = Person(emu, app, BENEFICIARY)
+    await person.say("/start")
+    other = sqlite3.connect(database_url.split(":///", 1)[1], isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")  # the write lock, held by someone else
+    gaps: list[float] = []
+
+    async def ticker() -> None:
+        last = time.perf_counter()
+        while True:
+            await asyncio.sleep(0.01)
+            now = time.perf_counter()
+            gaps.append(now - last)
+            last = now
+
+    ticking = asyncio.create_task(ticker())
+    try:
+        emu.send_text(BENEFICIARY, "/help")
+        await asyncio.sleep(1.5)
+        assert len(emu.messages(BENEFICIARY)) == 1, "nothing can be written while the lock is held"
+        other.execute("COMMIT")
+        await settle(emu, app)
+    finally:
+        ticking.cancel()
+        other.close()
+    assert max(gaps) < 0.5, f"the event loop stood still for {max(gaps):.2f}s"
+    assert len(emu.messages(BENEFICIARY)) == 2 and "/menu" in emu.messages(BENEFICIARY)[-1]["text"]
+    async with app.db.read() as session:
+        assert set((await session.scalars(select(InboundUpdate.status))).all()) == {"done"}

@@ -109,7 +109,7 @@ async def send_workbook(rt: Runtime, user_id: int, period: reports.Period) -> No
     tr = translator("ar")
     path = new_file(rt, f"mustafeed-report-{period.start}_{period.end}.xlsx")
     try:
-        async with rt.db.read() as session:
+        async with rt.db.read(offload=True) as session:
             result = await reports.export(session, rt.tenant, rt.profile, period, "xlsx", path)
         caption = tr.gettext("📊 Satisfaction report — {period}: summary, by service, by month, and the anonymised answers.").format(
             period=period.label("ar"))
