@@ -78,6 +78,7 @@ class Ctx:
         self.out: list[Out] = []
         self.callback_answer: dict[str, Any] | None = None
         self.staff_member: bool = False  # set before the transaction for staff-chat updates
+        self.dialog_state: Any = None  # bot.dialogs: the person's dialog as this update left it
 
     # -- who and where --------------------------------------------------------------------
     @property

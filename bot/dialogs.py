@@ -1,47 +1,113 @@
 """The beneficiary's current conversation (flow, step, answers), kept in the database.
 
-A dialog's key is the beneficiary's id, so ``current()`` is a ``Session.get``: within one
-update it is read from the database once and then served from the session's identity map,
-however many handlers ask (the router, then the flow, then a helper).
+A dialog is read at most once per update (the first ``current()``), changed in memory by
+``begin``/``save``/``end``, and written once, with the update's other changes, by
+``write(ctx)`` at the end of the unit of work (``bot.dispatch.finish``) — one plain statement,
+in the same transaction, so a restart or a crash loses no answer already given. It is a small
+record, not an ORM object: every update of a form reads and writes it, and the ORM's identity
+map and unit of work cost several times the statements themselves (docs/benchmarks.md, *Load*).
+Nothing else reads the ``dialogs`` table.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Any
 
+from sqlalchemy import bindparam, delete, insert, select, update
+
 from bot.context import Ctx
-from storage.models import Dialog
+from storage.models import Dialog as DialogRow, utcnow
+
+_T = DialogRow.__table__
+_READ = select(_T.c.flow, _T.c.step, _T.c.data).where(_T.c.beneficiary_id == bindparam("b"))
+_INSERT = insert(_T)
+_UPDATE = (update(_T).where(_T.c.beneficiary_id == bindparam("b"))
+           .values(flow=bindparam("flow"), step=bindparam("step"), data=bindparam("data"), updated_at=bindparam("at")))
+_DELETE = delete(_T).where(_T.c.beneficiary_id == bindparam("b"))
+
+
+@dataclass
+class Dialog:
+    beneficiary_id: int
+    flow: str
+    step: str
+    data: dict[str, Any] = field(default_factory=dict)
+    changed: bool = field(default=False, repr=False, compare=False)  # by save(), since written
+
+
+@dataclass
+class _State:
+    """What this update knows of the person's dialog row."""
+
+    stored: bool  # a row exists in the database
+    dialog: Dialog | None  # what it should hold at commit (None: no dialog)
+    dirty: bool = False
+
+
+async def _state(ctx: Ctx) -> _State | None:
+    if ctx.user is None:
+        return None
+    state = ctx.dialog_state
+    if state is None:
+        conn = await ctx.session.connection()
+        row = (await conn.execute(_READ, {"b": ctx.user.id})).first()
+        dialog = Dialog(ctx.user.id, row.flow, row.step, dict(row.data or {})) if row else None
+        state = ctx.dialog_state = _State(stored=row is not None, dialog=dialog)
+    return state
 
 
 async def current(ctx: Ctx) -> Dialog | None:
-    if ctx.user is None:
-        return None
-    return await ctx.session.get(Dialog, ctx.user.id)
+    state = await _state(ctx)
+    return state.dialog if state else None
 
 
 async def begin(ctx: Ctx, flow: str, step: str, data: dict[str, Any] | None = None) -> Dialog:
-    assert ctx.user is not None
-    dialog = await current(ctx)
-    if dialog is None:
-        dialog = Dialog(beneficiary_id=ctx.user.id, association_id=ctx.tenant, flow=flow, step=step,
-                        data=data or {})
-        ctx.session.add(dialog)
-        await ctx.session.flush()  # persistent now, so current() finds it without a query
-    else:
-        dialog.flow, dialog.step, dialog.data = flow, step, data or {}
-    return dialog
+    state = await _state(ctx)
+    assert state is not None and ctx.user is not None
+    state.dialog = Dialog(ctx.user.id, flow, step, dict(data or {}))
+    state.dirty = True
+    return state.dialog
 
 
 def save(dialog: Dialog, step: str | None = None, **data: Any) -> None:
-    """Move to ``step`` and merge ``data`` (a new dict, so SQLAlchemy sees the change)."""
+    """Move to ``step`` and merge ``data``; written with the rest of the update."""
     if step is not None:
         dialog.step = step
     if data:
         dialog.data = {**dialog.data, **data}
+    dialog.changed = True
 
 
 async def end(ctx: Ctx) -> None:
-    dialog = await current(ctx)
+    state = await _state(ctx)
+    if state is not None and state.dialog is not None:
+        state.dialog, state.dirty = None, True
+
+
+async def write(ctx: Ctx) -> None:
+    """Store the dialog as this update left it (called once, at the end of the unit of work)."""
+    state = ctx.dialog_state
+    if state is None:
+        return
+    dialog = state.dialog
+    if dialog is not None and dialog.changed:
+        state.dirty = True
+    if not state.dirty:
+        return
+    conn = await ctx.session.connection()
+    if dialog is None:
+        if state.stored:
+            await conn.execute(_DELETE, {"b": ctx.user.id if ctx.user else 0})
+        state.stored = False
+    elif state.stored:
+        await conn.execute(_UPDATE, {"b": dialog.beneficiary_id, "flow": dialog.flow, "step": dialog.step,
+                                     "data": dialog.data, "at": utcnow()})
+    else:
+        await conn.execute(_INSERT, {"beneficiary_id": dialog.beneficiary_id, "association_id": ctx.tenant,
+                                     "flow": dialog.flow, "step": dialog.step, "data": dialog.data,
+                                     "updated_at": utcnow()})
+        state.stored = True
+    state.dirty = False
     if dialog is not None:
-        await ctx.session.delete(dialog)
-        await ctx.session.flush()  # gone from the identity map too: current() now says None
+        dialog.changed = False

@@ -95,9 +95,9 @@ async def run_jobs(rt: Runtime, *, now: datetime | None = None) -> int:
         done = await request_deadlines(ctx, today) + await overdue_tickets(ctx, now)
         done += await survey.send_reminders(ctx, now)
         await apply_retention(session, rt.tenant, rt.profile.deadlines.retention_days, now)
-        from bot.dispatch import write_outbox
+        from bot.dispatch import finish
 
-        await write_outbox(ctx)
+        await finish(ctx)
     rt.sender.enqueue(ctx.out)
     return done
 

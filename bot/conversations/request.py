@@ -14,7 +14,7 @@ from __future__ import annotations
 from html import escape
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from bot import applications, dialogs
 from bot.context import Ctx
@@ -35,13 +35,16 @@ REPLY_KEYBOARD_TYPES = {"mobile", "location"}
 
 
 # -- loading ------------------------------------------------------------------------------------
+_OWN_DRAFT = select(ServiceRequest).where(  # read on every answer: built once
+    ServiceRequest.id == bindparam("id"), ServiceRequest.association_id == bindparam("tenant"),
+    ServiceRequest.beneficiary_id == bindparam("owner"), ServiceRequest.status == Status.DRAFT)
+
+
 async def _draft(ctx: Ctx, request_id: int | None) -> ServiceRequest | None:
     """The caller's own draft — ids from buttons are never trusted."""
     if request_id is None or ctx.user is None:
         return None
-    return await ctx.session.scalar(select(ServiceRequest).where(
-        ServiceRequest.id == request_id, ServiceRequest.association_id == ctx.tenant,
-        ServiceRequest.beneficiary_id == ctx.user.id, ServiceRequest.status == Status.DRAFT))
+    return await ctx.session.scalar(_OWN_DRAFT, {"id": request_id, "tenant": ctx.tenant, "owner": ctx.user.id})
 
 
 def _service(ctx: Ctx, request: ServiceRequest):  # noqa: ANN202

@@ -104,7 +104,7 @@ async def export(ctx: Ctx) -> None:
 
 async def send_workbook(rt: Runtime, user_id: int, period: reports.Period) -> None:
     """Write the workbook on a read session, then queue it for ``user_id`` through the outbox."""
-    from bot.dispatch import write_outbox
+    from bot.dispatch import finish
 
     tr = translator("ar")
     path = new_file(rt, f"mustafeed-report-{period.start}_{period.end}.xlsx")
@@ -124,7 +124,7 @@ async def send_workbook(rt: Runtime, user_id: int, period: reports.Period) -> No
             ctx.send_file(user_id, path, caption)
         else:
             ctx.send(user_id, tr.gettext("Sorry, the workbook could not be prepared. Please try again in a little while."))
-        await write_outbox(ctx)
+        await finish(ctx)
     rt.sender.enqueue(ctx.out)
 
 
