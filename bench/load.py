@@ -47,6 +47,7 @@ import platform
 import re
 import resource
 import shutil
+import statistics
 import signal
 import subprocess
 import sys
@@ -893,9 +894,24 @@ def verdict(ok: bool | None) -> str:
     return "n/a" if ok is None else ("met" if ok else "NOT met")
 
 
+def median_of(results: list[dict[str, Any]]) -> dict[str, Any]:
+    """The rounds' median of every number (the rest from the first round)."""
+    merged = dict(results[0])
+    for key, value in results[0].items():
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            merged[key] = statistics.median(r[key] for r in results)
+    return merged
+
+
 def summary_table(report: dict[str, Any]) -> list[str]:
     lines = ["", "== against the targets =="]
     full, echo = report.get("full"), report.get("echo")
+    for number, pair in enumerate(report.get("rounds") or (), 1):
+        if "echo" in pair:
+            lines.append(f"  round {number}: throughput ratio {pair['full']['updates_per_s'] / pair['echo']['updates_per_s']:.2f}, "
+                         f"p99 ratio {pair['full']['p99_ms'] / pair['echo']['p99_ms']:.2f}")
+    if report.get("rounds"):
+        lines.append(f"  medians of {len(report['rounds'])} rounds:")
     if full and echo:
         t_ratio = full["updates_per_s"] / echo["updates_per_s"]
         p_ratio = full["p99_ms"] / echo["p99_ms"]
@@ -992,6 +1008,8 @@ def arguments(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--plot-with", type=Path, nargs="*", default=[], help="scaling JSONs of earlier runs to draw too")
     p.add_argument("--keep", action="store_true", help="keep the run directory (logs, databases, profiles)")
     p.add_argument("--no-echo", action="store_true", help="full, scaling: skip the echo reference")
+    p.add_argument("--rounds", type=int, default=1,
+                   help="full, all: alternate ours and the echo this many times; figures are medians")
     p.add_argument("--bot-tree", type=Path, help="run the bot from this checkout (A/B comparisons of revisions)")
     return p.parse_args(argv)
 
@@ -1011,11 +1029,25 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
                   f"(getMe at {cold['first start']['to_get_me_s']:.2f} s, polling at "
                   f"{cold['first start']['to_polling_s']:.2f} s); restart {cold['restart']['median_s']:.2f} s",
                   flush=True)
+        with_echo = scenario in ("all", "echo", "full") and not (scenario == "full" and (args.profile or args.no_echo))
         if scenario in ("all", "full"):
-            result = await scenario_full(args, run_dir, args.users, args.duration)
-            print_load(result)
-            report["full"] = asdict(result)
-        if scenario in ("all", "echo", "full") and not (scenario == "full" and (args.profile or args.no_echo)):
+            # rounds alternate ours and the echo, so that a shared machine's drift (its speed
+            # moved by ±30% within minutes) falls on both; the figures are the rounds' medians
+            rounds: list[dict[str, Any]] = []
+            for _ in range(args.rounds):
+                result = await scenario_full(args, run_dir, args.users, args.duration)
+                print_load(result)
+                rounds.append({"full": asdict(result)})
+                if with_echo:
+                    echo = await scenario_echo(args, run_dir, args.users, args.echo_duration)
+                    print_load(echo)
+                    rounds[-1]["echo"] = asdict(echo)
+            report["full"] = median_of([r["full"] for r in rounds])
+            if with_echo:
+                report["echo"] = median_of([r["echo"] for r in rounds])
+            if args.rounds > 1:
+                report["rounds"] = rounds
+        elif with_echo:
             result = await scenario_echo(args, run_dir, args.users, args.echo_duration)
             print_load(result)
             report["echo"] = asdict(result)

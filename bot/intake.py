@@ -26,6 +26,10 @@ from storage.models import InboundUpdate
 log = logging.getLogger(__name__)
 
 Handler = Callable[[int, dict[str, Any]], Awaitable[None]]
+# built once; a batch runs as one executemany (SQLAlchemy's "insertmanyvalues": a few multi-row
+# INSERTs), and RETURNING names the updates not seen before
+_STORE_SQLITE = sqlite_insert(InboundUpdate.__table__).on_conflict_do_nothing().returning(InboundUpdate.update_id)
+_STORE_PG = pg_insert(InboundUpdate.__table__).on_conflict_do_nothing().returning(InboundUpdate.update_id)
 
 ALLOWED_UPDATES = ["message", "edited_message", "callback_query", "my_chat_member", "chat_member"]
 _CHAT_PATHS = ("message", "edited_message", "channel_post", "edited_channel_post",
@@ -64,17 +68,12 @@ class Intake:
         raws = [r for r in raws if isinstance(r, dict) and isinstance(r.get("update_id"), int)]
         if not raws:
             return []
-        insert = sqlite_insert if self.db.is_sqlite else pg_insert
-        stmt = (
-            insert(InboundUpdate)
-            .values([{"association_id": self.tenant, "update_id": r["update_id"], "raw": r,
-                      "chat_id": key if isinstance(key := chat_key(r), int) else None,
-                      "status": "pending"} for r in raws])
-            .on_conflict_do_nothing()
-            .returning(InboundUpdate.update_id)
-        )
+        rows = [{"association_id": self.tenant, "update_id": r["update_id"], "raw": r,
+                 "chat_id": key if isinstance(key := chat_key(r), int) else None, "status": "pending"}
+                for r in raws]
         async with self.db.write() as session:
-            fresh = set((await session.scalars(stmt)).all())
+            conn = await session.connection()
+            fresh = set((await conn.execute(_STORE_SQLITE if self.db.is_sqlite else _STORE_PG, rows)).scalars().all())
         return [r for r in raws if r["update_id"] in fresh]
 
     async def resume(self) -> int:
