@@ -1034,8 +1034,9 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
             # rounds alternate ours and the echo, so that a shared machine's drift (its speed
             # moved by ±30% within minutes) falls on both; the figures are the rounds' medians
             rounds: list[dict[str, Any]] = []
-            for _ in range(args.rounds):
-                result = await scenario_full(args, run_dir, args.users, args.duration)
+            for number in range(args.rounds):  # a fresh database each round
+                result = await scenario_full(args, run_dir, args.users, args.duration,
+                                             tag="full" if number == 0 else f"full{number + 1}")
                 print_load(result)
                 rounds.append({"full": asdict(result)})
                 if with_echo:
