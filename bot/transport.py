@@ -23,8 +23,9 @@ import asyncio
 from typing import Any
 
 import aiohttp
+import orjson
 from telegram import Bot
-from telegram.error import NetworkError, TimedOut
+from telegram.error import NetworkError, TelegramError, TimedOut
 from telegram.request import BaseRequest, HTTPXRequest, RequestData
 
 from bot.settings import Settings
@@ -35,8 +36,11 @@ POLL_TIMEOUT = 25  # seconds a getUpdates long poll may wait
 class AiohttpRequest(BaseRequest):
     """``telegram.request.BaseRequest`` over one ``aiohttp.ClientSession``.
 
-    Plain calls are sent as a JSON body (what the Bot API documents first); calls with files as
-    multipart, the other parameters as form fields encoded by PTB. Timeouts map as in PTB's
+    Plain calls are sent as a JSON body (what the Bot API documents first) made by orjson from
+    ``RequestData.parameters`` in one pass, as PTB's docs suggest for a faster JSON library
+    (PTB's own ``json_payload`` encodes every nested value, then the whole again); answers are
+    parsed by orjson too. Calls with files go as multipart, the other parameters as form fields
+    encoded by PTB. Timeouts map as in PTB's
     docs: ``read`` → ``sock_read``, ``connect`` → ``sock_connect``, ``pool`` → waiting for a
     free connection (aiohttp's ``connect``); ``write`` has no aiohttp equivalent and bounds the
     whole call of an upload instead. A timeout raises ``TimedOut``, any other client error
@@ -98,8 +102,8 @@ class AiohttpRequest(BaseRequest):
             body = aiohttp.FormData(request_data.json_parameters, quote_fields=False)
             for name, (filename, content, mime) in request_data.multipart_data.items():
                 body.add_field(name, content, filename=filename, content_type=mime)
-        elif request_data is not None and request_data.parameters:
-            body, headers = request_data.json_payload, {"Content-Type": "application/json"}
+        elif request_data is not None and (parameters := request_data.parameters):
+            body, headers = orjson.dumps(parameters), {"Content-Type": "application/json"}
         try:
             async with self._session.request(method, url, data=body, headers=headers,
                                              timeout=timeout) as response:
@@ -108,6 +112,13 @@ class AiohttpRequest(BaseRequest):
             raise TimedOut from exc
         except aiohttp.ClientError as exc:
             raise NetworkError(f"aiohttp.{type(exc).__name__}: {exc}") from exc
+
+    @staticmethod
+    def parse_json_payload(payload: bytes) -> dict[str, Any]:
+        try:
+            return orjson.loads(payload)
+        except orjson.JSONDecodeError as exc:
+            raise TelegramError("Invalid server response") from exc
 
 
 def _request(settings: Settings, pool_size: int, read_timeout: float) -> BaseRequest:

@@ -36,6 +36,7 @@ from pathlib import Path
 from typing import Any
 
 import aiosqlite
+import orjson
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
@@ -179,6 +180,15 @@ def _sqlite_pragmas(offload: bool):  # noqa: ANN202 - an event listener
     return on_connect
 
 
+def _json_dumps(value: Any) -> str:
+    """JSON columns (raw updates, outbox payloads, dialogs …) through orjson: several times
+    faster than ``json.dumps``; non-string keys become strings, as ``json`` made them."""
+    return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()
+
+
+JSON_OPTIONS: dict[str, Any] = {"json_serializer": _json_dumps, "json_deserializer": orjson.loads}
+
+
 def make_engine(url: str, *, offload: bool = False) -> AsyncEngine:
     """An engine for ``url``; for SQLite, ``offload`` runs every statement in aiosqlite's thread
     (long work) instead of inline (see the module doc). PostgreSQL ignores it."""
@@ -193,14 +203,14 @@ def make_engine(url: str, *, offload: bool = False) -> AsyncEngine:
         cargs: list[Any] = []
         ckwargs: dict[str, Any] = {}
         engine = create_async_engine(url, connect_args=connect_args,
-                                     async_creator=_fused_creator(cargs, ckwargs, offload))
+                                     async_creator=_fused_creator(cargs, ckwargs, offload), **JSON_OPTIONS)
         # the same arguments SQLAlchemy would give aiosqlite.connect (path, check_same_thread …)
         args, kwargs = engine.dialect.create_connect_args(parsed)
         cargs.extend(args)
         ckwargs.update(kwargs, **connect_args)
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas(offload))
         return engine
-    return create_async_engine(url, pool_size=10, max_overflow=10, pool_pre_ping=True)
+    return create_async_engine(url, pool_size=10, max_overflow=10, pool_pre_ping=True, **JSON_OPTIONS)
 
 
 def _checkpoint(path: str) -> None:
