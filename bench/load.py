@@ -1102,7 +1102,7 @@ def serve_bot(argv: list[str]) -> None:
     p.add_argument("--pyinstrument", type=Path)
     args = p.parse_args(argv)
 
-    from bot.__main__ import _load_profile, _setup_logging, _until_signalled, run_service
+    from bot.__main__ import _load_profile, _setup_logging, _until_signalled, run_service, settle_memory
     from bot.app import BotApp
     from bot.outbox import Limits
     from bot.settings import load_settings
@@ -1114,6 +1114,7 @@ def serve_bot(argv: list[str]) -> None:
     async def run() -> None:
         app = BotApp(settings, _load_profile(settings), limits=None if args.telegram_limits else unlimited)
         await app.start_polling()
+        settle_memory()
         try:
             await _until_signalled()
         finally:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import logging
 import signal
 import sys
@@ -46,6 +47,16 @@ def run_service(coro) -> None:  # noqa: ANN001
         runner.run(coro)
 
 
+def settle_memory() -> None:
+    """Once a long-running service is up: what start-up loaded (modules, the profile, the FAQ
+    index) is moved out of the cyclic collector's sight (``gc.freeze``), and the youngest
+    generation is collected every 20,000 allocations instead of 700. The collector was 4% of
+    the CPU per update, scanning the same start-up objects again and again (bench/load.py);
+    reference counting still frees almost everything at once."""
+    gc.freeze()
+    gc.set_threshold(20_000, 50, 100)
+
+
 async def _until_signalled() -> None:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -80,6 +91,7 @@ async def _run(pairs) -> None:  # noqa: ANN001
         for app in apps:
             await app.start_polling()
             logging.getLogger("mustafeed").info("polling %s for %s", app.settings.api_base_url, app.rt.tenant)
+        settle_memory()
         await _until_signalled()
     finally:
         for app in apps:

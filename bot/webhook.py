@@ -68,7 +68,7 @@ def make_web_app(app: BotApp) -> web.Application:
 
 async def serve(settings: Settings, profile: Profile, *, host: str, port: int,
                 public_url: str | None) -> None:
-    from bot.__main__ import _until_signalled
+    from bot.__main__ import _until_signalled, settle_memory
 
     app = BotApp(settings, profile)
     await app.prepare()
@@ -83,6 +83,7 @@ async def serve(settings: Settings, profile: Profile, *, host: str, port: int,
                                                                "my_chat_member"]})
     log.info("webhook listening on %s:%s%s", host, port, WEBHOOK_PATH)
     try:
+        settle_memory()
         await _until_signalled()
     finally:
         await runner.cleanup()
