@@ -40,10 +40,9 @@ class AiohttpRequest(BaseRequest):
     ``RequestData.parameters`` in one pass, as PTB's docs suggest for a faster JSON library
     (PTB's own ``json_payload`` encodes every nested value, then the whole again); answers are
     parsed by orjson too. Calls with files go as multipart, the other parameters as form fields
-    encoded by PTB. Timeouts map as in PTB's
-    docs: ``read`` → ``sock_read``, ``connect`` → ``sock_connect``, ``pool`` → waiting for a
-    free connection (aiohttp's ``connect``); ``write`` has no aiohttp equivalent and bounds the
-    whole call of an upload instead. A timeout raises ``TimedOut``, any other client error
+    encoded by PTB. Timeouts: ``read`` → ``sock_read``, ``connect`` → ``sock_connect``, ``pool``
+    → waiting for a free connection (aiohttp's ``connect``); ``write`` has no aiohttp
+    equivalent and bounds the whole call of an upload instead. A timeout raises ``TimedOut``, any other client error
     ``NetworkError`` — the two exceptions the outbox retries.
     """
 
