@@ -20,6 +20,7 @@ switches back to PTB's default (the tests run both).
 from __future__ import annotations
 
 import asyncio
+import ssl
 from typing import Any
 
 import aiohttp
@@ -31,6 +32,14 @@ from telegram.request import BaseRequest, HTTPXRequest, RequestData
 from bot.settings import Settings
 
 POLL_TIMEOUT = 25  # seconds a getUpdates long poll may wait
+
+
+def _tls_context() -> ssl.SSLContext:
+    try:
+        import certifi  # installed with python-telegram-bot (httpx depends on it)
+    except ImportError:
+        return ssl.create_default_context()
+    return ssl.create_default_context(cafile=certifi.where())
 
 
 class AiohttpRequest(BaseRequest):
@@ -63,7 +72,10 @@ class AiohttpRequest(BaseRequest):
     async def initialize(self) -> None:
         if self._session is None or self._session.closed:
             self._session = aiohttp.ClientSession(
-                connector=aiohttp.TCPConnector(limit=self._pool_size),
+                # as PTB's httpx client does: certifi's CA bundle (a slim image may have no system
+                # CAs) and the HTTP(S)_PROXY variables of the environment
+                connector=aiohttp.TCPConnector(limit=self._pool_size, ssl=_tls_context()),
+                trust_env=True,
                 headers={"User-Agent": self.USER_AGENT},
                 timeout=aiohttp.ClientTimeout(total=None),
                 cookie_jar=aiohttp.DummyCookieJar(),  # the Bot API sets no cookies: skip the jar
