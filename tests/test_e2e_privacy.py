@@ -125,3 +125,22 @@ async def test_online_backup_while_the_bot_runs(consented: Person, app, database
         assert copy.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
         assert copy.execute("SELECT count(*) FROM beneficiaries").fetchone()[0] == 1
         assert copy.execute("SELECT count(*) FROM consent_events").fetchone()[0] == 1
+
+
+async def test_the_same_service_on_ptbs_default_http_client(emu, database_url, profile) -> None:  # noqa: ANN001
+    """MUSTAFEED_HTTP_CLIENT=httpx (bot/transport.py): the bot as a whole — polling, messages,
+    buttons and an uploaded file from the outbox — works on PTB's own HTTPXRequest too."""
+    from tests.harness import BENEFICIARY, make_settings, start_app
+
+    app = await start_app(emu, make_settings(emu, database_url, http_client="httpx"), profile)
+    try:
+        person = Person(emu, app, BENEFICIARY)
+        await person.say("/start")
+        await person.press("أوافق")
+        replies = await person.say("/mydata")
+        document = replies[-1]["document"]
+        content = emu.download(document["file_id"]).decode("utf-8")
+        assert document["file_name"] == "mydata.txt"
+        assert str(BENEFICIARY) in content and "الموافقة: مُنحت" in content
+    finally:
+        await app.stop()
