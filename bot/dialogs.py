@@ -33,16 +33,17 @@ class Dialog:
     flow: str
     step: str
     data: dict[str, Any] = field(default_factory=dict)
-    changed: bool = field(default=False, repr=False, compare=False)  # by save(), since written
+
+    def row(self) -> tuple[str, str, dict[str, Any]]:
+        return self.flow, self.step, self.data
 
 
 @dataclass
 class _State:
-    """What this update knows of the person's dialog row."""
+    """The person's dialog row as the database holds it, and as this update leaves it."""
 
-    stored: bool  # a row exists in the database
-    dialog: Dialog | None  # what it should hold at commit (None: no dialog)
-    dirty: bool = False
+    stored: tuple[str, str, dict[str, Any]] | None  # (flow, step, data) in the database
+    dialog: Dialog | None
 
 
 async def _state(ctx: Ctx) -> _State | None:
@@ -52,8 +53,11 @@ async def _state(ctx: Ctx) -> _State | None:
     if state is None:
         conn = await ctx.session.connection()
         row = (await conn.execute(_READ, {"b": ctx.user.id})).first()
+        # two copies of the data: a handler may even change the dialog's dict in place, and
+        # write() still sees the difference
+        stored = (row.flow, row.step, dict(row.data or {})) if row else None
         dialog = Dialog(ctx.user.id, row.flow, row.step, dict(row.data or {})) if row else None
-        state = ctx.dialog_state = _State(stored=row is not None, dialog=dialog)
+        state = ctx.dialog_state = _State(stored=stored, dialog=dialog)
     return state
 
 
@@ -66,7 +70,6 @@ async def begin(ctx: Ctx, flow: str, step: str, data: dict[str, Any] | None = No
     state = await _state(ctx)
     assert state is not None and ctx.user is not None
     state.dialog = Dialog(ctx.user.id, flow, step, dict(data or {}))
-    state.dirty = True
     return state.dialog
 
 
@@ -76,38 +79,32 @@ def save(dialog: Dialog, step: str | None = None, **data: Any) -> None:
         dialog.step = step
     if data:
         dialog.data = {**dialog.data, **data}
-    dialog.changed = True
 
 
 async def end(ctx: Ctx) -> None:
     state = await _state(ctx)
-    if state is not None and state.dialog is not None:
-        state.dialog, state.dirty = None, True
+    if state is not None:
+        state.dialog = None
 
 
 async def write(ctx: Ctx) -> None:
-    """Store the dialog as this update left it (called once, at the end of the unit of work)."""
+    """Store the dialog as this update left it, if that differs from what was read (called once,
+    at the end of the unit of work)."""
     state = ctx.dialog_state
     if state is None:
         return
     dialog = state.dialog
-    if dialog is not None and dialog.changed:
-        state.dirty = True
-    if not state.dirty:
+    wanted = dialog.row() if dialog else None
+    if wanted == state.stored:
         return
     conn = await ctx.session.connection()
     if dialog is None:
-        if state.stored:
-            await conn.execute(_DELETE, {"b": ctx.user.id if ctx.user else 0})
-        state.stored = False
-    elif state.stored:
+        await conn.execute(_DELETE, {"b": ctx.user.id if ctx.user else 0})
+    elif state.stored is not None:
         await conn.execute(_UPDATE, {"b": dialog.beneficiary_id, "flow": dialog.flow, "step": dialog.step,
                                      "data": dialog.data, "at": utcnow()})
     else:
         await conn.execute(_INSERT, {"beneficiary_id": dialog.beneficiary_id, "association_id": ctx.tenant,
                                      "flow": dialog.flow, "step": dialog.step, "data": dialog.data,
                                      "updated_at": utcnow()})
-        state.stored = True
-    state.dirty = False
-    if dialog is not None:
-        dialog.changed = False
+    state.stored = (dialog.flow, dialog.step, dict(dialog.data)) if dialog else None
