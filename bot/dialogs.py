@@ -34,15 +34,17 @@ class Dialog:
     step: str
     data: dict[str, Any] = field(default_factory=dict)
 
-    def row(self) -> tuple[str, str, dict[str, Any]]:
-        return self.flow, self.step, self.data
+    def snapshot(self) -> tuple[str, str, dict[str, Any]]:
+        """What the row holds: a copy, so even an in-place change of ``data`` shows against it."""
+        return self.flow, self.step, dict(self.data)
 
 
 @dataclass
 class _State:
     """The person's dialog row as the database holds it, and as this update leaves it."""
 
-    stored: tuple[str, str, dict[str, Any]] | None  # (flow, step, data) in the database
+    beneficiary_id: int
+    stored: tuple[str, str, dict[str, Any]] | None  # Dialog.snapshot() of the row; None: no row
     dialog: Dialog | None
 
 
@@ -53,11 +55,8 @@ async def _state(ctx: Ctx) -> _State | None:
     if state is None:
         conn = await ctx.session.connection()
         row = (await conn.execute(_READ, {"b": ctx.user.id})).first()
-        # two copies of the data: a handler may even change the dialog's dict in place, and
-        # write() still sees the difference
-        stored = (row.flow, row.step, dict(row.data or {})) if row else None
         dialog = Dialog(ctx.user.id, row.flow, row.step, dict(row.data or {})) if row else None
-        state = ctx.dialog_state = _State(stored=stored, dialog=dialog)
+        state = ctx.dialog_state = _State(ctx.user.id, dialog.snapshot() if dialog else None, dialog)
     return state
 
 
@@ -94,12 +93,12 @@ async def write(ctx: Ctx) -> None:
     if state is None:
         return
     dialog = state.dialog
-    wanted = dialog.row() if dialog else None
+    wanted = dialog.snapshot() if dialog else None
     if wanted == state.stored:
         return
     conn = await ctx.session.connection()
     if dialog is None:
-        await conn.execute(_DELETE, {"b": ctx.user.id if ctx.user else 0})
+        await conn.execute(_DELETE, {"b": state.beneficiary_id})
     elif state.stored is not None:
         await conn.execute(_UPDATE, {"b": dialog.beneficiary_id, "flow": dialog.flow, "step": dialog.step,
                                      "data": dialog.data, "at": utcnow()})
@@ -107,4 +106,4 @@ async def write(ctx: Ctx) -> None:
         await conn.execute(_INSERT, {"beneficiary_id": dialog.beneficiary_id, "association_id": ctx.tenant,
                                      "flow": dialog.flow, "step": dialog.step, "data": dialog.data,
                                      "updated_at": utcnow()})
-    state.stored = (dialog.flow, dialog.step, dict(dialog.data)) if dialog else None
+    state.stored = wanted
