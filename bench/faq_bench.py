@@ -24,8 +24,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bot.faq.evaluate import load_csv  # noqa: E402
-from bot.faq.matcher import FaqMatcher  # noqa: E402
+from bot.domain.faq.evaluate import load_csv  # noqa: E402
+from bot.domain.faq.matcher import FaqMatcher  # noqa: E402
 
 DEFAULT_DATA = "/work/shared/datasets/arbanking77"
 

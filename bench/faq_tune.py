@@ -1,6 +1,6 @@
 """Choose the FAQ decision thresholds on the *train* file only (no test file is read).
 
-For each seed the FAQ is built exactly as ``bot.faq.evaluate`` does (K phrasings per label,
+For each seed the FAQ is built exactly as ``bot.domain.faq.evaluate`` does (K phrasings per label,
 N labels held out) from the train CSV; the queries are other rows of the same train file that
 are not FAQ phrasings (in scope) or that belong to a held-out label (out of scope). The script
 prints, for a grid of thresholds, what the bot would do, and the setting that maximises
@@ -19,8 +19,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bot.faq.evaluate import build_faq, load_csv  # noqa: E402
-from bot.faq.matcher import (  # noqa: E402
+from bot.domain.faq.evaluate import build_faq, load_csv  # noqa: E402
+from bot.domain.faq.matcher import (  # noqa: E402
     ANSWER_MIN_COVERAGE,
     SUGGEST_COUNT,
     SUGGEST_MIN_COVERAGE,

@@ -29,7 +29,7 @@ Method
   bot's first answer in that chat (message, edit, or callback answer) — ``Emulator.latencies``.
   Throughput and latency come from a steady window: after ``--warmup`` seconds, until the end
   of ``--duration``.
-* The bot runs with Telegram's sending limits lifted (``Limits`` of ``bot.outbox``): they are
+* The bot runs with Telegram's sending limits lifted (``Limits`` of ``bot.engine.outbox``): they are
   Telegram's rules, not a cost (30 messages/s in all would cap any bot at ~20 updates/s), and
   the echo reference has none. ``--telegram-limits`` keeps them. Everything else is exactly
   ``mustafeed run`` (``_serve-bot`` below); the cold start uses ``python -m bot run`` itself.
@@ -350,7 +350,7 @@ REFERENCE = re.compile(r"REQ-\d{4}-\d{4,}")
 
 
 def national_id(n: int) -> str:
-    from bot.validation import national_id_check_digit
+    from bot.domain.validation import national_id_check_digit
 
     first9 = f"1{n % 100_000_000:08d}"
     return first9 + national_id_check_digit(first9)
@@ -1102,21 +1102,21 @@ def serve_bot(argv: list[str]) -> None:
     p.add_argument("--pyinstrument", type=Path)
     args = p.parse_args(argv)
 
-    from bot.__main__ import _load_profile, _setup_logging, _until_signalled, run_service, settle_memory
+    from bot.engine.service import profile_from_settings, setup_logging, until_signalled, run_service, settle_memory
     from bot.app import BotApp
-    from bot.outbox import Limits
+    from bot.engine.outbox import Limits
     from bot.settings import load_settings
 
-    _setup_logging()
+    setup_logging()
     settings = load_settings().require_bot()
     unlimited = Limits(per_second=1e9, group_per_minute=1e11, private_burst=1e9, private_per_second=1e9)
 
     async def run() -> None:
-        app = BotApp(settings, _load_profile(settings), limits=None if args.telegram_limits else unlimited)
+        app = BotApp(settings, profile_from_settings(settings), limits=None if args.telegram_limits else unlimited)
         await app.start_polling()
         settle_memory()
         try:
-            await _until_signalled()
+            await until_signalled()
         finally:
             await app.stop()
 

@@ -14,7 +14,7 @@ Method
   tickets; a few thousand open ones. Timestamps are written exactly as SQLAlchemy writes them.
 * What is timed, each ``--runs`` times after one warm-up run, reporting the median and the
   slowest (wall clock, this process):
-  1. ``bot.reports.build_report`` — every figure of ``/stats`` and the dashboard — for the last
+  1. ``bot.domain.reports.build_report`` — every figure of ``/stats`` and the dashboard — for the last
      30 days and for the whole year (all 1,000,000 answers);
   2. ``render_chart`` (the PNG) and ``stats_text``;
   3. ``/stats`` end to end: the real bot (``BotApp``) polling the project's Bot API emulator on
@@ -191,13 +191,13 @@ async def measure(path: Path, profile, runs: int, now: datetime) -> dict[str, tu
     import aiohttp
     from aiohttp import web
 
-    from bot import reports
+    from bot.domain import reports
     from bot.app import BotApp
-    from bot.dashboard import make_dashboard_app, make_link
-    from bot.dates import today_riyadh
+    from bot.web.dashboard import make_dashboard_app, make_link
+    from bot.domain.dates import today_riyadh
     from bot.emulator.server import Emulator
     from bot.i18n import translator
-    from bot.outbox import Limits
+    from bot.engine.outbox import Limits
     from bot.settings import Settings
     from storage.db import Database
 

@@ -15,17 +15,17 @@ from contextlib import suppress
 from typing import Any
 
 
-from bot.context import Runtime
-from bot.dispatch import Dispatcher
+from bot.engine.context import Runtime
+from bot.engine.dispatch import Dispatcher
 from bot.i18n import N_, SUPPORTED_LOCALES, translator
-from bot.intake import Intake, Poller
-from bot.jobs import run_forever
-from bot.outbox import Limits, Sender
+from bot.engine.intake import Intake, Poller
+from bot.engine.jobs import run_forever
+from bot.engine.outbox import Limits, Sender
 from bot.profile import Profile
-from bot.router import Router
+from bot.engine.router import Router
 from bot.settings import ConfigError, Settings
-from bot.staff_auth import MembershipCache
-from bot.transport import call, make_bot
+from bot.channels.telegram.staff_auth import MembershipCache
+from bot.channels.telegram.transport import call, make_bot
 from storage.crypto import Vault
 from storage.db import Database
 from storage.models import Association
@@ -45,27 +45,34 @@ COMMANDS = (
 
 
 def build_router() -> Router:
-    from bot.conversations import complaint, documents, request
-    from bot.handlers import (about, fallback, inquiries, privacy, requests, services, staff,
-                              staff_requests, staff_tickets, start, survey)
+    from bot.features.complaints import complaint_flow
+    from bot.features.home import about, fallback, start
+    from bot.features.inquiries import inquiries, ticket_staff
+    from bot.features.privacy import my_data
+    from bot.features.requests import (my_requests, request_documents, request_form, request_staff,
+                                       service_catalog)
+    from bot.features.staff import staff_group
+    from bot.features.supervisor import supervisor
+    from bot.features.surveys import survey_handlers
 
     router = Router()
     # 1. The first minute: /start, consent, menu, help, cancel, language.
     start.register(router)
-    privacy.register(router)
+    my_data.register(router)
     # 2. Features reached from the menu.
     about.register(router)
-    services.register(router)
-    requests.register(router)
-    request.register(router)
-    documents.register(router)
+    service_catalog.register(router)
+    my_requests.register(router)
+    request_form.register(router)
+    request_documents.register(router)
     inquiries.register(router)
-    complaint.register(router)
-    survey.register(router)  # satisfaction surveys, and the supervisors' /stats /export /dashboard
+    complaint_flow.register(router)
+    survey_handlers.register(router)  # satisfaction surveys
     # 3. The staff group.
-    staff.register(router)
-    staff_requests.register(router)
-    staff_tickets.register(router)
+    staff_group.register(router)
+    request_staff.register(router)
+    ticket_staff.register(router)
+    supervisor.register(router)  # /stats /export /dashboard
     # 4. Last: whatever is left gets a polite answer.
     fallback.register(router)
     return router
@@ -90,9 +97,9 @@ def settings_for(settings: Settings, profile: Profile, env: Mapping[str, str] | 
     return settings.with_(**changes) if changes else settings
 
 
-def build_matcher(profile: Profile):  # noqa: ANN201 - bot.faq.matcher.FaqMatcher
+def build_matcher(profile: Profile):  # noqa: ANN201 - bot.domain.faq.matcher.FaqMatcher
     """The FAQ matcher over every entry's question and phrasings, both languages."""
-    from bot.faq.matcher import FaqMatcher
+    from bot.domain.faq.matcher import FaqMatcher
 
     entries = []
     for entry in profile.faq.entries:
@@ -173,7 +180,7 @@ class BotApp:
         self._tasks.clear()
         with suppress(asyncio.TimeoutError):
             await self.intake.wait_idle(5)
-        from bot.handlers.supervisor import wait_background
+        from bot.features.supervisor.supervisor import wait_background
 
         with suppress(asyncio.TimeoutError):
             await wait_background(30)  # an export under way is finished and queued

@@ -13,7 +13,7 @@ MUSTAFEED_SECRET_KEY    at least 32 characters; encrypts personal data at rest. 
                         random key is made once and kept in ``./data/secret.key``
 SUPERVISOR_IDS          comma-separated Telegram user ids of the supervisors
 MUSTAFEED_HTTP_CLIENT   ``aiohttp`` (default) or ``httpx``: the library under python-telegram-bot's
-                        request layer (see bot/transport.py)
+                        request layer (see bot/channels/telegram/transport.py)
 
 A missing or malformed setting raises ``ConfigError`` with one line naming it; the command line
 prints that line and exits with status 2.

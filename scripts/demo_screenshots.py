@@ -15,9 +15,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bot.demo import start_demo  # noqa: E402
+from bot.web.demo import start_demo  # noqa: E402
 from bot.emulator.browser import Chromium  # noqa: E402
-from bot.emulator.demo import Demo  # noqa: E402
+from bot.emulator.demo_page import Demo  # noqa: E402
 
 READY = "document.querySelectorAll('.msg').length >= {count}"
 

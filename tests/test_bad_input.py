@@ -15,7 +15,7 @@ from sqlalchemy import select
 
 from bot.app import BotApp
 from bot.emulator.server import Emulator
-from bot.textutil import clean_input
+from bot.domain.textutil import clean_input
 from storage.models import InboundUpdate, ServiceRequest
 from tests.harness import OUTSIDER, STAFF_CHAT, Person, settle
 from tests.test_e2e_request import open_service

@@ -7,8 +7,8 @@ from hijridate import Gregorian, Hijri
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot import dates
-from bot.dates import (
+from bot.domain import dates
+from bot.domain.dates import (
     GREGORIAN_MONTHS_AR,
     HIJRI_MONTHS_AR,
     HIJRI_MONTHS_EN,
@@ -29,7 +29,7 @@ from bot.dates import (
     today_riyadh,
     working_days_between,
 )
-from bot.validation import Invalid
+from bot.domain.validation import Invalid
 
 CATALOG = json.loads(
     (Path(__file__).resolve().parent.parent / "locales/incoming/validation.ar.json").read_text("utf-8")

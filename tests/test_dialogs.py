@@ -1,4 +1,4 @@
-"""bot.dialogs: read once, written once at the end of the unit of work, only when changed."""
+"""bot.engine.dialogs: read once, written once at the end of the unit of work, only when changed."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from types import SimpleNamespace
 
 from sqlalchemy import event, select
 
-from bot import dialogs
+from bot.engine import dialogs
 from storage.db import Database
 from storage.models import Association, Beneficiary, Dialog
 

@@ -9,7 +9,7 @@ from datetime import timedelta
 
 from sqlalchemy import func, select
 
-from bot.privacy import apply_retention
+from bot.domain.privacy import apply_retention
 from storage.models import (AuditLog, Beneficiary, Document, InboundUpdate, OutboxMessage, ServiceRequest,
                             utcnow)
 from tests.harness import Person
@@ -128,7 +128,7 @@ async def test_online_backup_while_the_bot_runs(consented: Person, app, database
 
 
 async def test_the_same_service_on_ptbs_default_http_client(emu, database_url, profile) -> None:  # noqa: ANN001
-    """MUSTAFEED_HTTP_CLIENT=httpx (bot/transport.py): the bot as a whole — polling, messages,
+    """MUSTAFEED_HTTP_CLIENT=httpx (bot/channels/telegram/transport.py): the bot as a whole — polling, messages,
     buttons and an uploaded file from the outbox — works on PTB's own HTTPXRequest too."""
     from tests.harness import BENEFICIARY, make_settings, start_app
 

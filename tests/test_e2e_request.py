@@ -212,7 +212,7 @@ async def test_restart_mid_form_keeps_every_answer(consented: Person, profile, e
 async def test_deadline_reminder_overdue_alert_and_delay_notice(consented: Person, profile, emu, app: BotApp) -> None:  # noqa: ANN001
     from datetime import datetime, time, timedelta, timezone
 
-    from bot.jobs import run_jobs
+    from bot.engine.jobs import run_jobs
 
     await open_service(consented, profile)
     await fill_form(consented, profile)

@@ -37,7 +37,7 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler, Cont
 from telegram.request import HTTPXRequest
 
 from bot.emulator import DEFAULT_TOKEN, Emulator
-from bot.transport import AiohttpRequest
+from bot.channels.telegram.transport import AiohttpRequest
 
 USER = 501
 STAFF = 777
@@ -460,7 +460,7 @@ async def test_several_bots_have_separate_worlds(emu: Emulator) -> None:
 
 # -- faults -----------------------------------------------------------------------------------
 
-# python-telegram-bot's request layer over either HTTP library (bot/transport.py): the same
+# python-telegram-bot's request layer over either HTTP library (bot/channels/telegram/transport.py): the same
 # errors for the same faults, so the outbox retries the same way whichever one runs
 REQUESTS = {"httpx": lambda: HTTPXRequest(read_timeout=0.5),
             "aiohttp": lambda: AiohttpRequest(read_timeout=0.5)}

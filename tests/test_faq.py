@@ -1,4 +1,4 @@
-"""Tests of the Arabic FAQ matcher (bot.faq): normalisation, dialects, decisions, evaluation."""
+"""Tests of the Arabic FAQ matcher (bot.domain.faq): normalisation, dialects, decisions, evaluation."""
 
 from __future__ import annotations
 
@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from bot.faq import matcher as matcher_mod
-from bot.faq.evaluate import build_faq, main as eval_main, run_eval
-from bot.faq.matcher import Decision, FaqMatcher, Match
-from bot.faq.normalize import analyze, fold_dialect, normalize, stem, tokenize
-from bot.faq.synonyms import concepts
+from bot.domain.faq import matcher as matcher_mod
+from bot.domain.faq.evaluate import build_faq, main as eval_main, run_eval
+from bot.domain.faq.matcher import Decision, FaqMatcher, Match
+from bot.domain.faq.normalize import analyze, fold_dialect, normalize, stem, tokenize
+from bot.domain.faq.synonyms import concepts
 
 # ------------------------------------------------------------------------------ normalisation
 
@@ -370,7 +370,7 @@ def test_eval_main_prints_one_json_line(tiny_csvs, capsys):
 
 
 def test_load_csv_rejects_wrong_columns(tmp_path):
-    from bot.faq.evaluate import load_csv
+    from bot.domain.faq.evaluate import load_csv
 
     bad = tmp_path / "bad.csv"
     bad.write_text("intent,question\na,b\n", encoding="utf-8")

@@ -1,10 +1,10 @@
-"""bot.flood: the per-person token bucket (the calm answer to a burst is tested end to end in
+"""bot.engine.flood: the per-person token bucket (the calm answer to a burst is tested end to end in
 tests/test_e2e_privacy.py)."""
 
 from __future__ import annotations
 
-from bot import flood
-from bot.flood import FloodGate
+from bot.engine import flood
+from bot.engine.flood import FloodGate
 
 
 class Clock:

@@ -10,7 +10,7 @@ import pytest
 
 from bot import ROOT
 from bot.i18n import CatalogMissing, Text, translations, translator
-from bot.keyboards import cb, parse_cb
+from bot.engine.keyboards import cb, parse_cb
 from bot.settings import ConfigError, load_settings
 from storage.crypto import Vault
 

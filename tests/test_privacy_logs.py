@@ -2,7 +2,7 @@
 mobile, a hand-over question that repeats them, a staff reply, the supervisor's view of the full
 data — runs with every logger at DEBUG (python-telegram-bot, httpx, httpcore, aiosqlite and
 SQLAlchemy included) into a file; neither the national ID nor the mobile, in any of their forms,
-may appear in it. The logging is set up the way ``mustafeed`` sets it up (``_setup_logging``)."""
+may appear in it. The logging is set up the way ``mustafeed`` sets it up (``setup_logging``)."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy.exc import IntegrityError
 
-from bot.__main__ import _setup_logging
+from bot.engine.service import setup_logging
 from bot.app import BotApp
 from bot.emulator.server import Emulator
 from tests.harness import STAFF_CHAT, TOKEN, Person
@@ -51,7 +51,7 @@ def debug_log(tmp_path: Path) -> Iterator[Path]:
     root = logging.getLogger()
     saved_factory, saved_handlers = logging.getLogRecordFactory(), list(root.handlers)
     saved_levels = {name: logging.getLogger(name).level for name in ("", *NOISY, "aiohttp.access", "alembic")}
-    _setup_logging(verbose=True)
+    setup_logging(verbose=True)
     path = tmp_path / "debug.log"
     handler = logging.FileHandler(path, encoding="utf-8")
     handler.setLevel(logging.DEBUG)

@@ -18,11 +18,11 @@ import pytest
 from aiohttp import web
 from openpyxl import load_workbook
 
-from bot import reports
-from bot.dashboard import LinkError, make_dashboard_app, make_link, verify
-from bot.handlers import supervisor
+from bot.domain import reports
+from bot.web.dashboard import LinkError, make_dashboard_app, make_link, verify
+from bot.features.supervisor import supervisor
 from bot.i18n import translator
-from bot.reports import MIN_GROUP, Period, PeriodError, Score, parse_period, suppress
+from bot.domain.reports import MIN_GROUP, Period, PeriodError, Score, parse_period, suppress
 from storage.db import Database
 from storage.models import (Association, ServiceRequest, SurveyAnswer, SurveyInvitation, Ticket,
                             utcnow)

@@ -33,7 +33,7 @@ from sqlalchemy.exc import OperationalError
 
 from bot.app import BotApp
 from bot.emulator.server import Emulator
-from bot.webhook import SECRET_HEADER, WEBHOOK_PATH, make_web_app, webhook_secret
+from bot.engine.webhook import SECRET_HEADER, WEBHOOK_PATH, make_web_app, webhook_secret
 from storage.db import Database
 from storage.models import Beneficiary, InboundUpdate, OutboxMessage, ServiceRequest
 from tests.harness import BENEFICIARY, STAFF_CHAT, Person, make_settings, settle
@@ -317,7 +317,7 @@ async def test_webhook_secret_storage_and_once(emu: Emulator, webhook_app: BotAp
 
 async def test_emulator_webhook_delivery_with_wrong_then_right_secret(emu: Emulator, webhook_app: BotApp) -> None:
     app = webhook_app
-    from bot.transport import call
+    from bot.channels.telegram.transport import call
 
     url = app.webhook_url + WEBHOOK_PATH  # type: ignore[attr-defined]
     await call(app.bot, "setWebhook", {"url": url, "secret_token": "not-our-secret"})

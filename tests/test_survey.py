@@ -9,9 +9,9 @@ from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import func, select
 
-from bot import survey
-from bot.jobs import run_jobs
-from bot.keyboards import parse_cb
+from bot.features.surveys import survey_flow as survey
+from bot.engine.jobs import run_jobs
+from bot.engine.keyboards import parse_cb
 from storage.models import AuditLog, SurveyAnswer, SurveyInvitation, utcnow
 from tests.harness import STAFF, STAFF_CHAT, Person, buttons
 from tests.test_e2e_request import fill_form, open_service, submit

@@ -4,7 +4,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.textutil import (
+from bot.domain.textutil import (
     FSI,
     PDI,
     Num,

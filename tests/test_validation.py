@@ -10,9 +10,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.dates import ParsedDate
+from bot.domain.dates import ParsedDate
 from bot.i18n import N_, Text
-from bot.validation import (
+from bot.domain.validation import (
     DEFAULT_MAX_BYTES,
     FIELD_TYPES,
     DocumentFile,
@@ -37,7 +37,7 @@ from bot.validation import (
 ROOT = Path(__file__).resolve().parent.parent
 CATALOG_PATH = ROOT / "locales/incoming/validation.ar.json"
 CATALOG = json.loads(CATALOG_PATH.read_text("utf-8"))
-SOURCES = [ROOT / "bot/validation.py", ROOT / "bot/dates.py", ROOT / "bot/textutil.py"]
+SOURCES = [ROOT / "bot/domain/validation.py", ROOT / "bot/domain/dates.py", ROOT / "bot/domain/textutil.py"]
 
 
 class Tr:

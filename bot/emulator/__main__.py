@@ -6,7 +6,7 @@ import argparse
 import asyncio
 import contextlib
 
-from .demo import Demo
+from .demo_page import Demo
 from .server import DEFAULT_TOKEN, Emulator
 
 

@@ -12,7 +12,7 @@ from types import TracebackType
 
 from aiohttp import web
 
-from .demo import Demo
+from .demo_page import Demo
 from .methods import METHODS
 from .params import MAX_UPLOAD_BYTES, read_params
 from .protocol import ApiError, error_response, ok_response

@@ -1,0 +1,222 @@
+"""Command line: ``mustafeed run | webhook | demo | migrate | check-profile | faq-eval | backup``."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import asyncio
+import sys
+from pathlib import Path
+
+from bot.engine.service import profile_from_settings, run_service, settle_memory, setup_logging, until_signalled
+from bot.settings import ConfigError, Settings, load_settings
+
+
+def _apps_settings(settings: Settings, profile_paths: list[str] | None):  # noqa: ANN202
+    """(settings, profile) per association; one process may serve several."""
+    from bot.app import settings_for
+
+    profiles = [profile_from_settings(settings, p) for p in (profile_paths or [None])]
+    pairs = [(settings_for(settings, p).require_bot(), p) for p in profiles]
+    ids = [p.association.id for _, p in pairs]
+    tokens = [s.token for s, _ in pairs]
+    if len(set(ids)) != len(ids):
+        raise ConfigError("MUSTAFEED_PROFILE: two profiles have the same association id")
+    if len(set(tokens)) != len(tokens):
+        raise ConfigError("TELEGRAM_BOT_TOKEN: each association needs its own bot token "
+                          "(set deployment.token_env in each profile)")
+    return pairs
+
+
+async def _run(pairs) -> None:  # noqa: ANN001
+    from bot.app import BotApp
+    from storage.db import Database
+
+    db = Database(pairs[0][0].database_url)  # one database, every row keyed by association
+    apps = [BotApp(settings, profile, db=db) for settings, profile in pairs]
+    try:
+        for app in apps:
+            await app.start_polling()
+            logging.getLogger("mustafeed").info("polling %s for %s", app.settings.api_base_url, app.rt.tenant)
+        settle_memory()
+        await until_signalled()
+    finally:
+        for app in apps:
+            await app.stop()
+        await db.dispose()
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    pairs = _apps_settings(load_settings(), args.profile)
+    run_service(_run(pairs))
+    return 0
+
+
+def cmd_webhook(args: argparse.Namespace) -> int:
+    from bot.engine.webhook import serve
+
+    settings = load_settings().require_bot()
+    run_service(serve(settings, profile_from_settings(settings, args.profile), host=args.host, port=args.port,
+                      public_url=args.url))
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from bot.web.demo import run_demo
+
+    run_service(run_demo(host=args.host, port=args.port))
+    return 0
+
+
+def cmd_migrate(args: argparse.Namespace) -> int:
+    from storage.db import Database
+
+    async def go() -> None:
+        db = Database(load_settings().database_url)
+        try:
+            await db.migrate()
+        finally:
+            await db.dispose()
+
+    asyncio.run(go())
+    print("database is up to date")
+    return 0
+
+
+def cmd_check_profile(args: argparse.Namespace) -> int:
+    from bot.profile import check_profile
+
+    problems = check_profile(Path(args.path))
+    if problems:
+        print(f"{args.path}: {len(problems)} problem(s)")
+        for line in problems:
+            print(f"  {line}")
+        return 1
+    print(f"{args.path}: valid")
+    return 0
+
+
+def cmd_backup(args: argparse.Namespace) -> int:
+    from storage.backup import backup
+
+    backup(load_settings().database_url, Path(args.file))
+    print(f"backup written to {args.file}")
+    return 0
+
+
+def cmd_audit(args: argparse.Namespace) -> int:
+    """Print the audit log: every staff view of personal data, every decision, every erasure."""
+    from sqlalchemy import select
+
+    from storage.db import Database
+    from storage.models import AuditLog
+
+    async def go() -> None:
+        db = Database(load_settings().database_url)
+        try:
+            async with db.read() as session:
+                stmt = select(AuditLog).order_by(AuditLog.id.desc()).limit(args.limit)
+                if args.association:
+                    stmt = stmt.where(AuditLog.association_id == args.association)
+                rows = (await session.scalars(stmt)).all()
+        finally:
+            await db.dispose()
+        for row in reversed(rows):
+            subject = f"{row.subject_kind}:{row.subject_id}" if row.subject_kind else "-"
+            print(f"{row.at:%Y-%m-%d %H:%M:%S} {row.association_id} actor={row.actor_id or '-'} "
+                  f"{row.action} {subject} {row.detail or ''}".rstrip())
+
+    asyncio.run(go())
+    return 0
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from bot.domain.reports import run_cli
+
+    settings = load_settings()
+    return run_cli(settings.database_url, profile_from_settings(settings, args.profile), args.date_from,
+                   args.date_to, args.format, args.out)
+
+
+def cmd_dashboard(args: argparse.Namespace) -> int:
+    from bot.app import settings_for
+    from bot.web.dashboard import run_cli
+
+    settings = load_settings()
+    profile = profile_from_settings(settings, args.profile)
+    return run_cli(settings_for(settings, profile), profile, args.host, args.port, args.link)
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["faq-eval"]:  # its own options (--train, --test …) belong to bot.domain.faq.evaluate
+        from bot.domain.faq.evaluate import main as faq_main
+
+        return faq_main(argv[1:]) or 0
+    parser = argparse.ArgumentParser(prog="mustafeed", description="Mustafeed — مُستفيد")
+    parser.add_argument("-v", "--verbose", action="store_true")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("run", help="long polling against Telegram or TELEGRAM_API_BASE_URL")
+    p.add_argument("--profile", action="append",
+                   help="association profile (default MUSTAFEED_PROFILE); repeat to serve several")
+    p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser("webhook", help="serve Telegram's webhook (aiohttp) with a health endpoint")
+    p.add_argument("--profile")
+    p.add_argument("--host", default="0.0.0.0")
+    p.add_argument("--port", type=int, default=8443)
+    p.add_argument("--url", help="the public HTTPS URL Telegram should call (sets the webhook)")
+    p.set_defaults(func=cmd_webhook)
+
+    p = sub.add_parser("demo", help="emulator + bot + browser page, no token needed")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8080)
+    p.set_defaults(func=cmd_demo)
+
+    p = sub.add_parser("migrate", help="apply database migrations")
+    p.set_defaults(func=cmd_migrate)
+
+    p = sub.add_parser("check-profile", help="validate an association profile")
+    p.add_argument("path")
+    p.set_defaults(func=cmd_check_profile)
+
+    sub.add_parser("faq-eval", help="measure the FAQ matcher on labelled CSVs (see --help of it)")
+
+    p = sub.add_parser("backup", help="online backup of the SQLite database")
+    p.add_argument("file")
+    p.set_defaults(func=cmd_backup)
+
+    p = sub.add_parser("audit", help="print the audit log (views of personal data, decisions)")
+    p.add_argument("--limit", type=int, default=200)
+    p.add_argument("--association", help="only this association id")
+    p.set_defaults(func=cmd_audit)
+
+    # satisfaction reports and the supervisors' dashboard (bot/domain/reports.py, bot/web/dashboard.py)
+    p = sub.add_parser("report", help="satisfaction and service report for a period (XLSX or CSV)")
+    p.add_argument("--from", dest="date_from", required=True, metavar="YYYY-MM-DD")
+    p.add_argument("--to", dest="date_to", required=True, metavar="YYYY-MM-DD")
+    p.add_argument("--format", choices=("xlsx", "csv"), default="xlsx")
+    p.add_argument("--out", required=True, metavar="FILE")
+    p.add_argument("--profile")
+    p.set_defaults(func=cmd_report)
+    p = sub.add_parser("dashboard", help="serve the supervisors' dashboard (signed links from /dashboard)")
+    p.add_argument("--profile")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, help="default MUSTAFEED_DASHBOARD_PORT or 8090")
+    p.add_argument("--link", type=int, metavar="USER_ID", help="print a fresh link for this supervisor and exit")
+    p.set_defaults(func=cmd_dashboard)
+
+    args = parser.parse_args(argv)
+    setup_logging(args.verbose)
+    try:
+        return args.func(args)
+    except ConfigError as exc:
+        print(f"mustafeed: configuration error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

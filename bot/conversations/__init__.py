@@ -1,1 +1,0 @@
-"""Multi-step flows whose state lives in the database (``bot.dialogs``)."""

@@ -1,0 +1,383 @@
+"""Few-shot FAQ matcher for free-text Arabic questions (pure Python, Telegram-free).
+
+How a question is matched (details and figures in ``docs/faq-matching.md``):
+
+1. **Analysis** (:mod:`bot.domain.faq.normalize`): normalisation, dialect → MSA folding, negation
+   folding, stop words, light stemming. Single-letter clitics (و ف ب ل ك) and the dialect
+   passive prefixes ان / ات are split off a word only when the shorter stem is more frequent
+   in the FAQ's own vocabulary (``وبطاقتي`` → ``بطاق``, ``انرفضت`` → ``رفض``).
+2. **Features**, two channels, each TF-IDF weighted (1 + log tf, IDF over *entries*) and
+   L2-normalised per phrasing:
+
+   * character n-grams (2-4) inside each stem, padded with spaces (word-boundary aware);
+   * concept tokens from :mod:`bot.domain.faq.synonyms` (``بطاقة/كرت`` → ``~card``).
+
+3. **Ranking**: each entry pools the feature weights of all its phrasings, and a query is scored
+   like a multinomial naive Bayes log-likelihood with additive smoothing ``ALPHA``:
+   ``score(e) = Σ_f q_f · log(1 + c_ef / ALPHA) − Σ_f q_f · log(Z_e + ALPHA·|F|)``.
+   This saturates repeated evidence (like BM25) and lets an entry's phrasings complement each
+   other, which beats nearest-phrasing and centroid cosine for few-shot intents.
+4. **Confidence**: for the best candidates, ``similarity`` is the cosine between the query and
+   the entry (the larger of the pooled-entry cosine and the best single-phrasing cosine, in
+   [0, 1]), and ``probability`` is the softmax of the ranking scores over all entries
+   (temperature ``TEMPERATURE``), which falls when two entries are close.
+
+Decision (``decide``):
+
+* ``answer`` — ``probability ≥ ANSWER_MIN_PROBABILITY`` and ``similarity ≥ ANSWER_MIN_SIMILARITY``:
+  send the entry's answer directly;
+* ``suggest`` — otherwise, if the top similarity ≥ ``SUGGEST_MIN_SIMILARITY``: show up to
+  ``SUGGEST_COUNT`` entries as buttons ("did you mean …?");
+* ``handover`` — otherwise: pass the question to a human.
+
+The thresholds were chosen on the *train* file only (FAQs built from train, queries from other
+train rows, whole intents held out), see ``bench/faq_tune.py``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from dataclasses import dataclass
+from typing import Iterable, Literal, Sequence
+
+import numpy as np
+
+from bot.domain.faq.normalize import NEGATIONS, STOP_WORDS, fold_dialect, stem, tokenize
+from bot.domain.faq.synonyms import concepts
+
+__all__ = [
+    "ALPHA",
+    "ANSWER_MIN_PROBABILITY",
+    "ANSWER_MIN_SIMILARITY",
+    "ANSWER_MIN_COVERAGE",
+    "SUGGEST_MIN_SIMILARITY",
+    "SUGGEST_MIN_COVERAGE",
+    "SUGGEST_COUNT",
+    "Decision",
+    "FaqMatcher",
+    "Match",
+]
+
+# ---- model constants -----------------------------------------------------------------------
+NGRAM_MIN = 2
+NGRAM_MAX = 4
+CHAR_WEIGHT = 1.0
+"""Weight of the character n-gram channel."""
+CONCEPT_WEIGHT = 1.0
+"""Weight of the synonym-concept channel."""
+SKELETON_WEIGHT = 0.6
+"""Weight of the consonant-skeleton channel (stem without derivational prefixes and long vowels)."""
+ALPHA = 0.03
+"""Additive smoothing of the naive-Bayes style ranking score."""
+COSINE_WEIGHT = 10.0
+"""Weight of the pooled-entry cosine added to the ranking score."""
+TEMPERATURE = 3.0
+"""Softmax temperature turning ranking scores into a probability over entries."""
+
+# ---- decision thresholds (chosen on the train split by bench/faq_tune.py) ----------------
+ANSWER_MIN_PROBABILITY = 0.75
+"""Answer directly only when the best entry holds this much of the softmax probability …"""
+ANSWER_MIN_SIMILARITY = 0.40
+"""… and its cosine similarity to the question is at least this."""
+ANSWER_MIN_COVERAGE = 0.5
+"""… and it knows at least this share of the question's content words (guards small FAQs,
+where one shared word can make the softmax peak)."""
+SUGGEST_MIN_SIMILARITY = 0.30
+"""Below this similarity nothing is suggested: the question goes to a human."""
+SUGGEST_MIN_COVERAGE = 0.25
+"""… or when the best entry knows less than this share of the question's content words."""
+SUGGEST_COUNT = 3
+"""How many entries a "suggest" decision offers."""
+
+_FULL_QUERY_NORM = math.sqrt(CHAR_WEIGHT**2 + CONCEPT_WEIGHT**2 + SKELETON_WEIGHT**2)
+_CLITICS = ("وب", "ول", "فب", "فل", "وك", "ان", "ات", "و", "ف", "ب", "ل", "ك")
+
+
+@dataclass(frozen=True, slots=True)
+class Match:
+    """One ranked FAQ entry.
+
+    ``score``: cosine similarity of the question to the entry in [0, 1] (the larger of the
+    pooled-entry and the best single-phrasing cosine); ``probability``: softmax share of the
+    ranking scores over all entries; ``coverage``: share of the question's content words the
+    entry knows (as a stem, a synonym concept or a skeleton)."""
+
+    entry_id: str
+    score: float
+    probability: float = 0.0
+    coverage: float = 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """What to do with a question. ``matches`` is the ranking (best first, up to
+    ``SUGGEST_COUNT``); for ``answer`` the first match is the entry to answer with."""
+
+    kind: Literal["answer", "suggest", "handover"]
+    matches: list[Match]
+
+    @property
+    def best(self) -> Match | None:
+        return self.matches[0] if self.matches else None
+
+
+def _char_ngrams(stems: Sequence[str], lo: int = NGRAM_MIN, hi: int = NGRAM_MAX) -> Counter:
+    grams: Counter = Counter()
+    for s in stems:
+        padded = f" {s} "
+        n = len(padded)
+        for size in range(lo, hi + 1):
+            for i in range(n - size + 1):
+                grams[padded[i : i + size]] += 1
+    return grams
+
+
+_SKEL_PREFIXES = ("است", "مست", "ست", "ان", "مت", "ت", "م", "ي", "ن", "ا")
+
+
+def _skeleton(word: str) -> str:
+    """Rough root-like key of a stem: one derivational prefix (است ت م ان ...) off, then the
+    long vowels ا و ي dropped after the first letter (تحويل → حول, تسليم → سلم, مستلم → لم)."""
+    if len(word) < 4 or not ("\u0621" <= word[0] <= "\u064a"):
+        return "^" + word
+    for p in _SKEL_PREFIXES:
+        if word.startswith(p) and len(word) - len(p) >= 3:
+            word = word[len(p) :]
+            break
+    sk = word[0] + "".join(c for c in word[1:] if c not in "اوي")
+    return "^" + (sk if len(sk) >= 2 else word)
+
+
+def _coverage_keys(st: str) -> tuple[str, ...]:
+    return (st, _skeleton(st), *concepts([st]))
+
+
+def _raw_tokens(text: str) -> list[str]:
+    """Normalised, dialect-folded, negation-folded tokens without stop words (not stemmed)."""
+    out = []
+    for t in fold_dialect(tokenize(text)):
+        if t in NEGATIONS:
+            t = "لا"
+        if t not in STOP_WORDS:
+            out.append(t)
+    return out
+
+
+def _resolve(token: str, vocab: Counter) -> str:
+    st = stem(token)
+    if len(token) >= 4 and token[0] in "وفبلكا":
+        for p in _CLITICS:
+            if token.startswith(p) and len(token) - len(p) >= 3:
+                alt = stem(token[len(p) :])
+                if vocab.get(alt, 0) > vocab.get(st, 0):
+                    return alt
+                break
+    return st
+
+
+class FaqMatcher:
+    """Index of FAQ entries; build with :meth:`build`, query with :meth:`rank` / :meth:`decide`."""
+
+    def __init__(self) -> None:
+        self.entry_ids: list[str] = []
+        self._vocab: Counter = Counter()
+        self._idf: dict[str, float] = {}
+        self._default_idf = 1.0
+        self._postings: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+        self._norm: np.ndarray = np.zeros(0)
+        self._entry_vecs: list[dict[str, float]] = []
+        self._entry_norms: list[float] = []
+        self._phrasing_vecs: list[list[dict[str, float]]] = []
+        self._entry_keys: list[frozenset[str]] = []
+
+    # ---------------------------------------------------------------- building
+    @classmethod
+    def build(cls, entries: Iterable[tuple[str, list[str]]]) -> "FaqMatcher":
+        """Index ``(entry_id, phrasings)`` pairs; phrasings include the canonical question."""
+        self = cls()
+        raw: list[tuple[str, list[list[str]]]] = []
+        seen: set[str] = set()
+        for entry_id, phrasings in entries:
+            if entry_id in seen:
+                raise ValueError(f"duplicate FAQ entry id: {entry_id!r}")
+            seen.add(entry_id)
+            if isinstance(phrasings, str):
+                phrasings = [phrasings]
+            toks = [_raw_tokens(p) for p in phrasings if p and p.strip()]
+            raw.append((entry_id, toks))
+            for ts in toks:
+                self._vocab.update(stem(t) for t in ts)
+
+        # features per phrasing (counts), grouped by entry
+        feats: list[list[tuple[Counter, Counter]]] = []
+        df: Counter = Counter()
+        for entry_id, toks in raw:
+            self.entry_ids.append(entry_id)
+            per_entry = []
+            present: set[str] = set()
+            keys: set[str] = set()
+            for ts in toks:
+                stems = [_resolve(t, self._vocab) for t in ts]
+                for st in stems:
+                    keys.update(_coverage_keys(st))
+                grams = _char_ngrams(stems)
+                cons = Counter(concepts(stems))
+                skel = Counter(_skeleton(s) for s in stems) if SKELETON_WEIGHT else Counter()
+                per_entry.append((grams, cons, skel))
+                present.update(grams)
+                present.update(cons)
+                present.update(skel)
+            df.update(present)
+            feats.append(per_entry)
+            self._entry_keys.append(frozenset(keys))
+
+        n_entries = len(self.entry_ids)
+        self._idf = {f: math.log((1 + n_entries) / (1 + d)) + 1.0 for f, d in df.items()}
+        self._default_idf = math.log(1 + n_entries) + 1.0
+        n_features = len(self._idf)
+
+        postings: dict[str, tuple[list[int], list[float]]] = {}
+        norms: list[float] = []
+        for e, per_entry in enumerate(feats):
+            pooled: Counter = Counter()
+            pvecs = []
+            for grams, cons, skel in per_entry:
+                vec = self._weigh(grams, cons, skel)
+                pvecs.append(vec)
+                pooled.update(vec)
+            self._phrasing_vecs.append(pvecs)
+            self._entry_vecs.append(dict(pooled))
+            self._entry_norms.append(math.sqrt(sum(v * v for v in pooled.values())) or 1.0)
+            # cosine(query, pooled entry) folded into the same posting weight; the query norm
+            # is taken as its full-channel value (exact when every channel is non-empty)
+            cos_scale = COSINE_WEIGHT / (self._entry_norms[-1] * _FULL_QUERY_NORM)
+            z = sum(pooled.values())
+            norms.append(math.log(z + ALPHA * n_features))
+            for f, c in pooled.items():
+                p = postings.get(f)
+                if p is None:
+                    p = postings[f] = ([], [])
+                p[0].append(e)
+                p[1].append(math.log1p(c / ALPHA) + cos_scale * c)
+        self._postings = {
+            f: (np.asarray(ix, dtype=np.int32), np.asarray(ws, dtype=np.float64))
+            for f, (ix, ws) in postings.items()
+        }
+        self._norm = np.asarray(norms, dtype=np.float64)
+        return self
+
+    def _weigh(
+        self, grams: Counter, cons: Counter, skel: Counter, *, known_only: bool = False
+    ) -> dict[str, float]:
+        """TF-IDF weights, L2-normalised per channel and scaled by the channel weight."""
+        vec: dict[str, float] = {}
+        idf = self._idf
+        for counts, weight in ((grams, CHAR_WEIGHT), (cons, CONCEPT_WEIGHT), (skel, SKELETON_WEIGHT)):
+            if not weight:
+                continue
+            part = {}
+            for f, c in counts.items():
+                w = idf.get(f)
+                if w is None:
+                    if known_only:
+                        continue
+                    w = self._default_idf
+                part[f] = (1.0 + math.log(c)) * w
+            norm = math.sqrt(sum(v * v for v in part.values()))
+            if norm:
+                scale = weight / norm
+                for f, v in part.items():
+                    vec[f] = v * scale
+        return vec
+
+    def __len__(self) -> int:
+        return len(self.entry_ids)
+
+    # ---------------------------------------------------------------- querying
+    def _query_stems(self, query: str) -> list[str]:
+        return [_resolve(t, self._vocab) for t in _raw_tokens(query)]
+
+    def _query_vector(self, query: str, stems: list[str] | None = None) -> dict[str, float]:
+        if stems is None:
+            stems = self._query_stems(query)
+        skel = Counter(_skeleton(s) for s in stems) if SKELETON_WEIGHT else Counter()
+        return self._weigh(_char_ngrams(stems), Counter(concepts(stems)), skel, known_only=True)
+
+    def _scores(self, qvec: dict[str, float]) -> np.ndarray:
+        """Ranking score of every entry (naive-Bayes log-likelihood + weighted cosine)."""
+        postings = self._postings
+        idx, wts = [], []
+        qsum = 0.0
+        for f, qv in qvec.items():
+            qsum += qv
+            p = postings.get(f)
+            if p is not None:
+                idx.append(p[0])
+                wts.append(p[1] * qv)
+        n = len(self.entry_ids)
+        if idx:
+            acc = np.bincount(np.concatenate(idx), np.concatenate(wts), minlength=n)
+        else:
+            acc = np.zeros(n)
+        return acc - qsum * self._norm
+
+    def _similarity(self, qvec: dict[str, float], e: int) -> float:
+        qn = math.sqrt(sum(v * v for v in qvec.values())) or 1.0
+        ev = self._entry_vecs[e]
+        best = sum(v * ev.get(f, 0.0) for f, v in qvec.items()) / (qn * self._entry_norms[e])
+        for pv in self._phrasing_vecs[e]:
+            pn = math.sqrt(sum(v * v for v in pv.values())) or 1.0
+            s = sum(v * pv.get(f, 0.0) for f, v in qvec.items()) / (qn * pn)
+            if s > best:
+                best = s
+        return min(1.0, max(0.0, best))
+
+    def _coverage(self, stem_keys: list[tuple[str, ...]], e: int) -> float:
+        """Share of the query's content words that entry ``e`` has (as a stem, a concept or
+        a skeleton)."""
+        if not stem_keys:
+            return 0.0
+        keys = self._entry_keys[e]
+        return sum(1 for ks in stem_keys if not keys.isdisjoint(ks)) / len(stem_keys)
+
+    def rank(self, query: str, k: int = 3) -> list[Match]:
+        """The ``k`` best entries for ``query``, best first (empty when nothing overlaps)."""
+        if not self.entry_ids or k <= 0:
+            return []
+        stems = self._query_stems(query)
+        qvec = self._query_vector(query, stems)
+        if not qvec:
+            return []
+        stem_keys = [_coverage_keys(st) for st in stems]
+        scores = self._scores(qvec)
+        k = min(k, len(scores))
+        top = np.argpartition(-scores, k - 1)[:k] if k < len(scores) else np.arange(len(scores))
+        top = top[np.argsort(-scores[top], kind="stable")]
+        probs = np.exp((scores - scores[top[0]]) / TEMPERATURE)
+        probs /= probs.sum()
+        return [
+            Match(
+                self.entry_ids[e],
+                round(self._similarity(qvec, e), 4),
+                round(float(probs[e]), 4),
+                round(self._coverage(stem_keys, e), 4),
+            )
+            for e in top.tolist()
+        ]
+
+    def decide(self, query: str) -> Decision:
+        """Answer, suggest or hand over, with the ranked matches (see module docstring)."""
+        matches = self.rank(query, k=SUGGEST_COUNT)
+        if not matches:
+            return Decision("handover", [])
+        best = matches[0]
+        if (
+            best.probability >= ANSWER_MIN_PROBABILITY
+            and best.score >= ANSWER_MIN_SIMILARITY
+            and best.coverage >= ANSWER_MIN_COVERAGE
+        ):
+            return Decision("answer", matches)
+        if best.score >= SUGGEST_MIN_SIMILARITY and best.coverage >= SUGGEST_MIN_COVERAGE:
+            return Decision("suggest", matches)
+        return Decision("handover", matches)

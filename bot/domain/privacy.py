@@ -1,0 +1,165 @@
+"""The beneficiary's rights over their data (Saudi PDPL), Telegram-free: a readable copy of
+everything held about them, erasure (anonymising what the association's records must keep),
+and the retention rule that anonymises closed cases after the profile's period.
+
+What "anonymised" means here: the case keeps its reference, service, status and dates (the
+association's record that a service was requested and decided), and loses every answer,
+document, message text and the link to the person.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.domain import applications
+from bot.domain.dates import format_date, format_datetime
+from bot.i18n import Translator
+from bot.domain.lifecycle import OPEN, Status, label
+from bot.profile import Profile
+from bot.domain.tickets import KIND_LABELS, STATUS_LABELS, Kind, TicketStatus
+from storage.crypto import Vault
+from storage.models import (AuditLog, Beneficiary, ConsentEvent, Document, InboundUpdate, OutboxMessage,
+                            RequestEvent, ServiceRequest, SurveyInvitation, Ticket, TicketMessage,
+                            utcnow)
+
+FINISHED_REQUESTS = (Status.CLOSED, Status.REJECTED, Status.WITHDRAWN, Status.DELIVERED)
+RAW_UPDATE_DAYS = 7  # raw updates (which hold what people typed) are kept a week for recovery
+
+
+async def export_text(session: AsyncSession, profile: Profile, vault: Vault, person: Beneficiary,
+                      tr: Translator) -> str:
+    """Everything held about ``person``, in their language, as a plain text file."""
+    _ = tr.gettext
+    loc = tr.locale
+    out = [_("Your data held by {association}").format(association=profile.association.name.get(loc)),
+           _("Prepared on {date}").format(date=format_datetime(utcnow(), loc)), ""]
+    out += ["== " + _("Your account") + " ==",
+            _("Telegram user number: {id}").format(id=person.telegram_user_id),
+            _("Language: {language}").format(language=person.locale),
+            _("First contact: {date}").format(date=format_date(person.created_at.date(), loc))]
+    for event in (await session.scalars(select(ConsentEvent).where(ConsentEvent.beneficiary_id == person.id)
+                                        .order_by(ConsentEvent.id))).all():
+        out.append(_("Consent {action} on {date} (notice version {version})").format(
+            action=_("given") if event.action == "given" else _("withdrawn"),
+            date=format_datetime(event.at, loc), version=event.notice_version))
+    requests = (await session.scalars(select(ServiceRequest).where(
+        ServiceRequest.association_id == person.association_id, ServiceRequest.beneficiary_id == person.id)
+        .order_by(ServiceRequest.id))).all()
+    out += ["", "== " + _("Your requests") + " =="]
+    if not requests:
+        out.append(_("None."))
+    for req in requests:
+        service = profile.service(req.service_id)
+        title = service.title.get(loc) if service else req.service_id
+        out.append(f"{req.reference or _(label(Status.DRAFT))} — {title} — {_(label(req.status))}")
+        for field in service.form_fields if service else ():
+            if field.id in req.answers:
+                value = applications.render_answer(tr, vault, person.association_id, field, req.answers[field.id],
+                                                   masked=False)
+                out.append(f"  {field.label.get(loc)}: {value}")
+        if req.declared_at:
+            out.append("  " + _("Declaration signed on {date}").format(date=format_datetime(req.declared_at, loc)))
+        documents = (await session.scalars(select(Document.id).where(Document.request_id == req.id))).all()
+        if documents:
+            out.append("  " + _("Documents: {count}").format(count=len(documents)))
+    tickets = (await session.scalars(select(Ticket).where(
+        Ticket.association_id == person.association_id, Ticket.beneficiary_id == person.id).order_by(Ticket.id))).all()
+    out += ["", "== " + _("Your inquiries, complaints and suggestions") + " =="]
+    if not tickets:
+        out.append(_("None."))
+    for ticket in tickets:
+        out.append(f"{ticket.reference} — {_(KIND_LABELS[Kind(ticket.kind)])} — {_(STATUS_LABELS[TicketStatus(ticket.status)])}")
+        out.append(f"  «{ticket.subject or ''}»")
+        for message in (await session.scalars(select(TicketMessage).where(TicketMessage.ticket_id == ticket.id)
+                                              .order_by(TicketMessage.id))).all():
+            who = _("You") if message.direction == "in" else _("The association")
+            body = message.text or _("(a file)")
+            out.append(f"  {who}: {body}")
+        if ticket.outcome:
+            out.append("  " + _("Outcome: {outcome}").format(outcome=ticket.outcome))
+    out += ["", _("Satisfaction survey answers are anonymous: they are not linked to you, so they cannot be listed here.")]
+    return "\n".join(out) + "\n"
+
+
+@dataclass
+class Erasure:
+    requests_kept: int
+    tickets_kept: int
+    withdrawn: int
+
+
+async def _anonymise_requests(session: AsyncSession, where) -> int:  # noqa: ANN001
+    ids = (await session.scalars(select(ServiceRequest.id).where(where))).all()
+    if ids:
+        await session.execute(delete(Document).where(Document.request_id.in_(ids)))
+        await session.execute(update(ServiceRequest).where(ServiceRequest.id.in_(ids)).values(
+            answers={}, national_id_hash=None, beneficiary_id=None, decision_reason=None, anonymised_at=utcnow()))
+        await session.execute(update(RequestEvent).where(RequestEvent.request_id.in_(ids)).values(note=None))
+    return len(ids)
+
+
+async def _anonymise_tickets(session: AsyncSession, where) -> int:  # noqa: ANN001
+    ids = (await session.scalars(select(Ticket.id).where(where))).all()
+    if ids:
+        await session.execute(delete(Document).where(Document.ticket_id.in_(ids)))
+        await session.execute(update(TicketMessage).where(TicketMessage.ticket_id.in_(ids)).values(text=None, file_id=None))
+        await session.execute(update(Ticket).where(Ticket.id.in_(ids)).values(
+            subject=None, data={}, outcome=None, beneficiary_id=None, anonymised_at=utcnow()))
+    return len(ids)
+
+
+async def erase(session: AsyncSession, person: Beneficiary) -> Erasure:
+    """Erase the person; withdraw their open requests; keep cases anonymised."""
+    tenant = person.association_id
+    open_requests = (await session.scalars(select(ServiceRequest).where(
+        ServiceRequest.association_id == tenant, ServiceRequest.beneficiary_id == person.id,
+        ServiceRequest.status.in_([s.value for s in OPEN])))).all()
+    for req in open_requests:
+        applications.record(session, req, "withdrawn_on_erasure", actor_kind="beneficiary", actor_id=None,
+                            to_status=Status.WITHDRAWN)
+    await session.execute(delete(ServiceRequest).where(ServiceRequest.association_id == tenant,
+                                                       ServiceRequest.beneficiary_id == person.id,
+                                                       ServiceRequest.status == Status.DRAFT))
+    await session.flush()
+    kept_requests = await _anonymise_requests(session, (ServiceRequest.association_id == tenant)
+                                              & (ServiceRequest.beneficiary_id == person.id))
+    await session.execute(update(Ticket).where(Ticket.association_id == tenant, Ticket.beneficiary_id == person.id,
+                                               Ticket.status.in_(["open", "acknowledged", "answered", "escalated"]))
+                          .values(status="closed", closed_at=utcnow()))
+    kept_tickets = await _anonymise_tickets(session, (Ticket.association_id == tenant) & (Ticket.beneficiary_id == person.id))
+    await session.execute(delete(Document).where(Document.beneficiary_id == person.id))
+    await session.execute(update(SurveyInvitation).where(SurveyInvitation.beneficiary_id == person.id)
+                          .values(beneficiary_id=None))
+    await session.execute(delete(InboundUpdate).where(InboundUpdate.association_id == tenant,
+                                                      InboundUpdate.chat_id == person.telegram_user_id,
+                                                      InboundUpdate.status != "pending"))
+    session.add(AuditLog(association_id=tenant, actor_id=None, action="beneficiary_erased",
+                         subject_kind="beneficiary", subject_id=person.id,
+                         detail={"requests_kept": kept_requests, "tickets_kept": kept_tickets}))
+    await session.delete(person)
+    return Erasure(kept_requests, kept_tickets, len(open_requests))
+
+
+async def apply_retention(session: AsyncSession, tenant: str, retention_days: int, now: datetime | None = None) -> int:
+    """Anonymise finished cases older than the profile's period; purge old raw updates and sent
+    outbox payloads (they hold what people typed)."""
+    now = now or utcnow()
+    cutoff = now - timedelta(days=retention_days)
+    done = await _anonymise_requests(session, (ServiceRequest.association_id == tenant)
+                                     & ServiceRequest.anonymised_at.is_(None)
+                                     & ServiceRequest.status.in_([s.value for s in FINISHED_REQUESTS])
+                                     & (ServiceRequest.updated_at < cutoff))
+    done += await _anonymise_tickets(session, (Ticket.association_id == tenant) & Ticket.anonymised_at.is_(None)
+                                     & Ticket.status.in_(["resolved", "closed"]) & (Ticket.closed_at < cutoff))
+    raw_cutoff = now - timedelta(days=RAW_UPDATE_DAYS)
+    await session.execute(delete(InboundUpdate).where(InboundUpdate.association_id == tenant,
+                                                      InboundUpdate.status != "pending",
+                                                      InboundUpdate.received_at < raw_cutoff))
+    await session.execute(delete(OutboxMessage).where(OutboxMessage.association_id == tenant,
+                                                      OutboxMessage.status != "pending",
+                                                      OutboxMessage.created_at < raw_cutoff))
+    return done

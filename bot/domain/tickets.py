@@ -1,0 +1,79 @@
+"""Tickets, Telegram-free bookkeeping: an inquiry handed to staff, a complaint, a suggestion or a
+compensation claim. Each has a reference, a due time, a status and a message thread."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.domain.applications import next_reference
+from bot.i18n import N_
+from storage.models import Ticket, TicketMessage, utcnow
+
+
+class Kind(StrEnum):
+    INQUIRY = "inquiry"
+    COMPLAINT = "complaint"
+    SUGGESTION = "suggestion"
+    COMPENSATION = "compensation"
+
+
+class TicketStatus(StrEnum):
+    OPEN = "open"
+    ACKNOWLEDGED = "acknowledged"
+    ANSWERED = "answered"
+    ESCALATED = "escalated"
+    RESOLVED = "resolved"
+    CLOSED = "closed"
+
+
+KIND_LABELS = {
+    Kind.INQUIRY: N_("Inquiry"),
+    Kind.COMPLAINT: N_("Complaint"),
+    Kind.SUGGESTION: N_("Suggestion"),
+    Kind.COMPENSATION: N_("Compensation claim"),
+}
+STATUS_LABELS = {
+    TicketStatus.OPEN: N_("Received"),
+    TicketStatus.ACKNOWLEDGED: N_("Being handled"),
+    TicketStatus.ANSWERED: N_("Answered"),
+    TicketStatus.ESCALATED: N_("Raised to a supervisor"),
+    TicketStatus.RESOLVED: N_("Resolved"),
+    TicketStatus.CLOSED: N_("Closed"),
+}
+OPEN_STATUSES = (TicketStatus.OPEN, TicketStatus.ACKNOWLEDGED, TicketStatus.ANSWERED, TicketStatus.ESCALATED)
+
+
+async def open_ticket(session: AsyncSession, tenant: str, *, beneficiary_id: int | None, kind: Kind,
+                      subject: str, due_in: timedelta, category: str | None = None,
+                      data: dict | None = None, related_request_id: int | None = None,
+                      now: datetime | None = None) -> Ticket:
+    now = now or utcnow()
+    prefix = "inquiry" if kind == Kind.INQUIRY else "complaint"
+    ticket = Ticket(association_id=tenant, reference=await next_reference(session, tenant, prefix),
+                    beneficiary_id=beneficiary_id, kind=kind, category=category, subject=subject,
+                    status=TicketStatus.OPEN, data=data or {}, created_at=now, due_at=now + due_in,
+                    related_request_id=related_request_id)
+    session.add(ticket)
+    await session.flush()
+    return ticket
+
+
+def add_message(session: AsyncSession, ticket: Ticket, direction: str, *, text: str | None,
+                file_id: str | None = None, staff_user_id: int | None = None) -> TicketMessage:
+    row = TicketMessage(association_id=ticket.association_id, ticket_id=ticket.id, direction=direction,
+                        text=text, file_id=file_id, staff_user_id=staff_user_id)
+    session.add(row)
+    if direction == "out" and ticket.first_response_at is None:
+        ticket.first_response_at = utcnow()
+    return row
+
+
+async def open_ticket_of(session: AsyncSession, tenant: str, beneficiary_id: int, ticket_id: int) -> Ticket | None:
+    """The beneficiary's own ticket, if still open (ids from buttons are never trusted)."""
+    return await session.scalar(select(Ticket).where(
+        Ticket.id == ticket_id, Ticket.association_id == tenant, Ticket.beneficiary_id == beneficiary_id,
+        Ticket.status.in_([s.value for s in OPEN_STATUSES])))

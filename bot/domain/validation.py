@@ -1,0 +1,757 @@
+"""Validators for what beneficiaries type or send: one per field type, plus ``validate``.
+
+Each ``validate_<type>(raw, **options)`` returns the normalised value or raises :class:`Invalid`
+whose ``.text`` (a :class:`~bot.i18n.Text`) says what is wrong, shows a right example and asks
+again, in the reader's language once rendered. ``.code`` is a short machine-readable reason.
+
+Every validator accepts Arabic-Indic (٠-٩), Persian (۰-۹) and Latin digits, and ignores the
+invisible characters phones and other apps insert.
+"""
+
+from __future__ import annotations
+
+import inspect
+import logging
+import math
+import re
+import unicodedata
+from dataclasses import dataclass
+from datetime import date
+from typing import Any, Callable, Mapping, NamedTuple, Sequence
+
+from bot.i18n import N_, Text
+from bot.domain import dates
+from bot.domain.errors import Invalid
+from bot.domain.textutil import Num, clean_input, fold, to_ascii_digits
+
+
+log = logging.getLogger(__name__)
+
+
+def _raw_str(raw: Any) -> str:
+    if raw is None:
+        return ""
+    if not isinstance(raw, str):
+        raw = str(raw)
+    return raw
+
+
+# --------------------------------------------------------------------------------------------
+# text
+# --------------------------------------------------------------------------------------------
+
+
+def validate_text(raw: str | None, *, min_length: int = 1, max_length: int = 1000,
+                  multiline: bool = True) -> str:
+    """Free text: cleaned (line breaks kept unless ``multiline=False``), non-empty, length-checked."""
+    s = clean_input(_raw_str(raw), multiline=multiline)
+    if not s:
+        raise Invalid(Text(N_("Please write your answer in a message, for example a short "
+                              "sentence that explains your request.")), "empty")
+    length = len(s)
+    if length < min_length:
+        raise Invalid(Text(N_(
+            "Please add a few more details: the answer needs at least {min_length} characters, "
+            "and your message has {length}."),
+            min_length=Num(min_length), length=Num(length)), "too_short")
+    if length > max_length:
+        raise Invalid(Text(N_(
+            "Your message is {length} characters long, and the limit is {max_length}. Please "
+            "shorten it and send it again."),
+            length=Num(length), max_length=Num(max_length)), "too_long")
+    return s
+
+
+# --------------------------------------------------------------------------------------------
+# full_name
+# --------------------------------------------------------------------------------------------
+
+_NAME_PUNCT = set("-'’.")
+
+
+def validate_full_name(raw: str | None, *, min_parts: int = 2, max_length: int = 100) -> str:
+    """A person's name in Arabic or Latin letters: at least ``min_parts`` names, no digits,
+    2–``max_length`` characters; spaces collapsed, tatweel removed."""
+    s = clean_input(_raw_str(raw)).replace("\u0640", "")
+    s = re.sub(r"\s*-\s*", "-", s).strip(" -'’.")
+    if not s:
+        raise Invalid(Text(N_(
+            "Please write your full name as it appears on your ID, for example: "
+            "Mohammed Abdullah Ahmed Alharbi.")), "empty")
+    if any(unicodedata.category(c) == "Nd" for c in s):
+        raise Invalid(Text(N_(
+            "A name cannot contain digits. Please write the full name in letters, for example: "
+            "Mohammed Abdullah Ahmed Alharbi.")), "name_digits")
+    for c in s:
+        if c == " " or c in _NAME_PUNCT:
+            continue
+        if unicodedata.category(c)[0] not in "LM":
+            raise Invalid(Text(N_(
+                "Please write the name in letters only (Arabic or English), without symbols, "
+                "for example: Mohammed Abdullah Ahmed Alharbi.")), "name_symbols")
+    parts = [p for p in s.split(" ") if any(unicodedata.category(c)[0] == "L" for c in p)]
+    if len(s) > max_length:
+        raise Invalid(Text(N_(
+            "This name is {length} characters long, and the limit is {max_length}. Please write "
+            "it again as it appears on your ID, for example: Mohammed Abdullah Ahmed Alharbi."),
+            length=Num(len(s)), max_length=Num(max_length)), "too_long")
+    if len(parts) < max(min_parts, 1) or len(s) < 2:
+        raise Invalid(Text(N_(
+            "Please write the full name with at least {min_parts} names, preferably your name, "
+            "your father's and grandfather's names and the family name, as on your ID, for "
+            "example: Mohammed Abdullah Ahmed Alharbi."),
+            min_parts=Num(min_parts)), "name_parts")
+    return " ".join(s.split(" "))
+
+
+# --------------------------------------------------------------------------------------------
+# national_id
+# --------------------------------------------------------------------------------------------
+
+
+class NationalId(NamedTuple):
+    """A valid Saudi national ID (starts with 1) or Iqama number (starts with 2)."""
+
+    number: str  # 10 ASCII digits
+    is_citizen: bool
+
+    @property
+    def kind(self) -> str:
+        return "citizen" if self.is_citizen else "resident"
+
+    def __str__(self) -> str:
+        return self.number
+
+
+def luhn_ok(digits: str) -> bool:
+    """The Saudi NIC check: Luhn over the ten digits (digits 1, 3, 5, 7, 9 doubled)."""
+    total = 0
+    for i, ch in enumerate(reversed(digits)):
+        n = ord(ch) - 48
+        if i % 2:
+            n *= 2
+            if n > 9:
+                n -= 9
+        total += n
+    return total % 10 == 0
+
+
+def national_id_check_digit(first9: str) -> str:
+    """The tenth digit that makes ``first9`` a valid ID (for tests and sample data)."""
+    return next(d for d in "0123456789" if luhn_ok(first9 + d))
+
+
+_ID_SEPARATORS_RE = re.compile(r"[\s\-_./\\]+")
+_ASCII_DIGITS_RE = re.compile(r"[0-9]+")
+ID_EXAMPLE = "1000000008"
+
+
+def validate_national_id(raw: str | None) -> NationalId:
+    """Saudi national ID / Iqama: 10 digits (spaces and dashes allowed), starting with 1 or 2,
+    valid check digit. Returns ``NationalId(number, is_citizen)``."""
+    s = to_ascii_digits(clean_input(_raw_str(raw)))
+    if not s:
+        raise Invalid(Text(N_(
+            "Please send your national ID or Iqama number. It has 10 digits and starts with 1 "
+            "or 2, for example: 1000000008.")), "empty")
+    compact = _ID_SEPARATORS_RE.sub("", s)
+    if not _ASCII_DIGITS_RE.fullmatch(compact):
+        # Tolerate a few words around one 10-digit number ("رقم هويتي 1012345672").
+        runs = _ASCII_DIGITS_RE.findall(re.sub(r"(?<=\d)[\s\-]+(?=\d)", "", s))
+        if len(runs) == 1 and len(runs[0]) == 10:
+            compact = runs[0]
+        else:
+            raise Invalid(Text(N_(
+                "The ID number is made of digits only: 10 digits starting with 1 or 2, for "
+                "example: 1000000008. Please send it again.")), "not_digits")
+    if len(compact) != 10:
+        raise Invalid(Text(N_(
+            "The ID number has 10 digits, and the number in your message has {count}. It starts "
+            "with 1 or 2, for example: 1000000008. Please send it again."),
+            count=Num(len(compact))), "wrong_length")
+    if compact[0] not in "12":
+        raise Invalid(Text(N_(
+            "The ID number starts with 1 for citizens or 2 for residents (Iqama), for example: "
+            "1000000008. Please check it and send it again.")), "wrong_first_digit")
+    if not luhn_ok(compact):
+        raise Invalid(Text(N_(
+            "This ID number does not seem correct; one of its digits may have been typed by "
+            "mistake. Please compare it with your ID card and send it again, for example: "
+            "1000000008.")), "check_digit")
+    return NationalId(compact, compact[0] == "1")
+
+
+# --------------------------------------------------------------------------------------------
+# mobile
+# --------------------------------------------------------------------------------------------
+
+_PHONE_SEPARATORS_RE = re.compile(r"[\s\-_.()/\\\u2010-\u2015]+")
+MOBILE_EXAMPLE = "0551234567"
+
+
+def validate_mobile(raw: Any) -> str:
+    """A Saudi mobile number in any usual form → E.164 ``+9665XXXXXXXX``.
+
+    ``05XXXXXXXX``, ``5XXXXXXXX``, ``+9665…``, ``009665…``, ``9665…`` (as a Telegram shared
+    contact gives it), with spaces/dashes and any digit script. ``raw`` may also be a Telegram
+    ``Contact`` (anything with ``phone_number``).
+    """
+    if raw is not None and not isinstance(raw, str) and hasattr(raw, "phone_number"):
+        raw = raw.phone_number
+    s = to_ascii_digits(clean_input(_raw_str(raw)))
+    if not s:
+        raise Invalid(Text(N_("Please send your mobile number, for example: 0551234567.")),
+                      "empty")
+    s = _PHONE_SEPARATORS_RE.sub("", s)
+    plus = s.startswith(("+", "\uff0b"))
+    if plus:
+        s = s[1:]
+    if not _ASCII_DIGITS_RE.fullmatch(s):
+        raise Invalid(Text(N_(
+            "The mobile number is made of digits only, for example: 0551234567. Please send it "
+            "again.")), "not_digits")
+
+    international: str | None = None
+    if plus:
+        international = s
+    elif s.startswith("00"):
+        international = s[2:]
+    elif s.startswith("966") and len(s) >= 11:
+        international = s
+    elif not s.startswith("0") and len(s) > 10:
+        international = s  # a foreign number written without + or 00
+
+    if international is not None:
+        if not international.startswith("966"):
+            raise Invalid(Text(N_(
+                "Only Saudi mobile numbers can be used here. A Saudi mobile number has 10 digits "
+                "and starts with 05, for example: 0551234567. Please send it again.")),
+                "not_saudi")
+        nsn = international[3:]
+        if nsn.startswith("0"):
+            nsn = nsn[1:]
+        count = len(nsn) + 1  # as if written 05XXXXXXXX
+    else:
+        nsn = s[1:] if s.startswith("0") else s
+        count = len(s)
+
+    if nsn.startswith("5"):
+        if len(nsn) == 9:
+            return "+966" + nsn
+        raise Invalid(Text(N_(
+            "A mobile number has 10 digits and starts with 05, and the number in your message "
+            "has {count}. For example: 0551234567. Please send it again."),
+            count=Num(count)), "wrong_length")
+    if nsn[:1] in ("1", "8", "9") and 7 <= len(nsn) <= 10:
+        raise Invalid(Text(N_(
+            "This looks like a landline or service number. Please send a mobile number that "
+            "starts with 05, for example: 0551234567.")), "landline")
+    raise Invalid(Text(N_(
+        "A Saudi mobile number has 10 digits and starts with 05, for example: 0551234567. "
+        "Please send it again.")), "not_mobile")
+
+
+# --------------------------------------------------------------------------------------------
+# integer
+# --------------------------------------------------------------------------------------------
+
+_INT_RE = re.compile(r"[+-]?\d+")
+_GROUPED_RE = re.compile(r"[+-]?\d{1,3}(?:[, '’]\d{3})+")
+_DECIMAL_RE = re.compile(r"[+-]?\d*\.\d+")
+
+
+def _range_text(lo: int | None, hi: int | None, label: Text | str | None, example: int) -> Text:
+    ex = Num(example)
+    if label is None:
+        if lo is not None and hi is not None:
+            return Text(N_("Please send a number from {min} to {max}, for example: {example}."),
+                        min=Num(lo), max=Num(hi), example=ex)
+        if lo is not None:
+            return Text(N_("Please send a number of {min} or more, for example: {example}."),
+                        min=Num(lo), example=ex)
+        if hi is not None:
+            return Text(N_("Please send a number of {max} or less, for example: {example}."),
+                        max=Num(hi), example=ex)
+        return Text(N_("Please send the answer as a number in digits, for example: {example}."),
+                    example=ex)
+    if lo is not None and hi is not None:
+        return Text(N_("{label}: please send a number from {min} to {max}, for example: "
+                       "{example}."), label=label, min=Num(lo), max=Num(hi), example=ex)
+    if lo is not None:
+        return Text(N_("{label}: please send a number of {min} or more, for example: {example}."),
+                    label=label, min=Num(lo), example=ex)
+    if hi is not None:
+        return Text(N_("{label}: please send a number of {max} or less, for example: {example}."),
+                    label=label, max=Num(hi), example=ex)
+    return Text(N_("{label}: please send the answer as a number in digits, for example: "
+                   "{example}."), label=label, example=ex)
+
+
+def validate_integer(raw: str | int | None, *, min: int | None = None, max: int | None = None,
+                     label: Text | str | None = None, example: int | None = None) -> int:
+    """A whole number; Arabic-Indic/Persian digits, ``٬``/``,`` thousands separators accepted.
+
+    Out-of-range and unreadable answers get a message stating the range, e.g. with
+    ``label=Text(N_("Family size"))``, ``min=1``, ``max=30``: «عدد أفراد الأسرة: نرجو إرسال رقم
+    من ١ إلى ٣٠، مثل: ٥.»
+    """
+    lo, hi = min, max
+    if example is None:
+        example = 5
+        if lo is not None and example < lo:
+            example = lo
+        if hi is not None and example > hi:
+            example = hi
+    if isinstance(raw, int) and not isinstance(raw, bool):
+        value = raw
+    else:
+        s = to_ascii_digits(clean_input(_raw_str(raw))).replace("−", "-")
+        s = s.strip(" .،,")
+        if _GROUPED_RE.fullmatch(s):
+            s = re.sub(r"[, '’]", "", s)
+        s = s.replace(" ", "")
+        if _DECIMAL_RE.fullmatch(s):
+            whole, _, frac = s.partition(".")
+            if frac.strip("0") or len(whole.lstrip("+-")) == 0:
+                raise Invalid(Text(N_(
+                    "Please send a whole number, without fractions, for example: {example}."),
+                    example=Num(example)), "not_whole")
+            s = whole
+        if not _INT_RE.fullmatch(s):
+            raise Invalid(_range_text(lo, hi, label, example), "not_number")
+        if len(s.lstrip("+-")) > 18:
+            raise Invalid(_range_text(lo, hi, label, example), "out_of_range")
+        value = int(s)
+    if (lo is not None and value < lo) or (hi is not None and value > hi):
+        raise Invalid(_range_text(lo, hi, label, example), "out_of_range")
+    return value
+
+
+# --------------------------------------------------------------------------------------------
+# date
+# --------------------------------------------------------------------------------------------
+
+
+def _age_on(birth: date, today: date) -> int:
+    return today.year - birth.year - ((today.month, today.day) < (birth.month, birth.day))
+
+
+def validate_date(raw: str | None, *, calendar: str = "any", past_only: bool = False,
+                  future_only: bool = False, min_date: date | None = None,
+                  max_date: date | None = None, min_age: int | None = None,
+                  max_age: int | None = None, today: date | None = None) -> dates.ParsedDate:
+    """A date typed in Hijri or Gregorian (see :func:`bot.domain.dates.parse_date`) → ``ParsedDate``.
+
+    ``past_only``: not after today; ``future_only``: not before today (today in Riyadh, both
+    inclusive). ``min_date``/``max_date`` inclusive. ``min_age``/``max_age`` treat the date as a
+    date of birth. ``today`` overrides the clock (tests).
+    """
+    parsed = dates.parse_date(_raw_str(raw), calendar=calendar)  # type: ignore[arg-type]
+    d = parsed.gregorian
+    today = today or dates.today_riyadh()
+    shown = dates.LocalDate(d)
+    not_yet = Text(N_(
+        "The date {date} has not come yet. Please send a date up to today, {today}."),
+        date=shown, today=dates.LocalDate(today))
+    if past_only and d > today:
+        raise Invalid(not_yet, "date_future")
+    if future_only and d < today:
+        raise Invalid(Text(N_(
+            "The date {date} has already passed. Please send a date from today, {today}, "
+            "onwards."), date=shown, today=dates.LocalDate(today)), "date_past")
+    if min_date is not None and d < min_date:
+        raise Invalid(Text(N_(
+            "The date {date} is too early. Please send a date on or after {min_date}."),
+            date=shown, min_date=dates.LocalDate(min_date)), "date_too_early")
+    if max_date is not None and d > max_date:
+        raise Invalid(Text(N_(
+            "The date {date} is too late. Please send a date on or before {max_date}."),
+            date=shown, max_date=dates.LocalDate(max_date)), "date_too_late")
+    if min_age is not None or max_age is not None:
+        if d > today:  # a date of birth in the future
+            raise Invalid(not_yet, "date_future")
+        age = _age_on(d, today)
+        if min_age is not None and age < min_age:
+            raise Invalid(Text(N_(
+                "By this date of birth, {date}, the age is {age}, and the minimum age here is "
+                "{min_age}. Please check the date and send it again."),
+                date=shown, age=Num(age), min_age=Num(min_age)), "too_young")
+        if max_age is not None and age > max_age:
+            raise Invalid(Text(N_(
+                "By this date of birth, {date}, the age is {age}, and the maximum age here is "
+                "{max_age}. Please check the date and send it again."),
+                date=shown, age=Num(age), max_age=Num(max_age)), "too_old")
+    return parsed
+
+
+# --------------------------------------------------------------------------------------------
+# choice
+# --------------------------------------------------------------------------------------------
+
+def _choice_pairs(choices: Any) -> list[tuple[Any, Any]]:
+    if isinstance(choices, Mapping):
+        return list(choices.items())
+    pairs = []
+    for c in choices:
+        if isinstance(c, (tuple, list)) and len(c) >= 2:
+            pairs.append((c[0], c[1]))
+        else:
+            pairs.append((c, c))
+    return pairs
+
+
+def _label_keys(label: Any, translator: Any) -> set[str]:
+    keys: set[str] = set()
+    if isinstance(label, Text):
+        if translator is not None:
+            keys.add(fold(label.render(translator)))
+        try:
+            keys.add(fold(label.msgid.format(**label.params) if label.params else label.msgid))
+        except (KeyError, IndexError, ValueError):
+            keys.add(fold(label.msgid))
+    elif isinstance(label, (list, tuple, set, frozenset)):  # several accepted spellings
+        for item in label:
+            keys |= _label_keys(item, translator)
+    elif label is not None:
+        keys.add(fold(str(label)))
+    keys.discard("")
+    return keys
+
+
+def validate_choice(raw: str | None, *, choices: Sequence[tuple[Any, Any]] | Mapping[Any, Any],
+                    translator: Any = None) -> Any:
+    """One of ``choices`` (``[(id, label), …]`` or ``{id: label}``) → its id.
+
+    Matches the id, the label (str or ``Text``; rendered with ``translator`` if given) or the
+    option's 1-based number, ignoring diacritics, hamza/alef/ya/ta-marbuta spelling, case,
+    punctuation and emoji (so a reply-keyboard button's text matches its own label). A unique
+    partial match of at least three letters is accepted too.
+    """
+    pairs = _choice_pairs(choices)
+    key = fold(_raw_str(raw))
+
+    def no_match() -> Invalid:
+        return Invalid(Text(N_(
+            "I could not match your answer with one of the options. Please tap one of the "
+            "buttons, or send the option's number from 1 to {count}, for example: 1."),
+            count=Num(len(pairs))), "no_match" if key else "empty")
+
+    if not key or not pairs:
+        raise no_match()
+    for cid, _ in pairs:
+        if fold(str(cid)) == key:
+            return cid
+    if key.isdigit() and len(key) <= 4 and 1 <= int(key) <= len(pairs):
+        return pairs[int(key) - 1][0]
+    label_keys = [(cid, _label_keys(label, translator)) for cid, label in pairs]
+    for cid, keys in label_keys:
+        if key in keys:
+            return cid
+    nospace = key.replace(" ", "")
+    exact = [cid for cid, keys in label_keys if nospace in {k.replace(" ", "") for k in keys}]
+    if len(exact) == 1:
+        return exact[0]
+    if len(nospace) >= 3:
+        partial = [cid for cid, keys in label_keys if any(key in k for k in keys)]
+        if len(partial) == 1:
+            return partial[0]
+    raise no_match()
+
+
+# --------------------------------------------------------------------------------------------
+# email
+# --------------------------------------------------------------------------------------------
+
+_EMAIL_RE = re.compile(
+    r"(?P<local>[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*)"
+    r"@(?P<domain>(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+"
+    r"(?:[A-Za-z]{2,63}|xn--[A-Za-z0-9-]{1,59}))"
+)
+
+
+def validate_email(raw: str | None) -> str:
+    """A sane-looking email address → ``local@domain`` with the domain lower-cased."""
+    s = to_ascii_digits(clean_input(_raw_str(raw)))
+    s = re.sub(r"^mailto:", "", s, flags=re.IGNORECASE)
+    s = re.sub(r"\s+", "", s).replace("＠", "@").strip(".,،;")
+    if not s:
+        raise Invalid(Text(N_("Please send your email address, for example: name@example.com")),
+                      "empty")
+    m = _EMAIL_RE.fullmatch(s)
+    if not m or len(s) > 254 or len(m.group("local")) > 64:
+        raise Invalid(Text(N_(
+            "This email address does not look complete. Please send it again in this form: "
+            "name@example.com")), "email")
+    return f"{m.group('local')}@{m.group('domain').lower()}"
+
+
+# --------------------------------------------------------------------------------------------
+# yes_no
+# --------------------------------------------------------------------------------------------
+
+_YES = {fold(w) for w in (
+    "نعم", "نعم أوافق", "أوافق", "موافق", "موافقة", "أجل", "بلى", "إي", "اي", "إيه", "ايه",
+    "أيوه", "أيوة", "ايوا", "إيوا", "أكيد", "طبعا", "بالتأكيد", "صح", "صحيح", "تمام", "طيب",
+    "yes", "y", "yeah", "yep", "yup", "ok", "okay", "sure", "true", "agree", "i agree",
+)}
+_NO = {fold(w) for w in (
+    "لا", "لأ", "لاء", "لا شكرا", "لا شكراً", "كلا", "أبدا", "أبداً", "غير موافق", "لا أوافق",
+    "ما أوافق", "مو موافق", "مش موافق", "لست موافقا", "خطأ",
+    "no", "n", "nope", "nah", "false", "disagree", "no thanks", "no thank you",
+)}
+_YES_SYMBOLS = {"✅", "✔", "✔️", "👍", "☑", "☑️"}
+_NO_SYMBOLS = {"❌", "✖", "✖️", "👎", "❎"}
+
+
+def validate_yes_no(raw: str | None) -> bool:
+    """نعم/لا, yes/no and their usual variants (ايه، اي، أيوه، كلا، ✅/❌ …) → ``True``/``False``."""
+    s = clean_input(_raw_str(raw))
+    if s in _YES_SYMBOLS:
+        return True
+    if s in _NO_SYMBOLS:
+        return False
+    key = fold(s)
+    if key in _YES:
+        return True
+    if key in _NO:
+        return False
+    raise Invalid(Text(N_('Please answer with "yes" or "no".')), "yes_no" if key else "empty")
+
+
+# --------------------------------------------------------------------------------------------
+# location
+# --------------------------------------------------------------------------------------------
+
+# Saudi Arabia's rough bounding box (it includes slivers of the neighbours; that is fine).
+SAUDI_BBOX = (16.0, 32.3, 34.4, 55.8)  # lat min, lat max, lon min, lon max
+_LATLON_RE = re.compile(r"([+-]?\d{1,3}(?:\.\d+)?)\s*[,،;\s]\s*([+-]?\d{1,3}(?:\.\d+)?)")
+
+
+def _coords(raw: Any) -> tuple[float, float] | None:
+    if raw is None:
+        return None
+    if hasattr(raw, "location") and not hasattr(raw, "latitude"):  # Telegram Venue
+        raw = raw.location
+    if hasattr(raw, "latitude") and hasattr(raw, "longitude"):
+        lat, lon = raw.latitude, raw.longitude
+    elif isinstance(raw, Mapping):
+        lat, lon = raw.get("latitude"), raw.get("longitude")
+    elif isinstance(raw, (tuple, list)) and len(raw) == 2:
+        lat, lon = raw
+    elif isinstance(raw, str):
+        m = _LATLON_RE.fullmatch(to_ascii_digits(clean_input(raw)))
+        if not m:
+            return None
+        lat, lon = m.group(1), m.group(2)
+    else:
+        return None
+    try:
+        lat, lon = float(lat), float(lon)
+    except (TypeError, ValueError):
+        return None
+    if not (math.isfinite(lat) and math.isfinite(lon) and -90 <= lat <= 90 and -180 <= lon <= 180):
+        return None
+    return lat, lon
+
+
+def validate_location(raw: Any) -> tuple[float, float]:
+    """``(latitude, longitude)`` (or a Telegram ``Location``/``Venue``, a dict, or "24.7, 46.7")
+    inside Saudi Arabia → ``(lat, lon)`` floats."""
+    coords = _coords(raw)
+    if coords is None:
+        raise Invalid(Text(N_(
+            "Please share the location using the attachment button (📎), then choose "
+            "\"Location\".")), "no_location")
+    lat, lon = coords
+    lat_min, lat_max, lon_min, lon_max = SAUDI_BBOX
+    if not (lat_min <= lat <= lat_max and lon_min <= lon <= lon_max):
+        raise Invalid(Text(N_(
+            "This location seems to be outside Saudi Arabia. Please share a location inside the "
+            "Kingdom using the attachment button (📎), then choose \"Location\".")),
+            "outside_saudi")
+    return lat, lon
+
+
+# --------------------------------------------------------------------------------------------
+# document
+# --------------------------------------------------------------------------------------------
+
+MB = 1024 * 1024
+DEFAULT_MAX_BYTES = 20 * MB  # what the Bot API lets a bot download
+
+_IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".heic", ".heif", ".webp")
+_WORD_MIMES = ("application/msword",
+               "application/vnd.openxmlformats-officedocument.wordprocessingml.document")
+
+
+@dataclass(frozen=True)
+class DocumentFile:
+    kind: str  # "photo" (a photo or an image file), "pdf", "word" or "other"
+    mime_type: str | None
+    file_size: int | None
+    file_name: str | None
+    file_id: str | None = None
+    file_unique_id: str | None = None
+
+
+def _meta_get(meta: Any, name: str) -> Any:
+    if isinstance(meta, Mapping):
+        return meta.get(name)
+    return getattr(meta, name, None)
+
+
+def _kind_of_mime(mime: str) -> str | None:
+    if not mime or mime == "application/octet-stream":
+        return None  # says nothing
+    if mime.startswith("image/"):
+        return "photo"
+    if mime == "application/pdf":
+        return "pdf"
+    if mime in _WORD_MIMES:
+        return "word"
+    return "other"
+
+
+def _kind_of_name(name: str) -> str | None:
+    if "." not in name:
+        return None
+    if name.endswith(_IMAGE_EXTENSIONS):
+        return "photo"
+    if name.endswith(".pdf"):
+        return "pdf"
+    if name.endswith((".doc", ".docx")):
+        return "word"
+    return "other"
+
+
+def _classify(mime: str | None, name: str | None, kind: str | None) -> str:
+    """What a file is, from Telegram's kind, its MIME type and its name. When the MIME type and
+    the name disagree (``id.pdf`` sent as a program), it is neither: "other"."""
+    if kind == "photo":
+        return "photo"
+    by_mime = _kind_of_mime((mime or "").lower())
+    by_name = _kind_of_name((name or "").lower())
+    if by_mime and by_name and by_mime != by_name:
+        return "other"
+    return by_mime or by_name or "other"
+
+
+def _accepted_text(accept: Sequence[str]) -> Text:
+    kinds = {("photo" if a == "image" else a) for a in accept}
+    if kinds == {"photo"}:
+        return Text(N_("a clear photo of the document"))
+    if kinds == {"pdf"}:
+        return Text(N_("a PDF file"))
+    if kinds == {"photo", "pdf"}:
+        return Text(N_("a clear photo of the document or a PDF file"))
+    return Text(N_("a photo of the document or a file of an accepted type"))
+
+
+def _accepts(accept: Sequence[str], kind: str, mime: str | None) -> bool:
+    mime = (mime or "").lower()
+    for a in accept:
+        a = a.lower()
+        if a in ("photo", "image") and kind == "photo":
+            return True
+        if a == kind:
+            return True
+        if "/" in a and mime and (a == mime or (a.endswith("/*") and mime.startswith(a[:-1]))):
+            return True
+    return False
+
+
+def validate_document(raw: Any, *, accept: Sequence[str] = ("photo", "pdf"),
+                      max_bytes: int = DEFAULT_MAX_BYTES) -> DocumentFile:
+    """An uploaded file's metadata (a dict or an object with ``mime_type``, ``file_size``,
+    ``file_name``, ``kind`` "photo"|"document", optional ``file_id``) → :class:`DocumentFile`.
+
+    ``accept`` holds kinds ("photo"/"image", "pdf", "word") or MIME types ("image/*"); an image
+    sent as a file counts as a photo.
+    """
+    accepted = _accepted_text(accept)
+    if raw is None or isinstance(raw, str):
+        raise Invalid(Text(N_("Please send {accepted} using the attachment button (📎)."),
+                           accepted=accepted), "no_document")
+    mime = _meta_get(raw, "mime_type")
+    name = _meta_get(raw, "file_name")
+    size = _meta_get(raw, "file_size")
+    kind_hint = _meta_get(raw, "kind")
+    if kind_hint is None and mime is None and name is None and hasattr(raw, "width"):
+        kind_hint = "photo"  # a Telegram PhotoSize
+    kind = _classify(mime, name, kind_hint)
+    if kind == "photo" and not mime:
+        mime = "image/jpeg"  # Telegram re-encodes photos as JPEG
+    if not _accepts(accept, kind, mime):
+        raise Invalid(Text(N_(
+            "This type of file cannot be accepted here. Please send {accepted} using the "
+            "attachment button (📎)."), accepted=accepted), "wrong_type")
+    try:
+        size = int(size) if size is not None else None
+    except (TypeError, ValueError):
+        size = None
+    if size is not None and size > max_bytes:
+        raise Invalid(Text(N_(
+            "This file is {size} MB, and the limit is {limit} MB. Please send a smaller file, "
+            "for example a photo of the document taken with the phone camera."),
+            size=Num(math.ceil(size / MB * 10) / 10), limit=Num(round(max_bytes / MB, 1))),
+            "too_large")
+    return DocumentFile(kind=kind, mime_type=mime or None, file_size=size, file_name=name,
+                        file_id=_meta_get(raw, "file_id"),
+                        file_unique_id=_meta_get(raw, "file_unique_id"))
+
+
+# --------------------------------------------------------------------------------------------
+# dispatch
+# --------------------------------------------------------------------------------------------
+
+VALIDATORS: dict[str, Callable[..., Any]] = {
+    "text": validate_text,
+    "full_name": validate_full_name,
+    "national_id": validate_national_id,
+    "mobile": validate_mobile,
+    "integer": validate_integer,
+    "date": validate_date,
+    "choice": validate_choice,
+    "location": validate_location,
+    "document": validate_document,
+    "email": validate_email,
+    "yes_no": validate_yes_no,
+}
+FIELD_TYPES = tuple(VALIDATORS)
+
+_PARAMS = {name: set(list(inspect.signature(fn).parameters)[1:]) for name, fn in VALIDATORS.items()}
+
+
+def _is_blank(raw: Any) -> bool:
+    return raw is None or (isinstance(raw, str) and not clean_input(raw))
+
+
+def validate(field_type: str, raw: Any, *, required: bool = True, **options: Any) -> Any:
+    """Validate ``raw`` as ``field_type`` (one of :data:`FIELD_TYPES`) with that type's options.
+
+    ``required=False`` returns ``None`` for an empty answer. Options the validator does not know
+    are ignored with a warning (a form definition may carry presentation keys). An unknown
+    ``field_type`` is a programming error: ``ValueError``.
+    """
+    try:
+        fn = VALIDATORS[field_type]
+    except KeyError:
+        raise ValueError(f"unknown field type {field_type!r}; expected one of {FIELD_TYPES}") from None
+    if not required and _is_blank(raw):
+        return None
+    known = _PARAMS[field_type]
+    unknown = set(options) - known
+    if unknown:
+        log.warning("validate(%s): ignoring unknown options %s", field_type, sorted(unknown))
+        options = {k: v for k, v in options.items() if k in known}
+    return fn(raw, **options)
+
+
+__all__ = [
+    "Invalid", "NationalId", "DocumentFile", "VALIDATORS", "FIELD_TYPES", "SAUDI_BBOX",
+    "DEFAULT_MAX_BYTES", "ID_EXAMPLE", "MOBILE_EXAMPLE",
+    "luhn_ok", "national_id_check_digit", "validate",
+    "validate_text", "validate_full_name", "validate_national_id", "validate_mobile",
+    "validate_integer", "validate_date", "validate_choice", "validate_email", "validate_yes_no",
+    "validate_location", "validate_document",
+]

@@ -1,0 +1,284 @@
+"""One update, one unit of work.
+
+For each stored update: parse it, claim it (``pending`` → ``done``, so it runs once), route it,
+and commit the state it changed together with the messages it owes (outbox rows) in ONE
+transaction. Then the sender delivers. A failure rolls everything back, marks the update
+``failed``, and gives the person a kind apology with the way forward: never silence, never a
+traceback. This is the one error handler.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import bindparam, insert as sql_insert, select, update as sql_update
+from telegram import Update
+
+from bot.engine import dialogs
+from bot.engine.context import Ctx, Runtime
+from bot.i18n import N_, translator
+from bot.engine.keyboards import parse_cb
+from bot.engine.outbox import Out
+from bot.engine.router import Router
+from storage.models import Beneficiary, InboundUpdate, OutboxMessage, utcnow
+
+log = logging.getLogger(__name__)
+
+LAST_SEEN_RESOLUTION = timedelta(minutes=1)  # ``last_seen_at`` is rewritten at most this often
+_INBOUND = InboundUpdate.__table__
+_OUTBOX = OutboxMessage.__table__
+# The statements run on every update are built once (building and keying a statement costs as
+# much as running it) and run on the session's connection, as plain Core: no ORM bookkeeping.
+_CLAIM = (sql_update(_INBOUND)
+          .where(_INBOUND.c.association_id == bindparam("tenant"), _INBOUND.c.update_id == bindparam("uid"),
+                 _INBOUND.c.status == "pending")
+          .values(status="done", processed_at=bindparam("at")))
+_OWE = sql_insert(_OUTBOX).returning(_OUTBOX.c.id)
+_USER_BY_TELEGRAM_ID = select(Beneficiary).where(Beneficiary.association_id == bindparam("tenant"),
+                                                 Beneficiary.telegram_user_id == bindparam("tg"))
+
+
+def command_of(text: str | None, bot_username: str) -> tuple[str, str] | None:
+    """``/start@MyBot payload`` → ("start", "payload"); None when not a command for us."""
+    if not text or not text.startswith("/"):
+        return None
+    head, _, rest = text[1:].partition(" ")
+    name, _, target = head.partition("@")
+    if target and bot_username and target.lower() != bot_username.lower():
+        return None
+    return name.lower(), rest.strip()
+
+
+async def finish(ctx: Ctx) -> None:
+    """Write what this unit of work leaves besides its ORM changes: the person's dialog and the
+    messages it owes. Called once, last, inside its transaction, by every unit of work."""
+    await dialogs.write(ctx)
+    await write_outbox(ctx)
+
+
+async def write_outbox(ctx: Ctx) -> None:
+    """The messages this unit of work owes, as outbox rows in its own transaction (a Core
+    ``INSERT … RETURNING id`` per message, in order: one or two per update, and cheaper than the
+    ordered bulk form; the rows are never read back as ORM objects)."""
+    if not ctx.out:
+        return
+    conn = await ctx.session.connection()
+    for item in ctx.out:
+        item.id = (await conn.execute(_OWE, {
+            "association_id": ctx.tenant, "chat_id": item.chat_id, "method": item.method,
+            "payload": item.payload, "link_kind": item.link_kind, "link_id": item.link_id})).scalar_one()
+
+
+class Dispatcher:
+    def __init__(self, rt: Runtime, router: Router) -> None:
+        self.rt = rt
+        self.router = router
+
+    async def handle(self, update_id: int, raw: dict[str, Any]) -> None:
+        try:
+            update = Update.de_json(raw, self.rt.bot)
+        except Exception as exc:  # a malformed or future update: record it, keep flowing
+            log.warning("update %s could not be parsed: %s", update_id, type(exc).__name__)
+            await self._mark_failed(update_id, f"unparseable: {type(exc).__name__}")
+            return
+        staff_member = await self._staff_precheck(update)
+        try:
+            ctx = await self._process(update_id, update, staff_member)
+        except Exception as exc:
+            await self._on_error(update_id, update, exc)
+            return
+        if ctx is None:
+            return
+        self.rt.sender.enqueue(ctx.out)
+        if update.callback_query is not None:
+            await self._answer_callback(update.callback_query.id, ctx.callback_answer or {})
+
+    async def _staff_precheck(self, update: Update) -> bool:
+        """Ask Telegram (cached) whether the sender belongs to the staff chat — before the
+        transaction, so no HTTP call runs while the database writer lock is held."""
+        chat, user = update.effective_chat, update.effective_user
+        if chat is None or user is None or chat.id not in self.rt.staff_chat_ids:
+            return False
+        if update.callback_query is None and not (update.message and (update.message.reply_to_message
+                                                                       or (update.message.text or "").startswith("/"))):
+            return False  # plain chatter among staff: nothing to authorise
+        return await self.rt.membership.is_member(chat.id, user.id)
+
+    async def _process(self, update_id: int, update: Update, staff_member: bool = False) -> Ctx | None:
+        async with self.rt.db.write() as session:
+            conn = await session.connection()
+            claimed = await conn.execute(_CLAIM, {"tenant": self.rt.tenant, "uid": update_id, "at": utcnow()})
+            if claimed.rowcount == 0:  # processed already (a redelivery, or a second worker)
+                return None
+            ctx = Ctx(self.rt, update, session)
+            ctx.staff_member = staff_member
+            await self.route(ctx)
+            await finish(ctx)
+        return ctx
+
+    # -- routing ------------------------------------------------------------------------------
+    async def route(self, ctx: Ctx) -> None:
+        update, router = ctx.update, self.router
+        if update.my_chat_member is not None:
+            if router.on_chat_member:
+                await router.on_chat_member(ctx)
+            return
+        chat = update.effective_chat
+        if chat is None and update.callback_query is None:
+            return  # poll answers, inline queries …: not for this bot, ignored on purpose
+        if chat is not None and chat.id in self.rt.staff_chat_ids:
+            await self._route_staff(ctx)
+            return
+        if chat is not None and chat.type != "private":
+            return  # other groups and channels: the bot serves people one to one
+        allowed, warn = self.rt.flood.admit(ctx.from_id, burst=self.rt.flood_burst)
+        if not allowed:
+            if warn:
+                await self._load_user(ctx)
+                ctx.reply(ctx._("You have sent many messages in a short time. Please wait a minute, then continue; everything you sent before is kept."))
+            if update.callback_query is not None:
+                ctx.answer(ctx._("Please wait a moment."))
+            return
+        await self._load_user(ctx)
+        if update.edited_message is not None:
+            ctx.reply(ctx._("I only read new messages. If you changed something, please send it again as a new message."))
+            return
+        if update.callback_query is not None:
+            await self._route_callback(ctx, staff=False)
+            return
+        message = update.message
+        if message is None:
+            return
+        command = command_of(message.text, self.rt.bot_username)
+        assert ctx.user is not None
+        if command is not None:
+            name = command[0]
+            if not ctx.user.has_consented and name not in router.consent_free_commands:
+                await self._needs_consent(ctx)
+            elif name in router.commands:
+                await router.commands[name](ctx)
+            elif router.on_unknown_command:
+                await router.on_unknown_command(ctx)
+            return
+        if not ctx.user.has_consented:
+            await self._needs_consent(ctx)
+            return
+        dialog = await dialogs.current(ctx)
+        if dialog is not None and dialog.flow in router.flows:
+            await router.flows[dialog.flow].on_message(ctx)
+        elif message.text and router.on_free_text:
+            await router.on_free_text(ctx)
+        elif router.on_other_message:
+            await router.on_other_message(ctx)
+
+    async def _route_callback(self, ctx: Ctx, *, staff: bool) -> None:
+        query = ctx.update.callback_query
+        assert query is not None
+        # every button we make carries ASCII ids (bot.engine.keyboards.cb): anything else is forged
+        parsed = parse_cb(query.data) if (query.data or "").isascii() else None
+        table = self.router.staff_callbacks if staff else self.router.callbacks
+        if parsed is None or parsed.namespace not in table:
+            if self.router.on_stale_callback:
+                await self.router.on_stale_callback(ctx)
+            return
+        if not staff and ctx.user is not None and not ctx.user.has_consented \
+                and parsed.namespace not in self.router.consent_free_callbacks:
+            await self._needs_consent(ctx)
+            return
+        await table[parsed.namespace](ctx, parsed)
+
+    async def _route_staff(self, ctx: Ctx) -> None:
+        ctx.set_locale("ar")  # the staff group reads Arabic
+        if ctx.update.callback_query is not None:
+            await self._route_callback(ctx, staff=True)
+            return
+        message = ctx.update.message
+        if message is None:
+            return
+        command = command_of(message.text, self.rt.bot_username)
+        if command is not None:
+            handler = self.router.staff_commands.get(command[0])
+            if handler:
+                await handler(ctx)
+            return
+        if self.router.on_staff_message:
+            await self.router.on_staff_message(ctx)
+
+    async def _needs_consent(self, ctx: Ctx) -> None:
+        if self.router.on_needs_consent:
+            await self.router.on_needs_consent(ctx)
+
+    async def _load_user(self, ctx: Ctx) -> None:
+        tg_user = ctx.update.effective_user
+        if tg_user is None:
+            return
+        user = await ctx.session.scalar(_USER_BY_TELEGRAM_ID, {"tenant": self.rt.tenant, "tg": tg_user.id})
+        if user is None:
+            user = Beneficiary(association_id=self.rt.tenant, telegram_user_id=tg_user.id,
+                               locale=translator(tg_user.language_code).locale)
+            ctx.session.add(user)
+            await ctx.session.flush()
+        else:
+            now = utcnow()
+            seen = user.last_seen_at
+            if seen is None or now - (seen if seen.tzinfo else seen.replace(tzinfo=now.tzinfo)) >= LAST_SEEN_RESOLUTION:
+                user.last_seen_at = now  # not on every update: one UPDATE less for most of them
+            if user.unreachable_at is not None:
+                user.unreachable_at = None  # they wrote to us: they unblocked the bot
+        ctx.user = user
+        ctx.set_locale(user.locale)
+
+    # -- failures -----------------------------------------------------------------------------
+    async def _mark_failed(self, update_id: int, error: str) -> None:
+        async with self.rt.db.write() as session:
+            await session.execute(
+                sql_update(InboundUpdate)
+                .where(InboundUpdate.association_id == self.rt.tenant, InboundUpdate.update_id == update_id)
+                .values(status="failed", processed_at=utcnow(), error=error[:500])
+            )
+
+    async def _on_error(self, update_id: int, update: Update, exc: Exception) -> None:
+        """The one error handler: log (no personal data), tell staff, apologise to the person."""
+        incident = secrets.token_hex(3).upper()
+        log.error("update %s failed (incident %s): %s", update_id, incident, type(exc).__name__,
+                  exc_info=exc)
+        out: list[Out] = []
+        try:
+            async with self.rt.db.write() as session:
+                await session.execute(
+                    sql_update(InboundUpdate)
+                    .where(InboundUpdate.association_id == self.rt.tenant, InboundUpdate.update_id == update_id)
+                    .values(status="failed", processed_at=utcnow(), error=f"{type(exc).__name__} [{incident}]")
+                )
+                ctx = Ctx(self.rt, update, session)
+                chat = update.effective_chat
+                if chat is not None and chat.type == "private":
+                    user = await session.scalar(select(Beneficiary).where(
+                        Beneficiary.association_id == self.rt.tenant, Beneficiary.telegram_user_id == chat.id))
+                    ctx.set_locale(user.locale if user else None)
+                    from bot.features.home.menus import menu_keyboard_short
+
+                    ctx.reply(ctx._("Sorry, something went wrong on our side while handling your message. "
+                                    "Nothing you gave us before is lost. Please try again, or go back to the menu.")
+                              + f"\n<code>{incident}</code>", menu_keyboard_short(ctx))
+                staff = translator("ar")
+                ctx.send(self.rt.staff_chat_id, staff.gettext(N_("⚠️ A technical error occurred while handling an update. Incident: {incident}")).format(incident=incident))
+                await write_outbox(ctx)
+                out = ctx.out
+        except Exception:  # even the apology failed (database down?): the log has it
+            log.exception("could not record the failure of update %s", update_id)
+        self.rt.sender.enqueue(out)
+        if update.callback_query is not None:
+            await self._answer_callback(update.callback_query.id, {})
+
+    async def _answer_callback(self, query_id: str, answer: dict[str, Any]) -> None:
+        from bot.channels.telegram.transport import call
+
+        payload = {"callback_query_id": query_id, **{k: v for k, v in answer.items() if v}}
+        try:
+            await call(self.rt.bot, "answerCallbackQuery", payload)
+        except Exception as exc:  # an old query (> 15 min) or a network blip: harmless
+            log.debug("answerCallbackQuery failed: %s", type(exc).__name__)

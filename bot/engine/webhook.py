@@ -1,0 +1,90 @@
+"""Webhook mode: Telegram POSTs updates here; each is stored before we answer 200.
+
+The ``X-Telegram-Bot-Api-Secret-Token`` header is checked in constant time against a secret
+derived from ``MUSTAFEED_SECRET_KEY``; ``GET /healthz`` reports the database and the backlog.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import logging
+
+from aiohttp import web
+from sqlalchemy import func, select
+
+from bot.app import BotApp
+from bot.web.dashboard import make_dashboard_app
+from bot.profile import Profile
+from bot.settings import Settings
+from bot.channels.telegram.transport import call
+from storage.models import InboundUpdate, OutboxMessage
+
+log = logging.getLogger(__name__)
+SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+WEBHOOK_PATH = "/telegram"
+
+
+def webhook_secret(settings: Settings) -> str:
+    return hmac.new(settings.secret_key.encode(), b"webhook-secret", hashlib.sha256).hexdigest()
+
+
+def make_web_app(app: BotApp) -> web.Application:
+    secret = webhook_secret(app.settings)
+
+    async def receive(request: web.Request) -> web.Response:
+        given = request.headers.get(SECRET_HEADER, "")
+        if not hmac.compare_digest(given.encode(), secret.encode()):
+            return web.Response(status=403, text="forbidden")
+        try:
+            raw = json.loads(await request.read())
+        except ValueError:
+            return web.Response(status=400, text="bad json")
+        if not isinstance(raw, dict) or not isinstance(raw.get("update_id"), int):
+            return web.Response(status=200, text="ignored")  # never make Telegram retry garbage
+        for fresh in await app.intake.store([raw]):  # stored before the 200
+            app.intake.submit(fresh)
+        return web.Response(status=200, text="ok")
+
+    async def health(_: web.Request) -> web.Response:
+        try:
+            async with app.db.read() as session:
+                pending = await session.scalar(select(func.count()).select_from(InboundUpdate).where(
+                    InboundUpdate.association_id == app.rt.tenant, InboundUpdate.status == "pending"))
+                owed = await session.scalar(select(func.count()).select_from(OutboxMessage).where(
+                    OutboxMessage.association_id == app.rt.tenant, OutboxMessage.status == "pending"))
+        except Exception as exc:  # report, don't crash the probe
+            return web.json_response({"ok": False, "database": type(exc).__name__}, status=503)
+        return web.json_response({"ok": True, "association": app.rt.tenant,
+                                  "updates_pending": pending, "outbox_pending": owed})
+
+    web_app = web.Application(client_max_size=2 * 1024 * 1024)
+    web_app.router.add_post(WEBHOOK_PATH, receive)
+    web_app.router.add_get("/healthz", health)
+    web_app.add_subapp("/dashboard/", make_dashboard_app(app.rt))  # the supervisors' page
+    return web_app
+
+
+async def serve(settings: Settings, profile: Profile, *, host: str, port: int,
+                public_url: str | None) -> None:
+    from bot.engine.service import until_signalled, settle_memory
+
+    app = BotApp(settings, profile)
+    await app.prepare()
+    app.start_jobs()
+    runner = web.AppRunner(make_web_app(app))
+    await runner.setup()
+    await web.TCPSite(runner, host, port).start()
+    if public_url:
+        await call(app.bot, "setWebhook", {"url": public_url.rstrip("/") + WEBHOOK_PATH,
+                                           "secret_token": webhook_secret(settings),
+                                           "allowed_updates": ["message", "edited_message", "callback_query",
+                                                               "my_chat_member"]})
+    log.info("webhook listening on %s:%s%s", host, port, WEBHOOK_PATH)
+    try:
+        settle_memory()
+        await until_signalled()
+    finally:
+        await runner.cleanup()
+        await app.stop()

@@ -1,0 +1,48 @@
+"""Pieces every handler uses: the main menu and its keyboards."""
+
+from __future__ import annotations
+
+from html import escape
+
+from bot.engine.context import Ctx
+from bot.i18n import N_
+from bot.engine.keyboards import button, cb, inline
+
+MENU_ITEMS = (
+    # (action, label msgid)
+    ("ask", N_("❓ Ask a question")),
+    ("apply", N_("📝 Apply for a service")),
+    ("requests", N_("📂 My requests")),
+    ("complain", N_("📣 Complaint or suggestion")),
+    ("volunteer", N_("🤝 Volunteer with us")),
+    ("about", N_("ℹ️ About the association")),
+)
+
+
+def menu_keyboard(ctx: Ctx) -> dict:
+    rows = [[button(ctx._(label), cb("menu", action))] for action, label in MENU_ITEMS]
+    rows.append([button(ctx._("🌐 Language: English / العربية"), cb("lang", "pick"))])
+    return inline(rows)
+
+
+def menu_keyboard_short(ctx: Ctx) -> dict:
+    return inline([[button(ctx._("🏠 Main menu"), cb("menu", "main"))]])
+
+
+def back_to_menu_row(ctx: Ctx) -> list[dict]:
+    return [button(ctx._("🏠 Main menu"), cb("menu", "main"))]
+
+
+def association_name(ctx: Ctx) -> str:
+    return escape(ctx.profile.association.name.get(ctx.locale))
+
+
+def menu_text(ctx: Ctx) -> str:
+    return ctx._("How can we serve you today? Choose from the menu, or write your question directly.")
+
+
+def show_menu(ctx: Ctx, *, edit: bool = True) -> None:
+    if edit:
+        ctx.show(menu_text(ctx), menu_keyboard(ctx))
+    else:
+        ctx.reply(menu_text(ctx), menu_keyboard(ctx))

@@ -1,0 +1,165 @@
+"""The beneficiary's first minute: greeting, privacy notice and consent, menu, help, language."""
+
+from __future__ import annotations
+
+from html import escape
+
+from bot.engine import dialogs
+from bot.engine.context import Ctx
+from bot.features.home.menus import association_name, menu_keyboard, menu_keyboard_short, show_menu
+from bot.i18n import SUPPORTED_LOCALES
+from bot.engine.keyboards import Callback, button, cb, inline
+from bot.engine.router import Router
+from storage.models import ConsentEvent, utcnow
+
+LANGUAGE_NAMES = {"ar": "العربية", "en": "English"}
+
+
+def consent_keyboard(ctx: Ctx) -> dict:
+    return inline([
+        [button(ctx._("✅ I agree"), cb("consent", "yes"))],
+        [button(ctx._("✖️ I do not agree"), cb("consent", "no"))],
+        [button(ctx._("🌐 Language: English / العربية"), cb("lang", "pick"))],
+    ])
+
+
+def privacy_notice(ctx: Ctx) -> str:
+    notice = escape(ctx.profile.privacy.notice.get(ctx.locale))
+    return ctx._("<b>Your privacy</b>\n{notice}\n\nDo you agree that we keep and use your data for this purpose?").format(notice=notice)
+
+
+async def ask_consent(ctx: Ctx) -> None:
+    ctx.reply(privacy_notice(ctx), consent_keyboard(ctx))
+
+
+async def start(ctx: Ctx) -> None:
+    assert ctx.user is not None
+    greeting = ctx._("Welcome to {association} 🌿\nThis is the association's service assistant: ask, apply for a service, follow your requests, and share a complaint or suggestion — all from here.").format(association=association_name(ctx))
+    if ctx.user.has_consented:
+        ctx.reply(greeting)
+        show_menu(ctx, edit=False)
+        return
+    ctx.reply(greeting + "\n\n" + privacy_notice(ctx), consent_keyboard(ctx))
+
+
+async def on_consent(ctx: Ctx, data: Callback) -> None:
+    user = ctx.user
+    assert user is not None
+    version = ctx.profile.privacy.notice_version
+    if data.action == "yes":
+        if not user.has_consented:
+            user.consent_at, user.consent_version, user.consent_withdrawn_at = utcnow(), version, None
+            ctx.session.add(ConsentEvent(association_id=ctx.tenant, beneficiary_id=user.id,
+                                         action="given", notice_version=version))
+        ctx.answer(ctx._("Thank you"))
+        query = ctx.update.callback_query
+        if query is not None and query.message is not None:  # keep the greeting, drop its buttons
+            ctx.call("editMessageReplyMarkup", {"chat_id": query.message.chat.id,
+                                                "message_id": query.message.message_id,
+                                                "reply_markup": {"inline_keyboard": []}})
+        ctx.reply(ctx._("Thank you. Your consent is recorded; you can withdraw it at any time with /privacy.")
+                  + "\n\n" + ctx._("How can we serve you today? Choose from the menu, or write your question directly."),
+                  menu_keyboard(ctx))
+    elif data.action == "no":
+        ctx.show(ctx._("We respect your choice. Without your consent we cannot take requests or personal data, but you can still read about the association and its contact channels. You can agree at any time."),
+                 inline([[button(ctx._("✅ I agree"), cb("consent", "yes"))],
+                         [button(ctx._("ℹ️ About the association"), cb("about", "show"))]]))
+    elif data.action == "withdraw":
+        if user.has_consented:
+            user.consent_withdrawn_at = utcnow()
+            ctx.session.add(ConsentEvent(association_id=ctx.tenant, beneficiary_id=user.id,
+                                         action="withdrawn", notice_version=user.consent_version or version))
+        await dialogs.end(ctx)
+        ctx.show(ctx._("Your consent is withdrawn. We will not ask you for personal data, and open requests stay with the association as the law requires. You can agree again at any time with /start."))
+    else:
+        await ask_consent(ctx)
+
+
+async def privacy(ctx: Ctx) -> None:
+    assert ctx.user is not None
+    rows = []
+    if ctx.user.has_consented:
+        rows.append([button(ctx._("Withdraw my consent"), cb("consent", "withdraw"))])
+    else:
+        rows.append([button(ctx._("✅ I agree"), cb("consent", "yes"))])
+    rows.append([button(ctx._("📄 A copy of my data"), cb("erase", "export"))])
+    rows.append([button(ctx._("🗑 Erase my data"), cb("erase", "ask"))])
+    ctx.reply(privacy_notice(ctx).split("\n\n")[0], inline(rows))
+
+
+async def menu(ctx: Ctx) -> None:
+    dialog = await dialogs.current(ctx)
+    if dialog is not None:
+        ctx.reply(ctx._("Your unfinished form is saved. You can continue it from the menu at any time."))
+    show_menu(ctx, edit=False)
+
+
+async def on_menu_main(ctx: Ctx) -> None:
+    show_menu(ctx, edit=True)
+
+
+async def help_(ctx: Ctx) -> None:
+    ctx.reply(ctx._(
+        "<b>How to use this assistant</b>\n"
+        "• Press the buttons under the messages, or write your question in your own words.\n"
+        "• /menu — the main menu\n"
+        "• /status — your requests and their status\n"
+        "• /language — change the language\n"
+        "• /cancel — stop what you are doing\n"
+        "• /privacy — your data and your consent\n"
+        "• /mydata — a copy of your data · /deletemydata — erase it\n"
+        "If anything is unclear, write to us and a member of the association's team will answer you here."
+    ), menu_keyboard_short(ctx))
+
+
+async def cancel(ctx: Ctx) -> None:
+    dialog = await dialogs.current(ctx)
+    await dialogs.end(ctx)
+    if dialog is not None:
+        ctx.reply(ctx._("Stopped. Nothing was sent."), menu_keyboard_short(ctx))
+    else:
+        ctx.reply(ctx._("There is nothing to stop right now."), menu_keyboard_short(ctx))
+
+
+async def language(ctx: Ctx) -> None:
+    ctx.reply(ctx._("Choose your language:"), language_keyboard())
+
+
+def language_keyboard() -> dict:
+    return inline([[button(LANGUAGE_NAMES[code], cb("lang", "set", code)) for code in SUPPORTED_LOCALES]])
+
+
+async def on_language(ctx: Ctx, data: Callback) -> None:
+    assert ctx.user is not None
+    if data.action == "set" and data.arg(0) in SUPPORTED_LOCALES:
+        ctx.user.locale = data.arg(0)
+        ctx.set_locale(ctx.user.locale)
+        ctx.answer(ctx._("Language changed"))
+        if ctx.user.has_consented:
+            show_menu(ctx, edit=True)
+        else:
+            ctx.show(privacy_notice(ctx), consent_keyboard(ctx))
+        return
+    ctx.show(ctx._("Choose your language:"), language_keyboard())
+
+
+def register(router: Router) -> None:
+    router.command("start")(start)
+    router.command("menu")(menu)
+    router.command("help")(help_)
+    router.command("cancel")(cancel)
+    router.command("language", "lang")(language)
+    router.command("privacy")(privacy)
+    router.callback("consent")(on_consent)
+    router.callback("lang")(on_language)
+    router.on_needs_consent = ask_consent
+    router.menu("main")(on_menu_main)
+
+    async def on_menu(ctx: Ctx, data: Callback) -> None:
+        handler = router.menu_actions.get(data.action)
+        if handler is None and router.on_stale_callback:
+            handler = router.on_stale_callback
+        if handler is not None:
+            await handler(ctx)
+
+    router.callback("menu")(on_menu)

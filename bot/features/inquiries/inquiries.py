@@ -1,0 +1,232 @@
+"""Inquiries (policy clauses 4, 14, 23): browse the FAQ by topic, or ask in free text and get the
+matching answer, likely questions, or a hand-over to a person. A hand-over opens a ticket that
+staff answer by replying in their group; the answer reaches the beneficiary here."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from html import escape
+
+from bot.engine import dialogs
+from bot.engine.context import Ctx, reply_to
+from bot.features.home.menus import back_to_menu_row, menu_keyboard_short
+from bot.engine.keyboards import Callback, button, cb, inline
+from bot.engine.router import Router
+from bot.i18n import translator
+from bot.domain.tickets import Kind, add_message, open_ticket, open_ticket_of
+from bot.features.inquiries.ticket_cards import LINK, card_link, masked_sender, post_ticket_card, route
+from bot.domain.textutil import clean_input, isolate
+
+ASK_FLOW = "ask"
+TICKET_FLOW = "ticket"
+MAX_QUESTION = 1000
+
+
+async def show_topics(ctx: Ctx) -> None:
+    faq = ctx.profile.faq
+    rows = [[button(f"{c.icon or '•'} {c.title.get(ctx.locale)}", cb("faq", "cat", c.id))] for c in faq.categories]
+    if ctx.profile.documents:
+        rows.append([button(ctx._("📄 The association's documents"), cb("about", "docs"))])
+    rows.append([button(ctx._("🙋 Talk to the association's team"), cb("faq", "person"))])
+    rows.append(back_to_menu_row(ctx))
+    ctx.show(ctx._("Write your question in your own words, and I will look for the answer. Or browse the questions by topic:"),
+             inline(rows))
+
+
+def answer_keyboard(ctx: Ctx, entry_id: str) -> dict:
+    return inline([[button(ctx._("👍 Yes, thank you"), cb("faq", "yes", entry_id)),
+                    button(ctx._("👎 No"), cb("faq", "no", entry_id))],
+                   back_to_menu_row(ctx)])
+
+
+def show_answer(ctx: Ctx, entry_id: str, *, edit: bool) -> bool:
+    entry = ctx.profile.faq_entry(entry_id)
+    if entry is None:
+        return False
+    text = (f"<b>{escape(entry.question.get(ctx.locale))}</b>\n{entry.answer.get(ctx.locale)}\n\n"
+            + ctx._("Did this answer your question?"))
+    (ctx.show if edit else ctx.reply)(text, answer_keyboard(ctx, entry.id))
+    return True
+
+
+def offer_person(ctx: Ctx, text: str) -> None:
+    ctx.reply(text, inline([[button(ctx._("🙋 Yes, pass my question to the team"), cb("tk", "new"))],
+                            [button(ctx._("No, thank you"), cb("faq", "thanks"))]]))
+
+
+async def ask(ctx: Ctx) -> None:
+    """Free text outside a form: a question for the FAQ matcher."""
+    message = ctx.message
+    question = clean_input(message.text if message else "")[:MAX_QUESTION]
+    if not question:  # only invisible characters
+        ctx.reply(ctx._("I could not read your message. Please write your question in a few words, or choose from the menu."),
+                  menu_keyboard_short(ctx))
+        return
+    dialog = await dialogs.current(ctx)
+    misses = int(dialog.data.get("misses", 0)) if dialog and dialog.flow == ASK_FLOW else 0
+    matcher = ctx.rt.matcher
+    decision = matcher.decide(question) if matcher is not None else None
+    kind = decision.kind if decision else "handover"
+    suggested = [m.entry_id for m in decision.matches[:3]] if decision else []
+    if kind == "answer":
+        await dialogs.begin(ctx, ASK_FLOW, "answered", {"q": question, "misses": 0, "suggested": suggested[:1]})
+        show_answer(ctx, suggested[0], edit=False)
+        return
+    misses += 1
+    await dialogs.begin(ctx, ASK_FLOW, kind, {"q": question, "misses": misses, "suggested": suggested})
+    if kind == "suggest" and suggested:
+        rows = [[button(ctx.profile.faq_entry(eid).question.get(ctx.locale)[:60], cb("faq", "q", eid))]
+                for eid in suggested if ctx.profile.faq_entry(eid)]
+        rows.append([button(ctx._("None of these"), cb("faq", "none"))])
+        if misses >= 2:  # two misunderstandings in a row: offer a person without being asked
+            rows.append([button(ctx._("🙋 Talk to a person"), cb("tk", "new"))])
+        ctx.reply(ctx._("I am not sure I understood. Did you mean one of these?"), inline(rows))
+        return
+    offer_person(ctx, ctx._("I could not find an answer to your question. Shall I pass it to the specialist at the association? The answer will reach you here."))
+
+
+async def on_faq(ctx: Ctx, data: Callback) -> None:
+    faq = ctx.profile.faq
+    if data.action == "cat":
+        category = faq.category(data.arg(0)) if hasattr(faq, "category") else ctx.profile.category(data.arg(0))
+        if category is None:
+            await show_topics(ctx)
+            return
+        entries = ctx.profile.faq_entries(category.id)
+        rows = [[button(e.question.get(ctx.locale)[:60], cb("faq", "q", e.id))] for e in entries]
+        rows.append([button(ctx._("↩️ Topics"), cb("menu", "ask"))])
+        ctx.show(f"<b>{escape(category.title.get(ctx.locale))}</b>\n" + ctx._("Choose a question:"), inline(rows))
+    elif data.action == "q":
+        if not show_answer(ctx, data.arg(0), edit=True):
+            ctx.answer(ctx._("This question is no longer available."))
+            await show_topics(ctx)
+    elif data.action == "yes":
+        await dialogs.end(ctx)
+        ctx.answer(ctx._("Glad to help"))
+        ctx.reply(ctx._("We are glad we could help. Is there anything else?"), menu_keyboard_short(ctx))
+    elif data.action in ("no", "none"):
+        dialog = await dialogs.current(ctx)
+        if dialog is None or dialog.flow != ASK_FLOW:
+            await dialogs.begin(ctx, ASK_FLOW, "browse", {"q": "", "misses": 0, "suggested": [data.arg(0)] if data.arg(0) else []})
+        ctx.answer()
+        offer_person(ctx, ctx._("Sorry about that. Shall I pass your question to the specialist at the association? The answer will reach you here."))
+    elif data.action == "person":
+        await dialogs.begin(ctx, ASK_FLOW, "person", {"q": "", "misses": 0, "suggested": []})
+        ctx.answer()
+        ctx.reply(ctx._("Please write your question in one message, and I will pass it to the association's team."))
+    elif data.action == "thanks":
+        await dialogs.end(ctx)
+        ctx.answer()
+        ctx.show(ctx._("As you wish. You can write another question at any time."), menu_keyboard_short(ctx))
+    else:
+        await show_topics(ctx)
+
+
+class AskFlow:
+    """After a question: the next text is a new question (or, after “talk to the team”, the one
+    to pass on)."""
+
+    name = ASK_FLOW
+
+    async def on_message(self, ctx: Ctx) -> None:
+        dialog = await dialogs.current(ctx)
+        message = ctx.message
+        if dialog is not None and dialog.step == "person" and message is not None and message.text:
+            dialogs.save(dialog, q=clean_input(message.text)[:MAX_QUESTION])
+            await hand_over(ctx)
+            return
+        if message is not None and message.text:
+            await ask(ctx)
+            return
+        from bot.features.home.fallback import other_message
+
+        await other_message(ctx)
+
+    async def resume(self, ctx: Ctx) -> None:
+        return None
+
+
+async def hand_over(ctx: Ctx) -> None:
+    """Open an inquiry ticket with the last question and post it to the right staff chat."""
+    assert ctx.user is not None
+    dialog = await dialogs.current(ctx)
+    question = (dialog.data.get("q") if dialog and dialog.flow == ASK_FLOW else "") or ""
+    if not question:
+        await dialogs.begin(ctx, ASK_FLOW, "person", {"q": "", "misses": 0, "suggested": []})
+        ctx.reply(ctx._("Please write your question in one message, and I will pass it to the association's team."))
+        return
+    suggested = [eid for eid in (dialog.data.get("suggested") or []) if ctx.profile.faq_entry(eid)]
+    category = ctx.profile.faq_entry(suggested[0]).category if suggested else None
+    hours = ctx.profile.deadlines.ticket_response_hours
+    ticket = await open_ticket(ctx.session, ctx.tenant, beneficiary_id=ctx.user.id, kind=Kind.INQUIRY,
+                               subject=question, due_in=timedelta(hours=hours), category=category,
+                               data={"suggested": suggested, "who": masked_sender(ctx)})
+    await dialogs.begin(ctx, TICKET_FLOW, "open", {"ticket_id": ticket.id})
+    await post_ticket_card(ctx, ticket)
+    ctx.reply(ctx._("We will pass your inquiry to the specialist at the association, and the answer will reach you here. Your inquiry number is {reference}.").format(
+        reference=f"<code>{ticket.reference}</code>")
+        + "\n" + ctx._("You can add details or files now; they will be added to the same inquiry."),
+        menu_keyboard_short(ctx))
+
+
+async def on_ticket(ctx: Ctx, data: Callback) -> None:
+    if data.action == "new":
+        ctx.answer()
+        await hand_over(ctx)
+    else:
+        ctx.answer(ctx._("This button is no longer active."))
+
+
+class TicketFlow:
+    """While a ticket is open, the beneficiary's messages join its thread in the staff group."""
+
+    name = TICKET_FLOW
+
+    async def on_message(self, ctx: Ctx) -> None:
+        assert ctx.user is not None
+        dialog = await dialogs.current(ctx)
+        ticket = await open_ticket_of(ctx.session, ctx.tenant, ctx.user.id, int(dialog.data.get("ticket_id", 0))) if dialog else None
+        if ticket is None:
+            await dialogs.end(ctx)
+            if ctx.message is not None and ctx.message.text:
+                await ask(ctx)
+            return
+        await relay_to_staff(ctx, ticket)
+
+    async def resume(self, ctx: Ctx) -> None:
+        return None
+
+
+async def relay_to_staff(ctx: Ctx, ticket) -> None:  # noqa: ANN001 - storage.models.Ticket
+    """A follow-up from the beneficiary, into the ticket's thread (albums: each photo in turn)."""
+    message = ctx.message
+    assert message is not None
+    tr = translator("ar")
+    link = await card_link(ctx, ticket)
+    chat_id = link.chat_id if link else route(ctx, ticket)[0]
+    reply = {"reply_parameters": reply_to(link.message_id if link else None)}
+    head = tr.gettext("💬 Follow-up from {who} · {reference}").format(who=escape(ticket.data.get("who") or "—"),
+                                                                     reference=isolate(ticket.reference))
+    if message.text:
+        ctx.send(chat_id, f"{head}\n«{escape(clean_input(message.text, multiline=True))}»", link=(LINK, ticket.id), **reply)
+        add_message(ctx.session, ticket, "in", text=message.text)
+    elif message.photo or message.document or message.voice or message.audio or message.video:
+        ctx.call("copyMessage", {"chat_id": chat_id, "from_chat_id": ctx.chat_id, "message_id": message.message_id,
+                                 "caption": f"{head}\n{escape(message.caption or '')}".strip(), "parse_mode": "HTML",
+                                 **reply}, link=(LINK, ticket.id))
+        media = message.photo[-1] if message.photo else (message.document or message.voice or message.audio or message.video)
+        add_message(ctx.session, ticket, "in", text=message.caption, file_id=media.file_id)
+    else:
+        ctx.reply(ctx._("I can pass on text, photos, files and voice notes to the team."))
+        return
+    ctx.reply(ctx._("✓ Added to your case {reference}; the team will reply here.").format(reference=isolate(ticket.reference)))
+
+
+def register(router: Router) -> None:
+    router.menu("ask")(show_topics)
+    router.command("ask", "faq")(show_topics)
+    router.callback("faq")(on_faq)
+    router.callback("tk")(on_ticket)
+    router.flow(AskFlow())
+    router.flow(TicketFlow())
+    router.on_free_text = ask

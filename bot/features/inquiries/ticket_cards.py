@@ -1,0 +1,106 @@
+"""The ticket card in the staff group (an inquiry handed over, a complaint, a suggestion, a
+compensation claim): masked identity, the beneficiary's words, what the bot suggested, and the
+buttons for the ticket's kind and status. Posted to the area's contact officer when the profile
+routes the category there (policy clause 23)."""
+
+from __future__ import annotations
+
+from html import escape
+
+from sqlalchemy import select
+
+from bot.engine.context import Ctx
+from bot.domain.dates import format_datetime
+from bot.i18n import N_, translator
+from bot.engine.keyboards import button, cb, inline
+from bot.domain.textutil import isolate, mask_name
+from bot.domain.tickets import KIND_LABELS, OPEN_STATUSES, STATUS_LABELS, Kind, TicketStatus
+from storage.models import Beneficiary, StaffMessageLink, Ticket
+
+LINK = "ticket"
+LANGUAGE_NAMES = {"ar": N_("Arabic"), "en": N_("English")}
+
+
+def masked_sender(ctx: Ctx) -> str:
+    """The sender's Telegram name, masked (first name and an initial) for the staff group."""
+    user = ctx.update.effective_user
+    return mask_name(user.full_name) if user else ""
+
+
+def route(ctx: Ctx, ticket: Ticket) -> tuple[int, int | None]:
+    chat_id, topic_id = ctx.profile.staff_route(ticket.category)
+    return chat_id or ctx.rt.staff_chat_id, topic_id
+
+
+async def card_text(ctx: Ctx, ticket: Ticket) -> str:
+    tr = translator("ar")
+    person = await ctx.session.get(Beneficiary, ticket.beneficiary_id) if ticket.beneficiary_id else None
+    kind_label = tr.gettext(KIND_LABELS[Kind(ticket.kind)])
+    lines = [f"<b>{escape(kind_label)}</b> {isolate(ticket.reference)}",
+             tr.gettext("Status: {status}").format(status=tr.gettext(STATUS_LABELS[TicketStatus(ticket.status)]))]
+    if person is not None:
+        lines.append(tr.gettext("Beneficiary: {who} (#{number}) · language: {language}").format(
+            who=escape(ticket.data.get("who") or "—"), number=person.id,
+            language=tr.gettext(LANGUAGE_NAMES.get(person.locale, person.locale))))
+    if ticket.due_at:
+        lines.append(tr.gettext("Reply due by: {when}").format(when=format_datetime(ticket.due_at, "ar")))
+    subject = ticket.data.get("title") or ""
+    if subject:
+        lines.append(tr.gettext("Subject: {subject}").format(subject=escape(subject)))
+    lines.append("")
+    lines.append(f"«{escape(ticket.subject or '')}»")
+    suggested = [ctx.profile.faq_entry(e) for e in ticket.data.get("suggested", [])]
+    if suggested := [e for e in suggested if e is not None]:
+        lines.append("")
+        lines.append(tr.gettext("The bot had suggested:"))
+        lines += [f"• {escape(e.question.get('ar'))}" for e in suggested]
+    if ticket.kind == Kind.COMPENSATION and "breach" in ticket.data:
+        lines.append(tr.gettext("Breach acknowledged: {answer}").format(
+            answer=tr.gettext("Yes") if ticket.data["breach"] else tr.gettext("No")))
+    if ticket.outcome:
+        lines.append(tr.gettext("Outcome: {outcome}").format(outcome=escape(ticket.outcome)))
+    if person is not None and person.unreachable_at is not None:
+        lines.append(tr.gettext("⚠️ The beneficiary cannot be reached on Telegram (the bot was blocked)."))
+    if ticket.status in OPEN_STATUSES:
+        lines += ["", tr.gettext("↩️ Reply to this message to answer the beneficiary.")]
+    return "\n".join(lines)
+
+
+def card_keyboard(ticket: Ticket) -> dict:
+    tr = translator("ar")
+    if ticket.status not in OPEN_STATUSES:
+        return inline([])
+    rows: list[list[dict]] = []
+    if ticket.kind == Kind.INQUIRY:
+        rows.append([button(tr.gettext("🔒 Close"), cb("st", "close", ticket.id))])
+        return inline(rows)
+    if ticket.status == TicketStatus.OPEN:
+        rows.append([button(tr.gettext("👌 Acknowledge"), cb("st", "ack", ticket.id))])
+    if ticket.kind == Kind.COMPENSATION and "breach" not in ticket.data:
+        rows.append([button(tr.gettext("Breach acknowledged"), cb("st", "breach", ticket.id, 1)),
+                     button(tr.gettext("No breach"), cb("st", "breach", ticket.id, 0))])
+    row = [button(tr.gettext("✅ Resolve with an outcome"), cb("st", "resolve", ticket.id))]
+    if ticket.status != TicketStatus.ESCALATED:
+        row.append(button(tr.gettext("⬆️ Raise to a supervisor"), cb("st", "escalate", ticket.id)))
+    rows.append(row)
+    return inline(rows)
+
+
+async def post_ticket_card(ctx: Ctx, ticket: Ticket) -> None:
+    chat_id, topic_id = route(ctx, ticket)
+    extra = {"message_thread_id": topic_id} if topic_id else {}
+    ctx.send(chat_id, await card_text(ctx, ticket), card_keyboard(ticket), link=(LINK, ticket.id), **extra)
+
+
+async def card_link(ctx: Ctx, ticket: Ticket) -> StaffMessageLink | None:
+    return await ctx.session.scalar(select(StaffMessageLink).where(
+        StaffMessageLink.association_id == ctx.tenant, StaffMessageLink.subject_kind == LINK,
+        StaffMessageLink.subject_id == ticket.id).order_by(StaffMessageLink.created_at).limit(1))
+
+
+async def refresh_card(ctx: Ctx, ticket: Ticket) -> None:
+    link = await card_link(ctx, ticket)
+    if link is not None:
+        ctx.call("editMessageText", {"chat_id": link.chat_id, "message_id": link.message_id,
+                                     "text": await card_text(ctx, ticket), "parse_mode": "HTML",
+                                     "reply_markup": card_keyboard(ticket)})

@@ -1,0 +1,191 @@
+"""Staff handling of tickets: reply to relay (text, photo, document, voice), acknowledge, raise
+to a supervisor, record a compensation breach, resolve with an outcome, close (policy clauses
+14, 19, 20). The beneficiary is told at each step, as «رد من الجمعية»."""
+
+from __future__ import annotations
+
+from html import escape
+
+from sqlalchemy import select
+
+from bot.features.surveys import survey_flow as survey
+from bot.engine.context import Ctx, reply_to
+from bot.i18n import N_, Text, translator
+from bot.engine.keyboards import Callback
+from bot.engine.router import Router
+from bot.features.inquiries.ticket_cards import LINK, card_link, refresh_card
+from bot.domain.tickets import OPEN_STATUSES, Kind, TicketStatus, add_message
+from bot.domain.textutil import isolate
+from storage.models import AuditLog, Beneficiary, StaffMessageLink, Ticket, utcnow
+
+RESOLVE_PROMPT = "st_resolve"
+
+
+async def _ticket(ctx: Ctx, ticket_id: int | None) -> Ticket | None:
+    if ticket_id is None:
+        return None
+    return await ctx.session.scalar(select(Ticket).where(Ticket.id == ticket_id, Ticket.association_id == ctx.tenant))
+
+
+async def tell(ctx: Ctx, ticket: Ticket, text: Text, keyboard=None) -> Beneficiary | None:  # noqa: ANN001
+    person = await ctx.session.get(Beneficiary, ticket.beneficiary_id) if ticket.beneficiary_id else None
+    if person is not None:
+        ctx.send(person.telegram_user_id, text.render(translator(person.locale)), keyboard)
+    return person
+
+
+def header(ctx: Ctx, ticket: Ticket, locale: str) -> str:
+    tr = translator(locale)
+    who = ""
+    if ctx.profile.privacy.show_staff_names and ctx.update.effective_user:
+        who = " — " + escape(ctx.update.effective_user.first_name)
+    return tr.gettext("💬 <b>Reply from the association</b>{who} · {reference}").format(
+        who=who, reference=isolate(ticket.reference))
+
+
+async def relay_reply(ctx: Ctx, link: StaffMessageLink) -> bool:
+    """A staff reply to a ticket's message goes to the beneficiary."""
+    if link.subject_kind != LINK:
+        return False
+    tr = translator("ar")
+    message = ctx.message
+    ticket = await _ticket(ctx, link.subject_id)
+    if message is None or ticket is None:
+        return True
+    if ticket.status not in OPEN_STATUSES:
+        ctx.reply_quoting(tr.gettext("This case is closed; the reply was not sent."))
+        return True
+    person = await ctx.session.get(Beneficiary, ticket.beneficiary_id) if ticket.beneficiary_id else None
+    if person is None:
+        return True
+    head = header(ctx, ticket, person.locale)
+    if message.text:
+        ctx.send(person.telegram_user_id, f"{head}\n\n{escape(message.text)}")
+        add_message(ctx.session, ticket, "out", text=message.text, staff_user_id=ctx.from_id)
+    elif message.photo or message.document or message.voice or message.audio or message.video:
+        caption = escape(message.caption or "")
+        ctx.call("copyMessage", {"chat_id": person.telegram_user_id, "from_chat_id": ctx.chat_id,
+                                 "message_id": message.message_id, "caption": f"{head}\n{caption}".strip(),
+                                 "parse_mode": "HTML"})
+        file_id = (message.photo[-1].file_id if message.photo else
+                   (message.document or message.voice or message.audio or message.video).file_id)
+        add_message(ctx.session, ticket, "out", text=message.caption, file_id=file_id, staff_user_id=ctx.from_id)
+    else:
+        ctx.reply_quoting(tr.gettext("This kind of message cannot be relayed; please send text, a photo, a document or a voice note."))
+        return True
+    if ticket.status in (TicketStatus.OPEN, TicketStatus.ACKNOWLEDGED) and ticket.kind == Kind.INQUIRY:
+        ticket.status = TicketStatus.ANSWERED
+        await refresh_card(ctx, ticket)
+    ctx.reply_quoting(tr.gettext("✓ Your reply was sent to the beneficiary."))
+    return True
+
+
+async def close(ctx: Ctx, ticket: Ticket) -> None:
+    if ticket.status not in OPEN_STATUSES:
+        return
+    ticket.status, ticket.closed_at = TicketStatus.CLOSED, utcnow()
+    await tell(ctx, ticket, Text(N_("Your case {reference} is now closed. Thank you for contacting us; you can write to us again at any time."),
+                                 reference=isolate(ticket.reference)))
+    await refresh_card(ctx, ticket)
+    await survey.invite(ctx, ticket)
+
+
+async def on_staff_button(ctx: Ctx, data: Callback) -> None:
+    tr = translator("ar")
+    if not ctx.staff_member:
+        ctx.answer(tr.gettext("Only members of the association's staff group can do this."), alert=True)
+        return
+    ticket = await _ticket(ctx, data.int_arg(0))
+    if ticket is None or ticket.status not in OPEN_STATUSES:
+        ctx.answer(tr.gettext("This case is closed."))
+        if ticket is not None:
+            await refresh_card(ctx, ticket)
+        return
+    action = data.action
+    reference = isolate(ticket.reference)
+    if action == "close":
+        await close(ctx, ticket)
+    elif action == "ack" and ticket.status == TicketStatus.OPEN:
+        ticket.status = TicketStatus.ACKNOWLEDGED
+        if ticket.first_response_at is None:
+            ticket.first_response_at = utcnow()
+        await tell(ctx, ticket, Text(N_("Your {kind} {reference} has been received by the responsible team and is being handled. We will reply to you here."),
+                                     kind=Text(kind_word(ticket)), reference=reference))
+    elif action == "escalate" and ticket.status != TicketStatus.ESCALATED:
+        ticket.status, ticket.escalated_at = TicketStatus.ESCALATED, utcnow()
+        link = await card_link(ctx, ticket)
+        ctx.send(ctx.chat_id, tr.gettext("⬆️ {reference} was raised to the supervisors.").format(reference=reference),
+                 reply_parameters=reply_to(link.message_id if link else None))
+        for supervisor in ctx.rt.settings.supervisor_ids:
+            ctx.send(supervisor, tr.gettext("⬆️ A case was raised to you: {reference}. Please look at it in the staff group.").format(reference=reference))
+        await tell(ctx, ticket, Text(N_("Your {kind} {reference} has been raised to a supervisor at the association for attention."),
+                                     kind=Text(kind_word(ticket)), reference=reference))
+    elif action == "breach" and ticket.kind == Kind.COMPENSATION:
+        ticket.data = {**ticket.data, "breach": data.arg(1) == "1"}
+        ctx.session.add(AuditLog(association_id=ctx.tenant, actor_id=ctx.from_id, action="compensation_breach",
+                                 subject_kind="ticket", subject_id=ticket.id, detail={"breach": data.arg(1) == "1"}))
+    elif action == "resolve":
+        message = ctx.update.callback_query.message if ctx.update.callback_query else None
+        ctx.send(ctx.chat_id, tr.gettext("Reply to this message with the outcome for {reference}; the beneficiary will read it.").format(reference=reference),
+                 {"force_reply": True, "selective": True}, link=(RESOLVE_PROMPT, ticket.id),
+                 reply_parameters=reply_to(message.message_id if message else None))
+        ctx.answer(tr.gettext("Reply to the bot's message with the details."))
+        return
+    else:
+        ctx.answer(tr.gettext("This button is no longer active."))
+        return
+    ctx.answer(tr.gettext("Done ✓"))
+    await refresh_card(ctx, ticket)
+
+
+def kind_word(ticket: Ticket) -> str:
+    return {Kind.INQUIRY: N_("inquiry"), Kind.COMPLAINT: N_("complaint"), Kind.SUGGESTION: N_("suggestion"),
+            Kind.COMPENSATION: N_("compensation claim")}[Kind(ticket.kind)]
+
+
+async def resolve_reply(ctx: Ctx, link: StaffMessageLink) -> bool:
+    if link.subject_kind != RESOLVE_PROMPT:
+        return False
+    tr = translator("ar")
+    message = ctx.message
+    ticket = await _ticket(ctx, link.subject_id)
+    outcome = (message.text or "").strip() if message else ""
+    if ticket is None or ticket.status not in OPEN_STATUSES or not ctx.staff_member:
+        return True
+    if not outcome:
+        ctx.reply_quoting(tr.gettext("Please reply with text."))
+        return True
+    ticket.status, ticket.outcome, ticket.closed_at = TicketStatus.RESOLVED, outcome[:2000], utcnow()
+    if ticket.first_response_at is None:
+        ticket.first_response_at = utcnow()
+    ctx.session.add(AuditLog(association_id=ctx.tenant, actor_id=ctx.from_id, action="ticket_resolved",
+                             subject_kind="ticket", subject_id=ticket.id))
+    await tell(ctx, ticket, Text(N_("Your {kind} {reference} has been resolved.\nOutcome: {outcome}\nThank you for helping us improve."),
+                                 kind=Text(kind_word(ticket)), reference=isolate(ticket.reference), outcome=escape(outcome)))
+    await refresh_card(ctx, ticket)
+    await survey.invite(ctx, ticket)
+    ctx.reply(tr.gettext("Done ✓ The beneficiary has been told."))
+    return True
+
+
+async def close_command(ctx: Ctx) -> None:
+    """``/close`` as a reply to a ticket's message."""
+    tr = translator("ar")
+    message = ctx.message
+    if not ctx.staff_member or message is None or message.reply_to_message is None:
+        ctx.reply_quoting(tr.gettext("Reply to a case's message with /close to close it."))
+        return
+    link = await ctx.session.get(StaffMessageLink, (ctx.tenant, ctx.chat_id, message.reply_to_message.message_id))
+    ticket = await _ticket(ctx, link.subject_id) if link and link.subject_kind == LINK else None
+    if ticket is None:
+        ctx.reply(tr.gettext("Reply to a case's message with /close to close it."))
+        return
+    await close(ctx, ticket)
+    ctx.reply(tr.gettext("Done ✓ The beneficiary has been told."))
+
+
+def register(router: Router) -> None:
+    router.staff_callback("st")(on_staff_button)
+    router.reply_handlers.append(relay_reply)
+    router.reply_handlers.append(resolve_reply)
+    router.staff_command("close")(close_command)

@@ -1,0 +1,74 @@
+"""The beneficiary's data rights: /mydata (a readable copy) and /deletemydata (erasure)."""
+
+from __future__ import annotations
+
+import base64
+
+from bot.engine import dialogs
+
+from bot.domain import privacy
+from bot.engine.context import Ctx
+from bot.features.home.menus import menu_keyboard_short
+from bot.engine.keyboards import Callback, button, cb, inline
+from bot.engine.outbox import INLINE_KEY
+from bot.engine.router import Router
+from storage.models import AuditLog
+
+
+async def my_data(ctx: Ctx) -> None:
+    assert ctx.user is not None
+    text = await privacy.export_text(ctx.session, ctx.profile, ctx.rt.vault, ctx.user, ctx.tr)
+    ctx.call("sendDocument", {"chat_id": ctx.chat_id, "caption": ctx._("This file holds everything the association keeps about you through this assistant."),
+                              INLINE_KEY: {"document": {"name": "mydata.txt",
+                                                        "b64": base64.b64encode(text.encode("utf-8")).decode("ascii")}}})
+    ctx.session.add(AuditLog(association_id=ctx.tenant, actor_id=ctx.from_id, action="data_export",
+                             subject_kind="beneficiary", subject_id=ctx.user.id))
+
+
+async def delete_my_data(ctx: Ctx) -> None:
+    await dialogs.begin(ctx, "erase", "confirm")  # the "yes" below counts only after this question
+    ctx.reply(ctx._("This erases your account and everything you sent through this assistant. Open requests will be withdrawn. Cases the association must keep in its records will be kept without your name or data. This cannot be undone. Are you sure?"),
+              inline([[button(ctx._("🗑 Yes, erase my data"), cb("erase", "yes"))],
+                      [button(ctx._("No, keep it"), cb("erase", "no"))]]))
+
+
+async def on_erase(ctx: Ctx, data: Callback) -> None:
+    assert ctx.user is not None
+    if data.action == "export":
+        ctx.answer()
+        await my_data(ctx)
+        return
+    if data.action == "ask":
+        ctx.answer()
+        await delete_my_data(ctx)
+        return
+    dialog = await dialogs.current(ctx)
+    if data.action != "yes" or dialog is None or dialog.flow != "erase":
+        if dialog is not None and dialog.flow == "erase":
+            await dialogs.end(ctx)
+        ctx.answer()
+        ctx.show(ctx._("Nothing was erased."), menu_keyboard_short(ctx))
+        return
+    await dialogs.end(ctx)
+    result = await privacy.erase(ctx.session, ctx.user)
+    ctx.user = None
+    ctx.answer()
+    lines = [ctx._("Your data has been erased.")]
+    if result.withdrawn:
+        lines.append(ctx.ngettext("{n} open request was withdrawn.", "{n} open requests were withdrawn.",
+                                  result.withdrawn).format(n=result.withdrawn))
+    kept = result.requests_kept + result.tickets_kept
+    if kept:
+        lines.append(ctx.ngettext("{n} case is kept in the association's records without your identity, as the records rules require.",
+                                  "{n} cases are kept in the association's records without your identity, as the records rules require.",
+                                  kept).format(n=kept))
+    lines.append(ctx._("You are welcome back at any time with /start."))
+    ctx.show("\n".join(lines))
+
+
+def register(router: Router) -> None:
+    router.command("mydata")(my_data)
+    router.command("deletemydata")(delete_my_data)
+    router.callback("erase")(on_erase)
+    router.consent_free_commands.update({"mydata", "deletemydata"})
+    router.consent_free_callbacks.add("erase")

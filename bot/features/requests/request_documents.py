@@ -1,0 +1,106 @@
+"""Adding missing documents to a request (policy clause 17): the beneficiary sends photos or
+PDFs, then presses Done; staff are told on the request's card and in the group."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from bot.domain import applications
+
+from bot.engine import dialogs
+from bot.engine.context import Ctx, reply_to
+from bot.features.home.menus import menu_keyboard_short
+from bot.engine.keyboards import Callback, button, cb, inline
+from bot.domain.lifecycle import Status
+from bot.engine.router import Router
+from bot.features.requests.request_cards import CARD, refresh_card
+from bot.domain.textutil import isolate
+from bot.i18n import translator
+from bot.domain.validation import Invalid, validate
+from storage.models import Document, ServiceRequest, StaffMessageLink
+
+FLOW = "docs"
+
+
+async def _own_request(ctx: Ctx, request_id: int | None) -> ServiceRequest | None:
+    if request_id is None or ctx.user is None:
+        return None
+    return await ctx.session.scalar(select(ServiceRequest).where(
+        ServiceRequest.id == request_id, ServiceRequest.association_id == ctx.tenant,
+        ServiceRequest.beneficiary_id == ctx.user.id, ServiceRequest.status == Status.AWAITING_DOCUMENTS))
+
+
+def done_keyboard(ctx: Ctx, request_id: int) -> dict:
+    return inline([[button(ctx._("✅ Done, send to the association"), cb("rdoc", "done", request_id))]])
+
+
+class DocumentsFlow:
+    name = FLOW
+
+    async def on_message(self, ctx: Ctx) -> None:
+        dialog = await dialogs.current(ctx)
+        request = await _own_request(ctx, dialog.data.get("request_id") if dialog else None)
+        if request is None:
+            await dialogs.end(ctx)
+            ctx.reply(ctx._("This request is not waiting for documents any more."), menu_keyboard_short(ctx))
+            return
+        raw = ctx.attached_file()
+        try:
+            doc = validate("document", raw)
+        except Invalid as exc:
+            ctx.reply(exc.render(ctx.tr), done_keyboard(ctx, request.id))
+            return
+        ctx.session.add(Document(association_id=ctx.tenant, beneficiary_id=ctx.user.id if ctx.user else None,
+                                 request_id=request.id, kind="additional", telegram_file_id=doc.file_id or "",
+                                 file_unique_id=doc.file_unique_id, file_name=doc.file_name,
+                                 mime_type=doc.mime_type, size=doc.file_size))
+        dialogs.save(dialog, count=int(dialog.data.get("count", 0)) + 1)
+        ctx.reply(ctx._("Received ✓ Send another file, or press Done when you have sent everything."),
+                  done_keyboard(ctx, request.id))
+
+    async def resume(self, ctx: Ctx) -> None:
+        dialog = await dialogs.current(ctx)
+        if dialog is not None:
+            ctx.reply(ctx._("Please send the documents as photos or PDF files, then press Done."),
+                      done_keyboard(ctx, dialog.data.get("request_id", 0)))
+
+
+async def on_callback(ctx: Ctx, data: Callback) -> None:
+    request = await _own_request(ctx, data.int_arg(0))
+    if request is None:
+        ctx.answer(ctx._("This request is not waiting for documents any more."))
+        return
+    if data.action == "start":
+        await dialogs.begin(ctx, FLOW, "upload", {"request_id": request.id, "count": 0})
+        ctx.answer()
+        ctx.reply(ctx._("Please send the documents for request {reference} as photos or PDF files, one or more, then press Done.").format(
+            reference=isolate(request.reference or "")), done_keyboard(ctx, request.id))
+        return
+    if data.action == "done":
+        dialog = await dialogs.current(ctx)
+        count = int(dialog.data.get("count", 0)) if dialog and dialog.flow == FLOW else 0
+        if count == 0:
+            ctx.answer(ctx._("Please send at least one file first."), alert=True)
+            return
+        await dialogs.end(ctx)
+        applications.record(ctx.session, request, "documents_added", actor_kind="beneficiary",
+                            actor_id=ctx.from_id, to_status=Status.UNDER_REVIEW,
+                            note=str(count))
+        ctx.answer()
+        ctx.show(ctx._("Thank you. Your documents were sent to the association, and your request is back under review."),
+                 menu_keyboard_short(ctx))
+        await refresh_card(ctx, request)
+        tr = translator("ar")
+        card = await ctx.session.scalar(select(StaffMessageLink).where(
+            StaffMessageLink.association_id == ctx.tenant, StaffMessageLink.subject_kind == CARD,
+            StaffMessageLink.subject_id == request.id))
+        ctx.send(ctx.rt.staff_chat_id, tr.ngettext(
+            "📎 The beneficiary added {n} document to request {reference}.",
+            "📎 The beneficiary added {n} documents to request {reference}.", count).format(
+                n=count, reference=isolate(request.reference or "")),
+            reply_parameters=reply_to(card.message_id if card else None))
+
+
+def register(router: Router) -> None:
+    router.flow(DocumentsFlow())
+    router.callback("rdoc")(on_callback)

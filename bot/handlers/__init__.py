@@ -1,1 +1,0 @@
-"""Stateless handlers, one module per feature; each exports ``register(router)``."""
