@@ -5,8 +5,13 @@ chunks of 5, and 1,000 chunks (round-robin over the labels) become 1,000 entries
 entries are near-duplicates of each other — a worst case for the index (long postings) and for
 ranking. Queries are rows of the val file (timed through ``decide`` on one core).
 
+With ``--profile``, the FAQ of an association profile is timed instead, as the bot builds it
+(``bot.app.build_matcher``), with its own phrasings (and their dialect variants) as the
+questions: the size a beneficiary actually meets. No data set is needed then.
+
     python bench/faq_bench.py [--entries 1000] [--phrasings 5] [--queries 1000]
                               [--data /work/shared/datasets/arbanking77]
+    python bench/faq_bench.py --profile profiles/khairat.yaml [--queries 1000]
 """
 
 from __future__ import annotations
@@ -52,17 +57,44 @@ def synth_entries(rows, n_entries: int, per_entry: int) -> list[tuple[str, list[
     return entries
 
 
+# what people type that the profile's phrasings do not say word for word (Gulf and Levantine)
+PROFILE_QUERIES = [
+    "ابغى اعرف ايمتى يتم صرف المساعدة الشهرية",
+    "وين مقر الجمعية",
+    "شو الاوراق المطلوبة للتسجيل",
+    "كيف اقدم على طلب مساعدة",
+]
+
+
+def profile_entries(path: Path, n_queries: int) -> tuple[list[tuple[str, list[str]]], list[str]]:
+    """The entries as bot.app.build_matcher makes them, and questions cycled from the profile."""
+    from bot.profile import load_profile
+
+    profile = load_profile(path)
+    entries = []
+    for entry in profile.faq.entries:
+        texts = [*entry.question.texts(), *entry.phrasings]
+        entries.append((entry.id, list(dict.fromkeys(texts))))
+    asked = PROFILE_QUERIES + [t for _, texts in entries for t in texts]
+    return entries, [asked[i % len(asked)] for i in range(n_queries)]
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--data", default=DEFAULT_DATA)
     ap.add_argument("--entries", type=int, default=1000)
     ap.add_argument("--phrasings", type=int, default=5)
     ap.add_argument("--queries", type=int, default=1000)
+    ap.add_argument("--profile", help="time the FAQ of this association profile (YAML) instead")
     args = ap.parse_args(argv)
-    data = Path(args.data)
-    rows = load_csv(data / "Banking77_Arabized_MSA_PAL_train.csv")
-    queries = [t for _, t in load_csv(data / "Banking77_Arabized_MSA_PAL_val.csv")][: args.queries]
-    entries = synth_entries(rows, args.entries, args.phrasings)
+    if args.profile:
+        entries, queries = profile_entries(Path(args.profile), args.queries)
+    else:
+        data = Path(args.data)
+        rows = load_csv(data / "Banking77_Arabized_MSA_PAL_train.csv")
+        val = load_csv(data / "Banking77_Arabized_MSA_PAL_val.csv")
+        queries = [t for _, t in val][: args.queries]
+        entries = synth_entries(rows, args.entries, args.phrasings)
 
     t0 = time.perf_counter()
     matcher = FaqMatcher.build(entries)

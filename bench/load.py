@@ -17,7 +17,7 @@ Method
 * Closed loop: each simulated beneficiary does one thing, then waits for the bot's answer in
   its own chat before the next. The wait is woken by the emulator itself (a per-chat event set
   whenever the bot sends, edits or answers a button press there) — no sleeps, no polling.
-* A beneficiary goes through the whole request of ``tests/test_e2e_request.py`` without the
+* A beneficiary goes through the whole request of ``tests/flows.py`` without the
   deliberate mistakes: /start, consent, "apply", the service, "start", every field of the
   profile's form by its type (text, national ID with a valid check digit, the contact button,
   Hijri date, numbers, choice buttons, location, documents as a photo and PDFs, skip the

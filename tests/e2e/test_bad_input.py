@@ -18,7 +18,7 @@ from bot.emulator.server import Emulator
 from bot.domain.textutil import clean_input
 from storage.models import InboundUpdate, ServiceRequest
 from tests.harness import OUTSIDER, STAFF_CHAT, Person, settle
-from tests.test_e2e_request import open_service
+from tests.flows import open_service
 
 FOREIGN_GROUP = -100777
 CHANNEL = -100888

@@ -1,5 +1,5 @@
 """bot.engine.flood: the per-person token bucket (the calm answer to a burst is tested end to end in
-tests/test_e2e_privacy.py)."""
+tests/e2e/test_e2e_privacy.py)."""
 
 from __future__ import annotations
 

@@ -38,7 +38,7 @@ from storage.db import Database
 from storage.models import Beneficiary, InboundUpdate, OutboxMessage, ServiceRequest
 from tests.harness import BENEFICIARY, STAFF_CHAT, Person, make_settings, settle
 from tests.subprocess_bot import BotProcess, ProcessApp, counts
-from tests.test_e2e_request import SERVICE, fill_form, open_service, submit
+from tests.flows import SERVICE, fill_form, open_service, submit
 
 BURST_USERS = (5001, 5002, 5003, 5004, 5005)
 PER_USER = 10  # 50 text updates in the burst; under the per-person flood limit

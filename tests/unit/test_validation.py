@@ -34,7 +34,7 @@ from bot.domain.validation import (
     validate_yes_no,
 )
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 CATALOG_PATH = ROOT / "locales/incoming/validation.ar.json"
 CATALOG = json.loads(CATALOG_PATH.read_text("utf-8"))
 SOURCES = [ROOT / "bot/domain/validation.py", ROOT / "bot/domain/dates.py", ROOT / "bot/domain/textutil.py"]

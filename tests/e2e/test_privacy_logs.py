@@ -19,7 +19,7 @@ from bot.engine.service import setup_logging
 from bot.app import BotApp
 from bot.emulator.server import Emulator
 from tests.harness import STAFF_CHAT, TOKEN, Person
-from tests.test_e2e_request import fill_form, open_service, submit
+from tests.flows import fill_form, open_service, submit
 
 NATIONAL_ID = "1000000008"  # fill_form types it in Arabic-Indic digits: ١٠٠٠٠٠٠٠٠٨
 MOBILE = "551234567"  # 0551234567, +966551234567, 966551234567 …

@@ -11,7 +11,7 @@ from bot.profile import load_profile
 from storage.db import Database
 from storage.models import Beneficiary, ServiceRequest, Ticket
 from tests.harness import BENEFICIARY, STAFF, STAFF_CHAT, Person, make_settings, populate
-from tests.test_e2e_request import fill_form, open_service, submit
+from tests.flows import fill_form, open_service, submit
 
 MAA_TOKEN = "456:DEF"
 MAA_STAFF_CHAT = -100456

@@ -14,7 +14,7 @@ from bot.engine.jobs import run_jobs
 from bot.engine.keyboards import parse_cb
 from storage.models import AuditLog, SurveyAnswer, SurveyInvitation, utcnow
 from tests.harness import STAFF, STAFF_CHAT, Person, buttons
-from tests.test_e2e_request import fill_form, open_service, submit
+from tests.flows import fill_form, open_service, submit
 
 POLICY = "تقييمك حقٌّ لك، ويساعدنا على تحسين خدماتنا، ولا يُستخدم للمحاسبة."
 

@@ -42,7 +42,7 @@ from bot.channels.telegram.transport import AiohttpRequest
 USER = 501
 STAFF = 777
 GROUP = -100555
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def png(width: int = 64, height: int = 48, rgb: tuple[int, int, int] = (40, 140, 100)) -> bytes:

@@ -13,7 +13,7 @@ from bot.domain.privacy import apply_retention
 from storage.models import (AuditLog, Beneficiary, Document, InboundUpdate, OutboxMessage, ServiceRequest,
                             utcnow)
 from tests.harness import Person
-from tests.test_e2e_request import fill_form, open_service, submit
+from tests.flows import fill_form, open_service, submit
 
 
 async def test_my_data_is_a_readable_file_with_my_answers(consented: Person, profile, emu) -> None:  # noqa: ANN001

@@ -32,7 +32,7 @@ from bot.domain.dates import (
 from bot.domain.validation import Invalid
 
 CATALOG = json.loads(
-    (Path(__file__).resolve().parent.parent / "locales/incoming/validation.ar.json").read_text("utf-8")
+    (Path(__file__).resolve().parents[2] / "locales/incoming/validation.ar.json").read_text("utf-8")
 )
 
 
