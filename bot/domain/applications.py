@@ -122,7 +122,8 @@ def due_date_for(submitted: date, days: int) -> date:
 def record(session: AsyncSession, request: ServiceRequest, action: str, *, actor_kind: str,
            actor_id: int | None, to_status: str | None = None, note: str | None = None,
            from_status: str | None = None) -> RequestEvent:
-    """Change the status (if given) and write the event — every move goes through here."""
+    """Change the status (if given) and write the event. Moves of the lifecycle come through
+    ``move``; ``from_status`` is then the status before ``lifecycle.transition`` applied it."""
     event = RequestEvent(association_id=request.association_id, request_id=request.id, actor_kind=actor_kind,
                          actor_id=actor_id, action=action, from_status=from_status or request.status,
                          to_status=to_status or request.status, note=note, at=utcnow())
@@ -140,8 +141,9 @@ def move(session: AsyncSession, request: ServiceRequest, action: str, actor: Act
     events = lifecycle.transition(request, action, actor, note, now=now)
     for event in events:
         if isinstance(event, StatusChanged):
-            record(session, request, event.action, actor_kind=event.actor.kind, actor_id=event.actor.id,
-                   from_status=event.from_status, to_status=event.to_status, note=event.note)
+            record(session, request, event.action, actor_kind=event.actor.kind,
+                   actor_id=event.actor.id, from_status=event.from_status,
+                   to_status=event.to_status, note=event.note)
         elif isinstance(event, Audited):
             session.add(AuditLog(association_id=request.association_id, actor_id=event.actor.id,
                                  action=event.action, subject_kind="request", subject_id=request.id,

@@ -15,7 +15,8 @@ from datetime import datetime, timezone
 from enum import StrEnum
 from typing import Any, Protocol
 
-from bot.channels.telegram.staff_auth import Role  # the integrator moves Role to bot/domain/roles.py
+# Role moves to bot/domain/roles.py (the integrator fixes this import)
+from bot.channels.telegram.staff_auth import Role
 
 # who may take a move: the roles column names these
 BENEFICIARY = "beneficiary"
@@ -207,7 +208,8 @@ def transition(table: Table, case: Any, action: str, actor: Actor, note: str | N
     if rule.audit is not None:
         events.append(Audited(rule.audit, actor, dict(rule.marks) or None))
     if rule.tell is not None:
-        events.append(Tell(rule.tell, {"reference": getattr(case, "reference", None), "note": note}))
+        reference = getattr(case, "reference", None)
+        events.append(Tell(rule.tell, {"reference": reference, "note": note}))
     if rule.ends:
         events.append(SurveyDue())
     return events

@@ -161,7 +161,8 @@ _CLOSED_TICKET = N_("Your case {reference} is now closed. Thank you for contacti
 
 
 def _ticket_close(on_card: bool) -> Rule:
-    return Rule("close", TICKET_OPEN, T.CLOSED, ANY_STAFF, tell=_CLOSED_TICKET, stamps=("closed_at",),
+    return Rule("close", TICKET_OPEN, T.CLOSED, ANY_STAFF, tell=_CLOSED_TICKET,
+                stamps=("closed_at",),
                 ends=True, on_card=on_card)
 
 
@@ -183,14 +184,16 @@ def complaint_rules(kind: Kind) -> Table:
              marks={"breach": False}),
     )
     return Table(str(kind), (
-        Rule("ack", frozenset({T.OPEN}), T.ACKNOWLEDGED, ANY_STAFF, stamps_once=("first_response_at",),
+        Rule("ack", frozenset({T.OPEN}), T.ACKNOWLEDGED, ANY_STAFF,
+             stamps_once=("first_response_at",),
              tell=N_("Your {kind} {reference} has been received by the responsible team and is being handled. We will reply to you here.")),
         *breach,
         Rule("resolve", TICKET_OPEN, T.RESOLVED, ANY_STAFF, needs_note=True, note_to="outcome",
              stamps=("closed_at",), stamps_once=("first_response_at",), audit="ticket_resolved",
              tell=N_("Your {kind} {reference} has been resolved.\nOutcome: {outcome}\nThank you for helping us improve."),
              ends=True),
-        Rule("escalate", TICKET_OPEN - {T.ESCALATED}, T.ESCALATED, ANY_STAFF, stamps=("escalated_at",),
+        Rule("escalate", TICKET_OPEN - {T.ESCALATED}, T.ESCALATED, ANY_STAFF,
+             stamps=("escalated_at",),
              tell=N_("Your {kind} {reference} has been raised to a supervisor at the association for attention.")),
         _ticket_close(on_card=False),  # /close as a reply to the card
         Rule("reply", TICKET_OPEN, None, ANY_STAFF, on_card=False),

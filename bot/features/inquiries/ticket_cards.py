@@ -79,7 +79,9 @@ def card_keyboard(ticket: Ticket) -> dict:
     if "breach" in actions and "breach" not in ticket.data:
         rows.append([button(tr.gettext("Breach acknowledged"), cb("st", "breach", ticket.id, 1)),
                      button(tr.gettext("No breach"), cb("st", "breach", ticket.id, 0))])
-    row = [button(tr.gettext("✅ Resolve with an outcome"), cb("st", "resolve", ticket.id))] if "resolve" in actions else []
+    row = []
+    if "resolve" in actions:
+        row.append(button(tr.gettext("✅ Resolve with an outcome"), cb("st", "resolve", ticket.id)))
     if "escalate" in actions:
         row.append(button(tr.gettext("⬆️ Raise to a supervisor"), cb("st", "escalate", ticket.id)))
     if row:

@@ -80,7 +80,7 @@ async def relay_reply(ctx: Ctx, link: StaffMessageLink) -> bool:
         ctx.reply_quoting(tr.gettext("This kind of message cannot be relayed; please send text, a photo, a document or a voice note."))
         return True
     moved = move(ctx.session, ticket, "reply", actor)[0]
-    if isinstance(moved, StatusChanged) and moved.to_status != moved.from_status:  # an inquiry answered
+    if isinstance(moved, StatusChanged) and moved.to_status != moved.from_status:  # inquiry answered
         await refresh_card(ctx, ticket)
     ctx.reply_quoting(tr.gettext("✓ Your reply was sent to the beneficiary."))
     return True

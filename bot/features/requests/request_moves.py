@@ -41,7 +41,8 @@ async def take(ctx: Ctx, request: ServiceRequest, action: str, actor: Actor,
             keyboard_for = None
             if action == "docs":  # the beneficiary adds the documents from the message itself
                 def keyboard_for(tr):  # noqa: ANN001, ANN202
-                    return inline([[button(tr.gettext("📎 Add documents"), cb("rdoc", "start", request.id))]])
+                    add = button(tr.gettext("📎 Add documents"), cb("rdoc", "start", request.id))
+                    return inline([[add]])
             await notify_beneficiary(ctx, request, Text(
                 event.msgid, reference=f"<code>{request.reference}</code>",
                 note=escape(event.params.get("note") or "")), keyboard_for)
