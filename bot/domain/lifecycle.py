@@ -162,8 +162,7 @@ _CLOSED_TICKET = N_("Your case {reference} is now closed. Thank you for contacti
 
 def _ticket_close(on_card: bool) -> Rule:
     return Rule("close", TICKET_OPEN, T.CLOSED, ANY_STAFF, tell=_CLOSED_TICKET,
-                stamps=("closed_at",),
-                ends=True, on_card=on_card)
+                stamps=("closed_at",), ends=True, on_card=on_card)
 
 
 INQUIRY_RULES = Table("inquiry", (
