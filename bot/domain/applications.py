@@ -18,11 +18,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain.dates import format_date, to_hijri, today_riyadh
 from bot.i18n import Translator
-from bot.domain.lifecycle import OPEN, Status
+from bot.domain import lifecycle
+from bot.domain.lifecycle import OPEN, Actor, Audited, Event, StatusChanged
 from bot.domain.textutil import escape_html, format_mobile_local, isolate, mask_mobile, mask_national_id
 from bot.domain.validation import DocumentFile, NationalId
 from storage.crypto import Vault
-from storage.models import Counter, RequestEvent, ServiceRequest, utcnow
+from storage.models import AuditLog, Counter, RequestEvent, ServiceRequest, utcnow
 
 SENSITIVE_TYPES = frozenset({"national_id", "mobile"})
 REFERENCE_PREFIX = {"request": "REQ", "inquiry": "INQ", "complaint": "CMP"}
@@ -119,15 +120,35 @@ def due_date_for(submitted: date, days: int) -> date:
 
 
 def record(session: AsyncSession, request: ServiceRequest, action: str, *, actor_kind: str,
-           actor_id: int | None, to_status: str | None = None, note: str | None = None) -> RequestEvent:
-    """Change the status (if given) and write the event — every move goes through here."""
+           actor_id: int | None, to_status: str | None = None, note: str | None = None,
+           from_status: str | None = None) -> RequestEvent:
+    """Change the status (if given) and write the event. Moves of the lifecycle come through
+    ``move``; ``from_status`` is then the status before ``lifecycle.transition`` applied it."""
     event = RequestEvent(association_id=request.association_id, request_id=request.id, actor_kind=actor_kind,
-                         actor_id=actor_id, action=action, from_status=request.status,
+                         actor_id=actor_id, action=action, from_status=from_status or request.status,
                          to_status=to_status or request.status, note=note, at=utcnow())
     if to_status:
         request.status = to_status
     session.add(event)
     return event
+
+
+def move(session: AsyncSession, request: ServiceRequest, action: str, actor: Actor,
+         note: str | None = None, *, now: datetime | None = None) -> list[Event]:
+    """Take a move of the request's table (``lifecycle.transition``) and write what the database
+    keeps of it: the request's event and the audit entry. The rest (telling the beneficiary,
+    the card, the survey) is the caller's; ``lifecycle.Refused`` when the move is not allowed."""
+    events = lifecycle.transition(request, action, actor, note, now=now)
+    for event in events:
+        if isinstance(event, StatusChanged):
+            record(session, request, event.action, actor_kind=event.actor.kind,
+                   actor_id=event.actor.id, from_status=event.from_status,
+                   to_status=event.to_status, note=event.note)
+        elif isinstance(event, Audited):
+            session.add(AuditLog(association_id=request.association_id, actor_id=event.actor.id,
+                                 action=event.action, subject_kind="request", subject_id=request.id,
+                                 **({"detail": dict(event.detail)} if event.detail else {})))
+    return events
 
 
 async def submit(session: AsyncSession, request: ServiceRequest, *, decision_days: int,
@@ -137,7 +158,5 @@ async def submit(session: AsyncSession, request: ServiceRequest, *, decision_day
     request.reference = await next_reference(session, request.association_id, "request", today)
     request.declaration_version = declaration_version
     request.declared_at = now
-    request.submitted_at = now
     request.due_date = due_date_for(today, decision_days)
-    record(session, request, "submitted", actor_kind="beneficiary", actor_id=actor_id,
-           to_status=Status.SUBMITTED)
+    move(session, request, "submitted", Actor.beneficiary(actor_id), now=now)

@@ -4,31 +4,18 @@ compensation claim. Each has a reference, a due time, a status and a message thr
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from enum import StrEnum
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.domain import lifecycle
 from bot.domain.applications import next_reference
+from bot.domain.lifecycle import Actor, Audited, Event, Kind, TicketStatus
 from bot.i18n import N_
-from storage.models import Ticket, TicketMessage, utcnow
+from storage.models import AuditLog, Ticket, TicketMessage, utcnow
 
-
-class Kind(StrEnum):
-    INQUIRY = "inquiry"
-    COMPLAINT = "complaint"
-    SUGGESTION = "suggestion"
-    COMPENSATION = "compensation"
-
-
-class TicketStatus(StrEnum):
-    OPEN = "open"
-    ACKNOWLEDGED = "acknowledged"
-    ANSWERED = "answered"
-    ESCALATED = "escalated"
-    RESOLVED = "resolved"
-    CLOSED = "closed"
-
+__all__ = ["Kind", "TicketStatus", "KIND_LABELS", "STATUS_LABELS", "OPEN_STATUSES", "open_ticket",
+           "add_message", "open_ticket_of", "move"]
 
 KIND_LABELS = {
     Kind.INQUIRY: N_("Inquiry"),
@@ -70,6 +57,20 @@ def add_message(session: AsyncSession, ticket: Ticket, direction: str, *, text: 
     if direction == "out" and ticket.first_response_at is None:
         ticket.first_response_at = utcnow()
     return row
+
+
+def move(session: AsyncSession, ticket: Ticket, action: str, actor: Actor, note: str | None = None,
+         *, now: datetime | None = None) -> list[Event]:
+    """Take a move of the ticket's table (``lifecycle.transition``) and write its audit entry;
+    telling the beneficiary, the card and the survey are the caller's. ``lifecycle.Refused``
+    when the move is not allowed."""
+    events = lifecycle.transition(ticket, action, actor, note, now=now)
+    for event in events:
+        if isinstance(event, Audited):
+            session.add(AuditLog(association_id=ticket.association_id, actor_id=event.actor.id,
+                                 action=event.action, subject_kind="ticket", subject_id=ticket.id,
+                                 **({"detail": dict(event.detail)} if event.detail else {})))
+    return events
 
 
 async def open_ticket_of(session: AsyncSession, tenant: str, beneficiary_id: int, ticket_id: int) -> Ticket | None:

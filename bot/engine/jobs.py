@@ -19,8 +19,8 @@ from bot.domain import applications
 from bot.features.surveys import survey_flow as survey
 from bot.engine.context import Ctx, Runtime, reply_to
 from bot.domain.dates import format_date, today_riyadh
-from bot.i18n import N_, Text, translator
-from bot.domain.lifecycle import OPEN, Status
+from bot.i18n import Text, translator
+from bot.domain.lifecycle import SYSTEM_ACTOR, UNDECIDED, Tell
 from bot.domain.privacy import apply_retention
 from bot.features.inquiries.ticket_cards import card_link
 from bot.domain.textutil import isolate
@@ -28,7 +28,7 @@ from bot.domain.tickets import OPEN_STATUSES
 from storage.models import Beneficiary, RequestEvent, ServiceRequest, Ticket, utcnow
 
 log = logging.getLogger(__name__)
-PENDING_DECISION = [s.value for s in OPEN if s != Status.APPROVED]
+PENDING_DECISION = sorted(s.value for s in UNDECIDED)
 
 
 async def _not_done(ctx: Ctx, request: ServiceRequest, action: str) -> bool:
@@ -48,7 +48,7 @@ async def request_deadlines(ctx: Ctx, today: date) -> int:
         if request.due_date >= today and await _not_done(ctx, request, "deadline_reminder"):
             ctx.send(ctx.rt.staff_chat_id, tr.gettext("⏰ Request {reference} needs a decision by {date}.").format(
                 reference=ref, date=format_date(request.due_date, "ar")))
-            applications.record(ctx.session, request, "deadline_reminder", actor_kind="system", actor_id=None)
+            applications.move(ctx.session, request, "deadline_reminder", SYSTEM_ACTOR)
             done += 1
         elif request.due_date < today and await _not_done(ctx, request, "overdue_alert"):
             for supervisor in ctx.rt.settings.supervisor_ids:
@@ -56,13 +56,11 @@ async def request_deadlines(ctx: Ctx, today: date) -> int:
                     reference=ref, date=format_date(request.due_date, "ar")))
             ctx.send(ctx.rt.staff_chat_id, tr.gettext("🔴 Request {reference} is overdue: its decision was due by {date}.").format(
                 reference=ref, date=format_date(request.due_date, "ar")))
+            events = applications.move(ctx.session, request, "overdue_alert", SYSTEM_ACTOR)
             person = await ctx.session.get(Beneficiary, request.beneficiary_id) if request.beneficiary_id else None
-            if person is not None:
+            for tell in (e for e in events if isinstance(e, Tell) and person is not None):
                 ptr = translator(person.locale)
-                ctx.send(person.telegram_user_id, Text(N_(
-                    "We apologise: the study of your request {reference} is taking longer than planned, because the committee is still checking its information. It has not been forgotten; it is being handled, and we will tell you of the decision here. You can also ask about it from “My requests”."),
-                    reference=ref).render(ptr))
-            applications.record(ctx.session, request, "overdue_alert", actor_kind="system", actor_id=None)
+                ctx.send(person.telegram_user_id, Text(tell.msgid, reference=ref).render(ptr))
             done += 1
     return done
 

@@ -14,6 +14,7 @@ from bot.domain.dates import format_datetime
 from bot.i18n import N_, translator
 from bot.engine.keyboards import button, cb, inline
 from bot.domain.textutil import isolate, mask_name
+from bot.domain.lifecycle import card_actions
 from bot.domain.tickets import KIND_LABELS, OPEN_STATUSES, STATUS_LABELS, Kind, TicketStatus
 from storage.models import Beneficiary, StaffMessageLink, Ticket
 
@@ -67,22 +68,24 @@ async def card_text(ctx: Ctx, ticket: Ticket) -> str:
 
 
 def card_keyboard(ticket: Ticket) -> dict:
+    """The buttons the ticket's table opens from its status (bot.domain.lifecycle)."""
     tr = translator("ar")
-    if ticket.status not in OPEN_STATUSES:
-        return inline([])
+    actions = card_actions(ticket)
     rows: list[list[dict]] = []
-    if ticket.kind == Kind.INQUIRY:
+    if "close" in actions:
         rows.append([button(tr.gettext("🔒 Close"), cb("st", "close", ticket.id))])
-        return inline(rows)
-    if ticket.status == TicketStatus.OPEN:
+    if "ack" in actions:
         rows.append([button(tr.gettext("👌 Acknowledge"), cb("st", "ack", ticket.id))])
-    if ticket.kind == Kind.COMPENSATION and "breach" not in ticket.data:
+    if "breach" in actions and "breach" not in ticket.data:
         rows.append([button(tr.gettext("Breach acknowledged"), cb("st", "breach", ticket.id, 1)),
                      button(tr.gettext("No breach"), cb("st", "breach", ticket.id, 0))])
-    row = [button(tr.gettext("✅ Resolve with an outcome"), cb("st", "resolve", ticket.id))]
-    if ticket.status != TicketStatus.ESCALATED:
+    row = []
+    if "resolve" in actions:
+        row.append(button(tr.gettext("✅ Resolve with an outcome"), cb("st", "resolve", ticket.id)))
+    if "escalate" in actions:
         row.append(button(tr.gettext("⬆️ Raise to a supervisor"), cb("st", "escalate", ticket.id)))
-    rows.append(row)
+    if row:
+        rows.append(row)
     return inline(rows)
 
 

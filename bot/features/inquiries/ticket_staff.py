@@ -14,9 +14,12 @@ from bot.i18n import N_, Text, translator
 from bot.engine.keyboards import Callback
 from bot.engine.router import Router
 from bot.features.inquiries.ticket_cards import LINK, card_link, refresh_card
-from bot.domain.tickets import OPEN_STATUSES, Kind, TicketStatus, add_message
+from bot.domain import lifecycle
+from bot.domain.lifecycle import Actor, Event, Refused, StatusChanged, SurveyDue, Tell, Why
+from bot.domain.tickets import OPEN_STATUSES, Kind, add_message, move
+from bot.features.staff.staff_group import NOT_YOUR_ROLE, staff_actor
 from bot.domain.textutil import isolate
-from storage.models import AuditLog, Beneficiary, StaffMessageLink, Ticket, utcnow
+from storage.models import Beneficiary, StaffMessageLink, Ticket
 
 RESOLVE_PROMPT = "st_resolve"
 
@@ -52,7 +55,10 @@ async def relay_reply(ctx: Ctx, link: StaffMessageLink) -> bool:
     ticket = await _ticket(ctx, link.subject_id)
     if message is None or ticket is None:
         return True
-    if ticket.status not in OPEN_STATUSES:
+    actor = await staff_actor(ctx)
+    try:
+        lifecycle.rule_for(ticket, "reply", actor)
+    except Refused:
         ctx.reply_quoting(tr.gettext("This case is closed; the reply was not sent."))
         return True
     person = await ctx.session.get(Beneficiary, ticket.beneficiary_id) if ticket.beneficiary_id else None
@@ -73,21 +79,31 @@ async def relay_reply(ctx: Ctx, link: StaffMessageLink) -> bool:
     else:
         ctx.reply_quoting(tr.gettext("This kind of message cannot be relayed; please send text, a photo, a document or a voice note."))
         return True
-    if ticket.status in (TicketStatus.OPEN, TicketStatus.ACKNOWLEDGED) and ticket.kind == Kind.INQUIRY:
-        ticket.status = TicketStatus.ANSWERED
+    moved = move(ctx.session, ticket, "reply", actor)[0]
+    if isinstance(moved, StatusChanged) and moved.to_status != moved.from_status:  # inquiry answered
         await refresh_card(ctx, ticket)
     ctx.reply_quoting(tr.gettext("✓ Your reply was sent to the beneficiary."))
     return True
 
 
-async def close(ctx: Ctx, ticket: Ticket) -> None:
-    if ticket.status not in OPEN_STATUSES:
-        return
-    ticket.status, ticket.closed_at = TicketStatus.CLOSED, utcnow()
-    await tell(ctx, ticket, Text(N_("Your case {reference} is now closed. Thank you for contacting us; you can write to us again at any time."),
-                                 reference=isolate(ticket.reference)))
+async def carry_out(ctx: Ctx, ticket: Ticket, events: list[Event]) -> None:
+    """What a move returned: the beneficiary told, the card edited, the survey when it ended."""
+    for event in events:
+        if isinstance(event, Tell):
+            note = event.params.get("note") or ""
+            await tell(ctx, ticket, Text(event.msgid, kind=Text(kind_word(ticket)),
+                                         reference=isolate(ticket.reference), outcome=escape(note)))
     await refresh_card(ctx, ticket)
-    await survey.invite(ctx, ticket)
+    if any(isinstance(event, SurveyDue) for event in events):
+        await survey.invite(ctx, ticket)
+
+
+async def close(ctx: Ctx, ticket: Ticket, actor: Actor | None = None) -> None:
+    try:
+        events = move(ctx.session, ticket, "close", actor or await staff_actor(ctx))
+    except Refused:
+        return
+    await carry_out(ctx, ticket, events)
 
 
 async def on_staff_button(ctx: Ctx, data: Callback) -> None:
@@ -102,40 +118,34 @@ async def on_staff_button(ctx: Ctx, data: Callback) -> None:
             await refresh_card(ctx, ticket)
         return
     action = data.action
+    if action == "breach":  # breach:<id>:1 or :0
+        action = "breach" if data.arg(1) == "1" else "no_breach"
     reference = isolate(ticket.reference)
-    if action == "close":
-        await close(ctx, ticket)
-    elif action == "ack" and ticket.status == TicketStatus.OPEN:
-        ticket.status = TicketStatus.ACKNOWLEDGED
-        if ticket.first_response_at is None:
-            ticket.first_response_at = utcnow()
-        await tell(ctx, ticket, Text(N_("Your {kind} {reference} has been received by the responsible team and is being handled. We will reply to you here."),
-                                     kind=Text(kind_word(ticket)), reference=reference))
-    elif action == "escalate" and ticket.status != TicketStatus.ESCALATED:
-        ticket.status, ticket.escalated_at = TicketStatus.ESCALATED, utcnow()
-        link = await card_link(ctx, ticket)
-        ctx.send(ctx.chat_id, tr.gettext("⬆️ {reference} was raised to the supervisors.").format(reference=reference),
-                 reply_parameters=reply_to(link.message_id if link else None))
-        for supervisor in ctx.rt.settings.supervisor_ids:
-            ctx.send(supervisor, tr.gettext("⬆️ A case was raised to you: {reference}. Please look at it in the staff group.").format(reference=reference))
-        await tell(ctx, ticket, Text(N_("Your {kind} {reference} has been raised to a supervisor at the association for attention."),
-                                     kind=Text(kind_word(ticket)), reference=reference))
-    elif action == "breach" and ticket.kind == Kind.COMPENSATION:
-        ticket.data = {**ticket.data, "breach": data.arg(1) == "1"}
-        ctx.session.add(AuditLog(association_id=ctx.tenant, actor_id=ctx.from_id, action="compensation_breach",
-                                 subject_kind="ticket", subject_id=ticket.id, detail={"breach": data.arg(1) == "1"}))
-    elif action == "resolve":
+    actor = await staff_actor(ctx)
+    try:
+        rule = lifecycle.rule_for(ticket, action, actor)
+    except Refused as refusal:
+        if refusal.why == Why.NOT_ALLOWED:
+            ctx.answer(tr.gettext(NOT_YOUR_ROLE), alert=True)
+        else:
+            ctx.answer(tr.gettext("This button is no longer active."))
+        return
+    if rule.needs_note:  # resolve: the outcome, as a reply to a prompt
         message = ctx.update.callback_query.message if ctx.update.callback_query else None
         ctx.send(ctx.chat_id, tr.gettext("Reply to this message with the outcome for {reference}; the beneficiary will read it.").format(reference=reference),
                  {"force_reply": True, "selective": True}, link=(RESOLVE_PROMPT, ticket.id),
                  reply_parameters=reply_to(message.message_id if message else None))
         ctx.answer(tr.gettext("Reply to the bot's message with the details."))
         return
-    else:
-        ctx.answer(tr.gettext("This button is no longer active."))
-        return
+    events = move(ctx.session, ticket, action, actor)
+    if action == "escalate":
+        link = await card_link(ctx, ticket)
+        ctx.send(ctx.chat_id, tr.gettext("⬆️ {reference} was raised to the supervisors.").format(reference=reference),
+                 reply_parameters=reply_to(link.message_id if link else None))
+        for supervisor in ctx.rt.settings.supervisor_ids:
+            ctx.send(supervisor, tr.gettext("⬆️ A case was raised to you: {reference}. Please look at it in the staff group.").format(reference=reference))
+    await carry_out(ctx, ticket, events)
     ctx.answer(tr.gettext("Done ✓"))
-    await refresh_card(ctx, ticket)
 
 
 def kind_word(ticket: Ticket) -> str:
@@ -155,15 +165,13 @@ async def resolve_reply(ctx: Ctx, link: StaffMessageLink) -> bool:
     if not outcome:
         ctx.reply_quoting(tr.gettext("Please reply with text."))
         return True
-    ticket.status, ticket.outcome, ticket.closed_at = TicketStatus.RESOLVED, outcome[:2000], utcnow()
-    if ticket.first_response_at is None:
-        ticket.first_response_at = utcnow()
-    ctx.session.add(AuditLog(association_id=ctx.tenant, actor_id=ctx.from_id, action="ticket_resolved",
-                             subject_kind="ticket", subject_id=ticket.id))
-    await tell(ctx, ticket, Text(N_("Your {kind} {reference} has been resolved.\nOutcome: {outcome}\nThank you for helping us improve."),
-                                 kind=Text(kind_word(ticket)), reference=isolate(ticket.reference), outcome=escape(outcome)))
-    await refresh_card(ctx, ticket)
-    await survey.invite(ctx, ticket)
+    try:
+        events = move(ctx.session, ticket, "resolve", await staff_actor(ctx), outcome[:2000])
+    except Refused as refusal:
+        if refusal.why == Why.NOT_ALLOWED:
+            ctx.reply_quoting(tr.gettext(NOT_YOUR_ROLE))
+        return True
+    await carry_out(ctx, ticket, events)
     ctx.reply(tr.gettext("Done ✓ The beneficiary has been told."))
     return True
 

@@ -9,17 +9,15 @@ from sqlalchemy import select
 from bot.engine.context import Ctx
 from bot.domain.dates import format_date
 from bot.features.home.menus import back_to_menu_row
-from bot.domain import applications
 from bot.i18n import translator
 from bot.engine.keyboards import Callback, button, cb, inline
-from bot.domain.lifecycle import Status, label, next_step
-from bot.features.requests.request_cards import refresh_card
+from bot.domain.lifecycle import REQUEST_RULES, Actor, label, next_step
+from bot.features.requests import request_moves
 from bot.engine.router import Router
 from bot.domain.textutil import isolate
-from storage.models import ServiceRequest, utcnow
+from storage.models import ServiceRequest
 
-WITHDRAWABLE = (Status.SUBMITTED, Status.UNDER_REVIEW, Status.AWAITING_DOCUMENTS, Status.INTERVIEW,
-                Status.FIELD_VISIT)
+WITHDRAWABLE = REQUEST_RULES.sources("withdrawn")  # the statuses a beneficiary may withdraw from
 
 
 async def my_requests(ctx: Ctx) -> None:
@@ -51,7 +49,7 @@ async def my_requests(ctx: Ctx) -> None:
         if step:
             line += "\n" + ctx._(step)
         parts.append(line)
-        if req.status == Status.AWAITING_DOCUMENTS:
+        if req.status in REQUEST_RULES.sources("documents_added"):
             actions.append([button(ctx._("📎 Add documents to {reference}").format(reference=req.reference),
                                    cb("rdoc", "start", req.id))])
         if req.status in WITHDRAWABLE:
@@ -81,13 +79,10 @@ async def on_request(ctx: Ctx, data: Callback) -> None:
             inline([[button(ctx._("✖️ Yes, withdraw it"), cb("rq", "confirm", request.id))],
                     [button(ctx._("No, keep it"), cb("menu", "requests"))]]))
     elif data.action == "confirm":
-        applications.record(ctx.session, request, "withdrawn", actor_kind="beneficiary", actor_id=ctx.from_id,
-                            to_status=Status.WITHDRAWN)
-        request.closed_at = utcnow()
+        await request_moves.take(ctx, request, "withdrawn", Actor.beneficiary(ctx.from_id))
         ctx.answer(ctx._("Done ✓"))
         ctx.show(ctx._("Your request {reference} has been withdrawn.").format(reference=isolate(request.reference or "")),
                  inline([back_to_menu_row(ctx)]))
-        await refresh_card(ctx, request)
         ctx.send(ctx.rt.staff_chat_id, translator("ar").gettext("✖️ The beneficiary withdrew request {reference}.").format(
             reference=isolate(request.reference or "")))
 

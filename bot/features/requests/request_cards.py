@@ -14,24 +14,14 @@ from bot.engine.context import Ctx
 from bot.domain.dates import format_date
 from bot.i18n import N_, Translator, translator
 from bot.engine.keyboards import button, cb, inline
-from bot.domain.lifecycle import Status, label
+from bot.domain.lifecycle import card_actions, label
 from bot.domain.textutil import isolate
 from storage.models import Beneficiary, Document, ServiceRequest, StaffMessageLink
 
 CARD = "request"  # StaffMessageLink.subject_kind of a request's card
 
-# status → the actions staff can take from it (policy 004: review, documents, interview,
-# field visit, decision with a reason, delivery, close)
-ACTIONS: dict[str, tuple[str, ...]] = {
-    Status.SUBMITTED: ("review", "docs", "reject"),
-    Status.UNDER_REVIEW: ("docs", "interview", "visit", "approve", "reject"),
-    Status.AWAITING_DOCUMENTS: ("review", "interview", "visit", "approve", "reject"),
-    Status.INTERVIEW: ("docs", "visit", "approve", "reject"),
-    Status.FIELD_VISIT: ("docs", "interview", "approve", "reject"),
-    Status.APPROVED: ("deliver", "close"),
-    Status.DELIVERED: ("close",),
-    Status.REJECTED: ("close",),
-}
+# the buttons for each status come from the request's table (bot.domain.lifecycle): policy 004's
+# review, documents, interview, field visit, decision with a reason, delivery, close
 ACTION_LABELS = {
     "review": N_("🔎 Start review"),
     "docs": N_("📄 Ask for documents"),
@@ -80,7 +70,7 @@ async def card_text(ctx: Ctx, request: ServiceRequest) -> str:
 
 def card_keyboard(ctx: Ctx, request: ServiceRequest) -> dict:
     tr = staff_tr(ctx)
-    actions = ACTIONS.get(request.status, ())
+    actions = card_actions(request)
     rows = [[button(tr.gettext(ACTION_LABELS[a]), cb("sr", a, request.id)) for a in actions[i:i + 2]]
             for i in range(0, len(actions), 2)]
     reveal = ACTION_LABELS["reveal"]

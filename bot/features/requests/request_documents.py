@@ -5,15 +5,14 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from bot.domain import applications
-
 from bot.engine import dialogs
 from bot.engine.context import Ctx, reply_to
 from bot.features.home.menus import menu_keyboard_short
 from bot.engine.keyboards import Callback, button, cb, inline
-from bot.domain.lifecycle import Status
+from bot.domain.lifecycle import REQUEST_RULES, Actor
 from bot.engine.router import Router
-from bot.features.requests.request_cards import CARD, refresh_card
+from bot.features.requests import request_moves
+from bot.features.requests.request_cards import CARD
 from bot.domain.textutil import isolate
 from bot.i18n import translator
 from bot.domain.validation import Invalid, validate
@@ -27,7 +26,8 @@ async def _own_request(ctx: Ctx, request_id: int | None) -> ServiceRequest | Non
         return None
     return await ctx.session.scalar(select(ServiceRequest).where(
         ServiceRequest.id == request_id, ServiceRequest.association_id == ctx.tenant,
-        ServiceRequest.beneficiary_id == ctx.user.id, ServiceRequest.status == Status.AWAITING_DOCUMENTS))
+        ServiceRequest.beneficiary_id == ctx.user.id,
+        ServiceRequest.status.in_(sorted(REQUEST_RULES.sources("documents_added")))))
 
 
 def done_keyboard(ctx: Ctx, request_id: int) -> dict:
@@ -83,13 +83,11 @@ async def on_callback(ctx: Ctx, data: Callback) -> None:
             ctx.answer(ctx._("Please send at least one file first."), alert=True)
             return
         await dialogs.end(ctx)
-        applications.record(ctx.session, request, "documents_added", actor_kind="beneficiary",
-                            actor_id=ctx.from_id, to_status=Status.UNDER_REVIEW,
-                            note=str(count))
+        await request_moves.take(ctx, request, "documents_added", Actor.beneficiary(ctx.from_id),
+                                 note=str(count))
         ctx.answer()
         ctx.show(ctx._("Thank you. Your documents were sent to the association, and your request is back under review."),
                  menu_keyboard_short(ctx))
-        await refresh_card(ctx, request)
         tr = translator("ar")
         card = await ctx.session.scalar(select(StaffMessageLink).where(
             StaffMessageLink.association_id == ctx.tenant, StaffMessageLink.subject_kind == CARD,

@@ -9,36 +9,24 @@ replying to it. The prompt → request mapping is a ``StaffMessageLink`` row, ne
 from __future__ import annotations
 
 from html import escape
-from typing import Any
 
 from sqlalchemy import select
 
-from bot.domain import applications
-
-from bot.features.surveys import survey_flow as survey
+from bot.domain import applications, lifecycle
+from bot.domain.lifecycle import REQUEST_RULES, Actor, Refused, Status, Why
 from bot.engine.context import Ctx, reply_to
-from bot.i18n import N_, Text, translator
+from bot.i18n import N_, translator
 from bot.engine.keyboards import Callback, button, cb, inline
-from bot.domain.lifecycle import Status
 from bot.engine.router import Router
 from bot.channels.telegram.staff_auth import Role, at_least, role_of
+from bot.features.requests import request_moves
 from bot.features.requests.request_cards import refresh_card
+from bot.features.staff.staff_group import NOT_YOUR_ROLE, staff_actor
 from bot.domain.textutil import isolate
-from storage.models import AuditLog, Beneficiary, Document, ServiceRequest, StaffMessageLink
+from storage.models import AuditLog, Document, ServiceRequest, StaffMessageLink
 
 PROMPT_PREFIX = "sr_"  # StaffMessageLink.subject_kind of a prompt: sr_docs, sr_reject …
 
-# action → (new status, beneficiary message, needs staff text?)
-TRANSITIONS: dict[str, tuple[Status, str, bool]] = {
-    "review": (Status.UNDER_REVIEW, N_("Your request {reference} is now being studied by the social researcher. We will tell you of every step here."), False),
-    "docs": (Status.AWAITING_DOCUMENTS, N_("To complete your request {reference}, please add the following:\n{note}\n\nPress the button below, then send the documents as photos or PDF files."), True),
-    "interview": (Status.INTERVIEW, N_("A personal interview is scheduled for your request {reference}:\n{note}\nIf the time does not suit you, please tell us here."), True),
-    "visit": (Status.FIELD_VISIT, N_("A field visit is scheduled for your request {reference}:\n{note}\nA member of the association's team will visit you; if the time does not suit you, please tell us here."), True),
-    "approve": (Status.APPROVED, N_("Good news: your request {reference} has been approved. The association's team will contact you to deliver the service."), False),
-    "reject": (Status.REJECTED, N_("We are sorry to tell you that your request {reference} was not approved.\nReason: {note}\nYou may apply again if your circumstances change, or send us a complaint if you disagree with the decision."), True),
-    "deliver": (Status.DELIVERED, N_("The service for your request {reference} has been delivered. Thank you for your trust in the association."), False),
-    "close": (Status.CLOSED, N_("Your request {reference} is now closed. Thank you."), False),
-}
 PROMPTS = {
     "docs": N_("Reply to this message with the documents that are missing for request {reference} (or press one below)."),
     "interview": N_("Reply to this message with the date, time and place of the interview for request {reference}."),
@@ -55,44 +43,14 @@ async def _request(ctx: Ctx, request_id: int | None) -> ServiceRequest | None:
         ServiceRequest.status != Status.DRAFT))
 
 
-async def notify_beneficiary(ctx: Ctx, request: ServiceRequest, text: Text,
-                             keyboard_for: Any = None) -> None:
-    """Tell the applicant, in their own language, through the outbox."""
-    if request.beneficiary_id is None:
-        return
-    person = await ctx.session.get(Beneficiary, request.beneficiary_id)
-    if person is None:
-        return
-    tr = translator(person.locale)
-    keyboard = keyboard_for(tr) if keyboard_for else None
-    ctx.send(person.telegram_user_id, text.render(tr), keyboard)
-
-
-async def apply_action(ctx: Ctx, request: ServiceRequest, action: str, note: str | None = None) -> bool:
-    """Move the request; False when the action does not fit its current status (a stale card)."""
-    from bot.features.requests.request_cards import ACTIONS
-
-    if action not in ACTIONS.get(request.status, ()):
+async def apply_action(ctx: Ctx, request: ServiceRequest, action: str, note: str | None = None,
+                       actor: Actor | None = None) -> bool:
+    """Move the request; False when the move does not fit its current status (a stale card) or
+    the actor's role."""
+    try:
+        await request_moves.take(ctx, request, action, actor or await staff_actor(ctx), note)
+    except Refused:
         return False
-    status, msgid, _ = TRANSITIONS[action]
-    applications.record(ctx.session, request, action, actor_kind="staff", actor_id=ctx.from_id,
-                        to_status=status, note=note)
-    if action in ("approve", "reject"):
-        request.decided_at = applications.utcnow()
-        request.decision_reason = note if action == "reject" else None
-        ctx.session.add(AuditLog(association_id=ctx.tenant, actor_id=ctx.from_id, action=f"decision:{action}",
-                                 subject_kind="request", subject_id=request.id))
-    if action == "close":
-        request.closed_at = applications.utcnow()
-    keyboard_for = None
-    if action == "docs":
-        def keyboard_for(tr):  # noqa: ANN001, ANN202
-            return inline([[button(tr.gettext("📎 Add documents"), cb("rdoc", "start", request.id))]])
-    await notify_beneficiary(ctx, request, Text(msgid, reference=f"<code>{request.reference}</code>",
-                                                note=escape(note or "")), keyboard_for)
-    await refresh_card(ctx, request)
-    if action == "close":
-        await survey.invite(ctx, request)
     return True
 
 
@@ -109,27 +67,31 @@ async def on_card(ctx: Ctx, data: Callback) -> None:
     if action == "reveal":
         await reveal(ctx, request)
         return
+    actor = await staff_actor(ctx)
     if action == "doc":  # a quick "ask for this document" button under the prompt
         service = ctx.profile.service(request.service_id)
         doc = next((d for d in (service.documents if service else ()) if d.id == data.arg(1)), None)
         if doc is None:
             ctx.answer(tr.gettext("This button is no longer active."))
             return
-        if await apply_action(ctx, request, "docs", doc.title.get("ar")):
+        if await apply_action(ctx, request, "docs", doc.title.get("ar"), actor):
             ctx.answer(tr.gettext("Done ✓"))
         else:
             ctx.answer(tr.gettext("This action does not fit the request's current status."), alert=True)
         return
-    if action not in TRANSITIONS:
+    if action not in REQUEST_RULES.action_names(on_card=True):
         ctx.answer(tr.gettext("This button is no longer active."))
         return
-    if TRANSITIONS[action][2]:  # needs words from staff: ask for them
-        from bot.features.requests.request_cards import ACTIONS
-
-        if action not in ACTIONS.get(request.status, ()):
+    try:
+        rule = lifecycle.rule_for(request, action, actor)
+    except Refused as refusal:
+        if refusal.why == Why.NOT_ALLOWED:
+            ctx.answer(tr.gettext(NOT_YOUR_ROLE), alert=True)
+        else:
             ctx.answer(tr.gettext("This action does not fit the request's current status."), alert=True)
             await refresh_card(ctx, request)
-            return
+        return
+    if rule.needs_note:  # needs words from staff: ask for them
         rows = []
         if action == "docs":
             service = ctx.profile.service(request.service_id)
@@ -143,7 +105,7 @@ async def on_card(ctx: Ctx, data: Callback) -> None:
                                            else None))
         ctx.answer(tr.gettext("Reply to the bot's message with the details."))
         return
-    if await apply_action(ctx, request, action):
+    if await apply_action(ctx, request, action, actor=actor):
         ctx.answer(tr.gettext("Done ✓"))
     else:
         ctx.answer(tr.gettext("This action does not fit the request's current status."), alert=True)
@@ -159,7 +121,7 @@ async def on_prompt_reply(ctx: Ctx, link: StaffMessageLink) -> bool:
     message = ctx.message
     note = (message.text or message.caption or "").strip() if message else ""
     request = await _request(ctx, link.subject_id)
-    if not ctx.staff_member or request is None or action not in TRANSITIONS:
+    if not ctx.staff_member or request is None or action not in PROMPTS:
         return True
     if not note:
         ctx.reply_quoting(tr.gettext("Please reply with text."))

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 
+from bot.domain.lifecycle import Actor
 from bot.engine.context import Ctx
-from bot.i18n import translator
+from bot.i18n import N_, translator
 from bot.engine.router import Router
 from bot.channels.telegram.staff_auth import Role, role_of
 from storage.models import AuditLog, StaffMessageLink, StaffMember, utcnow
@@ -64,3 +65,11 @@ def register(router: Router) -> None:
     router.on_staff_message = make_staff_message_handler(router)
     router.staff_command("help", "start")(staff_help)
     router.staff_command("grant")(grant)
+
+NOT_YOUR_ROLE = N_("Your role in the association does not allow this action.")
+
+
+async def staff_actor(ctx: Ctx) -> Actor:
+    """The member of the staff group who acts, with their role (for the lifecycle's tables)."""
+    return Actor.staff(ctx.from_id, await role_of(ctx.session, ctx.tenant, ctx.from_id,
+                                                 ctx.rt.settings.supervisor_ids))

@@ -1,0 +1,52 @@
+"""Taking a move of a service request: the rules are ``bot.domain.lifecycle``'s table; this
+only carries out what the move returns — the request's event and audit entry (written by
+``applications.move``), the beneficiary told in their language through the outbox, the card
+edited in place, the satisfaction survey when the case is over."""
+
+from __future__ import annotations
+
+from html import escape
+from typing import Any
+
+from bot.domain import applications
+from bot.domain.lifecycle import Actor, Event, SurveyDue, Tell
+from bot.engine.context import Ctx
+from bot.engine.keyboards import button, cb, inline
+from bot.features.requests.request_cards import refresh_card
+from bot.features.surveys import survey_flow as survey
+from bot.i18n import Text, translator
+from storage.models import Beneficiary, ServiceRequest
+
+
+async def notify_beneficiary(ctx: Ctx, request: ServiceRequest, text: Text,
+                             keyboard_for: Any = None) -> None:
+    """Tell the applicant, in their own language, through the outbox."""
+    if request.beneficiary_id is None:
+        return
+    person = await ctx.session.get(Beneficiary, request.beneficiary_id)
+    if person is None:
+        return
+    tr = translator(person.locale)
+    keyboard = keyboard_for(tr) if keyboard_for else None
+    ctx.send(person.telegram_user_id, text.render(tr), keyboard)
+
+
+async def take(ctx: Ctx, request: ServiceRequest, action: str, actor: Actor,
+               note: str | None = None) -> list[Event]:
+    """Move the request and carry out the events; ``lifecycle.Refused`` (nothing done) when
+    the move does not fit its current status or the actor's role."""
+    events = applications.move(ctx.session, request, action, actor, note)
+    for event in events:
+        if isinstance(event, Tell):
+            keyboard_for = None
+            if action == "docs":  # the beneficiary adds the documents from the message itself
+                def keyboard_for(tr):  # noqa: ANN001, ANN202
+                    add = button(tr.gettext("📎 Add documents"), cb("rdoc", "start", request.id))
+                    return inline([[add]])
+            await notify_beneficiary(ctx, request, Text(
+                event.msgid, reference=f"<code>{request.reference}</code>",
+                note=escape(event.params.get("note") or "")), keyboard_for)
+    await refresh_card(ctx, request)
+    if any(isinstance(event, SurveyDue) for event in events):
+        await survey.invite(ctx, request)
+    return events

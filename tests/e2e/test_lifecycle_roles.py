@@ -1,0 +1,63 @@
+"""The request table's roles column, end to end: today any member of the staff group decides;
+when the table keeps decisions for researchers and supervisors, a plain member's press on
+«قبول» or «عدم القبول» is refused with a word, and nothing changes."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from bot.app import BotApp
+from bot.domain import lifecycle
+from storage.models import ServiceRequest
+from tests.harness import STAFF_CHAT, STAFF_PLAIN, Person, buttons
+from tests.test_e2e_request import fill_form, open_service, submit
+
+ROLE_REFUSAL = "دورك في فريق الجمعية لا يتيح لك هذا الإجراء"
+
+
+async def press_as_plain_member(emu, app: BotApp, label: str) -> str:  # noqa: ANN001
+    card = emu.messages(STAFF_CHAT)[0]
+    data = next(d for text, d in buttons(card) if label in text)
+    query = emu.press(STAFF_PLAIN, card["message_id"], data, chat_id=STAFF_CHAT)
+    await Person(emu, app, STAFF_PLAIN, chat_id=STAFF_CHAT).act(query)
+    return emu.callback_answer(query["id"])["text"]
+
+
+async def status_of(app: BotApp, reference: str) -> str:
+    async with app.db.read() as session:
+        return await session.scalar(select(ServiceRequest.status).where(
+            ServiceRequest.reference == reference))
+
+
+async def test_today_a_plain_member_of_the_staff_group_approves(
+        consented: Person, staff: Person, profile, emu, app) -> None:  # noqa: ANN001
+    await open_service(consented, profile)
+    await fill_form(consented, profile)
+    reference = await submit(consented)
+    await staff.press("بدء الدراسة")
+    assert "تم" in await press_as_plain_member(emu, app, "✅ قبول")
+    assert await status_of(app, reference) == "approved"
+    assert "يسعدنا إبلاغك بقبول طلبك" in consented.last()["text"]
+
+
+async def test_decisions_kept_for_researchers_and_supervisors(
+        consented: Person, staff: Person, profile, emu, app,  # noqa: ANN001
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    deciders_only = lifecycle.request_rules(deciders=lifecycle.DECIDERS)
+    monkeypatch.setattr(lifecycle, "REQUEST_RULES", deciders_only)
+    await open_service(consented, profile)
+    await fill_form(consented, profile)
+    reference = await submit(consented)
+    await staff.press("بدء الدراسة")  # any member may still start the review
+    assert await status_of(app, reference) == "under_review"
+    told = consented.last()["text"]
+
+    assert ROLE_REFUSAL in await press_as_plain_member(emu, app, "✅ قبول")
+    assert ROLE_REFUSAL in await press_as_plain_member(emu, app, "❌ عدم القبول")  # no prompt either
+    assert await status_of(app, reference) == "under_review"
+    assert consented.last()["text"] == told  # the beneficiary was told nothing
+
+    await staff.press("✅ قبول")  # a supervisor (SUPERVISOR_IDS)
+    assert await status_of(app, reference) == "approved"
+    assert "يسعدنا إبلاغك بقبول طلبك" in consented.last()["text"]
