@@ -11,7 +11,7 @@ from bot.app import BotApp
 from bot.domain import lifecycle
 from storage.models import ServiceRequest
 from tests.harness import STAFF_CHAT, STAFF_PLAIN, Person, buttons
-from tests.test_e2e_request import fill_form, open_service, submit
+from tests.flows import fill_form, open_service, submit
 
 ROLE_REFUSAL = "دورك في فريق الجمعية لا يتيح لك هذا الإجراء"
 
