@@ -121,7 +121,7 @@ async def test_staff_review_to_closing(consented: Person, staff: Person, profile
     notice = consented.last()
     assert "صورة عقد الإيجار" in notice["text"] and "إضافة المستندات" in str(buttons(notice))
     await consented.press("إضافة المستندات")
-    await consented.send_photo(b"lease photo")
+    await consented.send_photo(b"\xff\xd8\xff\xe0 lease photo")
     await consented.press("انتهيت")
     assert "عاد طلبك قيد الدراسة" in consented.text()
     assert "أضاف المستفيد مستندًا واحدًا" in emu.last_message(STAFF_CHAT)["text"]

@@ -3,7 +3,12 @@ hostile input (issue #14), as those people and the staff group see it."""
 
 from __future__ import annotations
 
+import base64
+
+from sqlalchemy import select
+
 from bot.app import BotApp
+from storage.models import Document
 from tests.harness import OUTSIDER, STAFF_CHAT, Person
 from tests.test_e2e_request import VALID_ID, fill_form, open_service, submit
 
@@ -41,3 +46,54 @@ async def test_a_strangers_national_id_reveals_no_reference(consented: Person, s
     replies = await consented.say(VALID_ID)
     assert reference in replies[0]["text"] and "طلبك رقم" in replies[0]["text"]
     assert len(emu.messages(STAFF_CHAT)) == before  # nothing for staff: it is their own request
+
+
+# --------------------------------------------------------------------------------------------
+# a file's contents must be what its name and type claim (item 8)
+# --------------------------------------------------------------------------------------------
+
+JPEG = base64.b64decode(
+    "/9j/4AAQSkZJRgABAQAAAQABAAD/2wBDAP//////////////////////////////////////////////////////////"
+    "////////////////////////////wAALCAABAAEBAREA/8QAFAABAAAAAAAAAAAAAAAAAAAAAP/EABQQAQAAAAAAAAAA"
+    "AAAAAAAAAAD/2gAIAQEAAD8AP//Z")
+PDF = (b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n"
+       b"2 0 obj<</Type/Pages/Kids[3 0 R]/Count 1>>endobj\n"
+       b"3 0 obj<</Type/Page/Parent 2 0 R/MediaBox[0 0 72 72]>>endobj\n"
+       b"trailer<</Root 1 0 R>>\n%%EOF\n")
+PROGRAM = b"MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff" + b"\x00" * 48 + b"This program cannot be run in DOS mode."
+
+
+async def answer_until_documents(person: Person, profile) -> None:  # noqa: ANN001
+    service = profile.service("food-support")
+    for text in ("محمد عبدالله سعيد الحربي", VALID_ID):
+        await person.say(text)
+    await person.share_contact("966551234567")
+    for text in ("١٥/٠٥/١٤٠٠", "٥", "3500"):
+        await person.say(text)
+    await person.press(service.fields[6].choices[1].label.ar)
+    await person.press(service.fields[7].choices[0].label.ar)
+    await person.share_location()
+    assert "المستندات" in person.text() or "صورة" in person.text()
+
+
+async def test_a_program_named_pdf_and_an_empty_file_are_refused(consented: Person, profile,  # noqa: ANN001
+                                                                 app: BotApp) -> None:
+    await open_service(consented, profile)
+    await answer_until_documents(consented, profile)
+    question = consented.text()
+
+    replies = await consented.send_document(PROGRAM, "income.pdf", "application/pdf")
+    assert "لا يطابق نوعه" in replies[0]["text"]
+    assert replies[-1]["text"] == question  # asked again
+
+    replies = await consented.send_document(b"", "id.pdf", "application/pdf")
+    assert "فارغ" in replies[0]["text"] and replies[-1]["text"] == question
+
+    await consented.send_document(JPEG, "id.jpg", "image/jpeg")  # a real photo, as a file
+    await consented.send_photo(JPEG)  # the family record, as a photo
+    replies = await consented.send_document(PDF, "income.pdf", "application/pdf")
+    assert "لا يطابق" not in replies[0]["text"] and "السؤال ١٣" in replies[-1]["text"]
+
+    async with app.db.read() as session:
+        names = list(await session.scalars(select(Document.file_name)))
+    assert sorted(n or "" for n in names) == ["", "id.jpg", "income.pdf"]
