@@ -5,11 +5,16 @@ from __future__ import annotations
 
 import base64
 
+import aiohttp
+import pytest
+from aiohttp import web
 from sqlalchemy import select
 
 from bot.app import BotApp
+from bot.channels.telegram import staff_auth
+from bot.web.dashboard import make_dashboard_app
 from storage.models import Document
-from tests.harness import OUTSIDER, STAFF_CHAT, Person
+from tests.harness import OUTSIDER, STAFF, STAFF_CHAT, Person
 from tests.test_e2e_request import VALID_ID, fill_form, open_service, submit
 
 
@@ -97,3 +102,61 @@ async def test_a_program_named_pdf_and_an_empty_file_are_refused(consented: Pers
     async with app.db.read() as session:
         names = list(await session.scalars(select(Document.file_name)))
     assert sorted(n or "" for n in names) == ["", "id.jpg", "income.pdf"]
+
+
+# --------------------------------------------------------------------------------------------
+# dashboard links (item 9 b, c)
+# --------------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+async def dashboard_server(app, monkeypatch: pytest.MonkeyPatch):  # noqa: ANN001, ANN201
+    runner = web.AppRunner(make_dashboard_app(app.rt))
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", 0).start()
+    url = f"http://127.0.0.1:{runner.addresses[0][1]}/"
+    monkeypatch.setenv("MUSTAFEED_DASHBOARD_URL", url)
+    yield url
+    await runner.cleanup()
+
+
+async def dashboard_link(staff: Person, emu) -> str:  # noqa: ANN001
+    await staff.say("/dashboard")
+    private = emu.last_message(STAFF)
+    return next(e["url"] for e in private.get("entities", []) if e.get("type") == "text_link")
+
+
+async def status_of(url: str) -> tuple[int, str]:
+    async with aiohttp.ClientSession() as http, http.get(url) as response:
+        return response.status, await response.text()
+
+
+async def test_dashboard_links_can_be_revoked(
+        staff: Person, emu, app: BotApp, dashboard_server: str, monkeypatch: pytest.MonkeyPatch) -> None:  # noqa: ANN001
+    first = await dashboard_link(staff, emu)
+    assert (await status_of(first))[0] == 200
+
+    replies = await staff.say("/dashboard revoke")
+    assert "لم يعد يعمل" in replies[0]["text"]
+    status, page = await status_of(first)
+    assert status == 403 and "أُلغي هذا الرابط" in page
+    second = await dashboard_link(staff, emu)
+    assert second != first and (await status_of(second))[0] == 200
+
+
+async def test_dashboard_links_die_when_their_holder_leaves_the_staff_group(
+        staff: Person, emu, app: BotApp, dashboard_server: str, monkeypatch: pytest.MonkeyPatch) -> None:  # noqa: ANN001
+    second = await dashboard_link(staff, emu)
+    assert (await status_of(second))[0] == 200
+    monkeypatch.setattr(staff_auth, "CACHE_SECONDS", 0.0)  # membership asked anew, not cached
+    emu.set_member(STAFF_CHAT, STAFF, "left")
+    status, page = await status_of(second)
+    assert status == 403 and "أعضاء مجموعة فريق الجمعية" in page
+    emu.set_member(STAFF_CHAT, STAFF, "creator")
+    assert (await status_of(second))[0] == 200
+
+
+async def test_dashboard_refuses_odd_digits_with_400(app: BotApp, dashboard_server: str) -> None:  # noqa: ANN001
+    for query in ("?u=²&g=0&exp=1&sig=x", "?u=1&g=٣&exp=1&sig=x", "?u=1&g=0&exp=¹²&sig=x", "?u=1&exp=1&sig=é"):
+        status, page = await status_of(dashboard_server + query)
+        assert status == 400 and "غير صالح" in page, query
