@@ -12,9 +12,10 @@ from sqlalchemy import select
 
 from bot.app import BotApp
 from bot.channels.telegram import staff_auth
+from bot.engine.webhook import SECRET_HEADER, WEBHOOK_PATH, make_web_app, webhook_secret
 from bot.web.dashboard import make_dashboard_app
 from storage.models import Document
-from tests.harness import OUTSIDER, STAFF, STAFF_CHAT, Person
+from tests.harness import OUTSIDER, STAFF, STAFF_CHAT, Person, make_settings
 from tests.test_e2e_request import VALID_ID, fill_form, open_service, submit
 
 
@@ -160,3 +161,31 @@ async def test_dashboard_refuses_odd_digits_with_400(app: BotApp, dashboard_serv
     for query in ("?u=²&g=0&exp=1&sig=x", "?u=1&g=٣&exp=1&sig=x", "?u=1&g=0&exp=¹²&sig=x", "?u=1&exp=1&sig=é"):
         status, page = await status_of(dashboard_server + query)
         assert status == 400 and "غير صالح" in page, query
+
+
+# --------------------------------------------------------------------------------------------
+# a webhook body nested too deeply (item 9 d)
+# --------------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+async def webhook_url(emu, database_url: str, profile):  # noqa: ANN001, ANN201
+    bot_app = BotApp(make_settings(emu, database_url), profile, jobs_interval=0)
+    await bot_app.prepare()
+    runner = web.AppRunner(make_web_app(bot_app), access_log=None)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", 0).start()
+    yield f"http://127.0.0.1:{runner.addresses[0][1]}{WEBHOOK_PATH}", webhook_secret(bot_app.settings)
+    await runner.cleanup()
+    await bot_app.stop()
+
+
+async def test_a_webhook_body_nested_too_deeply_is_a_400(webhook_url) -> None:  # noqa: ANN001
+    url, secret = webhook_url
+    deep = b'{"update_id": 1, "message": ' + b"[" * 100_000 + b"]" * 100_000 + b"}"
+    middling = b'{"update_id": 2, "message": ' + b'{"a":' * 200 + b"1" + b"}" * 200 + b"}"
+    async with aiohttp.ClientSession() as http:
+        for body in (deep, middling):
+            async with http.post(url, data=body, headers={SECRET_HEADER: secret,
+                                                          "Content-Type": "application/json"}) as response:
+                assert response.status == 400
