@@ -15,7 +15,7 @@ from bot.channels.telegram import staff_auth
 from bot.engine.webhook import SECRET_HEADER, WEBHOOK_PATH, make_web_app, webhook_secret
 from bot.web.dashboard import make_dashboard_app
 from storage.models import Document
-from tests.harness import OUTSIDER, STAFF, STAFF_CHAT, Person, make_settings
+from tests.harness import OUTSIDER, STAFF, STAFF_CHAT, STAFF_PLAIN, Person, make_settings
 from tests.test_e2e_request import VALID_ID, fill_form, open_service, submit
 
 
@@ -189,3 +189,40 @@ async def test_a_webhook_body_nested_too_deeply_is_a_400(webhook_url) -> None:  
             async with http.post(url, data=body, headers={SECRET_HEADER: secret,
                                                           "Content-Type": "application/json"}) as response:
                 assert response.status == 400
+
+
+# --------------------------------------------------------------------------------------------
+# captions and staff replies (item 9 e, f)
+# --------------------------------------------------------------------------------------------
+
+BIDI = "\u202e\u2066\u200f\u061c"
+
+
+async def open_inquiry(person: Person, emu) -> dict:  # noqa: ANN001
+    await person.press("استفسار")
+    await person.press("التحدث مع فريق الجمعية")
+    await person.say("أحتاج إلى نقل السلة الغذائية إلى بيتي")
+    return emu.last_message(STAFF_CHAT)
+
+
+async def test_bidi_controls_are_stripped_from_captions(consented: Person, staff: Person, emu) -> None:  # noqa: ANN001
+    card = await open_inquiry(consented, emu)
+    await consented.send_photo(JPEG, caption=f"فاتورة {BIDI}REQ-1448-0001{BIDI}")
+    relayed = emu.last_message(STAFF_CHAT)
+    assert relayed.get("photo") and "فاتورة" in relayed["caption"] and "REQ-1448-0001" in relayed["caption"]
+    assert not set(BIDI) & set(relayed["caption"])
+
+    await staff.act(emu.send_photo(STAFF, JPEG, caption=f"خريطة {BIDI}الموقع", chat_id=STAFF_CHAT,
+                                   reply_to_message_id=card["message_id"]))
+    answer = consented.last()
+    assert answer.get("photo") and "خريطة" in answer["caption"] and not set(BIDI) & set(answer["caption"])
+
+
+async def test_only_current_staff_members_reply_to_beneficiaries(consented: Person, emu) -> None:  # noqa: ANN001
+    card = await open_inquiry(consented, emu)
+    told = len(emu.messages(consented.chat))
+    colleague = Person(emu, consented.app, STAFF_PLAIN, chat_id=STAFF_CHAT)
+    emu.inject_fault("getChatMember", "502", count=50)  # Telegram cannot confirm the membership
+    replies = await colleague.say("سنرسل السلة غدًا", reply_to_message_id=card["message_id"])
+    assert "لأعضاء مجموعة فريق الجمعية فقط" in replies[-1]["text"]
+    assert len(emu.messages(consented.chat)) == told  # nothing reached the beneficiary
