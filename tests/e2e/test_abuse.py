@@ -54,6 +54,27 @@ async def test_a_strangers_national_id_reveals_no_reference(consented: Person, s
     assert len(emu.messages(STAFF_CHAT)) == before  # nothing for staff: it is their own request
 
 
+async def test_signing_after_a_stranger_applied_with_the_same_id_reveals_no_reference(
+        consented: Person, profile, emu, app: BotApp) -> None:  # noqa: ANN001
+    await open_service(consented, profile)
+    await fill_form(consented, profile)  # a draft, not yet declared
+
+    other = Person(emu, app, OUTSIDER)
+    await other.say("/start")
+    await other.press("أوافق")
+    await open_service(other, profile)
+    await fill_form(other, profile)
+    reference = await submit(other)
+
+    await consented.press("كل شيء صحيح")
+    before = len(emu.messages(STAFF_CHAT))
+    replies = await consented.press("أُقِرّ وأرسِل")
+    told = (replies[-1] if replies else consented.last())["text"]
+    assert reference not in told and "REQ-" not in told and "تواصل مع الجمعية" in told
+    alerts = emu.messages(STAFF_CHAT)[before:]
+    assert len(alerts) == 1 and "1•••••••08" in alerts[0]["text"] and "محمد" not in alerts[0]["text"]
+
+
 # --------------------------------------------------------------------------------------------
 # a file's contents must be what its name and type claim (item 8)
 # --------------------------------------------------------------------------------------------
