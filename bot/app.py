@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from contextlib import suppress
 from typing import Any
 
@@ -95,6 +95,24 @@ def settings_for(settings: Settings, profile: Profile, env: Mapping[str, str] | 
     if deployment.supervisor_ids:
         changes["supervisor_ids"] = frozenset(deployment.supervisor_ids)
     return settings.with_(**changes) if changes else settings
+
+
+def check_staff_chats(pairs: Sequence[tuple[Settings, Profile]]) -> None:
+    """Refuse associations of one process that share a staff group (each would see the other's
+    cases and supervisors), unless every one of them says so in its profile. A profile that
+    names no ``deployment.staff_chat_id`` gets the process's STAFF_CHAT_ID: the usual way in."""
+    by_chat: dict[int | None, list[str]] = {}
+    sharing: dict[int | None, bool] = {}
+    for settings, profile in pairs:
+        by_chat.setdefault(settings.staff_chat_id, []).append(profile.association.id)
+        sharing[settings.staff_chat_id] = (sharing.get(settings.staff_chat_id, True)
+                                           and profile.deployment.share_staff_chat)
+    for chat, ids in by_chat.items():
+        if len(ids) > 1 and not sharing[chat]:
+            raise ConfigError(
+                f"STAFF_CHAT_ID: the associations {', '.join(ids)} would share the staff group {chat}: "
+                "give each profile its own deployment.staff_chat_id (and deployment.supervisor_ids), "
+                "or set deployment.share_staff_chat: true in each of them")
 
 
 def build_matcher(profile: Profile):  # noqa: ANN201 - bot.domain.faq.matcher.FaqMatcher

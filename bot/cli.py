@@ -14,7 +14,7 @@ from bot.settings import ConfigError, Settings, load_settings
 
 def _apps_settings(settings: Settings, profile_paths: list[str] | None):  # noqa: ANN202
     """(settings, profile) per association; one process may serve several."""
-    from bot.app import settings_for
+    from bot.app import check_staff_chats, settings_for
 
     profiles = [profile_from_settings(settings, p) for p in (profile_paths or [None])]
     pairs = [(settings_for(settings, p).require_bot(), p) for p in profiles]
@@ -25,6 +25,7 @@ def _apps_settings(settings: Settings, profile_paths: list[str] | None):  # noqa
     if len(set(tokens)) != len(tokens):
         raise ConfigError("TELEGRAM_BOT_TOKEN: each association needs its own bot token "
                           "(set deployment.token_env in each profile)")
+    check_staff_chats(pairs)
     return pairs
 
 

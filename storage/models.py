@@ -273,6 +273,16 @@ class StaffMember(Base):
     granted_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
+class DashboardGrant(Base):
+    """A supervisor's dashboard links: only those of the current ``generation`` open the page;
+    ``/dashboard revoke`` moves it on, so every link given before stops working."""
+    __tablename__ = "dashboard_grants"
+    association_id: Mapped[str] = mapped_column(String(64), ForeignKey("associations.id"), primary_key=True)
+    telegram_user_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    generation: Mapped[int] = mapped_column(Integer, default=0)
+    revoked_at: Mapped[datetime | None] = mapped_column()
+
+
 class AuditLog(Base):
     __tablename__ = "audit_log"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

@@ -8,6 +8,7 @@ import re
 from tests.harness import Person
 
 SERVICE = "food-support"
+VALID_ID = "1000000008"  # a national ID with a valid check digit
 
 
 async def open_service(person: Person, profile) -> None:  # noqa: ANN001

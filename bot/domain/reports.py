@@ -37,6 +37,7 @@ from typing import Any
 from sqlalchemy import String, and_, case, func, select, type_coerce
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.domain.cells import neutralise, neutralise_row
 from bot.domain.dates import (GREGORIAN_MONTHS_AR, GREGORIAN_MONTHS_EN, HIJRI_YEAR_RANGE, RIYADH, format_date,
                        from_hijri, hijri_month_length, to_riyadh, today_riyadh)
 from bot.i18n import N_, Translator, translator
@@ -889,7 +890,7 @@ class _XlsxWriter(_Writer):
         from openpyxl.cell import WriteOnlyCell
         from openpyxl.styles import Font
 
-        cell = WriteOnlyCell(sheet, value=float(value) if isinstance(value, Pct) else value)
+        cell = WriteOnlyCell(sheet, value=float(value) if isinstance(value, Pct) else neutralise(value))
         if bold:
             cell.font = Font(bold=True)
         if isinstance(value, Pct):
@@ -916,7 +917,7 @@ class _XlsxWriter(_Writer):
 
     def append(self, rows: list[list[Any]]) -> None:
         for row in rows:
-            self.current.append(row)
+            self.current.append(neutralise_row(row))
 
     def close(self) -> None:
         self.book.save(self.path)
@@ -938,7 +939,7 @@ class _CsvWriter(_Writer):
             return value.strftime("%Y-%m-%d %H:%M")
         if isinstance(value, date):
             return value.isoformat()
-        return value
+        return neutralise(value)
 
     def table(self, index: int, rows: list[list[Any]]) -> None:
         if index:
@@ -947,7 +948,7 @@ class _CsvWriter(_Writer):
         self.out.writerows([[self._plain(v) for v in row] for row in rows])
 
     def append(self, rows: list[list[Any]]) -> None:
-        self.out.writerows(rows)
+        self.out.writerows(neutralise_row(row) for row in rows)
 
     def close(self) -> None:
         self.fh.close()

@@ -21,6 +21,8 @@ from typing import Any, Callable, Mapping, NamedTuple, Sequence
 
 from bot.i18n import N_, Text
 from bot.domain import dates
+from bot.domain import filetypes
+from bot.domain.filetypes import Head
 from bot.domain.errors import Invalid
 from bot.domain.textutil import Num, clean_input, fold, to_ascii_digits
 
@@ -660,6 +662,23 @@ def _accepts(accept: Sequence[str], kind: str, mime: str | None) -> bool:
     return False
 
 
+def _check_contents(head: Head | None, kind: str, size: int | None, accepted: Text) -> None:
+    """The file's first bytes against the type it claims (``head`` is None when they were not
+    read: metadata alone, as in the unit tests of the rules above)."""
+    if size == 0 or (head is not None and head.data == b""):
+        raise Invalid(Text(N_("This file is empty. Please send {accepted} using the attachment "
+                              "button (📎)."), accepted=accepted), "empty_file")
+    if head is None:
+        return
+    if head.data is None:
+        raise Invalid(Text(N_("I could not open this file. Please send it again using the "
+                              "attachment button (📎).")), "unreadable_file")
+    if not filetypes.matches(kind, head.data):
+        raise Invalid(Text(N_("The contents of this file do not match its type, so it cannot be "
+                              "accepted. Please send {accepted} using the attachment button (📎)."),
+                           accepted=accepted), "contents_mismatch")
+
+
 def validate_document(raw: Any, *, accept: Sequence[str] = ("photo", "pdf"),
                       max_bytes: int = DEFAULT_MAX_BYTES) -> DocumentFile:
     """An uploaded file's metadata (a dict or an object with ``mime_type``, ``file_size``,
@@ -695,6 +714,7 @@ def validate_document(raw: Any, *, accept: Sequence[str] = ("photo", "pdf"),
             "for example a photo of the document taken with the phone camera."),
             size=Num(math.ceil(size / MB * 10) / 10), limit=Num(round(max_bytes / MB, 1))),
             "too_large")
+    _check_contents(_meta_get(raw, "head"), kind, size, accepted)
     return DocumentFile(kind=kind, mime_type=mime or None, file_size=size, file_name=name,
                         file_id=_meta_get(raw, "file_id"),
                         file_unique_id=_meta_get(raw, "file_unique_id"))

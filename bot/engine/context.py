@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import Bot, Message, Update
 
+from bot.domain.filetypes import Head
 from bot.engine.flood import FloodGate
 from bot.i18n import Text, Translator, translator
 from bot.engine.outbox import FILES_KEY, Out, Sender
@@ -78,6 +79,7 @@ class Ctx:
         self.out: list[Out] = []
         self.callback_answer: dict[str, Any] | None = None
         self.staff_member: bool = False  # set before the transaction for staff-chat updates
+        self.file_head: Head | None = None  # a sent file's first bytes, read before the transaction
         self.dialog_state: Any = None  # bot.engine.dialogs: the person's dialog as this update left it
 
     # -- who and where --------------------------------------------------------------------
@@ -115,11 +117,13 @@ class Ctx:
         if message.photo:
             size = message.photo[-1]
             return {"kind": "photo", "file_id": size.file_id, "file_unique_id": size.file_unique_id,
-                    "file_size": size.file_size, "mime_type": "image/jpeg", "file_name": None}
+                    "file_size": size.file_size, "mime_type": "image/jpeg", "file_name": None,
+                    "head": self.file_head}
         if message.document is not None:
             doc = message.document
             return {"kind": "document", "file_id": doc.file_id, "file_unique_id": doc.file_unique_id,
-                    "file_size": doc.file_size, "mime_type": doc.mime_type, "file_name": doc.file_name}
+                    "file_size": doc.file_size, "mime_type": doc.mime_type, "file_name": doc.file_name,
+                    "head": self.file_head}
         return None
 
     @property

@@ -17,6 +17,9 @@ from typing import Any
 from sqlalchemy import bindparam, insert as sql_insert, select, update as sql_update
 from telegram import Update
 
+from bot.channels.telegram.file_head import fetch_head
+from bot.domain.filetypes import Head
+from bot.domain.validation import DEFAULT_MAX_BYTES
 from bot.engine import dialogs
 from bot.engine.context import Ctx, Runtime
 from bot.i18n import N_, translator
@@ -85,8 +88,9 @@ class Dispatcher:
             await self._mark_failed(update_id, f"unparseable: {type(exc).__name__}")
             return
         staff_member = await self._staff_precheck(update)
+        file_head = await self._file_precheck(update)
         try:
-            ctx = await self._process(update_id, update, staff_member)
+            ctx = await self._process(update_id, update, staff_member, file_head)
         except Exception as exc:
             await self._on_error(update_id, update, exc)
             return
@@ -107,7 +111,19 @@ class Dispatcher:
             return False  # plain chatter among staff: nothing to authorise
         return await self.rt.membership.is_member(chat.id, user.id)
 
-    async def _process(self, update_id: int, update: Update, staff_member: bool = False) -> Ctx | None:
+    async def _file_precheck(self, update: Update) -> Head | None:
+        """The first bytes of a file a person sends privately, read before the transaction (like
+        the staff check) so that validation can compare them with the file's claimed type."""
+        message = update.message
+        if message is None or message.chat.type != "private" or not (message.photo or message.document):
+            return None
+        media = message.photo[-1] if message.photo else message.document
+        if media.file_size is not None and media.file_size > DEFAULT_MAX_BYTES:
+            return None  # refused for its size; Telegram would not serve it anyway
+        return Head(await fetch_head(self.rt.bot, media.file_id))
+
+    async def _process(self, update_id: int, update: Update, staff_member: bool = False,
+                       file_head: Head | None = None) -> Ctx | None:
         async with self.rt.db.write() as session:
             conn = await session.connection()
             claimed = await conn.execute(_CLAIM, {"tenant": self.rt.tenant, "uid": update_id, "at": utcnow()})
@@ -115,6 +131,7 @@ class Dispatcher:
                 return None
             ctx = Ctx(self.rt, update, session)
             ctx.staff_member = staff_member
+            ctx.file_head = file_head
             await self.route(ctx)
             await finish(ctx)
         return ctx

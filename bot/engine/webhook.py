@@ -30,6 +30,23 @@ def webhook_secret(settings: Settings) -> str:
     return hmac.new(settings.secret_key.encode(), b"webhook-secret", hashlib.sha256).hexdigest()
 
 
+MAX_DEPTH = 64  # a Telegram update nests about ten levels deep
+
+
+def too_deep(value: object, limit: int = MAX_DEPTH) -> bool:
+    """Whether lists and objects nest more than ``limit`` levels (walked without recursion)."""
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict):
+            item = list(item.values())
+        if isinstance(item, list):
+            if depth > limit:
+                return True
+            stack.extend((child, depth + 1) for child in item if isinstance(child, (dict, list)))
+    return False
+
+
 def make_web_app(app: BotApp) -> web.Application:
     secret = webhook_secret(app.settings)
 
@@ -39,8 +56,10 @@ def make_web_app(app: BotApp) -> web.Application:
             return web.Response(status=403, text="forbidden")
         try:
             raw = json.loads(await request.read())
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: nested deeper than Python recurses
             return web.Response(status=400, text="bad json")
+        if too_deep(raw):  # parsed, but would break whatever recurses over it later
+            return web.Response(status=400, text="nested too deeply")
         if not isinstance(raw, dict) or not isinstance(raw.get("update_id"), int):
             return web.Response(status=200, text="ignored")  # never make Telegram retry garbage
         for fresh in await app.intake.store([raw]):  # stored before the 200

@@ -865,6 +865,9 @@ class Deployment(_Model):
     """The name of the environment variable that holds this association's bot token."""
     staff_chat_id: ChatId | None = None
     supervisor_ids: tuple[Annotated[int, Field(strict=True, ge=1)], ...] = ()
+    share_staff_chat: bool = False
+    """True to let this association use the same staff group as another one in the process
+    (otherwise start-up refuses: one association's staff would see the other's cases)."""
 
 
 class Complaints(_Model):

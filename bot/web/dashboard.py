@@ -2,8 +2,9 @@
 
 ``/dashboard`` in the staff group sends a supervisor, privately, a link signed with HMAC-SHA256
 under a key derived from ``MUSTAFEED_SECRET_KEY``; the link names the supervisor and its expiry
-(``u``, ``exp``, ``sig``) and is refused once expired, when altered, or when its holder is no
-longer a supervisor. The page is self-contained: CSS inline, charts as inline SVG, the Arabic
+(``u``, ``exp``, ``sig``) and the generation of the supervisor's links (``g``), and is refused
+once expired, when altered, when its holder is no longer a supervisor or has left the staff
+group (asked of Telegram), or after ``/dashboard revoke`` (which moves the generation on). The page is self-contained: CSS inline, charts as inline SVG, the Arabic
 font (Noto Sans Arabic, from the ``fontpkg-noto-sans-arabic`` package) served by this app — no
 script at all, nothing fetched from elsewhere.
 
@@ -40,6 +41,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from aiohttp import web
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.engine.context import Runtime
 from bot.domain.dates import format_datetime, today_riyadh
@@ -48,8 +50,8 @@ from bot.domain.reports import (SUPPRESSION_NOTE, Group, PeriodError, Report, ar
                          build_report, by_month_nonempty, fmt_count, fmt_hours, fmt_mean, fmt_share,
                          parse_period)
 from bot.settings import Settings
-from bot.channels.telegram.staff_auth import Role, role_of
-from storage.models import utcnow
+from bot.channels.telegram.staff_auth import MembershipCache, Role, role_of
+from storage.models import DashboardGrant, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -73,7 +75,7 @@ HEADERS = {
 
 
 class LinkError(Exception):
-    def __init__(self, reason: str) -> None:  # "expired" | "invalid"
+    def __init__(self, reason: str) -> None:  # "expired" | "invalid" | "malformed" (not a link of ours at all)
         super().__init__(reason)
         self.reason = reason
 
@@ -82,8 +84,26 @@ def _key(settings: Settings) -> bytes:
     return hmac.new(settings.secret_key.encode(), b"mustafeed-dashboard-link-v1", hashlib.sha256).digest()
 
 
-def signature(settings: Settings, tenant: str, user_id: int, expires: int) -> str:
-    return hmac.new(_key(settings), f"{tenant}:{user_id}:{expires}".encode(), hashlib.sha256).hexdigest()
+def signature(settings: Settings, tenant: str, user_id: int, expires: int, generation: int = 0) -> str:
+    message = f"{tenant}:{user_id}:{expires}:{generation}".encode()
+    return hmac.new(_key(settings), message, hashlib.sha256).hexdigest()
+
+
+async def link_generation(session: AsyncSession, tenant: str, user_id: int) -> int:
+    """The generation of the supervisor's links that still open the page (0 until a revoke)."""
+    grant = await session.get(DashboardGrant, (tenant, user_id))
+    return grant.generation if grant else 0
+
+
+async def revoke_links(session: AsyncSession, tenant: str, user_id: int) -> int:
+    """Every link the supervisor was given stops working; returns the new generation."""
+    grant = await session.get(DashboardGrant, (tenant, user_id))
+    if grant is None:
+        grant = DashboardGrant(association_id=tenant, telegram_user_id=user_id, generation=0)
+        session.add(grant)
+    grant.generation = (grant.generation or 0) + 1
+    grant.revoked_at = utcnow()
+    return grant.generation
 
 
 def dashboard_port() -> int:
@@ -97,20 +117,26 @@ def base_url() -> str:
 
 
 def make_link(settings: Settings, tenant: str, user_id: int, now: datetime | None = None, *,
-              hours: int = LINK_HOURS, base: str | None = None) -> tuple[str, datetime]:
-    """A link for ``user_id``, valid for ``hours``; returns it with its expiry."""
+              hours: int = LINK_HOURS, base: str | None = None, generation: int = 0) -> tuple[str, datetime]:
+    """A link for ``user_id``, valid for ``hours`` unless revoked (``generation``, see
+    :func:`link_generation`); returns it with its expiry."""
     expires_at = (now or utcnow()) + timedelta(hours=hours)
     expires = int(expires_at.timestamp())
-    query = {"u": user_id, "exp": expires, "sig": signature(settings, tenant, user_id, expires)}
+    query = {"u": user_id, "g": generation, "exp": expires,
+             "sig": signature(settings, tenant, user_id, expires, generation)}
     return f"{base or base_url()}?{urlencode(query)}", expires_at
 
 
 def verify(settings: Settings, tenant: str, query: Any, now: datetime | None = None) -> int:
     """The supervisor a link was made for; :class:`LinkError` when expired or not ours."""
     user, expires, given = query.get("u", ""), query.get("exp", ""), query.get("sig", "")
-    if not (user.isdigit() and expires.isdigit() and len(user) < 16 and len(expires) < 16):
-        raise LinkError("invalid")
-    expected = signature(settings, tenant, int(user), int(expires))
+    generation = query.get("g", "")
+    # ASCII digits only: "²".isdigit() is true, and int("²") raises
+    if not all(v.isascii() and v.isdigit() and len(v) < 16 for v in (user, expires, generation)):
+        raise LinkError("malformed")
+    if not given.isascii():
+        raise LinkError("malformed")
+    expected = signature(settings, tenant, int(user), int(expires), int(generation))
     if not hmac.compare_digest(expected.encode(), given.encode()):
         raise LinkError("invalid")
     if int(expires) <= (now or utcnow()).timestamp():
@@ -342,7 +368,8 @@ async def _page(request: web.Request) -> web.Response:
     except LinkError as exc:
         if exc.reason == "expired":
             return _message_page(tr, tr.gettext("This link has expired. Send /dashboard in the staff group for a new one."), 403)
-        return _message_page(tr, tr.gettext("This link is not valid. Send /dashboard in the staff group for a new one."), 403)
+        return _message_page(tr, tr.gettext("This link is not valid. Send /dashboard in the staff group for a new one."),
+                             400 if exc.reason == "malformed" else 403)
     today = today_riyadh(now)
     notice = ""
     try:
@@ -354,8 +381,13 @@ async def _page(request: web.Request) -> web.Response:
     async with rt.db.read() as session:
         if await role_of(session, rt.tenant, user_id, rt.settings.supervisor_ids) != Role.SUPERVISOR:
             return _message_page(tr, tr.gettext("This page is for the association's supervisors only."), 403)
+        if int(request.query["g"]) != await link_generation(session, rt.tenant, user_id):
+            return _message_page(tr, tr.gettext("This link was cancelled. Send /dashboard in the staff group for a new one."), 403)
+    # still in the staff group? (asked of Telegram, cached a minute; no membership check: refused)
+    if rt.membership is None or not await rt.membership.is_member(rt.staff_chat_id, user_id):
+        return _message_page(tr, tr.gettext("This page is for members of the association's staff group only."), 403)
     report = await build_report(rt.db, rt.tenant, rt.profile, period, now)
-    link = {k: request.query[k] for k in ("u", "exp", "sig")}
+    link = {k: request.query[k] for k in ("u", "g", "exp", "sig")}
     expires = datetime.fromtimestamp(int(link["exp"]), timezone.utc)
     return web.Response(text=render_page(report, tr, link, expires=expires, today=today, notice=notice),
                         content_type="text/html", headers=HEADERS)
@@ -371,9 +403,16 @@ def standalone_runtime(settings: Settings, profile: Any) -> Runtime:
     from storage.crypto import Vault
     from storage.db import Database
 
-    return Runtime(settings=settings, profile=profile, db=Database(settings.database_url), bot=None,  # type: ignore[arg-type]
-                   vault=Vault(settings.secret_key), sender=None,  # type: ignore[arg-type]
-                   staff_chat_id=settings.staff_chat_id or 0)
+    from bot.channels.telegram.transport import make_bot
+
+    settings.require_bot()  # to ask Telegram whether a link's holder is still in the staff group
+    bot = make_bot(settings, pool_size=8)
+    assert settings.staff_chat_id is not None
+    rt = Runtime(settings=settings, profile=profile, db=Database(settings.database_url), bot=bot,
+                 vault=Vault(settings.secret_key), sender=None,  # type: ignore[arg-type]
+                 staff_chat_id=settings.staff_chat_id)
+    rt.membership = MembershipCache(bot)
+    return rt
 
 
 async def serve(rt: Runtime, host: str, port: int) -> None:
@@ -388,13 +427,26 @@ async def serve(rt: Runtime, host: str, port: int) -> None:
     finally:
         await runner.cleanup()
         await rt.db.dispose()
+        await rt.bot.shutdown()
+
+
+async def _cli_link(settings: Settings, tenant: str, user_id: int) -> tuple[str, datetime]:
+    from storage.db import Database
+
+    db = Database(settings.database_url)
+    try:
+        async with db.read() as session:
+            generation = await link_generation(session, tenant, user_id)
+    finally:
+        await db.dispose()
+    return make_link(settings, tenant, user_id, generation=generation)
 
 
 def run_cli(settings: Settings, profile: Any, host: str, port: int | None, link_for: int | None) -> int:
     import asyncio
 
     if link_for is not None:
-        url, expires = make_link(settings, profile.association.id, link_for)
+        url, expires = asyncio.run(_cli_link(settings, profile.association.id, link_for))
         print(f"{url}\n(valid until {expires:%Y-%m-%d %H:%M} UTC)")
         return 0
     asyncio.run(serve(standalone_runtime(settings, profile), host, port or dashboard_port()))

@@ -8,11 +8,10 @@ from sqlalchemy import select
 
 from bot.app import BotApp
 from storage.models import AuditLog, Document, RequestEvent, ServiceRequest
-from tests.flows import fill_form, open_service, submit
+from tests.flows import VALID_ID, fill_form, open_service, submit
 from tests.harness import (BENEFICIARY, OUTSIDER, RESEARCHER, STAFF_CHAT, STAFF_PLAIN, Person, buttons,
                            make_settings, start_app)
 
-VALID_ID = "1000000008"
 
 
 async def test_apply_review_edit_declare_submit(consented: Person, staff: Person, profile, app: BotApp) -> None:  # noqa: ANN001
@@ -64,7 +63,7 @@ async def test_staff_review_to_closing(consented: Person, staff: Person, profile
     notice = consented.last()
     assert "صورة عقد الإيجار" in notice["text"] and "إضافة المستندات" in str(buttons(notice))
     await consented.press("إضافة المستندات")
-    await consented.send_photo(b"lease photo")
+    await consented.send_photo(b"\xff\xd8\xff\xe0 lease photo")
     await consented.press("انتهيت")
     assert "عاد طلبك قيد الدراسة" in consented.text()
     assert "أضاف المستفيد مستندًا واحدًا" in emu.last_message(STAFF_CHAT)["text"]

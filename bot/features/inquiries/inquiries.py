@@ -211,11 +211,12 @@ async def relay_to_staff(ctx: Ctx, ticket) -> None:  # noqa: ANN001 - storage.mo
         ctx.send(chat_id, f"{head}\n«{escape(clean_input(message.text, multiline=True))}»", link=(LINK, ticket.id), **reply)
         add_message(ctx.session, ticket, "in", text=message.text)
     elif message.photo or message.document or message.voice or message.audio or message.video:
+        caption = clean_input(message.caption, multiline=True)  # no bidi controls, as for texts
         ctx.call("copyMessage", {"chat_id": chat_id, "from_chat_id": ctx.chat_id, "message_id": message.message_id,
-                                 "caption": f"{head}\n{escape(message.caption or '')}".strip(), "parse_mode": "HTML",
+                                 "caption": f"{head}\n{escape(caption)}".strip(), "parse_mode": "HTML",
                                  **reply}, link=(LINK, ticket.id))
         media = message.photo[-1] if message.photo else (message.document or message.voice or message.audio or message.video)
-        add_message(ctx.session, ticket, "in", text=message.caption, file_id=media.file_id)
+        add_message(ctx.session, ticket, "in", text=caption or None, file_id=media.file_id)
     else:
         ctx.reply(ctx._("I can pass on text, photos, files and voice notes to the team."))
         return

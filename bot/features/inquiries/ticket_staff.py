@@ -18,7 +18,7 @@ from bot.domain import lifecycle
 from bot.domain.lifecycle import Actor, Event, Refused, StatusChanged, SurveyDue, Tell, Why
 from bot.domain.tickets import OPEN_STATUSES, Kind, add_message, move
 from bot.features.staff.staff_group import NOT_YOUR_ROLE, staff_actor
-from bot.domain.textutil import isolate
+from bot.domain.textutil import clean_input, isolate
 from storage.models import Beneficiary, StaffMessageLink, Ticket
 
 RESOLVE_PROMPT = "st_resolve"
@@ -52,6 +52,9 @@ async def relay_reply(ctx: Ctx, link: StaffMessageLink) -> bool:
         return False
     tr = translator("ar")
     message = ctx.message
+    if not ctx.staff_member:  # only current members of the staff chat speak for the association
+        ctx.reply_quoting(tr.gettext("Only members of the association's staff group can do this."))
+        return True
     ticket = await _ticket(ctx, link.subject_id)
     if message is None or ticket is None:
         return True
@@ -69,13 +72,14 @@ async def relay_reply(ctx: Ctx, link: StaffMessageLink) -> bool:
         ctx.send(person.telegram_user_id, f"{head}\n\n{escape(message.text)}")
         add_message(ctx.session, ticket, "out", text=message.text, staff_user_id=ctx.from_id)
     elif message.photo or message.document or message.voice or message.audio or message.video:
-        caption = escape(message.caption or "")
+        caption = escape(clean_input(message.caption, multiline=True))
         ctx.call("copyMessage", {"chat_id": person.telegram_user_id, "from_chat_id": ctx.chat_id,
                                  "message_id": message.message_id, "caption": f"{head}\n{caption}".strip(),
                                  "parse_mode": "HTML"})
         file_id = (message.photo[-1].file_id if message.photo else
                    (message.document or message.voice or message.audio or message.video).file_id)
-        add_message(ctx.session, ticket, "out", text=message.caption, file_id=file_id, staff_user_id=ctx.from_id)
+        add_message(ctx.session, ticket, "out", text=clean_input(message.caption, multiline=True) or None,
+                    file_id=file_id, staff_user_id=ctx.from_id)
     else:
         ctx.reply_quoting(tr.gettext("This kind of message cannot be relayed; please send text, a photo, a document or a voice note."))
         return True

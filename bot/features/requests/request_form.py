@@ -22,12 +22,12 @@ from bot.engine import dialogs
 from bot.engine.context import Ctx
 from bot.domain.dates import format_date
 from bot.features.home.menus import back_to_menu_row, menu_keyboard_short
-from bot.i18n import N_, Text
+from bot.i18n import N_, Text, translator
 from bot.engine.keyboards import REMOVE_KEYBOARD, Callback, button, cb, inline, reply_keyboard
 from bot.domain.lifecycle import Status
 from bot.engine.router import Router
 from bot.features.requests.request_cards import post_request_card
-from bot.domain.textutil import format_number, isolate
+from bot.domain.textutil import format_number, isolate, mask_national_id
 from bot.domain.validation import DocumentFile, Invalid, validate
 from storage.models import Document, ServiceRequest
 
@@ -190,6 +190,33 @@ def options_for(service: Any, field: Any, ctx: Ctx) -> dict[str, Any]:
     return {}
 
 
+def refuse_duplicate(ctx: Ctx, request: ServiceRequest, duplicate: ServiceRequest,
+                     national_id: str | None) -> str:
+    """Why a national ID with an open request for this service cannot apply again. Only the
+    account that owns that request learns its reference; anyone else is only asked to contact
+    the association — typing a stranger's ID must not tell who applied for what — and the staff
+    group is told of the attempt (the ID masked, the service, no name)."""
+    if ctx.user is not None and duplicate.beneficiary_id == ctx.user.id:
+        return ctx._("You already have an open request for this service with this national ID: your request number {reference}. You can follow it from “My requests”; there is no need to apply again.").format(
+            reference=isolate(duplicate.reference or ""))
+    service = _service(ctx, request)
+    tr = translator("ar")  # the staff group reads Arabic
+    ctx.send(ctx.rt.staff_chat_id, tr.gettext(N_("⚠️ Someone tried to apply for “{service}” with the national ID {national_id}, which already has an open request for this service (request {reference}). They were asked to contact the association.")).format(
+        service=escape(service.title.get("ar") if service else request.service_id),
+        national_id=isolate(mask_national_id(national_id or "")),
+        reference=isolate(duplicate.reference or "")))
+    return ctx._("An application with this national ID already exists. Please contact the association so that we can look into it with you; its contact channels are under /contact.")
+
+
+def _national_id_of(ctx: Ctx, request: ServiceRequest) -> str | None:
+    service = _service(ctx, request)
+    for field in service.form_fields if service else ():
+        stored = request.answers.get(field.id)
+        if str(field.type) == "national_id" and stored:
+            return applications.reveal(ctx.rt.vault, ctx.tenant, field, stored)
+    return None
+
+
 async def store(ctx: Ctx, request: ServiceRequest, field: Any, value: Any) -> str | None:
     """Keep a validated answer; returns an Arabic refusal for a duplicate national ID."""
     ftype = str(field.type)
@@ -200,7 +227,7 @@ async def store(ctx: Ctx, request: ServiceRequest, field: Any, value: Any) -> st
         nid_hash = applications.national_id_hash(ctx.rt.vault, ctx.tenant, value.number)
         duplicate = await applications.open_duplicate(ctx.session, ctx.tenant, request.service_id, nid_hash)
         if duplicate is not None:
-            return ctx._("There is already an open request for this service with this national ID, number {reference}. You can follow it from “My requests”; there is no need to apply again.").format(reference=isolate(duplicate.reference or ""))
+            return refuse_duplicate(ctx, request, duplicate, value.number)
         request.national_id_hash = nid_hash
     if ftype == "document":
         assert isinstance(value, DocumentFile)
@@ -324,7 +351,8 @@ async def sign(ctx: Ctx, request: ServiceRequest) -> None:
         duplicate = await applications.open_duplicate(ctx.session, ctx.tenant, request.service_id,
                                                       request.national_id_hash, exclude_id=request.id)
         if duplicate is not None:
-            ctx.show(ctx._("There is already an open request for this service with this national ID, number {reference}. You can follow it from “My requests”; there is no need to apply again.").format(reference=isolate(duplicate.reference or "")), menu_keyboard_short(ctx))
+            ctx.show(refuse_duplicate(ctx, request, duplicate, _national_id_of(ctx, request)),
+                     menu_keyboard_short(ctx))
             await dialogs.end(ctx)
             return
     days = service.decision_days or ctx.profile.deadlines.decision_days

@@ -22,7 +22,7 @@ from bot.channels.telegram.staff_auth import Role, at_least, role_of
 from bot.features.requests import request_moves
 from bot.features.requests.request_cards import refresh_card
 from bot.features.staff.staff_group import NOT_YOUR_ROLE, staff_actor
-from bot.domain.textutil import isolate
+from bot.domain.textutil import clean_input, isolate
 from storage.models import AuditLog, Document, ServiceRequest, StaffMessageLink
 
 PROMPT_PREFIX = "sr_"  # StaffMessageLink.subject_kind of a prompt: sr_docs, sr_reject …
@@ -119,7 +119,7 @@ async def on_prompt_reply(ctx: Ctx, link: StaffMessageLink) -> bool:
     tr = translator("ar")
     action = link.subject_kind[len(PROMPT_PREFIX):]
     message = ctx.message
-    note = (message.text or message.caption or "").strip() if message else ""
+    note = clean_input(message.text or message.caption, multiline=True) if message else ""
     request = await _request(ctx, link.subject_id)
     if not ctx.staff_member or request is None or action not in PROMPTS:
         return True

@@ -19,6 +19,9 @@ def make_staff_message_handler(router: Router):  # noqa: ANN201
         link = await ctx.session.get(StaffMessageLink, (ctx.tenant, ctx.chat_id, message.reply_to_message.message_id))
         if link is None:
             return
+        if not ctx.staff_member:  # left the chat, or Telegram could not confirm: nothing is relayed
+            ctx.reply_quoting(translator("ar").gettext("Only members of the association's staff group can do this."))
+            return
         for handler in router.reply_handlers:
             if await handler(ctx, link):
                 return

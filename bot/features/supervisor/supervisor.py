@@ -1,6 +1,7 @@
 """Supervisor commands in the staff group (policy clauses 6 and 7): ``/stats [period]`` (text and
 a chart), ``/export [period]`` (an XLSX workbook, sent privately) and ``/dashboard`` (a signed,
-expiring link to the web page, sent privately). Anyone else is refused politely.
+expiring link to the web page, sent privately; ``/dashboard revoke`` cancels the links given
+before). Anyone else is refused politely.
 
 The figures come from ``bot.domain.reports``. ``/stats`` answers within the update's transaction; the
 workbook can hold a very large number of answers, so ``/export`` is written after the update
@@ -20,7 +21,7 @@ from pathlib import Path
 
 from bot.domain import reports
 from bot.engine.context import Ctx, Runtime
-from bot.web.dashboard import make_link
+from bot.web.dashboard import link_generation, make_link, revoke_links
 from bot.domain.dates import format_datetime, today_riyadh
 from bot.i18n import translator
 from bot.engine.outbox import FILES_KEY
@@ -138,7 +139,13 @@ async def dashboard(ctx: Ctx) -> None:
     if not await _is_supervisor(ctx):
         return
     tr = translator("ar")
-    url, expires = make_link(ctx.rt.settings, ctx.tenant, ctx.from_id)
+    text = ctx.message.text if ctx.message else ""
+    if (text or "").partition(" ")[2].strip().lower() == "revoke":
+        await revoke_links(ctx.session, ctx.tenant, ctx.from_id)
+        ctx.reply_quoting(tr.gettext("Done: every dashboard link you were given before no longer works. Send /dashboard for a new one."))
+        return
+    generation = await link_generation(ctx.session, ctx.tenant, ctx.from_id)
+    url, expires = make_link(ctx.rt.settings, ctx.tenant, ctx.from_id, generation=generation)
     ctx.send(ctx.from_id, tr.gettext("🔗 <b>The supervisors' dashboard</b>\n<a href=\"{url}\">Open the dashboard</a>\nThis link is for you only; please do not forward it. It works until {until}.").format(
         url=escape(url, quote=True), until=format_datetime(expires, "ar")))
     ctx.reply_quoting(tr.gettext("I sent you the dashboard link in a private chat with the bot (start that chat first if you have not)."))

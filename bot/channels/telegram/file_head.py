@@ -1,0 +1,46 @@
+"""The first bytes of a file a person sent: ``getFile``, then a ranged download of its start.
+
+Called by the dispatcher BEFORE the update's transaction (an HTTP call must never run while the
+database's writer lock is held); the verdict on the bytes is ``bot.domain.filetypes``'.
+"""
+
+from __future__ import annotations
+
+import logging
+import urllib.request
+
+import aiohttp
+from telegram import Bot
+
+from bot.channels.telegram.transport import _tls_context, call
+from bot.domain.filetypes import HEAD_BYTES
+
+log = logging.getLogger(__name__)
+TIMEOUT = 10.0  # seconds for the whole fetch; a person waits for the answer
+
+
+async def fetch_head(bot: Bot, file_id: str, limit: int = HEAD_BYTES) -> bytes | None:
+    """Up to ``limit`` first bytes of the file, or None when they could not be read."""
+    try:
+        info = await call(bot, "getFile", {"file_id": file_id})
+        path = info.get("file_path") if isinstance(info, dict) else None
+        if not path:
+            return None
+        url = path if path.startswith(("http://", "https://")) else f"{bot.base_file_url}/{path}"
+        async with aiohttp.ClientSession(
+                connector=aiohttp.TCPConnector(ssl=_tls_context()),
+                trust_env=bool(urllib.request.getproxies()),
+                timeout=aiohttp.ClientTimeout(total=TIMEOUT)) as session:
+            async with session.get(url, headers={"Range": f"bytes=0-{limit - 1}"}) as response:
+                if response.status not in (200, 206):
+                    log.info("file download answered %s", response.status)
+                    return None
+                data = bytearray()
+                async for chunk in response.content.iter_chunked(limit):
+                    data += chunk
+                    if len(data) >= limit:
+                        break  # a server that ignores Range: stop reading, close the connection
+                return bytes(data[:limit])
+    except Exception as exc:  # noqa: BLE001 - the URL holds the token: log the kind only
+        log.info("could not read a file's first bytes: %s", type(exc).__name__)
+        return None
