@@ -294,7 +294,7 @@ class InboundUpdate(Base):
     __table_args__ = (Index("ix_inbound_updates_pending", "association_id", "status", "update_id"),)
     association_id: Mapped[str] = mapped_column(String(64), ForeignKey("associations.id"), primary_key=True)
     update_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
-    raw: Mapped[str | dict[str, Any] | None] = mapped_column(JSON)
+    raw: Mapped[str | dict[str, Any] | None] = mapped_column(JSON(none_as_null=True))
     chat_id: Mapped[int | None] = mapped_column(BigInteger)  # to erase a person's raw messages
     status: Mapped[str] = mapped_column(String(10), default="pending")  # pending | done | failed
     received_at: Mapped[datetime] = mapped_column(default=utcnow)

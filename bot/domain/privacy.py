@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, or_, select, update
+from sqlalchemy import delete, null, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain import applications
@@ -166,7 +166,7 @@ async def strip_processed_updates(session: AsyncSession, tenant: str) -> None:
     await session.execute(update(InboundUpdate).where(InboundUpdate.association_id == tenant,
                                                       InboundUpdate.status != "pending",
                                                       InboundUpdate.raw.is_not(None))
-                          .values(raw=None))
+                          .values(raw=null()))  # SQL NULL, not the JSON null
 
 
 async def erase(session: AsyncSession, person: Beneficiary) -> Erasure:
