@@ -149,13 +149,10 @@ async def _staff_messages(session: AsyncSession, tenant: str, requests: list[Ser
             StaffMessageLink.association_id == tenant, StaffMessageLink.subject_id == case_id,
             _case_link(StaffMessageLink.subject_kind, kind))
             .order_by(StaffMessageLink.created_at, StaffMessageLink.message_id))).all()
-        first_ticket_message = True
+        seen_card = False
         for link in links:
-            if kind == "request":
-                card = link.subject_kind == "request"
-            else:
-                card = link.subject_kind == "ticket" and first_ticket_message
-                first_ticket_message = first_ticket_message and link.subject_kind != "ticket"
+            card = link.subject_kind == kind and (kind == "request" or not seen_card)
+            seen_card = seen_card or card
             out.append(StaffMessage(link.chat_id, link.message_id, card, reference, status))
     return out
 
