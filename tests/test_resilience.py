@@ -91,9 +91,14 @@ async def test_sigkill_mid_form_and_mid_burst(emu: Emulator, database_url: str, 
     bot = BotProcess(emu, tmp_path, database_url)
     db = Database(database_url)
     kills = 0
-    delivered: list[dict] = []  # what "Telegram" sent (the stored copies are encrypted, then stripped)
+    delivered: list[dict] = []  # what "Telegram" sent (stored encrypted, then stripped)
     push_numbered = emu.updates.push_numbered
-    emu.updates.push_numbered = lambda update: (delivered.append(update), push_numbered(update))[-1]  # type: ignore[method-assign]
+
+    def record(update: dict) -> None:
+        delivered.append(update)
+        push_numbered(update)
+
+    emu.updates.push_numbered = record  # type: ignore[method-assign]
     try:
         bot.start()
         proc_app = ProcessApp(emu, db, bot)

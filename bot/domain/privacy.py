@@ -23,8 +23,8 @@ from bot.profile import Profile
 from bot.domain.tickets import KIND_LABELS, STATUS_LABELS, Kind, TicketStatus
 from storage.crypto import Vault
 from storage.models import (AuditLog, Beneficiary, ConsentEvent, Document, InboundUpdate, OutboxMessage,
-                            RequestEvent, ServiceRequest, StaffMessageLink, SurveyInvitation, Ticket,
-                            TicketMessage, utcnow)
+                            RequestEvent, ServiceRequest, StaffMessageLink, SurveyInvitation,
+                            Ticket, TicketMessage, utcnow)
 
 FINISHED_REQUESTS = (Status.CLOSED, Status.REJECTED, Status.WITHDRAWN, Status.DELIVERED)
 RAW_UPDATE_DAYS = 7  # processed updates' ids (no payload) are kept a week against redeliveries
@@ -210,11 +210,13 @@ async def erase(session: AsyncSession, person: Beneficiary) -> Erasure:
                 OutboxMessage.association_id == tenant, OutboxMessage.status != "sent",
                 _case_link(OutboxMessage.link_kind, kind), OutboxMessage.link_id.in_(ids)))
     # the audit log keeps what was done, not who the person was
-    await session.execute(update(AuditLog).where(AuditLog.association_id == tenant, AuditLog.actor_id == telegram_id)
+    await session.execute(update(AuditLog).where(AuditLog.association_id == tenant,
+                                                 AuditLog.actor_id == telegram_id)
                           .values(actor_id=None))
     await session.execute(update(AuditLog).where(AuditLog.association_id == tenant,
                                                  AuditLog.subject_kind == "beneficiary",
-                                                 AuditLog.subject_id == person.id).values(subject_id=None))
+                                                 AuditLog.subject_id == person.id)
+                          .values(subject_id=None))
     session.add(AuditLog(association_id=tenant, actor_id=None, action="beneficiary_erased",
                          subject_kind="beneficiary", subject_id=None,
                          detail={"requests_kept": kept_requests, "tickets_kept": kept_tickets,

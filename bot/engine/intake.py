@@ -68,7 +68,8 @@ def seal(vault: Vault, tenant: str, raw: dict[str, Any]) -> str:
     return vault.encrypt(orjson.dumps(raw).decode(), f"update:{tenant}:{raw['update_id']}")
 
 
-def unseal(vault: Vault, tenant: str, update_id: int, stored: str | dict[str, Any]) -> dict[str, Any]:
+def unseal(vault: Vault, tenant: str, update_id: int,
+           stored: str | dict[str, Any]) -> dict[str, Any]:
     """The update from its row (rows stored in clear before encryption came are dicts)."""
     if isinstance(stored, dict):
         return stored
@@ -90,7 +91,8 @@ class Intake:
         if not raws:
             return []
         vault, tenant = self.vault, self.tenant
-        rows = [{"association_id": tenant, "update_id": r["update_id"], "raw": seal(vault, tenant, r),
+        rows = [{"association_id": tenant, "update_id": r["update_id"],
+                 "raw": seal(vault, tenant, r),
                  "chat_id": key if isinstance(key := chat_key(r), int) else None, "status": "pending"}
                 for r in raws]
         async with self.db.write() as session:
@@ -113,7 +115,8 @@ class Intake:
             try:
                 raw = unseal(self.vault, self.tenant, update_id, stored)
             except Exception as exc:  # another key, or a damaged row: it cannot be replayed
-                log.error("update %s could not be decrypted (%s); skipped", update_id, type(exc).__name__)
+                log.error("update %s could not be decrypted (%s); skipped", update_id,
+                          type(exc).__name__)
                 continue
             self.submit(raw)
             resumed += 1

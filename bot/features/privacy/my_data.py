@@ -79,8 +79,8 @@ def tell_staff(ctx: Ctx, messages: list[privacy.StaffMessage]) -> None:
     for message in messages:
         target = {"chat_id": message.chat_id, "message_id": message.message_id}
         if message.card:
-            text = (f"<b>{isolate(escape(message.reference))}</b> · {escape(tr.gettext(message.status))}\n"
-                    + tr.gettext(ERASED_CARD))
+            head = f"<b>{isolate(escape(message.reference))}</b>"
+            text = f"{head} · {escape(tr.gettext(message.status))}\n{tr.gettext(ERASED_CARD)}"
             ctx.call("editMessageText", {**target, "text": text, "parse_mode": "HTML",
                                          "reply_markup": {"inline_keyboard": []}})
         else:
