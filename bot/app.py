@@ -144,7 +144,7 @@ class BotApp:
         self.rt.matcher = build_matcher(profile)
         self.router = build_router()
         self.dispatcher = Dispatcher(self.rt, self.router)
-        self.intake = Intake(self.db, self.rt.tenant, self.dispatcher.handle)
+        self.intake = Intake(self.db, self.rt.tenant, self.dispatcher.handle, vault=self.rt.vault)
         self.poller = Poller(self.bot, self.intake)
         self._tasks: list[asyncio.Task[Any]] = []
         self.jobs_interval = jobs_interval

@@ -21,6 +21,7 @@ prints that line and exits with status 2.
 
 from __future__ import annotations
 
+import logging
 import os
 import secrets
 from dataclasses import dataclass, field, replace
@@ -32,6 +33,7 @@ DEFAULT_DATA_DIR = Path("data")
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./data/mustafeed.db"
 MIN_SECRET_LENGTH = 32
 HTTP_CLIENTS = ("aiohttp", "httpx")
+log = logging.getLogger(__name__)
 
 
 class ConfigError(ValueError):
@@ -102,6 +104,36 @@ def _load_or_make_secret(data_dir: Path) -> str:
     return key
 
 
+def sqlite_file(database_url: str) -> Path | None:
+    """The database file of a SQLite URL (None for PostgreSQL or an in-memory database)."""
+    if not database_url.startswith("sqlite"):
+        return None
+    path = database_url.partition(":///")[2].partition("?")[0]
+    return Path(path) if path and path != ":memory:" else None
+
+
+def exposed_files(settings: Settings) -> list[Path]:
+    """The secret key file and the SQLite database (with its -wal and -shm) when they exist and
+    group or others may read them (or more)."""
+    candidates = [settings.data_dir / "secret.key"]
+    if (db := sqlite_file(settings.database_url)) is not None:
+        candidates += [db, db.with_name(db.name + "-wal"), db.with_name(db.name + "-shm")]
+    return [p for p in candidates if p.is_file() and p.stat().st_mode & 0o077]
+
+
+_warned: set[Path] = set()
+
+
+def warn_exposed_files(settings: Settings) -> None:
+    """One log line, once per process, naming the files others can read."""
+    exposed = [p for p in exposed_files(settings) if p not in _warned]
+    if exposed:
+        _warned.update(exposed)
+        names = " ".join(str(p) for p in exposed)
+        log.warning("readable by group or others (personal data or its key): %s; "
+                    "make them owner-only: chmod 600 %s", names, names)
+
+
 def load_settings(env: Mapping[str, str] | None = None, *, read_dotenv: bool = True) -> Settings:
     """Read the settings; ``env`` defaults to ``os.environ`` (after loading ``./.env``)."""
     if env is None:
@@ -138,7 +170,7 @@ def load_settings(env: Mapping[str, str] | None = None, *, read_dotenv: bool = T
         if part.strip():
             supervisor_ids.add(_parse_int("SUPERVISOR_IDS", part, "comma-separated Telegram user ids"))
 
-    return Settings(
+    settings = Settings(
         token=_parse_token(token) if token else None,
         api_base_url=_parse_url("TELEGRAM_API_BASE_URL", base_url, ("http://", "https://")).rstrip("/")
         if base_url
@@ -157,3 +189,5 @@ def load_settings(env: Mapping[str, str] | None = None, *, read_dotenv: bool = T
         data_dir=data_dir,
         http_client=http_client,
     )
+    warn_exposed_files(settings)
+    return settings

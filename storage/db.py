@@ -29,6 +29,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import sqlite3
 from collections.abc import AsyncIterator
 from functools import partial
@@ -189,13 +190,26 @@ def _json_dumps(value: Any) -> str:
 JSON_OPTIONS: dict[str, Any] = {"json_serializer": _json_dumps, "json_deserializer": orjson.loads}
 
 
+def create_private(path: Path) -> None:
+    """Create the SQLite file owner-only (0600) before SQLite does (it would follow the umask,
+    often 0644: readable by every local account). SQLite gives the ``-wal`` and ``-shm`` files
+    it makes the database file's mode. An O_EXCL create, not a umask change: the umask belongs
+    to the whole process and its threads. An existing file is left as it is (the settings warn
+    once when it is readable by others)."""
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except FileExistsError:
+        pass
+
+
 def make_engine(url: str, *, offload: bool = False) -> AsyncEngine:
     """An engine for ``url``; for SQLite, ``offload`` runs every statement in aiosqlite's thread
     (long work) instead of inline (see the module doc). PostgreSQL ignores it."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
-            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+            create_private(Path(parsed.database))
         # the loop's thread uses the connection too (inline statements); only one of the two
         # touches it at a time, since each statement is awaited before the next
         connect_args: dict[str, Any] = {"timeout": BUSY_TIMEOUT_MS / 1000 if offload else 0,

@@ -296,13 +296,15 @@ class AuditLog(Base):
 
 
 class InboundUpdate(Base):
-    """Every update, raw, written before Telegram is told it was received."""
+    """Every update, written before Telegram is told it was received. ``raw`` is the update
+    encrypted (``storage.crypto.Vault``, a JSON string ``<key id>:<base64>``) while it waits;
+    once processed it is stripped (NULL): the update id and status are what idempotency needs."""
 
     __tablename__ = "inbound_updates"
     __table_args__ = (Index("ix_inbound_updates_pending", "association_id", "status", "update_id"),)
     association_id: Mapped[str] = mapped_column(String(64), ForeignKey("associations.id"), primary_key=True)
     update_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
-    raw: Mapped[dict[str, Any]] = mapped_column()
+    raw: Mapped[str | dict[str, Any] | None] = mapped_column(JSON(none_as_null=True))
     chat_id: Mapped[int | None] = mapped_column(BigInteger)  # to erase a person's raw messages
     status: Mapped[str] = mapped_column(String(10), default="pending")  # pending | done | failed
     received_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -64,3 +64,10 @@ async def submit(person: Person) -> str:
     match = re.search(r"REQ-\d{4}-\d{4}", text)
     assert match, text
     return match.group(0)
+
+
+def reference_in(text: str, prefix: str) -> str:
+    """The case reference (``REQ-1448-0001``, ``INQ-…``, ``CMP-…``) a message names."""
+    match = re.search(rf"{prefix}-\d{{4}}-\d{{4}}", text)
+    assert match, text
+    return match.group(0)

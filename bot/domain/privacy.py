@@ -9,10 +9,10 @@ document, message text and the link to the person.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, null, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain import applications
@@ -23,11 +23,18 @@ from bot.profile import Profile
 from bot.domain.tickets import KIND_LABELS, STATUS_LABELS, Kind, TicketStatus
 from storage.crypto import Vault
 from storage.models import (AuditLog, Beneficiary, ConsentEvent, Document, InboundUpdate, OutboxMessage,
-                            RequestEvent, ServiceRequest, SurveyInvitation, Ticket, TicketMessage,
-                            utcnow)
+                            RequestEvent, ServiceRequest, StaffMessageLink, SurveyInvitation,
+                            Ticket, TicketMessage, utcnow)
 
 FINISHED_REQUESTS = (Status.CLOSED, Status.REJECTED, Status.WITHDRAWN, Status.DELIVERED)
-RAW_UPDATE_DAYS = 7  # raw updates (which hold what people typed) are kept a week for recovery
+RAW_UPDATE_DAYS = 7  # processed updates' ids (no payload) are kept a week against redeliveries
+# StaffMessageLink.subject_kind (and OutboxMessage.link_kind) of a case's messages in a staff
+# chat: "request" (card), "sr_…" (prompts); "ticket" (card, follow-ups, files), "st_…" (prompts)
+CASE_LINK_PREFIX = {"request": "sr_", "ticket": "st_"}
+
+
+def _case_link(column, kind: str):  # noqa: ANN001, ANN202 - a SQL condition
+    return or_(column == kind, column.startswith(CASE_LINK_PREFIX[kind], autoescape=True))
 
 
 async def export_text(session: AsyncSession, profile: Profile, vault: Vault, person: Beneficiary,
@@ -85,11 +92,25 @@ async def export_text(session: AsyncSession, profile: Profile, vault: Vault, per
     return "\n".join(out) + "\n"
 
 
+@dataclass(frozen=True)
+class StaffMessage:
+    """A message of the bot's in a staff chat that shows an erased person's case: the card is
+    edited to say the data was erased (its reference kept); the rest (follow-ups, attachments,
+    prompts) are deleted."""
+
+    chat_id: int
+    message_id: int
+    card: bool
+    reference: str
+    status: str  # the case's status label (an English msgid)
+
+
 @dataclass
 class Erasure:
     requests_kept: int
     tickets_kept: int
     withdrawn: int
+    staff_messages: list[StaffMessage] = field(default_factory=list)
 
 
 async def _anonymise_requests(session: AsyncSession, where) -> int:  # noqa: ANN001
@@ -98,7 +119,11 @@ async def _anonymise_requests(session: AsyncSession, where) -> int:  # noqa: ANN
         await session.execute(delete(Document).where(Document.request_id.in_(ids)))
         await session.execute(update(ServiceRequest).where(ServiceRequest.id.in_(ids)).values(
             answers={}, national_id_hash=None, beneficiary_id=None, decision_reason=None, anonymised_at=utcnow()))
+        # the person's own moves carried their Telegram id; staff ids stay (who decided)
         await session.execute(update(RequestEvent).where(RequestEvent.request_id.in_(ids)).values(note=None))
+        await session.execute(update(RequestEvent).where(RequestEvent.request_id.in_(ids),
+                                                         RequestEvent.actor_kind != "staff")
+                              .values(actor_id=None))
     return len(ids)
 
 
@@ -112,9 +137,39 @@ async def _anonymise_tickets(session: AsyncSession, where) -> int:  # noqa: ANN0
     return len(ids)
 
 
+async def _staff_messages(session: AsyncSession, tenant: str, requests: list[ServiceRequest],
+                          tickets: list[Ticket]) -> list[StaffMessage]:
+    """The staff-chat messages of these cases (``staff_message_links``): every request card is
+    a card; a ticket's first message is its card, the later ones its follow-ups and files."""
+    out: list[StaffMessage] = []
+    cases = [("request", r.id, r.reference or "", label(Status(r.status))) for r in requests] \
+        + [("ticket", t.id, t.reference, STATUS_LABELS[TicketStatus(t.status)]) for t in tickets]
+    for kind, case_id, reference, status in cases:
+        links = (await session.scalars(select(StaffMessageLink).where(
+            StaffMessageLink.association_id == tenant, StaffMessageLink.subject_id == case_id,
+            _case_link(StaffMessageLink.subject_kind, kind))
+            .order_by(StaffMessageLink.created_at, StaffMessageLink.message_id))).all()
+        seen_card = False
+        for link in links:
+            card = link.subject_kind == kind and (kind == "request" or not seen_card)
+            seen_card = seen_card or card
+            out.append(StaffMessage(link.chat_id, link.message_id, card, reference, status))
+    return out
+
+
+async def strip_processed_updates(session: AsyncSession, tenant: str) -> None:
+    """Processed raw updates keep only what idempotency needs (update id and status): the
+    payload, which holds what people and staff typed and the cards they replied to, goes."""
+    await session.execute(update(InboundUpdate).where(InboundUpdate.association_id == tenant,
+                                                      InboundUpdate.status != "pending",
+                                                      InboundUpdate.raw.is_not(None))
+                          .values(raw=null()))  # SQL NULL, not the JSON null
+
+
 async def erase(session: AsyncSession, person: Beneficiary) -> Erasure:
-    """Erase the person; withdraw their open requests; keep cases anonymised."""
-    tenant = person.association_id
+    """Erase the person; withdraw their open requests; keep cases anonymised; nothing left
+    names them (see docs/privacy.md, "Erasure, table by table")."""
+    tenant, telegram_id = person.association_id, person.telegram_user_id
     open_requests = (await session.scalars(select(ServiceRequest).where(
         ServiceRequest.association_id == tenant, ServiceRequest.beneficiary_id == person.id,
         ServiceRequest.status.in_([s.value for s in OPEN])))).all()
@@ -125,28 +180,54 @@ async def erase(session: AsyncSession, person: Beneficiary) -> Erasure:
                                                        ServiceRequest.beneficiary_id == person.id,
                                                        ServiceRequest.status == Status.DRAFT))
     await session.flush()
-    kept_requests = await _anonymise_requests(session, (ServiceRequest.association_id == tenant)
-                                              & (ServiceRequest.beneficiary_id == person.id))
     await session.execute(update(Ticket).where(Ticket.association_id == tenant, Ticket.beneficiary_id == person.id,
                                                Ticket.status.in_(["open", "acknowledged", "answered", "escalated"]))
                           .values(status="closed", closed_at=utcnow()))
+    requests = (await session.scalars(select(ServiceRequest).where(
+        ServiceRequest.association_id == tenant, ServiceRequest.beneficiary_id == person.id))).all()
+    tickets = (await session.scalars(select(Ticket).where(
+        Ticket.association_id == tenant, Ticket.beneficiary_id == person.id)
+        .execution_options(populate_existing=True))).all()
+    staff_messages = await _staff_messages(session, tenant, list(requests), list(tickets))
+    request_ids, ticket_ids = [r.id for r in requests], [t.id for t in tickets]
+    kept_requests = await _anonymise_requests(session, (ServiceRequest.association_id == tenant)
+                                              & (ServiceRequest.beneficiary_id == person.id))
     kept_tickets = await _anonymise_tickets(session, (Ticket.association_id == tenant) & (Ticket.beneficiary_id == person.id))
     await session.execute(delete(Document).where(Document.beneficiary_id == person.id))
     await session.execute(update(SurveyInvitation).where(SurveyInvitation.beneficiary_id == person.id)
                           .values(beneficiary_id=None))
+    # raw updates: theirs go; the rest keep only the update id and status
     await session.execute(delete(InboundUpdate).where(InboundUpdate.association_id == tenant,
-                                                      InboundUpdate.chat_id == person.telegram_user_id,
+                                                      InboundUpdate.chat_id == telegram_id,
                                                       InboundUpdate.status != "pending"))
+    await strip_processed_updates(session, tenant)
+    # messages owed or kept: to them (any status), and undelivered ones about their cases
+    await session.execute(delete(OutboxMessage).where(OutboxMessage.association_id == tenant,
+                                                      OutboxMessage.chat_id == telegram_id))
+    for kind, ids in (("request", request_ids), ("ticket", ticket_ids)):
+        if ids:
+            await session.execute(delete(OutboxMessage).where(
+                OutboxMessage.association_id == tenant, OutboxMessage.status != "sent",
+                _case_link(OutboxMessage.link_kind, kind), OutboxMessage.link_id.in_(ids)))
+    # the audit log keeps what was done, not who the person was
+    await session.execute(update(AuditLog).where(AuditLog.association_id == tenant,
+                                                 AuditLog.actor_id == telegram_id)
+                          .values(actor_id=None))
+    await session.execute(update(AuditLog).where(AuditLog.association_id == tenant,
+                                                 AuditLog.subject_kind == "beneficiary",
+                                                 AuditLog.subject_id == person.id)
+                          .values(subject_id=None))
     session.add(AuditLog(association_id=tenant, actor_id=None, action="beneficiary_erased",
-                         subject_kind="beneficiary", subject_id=person.id,
-                         detail={"requests_kept": kept_requests, "tickets_kept": kept_tickets}))
+                         subject_kind="beneficiary", subject_id=None,
+                         detail={"requests_kept": kept_requests, "tickets_kept": kept_tickets,
+                                 "staff_messages": len(staff_messages)}))
     await session.delete(person)
-    return Erasure(kept_requests, kept_tickets, len(open_requests))
+    return Erasure(kept_requests, kept_tickets, len(open_requests), staff_messages)
 
 
 async def apply_retention(session: AsyncSession, tenant: str, retention_days: int, now: datetime | None = None) -> int:
-    """Anonymise finished cases older than the profile's period; purge old raw updates and sent
-    outbox payloads (they hold what people typed)."""
+    """Anonymise finished cases older than the profile's period; strip processed raw updates
+    and purge them after a week; purge old outbox rows (see docs/privacy.md, Retention)."""
     now = now or utcnow()
     cutoff = now - timedelta(days=retention_days)
     done = await _anonymise_requests(session, (ServiceRequest.association_id == tenant)
@@ -156,10 +237,18 @@ async def apply_retention(session: AsyncSession, tenant: str, retention_days: in
     done += await _anonymise_tickets(session, (Ticket.association_id == tenant) & Ticket.anonymised_at.is_(None)
                                      & Ticket.status.in_(["resolved", "closed"]) & (Ticket.closed_at < cutoff))
     raw_cutoff = now - timedelta(days=RAW_UPDATE_DAYS)
+    await strip_processed_updates(session, tenant)
     await session.execute(delete(InboundUpdate).where(InboundUpdate.association_id == tenant,
                                                       InboundUpdate.status != "pending",
                                                       InboundUpdate.received_at < raw_cutoff))
     await session.execute(delete(OutboxMessage).where(OutboxMessage.association_id == tenant,
                                                       OutboxMessage.status != "pending",
                                                       OutboxMessage.created_at < raw_cutoff))
+    # delivered messages to a private chat of nobody we know (an erased person: the last one,
+    # "your data has been erased", was written after the erasure): their chat id goes too
+    known = select(Beneficiary.telegram_user_id).where(Beneficiary.association_id == tenant)
+    await session.execute(delete(OutboxMessage).where(OutboxMessage.association_id == tenant,
+                                                      OutboxMessage.status == "sent",
+                                                      OutboxMessage.chat_id > 0,
+                                                      OutboxMessage.chat_id.not_in(known)))
     return done

@@ -4,6 +4,11 @@ was received, and processed exactly once (``update_id`` is the idempotency key).
 Polling confirms an offset only with the *next* ``getUpdates`` call, after the batch is stored;
 the webhook answers 200 only after the row is written. Updates of one chat are processed in
 order; different chats run concurrently. Anything still pending after a restart is resumed.
+
+The stored update is encrypted (``storage.crypto.Vault``, AES-GCM bound to the tenant and the
+update id): it holds what people typed (national IDs, mobiles, names). The handler gets the
+dict it came as; only a restart reads the row back (``resume``). Once processed, the payload is
+stripped (``bot.domain.privacy.strip_processed_updates``, at the next retention run).
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+import orjson
 from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -20,6 +26,7 @@ from telegram import Bot
 from telegram.error import Conflict, InvalidToken, NetworkError, RetryAfter, TelegramError
 
 from bot.channels.telegram.transport import POLL_TIMEOUT, call, retry_seconds
+from storage.crypto import Vault
 from storage.db import Database
 from storage.models import InboundUpdate
 
@@ -55,9 +62,24 @@ def chat_key(raw: dict[str, Any]) -> int | str:
     return f"update:{raw.get('update_id')}"
 
 
+def seal(vault: Vault, tenant: str, raw: dict[str, Any]) -> str:
+    """The update as stored: encrypted, bound to its tenant and update id (a row copied onto
+    another update's does not decrypt)."""
+    return vault.encrypt(orjson.dumps(raw).decode(), f"update:{tenant}:{raw['update_id']}")
+
+
+def unseal(vault: Vault, tenant: str, update_id: int,
+           stored: str | dict[str, Any]) -> dict[str, Any]:
+    """The update from its row (rows stored in clear before encryption came are dicts)."""
+    if isinstance(stored, dict):
+        return stored
+    return orjson.loads(vault.decrypt(stored, f"update:{tenant}:{update_id}"))
+
+
 class Intake:
-    def __init__(self, db: Database, tenant: str, handler: Handler, concurrency: int = 64) -> None:
-        self.db, self.tenant, self.handler = db, tenant, handler
+    def __init__(self, db: Database, tenant: str, handler: Handler, concurrency: int = 64, *,
+                 vault: Vault) -> None:
+        self.db, self.tenant, self.handler, self.vault = db, tenant, handler, vault
         self._limit = asyncio.Semaphore(concurrency)
         self._tails: dict[int | str, asyncio.Task[None]] = {}
         self._idle = asyncio.Event()
@@ -68,7 +90,9 @@ class Intake:
         raws = [r for r in raws if isinstance(r, dict) and isinstance(r.get("update_id"), int)]
         if not raws:
             return []
-        rows = [{"association_id": self.tenant, "update_id": r["update_id"], "raw": r,
+        vault, tenant = self.vault, self.tenant
+        rows = [{"association_id": tenant, "update_id": r["update_id"],
+                 "raw": seal(vault, tenant, r),
                  "chat_id": key if isinstance(key := chat_key(r), int) else None, "status": "pending"}
                 for r in raws]
         async with self.db.write() as session:
@@ -84,9 +108,19 @@ class Intake:
                 .where(InboundUpdate.association_id == self.tenant, InboundUpdate.status == "pending")
                 .order_by(InboundUpdate.update_id)
             )).all()
-        for _, raw in rows:
+        resumed = 0
+        for update_id, stored in rows:
+            if stored is None:
+                continue
+            try:
+                raw = unseal(self.vault, self.tenant, update_id, stored)
+            except Exception as exc:  # another key, or a damaged row: it cannot be replayed
+                log.error("update %s could not be decrypted (%s); skipped", update_id,
+                          type(exc).__name__)
+                continue
             self.submit(raw)
-        return len(rows)
+            resumed += 1
+        return resumed
 
     def submit(self, raw: dict[str, Any]) -> None:
         key = chat_key(raw)

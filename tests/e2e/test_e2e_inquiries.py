@@ -2,18 +2,11 @@
 
 from __future__ import annotations
 
-import re
-
 from sqlalchemy import select
 
 from storage.models import Ticket, TicketMessage
+from tests.flows import reference_in
 from tests.harness import STAFF_CHAT, Person, buttons
-
-
-def reference_in(text: str, prefix: str) -> str:
-    match = re.search(rf"{prefix}-\d{{4}}-\d{{4}}", text)
-    assert match, text
-    return match.group(0)
 
 
 async def test_browse_topics_and_read_an_answer(consented: Person, profile) -> None:  # noqa: ANN001

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+from html import escape
 
 from bot.engine import dialogs
 
@@ -12,7 +13,11 @@ from bot.features.home.menus import menu_keyboard_short
 from bot.engine.keyboards import Callback, button, cb, inline
 from bot.engine.outbox import INLINE_KEY
 from bot.engine.router import Router
+from bot.domain.textutil import isolate
+from bot.i18n import N_, translator
 from storage.models import AuditLog
+
+ERASED_CARD = N_("The beneficiary's data was erased at their request.")
 
 
 async def my_data(ctx: Ctx) -> None:
@@ -52,6 +57,7 @@ async def on_erase(ctx: Ctx, data: Callback) -> None:
     await dialogs.end(ctx)
     result = await privacy.erase(ctx.session, ctx.user)
     ctx.user = None
+    tell_staff(ctx, result.staff_messages)
     ctx.answer()
     lines = [ctx._("Your data has been erased.")]
     if result.withdrawn:
@@ -64,6 +70,21 @@ async def on_erase(ctx: Ctx, data: Callback) -> None:
                                   kept).format(n=kept))
     lines.append(ctx._("You are welcome back at any time with /start."))
     ctx.show("\n".join(lines))
+
+
+def tell_staff(ctx: Ctx, messages: list[privacy.StaffMessage]) -> None:
+    """The erased person's cases in the staff chats: each card now says the data was erased
+    (reference and status kept, no buttons); follow-ups, files and prompts are deleted."""
+    tr = translator("ar")  # the staff chats read Arabic
+    for message in messages:
+        target = {"chat_id": message.chat_id, "message_id": message.message_id}
+        if message.card:
+            head = f"<b>{isolate(escape(message.reference))}</b>"
+            text = f"{head} · {escape(tr.gettext(message.status))}\n{tr.gettext(ERASED_CARD)}"
+            ctx.call("editMessageText", {**target, "text": text, "parse_mode": "HTML",
+                                         "reply_markup": {"inline_keyboard": []}})
+        else:
+            ctx.call("deleteMessage", target)
 
 
 def register(router: Router) -> None:
