@@ -43,20 +43,22 @@ from collections import deque
 from collections.abc import Iterable
 from contextlib import suppress
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import bindparam, func, select, update
 from telegram import Bot, InputFile
 from telegram.error import (BadRequest, ChatMigrated, Conflict, Forbidden, InvalidToken, NetworkError,
                             RetryAfter, TelegramError)
 
 from bot.channels.telegram.transport import call, retry_seconds
-from bot.domain.textutil import (TELEGRAM_CAPTION_LIMIT, TELEGRAM_MESSAGE_LIMIT, html_to_plain,
-                                 split_html, truncate_html, visible_len)
+from bot.domain.textutil import (TELEGRAM_CAPTION_LIMIT, TELEGRAM_MESSAGE_LIMIT, escape_html,
+                                 format_number, html_to_plain, split_html, truncate_html,
+                                 visible_len)
 from bot.i18n import N_, translator
 from storage.db import Database
-from storage.models import Beneficiary, OutboxMessage, StaffMessageLink, utcnow
+from storage.models import AuditLog, Beneficiary, OutboxMessage, StaffMessageLink, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -194,8 +196,6 @@ def render(method: str, payload: dict[str, Any]) -> list[tuple[str, dict[str, An
 
 
 def _escape(text: str) -> str:
-    from bot.domain.textutil import escape_html
-
     return escape_html(text)
 
 
@@ -605,10 +605,61 @@ def _html(text: str) -> str:
 
 
 def _epoch(value: Any) -> float:
-    if value is None:
-        return time.time()
-    if value.tzinfo is None:
-        from datetime import timezone
+    return time.time() if value is None else _aware(value).timestamp()
 
-        value = value.replace(tzinfo=timezone.utc)
-    return value.timestamp()
+
+# -- the daily digest of what did not reach beneficiaries ------------------------------------------
+
+DIGEST_ACTION = "delivery_digest"
+DIGEST_EVERY = timedelta(hours=24)
+
+
+def _reason(error: str | None) -> str:
+    text = error or ""
+    if "Forbidden" in text:
+        return N_("the person blocked the bot or closed their account")
+    if text.startswith("gave up"):
+        return N_("Telegram could not be reached in time")
+    return N_("Telegram refused the message")
+
+
+async def delivery_digest(ctx: Any, now: datetime) -> int:
+    """Once a day, tell the supervisors how many messages to beneficiaries were given up since
+    the last digest, by reason (no names, no words). Recorded in the audit log, so a restart
+    neither repeats nor skips it; returns 1 when a digest was sent."""
+    session, tenant = ctx.session, ctx.tenant
+    last = await session.scalar(select(func.max(AuditLog.at)).where(
+        AuditLog.association_id == tenant, AuditLog.action == DIGEST_ACTION))
+    last = _aware(last) if last is not None else None
+    if last is not None and now - last < DIGEST_EVERY:
+        return 0
+    since = last or now - DIGEST_EVERY
+    supervisors = frozenset(ctx.rt.settings.supervisor_ids)
+    rows = (await session.execute(
+        select(OutboxMessage.chat_id, OutboxMessage.error).where(
+            OutboxMessage.association_id == tenant, OutboxMessage.status == "failed",
+            OutboxMessage.chat_id > 0, OutboxMessage.sent_at >= since))).all()
+    reasons: dict[str, int] = {}
+    for chat_id, error in rows:
+        if chat_id not in supervisors:
+            reason = _reason(error)
+            reasons[reason] = reasons.get(reason, 0) + 1
+    total = sum(reasons.values())
+    session.add(AuditLog(association_id=tenant, action=DIGEST_ACTION, at=now,
+                         detail={"failed": total, "since": since.isoformat()}))
+    if not total:
+        return 0
+    tr = translator("ar")
+    lines = [tr.ngettext(
+        "📬 Delivery report: {count} message to beneficiaries could not be delivered since the last report.",
+        "📬 Delivery report: {count} messages to beneficiaries could not be delivered since the last report.",
+        total).format(count=format_number(total, "ar"))]
+    lines += [f"• {tr.gettext(reason)}: {format_number(n, 'ar')}" for reason, n in
+              sorted(reasons.items(), key=lambda kv: -kv[1])]
+    for supervisor in sorted(supervisors):
+        ctx.send(supervisor, "\n".join(lines))
+    return 1
+
+
+def _aware(value: datetime) -> datetime:
+    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
