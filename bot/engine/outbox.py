@@ -85,6 +85,7 @@ class Out:
     created: float = field(default_factory=time.time, compare=False)  # epoch seconds
     attempts: int = field(default=0, compare=False)
     done_parts: list[int] = field(default_factory=list, compare=False, repr=False)
+    sent_with: list[Out] = field(default_factory=list, compare=False, repr=False)
 
     def row(self, tenant: str) -> OutboxMessage:
         return OutboxMessage(association_id=tenant, chat_id=self.chat_id, method=self.method,
@@ -104,6 +105,17 @@ class Out:
 
 
 # -- what features use ----------------------------------------------------------------------------
+
+def message(chat_id: int, text: str, keyboard: dict[str, Any] | None = None, **extra: Any) -> dict[str, Any]:
+    """A ``sendMessage`` payload in HTML, whatever its length: the sender fits it to
+    Telegram's limits when it sends it (``render``)."""
+    payload = {"chat_id": chat_id, "text": text, "parse_mode": "HTML",
+               "link_preview_options": {"is_disabled": True}}
+    if keyboard is not None:
+        payload["reply_markup"] = keyboard
+    payload.update({k: v for k, v in extra.items() if v is not None})
+    return payload
+
 
 def followup(chat_id: int, key: str, head: str, body: str, **extra: Any) -> dict[str, Any]:
     """A ``sendMessage`` payload for a follow-up to staff: merged with the other follow-ups of
@@ -197,6 +209,11 @@ def render(method: str, payload: dict[str, Any]) -> list[tuple[str, dict[str, An
 
 def _escape(text: str) -> str:
     return escape_html(text)
+
+
+def is_message(method: str) -> bool:
+    """A call that makes a new message (not an edit, a deletion or an answer)."""
+    return method.startswith("send") or method in ("copyMessage", "forwardMessage")
 
 
 def _message_ids(result: Any) -> list[int]:
@@ -402,6 +419,9 @@ class Sender:
                         await asyncio.wait_for(queue.wake.wait(), wait)
                     continue
                 item = batch[0]
+                if item.done_parts and item.sent_with:  # partly delivered: finish the same text
+                    batch = [x for x in item.sent_with if any(x is y for y in queue.items)] or batch
+                item.sent_with = batch
                 wait = max(queue.bucket.delay() if queue.bucket else 0.0, self._global.delay())
                 if wait:
                     await asyncio.sleep(wait)
@@ -410,7 +430,7 @@ class Sender:
                     ids = await self._send(sending)
                 except Exception as exc:  # noqa: BLE001 - every error is classified
                     verdict = classify(exc, chat_id)
-                    error = f"{type(exc).__name__}: {exc}"[:200]
+                    error = f"{type(exc).__name__}: {getattr(exc, 'message', None) or exc}"[:200]
                     if verdict == UNCHANGED:
                         await self._finish(batch, "sent")
                     elif verdict in (BLOCKED, PERMANENT):
@@ -515,7 +535,7 @@ class Sender:
 
     def _alerts_for(self, item: Out, status: str) -> list[Out]:
         """Supervisors are told at once when a message to a staff chat is given up."""
-        if status != "failed" or item.chat_id not in self.policy.staff_chats:
+        if status != "failed" or item.chat_id not in self.policy.staff_chats or not is_message(item.method):
             return []
         tr = translator("ar")
         text = tr.gettext(N_("⚠️ A message to the staff group could not be delivered and was given up ({error}). Please check the case in the dashboard: {what}")).format(
@@ -638,7 +658,8 @@ async def delivery_digest(ctx: Any, now: datetime) -> int:
     rows = (await session.execute(
         select(OutboxMessage.chat_id, OutboxMessage.error).where(
             OutboxMessage.association_id == tenant, OutboxMessage.status == "failed",
-            OutboxMessage.chat_id > 0, OutboxMessage.sent_at >= since))).all()
+            OutboxMessage.chat_id > 0, OutboxMessage.sent_at >= since,
+            OutboxMessage.method.like("send%") | OutboxMessage.method.in_(("copyMessage", "forwardMessage"))))).all()
     reasons: dict[str, int] = {}
     for chat_id, error in rows:
         if chat_id not in supervisors:

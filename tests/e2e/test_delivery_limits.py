@@ -74,3 +74,13 @@ async def test_a_refused_follow_up_alerts_supervisors_and_tells_the_person(conse
     assert "لم نتمكن" in told and "أضيف" not in told and "أُضيف" not in told
     alerts = [m.get("text") or "" for m in emu.messages(STAFF)]
     assert any("تعذّر" in a or "تعذر" in a for a in alerts), alerts
+
+
+async def test_a_maximum_length_staff_reply_reaches_the_person_complete(consented: Person, staff: Person, emu) -> None:  # noqa: ANN001
+    await open_inquiry(consented)
+    card = next(m for m in emu.messages(STAFF_CHAT) if "INQ-" in (m.get("text") or ""))
+    answer = ("نعم يمكنكم ذلك & نرحب بكم " * 200)[:4090] + " ختام"
+    await staff.say(answer, reply_to_message_id=card["message_id"])
+    shown = "\n".join(m.get("text") or "" for m in emu.messages(consented.chat)).replace("\n", " ")
+    assert answer in shown
+    assert "أُرسل ردّك إلى المستفيد" in staff.recent(2)

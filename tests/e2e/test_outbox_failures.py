@@ -116,6 +116,6 @@ def test_errors_are_classified() -> None:
     assert classify(Forbidden("Forbidden: bot was blocked by the user"), 1) == "blocked"
     assert classify(Forbidden("Forbidden: bot was kicked from the supergroup chat"), -1) == "permanent"
     assert classify(InvalidToken("Not Found"), 1) == "permanent"
-    assert classify(RetryAfter(3), 1) == "wait"
+    assert classify(RetryAfter(timedelta(seconds=3)), 1) == "wait"
     assert classify(TimedOut(), 1) == "retry"
     assert classify(NetworkError("Internal Server Error (500)"), 1) == "retry"
