@@ -139,9 +139,7 @@ def after_delivery(owed: list[Out], item: Out, *, sent: Iterable[Out] = (),
     leave ``owed`` (the unit of work's list) and ride in ``item``'s payload."""
     then: dict[str, list[dict[str, Any]]] = {}
     for name, items in (("sent", list(sent)), ("failed", list(failed))):
-        for other in items:
-            if other in owed:
-                owed.remove(other)
+        owed[:] = [o for o in owed if not any(o is other for other in items)]
         if items:
             then[name] = [other.spec() for other in items]
     if then:
@@ -589,15 +587,18 @@ class Sender:
                         attempts=table.c.attempts + 1),
                     [{"o_id": o.item.id, "o_status": o.status, "o_at": o.at, "o_mid": o.message_id,
                       "o_error": o.error} for o in other])
-            links = {}
+            links: dict[tuple[int, int], Out] = {}
             for o in batch:
                 if o.item.link_kind and o.item.link_id is not None:
                     for message_id in o.message_ids:
                         links.setdefault((o.item.chat_id, message_id), o.item)
+            # the parts of one message in their order: a case's card is its first link
+            base = utcnow()
             session.add_all([StaffMessageLink(association_id=self.tenant, chat_id=chat_id,
                                               message_id=message_id, subject_kind=item.link_kind,
-                                              subject_id=item.link_id)
-                             for (chat_id, message_id), item in links.items()])
+                                              subject_id=item.link_id,
+                                              created_at=base + timedelta(microseconds=n))
+                             for n, ((chat_id, message_id), item) in enumerate(links.items())])
             blocked = sorted({o.item.chat_id for o in batch if o.blocked and o.item.chat_id > 0})
             if blocked:
                 await session.execute(

@@ -7,6 +7,10 @@ from __future__ import annotations
 
 import re
 
+from sqlalchemy import select
+
+from storage.models import OutboxMessage
+
 from tests.harness import STAFF, STAFF_CHAT, Person
 
 
@@ -23,7 +27,7 @@ async def open_inquiry(person: Person) -> str:
     return match.group(0)
 
 
-async def test_a_complaint_of_2000_emoji_reaches_staff_complete(consented: Person, emu) -> None:  # noqa: ANN001
+async def test_a_complaint_of_2000_emoji_reaches_staff_complete(consented: Person, staff: Person, emu, app) -> None:  # noqa: ANN001
     words = "😢" * 2000
     await consented.press("شكوى أو مقترح")
     await consented.press("شكوى")
@@ -38,6 +42,12 @@ async def test_a_complaint_of_2000_emoji_reaches_staff_complete(consented: Perso
     assert reference in shown
     assert shown.count("😢") == 2000  # every one of them, across the card's messages
     assert "بحلول" in consented.recent(2)  # "received" once the team had it
+    # the card's buttons still work: its first part is edited in place, within the limit
+    await staff.press("استلام")
+    assert "تسلّم" in consented.last()["text"] or "قيد المعالجة" in consented.last()["text"]
+    async with app.db.read() as session:
+        failed = (await session.scalars(select(OutboxMessage).where(OutboxMessage.status == "failed"))).all()
+    assert not failed, [(r.method, r.error) for r in failed]
 
 
 async def test_a_maximum_length_follow_up_reaches_staff_complete(consented: Person, emu) -> None:  # noqa: ANN001
