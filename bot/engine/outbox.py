@@ -20,7 +20,9 @@ Two payload keys shape delivery (both removed before the call):
 * ``$merge`` marks a follow-up (``{"key", "head", "body"}``): it goes after the chat's other
   messages unless they belong to the same case, at most one per ``Limits.followup_interval``
   for its key, and the follow-ups of one key still waiting are merged into one message (the
-  head once, then every body; without a body, waiting copies are sent once).
+  head once, then every body). Without a body, copies still waiting are sent once (a repeated
+  "added ✓"); a ``single`` one, a photo or a file, waits behind cards and decisions but is
+  neither merged nor spaced.
 * ``$then`` holds the messages owed only once this one's fate is known (``{"sent": [...],
   "failed": [...]}``): "received ✓" is said only when the staff group has the message, and the
   person is told it could not be passed on when it failed. They become rows in the same
@@ -125,6 +127,20 @@ def followup(chat_id: int, key: str, head: str, body: str, **extra: Any) -> dict
                MERGE_KEY: {"key": key, "head": head, "body": body}}
     payload.update({k: v for k, v in extra.items() if v is not None})
     return payload
+
+
+def _merge_kind(merge: dict[str, Any] | None) -> str:
+    """``join`` (bodies merged), ``once`` (copies sent once) or ``single`` (paced, never merged)."""
+    merge = merge or {}
+    return "single" if merge.get("single") else "join" if "body" in merge else "once"
+
+
+def paced(item: Out, key: str) -> Out:
+    """A follow-up that cannot be merged (a photo, a file; their number per case is capped):
+    it goes after the chat's cards and decisions, in order with the other follow-ups of
+    ``key``."""
+    item.payload[MERGE_KEY] = {"key": key, "single": True}
+    return item
 
 
 def collapse(item: Out, key: str) -> Out:
@@ -376,7 +392,7 @@ class Sender:
                     break  # waits for its case's follow-ups
                 return [item], 0.0
             held.add(item.case)
-            due = self._cool.get(merge.get("key"), 0.0)
+            due = self._cool.get(merge.get("key"), 0.0) if _merge_kind(merge) == "join" else 0.0
             if due <= now:
                 if ready is None:
                     ready = i
@@ -385,18 +401,21 @@ class Sender:
         if ready is None:
             return [], wait
         first = queue.items[ready]
-        key = first.merge.get("key")  # type: ignore[union-attr]
+        kind = _merge_kind(first.merge)
         batch = [first]
+        if kind == "single":
+            return batch, 0.0
+        key = first.merge.get("key")  # type: ignore[union-attr]
         for item in list(queue.items)[ready + 1:]:
-            if item.merge is None and item.case == first.case:
-                break  # a message of the same case comes between: merge no further
-            if item.merge is not None and item.merge.get("key") == key:
+            if item.merge is not None and item.merge.get("key") == key and _merge_kind(item.merge) == kind:
                 batch.append(item)
+            elif item.case is not None and item.case == first.case:
+                break  # something else of the same case comes between: merge no further
         return batch, 0.0
 
     def _merged(self, batch: list[Out]) -> Out:
         first = batch[0]
-        if len(batch) == 1 or "body" not in (first.merge or {}):
+        if len(batch) == 1 or _merge_kind(first.merge) != "join":
             return first
         merge = first.merge or {}
         text = merge["head"] + "\n" + "\n".join(item.merge["body"] for item in batch)  # type: ignore[index]
@@ -455,7 +474,7 @@ class Sender:
                 else:
                     backoff = 0.5
                     await self._finish(batch, "sent", message_ids=ids)
-                if item.merge is not None:
+                if _merge_kind(item.merge) == "join" and item.merge is not None:
                     self._cool[item.merge.get("key")] = time.monotonic() + self.limits.followup_interval
                 done = {id(x) for x in batch}
                 queue.items = deque(x for x in queue.items if id(x) not in done)

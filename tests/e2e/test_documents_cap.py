@@ -39,3 +39,17 @@ async def test_document_cap_and_reveal_as_albums(consented: Person, staff: Perso
     private = emu.messages(staff.user_id)
     media = [m for m in private if m.get("photo") or m.get("document")]
     assert len(media) == cap  # every document, none left out
+
+
+async def test_an_inquiry_takes_at_most_the_cap_of_files(consented: Person, profile, emu) -> None:  # noqa: ANN001
+    from tests.harness import STAFF_CHAT
+
+    cap = profile.deadlines.documents_per_request
+    await consented.press("استفسار")
+    await consented.press("التحدث مع فريق الجمعية")
+    await consented.say("أرسل لكم صور الفواتير المتأخرة")
+    for i in range(cap):
+        await consented.send_photo(b"\x89PNG bill %d" % i)
+    replies = await consented.send_photo(b"\x89PNG one too many")
+    assert "الحد الأقصى من الملفات" in replies[-1]["text"]
+    assert len([m for m in emu.messages(STAFF_CHAT) if m.get("photo")]) == cap

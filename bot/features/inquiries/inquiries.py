@@ -7,16 +7,19 @@ from __future__ import annotations
 from datetime import timedelta
 from html import escape
 
+from sqlalchemy import func, select
+
 from bot.engine import dialogs
 from bot.engine.context import Ctx, reply_to
 from bot.features.home.menus import back_to_menu_row, menu_keyboard_short
 from bot.engine.keyboards import Callback, button, cb, inline
-from bot.engine.outbox import Out, after_delivery, collapse, followup
+from bot.engine.outbox import Out, after_delivery, collapse, followup, paced
 from bot.engine.router import Router
 from bot.i18n import translator
 from bot.domain.tickets import Kind, add_message, open_ticket, open_ticket_of
 from bot.features.inquiries.ticket_cards import LINK, card_link, masked_sender, post_ticket_card, route
-from bot.domain.textutil import clean_input, isolate
+from bot.domain.textutil import Num, clean_input, isolate
+from storage.models import TicketMessage
 
 ASK_FLOW = "ask"
 TICKET_FLOW = "ticket"
@@ -216,9 +219,12 @@ async def relay_to_staff(ctx: Ctx, ticket) -> None:  # noqa: ANN001 - storage.mo
                          link=(LINK, ticket.id))
         add_message(ctx.session, ticket, "in", text=message.text)
     elif message.photo or message.document or message.voice or message.audio or message.video:
+        if await at_file_cap(ctx, ticket):
+            return
         staff = ctx.call("copyMessage", {"chat_id": chat_id, "from_chat_id": ctx.chat_id, "message_id": message.message_id,
                                          "caption": f"{head}\n{escape(message.caption or '')}".strip(), "parse_mode": "HTML",
                                          **reply}, link=(LINK, ticket.id))
+        paced(staff, f"{LINK}:{ticket.id}")
         media = message.photo[-1] if message.photo else (message.document or message.voice or message.audio or message.video)
         add_message(ctx.session, ticket, "in", text=message.caption, file_id=media.file_id)
     else:
@@ -228,6 +234,22 @@ async def relay_to_staff(ctx: Ctx, ticket) -> None:  # noqa: ANN001 - storage.mo
     added = collapse(ctx.reply(ctx._("✓ Added to your case {reference}; the team will reply here.").format(
         reference=isolate(ticket.reference))), f"added:{ticket.id}")
     after_delivery(ctx.out, staff, sent=[added], failed=[not_passed_on(ctx)])
+
+
+async def at_file_cap(ctx: Ctx, ticket) -> bool:  # noqa: ANN001 - storage.models.Ticket
+    """True (and the person told so) when the case already has the most files it may receive
+    (profile: ``deadlines.documents_per_request``, the same cap as a request's)."""
+    cap = ctx.profile.deadlines.documents_per_request
+    files = await ctx.session.scalar(select(func.count(TicketMessage.id)).where(
+        TicketMessage.ticket_id == ticket.id, TicketMessage.direction == "in",
+        TicketMessage.file_id.is_not(None)))
+    if (files or 0) < cap:
+        return False
+    ctx.reply(ctx.ngettext(
+        "Your case {reference} has received the most files it can take ({n} file). You can still write to the team here in text.",
+        "Your case {reference} has received the most files it can take ({n} files). You can still write to the team here in text.",
+        cap).format(reference=isolate(ticket.reference), n=Num(cap).render(ctx.tr)))
+    return True
 
 
 def not_passed_on(ctx: Ctx) -> Out:
