@@ -433,7 +433,7 @@ class Sender:
                 if not batch:
                     queue.wake.clear()
                     with suppress(asyncio.TimeoutError):
-                        await asyncio.wait_for(queue.wake.wait(), wait)
+                        await asyncio.wait_for(queue.wake.wait(), None if math.isinf(wait) else wait)
                     continue
                 item = batch[0]
                 if item.done_parts and item.sent_with:  # partly delivered: finish the same text

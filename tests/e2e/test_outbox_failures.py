@@ -10,7 +10,6 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from bot.emulator.server import Emulator
-from bot.engine.context import Ctx
 from bot.engine.jobs import run_jobs
 from bot.engine.outbox import Out
 from storage.models import OutboxMessage, utcnow
