@@ -20,7 +20,7 @@ from bot.engine.dispatch import Dispatcher
 from bot.i18n import N_, SUPPORTED_LOCALES, translator
 from bot.engine.intake import Intake, Poller
 from bot.engine.jobs import run_forever
-from bot.engine.outbox import Limits, Sender
+from bot.engine.outbox import Limits, Policy, Sender
 from bot.profile import Profile
 from bot.engine.router import Router
 from bot.settings import ConfigError, Settings
@@ -140,6 +140,10 @@ class BotApp:
         self.rt = Runtime(settings=settings, profile=profile, db=self.db, bot=self.bot,
                           vault=Vault(settings.secret_key), sender=self.sender,
                           staff_chat_id=settings.staff_chat_id)
+        self.sender.policy = Policy(max_attempts=settings.outbox_max_attempts,
+                                    max_age=settings.outbox_max_age,
+                                    staff_chats=self.rt.staff_chat_ids,
+                                    supervisors=frozenset(settings.supervisor_ids))
         self.rt.membership = MembershipCache(self.bot)
         self.rt.matcher = build_matcher(profile)
         self.router = build_router()

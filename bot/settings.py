@@ -14,6 +14,9 @@ MUSTAFEED_SECRET_KEY    at least 32 characters; encrypts personal data at rest. 
 SUPERVISOR_IDS          comma-separated Telegram user ids of the supervisors
 MUSTAFEED_HTTP_CLIENT   ``aiohttp`` (default) or ``httpx``: the library under python-telegram-bot's
                         request layer (see bot/channels/telegram/transport.py)
+MUSTAFEED_OUTBOX_MAX_ATTEMPTS  tries of a message Telegram refuses for a passing reason (429,
+                        5xx, timeouts, network) before it is given up (default 10)
+MUSTAFEED_OUTBOX_MAX_AGE  seconds after which such a message is given up (default 21600, 6 h)
 
 A missing or malformed setting raises ``ConfigError`` with one line naming it; the command line
 prints that line and exits with status 2.
@@ -51,6 +54,8 @@ class Settings:
     supervisor_ids: frozenset[int] = field(default_factory=frozenset)
     data_dir: Path = DEFAULT_DATA_DIR
     http_client: str = HTTP_CLIENTS[0]
+    outbox_max_attempts: int = 10
+    outbox_max_age: float = 6 * 3600.0
 
     @property
     def file_base_url(self) -> str:
@@ -156,6 +161,8 @@ def load_settings(env: Mapping[str, str] | None = None, *, read_dotenv: bool = T
     secret = get("MUSTAFEED_SECRET_KEY")
     supervisors = get("SUPERVISOR_IDS")
     http_client = (get("MUSTAFEED_HTTP_CLIENT") or HTTP_CLIENTS[0]).lower()
+    max_attempts = get("MUSTAFEED_OUTBOX_MAX_ATTEMPTS")
+    max_age = get("MUSTAFEED_OUTBOX_MAX_AGE")
 
     if profile is not None and not Path(profile).is_file():
         raise ConfigError(f"MUSTAFEED_PROFILE is malformed: no file at {profile!r}")
@@ -169,6 +176,11 @@ def load_settings(env: Mapping[str, str] | None = None, *, read_dotenv: bool = T
     for part in (supervisors or "").split(","):
         if part.strip():
             supervisor_ids.add(_parse_int("SUPERVISOR_IDS", part, "comma-separated Telegram user ids"))
+
+    outbox_max_attempts = _parse_int("MUSTAFEED_OUTBOX_MAX_ATTEMPTS", max_attempts, "a count, e.g. 10") if max_attempts else 10
+    outbox_max_age = _parse_int("MUSTAFEED_OUTBOX_MAX_AGE", max_age, "seconds, e.g. 21600") if max_age else 21600
+    if outbox_max_attempts < 1 or outbox_max_age < 1:
+        raise ConfigError("MUSTAFEED_OUTBOX_MAX_ATTEMPTS and MUSTAFEED_OUTBOX_MAX_AGE must be at least 1")
 
     settings = Settings(
         token=_parse_token(token) if token else None,
@@ -188,6 +200,8 @@ def load_settings(env: Mapping[str, str] | None = None, *, read_dotenv: bool = T
         supervisor_ids=frozenset(supervisor_ids),
         data_dir=data_dir,
         http_client=http_client,
+        outbox_max_attempts=outbox_max_attempts,
+        outbox_max_age=float(outbox_max_age),
     )
     warn_exposed_files(settings)
     return settings

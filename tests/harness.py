@@ -11,6 +11,7 @@ from typing import Any
 
 from bot.app import BotApp
 from bot.emulator.server import Emulator
+from bot.engine.outbox import Limits
 from bot.profile import Profile
 from bot.settings import Settings
 
@@ -123,9 +124,10 @@ class Person:
         return self.last().get("text") or self.last().get("caption") or ""
 
 
-async def start_app(emu: Emulator, settings: Settings, profile: Profile, *, flood_burst: float = 500) -> BotApp:
+async def start_app(emu: Emulator, settings: Settings, profile: Profile, *, flood_burst: float = 500,
+                    limits: Limits | None = None) -> BotApp:
     """The bot as deployed; tests act faster than people, so the flood bucket is wider by default."""
-    app = BotApp(settings, profile)
+    app = BotApp(settings, profile, limits=limits)
     app.rt.flood_burst = flood_burst
     await app.start_polling()
     return app

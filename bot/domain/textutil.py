@@ -305,6 +305,127 @@ def truncate(s: str, n: int = TELEGRAM_MESSAGE_LIMIT, ellipsis: str = "…") -> 
     return s[:cut].rstrip() + ellipsis
 
 
+# --------------------------------------------------------------------------------------------
+# HTML messages as Telegram measures them, split to its limits
+# --------------------------------------------------------------------------------------------
+
+_HTML_TOKEN_RE = re.compile(r"<[^>]*>|&(?:#[0-9]+|#[xX][0-9a-fA-F]+|[a-zA-Z]+);|[^<&]+|[<&]", re.S)
+_TAG_NAME_RE = re.compile(r"</?\s*([a-zA-Z][a-zA-Z0-9-]*)")
+_VOID_TAGS = frozenset({"br"})
+
+
+def _tokens(text: str) -> list[tuple[str, str]]:
+    """``("tag", "<b>")``, ``("end", "</b>")``, ``("char", "&amp;")`` or ``("char", "x")``: the
+    units a cut may fall between (never inside a tag or an entity)."""
+    out: list[tuple[str, str]] = []
+    for match in _HTML_TOKEN_RE.finditer(text):
+        raw = match.group(0)
+        if raw.startswith("<") and raw.endswith(">") and len(raw) > 2:
+            out.append(("end" if raw.startswith("</") else "tag", raw))
+        elif raw.startswith("&") and raw.endswith(";"):
+            out.append(("char", raw))
+        else:
+            out.extend(("char", ch) for ch in raw)
+    return out
+
+
+def _visible(token: str) -> str:
+    return html.unescape(token) if token.startswith("&") else token
+
+
+def visible_len(text: str) -> int:
+    """The length Telegram checks, for a text in its HTML parse mode: UTF-16 code units of what
+    is shown, tags left out and entities (``&amp;``) counted as the one character they show."""
+    return sum(utf16_len(_visible(raw)) for kind, raw in _tokens(text) if kind == "char")
+
+
+def html_to_plain(text: str) -> str:
+    """What an HTML text shows, as plain text (for a ``.txt`` copy)."""
+    return "".join(_visible(raw) for kind, raw in _tokens(text) if kind == "char")
+
+
+def _tag_name(raw: str) -> str:
+    match = _TAG_NAME_RE.match(raw)
+    return match.group(1).lower() if match else ""
+
+
+def split_html(text: str, limit: int = TELEGRAM_MESSAGE_LIMIT) -> list[str]:
+    """Cut an HTML text into parts of at most ``limit`` visible UTF-16 units each, preferring a
+    line break, then a space, in the second half of a part; never inside a tag, an entity, a
+    letter with its marks or an emoji sequence. Tags open at a cut are closed at the end of the
+    part and opened again at the start of the next, so every part is valid on its own."""
+    if visible_len(text) <= limit:
+        return [text]
+    tokens = _tokens(text)
+    parts: list[str] = []
+    start, opened = 0, []  # opened: the raw opening tags in force at ``start``
+    while start < len(tokens):
+        units, stack = 0, list(opened)
+        best: dict[int, int] = {}  # preference (2 newline, 1 space, 0 any) -> cut index
+        end = len(tokens)
+        for i in range(start, len(tokens)):
+            kind, raw = tokens[i]
+            if kind == "char":
+                shown = _visible(raw)
+                width = utf16_len(shown)
+                if units + width > limit:
+                    end = i
+                    break
+                units += width
+                nxt = tokens[i + 1][1] if i + 1 < len(tokens) else ""
+                glued = (raw == "\u200d" or (nxt and tokens[i + 1][0] == "char"
+                                              and (_is_extender(_visible(nxt)[:1] or " ")
+                                                   or (0x1F1E6 <= ord(shown[-1]) <= 0x1F1FF
+                                                       and 0x1F1E6 <= ord(_visible(nxt)[:1]) <= 0x1F1FF))))
+                if not glued:
+                    best[0] = i + 1
+                    if shown == " ":
+                        best[1] = i + 1
+                    elif shown == "\n":
+                        best[2] = i + 1
+        if end == len(tokens):
+            cut = end
+        else:
+            cut = 0
+            for preference in (2, 1, 0):
+                index = best.get(preference, 0)
+                if index > start and (preference == 0 or _units(tokens, start, index) * 2 >= limit):
+                    cut = index
+                    break
+            if cut <= start:
+                cut = best.get(0, start) if best.get(0, start) > start else start + 1
+        stack = list(opened)
+        for kind, raw in tokens[start:cut]:
+            if kind == "tag" and _tag_name(raw) not in _VOID_TAGS:
+                stack.append(raw)
+            elif kind == "end":
+                name = _tag_name(raw)
+                for j in range(len(stack) - 1, -1, -1):
+                    if _tag_name(stack[j]) == name:
+                        del stack[j]
+                        break
+        body = "".join(opened) + "".join(raw for _, raw in tokens[start:cut])
+        body += "".join(f"</{_tag_name(raw)}>" for raw in reversed(stack))
+        if html_to_plain(body).strip():
+            parts.append(body.strip("\n") if not stack else body)
+        start, opened = cut, stack
+        # a part never begins with the line break or space it was cut at
+        while start < len(tokens) and tokens[start][0] == "char" and tokens[start][1] in (" ", "\n"):
+            start += 1
+    return parts or [text]
+
+
+def _units(tokens: list[tuple[str, str]], start: int, end: int) -> int:
+    return sum(utf16_len(_visible(raw)) for kind, raw in tokens[start:end] if kind == "char")
+
+
+def truncate_html(text: str, limit: int = TELEGRAM_MESSAGE_LIMIT, ellipsis: str = "…") -> str:
+    """The first part of ``text`` within ``limit`` visible units, with ``ellipsis`` when cut."""
+    if visible_len(text) <= limit:
+        return text
+    return split_html(text, limit - utf16_len(ellipsis))[0] + ellipsis
+
+
 __all__ = [
     "ARABIC_INDIC_DIGITS", "PERSIAN_DIGITS", "FSI", "PDI", "MASK",
     "TELEGRAM_MESSAGE_LIMIT", "TELEGRAM_CAPTION_LIMIT",
@@ -312,5 +433,5 @@ __all__ = [
     "to_ascii_digits", "to_arabic_digits", "localize_digits", "format_number",
     "clean_input", "fold", "isolate", "escape_html",
     "mask_national_id", "mask_mobile", "mask_name", "format_mobile_local",
-    "utf16_len", "truncate",
+    "utf16_len", "truncate", "visible_len", "html_to_plain", "split_html", "truncate_html",
 ]

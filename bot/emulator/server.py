@@ -140,7 +140,7 @@ class Emulator(BotHandle):
         except ApiError as error:
             return error_response(error)
         call = handle.record_call(name, params.values)
-        fault = handle.take_fault(name)
+        fault = handle.take_fault(name, params.values.get("chat_id"))
         if fault is not None:
             call.error = f"injected fault: {fault.kind}"
             return await self._fail(request, fault)
@@ -161,6 +161,12 @@ class Emulator(BotHandle):
             return error_response(ApiError(429, f"Too Many Requests: retry after "
                                                 f"{fault.retry_after}",
                                            {"retry_after": fault.retry_after}))
+        refusals = {"400": (400, "Bad Request: injected refusal"),
+                    "403": (403, "Forbidden: injected refusal"),
+                    "404": (404, "Not Found: injected refusal"),
+                    "500": (500, "Internal Server Error: injected")}
+        if fault.kind in refusals:
+            return error_response(ApiError(*refusals[fault.kind]))
         if fault.kind == "502":
             return web.Response(status=502, text=_NGINX_502, content_type="text/html")
         if fault.kind == "timeout":

@@ -154,12 +154,15 @@ class ApiCall:
 
 @dataclass(slots=True)
 class Fault:
-    """A failure to answer the next ``count`` calls of ``method`` (any method when None)."""
+    """A failure to answer the next ``count`` calls of ``method`` (any method when None), in
+    ``chat_id`` only when given: a passing one (429, 500, 502, a dropped connection, a timeout)
+    or a refusal that will not change (400, 403, 404)."""
 
-    kind: Literal["429", "502", "drop", "timeout"]
+    kind: Literal["429", "500", "502", "drop", "timeout", "400", "403", "404"]
     method: str | None
     count: int
     retry_after: int = 1
+    chat_id: int | None = None
 
 
 @dataclass(frozen=True, slots=True)

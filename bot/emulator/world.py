@@ -18,7 +18,7 @@ import itertools
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Literal, TypeVar
+from typing import Any, Literal, TypeVar
 
 from . import markup
 from .delivery import UpdateQueue
@@ -40,7 +40,7 @@ from .state import (
 
 T = TypeVar("T")
 Predicate = Callable[[JSON], bool]
-FaultKind = Literal["429", "502", "drop", "timeout"]
+FaultKind = Literal["429", "500", "502", "drop", "timeout", "400", "403", "404"]
 
 RIYADH = (24.7136, 46.6753)
 """Where a ``request_location`` keyboard button says the person is."""
@@ -464,22 +464,24 @@ class BotHandle:
     # -- fault injection ----------------------------------------------------------------------
 
     def inject_fault(self, method: str | None = None, kind: FaultKind = "429", count: int = 1,
-                     retry_after: int = 1) -> None:
+                     retry_after: int = 1, chat_id: int | None = None) -> None:
         """Make the next ``count`` calls of ``method`` (any method, getUpdates included, when
-        None) fail: 429 with ``retry_after``, 502 from a proxy, a dropped connection, or no
-        answer at all (``timeout``)."""
-        self._faults.append(Fault(kind, method and method.lower(), count, retry_after))
+        None; to ``chat_id`` only, when given) fail: 429 with ``retry_after``, 500 or 502 from
+        a proxy, a dropped connection, no answer at all (``timeout``), or Telegram's refusals
+        that do not change on a retry: 400 (Bad Request), 403 (Forbidden), 404 (Not Found)."""
+        self._faults.append(Fault(kind, method and method.lower(), count, retry_after, chat_id))
 
     def clear_faults(self) -> None:
         self._faults.clear()
 
-    def take_fault(self, method: str) -> Fault | None:
+    def take_fault(self, method: str, chat_id: Any = None) -> Fault | None:
         """The fault this call must suffer, if any (its count is used up)."""
         if not self._faults:
             return None
         method = method.lower()
         for fault in self._faults:
-            if fault.method in (None, method):
+            if fault.method in (None, method) and (fault.chat_id is None
+                                                   or str(fault.chat_id) == str(chat_id)):
                 fault.count -= 1
                 if fault.count <= 0:
                     self._faults.remove(fault)

@@ -18,6 +18,7 @@ from bot.domain import applications
 
 from bot.features.surveys import survey_flow as survey
 from bot.engine.context import Ctx, Runtime, reply_to
+from bot.engine.outbox import delivery_digest
 from bot.domain.dates import format_date, today_riyadh
 from bot.i18n import Text, translator
 from bot.domain.lifecycle import SYSTEM_ACTOR, UNDECIDED, Tell
@@ -94,6 +95,7 @@ async def run_jobs(rt: Runtime, *, now: datetime | None = None) -> int:
         ctx = Ctx(rt, None, session)  # type: ignore[arg-type] - jobs have no update
         done = await request_deadlines(ctx, today) + await overdue_tickets(ctx, now)
         done += await survey.send_reminders(ctx, now)
+        done += await delivery_digest(ctx, now)
         await apply_retention(session, rt.tenant, rt.profile.deadlines.retention_days, now)
         from bot.engine.dispatch import finish
 

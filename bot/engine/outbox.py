@@ -2,10 +2,31 @@
 transaction as the change that made it owed, then sent by ``Sender``.
 
 The sender keeps per-chat order, paces itself under Telegram's limits (about 30 messages a
-second in all, 20 a minute per group, short bursts then ~1 a second per private chat), waits out
-``RetryAfter``, retries timeouts, dropped connections and 5xx with back-off, and marks a
-beneficiary who blocked the bot (403) as unreachable. Delivery is at-least-once: a crash between
+second in all, 20 a minute per group, short bursts then ~1 a second per private chat) and fits
+each message to Telegram's length limits when it sends it (``render``: a long text in several
+messages cut at line or word boundaries, or as a ``.txt`` file when very long; an over-long
+caption in its own message after the media). Delivery is at-least-once: a crash between
 Telegram's answer and our bookkeeping sends that one message again after the restart.
+
+Errors are classified (``classify``): a permanent refusal (400, 403 in a group, 404) fails the
+message at once; a person who blocked the bot (403 in a private chat) fails it and marks them
+unreachable; 429, 5xx, timeouts and dropped connections are retried with back-off up to
+``max_attempts`` tries or ``max_age`` seconds, then failed. A failed message never holds the
+chat's later messages. A failure in a staff chat is told to the supervisors at once; failures
+to beneficiaries go into the daily digest (``delivery_digest``).
+
+Two payload keys shape delivery (both removed before the call):
+
+* ``$merge`` marks a follow-up (``{"key", "head", "body"}``): it goes after the chat's other
+  messages unless they belong to the same case, at most one per ``Limits.followup_interval``
+  for its key, and the follow-ups of one key still waiting are merged into one message (the
+  head once, then every body). Without a body, copies still waiting are sent once (a repeated
+  "added ✓"); a ``single`` one, a photo or a file, waits behind cards and decisions but is
+  neither merged nor spaced.
+* ``$then`` holds the messages owed only once this one's fate is known (``{"sent": [...],
+  "failed": [...]}``): "received ✓" is said only when the staff group has the message, and the
+  person is told it could not be passed on when it failed. They become rows in the same
+  transaction that records the outcome.
 
 The bookkeeping after each send (``sent``/``failed``, the new message's id, staff links) is a
 group commit: outcomes of different chats that arrive while a write is under way go together
@@ -18,25 +39,39 @@ from __future__ import annotations
 import asyncio
 import base64
 import logging
+import math
 import time
 from collections import deque
+from collections.abc import Iterable
+from contextlib import suppress
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import bindparam, func, select, update
 from telegram import Bot, InputFile
-from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
+from telegram.error import (BadRequest, ChatMigrated, Conflict, Forbidden, InvalidToken, NetworkError,
+                            RetryAfter, TelegramError)
 
 from bot.channels.telegram.transport import call, retry_seconds
+from bot.domain.textutil import (TELEGRAM_CAPTION_LIMIT, TELEGRAM_MESSAGE_LIMIT, escape_html,
+                                 format_number, html_to_plain, split_html, truncate_html,
+                                 visible_len)
+from bot.i18n import N_, translator
 from storage.db import Database
-from storage.models import Beneficiary, OutboxMessage, StaffMessageLink, utcnow
+from storage.models import AuditLog, Beneficiary, OutboxMessage, StaffMessageLink, utcnow
 
 log = logging.getLogger(__name__)
 
 FILES_KEY = "$files"  # payload key: {"document": "/path/to/file"} uploaded at send time
 INLINE_KEY = "$inline"  # payload key: {"document": {"name": "x.txt", "b64": "…"}} (small files we make)
+MERGE_KEY = "$merge"  # payload key: a follow-up, see the module doc
+THEN_KEY = "$then"  # payload key: messages owed once this one is sent or failed, see the module doc
 MAX_BACKOFF = 60.0
+MAX_PARTS = 4  # a text longer than this many messages goes as a .txt file
+CAPTIONED = frozenset({"sendPhoto", "sendDocument", "sendVideo", "sendAudio", "sendVoice",
+                       "sendAnimation", "copyMessage"})
 
 
 @dataclass
@@ -49,10 +84,180 @@ class Out:
     link_kind: str | None = None  # when sent, remember which case the new message belongs to
     link_id: int | None = None
     id: int | None = None  # the outbox row, once written
+    created: float = field(default_factory=time.time, compare=False)  # epoch seconds
+    attempts: int = field(default=0, compare=False)
+    done_parts: list[int] = field(default_factory=list, compare=False, repr=False)
+    sent_with: list[Out] = field(default_factory=list, compare=False, repr=False)
 
     def row(self, tenant: str) -> OutboxMessage:
         return OutboxMessage(association_id=tenant, chat_id=self.chat_id, method=self.method,
                              payload=self.payload, link_kind=self.link_kind, link_id=self.link_id)
+
+    @property
+    def merge(self) -> dict[str, Any] | None:
+        return self.payload.get(MERGE_KEY)
+
+    @property
+    def case(self) -> tuple[str, int | None] | None:
+        return (self.link_kind, self.link_id) if self.link_kind else None
+
+    def spec(self) -> dict[str, Any]:
+        return {"chat_id": self.chat_id, "method": self.method, "payload": self.payload,
+                "link_kind": self.link_kind, "link_id": self.link_id}
+
+
+# -- what features use ----------------------------------------------------------------------------
+
+def message(chat_id: int, text: str, keyboard: dict[str, Any] | None = None, **extra: Any) -> dict[str, Any]:
+    """A ``sendMessage`` payload in HTML, whatever its length: the sender fits it to
+    Telegram's limits when it sends it (``render``)."""
+    payload = {"chat_id": chat_id, "text": text, "parse_mode": "HTML",
+               "link_preview_options": {"is_disabled": True}}
+    if keyboard is not None:
+        payload["reply_markup"] = keyboard
+    payload.update({k: v for k, v in extra.items() if v is not None})
+    return payload
+
+
+def followup(chat_id: int, key: str, head: str, body: str, **extra: Any) -> dict[str, Any]:
+    """A ``sendMessage`` payload for a follow-up to staff: merged with the other follow-ups of
+    ``key`` still waiting, and sent after the chat's cards and decisions."""
+    payload = {"chat_id": chat_id, "text": f"{head}\n{body}", "parse_mode": "HTML",
+               "link_preview_options": {"is_disabled": True},
+               MERGE_KEY: {"key": key, "head": head, "body": body}}
+    payload.update({k: v for k, v in extra.items() if v is not None})
+    return payload
+
+
+def _merge_kind(merge: dict[str, Any] | None) -> str:
+    """``join`` (bodies merged), ``once`` (copies sent once) or ``single`` (paced, never merged)."""
+    merge = merge or {}
+    return "single" if merge.get("single") else "join" if "body" in merge else "once"
+
+
+def paced(item: Out, key: str) -> Out:
+    """A follow-up that cannot be merged (a photo, a file; their number per case is capped):
+    it goes after the chat's cards and decisions, in order with the other follow-ups of
+    ``key``."""
+    item.payload[MERGE_KEY] = {"key": key, "single": True}
+    return item
+
+
+def collapse(item: Out, key: str) -> Out:
+    """Copies of ``item`` (same ``key``) still waiting are sent once (a repeated "added ✓")."""
+    item.payload[MERGE_KEY] = {"key": key}
+    return item
+
+
+def after_delivery(owed: list[Out], item: Out, *, sent: Iterable[Out] = (),
+                   failed: Iterable[Out] = ()) -> Out:
+    """Owe ``sent`` only once ``item`` is delivered, and ``failed`` only if it cannot be: both
+    leave ``owed`` (the unit of work's list) and ride in ``item``'s payload."""
+    then: dict[str, list[dict[str, Any]]] = {}
+    for name, items in (("sent", list(sent)), ("failed", list(failed))):
+        owed[:] = [o for o in owed if not any(o is other for other in items)]
+        if items:
+            then[name] = [other.spec() for other in items]
+    if then:
+        item.payload[THEN_KEY] = then
+    return item
+
+
+# -- fitting a message to Telegram's limits ------------------------------------------------------
+
+def _strip(payload: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in payload.items() if k not in (MERGE_KEY, THEN_KEY)}
+
+
+def _text_parts(payload: dict[str, Any], text: str, *, reply_first: bool) -> list[dict[str, Any]]:
+    """``sendMessage`` calls for ``text``, the first with the keyboard and reply of ``payload``."""
+    keep = {k: payload[k] for k in ("chat_id", "message_thread_id", "link_preview_options")
+            if k in payload}
+    calls = []
+    for i, part in enumerate(split_html(text, TELEGRAM_MESSAGE_LIMIT)):
+        call_payload = {**keep, "text": part, "parse_mode": "HTML"}
+        if i == 0 and reply_first:  # a caption's words, as a reply to their media
+            call_payload["$reply_first"] = True
+        elif i == 0:  # the keyboard on the first part: the one a card's edits change
+            call_payload.update({k: payload[k] for k in ("reply_markup", "reply_parameters")
+                                 if k in payload})
+        calls.append(call_payload)
+    return calls
+
+
+def render(method: str, payload: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+    """The calls that deliver one outbox row within Telegram's limits (4,096 UTF-16 units of
+    shown text, 1,024 of caption): usually the row itself."""
+    payload = _strip(payload)
+    html = payload.get("parse_mode") == "HTML"
+    measure = visible_len if html else (lambda s: len(s.encode("utf-16-le")) // 2)
+    text, caption = payload.get("text"), payload.get("caption")
+    if method == "sendMessage" and isinstance(text, str) and measure(text) > TELEGRAM_MESSAGE_LIMIT:
+        source = text if html else _escape(text)
+        parts = split_html(source, TELEGRAM_MESSAGE_LIMIT)
+        if len(parts) <= MAX_PARTS:
+            return [("sendMessage", p) for p in _text_parts(payload, source, reply_first=False)]
+        document = {k: v for k, v in payload.items() if k not in ("text", "link_preview_options")}
+        document["caption"] = truncate_html(parts[0], TELEGRAM_CAPTION_LIMIT)
+        document["parse_mode"] = "HTML"
+        document[INLINE_KEY] = {"document": {
+            "name": "message.txt",
+            "b64": base64.b64encode(html_to_plain(source).encode("utf-8")).decode("ascii")}}
+        return [("sendDocument", document)]
+    if method == "editMessageText" and isinstance(text, str) and measure(text) > TELEGRAM_MESSAGE_LIMIT:
+        return [(method, {**payload, "text": truncate_html(text if html else _escape(text)),
+                          "parse_mode": "HTML"})]
+    if isinstance(caption, str) and measure(caption) > TELEGRAM_CAPTION_LIMIT:
+        source = caption if html else _escape(caption)
+        if method == "editMessageCaption":
+            return [(method, {**payload, "caption": truncate_html(source, TELEGRAM_CAPTION_LIMIT),
+                              "parse_mode": "HTML"})]
+        if method in CAPTIONED:
+            media = {k: v for k, v in payload.items() if k != "caption"}
+            if method == "copyMessage":
+                media["caption"] = ""  # not the original's caption: ours follows in full
+            return [(method, media), *(("sendMessage", p) for p in
+                                       _text_parts(payload, source, reply_first=True))]
+    return [(method, payload)]
+
+
+def _escape(text: str) -> str:
+    return escape_html(text)
+
+
+def is_message(method: str) -> bool:
+    """A call that makes a new message (not an edit, a deletion or an answer)."""
+    return method.startswith("send") or method in ("copyMessage", "forwardMessage")
+
+
+def _message_ids(result: Any) -> list[int]:
+    if isinstance(result, dict) and isinstance(result.get("message_id"), int):
+        return [result["message_id"]]
+    if isinstance(result, list):
+        return [m["message_id"] for m in result if isinstance(m, dict) and "message_id" in m]
+    return []
+
+
+# -- errors ---------------------------------------------------------------------------------------
+
+RETRY, WAIT, BLOCKED, PERMANENT, UNCHANGED = "retry", "wait", "blocked", "permanent", "unchanged"
+
+
+def classify(exc: BaseException, chat_id: int) -> str:
+    """What a failed call means for its message: ``wait`` (429: Telegram says how long),
+    ``retry`` (5xx, timeouts, dropped connections), ``blocked`` (a person blocked the bot),
+    ``unchanged`` (an edit to what is already shown) or ``permanent`` (it will never go)."""
+    if isinstance(exc, RetryAfter):
+        return WAIT
+    if isinstance(exc, Forbidden):
+        return BLOCKED if chat_id > 0 else PERMANENT
+    if isinstance(exc, BadRequest):  # before NetworkError: PTB derives it from NetworkError
+        return UNCHANGED if "not modified" in str(exc).lower() else PERMANENT
+    if isinstance(exc, (InvalidToken, Conflict, ChatMigrated)):  # 401/404, 409, a moved group
+        return PERMANENT
+    if isinstance(exc, (NetworkError, TelegramError, OSError, asyncio.TimeoutError)):
+        return RETRY
+    return PERMANENT  # a payload we cannot even encode
 
 
 class TokenBucket:
@@ -75,6 +280,17 @@ class Limits:
     group_per_minute: float = 20.0
     private_burst: float = 5.0
     private_per_second: float = 1.0
+    followup_interval: float = 15.0  # seconds between two messages of one case's follow-ups
+
+
+@dataclass
+class Policy:
+    """When to give up on a message, and whom to tell."""
+
+    max_attempts: int = 10
+    max_age: float = 6 * 3600.0  # seconds since the message was owed
+    staff_chats: frozenset[int] = frozenset()
+    supervisors: frozenset[int] = frozenset()
 
 
 @dataclass
@@ -83,11 +299,15 @@ class _Outcome:
 
     item: Out
     status: str
-    message_id: int | None
+    message_ids: list[int]
     error: str | None
     blocked: bool
     at: Any
     stored: asyncio.Future[None]
+
+    @property
+    def message_id(self) -> int | None:
+        return self.message_ids[0] if self.message_ids else None
 
 
 @dataclass
@@ -95,12 +315,15 @@ class _ChatQueue:
     items: deque[Out] = field(default_factory=deque)
     bucket: TokenBucket | None = None
     task: asyncio.Task[None] | None = None
+    wake: asyncio.Event = field(default_factory=asyncio.Event)
 
 
 class Sender:
-    def __init__(self, db: Database, bot: Bot, tenant: str, limits: Limits | None = None) -> None:
+    def __init__(self, db: Database, bot: Bot, tenant: str, limits: Limits | None = None,
+                 policy: Policy | None = None) -> None:
         self.db, self.bot, self.tenant = db, bot, tenant
         self.limits = limits or Limits()
+        self.policy = policy or Policy()
         self._global = TokenBucket(self.limits.per_second, self.limits.per_second)
         self._chats: dict[int, _ChatQueue] = {}
         self._idle = asyncio.Event()
@@ -108,6 +331,7 @@ class Sender:
         self._closing = False
         self._outcomes: list[_Outcome] = []
         self._writer: asyncio.Task[None] | None = None
+        self._cool: dict[str, float] = {}  # follow-up key -> when its next message may go
 
     # -- feeding --------------------------------------------------------------------------
     async def load_pending(self) -> int:
@@ -117,7 +341,8 @@ class Sender:
                 select(OutboxMessage).where(OutboxMessage.association_id == self.tenant,
                                             OutboxMessage.status == "pending").order_by(OutboxMessage.id)
             )).all()
-        self.enqueue([Out(r.chat_id, r.method, r.payload, r.link_kind, r.link_id, r.id) for r in rows])
+        self.enqueue([Out(r.chat_id, r.method, r.payload, r.link_kind, r.link_id, r.id,
+                          created=_epoch(r.created_at), attempts=r.attempts or 0) for r in rows])
         return len(rows)
 
     def enqueue(self, items: list[Out]) -> None:
@@ -126,6 +351,7 @@ class Sender:
             if queue is None:
                 queue = self._chats[item.chat_id] = _ChatQueue(bucket=self._bucket_for(item.chat_id))
             queue.items.append(item)
+            queue.wake.set()
             if queue.task is None or queue.task.done():
                 queue.task = asyncio.create_task(self._run_chat(item.chat_id, queue))
             self._idle.clear()
@@ -149,53 +375,135 @@ class Sender:
         if writer is not None and not writer.done():  # outcomes already known are still stored
             await asyncio.wait({writer}, timeout=5)
 
+    # -- choosing -------------------------------------------------------------------------
+    def _choose(self, queue: _ChatQueue) -> tuple[list[Out], float]:
+        """The next message(s) to send in one call, or none and how long until a follow-up is
+        due. Cards and decisions go first, in order; a follow-up goes before them only when
+        one of them belongs to its case (the case's own order is kept); follow-ups of one key
+        go at most once per interval, all those waiting merged."""
+        now = time.monotonic()
+        held: set[Any] = set()
+        ready: int | None = None
+        wait = math.inf
+        for i, item in enumerate(queue.items):
+            merge = item.merge
+            if merge is None:
+                if item.case is not None and item.case in held:
+                    break  # waits for its case's follow-ups
+                return [item], 0.0
+            held.add(item.case)
+            due = self._cool.get(merge.get("key"), 0.0) if _merge_kind(merge) == "join" else 0.0
+            if due <= now:
+                if ready is None:
+                    ready = i
+            else:
+                wait = min(wait, due - now)
+        if ready is None:
+            return [], wait
+        first = queue.items[ready]
+        kind = _merge_kind(first.merge)
+        batch = [first]
+        if kind == "single":
+            return batch, 0.0
+        key = first.merge.get("key")  # type: ignore[union-attr]
+        for item in list(queue.items)[ready + 1:]:
+            if item.merge is not None and item.merge.get("key") == key and _merge_kind(item.merge) == kind:
+                batch.append(item)
+            elif item.case is not None and item.case == first.case:
+                break  # something else of the same case comes between: merge no further
+        return batch, 0.0
+
+    def _merged(self, batch: list[Out]) -> Out:
+        first = batch[0]
+        if len(batch) == 1 or _merge_kind(first.merge) != "join":
+            return first
+        merge = first.merge or {}
+        text = merge["head"] + "\n" + "\n".join(item.merge["body"] for item in batch)  # type: ignore[index]
+        merged = Out(first.chat_id, first.method, {**first.payload, "text": text},
+                     first.link_kind, first.link_id, first.id, created=first.created,
+                     attempts=first.attempts, done_parts=first.done_parts)
+        return merged
+
     # -- sending --------------------------------------------------------------------------
     async def _run_chat(self, chat_id: int, queue: _ChatQueue) -> None:
         backoff = 0.5
         try:
             while queue.items and not self._closing:
-                item = queue.items[0]
+                batch, wait = self._choose(queue)
+                if not batch:
+                    queue.wake.clear()
+                    with suppress(asyncio.TimeoutError):
+                        await asyncio.wait_for(queue.wake.wait(), None if math.isinf(wait) else wait)
+                    continue
+                item = batch[0]
+                if item.done_parts and item.sent_with:  # partly delivered: finish the same text
+                    batch = [x for x in item.sent_with if any(x is y for y in queue.items)] or batch
+                item.sent_with = batch
                 wait = max(queue.bucket.delay() if queue.bucket else 0.0, self._global.delay())
                 if wait:
                     await asyncio.sleep(wait)
+                sending = self._merged(batch)
                 try:
-                    result = await self._send(item)
-                except RetryAfter as exc:
-                    seconds = retry_seconds(exc)
-                    log.warning("outbox: Telegram asks to wait %.0fs (chat queue paused)", seconds)
-                    await asyncio.sleep(seconds)
-                    continue
-                except Forbidden as exc:
-                    await self._finish(item, "failed", error=str(exc)[:200], blocked=True)
-                    queue.items.popleft()
-                    continue
-                except BadRequest as exc:
-                    if "not modified" in str(exc).lower():
-                        await self._finish(item, "sent")
+                    ids = await self._send(sending)
+                except Exception as exc:  # noqa: BLE001 - every error is classified
+                    verdict = classify(exc, chat_id)
+                    error = f"{type(exc).__name__}: {getattr(exc, 'message', None) or exc}"[:200]
+                    if verdict == UNCHANGED:
+                        await self._finish(batch, "sent")
+                    elif verdict in (BLOCKED, PERMANENT):
+                        log.error("outbox: %s to %s refused for good: %s", item.method,
+                                  "a staff chat" if chat_id < 0 else "a person", exc)
+                        await self._finish(batch, "failed", error=error, blocked=verdict == BLOCKED)
                     else:
-                        log.error("outbox: %s refused: %s", item.method, exc)
-                        await self._finish(item, "failed", error=str(exc)[:200])
-                    queue.items.popleft()
-                    continue
-                except (NetworkError, TelegramError, OSError) as exc:  # timeouts, 5xx, dropped
-                    log.warning("outbox: %s failed (%s); retrying in %.1fs", item.method,
-                                type(exc).__name__, backoff)
-                    await self._note_attempt(item, str(exc)[:200])
-                    await asyncio.sleep(backoff)
-                    backoff = min(backoff * 2, MAX_BACKOFF)
-                    continue
-                backoff = 0.5
-                message_id = result.get("message_id") if isinstance(result, dict) else None
-                await self._finish(item, "sent", message_id=message_id)
-                queue.items.popleft()
+                        item.attempts += 1
+                        item.done_parts = sending.done_parts
+                        if self._given_up(item):
+                            log.error("outbox: %s given up after %d attempts: %s", item.method,
+                                      item.attempts, exc)
+                            await self._finish(batch, "failed",
+                                               error=f"gave up after {item.attempts} attempts: {error}"[:200])
+                        else:
+                            pause = retry_seconds(exc) if verdict == WAIT else backoff
+                            log.warning("outbox: %s failed (%s); retrying in %.1fs", item.method,
+                                        type(exc).__name__, pause)
+                            await self._note_attempt(item, error)
+                            await asyncio.sleep(pause)
+                            if verdict != WAIT:
+                                backoff = min(backoff * 2, MAX_BACKOFF)
+                            continue
+                else:
+                    backoff = 0.5
+                    await self._finish(batch, "sent", message_ids=ids)
+                if _merge_kind(item.merge) == "join" and item.merge is not None:
+                    self._cool[item.merge.get("key")] = time.monotonic() + self.limits.followup_interval
+                done = {id(x) for x in batch}
+                queue.items = deque(x for x in queue.items if id(x) not in done)
         finally:
-            if not queue.items:
+            if not queue.items and self._chats.get(chat_id) is queue:
                 self._chats.pop(chat_id, None)
             if not self._chats:
                 self._idle.set()
 
-    async def _send(self, item: Out) -> Any:
-        payload = dict(item.payload)
+    def _given_up(self, item: Out) -> bool:
+        return (item.attempts >= self.policy.max_attempts
+                or time.time() - item.created > self.policy.max_age)
+
+    async def _send(self, item: Out) -> list[int]:
+        """Make the calls that deliver ``item``; returns the ids of the messages made. The parts
+        already delivered before a retry are not sent again."""
+        ids = item.done_parts
+        for index, (method, payload) in enumerate(render(item.method, item.payload)):
+            if index < len(ids):
+                continue
+            if payload.pop("$reply_first", False) and ids:
+                payload["reply_parameters"] = {"message_id": ids[0], "allow_sending_without_reply": True}
+            result = await self._call(method, payload)
+            made = _message_ids(result)
+            ids.extend(made or [0])
+        return [i for i in ids if i]
+
+    async def _call(self, method: str, payload: dict[str, Any]) -> Any:
+        payload = dict(payload)
         files = payload.pop(FILES_KEY, None) or {}
         for key, spec in (payload.pop(INLINE_KEY, None) or {}).items():
             payload[key] = InputFile(base64.b64decode(spec["b64"]), filename=spec["name"])
@@ -205,7 +513,7 @@ class Sender:
                 fh = Path(path).open("rb")
                 handles.append(fh)
                 payload[key] = InputFile(fh, filename=Path(path).name)
-            return await call(self.bot, item.method, payload)
+            return await call(self.bot, method, payload)
         finally:
             for fh in handles:
                 fh.close()
@@ -220,26 +528,44 @@ class Sender:
         except Exception as exc:  # only a counter: never stop the chat's queue for it
             log.warning("outbox: could not count an attempt (%s)", type(exc).__name__)
 
-    async def _finish(self, item: Out, status: str, *, message_id: int | None = None,
+    async def _finish(self, batch: list[Out], status: str, *, message_ids: list[int] | None = None,
                       error: str | None = None, blocked: bool = False) -> None:
-        """Record the outcome; returns once it is stored (group commit, see the module doc)."""
-        if item.id is None:
+        """Record the outcome of every message of ``batch`` (one call delivered them all);
+        returns once it is stored (group commit, see the module doc)."""
+        loop = asyncio.get_running_loop()
+        futures = []
+        at = utcnow()
+        for item in batch:
+            if item.id is None and not _then(item, status) and not self._alerts_for(item, status):
+                continue
+            stored: asyncio.Future[None] = loop.create_future()
+            self._outcomes.append(_Outcome(item, status, list(message_ids or []), error, blocked, at, stored))
+            futures.append(stored)
+        if not futures:
             return
-        stored: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._outcomes.append(_Outcome(item, status, message_id, error, blocked, utcnow(), stored))
         if self._writer is None or self._writer.done():
             self._writer = asyncio.create_task(self._write_outcomes())
         try:
-            await stored
+            await asyncio.gather(*futures)
         except Exception as exc:  # database away: the row stays pending (repeated after a restart only)
-            log.error("outbox: could not record a %s %s (%s)", status, item.method, type(exc).__name__)
+            log.error("outbox: could not record a %s %s (%s)", status, batch[0].method, type(exc).__name__)
+
+    def _alerts_for(self, item: Out, status: str) -> list[Out]:
+        """Supervisors are told at once when a message to a staff chat is given up."""
+        if status != "failed" or item.chat_id not in self.policy.staff_chats or not is_message(item.method):
+            return []
+        tr = translator("ar")
+        text = tr.gettext(N_("⚠️ A message to the staff group could not be delivered and was given up ({error}). Please check the case in the dashboard: {what}")).format(
+            error="{error}", what=f"{item.link_kind} #{item.link_id}" if item.link_kind else item.method)
+        return [Out(supervisor, "sendMessage", {"chat_id": supervisor, "text": text, "parse_mode": "HTML"})
+                for supervisor in sorted(self.policy.supervisors)]
 
     async def _write_outcomes(self) -> None:
         """Store waiting outcomes, a batch per transaction, in the order they came."""
         while self._outcomes:
             batch, self._outcomes = self._outcomes, []
             try:
-                await self._store(batch)
+                owed = await self._store(batch)
             except Exception as exc:  # the chats whose outcome this was see the error, as before
                 for outcome in batch:
                     if not outcome.stored.done():
@@ -248,12 +574,23 @@ class Sender:
                 for outcome in batch:
                     if not outcome.stored.done():
                         outcome.stored.set_result(None)
+                if owed:
+                    self.enqueue(owed)
 
-    async def _store(self, batch: list[_Outcome]) -> None:
+    async def _store(self, batch: list[_Outcome]) -> list[Out]:
+        """Write the outcomes; returns the messages they made owed (``$then``, alerts), written
+        in the same transaction."""
         table = OutboxMessage.__table__
         by_id = table.c.id == bindparam("o_id")
-        sent = [o for o in batch if o.status == "sent"]
-        other = [o for o in batch if o.status != "sent"]
+        rows = [o for o in batch if o.item.id is not None]
+        sent = [o for o in rows if o.status == "sent"]
+        other = [o for o in rows if o.status != "sent"]
+        owed: list[Out] = []
+        for o in batch:
+            owed += _then(o.item, o.status)
+            for alert in self._alerts_for(o.item, o.status):
+                alert.payload["text"] = alert.payload["text"].replace("{error}", _html(o.error or "?"))
+                owed.append(alert)
         async with self.db.write() as session:
             if sent:  # a delivered message's words are no longer ours to keep (privacy)
                 await session.execute(
@@ -269,10 +606,18 @@ class Sender:
                         attempts=table.c.attempts + 1),
                     [{"o_id": o.item.id, "o_status": o.status, "o_at": o.at, "o_mid": o.message_id,
                       "o_error": o.error} for o in other])
-            session.add_all([StaffMessageLink(association_id=self.tenant, chat_id=o.item.chat_id,
-                                              message_id=o.message_id, subject_kind=o.item.link_kind,
-                                              subject_id=o.item.link_id)
-                             for o in batch if o.message_id and o.item.link_kind and o.item.link_id is not None])
+            links: dict[tuple[int, int], Out] = {}
+            for o in batch:
+                if o.item.link_kind and o.item.link_id is not None:
+                    for message_id in o.message_ids:
+                        links.setdefault((o.item.chat_id, message_id), o.item)
+            # the parts of one message in their order: a case's card is its first link
+            base = utcnow()
+            session.add_all([StaffMessageLink(association_id=self.tenant, chat_id=chat_id,
+                                              message_id=message_id, subject_kind=item.link_kind,
+                                              subject_id=item.link_id,
+                                              created_at=base + timedelta(microseconds=n))
+                             for n, ((chat_id, message_id), item) in enumerate(links.items())])
             blocked = sorted({o.item.chat_id for o in batch if o.blocked and o.item.chat_id > 0})
             if blocked:
                 await session.execute(
@@ -280,3 +625,82 @@ class Sender:
                                               Beneficiary.telegram_user_id.in_(blocked))
                     .values(unreachable_at=utcnow())
                 )
+            if owed:
+                new_rows = [item.row(self.tenant) for item in owed]
+                session.add_all(new_rows)
+                await session.flush()
+                for item, row in zip(owed, new_rows):
+                    item.id = row.id
+        return owed
+
+
+def _then(item: Out, status: str) -> list[Out]:
+    specs = (item.payload.get(THEN_KEY) or {}).get("sent" if status == "sent" else "failed") or []
+    return [Out(s["chat_id"], s["method"], dict(s["payload"]), s.get("link_kind"), s.get("link_id"))
+            for s in specs]
+
+
+def _html(text: str) -> str:
+    return _escape(text)
+
+
+def _epoch(value: Any) -> float:
+    return time.time() if value is None else _aware(value).timestamp()
+
+
+# -- the daily digest of what did not reach beneficiaries ------------------------------------------
+
+DIGEST_ACTION = "delivery_digest"
+DIGEST_EVERY = timedelta(hours=24)
+
+
+def _reason(error: str | None) -> str:
+    text = error or ""
+    if "Forbidden" in text:
+        return N_("the person blocked the bot or closed their account")
+    if text.startswith("gave up"):
+        return N_("Telegram could not be reached in time")
+    return N_("Telegram refused the message")
+
+
+async def delivery_digest(ctx: Any, now: datetime) -> int:
+    """Once a day, tell the supervisors how many messages to beneficiaries were given up since
+    the last digest, by reason (no names, no words). Recorded in the audit log, so a restart
+    neither repeats nor skips it; returns 1 when a digest was sent."""
+    session, tenant = ctx.session, ctx.tenant
+    last = await session.scalar(select(func.max(AuditLog.at)).where(
+        AuditLog.association_id == tenant, AuditLog.action == DIGEST_ACTION))
+    last = _aware(last) if last is not None else None
+    if last is not None and now - last < DIGEST_EVERY:
+        return 0
+    since = last or now - DIGEST_EVERY
+    supervisors = frozenset(ctx.rt.settings.supervisor_ids)
+    rows = (await session.execute(
+        select(OutboxMessage.chat_id, OutboxMessage.error).where(
+            OutboxMessage.association_id == tenant, OutboxMessage.status == "failed",
+            OutboxMessage.chat_id > 0, OutboxMessage.sent_at >= since,
+            OutboxMessage.method.like("send%") | OutboxMessage.method.in_(("copyMessage", "forwardMessage"))))).all()
+    reasons: dict[str, int] = {}
+    for chat_id, error in rows:
+        if chat_id not in supervisors:
+            reason = _reason(error)
+            reasons[reason] = reasons.get(reason, 0) + 1
+    total = sum(reasons.values())
+    session.add(AuditLog(association_id=tenant, action=DIGEST_ACTION, at=now,
+                         detail={"failed": total, "since": since.isoformat()}))
+    if not total:
+        return 0
+    tr = translator("ar")
+    lines = [tr.ngettext(
+        "📬 Delivery report: {count} message to beneficiaries could not be delivered since the last report.",
+        "📬 Delivery report: {count} messages to beneficiaries could not be delivered since the last report.",
+        total).format(count=format_number(total, "ar"))]
+    lines += [f"• {tr.gettext(reason)}: {format_number(n, 'ar')}" for reason, n in
+              sorted(reasons.items(), key=lambda kv: -kv[1])]
+    for supervisor in sorted(supervisors):
+        ctx.send(supervisor, "\n".join(lines))
+    return 1
+
+
+def _aware(value: datetime) -> datetime:
+    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)

@@ -808,6 +808,8 @@ class Deadlines(_Model):
     """Staff are reminded this many days before a decision is due."""
     retention_days: Count = 1825
     """Personal data of closed cases is kept this long (five years by default)."""
+    documents_per_request: Annotated[int, Field(strict=True, ge=1, le=100)] = 15
+    """The most documents one request may receive (form answers and later additions)."""
 
 
 def _default_survey_questions() -> tuple[SurveyQuestion, ...]:

@@ -169,6 +169,19 @@ async def test_text_and_button_limits(emu: Emulator, bot: Bot) -> None:
         await bot.send_message(424242, "x")
 
 
+
+async def test_length_limits_count_utf16_units_of_the_shown_text(emu: Emulator, bot: Bot) -> None:
+    """As Telegram: 4,096 UTF-16 units of the text after its HTML is parsed, 1,024 of a caption."""
+    with pytest.raises(BadRequest, match="Message is too long"):
+        await bot.send_message(USER, "😀" * 2049, parse_mode="HTML")  # 2,049 characters, 4,098 units
+    await bot.send_message(USER, "😀" * 2048, parse_mode="HTML")
+    await bot.send_message(USER, "<b>" + "&amp;" * 4096 + "</b>", parse_mode="HTML")  # 4,096 shown
+    with pytest.raises(BadRequest, match="Message caption is too long"):
+        await bot.send_document(USER, InputFile(b"%PDF", filename="a.pdf"), caption="😀" * 513)
+    await bot.send_document(USER, InputFile(b"%PDF", filename="a.pdf"), caption="&lt;" * 1024,
+                            parse_mode="HTML")
+
+
 # -- updates ----------------------------------------------------------------------------------
 
 async def test_get_updates_offset_semantics(emu: Emulator, bot: Bot) -> None:

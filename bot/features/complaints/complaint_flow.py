@@ -16,6 +16,8 @@ from bot.features.home.menus import back_to_menu_row, menu_keyboard_short
 from bot.i18n import N_
 from bot.engine.keyboards import Callback, button, cb, inline
 from bot.engine.router import Router
+from bot.engine.outbox import after_delivery
+from bot.features.inquiries.inquiries import not_passed_on
 from bot.features.inquiries.ticket_cards import LINK, masked_sender, post_ticket_card, route
 from bot.domain.textutil import isolate
 from bot.domain.tickets import KIND_LABELS, Kind, open_ticket
@@ -131,16 +133,19 @@ async def send(ctx: Ctx, dialog) -> None:  # noqa: ANN001
                                  mime_type=f.get("mime"), size=f.get("size")))
     await dialogs.begin(ctx, "ticket", "open", {"ticket_id": ticket.id})
     await post_ticket_card(ctx, ticket)
+    card = ctx.out[-1]
     if f := data.get("file"):  # the attachment, into the case's thread
         photo = (f.get("mime") or "").startswith("image/") and not f.get("name")
         method, key = ("sendPhoto", "photo") if photo else ("sendDocument", "document")
         ctx.call(method, {"chat_id": route(ctx, ticket)[0], key: f["file_id"],
                           "caption": isolate(ticket.reference)}, link=(LINK, ticket.id))
     due = format_date(today_riyadh() + timedelta(days=days), ctx.locale)
-    ctx.show(ctx._("Thank you. We received your {kind} with the number {reference}, and we will reply to you by {date}.").format(
+    received = ctx.show(ctx._("Thank you. We received your {kind} with the number {reference}, and we will reply to you by {date}.").format(
         kind=ctx._(KIND_LABELS[kind]), reference=f"<code>{ticket.reference}</code>", date=due)
         + "\n" + ctx._("You can add details or files now; they will be added to the same case."),
         menu_keyboard_short(ctx))
+    # "received" only once the card is in the staff group (bot.engine.outbox: $then)
+    after_delivery(ctx.out, card, sent=[received], failed=[not_passed_on(ctx)])
 
 
 async def on_callback(ctx: Ctx, data: Callback) -> None:

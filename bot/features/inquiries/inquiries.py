@@ -7,15 +7,19 @@ from __future__ import annotations
 from datetime import timedelta
 from html import escape
 
+from sqlalchemy import func, select
+
 from bot.engine import dialogs
 from bot.engine.context import Ctx, reply_to
 from bot.features.home.menus import back_to_menu_row, menu_keyboard_short
 from bot.engine.keyboards import Callback, button, cb, inline
+from bot.engine.outbox import Out, after_delivery, collapse, followup, paced
 from bot.engine.router import Router
 from bot.i18n import translator
 from bot.domain.tickets import Kind, add_message, open_ticket, open_ticket_of
 from bot.features.inquiries.ticket_cards import LINK, card_link, masked_sender, post_ticket_card, route
-from bot.domain.textutil import clean_input, isolate
+from bot.domain.textutil import Num, clean_input, isolate
+from storage.models import TicketMessage
 
 ASK_FLOW = "ask"
 TICKET_FLOW = "ticket"
@@ -163,10 +167,12 @@ async def hand_over(ctx: Ctx) -> None:
                                data={"suggested": suggested, "who": masked_sender(ctx)})
     await dialogs.begin(ctx, TICKET_FLOW, "open", {"ticket_id": ticket.id})
     await post_ticket_card(ctx, ticket)
-    ctx.reply(ctx._("We will pass your inquiry to the specialist at the association, and the answer will reach you here. Your inquiry number is {reference}.").format(
+    card = ctx.out[-1]
+    received = ctx.reply(ctx._("We will pass your inquiry to the specialist at the association, and the answer will reach you here. Your inquiry number is {reference}.").format(
         reference=f"<code>{ticket.reference}</code>")
         + "\n" + ctx._("You can add details or files now; they will be added to the same inquiry."),
         menu_keyboard_short(ctx))
+    after_delivery(ctx.out, card, sent=[received], failed=[not_passed_on(ctx)])
 
 
 async def on_ticket(ctx: Ctx, data: Callback) -> None:
@@ -208,20 +214,51 @@ async def relay_to_staff(ctx: Ctx, ticket) -> None:  # noqa: ANN001 - storage.mo
     head = tr.gettext("💬 Follow-up from {who} · {reference}").format(who=escape(ticket.data.get("who") or "—"),
                                                                      reference=isolate(ticket.reference))
     if message.text:
-        ctx.send(chat_id, f"{head}\n«{escape(clean_input(message.text, multiline=True))}»", link=(LINK, ticket.id), **reply)
+        body = f"«{escape(clean_input(message.text, multiline=True))}»"
+        staff = ctx.call("sendMessage", followup(chat_id, f"{LINK}:{ticket.id}", head, body, **reply),
+                         link=(LINK, ticket.id))
         add_message(ctx.session, ticket, "in", text=message.text)
     elif message.photo or message.document or message.voice or message.audio or message.video:
+        if await at_file_cap(ctx, ticket):
+            return
         caption = clean_input(message.caption, multiline=True)  # no bidi controls, as for texts
-        ctx.call("copyMessage", {"chat_id": chat_id, "from_chat_id": ctx.chat_id, "message_id": message.message_id,
-                                 "caption": f"{head}\n{escape(caption)}".strip(), "parse_mode": "HTML",
-                                 **reply}, link=(LINK, ticket.id))
+        staff = ctx.call("copyMessage", {"chat_id": chat_id, "from_chat_id": ctx.chat_id, "message_id": message.message_id,
+                                         "caption": f"{head}\n{escape(caption)}".strip(), "parse_mode": "HTML",
+                                         **reply}, link=(LINK, ticket.id))
+        paced(staff, f"{LINK}:{ticket.id}")
         media = message.photo[-1] if message.photo else (message.document or message.voice or message.audio or message.video)
         add_message(ctx.session, ticket, "in", text=caption or None, file_id=media.file_id)
     else:
         ctx.reply(ctx._("I can pass on text, photos, files and voice notes to the team."))
         return
-    ctx.reply(ctx._("✓ Added to your case {reference}; the team will reply here.").format(reference=isolate(ticket.reference)))
+    # "added ✓" only once the team has it; otherwise the person learns it did not reach them
+    added = collapse(ctx.reply(ctx._("✓ Added to your case {reference}; the team will reply here.").format(
+        reference=isolate(ticket.reference))), f"added:{ticket.id}")
+    after_delivery(ctx.out, staff, sent=[added], failed=[not_passed_on(ctx)])
 
+
+async def at_file_cap(ctx: Ctx, ticket) -> bool:  # noqa: ANN001 - storage.models.Ticket
+    """True (and the person told so) when the case already has the most files it may receive
+    (profile: ``deadlines.documents_per_request``, the same cap as a request's)."""
+    cap = ctx.profile.deadlines.documents_per_request
+    files = await ctx.session.scalar(select(func.count(TicketMessage.id)).where(
+        TicketMessage.ticket_id == ticket.id, TicketMessage.direction == "in",
+        TicketMessage.file_id.is_not(None)))
+    if (files or 0) < cap:
+        return False
+    ctx.reply(ctx.ngettext(
+        "Your case {reference} has received the most files it can take ({n} file). You can still write to the team here in text.",
+        "Your case {reference} has received the most files it can take ({n} files). You can still write to the team here in text.",
+        cap).format(reference=isolate(ticket.reference), n=Num(cap).render(ctx.tr)))
+    return True
+
+
+def not_passed_on(ctx: Ctx) -> Out:
+    """What a person is told when their message could not reach the team."""
+    from bot.features.home.about import channels_text
+
+    return ctx.reply(ctx._("Sorry, your last message could not be passed on to the association's team because of a technical problem, and the supervisors have been told. Please send it again later, or reach the association directly:")
+                     + "\n" + channels_text(ctx))
 
 def register(router: Router) -> None:
     router.menu("ask")(show_topics)

@@ -12,6 +12,7 @@ from bot.features.surveys import survey_flow as survey
 from bot.engine.context import Ctx, reply_to
 from bot.i18n import N_, Text, translator
 from bot.engine.keyboards import Callback
+from bot.engine.outbox import after_delivery, message as text_message
 from bot.engine.router import Router
 from bot.features.inquiries.ticket_cards import LINK, card_link, refresh_card
 from bot.domain import lifecycle
@@ -69,13 +70,14 @@ async def relay_reply(ctx: Ctx, link: StaffMessageLink) -> bool:
         return True
     head = header(ctx, ticket, person.locale)
     if message.text:
-        ctx.send(person.telegram_user_id, f"{head}\n\n{escape(message.text)}")
+        # not cut here: the sender fits a long reply to Telegram's limits (bot.engine.outbox)
+        relayed = ctx.call("sendMessage", text_message(person.telegram_user_id, f"{head}\n\n{escape(message.text)}"))
         add_message(ctx.session, ticket, "out", text=message.text, staff_user_id=ctx.from_id)
     elif message.photo or message.document or message.voice or message.audio or message.video:
         caption = escape(clean_input(message.caption, multiline=True))
-        ctx.call("copyMessage", {"chat_id": person.telegram_user_id, "from_chat_id": ctx.chat_id,
-                                 "message_id": message.message_id, "caption": f"{head}\n{caption}".strip(),
-                                 "parse_mode": "HTML"})
+        relayed = ctx.call("copyMessage", {"chat_id": person.telegram_user_id, "from_chat_id": ctx.chat_id,
+                                           "message_id": message.message_id,
+                                           "caption": f"{head}\n{caption}".strip(), "parse_mode": "HTML"})
         file_id = (message.photo[-1].file_id if message.photo else
                    (message.document or message.voice or message.audio or message.video).file_id)
         add_message(ctx.session, ticket, "out", text=clean_input(message.caption, multiline=True) or None,
@@ -86,7 +88,9 @@ async def relay_reply(ctx: Ctx, link: StaffMessageLink) -> bool:
     moved = move(ctx.session, ticket, "reply", actor)[0]
     if isinstance(moved, StatusChanged) and moved.to_status != moved.from_status:  # inquiry answered
         await refresh_card(ctx, ticket)
-    ctx.reply_quoting(tr.gettext("✓ Your reply was sent to the beneficiary."))
+    # "sent" once the beneficiary has it; otherwise staff learn it did not reach them
+    after_delivery(ctx.out, relayed, sent=[ctx.reply_quoting(tr.gettext("✓ Your reply was sent to the beneficiary."))],
+                   failed=[ctx.reply_quoting(tr.gettext("⚠️ Your reply could not be delivered to the beneficiary (they may have blocked the bot). Please reach them through another channel."))])
     return True
 
 

@@ -3,7 +3,7 @@ PDFs, then presses Done; staff are told on the request's card and in the group."
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from bot.engine import dialogs
 from bot.engine.context import Ctx, reply_to
@@ -13,7 +13,7 @@ from bot.domain.lifecycle import REQUEST_RULES, Actor
 from bot.engine.router import Router
 from bot.features.requests import request_moves
 from bot.features.requests.request_cards import CARD
-from bot.domain.textutil import isolate
+from bot.domain.textutil import Num, isolate
 from bot.i18n import translator
 from bot.domain.validation import Invalid, validate
 from storage.models import Document, ServiceRequest, StaffMessageLink
@@ -34,6 +34,24 @@ def done_keyboard(ctx: Ctx, request_id: int) -> dict:
     return inline([[button(ctx._("✅ Done, send to the association"), cb("rdoc", "done", request_id))]])
 
 
+async def documents_of(ctx: Ctx, request_id: int) -> int:
+    return int(await ctx.session.scalar(select(func.count(Document.id)).where(
+        Document.association_id == ctx.tenant, Document.request_id == request_id)) or 0)
+
+
+async def at_document_cap(ctx: Ctx, request_id: int, keyboard: dict | None = None) -> bool:
+    """True (and the person told so) when the request already has the most documents it may
+    receive (profile: ``deadlines.documents_per_request``)."""
+    cap = ctx.profile.deadlines.documents_per_request
+    if await documents_of(ctx, request_id) < cap:
+        return False
+    ctx.reply(ctx.ngettext(
+        "This request has received the most documents it can take ({n} document). The association's team will ask you if anything else is needed.",
+        "This request has received the most documents it can take ({n} documents). The association's team will ask you if anything else is needed.",
+        cap).format(n=Num(cap).render(ctx.tr)), keyboard or done_keyboard(ctx, request_id))
+    return True
+
+
 class DocumentsFlow:
     name = FLOW
 
@@ -43,6 +61,8 @@ class DocumentsFlow:
         if request is None:
             await dialogs.end(ctx)
             ctx.reply(ctx._("This request is not waiting for documents any more."), menu_keyboard_short(ctx))
+            return
+        if await at_document_cap(ctx, request.id):
             return
         raw = ctx.attached_file()
         try:

@@ -27,7 +27,8 @@ from bot.engine.keyboards import REMOVE_KEYBOARD, Callback, button, cb, inline, 
 from bot.domain.lifecycle import Status
 from bot.engine.router import Router
 from bot.features.requests.request_cards import post_request_card
-from bot.domain.textutil import format_number, isolate, mask_national_id
+from bot.features.requests.request_documents import documents_of
+from bot.domain.textutil import Num, format_number, isolate, mask_national_id
 from bot.domain.validation import DocumentFile, Invalid, validate
 from storage.models import Document, ServiceRequest
 
@@ -231,6 +232,12 @@ async def store(ctx: Ctx, request: ServiceRequest, field: Any, value: Any) -> st
         request.national_id_hash = nid_hash
     if ftype == "document":
         assert isinstance(value, DocumentFile)
+        cap = ctx.profile.deadlines.documents_per_request
+        if await documents_of(ctx, request.id) >= cap:
+            return ctx.ngettext(
+                "This request has received the most documents it can take ({n} document). The association's team will ask you if anything else is needed.",
+                "This request has received the most documents it can take ({n} documents). The association's team will ask you if anything else is needed.",
+                cap).format(n=Num(cap).render(ctx.tr))
         ctx.session.add(Document(association_id=ctx.tenant, beneficiary_id=request.beneficiary_id,
                                  request_id=request.id, kind=field.document or field.id,
                                  telegram_file_id=value.file_id or "", file_unique_id=value.file_unique_id,

@@ -146,17 +146,39 @@ async def reveal(ctx: Ctx, request: ServiceRequest) -> None:
         value = applications.render_answer(tr, ctx.rt.vault, ctx.tenant, field, request.answers.get(field.id),
                                            masked=False)
         lines.append(f"• {escape(field.label.get('ar'))}: {value}")
-    ctx.send(ctx.from_id, "\n".join(lines))
     documents = (await ctx.session.scalars(select(Document).where(
         Document.association_id == ctx.tenant, Document.request_id == request.id).order_by(Document.id))).all()
-    for doc in documents:
-        method, key = ("sendPhoto", "photo") if (doc.mime_type or "").startswith("image/") and not doc.file_name else ("sendDocument", "document")
-        ctx.call(method, {"chat_id": ctx.from_id, key: doc.telegram_file_id,
-                          "caption": escape(doc.file_name or doc.kind)[:200]})
+    if documents:
+        lines += ["", tr.gettext("Documents:")] + [f"{i}. {escape(doc.file_name or doc.kind)}"
+                                                   for i, doc in enumerate(documents, 1)]
+    ctx.send(ctx.from_id, "\n".join(lines))
+    send_documents(ctx, ctx.from_id, documents)
     ctx.session.add(AuditLog(association_id=ctx.tenant, actor_id=ctx.from_id, action="view_personal_data",
                              subject_kind="request", subject_id=request.id,
                              detail={"documents": len(documents)}))
     ctx.answer(tr.gettext("Sent to you in a private chat with the bot (start it first if you have not)."), alert=True)
+
+
+ALBUM_SIZE = 10  # Telegram's most media in one sendMediaGroup
+
+
+def send_documents(ctx: Ctx, chat_id: int, documents: list[Document]) -> None:
+    """The documents as albums of up to ten (photos together, files together), one message
+    when alone: a reviewer gets two or three messages, not one per document."""
+    photos = [d for d in documents if (d.mime_type or "").startswith("image/") and not d.file_name]
+    files = [d for d in documents if d not in photos]
+    for kind, group in (("photo", photos), ("document", files)):
+        for start in range(0, len(group), ALBUM_SIZE):
+            chunk = group[start:start + ALBUM_SIZE]
+            captions = [escape(d.file_name or d.kind)[:200] for d in chunk]
+            if len(chunk) == 1:
+                ctx.call("sendPhoto" if kind == "photo" else "sendDocument",
+                         {"chat_id": chat_id, kind: chunk[0].telegram_file_id, "caption": captions[0],
+                          "parse_mode": "HTML"})
+            else:
+                ctx.call("sendMediaGroup", {"chat_id": chat_id, "media": [
+                    {"type": kind, "media": d.telegram_file_id, "caption": caption, "parse_mode": "HTML"}
+                    for d, caption in zip(chunk, captions)]})
 
 
 def register(router: Router) -> None:
