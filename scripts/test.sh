@@ -33,3 +33,11 @@ elif [ -n "${CI:-}" ]; then
 else
   echo "(PostgreSQL not running here: skipped the PostgreSQL pass)"
 fi
+
+# The wheel (not the editable install): built, installed into a new virtual environment, and
+# run from outside the checkout — the catalogs, profiles, page and migrations must travel with it.
+# MUSTAFEED_SKIP_WHEEL=1 skips it (e.g. offline with an empty wheelhouse).
+if [ "${MUSTAFEED_SKIP_WHEEL:-}" != 1 ]; then
+  echo "== the wheel, installed outside the checkout =="
+  bash scripts/wheel_smoke.sh
+fi
