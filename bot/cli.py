@@ -50,11 +50,34 @@ async def _run(pairs) -> None:  # noqa: ANN001
             await app.start_polling()
             logging.getLogger("mustafeed").info("polling %s for %s", app.settings.api_base_url, app.rt.tenant)
         settle_memory()
-        await until_signalled()
+        await _until_signalled_or_refused(apps)
     finally:
         for app in apps:
             await app.stop()
         await db.dispose()
+
+
+async def _until_signalled_or_refused(apps) -> None:  # noqa: ANN001
+    """Until a signal; or until a poller stops for good, its token rejected (revoked at
+    @BotFather while running): then the command ends with that line instead of idling."""
+    from telegram.error import InvalidToken
+
+    stop = asyncio.ensure_future(until_signalled())
+    pollers = {task: app for app in apps for task in app._tasks  # noqa: SLF001
+               if task.get_name().startswith("poller:")}
+    try:
+        done, _ = await asyncio.wait([stop, *pollers], return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        stop.cancel()
+    for task in done:
+        if task is stop or task.cancelled() or task.exception() is None:
+            continue
+        if isinstance(task.exception(), InvalidToken):
+            app = pollers[task]
+            name = app.profile.deployment.token_env or "TELEGRAM_BOT_TOKEN"
+            raise ConfigError(f"{name} is no longer accepted by the Bot API (revoked at @BotFather?): "
+                              "put the new token in it and start again")
+        raise task.exception()
 
 
 def cmd_run(args: argparse.Namespace) -> int:

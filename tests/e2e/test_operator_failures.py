@@ -85,7 +85,7 @@ async def test_rejected_token_is_one_line_and_never_printed(tmp_path: Path) -> N
 
 async def test_postgres_on_a_closed_port(tmp_path: Path) -> None:
     url = f"postgresql+asyncpg://mustafeed:pa55word@127.0.0.1:{free_port()}/mustafeed"
-    for command in (["run"], ["migrate"], ["report", "--from", "2026-01-01", "--to", "2026-01-31",
+    for command in (["run"], ["report", "--from", "2026-01-01", "--to", "2026-01-31",
                                            "--out", str(tmp_path / "r.csv"), "--format", "csv"]):
         status, out, err = await mustafeed(tmp_path, *command, DATABASE_URL=url)
         line = one_line(status, out, err, "DATABASE_URL", "cannot be reached", "start the server")
@@ -171,3 +171,29 @@ async def test_run_waits_for_the_bot_api_then_serves(tmp_path: Path, database_ur
             await emu.stop()
         await db.dispose()
     assert "Traceback" not in bot.output()
+
+
+async def test_a_token_revoked_while_running_ends_run_in_one_line(emu: Emulator, tmp_path: Path,
+                                                                   database_url: str) -> None:
+    """Today the poller stops without a word and the process idles; now ``run`` ends, naming
+    the token (a supervisor restarts it and start-up says the same)."""
+    bot = BotProcess(emu, tmp_path, database_url)
+    db = Database(database_url)
+    try:
+        bot.start()
+        person = Person(emu, ProcessApp(emu, db, bot), BENEFICIARY)
+        await person.say("/start")
+        emu._bots.clear()  # noqa: SLF001 - the token revoked: every call answered 401 from now on
+        emu.send_text(BENEFICIARY, "مرحبا")  # ends the long poll under way
+        for _ in range(600):
+            if bot.proc.poll() is not None:
+                break
+            await asyncio.sleep(0.05)
+        assert bot.proc.poll() == 2, bot.output()
+    finally:
+        bot.stop()
+        await db.dispose()
+    output = bot.output()
+    assert "Traceback" not in output, output
+    last = output.strip().splitlines()[-1]
+    assert last.startswith("mustafeed: configuration error: TELEGRAM_BOT_TOKEN is no longer accepted")
