@@ -78,9 +78,20 @@ def one_line(status: int, out: str, err: str, *expected: str) -> str:
 
 async def test_rejected_token_is_one_line_and_never_printed(tmp_path: Path) -> None:
     async with Emulator() as emu:  # knows only its own token: answers 401 to any other
-        status, out, err = await mustafeed(tmp_path, "run", TELEGRAM_API_BASE_URL=emu.base_url)
-    line = one_line(status, out, err, "TELEGRAM_BOT_TOKEN", "rejected", "@BotFather")
-    assert status == 2, line
+        for command in (["run"], ["webhook", "--host", "127.0.0.1", "--port", str(free_port())]):
+            status, out, err = await mustafeed(tmp_path, *command, TELEGRAM_API_BASE_URL=emu.base_url)
+            line = one_line(status, out, err, "TELEGRAM_BOT_TOKEN", "rejected", "@BotFather")
+            assert status == 2, line
+
+
+async def test_webhook_port_in_use(emu: Emulator, tmp_path: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        status, out, err = await mustafeed(tmp_path, "webhook", "--host", "127.0.0.1", "--port", str(port),
+                                           TELEGRAM_BOT_TOKEN="123:ABC", TELEGRAM_API_BASE_URL=emu.base_url)
+    one_line(status, out, err, f"127.0.0.1:{port}", "already in use", "--port")
 
 
 async def test_postgres_on_a_closed_port(tmp_path: Path) -> None:
