@@ -168,7 +168,8 @@ class BotApp:
             except InvalidToken:  # its message holds the token: never shown
                 name = self.profile.deployment.token_env or "TELEGRAM_BOT_TOKEN"
                 raise ConfigError(f"{name} was rejected by the Bot API at {host}: copy the token "
-                                  "again from @BotFather (or check TELEGRAM_API_BASE_URL)") from None
+                                  "again from @BotFather (or check TELEGRAM_API_BASE_URL)"
+                                  ) from None
             except RetryAfter as exc:
                 wait = retry_seconds(exc)
             except (NetworkError, OSError) as exc:  # TimedOut too

@@ -75,8 +75,8 @@ async def _until_signalled_or_refused(apps) -> None:  # noqa: ANN001
         if isinstance(task.exception(), InvalidToken):
             app = pollers[task]
             name = app.profile.deployment.token_env or "TELEGRAM_BOT_TOKEN"
-            raise ConfigError(f"{name} is no longer accepted by the Bot API (revoked at @BotFather?): "
-                              "put the new token in it and start again")
+            raise ConfigError(f"{name} is no longer accepted by the Bot API (revoked at "
+                              "@BotFather?): put the new token in it and start again")
         raise task.exception()
 
 

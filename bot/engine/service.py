@@ -19,7 +19,7 @@ from pathlib import Path
 from bot.settings import ConfigError, Settings
 
 STATUS_CONFIG = 2
-"""Exit status when a setting is wrong (``ConfigError``: fix the configuration, then start again)."""
+"""Exit status when a setting is wrong (``ConfigError``: correct it, then start again)."""
 STATUS_UNAVAILABLE = 1
 """Exit status when something the command needs is not there (a server down, a port taken)."""
 

@@ -72,7 +72,7 @@ async def serve(settings: Settings, profile: Profile, *, host: str, port: int,
 
     app = BotApp(settings, profile)
     runner = web.AppRunner(make_web_app(app))
-    try:  # whatever stops start-up (the port taken, say) stops the bot too: its threads hold the exit
+    try:  # whatever stops start-up (the port taken …) stops the bot too: its threads hold the exit
         await app.prepare()
         app.start_jobs()
         await runner.setup()
@@ -80,8 +80,9 @@ async def serve(settings: Settings, profile: Profile, *, host: str, port: int,
         if public_url:
             await call(app.bot, "setWebhook", {"url": public_url.rstrip("/") + WEBHOOK_PATH,
                                                "secret_token": webhook_secret(settings),
-                                               "allowed_updates": ["message", "edited_message",
-                                                                   "callback_query", "my_chat_member"]})
+                                               "allowed_updates": [
+                                                   "message", "edited_message", "callback_query",
+                                                   "my_chat_member"]})
         log.info("webhook listening on %s:%s%s", host, port, WEBHOOK_PATH)
         settle_memory()
         await until_signalled()

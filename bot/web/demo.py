@@ -56,7 +56,8 @@ async def run_demo(host: str = "127.0.0.1", port: int = 8080) -> None:
         link, _ = make_link(app.settings, app.rt.tenant, Demo.STAFF_USER_ID)
         print(f"\n  Mustafeed demo is running: open http://{host}:{emu.port}/ in a browser\n"
               f"  (beneficiary chat on one side, the staff group on the other; Ctrl+C stops it)\n"
-              f"  Supervisors' dashboard (type /stats in the staff group for the same figures):\n  {link}\n",
+              "  Supervisors' dashboard (type /stats in the staff group for the same figures):\n"
+              f"  {link}\n",
               flush=True)
         await until_signalled()
     finally:

@@ -15,7 +15,8 @@ from bot import ROOT
 def build_wheel(tmp_path: Path) -> Path:
     """``pip wheel .`` on a copy of the tracked files (the checkout itself stays untouched)."""
     source = tmp_path / "source"
-    files = subprocess.run(["git", "ls-files", "-z"], cwd=ROOT, capture_output=True, check=True).stdout
+    files = subprocess.run(["git", "ls-files", "-z"], cwd=ROOT, capture_output=True,
+                           check=True).stdout
     for name in filter(None, files.decode().split("\0")):
         if (ROOT / name).is_file():
             (source / name).parent.mkdir(parents=True, exist_ok=True)
@@ -33,7 +34,8 @@ def test_the_wheel_carries_the_data_and_the_package_finds_it(tmp_path: Path) -> 
                    "bot/bundled/locales/en/LC_MESSAGES/messages.po",
                    "bot/bundled/profiles/khairat.yaml", "bot/bundled/profiles/maa.yaml",
                    "bot/bundled/profiles/khairat/bylaws.md", "bot/emulator/static/index.html",
-                   "storage/migrations/env.py", "storage/migrations/versions/0001_initial_schema.py"):
+                   "storage/migrations/env.py",
+                   "storage/migrations/versions/0001_initial_schema.py"):
         assert needed in names, needed
 
     installed = tmp_path / "site"
@@ -45,7 +47,8 @@ def test_the_wheel_carries_the_data_and_the_package_finds_it(tmp_path: Path) -> 
              "print(i.translator('ar').gettext('Main menu'))\n"
              "profile = p.load_profile(p.default_profile_path())\n"
              "print(profile.association.id, len(profile.documents))\n")
-    run = subprocess.run([sys.executable, "-c", probe], cwd=elsewhere, capture_output=True, text=True,
+    run = subprocess.run([sys.executable, "-c", probe], cwd=elsewhere, capture_output=True,
+                         text=True,
                          env={"PYTHONPATH": str(installed), "PATH": "/usr/bin:/bin"})
     assert run.returncode == 0, run.stderr
     root, menu, profile = run.stdout.splitlines()
