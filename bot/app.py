@@ -13,7 +13,9 @@ import os
 from collections.abc import Mapping, Sequence
 from contextlib import suppress
 from typing import Any
+from urllib.parse import urlsplit
 
+from telegram.error import InvalidToken, NetworkError, RetryAfter
 
 from bot.engine.context import Runtime
 from bot.engine.dispatch import Dispatcher
@@ -25,7 +27,9 @@ from bot.profile import Profile
 from bot.engine.router import Router
 from bot.settings import ConfigError, Settings
 from bot.channels.telegram.staff_auth import MembershipCache
-from bot.channels.telegram.transport import call, make_bot
+from bot.channels.telegram.transport import call, make_bot, retry_seconds
+from bot.engine.logging_setup import hide
+from bot.engine.service import first_line, database_errors
 from storage.crypto import Vault
 from storage.db import Database
 from storage.models import Association
@@ -154,8 +158,13 @@ class BotApp:
         self.jobs_interval = jobs_interval
 
     async def prepare(self) -> None:
-        """Schema, tenant row, the bot's identity and commands; then resume unfinished work."""
-        await self.db.migrate()
+        """Schema, tenant row, the bot's identity and commands; then resume unfinished work.
+
+        The database out of reach, a rejected token: ``OperatorError``/``ConfigError`` naming
+        it (``mustafeed`` prints that line and exits). The Bot API out of reach: wait for it."""
+        hide(self.settings.token)
+        async with database_errors(self.db.url):
+            await self.db.migrate()
         async with self.db.write() as session:
             row = await session.get(Association, self.rt.tenant)
             name = self.profile.association.name.get("ar")
@@ -163,11 +172,35 @@ class BotApp:
                 session.add(Association(id=self.rt.tenant, name=name))
             else:
                 row.name = name
-        await self.bot.initialize()
+        await self._initialize_bot()
         self.rt.bot_username = self.bot.username or ""
         await self._set_commands()
         await self.sender.load_pending()
         await self.intake.resume()
+
+    async def _initialize_bot(self, first_delay: float = 1.0, max_delay: float = 60.0) -> None:
+        """``getMe``, retried while the Bot API cannot be reached (1, 2, 4 … 60 s apart, one log
+        line each), as the poller does once running; a rejected token ends start-up."""
+        host = urlsplit(self.settings.api_base_url).netloc or self.settings.api_base_url
+        delay = first_delay
+        while True:
+            try:
+                await self.bot.initialize()
+                return
+            except InvalidToken:  # its message holds the token: never shown
+                name = self.profile.deployment.token_env or "TELEGRAM_BOT_TOKEN"
+                raise ConfigError(f"{name} was rejected by the Bot API at {host}: copy the token "
+                                  "again from @BotFather (or check TELEGRAM_API_BASE_URL)"
+                                  ) from None
+            except RetryAfter as exc:
+                wait = retry_seconds(exc)
+            except (NetworkError, OSError) as exc:  # TimedOut too
+                wait = delay
+                delay = min(delay * 2, max_delay)
+                log.warning("the Bot API at %s cannot be reached (%s); trying again in %.0f s "
+                            "(check the network and TELEGRAM_API_BASE_URL)", host,
+                            first_line(exc), wait)
+            await asyncio.sleep(wait)
 
     async def _set_commands(self) -> None:
         for locale in SUPPORTED_LOCALES:

@@ -1,4 +1,10 @@
-"""Command line: ``mustafeed run | webhook | demo | migrate | check-profile | faq-eval | backup``."""
+"""Command line: ``mustafeed run | webhook | demo | migrate | check-profile | faq-eval | backup``.
+
+A failure an operator can cause (a setting, a server out of reach, a port in use, a database
+never migrated) ends in one line on stderr naming the cause and the fix, and exit status 2 (a
+setting to correct) or 1 (something to start or free); see ``bot.engine.service.explain``.
+Anything else is a bug: its traceback is printed, with every token taken out.
+"""
 
 from __future__ import annotations
 
@@ -6,9 +12,12 @@ import argparse
 import logging
 import asyncio
 import sys
+import traceback
 from pathlib import Path
 
-from bot.engine.service import profile_from_settings, run_service, settle_memory, setup_logging, until_signalled
+from bot.engine.logging_setup import hide, redact
+from bot.engine.service import (database_errors, explain, profile_from_settings, require_schema,
+                                run_service, settle_memory, setup_logging, until_signalled)
 from bot.settings import ConfigError, Settings, load_settings
 
 
@@ -18,6 +27,8 @@ def _apps_settings(settings: Settings, profile_paths: list[str] | None):  # noqa
 
     profiles = [profile_from_settings(settings, p) for p in (profile_paths or [None])]
     pairs = [(settings_for(settings, p).require_bot(), p) for p in profiles]
+    for app_settings, _ in pairs:
+        hide(app_settings.token)
     ids = [p.association.id for _, p in pairs]
     tokens = [s.token for s, _ in pairs]
     if len(set(ids)) != len(ids):
@@ -40,11 +51,34 @@ async def _run(pairs) -> None:  # noqa: ANN001
             await app.start_polling()
             logging.getLogger("mustafeed").info("polling %s for %s", app.settings.api_base_url, app.rt.tenant)
         settle_memory()
-        await until_signalled()
+        await _until_signalled_or_refused(apps)
     finally:
         for app in apps:
             await app.stop()
         await db.dispose()
+
+
+async def _until_signalled_or_refused(apps) -> None:  # noqa: ANN001
+    """Until a signal; or until a poller stops for good, its token rejected (revoked at
+    @BotFather while running): then the command ends with that line instead of idling."""
+    from telegram.error import InvalidToken
+
+    stop = asyncio.ensure_future(until_signalled())
+    pollers = {task: app for app in apps for task in app._tasks  # noqa: SLF001
+               if task.get_name().startswith("poller:")}
+    try:
+        done, _ = await asyncio.wait([stop, *pollers], return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        stop.cancel()
+    for task in done:
+        if task is stop or task.cancelled() or task.exception() is None:
+            continue
+        if isinstance(task.exception(), InvalidToken):
+            app = pollers[task]
+            name = app.profile.deployment.token_env or "TELEGRAM_BOT_TOKEN"
+            raise ConfigError(f"{name} is no longer accepted by the Bot API (revoked at "
+                              "@BotFather?): put the new token in it and start again")
+        raise task.exception()
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -57,6 +91,7 @@ def cmd_webhook(args: argparse.Namespace) -> int:
     from bot.engine.webhook import serve
 
     settings = load_settings().require_bot()
+    hide(settings.token)
     run_service(serve(settings, profile_from_settings(settings, args.profile), host=args.host, port=args.port,
                       public_url=args.url))
     return 0
@@ -72,10 +107,13 @@ def cmd_demo(args: argparse.Namespace) -> int:
 def cmd_migrate(args: argparse.Namespace) -> int:
     from storage.db import Database
 
+    url = load_settings().database_url
+
     async def go() -> None:
-        db = Database(load_settings().database_url)
+        db = Database(url)
         try:
-            await db.migrate()
+            async with database_errors(url):
+                await db.migrate()
         finally:
             await db.dispose()
 
@@ -98,9 +136,14 @@ def cmd_check_profile(args: argparse.Namespace) -> int:
 
 
 def cmd_backup(args: argparse.Namespace) -> int:
+    from sqlalchemy.engine import make_url
+
     from storage.backup import backup
 
-    backup(load_settings().database_url, Path(args.file))
+    url = load_settings().database_url
+    if make_url(url).get_backend_name() == "sqlite":
+        asyncio.run(require_schema(url))  # never back up (and so create) an empty file
+    backup(url, Path(args.file))
     print(f"backup written to {args.file}")
     return 0
 
@@ -112,10 +155,13 @@ def cmd_audit(args: argparse.Namespace) -> int:
     from storage.db import Database
     from storage.models import AuditLog
 
+    url = load_settings().database_url
+
     async def go() -> None:
-        db = Database(load_settings().database_url)
+        await require_schema(url)
+        db = Database(url)
         try:
-            async with db.read() as session:
+            async with database_errors(url), db.read() as session:
                 stmt = select(AuditLog).order_by(AuditLog.id.desc()).limit(args.limit)
                 if args.association:
                     stmt = stmt.where(AuditLog.association_id == args.association)
@@ -135,6 +181,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     from bot.domain.reports import run_cli
 
     settings = load_settings()
+    asyncio.run(require_schema(settings.database_url))
     return run_cli(settings.database_url, profile_from_settings(settings, args.profile), args.date_from,
                    args.date_to, args.format, args.out)
 
@@ -145,6 +192,8 @@ def cmd_dashboard(args: argparse.Namespace) -> int:
 
     settings = load_settings()
     profile = profile_from_settings(settings, args.profile)
+    if args.link is None:
+        asyncio.run(require_schema(settings.database_url))
     return run_cli(settings_for(settings, profile), profile, args.host, args.port, args.link)
 
 
@@ -212,11 +261,17 @@ def main(argv: list[str] | None = None) -> int:
     setup_logging(args.verbose)
     try:
         return args.func(args)
-    except ConfigError as exc:
-        print(f"mustafeed: configuration error: {exc}", file=sys.stderr)
-        return 2
     except KeyboardInterrupt:
         return 130
+    except Exception as exc:  # noqa: BLE001 - every failure ends here, in one line when we can
+        failure = explain(exc)
+        if failure is None:
+            trace = "".join(traceback.format_exception(exc))
+            print(f"mustafeed: unexpected error (a bug: please report it with what follows)\n"
+                  f"{redact(trace)}", file=sys.stderr)
+            return 1
+        print(f"mustafeed: {failure}", file=sys.stderr)
+        return failure.status
 
 
 if __name__ == "__main__":

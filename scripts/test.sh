@@ -34,18 +34,28 @@ echo "== tests on SQLite =="
 .venv/bin/python -m pytest -q -p no:cacheprovider "$@"
 
 PG_URL="${MUSTAFEED_TEST_POSTGRES_URL:-postgresql+asyncpg://127.0.0.1:5432/test}"
-if ! pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null; then
+read -r PG_HOST PG_PORT < <(.venv/bin/python -c "from sqlalchemy.engine import make_url as u
+url = u('$PG_URL'); print(url.host or '127.0.0.1', url.port or 5432)")
+if ! pg_isready -q -h "$PG_HOST" -p "$PG_PORT" 2>/dev/null; then
   if command -v pg_ctlcluster >/dev/null 2>&1; then
     pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql | head -1)" main start || true
-    for _ in $(seq 1 30); do pg_isready -q -h 127.0.0.1 -p 5432 && break; sleep 1; done
+    for _ in $(seq 1 30); do pg_isready -q -h "$PG_HOST" -p "$PG_PORT" && break; sleep 1; done
   fi
 fi
-if pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null; then
+if pg_isready -q -h "$PG_HOST" -p "$PG_PORT" 2>/dev/null; then
   echo "== tests on PostgreSQL =="
   MUSTAFEED_TEST_DATABASE_URL="$PG_URL" .venv/bin/python -m pytest -q -p no:cacheprovider -m "not sqlite_only" "$@"
 elif [ -n "${CI:-}" ]; then
-  echo "PostgreSQL is not reachable on 127.0.0.1:5432; the PostgreSQL path cannot be tested" >&2
+  echo "PostgreSQL is not reachable on $PG_HOST:$PG_PORT; the PostgreSQL path cannot be tested" >&2
   exit 1
 else
-  echo "(PostgreSQL not running here: skipped the PostgreSQL pass)"
+  echo "(PostgreSQL not running on $PG_HOST:$PG_PORT: skipped the PostgreSQL pass; see README, What the tests need)"
+fi
+
+# The wheel (not the editable install): built, installed into a new virtual environment, and
+# run from outside the checkout — the catalogs, profiles, page and migrations must travel with it.
+# MUSTAFEED_SKIP_WHEEL=1 skips it (e.g. offline with an empty wheelhouse).
+if [ "${MUSTAFEED_SKIP_WHEEL:-}" != 1 ]; then
+  echo "== the wheel, installed outside the checkout =="
+  bash scripts/wheel_smoke.sh
 fi

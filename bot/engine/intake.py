@@ -38,6 +38,7 @@ Handler = Callable[[int, dict[str, Any]], Awaitable[None]]
 _STORE_SQLITE = sqlite_insert(InboundUpdate.__table__).on_conflict_do_nothing().returning(InboundUpdate.update_id)
 _STORE_PG = pg_insert(InboundUpdate.__table__).on_conflict_do_nothing().returning(InboundUpdate.update_id)
 
+DUPLICATE_WARNING_EVERY = 60.0  # seconds between two warnings about dropped duplicates
 ALLOWED_UPDATES = ["message", "edited_message", "callback_query", "my_chat_member", "chat_member"]
 _CHAT_PATHS = ("message", "edited_message", "channel_post", "edited_channel_post",
                "business_message")
@@ -84,6 +85,8 @@ class Intake:
         self._tails: dict[int | str, asyncio.Task[None]] = {}
         self._idle = asyncio.Event()
         self._idle.set()
+        self.duplicates = 0  # updates dropped because their id was stored before
+        self._duplicate_warned = float("-inf")
 
     async def store(self, raws: list[dict[str, Any]]) -> list[dict[str, Any]]:
         """Write the updates; return those not seen before (a redelivery is dropped here)."""
@@ -98,7 +101,23 @@ class Intake:
         async with self.db.write() as session:
             conn = await session.connection()
             fresh = set((await conn.execute(_STORE_SQLITE if self.db.is_sqlite else _STORE_PG, rows)).scalars().all())
+        if len(fresh) < len(rows):
+            self._note_duplicates([r["update_id"] for r in raws if r["update_id"] not in fresh])
         return [r for r in raws if r["update_id"] in fresh]
+
+    def _note_duplicates(self, ids: list[int]) -> None:
+        """Count them, and say so (once a minute at most): after a restart a redelivery is
+        normal, but ids that keep colliding mean another Bot API server (or another bot) is
+        writing into this database, and its updates would be lost without a word."""
+        self.duplicates += len(ids)
+        now = asyncio.get_running_loop().time()
+        if now - self._duplicate_warned >= DUPLICATE_WARNING_EVERY:
+            self._duplicate_warned = now
+            log.warning("%s: %d update(s) dropped, their ids already stored (%s; %d so far): "
+                        "normal after a restart; if it goes on, another Bot API server or bot "
+                        "shares this database", self.tenant, len(ids),
+                        ", ".join(map(str, ids[:5])) + (" …" if len(ids) > 5 else ""),
+                        self.duplicates)
 
     async def resume(self) -> int:
         """Queue what was stored but not processed before the last stop."""

@@ -8,7 +8,8 @@ applies to every logger and every handler, including ones configured later:
   engine (parameters and rows) — keep their message but not the payload: every argument that is not
   a number or a short string is replaced by ``<omitted>``;
 * every message and traceback is then scrubbed: the values SQLAlchemy quotes in its errors
-  (``[parameters: …]``), the token in Bot API URLs, Saudi national
+  (``[parameters: …]``), the token in Bot API URLs, every token the process was given
+  (``hide(token)``, whatever its shape), Saudi national
   ID / iqama numbers (10 digits starting with 1 or 2) and Saudi mobile numbers (05…, 5…, 9665…,
   +9665…, 009665…, with spaces or dashes), in ASCII, Arabic-Indic or Persian digits, also when
   written as JSON ``\\uXXXX`` escapes.
@@ -48,6 +49,15 @@ _ESCAPED_DIGIT = re.compile(r"\\+u(00(3[0-9])|06([6f][0-9]))", re.IGNORECASE)
 _SQL_PARAMETERS = re.compile(r"\[parameters: [^\n]*")  # SQLAlchemy's errors quote the row's values
 
 
+_HIDDEN: set[str] = set()
+
+
+def hide(secret: str | None) -> None:
+    """Never show ``secret`` (a bot token) in a log record or in what ``redact`` returns."""
+    if secret:
+        _HIDDEN.add(secret)
+
+
 def _unescape_digit(match: re.Match[str]) -> str:
     return chr(int(match.group(1), 16))
 
@@ -58,6 +68,9 @@ def redact(text: str) -> str:
         return text
     if "[parameters: " in text:
         text = _SQL_PARAMETERS.sub("[parameters: <omitted>]", text)
+    for secret in _HIDDEN:
+        if secret in text:
+            text = text.replace(secret, "<token>")
     text = _TOKEN_IN_URL.sub("<token>", text)
     text = _BARE_TOKEN.sub("<token>", text)
     if "\\" in text:

@@ -90,18 +90,19 @@ async def serve(settings: Settings, profile: Profile, *, host: str, port: int,
     from bot.engine.service import until_signalled, settle_memory
 
     app = BotApp(settings, profile)
-    await app.prepare()
-    app.start_jobs()
     runner = web.AppRunner(make_web_app(app))
-    await runner.setup()
-    await web.TCPSite(runner, host, port).start()
-    if public_url:
-        await call(app.bot, "setWebhook", {"url": public_url.rstrip("/") + WEBHOOK_PATH,
-                                           "secret_token": webhook_secret(settings),
-                                           "allowed_updates": ["message", "edited_message", "callback_query",
-                                                               "my_chat_member"]})
-    log.info("webhook listening on %s:%s%s", host, port, WEBHOOK_PATH)
-    try:
+    try:  # whatever stops start-up (the port taken …) stops the bot too: its threads hold the exit
+        await app.prepare()
+        app.start_jobs()
+        await runner.setup()
+        await web.TCPSite(runner, host, port).start()
+        if public_url:
+            await call(app.bot, "setWebhook", {"url": public_url.rstrip("/") + WEBHOOK_PATH,
+                                               "secret_token": webhook_secret(settings),
+                                               "allowed_updates": [
+                                                   "message", "edited_message", "callback_query",
+                                                   "my_chat_member"]})
+        log.info("webhook listening on %s:%s%s", host, port, WEBHOOK_PATH)
         settle_memory()
         await until_signalled()
     finally:

@@ -50,15 +50,18 @@ async def run_demo(host: str = "127.0.0.1", port: int = 8080) -> None:
     from bot.engine.service import until_signalled
 
     emu, app = await start_demo(host, port)
-    dashboard = await start_dashboard(app, host, port + 1 if port else 0)
-    link, _ = make_link(app.settings, app.rt.tenant, Demo.STAFF_USER_ID)
-    print(f"\n  Mustafeed demo is running: open http://{host}:{emu.port}/ in a browser\n"
-          f"  (beneficiary chat on one side, the staff group on the other; Ctrl+C stops it)\n"
-          f"  Supervisors' dashboard (type /stats in the staff group for the same figures):\n  {link}\n",
-          flush=True)
-    try:
+    dashboard = None
+    try:  # the dashboard's port taken: the bot stops too (its database thread would hold the exit)
+        dashboard = await start_dashboard(app, host, port + 1 if port else 0)
+        link, _ = make_link(app.settings, app.rt.tenant, Demo.STAFF_USER_ID)
+        print(f"\n  Mustafeed demo is running: open http://{host}:{emu.port}/ in a browser\n"
+              f"  (beneficiary chat on one side, the staff group on the other; Ctrl+C stops it)\n"
+              "  Supervisors' dashboard (type /stats in the staff group for the same figures):\n"
+              f"  {link}\n",
+              flush=True)
         await until_signalled()
     finally:
-        await dashboard.cleanup()
+        if dashboard is not None:
+            await dashboard.cleanup()
         await app.stop()
         await emu.stop()
