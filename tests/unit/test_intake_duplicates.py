@@ -8,6 +8,7 @@ import logging
 import pytest
 
 from bot.engine.intake import Intake
+from storage.crypto import Vault
 from storage.db import Database
 from storage.models import Association
 
@@ -30,7 +31,7 @@ async def test_duplicates_are_counted_and_told_once_a_minute(
         await db.migrate()
         async with db.write() as session:
             session.add(Association(id="khairat", name="جمعية خيرات"))
-        intake = Intake(db, "khairat", handled)
+        intake = Intake(db, "khairat", handled, vault=Vault("k" * 32))
         caplog.set_level(logging.WARNING, logger="bot.engine.intake")
         first = await intake.store([update(1, "أ"), update(2, "ب")])
         assert [r["update_id"] for r in first] == [1, 2]
