@@ -48,7 +48,7 @@ from bot.domain.reports import (SUPPRESSION_NOTE, Group, PeriodError, Report, ar
                          build_report, by_month_nonempty, fmt_count, fmt_hours, fmt_mean, fmt_share,
                          parse_period)
 from bot.settings import Settings
-from bot.channels.telegram.staff_auth import Role, role_of
+from bot.domain.roles import Role, role_of
 from storage.models import utcnow
 
 log = logging.getLogger(__name__)

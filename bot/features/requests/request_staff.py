@@ -21,7 +21,7 @@ from bot.i18n import N_, Text, translator
 from bot.engine.keyboards import Callback, button, cb, inline
 from bot.domain.lifecycle import Status
 from bot.engine.router import Router
-from bot.channels.telegram.staff_auth import Role, at_least, role_of
+from bot.domain.roles import Role, at_least, role_of
 from bot.features.requests.request_cards import refresh_card
 from bot.domain.textutil import isolate
 from storage.models import AuditLog, Beneficiary, Document, ServiceRequest, StaffMessageLink

@@ -6,7 +6,7 @@ from __future__ import annotations
 from bot.engine.context import Ctx
 from bot.i18n import translator
 from bot.engine.router import Router
-from bot.channels.telegram.staff_auth import Role, role_of
+from bot.domain.roles import Role, role_of
 from storage.models import AuditLog, StaffMessageLink, StaffMember, utcnow
 
 

@@ -25,7 +25,7 @@ from bot.domain.dates import format_datetime, today_riyadh
 from bot.i18n import translator
 from bot.engine.outbox import FILES_KEY
 from bot.engine.router import Router
-from bot.channels.telegram.staff_auth import Role, role_of
+from bot.domain.roles import Role, role_of
 
 log = logging.getLogger(__name__)
 KEEP_FILES_SECONDS = 2 * 86400  # charts and workbooks wait this long for the outbox, then go
