@@ -18,13 +18,14 @@ from typing import Any
 from bot.engine.context import Runtime
 from bot.engine.dispatch import Dispatcher
 from bot.i18n import N_, SUPPORTED_LOCALES, translator
-from bot.engine.intake import Intake, Poller
+from bot.engine.intake import Intake
 from bot.engine.jobs import run_forever
 from bot.engine.outbox import Limits, Sender
 from bot.profile import Profile
 from bot.engine.router import Router
 from bot.settings import ConfigError, Settings
-from bot.channels.telegram.staff_auth import MembershipCache
+from bot.channels.telegram.adapter import TelegramChannel
+from bot.channels.telegram.polling import Poller
 from bot.channels.telegram.transport import call, make_bot
 from storage.crypto import Vault
 from storage.db import Database
@@ -47,10 +48,10 @@ COMMANDS = (
 def build_router() -> Router:
     from bot.features.complaints import complaint_flow
     from bot.features.home import about, fallback, start
-    from bot.features.inquiries import inquiries, ticket_staff
+    from bot.features.inquiries import inquiries, ticket_jobs, ticket_staff
     from bot.features.privacy import my_data
-    from bot.features.requests import (my_requests, request_documents, request_form, request_staff,
-                                       service_catalog)
+    from bot.features.requests import (my_requests, request_documents, request_form, request_jobs,
+                                       request_staff, service_catalog)
     from bot.features.staff import staff_group
     from bot.features.supervisor import supervisor
     from bot.features.surveys import survey_handlers
@@ -67,7 +68,9 @@ def build_router() -> Router:
     request_documents.register(router)
     inquiries.register(router)
     complaint_flow.register(router)
-    survey_handlers.register(router)  # satisfaction surveys
+    request_jobs.register(router)  # scheduled: deadline reminders, overdue alerts (this order)
+    ticket_jobs.register(router)
+    survey_handlers.register(router)  # satisfaction surveys (and their reminders)
     # 3. The staff group.
     staff_group.register(router)
     request_staff.register(router)
@@ -122,9 +125,11 @@ class BotApp:
         self.rt = Runtime(settings=settings, profile=profile, db=self.db, bot=self.bot,
                           vault=Vault(settings.secret_key), sender=self.sender,
                           staff_chat_id=settings.staff_chat_id)
-        self.rt.membership = MembershipCache(self.bot)
+        self.channel = TelegramChannel(self.bot)
+        self.rt.channel = self.channel
         self.rt.matcher = build_matcher(profile)
         self.router = build_router()
+        self.rt.jobs = self.router.jobs
         self.dispatcher = Dispatcher(self.rt, self.router)
         self.intake = Intake(self.db, self.rt.tenant, self.dispatcher.handle)
         self.poller = Poller(self.bot, self.intake)
@@ -142,7 +147,7 @@ class BotApp:
             else:
                 row.name = name
         await self.bot.initialize()
-        self.rt.bot_username = self.bot.username or ""
+        self.rt.bot_username = self.channel.username = self.bot.username or ""
         await self._set_commands()
         await self.sender.load_pending()
         await self.intake.resume()

@@ -25,10 +25,8 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import bindparam, select, update
-from telegram import Bot, InputFile
-from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
-
-from bot.channels.telegram.transport import call, retry_seconds
+from bot.channels.telegram.api import (BadRequest, Bot, Forbidden, InputFile, NetworkError, RetryAfter,
+                                       TelegramError, call, retry_seconds)
 from storage.db import Database
 from storage.models import Beneficiary, OutboxMessage, StaffMessageLink, utcnow
 

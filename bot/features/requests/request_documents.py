@@ -8,14 +8,15 @@ from sqlalchemy import select
 from bot.domain import applications
 
 from bot.engine import dialogs
-from bot.engine.context import Ctx, reply_to
+from bot.engine.context import Ctx
 from bot.features.home.menus import menu_keyboard_short
-from bot.engine.keyboards import Callback, button, cb, inline
+from bot.engine.keyboards import Buttons, Callback, button, cb, inline
 from bot.domain.lifecycle import Status
 from bot.engine.router import Router
 from bot.features.requests.request_cards import CARD, refresh_card
 from bot.domain.textutil import isolate
 from bot.i18n import translator
+from bot.engine.namespaces import NS
 from bot.domain.validation import Invalid, validate
 from storage.models import Document, ServiceRequest, StaffMessageLink
 
@@ -30,8 +31,8 @@ async def _own_request(ctx: Ctx, request_id: int | None) -> ServiceRequest | Non
         ServiceRequest.beneficiary_id == ctx.user.id, ServiceRequest.status == Status.AWAITING_DOCUMENTS))
 
 
-def done_keyboard(ctx: Ctx, request_id: int) -> dict:
-    return inline([[button(ctx._("✅ Done, send to the association"), cb("rdoc", "done", request_id))]])
+def done_keyboard(ctx: Ctx, request_id: int) -> Buttons:
+    return inline([[button(ctx._("✅ Done, send to the association"), cb(NS.REQUEST_DOCS, "done", request_id))]])
 
 
 class DocumentsFlow:
@@ -98,9 +99,9 @@ async def on_callback(ctx: Ctx, data: Callback) -> None:
             "📎 The beneficiary added {n} document to request {reference}.",
             "📎 The beneficiary added {n} documents to request {reference}.", count).format(
                 n=count, reference=isolate(request.reference or "")),
-            reply_parameters=reply_to(card.message_id if card else None))
+            quote=card.message_id if card else None)
 
 
 def register(router: Router) -> None:
     router.flow(DocumentsFlow())
-    router.callback("rdoc")(on_callback)
+    router.callback(NS.REQUEST_DOCS)(on_callback)

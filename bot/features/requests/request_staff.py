@@ -16,11 +16,12 @@ from sqlalchemy import select
 from bot.domain import applications
 
 from bot.features.surveys import survey_flow as survey
-from bot.engine.context import Ctx, reply_to
+from bot.engine.context import Ctx
 from bot.i18n import N_, Text, translator
-from bot.engine.keyboards import Callback, button, cb, inline
+from bot.engine.keyboards import FORCE_REPLY, Callback, button, cb, inline
 from bot.domain.lifecycle import Status
 from bot.engine.router import Router
+from bot.engine.namespaces import NS
 from bot.domain.roles import Role, at_least, role_of
 from bot.features.requests.request_cards import refresh_card
 from bot.domain.textutil import isolate
@@ -87,7 +88,7 @@ async def apply_action(ctx: Ctx, request: ServiceRequest, action: str, note: str
     keyboard_for = None
     if action == "docs":
         def keyboard_for(tr):  # noqa: ANN001, ANN202
-            return inline([[button(tr.gettext("📎 Add documents"), cb("rdoc", "start", request.id))]])
+            return inline([[button(tr.gettext("📎 Add documents"), cb(NS.REQUEST_DOCS, "start", request.id))]])
     await notify_beneficiary(ctx, request, Text(msgid, reference=f"<code>{request.reference}</code>",
                                                 note=escape(note or "")), keyboard_for)
     await refresh_card(ctx, request)
@@ -133,14 +134,11 @@ async def on_card(ctx: Ctx, data: Callback) -> None:
         rows = []
         if action == "docs":
             service = ctx.profile.service(request.service_id)
-            rows = [[button(d.title.get("ar")[:60], cb("sr", "doc", request.id, d.id))]
+            rows = [[button(d.title.get("ar")[:60], cb(NS.REQUEST_CARD, "doc", request.id, d.id))]
                     for d in (service.documents if service else ())]
-        payload_kb = inline(rows) if rows else {"force_reply": True, "selective": True}
+        payload_kb = inline(rows) if rows else FORCE_REPLY
         ctx.send(ctx.chat_id, tr.gettext(PROMPTS[action]).format(reference=isolate(request.reference or "")),
-                 payload_kb, link=(PROMPT_PREFIX + action, request.id),
-                 reply_parameters=reply_to(ctx.update.callback_query.message.message_id
-                                           if ctx.update.callback_query and ctx.update.callback_query.message
-                                           else None))
+                 payload_kb, link=(PROMPT_PREFIX + action, request.id), quote=ctx.event.message_id)
         ctx.answer(tr.gettext("Reply to the bot's message with the details."))
         return
     if await apply_action(ctx, request, action):
@@ -156,8 +154,7 @@ async def on_prompt_reply(ctx: Ctx, link: StaffMessageLink) -> bool:
         return False
     tr = translator("ar")
     action = link.subject_kind[len(PROMPT_PREFIX):]
-    message = ctx.message
-    note = (message.text or message.caption or "").strip() if message else ""
+    note = (ctx.event.text or ctx.event.caption or "").strip()
     request = await _request(ctx, link.subject_id)
     if not ctx.staff_member or request is None or action not in TRANSITIONS:
         return True
@@ -188,9 +185,8 @@ async def reveal(ctx: Ctx, request: ServiceRequest) -> None:
     documents = (await ctx.session.scalars(select(Document).where(
         Document.association_id == ctx.tenant, Document.request_id == request.id).order_by(Document.id))).all()
     for doc in documents:
-        method, key = ("sendPhoto", "photo") if (doc.mime_type or "").startswith("image/") and not doc.file_name else ("sendDocument", "document")
-        ctx.call(method, {"chat_id": ctx.from_id, key: doc.telegram_file_id,
-                          "caption": escape(doc.file_name or doc.kind)[:200]})
+        kind = "photo" if (doc.mime_type or "").startswith("image/") and not doc.file_name else "document"
+        ctx.send_stored(ctx.from_id, kind, doc.telegram_file_id, escape(doc.file_name or doc.kind)[:200])
     ctx.session.add(AuditLog(association_id=ctx.tenant, actor_id=ctx.from_id, action="view_personal_data",
                              subject_kind="request", subject_id=request.id,
                              detail={"documents": len(documents)}))
@@ -198,5 +194,5 @@ async def reveal(ctx: Ctx, request: ServiceRequest) -> None:
 
 
 def register(router: Router) -> None:
-    router.staff_callback("sr")(on_card)
+    router.staff_callback(NS.REQUEST_CARD)(on_card)
     router.reply_handlers.append(on_prompt_reply)

@@ -12,10 +12,10 @@ from storage.models import AuditLog, StaffMessageLink, StaffMember, utcnow
 
 def make_staff_message_handler(router: Router):  # noqa: ANN201
     async def on_staff_message(ctx: Ctx) -> None:
-        message = ctx.message
-        if message is None or message.reply_to_message is None:
+        replied = ctx.event.reply_to_message_id
+        if replied is None:
             return  # staff talking among themselves: not for the bot
-        link = await ctx.session.get(StaffMessageLink, (ctx.tenant, ctx.chat_id, message.reply_to_message.message_id))
+        link = await ctx.session.get(StaffMessageLink, (ctx.tenant, ctx.chat_id, replied))
         if link is None:
             return
         for handler in router.reply_handlers:
@@ -37,26 +37,25 @@ async def staff_help(ctx: Ctx) -> None:
 async def grant(ctx: Ctx) -> None:
     """``/grant <role>`` replying to a colleague's message (supervisors only)."""
     tr = translator("ar")
-    message = ctx.message
-    assert message is not None
+    event = ctx.event
     me = await role_of(ctx.session, ctx.tenant, ctx.from_id, ctx.rt.settings.supervisor_ids)
     if me != Role.SUPERVISOR or not ctx.staff_member:
         ctx.reply(tr.gettext("Only a supervisor can grant roles."))
         return
-    parts = (message.text or "").split()
+    parts = (event.text or "").split()
     role = parts[1].lower() if len(parts) > 1 else ""
-    target = message.reply_to_message.from_user if message.reply_to_message else None
-    if role not in {r.value for r in Role} or target is None or target.is_bot:
+    target = event.reply_to_user_id
+    if role not in {r.value for r in Role} or target is None or event.reply_to_is_bot:
         ctx.reply(tr.gettext("Reply to a colleague's message with: /grant researcher (or staff, or supervisor)."))
         return
-    row = await ctx.session.get(StaffMember, (ctx.tenant, target.id))
+    row = await ctx.session.get(StaffMember, (ctx.tenant, target))
     if row is None:
-        ctx.session.add(StaffMember(association_id=ctx.tenant, telegram_user_id=target.id, role=role,
+        ctx.session.add(StaffMember(association_id=ctx.tenant, telegram_user_id=target, role=role,
                                     granted_by=ctx.from_id, granted_at=utcnow()))
     else:
         row.role, row.granted_by, row.granted_at = role, ctx.from_id, utcnow()
     ctx.session.add(AuditLog(association_id=ctx.tenant, actor_id=ctx.from_id, action="grant_role",
-                             subject_kind="staff", subject_id=None, detail={"user": target.id, "role": role}))
+                             subject_kind="staff", subject_id=None, detail={"user": target, "role": role}))
     ctx.reply(tr.gettext("Role “{role}” granted.").format(role=role))
 
 

@@ -19,11 +19,11 @@ from html import escape
 from pathlib import Path
 
 from bot.domain import reports
+from bot.engine.dispatch import unit_of_work
 from bot.engine.context import Ctx, Runtime
 from bot.web.dashboard import make_link
 from bot.domain.dates import format_datetime, today_riyadh
 from bot.i18n import translator
-from bot.engine.outbox import FILES_KEY
 from bot.engine.router import Router
 from bot.domain.roles import Role, role_of
 
@@ -45,7 +45,7 @@ async def _is_supervisor(ctx: Ctx) -> bool:
 
 def _period(ctx: Ctx, command: str) -> reports.Period | None:
     tr = translator("ar")
-    text = ctx.message.text if ctx.message else ""
+    text = ctx.event.text
     args = (text or "").partition(" ")[2]
     try:
         return reports.parse_period(args, today_riyadh())
@@ -83,9 +83,8 @@ async def stats(ctx: Ctx) -> None:
     png = await asyncio.to_thread(reports.render_chart, report, tr)
     path = new_file(ctx.rt, f"satisfaction-{period.start}_{period.end}.png")
     path.write_bytes(png)
-    ctx.call("sendPhoto", {"chat_id": ctx.chat_id, FILES_KEY: {"photo": str(path)},
-                           "caption": tr.gettext("Satisfied answers by month and by service — {period}").format(
-                               period=period.label("ar"))})
+    ctx.send_file(ctx.chat_id, path, tr.gettext("Satisfied answers by month and by service — {period}").format(
+        period=period.label("ar")), kind="photo")
 
 
 async def export(ctx: Ctx) -> None:
@@ -104,8 +103,6 @@ async def export(ctx: Ctx) -> None:
 
 async def send_workbook(rt: Runtime, user_id: int, period: reports.Period) -> None:
     """Write the workbook on a read session, then queue it for ``user_id`` through the outbox."""
-    from bot.engine.dispatch import finish
-
     tr = translator("ar")
     path = new_file(rt, f"mustafeed-report-{period.start}_{period.end}.xlsx")
     try:
@@ -118,14 +115,11 @@ async def send_workbook(rt: Runtime, user_id: int, period: reports.Period) -> No
     except Exception:
         log.exception("export failed")
         result = None
-    async with rt.db.write() as session:
-        ctx = Ctx(rt, None, session)  # type: ignore[arg-type] - no update: a deferred reply
+    async with unit_of_work(rt) as work:  # a deferred reply: no inbound event
         if result is not None:
-            ctx.send_file(user_id, path, caption)
+            work.send_file(user_id, path, caption)
         else:
-            ctx.send(user_id, tr.gettext("Sorry, the workbook could not be prepared. Please try again in a little while."))
-        await finish(ctx)
-    rt.sender.enqueue(ctx.out)
+            work.send(user_id, tr.gettext("Sorry, the workbook could not be prepared. Please try again in a little while."))
 
 
 async def wait_background(timeout: float = 60.0) -> None:

@@ -1,0 +1,13 @@
+"""What the outbox's sender uses of python-telegram-bot, named in one place: the client, the
+upload wrapper and the errors it classifies (Telegram is the only delivery channel for now; a
+second channel brings its own sender)."""
+
+from __future__ import annotations
+
+from telegram import Bot, InputFile
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
+
+from bot.channels.telegram.transport import call, retry_seconds
+
+__all__ = ["Bot", "InputFile", "BadRequest", "Forbidden", "NetworkError", "RetryAfter",
+           "TelegramError", "call", "retry_seconds"]

@@ -1,0 +1,75 @@
+"""What the bot says, whatever the channel: outgoing messages as plain data.
+
+Handlers never build a channel's API call; a unit of work (``bot.engine.context``) collects
+these, and the channel's ``render`` (``bot.channels.telegram.adapter.render``) turns each into
+the call the outbox stores and the sender makes.
+
+Text is the catalog's text with a small markup subset, the neutral form every channel adapter
+reads: ``<b>``, ``<i>``, ``<code>`` and ``<a href="…">``; anything a person typed is escaped
+(``html.escape``) before it is put in. Markups are in ``bot.engine.keyboards``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from bot.engine.keyboards import Buttons, Markup
+
+MAX_TEXT = 4096
+MAX_CAPTION = 1024
+
+
+@dataclass(frozen=True, slots=True)
+class Say:
+    """A new message."""
+
+    chat_id: int
+    text: str
+    markup: Markup | None = None
+    quote: int | None = None  # the message in the same chat it answers (kept if that one is gone)
+
+
+@dataclass(frozen=True, slots=True)
+class Edit:
+    """Change a message we sent, in place: its text and buttons, or (``text`` None) its buttons only."""
+
+    chat_id: int
+    message_id: int
+    text: str | None
+    markup: Buttons | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SendFile:
+    """A photo or document: a file on disk, bytes we made, or a file the channel already holds."""
+
+    chat_id: int
+    kind: str  # "photo" or "document"
+    path: Path | None = None
+    data: bytes | None = None
+    name: str | None = None  # with ``data``: the file name shown
+    file_id: str | None = None
+    caption: str | None = None
+    quote: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Copy:
+    """A received message (a photo, a voice note …) passed on to another chat, with a new caption."""
+
+    chat_id: int
+    from_chat_id: int
+    message_id: int
+    caption: str | None = None
+    quote: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Leave:
+    """Leave a group the bot was added to."""
+
+    chat_id: int
+
+
+Outgoing = Say | Edit | SendFile | Copy | Leave
