@@ -44,7 +44,8 @@ class Channel(Protocol):
 
     def render(self, message: Outgoing) -> tuple[str, dict[str, Any]]: ...
 
-    async def answer_action(self, callback_id: str, text: str | None = None, alert: bool = False) -> None: ...
+    async def answer_action(self, callback_id: str, text: str | None = None,
+                            alert: bool = False) -> None: ...
 
     async def is_member(self, chat_id: int, user_id: int) -> bool: ...
 
@@ -89,7 +90,7 @@ class UnitOfWork:
         self.user: Beneficiary | None = None
         self.tr: Translator = translator(None)
         self.out: list[Out] = []
-        self.dialog_state: Any = None  # bot.engine.dialogs: the person's dialog as this work left it
+        self.dialog_state: Any = None  # bot.engine.dialogs: the dialog as this work left it
 
     # -- who and where --------------------------------------------------------------------
     @property
@@ -135,13 +136,15 @@ class UnitOfWork:
         """A new message; ``quote``: the message (in that chat) it answers."""
         return self.owe(Say(chat_id, text, keyboard, quote), link=link)
 
-    def edit(self, chat_id: int, message_id: int, text: str, keyboard: Buttons | None = None) -> Out:
+    def edit(self, chat_id: int, message_id: int, text: str,
+             keyboard: Buttons | None = None) -> Out:
         return self.owe(Edit(chat_id, message_id, text, keyboard))
 
     def clear_buttons(self, chat_id: int, message_id: int) -> Out:
         return self.owe(Edit(chat_id, message_id, None, NO_BUTTONS))
 
-    def send_file(self, chat_id: int, path: Path, caption: str | None = None, *, kind: str = "document") -> Out:
+    def send_file(self, chat_id: int, path: Path, caption: str | None = None, *,
+                  kind: str = "document") -> Out:
         return self.owe(SendFile(chat_id, kind, path=path, caption=caption))
 
     def send_bytes(self, chat_id: int, name: str, data: bytes, caption: str | None = None) -> Out:

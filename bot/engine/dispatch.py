@@ -2,9 +2,9 @@
 
 For each stored update: parse it (the channel turns it into an ``Event``), claim it
 (``pending`` → ``done``, so it runs once), route it, and commit the state it changed together
-with the messages it owes (outbox rows) in ONE transaction. Then the sender delivers. A failure rolls everything back, marks the update
-``failed``, and gives the person a kind apology with the way forward: never silence, never a
-traceback. This is the one error handler.
+with the messages it owes (outbox rows) in ONE transaction. Then the sender delivers. A failure
+rolls everything back, marks the update ``failed``, and gives the person a kind apology with the
+way forward: never silence, never a traceback. This is the one error handler.
 """
 
 from __future__ import annotations
@@ -102,14 +102,16 @@ class Dispatcher:
     async def _staff_precheck(self, event: Event) -> bool:
         """Ask the channel (cached) whether the sender belongs to the staff chat — before the
         transaction, so no HTTP call runs while the database writer lock is held."""
-        if event.chat_id is None or event.user_id is None or event.chat_id not in self.rt.staff_chat_ids:
+        chat_id, user_id = event.chat_id, event.user_id
+        if chat_id is None or user_id is None or chat_id not in self.rt.staff_chat_ids:
             return False
         if event.kind is Kind.EDITED or not (event.is_action or event.reply_to_message_id is not None
                                              or (event.text or "").startswith("/")):
             return False  # plain chatter among staff: nothing to authorise
-        return await self.channel.is_member(event.chat_id, event.user_id)
+        return await self.channel.is_member(chat_id, user_id)
 
-    async def _process(self, update_id: int, event: Event, staff_member: bool = False) -> Ctx | None:
+    async def _process(self, update_id: int, event: Event,
+                       staff_member: bool = False) -> Ctx | None:
         async with self.rt.db.write() as session:
             conn = await session.connection()
             claimed = await conn.execute(_CLAIM, {"tenant": self.rt.tenant, "uid": update_id, "at": utcnow()})
@@ -269,6 +271,7 @@ class Dispatcher:
 
     async def _answer_callback(self, query_id: str, answer: dict[str, Any]) -> None:
         try:
-            await self.channel.answer_action(query_id, answer.get("text"), bool(answer.get("show_alert")))
+            await self.channel.answer_action(query_id, answer.get("text"),
+                                             bool(answer.get("show_alert")))
         except Exception as exc:  # an old query (> 15 min) or a network blip: harmless
             log.debug("answerCallbackQuery failed: %s", type(exc).__name__)

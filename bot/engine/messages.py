@@ -32,7 +32,8 @@ class Say:
 
 @dataclass(frozen=True, slots=True)
 class Edit:
-    """Change a message we sent, in place: its text and buttons, or (``text`` None) its buttons only."""
+    """Change a message we sent, in place: its text and buttons, or (``text`` None) only its
+    buttons."""
 
     chat_id: int
     message_id: int
@@ -56,7 +57,8 @@ class SendFile:
 
 @dataclass(frozen=True, slots=True)
 class Copy:
-    """A received message (a photo, a voice note …) passed on to another chat, with a new caption."""
+    """A received message (a photo, a voice note …) passed on to another chat, with a new
+    caption."""
 
     chat_id: int
     from_chat_id: int

@@ -83,7 +83,7 @@ class Router:
     def _claim(table: dict[str | tuple[str, str], CallbackFn], namespace: NS,
                actions: tuple[str, ...]) -> Callable[[CallbackFn], CallbackFn]:
         if not isinstance(namespace, NS):
-            raise TypeError(f"button namespaces are declared in bot.engine.namespaces: {namespace!r}")
+            raise TypeError(f"declare the namespace in bot.engine.namespaces: {namespace!r}")
         keys = [(namespace.value, a) for a in actions] if actions else [namespace.value]
 
         def deco(fn: CallbackFn) -> CallbackFn:

@@ -52,7 +52,7 @@ def test_each_namespace_is_claimed_by_one_feature() -> None:
         for key, handler in table.items():
             namespace = key[0] if isinstance(key, tuple) else key
             module = handler.__module__
-            if namespace == NS.MENU:  # each menu entry belongs to its feature, the namespace to none
+            if namespace == NS.MENU:  # each menu entry is its feature's; the namespace no one's
                 continue
             owners.setdefault(namespace, set()).add(module.rsplit(".", 1)[0])
     assert {ns: mods for ns, mods in owners.items() if len(mods) > 1} == {}

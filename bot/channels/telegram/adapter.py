@@ -16,7 +16,8 @@ from typing import Any
 from bot.channels.telegram.staff_auth import MembershipCache
 from bot.channels.telegram.transport import call
 from bot.engine.events import Attachment, Contact, Event, Kind
-from bot.engine.keyboards import AskFor, Buttons, ForceReply, Markup, RemoveKeyboard, parse_cb
+from bot.engine.keyboards import (AskFor, Button, Buttons, ForceReply, Markup, RemoveKeyboard,
+                                  parse_cb)
 from bot.engine.messages import MAX_CAPTION, MAX_TEXT, Copy, Edit, Leave, Outgoing, Say, SendFile
 from bot.engine.outbox import FILES_KEY, INLINE_KEY
 
@@ -54,11 +55,12 @@ _REQUIRED = {
     "poll": ("id", "question", "options", "total_voter_count", "is_closed", "is_anonymous", "type",
              "allows_multiple_answers"),
 }
-_MESSAGE_KEYS = ("message", "edited_message", "channel_post", "edited_channel_post", "business_message")
-_KNOWN_KEYS = (*_MESSAGE_KEYS, "callback_query", "my_chat_member", "chat_member", "poll", "poll_answer",
-               "inline_query", "chosen_inline_result", "shipping_query", "pre_checkout_query",
-               "chat_join_request", "message_reaction", "message_reaction_count", "chat_boost",
-               "removed_chat_boost")
+_MESSAGE_KEYS = ("message", "edited_message", "channel_post", "edited_channel_post",
+                 "business_message")
+_KNOWN_KEYS = (*_MESSAGE_KEYS, "callback_query", "my_chat_member", "chat_member", "poll",
+               "poll_answer", "inline_query", "chosen_inline_result", "shipping_query",
+               "pre_checkout_query", "chat_join_request", "message_reaction",
+               "message_reaction_count", "chat_boost", "removed_chat_boost")
 
 
 def _check(obj: Any, kind: str) -> JSON:
@@ -156,7 +158,8 @@ def _sender(event: Event, user: JSON | None) -> None:
 
 
 def _message(update_id: int, message: JSON, edited: bool, bot_username: str) -> Event:
-    event = Event(update_id, Kind.EDITED if edited else Kind.OTHER, message_id=message.get("message_id"))
+    event = Event(update_id, Kind.EDITED if edited else Kind.OTHER,
+                  message_id=message.get("message_id"))
     _chat(event, message["chat"])
     _sender(event, message.get("from"))
     text = event.text = message.get("text")
@@ -175,7 +178,8 @@ def _message(update_id: int, message: JSON, edited: bool, bot_username: str) -> 
         event.reply_to_message_id = replied.get("message_id")
         author = replied.get("from")
         if isinstance(author, dict):
-            event.reply_to_user_id, event.reply_to_is_bot = author.get("id"), bool(author.get("is_bot"))
+            event.reply_to_user_id = author.get("id")
+            event.reply_to_is_bot = bool(author.get("is_bot"))
     if edited:
         return event
     command = command_of(text, bot_username)
@@ -199,22 +203,28 @@ def _attachment(message: JSON) -> Attachment | None:
     photo = message.get("photo")
     if isinstance(photo, list) and photo:
         size = photo[-1]
-        return Attachment("photo", size["file_id"], size.get("file_unique_id"), size.get("file_size"),
-                          "image/jpeg", None)
+        return Attachment("photo", size["file_id"], size.get("file_unique_id"),
+                          size.get("file_size"), "image/jpeg", None)
     for kind in _MEDIA:
         media = message.get(kind)
         if isinstance(media, dict):
-            return Attachment(kind, media["file_id"], media.get("file_unique_id"), media.get("file_size"),
-                              media.get("mime_type"), media.get("file_name"))
+            return Attachment(kind, media["file_id"], media.get("file_unique_id"),
+                              media.get("file_size"), media.get("mime_type"),
+                              media.get("file_name"))
     return None
 
 
 # -- out ---------------------------------------------------------------------------------------
+def _button(button: Button) -> JSON:
+    if button.url:
+        return {"text": button.label, "url": button.url}
+    return {"text": button.label, "callback_data": button.action}
+
+
 def render_markup(markup: Markup) -> JSON:
     if isinstance(markup, Buttons):
         return {"inline_keyboard": [
-            [{"text": b.label, "url": b.url} if b.url else {"text": b.label, "callback_data": b.action}
-             for b in row] for row in markup.rows]}
+            [_button(b) for b in row] for row in markup.rows]}
     if isinstance(markup, AskFor):
         keyboard: JSON = {"keyboard": [[{"text": markup.label, f"request_{markup.what}": True}]],
                           "resize_keyboard": True, "one_time_keyboard": True}
@@ -234,7 +244,8 @@ def _quote(message_id: int | None) -> JSON | None:
 
 
 def _text(payload: JSON, text: str, markup: Markup | None) -> JSON:
-    payload.update(text=text[:MAX_TEXT], parse_mode="HTML", link_preview_options={"is_disabled": True})
+    payload.update(text=text[:MAX_TEXT], parse_mode="HTML",
+                   link_preview_options={"is_disabled": True})
     if markup is not None:
         payload["reply_markup"] = render_markup(markup)
     return payload
@@ -250,15 +261,16 @@ def render(message: Outgoing) -> tuple[str, JSON]:
     if isinstance(message, Edit):
         target = {"chat_id": message.chat_id, "message_id": message.message_id}
         if message.text is None:
-            return "editMessageReplyMarkup", {**target, "reply_markup": render_markup(message.markup or Buttons(()))}
+            markup = render_markup(message.markup or Buttons(()))
+            return "editMessageReplyMarkup", {**target, "reply_markup": markup}
         return "editMessageText", _text(target, message.text, message.markup)
     if isinstance(message, SendFile):
         payload = {"chat_id": message.chat_id}
         if message.path is not None:
             payload[FILES_KEY] = {message.kind: str(message.path)}
         elif message.data is not None:
-            payload[INLINE_KEY] = {message.kind: {"name": message.name or "file",
-                                                  "b64": base64.b64encode(message.data).decode("ascii")}}
+            encoded = base64.b64encode(message.data).decode("ascii")
+            payload[INLINE_KEY] = {message.kind: {"name": message.name or "file", "b64": encoded}}
         else:
             payload[message.kind] = message.file_id
         if message.caption:
@@ -296,7 +308,8 @@ class TelegramChannel:
     def render(self, message: Outgoing) -> tuple[str, JSON]:
         return render(message)
 
-    async def answer_action(self, callback_id: str, text: str | None = None, alert: bool = False) -> None:
+    async def answer_action(self, callback_id: str, text: str | None = None,
+                            alert: bool = False) -> None:
         payload: JSON = {"callback_query_id": callback_id}
         if text:
             payload["text"] = text
