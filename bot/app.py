@@ -131,7 +131,7 @@ class BotApp:
         self.router = build_router()
         self.rt.jobs = self.router.jobs
         self.dispatcher = Dispatcher(self.rt, self.router)
-        self.intake = Intake(self.db, self.rt.tenant, self.dispatcher.handle)
+        self.intake = Intake(self.db, self.rt.tenant, self.dispatcher.handle, self.channel.chat_key)
         self.poller = Poller(self.bot, self.intake)
         self._tasks: list[asyncio.Task[Any]] = []
         self.jobs_interval = jobs_interval

@@ -24,37 +24,16 @@ from storage.models import InboundUpdate
 log = logging.getLogger(__name__)
 
 Handler = Callable[[int, dict[str, Any]], Awaitable[None]]
+ChatKey = Callable[[dict[str, Any]], "int | str"]  # the channel's: which chat a raw update is of
 # built once; a batch runs as one executemany (SQLAlchemy's "insertmanyvalues": a few multi-row
 # INSERTs), and RETURNING names the updates not seen before
 _STORE_SQLITE = sqlite_insert(InboundUpdate.__table__).on_conflict_do_nothing().returning(InboundUpdate.update_id)
 _STORE_PG = pg_insert(InboundUpdate.__table__).on_conflict_do_nothing().returning(InboundUpdate.update_id)
 
-_CHAT_PATHS = ("message", "edited_message", "channel_post", "edited_channel_post",
-               "business_message")
-
-
-def chat_key(raw: dict[str, Any]) -> int | str:
-    """The chat an update belongs to, so that one chat's updates keep their order."""
-    for key in _CHAT_PATHS:
-        if isinstance(raw.get(key), dict):
-            chat = raw[key].get("chat") or {}
-            if "id" in chat:
-                return chat["id"]
-    callback = raw.get("callback_query")
-    if isinstance(callback, dict):
-        message = callback.get("message") or {}
-        if isinstance(message.get("chat"), dict):
-            return message["chat"].get("id", 0)
-        return (callback.get("from") or {}).get("id", 0)
-    for key in ("my_chat_member", "chat_member", "chat_join_request"):
-        if isinstance(raw.get(key), dict):
-            return (raw[key].get("chat") or {}).get("id", 0)
-    return f"update:{raw.get('update_id')}"
-
-
 class Intake:
-    def __init__(self, db: Database, tenant: str, handler: Handler, concurrency: int = 64) -> None:
-        self.db, self.tenant, self.handler = db, tenant, handler
+    def __init__(self, db: Database, tenant: str, handler: Handler, chat_key: ChatKey,
+                 concurrency: int = 64) -> None:
+        self.db, self.tenant, self.handler, self.chat_key = db, tenant, handler, chat_key
         self._limit = asyncio.Semaphore(concurrency)
         self._tails: dict[int | str, asyncio.Task[None]] = {}
         self._idle = asyncio.Event()
@@ -66,7 +45,7 @@ class Intake:
         if not raws:
             return []
         rows = [{"association_id": self.tenant, "update_id": r["update_id"], "raw": r,
-                 "chat_id": key if isinstance(key := chat_key(r), int) else None, "status": "pending"}
+                 "chat_id": key if isinstance(key := self.chat_key(r), int) else None, "status": "pending"}
                 for r in raws]
         async with self.db.write() as session:
             conn = await session.connection()
@@ -86,7 +65,7 @@ class Intake:
         return len(rows)
 
     def submit(self, raw: dict[str, Any]) -> None:
-        key = chat_key(raw)
+        key = self.chat_key(raw)
         previous = self._tails.get(key)
         task = asyncio.create_task(self._run(previous, raw))
         self._tails[key] = task

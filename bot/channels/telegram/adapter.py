@@ -40,6 +40,29 @@ def command_of(text: str | None, bot_username: str) -> tuple[str, str] | None:
 
 
 # -- in ----------------------------------------------------------------------------------------
+_CHAT_PATHS = ("message", "edited_message", "channel_post", "edited_channel_post",
+               "business_message")
+
+
+def chat_key(raw: dict[str, Any]) -> int | str:
+    """The chat an update belongs to, so that one chat's updates keep their order."""
+    for key in _CHAT_PATHS:
+        if isinstance(raw.get(key), dict):
+            chat = raw[key].get("chat") or {}
+            if "id" in chat:
+                return chat["id"]
+    callback = raw.get("callback_query")
+    if isinstance(callback, dict):
+        message = callback.get("message") or {}
+        if isinstance(message.get("chat"), dict):
+            return message["chat"].get("id", 0)
+        return (callback.get("from") or {}).get("id", 0)
+    for key in ("my_chat_member", "chat_member", "chat_join_request"):
+        if isinstance(raw.get(key), dict):
+            return (raw[key].get("chat") or {}).get("id", 0)
+    return f"update:{raw.get('update_id')}"
+
+
 class Malformed(ValueError):
     """An update that breaks the Bot API's own schema (a field it always sends is missing)."""
 
@@ -304,6 +327,9 @@ class TelegramChannel:
 
     def parse(self, raw: JSON) -> Event:
         return parse_update(raw, self.username)
+
+    def chat_key(self, raw: JSON) -> int | str:
+        return chat_key(raw)
 
     def render(self, message: Outgoing) -> tuple[str, JSON]:
         return render(message)
