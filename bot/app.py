@@ -147,7 +147,7 @@ class BotApp:
             else:
                 row.name = name
         await self.bot.initialize()
-        self.rt.bot_username = self.channel.username = self.bot.username or ""
+        self.channel.username = self.bot.username or ""  # commands addressed to us
         await self._set_commands()
         await self.sender.load_pending()
         await self.intake.resume()

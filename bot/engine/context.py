@@ -61,7 +61,6 @@ class Runtime:
     vault: Vault
     sender: Sender
     staff_chat_id: int
-    bot_username: str = ""
     matcher: "FaqMatcher | None" = None
     channel: Channel | None = None
     jobs: list[Any] = field(default_factory=list)  # bot.engine.router.JobFn, from the router
