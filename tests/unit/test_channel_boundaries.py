@@ -75,3 +75,19 @@ def test_a_button_cannot_be_claimed_twice() -> None:
         router.callback(NS.FAQ, "show")(handler)
     with pytest.raises(TypeError):
         router.callback("faq")(handler)  # type: ignore[arg-type]
+
+
+def test_features_register_their_periodic_jobs() -> None:
+    from bot.app import build_router
+
+    jobs = [f"{job.__module__}.{job.__name__}" for job in build_router().jobs]
+    assert jobs == ["bot.features.requests.request_jobs.request_deadlines",
+                    "bot.features.inquiries.ticket_jobs.overdue_tickets",
+                    "bot.features.surveys.survey_flow.send_reminders"]
+
+
+def test_the_apology_offers_the_home_menu() -> None:
+    from bot.app import build_router
+    from bot.features.home.menus import menu_keyboard_short
+
+    assert build_router().apology_keyboard is menu_keyboard_short

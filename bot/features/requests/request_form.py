@@ -339,10 +339,12 @@ async def sign(ctx: Ctx, request: ServiceRequest) -> None:
 
 
 # -- buttons ---------------------------------------------------------------------------------------
+async def on_start(ctx: Ctx, data: Callback) -> None:
+    await start(ctx, data.arg(0))
+
+
 async def on_callback(ctx: Ctx, data: Callback) -> None:
-    if data.action == "start":
-        await start(ctx, data.arg(0))
-        return
+    """The buttons of a draft: its id first, then the step's arguments."""
     request = await _draft(ctx, data.int_arg(0))
     if request is None or _service(ctx, request) is None:
         ctx.answer(ctx._("This application is no longer open."))
@@ -399,4 +401,5 @@ async def on_callback(ctx: Ctx, data: Callback) -> None:
 
 def register(router: Router) -> None:
     router.flow(RequestFlow())
+    router.callback(NS.REQUEST_FORM, "start")(on_start)
     router.callback(NS.REQUEST_FORM)(on_callback)
