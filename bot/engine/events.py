@@ -16,12 +16,12 @@ from bot.engine.keyboards import Callback
 class Kind(StrEnum):
     TEXT = "text"
     COMMAND = "command"  # /name args, addressed to us
-    FILE = "file"  # a photo, document or video
+    FILE = "file"  # a photo or a document
     LOCATION = "location"
     CONTACT = "contact"
     ACTION = "action"  # a button pressed
     VOICE = "voice"  # a voice note, audio, or round video
-    OTHER = "other"  # a sticker, poll …, or an update of no interest
+    OTHER = "other"  # a video, sticker, poll …, or an update with no message at all
     EDITED = "edited"  # an earlier message, changed
     MEMBER = "member"  # the bot was blocked/unblocked, added to or removed from a chat
 
