@@ -15,18 +15,20 @@ from contextlib import suppress
 from typing import Any
 from urllib.parse import urlsplit
 
-from telegram.error import InvalidToken, NetworkError, RetryAfter
+from bot.channels.telegram.api import InvalidToken, NetworkError, RetryAfter
 
 from bot.engine.context import Runtime
 from bot.engine.dispatch import Dispatcher
 from bot.i18n import N_, SUPPORTED_LOCALES, translator
-from bot.engine.intake import Intake, Poller
+from bot.engine.intake import Intake
 from bot.engine.jobs import run_forever
 from bot.engine.outbox import Limits, Policy, Sender
 from bot.profile import Profile
 from bot.engine.router import Router
 from bot.settings import ConfigError, Settings
-from bot.channels.telegram.staff_auth import MembershipCache
+from bot.channels.telegram.adapter import TelegramChannel
+from bot.channels.telegram.sending import TelegramDelivery
+from bot.channels.telegram.polling import Poller
 from bot.channels.telegram.transport import call, make_bot, retry_seconds
 from bot.engine.logging_setup import hide
 from bot.engine.service import first_line, database_errors
@@ -51,10 +53,10 @@ COMMANDS = (
 def build_router() -> Router:
     from bot.features.complaints import complaint_flow
     from bot.features.home import about, fallback, start
-    from bot.features.inquiries import inquiries, ticket_staff
+    from bot.features.inquiries import inquiries, ticket_jobs, ticket_staff
     from bot.features.privacy import my_data
-    from bot.features.requests import (my_requests, request_documents, request_form, request_staff,
-                                       service_catalog)
+    from bot.features.requests import (my_requests, request_documents, request_form, request_jobs,
+                                       request_staff, service_catalog)
     from bot.features.staff import staff_group
     from bot.features.supervisor import supervisor
     from bot.features.surveys import survey_handlers
@@ -71,7 +73,9 @@ def build_router() -> Router:
     request_documents.register(router)
     inquiries.register(router)
     complaint_flow.register(router)
-    survey_handlers.register(router)  # satisfaction surveys
+    request_jobs.register(router)  # scheduled: deadline reminders, overdue alerts (this order)
+    ticket_jobs.register(router)
+    survey_handlers.register(router)  # satisfaction surveys (and their reminders)
     # 3. The staff group.
     staff_group.register(router)
     request_staff.register(router)
@@ -139,7 +143,7 @@ class BotApp:
         self.db = db or Database(settings.database_url)
         self._owns_db = db is None
         self.bot = make_bot(settings)
-        self.sender = Sender(self.db, self.bot, profile.association.id, limits)
+        self.sender = Sender(self.db, TelegramDelivery(self.bot), profile.association.id, limits)
         assert settings.staff_chat_id is not None
         self.rt = Runtime(settings=settings, profile=profile, db=self.db, bot=self.bot,
                           vault=Vault(settings.secret_key), sender=self.sender,
@@ -148,11 +152,14 @@ class BotApp:
                                     max_age=settings.outbox_max_age,
                                     staff_chats=self.rt.staff_chat_ids,
                                     supervisors=frozenset(settings.supervisor_ids))
-        self.rt.membership = MembershipCache(self.bot)
+        self.channel = TelegramChannel(self.bot)
+        self.rt.channel = self.channel
         self.rt.matcher = build_matcher(profile)
         self.router = build_router()
+        self.rt.jobs = self.router.jobs
         self.dispatcher = Dispatcher(self.rt, self.router)
-        self.intake = Intake(self.db, self.rt.tenant, self.dispatcher.handle, vault=self.rt.vault)
+        self.intake = Intake(self.db, self.rt.tenant, self.dispatcher.handle, self.channel.chat_key,
+                             vault=self.rt.vault)
         self.poller = Poller(self.bot, self.intake)
         self._tasks: list[asyncio.Task[Any]] = []
         self.jobs_interval = jobs_interval
@@ -173,7 +180,7 @@ class BotApp:
             else:
                 row.name = name
         await self._initialize_bot()
-        self.rt.bot_username = self.bot.username or ""
+        self.channel.username = self.bot.username or ""  # commands addressed to us
         await self._set_commands()
         await self.sender.load_pending()
         await self.intake.resume()

@@ -15,6 +15,7 @@ import sys
 import traceback
 from pathlib import Path
 
+from bot.channels.telegram.failures import explain_telegram
 from bot.engine.logging_setup import hide, redact
 from bot.engine.service import (database_errors, explain, profile_from_settings, require_schema,
                                 run_service, settle_memory, setup_logging, until_signalled)
@@ -61,7 +62,7 @@ async def _run(pairs) -> None:  # noqa: ANN001
 async def _until_signalled_or_refused(apps) -> None:  # noqa: ANN001
     """Until a signal; or until a poller stops for good, its token rejected (revoked at
     @BotFather while running): then the command ends with that line instead of idling."""
-    from telegram.error import InvalidToken
+    from bot.channels.telegram.api import InvalidToken
 
     stop = asyncio.ensure_future(until_signalled())
     pollers = {task: app for app in apps for task in app._tasks  # noqa: SLF001
@@ -88,7 +89,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_webhook(args: argparse.Namespace) -> int:
-    from bot.engine.webhook import serve
+    from bot.web.webhook import serve
 
     settings = load_settings().require_bot()
     hide(settings.token)
@@ -264,7 +265,7 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         return 130
     except Exception as exc:  # noqa: BLE001 - every failure ends here, in one line when we can
-        failure = explain(exc)
+        failure = explain(exc, explain_telegram)
         if failure is None:
             trace = "".join(traceback.format_exception(exc))
             print(f"mustafeed: unexpected error (a bug: please report it with what follows)\n"

@@ -16,7 +16,7 @@ from enum import StrEnum
 from typing import Any, Protocol
 
 # Role moves to bot/domain/roles.py (the integrator fixes this import)
-from bot.channels.telegram.staff_auth import Role
+from bot.domain.roles import Role
 
 # who may take a move: the roles column names these
 BENEFICIARY = "beneficiary"

@@ -1,10 +1,13 @@
-"""What a handler gets: the association's runtime and one update's unit of work.
+"""What a handler gets: the association's runtime and one unit of work.
 
-``Runtime`` holds what lives as long as the process (settings, profile, database, bot client,
+``Runtime`` holds what lives as long as the process (settings, profile, database, channel,
 vault, outbox sender) for ONE association; a process may run several.
-``Ctx`` lives for one update: its database session (one transaction, committed once by the
-dispatcher), the beneficiary, their language, and the messages owed, which the dispatcher
-writes to the outbox in the same transaction.
+``UnitOfWork`` is what one update, one scheduled job or one background task changes and the
+messages it owes: its database session (one transaction, committed once), the beneficiary and
+their language, and the outgoing messages (``bot.engine.messages``), rendered by the channel
+into outbox rows that ``bot.engine.dispatch.finish`` writes in the same transaction.
+``Ctx`` is a unit of work started by an inbound ``Event`` (``bot.engine.events``): it knows
+who wrote, where, and can answer there.
 """
 
 from __future__ import annotations
@@ -12,15 +15,17 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession
-from telegram import Bot, Message, Update
 
 from bot.domain.filetypes import Head
+from bot.engine.events import Event
 from bot.engine.flood import FloodGate
+from bot.engine.keyboards import NO_BUTTONS, Buttons, Markup
+from bot.engine.messages import Album, Copy, Delete, Edit, Leave, Outgoing, Say, SendFile
+from bot.engine.outbox import Out, Sender
 from bot.i18n import Text, Translator, translator
-from bot.engine.outbox import FILES_KEY, Out, Sender
 from bot.profile import Profile
 from bot.settings import Settings
 from storage.crypto import Vault
@@ -29,14 +34,25 @@ from storage.models import Beneficiary
 
 if TYPE_CHECKING:
     from bot.domain.faq.matcher import FaqMatcher
-    from bot.channels.telegram.staff_auth import MembershipCache
-
-MAX_TEXT = 4096
 
 
-def reply_to(message_id: int | None) -> dict[str, Any] | None:
-    """``reply_parameters`` quoting a message (still sent if that message is gone)."""
-    return {"message_id": message_id, "allow_sending_without_reply": True} if message_id else None
+class Channel(Protocol):
+    """A messaging channel's adapter (``bot.channels.telegram.adapter.TelegramChannel``)."""
+
+    name: str
+
+    def parse(self, raw: dict[str, Any]) -> Event: ...
+
+    def chat_key(self, raw: dict[str, Any]) -> int | str: ...
+
+    def render(self, message: Outgoing) -> tuple[str, dict[str, Any]]: ...
+
+    async def answer_action(self, callback_id: str, text: str | None = None,
+                            alert: bool = False) -> None: ...
+
+    async def is_member(self, chat_id: int, user_id: int) -> bool: ...
+
+    async def file_head(self, file_id: str) -> bytes | None: ...
 
 
 @dataclass
@@ -44,13 +60,13 @@ class Runtime:
     settings: Settings
     profile: Profile
     db: Database
-    bot: Bot
+    bot: Any  # the channel's API client (the dashboard runs without one)
     vault: Vault
     sender: Sender
     staff_chat_id: int
-    bot_username: str = ""
     matcher: "FaqMatcher | None" = None
-    membership: "MembershipCache | None" = None
+    channel: Channel | None = None
+    jobs: list[Any] = field(default_factory=list)  # bot.engine.router.JobFn, from the router
     flood_burst: float = 30.0  # updates a beneficiary may send at once (bot.engine.flood)
     flood: FloodGate = field(default_factory=FloodGate)
     profile_dir: Path = field(default_factory=Path)
@@ -69,18 +85,16 @@ class Runtime:
         return user_id in self.settings.supervisor_ids
 
 
-class Ctx:
-    def __init__(self, rt: Runtime, update: Update, session: AsyncSession) -> None:
+class UnitOfWork:
+    """One transaction's changes and the messages it owes (see the module's doc)."""
+
+    def __init__(self, rt: Runtime, session: AsyncSession) -> None:
         self.rt = rt
-        self.update = update
         self.session = session
         self.user: Beneficiary | None = None
         self.tr: Translator = translator(None)
         self.out: list[Out] = []
-        self.callback_answer: dict[str, Any] | None = None
-        self.staff_member: bool = False  # set before the transaction for staff-chat updates
-        self.file_head: Head | None = None  # a sent file's first bytes, read before the transaction
-        self.dialog_state: Any = None  # bot.engine.dialogs: the person's dialog as this update left it
+        self.dialog_state: Any = None  # bot.engine.dialogs: the dialog as this work left it
 
     # -- who and where --------------------------------------------------------------------
     @property
@@ -92,45 +106,10 @@ class Ctx:
         return self.rt.profile
 
     @property
-    def chat_id(self) -> int:
-        chat = self.update.effective_chat
-        if chat is not None:
-            return chat.id
-        user = self.update.effective_user
-        return user.id if user else 0
-
-    @property
-    def from_id(self) -> int:
-        user = self.update.effective_user
-        return user.id if user else 0
-
-    @property
-    def message(self) -> Message | None:
-        return self.update.message or self.update.edited_message
-
-    def attached_file(self) -> dict[str, Any] | None:
-        """The photo (largest size) or document this message carries, as the metadata
-        ``bot.domain.validation.validate_document`` reads; None when it carries neither."""
-        message = self.message
-        if message is None:
-            return None
-        if message.photo:
-            size = message.photo[-1]
-            return {"kind": "photo", "file_id": size.file_id, "file_unique_id": size.file_unique_id,
-                    "file_size": size.file_size, "mime_type": "image/jpeg", "file_name": None,
-                    "head": self.file_head}
-        if message.document is not None:
-            doc = message.document
-            return {"kind": "document", "file_id": doc.file_id, "file_unique_id": doc.file_unique_id,
-                    "file_size": doc.file_size, "mime_type": doc.mime_type, "file_name": doc.file_name,
-                    "head": self.file_head}
-        return None
-
-    @property
     def locale(self) -> str:
         return self.tr.locale
 
-    def set_locale(self, locale: str) -> None:
+    def set_locale(self, locale: str | None) -> None:
         self.tr = translator(locale)
 
     # -- text -------------------------------------------------------------------------------
@@ -143,51 +122,105 @@ class Ctx:
     def t(self, text: Text | str) -> str:
         return self.tr.render(text)
 
-    # -- output: every call becomes an outbox row in this update's transaction -----------------
-    def send(self, chat_id: int, text: str, keyboard: dict[str, Any] | None = None, *,
-             link: tuple[str, int] | None = None, **extra: Any) -> Out:
-        payload: dict[str, Any] = {"chat_id": chat_id, "text": text[:MAX_TEXT], "parse_mode": "HTML",
-                                   "link_preview_options": {"is_disabled": True},
-                                   **{k: v for k, v in extra.items() if v is not None}}
-        if keyboard is not None:
-            payload["reply_markup"] = keyboard
-        return self.call("sendMessage", payload, link=link)
-
-    def reply(self, text: str, keyboard: dict[str, Any] | None = None, **extra: Any) -> Out:
-        return self.send(self.chat_id, text, keyboard, **extra)
-
-    def reply_quoting(self, text: str, keyboard: dict[str, Any] | None = None, **extra: Any) -> Out:
-        """Answer in this chat as a reply to the message (or button's message) that led here —
-        in a busy staff group, so everyone sees what the bot is answering."""
-        query = self.update.callback_query
-        message = self.message or (query.message if query else None)
-        return self.reply(text, keyboard, reply_parameters=reply_to(message.message_id if message else None), **extra)
-
-    def show(self, text: str, keyboard: dict[str, Any] | None = None) -> Out:
-        """Answer a button press by editing its message in place; otherwise send a new one."""
-        query = self.update.callback_query
-        message = query.message if query else None
-        if message is not None and getattr(message, "text", None) is not None:
-            payload: dict[str, Any] = {"chat_id": message.chat.id, "message_id": message.message_id,
-                                       "text": text[:MAX_TEXT], "parse_mode": "HTML",
-                                       "link_preview_options": {"is_disabled": True}}
-            if keyboard is not None:
-                payload["reply_markup"] = keyboard
-            return self.call("editMessageText", payload)
-        return self.reply(text, keyboard)
-
-    def send_file(self, chat_id: int, path: Path, caption: str | None = None) -> Out:
-        payload: dict[str, Any] = {"chat_id": chat_id, FILES_KEY: {"document": str(path)}}
-        if caption:
-            payload.update(caption=caption[:1024], parse_mode="HTML")
-        return self.call("sendDocument", payload)
-
-    def call(self, method: str, payload: dict[str, Any], *, link: tuple[str, int] | None = None) -> Out:
-        payload = {k: v for k, v in payload.items() if v is not None}
-        item = Out(int(payload.get("chat_id", 0)), method, payload,
+    # -- output: every message becomes an outbox row in this transaction --------------------------
+    def owe(self, message: Outgoing, *, link: tuple[str, int] | None = None) -> Out:
+        """Queue ``message``, rendered by the channel; ``link``: when sent, remember that the new
+        message belongs to this case (a staff reply to it finds the case)."""
+        channel = self.rt.channel
+        if channel is None:
+            raise RuntimeError("this runtime has no channel to send through")
+        method, payload = channel.render(message)
+        item = Out(message.chat_id, method, payload,
                    link_kind=link[0] if link else None, link_id=link[1] if link else None)
         self.out.append(item)
         return item
+
+    def send(self, chat_id: int, text: str, keyboard: Markup | None = None, *,
+             link: tuple[str, int] | None = None, quote: int | None = None,
+             topic: int | None = None) -> Out:
+        """A new message; ``quote``: the message (in that chat) it answers; ``topic``: the
+        forum topic it goes to."""
+        return self.owe(Say(chat_id, text, keyboard, quote, topic), link=link)
+
+    def edit(self, chat_id: int, message_id: int, text: str,
+             keyboard: Buttons | None = None) -> Out:
+        return self.owe(Edit(chat_id, message_id, text, keyboard))
+
+    def clear_buttons(self, chat_id: int, message_id: int) -> Out:
+        return self.owe(Edit(chat_id, message_id, None, NO_BUTTONS))
+
+    def send_file(self, chat_id: int, path: Path, caption: str | None = None, *,
+                  kind: str = "document") -> Out:
+        return self.owe(SendFile(chat_id, kind, path=path, caption=caption))
+
+    def send_bytes(self, chat_id: int, name: str, data: bytes, caption: str | None = None) -> Out:
+        """A small document we made (it travels inside the outbox row)."""
+        return self.owe(SendFile(chat_id, "document", data=data, name=name, caption=caption))
+
+    def send_stored(self, chat_id: int, kind: str, file_id: str, caption: str | None = None, *,
+                    link: tuple[str, int] | None = None) -> Out:
+        """A photo or document the channel already holds (one a person sent us)."""
+        return self.owe(SendFile(chat_id, kind, file_id=file_id, caption=caption), link=link)
+
+    def send_album(self, chat_id: int, kind: str, items: list[tuple[str, str]]) -> Out:
+        """Files the channel already holds, as one group: (file id, caption) each."""
+        return self.owe(Album(chat_id, kind, tuple(items)))
+
+    def copy(self, chat_id: int, from_chat_id: int, message_id: int, caption: str | None = None, *,
+             quote: int | None = None, link: tuple[str, int] | None = None) -> Out:
+        return self.owe(Copy(chat_id, from_chat_id, message_id, caption, quote), link=link)
+
+    def delete(self, chat_id: int, message_id: int) -> Out:
+        return self.owe(Delete(chat_id, message_id))
+
+    def leave(self, chat_id: int) -> Out:
+        return self.owe(Leave(chat_id))
+
+
+class Ctx(UnitOfWork):
+    """A unit of work started by an inbound event: it answers where the event came from."""
+
+    def __init__(self, rt: Runtime, event: Event, session: AsyncSession) -> None:
+        super().__init__(rt, session)
+        self.event = event
+        self.callback_answer: dict[str, Any] | None = None
+        self.staff_member: bool = False  # set before the transaction for staff-chat updates
+        self.file_head: Head | None = None  # a sent file's first bytes, read before the transaction
+
+    @property
+    def chat_id(self) -> int:
+        event = self.event
+        if event.chat_id is not None:
+            return event.chat_id
+        return event.user_id or 0
+
+    @property
+    def from_id(self) -> int:
+        return self.event.user_id or 0
+
+    def attached_file(self) -> dict[str, Any] | None:
+        """The photo (largest size) or document this message carries, as the metadata
+        ``bot.domain.validation.validate_document`` reads (with its first bytes, ``head``, read
+        before the transaction); None when it carries neither."""
+        found = self.event.attached_file()
+        if found is not None:
+            found["head"] = self.file_head
+        return found
+
+    def reply(self, text: str, keyboard: Markup | None = None, *, quote: int | None = None) -> Out:
+        return self.send(self.chat_id, text, keyboard, quote=quote)
+
+    def reply_quoting(self, text: str, keyboard: Markup | None = None) -> Out:
+        """Answer in this chat as a reply to the message (or button's message) that led here —
+        in a busy staff group, so everyone sees what the bot is answering."""
+        return self.reply(text, keyboard, quote=self.event.message_id)
+
+    def show(self, text: str, keyboard: Buttons | None = None) -> Out:
+        """Answer a button press by editing its message in place; otherwise send a new one."""
+        event = self.event
+        if event.is_action and event.message_id is not None and event.message_has_text:
+            return self.edit(self.chat_id, event.message_id, text, keyboard)
+        return self.reply(text, keyboard)
 
     def answer(self, text: str | None = None, *, alert: bool = False) -> None:
         """The button press's own answer (a toast); sent right after the commit, not queued."""

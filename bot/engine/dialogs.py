@@ -16,7 +16,7 @@ from typing import Any
 
 from sqlalchemy import bindparam, delete, insert, select, update
 
-from bot.engine.context import Ctx
+from bot.engine.context import UnitOfWork
 from storage.models import Dialog as DialogRow, utcnow
 
 _T = DialogRow.__table__
@@ -48,7 +48,7 @@ class _State:
     dialog: Dialog | None
 
 
-async def _state(ctx: Ctx) -> _State | None:
+async def _state(ctx: UnitOfWork) -> _State | None:
     if ctx.user is None:
         return None
     state = ctx.dialog_state
@@ -60,12 +60,12 @@ async def _state(ctx: Ctx) -> _State | None:
     return state
 
 
-async def current(ctx: Ctx) -> Dialog | None:
+async def current(ctx: UnitOfWork) -> Dialog | None:
     state = await _state(ctx)
     return state.dialog if state else None
 
 
-async def begin(ctx: Ctx, flow: str, step: str, data: dict[str, Any] | None = None) -> Dialog:
+async def begin(ctx: UnitOfWork, flow: str, step: str, data: dict[str, Any] | None = None) -> Dialog:
     state = await _state(ctx)
     assert state is not None and ctx.user is not None
     state.dialog = Dialog(ctx.user.id, flow, step, dict(data or {}))
@@ -80,13 +80,13 @@ def save(dialog: Dialog, step: str | None = None, **data: Any) -> None:
         dialog.data = {**dialog.data, **data}
 
 
-async def end(ctx: Ctx) -> None:
+async def end(ctx: UnitOfWork) -> None:
     state = await _state(ctx)
     if state is not None:
         state.dialog = None
 
 
-async def write(ctx: Ctx) -> None:
+async def write(ctx: UnitOfWork) -> None:
     """Store the dialog as this update left it, if that differs from what was read (called once,
     at the end of the unit of work)."""
     state = ctx.dialog_state

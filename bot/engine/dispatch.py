@@ -1,31 +1,31 @@
 """One update, one unit of work.
 
-For each stored update: parse it, claim it (``pending`` → ``done``, so it runs once), route it,
-and commit the state it changed together with the messages it owes (outbox rows) in ONE
-transaction. Then the sender delivers. A failure rolls everything back, marks the update
-``failed``, and gives the person a kind apology with the way forward: never silence, never a
-traceback. This is the one error handler.
+For each stored update: parse it (the channel turns it into an ``Event``), claim it
+(``pending`` → ``done``, so it runs once), route it, and commit the state it changed together
+with the messages it owes (outbox rows) in ONE transaction. Then the sender delivers. A failure
+rolls everything back, marks the update ``failed``, and gives the person a kind apology with the
+way forward: never silence, never a traceback. This is the one error handler.
 """
 
 from __future__ import annotations
 
 import logging
 import secrets
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import bindparam, insert as sql_insert, select, update as sql_update
-from telegram import Update
 
-from bot.channels.telegram.file_head import fetch_head
 from bot.domain.filetypes import Head
 from bot.domain.validation import DEFAULT_MAX_BYTES
 from bot.engine import dialogs
-from bot.engine.context import Ctx, Runtime
-from bot.i18n import N_, translator
-from bot.engine.keyboards import parse_cb
+from bot.engine.context import Ctx, Runtime, UnitOfWork
+from bot.engine.events import Event, Kind
 from bot.engine.outbox import Out
 from bot.engine.router import Router
+from bot.i18n import N_, translator
 from storage.models import Beneficiary, InboundUpdate, OutboxMessage, utcnow
 
 log = logging.getLogger(__name__)
@@ -44,25 +44,25 @@ _USER_BY_TELEGRAM_ID = select(Beneficiary).where(Beneficiary.association_id == b
                                                  Beneficiary.telegram_user_id == bindparam("tg"))
 
 
-def command_of(text: str | None, bot_username: str) -> tuple[str, str] | None:
-    """``/start@MyBot payload`` → ("start", "payload"); None when not a command for us."""
-    if not text or not text.startswith("/"):
-        return None
-    head, _, rest = text[1:].partition(" ")
-    name, _, target = head.partition("@")
-    if target and bot_username and target.lower() != bot_username.lower():
-        return None
-    return name.lower(), rest.strip()
-
-
-async def finish(ctx: Ctx) -> None:
+async def finish(ctx: UnitOfWork) -> None:
     """Write what this unit of work leaves besides its ORM changes: the person's dialog and the
     messages it owes. Called once, last, inside its transaction, by every unit of work."""
     await dialogs.write(ctx)
     await write_outbox(ctx)
 
 
-async def write_outbox(ctx: Ctx) -> None:
+@asynccontextmanager
+async def unit_of_work(rt: Runtime, *, offload: bool = False) -> AsyncIterator[UnitOfWork]:
+    """Work with no inbound event (a scheduled job, a deferred reply): one transaction, then
+    ``finish``, then the owed messages handed to the sender."""
+    async with rt.db.write(offload=offload) as session:
+        work = UnitOfWork(rt, session)
+        yield work
+        await finish(work)
+    rt.sender.enqueue(work.out)
+
+
+async def write_outbox(ctx: UnitOfWork) -> None:
     """The messages this unit of work owes, as outbox rows in its own transaction (a Core
     ``INSERT … RETURNING id`` per message, in order: one or two per update, and cheaper than the
     ordered bulk form; the rows are never read back as ORM objects)."""
@@ -77,59 +77,60 @@ async def write_outbox(ctx: Ctx) -> None:
 
 class Dispatcher:
     def __init__(self, rt: Runtime, router: Router) -> None:
+        assert rt.channel is not None, "the dispatcher needs the runtime's channel"
         self.rt = rt
         self.router = router
+        self.channel = rt.channel
 
     async def handle(self, update_id: int, raw: dict[str, Any]) -> None:
         try:
-            update = Update.de_json(raw, self.rt.bot)
+            event = self.channel.parse(raw)
         except Exception as exc:  # a malformed or future update: record it, keep flowing
             log.warning("update %s could not be parsed: %s", update_id, type(exc).__name__)
             await self._mark_failed(update_id, f"unparseable: {type(exc).__name__}")
             return
-        staff_member = await self._staff_precheck(update)
-        file_head = await self._file_precheck(update)
+        staff_member = await self._staff_precheck(event)
+        file_head = await self._file_precheck(event)
         try:
-            ctx = await self._process(update_id, update, staff_member, file_head)
+            ctx = await self._process(update_id, event, staff_member, file_head)
         except Exception as exc:
-            await self._on_error(update_id, update, exc)
+            await self._on_error(update_id, event, exc)
             return
         if ctx is None:
             return
         self.rt.sender.enqueue(ctx.out)
-        if update.callback_query is not None:
-            await self._answer_callback(update.callback_query.id, ctx.callback_answer or {})
+        if event.callback_id is not None:
+            await self._answer_callback(event.callback_id, ctx.callback_answer or {})
 
-    async def _staff_precheck(self, update: Update) -> bool:
-        """Ask Telegram (cached) whether the sender belongs to the staff chat — before the
+    async def _staff_precheck(self, event: Event) -> bool:
+        """Ask the channel (cached) whether the sender belongs to the staff chat — before the
         transaction, so no HTTP call runs while the database writer lock is held."""
-        chat, user = update.effective_chat, update.effective_user
-        if chat is None or user is None or chat.id not in self.rt.staff_chat_ids:
+        chat_id, user_id = event.chat_id, event.user_id
+        if chat_id is None or user_id is None or chat_id not in self.rt.staff_chat_ids:
             return False
-        if update.callback_query is None and not (update.message and (update.message.reply_to_message
-                                                                       or (update.message.text or "").startswith("/"))):
+        if event.kind is Kind.EDITED or not (event.is_action or event.reply_to_message_id is not None
+                                             or (event.text or "").startswith("/")):
             return False  # plain chatter among staff: nothing to authorise
-        return await self.rt.membership.is_member(chat.id, user.id)
+        return await self.channel.is_member(chat_id, user_id)
 
-    async def _file_precheck(self, update: Update) -> Head | None:
+    async def _file_precheck(self, event: Event) -> Head | None:
         """The first bytes of a file a person sends privately, read before the transaction (like
         the staff check) so that validation can compare them with the file's claimed type."""
-        message = update.message
-        if message is None or message.chat.type != "private" or not (message.photo or message.document):
+        media = event.file
+        if not event.is_private or media is None or media.kind not in ("photo", "document"):
             return None
-        media = message.photo[-1] if message.photo else message.document
         if media.file_size is not None and media.file_size > DEFAULT_MAX_BYTES:
             return None  # refused for its size; Telegram would not serve it anyway
-        return Head(await fetch_head(self.rt.bot, media.file_id))
+        return Head(await self.rt.channel.file_head(media.file_id))
 
-    async def _process(self, update_id: int, update: Update, staff_member: bool = False,
+    async def _process(self, update_id: int, event: Event, staff_member: bool = False,
                        file_head: Head | None = None) -> Ctx | None:
         async with self.rt.db.write() as session:
             conn = await session.connection()
             claimed = await conn.execute(_CLAIM, {"tenant": self.rt.tenant, "uid": update_id, "at": utcnow()})
             if claimed.rowcount == 0:  # processed already (a redelivery, or a second worker)
                 return None
-            ctx = Ctx(self.rt, update, session)
+            ctx = Ctx(self.rt, event, session)
             ctx.staff_member = staff_member
             ctx.file_head = file_head
             await self.route(ctx)
@@ -138,41 +139,38 @@ class Dispatcher:
 
     # -- routing ------------------------------------------------------------------------------
     async def route(self, ctx: Ctx) -> None:
-        update, router = ctx.update, self.router
-        if update.my_chat_member is not None:
+        event, router = ctx.event, self.router
+        if event.kind is Kind.MEMBER:
             if router.on_chat_member:
                 await router.on_chat_member(ctx)
             return
-        chat = update.effective_chat
-        if chat is None and update.callback_query is None:
+        if event.chat_id is None and not event.is_action:
             return  # poll answers, inline queries …: not for this bot, ignored on purpose
-        if chat is not None and chat.id in self.rt.staff_chat_ids:
+        if event.chat_id is not None and event.chat_id in self.rt.staff_chat_ids:
             await self._route_staff(ctx)
             return
-        if chat is not None and chat.type != "private":
+        if event.chat_id is not None and event.chat_type != "private":
             return  # other groups and channels: the bot serves people one to one
         allowed, warn = self.rt.flood.admit(ctx.from_id, burst=self.rt.flood_burst)
         if not allowed:
             if warn:
                 await self._load_user(ctx)
                 ctx.reply(ctx._("You have sent many messages in a short time. Please wait a minute, then continue; everything you sent before is kept."))
-            if update.callback_query is not None:
+            if event.is_action:
                 ctx.answer(ctx._("Please wait a moment."))
             return
         await self._load_user(ctx)
-        if update.edited_message is not None:
+        if event.kind is Kind.EDITED:
             ctx.reply(ctx._("I only read new messages. If you changed something, please send it again as a new message."))
             return
-        if update.callback_query is not None:
+        if event.is_action:
             await self._route_callback(ctx, staff=False)
             return
-        message = update.message
-        if message is None:
-            return
-        command = command_of(message.text, self.rt.bot_username)
+        if event.message_id is None:
+            return  # not a message: nothing to read
         assert ctx.user is not None
-        if command is not None:
-            name = command[0]
+        if event.kind is Kind.COMMAND:
+            name = event.command or ""
             if not ctx.user.has_consented and name not in router.consent_free_commands:
                 await self._needs_consent(ctx)
             elif name in router.commands:
@@ -186,18 +184,15 @@ class Dispatcher:
         dialog = await dialogs.current(ctx)
         if dialog is not None and dialog.flow in router.flows:
             await router.flows[dialog.flow].on_message(ctx)
-        elif message.text and router.on_free_text:
+        elif event.text and router.on_free_text:
             await router.on_free_text(ctx)
         elif router.on_other_message:
             await router.on_other_message(ctx)
 
     async def _route_callback(self, ctx: Ctx, *, staff: bool) -> None:
-        query = ctx.update.callback_query
-        assert query is not None
-        # every button we make carries ASCII ids (bot.engine.keyboards.cb): anything else is forged
-        parsed = parse_cb(query.data) if (query.data or "").isascii() else None
-        table = self.router.staff_callbacks if staff else self.router.callbacks
-        if parsed is None or parsed.namespace not in table:
+        parsed = ctx.event.action
+        handler = self.router.handler_for(parsed, staff=staff) if parsed is not None else None
+        if parsed is None or handler is None:
             if self.router.on_stale_callback:
                 await self.router.on_stale_callback(ctx)
             return
@@ -205,19 +200,18 @@ class Dispatcher:
                 and parsed.namespace not in self.router.consent_free_callbacks:
             await self._needs_consent(ctx)
             return
-        await table[parsed.namespace](ctx, parsed)
+        await handler(ctx, parsed)
 
     async def _route_staff(self, ctx: Ctx) -> None:
         ctx.set_locale("ar")  # the staff group reads Arabic
-        if ctx.update.callback_query is not None:
+        event = ctx.event
+        if event.is_action:
             await self._route_callback(ctx, staff=True)
             return
-        message = ctx.update.message
-        if message is None:
+        if event.kind is Kind.EDITED or event.message_id is None:
             return
-        command = command_of(message.text, self.rt.bot_username)
-        if command is not None:
-            handler = self.router.staff_commands.get(command[0])
+        if event.kind is Kind.COMMAND:
+            handler = self.router.staff_commands.get(event.command or "")
             if handler:
                 await handler(ctx)
             return
@@ -229,13 +223,13 @@ class Dispatcher:
             await self.router.on_needs_consent(ctx)
 
     async def _load_user(self, ctx: Ctx) -> None:
-        tg_user = ctx.update.effective_user
-        if tg_user is None:
+        event = ctx.event
+        if event.user_id is None:
             return
-        user = await ctx.session.scalar(_USER_BY_TELEGRAM_ID, {"tenant": self.rt.tenant, "tg": tg_user.id})
+        user = await ctx.session.scalar(_USER_BY_TELEGRAM_ID, {"tenant": self.rt.tenant, "tg": event.user_id})
         if user is None:
-            user = Beneficiary(association_id=self.rt.tenant, telegram_user_id=tg_user.id,
-                               locale=translator(tg_user.language_code).locale)
+            user = Beneficiary(association_id=self.rt.tenant, telegram_user_id=event.user_id,
+                               locale=translator(event.language_code).locale)
             ctx.session.add(user)
             await ctx.session.flush()
         else:
@@ -257,7 +251,7 @@ class Dispatcher:
                 .values(status="failed", processed_at=utcnow(), error=error[:500])
             )
 
-    async def _on_error(self, update_id: int, update: Update, exc: Exception) -> None:
+    async def _on_error(self, update_id: int, event: Event, exc: Exception) -> None:
         """The one error handler: log (no personal data), tell staff, apologise to the person."""
         incident = secrets.token_hex(3).upper()
         log.error("update %s failed (incident %s): %s", update_id, incident, type(exc).__name__,
@@ -270,17 +264,15 @@ class Dispatcher:
                     .where(InboundUpdate.association_id == self.rt.tenant, InboundUpdate.update_id == update_id)
                     .values(status="failed", processed_at=utcnow(), error=f"{type(exc).__name__} [{incident}]")
                 )
-                ctx = Ctx(self.rt, update, session)
-                chat = update.effective_chat
-                if chat is not None and chat.type == "private":
+                ctx = Ctx(self.rt, event, session)
+                if event.chat_id is not None and event.is_private:
                     user = await session.scalar(select(Beneficiary).where(
-                        Beneficiary.association_id == self.rt.tenant, Beneficiary.telegram_user_id == chat.id))
+                        Beneficiary.association_id == self.rt.tenant, Beneficiary.telegram_user_id == event.chat_id))
                     ctx.set_locale(user.locale if user else None)
-                    from bot.features.home.menus import menu_keyboard_short
-
+                    way_back = self.router.apology_keyboard
                     ctx.reply(ctx._("Sorry, something went wrong on our side while handling your message. "
                                     "Nothing you gave us before is lost. Please try again, or go back to the menu.")
-                              + f"\n<code>{incident}</code>", menu_keyboard_short(ctx))
+                              + f"\n<code>{incident}</code>", way_back(ctx) if way_back else None)
                 staff = translator("ar")
                 ctx.send(self.rt.staff_chat_id, staff.gettext(N_("⚠️ A technical error occurred while handling an update. Incident: {incident}")).format(incident=incident))
                 await write_outbox(ctx)
@@ -288,14 +280,12 @@ class Dispatcher:
         except Exception:  # even the apology failed (database down?): the log has it
             log.exception("could not record the failure of update %s", update_id)
         self.rt.sender.enqueue(out)
-        if update.callback_query is not None:
-            await self._answer_callback(update.callback_query.id, {})
+        if event.callback_id is not None:
+            await self._answer_callback(event.callback_id, {})
 
     async def _answer_callback(self, query_id: str, answer: dict[str, Any]) -> None:
-        from bot.channels.telegram.transport import call
-
-        payload = {"callback_query_id": query_id, **{k: v for k, v in answer.items() if v}}
         try:
-            await call(self.rt.bot, "answerCallbackQuery", payload)
+            await self.channel.answer_action(query_id, answer.get("text"),
+                                             bool(answer.get("show_alert")))
         except Exception as exc:  # an old query (> 15 min) or a network blip: harmless
             log.debug("answerCallbackQuery failed: %s", type(exc).__name__)

@@ -1,17 +1,21 @@
-"""Inline keyboards and callback data, built and parsed in one place.
+"""Buttons and button actions, channel-neutral, built and parsed in one place.
 
-Callback data reads ``namespace:action:arg…`` (ASCII ids only, at most 64 bytes, as Telegram
-allows). It is never trusted: handlers check every id against what the presser may see.
+A button carries an ACTION ``namespace:action:arg…`` (ASCII ids only, at most 64 bytes — what
+Telegram's callback data allows). It is never trusted: handlers check every id against what the
+presser may see. Markups are plain data; the channel adapter renders them
+(``bot.channels.telegram.adapter.render_markup``):
+
+* ``Buttons`` — rows of buttons under a message (an action, or a link to open);
+* ``AskFor`` — a one-tap answer under the input field: share my number / my location;
+* ``REMOVE_KEYBOARD`` — take such an ``AskFor`` away;
+* ``FORCE_REPLY`` — ask the reader (staff) to reply to this very message.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 MAX_CALLBACK_BYTES = 64
-
-Button = dict[str, Any]
 
 
 def cb(namespace: str, action: str = "", *args: object) -> str:
@@ -42,28 +46,65 @@ def parse_cb(data: str | None) -> Callback | None:
     return Callback(parts[0], parts[1] if len(parts) > 1 else "", tuple(parts[2:]))
 
 
+@dataclass(frozen=True, slots=True)
+class Button:
+    label: str
+    action: str | None = None  # cb(...): what a press does
+    url: str | None = None  # or a link it opens
+
+
+@dataclass(frozen=True, slots=True)
+class Buttons:
+    """Rows of buttons under a message."""
+
+    rows: tuple[tuple[Button, ...], ...]
+
+    def actions(self) -> list[str]:
+        return [b.action for row in self.rows for b in row if b.action]
+
+
+@dataclass(frozen=True, slots=True)
+class AskFor:
+    """A one-tap answer offered under the input field (gone after one use)."""
+
+    what: str  # "contact" (the person's own number) or "location"
+    label: str
+    placeholder: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RemoveKeyboard:
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class ForceReply:
+    pass
+
+
+Markup = Buttons | AskFor | RemoveKeyboard | ForceReply
+REMOVE_KEYBOARD = RemoveKeyboard()
+FORCE_REPLY = ForceReply()
+NO_BUTTONS = Buttons(())
+
+
 def button(label: str, data: str) -> Button:
-    return {"text": label, "callback_data": data}
+    return Button(label, action=data)
 
 
 def url_button(label: str, url: str) -> Button:
-    return {"text": label, "url": url}
+    return Button(label, url=url)
 
 
-def inline(rows: list[list[Button]]) -> dict[str, Any]:
-    return {"inline_keyboard": [row for row in rows if row]}
+def inline(rows: list[list[Button]]) -> Buttons:
+    return Buttons(tuple(tuple(row) for row in rows if row))
 
 
 def column(buttons: list[Button]) -> list[list[Button]]:
     return [[b] for b in buttons]
 
 
-def reply_keyboard(rows: list[list[dict[str, Any]]], *, one_time: bool = True,
-                   placeholder: str | None = None) -> dict[str, Any]:
-    markup: dict[str, Any] = {"keyboard": rows, "resize_keyboard": True, "one_time_keyboard": one_time}
-    if placeholder:
-        markup["input_field_placeholder"] = placeholder[:64]
-    return markup
-
-
-REMOVE_KEYBOARD: dict[str, Any] = {"remove_keyboard": True}
+def ask_for(what: str, label: str, *, placeholder: str | None = None) -> AskFor:
+    if what not in ("contact", "location"):
+        raise ValueError(f"cannot ask for {what!r}")
+    return AskFor(what, label, placeholder)

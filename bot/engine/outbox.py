@@ -46,15 +46,10 @@ from collections.abc import Iterable
 from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
-from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import bindparam, func, select, update
-from telegram import Bot, InputFile
-from telegram.error import (BadRequest, ChatMigrated, Conflict, Forbidden, InvalidToken, NetworkError,
-                            RetryAfter, TelegramError)
 
-from bot.channels.telegram.transport import call, retry_seconds
 from bot.domain.textutil import (TELEGRAM_CAPTION_LIMIT, TELEGRAM_MESSAGE_LIMIT, escape_html,
                                  format_number, html_to_plain, split_html, truncate_html,
                                  visible_len)
@@ -127,6 +122,13 @@ def followup(chat_id: int, key: str, head: str, body: str, **extra: Any) -> dict
                MERGE_KEY: {"key": key, "head": head, "body": body}}
     payload.update({k: v for k, v in extra.items() if v is not None})
     return payload
+
+
+def joined(item: Out, key: str, head: str, body: str) -> Out:
+    """A follow-up to staff (``item`` says ``head`` then ``body``): merged with the other
+    follow-ups of ``key`` still waiting, and sent after the chat's cards and decisions."""
+    item.payload[MERGE_KEY] = {"key": key, "head": head, "body": body}
+    return item
 
 
 def _merge_kind(merge: dict[str, Any] | None) -> str:
@@ -243,21 +245,16 @@ def _message_ids(result: Any) -> list[int]:
 RETRY, WAIT, BLOCKED, PERMANENT, UNCHANGED = "retry", "wait", "blocked", "permanent", "unchanged"
 
 
-def classify(exc: BaseException, chat_id: int) -> str:
-    """What a failed call means for its message: ``wait`` (429: Telegram says how long),
-    ``retry`` (5xx, timeouts, dropped connections), ``blocked`` (a person blocked the bot),
-    ``unchanged`` (an edit to what is already shown) or ``permanent`` (it will never go)."""
-    if isinstance(exc, RetryAfter):
-        return WAIT
-    if isinstance(exc, Forbidden):
-        return BLOCKED if chat_id > 0 else PERMANENT
-    if isinstance(exc, BadRequest):  # before NetworkError: PTB derives it from NetworkError
-        return UNCHANGED if "not modified" in str(exc).lower() else PERMANENT
-    if isinstance(exc, (InvalidToken, Conflict, ChatMigrated)):  # 401/404, 409, a moved group
-        return PERMANENT
-    if isinstance(exc, (NetworkError, TelegramError, OSError, asyncio.TimeoutError)):
-        return RETRY
-    return PERMANENT  # a payload we cannot even encode
+class Delivery(Protocol):
+    """How a channel makes one stored call (``bot.channels.telegram.sending``): the call itself,
+    what a failure means for its message (``classify``: one of the verdicts above), and how long
+    the channel asked us to wait (``retry_seconds``, for ``wait``)."""
+
+    async def call(self, method: str, payload: dict[str, Any]) -> Any: ...
+
+    def classify(self, exc: BaseException, chat_id: int) -> str: ...
+
+    def retry_seconds(self, exc: BaseException) -> float: ...
 
 
 class TokenBucket:
@@ -319,9 +316,9 @@ class _ChatQueue:
 
 
 class Sender:
-    def __init__(self, db: Database, bot: Bot, tenant: str, limits: Limits | None = None,
+    def __init__(self, db: Database, delivery: Delivery, tenant: str, limits: Limits | None = None,
                  policy: Policy | None = None) -> None:
-        self.db, self.bot, self.tenant = db, bot, tenant
+        self.db, self.delivery, self.tenant = db, delivery, tenant
         self.limits = limits or Limits()
         self.policy = policy or Policy()
         self._global = TokenBucket(self.limits.per_second, self.limits.per_second)
@@ -446,7 +443,7 @@ class Sender:
                 try:
                     ids = await self._send(sending)
                 except Exception as exc:  # noqa: BLE001 - every error is classified
-                    verdict = classify(exc, chat_id)
+                    verdict = self.delivery.classify(exc, chat_id)
                     error = f"{type(exc).__name__}: {getattr(exc, 'message', None) or exc}"[:200]
                     if verdict == UNCHANGED:
                         await self._finish(batch, "sent")
@@ -463,7 +460,7 @@ class Sender:
                             await self._finish(batch, "failed",
                                                error=f"gave up after {item.attempts} attempts: {error}"[:200])
                         else:
-                            pause = retry_seconds(exc) if verdict == WAIT else backoff
+                            pause = self.delivery.retry_seconds(exc) if verdict == WAIT else backoff
                             log.warning("outbox: %s failed (%s); retrying in %.1fs", item.method,
                                         type(exc).__name__, pause)
                             await self._note_attempt(item, error)
@@ -503,20 +500,7 @@ class Sender:
         return [i for i in ids if i]
 
     async def _call(self, method: str, payload: dict[str, Any]) -> Any:
-        payload = dict(payload)
-        files = payload.pop(FILES_KEY, None) or {}
-        for key, spec in (payload.pop(INLINE_KEY, None) or {}).items():
-            payload[key] = InputFile(base64.b64decode(spec["b64"]), filename=spec["name"])
-        handles = []
-        try:
-            for key, path in files.items():
-                fh = Path(path).open("rb")
-                handles.append(fh)
-                payload[key] = InputFile(fh, filename=Path(path).name)
-            return await call(self.bot, method, payload)
-        finally:
-            for fh in handles:
-                fh.close()
+        return await self.delivery.call(method, payload)
 
     async def _note_attempt(self, item: Out, error: str) -> None:
         if item.id is None:

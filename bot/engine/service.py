@@ -13,7 +13,7 @@ import gc
 import logging
 import re
 import signal
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 from bot.settings import ConfigError, Settings
@@ -195,24 +195,23 @@ async def require_schema(database_url: str) -> None:
 _BIND_ADDRESS = re.compile(r"\('([^']*)', (\d+)")
 
 
-def explain(exc: BaseException) -> OperatorError | None:
-    """The one line for a failure an operator can cause, or None for anything else (a bug)."""
-    from telegram.error import InvalidToken, NetworkError
-
+def explain(exc: BaseException,
+            *channels: Callable[[BaseException], OperatorError | None]) -> OperatorError | None:
+    """The one line for a failure an operator can cause, or None for anything else (a bug).
+    ``channels``: each channel's own explanations (a rejected token, its API out of reach),
+    e.g. ``bot.channels.telegram.failures.explain_telegram``."""
     for cause in _chain(exc):
         if isinstance(cause, OperatorError):
             return cause
         if isinstance(cause, ConfigError):
             return OperatorError(f"configuration error: {cause}", STATUS_CONFIG)
-        if isinstance(cause, InvalidToken):  # the message holds the token: never shown
-            return OperatorError("configuration error: TELEGRAM_BOT_TOKEN was rejected by the Bot "
-                                 "API: copy the token again from @BotFather", STATUS_CONFIG)
-        if isinstance(cause, NetworkError):
-            return OperatorError(f"the Bot API cannot be reached ({first_line(cause)}): check "
-                                 "the network (or proxy) and TELEGRAM_API_BASE_URL")
+        for channel in channels:
+            found = channel(cause)
+            if found is not None:
+                return found
         if isinstance(cause, OSError) and cause.errno == errno.EADDRINUSE:
-            found = _BIND_ADDRESS.search(str(cause))
-            address = f"{found.group(1)}:{found.group(2)}" if found else "the address"
+            found_address = _BIND_ADDRESS.search(str(cause))
+            address = f"{found_address.group(1)}:{found_address.group(2)}" if found_address else "the address"
             return OperatorError(f"{address} is already in use by another program: stop it, or "
                                  "choose another port with --port")
     return None

@@ -50,7 +50,7 @@ from bot.domain.reports import (SUPPRESSION_NOTE, Group, PeriodError, Report, ar
                          build_report, by_month_nonempty, fmt_count, fmt_hours, fmt_mean, fmt_share,
                          parse_period)
 from bot.settings import Settings
-from bot.channels.telegram.staff_auth import MembershipCache, Role, role_of
+from bot.domain.roles import Role, role_of
 from storage.models import DashboardGrant, utcnow
 
 log = logging.getLogger(__name__)
@@ -384,7 +384,7 @@ async def _page(request: web.Request) -> web.Response:
         if int(request.query["g"]) != await link_generation(session, rt.tenant, user_id):
             return _message_page(tr, tr.gettext("This link was cancelled. Send /dashboard in the staff group for a new one."), 403)
     # still in the staff group? (asked of Telegram, cached a minute; no membership check: refused)
-    if rt.membership is None or not await rt.membership.is_member(rt.staff_chat_id, user_id):
+    if rt.channel is None or not await rt.channel.is_member(rt.staff_chat_id, user_id):
         return _message_page(tr, tr.gettext("This page is for members of the association's staff group only."), 403)
     report = await build_report(rt.db, rt.tenant, rt.profile, period, now)
     link = {k: request.query[k] for k in ("u", "g", "exp", "sig")}
@@ -403,6 +403,7 @@ def standalone_runtime(settings: Settings, profile: Any) -> Runtime:
     from storage.crypto import Vault
     from storage.db import Database
 
+    from bot.channels.telegram.adapter import TelegramChannel
     from bot.channels.telegram.transport import make_bot
 
     settings.require_bot()  # to ask Telegram whether a link's holder is still in the staff group
@@ -411,7 +412,7 @@ def standalone_runtime(settings: Settings, profile: Any) -> Runtime:
     rt = Runtime(settings=settings, profile=profile, db=Database(settings.database_url), bot=bot,
                  vault=Vault(settings.secret_key), sender=None,  # type: ignore[arg-type]
                  staff_chat_id=settings.staff_chat_id)
-    rt.membership = MembershipCache(bot)
+    rt.channel = TelegramChannel(bot)  # asks Telegram (cached) who is in the staff group
     return rt
 
 

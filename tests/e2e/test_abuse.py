@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from bot.app import BotApp
 from bot.channels.telegram import staff_auth
-from bot.engine.webhook import SECRET_HEADER, WEBHOOK_PATH, make_web_app, webhook_secret
+from bot.web.webhook import SECRET_HEADER, WEBHOOK_PATH, make_web_app, webhook_secret
 from bot.web.dashboard import make_dashboard_app
 from storage.models import Document
 from tests.harness import OUTSIDER, STAFF, STAFF_CHAT, STAFF_PLAIN, Person, make_settings

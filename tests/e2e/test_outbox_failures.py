@@ -108,7 +108,7 @@ async def test_failures_to_beneficiaries_go_in_a_daily_digest(consented: Person,
 def test_errors_are_classified() -> None:
     from telegram.error import BadRequest, Forbidden, InvalidToken, NetworkError, RetryAfter, TimedOut
 
-    from bot.engine.outbox import classify
+    from bot.channels.telegram.sending import classify
 
     assert classify(BadRequest("Bad Request: message is too long"), 1) == "permanent"
     assert classify(BadRequest("Bad Request: message is not modified"), 1) == "unchanged"

@@ -33,7 +33,7 @@ from sqlalchemy.exc import OperationalError
 
 from bot.app import BotApp
 from bot.emulator.server import Emulator
-from bot.engine.webhook import SECRET_HEADER, WEBHOOK_PATH, make_web_app, webhook_secret
+from bot.web.webhook import SECRET_HEADER, WEBHOOK_PATH, make_web_app, webhook_secret
 from storage.db import Database
 from storage.models import Beneficiary, InboundUpdate, OutboxMessage, ServiceRequest
 from tests.harness import BENEFICIARY, STAFF_CHAT, Person, make_settings, settle

@@ -231,7 +231,7 @@ def test_scores_travel_in_callback_data(profile) -> None:  # noqa: ANN001
         assert survey.decode(bad, questions) is None
     text, keyboard = survey.question_view(__import__("bot.i18n", fromlist=["translator"]).translator("en"),
                                           profile, 123456789, [5, 4, 4])
-    data = [b["callback_data"] for row in keyboard["inline_keyboard"] for b in row]
+    data = keyboard.actions()  # neutral buttons (bot.engine.keyboards.Buttons)
     assert all(len(d.encode()) <= 64 for d in data) and parse_cb(data[0]).args == ("123456789", "5441")
     assert "Question 4 of 4" in text
 

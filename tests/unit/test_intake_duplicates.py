@@ -7,6 +7,7 @@ import logging
 
 import pytest
 
+from bot.channels.telegram.adapter import chat_key
 from bot.engine.intake import Intake
 from storage.crypto import Vault
 from storage.db import Database
@@ -31,7 +32,7 @@ async def test_duplicates_are_counted_and_told_once_a_minute(
         await db.migrate()
         async with db.write() as session:
             session.add(Association(id="khairat", name="جمعية خيرات"))
-        intake = Intake(db, "khairat", handled, vault=Vault("k" * 32))
+        intake = Intake(db, "khairat", handled, chat_key, vault=Vault("k" * 32))
         caplog.set_level(logging.WARNING, logger="bot.engine.intake")
         first = await intake.store([update(1, "أ"), update(2, "ب")])
         assert [r["update_id"] for r in first] == [1, 2]

@@ -8,7 +8,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from bot.channels.telegram.staff_auth import Role
+from bot.domain.roles import Role
 from bot.domain import lifecycle
 from bot.domain.lifecycle import (BENEFICIARY, DECIDERS, REQUEST_RULES, SYSTEM, TICKET_RULES, Actor,
                                   Audited, Kind, Refused, Stamped, Status, StatusChanged, SurveyDue,

@@ -1,6 +1,6 @@
-"""Who may act in the staff group: members of the staff chat (asked of Telegram with
-``getChatMember``, cached briefly), and their role (staff, researcher, supervisor) from the
-database; ``SUPERVISOR_IDS`` are supervisors whatever the table says.
+"""Who may act in the staff group: members of the staff chat, asked of Telegram with
+``getChatMember`` and cached briefly. Their role (staff, researcher, supervisor) is the
+domain's: ``bot.domain.roles``.
 
 The Telegram check runs BEFORE the update's transaction, so no HTTP call ever holds the
 database's writer lock.
@@ -10,26 +10,14 @@ from __future__ import annotations
 
 import logging
 import time
-from enum import StrEnum
 
-from sqlalchemy import select
 from telegram import Bot
 
 from bot.channels.telegram.transport import call
-from storage.models import StaffMember
 
 log = logging.getLogger(__name__)
 CACHE_SECONDS = 60.0
 ACTIVE = {"creator", "administrator", "member", "restricted"}
-
-
-class Role(StrEnum):
-    STAFF = "staff"
-    RESEARCHER = "researcher"
-    SUPERVISOR = "supervisor"
-
-
-RANK = {Role.STAFF: 1, Role.RESEARCHER: 2, Role.SUPERVISOR: 3}
 
 
 class MembershipCache:
@@ -51,15 +39,3 @@ class MembershipCache:
             ok = False
         self._cache[key] = (now, ok)
         return ok
-
-
-async def role_of(session, tenant: str, user_id: int, supervisors: frozenset[int]) -> Role:  # noqa: ANN001
-    if user_id in supervisors:
-        return Role.SUPERVISOR
-    row = await session.scalar(select(StaffMember).where(StaffMember.association_id == tenant,
-                                                         StaffMember.telegram_user_id == user_id))
-    return Role(row.role) if row else Role.STAFF
-
-
-def at_least(role: Role, needed: Role) -> bool:
-    return RANK[role] >= RANK[needed]

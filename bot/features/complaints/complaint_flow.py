@@ -18,6 +18,7 @@ from bot.engine.keyboards import Callback, button, cb, inline
 from bot.engine.router import Router
 from bot.engine.outbox import after_delivery
 from bot.features.inquiries.inquiries import not_passed_on
+from bot.engine.namespaces import NS
 from bot.features.inquiries.ticket_cards import LINK, masked_sender, post_ticket_card, route
 from bot.domain.textutil import isolate
 from bot.domain.tickets import KIND_LABELS, Kind, open_ticket
@@ -38,7 +39,7 @@ KIND_INTRO = {
 
 
 def skip_row(ctx: Ctx) -> list[dict]:
-    return [button(ctx._("⏭ Skip"), cb("cmp", "skip")), button(ctx._("✖️ Cancel"), cb("cmp", "cancel"))]
+    return [button(ctx._("⏭ Skip"), cb(NS.COMPLAINT, "skip")), button(ctx._("✖️ Cancel"), cb(NS.COMPLAINT, "cancel"))]
 
 
 async def start(ctx: Ctx) -> None:
@@ -46,13 +47,13 @@ async def start(ctx: Ctx) -> None:
     if not kinds:
         ctx.show(ctx._("Complaints and suggestions are received through the association's other channels."), inline([back_to_menu_row(ctx)]))
         return
-    rows = [[button(ctx._(KIND_LABELS[k]), cb("cmp", "kind", k.value))] for k in kinds]
+    rows = [[button(ctx._(KIND_LABELS[k]), cb(NS.COMPLAINT, "kind", k.value))] for k in kinds]
     rows.append(back_to_menu_row(ctx))
     ctx.show(ctx._("What would you like to send us?"), inline(rows))
 
 
 def ask(ctx: Ctx, step: str) -> None:
-    keyboard = inline([skip_row(ctx)]) if step == "attachment" else inline([[button(ctx._("✖️ Cancel"), cb("cmp", "cancel"))]])
+    keyboard = inline([skip_row(ctx)]) if step == "attachment" else inline([[button(ctx._("✖️ Cancel"), cb(NS.COMPLAINT, "cancel"))]])
     ctx.reply(ctx._(PROMPTS[step]), keyboard)
 
 
@@ -66,7 +67,7 @@ async def ask_related(ctx: Ctx, dialog) -> None:  # noqa: ANN001
         show_summary(ctx, dialog)
         return
     dialogs.save(dialog, "related")
-    rows = [[button(r.reference or "", cb("cmp", "rel", r.id))] for r in requests]
+    rows = [[button(r.reference or "", cb(NS.COMPLAINT, "rel", r.id))] for r in requests]
     rows.append(skip_row(ctx))
     ctx.reply(ctx._("Is it about one of your requests? Choose it, or press Skip."), inline(rows))
 
@@ -81,8 +82,8 @@ def show_summary(ctx: Ctx, dialog) -> None:  # noqa: ANN001
         lines.append(ctx._("Attachment: yes"))
     if data.get("related_ref"):
         lines.append(ctx._("Related request: {reference}").format(reference=isolate(data["related_ref"])))
-    ctx.reply("\n".join(lines), inline([[button(ctx._("📨 Send"), cb("cmp", "send"))],
-                                        [button(ctx._("✖️ Cancel"), cb("cmp", "cancel"))]]))
+    ctx.reply("\n".join(lines), inline([[button(ctx._("📨 Send"), cb(NS.COMPLAINT, "send"))],
+                                        [button(ctx._("✖️ Cancel"), cb(NS.COMPLAINT, "cancel"))]]))
 
 
 class ComplaintFlow:
@@ -91,12 +92,11 @@ class ComplaintFlow:
     async def on_message(self, ctx: Ctx) -> None:
         dialog = await dialogs.current(ctx)
         assert dialog is not None
-        message = ctx.message
         step = dialog.step
         try:
             if step in ("title", "details"):
                 limit = 200 if step == "title" else 3000
-                value = validate_text(message.text if message else None, max_length=limit)
+                value = validate_text(ctx.event.text, max_length=limit)
                 dialogs.save(dialog, "details" if step == "title" else "attachment", **{step: value})
                 ask(ctx, dialog.step)
             elif step == "attachment":
@@ -136,9 +136,8 @@ async def send(ctx: Ctx, dialog) -> None:  # noqa: ANN001
     card = ctx.out[-1]
     if f := data.get("file"):  # the attachment, into the case's thread
         photo = (f.get("mime") or "").startswith("image/") and not f.get("name")
-        method, key = ("sendPhoto", "photo") if photo else ("sendDocument", "document")
-        ctx.call(method, {"chat_id": route(ctx, ticket)[0], key: f["file_id"],
-                          "caption": isolate(ticket.reference)}, link=(LINK, ticket.id))
+        ctx.send_stored(route(ctx, ticket)[0], "photo" if photo else "document", f["file_id"],
+                        isolate(ticket.reference), link=(LINK, ticket.id))
     due = format_date(today_riyadh() + timedelta(days=days), ctx.locale)
     received = ctx.show(ctx._("Thank you. We received your {kind} with the number {reference}, and we will reply to you by {date}.").format(
         kind=ctx._(KIND_LABELS[kind]), reference=f"<code>{ticket.reference}</code>", date=due)
@@ -148,28 +147,32 @@ async def send(ctx: Ctx, dialog) -> None:  # noqa: ANN001
     after_delivery(ctx.out, card, sent=[received], failed=[not_passed_on(ctx)])
 
 
+async def on_kind(ctx: Ctx, data: Callback) -> None:
+    try:
+        kind = Kind(data.arg(0))
+    except ValueError:
+        kind = None
+    if kind is None or kind == Kind.INQUIRY or not ctx.profile.complaints.enabled(kind.value):
+        await start(ctx)
+        return
+    await dialogs.begin(ctx, FLOW, "title", {"kind": kind.value})
+    ctx.answer()
+    ctx.show(ctx._(KIND_INTRO[kind]))
+    ask(ctx, "title")
+
+
+async def on_cancel(ctx: Ctx, _data: Callback) -> None:
+    dialog = await dialogs.current(ctx)
+    if dialog is not None and dialog.flow == FLOW:
+        await dialogs.end(ctx)
+    ctx.answer()
+    ctx.show(ctx._("Cancelled. Nothing was sent."), menu_keyboard_short(ctx))
+
+
 async def on_callback(ctx: Ctx, data: Callback) -> None:
+    """The steps' buttons (skip, related case, send), valid only at their step."""
     dialog = await dialogs.current(ctx)
     action = data.action
-    if action == "kind":
-        try:
-            kind = Kind(data.arg(0))
-        except ValueError:
-            kind = None
-        if kind is None or kind == Kind.INQUIRY or not ctx.profile.complaints.enabled(kind.value):
-            await start(ctx)
-            return
-        await dialogs.begin(ctx, FLOW, "title", {"kind": kind.value})
-        ctx.answer()
-        ctx.show(ctx._(KIND_INTRO[kind]))
-        ask(ctx, "title")
-        return
-    if action == "cancel":
-        if dialog is not None and dialog.flow == FLOW:
-            await dialogs.end(ctx)
-        ctx.answer()
-        ctx.show(ctx._("Cancelled. Nothing was sent."), menu_keyboard_short(ctx))
-        return
     if dialog is None or dialog.flow != FLOW:
         ctx.answer(ctx._("This button is no longer active."))
         await start(ctx)
@@ -195,6 +198,8 @@ async def on_callback(ctx: Ctx, data: Callback) -> None:
 
 def register(router: Router) -> None:
     router.flow(ComplaintFlow())
-    router.callback("cmp")(on_callback)
+    router.callback(NS.COMPLAINT, "kind")(on_kind)
+    router.callback(NS.COMPLAINT, "cancel")(on_cancel)
+    router.callback(NS.COMPLAINT)(on_callback)
     router.menu("complain")(start)
     router.command("complaint", "suggest")(start)

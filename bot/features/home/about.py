@@ -8,6 +8,7 @@ from bot.engine.context import Ctx
 from bot.features.home.menus import back_to_menu_row
 from bot.engine.keyboards import Callback, button, cb, inline, url_button
 from bot.engine.router import Router
+from bot.engine.namespaces import NS
 from bot.domain.textutil import isolate
 
 
@@ -45,13 +46,13 @@ async def show_about(ctx: Ctx) -> None:
     description = escape(assoc.description.get(ctx.locale)) if assoc.description else ""
     text = (f"<b>{escape(assoc.name.get(ctx.locale))}</b>\n{description}\n\n"
             + ctx._("<b>How to reach us</b>") + "\n" + channels_text(ctx))
-    rows = [[button("📄 " + doc.title.get(ctx.locale), cb("about", "doc", doc.id))] for doc in ctx.profile.documents]
+    rows = [[button("📄 " + doc.title.get(ctx.locale), cb(NS.ABOUT, "doc", doc.id))] for doc in ctx.profile.documents]
     rows.append(back_to_menu_row(ctx))
     ctx.show(text, inline(rows))
 
 
 async def show_documents(ctx: Ctx) -> None:
-    rows = [[button("📄 " + doc.title.get(ctx.locale), cb("about", "doc", doc.id))] for doc in ctx.profile.documents]
+    rows = [[button("📄 " + doc.title.get(ctx.locale), cb(NS.ABOUT, "doc", doc.id))] for doc in ctx.profile.documents]
     rows.append(back_to_menu_row(ctx))
     ctx.show(ctx._("The association's documents. Choose one to receive it here:"), inline(rows))
 
@@ -81,7 +82,7 @@ async def on_about(ctx: Ctx, data: Callback) -> None:
 
 def register(router: Router) -> None:
     router.menu("about")(show_about)
-    router.callback("about")(on_about)
-    router.consent_free_callbacks.add("about")
+    router.callback(NS.ABOUT)(on_about)
+    router.consent_free_callbacks.add(NS.ABOUT)
     router.command("about", "contact")(show_about)
     router.command("documents")(show_documents)

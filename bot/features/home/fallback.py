@@ -8,6 +8,7 @@ import logging
 from sqlalchemy import update
 
 from bot.engine.context import Ctx
+from bot.engine.events import Kind
 from bot.features.home.menus import menu_keyboard
 from bot.engine.router import Router
 from storage.models import Beneficiary, utcnow
@@ -17,10 +18,10 @@ log = logging.getLogger(__name__)
 
 async def other_message(ctx: Ctx) -> None:
     """A sticker, voice note, photo, location … outside a form."""
-    message = ctx.message
-    if message is not None and (message.voice or message.video_note or message.audio):
+    kind = ctx.event.kind
+    if kind is Kind.VOICE:
         text = ctx._("Thank you. I cannot listen to voice messages yet; please write your question in a few words, or choose from the menu.")
-    elif message is not None and (message.photo or message.document):
+    elif ctx.event.attached_file() is not None:
         text = ctx._("I received your file, but I only keep files that belong to a request or a complaint. To attach it, start or open the request from the menu.")
     else:
         text = ctx._("Thank you for your message. I can read text and button presses; please write your question in a few words, or choose from the menu.")
@@ -42,23 +43,23 @@ async def stale_callback(ctx: Ctx) -> None:
 
 async def chat_member(ctx: Ctx) -> None:
     """The bot was blocked/unblocked in a private chat, or added to/removed from a group."""
-    change = ctx.update.my_chat_member
-    if change is None:
+    event = ctx.event
+    chat_id, status = event.chat_id, event.member_status
+    if event.kind is not Kind.MEMBER or chat_id is None:
         return
-    chat, status = change.chat, change.new_chat_member.status
-    if chat.type == "private":
+    if event.is_private:
         blocked = status in ("kicked", "left")
         await ctx.session.execute(
             update(Beneficiary).where(Beneficiary.association_id == ctx.tenant,
-                                      Beneficiary.telegram_user_id == chat.id)
+                                      Beneficiary.telegram_user_id == chat_id)
             .values(unreachable_at=utcnow() if blocked else None))
         return
-    if chat.id in ctx.rt.staff_chat_ids or status not in ("member", "administrator"):
+    if chat_id in ctx.rt.staff_chat_ids or status not in ("member", "administrator"):
         return
     # Added to a group that is not the staff group: explain politely and leave.
-    log.info("added to a foreign chat %s; leaving", chat.id)
-    ctx.send(chat.id, ctx._("Thank you for adding me. I serve beneficiaries one to one in a private chat, so I will leave this group."))
-    ctx.call("leaveChat", {"chat_id": chat.id})
+    log.info("added to a foreign chat %s; leaving", chat_id)
+    ctx.send(chat_id, ctx._("Thank you for adding me. I serve beneficiaries one to one in a private chat, so I will leave this group."))
+    ctx.leave(chat_id)
 
 
 def register(router: Router) -> None:

@@ -6,7 +6,8 @@ from html import escape
 
 from bot.engine.context import Ctx
 from bot.i18n import N_
-from bot.engine.keyboards import button, cb, inline
+from bot.engine.keyboards import Buttons, button, cb, inline
+from bot.engine.namespaces import NS
 
 MENU_ITEMS = (
     # (action, label msgid)
@@ -19,18 +20,18 @@ MENU_ITEMS = (
 )
 
 
-def menu_keyboard(ctx: Ctx) -> dict:
-    rows = [[button(ctx._(label), cb("menu", action))] for action, label in MENU_ITEMS]
-    rows.append([button(ctx._("🌐 Language: English / العربية"), cb("lang", "pick"))])
+def menu_keyboard(ctx: Ctx) -> Buttons:
+    rows = [[button(ctx._(label), cb(NS.MENU, action))] for action, label in MENU_ITEMS]
+    rows.append([button(ctx._("🌐 Language: English / العربية"), cb(NS.LANG, "pick"))])
     return inline(rows)
 
 
-def menu_keyboard_short(ctx: Ctx) -> dict:
-    return inline([[button(ctx._("🏠 Main menu"), cb("menu", "main"))]])
+def menu_keyboard_short(ctx: Ctx) -> Buttons:
+    return inline([[button(ctx._("🏠 Main menu"), cb(NS.MENU, "main"))]])
 
 
 def back_to_menu_row(ctx: Ctx) -> list[dict]:
-    return [button(ctx._("🏠 Main menu"), cb("menu", "main"))]
+    return [button(ctx._("🏠 Main menu"), cb(NS.MENU, "main"))]
 
 
 def association_name(ctx: Ctx) -> str:

@@ -8,18 +8,19 @@ from bot.engine import dialogs
 from bot.engine.context import Ctx
 from bot.features.home.menus import association_name, menu_keyboard, menu_keyboard_short, show_menu
 from bot.i18n import SUPPORTED_LOCALES
-from bot.engine.keyboards import Callback, button, cb, inline
+from bot.engine.keyboards import Buttons, Callback, button, cb, inline
 from bot.engine.router import Router
+from bot.engine.namespaces import NS
 from storage.models import ConsentEvent, utcnow
 
 LANGUAGE_NAMES = {"ar": "العربية", "en": "English"}
 
 
-def consent_keyboard(ctx: Ctx) -> dict:
+def consent_keyboard(ctx: Ctx) -> Buttons:
     return inline([
-        [button(ctx._("✅ I agree"), cb("consent", "yes"))],
-        [button(ctx._("✖️ I do not agree"), cb("consent", "no"))],
-        [button(ctx._("🌐 Language: English / العربية"), cb("lang", "pick"))],
+        [button(ctx._("✅ I agree"), cb(NS.CONSENT, "yes"))],
+        [button(ctx._("✖️ I do not agree"), cb(NS.CONSENT, "no"))],
+        [button(ctx._("🌐 Language: English / العربية"), cb(NS.LANG, "pick"))],
     ])
 
 
@@ -42,48 +43,53 @@ async def start(ctx: Ctx) -> None:
     ctx.reply(greeting + "\n\n" + privacy_notice(ctx), consent_keyboard(ctx))
 
 
-async def on_consent(ctx: Ctx, data: Callback) -> None:
+async def consent_given(ctx: Ctx, _data: Callback) -> None:
     user = ctx.user
     assert user is not None
     version = ctx.profile.privacy.notice_version
-    if data.action == "yes":
-        if not user.has_consented:
-            user.consent_at, user.consent_version, user.consent_withdrawn_at = utcnow(), version, None
-            ctx.session.add(ConsentEvent(association_id=ctx.tenant, beneficiary_id=user.id,
-                                         action="given", notice_version=version))
-        ctx.answer(ctx._("Thank you"))
-        query = ctx.update.callback_query
-        if query is not None and query.message is not None:  # keep the greeting, drop its buttons
-            ctx.call("editMessageReplyMarkup", {"chat_id": query.message.chat.id,
-                                                "message_id": query.message.message_id,
-                                                "reply_markup": {"inline_keyboard": []}})
-        ctx.reply(ctx._("Thank you. Your consent is recorded; you can withdraw it at any time with /privacy.")
-                  + "\n\n" + ctx._("How can we serve you today? Choose from the menu, or write your question directly."),
-                  menu_keyboard(ctx))
-    elif data.action == "no":
-        ctx.show(ctx._("We respect your choice. Without your consent we cannot take requests or personal data, but you can still read about the association and its contact channels. You can agree at any time."),
-                 inline([[button(ctx._("✅ I agree"), cb("consent", "yes"))],
-                         [button(ctx._("ℹ️ About the association"), cb("about", "show"))]]))
-    elif data.action == "withdraw":
-        if user.has_consented:
-            user.consent_withdrawn_at = utcnow()
-            ctx.session.add(ConsentEvent(association_id=ctx.tenant, beneficiary_id=user.id,
-                                         action="withdrawn", notice_version=user.consent_version or version))
-        await dialogs.end(ctx)
-        ctx.show(ctx._("Your consent is withdrawn. We will not ask you for personal data, and open requests stay with the association as the law requires. You can agree again at any time with /start."))
-    else:
-        await ask_consent(ctx)
+    if not user.has_consented:
+        user.consent_at, user.consent_version, user.consent_withdrawn_at = utcnow(), version, None
+        ctx.session.add(ConsentEvent(association_id=ctx.tenant, beneficiary_id=user.id,
+                                     action="given", notice_version=version))
+    ctx.answer(ctx._("Thank you"))
+    if ctx.event.message_id is not None:  # keep the greeting, drop its buttons
+        ctx.clear_buttons(ctx.chat_id, ctx.event.message_id)
+    ctx.reply(ctx._("Thank you. Your consent is recorded; you can withdraw it at any time with /privacy.")
+              + "\n\n" + ctx._("How can we serve you today? Choose from the menu, or write your question directly."),
+              menu_keyboard(ctx))
+
+
+async def consent_declined(ctx: Ctx, _data: Callback) -> None:
+    ctx.show(ctx._("We respect your choice. Without your consent we cannot take requests or personal data, but you can still read about the association and its contact channels. You can agree at any time."),
+             inline([[button(ctx._("✅ I agree"), cb(NS.CONSENT, "yes"))],
+                     [button(ctx._("ℹ️ About the association"), cb(NS.ABOUT, "show"))]]))
+
+
+async def consent_withdrawn(ctx: Ctx, _data: Callback) -> None:
+    user = ctx.user
+    assert user is not None
+    version = ctx.profile.privacy.notice_version
+    if user.has_consented:
+        user.consent_withdrawn_at = utcnow()
+        ctx.session.add(ConsentEvent(association_id=ctx.tenant, beneficiary_id=user.id,
+                                     action="withdrawn", notice_version=user.consent_version or version))
+    await dialogs.end(ctx)
+    ctx.show(ctx._("Your consent is withdrawn. We will not ask you for personal data, and open requests stay with the association as the law requires. You can agree again at any time with /start."))
+
+
+async def consent_asked_again(ctx: Ctx, _data: Callback) -> None:
+    await ask_consent(ctx)
 
 
 async def privacy(ctx: Ctx) -> None:
     assert ctx.user is not None
     rows = []
     if ctx.user.has_consented:
-        rows.append([button(ctx._("Withdraw my consent"), cb("consent", "withdraw"))])
+        rows.append([button(ctx._("Withdraw my consent"), cb(NS.CONSENT, "withdraw"))])
     else:
-        rows.append([button(ctx._("✅ I agree"), cb("consent", "yes"))])
-    rows.append([button(ctx._("📄 A copy of my data"), cb("erase", "export"))])
-    rows.append([button(ctx._("🗑 Erase my data"), cb("erase", "ask"))])
+        rows.append([button(ctx._("✅ I agree"), cb(NS.CONSENT, "yes"))])
+    rows.append([button(ctx._("📄 A copy of my data"), cb(NS.ERASE, "export"))])
+    rows.append([button(ctx._("🗑 Erase my data"), cb(NS.ERASE, "ask"))])
     ctx.reply(privacy_notice(ctx).split("\n\n")[0], inline(rows))
 
 
@@ -125,8 +131,8 @@ async def language(ctx: Ctx) -> None:
     ctx.reply(ctx._("Choose your language:"), language_keyboard())
 
 
-def language_keyboard() -> dict:
-    return inline([[button(LANGUAGE_NAMES[code], cb("lang", "set", code)) for code in SUPPORTED_LOCALES]])
+def language_keyboard() -> Buttons:
+    return inline([[button(LANGUAGE_NAMES[code], cb(NS.LANG, "set", code)) for code in SUPPORTED_LOCALES]])
 
 
 async def on_language(ctx: Ctx, data: Callback) -> None:
@@ -150,16 +156,11 @@ def register(router: Router) -> None:
     router.command("cancel")(cancel)
     router.command("language", "lang")(language)
     router.command("privacy")(privacy)
-    router.callback("consent")(on_consent)
-    router.callback("lang")(on_language)
+    router.callback(NS.CONSENT, "yes")(consent_given)
+    router.callback(NS.CONSENT, "no")(consent_declined)
+    router.callback(NS.CONSENT, "withdraw")(consent_withdrawn)
+    router.callback(NS.CONSENT)(consent_asked_again)  # any other: the notice again
+    router.callback(NS.LANG)(on_language)
     router.on_needs_consent = ask_consent
-    router.menu("main")(on_menu_main)
-
-    async def on_menu(ctx: Ctx, data: Callback) -> None:
-        handler = router.menu_actions.get(data.action)
-        if handler is None and router.on_stale_callback:
-            handler = router.on_stale_callback
-        if handler is not None:
-            await handler(ctx)
-
-    router.callback("menu")(on_menu)
+    router.apology_keyboard = menu_keyboard_short
+    router.menu("main")(on_menu_main)  # any other menu:… button is stale (the dispatcher says so)

@@ -10,12 +10,14 @@ from html import escape
 from sqlalchemy import func, select
 
 from bot.engine import dialogs
-from bot.engine.context import Ctx, reply_to
+from bot.engine.context import Ctx
+from bot.engine.events import RELAYABLE
 from bot.features.home.menus import back_to_menu_row, menu_keyboard_short
-from bot.engine.keyboards import Callback, button, cb, inline
-from bot.engine.outbox import Out, after_delivery, collapse, followup, paced
+from bot.engine.keyboards import Buttons, Callback, button, cb, inline
+from bot.engine.outbox import Out, after_delivery, collapse, joined, paced
 from bot.engine.router import Router
 from bot.i18n import translator
+from bot.engine.namespaces import NS
 from bot.domain.tickets import Kind, add_message, open_ticket, open_ticket_of
 from bot.features.inquiries.ticket_cards import LINK, card_link, masked_sender, post_ticket_card, route
 from bot.domain.textutil import Num, clean_input, isolate
@@ -28,18 +30,18 @@ MAX_QUESTION = 1000
 
 async def show_topics(ctx: Ctx) -> None:
     faq = ctx.profile.faq
-    rows = [[button(f"{c.icon or '•'} {c.title.get(ctx.locale)}", cb("faq", "cat", c.id))] for c in faq.categories]
+    rows = [[button(f"{c.icon or '•'} {c.title.get(ctx.locale)}", cb(NS.FAQ, "cat", c.id))] for c in faq.categories]
     if ctx.profile.documents:
-        rows.append([button(ctx._("📄 The association's documents"), cb("about", "docs"))])
-    rows.append([button(ctx._("🙋 Talk to the association's team"), cb("faq", "person"))])
+        rows.append([button(ctx._("📄 The association's documents"), cb(NS.ABOUT, "docs"))])
+    rows.append([button(ctx._("🙋 Talk to the association's team"), cb(NS.FAQ, "person"))])
     rows.append(back_to_menu_row(ctx))
     ctx.show(ctx._("Write your question in your own words, and I will look for the answer. Or browse the questions by topic:"),
              inline(rows))
 
 
-def answer_keyboard(ctx: Ctx, entry_id: str) -> dict:
-    return inline([[button(ctx._("👍 Yes, thank you"), cb("faq", "yes", entry_id)),
-                    button(ctx._("👎 No"), cb("faq", "no", entry_id))],
+def answer_keyboard(ctx: Ctx, entry_id: str) -> Buttons:
+    return inline([[button(ctx._("👍 Yes, thank you"), cb(NS.FAQ, "yes", entry_id)),
+                    button(ctx._("👎 No"), cb(NS.FAQ, "no", entry_id))],
                    back_to_menu_row(ctx)])
 
 
@@ -54,14 +56,13 @@ def show_answer(ctx: Ctx, entry_id: str, *, edit: bool) -> bool:
 
 
 def offer_person(ctx: Ctx, text: str) -> None:
-    ctx.reply(text, inline([[button(ctx._("🙋 Yes, pass my question to the team"), cb("tk", "new"))],
-                            [button(ctx._("No, thank you"), cb("faq", "thanks"))]]))
+    ctx.reply(text, inline([[button(ctx._("🙋 Yes, pass my question to the team"), cb(NS.TICKET, "new"))],
+                            [button(ctx._("No, thank you"), cb(NS.FAQ, "thanks"))]]))
 
 
 async def ask(ctx: Ctx) -> None:
     """Free text outside a form: a question for the FAQ matcher."""
-    message = ctx.message
-    question = clean_input(message.text if message else "")[:MAX_QUESTION]
+    question = clean_input(ctx.event.text or "")[:MAX_QUESTION]
     if not question:  # only invisible characters
         ctx.reply(ctx._("I could not read your message. Please write your question in a few words, or choose from the menu."),
                   menu_keyboard_short(ctx))
@@ -79,11 +80,11 @@ async def ask(ctx: Ctx) -> None:
     misses += 1
     await dialogs.begin(ctx, ASK_FLOW, kind, {"q": question, "misses": misses, "suggested": suggested})
     if kind == "suggest" and suggested:
-        rows = [[button(ctx.profile.faq_entry(eid).question.get(ctx.locale)[:60], cb("faq", "q", eid))]
+        rows = [[button(ctx.profile.faq_entry(eid).question.get(ctx.locale)[:60], cb(NS.FAQ, "q", eid))]
                 for eid in suggested if ctx.profile.faq_entry(eid)]
-        rows.append([button(ctx._("None of these"), cb("faq", "none"))])
+        rows.append([button(ctx._("None of these"), cb(NS.FAQ, "none"))])
         if misses >= 2:  # two misunderstandings in a row: offer a person without being asked
-            rows.append([button(ctx._("🙋 Talk to a person"), cb("tk", "new"))])
+            rows.append([button(ctx._("🙋 Talk to a person"), cb(NS.TICKET, "new"))])
         ctx.reply(ctx._("I am not sure I understood. Did you mean one of these?"), inline(rows))
         return
     offer_person(ctx, ctx._("I could not find an answer to your question. Shall I pass it to the specialist at the association? The answer will reach you here."))
@@ -97,8 +98,8 @@ async def on_faq(ctx: Ctx, data: Callback) -> None:
             await show_topics(ctx)
             return
         entries = ctx.profile.faq_entries(category.id)
-        rows = [[button(e.question.get(ctx.locale)[:60], cb("faq", "q", e.id))] for e in entries]
-        rows.append([button(ctx._("↩️ Topics"), cb("menu", "ask"))])
+        rows = [[button(e.question.get(ctx.locale)[:60], cb(NS.FAQ, "q", e.id))] for e in entries]
+        rows.append([button(ctx._("↩️ Topics"), cb(NS.MENU, "ask"))])
         ctx.show(f"<b>{escape(category.title.get(ctx.locale))}</b>\n" + ctx._("Choose a question:"), inline(rows))
     elif data.action == "q":
         if not show_answer(ctx, data.arg(0), edit=True):
@@ -134,12 +135,12 @@ class AskFlow:
 
     async def on_message(self, ctx: Ctx) -> None:
         dialog = await dialogs.current(ctx)
-        message = ctx.message
-        if dialog is not None and dialog.step == "person" and message is not None and message.text:
-            dialogs.save(dialog, q=clean_input(message.text)[:MAX_QUESTION])
+        text = ctx.event.text
+        if dialog is not None and dialog.step == "person" and text:
+            dialogs.save(dialog, q=clean_input(text)[:MAX_QUESTION])
             await hand_over(ctx)
             return
-        if message is not None and message.text:
+        if text:
             await ask(ctx)
             return
         from bot.features.home.fallback import other_message
@@ -175,12 +176,13 @@ async def hand_over(ctx: Ctx) -> None:
     after_delivery(ctx.out, card, sent=[received], failed=[not_passed_on(ctx)])
 
 
-async def on_ticket(ctx: Ctx, data: Callback) -> None:
-    if data.action == "new":
-        ctx.answer()
-        await hand_over(ctx)
-    else:
-        ctx.answer(ctx._("This button is no longer active."))
+async def on_new_ticket(ctx: Ctx, _data: Callback) -> None:
+    ctx.answer()
+    await hand_over(ctx)
+
+
+async def on_ticket(ctx: Ctx, _data: Callback) -> None:
+    ctx.answer(ctx._("This button is no longer active."))
 
 
 class TicketFlow:
@@ -194,7 +196,7 @@ class TicketFlow:
         ticket = await open_ticket_of(ctx.session, ctx.tenant, ctx.user.id, int(dialog.data.get("ticket_id", 0))) if dialog else None
         if ticket is None:
             await dialogs.end(ctx)
-            if ctx.message is not None and ctx.message.text:
+            if ctx.event.text:
                 await ask(ctx)
             return
         await relay_to_staff(ctx, ticket)
@@ -205,29 +207,27 @@ class TicketFlow:
 
 async def relay_to_staff(ctx: Ctx, ticket) -> None:  # noqa: ANN001 - storage.models.Ticket
     """A follow-up from the beneficiary, into the ticket's thread (albums: each photo in turn)."""
-    message = ctx.message
-    assert message is not None
+    event = ctx.event
+    assert event.message_id is not None
     tr = translator("ar")
     link = await card_link(ctx, ticket)
     chat_id = link.chat_id if link else route(ctx, ticket)[0]
-    reply = {"reply_parameters": reply_to(link.message_id if link else None)}
+    quote = link.message_id if link else None
     head = tr.gettext("💬 Follow-up from {who} · {reference}").format(who=escape(ticket.data.get("who") or "—"),
                                                                      reference=isolate(ticket.reference))
-    if message.text:
-        body = f"«{escape(clean_input(message.text, multiline=True))}»"
-        staff = ctx.call("sendMessage", followup(chat_id, f"{LINK}:{ticket.id}", head, body, **reply),
-                         link=(LINK, ticket.id))
-        add_message(ctx.session, ticket, "in", text=message.text)
-    elif message.photo or message.document or message.voice or message.audio or message.video:
+    key = f"{LINK}:{ticket.id}"  # the case's follow-ups: merged, and sent after new cases
+    if event.text:
+        body = f"«{escape(clean_input(event.text, multiline=True))}»"
+        staff = joined(ctx.send(chat_id, f"{head}\n{body}", link=(LINK, ticket.id), quote=quote),
+                       key, head, body)
+        add_message(ctx.session, ticket, "in", text=event.text)
+    elif event.file is not None and event.file.kind in RELAYABLE:
         if await at_file_cap(ctx, ticket):
             return
-        caption = clean_input(message.caption, multiline=True)  # no bidi controls, as for texts
-        staff = ctx.call("copyMessage", {"chat_id": chat_id, "from_chat_id": ctx.chat_id, "message_id": message.message_id,
-                                         "caption": f"{head}\n{escape(caption)}".strip(), "parse_mode": "HTML",
-                                         **reply}, link=(LINK, ticket.id))
-        paced(staff, f"{LINK}:{ticket.id}")
-        media = message.photo[-1] if message.photo else (message.document or message.voice or message.audio or message.video)
-        add_message(ctx.session, ticket, "in", text=caption or None, file_id=media.file_id)
+        caption = clean_input(event.caption, multiline=True)  # no bidi controls, as for texts
+        staff = paced(ctx.copy(chat_id, ctx.chat_id, event.message_id, f"{head}\n{escape(caption)}".strip(),
+                               quote=quote, link=(LINK, ticket.id)), key)
+        add_message(ctx.session, ticket, "in", text=caption or None, file_id=event.file.file_id)
     else:
         ctx.reply(ctx._("I can pass on text, photos, files and voice notes to the team."))
         return
@@ -263,8 +263,9 @@ def not_passed_on(ctx: Ctx) -> Out:
 def register(router: Router) -> None:
     router.menu("ask")(show_topics)
     router.command("ask", "faq")(show_topics)
-    router.callback("faq")(on_faq)
-    router.callback("tk")(on_ticket)
+    router.callback(NS.FAQ)(on_faq)
+    router.callback(NS.TICKET, "new")(on_new_ticket)
+    router.callback(NS.TICKET)(on_ticket)
     router.flow(AskFlow())
     router.flow(TicketFlow())
     router.on_free_text = ask

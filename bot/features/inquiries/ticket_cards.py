@@ -9,10 +9,11 @@ from html import escape
 
 from sqlalchemy import select
 
-from bot.engine.context import Ctx
+from bot.engine.context import Ctx, UnitOfWork
 from bot.domain.dates import format_datetime
 from bot.i18n import N_, translator
-from bot.engine.keyboards import button, cb, inline
+from bot.engine.keyboards import Buttons, button, cb, inline
+from bot.engine.namespaces import NS
 from bot.domain.textutil import isolate, mask_name
 from bot.domain.lifecycle import card_actions
 from bot.domain.tickets import KIND_LABELS, OPEN_STATUSES, STATUS_LABELS, Kind, TicketStatus
@@ -24,8 +25,7 @@ LANGUAGE_NAMES = {"ar": N_("Arabic"), "en": N_("English")}
 
 def masked_sender(ctx: Ctx) -> str:
     """The sender's Telegram name, masked (first name and an initial) for the staff group."""
-    user = ctx.update.effective_user
-    return mask_name(user.full_name) if user else ""
+    return mask_name(ctx.event.user_name) if ctx.event.user_id is not None else ""
 
 
 def route(ctx: Ctx, ticket: Ticket) -> tuple[int, int | None]:
@@ -67,23 +67,23 @@ async def card_text(ctx: Ctx, ticket: Ticket) -> str:
     return "\n".join(lines)
 
 
-def card_keyboard(ticket: Ticket) -> dict:
+def card_keyboard(ticket: Ticket) -> Buttons:
     """The buttons the ticket's table opens from its status (bot.domain.lifecycle)."""
     tr = translator("ar")
     actions = card_actions(ticket)
     rows: list[list[dict]] = []
     if "close" in actions:
-        rows.append([button(tr.gettext("🔒 Close"), cb("st", "close", ticket.id))])
+        rows.append([button(tr.gettext("🔒 Close"), cb(NS.TICKET_CARD, "close", ticket.id))])
     if "ack" in actions:
-        rows.append([button(tr.gettext("👌 Acknowledge"), cb("st", "ack", ticket.id))])
+        rows.append([button(tr.gettext("👌 Acknowledge"), cb(NS.TICKET_CARD, "ack", ticket.id))])
     if "breach" in actions and "breach" not in ticket.data:
-        rows.append([button(tr.gettext("Breach acknowledged"), cb("st", "breach", ticket.id, 1)),
-                     button(tr.gettext("No breach"), cb("st", "breach", ticket.id, 0))])
+        rows.append([button(tr.gettext("Breach acknowledged"), cb(NS.TICKET_CARD, "breach", ticket.id, 1)),
+                     button(tr.gettext("No breach"), cb(NS.TICKET_CARD, "breach", ticket.id, 0))])
     row = []
     if "resolve" in actions:
-        row.append(button(tr.gettext("✅ Resolve with an outcome"), cb("st", "resolve", ticket.id)))
+        row.append(button(tr.gettext("✅ Resolve with an outcome"), cb(NS.TICKET_CARD, "resolve", ticket.id)))
     if "escalate" in actions:
-        row.append(button(tr.gettext("⬆️ Raise to a supervisor"), cb("st", "escalate", ticket.id)))
+        row.append(button(tr.gettext("⬆️ Raise to a supervisor"), cb(NS.TICKET_CARD, "escalate", ticket.id)))
     if row:
         rows.append(row)
     return inline(rows)
@@ -91,11 +91,11 @@ def card_keyboard(ticket: Ticket) -> dict:
 
 async def post_ticket_card(ctx: Ctx, ticket: Ticket) -> None:
     chat_id, topic_id = route(ctx, ticket)
-    extra = {"message_thread_id": topic_id} if topic_id else {}
-    ctx.send(chat_id, await card_text(ctx, ticket), card_keyboard(ticket), link=(LINK, ticket.id), **extra)
+    ctx.send(chat_id, await card_text(ctx, ticket), card_keyboard(ticket), link=(LINK, ticket.id),
+             topic=topic_id)
 
 
-async def card_link(ctx: Ctx, ticket: Ticket) -> StaffMessageLink | None:
+async def card_link(ctx: UnitOfWork, ticket: Ticket) -> StaffMessageLink | None:
     return await ctx.session.scalar(select(StaffMessageLink).where(
         StaffMessageLink.association_id == ctx.tenant, StaffMessageLink.subject_kind == LINK,
         StaffMessageLink.subject_id == ticket.id).order_by(StaffMessageLink.created_at).limit(1))
@@ -104,6 +104,4 @@ async def card_link(ctx: Ctx, ticket: Ticket) -> StaffMessageLink | None:
 async def refresh_card(ctx: Ctx, ticket: Ticket) -> None:
     link = await card_link(ctx, ticket)
     if link is not None:
-        ctx.call("editMessageText", {"chat_id": link.chat_id, "message_id": link.message_id,
-                                     "text": await card_text(ctx, ticket), "parse_mode": "HTML",
-                                     "reply_markup": card_keyboard(ticket)})
+        ctx.edit(link.chat_id, link.message_id, await card_text(ctx, ticket), card_keyboard(ticket))

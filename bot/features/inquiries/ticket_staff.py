@@ -9,11 +9,13 @@ from html import escape
 from sqlalchemy import select
 
 from bot.features.surveys import survey_flow as survey
-from bot.engine.context import Ctx, reply_to
+from bot.engine.context import Ctx
+from bot.engine.events import RELAYABLE
 from bot.i18n import N_, Text, translator
-from bot.engine.keyboards import Callback
-from bot.engine.outbox import after_delivery, message as text_message
+from bot.engine.keyboards import FORCE_REPLY, Callback
+from bot.engine.outbox import after_delivery
 from bot.engine.router import Router
+from bot.engine.namespaces import NS
 from bot.features.inquiries.ticket_cards import LINK, card_link, refresh_card
 from bot.domain import lifecycle
 from bot.domain.lifecycle import Actor, Event, Refused, StatusChanged, SurveyDue, Tell, Why
@@ -41,8 +43,8 @@ async def tell(ctx: Ctx, ticket: Ticket, text: Text, keyboard=None) -> Beneficia
 def header(ctx: Ctx, ticket: Ticket, locale: str) -> str:
     tr = translator(locale)
     who = ""
-    if ctx.profile.privacy.show_staff_names and ctx.update.effective_user:
-        who = " — " + escape(ctx.update.effective_user.first_name)
+    if ctx.profile.privacy.show_staff_names and ctx.event.user_id is not None:
+        who = " — " + escape(ctx.event.first_name)
     return tr.gettext("💬 <b>Reply from the association</b>{who} · {reference}").format(
         who=who, reference=isolate(ticket.reference))
 
@@ -52,12 +54,12 @@ async def relay_reply(ctx: Ctx, link: StaffMessageLink) -> bool:
     if link.subject_kind != LINK:
         return False
     tr = translator("ar")
-    message = ctx.message
+    event = ctx.event
     if not ctx.staff_member:  # only current members of the staff chat speak for the association
         ctx.reply_quoting(tr.gettext("Only members of the association's staff group can do this."))
         return True
     ticket = await _ticket(ctx, link.subject_id)
-    if message is None or ticket is None:
+    if event.message_id is None or ticket is None:
         return True
     actor = await staff_actor(ctx)
     try:
@@ -69,19 +71,16 @@ async def relay_reply(ctx: Ctx, link: StaffMessageLink) -> bool:
     if person is None:
         return True
     head = header(ctx, ticket, person.locale)
-    if message.text:
+    if event.text:
         # not cut here: the sender fits a long reply to Telegram's limits (bot.engine.outbox)
-        relayed = ctx.call("sendMessage", text_message(person.telegram_user_id, f"{head}\n\n{escape(message.text)}"))
-        add_message(ctx.session, ticket, "out", text=message.text, staff_user_id=ctx.from_id)
-    elif message.photo or message.document or message.voice or message.audio or message.video:
-        caption = escape(clean_input(message.caption, multiline=True))
-        relayed = ctx.call("copyMessage", {"chat_id": person.telegram_user_id, "from_chat_id": ctx.chat_id,
-                                           "message_id": message.message_id,
-                                           "caption": f"{head}\n{caption}".strip(), "parse_mode": "HTML"})
-        file_id = (message.photo[-1].file_id if message.photo else
-                   (message.document or message.voice or message.audio or message.video).file_id)
-        add_message(ctx.session, ticket, "out", text=clean_input(message.caption, multiline=True) or None,
-                    file_id=file_id, staff_user_id=ctx.from_id)
+        relayed = ctx.send(person.telegram_user_id, f"{head}\n\n{escape(event.text)}")
+        add_message(ctx.session, ticket, "out", text=event.text, staff_user_id=ctx.from_id)
+    elif event.file is not None and event.file.kind in RELAYABLE:
+        caption = clean_input(event.caption, multiline=True)  # no bidi controls, as for texts
+        relayed = ctx.copy(person.telegram_user_id, ctx.chat_id, event.message_id,
+                           f"{head}\n{escape(caption)}".strip())
+        add_message(ctx.session, ticket, "out", text=caption or None, file_id=event.file.file_id,
+                    staff_user_id=ctx.from_id)
     else:
         ctx.reply_quoting(tr.gettext("This kind of message cannot be relayed; please send text, a photo, a document or a voice note."))
         return True
@@ -139,17 +138,15 @@ async def on_staff_button(ctx: Ctx, data: Callback) -> None:
             ctx.answer(tr.gettext("This button is no longer active."))
         return
     if rule.needs_note:  # resolve: the outcome, as a reply to a prompt
-        message = ctx.update.callback_query.message if ctx.update.callback_query else None
         ctx.send(ctx.chat_id, tr.gettext("Reply to this message with the outcome for {reference}; the beneficiary will read it.").format(reference=reference),
-                 {"force_reply": True, "selective": True}, link=(RESOLVE_PROMPT, ticket.id),
-                 reply_parameters=reply_to(message.message_id if message else None))
+                 FORCE_REPLY, link=(RESOLVE_PROMPT, ticket.id), quote=ctx.event.message_id)
         ctx.answer(tr.gettext("Reply to the bot's message with the details."))
         return
     events = move(ctx.session, ticket, action, actor)
     if action == "escalate":
         link = await card_link(ctx, ticket)
         ctx.send(ctx.chat_id, tr.gettext("⬆️ {reference} was raised to the supervisors.").format(reference=reference),
-                 reply_parameters=reply_to(link.message_id if link else None))
+                 quote=link.message_id if link else None)
         for supervisor in ctx.rt.settings.supervisor_ids:
             ctx.send(supervisor, tr.gettext("⬆️ A case was raised to you: {reference}. Please look at it in the staff group.").format(reference=reference))
     await carry_out(ctx, ticket, events)
@@ -165,9 +162,8 @@ async def resolve_reply(ctx: Ctx, link: StaffMessageLink) -> bool:
     if link.subject_kind != RESOLVE_PROMPT:
         return False
     tr = translator("ar")
-    message = ctx.message
     ticket = await _ticket(ctx, link.subject_id)
-    outcome = (message.text or "").strip() if message else ""
+    outcome = (ctx.event.text or "").strip()
     if ticket is None or ticket.status not in OPEN_STATUSES or not ctx.staff_member:
         return True
     if not outcome:
@@ -187,11 +183,11 @@ async def resolve_reply(ctx: Ctx, link: StaffMessageLink) -> bool:
 async def close_command(ctx: Ctx) -> None:
     """``/close`` as a reply to a ticket's message."""
     tr = translator("ar")
-    message = ctx.message
-    if not ctx.staff_member or message is None or message.reply_to_message is None:
+    replied = ctx.event.reply_to_message_id
+    if not ctx.staff_member or replied is None:
         ctx.reply_quoting(tr.gettext("Reply to a case's message with /close to close it."))
         return
-    link = await ctx.session.get(StaffMessageLink, (ctx.tenant, ctx.chat_id, message.reply_to_message.message_id))
+    link = await ctx.session.get(StaffMessageLink, (ctx.tenant, ctx.chat_id, replied))
     ticket = await _ticket(ctx, link.subject_id) if link and link.subject_kind == LINK else None
     if ticket is None:
         ctx.reply(tr.gettext("Reply to a case's message with /close to close it."))
@@ -201,7 +197,7 @@ async def close_command(ctx: Ctx) -> None:
 
 
 def register(router: Router) -> None:
-    router.staff_callback("st")(on_staff_button)
+    router.staff_callback(NS.TICKET_CARD)(on_staff_button)
     router.reply_handlers.append(relay_reply)
     router.reply_handlers.append(resolve_reply)
     router.staff_command("close")(close_command)

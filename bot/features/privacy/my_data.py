@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 from html import escape
 
 from bot.engine import dialogs
@@ -11,10 +10,11 @@ from bot.domain import privacy
 from bot.engine.context import Ctx
 from bot.features.home.menus import menu_keyboard_short
 from bot.engine.keyboards import Callback, button, cb, inline
-from bot.engine.outbox import INLINE_KEY
 from bot.engine.router import Router
 from bot.domain.textutil import isolate
 from bot.i18n import N_, translator
+from bot.engine.keyboards import NO_BUTTONS
+from bot.engine.namespaces import NS
 from storage.models import AuditLog
 
 ERASED_CARD = N_("The beneficiary's data was erased at their request.")
@@ -23,9 +23,8 @@ ERASED_CARD = N_("The beneficiary's data was erased at their request.")
 async def my_data(ctx: Ctx) -> None:
     assert ctx.user is not None
     text = await privacy.export_text(ctx.session, ctx.profile, ctx.rt.vault, ctx.user, ctx.tr)
-    ctx.call("sendDocument", {"chat_id": ctx.chat_id, "caption": ctx._("This file holds everything the association keeps about you through this assistant."),
-                              INLINE_KEY: {"document": {"name": "mydata.txt",
-                                                        "b64": base64.b64encode(text.encode("utf-8")).decode("ascii")}}})
+    ctx.send_bytes(ctx.chat_id, "mydata.txt", text.encode("utf-8"),
+                   ctx._("This file holds everything the association keeps about you through this assistant."))
     ctx.session.add(AuditLog(association_id=ctx.tenant, actor_id=ctx.from_id, action="data_export",
                              subject_kind="beneficiary", subject_id=ctx.user.id))
 
@@ -33,8 +32,8 @@ async def my_data(ctx: Ctx) -> None:
 async def delete_my_data(ctx: Ctx) -> None:
     await dialogs.begin(ctx, "erase", "confirm")  # the "yes" below counts only after this question
     ctx.reply(ctx._("This erases your account and everything you sent through this assistant. Open requests will be withdrawn. Cases the association must keep in its records will be kept without your name or data. This cannot be undone. Are you sure?"),
-              inline([[button(ctx._("🗑 Yes, erase my data"), cb("erase", "yes"))],
-                      [button(ctx._("No, keep it"), cb("erase", "no"))]]))
+              inline([[button(ctx._("🗑 Yes, erase my data"), cb(NS.ERASE, "yes"))],
+                      [button(ctx._("No, keep it"), cb(NS.ERASE, "no"))]]))
 
 
 async def on_erase(ctx: Ctx, data: Callback) -> None:
@@ -77,19 +76,17 @@ def tell_staff(ctx: Ctx, messages: list[privacy.StaffMessage]) -> None:
     (reference and status kept, no buttons); follow-ups, files and prompts are deleted."""
     tr = translator("ar")  # the staff chats read Arabic
     for message in messages:
-        target = {"chat_id": message.chat_id, "message_id": message.message_id}
         if message.card:
             head = f"<b>{isolate(escape(message.reference))}</b>"
             text = f"{head} · {escape(tr.gettext(message.status))}\n{tr.gettext(ERASED_CARD)}"
-            ctx.call("editMessageText", {**target, "text": text, "parse_mode": "HTML",
-                                         "reply_markup": {"inline_keyboard": []}})
+            ctx.edit(message.chat_id, message.message_id, text, NO_BUTTONS)
         else:
-            ctx.call("deleteMessage", target)
+            ctx.delete(message.chat_id, message.message_id)
 
 
 def register(router: Router) -> None:
     router.command("mydata")(my_data)
     router.command("deletemydata")(delete_my_data)
-    router.callback("erase")(on_erase)
+    router.callback(NS.ERASE)(on_erase)
     router.consent_free_commands.update({"mydata", "deletemydata"})
-    router.consent_free_callbacks.add("erase")
+    router.consent_free_callbacks.add(NS.ERASE)

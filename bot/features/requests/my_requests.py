@@ -14,6 +14,7 @@ from bot.engine.keyboards import Callback, button, cb, inline
 from bot.domain.lifecycle import REQUEST_RULES, Actor, label, next_step
 from bot.features.requests import request_moves
 from bot.engine.router import Router
+from bot.engine.namespaces import NS
 from bot.domain.textutil import isolate
 from storage.models import ServiceRequest
 
@@ -30,7 +31,7 @@ async def my_requests(ctx: Ctx) -> None:
     )).all()
     if not rows:
         ctx.show(ctx._("You have no requests yet. You can apply for a service from the menu."),
-                 inline([[button(ctx._("📝 Apply for a service"), cb("menu", "apply"))], back_to_menu_row(ctx)]))
+                 inline([[button(ctx._("📝 Apply for a service"), cb(NS.MENU, "apply"))], back_to_menu_row(ctx)]))
         return
     parts = [ctx._("<b>Your requests</b>")]
     actions: list[list[dict]] = []
@@ -51,10 +52,10 @@ async def my_requests(ctx: Ctx) -> None:
         parts.append(line)
         if req.status in REQUEST_RULES.sources("documents_added"):
             actions.append([button(ctx._("📎 Add documents to {reference}").format(reference=req.reference),
-                                   cb("rdoc", "start", req.id))])
+                                   cb(NS.REQUEST_DOCS, "start", req.id))])
         if req.status in WITHDRAWABLE:
             actions.append([button(ctx._("✖️ Withdraw {reference}").format(reference=req.reference),
-                                   cb("rq", "withdraw", req.id))])
+                                   cb(NS.MY_REQUESTS, "withdraw", req.id))])
     ctx.show("\n".join(parts), inline([*actions, back_to_menu_row(ctx)]))
 
 
@@ -76,8 +77,8 @@ async def on_request(ctx: Ctx, data: Callback) -> None:
     if data.action == "withdraw":
         ctx.show(ctx._("Withdraw request {reference}? The association will stop studying it. You can apply again later.").format(
             reference=isolate(request.reference or "")),
-            inline([[button(ctx._("✖️ Yes, withdraw it"), cb("rq", "confirm", request.id))],
-                    [button(ctx._("No, keep it"), cb("menu", "requests"))]]))
+            inline([[button(ctx._("✖️ Yes, withdraw it"), cb(NS.MY_REQUESTS, "confirm", request.id))],
+                    [button(ctx._("No, keep it"), cb(NS.MENU, "requests"))]]))
     elif data.action == "confirm":
         await request_moves.take(ctx, request, "withdrawn", Actor.beneficiary(ctx.from_id))
         ctx.answer(ctx._("Done ✓"))
@@ -88,6 +89,6 @@ async def on_request(ctx: Ctx, data: Callback) -> None:
 
 
 def register(router: Router) -> None:
-    router.callback("rq")(on_request)
+    router.callback(NS.MY_REQUESTS)(on_request)
     router.menu("requests")(my_requests)
     router.command("status", "myrequests")(my_requests)

@@ -13,7 +13,8 @@ from bot.domain import applications
 from bot.engine.context import Ctx
 from bot.domain.dates import format_date
 from bot.i18n import N_, Translator, translator
-from bot.engine.keyboards import button, cb, inline
+from bot.engine.keyboards import Buttons, button, cb, inline
+from bot.engine.namespaces import NS
 from bot.domain.lifecycle import card_actions, label
 from bot.domain.textutil import isolate
 from storage.models import Beneficiary, Document, ServiceRequest, StaffMessageLink
@@ -68,13 +69,13 @@ async def card_text(ctx: Ctx, request: ServiceRequest) -> str:
     return "\n".join(lines)
 
 
-def card_keyboard(ctx: Ctx, request: ServiceRequest) -> dict:
+def card_keyboard(ctx: Ctx, request: ServiceRequest) -> Buttons:
     tr = staff_tr(ctx)
     actions = card_actions(request)
-    rows = [[button(tr.gettext(ACTION_LABELS[a]), cb("sr", a, request.id)) for a in actions[i:i + 2]]
+    rows = [[button(tr.gettext(ACTION_LABELS[a]), cb(NS.REQUEST_CARD, a, request.id)) for a in actions[i:i + 2]]
             for i in range(0, len(actions), 2)]
     reveal = ACTION_LABELS["reveal"]
-    rows.append([button(tr.gettext(reveal), cb("sr", "reveal", request.id))])
+    rows.append([button(tr.gettext(reveal), cb(NS.REQUEST_CARD, "reveal", request.id))])
     return inline(rows)
 
 
@@ -91,5 +92,4 @@ async def refresh_card(ctx: Ctx, request: ServiceRequest) -> None:
         StaffMessageLink.subject_id == request.id))).all()
     text, keyboard = await card_text(ctx, request), card_keyboard(ctx, request)
     for link in links:
-        ctx.call("editMessageText", {"chat_id": link.chat_id, "message_id": link.message_id, "text": text,
-                                     "parse_mode": "HTML", "reply_markup": keyboard})
+        ctx.edit(link.chat_id, link.message_id, text, keyboard)

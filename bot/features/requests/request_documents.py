@@ -6,15 +6,16 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 from bot.engine import dialogs
-from bot.engine.context import Ctx, reply_to
+from bot.engine.context import Ctx
 from bot.features.home.menus import menu_keyboard_short
-from bot.engine.keyboards import Callback, button, cb, inline
+from bot.engine.keyboards import Buttons, Callback, button, cb, inline
 from bot.domain.lifecycle import REQUEST_RULES, Actor
 from bot.engine.router import Router
 from bot.features.requests import request_moves
 from bot.features.requests.request_cards import CARD
 from bot.domain.textutil import Num, isolate
 from bot.i18n import translator
+from bot.engine.namespaces import NS
 from bot.domain.validation import Invalid, validate
 from storage.models import Document, ServiceRequest, StaffMessageLink
 
@@ -30,8 +31,8 @@ async def _own_request(ctx: Ctx, request_id: int | None) -> ServiceRequest | Non
         ServiceRequest.status.in_(sorted(REQUEST_RULES.sources("documents_added")))))
 
 
-def done_keyboard(ctx: Ctx, request_id: int) -> dict:
-    return inline([[button(ctx._("✅ Done, send to the association"), cb("rdoc", "done", request_id))]])
+def done_keyboard(ctx: Ctx, request_id: int) -> Buttons:
+    return inline([[button(ctx._("✅ Done, send to the association"), cb(NS.REQUEST_DOCS, "done", request_id))]])
 
 
 async def documents_of(ctx: Ctx, request_id: int) -> int:
@@ -116,9 +117,9 @@ async def on_callback(ctx: Ctx, data: Callback) -> None:
             "📎 The beneficiary added {n} document to request {reference}.",
             "📎 The beneficiary added {n} documents to request {reference}.", count).format(
                 n=count, reference=isolate(request.reference or "")),
-            reply_parameters=reply_to(card.message_id if card else None))
+            quote=card.message_id if card else None)
 
 
 def register(router: Router) -> None:
     router.flow(DocumentsFlow())
-    router.callback("rdoc")(on_callback)
+    router.callback(NS.REQUEST_DOCS)(on_callback)

@@ -23,9 +23,10 @@ from bot.engine.context import Ctx
 from bot.domain.dates import format_date
 from bot.features.home.menus import back_to_menu_row, menu_keyboard_short
 from bot.i18n import N_, Text, translator
-from bot.engine.keyboards import REMOVE_KEYBOARD, Callback, button, cb, inline, reply_keyboard
+from bot.engine.keyboards import REMOVE_KEYBOARD, Button, Callback, Markup, ask_for, button, cb, inline
 from bot.domain.lifecycle import Status
 from bot.engine.router import Router
+from bot.engine.namespaces import NS
 from bot.features.requests.request_cards import post_request_card
 from bot.features.requests.request_documents import documents_of
 from bot.domain.textutil import Num, format_number, isolate, mask_national_id
@@ -73,24 +74,24 @@ def question_text(ctx: Ctx, service: Any, index: int) -> str:
     return "\n".join(lines)
 
 
-def question_keyboard(ctx: Ctx, request: ServiceRequest, service: Any, index: int) -> dict:
+def question_keyboard(ctx: Ctx, request: ServiceRequest, service: Any, index: int) -> Markup:
     field = service.form_fields[index]
     ftype = str(field.type)
     if ftype == "mobile":
-        return reply_keyboard([[{"text": ctx._("📱 Share my number"), "request_contact": True}]],
-                              placeholder=ctx._("Or type the number, e.g. 0551234567"))
+        return ask_for("contact", ctx._("📱 Share my number"),
+                       placeholder=ctx._("Or type the number, e.g. 0551234567"))
     if ftype == "location":
-        return reply_keyboard([[{"text": ctx._("📍 Share my location"), "request_location": True}]])
-    rows: list[list[dict]] = []
+        return ask_for("location", ctx._("📍 Share my location"))
+    rows: list[list[Button]] = []
     if ftype == "choice" and field.choices:
-        rows += [[button(c.label.get(ctx.locale), cb("req", "ch", request.id, index, c.id))] for c in field.choices]
+        rows += [[button(c.label.get(ctx.locale), cb(NS.REQUEST_FORM, "ch", request.id, index, c.id))] for c in field.choices]
     elif ftype == "yes_no":
-        rows.append([button(ctx._("Yes"), cb("req", "yn", request.id, index, 1)),
-                     button(ctx._("No"), cb("req", "yn", request.id, index, 0))])
+        rows.append([button(ctx._("Yes"), cb(NS.REQUEST_FORM, "yn", request.id, index, 1)),
+                     button(ctx._("No"), cb(NS.REQUEST_FORM, "yn", request.id, index, 0))])
     extra = []
     if not field.required:
-        extra.append(button(ctx._("⏭ Skip"), cb("req", "skip", request.id, index)))
-    extra.append(button(ctx._("⏸ Continue later"), cb("req", "pause", request.id)))
+        extra.append(button(ctx._("⏭ Skip"), cb(NS.REQUEST_FORM, "skip", request.id, index)))
+    extra.append(button(ctx._("⏸ Continue later"), cb(NS.REQUEST_FORM, "pause", request.id)))
     rows.append(extra)
     return inline(rows)
 
@@ -132,8 +133,8 @@ async def start(ctx: Ctx, service_id: str, *, restart: bool = False) -> None:
         ServiceRequest.service_id == service_id, ServiceRequest.status == Status.DRAFT))
     if existing is not None and not restart and existing.answers:
         ctx.show(ctx._("You have an unfinished application for this service. Would you like to continue where you stopped?"),
-                 inline([[button(ctx._("▶️ Continue"), cb("req", "resume", existing.id))],
-                         [button(ctx._("🔄 Start over"), cb("req", "restart", existing.id))],
+                 inline([[button(ctx._("▶️ Continue"), cb(NS.REQUEST_FORM, "resume", existing.id))],
+                         [button(ctx._("🔄 Start over"), cb(NS.REQUEST_FORM, "restart", existing.id))],
                          back_to_menu_row(ctx)]))
         return
     if existing is not None:
@@ -158,21 +159,16 @@ async def resume_draft(ctx: Ctx, request: ServiceRequest) -> None:
 # -- answers -------------------------------------------------------------------------------------
 def raw_answer(ctx: Ctx, ftype: str) -> Any:
     """What the message carries for this field type (text, a contact, a location, a file)."""
-    message = ctx.message
-    assert message is not None
-    if ftype == "mobile" and message.contact is not None:
-        if message.contact.user_id not in (None, ctx.from_id):
+    event = ctx.event
+    if ftype == "mobile" and event.contact is not None:
+        if event.contact.user_id not in (None, ctx.from_id):
             raise Invalid(OTHER_CONTACT)
-        return message.contact.phone_number
+        return event.contact.phone_number
     if ftype == "location":
-        if message.location is not None:
-            return (message.location.latitude, message.location.longitude)
-        if message.venue is not None:
-            return (message.venue.location.latitude, message.venue.location.longitude)
-        return message.text
+        return event.location if event.location is not None else event.text
     if ftype == "document":
-        return ctx.attached_file() or message.text
-    return message.text
+        return ctx.attached_file() or event.text
+    return event.text
 
 
 def options_for(service: Any, field: Any, ctx: Ctx) -> dict[str, Any]:
@@ -254,7 +250,10 @@ async def accept(ctx: Ctx, dialog: Any, request: ServiceRequest, index: int, raw
     try:
         if isinstance(raw, Invalid):
             raise raw
-        value = validate(ftype, raw, required=field.required, **options_for(service, field, ctx))
+        if isinstance(raw, bool) and ftype == "yes_no":  # a Yes/No button: the answer itself
+            value = raw
+        else:
+            value = validate(ftype, raw, required=field.required, **options_for(service, field, ctx))
     except Invalid as exc:
         ctx.reply(exc.render(ctx.tr))
         ask(ctx, request, index)
@@ -330,18 +329,18 @@ def review_text(ctx: Ctx, request: ServiceRequest) -> str:
 def show_review(ctx: Ctx, request: ServiceRequest, *, new_message: bool = False) -> None:
     service = _service(ctx, request)
     assert service is not None
-    rows = [[button(ctx._("✏️ {label}").format(label=f.label.get(ctx.locale))[:60], cb("req", "edit", request.id, i))]
+    rows = [[button(ctx._("✏️ {label}").format(label=f.label.get(ctx.locale))[:60], cb(NS.REQUEST_FORM, "edit", request.id, i))]
             for i, f in enumerate(service.form_fields)]
-    rows.append([button(ctx._("✅ All correct, continue"), cb("req", "declare", request.id))])
-    rows.append([button(ctx._("⏸ Continue later"), cb("req", "pause", request.id))])
+    rows.append([button(ctx._("✅ All correct, continue"), cb(NS.REQUEST_FORM, "declare", request.id))])
+    rows.append([button(ctx._("⏸ Continue later"), cb(NS.REQUEST_FORM, "pause", request.id))])
     (ctx.reply if new_message else ctx.show)(review_text(ctx, request), inline(rows))
 
 
 def show_declaration(ctx: Ctx, request: ServiceRequest, *, new_message: bool = False) -> None:
     text = (ctx._("<b>Declaration</b>") + "\n" + escape(ctx.profile.declaration.text.get(ctx.locale))
             + "\n\n" + ctx._("Press “I declare and send” to sign this declaration and send your request."))
-    keyboard = inline([[button(ctx._("✍️ I declare and send"), cb("req", "sign", request.id))],
-                       [button(ctx._("↩️ Back to my answers"), cb("req", "review", request.id))]])
+    keyboard = inline([[button(ctx._("✍️ I declare and send"), cb(NS.REQUEST_FORM, "sign", request.id))],
+                       [button(ctx._("↩️ Back to my answers"), cb(NS.REQUEST_FORM, "review", request.id))]])
     (ctx.reply if new_message else ctx.show)(text, keyboard)
 
 
@@ -375,10 +374,12 @@ async def sign(ctx: Ctx, request: ServiceRequest) -> None:
 
 
 # -- buttons ---------------------------------------------------------------------------------------
+async def on_start(ctx: Ctx, data: Callback) -> None:
+    await start(ctx, data.arg(0))
+
+
 async def on_callback(ctx: Ctx, data: Callback) -> None:
-    if data.action == "start":
-        await start(ctx, data.arg(0))
-        return
+    """The buttons of a draft: its id first, then the step's arguments."""
     request = await _draft(ctx, data.int_arg(0))
     if request is None or _service(ctx, request) is None:
         ctx.answer(ctx._("This application is no longer open."))
@@ -402,10 +403,14 @@ async def on_callback(ctx: Ctx, data: Callback) -> None:
             ctx.answer(ctx._("This button is no longer active."))
             await RequestFlow().resume(ctx)
             return
+        if data.action == "yn" and (index >= len(service.form_fields)
+                                    or str(service.form_fields[index].type) != "yes_no"):
+            ctx.answer(ctx._("This button is no longer active."))
+            return
         ctx.answer()
         raw: Any = data.arg(2)
         if data.action == "yn":
-            raw = ctx._("Yes") if data.arg(2) == "1" else ctx._("No")
+            raw = data.arg(2) == "1"  # routed as the answer, not as words to read back
         elif data.action == "skip":
             raw = None
         await accept(ctx, dialog, request, index, raw)
@@ -431,4 +436,5 @@ async def on_callback(ctx: Ctx, data: Callback) -> None:
 
 def register(router: Router) -> None:
     router.flow(RequestFlow())
-    router.callback("req")(on_callback)
+    router.callback(NS.REQUEST_FORM, "start")(on_start)
+    router.callback(NS.REQUEST_FORM)(on_callback)

@@ -14,11 +14,12 @@ from sqlalchemy import select
 
 from bot.domain import applications, lifecycle
 from bot.domain.lifecycle import REQUEST_RULES, Actor, Refused, Status, Why
-from bot.engine.context import Ctx, reply_to
+from bot.engine.context import Ctx
 from bot.i18n import N_, translator
-from bot.engine.keyboards import Callback, button, cb, inline
+from bot.engine.keyboards import FORCE_REPLY, Callback, button, cb, inline
 from bot.engine.router import Router
-from bot.channels.telegram.staff_auth import Role, at_least, role_of
+from bot.engine.namespaces import NS
+from bot.domain.roles import Role, at_least, role_of
 from bot.features.requests import request_moves
 from bot.features.requests.request_cards import refresh_card
 from bot.features.staff.staff_group import NOT_YOUR_ROLE, staff_actor
@@ -95,14 +96,11 @@ async def on_card(ctx: Ctx, data: Callback) -> None:
         rows = []
         if action == "docs":
             service = ctx.profile.service(request.service_id)
-            rows = [[button(d.title.get("ar")[:60], cb("sr", "doc", request.id, d.id))]
+            rows = [[button(d.title.get("ar")[:60], cb(NS.REQUEST_CARD, "doc", request.id, d.id))]
                     for d in (service.documents if service else ())]
-        payload_kb = inline(rows) if rows else {"force_reply": True, "selective": True}
+        payload_kb = inline(rows) if rows else FORCE_REPLY
         ctx.send(ctx.chat_id, tr.gettext(PROMPTS[action]).format(reference=isolate(request.reference or "")),
-                 payload_kb, link=(PROMPT_PREFIX + action, request.id),
-                 reply_parameters=reply_to(ctx.update.callback_query.message.message_id
-                                           if ctx.update.callback_query and ctx.update.callback_query.message
-                                           else None))
+                 payload_kb, link=(PROMPT_PREFIX + action, request.id), quote=ctx.event.message_id)
         ctx.answer(tr.gettext("Reply to the bot's message with the details."))
         return
     if await apply_action(ctx, request, action, actor=actor):
@@ -118,8 +116,7 @@ async def on_prompt_reply(ctx: Ctx, link: StaffMessageLink) -> bool:
         return False
     tr = translator("ar")
     action = link.subject_kind[len(PROMPT_PREFIX):]
-    message = ctx.message
-    note = clean_input(message.text or message.caption, multiline=True) if message else ""
+    note = clean_input(ctx.event.text or ctx.event.caption, multiline=True)
     request = await _request(ctx, link.subject_id)
     if not ctx.staff_member or request is None or action not in PROMPTS:
         return True
@@ -172,15 +169,12 @@ def send_documents(ctx: Ctx, chat_id: int, documents: list[Document]) -> None:
             chunk = group[start:start + ALBUM_SIZE]
             captions = [escape(d.file_name or d.kind)[:200] for d in chunk]
             if len(chunk) == 1:
-                ctx.call("sendPhoto" if kind == "photo" else "sendDocument",
-                         {"chat_id": chat_id, kind: chunk[0].telegram_file_id, "caption": captions[0],
-                          "parse_mode": "HTML"})
+                ctx.send_stored(chat_id, kind, chunk[0].telegram_file_id, captions[0])
             else:
-                ctx.call("sendMediaGroup", {"chat_id": chat_id, "media": [
-                    {"type": kind, "media": d.telegram_file_id, "caption": caption, "parse_mode": "HTML"}
-                    for d, caption in zip(chunk, captions)]})
+                ctx.send_album(chat_id, kind, [(d.telegram_file_id, caption)
+                                               for d, caption in zip(chunk, captions)])
 
 
 def register(router: Router) -> None:
-    router.staff_callback("sr")(on_card)
+    router.staff_callback(NS.REQUEST_CARD)(on_card)
     router.reply_handlers.append(on_prompt_reply)

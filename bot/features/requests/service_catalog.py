@@ -9,6 +9,7 @@ from bot.engine.context import Ctx
 from bot.features.home.menus import back_to_menu_row
 from bot.engine.keyboards import Callback, button, cb, inline
 from bot.engine.router import Router
+from bot.engine.namespaces import NS
 
 VOLUNTEER_KINDS = {"volunteer"}
 
@@ -24,7 +25,7 @@ async def list_services(ctx: Ctx, volunteer: bool = False) -> None:
         ctx.show(ctx._("There are no services open for applications at the moment. Please check again later."),
                  inline([back_to_menu_row(ctx)]))
         return
-    rows = [[button(s.title.get(ctx.locale), cb("svc", "show", s.id))] for s in services]
+    rows = [[button(s.title.get(ctx.locale), cb(NS.SERVICE, "show", s.id))] for s in services]
     rows.append(back_to_menu_row(ctx))
     text = (ctx._("Volunteering opportunities. Choose one to read about it:") if volunteer
             else ctx._("Our services. Choose one to read its conditions and the documents it needs:"))
@@ -56,8 +57,8 @@ async def on_service(ctx: Ctx, data: Callback) -> None:
         return
     volunteer = service.kind in VOLUNTEER_KINDS
     ctx.show(service_text(ctx, service), inline([
-        [button(ctx._("📝 Start the application"), cb("req", "start", service.id))],
-        [button(ctx._("↩️ Back to the services"), cb("menu", "volunteer" if volunteer else "apply"))],
+        [button(ctx._("📝 Start the application"), cb(NS.REQUEST_FORM, "start", service.id))],
+        [button(ctx._("↩️ Back to the services"), cb(NS.MENU, "volunteer" if volunteer else "apply"))],
         back_to_menu_row(ctx),
     ]))
 
@@ -73,4 +74,4 @@ def register(router: Router) -> None:
     router.menu("volunteer")(volunteer)
     router.command("apply")(apply)
     router.command("volunteer")(volunteer)
-    router.callback("svc")(on_service)
+    router.callback(NS.SERVICE)(on_service)

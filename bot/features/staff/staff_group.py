@@ -7,16 +7,16 @@ from bot.domain.lifecycle import Actor
 from bot.engine.context import Ctx
 from bot.i18n import N_, translator
 from bot.engine.router import Router
-from bot.channels.telegram.staff_auth import Role, role_of
+from bot.domain.roles import Role, role_of
 from storage.models import AuditLog, StaffMessageLink, StaffMember, utcnow
 
 
 def make_staff_message_handler(router: Router):  # noqa: ANN201
     async def on_staff_message(ctx: Ctx) -> None:
-        message = ctx.message
-        if message is None or message.reply_to_message is None:
+        replied = ctx.event.reply_to_message_id
+        if replied is None:
             return  # staff talking among themselves: not for the bot
-        link = await ctx.session.get(StaffMessageLink, (ctx.tenant, ctx.chat_id, message.reply_to_message.message_id))
+        link = await ctx.session.get(StaffMessageLink, (ctx.tenant, ctx.chat_id, replied))
         if link is None:
             return
         if not ctx.staff_member:  # left the chat, or Telegram could not confirm: nothing is relayed
@@ -41,26 +41,25 @@ async def staff_help(ctx: Ctx) -> None:
 async def grant(ctx: Ctx) -> None:
     """``/grant <role>`` replying to a colleague's message (supervisors only)."""
     tr = translator("ar")
-    message = ctx.message
-    assert message is not None
+    event = ctx.event
     me = await role_of(ctx.session, ctx.tenant, ctx.from_id, ctx.rt.settings.supervisor_ids)
     if me != Role.SUPERVISOR or not ctx.staff_member:
         ctx.reply(tr.gettext("Only a supervisor can grant roles."))
         return
-    parts = (message.text or "").split()
+    parts = (event.text or "").split()
     role = parts[1].lower() if len(parts) > 1 else ""
-    target = message.reply_to_message.from_user if message.reply_to_message else None
-    if role not in {r.value for r in Role} or target is None or target.is_bot:
+    target = event.reply_to_user_id
+    if role not in {r.value for r in Role} or target is None or event.reply_to_is_bot:
         ctx.reply(tr.gettext("Reply to a colleague's message with: /grant researcher (or staff, or supervisor)."))
         return
-    row = await ctx.session.get(StaffMember, (ctx.tenant, target.id))
+    row = await ctx.session.get(StaffMember, (ctx.tenant, target))
     if row is None:
-        ctx.session.add(StaffMember(association_id=ctx.tenant, telegram_user_id=target.id, role=role,
+        ctx.session.add(StaffMember(association_id=ctx.tenant, telegram_user_id=target, role=role,
                                     granted_by=ctx.from_id, granted_at=utcnow()))
     else:
         row.role, row.granted_by, row.granted_at = role, ctx.from_id, utcnow()
     ctx.session.add(AuditLog(association_id=ctx.tenant, actor_id=ctx.from_id, action="grant_role",
-                             subject_kind="staff", subject_id=None, detail={"user": target.id, "role": role}))
+                             subject_kind="staff", subject_id=None, detail={"user": target, "role": role}))
     ctx.reply(tr.gettext("Role “{role}” granted.").format(role=role))
 
 

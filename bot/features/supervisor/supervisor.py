@@ -20,13 +20,13 @@ from html import escape
 from pathlib import Path
 
 from bot.domain import reports
+from bot.engine.dispatch import unit_of_work
 from bot.engine.context import Ctx, Runtime
 from bot.web.dashboard import link_generation, make_link, revoke_links
 from bot.domain.dates import format_datetime, today_riyadh
 from bot.i18n import translator
-from bot.engine.outbox import FILES_KEY
 from bot.engine.router import Router
-from bot.channels.telegram.staff_auth import Role, role_of
+from bot.domain.roles import Role, role_of
 
 log = logging.getLogger(__name__)
 KEEP_FILES_SECONDS = 2 * 86400  # charts and workbooks wait this long for the outbox, then go
@@ -46,7 +46,7 @@ async def _is_supervisor(ctx: Ctx) -> bool:
 
 def _period(ctx: Ctx, command: str) -> reports.Period | None:
     tr = translator("ar")
-    text = ctx.message.text if ctx.message else ""
+    text = ctx.event.text
     args = (text or "").partition(" ")[2]
     try:
         return reports.parse_period(args, today_riyadh())
@@ -84,9 +84,8 @@ async def stats(ctx: Ctx) -> None:
     png = await asyncio.to_thread(reports.render_chart, report, tr)
     path = new_file(ctx.rt, f"satisfaction-{period.start}_{period.end}.png")
     path.write_bytes(png)
-    ctx.call("sendPhoto", {"chat_id": ctx.chat_id, FILES_KEY: {"photo": str(path)},
-                           "caption": tr.gettext("Satisfied answers by month and by service — {period}").format(
-                               period=period.label("ar"))})
+    ctx.send_file(ctx.chat_id, path, tr.gettext("Satisfied answers by month and by service — {period}").format(
+        period=period.label("ar")), kind="photo")
 
 
 async def export(ctx: Ctx) -> None:
@@ -105,8 +104,6 @@ async def export(ctx: Ctx) -> None:
 
 async def send_workbook(rt: Runtime, user_id: int, period: reports.Period) -> None:
     """Write the workbook on a read session, then queue it for ``user_id`` through the outbox."""
-    from bot.engine.dispatch import finish
-
     tr = translator("ar")
     path = new_file(rt, f"mustafeed-report-{period.start}_{period.end}.xlsx")
     try:
@@ -119,14 +116,11 @@ async def send_workbook(rt: Runtime, user_id: int, period: reports.Period) -> No
     except Exception:
         log.exception("export failed")
         result = None
-    async with rt.db.write() as session:
-        ctx = Ctx(rt, None, session)  # type: ignore[arg-type] - no update: a deferred reply
+    async with unit_of_work(rt) as work:  # a deferred reply: no inbound event
         if result is not None:
-            ctx.send_file(user_id, path, caption)
+            work.send_file(user_id, path, caption)
         else:
-            ctx.send(user_id, tr.gettext("Sorry, the workbook could not be prepared. Please try again in a little while."))
-        await finish(ctx)
-    rt.sender.enqueue(ctx.out)
+            work.send(user_id, tr.gettext("Sorry, the workbook could not be prepared. Please try again in a little while."))
 
 
 async def wait_background(timeout: float = 60.0) -> None:
@@ -139,8 +133,7 @@ async def dashboard(ctx: Ctx) -> None:
     if not await _is_supervisor(ctx):
         return
     tr = translator("ar")
-    text = ctx.message.text if ctx.message else ""
-    if (text or "").partition(" ")[2].strip().lower() == "revoke":
+    if ctx.event.command_args.strip().lower() == "revoke":
         await revoke_links(ctx.session, ctx.tenant, ctx.from_id)
         ctx.reply_quoting(tr.gettext("Done: every dashboard link you were given before no longer works. Send /dashboard for a new one."))
         return

@@ -30,10 +30,11 @@ from html import escape
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.engine.context import Ctx
+from bot.engine.context import Ctx, UnitOfWork
 from bot.domain.dates import RIYADH, to_riyadh
 from bot.i18n import N_, Translator, translator
 from bot.engine.keyboards import button, cb, inline
+from bot.engine.namespaces import NS as Namespace
 from bot.domain.lifecycle import Status
 from bot.profile import Profile, SurveyQuestion
 from bot.domain.reports import COMMENT, primary_question
@@ -42,7 +43,7 @@ from bot.domain.tickets import TicketStatus
 from storage.models import (AuditLog, Beneficiary, RequestEvent, ServiceRequest, SurveyAnswer,
                             SurveyInvitation, Ticket, TicketMessage, utcnow)
 
-NS = "sv"  # callback namespace: sv:<action>:<invitation id>[:…]
+NS = Namespace.SURVEY  # sv:<action>:<invitation id>[:…]
 FLOW = "survey"  # the dialog while a comment is awaited
 MAX_COMMENT = 1000
 REMINDER_WINDOW = timedelta(days=7)  # an invitation older than reminder_hours + this is left alone
@@ -288,7 +289,7 @@ async def invite(ctx: Ctx, case_row: ServiceRequest | Ticket, *, now: datetime |
     return invitation
 
 
-async def send_reminders(ctx: Ctx, now: datetime) -> int:
+async def send_reminders(ctx: UnitOfWork, now: datetime) -> int:
     """One reminder for each invitation unanswered after ``reminder_hours`` (0: never)."""
     hours = ctx.profile.survey.reminder_hours
     if not hours:

@@ -121,8 +121,7 @@ class CommentFlow:
             ctx.reply(ctx._("This survey is no longer available. Thank you."), menu_keyboard_short(ctx))
             await restore(ctx, dialog.data.get("prev") if dialog else None)
             return
-        message = ctx.message
-        text = clean_input(message.text if message else None, multiline=True)
+        text = clean_input(ctx.event.text, multiline=True)
         if not text:
             ctx.reply(*survey.comment_view(ctx.tr, invitation.id))
             return
@@ -151,3 +150,4 @@ def register(router: Router) -> None:
     _flows = router.flows
     router.callback(survey.NS)(on_button)
     router.flow(CommentFlow())
+    router.job(survey.send_reminders)

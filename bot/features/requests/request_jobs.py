@@ -1,0 +1,60 @@
+"""Scheduled work on requests (policy clauses 16, 20, 21): a deadline reminder to staff, an
+overdue alert to supervisors, and a kind word to a beneficiary whose request is late.
+
+Idempotent and restart-safe: what was done is recorded as a request event, never in memory.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import exists, select
+
+from bot.domain import applications
+from bot.domain.dates import format_date, today_riyadh
+from bot.domain.lifecycle import SYSTEM_ACTOR, UNDECIDED, Tell
+from bot.domain.textutil import isolate
+from bot.engine.context import UnitOfWork
+from bot.engine.router import Router
+from bot.i18n import Text, translator
+from storage.models import Beneficiary, RequestEvent, ServiceRequest
+
+PENDING_DECISION = sorted(s.value for s in UNDECIDED)
+
+
+async def _not_done(work: UnitOfWork, request: ServiceRequest, action: str) -> bool:
+    return not await work.session.scalar(select(exists().where(
+        RequestEvent.request_id == request.id, RequestEvent.action == action)))
+
+
+async def request_deadlines(work: UnitOfWork, now: datetime) -> int:
+    today = today_riyadh(now)
+    tr = translator("ar")
+    remind = work.profile.deadlines.remind_before_days
+    rows = (await work.session.scalars(select(ServiceRequest).where(
+        ServiceRequest.association_id == work.tenant, ServiceRequest.status.in_(PENDING_DECISION),
+        ServiceRequest.due_date <= today + timedelta(days=remind)))).all()
+    done = 0
+    for request in rows:
+        ref = isolate(request.reference or "")
+        if request.due_date >= today and await _not_done(work, request, "deadline_reminder"):
+            work.send(work.rt.staff_chat_id, tr.gettext("⏰ Request {reference} needs a decision by {date}.").format(
+                reference=ref, date=format_date(request.due_date, "ar")))
+            applications.move(work.session, request, "deadline_reminder", SYSTEM_ACTOR)
+            done += 1
+        elif request.due_date < today and await _not_done(work, request, "overdue_alert"):
+            overdue = tr.gettext("🔴 Request {reference} is overdue: its decision was due by {date}.").format(
+                reference=ref, date=format_date(request.due_date, "ar"))
+            for supervisor in work.rt.settings.supervisor_ids:
+                work.send(supervisor, overdue)
+            work.send(work.rt.staff_chat_id, overdue)
+            events = applications.move(work.session, request, "overdue_alert", SYSTEM_ACTOR)
+            person = await work.session.get(Beneficiary, request.beneficiary_id) if request.beneficiary_id else None
+            for tell in (e for e in events if isinstance(e, Tell) and person is not None):
+                work.send(person.telegram_user_id, Text(tell.msgid, reference=ref).render(translator(person.locale)))
+            done += 1
+    return done
+
+
+def register(router: Router) -> None:
+    router.job(request_deadlines)
