@@ -247,7 +247,7 @@ class SurveyAnswer(Base):
 
     __tablename__ = "survey_answers"
     __table_args__ = (
-        # reports read these covering indexes only (bot/domain/reports.py), each GROUP BY in index order
+        # reports read these covering indexes only (bot/domain/reports/), each GROUP BY in index order
         # so SQLite streams the groups without sorting: by day, and by service
         Index("ix_survey_answers_report", "association_id", "created_at", "question_id", "score"),
         Index("ix_survey_answers_services", "association_id", "service_id", "question_id", "score",
