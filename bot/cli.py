@@ -114,7 +114,7 @@ def cmd_audit(args: argparse.Namespace) -> int:
     async def go() -> None:
         db = Database(load_settings().database_url)
         try:
-            async with db.read() as session:
+            async with db.read(unscoped=True) as session:  # lists every association's log
                 stmt = select(AuditLog).order_by(AuditLog.id.desc()).limit(args.limit)
                 if args.association:
                     stmt = stmt.where(AuditLog.association_id == args.association)
@@ -147,7 +147,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     async def go():  # noqa: ANN202
         db = Database(settings.database_url)
         try:
-            async with db.read() as session:
+            async with db.read(tenant=profile.association.id) as session:
                 return await export(session, profile.association.id, profile, period, args.format,
                                     Path(args.out))
         finally:

@@ -23,7 +23,7 @@ from bot.engine.outbox import FILES_KEY, Out, Sender
 from bot.profile import Profile
 from bot.settings import Settings
 from storage.crypto import Vault
-from storage.db import Database
+from storage.db import ScopedDatabase
 from storage.models import Beneficiary
 
 if TYPE_CHECKING:
@@ -42,7 +42,8 @@ def reply_to(message_id: int | None) -> dict[str, Any] | None:
 class Runtime:
     settings: Settings
     profile: Profile
-    db: Database
+    db: ScopedDatabase
+    """Every session it opens sees only this association's rows (storage.scope)."""
     bot: Bot
     vault: Vault
     sender: Sender

@@ -20,7 +20,7 @@ from telegram import Bot
 from telegram.error import Conflict, InvalidToken, NetworkError, RetryAfter, TelegramError
 
 from bot.channels.telegram.transport import POLL_TIMEOUT, call, retry_seconds
-from storage.db import Database
+from storage.db import ScopedDatabase
 from storage.models import InboundUpdate
 
 log = logging.getLogger(__name__)
@@ -56,7 +56,7 @@ def chat_key(raw: dict[str, Any]) -> int | str:
 
 
 class Intake:
-    def __init__(self, db: Database, tenant: str, handler: Handler, concurrency: int = 64) -> None:
+    def __init__(self, db: ScopedDatabase, tenant: str, handler: Handler, concurrency: int = 64) -> None:
         self.db, self.tenant, self.handler = db, tenant, handler
         self._limit = asyncio.Semaphore(concurrency)
         self._tails: dict[int | str, asyncio.Task[None]] = {}

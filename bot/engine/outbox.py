@@ -29,7 +29,7 @@ from telegram import Bot, InputFile
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 
 from bot.channels.telegram.transport import call, retry_seconds
-from storage.db import Database
+from storage.db import ScopedDatabase
 from storage.models import Beneficiary, OutboxMessage, StaffMessageLink, utcnow
 
 log = logging.getLogger(__name__)
@@ -98,7 +98,7 @@ class _ChatQueue:
 
 
 class Sender:
-    def __init__(self, db: Database, bot: Bot, tenant: str, limits: Limits | None = None) -> None:
+    def __init__(self, db: ScopedDatabase, bot: Bot, tenant: str, limits: Limits | None = None) -> None:
         self.db, self.bot, self.tenant = db, bot, tenant
         self.limits = limits or Limits()
         self._global = TokenBucket(self.limits.per_second, self.limits.per_second)

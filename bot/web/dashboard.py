@@ -371,7 +371,7 @@ def standalone_runtime(settings: Settings, profile: Any) -> Runtime:
     from storage.crypto import Vault
     from storage.db import Database
 
-    return Runtime(settings=settings, profile=profile, db=Database(settings.database_url), bot=None,  # type: ignore[arg-type]
+    return Runtime(settings=settings, profile=profile, db=Database(settings.database_url).scoped(profile.association.id), bot=None,  # type: ignore[arg-type]
                    vault=Vault(settings.secret_key), sender=None,  # type: ignore[arg-type]
                    staff_chat_id=settings.staff_chat_id or 0)
 

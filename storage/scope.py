@@ -1,0 +1,79 @@
+"""The association scope: a session bound to one association sees and writes only its rows.
+
+Every row carries ``association_id`` (the tenant key): every model but ``Association`` is a
+:class:`storage.models.Tenanted`. A session opened with ``info={TENANT: "khairat"}`` — which is what
+:meth:`storage.db.Database.read` / ``write`` (``tenant=…``) and :class:`storage.db.ScopedDatabase`
+open — gets, from the events below:
+
+* every ORM SELECT (``select(Model)``, ``session.get``, relationship and eager loads, joins and
+  subqueries) and every ORM-enabled UPDATE and DELETE (``update(Model)``, ``delete(Model)``)
+  limited to ``association_id = :tenant``, through SQLAlchemy's ``with_loader_criteria`` on
+  ``Tenanted``, so a query that forgets the filter still cannot reach another
+  association's rows;
+* ``association_id`` set on every new object that has none at flush, and a flush refused when
+  a new object names another association.
+
+A session without a tenant sees everything: it must be asked for explicitly
+(``unscoped=True``), for migrations and the cross-association maintenance commands.
+
+Not covered (by design of SQLAlchemy): Core statements on ``Model.__table__`` and ``text()``;
+those carry the tenant themselves (see ``storage.db``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.orm import ORMExecuteState, Session, UOWTransaction, with_loader_criteria
+
+from storage.models import Tenanted
+
+TENANT = "tenant"
+"""The ``Session.info`` key that holds the association id of a scoped session."""
+
+
+class ScopeError(RuntimeError):
+    """A scoped session was asked to write another association's row."""
+
+
+class TenantSession(Session):
+    """The sync session class behind every ``AsyncSession`` of :class:`storage.db.Database`;
+    the scope events listen on this class only."""
+
+
+def tenant_of(session: Session) -> str | None:
+    """The association a session is bound to, ``None`` for an unscoped session."""
+    return session.info.get(TENANT)
+
+
+@event.listens_for(TenantSession, "do_orm_execute")
+def _limit_to_tenant(state: ORMExecuteState) -> None:
+    tenant = state.session.info.get(TENANT)
+    if tenant is None or not state.is_orm_statement:
+        return
+    if state.is_select:
+        # lazy and column loads inherit the option from the statement that loaded the object
+        if state.is_column_load or state.is_relationship_load:
+            return
+    elif not (state.is_update or state.is_delete):
+        return
+    state.statement = state.statement.options(
+        with_loader_criteria(Tenanted, lambda cls: cls.association_id == tenant, include_aliases=True)
+    )
+
+
+@event.listens_for(TenantSession, "before_flush")
+def _stamp_new_rows(session: Session, _flush: UOWTransaction, _instances: Any) -> None:
+    tenant = session.info.get(TENANT)
+    if tenant is None:
+        return
+    for obj in session.new:
+        current = getattr(obj, "association_id", None)
+        if current is None:
+            obj.association_id = tenant
+        elif current != tenant:
+            raise ScopeError(
+                f"a session of association {tenant!r} cannot add a {type(obj).__name__} "
+                f"of association {current!r}"
+            )
