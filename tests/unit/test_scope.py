@@ -4,9 +4,10 @@ only that association's rows, though the query names no association. SQLite and 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from datetime import datetime, timezone
 
 import pytest
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.orm import aliased, selectinload
 
 from storage.db import Database, ScopedDatabase
@@ -157,3 +158,35 @@ async def test_the_bot_runtime_is_scoped(app) -> None:  # noqa: ANN001
     assert app.db.tenant == app.profile.association.id
     async with app.db.write() as session:
         assert session.info["tenant"] == app.profile.association.id
+
+
+async def test_sessions_of_two_associations_interleaved_never_mix(db: Database) -> None:
+    import asyncio
+
+    async def users(tenant: str) -> list[list[int]]:
+        seen = []
+        async with db.read(tenant=tenant) as session:
+            for _ in range(20):
+                seen.append(sorted((await session.scalars(select(Beneficiary.telegram_user_id))).all()))
+                await asyncio.sleep(0)
+        return seen
+
+    a, b = await asyncio.gather(users(A), users(B))
+    assert a == [[1, 2]] * 20 and b == [[1, 3, 4]] * 20
+    async with db.read(tenant=A) as in_a, db.read(tenant=B) as in_b:  # one task, both in turn
+        for _ in range(3):
+            assert await in_a.scalar(select(func.count()).select_from(Beneficiary)) == 2
+            assert await in_b.scalar(select(func.count()).select_from(Beneficiary)) == 3
+
+
+async def test_a_relationship_of_a_new_object_is_scoped(db: Database) -> None:
+    async with db.write(tenant=A) as session:
+        request = ServiceRequest(service_id="food", status="draft")
+        session.add(request)
+        await session.flush()
+        await session.execute(insert(RequestEvent.__table__).values(  # Core: not scoped
+            association_id=B, request_id=request.id, actor_kind="system", action="foreign",
+            at=datetime.now(timezone.utc)))
+        session.expire(request, ["events"])
+        events = await session.run_sync(lambda _: request.events)
+        assert events == []
