@@ -10,6 +10,9 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
+from bot.domain.errors import Invalid
+from bot.domain.validation import validate
+from bot.i18n import translator
 from bot.profile.schema import (
     _FIELD_OPTIONS,
     Deadlines,
@@ -62,6 +65,13 @@ def _check_documents(
     documents: Sequence[Document | None], base_dir: Path | None
 ) -> Iterator[tuple[Loc, str]]:
     yield from _duplicates(documents, "id", ("documents",))
+    missing = _missing_folders(documents, base_dir)
+    for folder, first in missing.items():
+        yield (
+            ("documents", first, "file"),
+            f"documents folder {base_dir / folder} not found next to the profile: "
+            f"copy the {folder}/ folder too",
+        )
     for index, doc in enumerate(documents):
         if doc is None:
             continue
@@ -79,8 +89,27 @@ def _check_documents(
             continue
         if relative.suffix.lower() not in DOCUMENT_SUFFIXES:
             yield loc, f"must be a {', '.join(DOCUMENT_SUFFIXES)} file, got {doc.file!r}"
-        if base_dir is not None and not (base_dir / relative).is_file():
+        if base_dir is not None and relative.parts[0] not in missing \
+                and not (base_dir / relative).is_file():
             yield loc, f"file not found: {doc.file} (looked in {base_dir})"
+
+
+def _missing_folders(
+    documents: Sequence[Document | None], base_dir: Path | None
+) -> dict[str, int]:
+    """The folders the documents' paths start with that do not exist beside the profile (a
+    profile copied without its folder), each with the index of its first document."""
+    missing: dict[str, int] = {}
+    if base_dir is None:
+        return missing
+    for index, doc in enumerate(documents):
+        if doc is None or not doc.file:
+            continue
+        parts = Path(doc.file).parts
+        if len(parts) > 1 and ".." not in parts and not Path(doc.file).is_absolute() \
+                and not (base_dir / parts[0]).is_dir():
+            missing.setdefault(parts[0], index)
+    return missing
 
 
 def _check_field(
@@ -120,6 +149,38 @@ def _check_field(
                 (*loc, "required"),
                 "set 'required' on the service's document, not on the document field",
             )
+    yield from _check_example(field, loc)
+
+
+def _example_options(field: FormField, locale: str) -> dict[str, Any]:
+    """The options the form checks an answer with (``request_form.options_for``, without a chat)."""
+    if field.type is FieldType.INTEGER:
+        limits = (("min", field.min_value), ("max", field.max_value))
+        return {key: value for key, value in limits if value is not None}
+    if field.type is FieldType.DATE:  # not past_only/future_only: a written date ages
+        return {"calendar": field.calendar.value}
+    if field.type is FieldType.CHOICE:
+        return {"choices": [(c.id, c.label.get(locale)) for c in field.choices or ()]}
+    if field.type is FieldType.TEXT and field.max_length:
+        return {"max_length": field.max_length}
+    return {}
+
+
+def _check_example(field: FormField, loc: Loc) -> Iterator[tuple[Loc, str]]:
+    """The example shown with a question must pass that question's own check."""
+    if field.example is None or field.type is FieldType.DOCUMENT:
+        return
+    for locale, text in zip(("ar", "en"), field.example.texts(), strict=False):
+        try:
+            validate(field.type.value, text, **_example_options(field, locale))
+        except Invalid as exc:
+            reason = " ".join(exc.render(translator("en")).split())
+            yield (
+                (*loc, "example"),
+                f"the example {text!r} fails the field's own check ({field.type.value}): {reason}",
+            )
+        except (TypeError, ValueError):  # options reported above (e.g. min above max)
+            continue
 
 
 def _check_services(

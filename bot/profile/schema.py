@@ -25,6 +25,7 @@ from bot.profile.values import (
     DEFAULT_SURVEY_QUESTIONS,
     PROFILES_DIR,
     ChatId,
+    GroupChatId,
     Count,
     Email,
     HtmlText,
@@ -443,7 +444,7 @@ class Deployment(_Model):
 
     token_env: Annotated[str, Field(pattern=r"^[A-Z][A-Z0-9_]*$")] | None = None
     """The name of the environment variable that holds this association's bot token."""
-    staff_chat_id: ChatId | None = None
+    staff_chat_id: GroupChatId | None = None
     supervisor_ids: tuple[Annotated[int, Field(strict=True, ge=1)], ...] = ()
 
 

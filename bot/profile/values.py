@@ -367,6 +367,19 @@ def _chat_id(value: Any) -> Any:
     return value
 
 
+GROUP_ID_HINT = (
+    "a Telegram group's chat id is negative (e.g. -1001234567890; a positive id is a person): "
+    "copy it with its minus sign"
+)
+
+
+def _group_chat_id(value: Any) -> Any:
+    value = _chat_id(value)
+    if value > 0:
+        raise ValueError(f"{value} is not a group: {GROUP_ID_HINT}")
+    return value
+
+
 def _enum(enum: type[StrEnum], noun: str) -> BeforeValidator:
     def check(value: Any) -> Any:
         allowed = [member.value for member in enum]
@@ -385,4 +398,5 @@ Url = Annotated[str, BeforeValidator(_url)]
 Email = Annotated[str, BeforeValidator(_email)]
 Version = Annotated[str, BeforeValidator(_version)]
 ChatId = Annotated[int, BeforeValidator(_chat_id)]
+GroupChatId = Annotated[int, BeforeValidator(_group_chat_id)]
 Count = Annotated[int, Field(strict=True, ge=1)]
