@@ -81,7 +81,9 @@ def _stamp_new_rows(session: Session, _flush: UOWTransaction, _instances: Any) -
     if tenant is None:
         return
     for obj in session.new:
-        current = getattr(obj, "association_id", None)
+        if not isinstance(obj, Tenanted):
+            continue
+        current = obj.association_id
         if current is None:
             obj.association_id = tenant
         elif current != tenant:
