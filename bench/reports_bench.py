@@ -213,10 +213,10 @@ async def measure(path: Path, profile, runs: int, now: datetime) -> dict[str, tu
     try:
         for label, period in (("build_report, last 30 days", month), ("build_report, whole year (1M answers)", year)):
             async def build(period=period) -> None:  # noqa: ANN001
-                async with db.read() as session:
+                async with db.read(tenant=tenant) as session:
                     await reports.build_report(session, tenant, profile, period, now)
             out[label] = await timed(runs, build)
-        async with db.read() as session:
+        async with db.read(tenant=tenant) as session:
             report = await reports.build_report(session, tenant, profile, year, now)
 
         async def chart() -> None:

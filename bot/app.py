@@ -140,7 +140,8 @@ class BotApp:
         settings.require_bot()
         self.settings = settings
         self.profile = profile
-        self.db = db or Database(settings.database_url)
+        self.database = db or Database(settings.database_url)
+        self.db = self.database.scoped(profile.association.id)  # every session: this association
         self._owns_db = db is None
         self.bot = make_bot(settings)
         self.sender = Sender(self.db, TelegramDelivery(self.bot), profile.association.id, limits)
@@ -250,4 +251,4 @@ class BotApp:
         with suppress(Exception):
             await self.bot.shutdown()
         if self._owns_db:
-            await self.db.dispose()
+            await self.database.dispose()

@@ -162,7 +162,7 @@ def cmd_audit(args: argparse.Namespace) -> int:
         await require_schema(url)
         db = Database(url)
         try:
-            async with database_errors(url), db.read() as session:
+            async with database_errors(url), db.read(unscoped=True) as session:  # every association's log
                 stmt = select(AuditLog).order_by(AuditLog.id.desc()).limit(args.limit)
                 if args.association:
                     stmt = stmt.where(AuditLog.association_id == args.association)
@@ -179,12 +179,33 @@ def cmd_audit(args: argparse.Namespace) -> int:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from bot.domain.reports import run_cli
+    """``mustafeed report --from … --to … --format xlsx|csv --out FILE``."""
+    from bot.domain.dates import today_riyadh
+    from bot.domain.reports import PeriodError, export, parse_period
+    from storage.db import Database
 
     settings = load_settings()
     asyncio.run(require_schema(settings.database_url))
-    return run_cli(settings.database_url, profile_from_settings(settings, args.profile), args.date_from,
-                   args.date_to, args.format, args.out)
+    profile = profile_from_settings(settings, args.profile)
+    try:
+        period = parse_period(f"{args.date_from} {args.date_to}", today_riyadh())
+    except PeriodError as exc:
+        print(f"mustafeed report: {exc}; use --from YYYY-MM-DD --to YYYY-MM-DD")
+        return 2
+
+    async def go():  # noqa: ANN202
+        db = Database(settings.database_url)
+        try:
+            async with db.read(tenant=profile.association.id) as session:
+                return await export(session, profile.association.id, profile, period, args.format,
+                                    Path(args.out))
+        finally:
+            await db.dispose()
+
+    result = asyncio.run(go())
+    note = " (cut at the sheet's limit)" if result.truncated else ""
+    print(f"report written to {result.path}: {result.answers} anonymised answers{note}")
+    return 0
 
 
 def cmd_dashboard(args: argparse.Namespace) -> int:
@@ -243,7 +264,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--association", help="only this association id")
     p.set_defaults(func=cmd_audit)
 
-    # satisfaction reports and the supervisors' dashboard (bot/domain/reports.py, bot/web/dashboard.py)
+    # satisfaction reports and the supervisors' dashboard (bot/domain/reports/, bot/web/dashboard.py)
     p = sub.add_parser("report", help="satisfaction and service report for a period (XLSX or CSV)")
     p.add_argument("--from", dest="date_from", required=True, metavar="YYYY-MM-DD")
     p.add_argument("--to", dest="date_to", required=True, metavar="YYYY-MM-DD")

@@ -172,6 +172,11 @@ def load_settings(env: Mapping[str, str] | None = None, *, read_dotenv: bool = T
         )
     if http_client not in HTTP_CLIENTS:
         raise ConfigError(f"MUSTAFEED_HTTP_CLIENT is malformed: {http_client!r} is not one of {', '.join(HTTP_CLIENTS)}")
+    staff_chat_id = (_parse_int("STAFF_CHAT_ID", staff, "the staff group's chat id, e.g. -1001234567890")
+                     if staff else None)
+    if staff_chat_id is not None and staff_chat_id > 0:
+        raise ConfigError(f"STAFF_CHAT_ID is malformed: {staff_chat_id} is not a group: a Telegram "
+                          "group's chat id is negative (e.g. -1001234567890); copy it with its minus sign")
     supervisor_ids: set[int] = set()
     for part in (supervisors or "").split(","):
         if part.strip():
@@ -187,9 +192,7 @@ def load_settings(env: Mapping[str, str] | None = None, *, read_dotenv: bool = T
         api_base_url=_parse_url("TELEGRAM_API_BASE_URL", base_url, ("http://", "https://")).rstrip("/")
         if base_url
         else TELEGRAM_DEFAULT_BASE_URL,
-        staff_chat_id=_parse_int("STAFF_CHAT_ID", staff, "the staff group's chat id, e.g. -1001234567890")
-        if staff
-        else None,
+        staff_chat_id=staff_chat_id,
         database_url=_parse_url(
             "DATABASE_URL", db_url, ("sqlite+aiosqlite://", "postgresql+asyncpg://", "postgresql://")
         ).replace("postgresql://", "postgresql+asyncpg://", 1)

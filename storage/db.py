@@ -22,6 +22,25 @@ in ``docs/benchmarks.md`` (Load):
   ``write(offload=True)``): a second engine whose statements always run in the worker thread.
   WAL checkpoints (an fsync) are taken off the loop too: automatic checkpoints are off on the
   inline connections and a background task checkpoints from a thread after commits.
+
+**Every session is bound to one association** (``storage.scope``): ``read(tenant=…)`` /
+``write(tenant=…)``, or the :class:`ScopedDatabase` a runtime holds (``db.scoped(tenant)``),
+limit every ORM SELECT, UPDATE and DELETE to that association's rows and stamp new rows with it.
+A session over every association must be asked for with ``unscoped=True``: migrations, the
+``audit`` command (it lists several associations). Neither is a ``TypeError``.
+
+The deliberate exceptions are the hot path's prebuilt **Core** statements, which loader criteria
+do not reach; each carries the tenant (or a key that is unique across associations) itself:
+
+* ``bot.engine.dispatch``: ``_CLAIM`` (``association_id = :tenant``) and ``_OWE`` (an outbox
+  INSERT whose rows name the tenant);
+* ``bot.engine.intake``: ``_STORE_SQLITE`` / ``_STORE_PG`` (inbound INSERTs naming the tenant);
+* ``bot.engine.outbox``: the delivery UPDATEs by outbox id (ids are global);
+* ``bot.engine.dialogs``: ``_READ`` / ``_INSERT`` / ``_UPDATE`` / ``_DELETE`` by beneficiary id
+  (ids are global, and the beneficiary was found in the scoped session).
+
+``bot.engine.dispatch._USER_BY_TELEGRAM_ID`` is an ORM SELECT with its own tenant bindparam: the
+scope applies to it as well.
 """
 
 from __future__ import annotations
@@ -41,6 +60,8 @@ import orjson
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+
+from storage.scope import TENANT, TenantSession
 
 BUSY_TIMEOUT_MS = 10_000
 CHECKPOINT_EVERY = 1.0  # seconds between background WAL checkpoints (when something was written)
@@ -234,7 +255,18 @@ def _checkpoint(path: str) -> None:
 
 
 def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
-    return async_sessionmaker(engine, expire_on_commit=False, autoflush=True)
+    """Sessions whose scope events (``storage.scope``) apply once ``info`` names a tenant."""
+    return async_sessionmaker(engine, expire_on_commit=False, autoflush=True,
+                              sync_session_class=TenantSession)
+
+
+def _scope_info(tenant: str | None, unscoped: bool) -> dict[str, Any]:
+    if tenant is not None and not unscoped:
+        return {TENANT: tenant}
+    if tenant is None and unscoped:
+        return {}
+    raise TypeError("a session is bound to one association: pass tenant=..., "
+                    "or unscoped=True for work across associations (migrations, maintenance)")
 
 
 class Database:
@@ -260,21 +292,31 @@ class Database:
             self._offload_sessions = make_sessionmaker(self._offload_engine)
         return self._offload_sessions
 
+    def scoped(self, tenant: str) -> ScopedDatabase:
+        """This database as one association sees it (what a runtime holds)."""
+        return ScopedDatabase(self, tenant)
+
     @contextlib.asynccontextmanager
-    async def write(self, *, offload: bool = False) -> AsyncIterator[AsyncSession]:
-        """One write transaction: committed on success, rolled back on error."""
+    async def write(self, *, tenant: str | None = None, unscoped: bool = False,
+                    offload: bool = False) -> AsyncIterator[AsyncSession]:
+        """One write transaction of ``tenant`` (or ``unscoped``): committed on success, rolled
+        back on error."""
+        info = _scope_info(tenant, unscoped)
         lock = self._write_lock or contextlib.nullcontext()
         async with lock:
-            async with self._sessions_for(offload)() as session:
+            async with self._sessions_for(offload)(info=info) as session:
                 async with session.begin():
                     yield session
         if self.is_sqlite:
             self._note_write()
 
     @contextlib.asynccontextmanager
-    async def read(self, *, offload: bool = False) -> AsyncIterator[AsyncSession]:
-        """A read session; ``offload`` for long queries (reports), which must not hold the loop."""
-        async with self._sessions_for(offload)() as session:
+    async def read(self, *, tenant: str | None = None, unscoped: bool = False,
+                   offload: bool = False) -> AsyncIterator[AsyncSession]:
+        """A read session of ``tenant`` (or ``unscoped``); ``offload`` for long queries
+        (reports), which must not hold the loop."""
+        info = _scope_info(tenant, unscoped)
+        async with self._sessions_for(offload)(info=info) as session:
             yield session
 
     # -- WAL checkpoints off the loop (SQLite) ------------------------------------------------
@@ -309,3 +351,40 @@ class Database:
         await self.engine.dispose()
         if self._dirty and self._sqlite_path not in (None, "", ":memory:"):
             await asyncio.to_thread(_checkpoint, self._sqlite_path)
+
+
+class ScopedDatabase:
+    """A :class:`Database` bound to one association: every session it opens is scoped to it.
+
+    The runtime of each association holds one (``rt.db``), so every session the bot opens sees
+    only that association's rows. Migrating and disposing act on the shared database."""
+
+    def __init__(self, database: Database, tenant: str) -> None:
+        if not tenant:
+            raise ValueError("a scoped database needs an association id")
+        self.database = database
+        self.tenant = tenant
+
+    @property
+    def url(self) -> str:
+        return self.database.url
+
+    @property
+    def engine(self) -> AsyncEngine:
+        return self.database.engine
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database.is_sqlite
+
+    def write(self, *, offload: bool = False) -> contextlib.AbstractAsyncContextManager[AsyncSession]:
+        return self.database.write(tenant=self.tenant, offload=offload)
+
+    def read(self, *, offload: bool = False) -> contextlib.AbstractAsyncContextManager[AsyncSession]:
+        return self.database.read(tenant=self.tenant, offload=offload)
+
+    async def migrate(self) -> None:
+        await self.database.migrate()
+
+    async def dispose(self) -> None:
+        await self.database.dispose()

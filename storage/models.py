@@ -1,5 +1,6 @@
 """The database schema. Every row carries ``association_id`` (the tenant key), so one database
-can serve several associations; every query filters on it.
+can serve several associations; a session bound to one association sees only its rows
+(``storage.scope``).
 
 Types are chosen to work the same on SQLite and PostgreSQL: ``BigInteger`` for Telegram ids,
 ``JSON`` for free-form data, timezone-aware ``DateTime`` stored in UTC.
@@ -54,6 +55,13 @@ def tenant() -> Mapped[str]:
     return mapped_column(String(64), ForeignKey("associations.id"), index=True)
 
 
+class Tenanted:
+    """A row of one association. Every model but :class:`Association` is one: a session bound
+    to an association sees and changes only its rows (``storage.scope``)."""
+
+    association_id: Mapped[str] = tenant()
+
+
 class Association(Base):
     __tablename__ = "associations"
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
@@ -61,7 +69,7 @@ class Association(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
-class Beneficiary(Base):
+class Beneficiary(Tenanted, Base):
     """A person who talks to the bot in a private chat. Identity data lives on requests."""
 
     __tablename__ = "beneficiaries"
@@ -82,7 +90,7 @@ class Beneficiary(Base):
         return self.consent_at is not None and self.consent_withdrawn_at is None
 
 
-class ConsentEvent(Base):
+class ConsentEvent(Tenanted, Base):
     """Every consent given or withdrawn, with the notice version shown (PDPL record)."""
 
     __tablename__ = "consent_events"
@@ -94,7 +102,7 @@ class ConsentEvent(Base):
     at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
-class Dialog(Base):
+class Dialog(Tenanted, Base):
     """The conversation a beneficiary is in: flow, step and the answers so far.
 
     Written in the same transaction as the update that changed it, so a restart or a crash
@@ -112,7 +120,7 @@ class Dialog(Base):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
 
-class ServiceRequest(Base):
+class ServiceRequest(Tenanted, Base):
     __tablename__ = "service_requests"
     __table_args__ = (
         UniqueConstraint("association_id", "reference"),
@@ -140,7 +148,7 @@ class ServiceRequest(Base):
     )
 
 
-class RequestEvent(Base):
+class RequestEvent(Tenanted, Base):
     __tablename__ = "request_events"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     association_id: Mapped[str] = tenant()
@@ -155,7 +163,7 @@ class RequestEvent(Base):
     request: Mapped[ServiceRequest] = relationship(back_populates="events")
 
 
-class Document(Base):
+class Document(Tenanted, Base):
     """A file a beneficiary sent (kept on Telegram's servers; we keep its file_id)."""
 
     __tablename__ = "documents"
@@ -173,7 +181,7 @@ class Document(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
-class Ticket(Base):
+class Ticket(Tenanted, Base):
     """An inquiry handed to staff, a complaint, a suggestion or a compensation claim."""
 
     __tablename__ = "tickets"
@@ -197,7 +205,7 @@ class Ticket(Base):
     anonymised_at: Mapped[datetime | None]
 
 
-class TicketMessage(Base):
+class TicketMessage(Tenanted, Base):
     __tablename__ = "ticket_messages"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     association_id: Mapped[str] = tenant()
@@ -209,7 +217,7 @@ class TicketMessage(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
-class StaffMessageLink(Base):
+class StaffMessageLink(Tenanted, Base):
     """Which case a message in a staff chat belongs to, so a reply to it finds its case."""
 
     __tablename__ = "staff_message_links"
@@ -221,7 +229,7 @@ class StaffMessageLink(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
-class SurveyInvitation(Base):
+class SurveyInvitation(Tenanted, Base):
     """Who was asked to rate what, so nobody is asked too often. Answers are kept apart."""
 
     __tablename__ = "survey_invitations"
@@ -242,12 +250,12 @@ class SurveyInvitation(Base):
     skipped: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
-class SurveyAnswer(Base):
+class SurveyAnswer(Tenanted, Base):
     """One score. Deliberately no beneficiary column: staff reports are aggregates only."""
 
     __tablename__ = "survey_answers"
     __table_args__ = (
-        # reports read these covering indexes only (bot/domain/reports.py), each GROUP BY in index order
+        # reports read these covering indexes only (bot/domain/reports/), each GROUP BY in index order
         # so SQLite streams the groups without sorting: by day, and by service
         Index("ix_survey_answers_report", "association_id", "created_at", "question_id", "score"),
         Index("ix_survey_answers_services", "association_id", "service_id", "question_id", "score",
@@ -264,7 +272,7 @@ class SurveyAnswer(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
-class StaffMember(Base):
+class StaffMember(Tenanted, Base):
     __tablename__ = "staff_members"
     association_id: Mapped[str] = mapped_column(String(64), ForeignKey("associations.id"), primary_key=True)
     telegram_user_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
@@ -273,7 +281,7 @@ class StaffMember(Base):
     granted_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
-class DashboardGrant(Base):
+class DashboardGrant(Tenanted, Base):
     """A supervisor's dashboard links: only those of the current ``generation`` open the page;
     ``/dashboard revoke`` moves it on, so every link given before stops working."""
     __tablename__ = "dashboard_grants"
@@ -283,7 +291,7 @@ class DashboardGrant(Base):
     revoked_at: Mapped[datetime | None] = mapped_column()
 
 
-class AuditLog(Base):
+class AuditLog(Tenanted, Base):
     __tablename__ = "audit_log"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     association_id: Mapped[str] = tenant()
@@ -295,7 +303,7 @@ class AuditLog(Base):
     detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
 
 
-class InboundUpdate(Base):
+class InboundUpdate(Tenanted, Base):
     """Every update, written before Telegram is told it was received. ``raw`` is the update
     encrypted (``storage.crypto.Vault``, a JSON string ``<key id>:<base64>``) while it waits;
     once processed it is stripped (NULL): the update id and status are what idempotency needs."""
@@ -312,7 +320,7 @@ class InboundUpdate(Base):
     error: Mapped[str | None] = mapped_column(Text)
 
 
-class OutboxMessage(Base):
+class OutboxMessage(Tenanted, Base):
     """A Bot API call the bot owes someone, written in the transaction that made it owed."""
 
     __tablename__ = "outbox"
@@ -333,7 +341,7 @@ class OutboxMessage(Base):
     link_id: Mapped[int | None] = mapped_column(Integer)
 
 
-class Counter(Base):
+class Counter(Tenanted, Base):
     """Per-association sequences for short reference numbers."""
 
     __tablename__ = "counters"

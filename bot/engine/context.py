@@ -29,7 +29,7 @@ from bot.i18n import Text, Translator, translator
 from bot.profile import Profile
 from bot.settings import Settings
 from storage.crypto import Vault
-from storage.db import Database
+from storage.db import ScopedDatabase
 from storage.models import Beneficiary
 
 if TYPE_CHECKING:
@@ -59,7 +59,8 @@ class Channel(Protocol):
 class Runtime:
     settings: Settings
     profile: Profile
-    db: Database
+    db: ScopedDatabase
+    """Every session it opens sees only this association's rows (storage.scope)."""
     bot: Any  # the channel's API client (the dashboard runs without one)
     vault: Vault
     sender: Sender

@@ -25,7 +25,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from storage.crypto import Vault
-from storage.db import Database
+from storage.db import ScopedDatabase
 from storage.models import InboundUpdate
 
 log = logging.getLogger(__name__)
@@ -55,7 +55,7 @@ def unseal(vault: Vault, tenant: str, update_id: int,
 
 
 class Intake:
-    def __init__(self, db: Database, tenant: str, handler: Handler, chat_key: ChatKey,
+    def __init__(self, db: ScopedDatabase, tenant: str, handler: Handler, chat_key: ChatKey,
                  concurrency: int = 64, *, vault: Vault) -> None:
         self.db, self.tenant, self.handler, self.chat_key = db, tenant, handler, chat_key
         self.vault = vault

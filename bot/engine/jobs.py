@@ -16,7 +16,7 @@ from datetime import datetime
 from bot.domain.privacy import apply_retention
 from bot.engine.context import Runtime
 from bot.engine.dispatch import unit_of_work
-from bot.engine.outbox import delivery_digest
+from bot.engine.digest import delivery_digest
 from storage.models import utcnow
 
 log = logging.getLogger(__name__)

@@ -37,7 +37,6 @@ its next message — so a crash still repeats at most one message per chat.
 from __future__ import annotations
 
 import asyncio
-import base64
 import logging
 import math
 import time
@@ -45,17 +44,15 @@ from collections import deque
 from collections.abc import Iterable
 from contextlib import suppress
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta, timezone
 from typing import Any, Protocol
 
-from sqlalchemy import bindparam, func, select, update
+from sqlalchemy import bindparam, select, update
 
-from bot.domain.textutil import (TELEGRAM_CAPTION_LIMIT, TELEGRAM_MESSAGE_LIMIT, escape_html,
-                                 format_number, html_to_plain, split_html, truncate_html,
-                                 visible_len)
+from bot.domain.textutil import (escape_html)
 from bot.i18n import N_, translator
-from storage.db import Database
-from storage.models import AuditLog, Beneficiary, OutboxMessage, StaffMessageLink, utcnow
+from storage.db import ScopedDatabase
+from storage.models import Beneficiary, OutboxMessage, StaffMessageLink, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -64,9 +61,6 @@ INLINE_KEY = "$inline"  # payload key: {"document": {"name": "x.txt", "b64": "�
 MERGE_KEY = "$merge"  # payload key: a follow-up, see the module doc
 THEN_KEY = "$then"  # payload key: messages owed once this one is sent or failed, see the module doc
 MAX_BACKOFF = 60.0
-MAX_PARTS = 4  # a text longer than this many messages goes as a .txt file
-CAPTIONED = frozenset({"sendPhoto", "sendDocument", "sendVideo", "sendAudio", "sendVoice",
-                       "sendAnimation", "copyMessage"})
 
 
 @dataclass
@@ -165,66 +159,9 @@ def after_delivery(owed: list[Out], item: Out, *, sent: Iterable[Out] = (),
     return item
 
 
-# -- fitting a message to Telegram's limits ------------------------------------------------------
-
 def _strip(payload: dict[str, Any]) -> dict[str, Any]:
+    """The payload as the channel sees it: without the outbox's own keys."""
     return {k: v for k, v in payload.items() if k not in (MERGE_KEY, THEN_KEY)}
-
-
-def _text_parts(payload: dict[str, Any], text: str, *, reply_first: bool) -> list[dict[str, Any]]:
-    """``sendMessage`` calls for ``text``, the first with the keyboard and reply of ``payload``."""
-    keep = {k: payload[k] for k in ("chat_id", "message_thread_id", "link_preview_options")
-            if k in payload}
-    calls = []
-    for i, part in enumerate(split_html(text, TELEGRAM_MESSAGE_LIMIT)):
-        call_payload = {**keep, "text": part, "parse_mode": "HTML"}
-        if i == 0 and reply_first:  # a caption's words, as a reply to their media
-            call_payload["$reply_first"] = True
-        elif i == 0:  # the keyboard on the first part: the one a card's edits change
-            call_payload.update({k: payload[k] for k in ("reply_markup", "reply_parameters")
-                                 if k in payload})
-        calls.append(call_payload)
-    return calls
-
-
-def render(method: str, payload: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
-    """The calls that deliver one outbox row within Telegram's limits (4,096 UTF-16 units of
-    shown text, 1,024 of caption): usually the row itself."""
-    payload = _strip(payload)
-    html = payload.get("parse_mode") == "HTML"
-    measure = visible_len if html else (lambda s: len(s.encode("utf-16-le")) // 2)
-    text, caption = payload.get("text"), payload.get("caption")
-    if method == "sendMessage" and isinstance(text, str) and measure(text) > TELEGRAM_MESSAGE_LIMIT:
-        source = text if html else _escape(text)
-        parts = split_html(source, TELEGRAM_MESSAGE_LIMIT)
-        if len(parts) <= MAX_PARTS:
-            return [("sendMessage", p) for p in _text_parts(payload, source, reply_first=False)]
-        document = {k: v for k, v in payload.items() if k not in ("text", "link_preview_options")}
-        document["caption"] = truncate_html(parts[0], TELEGRAM_CAPTION_LIMIT)
-        document["parse_mode"] = "HTML"
-        document[INLINE_KEY] = {"document": {
-            "name": "message.txt",
-            "b64": base64.b64encode(html_to_plain(source).encode("utf-8")).decode("ascii")}}
-        return [("sendDocument", document)]
-    if method == "editMessageText" and isinstance(text, str) and measure(text) > TELEGRAM_MESSAGE_LIMIT:
-        return [(method, {**payload, "text": truncate_html(text if html else _escape(text)),
-                          "parse_mode": "HTML"})]
-    if isinstance(caption, str) and measure(caption) > TELEGRAM_CAPTION_LIMIT:
-        source = caption if html else _escape(caption)
-        if method == "editMessageCaption":
-            return [(method, {**payload, "caption": truncate_html(source, TELEGRAM_CAPTION_LIMIT),
-                              "parse_mode": "HTML"})]
-        if method in CAPTIONED:
-            media = {k: v for k, v in payload.items() if k != "caption"}
-            if method == "copyMessage":
-                media["caption"] = ""  # not the original's caption: ours follows in full
-            return [(method, media), *(("sendMessage", p) for p in
-                                       _text_parts(payload, source, reply_first=True))]
-    return [(method, payload)]
-
-
-def _escape(text: str) -> str:
-    return escape_html(text)
 
 
 def is_message(method: str) -> bool:
@@ -249,6 +186,9 @@ class Delivery(Protocol):
     """How a channel makes one stored call (``bot.channels.telegram.sending``): the call itself,
     what a failure means for its message (``classify``: one of the verdicts above), and how long
     the channel asked us to wait (``retry_seconds``, for ``wait``)."""
+
+    def parts(self, method: str, payload: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+        """The calls that deliver one row within the channel's limits (usually the row itself)."""
 
     async def call(self, method: str, payload: dict[str, Any]) -> Any: ...
 
@@ -316,7 +256,7 @@ class _ChatQueue:
 
 
 class Sender:
-    def __init__(self, db: Database, delivery: Delivery, tenant: str, limits: Limits | None = None,
+    def __init__(self, db: ScopedDatabase, delivery: Delivery, tenant: str, limits: Limits | None = None,
                  policy: Policy | None = None) -> None:
         self.db, self.delivery, self.tenant = db, delivery, tenant
         self.limits = limits or Limits()
@@ -489,7 +429,7 @@ class Sender:
         """Make the calls that deliver ``item``; returns the ids of the messages made. The parts
         already delivered before a retry are not sent again."""
         ids = item.done_parts
-        for index, (method, payload) in enumerate(render(item.method, item.payload)):
+        for index, (method, payload) in enumerate(self.delivery.parts(item.method, _strip(item.payload))):
             if index < len(ids):
                 continue
             if payload.pop("$reply_first", False) and ids:
@@ -625,66 +565,11 @@ def _then(item: Out, status: str) -> list[Out]:
 
 
 def _html(text: str) -> str:
-    return _escape(text)
+    return escape_html(text)
 
 
 def _epoch(value: Any) -> float:
-    return time.time() if value is None else _aware(value).timestamp()
+    if value is None:
+        return time.time()
+    return (value if value.tzinfo else value.replace(tzinfo=timezone.utc)).timestamp()
 
-
-# -- the daily digest of what did not reach beneficiaries ------------------------------------------
-
-DIGEST_ACTION = "delivery_digest"
-DIGEST_EVERY = timedelta(hours=24)
-
-
-def _reason(error: str | None) -> str:
-    text = error or ""
-    if "Forbidden" in text:
-        return N_("the person blocked the bot or closed their account")
-    if text.startswith("gave up"):
-        return N_("Telegram could not be reached in time")
-    return N_("Telegram refused the message")
-
-
-async def delivery_digest(ctx: Any, now: datetime) -> int:
-    """Once a day, tell the supervisors how many messages to beneficiaries were given up since
-    the last digest, by reason (no names, no words). Recorded in the audit log, so a restart
-    neither repeats nor skips it; returns 1 when a digest was sent."""
-    session, tenant = ctx.session, ctx.tenant
-    last = await session.scalar(select(func.max(AuditLog.at)).where(
-        AuditLog.association_id == tenant, AuditLog.action == DIGEST_ACTION))
-    last = _aware(last) if last is not None else None
-    if last is not None and now - last < DIGEST_EVERY:
-        return 0
-    since = last or now - DIGEST_EVERY
-    supervisors = frozenset(ctx.rt.settings.supervisor_ids)
-    rows = (await session.execute(
-        select(OutboxMessage.chat_id, OutboxMessage.error).where(
-            OutboxMessage.association_id == tenant, OutboxMessage.status == "failed",
-            OutboxMessage.chat_id > 0, OutboxMessage.sent_at >= since,
-            OutboxMessage.method.like("send%") | OutboxMessage.method.in_(("copyMessage", "forwardMessage"))))).all()
-    reasons: dict[str, int] = {}
-    for chat_id, error in rows:
-        if chat_id not in supervisors:
-            reason = _reason(error)
-            reasons[reason] = reasons.get(reason, 0) + 1
-    total = sum(reasons.values())
-    session.add(AuditLog(association_id=tenant, action=DIGEST_ACTION, at=now,
-                         detail={"failed": total, "since": since.isoformat()}))
-    if not total:
-        return 0
-    tr = translator("ar")
-    lines = [tr.ngettext(
-        "📬 Delivery report: {count} message to beneficiaries could not be delivered since the last report.",
-        "📬 Delivery report: {count} messages to beneficiaries could not be delivered since the last report.",
-        total).format(count=format_number(total, "ar"))]
-    lines += [f"• {tr.gettext(reason)}: {format_number(n, 'ar')}" for reason, n in
-              sorted(reasons.items(), key=lambda kv: -kv[1])]
-    for supervisor in sorted(supervisors):
-        ctx.send(supervisor, "\n".join(lines))
-    return 1
-
-
-def _aware(value: datetime) -> datetime:
-    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)

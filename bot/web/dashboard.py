@@ -409,7 +409,8 @@ def standalone_runtime(settings: Settings, profile: Any) -> Runtime:
     settings.require_bot()  # to ask Telegram whether a link's holder is still in the staff group
     bot = make_bot(settings, pool_size=8)
     assert settings.staff_chat_id is not None
-    rt = Runtime(settings=settings, profile=profile, db=Database(settings.database_url), bot=bot,
+    rt = Runtime(settings=settings, profile=profile, db=Database(settings.database_url).scoped(profile.association.id),
+                 bot=bot,
                  vault=Vault(settings.secret_key), sender=None,  # type: ignore[arg-type]
                  staff_chat_id=settings.staff_chat_id)
     rt.channel = TelegramChannel(bot)  # asks Telegram (cached) who is in the staff group

@@ -50,7 +50,7 @@ async def test_two_associations_share_a_database_but_nothing_else(emu, database_
         assert all(reference not in (m.get("text") or "") for m in maa_world.messages(MAA_STAFF_CHAT))
         assert any("صيانة خزانات" in (m.get("text") or "") for m in maa_world.messages(MAA_STAFF_CHAT))
 
-        async with db.read() as session:
+        async with db.read(unscoped=True) as session:  # both associations
             people = (await session.execute(select(Beneficiary.association_id, Beneficiary.telegram_user_id))).all()
             requests = (await session.scalars(select(ServiceRequest.association_id))).all()
             tickets = (await session.scalars(select(Ticket.association_id))).all()

@@ -42,7 +42,7 @@ QUESTIONS = ("overall", "speed", "clarity", "courtesy")
 async def db(database_url: str, profile):  # noqa: ANN001, ANN201
     database = Database(database_url)
     await database.migrate()
-    async with database.write() as session:
+    async with database.write(unscoped=True) as session:  # two associations
         session.add(Association(id=profile.association.id, name="جمعية"))
         session.add(Association(id="other-association", name="جمعية أخرى"))
     yield database
@@ -64,7 +64,7 @@ def responses(tenant: str, service: str | None, channel: str, scores: list[int],
 
 async def seed(db: Database, tenant: str) -> None:
     sept, octo = datetime(2026, 9, 10, 6, tzinfo=timezone.utc), datetime(2026, 10, 5, 6, tzinfo=timezone.utc)
-    async with db.write() as session:
+    async with db.write(unscoped=True) as session:  # rows of two associations
         session.add_all(responses(tenant, "food-support", "request", [5, 5, 4, 4, 2, 3], octo,
                                   comment="شكرًا، وهذا رقمي 0551234567"))
         session.add_all(responses(tenant, "food-support", "request", [4, 4, 5, 5, 5], sept))
@@ -144,7 +144,7 @@ def test_comments_are_scrubbed() -> None:
 async def test_report_figures(db: Database, profile) -> None:  # noqa: ANN001
     tenant = profile.association.id
     await seed(db, tenant)
-    async with db.read() as session:
+    async with db.read(tenant=tenant) as session:
         report = await reports.build_report(session, tenant, profile, Period(date(2026, 9, 1), date(2026, 10, 31)), NOW)
     o = report.overall
     assert o.responses == 19 and o.answers == 19 * 4  # the August answer and the other association excluded
@@ -169,7 +169,7 @@ async def test_report_figures(db: Database, profile) -> None:  # noqa: ANN001
     assert (report.open_tickets, report.overdue_tickets) == (1, 1)
 
     # a month with fewer than five responses is hidden; an empty one is just empty
-    async with db.read() as session:
+    async with db.read(tenant=tenant) as session:
         august = await reports.build_report(session, tenant, profile, Period(date(2026, 8, 1), date(2026, 9, 30)), NOW)
     months = {g.key: g.score for g in august.by_month}
     assert august.overall.responses == 6 and not august.overall.hidden
@@ -181,7 +181,7 @@ async def test_report_figures(db: Database, profile) -> None:  # noqa: ANN001
 async def test_stats_text_and_chart(db: Database, profile) -> None:  # noqa: ANN001
     tenant = profile.association.id
     await seed(db, tenant)
-    async with db.read() as session:
+    async with db.read(tenant=tenant) as session:
         report = await reports.build_report(session, tenant, profile, Period(date(2026, 9, 1), date(2026, 10, 31)), NOW)
     text = reports.stats_text(report, translator("ar"))
     assert "تقرير رضا المستفيدين" in text and "هـ" in text  # Hijri dates
@@ -196,7 +196,7 @@ async def test_workbook_and_csv(db: Database, profile, tmp_path: Path) -> None: 
     tenant = profile.association.id
     await seed(db, tenant)
     period = Period(date(2026, 9, 1), date(2026, 10, 31))
-    async with db.read() as session:
+    async with db.read(tenant=tenant) as session:
         result = await reports.export(session, tenant, profile, period, "xlsx", tmp_path / "r.xlsx", now=NOW)
     book = load_workbook(result.path)
     assert book.sheetnames == ["الملخص", "حسب الخدمة", "حسب الشهر", "الإجابات"]
@@ -220,7 +220,7 @@ async def test_workbook_and_csv(db: Database, profile, tmp_path: Path) -> None: 
     flat = str([list(r.iter_rows(values_only=True)) for r in book.worksheets])
     assert str(STAFF) not in flat and "beneficiar" not in flat.lower()
 
-    async with db.read() as session:
+    async with db.read(tenant=tenant) as session:
         result = await reports.export(session, tenant, profile, period, "csv", tmp_path / "r.csv", now=NOW)
     raw = result.path.read_bytes()
     assert raw.startswith(b"\xef\xbb\xbf")

@@ -89,7 +89,7 @@ async def test_sigkill_mid_form_and_mid_burst(emu: Emulator, database_url: str, 
     for uid in BURST_USERS:
         emu.add_user(uid, "مستفيد", str(uid), language_code="ar")
     bot = BotProcess(emu, tmp_path, database_url)
-    db = Database(database_url)
+    db = Database(database_url).scoped(profile.association.id)
     kills = 0
     delivered: list[dict] = []  # what "Telegram" sent (stored encrypted, then stripped)
     push_numbered = emu.updates.push_numbered

@@ -250,7 +250,7 @@ async def test_rate_limit_and_one_invitation_per_case(database_url: str, profile
     from storage.db import Database
     from storage.models import Association, Beneficiary
 
-    db = Database(database_url)
+    db = Database(database_url).scoped("khairat")
     await db.migrate()
     now = datetime(2026, 10, 20, 9, tzinfo=timezone.utc)
     try:

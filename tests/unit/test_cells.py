@@ -38,7 +38,7 @@ async def test_exports_carry_no_live_formula(database_url: str, profile, tmp_pat
     db = Database(database_url)
     await db.migrate()
     day = datetime(2026, 10, 5, 6, tzinfo=timezone.utc)
-    async with db.write() as session:
+    async with db.write(tenant=tenant) as session:
         session.add(Association(id=tenant, name="جمعية"))
         for i in range(6):  # enough answers for the service to be shown
             session.add(SurveyAnswer(association_id=tenant, service_id="food-support", channel="request",
@@ -48,7 +48,7 @@ async def test_exports_carry_no_live_formula(database_url: str, profile, tmp_pat
                                      question_id="comment", score=None, comment=text, created_at=day))
     period = Period(date(2026, 9, 1), date(2026, 10, 31))
     try:
-        async with db.read() as session:
+        async with db.read(tenant=tenant) as session:
             xlsx = await reports.export(session, tenant, profile, period, "xlsx", tmp_path / "r.xlsx")
             plain = await reports.export(session, tenant, profile, period, "csv", tmp_path / "r.csv")
     finally:

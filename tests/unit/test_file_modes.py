@@ -22,7 +22,7 @@ async def test_database_wal_and_shm_are_owner_only(tmp_path: Path) -> None:
     old = os.umask(0o022)  # the common default: new files readable by everyone
     try:
         db = Database(f"sqlite+aiosqlite:///{tmp_path}/data/bot.db")
-        async with db.write() as session:
+        async with db.write(unscoped=True) as session:
             await session.execute(text("CREATE TABLE t (x TEXT)"))
             await session.execute(text("INSERT INTO t VALUES ('1000000008')"))
         path = tmp_path / "data" / "bot.db"

@@ -184,11 +184,11 @@ async def test_sqlite_inline_and_offloaded_sessions_and_background_checkpoints(
             driver = raw.driver_connection
             return await driver._execute(threading.get_ident)  # noqa: SLF001
 
-        async with db.read() as session:
+        async with db.read(unscoped=True) as session:
             assert await thread_of(session) == threading.get_ident()
-        async with db.read(offload=True) as session:
+        async with db.read(unscoped=True, offload=True) as session:
             assert await thread_of(session) != threading.get_ident()
-        async with db.write() as session:
+        async with db.write(unscoped=True) as session:
             await session.execute(text("INSERT INTO associations (id, name, created_at) VALUES ('x', 'x', '2026-01-01')"))
         await asyncio.sleep(0.3)
         assert checkpoints, "a write is followed by a checkpoint off the loop"

@@ -30,9 +30,9 @@ async def test_duplicates_are_counted_and_told_once_a_minute(
     db = Database(database_url)
     try:
         await db.migrate()
-        async with db.write() as session:
+        async with db.write(tenant="khairat") as session:
             session.add(Association(id="khairat", name="جمعية خيرات"))
-        intake = Intake(db, "khairat", handled, chat_key, vault=Vault("k" * 32))
+        intake = Intake(db.scoped("khairat"), "khairat", handled, chat_key, vault=Vault("k" * 32))
         caplog.set_level(logging.WARNING, logger="bot.engine.intake")
         first = await intake.store([update(1, "أ"), update(2, "ب")])
         assert [r["update_id"] for r in first] == [1, 2]

@@ -10,7 +10,6 @@ from __future__ import annotations
 from collections import defaultdict
 from pathlib import Path
 
-import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 PACKAGES = ("bot", "storage")
@@ -45,12 +44,6 @@ def test_no_two_modules_share_a_name() -> None:
     assert shared == {}, f"modules sharing a name: {shared}"
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="bot/profile/__init__.py, bot/domain/reports.py, bot/domain/validation.py, "
-    "bot/emulator/world.py and bot/domain/faq/normalize.py are being split on other branches; "
-    "remove this mark once they are merged",
-)
 def test_no_module_is_longer_than_the_limit() -> None:
     lengths = {
         str(module): len((ROOT / module).read_text(encoding="utf-8").splitlines())

@@ -7,7 +7,7 @@ import pytest
 
 from bot.domain.textutil import html_to_plain, split_html, truncate_html, utf16_len, visible_len
 from bot.emulator.formatting import format_text
-from bot.engine.outbox import MAX_PARTS, render
+from bot.channels.telegram.fitting import MAX_PARTS, render
 
 
 def shown(text: str) -> str:

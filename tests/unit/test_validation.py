@@ -37,7 +37,8 @@ from bot.domain.validation import (
 ROOT = Path(__file__).resolve().parents[2]
 CATALOG_PATH = ROOT / "locales/incoming/validation.ar.json"
 CATALOG = json.loads(CATALOG_PATH.read_text("utf-8"))
-SOURCES = [ROOT / "bot/domain/validation.py", ROOT / "bot/domain/dates.py", ROOT / "bot/domain/textutil.py"]
+SOURCES = [ROOT / "bot/domain/validation.py", ROOT / "bot/domain/identity.py",
+           ROOT / "bot/domain/dates.py", ROOT / "bot/domain/textutil.py"]
 
 
 class Tr:

@@ -11,6 +11,7 @@ from typing import Any
 from bot.channels.telegram.api import (BadRequest, Bot, ChatMigrated, Conflict, Forbidden, InputFile,
                                        InvalidToken, NetworkError, RetryAfter, TelegramError, call,
                                        retry_seconds)
+from bot.channels.telegram.fitting import render
 from bot.engine.outbox import (BLOCKED, FILES_KEY, INLINE_KEY, PERMANENT, RETRY, UNCHANGED,
                                WAIT)
 
@@ -35,6 +36,9 @@ def classify(exc: BaseException, chat_id: int) -> str:
 class TelegramDelivery:
     def __init__(self, bot: Bot) -> None:
         self.bot = bot
+
+    def parts(self, method: str, payload: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+        return render(method, payload)
 
     async def call(self, method: str, payload: dict[str, Any]) -> Any:
         payload = dict(payload)

@@ -1,0 +1,82 @@
+"""Supervisor reports (policy clauses 6 and 7), Telegram-free: satisfaction, answer rate,
+response and decision times, deadlines, open and overdue work — for a period.
+
+Everything is aggregated in SQL. The survey answers (possibly millions of rows) are read by two
+kinds of query, each served by a covering index of ``survey_answers`` alone:
+
+* one ``GROUP BY service_id, channel, question_id, score`` — in the order of
+  ``ix_survey_answers_groups``, so SQLite streams the groups without sorting a row; the
+  overall figures and the breakdowns by service and by question are sums of these few
+  hundred group rows;
+* one plain aggregate per month over a ``created_at`` range of ``ix_survey_answers_report``.
+
+Satisfaction is the mean score on a 1–5 scale (a question with another scale is brought to 1–5)
+and the share of "satisfied" answers (4 or 5 of 5). A group counts *responses* (people who rated:
+the answers to the overall question), and every group with fewer than :data:`MIN_GROUP` is
+suppressed — shown as «—» with a note — together with as many more of the smallest groups as it
+takes so that a hidden figure cannot be worked out from the total and the others (clause 7:
+nobody can tell who gave which score). Each table is protected on its own, and the tables are
+few on purpose (overall, by service, by month, by question; no channel table, whose "no service"
+row would mirror the inquiries and complaints). The answers sheet of an export lists only the
+services the by-service table shows. Reports carry no beneficiary id, name or message.
+
+Open and overdue counts are a snapshot at the time of the report, not of the period.
+"""
+
+from __future__ import annotations
+
+from bot.domain.reports.chart import (
+    arabic_font_path,
+    chart_series,
+    render_chart,
+)
+from bot.domain.reports.figures import (
+    COMMENT,
+    DASH,
+    MIN_GROUP,
+    NO_SERVICE,
+    PENDING_DECISION,
+    SATISFIED_FROM,
+    SUPPRESSION_NOTE,
+    TICKET_OPEN,
+    XLSX_MAX_ROWS,
+    Durations,
+    Group,
+    Report,
+    Score,
+    by_month_nonempty,
+    fmt_count,
+    fmt_hours,
+    fmt_mean,
+    fmt_share,
+    month_label,
+    primary_question,
+    question_label,
+    service_label,
+    suppress,
+)
+from bot.domain.reports.period import (
+    DEFAULT_DAYS,
+    MAX_DAYS,
+    Period,
+    PeriodError,
+    parse_period,
+    riyadh_midnight,
+)
+from bot.domain.reports.queries import (
+    build_report,
+)
+from bot.domain.reports.render import (
+    stats_text,
+)
+from bot.domain.reports.workbook import (
+    SHEETS,
+    ExportResult,
+    Pct,
+    answer_header,
+    export,
+    month_rows,
+    scrub,
+    service_rows,
+    summary_rows,
+)

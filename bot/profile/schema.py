@@ -1,0 +1,585 @@
+"""The profile's schema: one frozen pydantic model per YAML section (see :mod:`bot.profile`)."""
+
+from __future__ import annotations
+
+import re
+from enum import StrEnum
+from functools import cached_property
+from pathlib import Path
+from typing import Annotated, Any
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+
+from bot.i18n import N_
+from bot.profile.values import (
+    DEFAULT_DECLARATION,
+    DEFAULT_PRIVACY_NOTICE,
+    DEFAULT_SURVEY_QUESTIONS,
+    PROFILES_DIR,
+    ChatId,
+    GroupChatId,
+    Count,
+    Email,
+    HtmlText,
+    LocalizedText,
+    Phone,
+    Slug,
+    Title,
+    Url,
+    Version,
+    _enum,
+    _show,
+)
+
+
+class FieldType(StrEnum):
+    """Form field types; the validation module checks an answer according to its type."""
+
+    TEXT = "text"
+    FULL_NAME = "full_name"
+    NATIONAL_ID = "national_id"
+    MOBILE = "mobile"
+    INTEGER = "integer"
+    DATE = "date"
+    CHOICE = "choice"
+    LOCATION = "location"
+    DOCUMENT = "document"
+    EMAIL = "email"
+    YES_NO = "yes_no"
+
+
+class ServiceKind(StrEnum):
+    SERVICE = "service"
+    SUPPORT = "support"
+    VOLUNTEER = "volunteer"
+    MEMBERSHIP = "membership"
+
+    @property
+    def label(self) -> str:
+        """An English msgid: translate with ``_()`` before showing it."""
+        return _KIND_LABELS[self]
+
+
+_KIND_LABELS = {
+    ServiceKind.SERVICE: N_("Service request"),
+    ServiceKind.SUPPORT: N_("Support request"),
+    ServiceKind.VOLUNTEER: N_("Volunteering"),
+    ServiceKind.MEMBERSHIP: N_("Membership"),
+}
+
+
+class FileKind(StrEnum):
+    PHOTO = "photo"
+    PDF = "pdf"
+
+
+class Calendar(StrEnum):
+    HIJRI = "hijri"
+    GREGORIAN = "gregorian"
+    ANY = "any"
+
+
+class ComplaintType(StrEnum):
+    COMPLAINT = "complaint"
+    SUGGESTION = "suggestion"
+    COMPENSATION = "compensation"
+
+    @property
+    def label(self) -> str:
+        """An English msgid: translate with ``_()`` before showing it."""
+        return _COMPLAINT_LABELS[self]
+
+
+_COMPLAINT_LABELS = {
+    ComplaintType.COMPLAINT: N_("Complaint"),
+    ComplaintType.SUGGESTION: N_("Suggestion"),
+    ComplaintType.COMPENSATION: N_("Compensation claim"),
+}
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(
+        frozen=True,
+        extra="forbid",
+        populate_by_name=True,
+        str_strip_whitespace=True,
+        arbitrary_types_allowed=False,
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# association, channels, documents
+
+
+class Association(_Model):
+    id: Slug
+    """The tenant key in the database: never change it once the bot is in use."""
+    name: LocalizedText
+    short_name: Title | None = None
+    city: LocalizedText | None = None
+    description: LocalizedText | None = None
+    license_number: Version | None = None
+
+    @property
+    def display_short_name(self) -> LocalizedText:
+        return self.short_name or self.name
+
+
+class SocialLink(_Model):
+    name: Title
+    url: Url
+
+
+class Branch(_Model):
+    name: Title
+    address: LocalizedText | None = None
+    hours: LocalizedText | None = None
+    phone: Phone | None = None
+    map_url: Url | None = None
+    representative: LocalizedText | None = None
+    """Who receives beneficiaries there (a role, e.g. «مندوب المكتب الفرعي»), not a name."""
+
+
+CONTACT_CHANNELS = ("phone", "whatsapp", "sms", "email", "website", "fax", "e_store", "social",
+                    "branches")  # fmt: skip
+
+
+class Channels(_Model):
+    """The association's other channels, shown to beneficiaries (policy clause 4 and 10)."""
+
+    phone: Phone | None = None
+    whatsapp: Phone | None = None
+    sms: Phone | None = None
+    website: Url | None = None
+    email: Email | None = None
+    fax: Phone | None = None
+    e_store: Url | None = None
+    social: tuple[SocialLink, ...] = ()
+    branches: tuple[Branch, ...] = ()
+    working_hours: LocalizedText | None = None
+
+    @model_validator(mode="after")
+    def _at_least_one(self) -> Channels:
+        if not any(getattr(self, name) for name in CONTACT_CHANNELS):
+            raise ValueError(
+                "at least one contact channel is required (" + ", ".join(CONTACT_CHANNELS) + ")"
+            )
+        return self
+
+    @property
+    def whatsapp_url(self) -> str | None:
+        """``https://wa.me/9665…`` for the WhatsApp number (a Saudi 05… made international)."""
+        if not self.whatsapp:
+            return None
+        digits = re.sub(r"\D", "", self.whatsapp)
+        if digits.startswith("00"):
+            digits = digits[2:]
+        elif digits.startswith("0"):
+            digits = "966" + digits[1:]
+        return f"https://wa.me/{digits}"
+
+
+class Document(_Model):
+    """A downloadable association document (bylaws, service guide, support policy …)."""
+
+    id: Slug
+    title: Title
+    description: LocalizedText | None = None
+    file: str | None = None
+    """A path relative to the profile file, e.g. ``khairat/bylaws.md`` (.pdf, .md or .txt)."""
+    url: Url | None = None
+
+    @property
+    def suffix(self) -> str | None:
+        return Path(self.file).suffix.lower() if self.file else None
+
+
+# --------------------------------------------------------------------------------------------
+# services and their forms
+
+
+class Choice(_Model):
+    id: Slug
+    label: Title
+
+
+class RequiredDocument(_Model):
+    """A document the applicant uploads (as a photo or a PDF) with a service request."""
+
+    id: Slug
+    title: Title
+    required: bool = True
+    accept: tuple[Annotated[FileKind, _enum(FileKind, "file kind")], ...] = (
+        FileKind.PHOTO,
+        FileKind.PDF,
+    )
+    hint: LocalizedText | None = None
+
+
+_FIELD_OPTIONS: dict[str, frozenset[FieldType]] = {
+    "choices": frozenset({FieldType.CHOICE}),
+    "min_value": frozenset({FieldType.INTEGER}),
+    "max_value": frozenset({FieldType.INTEGER}),
+    "calendar": frozenset({FieldType.DATE}),
+    "past_only": frozenset({FieldType.DATE}),
+    "future_only": frozenset({FieldType.DATE}),
+    "max_length": frozenset({FieldType.TEXT, FieldType.FULL_NAME}),
+    "document": frozenset({FieldType.DOCUMENT}),
+}
+
+
+class FormField(_Model):
+    """One question of a service form, asked in order.
+
+    ``type`` decides how the answer is checked; the type-specific options are ``choices``
+    (choice), ``min``/``max`` (integer, in Python ``min_value``/``max_value``), ``calendar``,
+    ``past_only``/``future_only`` (date), ``max_length`` (text, full_name) and ``document``
+    (document: the id of one of the service's ``documents``; such a field is required when its
+    document is).
+    """
+
+    id: Slug
+    type: Annotated[FieldType, _enum(FieldType, "field type")]
+    label: Title
+    """Short name of the answer, used in summaries («رقم الجوال»)."""
+    question: LocalizedText | None = None
+    """The question asked («ما رقم جوالك للتواصل؟»); the label when absent (see ``prompt``)."""
+    hint: LocalizedText | None = None
+    example: LocalizedText | None = None
+    required: bool = True
+    choices: tuple[Choice, ...] | None = None
+    min_value: Annotated[int, Field(strict=True)] | None = Field(default=None, alias="min")
+    max_value: Annotated[int, Field(strict=True)] | None = Field(default=None, alias="max")
+    calendar: Annotated[Calendar, _enum(Calendar, "calendar")] = Calendar.ANY
+    past_only: bool = False
+    """The date may not be after today."""
+    future_only: bool = False
+    """The date may not be before today."""
+    max_length: Count | None = None
+    document: Slug | None = None
+
+    @property
+    def prompt(self) -> LocalizedText:
+        return self.question or self.label
+
+    def choice(self, choice_id: str) -> Choice | None:
+        return next((c for c in self.choices or () if c.id == choice_id), None)
+
+
+class Service(_Model):
+    """A service the beneficiary can apply for in the chat (policy clauses 8, 11, 16, 17)."""
+
+    id: Slug
+    kind: Annotated[ServiceKind, _enum(ServiceKind, "service kind")] = ServiceKind.SERVICE
+    title: Title
+    icon: str | None = Field(default=None, max_length=8)
+    description: LocalizedText | None = None
+    eligibility: tuple[LocalizedText, ...] = ()
+    documents: tuple[RequiredDocument, ...] = ()
+    fields: tuple[FormField, ...] = ()
+    decision_days: Count | None = None
+    """Overrides ``deadlines.decision_days``; see :meth:`Profile.decision_days_for`."""
+    active: bool = True
+
+    def field(self, field_id: str) -> FormField | None:
+        return next((f for f in self.fields if f.id == field_id), None)
+
+    def document(self, document_id: str) -> RequiredDocument | None:
+        return next((d for d in self.documents if d.id == document_id), None)
+
+    @property
+    def required_documents(self) -> tuple[RequiredDocument, ...]:
+        return tuple(d for d in self.documents if d.required)
+
+    @property
+    def trailing_documents(self) -> tuple[RequiredDocument, ...]:
+        """Documents no ``document`` field asks for: the form asks for them after the fields."""
+        asked = {f.document for f in self.fields if f.type is FieldType.DOCUMENT}
+        return tuple(d for d in self.documents if d.id not in asked)
+
+
+    @cached_property
+    def form_fields(self) -> tuple[FormField, ...]:
+        """The questions the form asks: the fields, then a document question for each document
+        no field asks for (so every document the service needs can be sent from the phone)."""
+        extra = tuple(FormField.model_validate({
+            "id": f"doc-{doc.id}", "type": "document", "label": doc.title, "required": doc.required,
+            "document": doc.id, "hint": doc.hint}) for doc in self.trailing_documents)
+        return self.fields + extra
+
+    def field_required(self, field: FormField) -> bool:
+        """Whether ``field`` must be answered (a document field follows its document)."""
+        if field.type is FieldType.DOCUMENT and field.document:
+            doc = self.document(field.document)
+            return doc.required if doc else field.required
+        return field.required
+
+
+# --------------------------------------------------------------------------------------------
+# FAQ
+
+
+class FaqCategory(_Model):
+    id: Slug
+    title: Title
+    icon: str | None = Field(default=None, max_length=8)
+    staff_chat_id: ChatId | None = None
+    """The chat of this area's contact officer (ضابط الاتصال); the main staff chat when absent."""
+    staff_topic_id: Annotated[int, Field(strict=True, ge=1)] | None = None
+    """A forum topic in ``staff_chat_id`` (or in the main staff chat)."""
+
+
+class FaqEntry(_Model):
+    id: Slug
+    category: Slug
+    question: Title
+    """The canonical question, shown in lists (on a button) and as the answer's heading."""
+    phrasings: tuple[str, ...] = ()
+    """Other ways people ask it (MSA and dialects), for matching free text."""
+    answer: HtmlText
+
+    @field_validator("phrasings", mode="before")
+    @classmethod
+    def _phrasings_are_texts(cls, value: Any) -> Any:
+        if isinstance(value, list):
+            for index, item in enumerate(value):
+                if not isinstance(item, str) or not item.strip():
+                    raise ValueError(
+                        f"item {index + 1} must be a non-empty text, got {_show(item)}"
+                    )
+        return value
+
+    def variants(self) -> tuple[str, ...]:
+        """The canonical question (every translation) followed by its phrasings."""
+        return (*self.question.texts(), *self.phrasings)
+
+
+class Faq(_Model):
+    categories: tuple[FaqCategory, ...] = ()
+    entries: tuple[FaqEntry, ...] = ()
+
+    def category(self, category_id: str) -> FaqCategory | None:
+        return next((c for c in self.categories if c.id == category_id), None)
+
+    def entry(self, entry_id: str) -> FaqEntry | None:
+        return next((e for e in self.entries if e.id == entry_id), None)
+
+    def entries_in(self, category_id: str) -> tuple[FaqEntry, ...]:
+        return tuple(e for e in self.entries if e.category == category_id)
+
+
+# --------------------------------------------------------------------------------------------
+# deadlines, survey, privacy, declaration, complaints
+
+
+class Deadlines(_Model):
+    decision_days: Count = 14
+    """Days from submission to the research committee's decision (policy: two weeks)."""
+    complaint_response_days: Count = 5
+    ticket_response_hours: Count = 24
+    remind_before_days: Annotated[int, Field(strict=True, ge=0)] = 2
+    """Staff are reminded this many days before a decision is due."""
+    retention_days: Count = 1825
+    """Personal data of closed cases is kept this long (five years by default)."""
+    documents_per_request: Annotated[int, Field(strict=True, ge=1, le=100)] = 15
+    """The most documents one request may receive (form answers and later additions)."""
+
+
+def _default_survey_questions() -> tuple[SurveyQuestion, ...]:
+    return tuple(
+        SurveyQuestion(id=qid, text=LocalizedText.from_msgid(msgid))
+        for qid, msgid in DEFAULT_SURVEY_QUESTIONS.items()
+    )
+
+
+class SurveyQuestion(_Model):
+    id: Slug
+    text: LocalizedText
+    scale: Annotated[int, Field(strict=True, ge=2, le=10)] = 5
+    """Answers go from 1 to ``scale``."""
+
+
+class Survey(_Model):
+    questions: tuple[SurveyQuestion, ...] = Field(
+        default_factory=_default_survey_questions, min_length=1
+    )
+    allow_comment: bool = True
+    min_days_between: Annotated[int, Field(strict=True, ge=0)] = 30
+    """A beneficiary is not asked again within this many days."""
+    reminder_hours: Annotated[int, Field(strict=True, ge=0)] = 24
+    """One reminder after this many hours without an answer (0: no reminder)."""
+
+    def question(self, question_id: str) -> SurveyQuestion | None:
+        return next((q for q in self.questions if q.id == question_id), None)
+
+
+class Privacy(_Model):
+    notice: LocalizedText = Field(
+        default_factory=lambda: LocalizedText.from_msgid(DEFAULT_PRIVACY_NOTICE)
+    )
+    """The short notice shown before consent; record ``notice_version`` with the consent."""
+    notice_version: Version = "1"
+    show_staff_names: bool = False
+    """Beneficiaries see «فريق الجمعية», not the name of the employee."""
+
+
+class Declaration(_Model):
+    text: LocalizedText = Field(
+        default_factory=lambda: LocalizedText.from_msgid(DEFAULT_DECLARATION)
+    )
+    """Accepted before submitting (clause 15); record ``version`` with the acceptance."""
+    version: Version = "1"
+
+
+class Deployment(_Model):
+    """How this association's bot is reached when one process serves several associations
+    (``mustafeed run --profile a.yaml --profile b.yaml``): each has its own token and staff group.
+    Absent values fall back to the process's settings (TELEGRAM_BOT_TOKEN, STAFF_CHAT_ID, …)."""
+
+    token_env: Annotated[str, Field(pattern=r"^[A-Z][A-Z0-9_]*$")] | None = None
+    """The name of the environment variable that holds this association's bot token."""
+    staff_chat_id: GroupChatId | None = None
+    supervisor_ids: tuple[Annotated[int, Field(strict=True, ge=1)], ...] = ()
+    share_staff_chat: bool = False
+    """True to let this association use the same staff group as another one in the process
+    (otherwise start-up refuses: one association's staff would see the other's cases)."""
+
+
+class Complaints(_Model):
+    types: tuple[Annotated[ComplaintType, _enum(ComplaintType, "complaint type")], ...] = (
+        ComplaintType.COMPLAINT,
+        ComplaintType.SUGGESTION,
+        ComplaintType.COMPENSATION,
+    )
+    """The kinds a beneficiary may file; empty disables complaints."""
+
+    def enabled(self, kind: ComplaintType | str) -> bool:
+        return kind in self.types
+
+
+# --------------------------------------------------------------------------------------------
+# the profile
+
+
+class Profile(_Model):
+    association: Association
+    channels: Channels
+    documents: tuple[Document, ...] = ()
+    services: tuple[Service, ...] = ()
+    faq: Faq = Field(default_factory=Faq)
+    deadlines: Deadlines = Field(default_factory=Deadlines)
+    survey: Survey = Field(default_factory=Survey)
+    privacy: Privacy = Field(default_factory=Privacy)
+    declaration: Declaration = Field(default_factory=Declaration)
+    complaints: Complaints = Field(default_factory=Complaints)
+    deployment: Deployment = Field(default_factory=Deployment)
+
+    _source: Path | None = PrivateAttr(default=None)
+
+    @model_validator(mode="after")
+    def _consistent(self, info: ValidationInfo) -> Profile:
+        context = info.context or {}
+        if context.get("defer_checks"):
+            return self
+        from bot.profile.checks import _path, _semantic_problems  # checks import this module
+
+        found = _semantic_problems(self, context.get("base_dir"))
+        problems = [f"{_path(loc)}: {msg}" for loc, msg in found]
+        if problems:
+            raise ValueError("\n".join(problems))
+        return self
+
+    # -- identity and files ------------------------------------------------------------------
+
+    @property
+    def id(self) -> str:
+        """The association id, the tenant key in the database."""
+        return self.association.id
+
+    @property
+    def source(self) -> Path | None:
+        """The YAML file this profile was loaded from."""
+        return self._source
+
+    @property
+    def base_dir(self) -> Path:
+        """Where document paths are relative to."""
+        return self._source.parent if self._source else PROFILES_DIR
+
+    def document(self, document_id: str) -> Document | None:
+        return self._documents.get(document_id)
+
+    def document_path(self, document_id: str) -> Path | None:
+        """The absolute path of a document's file, ``None`` for a URL-only or unknown document."""
+        doc = self.document(document_id)
+        if doc is None or not doc.file:
+            return None
+        return (self.base_dir / doc.file).resolve()
+
+    # -- services ------------------------------------------------------------------------------
+
+    def service(self, service_id: str) -> Service | None:
+        """The service with this id (active or not), ``None`` if there is none (a stale button)."""
+        return self._services.get(service_id)
+
+    @property
+    def active_services(self) -> tuple[Service, ...]:
+        return tuple(s for s in self.services if s.active)
+
+    def services_of_kind(self, kind: ServiceKind | str) -> tuple[Service, ...]:
+        return tuple(s for s in self.active_services if s.kind == kind)
+
+    def decision_days_for(self, service: Service | str) -> int:
+        """The days within which a request for ``service`` is decided."""
+        svc = self.service(service) if isinstance(service, str) else service
+        if svc is not None and svc.decision_days is not None:
+            return svc.decision_days
+        return self.deadlines.decision_days
+
+    # -- FAQ -------------------------------------------------------------------------------------
+
+    def category(self, category_id: str) -> FaqCategory | None:
+        return self._categories.get(category_id)
+
+    def faq_entry(self, entry_id: str) -> FaqEntry | None:
+        return self._entries.get(entry_id)
+
+    def faq_entries(self, category_id: str | None = None) -> tuple[FaqEntry, ...]:
+        """All entries, or those of one category, in file order."""
+        if category_id is None:
+            return self.faq.entries
+        return self.faq.entries_in(category_id)
+
+    def staff_route(self, category_id: str | None) -> tuple[int | None, int | None]:
+        """``(chat_id, topic_id)`` for escalations in this category; ``None`` means the default."""
+        cat = self.category(category_id) if category_id else None
+        if cat is None:
+            return (None, None)
+        return (cat.staff_chat_id, cat.staff_topic_id)
+
+    # -- indexes (computed once; the model is frozen) ----------------------------------------
+
+    @cached_property
+    def _services(self) -> dict[str, Service]:
+        return {s.id: s for s in self.services}
+
+    @cached_property
+    def _documents(self) -> dict[str, Document]:
+        return {d.id: d for d in self.documents}
+
+    @cached_property
+    def _categories(self) -> dict[str, FaqCategory]:
+        return {c.id: c for c in self.faq.categories}
+
+    @cached_property
+    def _entries(self) -> dict[str, FaqEntry]:
+        return {e.id: e for e in self.faq.entries}
+
