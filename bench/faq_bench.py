@@ -29,8 +29,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bot.domain.faq.evaluate import load_csv  # noqa: E402
-from bot.domain.faq.matcher import FaqMatcher  # noqa: E402
+from bot.domain.faq.evaluate import load_csv
+from bot.domain.faq.matcher import FaqMatcher
 
 DEFAULT_DATA = "/work/shared/datasets/arbanking77"
 

@@ -19,8 +19,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bot.domain.faq.evaluate import build_faq, load_csv  # noqa: E402
-from bot.domain.faq.matcher import (  # noqa: E402
+from bot.domain.faq.evaluate import build_faq, load_csv
+from bot.domain.faq.matcher import (
     ANSWER_MIN_COVERAGE,
     SUGGEST_COUNT,
     SUGGEST_MIN_COVERAGE,

@@ -47,8 +47,8 @@ import platform
 import re
 import resource
 import shutil
-import statistics
 import signal
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -595,8 +595,8 @@ async def measure_window(emu, child: Child, run: Callable[[float], Any], *, user
     (w0, c0, d0), (w1, c1, d1) = marks["start"], marks["end"]
     window = w1 - w0
     lats = emu.latencies()
-    answered_in = [l for l in lats if w0 <= l.answered <= w1]
-    created_in = [l.seconds * 1000 for l in lats if w0 <= l.created <= w1]
+    answered_in = [lat for lat in lats if w0 <= lat.answered <= w1]
+    created_in = [lat.seconds * 1000 for lat in lats if w0 <= lat.created <= w1]
     return {"window_s": window, "updates": len(answered_in), "updates_per_s": len(answered_in) / window,
             "p50_ms": percentile(created_in, 50), "p95_ms": percentile(created_in, 95),
             "p99_ms": percentile(created_in, 99), "max_ms": max(created_in, default=float("nan")),
@@ -1102,9 +1102,15 @@ def serve_bot(argv: list[str]) -> None:
     p.add_argument("--pyinstrument", type=Path)
     args = p.parse_args(argv)
 
-    from bot.engine.service import profile_from_settings, setup_logging, until_signalled, run_service, settle_memory
     from bot.app import BotApp
     from bot.engine.outbox import Limits
+    from bot.engine.service import (
+        profile_from_settings,
+        run_service,
+        settle_memory,
+        setup_logging,
+        until_signalled,
+    )
     from bot.settings import load_settings
 
     setup_logging()

@@ -37,7 +37,7 @@ import sqlite3
 import statistics
 import tempfile
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from bot.profile import default_profile_path, load_profile
@@ -49,7 +49,7 @@ FMT = "%Y-%m-%d %H:%M:%S.%f"
 
 
 def _ts(moment: datetime) -> str:
-    return moment.astimezone(timezone.utc).strftime(FMT)
+    return moment.astimezone(UTC).strftime(FMT)
 
 
 async def create_schema(path: Path, tenant: str) -> None:
@@ -60,7 +60,7 @@ async def create_schema(path: Path, tenant: str) -> None:
     await db.dispose()
     with sqlite3.connect(path) as con:
         con.execute("INSERT INTO associations (id, name, created_at) VALUES (?, ?, ?)",
-                    (tenant, TENANT_NAME, _ts(datetime.now(timezone.utc))))
+                    (tenant, TENANT_NAME, _ts(datetime.now(UTC))))
 
 
 def fill(path: Path, tenant: str, services: list[str], questions: list[str], answers: int,
@@ -82,7 +82,7 @@ def fill(path: Path, tenant: str, services: list[str], questions: list[str], ans
     weights = (1, 2, 5, 15, 20)  # scores 1..5
     day0 = (now - timedelta(days=365)).replace(hour=21, minute=0, second=0, microsecond=0)
 
-    def answer_rows():  # noqa: ANN202
+    def answer_rows():
         for i in range(responses):
             day = _ts(day0 + timedelta(days=rnd.randrange(365)))
             channel = rnd.choice(channels)
@@ -101,7 +101,7 @@ def fill(path: Path, tenant: str, services: list[str], questions: list[str], ans
                         "question_id, score, comment, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)", answer_rows())
     timings["survey_answers"] = time.perf_counter() - t
 
-    def invitation_rows():  # noqa: ANN202
+    def invitation_rows():
         for i in range(int(responses * 1.6)):
             sent = day0 + timedelta(seconds=rnd.randrange(365 * 86400))
             done = rnd.random() < 0.62
@@ -114,7 +114,7 @@ def fill(path: Path, tenant: str, services: list[str], questions: list[str], ans
                         "sent_at, reminded_at, finished_at, skipped) VALUES (?, ?, ?, ?, ?, ?, ?, ?)", invitation_rows())
     timings["survey_invitations"] = time.perf_counter() - t
 
-    def request_rows():  # noqa: ANN202
+    def request_rows():
         for i in range(50_000 + 2_000):
             submitted = day0 + timedelta(seconds=rnd.randrange(360 * 86400))
             due = (submitted + timedelta(days=14)).date().isoformat()
@@ -131,7 +131,7 @@ def fill(path: Path, tenant: str, services: list[str], questions: list[str], ans
                         "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", request_rows())
     timings["service_requests"] = time.perf_counter() - t
 
-    def ticket_rows():  # noqa: ANN202
+    def ticket_rows():
         for i in range(50_000 + 1_000):
             created = day0 + timedelta(seconds=rnd.randrange(364 * 86400))
             answered = created + timedelta(hours=rnd.expovariate(1 / 10)) if i < 50_000 else None
@@ -174,7 +174,7 @@ def query_plans(path: Path, tenant: str) -> list[str]:
     return plans
 
 
-async def timed(runs: int, fn) -> tuple[float, float, float]:  # noqa: ANN001
+async def timed(runs: int, fn) -> tuple[float, float, float]:
     """Median and slowest wall-clock seconds, and the median CPU seconds of this process (all its
     threads: SQLite's reader threads, and in the end-to-end runs the bot and the emulator)."""
     await fn()  # warm-up
@@ -187,18 +187,18 @@ async def timed(runs: int, fn) -> tuple[float, float, float]:  # noqa: ANN001
     return statistics.median(walls), max(walls), statistics.median(cpus)
 
 
-async def measure(path: Path, profile, runs: int, now: datetime) -> dict[str, tuple[float, float, float]]:  # noqa: ANN001
+async def measure(path: Path, profile, runs: int, now: datetime) -> dict[str, tuple[float, float, float]]:
     import aiohttp
     from aiohttp import web
 
-    from bot.domain import reports
     from bot.app import BotApp
-    from bot.web.dashboard import make_dashboard_app, make_link
+    from bot.domain import reports
     from bot.domain.dates import today_riyadh
     from bot.emulator.server import Emulator
-    from bot.i18n import translator
     from bot.engine.outbox import Limits
+    from bot.i18n import translator
     from bot.settings import Settings
+    from bot.web.dashboard import make_dashboard_app, make_link
     from storage.db import Database
 
     tenant = profile.association.id
@@ -212,7 +212,7 @@ async def measure(path: Path, profile, runs: int, now: datetime) -> dict[str, tu
     db = Database(url)
     try:
         for label, period in (("build_report, last 30 days", month), ("build_report, whole year (1M answers)", year)):
-            async def build(period=period) -> None:  # noqa: ANN001
+            async def build(period=period) -> None:
                 async with db.read(tenant=tenant) as session:
                     await reports.build_report(session, tenant, profile, period, now)
             out[label] = await timed(runs, build)
@@ -276,7 +276,7 @@ async def main_async(args: argparse.Namespace) -> None:
     tenant = profile.association.id
     services = [s.id for s in profile.services]
     questions = [q.id for q in profile.survey.questions]
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(args.reuse or args.keep or Path(tmp) / "reports.db")
         if args.reuse and path.exists():

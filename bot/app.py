@@ -15,23 +15,22 @@ from contextlib import suppress
 from typing import Any
 from urllib.parse import urlsplit
 
+from bot.channels.telegram.adapter import TelegramChannel
 from bot.channels.telegram.api import InvalidToken, NetworkError, RetryAfter
-
+from bot.channels.telegram.polling import Poller
+from bot.channels.telegram.sending import TelegramDelivery
+from bot.channels.telegram.transport import call, make_bot, retry_seconds
 from bot.engine.context import Runtime
 from bot.engine.dispatch import Dispatcher
-from bot.i18n import N_, SUPPORTED_LOCALES, translator
 from bot.engine.intake import Intake
 from bot.engine.jobs import run_forever
-from bot.engine.outbox import Limits, Policy, Sender
-from bot.profile import Profile
-from bot.engine.router import Router
-from bot.settings import ConfigError, Settings
-from bot.channels.telegram.adapter import TelegramChannel
-from bot.channels.telegram.sending import TelegramDelivery
-from bot.channels.telegram.polling import Poller
-from bot.channels.telegram.transport import call, make_bot, retry_seconds
 from bot.engine.logging_setup import hide
-from bot.engine.service import first_line, database_errors
+from bot.engine.outbox import Limits, Policy, Sender
+from bot.engine.router import Router
+from bot.engine.service import database_errors, first_line
+from bot.i18n import N_, SUPPORTED_LOCALES, translator
+from bot.profile import Profile
+from bot.settings import ConfigError, Settings
 from storage.crypto import Vault
 from storage.db import Database
 from storage.models import Association
@@ -55,8 +54,14 @@ def build_router() -> Router:
     from bot.features.home import about, fallback, start
     from bot.features.inquiries import inquiries, ticket_jobs, ticket_staff
     from bot.features.privacy import my_data
-    from bot.features.requests import (my_requests, request_documents, request_form, request_jobs,
-                                       request_staff, service_catalog)
+    from bot.features.requests import (
+        my_requests,
+        request_documents,
+        request_form,
+        request_jobs,
+        request_staff,
+        service_catalog,
+    )
     from bot.features.staff import staff_group
     from bot.features.supervisor import supervisor
     from bot.features.surveys import survey_handlers
@@ -123,7 +128,7 @@ def check_staff_chats(pairs: Sequence[tuple[Settings, Profile]]) -> None:
                 "or set deployment.share_staff_chat: true in each of them")
 
 
-def build_matcher(profile: Profile):  # noqa: ANN201 - bot.domain.faq.matcher.FaqMatcher
+def build_matcher(profile: Profile):
     """The FAQ matcher over every entry's question and phrasings, both languages."""
     from bot.domain.faq.matcher import FaqMatcher
 

@@ -9,20 +9,28 @@ Anything else is a bug: its traceback is printed, with every token taken out.
 from __future__ import annotations
 
 import argparse
-import logging
 import asyncio
+import logging
 import sys
 import traceback
 from pathlib import Path
 
 from bot.channels.telegram.failures import explain_telegram
 from bot.engine.logging_setup import hide, redact
-from bot.engine.service import (database_errors, explain, profile_from_settings, require_schema,
-                                run_service, settle_memory, setup_logging, until_signalled)
+from bot.engine.service import (
+    database_errors,
+    explain,
+    profile_from_settings,
+    require_schema,
+    run_service,
+    settle_memory,
+    setup_logging,
+    until_signalled,
+)
 from bot.settings import ConfigError, Settings, load_settings
 
 
-def _apps_settings(settings: Settings, profile_paths: list[str] | None):  # noqa: ANN202
+def _apps_settings(settings: Settings, profile_paths: list[str] | None):
     """(settings, profile) per association; one process may serve several."""
     from bot.app import check_staff_chats, settings_for
 
@@ -41,7 +49,7 @@ def _apps_settings(settings: Settings, profile_paths: list[str] | None):  # noqa
     return pairs
 
 
-async def _run(pairs) -> None:  # noqa: ANN001
+async def _run(pairs) -> None:
     from bot.app import BotApp
     from storage.db import Database
 
@@ -59,13 +67,13 @@ async def _run(pairs) -> None:  # noqa: ANN001
         await db.dispose()
 
 
-async def _until_signalled_or_refused(apps) -> None:  # noqa: ANN001
+async def _until_signalled_or_refused(apps) -> None:
     """Until a signal; or until a poller stops for good, its token rejected (revoked at
     @BotFather while running): then the command ends with that line instead of idling."""
     from bot.channels.telegram.api import InvalidToken
 
     stop = asyncio.ensure_future(until_signalled())
-    pollers = {task: app for app in apps for task in app._tasks  # noqa: SLF001
+    pollers = {task: app for app in apps for task in app._tasks
                if task.get_name().startswith("poller:")}
     try:
         done, _ = await asyncio.wait([stop, *pollers], return_when=asyncio.FIRST_COMPLETED)
@@ -193,7 +201,7 @@ def cmd_report(args: argparse.Namespace) -> int:
         print(f"mustafeed report: {exc}; use --from YYYY-MM-DD --to YYYY-MM-DD")
         return 2
 
-    async def go():  # noqa: ANN202
+    async def go():
         db = Database(settings.database_url)
         try:
             async with db.read(tenant=profile.association.id) as session:
@@ -285,7 +293,7 @@ def main(argv: list[str] | None = None) -> int:
         return args.func(args)
     except KeyboardInterrupt:
         return 130
-    except Exception as exc:  # noqa: BLE001 - every failure ends here, in one line when we can
+    except Exception as exc:
         failure = explain(exc, explain_telegram)
         if failure is None:
             trace = "".join(traceback.format_exception(exc))

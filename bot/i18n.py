@@ -18,7 +18,7 @@ from __future__ import annotations
 import gettext as _gettext
 import io
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cache
 from typing import Any
 
 from babel.messages.mofile import write_mo
@@ -46,7 +46,7 @@ class CatalogMissing(RuntimeError):
     pass
 
 
-@lru_cache(maxsize=None)
+@cache
 def translations(locale: str) -> _gettext.GNUTranslations:
     """Compile ``locales/<locale>/LC_MESSAGES/messages.po`` in memory; fail loudly if absent."""
     if locale not in SUPPORTED_LOCALES:
@@ -80,7 +80,7 @@ class Translator:
     def ngettext(self, singular: str, plural: str, n: int) -> str:
         return translations(self.locale).ngettext(singular, plural, n)
 
-    def render(self, text: "Text | str") -> str:
+    def render(self, text: Text | str) -> str:
         if isinstance(text, Text):
             return text.render(self)
         return self.gettext(text)

@@ -27,9 +27,9 @@ from __future__ import annotations
 import logging
 import os
 import secrets
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Mapping
 
 TELEGRAM_DEFAULT_BASE_URL = "https://api.telegram.org/bot"
 DEFAULT_DATA_DIR = Path("data")
@@ -64,7 +64,7 @@ class Settings:
         head, sep, tail = base.rpartition("/")
         return f"{head}/file/{tail}" if sep else f"{base}/file/bot"
 
-    def require_bot(self) -> "Settings":
+    def require_bot(self) -> Settings:
         """Check what talking to Telegram needs: a token and a staff chat."""
         if not self.token:
             raise ConfigError("TELEGRAM_BOT_TOKEN is not set: put the token from @BotFather in it")
@@ -72,7 +72,7 @@ class Settings:
             raise ConfigError("STAFF_CHAT_ID is not set: the staff group's chat id, e.g. -1001234567890")
         return self
 
-    def with_(self, **changes: object) -> "Settings":
+    def with_(self, **changes: object) -> Settings:
         return replace(self, **changes)  # type: ignore[arg-type]
 
 

@@ -15,9 +15,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bot.web.demo import start_demo  # noqa: E402
 from bot.emulator.browser import Chromium  # noqa: E402
 from bot.emulator.demo_page import Demo  # noqa: E402
+from bot.web.demo import start_demo  # noqa: E402
 
 READY = "document.querySelectorAll('.msg').length >= {count}"
 
@@ -31,16 +31,16 @@ async def shoot(url: str, out: Path, messages: int) -> None:
     print("wrote", out.relative_to(ROOT))
 
 
-def count(emu) -> int:  # noqa: ANN001
+def count(emu) -> int:
     return len(emu.history(Demo.USER_ID)) + len(emu.history(Demo.STAFF_CHAT_ID))
 
 
-async def settle(emu, app) -> None:  # noqa: ANN001
+async def settle(emu, app) -> None:
     await emu.wait_until(lambda: emu.updates.pending_count == 0, 10)
     await app.idle(10)
 
 
-def find(emu, chat: int, label: str) -> tuple[int, str]:  # noqa: ANN001
+def find(emu, chat: int, label: str) -> tuple[int, str]:
     for message in reversed(emu.messages(chat)):
         for row in (message.get("reply_markup") or {}).get("inline_keyboard", []):
             for b in row:

@@ -24,11 +24,11 @@ def free_port() -> int:
 def fetch(url: str, body: dict | None = None) -> bytes:
     data = json.dumps(body).encode() if body is not None else None
     request = urllib.request.Request(url, data=data, headers={"Content-Type": "application/json"})
-    with urllib.request.urlopen(request, timeout=10) as answer:  # noqa: S310 - 127.0.0.1 only
+    with urllib.request.urlopen(request, timeout=10) as answer:
         return answer.read()
 
 
-def until(what: str, check, timeout: float = 60.0):  # noqa: ANN001, ANN201
+def until(what: str, check, timeout: float = 60.0):
     deadline = time.monotonic() + timeout
     while True:
         try:

@@ -14,10 +14,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from alembic import command  # noqa: E402
+from alembic import command
 
-from storage.db import make_engine  # noqa: E402
-from storage.migrate import alembic_config, upgrade  # noqa: E402
+from storage.db import make_engine
+from storage.migrate import alembic_config, upgrade
 
 
 async def main(message: str) -> None:
@@ -25,7 +25,7 @@ async def main(message: str) -> None:
         engine = make_engine(f"sqlite+aiosqlite:///{tmp}/scratch.db")
         await upgrade(engine)  # the schema as the existing migrations leave it
 
-        def run(conn) -> None:  # noqa: ANN001
+        def run(conn) -> None:
             cfg = alembic_config()
             cfg.attributes["connection"] = conn
             versions = sorted((Path(cfg.get_main_option("script_location")) / "versions").glob("[0-9]*_*.py"))

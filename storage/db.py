@@ -59,7 +59,12 @@ import aiosqlite
 import orjson
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
 
 from storage.scope import TENANT, TenantSession
 
@@ -87,29 +92,29 @@ class _FusedCursor:
 
     arraysize = 1
 
-    def __init__(self, connection: "_FusedConnection") -> None:
+    def __init__(self, connection: _FusedConnection) -> None:
         self._connection = connection
         self.description: Any = None
         self.rowcount = -1
         self.lastrowid: Any = None
         self._rows: list[Any] = []
 
-    async def __aenter__(self) -> "_FusedCursor":
+    async def __aenter__(self) -> _FusedCursor:
         return self
 
     async def __aexit__(self, *exc: object) -> None:
         await self.close()
 
-    async def _run(self, many: bool, sql: str, parameters: Any) -> "_FusedCursor":
+    async def _run(self, many: bool, sql: str, parameters: Any) -> _FusedCursor:
         conn = self._connection
-        self.description, self.rowcount, self.lastrowid, self._rows = await conn._execute(  # noqa: SLF001
-            _run_statement, conn._conn, many, sql, parameters)  # noqa: SLF001
+        self.description, self.rowcount, self.lastrowid, self._rows = await conn._execute(
+            _run_statement, conn._conn, many, sql, parameters)
         return self
 
-    async def execute(self, sql: str, parameters: Any = None) -> "_FusedCursor":
+    async def execute(self, sql: str, parameters: Any = None) -> _FusedCursor:
         return await self._run(False, sql, () if parameters is None else parameters)
 
-    async def executemany(self, sql: str, parameters: Any) -> "_FusedCursor":
+    async def executemany(self, sql: str, parameters: Any) -> _FusedCursor:
         return await self._run(True, sql, parameters)
 
     async def fetchall(self) -> list[Any]:
@@ -153,7 +158,7 @@ class _FusedConnection(aiosqlite.Connection):
 
     offload = False  # set on the connections of the long-work engine
 
-    async def _execute(self, fn, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003
+    async def _execute(self, fn, *args, **kwargs):
         if self.offload or self._connection is None:
             return await super()._execute(fn, *args, **kwargs)
         try:
@@ -178,7 +183,7 @@ class _FusedConnection(aiosqlite.Connection):
             await super().rollback()
 
 
-def _fused_creator(args: list[Any], kwargs: dict[str, Any], offload: bool):  # noqa: ANN202 - an async factory
+def _fused_creator(args: list[Any], kwargs: dict[str, Any], offload: bool):
     async def connect() -> _FusedConnection:
         connection = _FusedConnection(partial(sqlite3.connect, *args, **kwargs), 64)
         connection.offload = offload
@@ -187,8 +192,8 @@ def _fused_creator(args: list[Any], kwargs: dict[str, Any], offload: bool):  # n
     return connect
 
 
-def _sqlite_pragmas(offload: bool):  # noqa: ANN202 - an event listener
-    def on_connect(dbapi_connection, _record) -> None:  # noqa: ANN001 - DBAPI connection
+def _sqlite_pragmas(offload: bool):
+    def on_connect(dbapi_connection, _record) -> None:
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA foreign_keys=ON")

@@ -18,7 +18,7 @@ def alembic_config() -> Config:
 
 
 async def upgrade(engine: AsyncEngine, revision: str = "head") -> None:
-    def run(sync_connection) -> None:  # noqa: ANN001
+    def run(sync_connection) -> None:
         cfg = alembic_config()
         cfg.attributes["connection"] = sync_connection
         command.upgrade(cfg, revision)

@@ -9,7 +9,7 @@ Personal data (national ID, mobile) is never stored in clear: see ``storage.cryp
 
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import (
@@ -38,12 +38,13 @@ NAMING = {
 
 
 def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
-    type_annotation_map = {
+    # read once by SQLAlchemy when the class is made, never mutated
+    type_annotation_map = {  # noqa: RUF012
         dict[str, Any]: JSON,
         list[Any]: JSON,
         datetime: DateTime(timezone=True),
@@ -143,7 +144,7 @@ class ServiceRequest(Tenanted, Base):
     closed_at: Mapped[datetime | None]
     anonymised_at: Mapped[datetime | None]
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
-    events: Mapped[list["RequestEvent"]] = relationship(
+    events: Mapped[list[RequestEvent]] = relationship(
         back_populates="request", order_by="RequestEvent.id", cascade="all, delete-orphan"
     )
 

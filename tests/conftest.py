@@ -7,11 +7,20 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
+from bot import ROOT
 from bot.emulator.server import Emulator
 from bot.profile import Profile, load_profile
-from bot import ROOT
 from storage.db import make_engine
-from tests.harness import BENEFICIARY, STAFF, STAFF_CHAT, Person, make_settings, populate, start_app, test_database_url
+from tests.harness import (
+    BENEFICIARY,
+    STAFF,
+    STAFF_CHAT,
+    Person,
+    make_settings,
+    populate,
+    start_app,
+    test_database_url,
+)
 
 ON_POSTGRES = bool(os.environ.get("MUSTAFEED_TEST_DATABASE_URL", "").startswith("postgresql"))
 
@@ -47,19 +56,19 @@ async def emu() -> AsyncIterator[Emulator]:
 
 
 @pytest.fixture
-async def app(emu: Emulator, database_url: str, profile: Profile):  # noqa: ANN201
+async def app(emu: Emulator, database_url: str, profile: Profile):
     bot_app = await start_app(emu, make_settings(emu, database_url), profile)
     yield bot_app
     await bot_app.stop()
 
 
 @pytest.fixture
-def person(emu: Emulator, app) -> Person:  # noqa: ANN001
+def person(emu: Emulator, app) -> Person:
     return Person(emu, app, BENEFICIARY)
 
 
 @pytest.fixture
-def staff(emu: Emulator, app) -> Person:  # noqa: ANN001
+def staff(emu: Emulator, app) -> Person:
     return Person(emu, app, STAFF, chat_id=STAFF_CHAT)
 
 

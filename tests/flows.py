@@ -11,7 +11,7 @@ SERVICE = "food-support"
 VALID_ID = "1000000008"  # a national ID with a valid check digit
 
 
-async def open_service(person: Person, profile) -> None:  # noqa: ANN001
+async def open_service(person: Person, profile) -> None:
     await person.press("طلب خدمة")
     await person.press(profile.service(SERVICE).title.ar)
     text = person.text()
@@ -19,7 +19,7 @@ async def open_service(person: Person, profile) -> None:  # noqa: ANN001
     await person.press("ابدأ التقديم")
 
 
-async def fill_form(person: Person, profile, *, national_id: str = "١٠٠٠٠٠٠٠٠٨") -> None:  # noqa: ANN001
+async def fill_form(person: Person, profile, *, national_id: str = "١٠٠٠٠٠٠٠٠٨") -> None:
     """Answer every question; each field type also gets a wrong answer first."""
     service = profile.service(SERVICE)
     assert "السؤال ١ من" in person.text() or "السؤال 1 من" in person.text()

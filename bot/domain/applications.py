@@ -16,12 +16,18 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.domain.dates import format_date, to_hijri, today_riyadh
-from bot.i18n import Translator
 from bot.domain import lifecycle
+from bot.domain.dates import format_date, to_hijri, today_riyadh
 from bot.domain.lifecycle import OPEN, Actor, Audited, Event, StatusChanged
-from bot.domain.textutil import escape_html, format_mobile_local, isolate, mask_mobile, mask_national_id
+from bot.domain.textutil import (
+    escape_html,
+    format_mobile_local,
+    isolate,
+    mask_mobile,
+    mask_national_id,
+)
 from bot.domain.validation import DocumentFile, NationalId
+from bot.i18n import Translator
 from storage.crypto import Vault
 from storage.models import AuditLog, Counter, RequestEvent, ServiceRequest, utcnow
 

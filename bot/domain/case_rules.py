@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any, Protocol
 
@@ -189,7 +189,7 @@ def transition(table: Table, case: Any, action: str, actor: Actor, note: str | N
     note = (note or "").strip() or None
     if rule.needs_note and note is None:
         raise Refused(Why.NOTE_REQUIRED, action, case.status)
-    now = now or datetime.now(timezone.utc)
+    now = now or datetime.now(UTC)
     from_status = case.status
     if rule.target is not None:
         case.status = rule.target

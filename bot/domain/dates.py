@@ -14,15 +14,23 @@ from __future__ import annotations
 
 import calendar as _calendar
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, timezone, tzinfo
-from typing import Any, Iterable, Literal
+from datetime import UTC, date, datetime, time, timedelta, timezone, tzinfo
+from typing import Any, Literal
 
 from hijridate import Gregorian, Hijri
 
-from bot.i18n import N_, Text, normalize_locale
-from bot.domain.textutil import LocaleText, Num, clean_input, fold, to_arabic_digits, to_ascii_digits
 from bot.domain.errors import Invalid
+from bot.domain.textutil import (
+    LocaleText,
+    Num,
+    clean_input,
+    fold,
+    to_arabic_digits,
+    to_ascii_digits,
+)
+from bot.i18n import N_, Text, normalize_locale
 
 try:
     from zoneinfo import ZoneInfo
@@ -191,7 +199,7 @@ def format_date(d: date, locale: str = "ar", *, style: DateStyle = "both",
 def to_riyadh(dt: datetime) -> datetime:
     """``dt`` in Riyadh time; a naive ``dt`` is taken to be UTC (as stored in the database)."""
     if dt.tzinfo is None:
-        dt = dt.replace(tzinfo=timezone.utc)
+        dt = dt.replace(tzinfo=UTC)
     return dt.astimezone(RIYADH)
 
 
@@ -418,7 +426,7 @@ def parse_date(text: str | None, calendar: Literal["any", "hijri", "gregorian"] 
 
 def now_riyadh(now: datetime | None = None) -> datetime:
     """The current time in Riyadh (aware). ``now`` (aware or naive UTC) is for tests."""
-    return to_riyadh(now if now is not None else datetime.now(timezone.utc))
+    return to_riyadh(now if now is not None else datetime.now(UTC))
 
 
 def today_riyadh(now: datetime | None = None) -> date:
@@ -461,12 +469,35 @@ def working_days_between(start: date, end: date, holidays: Iterable[date] = ()) 
 
 
 __all__ = [
-    "RIYADH", "HIJRI_MONTHS_AR", "HIJRI_MONTHS_EN", "GREGORIAN_MONTHS_AR", "GREGORIAN_MONTHS_EN",
-    "WEEKDAYS_AR", "WEEKDAYS_EN", "WEEKEND", "HIJRI_MIN_YEAR", "HIJRI_MAX_YEAR",
-    "ParsedDate", "LocalDate", "LocalDateTime", "MonthName",
-    "to_hijri", "from_hijri", "hijri_month_length",
-    "format_hijri", "format_gregorian", "format_date", "format_time", "format_datetime",
-    "weekday_name", "to_riyadh", "parse_date",
-    "now_riyadh", "today_riyadh", "add_days", "is_working_day", "add_working_days",
+    "GREGORIAN_MONTHS_AR",
+    "GREGORIAN_MONTHS_EN",
+    "HIJRI_MAX_YEAR",
+    "HIJRI_MIN_YEAR",
+    "HIJRI_MONTHS_AR",
+    "HIJRI_MONTHS_EN",
+    "RIYADH",
+    "WEEKDAYS_AR",
+    "WEEKDAYS_EN",
+    "WEEKEND",
+    "LocalDate",
+    "LocalDateTime",
+    "MonthName",
+    "ParsedDate",
+    "add_days",
+    "add_working_days",
+    "format_date",
+    "format_datetime",
+    "format_gregorian",
+    "format_hijri",
+    "format_time",
+    "from_hijri",
+    "hijri_month_length",
+    "is_working_day",
+    "now_riyadh",
+    "parse_date",
+    "to_hijri",
+    "to_riyadh",
+    "today_riyadh",
+    "weekday_name",
     "working_days_between",
 ]

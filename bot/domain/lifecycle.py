@@ -12,9 +12,24 @@ from enum import StrEnum
 from typing import Any
 
 from bot.domain import case_rules
-from bot.domain.case_rules import (ANY_STAFF, BENEFICIARY, DECIDERS, SYSTEM,  # noqa: F401
-                                   SYSTEM_ACTOR, Actor, Audited, Event, Refused, Rule,
-                                   Stamped, StatusChanged, SurveyDue, Table, Tell, Why)
+from bot.domain.case_rules import (  # noqa: F401
+    ANY_STAFF,
+    BENEFICIARY,
+    DECIDERS,
+    SYSTEM,
+    SYSTEM_ACTOR,
+    Actor,
+    Audited,
+    Event,
+    Refused,
+    Rule,
+    Stamped,
+    StatusChanged,
+    SurveyDue,
+    Table,
+    Tell,
+    Why,
+)
 from bot.i18n import N_
 
 

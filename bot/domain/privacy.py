@@ -17,14 +17,26 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain import applications
 from bot.domain.dates import format_date, format_datetime
-from bot.i18n import Translator
 from bot.domain.lifecycle import OPEN, Status, label
-from bot.profile import Profile
 from bot.domain.tickets import KIND_LABELS, STATUS_LABELS, Kind, TicketStatus
+from bot.i18n import Translator
+from bot.profile import Profile
 from storage.crypto import Vault
-from storage.models import (AuditLog, Beneficiary, ConsentEvent, Document, InboundUpdate, OutboxMessage,
-                            RequestEvent, ServiceRequest, StaffMessageLink, SurveyInvitation,
-                            Ticket, TicketMessage, utcnow)
+from storage.models import (
+    AuditLog,
+    Beneficiary,
+    ConsentEvent,
+    Document,
+    InboundUpdate,
+    OutboxMessage,
+    RequestEvent,
+    ServiceRequest,
+    StaffMessageLink,
+    SurveyInvitation,
+    Ticket,
+    TicketMessage,
+    utcnow,
+)
 
 FINISHED_REQUESTS = (Status.CLOSED, Status.REJECTED, Status.WITHDRAWN, Status.DELIVERED)
 RAW_UPDATE_DAYS = 7  # processed updates' ids (no payload) are kept a week against redeliveries
@@ -33,7 +45,7 @@ RAW_UPDATE_DAYS = 7  # processed updates' ids (no payload) are kept a week again
 CASE_LINK_PREFIX = {"request": "sr_", "ticket": "st_"}
 
 
-def _case_link(column, kind: str):  # noqa: ANN001, ANN202 - a SQL condition
+def _case_link(column, kind: str):
     return or_(column == kind, column.startswith(CASE_LINK_PREFIX[kind], autoescape=True))
 
 
@@ -63,11 +75,11 @@ async def export_text(session: AsyncSession, profile: Profile, vault: Vault, per
         service = profile.service(req.service_id)
         title = service.title.get(loc) if service else req.service_id
         out.append(f"{req.reference or _(label(Status.DRAFT))} — {title} — {_(label(req.status))}")
-        for field in service.form_fields if service else ():
-            if field.id in req.answers:
-                value = applications.render_answer(tr, vault, person.association_id, field, req.answers[field.id],
+        for form_field in service.form_fields if service else ():
+            if form_field.id in req.answers:
+                value = applications.render_answer(tr, vault, person.association_id, form_field, req.answers[form_field.id],
                                                    masked=False)
-                out.append(f"  {field.label.get(loc)}: {value}")
+                out.append(f"  {form_field.label.get(loc)}: {value}")
         if req.declared_at:
             out.append("  " + _("Declaration signed on {date}").format(date=format_datetime(req.declared_at, loc)))
         documents = (await session.scalars(select(Document.id).where(Document.request_id == req.id))).all()
@@ -113,7 +125,7 @@ class Erasure:
     staff_messages: list[StaffMessage] = field(default_factory=list)
 
 
-async def _anonymise_requests(session: AsyncSession, where) -> int:  # noqa: ANN001
+async def _anonymise_requests(session: AsyncSession, where) -> int:
     ids = (await session.scalars(select(ServiceRequest.id).where(where))).all()
     if ids:
         await session.execute(delete(Document).where(Document.request_id.in_(ids)))
@@ -127,7 +139,7 @@ async def _anonymise_requests(session: AsyncSession, where) -> int:  # noqa: ANN
     return len(ids)
 
 
-async def _anonymise_tickets(session: AsyncSession, where) -> int:  # noqa: ANN001
+async def _anonymise_tickets(session: AsyncSession, where) -> int:
     ids = (await session.scalars(select(Ticket.id).where(where))).all()
     if ids:
         await session.execute(delete(Document).where(Document.ticket_id.in_(ids)))

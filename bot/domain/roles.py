@@ -23,7 +23,7 @@ class Role(StrEnum):
 RANK = {Role.STAFF: 1, Role.RESEARCHER: 2, Role.SUPERVISOR: 3}
 
 
-async def role_of(session, tenant: str, user_id: int, supervisors: frozenset[int]) -> Role:  # noqa: ANN001
+async def role_of(session, tenant: str, user_id: int, supervisors: frozenset[int]) -> Role:
     if user_id in supervisors:
         return Role.SUPERVISOR
     row = await session.scalar(select(StaffMember).where(StaffMember.association_id == tenant,

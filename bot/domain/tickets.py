@@ -14,8 +14,17 @@ from bot.domain.lifecycle import Actor, Audited, Event, Kind, TicketStatus
 from bot.i18n import N_
 from storage.models import AuditLog, Ticket, TicketMessage, utcnow
 
-__all__ = ["Kind", "TicketStatus", "KIND_LABELS", "STATUS_LABELS", "OPEN_STATUSES", "open_ticket",
-           "add_message", "open_ticket_of", "move"]
+__all__ = [
+    "KIND_LABELS",
+    "OPEN_STATUSES",
+    "STATUS_LABELS",
+    "Kind",
+    "TicketStatus",
+    "add_message",
+    "move",
+    "open_ticket",
+    "open_ticket_of",
+]
 
 KIND_LABELS = {
     Kind.INQUIRY: N_("Inquiry"),

@@ -14,14 +14,14 @@ import inspect
 import logging
 import math
 import re
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any
 
-from bot.domain import dates
-from bot.domain import filetypes
-from bot.domain.filetypes import Head
+from bot.domain import dates, filetypes
 from bot.domain.errors import Invalid
+from bot.domain.filetypes import Head
 from bot.domain.identity import (
     ID_EXAMPLE,
     MOBILE_EXAMPLE,
@@ -36,7 +36,6 @@ from bot.domain.identity import (
 )
 from bot.domain.textutil import Num, clean_input, fold, to_ascii_digits
 from bot.i18n import N_, Text
-
 
 log = logging.getLogger(__name__)
 
@@ -554,10 +553,27 @@ def validate(field_type: str, raw: Any, *, required: bool = True, **options: Any
 
 
 __all__ = [
-    "Invalid", "NationalId", "DocumentFile", "VALIDATORS", "FIELD_TYPES", "SAUDI_BBOX",
-    "DEFAULT_MAX_BYTES", "ID_EXAMPLE", "MOBILE_EXAMPLE",
-    "luhn_ok", "national_id_check_digit", "validate",
-    "validate_text", "validate_full_name", "validate_national_id", "validate_mobile",
-    "validate_integer", "validate_date", "validate_choice", "validate_email", "validate_yes_no",
-    "validate_location", "validate_document",
+    "DEFAULT_MAX_BYTES",
+    "FIELD_TYPES",
+    "ID_EXAMPLE",
+    "MOBILE_EXAMPLE",
+    "SAUDI_BBOX",
+    "VALIDATORS",
+    "DocumentFile",
+    "Invalid",
+    "NationalId",
+    "luhn_ok",
+    "national_id_check_digit",
+    "validate",
+    "validate_choice",
+    "validate_date",
+    "validate_document",
+    "validate_email",
+    "validate_full_name",
+    "validate_integer",
+    "validate_location",
+    "validate_mobile",
+    "validate_national_id",
+    "validate_text",
+    "validate_yes_no",
 ]

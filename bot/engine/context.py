@@ -65,7 +65,7 @@ class Runtime:
     vault: Vault
     sender: Sender
     staff_chat_id: int
-    matcher: "FaqMatcher | None" = None
+    matcher: FaqMatcher | None = None
     channel: Channel | None = None
     jobs: list[Any] = field(default_factory=list)  # bot.engine.router.JobFn, from the router
     flood_burst: float = 30.0  # updates a beneficiary may send at once (bot.engine.flood)

@@ -17,7 +17,8 @@ from typing import Any
 from sqlalchemy import bindparam, delete, insert, select, update
 
 from bot.engine.context import UnitOfWork
-from storage.models import Dialog as DialogRow, utcnow
+from storage.models import Dialog as DialogRow
+from storage.models import utcnow
 
 _T = DialogRow.__table__
 _READ = select(_T.c.flow, _T.c.step, _T.c.data).where(_T.c.beneficiary_id == bindparam("b"))

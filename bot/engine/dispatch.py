@@ -16,7 +16,9 @@ from contextlib import asynccontextmanager
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, insert as sql_insert, select, update as sql_update
+from sqlalchemy import bindparam, select
+from sqlalchemy import insert as sql_insert
+from sqlalchemy import update as sql_update
 
 from bot.domain.filetypes import Head
 from bot.domain.validation import DEFAULT_MAX_BYTES

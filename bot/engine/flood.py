@@ -20,7 +20,7 @@ PRUNE_ABOVE = 10_000  # buckets kept before the full ones are dropped
 
 
 class FloodGate:
-    def __init__(self, *, rate: float = REFILL_PER_SECOND, clock=time.monotonic) -> None:  # noqa: ANN001
+    def __init__(self, *, rate: float = REFILL_PER_SECOND, clock=time.monotonic) -> None:
         self.rate = rate
         self._clock = clock
         self._buckets: dict[int, list[float]] = {}  # user → [tokens, at, warned_at]

@@ -15,8 +15,8 @@ from datetime import datetime
 
 from bot.domain.privacy import apply_retention
 from bot.engine.context import Runtime
-from bot.engine.dispatch import unit_of_work
 from bot.engine.digest import delivery_digest
+from bot.engine.dispatch import unit_of_work
 from storage.models import utcnow
 
 log = logging.getLogger(__name__)

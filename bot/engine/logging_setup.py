@@ -95,7 +95,7 @@ def scrub(record: logging.LogRecord) -> logging.LogRecord:
             else:
                 record.args = tuple(_plain(value) for value in record.args)
         message = record.getMessage()
-    except Exception:  # noqa: BLE001 - a malformed record: logging reports it when emitted
+    except Exception:
         return record
     record.msg, record.args = redact(message), ()
     if record.exc_info and not record.exc_text:

@@ -17,7 +17,6 @@ from pathlib import Path
 from bot.engine.keyboards import Buttons, Markup
 
 
-
 @dataclass(frozen=True, slots=True)
 class Say:
     """A new message."""

@@ -44,12 +44,12 @@ from collections import deque
 from collections.abc import Iterable
 from contextlib import suppress
 from dataclasses import dataclass, field
-from datetime import timedelta, timezone
+from datetime import UTC, timedelta
 from typing import Any, Protocol
 
 from sqlalchemy import bindparam, select, update
 
-from bot.domain.textutil import (escape_html)
+from bot.domain.textutil import escape_html
 from bot.i18n import N_, translator
 from storage.db import ScopedDatabase
 from storage.models import Beneficiary, OutboxMessage, StaffMessageLink, utcnow
@@ -382,7 +382,7 @@ class Sender:
                 sending = self._merged(batch)
                 try:
                     ids = await self._send(sending)
-                except Exception as exc:  # noqa: BLE001 - every error is classified
+                except Exception as exc:
                     verdict = self.delivery.classify(exc, chat_id)
                     error = f"{type(exc).__name__}: {getattr(exc, 'message', None) or exc}"[:200]
                     if verdict == UNCHANGED:
@@ -553,7 +553,7 @@ class Sender:
                 new_rows = [item.row(self.tenant) for item in owed]
                 session.add_all(new_rows)
                 await session.flush()
-                for item, row in zip(owed, new_rows):
+                for item, row in zip(owed, new_rows, strict=True):
                     item.id = row.id
         return owed
 
@@ -571,5 +571,5 @@ def _html(text: str) -> str:
 def _epoch(value: Any) -> float:
     if value is None:
         return time.time()
-    return (value if value.tzinfo else value.replace(tzinfo=timezone.utc)).timestamp()
+    return (value if value.tzinfo else value.replace(tzinfo=UTC)).timestamp()
 

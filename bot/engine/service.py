@@ -43,7 +43,7 @@ def setup_logging(verbose: bool = False) -> None:
         logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
-def profile_from_settings(settings: Settings, path: str | None = None):  # noqa: ANN202
+def profile_from_settings(settings: Settings, path: str | None = None):
     from bot.profile import ProfileError, default_profile_path, load_profile
 
     chosen = Path(path) if path else settings.profile_path or default_profile_path()
@@ -53,7 +53,7 @@ def profile_from_settings(settings: Settings, path: str | None = None):  # noqa:
         raise ConfigError(f"MUSTAFEED_PROFILE is invalid ({chosen}):\n{exc}") from None
 
 
-def run_service(coro) -> None:  # noqa: ANN001
+def run_service(coro) -> None:
     """Run a long-lived service (the bot, the webhook, the demo) on uvloop where it exists: a
     libuv event loop, about a fifth less CPU per update than asyncio's own under load
     (docs/benchmarks.md, *Load*). Everything else behaves the same; short commands keep
@@ -68,7 +68,7 @@ def run_service(coro) -> None:  # noqa: ANN001
         runner.run(_stoppable(coro))
 
 
-async def _stoppable(coro) -> None:  # noqa: ANN001
+async def _stoppable(coro) -> None:
     loop = asyncio.get_running_loop()
     task = asyncio.ensure_future(coro)
     signalled = False
@@ -168,7 +168,7 @@ async def require_schema(database_url: str) -> None:
 
     url = make_url(database_url)
     if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:") \
-            and not Path(url.database).is_file():
+            and not Path(url.database).is_file():  # noqa: ASYNC240 (one stat at start-up)
         raise OperatorError(f"DATABASE_URL: {where(database_url)} does not exist: check "
                             "DATABASE_URL and the working folder, or create it with "
                             "`mustafeed migrate`", STATUS_CONFIG)

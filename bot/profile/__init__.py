@@ -24,7 +24,7 @@ who edits the YAML; they stay in English.
 """
 
 from bot.profile.checks import normalize_arabic
-from bot.profile.loader import ProfileError, check_profile, load_profile, main
+from bot.profile.loader import ProfileError, check_profile, load_profile
 from bot.profile.schema import (
     CONTACT_CHANNELS,
     Association,
@@ -32,8 +32,8 @@ from bot.profile.schema import (
     Calendar,
     Channels,
     Choice,
-    ComplaintType,
     Complaints,
+    ComplaintType,
     Deadlines,
     Declaration,
     Deployment,
@@ -69,6 +69,16 @@ from bot.profile.values import (
 )
 
 __all__ = [
+    "ANSWER_MAX",
+    "CONTACT_CHANNELS",
+    "DEFAULT_DECLARATION",
+    "DEFAULT_PRIVACY_NOTICE",
+    "DEFAULT_PROFILE",
+    "DEFAULT_SURVEY_QUESTIONS",
+    "DOCUMENT_SUFFIXES",
+    "PROFILES_DIR",
+    "SLUG_MAX",
+    "TITLE_MAX",
     "Association",
     "Branch",
     "Calendar",
@@ -78,6 +88,7 @@ __all__ = [
     "Complaints",
     "Deadlines",
     "Declaration",
+    "Deployment",
     "Document",
     "Faq",
     "FaqCategory",
@@ -99,4 +110,5 @@ __all__ = [
     "default_profile_path",
     "load_profile",
     "normalize_arabic",
+    "telegram_html_problem",
 ]

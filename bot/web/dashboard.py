@@ -34,7 +34,7 @@ import hashlib
 import hmac
 import logging
 import os
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
 from html import escape
 from typing import Any
@@ -43,14 +43,25 @@ from urllib.parse import urlencode
 from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.engine.context import Runtime
 from bot.domain.dates import format_datetime, today_riyadh
-from bot.i18n import Translator, translator
-from bot.domain.reports import (SUPPRESSION_NOTE, Group, PeriodError, Report, arabic_font_path,
-                         build_report, by_month_nonempty, fmt_count, fmt_hours, fmt_mean, fmt_share,
-                         parse_period)
-from bot.settings import Settings
+from bot.domain.reports import (
+    SUPPRESSION_NOTE,
+    Group,
+    PeriodError,
+    Report,
+    arabic_font_path,
+    build_report,
+    by_month_nonempty,
+    fmt_count,
+    fmt_hours,
+    fmt_mean,
+    fmt_share,
+    parse_period,
+)
 from bot.domain.roles import Role, role_of
+from bot.engine.context import Runtime
+from bot.i18n import Translator, translator
+from bot.settings import Settings
 from storage.models import DashboardGrant, utcnow
 
 log = logging.getLogger(__name__)
@@ -388,7 +399,7 @@ async def _page(request: web.Request) -> web.Response:
         return _message_page(tr, tr.gettext("This page is for members of the association's staff group only."), 403)
     report = await build_report(rt.db, rt.tenant, rt.profile, period, now)
     link = {k: request.query[k] for k in ("u", "g", "exp", "sig")}
-    expires = datetime.fromtimestamp(int(link["exp"]), timezone.utc)
+    expires = datetime.fromtimestamp(int(link["exp"]), UTC)
     return web.Response(text=render_page(report, tr, link, expires=expires, today=today, notice=notice),
                         content_type="text/html", headers=HEADERS)
 
@@ -400,11 +411,10 @@ async def _page(request: web.Request) -> web.Response:
 
 def standalone_runtime(settings: Settings, profile: Any) -> Runtime:
     """What the dashboard needs of a runtime (settings, profile, database), without a bot."""
-    from storage.crypto import Vault
-    from storage.db import Database
-
     from bot.channels.telegram.adapter import TelegramChannel
     from bot.channels.telegram.transport import make_bot
+    from storage.crypto import Vault
+    from storage.db import Database
 
     settings.require_bot()  # to ask Telegram whether a link's holder is still in the staff group
     bot = make_bot(settings, pool_size=8)

@@ -13,11 +13,11 @@ from pathlib import Path
 from aiohttp import web
 
 from bot.app import BotApp
-from bot.web.dashboard import ENV_URL, make_dashboard_app, make_link
 from bot.emulator.demo_page import Demo
 from bot.emulator.server import Emulator
 from bot.profile import default_profile_path, load_profile
 from bot.settings import DEFAULT_DATA_DIR, load_settings
+from bot.web.dashboard import ENV_URL, make_dashboard_app, make_link
 
 log = logging.getLogger("mustafeed.demo")
 DEMO_TOKEN = "123:DEMO"

@@ -15,10 +15,10 @@ from aiohttp import web
 from sqlalchemy import func, select
 
 from bot.app import BotApp
-from bot.web.dashboard import make_dashboard_app
+from bot.channels.telegram.transport import call
 from bot.profile import Profile
 from bot.settings import Settings
-from bot.channels.telegram.transport import call
+from bot.web.dashboard import make_dashboard_app
 from storage.models import InboundUpdate, OutboxMessage
 
 log = logging.getLogger(__name__)
@@ -87,7 +87,7 @@ def make_web_app(app: BotApp) -> web.Application:
 
 async def serve(settings: Settings, profile: Profile, *, host: str, port: int,
                 public_url: str | None) -> None:
-    from bot.engine.service import until_signalled, settle_memory
+    from bot.engine.service import settle_memory, until_signalled
 
     app = BotApp(settings, profile)
     runner = web.AppRunner(make_web_app(app))

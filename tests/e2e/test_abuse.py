@@ -12,14 +12,14 @@ from sqlalchemy import select
 
 from bot.app import BotApp
 from bot.channels.telegram import staff_auth
-from bot.web.webhook import SECRET_HEADER, WEBHOOK_PATH, make_web_app, webhook_secret
 from bot.web.dashboard import make_dashboard_app
+from bot.web.webhook import SECRET_HEADER, WEBHOOK_PATH, make_web_app, webhook_secret
 from storage.models import Document
-from tests.harness import OUTSIDER, STAFF, STAFF_CHAT, STAFF_PLAIN, Person, make_settings
 from tests.flows import VALID_ID, fill_form, open_service, submit
+from tests.harness import OUTSIDER, STAFF, STAFF_CHAT, STAFF_PLAIN, Person, make_settings
 
 
-async def test_a_strangers_national_id_reveals_no_reference(consented: Person, staff: Person, profile,  # noqa: ANN001
+async def test_a_strangers_national_id_reveals_no_reference(consented: Person, staff: Person, profile,
                                                             emu, app: BotApp) -> None:
     await open_service(consented, profile)
     await fill_form(consented, profile)
@@ -55,7 +55,7 @@ async def test_a_strangers_national_id_reveals_no_reference(consented: Person, s
 
 
 async def test_signing_after_a_stranger_applied_with_the_same_id_reveals_no_reference(
-        consented: Person, profile, emu, app: BotApp) -> None:  # noqa: ANN001
+        consented: Person, profile, emu, app: BotApp) -> None:
     await open_service(consented, profile)
     await fill_form(consented, profile)  # a draft, not yet declared
 
@@ -90,7 +90,7 @@ PDF = (b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n"
 PROGRAM = b"MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff" + b"\x00" * 48 + b"This program cannot be run in DOS mode."
 
 
-async def answer_until_documents(person: Person, profile) -> None:  # noqa: ANN001
+async def answer_until_documents(person: Person, profile) -> None:
     service = profile.service("food-support")
     for text in ("محمد عبدالله سعيد الحربي", VALID_ID):
         await person.say(text)
@@ -103,7 +103,7 @@ async def answer_until_documents(person: Person, profile) -> None:  # noqa: ANN0
     assert "المستندات" in person.text() or "صورة" in person.text()
 
 
-async def test_a_program_named_pdf_and_an_empty_file_are_refused(consented: Person, profile,  # noqa: ANN001
+async def test_a_program_named_pdf_and_an_empty_file_are_refused(consented: Person, profile,
                                                                  app: BotApp) -> None:
     await open_service(consented, profile)
     await answer_until_documents(consented, profile)
@@ -132,7 +132,7 @@ async def test_a_program_named_pdf_and_an_empty_file_are_refused(consented: Pers
 
 
 @pytest.fixture
-async def dashboard_server(app, monkeypatch: pytest.MonkeyPatch):  # noqa: ANN001, ANN201
+async def dashboard_server(app, monkeypatch: pytest.MonkeyPatch):
     runner = web.AppRunner(make_dashboard_app(app.rt))
     await runner.setup()
     await web.TCPSite(runner, "127.0.0.1", 0).start()
@@ -142,7 +142,7 @@ async def dashboard_server(app, monkeypatch: pytest.MonkeyPatch):  # noqa: ANN00
     await runner.cleanup()
 
 
-async def dashboard_link(staff: Person, emu) -> str:  # noqa: ANN001
+async def dashboard_link(staff: Person, emu) -> str:
     await staff.say("/dashboard")
     private = emu.last_message(STAFF)
     return next(e["url"] for e in private.get("entities", []) if e.get("type") == "text_link")
@@ -154,7 +154,7 @@ async def status_of(url: str) -> tuple[int, str]:
 
 
 async def test_dashboard_links_can_be_revoked(
-        staff: Person, emu, app: BotApp, dashboard_server: str, monkeypatch: pytest.MonkeyPatch) -> None:  # noqa: ANN001
+        staff: Person, emu, app: BotApp, dashboard_server: str, monkeypatch: pytest.MonkeyPatch) -> None:
     first = await dashboard_link(staff, emu)
     assert (await status_of(first))[0] == 200
 
@@ -167,7 +167,7 @@ async def test_dashboard_links_can_be_revoked(
 
 
 async def test_dashboard_links_die_when_their_holder_leaves_the_staff_group(
-        staff: Person, emu, app: BotApp, dashboard_server: str, monkeypatch: pytest.MonkeyPatch) -> None:  # noqa: ANN001
+        staff: Person, emu, app: BotApp, dashboard_server: str, monkeypatch: pytest.MonkeyPatch) -> None:
     second = await dashboard_link(staff, emu)
     assert (await status_of(second))[0] == 200
     monkeypatch.setattr(staff_auth, "CACHE_SECONDS", 0.0)  # membership asked anew, not cached
@@ -178,7 +178,7 @@ async def test_dashboard_links_die_when_their_holder_leaves_the_staff_group(
     assert (await status_of(second))[0] == 200
 
 
-async def test_dashboard_refuses_odd_digits_with_400(app: BotApp, dashboard_server: str) -> None:  # noqa: ANN001
+async def test_dashboard_refuses_odd_digits_with_400(app: BotApp, dashboard_server: str) -> None:
     for query in ("?u=²&g=0&exp=1&sig=x", "?u=1&g=٣&exp=1&sig=x", "?u=1&g=0&exp=¹²&sig=x", "?u=1&exp=1&sig=é"):
         status, page = await status_of(dashboard_server + query)
         assert status == 400 and "غير صالح" in page, query
@@ -190,7 +190,7 @@ async def test_dashboard_refuses_odd_digits_with_400(app: BotApp, dashboard_serv
 
 
 @pytest.fixture
-async def webhook_url(emu, database_url: str, profile):  # noqa: ANN001, ANN201
+async def webhook_url(emu, database_url: str, profile):
     bot_app = BotApp(make_settings(emu, database_url), profile, jobs_interval=0)
     await bot_app.prepare()
     runner = web.AppRunner(make_web_app(bot_app), access_log=None)
@@ -201,7 +201,7 @@ async def webhook_url(emu, database_url: str, profile):  # noqa: ANN001, ANN201
     await bot_app.stop()
 
 
-async def test_a_webhook_body_nested_too_deeply_is_a_400(webhook_url) -> None:  # noqa: ANN001
+async def test_a_webhook_body_nested_too_deeply_is_a_400(webhook_url) -> None:
     url, secret = webhook_url
     deep = b'{"update_id": 1, "message": ' + b"[" * 100_000 + b"]" * 100_000 + b"}"
     middling = b'{"update_id": 2, "message": ' + b'{"a":' * 200 + b"1" + b"}" * 200 + b"}"
@@ -219,14 +219,14 @@ async def test_a_webhook_body_nested_too_deeply_is_a_400(webhook_url) -> None:  
 BIDI = "\u202e\u2066\u200f\u061c"
 
 
-async def open_inquiry(person: Person, emu) -> dict:  # noqa: ANN001
+async def open_inquiry(person: Person, emu) -> dict:
     await person.press("استفسار")
     await person.press("التحدث مع فريق الجمعية")
     await person.say("أحتاج إلى نقل السلة الغذائية إلى بيتي")
     return emu.last_message(STAFF_CHAT)
 
 
-async def test_bidi_controls_are_stripped_from_captions(consented: Person, staff: Person, emu) -> None:  # noqa: ANN001
+async def test_bidi_controls_are_stripped_from_captions(consented: Person, staff: Person, emu) -> None:
     card = await open_inquiry(consented, emu)
     await consented.send_photo(JPEG, caption=f"فاتورة {BIDI}REQ-1448-0001{BIDI}")
     relayed = emu.last_message(STAFF_CHAT)
@@ -239,7 +239,7 @@ async def test_bidi_controls_are_stripped_from_captions(consented: Person, staff
     assert answer.get("photo") and "خريطة" in answer["caption"] and not set(BIDI) & set(answer["caption"])
 
 
-async def test_only_current_staff_members_reply_to_beneficiaries(consented: Person, emu) -> None:  # noqa: ANN001
+async def test_only_current_staff_members_reply_to_beneficiaries(consented: Person, emu) -> None:
     card = await open_inquiry(consented, emu)
     told = len(emu.messages(consented.chat))
     colleague = Person(emu, consented.app, STAFF_PLAIN, chat_id=STAFF_CHAT)

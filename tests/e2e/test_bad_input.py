@@ -14,11 +14,11 @@ from hypothesis import strategies as st
 from sqlalchemy import select
 
 from bot.app import BotApp
-from bot.emulator.server import Emulator
 from bot.domain.textutil import clean_input
+from bot.emulator.server import Emulator
 from storage.models import InboundUpdate, ServiceRequest
-from tests.harness import OUTSIDER, STAFF_CHAT, Person, settle
 from tests.flows import open_service
+from tests.harness import OUTSIDER, STAFF_CHAT, Person, settle
 
 FOREIGN_GROUP = -100777
 CHANNEL = -100888
@@ -35,7 +35,7 @@ def words(message: dict[str, Any]) -> str:
 
 
 @pytest.fixture(autouse=True)
-def watch_errors(caplog: pytest.LogCaptureFixture):  # noqa: ANN201
+def watch_errors(caplog: pytest.LogCaptureFixture):
     """The error handler and the intake's last resort log at ERROR: none may fire here."""
     caplog.set_level(logging.WARNING)
     yield caplog
@@ -148,7 +148,7 @@ async def test_groups_channels_and_membership_changes(consented: Person, emu: Em
 
 # -- buttons: stale, forged, oversized, garbage -----------------------------------------------------
 async def test_callbacks_stale_forged_oversized_and_garbage(consented: Person, emu: Emulator, app: BotApp,
-                                                            profile) -> None:  # noqa: ANN001
+                                                            profile) -> None:
     # someone else's draft request, to forge its ids
     other = Person(emu, app, OUTSIDER)
     await other.say("/start")
@@ -183,7 +183,7 @@ async def test_callbacks_stale_forged_oversized_and_garbage(consented: Person, e
 
 # -- text: very long, invisible controls, markup ------------------------------------------------------
 async def test_long_text_controls_and_markup(consented: Person, staff: Person, emu: Emulator, app: BotApp,
-                                             profile) -> None:  # noqa: ANN001
+                                             profile) -> None:
     uid = consented.user_id
     await answered(consented, emu.send_text(uid, "س" * 4096))
     await answered(consented, emu.send_text(uid, ("متى يفتح مقر الجمعية؟ " * 200)[:4096]))
@@ -228,7 +228,7 @@ def document_update(uid: int, *, name: str, mime: str, size: int, kind: str = "d
                         "chat": {"id": uid, "type": "private", "first_name": "سارة"}, kind: media}}
 
 
-async def to_document_question(consented: Person, profile) -> None:  # noqa: ANN001
+async def to_document_question(consented: Person, profile) -> None:
     uid, emu = consented.user_id, consented.emu
     service = profile.service("food-support")
     await open_service(consented, profile)
@@ -248,7 +248,7 @@ async def to_document_question(consented: Person, profile) -> None:  # noqa: ANN
 
 
 async def test_document_question_refuses_huge_and_wrong_files(consented: Person, emu: Emulator, app: BotApp,
-                                                              profile) -> None:  # noqa: ANN001
+                                                              profile) -> None:
     uid = consented.user_id
     await to_document_question(consented, profile)
     mb = 1024 * 1024
@@ -278,7 +278,7 @@ async def test_document_question_refuses_huge_and_wrong_files(consented: Person,
 
 
 async def test_document_whose_name_and_type_disagree_is_refused(consented: Person, emu: Emulator, app: BotApp,
-                                                                profile) -> None:  # noqa: ANN001
+                                                                profile) -> None:
     uid = consented.user_id
     await to_document_question(consented, profile)
     for update in (document_update(uid, name="id.pdf", mime="application/x-msdownload", size=1001),

@@ -10,11 +10,10 @@ import re
 from sqlalchemy import select
 
 from storage.models import OutboxMessage
-
 from tests.harness import STAFF, STAFF_CHAT, Person
 
 
-def staff_text(emu) -> str:  # noqa: ANN001
+def staff_text(emu) -> str:
     return "\n".join(m.get("text") or m.get("caption") or "" for m in emu.messages(STAFF_CHAT))
 
 
@@ -27,7 +26,7 @@ async def open_inquiry(person: Person) -> str:
     return match.group(0)
 
 
-async def test_a_complaint_of_2000_emoji_reaches_staff_complete(consented: Person, staff: Person, emu, app) -> None:  # noqa: ANN001
+async def test_a_complaint_of_2000_emoji_reaches_staff_complete(consented: Person, staff: Person, emu, app) -> None:
     words = "😢" * 2000
     await consented.press("شكوى أو مقترح")
     await consented.press("شكوى")
@@ -50,7 +49,7 @@ async def test_a_complaint_of_2000_emoji_reaches_staff_complete(consented: Perso
     assert not failed, [(r.method, r.error) for r in failed]
 
 
-async def test_a_maximum_length_follow_up_reaches_staff_complete(consented: Person, emu) -> None:  # noqa: ANN001
+async def test_a_maximum_length_follow_up_reaches_staff_complete(consented: Person, emu) -> None:
     await open_inquiry(consented)
     words = ("تفاصيل إضافية & مهمة <للفريق> " * 200)[:4090] + " نهاية"
     assert len(words) == 4096
@@ -62,7 +61,7 @@ async def test_a_maximum_length_follow_up_reaches_staff_complete(consented: Pers
     assert "أُضيف" in consented.recent(2) or "أضيف" in consented.recent(2)
 
 
-async def test_a_document_with_a_1000_character_caption_arrives_complete(consented: Person, emu) -> None:  # noqa: ANN001
+async def test_a_document_with_a_1000_character_caption_arrives_complete(consented: Person, emu) -> None:
     reference = await open_inquiry(consented)
     caption = ("هذه صورة الفاتورة الأخيرة، " * 60)[:999] + "."
     assert len(caption) == 1000
@@ -75,7 +74,7 @@ async def test_a_document_with_a_1000_character_caption_arrives_complete(consent
     assert document["message_id"] < messages[-1]["message_id"]  # the words follow the file
 
 
-async def test_a_refused_follow_up_alerts_supervisors_and_tells_the_person(consented: Person, emu) -> None:  # noqa: ANN001
+async def test_a_refused_follow_up_alerts_supervisors_and_tells_the_person(consented: Person, emu) -> None:
     await open_inquiry(consented)
     emu.inject_fault("sendMessage", "400", count=1, chat_id=STAFF_CHAT)
     await consented.say("هل يمكن تأجيل الموعد إلى الأسبوع القادم؟")
@@ -86,7 +85,7 @@ async def test_a_refused_follow_up_alerts_supervisors_and_tells_the_person(conse
     assert any("تعذّر" in a or "تعذر" in a for a in alerts), alerts
 
 
-async def test_a_maximum_length_staff_reply_reaches_the_person_complete(consented: Person, staff: Person, emu) -> None:  # noqa: ANN001
+async def test_a_maximum_length_staff_reply_reaches_the_person_complete(consented: Person, staff: Person, emu) -> None:
     await open_inquiry(consented)
     card = next(m for m in emu.messages(STAFF_CHAT) if "INQ-" in (m.get("text") or ""))
     answer = ("نعم يمكنكم ذلك & نرحب بكم " * 200)[:4090] + " ختام"

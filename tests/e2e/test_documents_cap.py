@@ -7,11 +7,11 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 from storage.models import Document
-from tests.harness import Person
 from tests.flows import fill_form, open_service, submit
+from tests.harness import Person
 
 
-async def test_document_cap_and_reveal_as_albums(consented: Person, staff: Person, profile, app, emu) -> None:  # noqa: ANN001
+async def test_document_cap_and_reveal_as_albums(consented: Person, staff: Person, profile, app, emu) -> None:
     cap = profile.deadlines.documents_per_request
     assert cap == 15
     await open_service(consented, profile)
@@ -41,7 +41,7 @@ async def test_document_cap_and_reveal_as_albums(consented: Person, staff: Perso
     assert len(media) == cap  # every document, none left out
 
 
-async def test_an_inquiry_takes_at_most_the_cap_of_files(consented: Person, profile, emu) -> None:  # noqa: ANN001
+async def test_an_inquiry_takes_at_most_the_cap_of_files(consented: Person, profile, emu) -> None:
     from tests.harness import STAFF_CHAT
 
     cap = profile.deadlines.documents_per_request

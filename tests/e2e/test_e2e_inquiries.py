@@ -9,7 +9,7 @@ from tests.flows import reference_in
 from tests.harness import STAFF_CHAT, Person, buttons
 
 
-async def test_browse_topics_and_read_an_answer(consented: Person, profile) -> None:  # noqa: ANN001
+async def test_browse_topics_and_read_an_answer(consented: Person, profile) -> None:
     await consented.press("استفسار")
     category = profile.faq.categories[0]
     await consented.press(category.title.ar)
@@ -20,13 +20,13 @@ async def test_browse_topics_and_read_an_answer(consented: Person, profile) -> N
     assert "يسعدنا" in consented.text()
 
 
-async def test_free_text_question_is_answered(consented: Person, profile) -> None:  # noqa: ANN001
+async def test_free_text_question_is_answered(consented: Person, profile) -> None:
     entry = profile.faq.entries[0]
     replies = await consented.say(entry.phrasings[0] if entry.phrasings else entry.question.ar)
     assert entry.question.ar in replies[-1]["text"]
 
 
-async def test_dialect_phrasing_lands_on_the_same_entry(consented: Person, profile) -> None:  # noqa: ANN001
+async def test_dialect_phrasing_lands_on_the_same_entry(consented: Person, profile) -> None:
     hits = 0
     for entry in profile.faq.entries[:10]:
         replies = await consented.say(entry.phrasings[-1])
@@ -35,7 +35,7 @@ async def test_dialect_phrasing_lands_on_the_same_entry(consented: Person, profi
     assert hits >= 8
 
 
-async def test_unknown_question_handed_over_and_staff_replies(consented: Person, staff: Person, emu, app) -> None:  # noqa: ANN001
+async def test_unknown_question_handed_over_and_staff_replies(consented: Person, staff: Person, emu, app) -> None:
     replies = await consented.say("هل يمكنني استعارة سيارة الجمعية لنقل أثاث بيتي الجديد؟")
     if "تمرير" not in replies[-1]["text"] and "المختص" not in replies[-1]["text"]:
         await consented.press("لا شيء مما سبق")
@@ -73,7 +73,7 @@ async def test_unknown_question_handed_over_and_staff_replies(consented: Person,
     assert directions == ["in", "out", "out"]
 
 
-async def test_user_text_is_escaped_for_staff(consented: Person, staff: Person, emu) -> None:  # noqa: ANN001
+async def test_user_text_is_escaped_for_staff(consented: Person, staff: Person, emu) -> None:
     await consented.press("استفسار")
     await consented.press("التحدث مع فريق الجمعية")
     await consented.say("<b>عاجل</b> & <script>")
@@ -81,7 +81,7 @@ async def test_user_text_is_escaped_for_staff(consented: Person, staff: Person, 
     assert "<b>عاجل</b> & <script>" in card["text"]  # shown as typed, not as markup
 
 
-async def test_complaint_through_to_resolution(consented: Person, staff: Person, emu) -> None:  # noqa: ANN001
+async def test_complaint_through_to_resolution(consented: Person, staff: Person, emu) -> None:
     await consented.press("شكوى أو مقترح")
     await consented.press("شكوى")
     await consented.say("تأخر التوصيل")
@@ -107,7 +107,7 @@ async def test_complaint_through_to_resolution(consented: Person, staff: Person,
     assert reference in final and "جدولنا التوصيل" in final
 
 
-async def test_compensation_claim_records_breach_and_outcome(consented: Person, staff: Person, emu, app) -> None:  # noqa: ANN001
+async def test_compensation_claim_records_breach_and_outcome(consented: Person, staff: Person, emu, app) -> None:
     await consented.press("شكوى أو مقترح")
     await consented.press("طلب تعويض")
     assert any("سياسة التعويض" in (m.get("text") or "") for m in emu.messages(consented.chat))
@@ -129,7 +129,7 @@ async def test_compensation_claim_records_breach_and_outcome(consented: Person, 
     assert "سلة بديلة" in consented.recent()
 
 
-async def test_documents_downloadable_from_the_inquiries_menu(consented: Person, emu, profile) -> None:  # noqa: ANN001
+async def test_documents_downloadable_from_the_inquiries_menu(consented: Person, emu, profile) -> None:
     await consented.press("استفسار")
     await consented.press("وثائق الجمعية")
     await consented.press(profile.documents[0].title.ar)

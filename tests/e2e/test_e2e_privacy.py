@@ -10,13 +10,20 @@ from datetime import timedelta
 from sqlalchemy import func, select
 
 from bot.domain.privacy import apply_retention
-from storage.models import (AuditLog, Beneficiary, Document, InboundUpdate, OutboxMessage, ServiceRequest,
-                            utcnow)
-from tests.harness import Person
+from storage.models import (
+    AuditLog,
+    Beneficiary,
+    Document,
+    InboundUpdate,
+    OutboxMessage,
+    ServiceRequest,
+    utcnow,
+)
 from tests.flows import fill_form, open_service, submit
+from tests.harness import Person
 
 
-async def test_my_data_is_a_readable_file_with_my_answers(consented: Person, profile, emu) -> None:  # noqa: ANN001
+async def test_my_data_is_a_readable_file_with_my_answers(consented: Person, profile, emu) -> None:
     await open_service(consented, profile)
     await fill_form(consented, profile)
     reference = await submit(consented)
@@ -27,7 +34,7 @@ async def test_my_data_is_a_readable_file_with_my_answers(consented: Person, pro
     assert "مجهولة الهوية" in content
 
 
-async def test_erase_withdraws_anonymises_and_forgets(consented: Person, profile, app) -> None:  # noqa: ANN001
+async def test_erase_withdraws_anonymises_and_forgets(consented: Person, profile, app) -> None:
     await open_service(consented, profile)
     await fill_form(consented, profile)
     reference = await submit(consented)
@@ -56,7 +63,7 @@ async def test_consent_can_be_withdrawn(consented: Person) -> None:
     assert "خصوصيتك" in replies[-1]["text"]
 
 
-async def test_retention_anonymises_old_closed_cases(consented: Person, staff: Person, profile, app) -> None:  # noqa: ANN001
+async def test_retention_anonymises_old_closed_cases(consented: Person, staff: Person, profile, app) -> None:
     await open_service(consented, profile)
     await fill_form(consented, profile)
     reference = await submit(consented)
@@ -74,13 +81,13 @@ async def test_retention_anonymises_old_closed_cases(consented: Person, staff: P
         assert await session.scalar(select(func.count()).select_from(OutboxMessage)) == 0
 
 
-async def test_sent_messages_are_not_kept(consented: Person, app) -> None:  # noqa: ANN001
+async def test_sent_messages_are_not_kept(consented: Person, app) -> None:
     async with app.db.read() as session:
         payloads = (await session.scalars(select(OutboxMessage.payload).where(OutboxMessage.status == "sent"))).all()
     assert payloads and all(p == {} for p in payloads)
 
 
-async def test_flood_gets_one_calm_answer(consented: Person, emu, app) -> None:  # noqa: ANN001
+async def test_flood_gets_one_calm_answer(consented: Person, emu, app) -> None:
     app.rt.flood_burst = 10
     for i in range(30):
         emu.send_text(consented.user_id, f"رسالة {i}")
@@ -91,7 +98,7 @@ async def test_flood_gets_one_calm_answer(consented: Person, emu, app) -> None: 
 
 
 async def test_audit_command_prints_views_and_decisions(consented: Person, staff: Person, profile, app, database_url,
-                                                        tmp_path) -> None:  # noqa: ANN001
+                                                        tmp_path) -> None:
     await open_service(consented, profile)
     await fill_form(consented, profile)
     await submit(consented)
@@ -110,7 +117,7 @@ import pytest  # noqa: E402
 
 
 @pytest.mark.sqlite_only
-async def test_online_backup_while_the_bot_runs(consented: Person, app, database_url, tmp_path) -> None:  # noqa: ANN001
+async def test_online_backup_while_the_bot_runs(consented: Person, app, database_url, tmp_path) -> None:
     """`mustafeed backup FILE` copies the live SQLite database; the copy opens and holds the data."""
     import sqlite3
 
@@ -127,7 +134,7 @@ async def test_online_backup_while_the_bot_runs(consented: Person, app, database
         assert copy.execute("SELECT count(*) FROM consent_events").fetchone()[0] == 1
 
 
-async def test_the_same_service_on_ptbs_default_http_client(emu, database_url, profile) -> None:  # noqa: ANN001
+async def test_the_same_service_on_ptbs_default_http_client(emu, database_url, profile) -> None:
     """MUSTAFEED_HTTP_CLIENT=httpx (bot/channels/telegram/transport.py): the bot as a whole — polling, messages,
     buttons and an uploaded file from the outbox — works on PTB's own HTTPXRequest too."""
     from tests.harness import BENEFICIARY, make_settings, start_app

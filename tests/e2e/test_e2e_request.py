@@ -3,22 +3,30 @@ duplicates, and the staff review through to closing — as the beneficiary and s
 
 from __future__ import annotations
 
-import pytest
+from datetime import UTC
+
 from sqlalchemy import select
 
 from bot.app import BotApp
 from storage.models import AuditLog, Document, RequestEvent, ServiceRequest
 from tests.flows import VALID_ID, fill_form, open_service, submit
-from tests.harness import (BENEFICIARY, OUTSIDER, RESEARCHER, STAFF_CHAT, STAFF_PLAIN, Person, buttons,
-                           make_settings, start_app)
+from tests.harness import (
+    OUTSIDER,
+    RESEARCHER,
+    STAFF_CHAT,
+    STAFF_PLAIN,
+    Person,
+    buttons,
+    make_settings,
+    start_app,
+)
 
 
-
-async def test_apply_review_edit_declare_submit(consented: Person, staff: Person, profile, app: BotApp) -> None:  # noqa: ANN001
+async def test_apply_review_edit_declare_submit(consented: Person, staff: Person, profile, app: BotApp) -> None:
     await open_service(consented, profile)
     await fill_form(consented, profile)
     review = consented.text()
-    assert "نرجو مراجعة إجاباتك" in review and "1000000008" in review and "٥" in review or "5" in review
+    assert ("نرجو مراجعة إجاباتك" in review and "1000000008" in review and "٥" in review) or "5" in review
     await consented.press("عدد أفراد الأسرة")
     await consented.say("6")
     assert "نرجو مراجعة إجاباتك" in consented.text()
@@ -47,7 +55,7 @@ async def test_apply_review_edit_declare_submit(consented: Person, staff: Person
     assert reference in consented.text() and "تم الاستلام" in consented.text()
 
 
-async def test_staff_review_to_closing(consented: Person, staff: Person, profile, app: BotApp, emu) -> None:  # noqa: ANN001
+async def test_staff_review_to_closing(consented: Person, staff: Person, profile, app: BotApp, emu) -> None:
     await open_service(consented, profile)
     await fill_form(consented, profile)
     reference = await submit(consented)
@@ -87,7 +95,7 @@ async def test_staff_review_to_closing(consented: Person, staff: Person, profile
     assert actions == ["submitted", "review", "docs", "documents_added", "interview", "approve", "deliver", "close"]
 
 
-async def test_rejection_needs_and_sends_a_reason(consented: Person, staff: Person, profile) -> None:  # noqa: ANN001
+async def test_rejection_needs_and_sends_a_reason(consented: Person, staff: Person, profile) -> None:
     await open_service(consented, profile)
     await fill_form(consented, profile)
     await submit(consented)
@@ -99,7 +107,7 @@ async def test_rejection_needs_and_sends_a_reason(consented: Person, staff: Pers
     assert "نأسف لإبلاغك بعدم قبول طلبك" in text and "الدخل أعلى من الحد المعتمد" in text
 
 
-async def test_non_member_cannot_act_on_a_card(consented: Person, staff: Person, profile, emu) -> None:  # noqa: ANN001
+async def test_non_member_cannot_act_on_a_card(consented: Person, staff: Person, profile, emu) -> None:
     await open_service(consented, profile)
     await fill_form(consented, profile)
     await submit(consented)
@@ -115,7 +123,7 @@ async def test_non_member_cannot_act_on_a_card(consented: Person, staff: Person,
     assert "قيد الدراسة" not in emu.messages(STAFF_CHAT)[0]["text"]
 
 
-async def test_reveal_is_for_researchers_and_audited(consented: Person, staff: Person, profile, emu, app) -> None:  # noqa: ANN001
+async def test_reveal_is_for_researchers_and_audited(consented: Person, staff: Person, profile, emu, app) -> None:
     await open_service(consented, profile)
     await fill_form(consented, profile)
     await submit(consented)
@@ -134,7 +142,7 @@ async def test_reveal_is_for_researchers_and_audited(consented: Person, staff: P
     assert len(audit) == 1 and audit[0].actor_id == staff.user_id
 
 
-async def test_restart_mid_form_keeps_every_answer(consented: Person, profile, emu, app: BotApp, database_url) -> None:  # noqa: ANN001
+async def test_restart_mid_form_keeps_every_answer(consented: Person, profile, emu, app: BotApp, database_url) -> None:
     await open_service(consented, profile)
     await consented.say("محمد عبدالله سعيد الحربي")
     await consented.say(VALID_ID)
@@ -151,8 +159,8 @@ async def test_restart_mid_form_keeps_every_answer(consented: Person, profile, e
         await fresh.stop()
 
 
-async def test_deadline_reminder_overdue_alert_and_delay_notice(consented: Person, profile, emu, app: BotApp) -> None:  # noqa: ANN001
-    from datetime import datetime, time, timedelta, timezone
+async def test_deadline_reminder_overdue_alert_and_delay_notice(consented: Person, profile, emu, app: BotApp) -> None:
+    from datetime import datetime, time, timedelta
 
     from bot.engine.jobs import run_jobs
 
@@ -162,8 +170,8 @@ async def test_deadline_reminder_overdue_alert_and_delay_notice(consented: Perso
     async with app.db.read() as session:
         due = (await session.scalar(select(ServiceRequest).where(ServiceRequest.reference == reference))).due_date
 
-    def at(day) -> datetime:  # noqa: ANN001
-        return datetime.combine(day, time(9), tzinfo=timezone.utc)
+    def at(day) -> datetime:
+        return datetime.combine(day, time(9), tzinfo=UTC)
 
     assert await run_jobs(app.rt, now=at(due - timedelta(days=5))) == 0  # too early
     assert await run_jobs(app.rt, now=at(due - timedelta(days=1))) == 1
@@ -181,10 +189,10 @@ async def test_deadline_reminder_overdue_alert_and_delay_notice(consented: Perso
     assert await run_jobs(app.rt, now=at(due + timedelta(days=2))) == 0  # alerted once only
 
 
-async def test_withdraw_own_request(consented: Person, profile, emu, app: BotApp) -> None:  # noqa: ANN001
+async def test_withdraw_own_request(consented: Person, profile, emu, app: BotApp) -> None:
     await open_service(consented, profile)
     await fill_form(consented, profile)
-    reference = await submit(consented)
+    await submit(consented)
     await consented.say("/status")
     await consented.press("إلغاء الطلب")
     await consented.press("نعم، ألغِه")
@@ -198,7 +206,7 @@ async def test_withdraw_own_request(consented: Person, profile, emu, app: BotApp
     assert "لم يعد بالإمكان إلغاء هذا الطلب" in emu.calls_to("answerCallbackQuery")[-1].params["text"]
 
 
-async def test_staff_roles_granted_by_a_supervisor(consented: Person, staff: Person, profile, emu, app) -> None:  # noqa: ANN001
+async def test_staff_roles_granted_by_a_supervisor(consented: Person, staff: Person, profile, emu, app) -> None:
     await open_service(consented, profile)
     await fill_form(consented, profile)
     await submit(consented)

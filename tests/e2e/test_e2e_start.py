@@ -23,7 +23,7 @@ async def test_nothing_personal_before_consent(person: Person) -> None:
     assert "خصوصيتك" in replies[-1]["text"]
 
 
-async def test_consent_opens_the_menu_and_is_recorded(person: Person, app) -> None:  # noqa: ANN001
+async def test_consent_opens_the_menu_and_is_recorded(person: Person, app) -> None:
     await person.say("/start")
     replies = await person.press("أوافق")
     menu = replies[-1] if replies else person.last()
@@ -61,22 +61,22 @@ async def test_language_switch_to_english_and_back(consented: Person) -> None:
     assert "طريقة استخدام المساعد" in consented.text()
 
 
-async def test_sticker_voice_and_unknown_get_polite_answers(consented: Person, emu) -> None:  # noqa: ANN001
+async def test_sticker_voice_and_unknown_get_polite_answers(consented: Person, emu) -> None:
     replies = await consented.act(emu.send_sticker(consented.user_id))
-    assert replies and "القائمة" in replies[-1]["text"] or buttons(replies[-1])
+    assert (replies and "القائمة" in replies[-1]["text"]) or buttons(replies[-1])
     replies = await consented.act(emu.send_voice(consented.user_id, b"OggS voice"))
     assert "الرسائل الصوتية" in replies[-1]["text"]
     replies = await consented.say("/doesnotexist")
     assert "لا أعرف هذا الأمر" in replies[-1]["text"]
 
 
-async def test_stale_button_gets_an_answer(consented: Person, emu) -> None:  # noqa: ANN001
+async def test_stale_button_gets_an_answer(consented: Person, emu) -> None:
     message = consented.last()
     replies = await consented.press_data(message["message_id"], "gone:old:1")
     assert "رسالة سابقة" in replies[-1]["text"]
 
 
-async def test_every_main_menu_button_answers(consented: Person, emu) -> None:  # noqa: ANN001
+async def test_every_main_menu_button_answers(consented: Person, emu) -> None:
     """Each entry of the menu leads somewhere useful, and back to the menu."""
     menu = consented.last()
     entries = [(label, data) for label, data in buttons(menu) if data.startswith(("menu:", "lang:"))]

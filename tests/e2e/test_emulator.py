@@ -36,8 +36,8 @@ from telegram.error import BadRequest, Conflict, Forbidden, NetworkError, RetryA
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes
 from telegram.request import HTTPXRequest
 
-from bot.emulator import DEFAULT_TOKEN, Emulator
 from bot.channels.telegram.transport import AiohttpRequest
+from bot.emulator import DEFAULT_TOKEN, Emulator
 
 USER = 501
 STAFF = 777

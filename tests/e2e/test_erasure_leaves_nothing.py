@@ -9,9 +9,8 @@ import re
 from sqlalchemy import inspect, text
 
 from bot.engine.jobs import run_jobs
+from tests.flows import fill_form, open_service, reference_in, submit
 from tests.harness import STAFF_CHAT, Person
-from tests.flows import reference_in
-from tests.flows import fill_form, open_service, submit
 
 PERSON_ID = 7_340_091_856  # a Telegram id that no other number in the database can contain
 QUESTION = "هل يمكنني استعارة سيارة الجمعية لنقل أثاث بيتي الجديد؟"
@@ -30,7 +29,7 @@ NEEDLES = {
 ERASED = "حُذفت بيانات المستفيد بطلبه"
 
 
-async def scan(app) -> list[tuple[str, str, str]]:  # noqa: ANN001
+async def scan(app) -> list[tuple[str, str, str]]:
     """(table, column, what) for every needle found in any column of any table, as text."""
     async with app.db.read() as session:
         conn = await session.connection()
@@ -40,7 +39,7 @@ async def scan(app) -> list[tuple[str, str, str]]:  # noqa: ANN001
             result = await conn.execute(text(f'SELECT * FROM "{table}"'))
             columns = list(result.keys())
             for row in result.all():
-                for column, value in zip(columns, row):
+                for column, value in zip(columns, row, strict=True):
                     as_text = "" if value is None else str(value)
                     for what, needle in NEEDLES.items():
                         if needle in as_text:
@@ -48,8 +47,8 @@ async def scan(app) -> list[tuple[str, str, str]]:  # noqa: ANN001
     return found
 
 
-async def test_erasure_leaves_no_trace_in_any_table(emu, app, staff: Person,  # noqa: ANN001
-                                                    profile) -> None:  # noqa: ANN001
+async def test_erasure_leaves_no_trace_in_any_table(emu, app, staff: Person,
+                                                    profile) -> None:
     emu.add_user(PERSON_ID, "نورة", "القحطاني", language_code="ar")
     person = Person(emu, app, PERSON_ID)
     await person.say("/start")

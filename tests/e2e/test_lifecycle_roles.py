@@ -10,13 +10,13 @@ from sqlalchemy import select
 from bot.app import BotApp
 from bot.domain import lifecycle
 from storage.models import ServiceRequest
-from tests.harness import STAFF_CHAT, STAFF_PLAIN, Person, buttons
 from tests.flows import fill_form, open_service, submit
+from tests.harness import STAFF_CHAT, STAFF_PLAIN, Person, buttons
 
 ROLE_REFUSAL = "دورك في فريق الجمعية لا يتيح لك هذا الإجراء"
 
 
-async def press_as_plain_member(emu, app: BotApp, label: str) -> str:  # noqa: ANN001
+async def press_as_plain_member(emu, app: BotApp, label: str) -> str:
     card = emu.messages(STAFF_CHAT)[0]
     data = next(d for text, d in buttons(card) if label in text)
     query = emu.press(STAFF_PLAIN, card["message_id"], data, chat_id=STAFF_CHAT)
@@ -31,7 +31,7 @@ async def status_of(app: BotApp, reference: str) -> str:
 
 
 async def test_today_a_plain_member_of_the_staff_group_approves(
-        consented: Person, staff: Person, profile, emu, app) -> None:  # noqa: ANN001
+        consented: Person, staff: Person, profile, emu, app) -> None:
     await open_service(consented, profile)
     await fill_form(consented, profile)
     reference = await submit(consented)
@@ -42,7 +42,7 @@ async def test_today_a_plain_member_of_the_staff_group_approves(
 
 
 async def test_decisions_kept_for_researchers_and_supervisors(
-        consented: Person, staff: Person, profile, emu, app,  # noqa: ANN001
+        consented: Person, staff: Person, profile, emu, app,
         monkeypatch: pytest.MonkeyPatch) -> None:
     deciders_only = lifecycle.request_rules(deciders=lifecycle.DECIDERS)
     monkeypatch.setattr(lifecycle, "REQUEST_RULES", deciders_only)

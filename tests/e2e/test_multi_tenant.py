@@ -10,14 +10,14 @@ from bot.app import BotApp, settings_for
 from bot.profile import load_profile
 from storage.db import Database
 from storage.models import Beneficiary, ServiceRequest, Ticket
-from tests.harness import BENEFICIARY, STAFF, STAFF_CHAT, Person, make_settings, populate
 from tests.flows import fill_form, open_service, submit
+from tests.harness import BENEFICIARY, STAFF, STAFF_CHAT, Person, make_settings, populate
 
 MAA_TOKEN = "456:DEF"
 MAA_STAFF_CHAT = -100456
 
 
-async def test_two_associations_share_a_database_but_nothing_else(emu, database_url, profile) -> None:  # noqa: ANN001
+async def test_two_associations_share_a_database_but_nothing_else(emu, database_url, profile) -> None:
     maa_world = emu.add_bot(MAA_TOKEN, "maa_bot")
     populate(maa_world)
     maa_world.add_group(MAA_STAFF_CHAT, "فريق جمعية ماء", members={STAFF: "creator"})
@@ -62,7 +62,7 @@ async def test_two_associations_share_a_database_but_nothing_else(emu, database_
         await db.dispose()
 
 
-def test_each_association_needs_its_own_token(tmp_path) -> None:  # noqa: ANN001
+def test_each_association_needs_its_own_token(tmp_path) -> None:
     import pytest
 
     from bot.settings import ConfigError, Settings

@@ -58,7 +58,7 @@ async def mustafeed(workdir: Path, *args: str, **settings: str) -> tuple[int, st
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
     try:
         out, err = await asyncio.wait_for(proc.communicate(), 60)
-    except asyncio.TimeoutError:
+    except TimeoutError:
         proc.kill()
         out, err = await proc.communicate()
         raise AssertionError(f"still running after 60 s:\n{err.decode()}") from None
@@ -210,7 +210,7 @@ async def test_a_token_revoked_while_running_ends_run_in_one_line(emu: Emulator,
         bot.start()
         person = Person(emu, ProcessApp(emu, db, bot), BENEFICIARY)
         await person.say("/start")
-        emu._bots.clear()  # noqa: SLF001 - the token revoked: every call answered 401 from now on
+        emu._bots.clear()
         emu.send_text(BENEFICIARY, "مرحبا")  # ends the long poll under way
         for _ in range(600):
             if bot.proc.poll() is not None:

@@ -16,21 +16,21 @@ from storage.models import OutboxMessage, utcnow
 from tests.harness import BENEFICIARY, STAFF, STAFF_CHAT, Person, make_settings, start_app
 
 
-async def owe(app, *items: tuple[int, str, dict]) -> list[Out]:  # noqa: ANN001
+async def owe(app, *items: tuple[int, str, dict]) -> list[Out]:
     """Rows in the outbox, as a unit of work writes them, then handed to the sender."""
     outs = [Out(chat_id, method, {"chat_id": chat_id, **payload}) for chat_id, method, payload in items]
     async with app.db.write() as session:
         rows = [out.row(app.rt.tenant) for out in outs]
         session.add_all(rows)
         await session.flush()
-        for out, row in zip(outs, rows):
+        for out, row in zip(outs, rows, strict=True):
             out.id = row.id
     app.sender.enqueue(outs)
     await app.idle(30)
     return outs
 
 
-async def statuses(app, outs: list[Out]) -> list[tuple[str, str | None]]:  # noqa: ANN001
+async def statuses(app, outs: list[Out]) -> list[tuple[str, str | None]]:
     async with app.db.read() as session:
         rows = {r.id: r for r in (await session.scalars(select(OutboxMessage).where(
             OutboxMessage.id.in_([o.id for o in outs])))).all()}
@@ -41,7 +41,7 @@ def texts(emu: Emulator, chat_id: int) -> list[str]:
     return [m.get("text") or "" for m in emu.messages(chat_id)]
 
 
-async def test_a_method_the_server_lacks_does_not_hold_the_chat(consented: Person, app, emu) -> None:  # noqa: ANN001
+async def test_a_method_the_server_lacks_does_not_hold_the_chat(consented: Person, app, emu) -> None:
     outs = await owe(app, (BENEFICIARY, "sendNothingSuchMethod", {"text": "x"}),
                      (BENEFICIARY, "sendMessage", {"text": "الرسالة التالية"}))
     assert texts(emu, BENEFICIARY)[-1] == "الرسالة التالية"
@@ -49,7 +49,7 @@ async def test_a_method_the_server_lacks_does_not_hold_the_chat(consented: Perso
     assert (first, second) == ("failed", "sent")
 
 
-async def test_a_refusal_fails_at_once_and_the_next_goes(consented: Person, app, emu) -> None:  # noqa: ANN001
+async def test_a_refusal_fails_at_once_and_the_next_goes(consented: Person, app, emu) -> None:
     emu.inject_fault("sendMessage", "400", count=1, chat_id=BENEFICIARY)
     outs = await owe(app, (BENEFICIARY, "sendMessage", {"text": "مرفوضة"}),
                      (BENEFICIARY, "sendMessage", {"text": "مقبولة"}))
@@ -61,7 +61,7 @@ async def test_a_refusal_fails_at_once_and_the_next_goes(consented: Person, app,
     assert len(calls) == 1  # not retried
 
 
-async def test_passing_errors_are_retried_up_to_the_ceiling(emu, database_url, profile) -> None:  # noqa: ANN001
+async def test_passing_errors_are_retried_up_to_the_ceiling(emu, database_url, profile) -> None:
     app = await start_app(emu, make_settings(emu, database_url, outbox_max_attempts=3), profile)
     try:
         emu.inject_fault("sendMessage", "500", count=100, chat_id=BENEFICIARY)
@@ -80,7 +80,7 @@ async def test_passing_errors_are_retried_up_to_the_ceiling(emu, database_url, p
         await app.stop()
 
 
-async def test_a_failure_in_the_staff_group_alerts_supervisors_at_once(app, emu) -> None:  # noqa: ANN001
+async def test_a_failure_in_the_staff_group_alerts_supervisors_at_once(app, emu) -> None:
     emu.inject_fault("sendMessage", "403", count=1, chat_id=STAFF_CHAT)
     await owe(app, (STAFF_CHAT, "sendMessage", {"text": "بطاقة"}),
               (STAFF_CHAT, "sendMessage", {"text": "بعدها"}))
@@ -89,7 +89,7 @@ async def test_a_failure_in_the_staff_group_alerts_supervisors_at_once(app, emu)
     assert alerts and "تعذّر إيصال رسالة إلى مجموعة الفريق" in alerts[-1]
 
 
-async def test_failures_to_beneficiaries_go_in_a_daily_digest(consented: Person, app, emu) -> None:  # noqa: ANN001
+async def test_failures_to_beneficiaries_go_in_a_daily_digest(consented: Person, app, emu) -> None:
     emu.inject_fault("sendMessage", "400", count=2, chat_id=BENEFICIARY)
     await owe(app, (BENEFICIARY, "sendMessage", {"text": "أ"}), (BENEFICIARY, "sendMessage", {"text": "ب"}))
     assert not texts(emu, STAFF)  # not at once
@@ -106,7 +106,14 @@ async def test_failures_to_beneficiaries_go_in_a_daily_digest(consented: Person,
 
 
 def test_errors_are_classified() -> None:
-    from telegram.error import BadRequest, Forbidden, InvalidToken, NetworkError, RetryAfter, TimedOut
+    from telegram.error import (
+        BadRequest,
+        Forbidden,
+        InvalidToken,
+        NetworkError,
+        RetryAfter,
+        TimedOut,
+    )
 
     from bot.channels.telegram.sending import classify
 

@@ -15,11 +15,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy.exc import IntegrityError
 
-from bot.engine.service import setup_logging
 from bot.app import BotApp
 from bot.emulator.server import Emulator
-from tests.harness import STAFF_CHAT, TOKEN, Person
+from bot.engine.service import setup_logging
 from tests.flows import fill_form, open_service, submit
+from tests.harness import STAFF_CHAT, TOKEN, Person
 
 NATIONAL_ID = "1000000008"  # fill_form types it in Arabic-Indic digits: ١٠٠٠٠٠٠٠٠٨
 MOBILE = "551234567"  # 0551234567, +966551234567, 966551234567 …
@@ -72,7 +72,7 @@ def debug_log(tmp_path: Path) -> Iterator[Path]:
 
 
 async def test_no_national_id_or_mobile_in_debug_logs(debug_log: Path, consented: Person, staff: Person,
-                                                      emu: Emulator, app: BotApp, profile) -> None:  # noqa: ANN001
+                                                      emu: Emulator, app: BotApp, profile) -> None:
     app.rt.flood_burst = 1000
     await open_service(consented, profile)
     await fill_form(consented, profile)  # ID ١٠٠٠٠٠٠٠٠٨, mobile 966551234567 (and wrong ones first)

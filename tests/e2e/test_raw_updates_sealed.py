@@ -6,13 +6,13 @@ from __future__ import annotations
 from sqlalchemy import text
 
 from bot.engine.jobs import run_jobs
-from tests.harness import BENEFICIARY, Person, settle
 from tests.flows import fill_form, open_service, submit
+from tests.harness import BENEFICIARY, Person, settle
 
 IN_CLEAR = ("1000000008", "551234567", "الحربي", "عبدالله", "سارة", "العتيبي")
 
 
-async def rows(app) -> list[tuple[int, str, str]]:  # noqa: ANN001
+async def rows(app) -> list[tuple[int, str, str]]:
     """(update id, status, every column of the row as text)."""
     async with app.db.read() as session:
         result = await session.execute(text("SELECT * FROM inbound_updates ORDER BY update_id"))
@@ -25,8 +25,8 @@ def in_clear(row_text: str) -> list[str]:
     return [needle for needle in IN_CLEAR if needle in row_text]
 
 
-async def test_a_waiting_update_is_encrypted_and_replayed_after_a_restart(  # noqa: ANN001
-        emu, app, consented: Person) -> None:  # noqa: ANN001
+async def test_a_waiting_update_is_encrypted_and_replayed_after_a_restart(
+        emu, app, consented: Person) -> None:
     update = {"update_id": 990_001, "message": {
         "message_id": 77, "date": 1_700_000_000, "chat": {"id": BENEFICIARY, "type": "private"},
         "from": {"id": BENEFICIARY, "is_bot": False, "first_name": "سارة", "last_name": "العتيبي"},
@@ -43,8 +43,8 @@ async def test_a_waiting_update_is_encrypted_and_replayed_after_a_restart(  # no
     assert await app.intake.store([update]) == []  # a redelivery is still recognised
 
 
-async def test_processed_updates_are_stripped_and_never_in_clear(  # noqa: ANN001
-        consented: Person, profile, app) -> None:  # noqa: ANN001
+async def test_processed_updates_are_stripped_and_never_in_clear(
+        consented: Person, profile, app) -> None:
     await open_service(consented, profile)
     await fill_form(consented, profile)
     await submit(consented)

@@ -9,7 +9,7 @@ import io
 import os
 import shutil
 import tempfile
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
@@ -19,17 +19,31 @@ from aiohttp import web
 from openpyxl import load_workbook
 
 from bot.domain import reports
-from bot.web.dashboard import LinkError, make_dashboard_app, make_link, verify
+from bot.domain.reports import MIN_GROUP, Period, PeriodError, Score, parse_period, suppress
 from bot.features.supervisor import supervisor
 from bot.i18n import translator
-from bot.domain.reports import MIN_GROUP, Period, PeriodError, Score, parse_period, suppress
+from bot.web.dashboard import LinkError, make_dashboard_app, make_link, verify
 from storage.db import Database
-from storage.models import (Association, ServiceRequest, SurveyAnswer, SurveyInvitation, Ticket,
-                            utcnow)
-from tests.harness import RESEARCHER, STAFF, STAFF_CHAT, STAFF_PLAIN, Person, make_settings, start_app
+from storage.models import (
+    Association,
+    ServiceRequest,
+    SurveyAnswer,
+    SurveyInvitation,
+    Ticket,
+    utcnow,
+)
+from tests.harness import (
+    RESEARCHER,
+    STAFF,
+    STAFF_CHAT,
+    STAFF_PLAIN,
+    Person,
+    make_settings,
+    start_app,
+)
 
 TODAY = date(2026, 10, 20)
-NOW = datetime(2026, 10, 20, 9, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 10, 20, 9, 0, tzinfo=UTC)
 QUESTIONS = ("overall", "speed", "clarity", "courtesy")
 
 
@@ -39,7 +53,7 @@ QUESTIONS = ("overall", "speed", "clarity", "courtesy")
 
 
 @pytest.fixture
-async def db(database_url: str, profile):  # noqa: ANN001, ANN201
+async def db(database_url: str, profile):
     database = Database(database_url)
     await database.migrate()
     async with database.write(unscoped=True) as session:  # two associations
@@ -63,14 +77,14 @@ def responses(tenant: str, service: str | None, channel: str, scores: list[int],
 
 
 async def seed(db: Database, tenant: str) -> None:
-    sept, octo = datetime(2026, 9, 10, 6, tzinfo=timezone.utc), datetime(2026, 10, 5, 6, tzinfo=timezone.utc)
+    sept, octo = datetime(2026, 9, 10, 6, tzinfo=UTC), datetime(2026, 10, 5, 6, tzinfo=UTC)
     async with db.write(unscoped=True) as session:  # rows of two associations
         session.add_all(responses(tenant, "food-support", "request", [5, 5, 4, 4, 2, 3], octo,
                                   comment="شكرًا، وهذا رقمي 0551234567"))
         session.add_all(responses(tenant, "food-support", "request", [4, 4, 5, 5, 5], sept))
         session.add_all(responses(tenant, "surplus-pickup", "request", [1, 2], octo))  # a small group
         session.add_all(responses(tenant, None, "complaint", [3, 4, 4, 5, 5, 2], octo))
-        session.add_all(responses(tenant, "food-support", "request", [1], datetime(2026, 8, 1, tzinfo=timezone.utc)))
+        session.add_all(responses(tenant, "food-support", "request", [1], datetime(2026, 8, 1, tzinfo=UTC)))
         session.add_all(responses("other-association", "food-support", "request", [1] * 9, octo))
         for i in range(10):
             session.add(SurveyInvitation(association_id=tenant, beneficiary_id=None, subject_kind="request",
@@ -111,8 +125,8 @@ def test_periods() -> None:
     months = Period(date(2026, 9, 21), date(2026, 11, 3)).months()
     assert [(m.month, a.day, b.day) for m, a, b in months] == [(9, 21, 30), (10, 1, 31), (11, 1, 3)]
     start, end = Period(date(2026, 10, 1), date(2026, 10, 31)).bounds()
-    assert start == datetime(2026, 9, 30, 21, tzinfo=timezone.utc)  # Riyadh midnight
-    assert end == datetime(2026, 10, 31, 21, tzinfo=timezone.utc)
+    assert start == datetime(2026, 9, 30, 21, tzinfo=UTC)  # Riyadh midnight
+    assert end == datetime(2026, 10, 31, 21, tzinfo=UTC)
 
 
 def test_small_groups_are_suppressed_with_their_complement() -> None:
@@ -141,7 +155,7 @@ def test_comments_are_scrubbed() -> None:
 # --------------------------------------------------------------------------------------------
 
 
-async def test_report_figures(db: Database, profile) -> None:  # noqa: ANN001
+async def test_report_figures(db: Database, profile) -> None:
     tenant = profile.association.id
     await seed(db, tenant)
     async with db.read(tenant=tenant) as session:
@@ -178,7 +192,7 @@ async def test_report_figures(db: Database, profile) -> None:  # noqa: ANN001
     assert "أقل من ٥ تقييمات" in text and "حسب الشهر" in text
 
 
-async def test_stats_text_and_chart(db: Database, profile) -> None:  # noqa: ANN001
+async def test_stats_text_and_chart(db: Database, profile) -> None:
     tenant = profile.association.id
     await seed(db, tenant)
     async with db.read(tenant=tenant) as session:
@@ -192,7 +206,7 @@ async def test_stats_text_and_chart(db: Database, profile) -> None:  # noqa: ANN
     assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 10_000
 
 
-async def test_workbook_and_csv(db: Database, profile, tmp_path: Path) -> None:  # noqa: ANN001
+async def test_workbook_and_csv(db: Database, profile, tmp_path: Path) -> None:
     tenant = profile.association.id
     await seed(db, tenant)
     period = Period(date(2026, 9, 1), date(2026, 10, 31))
@@ -229,7 +243,7 @@ async def test_workbook_and_csv(db: Database, profile, tmp_path: Path) -> None: 
     assert result.answers == 45
 
 
-async def test_report_command_line(db: Database, profile, database_url: str, tmp_path: Path) -> None:  # noqa: ANN001
+async def test_report_command_line(db: Database, profile, database_url: str, tmp_path: Path) -> None:
     await seed(db, profile.association.id)
     out = tmp_path / "report.xlsx"
     env = {**os.environ, "DATABASE_URL": database_url, "MUSTAFEED_DATA_DIR": str(tmp_path),
@@ -249,9 +263,9 @@ async def test_report_command_line(db: Database, profile, database_url: str, tmp
 # --------------------------------------------------------------------------------------------
 
 
-def test_dashboard_links_expire_and_refuse_forgery(profile) -> None:  # noqa: ANN001
-    from tests.harness import SECRET
+def test_dashboard_links_expire_and_refuse_forgery(profile) -> None:
     from bot.settings import Settings
+    from tests.harness import SECRET
 
     settings = Settings(secret_key=SECRET)
     tenant = profile.association.id
@@ -278,7 +292,7 @@ def test_dashboard_links_expire_and_refuse_forgery(profile) -> None:  # noqa: AN
 
 
 @pytest.fixture
-async def app(emu, database_url: str, profile, tmp_path: Path):  # noqa: ANN001, ANN201
+async def app(emu, database_url: str, profile, tmp_path: Path):
     """The bot with its files (charts, workbooks) under the test's own directory."""
     bot_app = await start_app(emu, make_settings(emu, database_url, data_dir=tmp_path), profile)
     yield bot_app
@@ -286,7 +300,7 @@ async def app(emu, database_url: str, profile, tmp_path: Path):  # noqa: ANN001,
     await bot_app.stop()
 
 
-async def seed_recent(app, profile) -> None:  # noqa: ANN001
+async def seed_recent(app, profile) -> None:
     """Answers from this week, so the default period (the last 30 days) shows them."""
     day = utcnow() - timedelta(days=2)
     async with app.db.write() as session:
@@ -294,7 +308,7 @@ async def seed_recent(app, profile) -> None:  # noqa: ANN001
         session.add_all(responses(profile.association.id, "surplus-pickup", "request", [1], day))
 
 
-async def test_stats_is_for_supervisors(staff: Person, emu, app, profile) -> None:  # noqa: ANN001
+async def test_stats_is_for_supervisors(staff: Person, emu, app, profile) -> None:
     await seed_recent(app, profile)
     for user in (STAFF_PLAIN, RESEARCHER):
         other = Person(emu, app, user, chat_id=STAFF_CHAT, seen=staff.seen)
@@ -317,7 +331,7 @@ async def test_stats_is_for_supervisors(staff: Person, emu, app, profile) -> Non
     assert "أقل من ٥ تقييمات في هذه الفترة" in replies[0]["text"]
 
 
-async def test_export_sends_a_workbook_privately(staff: Person, emu, app, profile) -> None:  # noqa: ANN001
+async def test_export_sends_a_workbook_privately(staff: Person, emu, app, profile) -> None:
     await seed_recent(app, profile)
     plain = Person(emu, app, STAFF_PLAIN, chat_id=STAFF_CHAT)
     assert "لمشرفي الجمعية فقط" in (await plain.say("/export"))[0]["text"]
@@ -338,7 +352,7 @@ async def test_export_sends_a_workbook_privately(staff: Person, emu, app, profil
 
 
 @pytest.fixture
-async def dashboard_server(app, monkeypatch: pytest.MonkeyPatch):  # noqa: ANN001, ANN201
+async def dashboard_server(app, monkeypatch: pytest.MonkeyPatch):
     runner = web.AppRunner(make_dashboard_app(app.rt))
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)
@@ -349,7 +363,7 @@ async def dashboard_server(app, monkeypatch: pytest.MonkeyPatch):  # noqa: ANN00
     await runner.cleanup()
 
 
-async def test_dashboard_link_and_page(staff: Person, emu, app, profile, dashboard_server: str) -> None:  # noqa: ANN001
+async def test_dashboard_link_and_page(staff: Person, emu, app, profile, dashboard_server: str) -> None:
     await seed_recent(app, profile)
     plain = Person(emu, app, STAFF_PLAIN, chat_id=STAFF_CHAT)
     assert "لمشرفي الجمعية فقط" in (await plain.say("/dashboard"))[0]["text"]
@@ -389,7 +403,7 @@ CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 
 @pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed")
 async def test_dashboard_in_a_real_browser(staff: Person, emu, app, profile, dashboard_server: str,
-                                           tmp_path: Path) -> None:  # noqa: ANN001
+                                           tmp_path: Path) -> None:
     await seed_recent(app, profile)
     url, _ = make_link(app.settings, app.rt.tenant, STAFF)
     shot = tmp_path / "dashboard.png"
@@ -401,7 +415,7 @@ async def test_dashboard_in_a_real_browser(staff: Person, emu, app, profile, das
             stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL)
         try:
             await asyncio.wait_for(proc.wait(), 90)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             proc.kill()
             raise
     assert shot.is_file() and shot.read_bytes()[:4] == b"\x89PNG" and shot.stat().st_size > 20_000

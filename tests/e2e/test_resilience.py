@@ -36,9 +36,9 @@ from bot.emulator.server import Emulator
 from bot.web.webhook import SECRET_HEADER, WEBHOOK_PATH, make_web_app, webhook_secret
 from storage.db import Database
 from storage.models import Beneficiary, InboundUpdate, OutboxMessage, ServiceRequest
+from tests.flows import SERVICE, fill_form, open_service, submit
 from tests.harness import BENEFICIARY, STAFF_CHAT, Person, make_settings, settle
 from tests.subprocess_bot import BotProcess, ProcessApp, counts
-from tests.flows import SERVICE, fill_form, open_service, submit
 
 BURST_USERS = (5001, 5002, 5003, 5004, 5005)
 PER_USER = 10  # 50 text updates in the burst; under the per-person flood limit
@@ -85,7 +85,7 @@ async def assert_delivered_once_or_repeated_by_a_kill(db: Database, emu: Emulato
 
 
 # -- a. kill -9 mid-form and mid-burst ---------------------------------------------------------
-async def test_sigkill_mid_form_and_mid_burst(emu: Emulator, database_url: str, tmp_path, profile) -> None:  # noqa: ANN001
+async def test_sigkill_mid_form_and_mid_burst(emu: Emulator, database_url: str, tmp_path, profile) -> None:
     for uid in BURST_USERS:
         emu.add_user(uid, "مستفيد", str(uid), language_code="ar")
     bot = BotProcess(emu, tmp_path, database_url)
@@ -225,7 +225,7 @@ async def test_faults_every_owed_message_once_and_in_order(emu: Emulator, app: B
 
 
 # -- c. a beneficiary who blocked the bot ---------------------------------------------------------
-async def test_blocked_beneficiary_is_marked_and_the_card_warns(consented: Person, staff: Person, profile,  # noqa: ANN001
+async def test_blocked_beneficiary_is_marked_and_the_card_warns(consented: Person, staff: Person, profile,
                                                                 emu: Emulator, app: BotApp) -> None:
     app.rt.flood_burst = 1000  # a whole form in a few seconds is not a flood here
     await open_service(consented, profile)
@@ -258,7 +258,7 @@ async def test_blocked_beneficiary_is_marked_and_the_card_warns(consented: Perso
 
 # -- d. webhook mode --------------------------------------------------------------------------------
 @pytest.fixture
-async def webhook_app(emu: Emulator, database_url: str, profile):  # noqa: ANN001, ANN201
+async def webhook_app(emu: Emulator, database_url: str, profile):
     bot_app = BotApp(make_settings(emu, database_url), profile, jobs_interval=0)
     await bot_app.prepare()
     runner = web.AppRunner(make_web_app(bot_app), access_log=None)
@@ -350,11 +350,11 @@ class FlakyDatabase:
     def __init__(self, db: Database, failures: int) -> None:
         self._db, self.failures = db, failures
 
-    def __getattr__(self, name: str):  # noqa: ANN204
+    def __getattr__(self, name: str):
         return getattr(self._db, name)
 
     @contextlib.asynccontextmanager
-    async def write(self):  # noqa: ANN201
+    async def write(self):
         if self.failures > 0:
             self.failures -= 1
             raise OperationalError("INSERT …", {}, Exception("database is locked"))

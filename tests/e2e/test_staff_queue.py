@@ -12,7 +12,7 @@ from tests.harness import STAFF_CHAT, Person, make_settings, settle, start_app
 SECOND = 1002
 
 
-async def test_sixty_follow_ups_do_not_hold_a_new_case(emu, database_url, profile) -> None:  # noqa: ANN001
+async def test_sixty_follow_ups_do_not_hold_a_new_case(emu, database_url, profile) -> None:
     emu.add_user(SECOND, "نورة", "القحطاني", language_code="ar")
     app = await start_app(emu, make_settings(emu, database_url), profile,
                           limits=Limits(followup_interval=3.0))

@@ -5,16 +5,16 @@ score reaches the supervisors only with consent — and the domain rules underne
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import func, select
 
-from bot.features.surveys import survey_flow as survey
 from bot.engine.jobs import run_jobs
 from bot.engine.keyboards import parse_cb
+from bot.features.surveys import survey_flow as survey
 from storage.models import AuditLog, SurveyAnswer, SurveyInvitation, utcnow
-from tests.harness import STAFF, STAFF_CHAT, Person, buttons
 from tests.flows import fill_form, open_service, submit
+from tests.harness import STAFF, STAFF_CHAT, Person, buttons
 
 POLICY = "تقييمك حقٌّ لك، ويساعدنا على تحسين خدماتنا، ولا يُستخدم للمحاسبة."
 
@@ -33,7 +33,7 @@ async def rate(person: Person, *scores: int) -> None:
                                      if label == "٠١٢٣٤٥٦٧٨٩"[score]))
 
 
-async def handed_over_inquiry(person: Person, emu) -> tuple[str, dict]:  # noqa: ANN001
+async def handed_over_inquiry(person: Person, emu) -> tuple[str, dict]:
     await person.say("/menu")
     await person.press("استفسار")
     await person.press("التحدث مع فريق الجمعية")
@@ -43,19 +43,19 @@ async def handed_over_inquiry(person: Person, emu) -> tuple[str, dict]:  # noqa:
     return reference, card
 
 
-async def closed_inquiry(person: Person, staff: Person, emu) -> str:  # noqa: ANN001
+async def closed_inquiry(person: Person, staff: Person, emu) -> str:
     reference, card = await handed_over_inquiry(person, emu)
     await staff.say("يبدأ التوزيع في الأسبوع الأول من رمضان بإذن الله.", reply_to_message_id=card["message_id"])
     await staff.say("/close", reply_to_message_id=card["message_id"])
     return reference
 
 
-async def invitations(app) -> list[SurveyInvitation]:  # noqa: ANN001
+async def invitations(app) -> list[SurveyInvitation]:
     async with app.db.read() as session:
         return list((await session.scalars(select(SurveyInvitation).order_by(SurveyInvitation.id))).all())
 
 
-async def answers(app) -> list[SurveyAnswer]:  # noqa: ANN001
+async def answers(app) -> list[SurveyAnswer]:
     async with app.db.read() as session:
         return list((await session.scalars(select(SurveyAnswer).order_by(SurveyAnswer.id))).all())
 
@@ -65,7 +65,7 @@ async def answers(app) -> list[SurveyAnswer]:  # noqa: ANN001
 # --------------------------------------------------------------------------------------------
 
 
-async def test_closed_request_is_rated_question_by_question(consented: Person, staff: Person, profile, emu, app) -> None:  # noqa: ANN001
+async def test_closed_request_is_rated_question_by_question(consented: Person, staff: Person, profile, emu, app) -> None:
     await open_service(consented, profile)
     await fill_form(consented, profile)
     reference = await submit(consented)
@@ -97,7 +97,7 @@ async def test_closed_request_is_rated_question_by_question(consented: Person, s
     assert {(r.service_id, r.channel, r.staff_user_id) for r in rows} == {("food-support", "request", STAFF)}
     assert [r.comment for r in rows if r.question_id == "comment"] == ["شكرًا لكم على حسن التعامل وسرعة الإنجاز"]
     assert not hasattr(SurveyAnswer, "beneficiary_id")
-    local = rows[0].created_at.replace(tzinfo=timezone.utc) + timedelta(hours=3)
+    local = rows[0].created_at.replace(tzinfo=UTC) + timedelta(hours=3)
     assert (local.hour, local.minute) == (0, 0)  # kept to the day: no time to match it to a person
     (invitation,) = await invitations(app)
     assert invitation.finished_at is not None and not invitation.skipped
@@ -107,7 +107,7 @@ async def test_closed_request_is_rated_question_by_question(consented: Person, s
     assert len(await answers(app)) == 5
 
 
-async def test_ticket_skipped_in_one_tap_and_not_asked_again_soon(consented: Person, staff: Person, emu, app) -> None:  # noqa: ANN001
+async def test_ticket_skipped_in_one_tap_and_not_asked_again_soon(consented: Person, staff: Person, emu, app) -> None:
     reference = await closed_inquiry(consented, staff, emu)
     invite = survey_message(consented)
     assert reference in invite["text"]
@@ -123,10 +123,10 @@ async def test_ticket_skipped_in_one_tap_and_not_asked_again_soon(consented: Per
     assert not await answers(app)
 
 
-async def test_one_reminder_after_reminder_hours(consented: Person, staff: Person, emu, app, profile) -> None:  # noqa: ANN001
+async def test_one_reminder_after_reminder_hours(consented: Person, staff: Person, emu, app, profile) -> None:
     await closed_inquiry(consented, staff, emu)
     (invitation,) = await invitations(app)
-    sent = invitation.sent_at.replace(tzinfo=timezone.utc)
+    sent = invitation.sent_at.replace(tzinfo=UTC)
     hours = profile.survey.reminder_hours
     count = len(emu.messages(consented.chat))
     assert await run_jobs(app.rt, now=sent + timedelta(hours=hours - 1)) == 0
@@ -143,7 +143,7 @@ async def test_one_reminder_after_reminder_hours(consented: Person, staff: Perso
     assert len([a for a in await answers(app) if a.score]) == 4 and not [a for a in await answers(app) if a.comment]
 
 
-async def test_low_score_reaches_supervisors_only_with_consent(consented: Person, staff: Person, emu, app) -> None:  # noqa: ANN001
+async def test_low_score_reaches_supervisors_only_with_consent(consented: Person, staff: Person, emu, app) -> None:
     reference = await closed_inquiry(consented, staff, emu)
     before_group, before_supervisor = len(emu.messages(STAFF_CHAT)), len(emu.messages(STAFF))
     await rate(consented, 2, 3, 3, 2)
@@ -170,7 +170,7 @@ async def test_low_score_reaches_supervisors_only_with_consent(consented: Person
     assert len([m for m in emu.messages(STAFF) if reference in (m.get("text") or "")]) == 1
 
 
-async def test_low_score_without_consent_stays_private(consented: Person, staff: Person, emu, app) -> None:  # noqa: ANN001
+async def test_low_score_without_consent_stays_private(consented: Person, staff: Person, emu, app) -> None:
     await closed_inquiry(consented, staff, emu)
     before_group, before_supervisor = len(emu.messages(STAFF_CHAT)), len(emu.messages(STAFF))
     await rate(consented, 1, 1, 2, 1)
@@ -182,7 +182,7 @@ async def test_low_score_without_consent_stays_private(consented: Person, staff:
     assert [r.comment for r in await answers(app) if r.comment] == ["لم يرد علي أحد لمدة يومين"]
 
 
-async def test_resolved_complaint_is_rated_as_a_complaint(consented: Person, staff: Person, emu, app, profile) -> None:  # noqa: ANN001
+async def test_resolved_complaint_is_rated_as_a_complaint(consented: Person, staff: Person, emu, app, profile) -> None:
     # asked as often as cases close, so a second case is rated too
     app.rt.profile = profile.model_copy(update={"survey": profile.survey.model_copy(update={"min_days_between": 0})})
     await closed_inquiry(consented, staff, emu)
@@ -207,7 +207,7 @@ async def test_resolved_complaint_is_rated_as_a_complaint(consented: Person, sta
     assert {(r.channel, r.service_id) for r in await answers(app)} == {("complaint", None)}
 
 
-async def test_a_comment_puts_an_unfinished_form_aside_and_gives_it_back(consented: Person, staff: Person, emu, app, profile) -> None:  # noqa: ANN001
+async def test_a_comment_puts_an_unfinished_form_aside_and_gives_it_back(consented: Person, staff: Person, emu, app, profile) -> None:
     await closed_inquiry(consented, staff, emu)
     await consented.say("/menu")
     await open_service(consented, profile)  # a form begins before the survey is answered
@@ -224,7 +224,7 @@ async def test_a_comment_puts_an_unfinished_form_aside_and_gives_it_back(consent
 # --------------------------------------------------------------------------------------------
 
 
-def test_scores_travel_in_callback_data(profile) -> None:  # noqa: ANN001
+def test_scores_travel_in_callback_data(profile) -> None:
     questions = profile.survey.questions
     assert survey.encode([5, 1, 3]) == "513" and survey.decode("513", questions) == [5, 1, 3]
     for bad in ("6", "55555", "x", "0"):
@@ -236,23 +236,23 @@ def test_scores_travel_in_callback_data(profile) -> None:  # noqa: ANN001
     assert "Question 4 of 4" in text
 
 
-def test_low_overall_score(profile) -> None:  # noqa: ANN001
+def test_low_overall_score(profile) -> None:
     assert survey.is_low(profile, [2, 5, 5, 5]) and survey.is_low(profile, [1])
     assert not survey.is_low(profile, [3, 1, 1, 1])
 
 
 def test_times_are_kept_to_the_day() -> None:
-    evening = datetime(2026, 10, 20, 22, 30, tzinfo=timezone.utc)  # already the 21st in Riyadh
-    assert survey.day_of(evening) == datetime(2026, 10, 20, 21, 0, tzinfo=timezone.utc)
+    evening = datetime(2026, 10, 20, 22, 30, tzinfo=UTC)  # already the 21st in Riyadh
+    assert survey.day_of(evening) == datetime(2026, 10, 20, 21, 0, tzinfo=UTC)
 
 
-async def test_rate_limit_and_one_invitation_per_case(database_url: str, profile) -> None:  # noqa: ANN001
+async def test_rate_limit_and_one_invitation_per_case(database_url: str, profile) -> None:
     from storage.db import Database
     from storage.models import Association, Beneficiary
 
     db = Database(database_url).scoped("khairat")
     await db.migrate()
-    now = datetime(2026, 10, 20, 9, tzinfo=timezone.utc)
+    now = datetime(2026, 10, 20, 9, tzinfo=UTC)
     try:
         async with db.write() as session:
             session.add(Association(id="khairat", name="خيرات"))

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 from openpyxl import load_workbook
@@ -33,14 +33,14 @@ def _unsafe(value: object) -> bool:
     return isinstance(value, str) and value.startswith(FORMULA_STARTS)
 
 
-async def test_exports_carry_no_live_formula(database_url: str, profile, tmp_path: Path) -> None:  # noqa: ANN001
+async def test_exports_carry_no_live_formula(database_url: str, profile, tmp_path: Path) -> None:
     tenant = profile.association.id
     db = Database(database_url)
     await db.migrate()
-    day = datetime(2026, 10, 5, 6, tzinfo=timezone.utc)
+    day = datetime(2026, 10, 5, 6, tzinfo=UTC)
     async with db.write(tenant=tenant) as session:
         session.add(Association(id=tenant, name="جمعية"))
-        for i in range(6):  # enough answers for the service to be shown
+        for _ in range(6):  # enough answers for the service to be shown
             session.add(SurveyAnswer(association_id=tenant, service_id="food-support", channel="request",
                                      question_id="overall", score=4, created_at=day))
         for text in HOSTILE:

@@ -66,7 +66,7 @@ def test_a_button_cannot_be_claimed_twice() -> None:
 
     router = Router()
 
-    async def handler(ctx, data) -> None:  # noqa: ANN001
+    async def handler(ctx, data) -> None:
         return None
 
     router.callback(NS.FAQ, "show")(handler)

@@ -1,5 +1,5 @@
 import json
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -99,7 +99,7 @@ def test_format_date_outside_hijri_range_is_gregorian():
 
 
 def test_format_datetime_riyadh():
-    utc = datetime(2026, 10, 26, 12, 30, tzinfo=timezone.utc)  # 15:30 in Riyadh
+    utc = datetime(2026, 10, 26, 12, 30, tzinfo=UTC)  # 15:30 in Riyadh
     assert format_datetime(utc, "ar") == "١٥ جمادى الأولى ١٤٤٨هـ (٢٦ أكتوبر ٢٠٢٦م)، الساعة ٣:٣٠ مساءً"
     assert format_datetime(utc, "en") == "15 Jumada al-Ula 1448 AH (26 October 2026), 3:30 PM"
     # naive datetimes are UTC; crossing midnight moves the date
@@ -116,7 +116,7 @@ def test_format_time():
 
 def test_riyadh_has_no_dst():
     for month in range(1, 13):
-        dt = datetime(2026, month, 1, tzinfo=timezone.utc)
+        dt = datetime(2026, month, 1, tzinfo=UTC)
         assert dates.to_riyadh(dt).utcoffset() == timedelta(hours=3)
 
 
@@ -126,7 +126,7 @@ def test_locale_text_params():
     assert MonthName("hijri", 9).render(AR) == "رمضان"
     assert MonthName("hijri", 9).render(EN) == "Ramadan"
     assert MonthName("gregorian", 8).render(AR) == "أغسطس"
-    dt = datetime(2026, 10, 26, 6, 0, tzinfo=timezone.utc)
+    dt = datetime(2026, 10, 26, 6, 0, tzinfo=UTC)
     assert LocalDateTime(dt).render(EN).endswith("9:00 AM")
 
 
@@ -257,8 +257,8 @@ def test_parse_date_only_raises_invalid(s):
 
 
 def test_today_riyadh():
-    assert today_riyadh(datetime(2026, 10, 25, 21, 30, tzinfo=timezone.utc)) == date(2026, 10, 26)
-    assert today_riyadh(datetime(2026, 10, 25, 20, 59, tzinfo=timezone.utc)) == date(2026, 10, 25)
+    assert today_riyadh(datetime(2026, 10, 25, 21, 30, tzinfo=UTC)) == date(2026, 10, 26)
+    assert today_riyadh(datetime(2026, 10, 25, 20, 59, tzinfo=UTC)) == date(2026, 10, 25)
     assert isinstance(today_riyadh(), date)
 
 

@@ -25,23 +25,23 @@ async def test_a_dialog_is_written_only_when_this_update_changed_it(database_url
             session.add(person)
         user = SimpleNamespace(id=person.id)
 
-        async def unit(work) -> None:  # noqa: ANN001 - one update's transaction, as dispatch runs it
+        async def unit(work) -> None:
             async with db.write() as session:
                 ctx = SimpleNamespace(session=session, user=user, tenant="t", dialog_state=None)
                 await work(ctx)
                 await dialogs.write(ctx)
 
-        async def start(ctx) -> None:  # noqa: ANN001
+        async def start(ctx) -> None:
             await dialogs.begin(ctx, "request", "field:0", {"request_id": 5})
 
-        async def look(ctx) -> None:  # noqa: ANN001
+        async def look(ctx) -> None:
             assert (await dialogs.current(ctx)).step == "field:0"
             assert (await dialogs.current(ctx)).step == "field:0"  # the second read is free
 
-        async def in_place(ctx) -> None:  # noqa: ANN001
+        async def in_place(ctx) -> None:
             (await dialogs.current(ctx)).data["misses"] = 1  # even an in-place change is kept
 
-        async def stop(ctx) -> None:  # noqa: ANN001
+        async def stop(ctx) -> None:
             await dialogs.end(ctx)
 
         await unit(start)

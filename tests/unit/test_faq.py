@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 from bot.domain.faq import matcher as matcher_mod
-from bot.domain.faq.evaluate import build_faq, main as eval_main, run_eval
+from bot.domain.faq.evaluate import build_faq, run_eval
+from bot.domain.faq.evaluate import main as eval_main
 from bot.domain.faq.matcher import Decision, FaqMatcher, Match
 from bot.domain.faq.normalize import analyze, fold_dialect, normalize, stem, tokenize
 from bot.domain.faq.synonyms import concepts
@@ -326,13 +327,13 @@ def _write_csv(path: Path, rows) -> Path:
 
 @pytest.fixture()
 def tiny_csvs(tmp_path):
-    train = _write_csv(tmp_path / "train.csv", [(l, t) for l, ts in TRAIN_ROWS.items() for t in ts])
+    train = _write_csv(tmp_path / "train.csv", [(label, t) for label, ts in TRAIN_ROWS.items() for t in ts])
     test = _write_csv(tmp_path / "test.csv", TEST_ROWS)
     return train, test
 
 
 def test_build_faq_is_seeded():
-    rows = [(l, t) for l, ts in TRAIN_ROWS.items() for t in ts]
+    rows = [(label, t) for label, ts in TRAIN_ROWS.items() for t in ts]
     a = build_faq(rows, 3, 1, seed=7)
     b = build_faq(rows, 3, 1, seed=7)
     assert a == b

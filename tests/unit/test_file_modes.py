@@ -35,7 +35,7 @@ async def test_database_wal_and_shm_are_owner_only(tmp_path: Path) -> None:
         os.umask(old)
 
 
-def test_exposed_key_and_database_are_named_once(tmp_path: Path, caplog) -> None:  # noqa: ANN001
+def test_exposed_key_and_database_are_named_once(tmp_path: Path, caplog) -> None:
     data = tmp_path / "data"
     data.mkdir()
     (data / "secret.key").write_text("k" * 64 + "\n")
@@ -51,7 +51,7 @@ def test_exposed_key_and_database_are_named_once(tmp_path: Path, caplog) -> None
     assert str(data / "secret.key") in lines[0] and str(data / "bot.db") in lines[0]
 
 
-def test_owner_only_files_raise_no_warning(tmp_path: Path, caplog) -> None:  # noqa: ANN001
+def test_owner_only_files_raise_no_warning(tmp_path: Path, caplog) -> None:
     data = tmp_path / "data"
     env = {"MUSTAFEED_DATA_DIR": str(data), "DATABASE_URL": f"sqlite+aiosqlite:///{data}/bot.db"}
     with caplog.at_level(logging.WARNING, logger="bot.settings"):

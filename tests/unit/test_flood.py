@@ -41,7 +41,7 @@ def test_people_have_their_own_buckets() -> None:
     assert gate.admit(2, burst=2) == (True, False)
 
 
-def test_memory_stays_bounded(monkeypatch) -> None:  # noqa: ANN001
+def test_memory_stays_bounded(monkeypatch) -> None:
     monkeypatch.setattr(flood, "PRUNE_ABOVE", 100)
     clock = Clock()
     gate = FloodGate(rate=1.0, clock=clock)

@@ -10,7 +10,6 @@ from __future__ import annotations
 from collections import defaultdict
 from pathlib import Path
 
-
 ROOT = Path(__file__).resolve().parents[2]
 PACKAGES = ("bot", "storage")
 MAX_LINES = 600

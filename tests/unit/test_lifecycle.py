@@ -3,19 +3,34 @@ refusals (unknown action, wrong status, missing reason, role) — no Telegram, n
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from types import SimpleNamespace
 
 import pytest
 
-from bot.domain.roles import Role
 from bot.domain import lifecycle
-from bot.domain.lifecycle import (BENEFICIARY, DECIDERS, REQUEST_RULES, SYSTEM, TICKET_RULES, Actor,
-                                  Audited, Kind, Refused, Stamped, Status, StatusChanged, SurveyDue,
-                                  Tell, TicketStatus, Why)
+from bot.domain.lifecycle import (
+    BENEFICIARY,
+    DECIDERS,
+    REQUEST_RULES,
+    SYSTEM,
+    TICKET_RULES,
+    Actor,
+    Audited,
+    Kind,
+    Refused,
+    Stamped,
+    Status,
+    StatusChanged,
+    SurveyDue,
+    Tell,
+    TicketStatus,
+    Why,
+)
+from bot.domain.roles import Role
 from bot.i18n import translator
 
-NOW = datetime(2026, 11, 29, 9, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 29, 9, 0, tzinfo=UTC)
 S, T = Status, TicketStatus
 STAFF = frozenset({Role.STAFF, Role.RESEARCHER, Role.SUPERVISOR})
 BEN = frozenset({BENEFICIARY})
@@ -70,7 +85,8 @@ COMPLAINT = [
     ("close", T_OPEN, T.CLOSED, STAFF, False, True, None, True, {"closed_at"}),
     ("reply", T_OPEN, None, STAFF, False, False, None, False, set()),
 ]
-COMPENSATION = COMPLAINT + [
+COMPENSATION = [
+    *COMPLAINT,
     ("breach", T_OPEN, None, STAFF, False, False, "compensation_breach", False, set()),
     ("no_breach", T_OPEN, None, STAFF, False, False, "compensation_breach", False, set()),
 ]
@@ -212,7 +228,7 @@ def test_decisions_keep_the_reason_and_approval_clears_it() -> None:
 
 
 def test_resolving_keeps_the_outcome_and_the_first_response_is_not_moved() -> None:
-    earlier = datetime(2026, 11, 1, tzinfo=timezone.utc)
+    earlier = datetime(2026, 11, 1, tzinfo=UTC)
     case = make_case(Kind.COMPLAINT, T.ACKNOWLEDGED)
     case.first_response_at = earlier
     events = lifecycle.transition(case, "resolve", ACTORS[Role.STAFF], "refunded", now=NOW)

@@ -4,7 +4,7 @@ only that association's rows, though the query names no association. SQLite and 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import delete, func, insert, select, update
@@ -152,7 +152,7 @@ def test_every_model_but_the_association_is_scoped() -> None:
             assert issubclass(mapper.class_, Tenanted), mapper.class_.__name__
 
 
-async def test_the_bot_runtime_is_scoped(app) -> None:  # noqa: ANN001
+async def test_the_bot_runtime_is_scoped(app) -> None:
     assert isinstance(app.db, ScopedDatabase) and app.rt.db is app.db
     assert app.db.tenant == app.profile.association.id
     async with app.db.write() as session:
@@ -185,7 +185,7 @@ async def test_a_relationship_of_a_new_object_is_scoped(db: Database) -> None:
         await session.flush()
         await session.execute(insert(RequestEvent.__table__).values(  # Core: not scoped
             association_id=B, request_id=request.id, actor_kind="system", action="foreign",
-            at=datetime.now(timezone.utc)))
+            at=datetime.now(UTC)))
         session.expire(request, ["events"])
         events = await session.run_sync(lambda _: request.events)
         assert events == []

@@ -22,7 +22,7 @@ def profile_file(tmp_path: Path, name: str, deployment: str) -> str:
     return str(path)
 
 
-def test_two_associations_may_not_share_a_staff_chat_by_default(tmp_path: Path, monkeypatch) -> None:  # noqa: ANN001
+def test_two_associations_may_not_share_a_staff_chat_by_default(tmp_path: Path, monkeypatch) -> None:
     monkeypatch.setenv("MAA_TOKEN", "2:B")
     settings = Settings(token="1:A", staff_chat_id=-100123, supervisor_ids=frozenset({7}))
     khairat = profile_file(tmp_path, "khairat", "  share_staff_chat: false\n")

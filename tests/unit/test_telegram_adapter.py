@@ -9,8 +9,15 @@ import pytest
 
 from bot.channels.telegram.adapter import Malformed, parse_update, render, render_markup
 from bot.engine.events import Kind
-from bot.engine.keyboards import (FORCE_REPLY, REMOVE_KEYBOARD, ask_for, button, cb, inline,
-                                  url_button)
+from bot.engine.keyboards import (
+    FORCE_REPLY,
+    REMOVE_KEYBOARD,
+    ask_for,
+    button,
+    cb,
+    inline,
+    url_button,
+)
 from bot.engine.messages import Copy, Edit, Leave, Say, SendFile
 from bot.engine.outbox import FILES_KEY, INLINE_KEY
 
@@ -22,11 +29,11 @@ GROUP = {"id": -1001, "type": "supergroup", "title": "Staff"}
 QUOTE = {"message_id": 40, "allow_sending_without_reply": True}
 
 
-def message(**fields):  # noqa: ANN003, ANN201
+def message(**fields):
     return {"message_id": 7, "date": 1, "chat": PRIVATE, "from": USER, **fields}
 
 
-def update(update_id: int, username: str = "", **body):  # noqa: ANN003, ANN201
+def update(update_id: int, username: str = "", **body):
     return parse_update({"update_id": update_id, **body}, username)
 
 
@@ -146,7 +153,7 @@ def test_nothing_to_read() -> None:
     {"poll": {"id": "2", "question": "?"}},
     {"message": message(poll={"id": "1", "question": "?", "total_voter_count": 0})},
 ])
-def test_malformed_updates_raise(body) -> None:  # noqa: ANN001
+def test_malformed_updates_raise(body) -> None:
     with pytest.raises(Malformed):
         update(16, **body)
 

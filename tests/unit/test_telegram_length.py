@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pytest
 
+from bot.channels.telegram.fitting import MAX_PARTS, render
 from bot.domain.textutil import html_to_plain, split_html, truncate_html, utf16_len, visible_len
 from bot.emulator.formatting import format_text
-from bot.channels.telegram.fitting import MAX_PARTS, render
 
 
 def shown(text: str) -> str:

@@ -11,7 +11,6 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bot.domain.dates import ParsedDate
-from bot.i18n import N_, Text
 from bot.domain.validation import (
     DEFAULT_MAX_BYTES,
     FIELD_TYPES,
@@ -33,6 +32,7 @@ from bot.domain.validation import (
     validate_text,
     validate_yes_no,
 )
+from bot.i18n import N_, Text
 
 ROOT = Path(__file__).resolve().parents[2]
 CATALOG_PATH = ROOT / "locales/incoming/validation.ar.json"

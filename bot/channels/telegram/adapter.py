@@ -17,8 +17,15 @@ from bot.channels.telegram.file_head import fetch_head
 from bot.channels.telegram.staff_auth import MembershipCache
 from bot.channels.telegram.transport import call
 from bot.engine.events import Attachment, Contact, Event, Kind
-from bot.engine.keyboards import (AskFor, Button, Buttons, ForceReply, Markup, RemoveKeyboard,
-                                  parse_cb)
+from bot.engine.keyboards import (
+    AskFor,
+    Button,
+    Buttons,
+    ForceReply,
+    Markup,
+    RemoveKeyboard,
+    parse_cb,
+)
 from bot.engine.messages import Album, Copy, Delete, Edit, Leave, Outgoing, Say, SendFile
 from bot.engine.outbox import FILES_KEY, INLINE_KEY
 

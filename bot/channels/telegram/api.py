@@ -5,10 +5,30 @@ second channel brings its own sender)."""
 from __future__ import annotations
 
 from telegram import Bot, InputFile
-from telegram.error import (BadRequest, ChatMigrated, Conflict, Forbidden, InvalidToken, NetworkError,
-                            RetryAfter, TelegramError)
+from telegram.error import (
+                            BadRequest,
+                            ChatMigrated,
+                            Conflict,
+                            Forbidden,
+                            InvalidToken,
+                            NetworkError,
+                            RetryAfter,
+                            TelegramError,
+)
 
 from bot.channels.telegram.transport import call, retry_seconds
 
-__all__ = ["Bot", "InputFile", "BadRequest", "ChatMigrated", "Conflict", "Forbidden", "InvalidToken",
-           "NetworkError", "RetryAfter", "TelegramError", "call", "retry_seconds"]
+__all__ = [
+                            "BadRequest",
+                            "Bot",
+                            "ChatMigrated",
+                            "Conflict",
+                            "Forbidden",
+                            "InputFile",
+                            "InvalidToken",
+                            "NetworkError",
+                            "RetryAfter",
+                            "TelegramError",
+                            "call",
+                            "retry_seconds",
+]

@@ -8,8 +8,15 @@ from __future__ import annotations
 import base64
 from typing import Any
 
-from bot.domain.textutil import (TELEGRAM_CAPTION_LIMIT, TELEGRAM_MESSAGE_LIMIT, escape_html,
-                                 html_to_plain, split_html, truncate_html, visible_len)
+from bot.domain.textutil import (
+    TELEGRAM_CAPTION_LIMIT,
+    TELEGRAM_MESSAGE_LIMIT,
+    escape_html,
+    html_to_plain,
+    split_html,
+    truncate_html,
+    visible_len,
+)
 from bot.engine.outbox import INLINE_KEY
 
 MAX_PARTS = 4  # a text longer than this many messages goes as a .txt file

@@ -8,12 +8,22 @@ import base64
 from pathlib import Path
 from typing import Any
 
-from bot.channels.telegram.api import (BadRequest, Bot, ChatMigrated, Conflict, Forbidden, InputFile,
-                                       InvalidToken, NetworkError, RetryAfter, TelegramError, call,
-                                       retry_seconds)
+from bot.channels.telegram.api import (
+    BadRequest,
+    Bot,
+    ChatMigrated,
+    Conflict,
+    Forbidden,
+    InputFile,
+    InvalidToken,
+    NetworkError,
+    RetryAfter,
+    TelegramError,
+    call,
+    retry_seconds,
+)
 from bot.channels.telegram.fitting import render
-from bot.engine.outbox import (BLOCKED, FILES_KEY, INLINE_KEY, PERMANENT, RETRY, UNCHANGED,
-                               WAIT)
+from bot.engine.outbox import BLOCKED, FILES_KEY, INLINE_KEY, PERMANENT, RETRY, UNCHANGED, WAIT
 
 
 def classify(exc: BaseException, chat_id: int) -> str:

@@ -19,7 +19,6 @@ switches back to PTB's default (the tests run both).
 
 from __future__ import annotations
 
-import asyncio
 import ssl
 import urllib.request
 from typing import Any
@@ -56,7 +55,7 @@ class AiohttpRequest(BaseRequest):
     ``NetworkError`` — the two exceptions the outbox retries.
     """
 
-    __slots__ = ("_session", "_pool_size", "_read", "_write", "_connect", "_pool")
+    __slots__ = ("_connect", "_pool", "_pool_size", "_read", "_session", "_write")
 
     def __init__(self, *, connection_pool_size: int = 256, read_timeout: float | None = 15.0,
                  write_timeout: float | None = 20.0, connect_timeout: float | None = 5.0,
@@ -122,7 +121,7 @@ class AiohttpRequest(BaseRequest):
             async with self._session.request(method, url, data=body, headers=headers,
                                              timeout=timeout) as response:
                 return response.status, await response.read()
-        except asyncio.TimeoutError as exc:
+        except TimeoutError as exc:
             raise TimedOut from exc
         except aiohttp.ClientError as exc:
             raise NetworkError(f"aiohttp.{type(exc).__name__}: {exc}") from exc
@@ -163,7 +162,7 @@ async def call(bot: Bot, method: str, payload: dict[str, Any], *, read_timeout: 
     kwargs: dict[str, Any] = {}
     if read_timeout is not None:
         kwargs["read_timeout"] = read_timeout
-    return await bot._do_post(method, dict(payload), **kwargs)  # noqa: SLF001 - see module doc
+    return await bot._do_post(method, dict(payload), **kwargs)
 
 
 def retry_seconds(exc: Exception) -> float:

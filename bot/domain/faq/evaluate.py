@@ -29,12 +29,12 @@ import random
 import sys
 import time
 from collections import defaultdict
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 from bot.domain.faq.matcher import FaqMatcher
 
-__all__ = ["load_csv", "build_faq", "run_eval", "main"]
+__all__ = ["build_faq", "load_csv", "main", "run_eval"]
 
 
 def load_csv(path: str | Path) -> list[tuple[str, str]]:

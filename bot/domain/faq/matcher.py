@@ -38,8 +38,9 @@ from __future__ import annotations
 
 import math
 from collections import Counter
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Iterable, Literal, Sequence
+from typing import Literal
 
 import numpy as np
 
@@ -48,12 +49,12 @@ from bot.domain.faq.synonyms import concepts
 
 __all__ = [
     "ALPHA",
+    "ANSWER_MIN_COVERAGE",
     "ANSWER_MIN_PROBABILITY",
     "ANSWER_MIN_SIMILARITY",
-    "ANSWER_MIN_COVERAGE",
-    "SUGGEST_MIN_SIMILARITY",
-    "SUGGEST_MIN_COVERAGE",
     "SUGGEST_COUNT",
+    "SUGGEST_MIN_COVERAGE",
+    "SUGGEST_MIN_SIMILARITY",
     "Decision",
     "FaqMatcher",
     "Match",
@@ -193,7 +194,7 @@ class FaqMatcher:
 
     # ---------------------------------------------------------------- building
     @classmethod
-    def build(cls, entries: Iterable[tuple[str, list[str]]]) -> "FaqMatcher":
+    def build(cls, entries: Iterable[tuple[str, list[str]]]) -> FaqMatcher:
         """Index ``(entry_id, phrasings)`` pairs; phrasings include the canonical question."""
         self = cls()
         raw: list[tuple[str, list[list[str]]]] = []

@@ -27,13 +27,13 @@ from functools import lru_cache
 from bot.domain.faq.dialects import DIALECT_SOURCE
 
 __all__ = [
-    "normalize",
-    "tokenize",
-    "fold_dialect",
-    "stem",
-    "analyze",
-    "STOP_WORDS",
     "DIALECT",
+    "STOP_WORDS",
+    "analyze",
+    "fold_dialect",
+    "normalize",
+    "stem",
+    "tokenize",
 ]
 
 # --------------------------------------------------------------------------------------------

@@ -7,7 +7,6 @@ from pathlib import Path
 from bot.domain.reports.figures import SUPPRESSION_NOTE, Report, fmt_share
 from bot.i18n import Translator
 
-
 # --------------------------------------------------------------------------------------------
 # Chart (PNG): monthly trend and per service, Arabic shaped right to left
 # --------------------------------------------------------------------------------------------
@@ -83,7 +82,7 @@ def render_chart(report: Report, tr: Translator) -> bytes:
         xs = list(range(len(months)))
         ax_months.bar(xs, [height_of(v, h) for _, v, h in months], width=0.65,
                       color=[muted if h else color for _, _, h in months])
-        for x, (_, v, h) in zip(xs, months):
+        for x, (_, v, h) in zip(xs, months, strict=True):
             ax_months.text(x, height_of(v, h) + 2, note(v, h), ha="center", fontsize=9)
         ax_months.set_xticks(xs, [textwrap.fill(label, 12) for label, _, _ in months],
                              fontsize=8 if len(months) > 6 else 9, rotation=0 if len(months) <= 8 else 60)
@@ -97,7 +96,7 @@ def render_chart(report: Report, tr: Translator) -> bytes:
         ys = list(range(len(services)))
         ax_services.barh(ys, [height_of(v, h) for _, v, h in services], height=0.6,
                          color=[muted if h else color for _, _, h in services])
-        for y, (_, v, h) in zip(ys, services):
+        for y, (_, v, h) in zip(ys, services, strict=True):
             ax_services.text(height_of(v, h) + 2, y, note(v, h), va="center", ha="right", fontsize=9)
         ax_services.set_yticks(ys, [textwrap.fill(label, 28) for label, _, _ in services], fontsize=9,
                                multialignment="right")

@@ -15,7 +15,6 @@ from bot.domain.tickets import OPEN_STATUSES
 from bot.i18n import N_, Translator, translator
 from bot.profile import Profile
 
-
 MIN_GROUP = 5
 """Groups with fewer responses than this are never shown (policy clause 7)."""
 SATISFIED_FROM = 4  # of 5

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 
 from bot.domain.dates import HIJRI_YEAR_RANGE, RIYADH, format_date, from_hijri, hijri_month_length
 from bot.domain.textutil import to_ascii_digits
-
 
 DEFAULT_DAYS = 30
 MAX_DAYS = 3660
@@ -52,7 +51,7 @@ class Period:
 
 
 def riyadh_midnight(day: date) -> datetime:
-    return datetime.combine(day, time(0), RIYADH).astimezone(timezone.utc)
+    return datetime.combine(day, time(0), RIYADH).astimezone(UTC)
 
 
 def _next_month(first: date) -> date:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass, field
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import String, and_, case, func, select, type_coerce
@@ -30,7 +30,6 @@ from bot.domain.reports.figures import (
 from bot.domain.reports.period import Period
 from bot.profile import Profile
 from storage.models import ServiceRequest, SurveyAnswer, SurveyInvitation, Ticket, utcnow
-
 
 # --------------------------------------------------------------------------------------------
 # SQL
@@ -94,7 +93,7 @@ async def _within(session: AsyncSession, tenant: str, lo: datetime, hi: datetime
     low, high = (await session.execute(select(first, last))).one()
     if low is None:
         return True
-    as_utc = (lambda d: d if d.tzinfo else d.replace(tzinfo=timezone.utc))  # noqa: E731 - SQLite is naive
+    as_utc = (lambda d: d if d.tzinfo else d.replace(tzinfo=UTC))  # noqa: E731 - SQLite is naive
     return as_utc(low) >= lo and as_utc(high) < hi
 
 
@@ -213,7 +212,7 @@ async def build_report(source: AsyncSession | Any, tenant: str, profile: Profile
     if isinstance(source, AsyncSession):
         results = [await part(source, q) for part in parts]
     else:
-        async def alone(part):  # noqa: ANN001, ANN202
+        async def alone(part):
             async with source.read(offload=True) as session:  # long scans: never on the loop
                 return await part(session, q)
 

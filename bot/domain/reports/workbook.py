@@ -23,7 +23,6 @@ from bot.domain.reports.figures import (
     XLSX_MAX_ROWS,
     Group,
     Report,
-    Score,
     question_label,
 )
 from bot.domain.reports.period import Period
@@ -31,7 +30,6 @@ from bot.domain.reports.queries import build_report
 from bot.i18n import N_, Translator, translator
 from bot.profile import Profile
 from storage.models import SurveyAnswer
-
 
 # --------------------------------------------------------------------------------------------
 # Workbook and CSV

@@ -9,20 +9,20 @@ from html import escape
 
 from sqlalchemy import select
 
-from bot.engine import dialogs
-from bot.engine.context import Ctx
 from bot.domain.dates import format_date, today_riyadh
-from bot.features.home.menus import back_to_menu_row, menu_keyboard_short
-from bot.i18n import N_
-from bot.engine.keyboards import Callback, button, cb, inline
-from bot.engine.router import Router
-from bot.engine.outbox import after_delivery
-from bot.features.inquiries.inquiries import not_passed_on
-from bot.engine.namespaces import NS
-from bot.features.inquiries.ticket_cards import LINK, masked_sender, post_ticket_card, route
 from bot.domain.textutil import isolate
 from bot.domain.tickets import KIND_LABELS, Kind, open_ticket
 from bot.domain.validation import Invalid, validate, validate_text
+from bot.engine import dialogs
+from bot.engine.context import Ctx
+from bot.engine.keyboards import Callback, button, cb, inline
+from bot.engine.namespaces import NS
+from bot.engine.outbox import after_delivery
+from bot.engine.router import Router
+from bot.features.home.menus import back_to_menu_row, menu_keyboard_short
+from bot.features.inquiries.inquiries import not_passed_on
+from bot.features.inquiries.ticket_cards import LINK, masked_sender, post_ticket_card, route
+from bot.i18n import N_
 from storage.models import Document, ServiceRequest
 
 FLOW = "complaint"
@@ -57,7 +57,7 @@ def ask(ctx: Ctx, step: str) -> None:
     ctx.reply(ctx._(PROMPTS[step]), keyboard)
 
 
-async def ask_related(ctx: Ctx, dialog) -> None:  # noqa: ANN001
+async def ask_related(ctx: Ctx, dialog) -> None:
     assert ctx.user is not None
     requests = (await ctx.session.scalars(select(ServiceRequest).where(
         ServiceRequest.association_id == ctx.tenant, ServiceRequest.beneficiary_id == ctx.user.id,
@@ -72,7 +72,7 @@ async def ask_related(ctx: Ctx, dialog) -> None:  # noqa: ANN001
     ctx.reply(ctx._("Is it about one of your requests? Choose it, or press Skip."), inline(rows))
 
 
-def show_summary(ctx: Ctx, dialog) -> None:  # noqa: ANN001
+def show_summary(ctx: Ctx, dialog) -> None:
     data = dialog.data
     lines = [ctx._("<b>Please check before sending</b>"),
              ctx._("Type: {kind}").format(kind=ctx._(KIND_LABELS[Kind(data["kind"])])),
@@ -117,7 +117,7 @@ class ComplaintFlow:
             ask(ctx, dialog.step)
 
 
-async def send(ctx: Ctx, dialog) -> None:  # noqa: ANN001
+async def send(ctx: Ctx, dialog) -> None:
     assert ctx.user is not None
     data = dialog.data
     kind = Kind(data["kind"])

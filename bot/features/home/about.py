@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from html import escape
 
-from bot.engine.context import Ctx
-from bot.features.home.menus import back_to_menu_row
-from bot.engine.keyboards import Callback, button, cb, inline, url_button
-from bot.engine.router import Router
-from bot.engine.namespaces import NS
 from bot.domain.textutil import isolate
+from bot.engine.context import Ctx
+from bot.engine.keyboards import Callback, button, cb, inline, url_button
+from bot.engine.namespaces import NS
+from bot.engine.router import Router
+from bot.features.home.menus import back_to_menu_row
 
 
 def channels_text(ctx: Ctx) -> str:

@@ -9,8 +9,8 @@ from sqlalchemy import update
 
 from bot.engine.context import Ctx
 from bot.engine.events import Kind
-from bot.features.home.menus import menu_keyboard
 from bot.engine.router import Router
+from bot.features.home.menus import menu_keyboard
 from storage.models import Beneficiary, utcnow
 
 log = logging.getLogger(__name__)

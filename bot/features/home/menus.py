@@ -5,9 +5,9 @@ from __future__ import annotations
 from html import escape
 
 from bot.engine.context import Ctx
-from bot.i18n import N_
 from bot.engine.keyboards import Buttons, button, cb, inline
 from bot.engine.namespaces import NS
+from bot.i18n import N_
 
 MENU_ITEMS = (
     # (action, label msgid)

@@ -6,11 +6,11 @@ from html import escape
 
 from bot.engine import dialogs
 from bot.engine.context import Ctx
+from bot.engine.keyboards import Buttons, Callback, button, cb, inline
+from bot.engine.namespaces import NS
+from bot.engine.router import Router
 from bot.features.home.menus import association_name, menu_keyboard, menu_keyboard_short, show_menu
 from bot.i18n import SUPPORTED_LOCALES
-from bot.engine.keyboards import Buttons, Callback, button, cb, inline
-from bot.engine.router import Router
-from bot.engine.namespaces import NS
 from storage.models import ConsentEvent, utcnow
 
 LANGUAGE_NAMES = {"ar": "العربية", "en": "English"}

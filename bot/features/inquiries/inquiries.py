@@ -9,18 +9,24 @@ from html import escape
 
 from sqlalchemy import func, select
 
+from bot.domain.textutil import Num, clean_input, isolate
+from bot.domain.tickets import Kind, add_message, open_ticket, open_ticket_of
 from bot.engine import dialogs
 from bot.engine.context import Ctx
 from bot.engine.events import RELAYABLE
-from bot.features.home.menus import back_to_menu_row, menu_keyboard_short
 from bot.engine.keyboards import Buttons, Callback, button, cb, inline
+from bot.engine.namespaces import NS
 from bot.engine.outbox import Out, after_delivery, collapse, joined, paced
 from bot.engine.router import Router
+from bot.features.home.menus import back_to_menu_row, menu_keyboard_short
+from bot.features.inquiries.ticket_cards import (
+    LINK,
+    card_link,
+    masked_sender,
+    post_ticket_card,
+    route,
+)
 from bot.i18n import translator
-from bot.engine.namespaces import NS
-from bot.domain.tickets import Kind, add_message, open_ticket, open_ticket_of
-from bot.features.inquiries.ticket_cards import LINK, card_link, masked_sender, post_ticket_card, route
-from bot.domain.textutil import Num, clean_input, isolate
 from storage.models import TicketMessage
 
 ASK_FLOW = "ask"
@@ -205,7 +211,7 @@ class TicketFlow:
         return None
 
 
-async def relay_to_staff(ctx: Ctx, ticket) -> None:  # noqa: ANN001 - storage.models.Ticket
+async def relay_to_staff(ctx: Ctx, ticket) -> None:
     """A follow-up from the beneficiary, into the ticket's thread (albums: each photo in turn)."""
     event = ctx.event
     assert event.message_id is not None
@@ -237,7 +243,7 @@ async def relay_to_staff(ctx: Ctx, ticket) -> None:  # noqa: ANN001 - storage.mo
     after_delivery(ctx.out, staff, sent=[added], failed=[not_passed_on(ctx)])
 
 
-async def at_file_cap(ctx: Ctx, ticket) -> bool:  # noqa: ANN001 - storage.models.Ticket
+async def at_file_cap(ctx: Ctx, ticket) -> bool:
     """True (and the person told so) when the case already has the most files it may receive
     (profile: ``deadlines.documents_per_request``, the same cap as a request's)."""
     cap = ctx.profile.deadlines.documents_per_request

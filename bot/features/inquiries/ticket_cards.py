@@ -9,14 +9,14 @@ from html import escape
 
 from sqlalchemy import select
 
-from bot.engine.context import Ctx, UnitOfWork
 from bot.domain.dates import format_datetime
-from bot.i18n import N_, translator
+from bot.domain.lifecycle import card_actions
+from bot.domain.textutil import isolate, mask_name
+from bot.domain.tickets import KIND_LABELS, OPEN_STATUSES, STATUS_LABELS, Kind, TicketStatus
+from bot.engine.context import Ctx, UnitOfWork
 from bot.engine.keyboards import Buttons, button, cb, inline
 from bot.engine.namespaces import NS
-from bot.domain.textutil import isolate, mask_name
-from bot.domain.lifecycle import card_actions
-from bot.domain.tickets import KIND_LABELS, OPEN_STATUSES, STATUS_LABELS, Kind, TicketStatus
+from bot.i18n import N_, translator
 from storage.models import Beneficiary, StaffMessageLink, Ticket
 
 LINK = "ticket"

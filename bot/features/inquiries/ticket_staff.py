@@ -8,20 +8,20 @@ from html import escape
 
 from sqlalchemy import select
 
-from bot.features.surveys import survey_flow as survey
-from bot.engine.context import Ctx
-from bot.engine.events import RELAYABLE
-from bot.i18n import N_, Text, translator
-from bot.engine.keyboards import FORCE_REPLY, Callback
-from bot.engine.outbox import after_delivery
-from bot.engine.router import Router
-from bot.engine.namespaces import NS
-from bot.features.inquiries.ticket_cards import LINK, card_link, refresh_card
 from bot.domain import lifecycle
 from bot.domain.lifecycle import Actor, Event, Refused, StatusChanged, SurveyDue, Tell, Why
-from bot.domain.tickets import OPEN_STATUSES, Kind, add_message, move
-from bot.features.staff.staff_group import NOT_YOUR_ROLE, staff_actor
 from bot.domain.textutil import clean_input, isolate
+from bot.domain.tickets import OPEN_STATUSES, Kind, add_message, move
+from bot.engine.context import Ctx
+from bot.engine.events import RELAYABLE
+from bot.engine.keyboards import FORCE_REPLY, Callback
+from bot.engine.namespaces import NS
+from bot.engine.outbox import after_delivery
+from bot.engine.router import Router
+from bot.features.inquiries.ticket_cards import LINK, card_link, refresh_card
+from bot.features.staff.staff_group import NOT_YOUR_ROLE, staff_actor
+from bot.features.surveys import survey_flow as survey
+from bot.i18n import N_, Text, translator
 from storage.models import Beneficiary, StaffMessageLink, Ticket
 
 RESOLVE_PROMPT = "st_resolve"
@@ -33,7 +33,7 @@ async def _ticket(ctx: Ctx, ticket_id: int | None) -> Ticket | None:
     return await ctx.session.scalar(select(Ticket).where(Ticket.id == ticket_id, Ticket.association_id == ctx.tenant))
 
 
-async def tell(ctx: Ctx, ticket: Ticket, text: Text, keyboard=None) -> Beneficiary | None:  # noqa: ANN001
+async def tell(ctx: Ctx, ticket: Ticket, text: Text, keyboard=None) -> Beneficiary | None:
     person = await ctx.session.get(Beneficiary, ticket.beneficiary_id) if ticket.beneficiary_id else None
     if person is not None:
         ctx.send(person.telegram_user_id, text.render(translator(person.locale)), keyboard)

@@ -4,17 +4,15 @@ from __future__ import annotations
 
 from html import escape
 
-from bot.engine import dialogs
-
 from bot.domain import privacy
-from bot.engine.context import Ctx
-from bot.features.home.menus import menu_keyboard_short
-from bot.engine.keyboards import Callback, button, cb, inline
-from bot.engine.router import Router
 from bot.domain.textutil import isolate
-from bot.i18n import N_, translator
-from bot.engine.keyboards import NO_BUTTONS
+from bot.engine import dialogs
+from bot.engine.context import Ctx
+from bot.engine.keyboards import NO_BUTTONS, Callback, button, cb, inline
 from bot.engine.namespaces import NS
+from bot.engine.router import Router
+from bot.features.home.menus import menu_keyboard_short
+from bot.i18n import N_, translator
 from storage.models import AuditLog
 
 ERASED_CARD = N_("The beneficiary's data was erased at their request.")

@@ -6,16 +6,16 @@ from html import escape
 
 from sqlalchemy import select
 
-from bot.engine.context import Ctx
 from bot.domain.dates import format_date
-from bot.features.home.menus import back_to_menu_row
-from bot.i18n import translator
-from bot.engine.keyboards import Callback, button, cb, inline
 from bot.domain.lifecycle import REQUEST_RULES, Actor, label, next_step
-from bot.features.requests import request_moves
-from bot.engine.router import Router
-from bot.engine.namespaces import NS
 from bot.domain.textutil import isolate
+from bot.engine.context import Ctx
+from bot.engine.keyboards import Callback, button, cb, inline
+from bot.engine.namespaces import NS
+from bot.engine.router import Router
+from bot.features.home.menus import back_to_menu_row
+from bot.features.requests import request_moves
+from bot.i18n import translator
 from storage.models import ServiceRequest
 
 WITHDRAWABLE = REQUEST_RULES.sources("withdrawn")  # the statuses a beneficiary may withdraw from

@@ -10,13 +10,13 @@ from html import escape
 from sqlalchemy import func, select
 
 from bot.domain import applications
-from bot.engine.context import Ctx
 from bot.domain.dates import format_date
-from bot.i18n import N_, Translator, translator
-from bot.engine.keyboards import Buttons, button, cb, inline
-from bot.engine.namespaces import NS
 from bot.domain.lifecycle import card_actions, label
 from bot.domain.textutil import isolate
+from bot.engine.context import Ctx
+from bot.engine.keyboards import Buttons, button, cb, inline
+from bot.engine.namespaces import NS
+from bot.i18n import N_, Translator, translator
 from storage.models import Beneficiary, Document, ServiceRequest, StaffMessageLink
 
 CARD = "request"  # StaffMessageLink.subject_kind of a request's card

@@ -5,18 +5,18 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
+from bot.domain.lifecycle import REQUEST_RULES, Actor
+from bot.domain.textutil import Num, isolate
+from bot.domain.validation import Invalid, validate
 from bot.engine import dialogs
 from bot.engine.context import Ctx
-from bot.features.home.menus import menu_keyboard_short
 from bot.engine.keyboards import Buttons, Callback, button, cb, inline
-from bot.domain.lifecycle import REQUEST_RULES, Actor
+from bot.engine.namespaces import NS
 from bot.engine.router import Router
+from bot.features.home.menus import menu_keyboard_short
 from bot.features.requests import request_moves
 from bot.features.requests.request_cards import CARD
-from bot.domain.textutil import Num, isolate
 from bot.i18n import translator
-from bot.engine.namespaces import NS
-from bot.domain.validation import Invalid, validate
 from storage.models import Document, ServiceRequest, StaffMessageLink
 
 FLOW = "docs"

@@ -17,20 +17,28 @@ from typing import Any
 from sqlalchemy import bindparam, select
 
 from bot.domain import applications
-
-from bot.engine import dialogs
-from bot.engine.context import Ctx
 from bot.domain.dates import format_date
-from bot.features.home.menus import back_to_menu_row, menu_keyboard_short
-from bot.i18n import N_, Text, translator
-from bot.engine.keyboards import REMOVE_KEYBOARD, Button, Callback, Markup, ask_for, button, cb, inline
 from bot.domain.lifecycle import Status
-from bot.engine.router import Router
-from bot.engine.namespaces import NS
-from bot.features.requests.request_cards import post_request_card
-from bot.features.requests.request_documents import documents_of
 from bot.domain.textutil import Num, format_number, isolate, mask_national_id
 from bot.domain.validation import DocumentFile, Invalid, validate
+from bot.engine import dialogs
+from bot.engine.context import Ctx
+from bot.engine.keyboards import (
+    REMOVE_KEYBOARD,
+    Button,
+    Callback,
+    Markup,
+    ask_for,
+    button,
+    cb,
+    inline,
+)
+from bot.engine.namespaces import NS
+from bot.engine.router import Router
+from bot.features.home.menus import back_to_menu_row, menu_keyboard_short
+from bot.features.requests.request_cards import post_request_card
+from bot.features.requests.request_documents import documents_of
+from bot.i18n import N_, Text, translator
 from storage.models import Document, ServiceRequest
 
 FLOW = "request"
@@ -51,7 +59,7 @@ async def _draft(ctx: Ctx, request_id: int | None) -> ServiceRequest | None:
     return await ctx.session.scalar(_OWN_DRAFT, {"id": request_id, "tenant": ctx.tenant, "owner": ctx.user.id})
 
 
-def _service(ctx: Ctx, request: ServiceRequest):  # noqa: ANN202
+def _service(ctx: Ctx, request: ServiceRequest):
     return ctx.profile.service(request.service_id)
 
 

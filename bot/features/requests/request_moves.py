@@ -11,8 +11,8 @@ from typing import Any
 from bot.domain import applications
 from bot.domain.lifecycle import Actor, Event, SurveyDue, Tell
 from bot.engine.context import Ctx
-from bot.engine.namespaces import NS
 from bot.engine.keyboards import button, cb, inline
+from bot.engine.namespaces import NS
 from bot.features.requests.request_cards import refresh_card
 from bot.features.surveys import survey_flow as survey
 from bot.i18n import Text, translator
@@ -41,7 +41,7 @@ async def take(ctx: Ctx, request: ServiceRequest, action: str, actor: Actor,
         if isinstance(event, Tell):
             keyboard_for = None
             if action == "docs":  # the beneficiary adds the documents from the message itself
-                def keyboard_for(tr):  # noqa: ANN001, ANN202
+                def keyboard_for(tr):
                     add = button(tr.gettext("📎 Add documents"), cb(NS.REQUEST_DOCS, "start", request.id))
                     return inline([[add]])
             await notify_beneficiary(ctx, request, Text(

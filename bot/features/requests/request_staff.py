@@ -14,16 +14,16 @@ from sqlalchemy import select
 
 from bot.domain import applications, lifecycle
 from bot.domain.lifecycle import REQUEST_RULES, Actor, Refused, Status, Why
-from bot.engine.context import Ctx
-from bot.i18n import N_, translator
-from bot.engine.keyboards import FORCE_REPLY, Callback, button, cb, inline
-from bot.engine.router import Router
-from bot.engine.namespaces import NS
 from bot.domain.roles import Role, at_least, role_of
+from bot.domain.textutil import clean_input, isolate
+from bot.engine.context import Ctx
+from bot.engine.keyboards import FORCE_REPLY, Callback, button, cb, inline
+from bot.engine.namespaces import NS
+from bot.engine.router import Router
 from bot.features.requests import request_moves
 from bot.features.requests.request_cards import refresh_card
 from bot.features.staff.staff_group import NOT_YOUR_ROLE, staff_actor
-from bot.domain.textutil import clean_input, isolate
+from bot.i18n import N_, translator
 from storage.models import AuditLog, Document, ServiceRequest, StaffMessageLink
 
 PROMPT_PREFIX = "sr_"  # StaffMessageLink.subject_kind of a prompt: sr_docs, sr_reject …
@@ -172,7 +172,7 @@ def send_documents(ctx: Ctx, chat_id: int, documents: list[Document]) -> None:
                 ctx.send_stored(chat_id, kind, chunk[0].telegram_file_id, captions[0])
             else:
                 ctx.send_album(chat_id, kind, [(d.telegram_file_id, caption)
-                                               for d, caption in zip(chunk, captions)])
+                                               for d, caption in zip(chunk, captions, strict=True)])
 
 
 def register(router: Router) -> None:

@@ -6,10 +6,10 @@ from __future__ import annotations
 from html import escape
 
 from bot.engine.context import Ctx
-from bot.features.home.menus import back_to_menu_row
 from bot.engine.keyboards import Callback, button, cb, inline
-from bot.engine.router import Router
 from bot.engine.namespaces import NS
+from bot.engine.router import Router
+from bot.features.home.menus import back_to_menu_row
 
 VOLUNTEER_KINDS = {"volunteer"}
 
@@ -32,7 +32,7 @@ async def list_services(ctx: Ctx, volunteer: bool = False) -> None:
     ctx.show(text, inline(rows))
 
 
-def service_text(ctx: Ctx, service) -> str:  # noqa: ANN001 - profile.Service
+def service_text(ctx: Ctx, service) -> str:
     loc = ctx.locale
     parts = [f"<b>{escape(service.title.get(loc))}</b>", escape(service.description.get(loc))]
     if service.eligibility:

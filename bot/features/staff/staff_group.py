@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-
 from bot.domain.lifecycle import Actor
-from bot.engine.context import Ctx
-from bot.i18n import N_, translator
-from bot.engine.router import Router
 from bot.domain.roles import Role, role_of
-from storage.models import AuditLog, StaffMessageLink, StaffMember, utcnow
+from bot.engine.context import Ctx
+from bot.engine.router import Router
+from bot.i18n import N_, translator
+from storage.models import AuditLog, StaffMember, StaffMessageLink, utcnow
 
 
-def make_staff_message_handler(router: Router):  # noqa: ANN201
+def make_staff_message_handler(router: Router):
     async def on_staff_message(ctx: Ctx) -> None:
         replied = ctx.event.reply_to_message_id
         if replied is None:

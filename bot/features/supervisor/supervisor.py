@@ -20,13 +20,13 @@ from html import escape
 from pathlib import Path
 
 from bot.domain import reports
-from bot.engine.dispatch import unit_of_work
-from bot.engine.context import Ctx, Runtime
-from bot.web.dashboard import link_generation, make_link, revoke_links
 from bot.domain.dates import format_datetime, today_riyadh
-from bot.i18n import translator
-from bot.engine.router import Router
 from bot.domain.roles import Role, role_of
+from bot.engine.context import Ctx, Runtime
+from bot.engine.dispatch import unit_of_work
+from bot.engine.router import Router
+from bot.i18n import translator
+from bot.web.dashboard import link_generation, make_link, revoke_links
 
 log = logging.getLogger(__name__)
 KEEP_FILES_SECONDS = 2 * 86400  # charts and workbooks wait this long for the outbox, then go

@@ -24,24 +24,33 @@ What is kept, and what is not:
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta, timezone
+from datetime import UTC, datetime, time, timedelta
 from html import escape
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.engine.context import Ctx, UnitOfWork
 from bot.domain.dates import RIYADH, to_riyadh
-from bot.i18n import N_, Translator, translator
-from bot.engine.keyboards import button, cb, inline
-from bot.engine.namespaces import NS as Namespace
 from bot.domain.lifecycle import Status
-from bot.profile import Profile, SurveyQuestion
 from bot.domain.reports import COMMENT, primary_question
 from bot.domain.textutil import format_number, isolate
 from bot.domain.tickets import TicketStatus
-from storage.models import (AuditLog, Beneficiary, RequestEvent, ServiceRequest, SurveyAnswer,
-                            SurveyInvitation, Ticket, TicketMessage, utcnow)
+from bot.engine.context import Ctx, UnitOfWork
+from bot.engine.keyboards import button, cb, inline
+from bot.engine.namespaces import NS as Namespace
+from bot.i18n import N_, Translator, translator
+from bot.profile import Profile, SurveyQuestion
+from storage.models import (
+    AuditLog,
+    Beneficiary,
+    RequestEvent,
+    ServiceRequest,
+    SurveyAnswer,
+    SurveyInvitation,
+    Ticket,
+    TicketMessage,
+    utcnow,
+)
 
 NS = Namespace.SURVEY  # sv:<action>:<invitation id>[:…]
 FLOW = "survey"  # the dialog while a comment is awaited
@@ -119,7 +128,7 @@ async def handling_staff(session: AsyncSession, case: Case) -> int | None:
 def day_of(moment: datetime) -> datetime:
     """The start of ``moment``'s Riyadh day, in UTC: how precisely survey times are kept."""
     local = to_riyadh(moment).date()
-    return datetime.combine(local, time(0), RIYADH).astimezone(timezone.utc)
+    return datetime.combine(local, time(0), RIYADH).astimezone(UTC)
 
 
 async def may_invite(session: AsyncSession, tenant: str, profile: Profile, case: Case,
@@ -148,7 +157,7 @@ def decode(text: str, questions: tuple[SurveyQuestion, ...]) -> list[int] | None
     if len(text) > len(questions) or any(ch not in DIGITS for ch in text):
         return None
     scores = [DIGITS.index(ch) + 1 for ch in text]
-    if any(score > q.scale for score, q in zip(scores, questions)):
+    if any(score > q.scale for score, q in zip(scores, questions, strict=False)):
         return None
     return scores
 
@@ -156,7 +165,7 @@ def decode(text: str, questions: tuple[SurveyQuestion, ...]) -> list[int] | None
 def is_low(profile: Profile, scores: list[int]) -> bool:
     """The overall question scored 1 or 2 of 5 (or as low on another scale)."""
     primary = primary_question(profile)
-    for question, score in zip(profile.survey.questions, scores):
+    for question, score in zip(profile.survey.questions, scores, strict=False):
         if question.id == primary:
             return score * 5 <= 2 * question.scale
     return False
@@ -184,7 +193,7 @@ async def record_scores(session: AsyncSession, tenant: str, profile: Profile,
     session.add_all(SurveyAnswer(association_id=tenant, service_id=case.service_id if case else None,
                                  channel=case.channel if case else "request", staff_user_id=staff,
                                  question_id=q.id, score=score, created_at=day)
-                    for q, score in zip(profile.survey.questions, scores))
+                    for q, score in zip(profile.survey.questions, scores, strict=False))
     invitation.finished_at, invitation.skipped = day, False
     return True
 

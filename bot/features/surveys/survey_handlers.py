@@ -4,14 +4,13 @@ score. The rules live in ``bot.features.surveys.survey_flow``."""
 
 from __future__ import annotations
 
+from bot.domain.textutil import clean_input
 from bot.engine import dialogs
-
-from bot.features.surveys import survey_flow as survey
 from bot.engine.context import Ctx
-from bot.features.home.menus import menu_keyboard_short
 from bot.engine.keyboards import Callback
 from bot.engine.router import Router
-from bot.domain.textutil import clean_input
+from bot.features.home.menus import menu_keyboard_short
+from bot.features.surveys import survey_flow as survey
 from storage.models import SurveyInvitation, utcnow
 
 
