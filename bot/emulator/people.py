@@ -4,13 +4,19 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from . import markup
 from .files import media_object
 from .formatting import command_entities
 from .state import JSON
+
+if TYPE_CHECKING:
+    from .delivery import UpdateQueue
+    from .files import FileStore
+    from .state import ChatRecord, StoredMessage, UserRecord
 
 RIYADH = (24.7136, 46.6753)
 """Where a ``request_location`` keyboard button says the person is."""
@@ -28,6 +34,23 @@ class _Query:
 class PeopleActions:
     """The actions of :class:`~bot.emulator.world.BotHandle`'s people (a mixin of it: the
     state, ``_post``, ``_emit`` and the other internals are the handle's)."""
+
+    if TYPE_CHECKING:  # the handle's, as the type checker should see them here
+        me: UserRecord
+        files: FileStore
+        updates: UpdateQueue
+        _queries: dict[str, _Query]
+        _query_ids: Iterator[int]
+        _post: Callable[..., JSON]
+        _emit: Callable[..., JSON]
+        _person: Callable[[int], UserRecord]
+        _group: Callable[[int], ChatRecord]
+        _chat_of: Callable[[UserRecord, int | None], ChatRecord]
+        _existing: Callable[..., StoredMessage]
+        _captioned: Callable[[JSON, str | None], JSON]
+        _new_message: Callable[..., StoredMessage]
+        _touch: Callable[[], None]
+        next_media_group_id: Callable[[], str]
 
     def send_text(self, user_id: int, text: str, chat_id: int | None = None,
                   reply_to_message_id: int | None = None,
