@@ -15,7 +15,7 @@ from bot.domain.tickets import KIND_LABELS, Kind, open_ticket
 from bot.domain.validation import Invalid, validate, validate_text
 from bot.engine import dialogs
 from bot.engine.context import Ctx
-from bot.engine.keyboards import Callback, button, cb, inline
+from bot.engine.keyboards import Button, Callback, button, cb, inline
 from bot.engine.namespaces import NS
 from bot.engine.outbox import after_delivery
 from bot.engine.router import Router
@@ -38,7 +38,7 @@ KIND_INTRO = {
 }
 
 
-def skip_row(ctx: Ctx) -> list[dict]:
+def skip_row(ctx: Ctx) -> list[Button]:
     return [button(ctx._("⏭ Skip"), cb(NS.COMPLAINT, "skip")), button(ctx._("✖️ Cancel"), cb(NS.COMPLAINT, "cancel"))]
 
 

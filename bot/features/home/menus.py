@@ -5,7 +5,7 @@ from __future__ import annotations
 from html import escape
 
 from bot.engine.context import Ctx
-from bot.engine.keyboards import Buttons, button, cb, inline
+from bot.engine.keyboards import Button, Buttons, button, cb, inline
 from bot.engine.namespaces import NS
 from bot.i18n import N_
 
@@ -30,7 +30,7 @@ def menu_keyboard_short(ctx: Ctx) -> Buttons:
     return inline([[button(ctx._("🏠 Main menu"), cb(NS.MENU, "main"))]])
 
 
-def back_to_menu_row(ctx: Ctx) -> list[dict]:
+def back_to_menu_row(ctx: Ctx) -> list[Button]:
     return [button(ctx._("🏠 Main menu"), cb(NS.MENU, "main"))]
 
 

@@ -86,8 +86,8 @@ async def ask(ctx: Ctx) -> None:
     misses += 1
     await dialogs.begin(ctx, ASK_FLOW, kind, {"q": question, "misses": misses, "suggested": suggested})
     if kind == "suggest" and suggested:
-        rows = [[button(ctx.profile.faq_entry(eid).question.get(ctx.locale)[:60], cb(NS.FAQ, "q", eid))]
-                for eid in suggested if ctx.profile.faq_entry(eid)]
+        rows = [[button(entry.question.get(ctx.locale)[:60], cb(NS.FAQ, "q", eid))]
+                for eid in suggested if (entry := ctx.profile.faq_entry(eid))]
         rows.append([button(ctx._("None of these"), cb(NS.FAQ, "none"))])
         if misses >= 2:  # two misunderstandings in a row: offer a person without being asked
             rows.append([button(ctx._("🙋 Talk to a person"), cb(NS.TICKET, "new"))])
@@ -166,8 +166,10 @@ async def hand_over(ctx: Ctx) -> None:
         await dialogs.begin(ctx, ASK_FLOW, "person", {"q": "", "misses": 0, "suggested": []})
         ctx.reply(ctx._("Please write your question in one message, and I will pass it to the association's team."))
         return
+    assert dialog is not None  # a question comes from the dialog
     suggested = [eid for eid in (dialog.data.get("suggested") or []) if ctx.profile.faq_entry(eid)]
-    category = ctx.profile.faq_entry(suggested[0]).category if suggested else None
+    first = ctx.profile.faq_entry(suggested[0]) if suggested else None
+    category = first.category if first else None
     hours = ctx.profile.deadlines.ticket_response_hours
     ticket = await open_ticket(ctx.session, ctx.tenant, beneficiary_id=ctx.user.id, kind=Kind.INQUIRY,
                                subject=question, due_in=timedelta(hours=hours), category=category,

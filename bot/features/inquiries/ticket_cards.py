@@ -14,7 +14,7 @@ from bot.domain.lifecycle import card_actions
 from bot.domain.textutil import isolate, mask_name
 from bot.domain.tickets import KIND_LABELS, OPEN_STATUSES, STATUS_LABELS, Kind, TicketStatus
 from bot.engine.context import Ctx, UnitOfWork
-from bot.engine.keyboards import Buttons, button, cb, inline
+from bot.engine.keyboards import Button, Buttons, button, cb, inline
 from bot.engine.namespaces import NS
 from bot.i18n import N_, translator
 from storage.models import Beneficiary, StaffMessageLink, Ticket
@@ -71,7 +71,7 @@ def card_keyboard(ticket: Ticket) -> Buttons:
     """The buttons the ticket's table opens from its status (bot.domain.lifecycle)."""
     tr = translator("ar")
     actions = card_actions(ticket)
-    rows: list[list[dict]] = []
+    rows: list[list[Button]] = []
     if "close" in actions:
         rows.append([button(tr.gettext("🔒 Close"), cb(NS.TICKET_CARD, "close", ticket.id))])
     if "ack" in actions:

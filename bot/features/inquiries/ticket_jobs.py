@@ -24,7 +24,8 @@ async def overdue_tickets(work: UnitOfWork, now: datetime) -> int:
         Ticket.due_at < now))).all()
     done = 0
     for ticket in rows:
-        if ticket.data.get("overdue_alerted") or (ticket.kind == "inquiry" and ticket.first_response_at):
+        if ticket.data.get("overdue_alerted") or (ticket.kind == "inquiry" and ticket.first_response_at) \
+                or ticket.due_at is None:  # not selected: the WHERE compares due_at
             continue
         ticket.data = {**ticket.data, "overdue_alerted": utcnow().isoformat()}
         text = tr.gettext("🔴 {reference} has not been answered in time (due {when}).").format(

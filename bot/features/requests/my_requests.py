@@ -10,7 +10,7 @@ from bot.domain.dates import format_date
 from bot.domain.lifecycle import REQUEST_RULES, Actor, label, next_step
 from bot.domain.textutil import isolate
 from bot.engine.context import Ctx
-from bot.engine.keyboards import Callback, button, cb, inline
+from bot.engine.keyboards import Button, Callback, button, cb, inline
 from bot.engine.namespaces import NS
 from bot.engine.router import Router
 from bot.features.home.menus import back_to_menu_row
@@ -34,7 +34,7 @@ async def my_requests(ctx: Ctx) -> None:
                  inline([[button(ctx._("📝 Apply for a service"), cb(NS.MENU, "apply"))], back_to_menu_row(ctx)]))
         return
     parts = [ctx._("<b>Your requests</b>")]
-    actions: list[list[dict]] = []
+    actions: list[list[Button]] = []
     for req in rows:
         service = ctx.profile.service(req.service_id)
         title = service.title.get(ctx.locale) if service else req.service_id
@@ -64,7 +64,7 @@ async def _own_open(ctx: Ctx, request_id: int | None) -> ServiceRequest | None:
         return None
     return await ctx.session.scalar(select(ServiceRequest).where(
         ServiceRequest.id == request_id, ServiceRequest.association_id == ctx.tenant,
-        ServiceRequest.beneficiary_id == ctx.user.id, ServiceRequest.status.in_([s.value for s in WITHDRAWABLE])))
+        ServiceRequest.beneficiary_id == ctx.user.id, ServiceRequest.status.in_([str(s) for s in WITHDRAWABLE])))
 
 
 async def on_request(ctx: Ctx, data: Callback) -> None:

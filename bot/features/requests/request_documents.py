@@ -40,7 +40,7 @@ async def documents_of(ctx: Ctx, request_id: int) -> int:
         Document.association_id == ctx.tenant, Document.request_id == request_id)) or 0)
 
 
-async def at_document_cap(ctx: Ctx, request_id: int, keyboard: dict | None = None) -> bool:
+async def at_document_cap(ctx: Ctx, request_id: int, keyboard: Buttons | None = None) -> bool:
     """True (and the person told so) when the request already has the most documents it may
     receive (profile: ``deadlines.documents_per_request``)."""
     cap = ctx.profile.deadlines.documents_per_request
@@ -75,6 +75,7 @@ class DocumentsFlow:
                                  request_id=request.id, kind="additional", telegram_file_id=doc.file_id or "",
                                  file_unique_id=doc.file_unique_id, file_name=doc.file_name,
                                  mime_type=doc.mime_type, size=doc.file_size))
+        assert dialog is not None  # the request was found through it
         dialogs.save(dialog, count=int(dialog.data.get("count", 0)) + 1)
         ctx.reply(ctx._("Received ✓ Send another file, or press Done when you have sent everything."),
                   done_keyboard(ctx, request.id))

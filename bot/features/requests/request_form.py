@@ -375,7 +375,7 @@ async def sign(ctx: Ctx, request: ServiceRequest) -> None:
     await dialogs.end(ctx)
     ctx.answer(ctx._("Sent ✓"))
     ctx.show(ctx._("Your request has been received with the number {reference}. It will be raised to the research committee to study it, and we will reply to you about its acceptance by {date}.").format(
-        reference=f"<code>{request.reference}</code>", date=format_date(request.due_date, ctx.locale))
+        reference=f"<code>{request.reference}</code>", date=format_date(request.due_date, ctx.locale))  # type: ignore[arg-type]  # set by submit()
         + "\n" + ctx._("You can follow it at any time from “My requests” or with /status."),
         menu_keyboard_short(ctx))
     await post_request_card(ctx, request)

@@ -36,6 +36,8 @@ async def request_deadlines(work: UnitOfWork, now: datetime) -> int:
         ServiceRequest.due_date <= today + timedelta(days=remind)))).all()
     done = 0
     for request in rows:
+        if request.due_date is None:  # not selected: the WHERE compares due_date
+            continue
         ref = isolate(request.reference or "")
         if request.due_date >= today and await _not_done(work, request, "deadline_reminder"):
             work.send(work.rt.staff_chat_id, tr.gettext("⏰ Request {reference} needs a decision by {date}.").format(
@@ -51,6 +53,7 @@ async def request_deadlines(work: UnitOfWork, now: datetime) -> int:
             events = applications.move(work.session, request, "overdue_alert", SYSTEM_ACTOR)
             person = await work.session.get(Beneficiary, request.beneficiary_id) if request.beneficiary_id else None
             for tell in (e for e in events if isinstance(e, Tell) and person is not None):
+                assert person is not None
                 work.send(person.telegram_user_id, Text(tell.msgid, reference=ref).render(translator(person.locale)))
             done += 1
     return done

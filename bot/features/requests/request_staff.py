@@ -8,6 +8,7 @@ replying to it. The prompt → request mapping is a ``StaffMessageLink`` row, ne
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from html import escape
 
 from sqlalchemy import select
@@ -159,7 +160,7 @@ async def reveal(ctx: Ctx, request: ServiceRequest) -> None:
 ALBUM_SIZE = 10  # Telegram's most media in one sendMediaGroup
 
 
-def send_documents(ctx: Ctx, chat_id: int, documents: list[Document]) -> None:
+def send_documents(ctx: Ctx, chat_id: int, documents: Sequence[Document]) -> None:
     """The documents as albums of up to ten (photos together, files together), one message
     when alone: a reviewer gets two or three messages, not one per document."""
     photos = [d for d in documents if (d.mime_type or "").startswith("image/") and not d.file_name]

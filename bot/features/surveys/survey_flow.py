@@ -36,7 +36,7 @@ from bot.domain.reports import COMMENT, primary_question
 from bot.domain.textutil import format_number, isolate
 from bot.domain.tickets import TicketStatus
 from bot.engine.context import Ctx, UnitOfWork
-from bot.engine.keyboards import button, cb, inline
+from bot.engine.keyboards import Buttons, button, cb, inline
 from bot.engine.namespaces import NS as Namespace
 from bot.i18n import N_, Translator, translator
 from bot.profile import Profile, SurveyQuestion
@@ -95,10 +95,12 @@ async def describe(session: AsyncSession, case: ServiceRequest | Ticket) -> Case
 
 
 async def load_case(session: AsyncSession, tenant: str, kind: str, case_id: int) -> Case | None:
-    model = ServiceRequest if kind == "request" else Ticket if kind == "ticket" else None
+    model: type[ServiceRequest] | type[Ticket] | None = (
+        ServiceRequest if kind == "request" else Ticket if kind == "ticket" else None)
     if model is None:
         return None
-    row = await session.scalar(select(model).where(model.id == case_id, model.association_id == tenant))
+    row: ServiceRequest | Ticket | None = await session.scalar(
+        select(model).where(model.id == case_id, model.association_id == tenant))
     return await describe(session, row) if row is not None else None
 
 
@@ -218,7 +220,7 @@ def _digit(n: int, tr: Translator) -> str:
 
 
 def question_view(tr: Translator, profile: Profile, invitation_id: int, scores: list[int], *,
-                  opening: str | None = None) -> tuple[str, dict]:
+                  opening: str | None = None) -> tuple[str, Buttons]:
     """The next unanswered question with its score buttons (lowest first in reading order: on
     the right for Arabic), and «skip»."""
     questions = profile.survey.questions
@@ -249,12 +251,12 @@ def opening_text(tr: Translator, case: Case, *, reminder: bool = False) -> str:
     return tr.gettext("Your case {reference} is complete. We would be grateful if you could rate our service; it takes less than a minute.").format(reference=reference)
 
 
-def comment_view(tr: Translator, invitation_id: int) -> tuple[str, dict]:
+def comment_view(tr: Translator, invitation_id: int) -> tuple[str, Buttons]:
     return (tr.gettext("Thank you 🌿 Would you like to add a comment or a suggestion? Write it here in a message, or press Skip."),
             inline([[button(tr.gettext("⏭ Skip"), cb(NS, "k", invitation_id))]]))
 
 
-def follow_up_view(tr: Translator, invitation_id: int) -> tuple[str, dict]:
+def follow_up_view(tr: Translator, invitation_id: int) -> tuple[str, Buttons]:
     return (tr.gettext("We are sorry that our service did not meet your expectations. Would you like a supervisor at the association to contact you to hear more? It is entirely up to you."),
             inline([[button(tr.gettext("✅ Yes, please contact me"), cb(NS, "c", invitation_id, "y"))],
                     [button(tr.gettext("No, thank you"), cb(NS, "c", invitation_id, "n"))]]))

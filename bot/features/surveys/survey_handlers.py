@@ -125,14 +125,14 @@ class CommentFlow:
             ctx.reply(*survey.comment_view(ctx.tr, invitation.id))
             return
         await survey.record_comment(ctx.session, ctx.tenant, invitation, text, utcnow())
-        low = bool(dialog.data.get("low"))
+        low = bool(dialog and dialog.data.get("low"))
         if low:
             text, keyboard = survey.follow_up_view(ctx.tr, invitation.id)
             ctx.reply(ctx._("Your comment has reached us.") + "\n\n" + text, keyboard)
         else:
             ctx.reply(ctx._("Your comment has reached us. Thank you for your rating 🌿 It helps us improve our services."),
                       menu_keyboard_short(ctx))
-        await restore(ctx, dialog.data.get("prev"))
+        await restore(ctx, dialog.data.get("prev") if dialog else None)
 
     async def resume(self, ctx: Ctx) -> None:
         dialog = await dialogs.current(ctx)
