@@ -101,7 +101,7 @@ async def next_reference(session: AsyncSession, tenant: str, kind: str, today: d
     year = hijri[0] if hijri else today.year
     prefix = REFERENCE_PREFIX[kind]
     name = f"{prefix}-{year}"
-    insert = sqlite_insert if session.bind.dialect.name == "sqlite" else pg_insert
+    insert = sqlite_insert if session.bind.dialect.name == "sqlite" else pg_insert  # type: ignore[union-attr]  # sessions are bound (storage.db)
     stmt = (insert(Counter).values(association_id=tenant, name=name, value=1)
             .on_conflict_do_update(index_elements=[Counter.association_id, Counter.name],
                                    set_={"value": Counter.value + 1})

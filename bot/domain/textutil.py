@@ -23,7 +23,7 @@ PERSIAN_DIGITS = "۰۱۲۳۴۵۶۷۸۹"  # U+06F0..U+06F9 (Extended Arabic-Indic
 ARABIC_DECIMAL_SEPARATOR = "\u066b"  # ٫
 ARABIC_THOUSANDS_SEPARATOR = "\u066c"  # ٬
 
-_TO_ASCII = {ord(c): str(i) for i, c in enumerate(ARABIC_INDIC_DIGITS)}
+_TO_ASCII: dict[int, str | None] = {ord(c): str(i) for i, c in enumerate(ARABIC_INDIC_DIGITS)}
 _TO_ASCII.update({ord(c): str(i) for i, c in enumerate(PERSIAN_DIGITS)})
 _TO_ASCII[ord(ARABIC_DECIMAL_SEPARATOR)] = "."
 _TO_ASCII[ord(ARABIC_THOUSANDS_SEPARATOR)] = None
@@ -65,8 +65,8 @@ def format_number(value: int | float | Decimal, locale: str | None = "ar", *,
         if decimals is None and "." in s:
             s = s.rstrip("0").rstrip(".")
     if normalize_locale(locale) == "ar":
-        s = s.translate(str.maketrans({",": ARABIC_THOUSANDS_SEPARATOR,
-                                       ".": ARABIC_DECIMAL_SEPARATOR}))
+        separators: dict[str, str | int | None] = {",": ARABIC_THOUSANDS_SEPARATOR, ".": ARABIC_DECIMAL_SEPARATOR}
+        s = s.translate(str.maketrans(separators))
         s = to_arabic_digits(s)
     return s
 
@@ -86,7 +86,7 @@ class LocaleText(Text):
     def render_locale(self, locale: str) -> str:  # pragma: no cover - abstract
         raise NotImplementedError
 
-    def render(self, tr: Any) -> str:  # type: ignore[override]
+    def render(self, tr: Any) -> str:
         return self.render_locale(normalize_locale(getattr(tr, "locale", None)))
 
 
@@ -358,7 +358,7 @@ def split_html(text: str, limit: int = TELEGRAM_MESSAGE_LIMIT) -> list[str]:
         return [text]
     tokens = _tokens(text)
     parts: list[str] = []
-    start, opened = 0, []  # opened: the raw opening tags in force at ``start``
+    start, opened = 0, list[str]()  # opened: the raw opening tags in force at ``start``
     while start < len(tokens):
         units, stack = 0, list(opened)
         best: dict[int, int] = {}  # preference (2 newline, 1 space, 0 any) -> cut index

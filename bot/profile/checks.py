@@ -67,6 +67,7 @@ def _check_documents(
     yield from _duplicates(documents, "id", ("documents",))
     missing = _missing_folders(documents, base_dir)
     for folder, first in missing.items():
+        assert base_dir is not None  # no folder is missing without one
         yield (
             ("documents", first, "file"),
             f"documents folder {base_dir / folder} not found next to the profile: "

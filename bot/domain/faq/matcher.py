@@ -211,7 +211,7 @@ class FaqMatcher:
                 self._vocab.update(stem(t) for t in ts)
 
         # features per phrasing (counts), grouped by entry
-        feats: list[list[tuple[Counter, Counter]]] = []
+        feats: list[list[tuple[Counter, Counter, Counter]]] = []
         df: Counter = Counter()
         for entry_id, toks in raw:
             self.entry_ids.append(entry_id)
@@ -317,6 +317,7 @@ class FaqMatcher:
                 idx.append(p[0])
                 wts.append(p[1] * qv)
         n = len(self.entry_ids)
+        acc: np.ndarray
         if idx:
             acc = np.bincount(np.concatenate(idx), np.concatenate(wts), minlength=n)
         else:

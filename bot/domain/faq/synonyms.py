@@ -217,9 +217,7 @@ def _compile(groups: dict[str, tuple[str, ...]]):
             stems = tuple(analyze(w))
             if not stems:
                 continue
-            table = single if len(stems) == 1 else multi
-            key = stems[0] if len(stems) == 1 else stems
-            bucket = table.setdefault(key, [])
+            bucket = single.setdefault(stems[0], []) if len(stems) == 1 else multi.setdefault(stems, [])
             if token not in bucket:
                 bucket.append(token)
     return {k: tuple(v) for k, v in single.items()}, {k: tuple(v) for k, v in multi.items()}

@@ -90,7 +90,7 @@ def parse_period(text: str | None, today: date) -> Period:
             return Period(date(year, 1, 1), date(year, 12, 31))
         days = [_DAY_RE.match(p) for p in parts]
         if 1 <= len(parts) <= 2 and all(days):
-            start, end = (date(int(d[1]), int(d[2]), int(d[3])) for d in (days[0], days[-1]))
+            start, end = (date(int(d[1]), int(d[2]), int(d[3])) for d in (days[0], days[-1]) if d)
             if end < start:
                 raise PeriodError("the end comes before the start")
             if (end - start).days >= MAX_DAYS:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import String, and_, case, func, select, type_coerce
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -125,7 +125,7 @@ async def _by_day(session: AsyncSession, q: _Query) -> tuple[Score, list[Group],
         first = first_of.get(day)
         if first is None:
             first = first_of[day] = _month_of(day)
-        key = (first, question_id, score)
+        key = (first, question_id, cast(int, score))  # WHERE score IS NOT NULL
         per_month[key] = per_month.get(key, 0) + count
     month_of = {first: Group(first, month_label(first, q.locale), Score()) for first, _, _ in q.period.months()}
     overall = Score()
@@ -135,8 +135,8 @@ async def _by_day(session: AsyncSession, q: _Query) -> tuple[Score, list[Group],
         tally.add(month.score, question_id, score, count)
         tally.add(overall, question_id, score, count)
         tally.add(questions.setdefault(question_id, Score()), question_id, score, count)
-    for score in questions.values():  # every question is answered by every response
-        score.responses = overall.responses
+    for per_question in questions.values():  # every question is answered by every response
+        per_question.responses = overall.responses
     return overall, sorted(month_of.values(), key=lambda g: g.key), questions
 
 
@@ -151,7 +151,7 @@ async def _by_service(session: AsyncSession, q: _Query) -> dict[str | None, Scor
     for service_id, question_id, score, count in (await session.execute(
             select(A.service_id, A.question_id, A.score, func.count()).where(*where)
             .group_by(A.service_id, A.question_id, A.score))).all():
-        tally.add(services.setdefault(service_id, Score()), question_id, score, count)
+        tally.add(services.setdefault(service_id, Score()), question_id, cast(int, score), count)
     return services
 
 
@@ -209,6 +209,7 @@ async def build_report(source: AsyncSession | Any, tenant: str, profile: Profile
     connection — SQLite's reader connections work in parallel (WAL), as PostgreSQL's do."""
     q = _Query(tenant, profile, period, now or utcnow(), locale)
     parts = (_by_day, _by_service, _answer_rate, _first_replies, _decisions, _open_work)
+    results: list[Any]  # one per part, each of its own type
     if isinstance(source, AsyncSession):
         results = [await part(source, q) for part in parts]
     else:

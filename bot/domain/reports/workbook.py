@@ -107,7 +107,7 @@ def service_rows(report: Report, tr: Translator) -> list[list[Any]]:
 def month_rows(report: Report, tr: Translator) -> list[list[Any]]:
     header = [tr.gettext("Month"), tr.gettext("Month name"), tr.gettext("Responses"),
               tr.gettext("Mean satisfaction (of 5)"), tr.gettext("Share satisfied (4 or 5)")]
-    rows = [header]
+    rows: list[list[Any]] = [header]
     for g in report.by_month:
         if not g.score.answers:
             rows.append([g.key.strftime("%Y-%m"), g.label, 0, "", ""])
@@ -225,7 +225,7 @@ class _XlsxWriter(_Writer):
             sheet = self.book.create_sheet(name[:31])
             sheet.sheet_view.rightToLeft = rtl
             self.sheets.append(sheet)
-        self.current = None
+        self.current: Any = None  # an openpyxl worksheet (untyped)
 
     def _cell(self, sheet: Any, value: Any, bold: bool = False) -> Any:
         from openpyxl.cell import WriteOnlyCell
