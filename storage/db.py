@@ -184,7 +184,7 @@ class _FusedConnection(aiosqlite.Connection):
 
 
 def _fused_creator(args: list[Any], kwargs: dict[str, Any], offload: bool):
-    async def connect() -> _FusedConnection:
+    async def connect() -> aiosqlite.Connection:
         connection = _FusedConnection(partial(sqlite3.connect, *args, **kwargs), 64)
         connection.offload = offload
         return await connection
@@ -336,7 +336,7 @@ class Database:
             await asyncio.sleep(CHECKPOINT_EVERY)
             self._dirty = False
             try:
-                await asyncio.to_thread(_checkpoint, self._sqlite_path)
+                await asyncio.to_thread(_checkpoint, self._sqlite_path)  # type: ignore[arg-type]  # a file: see _note_write
             except sqlite3.Error as exc:  # the next round tries again; the WAL only grows meanwhile
                 logging.getLogger(__name__).warning("WAL checkpoint failed (%s)", type(exc).__name__)
                 self._dirty = True

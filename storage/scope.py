@@ -25,7 +25,7 @@ from __future__ import annotations
 from contextvars import ContextVar
 from typing import Any
 
-from sqlalchemy import bindparam, event
+from sqlalchemy import BindParameter, bindparam, event
 from sqlalchemy.orm import ORMExecuteState, Session, UOWTransaction, with_loader_criteria
 
 from storage.models import Tenanted
@@ -54,7 +54,7 @@ def tenant_of(session: Session) -> str | None:
 # the hook below sets just before; a statement that somehow runs without it fails (LookupError)
 # rather than reading another association's rows.
 _SCOPE: ContextVar[str] = ContextVar("association_scope")
-_TENANT_PARAM = bindparam("scope_tenant", callable_=_SCOPE.get)
+_TENANT_PARAM: BindParameter[str] = bindparam("scope_tenant", callable_=_SCOPE.get)
 _CRITERIA = with_loader_criteria(
     Tenanted, lambda cls: cls.association_id == _TENANT_PARAM, include_aliases=True
 )
