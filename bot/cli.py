@@ -34,7 +34,7 @@ def _apps_settings(settings: Settings, profile_paths: list[str] | None):
     """(settings, profile) per association; one process may serve several."""
     from bot.app import check_staff_chats, settings_for
 
-    profiles = [profile_from_settings(settings, p) for p in (profile_paths or [None])]
+    profiles = [profile_from_settings(settings, p) for p in (profile_paths or (None,))]
     pairs = [(settings_for(settings, p).require_bot(), p) for p in profiles]
     for app_settings, _ in pairs:
         hide(app_settings.token)

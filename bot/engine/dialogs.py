@@ -12,15 +12,15 @@ Nothing else reads the ``dialogs`` table.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import bindparam, delete, insert, select, update
+from sqlalchemy import Table, bindparam, delete, insert, select, update
 
 from bot.engine.context import UnitOfWork
 from storage.models import Dialog as DialogRow
 from storage.models import utcnow
 
-_T = DialogRow.__table__
+_T = cast(Table, DialogRow.__table__)  # typed as the FromClause it may be in general
 _READ = select(_T.c.flow, _T.c.step, _T.c.data).where(_T.c.beneficiary_id == bindparam("b"))
 _INSERT = insert(_T)
 _UPDATE = (update(_T).where(_T.c.beneficiary_id == bindparam("b"))

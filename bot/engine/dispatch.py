@@ -14,9 +14,9 @@ import secrets
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import Table, bindparam, select
 from sqlalchemy import insert as sql_insert
 from sqlalchemy import update as sql_update
 
@@ -33,8 +33,8 @@ from storage.models import Beneficiary, InboundUpdate, OutboxMessage, utcnow
 log = logging.getLogger(__name__)
 
 LAST_SEEN_RESOLUTION = timedelta(minutes=1)  # ``last_seen_at`` is rewritten at most this often
-_INBOUND = InboundUpdate.__table__
-_OUTBOX = OutboxMessage.__table__
+_INBOUND = cast(Table, InboundUpdate.__table__)  # typed as the FromClause it may be in general
+_OUTBOX = cast(Table, OutboxMessage.__table__)
 # The statements run on every update are built once (building and keying a statement costs as
 # much as running it) and run on the session's connection, as plain Core: no ORM bookkeeping.
 _CLAIM = (sql_update(_INBOUND)
@@ -123,6 +123,7 @@ class Dispatcher:
             return None
         if media.file_size is not None and media.file_size > DEFAULT_MAX_BYTES:
             return None  # refused for its size; Telegram would not serve it anyway
+        assert self.rt.channel is not None  # a file came through a channel
         return Head(await self.rt.channel.file_head(media.file_id))
 
     async def _process(self, update_id: int, event: Event, staff_member: bool = False,

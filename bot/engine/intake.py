@@ -17,10 +17,11 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
-from typing import Any
+from functools import partial
+from typing import Any, cast
 
 import orjson
-from sqlalchemy import select
+from sqlalchemy import Table, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -34,8 +35,9 @@ Handler = Callable[[int, dict[str, Any]], Awaitable[None]]
 ChatKey = Callable[[dict[str, Any]], "int | str"]  # the channel's: which chat a raw update is of
 # built once; a batch runs as one executemany (SQLAlchemy's "insertmanyvalues": a few multi-row
 # INSERTs), and RETURNING names the updates not seen before
-_STORE_SQLITE = sqlite_insert(InboundUpdate.__table__).on_conflict_do_nothing().returning(InboundUpdate.update_id)
-_STORE_PG = pg_insert(InboundUpdate.__table__).on_conflict_do_nothing().returning(InboundUpdate.update_id)
+_INBOUND = cast(Table, InboundUpdate.__table__)  # typed as the FromClause it may be in general
+_STORE_SQLITE = sqlite_insert(_INBOUND).on_conflict_do_nothing().returning(InboundUpdate.update_id)
+_STORE_PG = pg_insert(_INBOUND).on_conflict_do_nothing().returning(InboundUpdate.update_id)
 
 DUPLICATE_WARNING_EVERY = 60.0  # seconds between two warnings about dropped duplicates
 
@@ -125,7 +127,7 @@ class Intake:
         task = asyncio.create_task(self._run(previous, raw))
         self._tails[key] = task
         self._idle.clear()
-        task.add_done_callback(lambda t, k=key: self._done(k, t))
+        task.add_done_callback(partial(self._done, key))
 
     def _done(self, key: int | str, task: asyncio.Task[None]) -> None:
         if self._tails.get(key) is task:

@@ -45,9 +45,9 @@ from collections.abc import Iterable
 from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import UTC, timedelta
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import Table, bindparam, select, update
 
 from bot.domain.textutil import escape_html
 from bot.i18n import N_, translator
@@ -268,7 +268,7 @@ class Sender:
         self._closing = False
         self._outcomes: list[_Outcome] = []
         self._writer: asyncio.Task[None] | None = None
-        self._cool: dict[str, float] = {}  # follow-up key -> when its next message may go
+        self._cool: dict[Any, float] = {}  # follow-up key -> when its next message may go
 
     # -- feeding --------------------------------------------------------------------------
     async def load_pending(self) -> int:
@@ -504,7 +504,7 @@ class Sender:
     async def _store(self, batch: list[_Outcome]) -> list[Out]:
         """Write the outcomes; returns the messages they made owed (``$then``, alerts), written
         in the same transaction."""
-        table = OutboxMessage.__table__
+        table = cast(Table, OutboxMessage.__table__)  # typed as the FromClause it may be in general
         by_id = table.c.id == bindparam("o_id")
         rows = [o for o in batch if o.item.id is not None]
         sent = [o for o in rows if o.status == "sent"]

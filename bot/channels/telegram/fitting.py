@@ -26,11 +26,11 @@ CAPTIONED = frozenset({"sendPhoto", "sendDocument", "sendVideo", "sendAudio", "s
 
 def _text_parts(payload: dict[str, Any], text: str, *, reply_first: bool) -> list[dict[str, Any]]:
     """``sendMessage`` calls for ``text``, the first with the keyboard and reply of ``payload``."""
-    keep = {k: payload[k] for k in ("chat_id", "message_thread_id", "link_preview_options")
+    keep: dict[str, Any] = {k: payload[k] for k in ("chat_id", "message_thread_id", "link_preview_options")
             if k in payload}
     calls = []
     for i, part in enumerate(split_html(text, TELEGRAM_MESSAGE_LIMIT)):
-        call_payload = {**keep, "text": part, "parse_mode": "HTML"}
+        call_payload: dict[str, Any] = {**keep, "text": part, "parse_mode": "HTML"}
         if i == 0 and reply_first:  # a caption's words, as a reply to their media
             call_payload["$reply_first"] = True
         elif i == 0:  # the keyboard on the first part: the one a card's edits change

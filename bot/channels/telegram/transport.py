@@ -165,9 +165,9 @@ async def call(bot: Bot, method: str, payload: dict[str, Any], *, read_timeout: 
     return await bot._do_post(method, dict(payload), **kwargs)
 
 
-def retry_seconds(exc: Exception) -> float:
+def retry_seconds(exc: BaseException) -> float:
     """``RetryAfter.retry_after`` as seconds (an int or a timedelta, by PTB version)."""
-    value = getattr(exc, "_retry_after", None)  # a timedelta; the public property warns in PTB 22
+    value: Any = getattr(exc, "_retry_after", None)  # a timedelta; the public property warns in PTB 22
     if value is None:
         value = getattr(exc, "retry_after", 1)
     return float(value.total_seconds()) if hasattr(value, "total_seconds") else float(value)
