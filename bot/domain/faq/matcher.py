@@ -39,7 +39,7 @@ from __future__ import annotations
 import math
 from collections import Counter
 from dataclasses import dataclass
-from typing import Iterable, Literal, Sequence
+from typing import Iterable, Literal, Mapping, Sequence
 
 import numpy as np
 
@@ -197,20 +197,28 @@ class FaqMatcher:
         self._pkeys: list[list[set[str]]] = []
         self._df: Counter = Counter()
         self._z: np.ndarray = np.zeros(0)
+        self._learned: list[set[str]] = []
 
     # ---------------------------------------------------------------- building
     @classmethod
-    def build(cls, entries: Iterable[tuple[str, list[str]]]) -> "FaqMatcher":
-        """Index ``(entry_id, phrasings)`` pairs; phrasings include the canonical question."""
+    def build(cls, entries: Iterable[tuple[str, list[str]]],
+              learned: Mapping[str, Sequence[str]] | None = None) -> "FaqMatcher":
+        """Index ``(entry_id, phrasings)`` pairs; phrasings include the canonical question.
+        ``learned``: staff-confirmed phrasings per entry id, indexed with the others but
+        removable (:meth:`remove_phrasing`); those of unknown entries are ignored."""
         self = cls()
         raw: list[tuple[str, list[str], list[list[str]]]] = []
+        learned = learned or {}
         for entry_id, phrasings in entries:
             if entry_id in self._index:
                 raise ValueError(f"duplicate FAQ entry id: {entry_id!r}")
             self._index[entry_id] = len(raw)
             if isinstance(phrasings, str):
                 phrasings = [phrasings]
-            texts = [p for p in phrasings if p and p.strip()]
+            texts = list(dict.fromkeys(p for p in phrasings if p and p.strip()))
+            extra = [p for p in learned.get(entry_id, ()) if p and p.strip() and p not in texts]
+            self._learned.append(set(extra))
+            texts += list(dict.fromkeys(extra))
             toks = [_raw_tokens(p) for p in texts]
             raw.append((entry_id, texts, toks))
             for ts in toks:
@@ -322,16 +330,18 @@ class FaqMatcher:
         self._vocab.update(stem(t) for t in ts)
         f, k = self._phrasing_features(ts)
         self._texts[e].append(text)
+        self._learned[e].add(text)
         self._feats[e].append(f)
         self._pkeys[e].append(k)
         self._refresh_entry(e)
         return True
 
     def remove_phrasing(self, entry_id: str, text: str) -> bool:
-        """Forget one phrasing of ``entry_id`` (the last one of an entry is kept)."""
+        """Forget one learned phrasing of ``entry_id`` (those it was built with stay)."""
         e = self._index.get(entry_id)
-        if e is None or text not in self._texts[e] or len(self._texts[e]) < 2:
+        if e is None or text not in self._learned[e]:
             return False
+        self._learned[e].discard(text)
         i = self._texts[e].index(text)
         for t in _raw_tokens(text):
             st = stem(t)
