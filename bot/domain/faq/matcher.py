@@ -198,6 +198,7 @@ class FaqMatcher:
         self._df: Counter = Counter()
         self._z: np.ndarray = np.zeros(0)
         self._learned: list[set[str]] = []
+        self._pmats: dict[int, tuple[dict[str, int], np.ndarray]] = {}
 
     # ---------------------------------------------------------------- building
     @classmethod
@@ -288,8 +289,10 @@ class FaqMatcher:
         weights ``{feature: weight}`` with the total weight ``z``."""
         pooled: Counter = Counter()
         pvecs = []
-        for grams, cons, skel in self._feats[e]:
-            vec = self._weigh(grams, cons, skel)
+        known = self._phrasing_vecs[e] if e < len(self._phrasing_vecs) else []
+        for i, (grams, cons, skel) in enumerate(self._feats[e]):
+            # a phrasing weighed before keeps its vector (its IDFs as they were then)
+            vec = known[i] if i < len(known) and known[i] is not None else self._weigh(grams, cons, skel)
             pvecs.append(vec)
             pooled.update(vec)
         norm = math.sqrt(sum(v * v for v in pooled.values())) or 1.0
@@ -349,7 +352,7 @@ class FaqMatcher:
                 self._vocab[st] -= 1
             else:
                 self._vocab.pop(st, None)
-        del self._texts[e][i], self._feats[e][i], self._pkeys[e][i]
+        del self._texts[e][i], self._feats[e][i], self._pkeys[e][i], self._phrasing_vecs[e][i]
         self._refresh_entry(e)
         return True
 
@@ -368,6 +371,7 @@ class FaqMatcher:
             self._df[f] += 1
             self._idf[f] = self._idf_of(self._df[f])
         self._entry_keys[e] = frozenset().union(*self._pkeys[e])
+        self._pmats.pop(e, None)
         weights, z = self._pool(e)
         self._z[e] = z
         for f in old | set(weights):
@@ -390,9 +394,7 @@ class FaqMatcher:
                 else:
                     self._postings[f] = (np.delete(ix, pos), np.delete(ws, pos))
         elif here:
-            ws = ws.copy()
-            ws[pos] = w
-            self._postings[f] = (ix, ws)
+            ws[pos] = w  # in place: queries run between updates, never during one
         else:
             self._postings[f] = (np.insert(ix, pos, e), np.insert(ws, pos, w))
 
@@ -455,12 +457,36 @@ class FaqMatcher:
         qn = math.sqrt(sum(v * v for v in qvec.values())) or 1.0
         ev = self._entry_vecs[e]
         best = sum(v * ev.get(f, 0.0) for f, v in qvec.items()) / (qn * self._entry_norms[e])
-        for pv in self._phrasing_vecs[e]:
-            pn = math.sqrt(sum(v * v for v in pv.values())) or 1.0
-            s = sum(v * pv.get(f, 0.0) for f, v in qvec.items()) / (qn * pn)
+        cols, mat = self._phrasing_matrix(e)
+        idx, qv = [], []
+        for f, v in qvec.items():
+            c = cols.get(f)
+            if c is not None:
+                idx.append(c)
+                qv.append(v)
+        if idx:
+            s = float((mat[:, idx] @ np.asarray(qv)).max()) / qn
             if s > best:
                 best = s
         return min(1.0, max(0.0, best))
+
+    def _phrasing_matrix(self, e: int) -> tuple[dict[str, int], np.ndarray]:
+        """Entry ``e``'s phrasings as rows of an L2-normalised dense matrix over the entry's
+        own features (made when the entry first reaches a top 3; dropped when it changes)."""
+        cached = self._pmats.get(e)
+        if cached is None:
+            pvecs = self._phrasing_vecs[e]
+            cols: dict[str, int] = {}
+            for pv in pvecs:
+                for f in pv:
+                    cols.setdefault(f, len(cols))
+            mat = np.zeros((max(1, len(pvecs)), max(1, len(cols))))
+            for i, pv in enumerate(pvecs):
+                pn = math.sqrt(sum(v * v for v in pv.values())) or 1.0
+                for f, v in pv.items():
+                    mat[i, cols[f]] = v / pn
+            cached = self._pmats[e] = (cols, mat)
+        return cached
 
     def _coverage(self, stem_keys: list[tuple[str, ...]], e: int) -> float:
         """Share of the query's content words that entry ``e`` has (as a stem, a concept or
