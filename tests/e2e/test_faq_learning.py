@@ -136,3 +136,35 @@ async def test_forged_learning_buttons_do_nothing(consented: Person, emu, app) -
     await outsider.press_data(outsider.last()["message_id"], "fl:link:1:0")
     async with app.db.read() as session:
         assert (await session.scalars(select(LearnedPhrasing))).all() == []
+
+
+async def test_a_service_the_association_does_not_offer(consented: Person, emu, profile) -> None:  # noqa: ANN001
+    replies = await consented.say("كيف أقدم على مساعدة مالية؟")
+    text = replies[-1]["text"]
+    assert "لا تقدّم خدمة المساعدات المالية" in text
+    for service in profile.services:
+        if service.active:
+            assert service.title.ar in text
+    assert "هل أجاب هذا عن سؤالك" not in text
+    await consented.press("نعم، مرِّر سؤالي")
+    assert "سنحيل استفسارك" in consented.recent()
+    card = emu.last_message(STAFF_CHAT)
+    assert "مساعدة مالية" in card["text"]
+    # a donor's question about money is not a request for help
+    replies = await consented.say("كيف اتبرع لكم بفلوس")
+    assert "لا تقدّم" not in replies[-1]["text"]
+
+
+async def test_did_you_mean_lists_questions_in_full_and_none_hands_over(consented: Person, emu, profile) -> None:  # noqa: ANN001
+    replies = await consented.say("المندوب حقكم ما جاء يوم الخميس وش السالفة")
+    message = replies[-1]
+    labels = [label for label, _ in buttons(message)]
+    assert labels[:3] == ["1", "2", "3"] and "لا شيء مما سبق" in labels
+    shown = [line for line in message["text"].splitlines() if line[:2] in ("1.", "2.", "3.")]
+    assert len(shown) == 3
+    entries = {e.question.ar for e in profile.faq.entries}
+    assert all(line[3:] in entries for line in shown)  # each question whole
+    await consented.press("لا شيء مما سبق")
+    assert "سنحيل استفسارك" in consented.recent()
+    card = emu.last_message(STAFF_CHAT)
+    assert "المندوب حقكم ما جاء يوم الخميس" in card["text"]
