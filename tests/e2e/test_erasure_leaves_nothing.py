@@ -9,7 +9,7 @@ import re
 from sqlalchemy import inspect, text
 
 from bot.engine.jobs import run_jobs
-from tests.harness import STAFF_CHAT, Person
+from tests.harness import STAFF_CHAT, Person, buttons
 from tests.flows import reference_in
 from tests.flows import fill_form, open_service, submit
 
@@ -60,9 +60,10 @@ async def test_erasure_leaves_no_trace_in_any_table(emu, app, staff: Person,  # 
     request_ref = await submit(person)
     # an inquiry handed to staff, a follow-up, a staff reply
     replies = await person.say(QUESTION)
-    if "تمرير" not in replies[-1]["text"] and "المختص" not in replies[-1]["text"]:
-        await person.press("لا شيء مما سبق")
-    await person.press("نعم، مرِّر سؤالي")
+    if "لا شيء مما سبق" in str(buttons(replies[-1])):
+        await person.press("لا شيء مما سبق")  # hands the question over at once
+    else:
+        await person.press("نعم، مرِّر سؤالي")
     inquiry_ref = reference_in(person.text(), "INQ")
     card = emu.last_message(STAFF_CHAT)
     await person.say(FOLLOW_UP)

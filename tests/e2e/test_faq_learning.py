@@ -13,7 +13,15 @@ from sqlalchemy import select
 
 from bot.cli import main as cli_main
 from storage.models import LearnedPhrasing
-from tests.harness import OUTSIDER, STAFF_CHAT, STAFF_PLAIN, Person, buttons, make_settings, start_app
+from tests.harness import (
+    OUTSIDER,
+    STAFF_CHAT,
+    STAFF_PLAIN,
+    Person,
+    buttons,
+    make_settings,
+    start_app,
+)
 
 QUESTION = "انا محمد جوالي 0551234567 وهويتي 1098765432 ابغى اعرف اذا تاخذون اكل من العزايم بالاستراحات"
 SAME = "ابغى اعرف اذا تاخذون اكل من العزايم بالاستراحات"
@@ -29,7 +37,7 @@ async def _hand_over(person: Person, question: str) -> None:
     assert "سنحيل استفسارك" in person.recent()
 
 
-async def _answer_and_link(emu, staff: Person, profile) -> dict:  # noqa: ANN001
+async def _answer_and_link(emu, staff: Person, profile) -> dict:
     card = next(m for m in reversed(emu.messages(STAFF_CHAT)) if "العزايم" in (m.get("text") or ""))
     await staff.say("نعم نستلم فائض الولائم، تواصل معنا قبلها بساعتين.", reply_to_message_id=card["message_id"])
     card = next(m for m in emu.messages(STAFF_CHAT) if m["message_id"] == card["message_id"])
@@ -44,7 +52,7 @@ async def _answer_and_link(emu, staff: Person, profile) -> dict:  # noqa: ANN001
     return staff.last()
 
 
-async def _newcomer(emu, app) -> Person:  # noqa: ANN001
+async def _newcomer(emu, app) -> Person:
     other = Person(emu, app, OUTSIDER)
     await other.say("/start")
     await other.press("أوافق")
@@ -52,7 +60,7 @@ async def _newcomer(emu, app) -> Person:  # noqa: ANN001
 
 
 async def test_a_linked_question_is_answered_next_time_and_after_a_restart(
-        consented: Person, emu, app, profile, database_url, tmp_path, monkeypatch) -> None:  # noqa: ANN001
+        consented: Person, emu, app, profile, database_url, tmp_path, monkeypatch) -> None:
     other = await _newcomer(emu, app)
     replies = await other.say(SAME)
     question = profile.faq_entry(ENTRY).question.ar
@@ -93,7 +101,7 @@ async def test_a_linked_question_is_answered_next_time_and_after_a_restart(
     assert profile_path.read_text(encoding="utf-8") == original
 
 
-async def test_undo_removes_the_phrasing_at_once(consented: Person, emu, app, profile) -> None:  # noqa: ANN001
+async def test_undo_removes_the_phrasing_at_once(consented: Person, emu, app, profile) -> None:
     await _hand_over(consented, QUESTION)
     staff = Person(emu, app, STAFF_PLAIN, chat_id=STAFF_CHAT)
     await _answer_and_link(emu, staff, profile)
@@ -106,7 +114,7 @@ async def test_undo_removes_the_phrasing_at_once(consented: Person, emu, app, pr
     assert "هل أجاب هذا عن سؤالك" not in replies[-1]["text"]
 
 
-async def test_a_supervisor_approves_when_the_profile_asks(consented: Person, emu, app, profile) -> None:  # noqa: ANN001
+async def test_a_supervisor_approves_when_the_profile_asks(consented: Person, emu, app, profile) -> None:
     app.rt.profile = profile.model_copy(update={"faq": profile.faq.model_copy(update={"learning": "supervisor"})})
     await _hand_over(consented, QUESTION)
     staff = Person(emu, app, STAFF_PLAIN, chat_id=STAFF_CHAT)
@@ -124,7 +132,7 @@ async def test_a_supervisor_approves_when_the_profile_asks(consented: Person, em
     assert profile.faq_entry(ENTRY).question.ar in (await other.say(SAME))[-1]["text"]
 
 
-async def test_forged_learning_buttons_do_nothing(consented: Person, emu, app) -> None:  # noqa: ANN001
+async def test_forged_learning_buttons_do_nothing(consented: Person, emu, app) -> None:
     staff = Person(emu, app, STAFF_PLAIN, chat_id=STAFF_CHAT)
     await staff.say("مرحبا")
     mid = emu.messages(STAFF_CHAT)[-1]["message_id"] if emu.messages(STAFF_CHAT) else 1
@@ -138,7 +146,7 @@ async def test_forged_learning_buttons_do_nothing(consented: Person, emu, app) -
         assert (await session.scalars(select(LearnedPhrasing))).all() == []
 
 
-async def test_a_service_the_association_does_not_offer(consented: Person, emu, profile) -> None:  # noqa: ANN001
+async def test_a_service_the_association_does_not_offer(consented: Person, emu, profile) -> None:
     replies = await consented.say("كيف أقدم على مساعدة مالية؟")
     text = replies[-1]["text"]
     assert "لا تقدّم خدمة المساعدات المالية" in text
@@ -155,7 +163,7 @@ async def test_a_service_the_association_does_not_offer(consented: Person, emu, 
     assert "لا تقدّم" not in replies[-1]["text"]
 
 
-async def test_did_you_mean_lists_questions_in_full_and_none_hands_over(consented: Person, emu, profile) -> None:  # noqa: ANN001
+async def test_did_you_mean_lists_questions_in_full_and_none_hands_over(consented: Person, emu, profile) -> None:
     replies = await consented.say("المندوب ما جا للحين")
     message = replies[-1]
     labels = [label for label, _ in buttons(message)]
