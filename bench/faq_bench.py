@@ -10,7 +10,12 @@ With ``--profile``, the FAQ of an association profile is timed instead, as the b
 questions: the size a beneficiary actually meets. No data set is needed then.
 
     python bench/faq_bench.py [--entries 1000] [--phrasings 5] [--queries 1000]
-                              [--data /work/shared/datasets/arbanking77]
+                              [--learned 10000] [--data /work/shared/datasets/arbanking77]
+
+``--learned N``: N staff-confirmed phrasings (other train rows of each entry's label, round-robin
+over the entries) loaded as at start-up (``FaqMatcher.build(..., learned=...)``); then
+``--adds`` more (default 200) are taught one by one through ``bot.domain.faq.learning.learn``
+(scrubbing + incremental ``add_phrasing``, the bot's path) and timed.
     python bench/faq_bench.py --profile profiles/khairat.yaml [--queries 1000]
 """
 
@@ -57,6 +62,29 @@ def synth_entries(rows, n_entries: int, per_entry: int) -> list[tuple[str, list[
     return entries
 
 
+def synth_learned(rows, entries, n_learned: int, n_adds: int
+                  ) -> tuple[dict[str, list[str]], list[tuple[str, str]]]:
+    """``n_learned`` phrasings spread round-robin over the entries (rows of the entry's label
+    it does not have), and ``n_adds`` more (entry, text) pairs to teach one by one."""
+    by_label: dict[str, list[str]] = defaultdict(list)
+    for label, text in rows:
+        by_label[label].append(text)
+    cursor: dict[str, int] = defaultdict(int)
+    learned: dict[str, list[str]] = defaultdict(list)
+    extra: list[tuple[str, str]] = []
+    for i in range(n_learned + n_adds):
+        entry_id, _own = entries[i % len(entries)]
+        label = entry_id.split("#")[0]
+        pool = by_label[label]
+        text = pool[cursor[label] % len(pool)]
+        cursor[label] += 7  # a stride, so the entries of one label get different rows
+        if i < n_learned:
+            learned[entry_id].append(text)
+        else:
+            extra.append((entry_id, text))
+    return dict(learned), extra
+
+
 # what people type that the profile's phrasings do not say word for word (Gulf and Levantine)
 PROFILE_QUERIES = [
     "ابغى اعرف ايمتى يتم صرف المساعدة الشهرية",
@@ -86,7 +114,11 @@ def main(argv=None) -> int:
     ap.add_argument("--phrasings", type=int, default=5)
     ap.add_argument("--queries", type=int, default=1000)
     ap.add_argument("--profile", help="time the FAQ of this association profile (YAML) instead")
+    ap.add_argument("--learned", type=int, default=0, help="learned phrasings loaded at start")
+    ap.add_argument("--adds", type=int, default=200, help="learned phrasings then added one by one")
     args = ap.parse_args(argv)
+    learned: dict[str, list[str]] = {}
+    extra: list[tuple[str, str]] = []
     if args.profile:
         entries, queries = profile_entries(Path(args.profile), args.queries)
     else:
@@ -95,16 +127,28 @@ def main(argv=None) -> int:
         val = load_csv(data / "Banking77_Arabized_MSA_PAL_val.csv")
         queries = [t for _, t in val][: args.queries]
         entries = synth_entries(rows, args.entries, args.phrasings)
+        if args.learned or args.adds:
+            learned, extra = synth_learned(rows + val[args.queries:], entries, args.learned,
+                                           args.adds)
 
     t0 = time.perf_counter()
-    matcher = FaqMatcher.build(entries)
+    matcher = FaqMatcher.build(entries, learned=learned)
     build_s = time.perf_counter() - t0
     del matcher
     gc.collect()
     tracemalloc.start()  # second build, traced (tracing slows it down, so it is not timed)
-    matcher = FaqMatcher.build(entries)
+    matcher = FaqMatcher.build(entries, learned=learned)
     index_bytes, peak_bytes = tracemalloc.get_traced_memory()
     tracemalloc.stop()
+
+    add_times = []
+    if not args.profile:
+        from bot.domain.faq.learning import learn
+
+        for entry_id, text in extra:
+            t = time.perf_counter()
+            learn(matcher, entry_id, text)
+            add_times.append((time.perf_counter() - t) * 1000)
 
     for q in queries[:50]:  # warm-up (stemmer cache)
         matcher.decide(q)
@@ -117,6 +161,10 @@ def main(argv=None) -> int:
     result = {
         "entries": len(entries),
         "phrasings": sum(len(p) for _, p in entries),
+        "learned": sum(len(v) for v in learned.values()),
+        "adds": len(add_times),
+        "ms_per_add_mean": round(statistics.fmean(add_times), 3) if add_times else 0.0,
+        "ms_per_add_max": round(max(add_times), 3) if add_times else 0.0,
         "queries": len(times),
         "build_s": round(build_s, 3),
         "ms_per_query_mean": round(statistics.fmean(times), 3),

@@ -128,15 +128,21 @@ def check_staff_chats(pairs: Sequence[tuple[Settings, Profile]]) -> None:
                 "or set deployment.share_staff_chat: true in each of them")
 
 
-def build_matcher(profile: Profile):
-    """The FAQ matcher over every entry's question and phrasings, both languages."""
-    from bot.domain.faq.matcher import FaqMatcher
-
+def faq_entries(profile: Profile) -> list[tuple[str, list[str]]]:
+    """Every FAQ entry's question (both languages) and phrasings, for the matcher."""
     entries = []
     for entry in profile.faq.entries:
         texts = [*entry.question.texts(), *entry.phrasings]
         entries.append((entry.id, list(dict.fromkeys(texts))))
-    return FaqMatcher.build(entries)
+    return entries
+
+
+def build_matcher(profile: Profile, learned: dict[str, list[str]] | None = None):
+    """The FAQ matcher (bot.domain.faq.matcher.FaqMatcher) over the profile's entries and the
+    staff-confirmed phrasings learned since (``learned``, per entry id)."""
+    from bot.domain.faq.matcher import FaqMatcher
+
+    return FaqMatcher.build(faq_entries(profile), learned=learned)
 
 
 class BotApp:
@@ -185,11 +191,21 @@ class BotApp:
                 session.add(Association(id=self.rt.tenant, name=name))
             else:
                 row.name = name
+        await self._load_learned_phrasings()
         await self._initialize_bot()
         self.channel.username = self.bot.username or ""  # commands addressed to us
         await self._set_commands()
         await self.sender.load_pending()
         await self.intake.resume()
+
+    async def _load_learned_phrasings(self) -> None:
+        """The matcher again, with the phrasings staff confirmed (learned_phrasings), built once."""
+        from bot.domain.faq.learned import approved_by_entry
+
+        async with self.db.read() as session:
+            learned = await approved_by_entry(session)
+        if learned:
+            self.rt.matcher = build_matcher(self.profile, learned)
 
     async def _initialize_bot(self, first_delay: float = 1.0, max_delay: float = 60.0) -> None:
         """``getMe``, retried while the Bot API cannot be reached (1, 2, 4 … 60 s apart, one log

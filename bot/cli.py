@@ -216,6 +216,44 @@ def cmd_report(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_faq_export(args: argparse.Namespace) -> int:
+    """``mustafeed faq-export [--profile P] [--out FILE | --in-place]``: the approved learned
+    phrasings written into a copy of the profile YAML (the original only with --in-place)."""
+    from bot.domain.faq.export import add_phrasings
+    from bot.domain.faq.learned import approved_by_entry
+    from bot.engine.service import ConfigError
+    from bot.profile import ProfileError, default_profile_path, load_profile
+    from storage.db import Database
+
+    settings = load_settings()
+    asyncio.run(require_schema(settings.database_url))
+    source = Path(args.profile) if args.profile else settings.profile_path or default_profile_path()
+    profile = profile_from_settings(settings, str(source))
+
+    async def go() -> dict[str, list[str]]:
+        db = Database(settings.database_url)
+        try:
+            async with db.read(tenant=profile.association.id) as session:
+                return await approved_by_entry(session)
+        finally:
+            await db.dispose()
+
+    learned = asyncio.run(go())
+    existing = {e.id: [*e.question.texts(), *e.phrasings] for e in profile.faq.entries}
+    text, added = add_phrasings(source.read_text(encoding="utf-8"), learned, existing)
+    target = source if args.in_place else Path(args.out or source.with_suffix(".learned.yaml"))
+    tmp = target.with_name(target.name + ".tmp")
+    tmp.write_text(text, encoding="utf-8")
+    try:
+        load_profile(tmp)  # what is written must load as the profile did
+    except ProfileError as exc:
+        tmp.unlink()
+        raise ConfigError(f"faq-export: the exported profile would not load:\n{exc}") from None
+    tmp.replace(target)
+    print(f"{added} learned phrasings written into {target}")
+    return 0
+
+
 def cmd_dashboard(args: argparse.Namespace) -> int:
     from bot.app import settings_for
     from bot.web.dashboard import run_cli
@@ -262,6 +300,14 @@ def main(argv: list[str] | None = None) -> int:
     p.set_defaults(func=cmd_check_profile)
 
     sub.add_parser("faq-eval", help="measure the FAQ matcher on labelled CSVs (see --help of it)")
+
+    p = sub.add_parser("faq-export",
+                       help="write the learned FAQ phrasings into a copy of the profile YAML")
+    p.add_argument("--profile")
+    out = p.add_mutually_exclusive_group()
+    out.add_argument("--out", metavar="FILE", help="default: PROFILE.learned.yaml beside it")
+    out.add_argument("--in-place", action="store_true", help="rewrite the profile itself")
+    p.set_defaults(func=cmd_faq_export)
 
     p = sub.add_parser("backup", help="online backup of the SQLite database")
     p.add_argument("file")

@@ -350,3 +350,22 @@ class Counter(Tenanted, Base):
     name: Mapped[str] = mapped_column(String(32), primary_key=True)
     value: Mapped[int] = mapped_column(Integer, default=0)
 
+
+
+class LearnedPhrasing(Tenanted, Base):
+    """A beneficiary's question, scrubbed and confirmed by staff, taught to the FAQ matcher as
+    one more phrasing of an entry (``bot.domain.faq.learned``). ``status``: ``pending`` until
+    a supervisor approves it (when the profile asks for that), then ``approved``."""
+
+    __tablename__ = "learned_phrasings"
+    __table_args__ = (UniqueConstraint("association_id", "entry_id", "text"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    association_id: Mapped[str] = tenant()
+    entry_id: Mapped[str] = mapped_column(String(64))
+    text: Mapped[str] = mapped_column(String(300))
+    status: Mapped[str] = mapped_column(String(16), default="approved")
+    ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id", ondelete="SET NULL"))
+    created_by: Mapped[int | None] = mapped_column(BigInteger)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    approved_by: Mapped[int | None] = mapped_column(BigInteger)
+    approved_at: Mapped[datetime | None]

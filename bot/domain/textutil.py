@@ -339,6 +339,16 @@ def visible_len(text: str) -> int:
     return sum(utf16_len(_visible(raw)) for kind, raw in _tokens(text) if kind == "char")
 
 
+def fits(text: str, limit: int, *, html: bool = True) -> bool:
+    """Whether Telegram accepts ``text`` under ``limit``. The raw UTF-16 length bounds the shown
+    one from above (tags and entities only shrink), so almost every message is settled by one
+    ``encode``; only a long one is measured token by token (``visible_len``)."""
+    raw = utf16_len(text)
+    if raw <= limit or not html:
+        return raw <= limit
+    return visible_len(text) <= limit
+
+
 def html_to_plain(text: str) -> str:
     """What an HTML text shows, as plain text (for a ``.txt`` copy)."""
     return "".join(_visible(raw) for kind, raw in _tokens(text) if kind == "char")

@@ -27,3 +27,4 @@ class NS(StrEnum):
     # the staff group
     REQUEST_CARD = "sr"  # a request's card
     TICKET_CARD = "st"  # a ticket's card
+    FAQ_LEARN = "fl"  # a handed-over question taught to the FAQ (bot/features/inquiries/faq_learning.py)

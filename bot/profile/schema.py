@@ -6,7 +6,7 @@ import re
 from enum import StrEnum
 from functools import cached_property
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     BaseModel,
@@ -365,6 +365,9 @@ class FaqEntry(_Model):
 class Faq(_Model):
     categories: tuple[FaqCategory, ...] = ()
     entries: tuple[FaqEntry, ...] = ()
+    learning: Literal["immediate", "supervisor"] = "immediate"
+    """Who confirms a phrasing staff add from a handed-over question: the staff member's
+    choice is taught at once (``immediate``), or waits for a supervisor (``supervisor``)."""
 
     def category(self, category_id: str) -> FaqCategory | None:
         return next((c for c in self.categories if c.id == category_id), None)

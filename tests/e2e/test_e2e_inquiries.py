@@ -37,9 +37,10 @@ async def test_dialect_phrasing_lands_on_the_same_entry(consented: Person, profi
 
 async def test_unknown_question_handed_over_and_staff_replies(consented: Person, staff: Person, emu, app) -> None:
     replies = await consented.say("هل يمكنني استعارة سيارة الجمعية لنقل أثاث بيتي الجديد؟")
-    if "تمرير" not in replies[-1]["text"] and "المختص" not in replies[-1]["text"]:
-        await consented.press("لا شيء مما سبق")
-    await consented.press("نعم، مرِّر سؤالي")
+    if "لا شيء مما سبق" in str(buttons(replies[-1])):
+        await consented.press("لا شيء مما سبق")  # hands the question over at once
+    else:
+        await consented.press("نعم، مرِّر سؤالي")
     text = consented.text()
     assert "سنحيل استفسارك إلى المختص في الجمعية" in text
     reference = reference_in(text, "INQ")

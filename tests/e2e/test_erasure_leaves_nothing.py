@@ -10,7 +10,7 @@ from sqlalchemy import inspect, text
 
 from bot.engine.jobs import run_jobs
 from tests.flows import fill_form, open_service, reference_in, submit
-from tests.harness import STAFF_CHAT, Person
+from tests.harness import STAFF_CHAT, Person, buttons
 
 PERSON_ID = 7_340_091_856  # a Telegram id that no other number in the database can contain
 QUESTION = "هل يمكنني استعارة سيارة الجمعية لنقل أثاث بيتي الجديد؟"
@@ -59,9 +59,10 @@ async def test_erasure_leaves_no_trace_in_any_table(emu, app, staff: Person,
     request_ref = await submit(person)
     # an inquiry handed to staff, a follow-up, a staff reply
     replies = await person.say(QUESTION)
-    if "تمرير" not in replies[-1]["text"] and "المختص" not in replies[-1]["text"]:
-        await person.press("لا شيء مما سبق")
-    await person.press("نعم، مرِّر سؤالي")
+    if "لا شيء مما سبق" in str(buttons(replies[-1])):
+        await person.press("لا شيء مما سبق")  # hands the question over at once
+    else:
+        await person.press("نعم، مرِّر سؤالي")
     inquiry_ref = reference_in(person.text(), "INQ")
     card = emu.last_message(STAFF_CHAT)
     await person.say(FOLLOW_UP)

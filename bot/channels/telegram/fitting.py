@@ -12,10 +12,10 @@ from bot.domain.textutil import (
     TELEGRAM_CAPTION_LIMIT,
     TELEGRAM_MESSAGE_LIMIT,
     escape_html,
+    fits,
     html_to_plain,
     split_html,
     truncate_html,
-    visible_len,
 )
 from bot.engine.outbox import INLINE_KEY
 
@@ -44,9 +44,8 @@ def render(method: str, payload: dict[str, Any]) -> list[tuple[str, dict[str, An
     """The calls that deliver one outbox row within Telegram's limits (4,096 UTF-16 units of
     shown text, 1,024 of caption): usually the row itself."""
     html = payload.get("parse_mode") == "HTML"
-    measure = visible_len if html else (lambda s: len(s.encode("utf-16-le")) // 2)
     text, caption = payload.get("text"), payload.get("caption")
-    if method == "sendMessage" and isinstance(text, str) and measure(text) > TELEGRAM_MESSAGE_LIMIT:
+    if method == "sendMessage" and isinstance(text, str) and not fits(text, TELEGRAM_MESSAGE_LIMIT, html=html):
         source = text if html else _escape(text)
         parts = split_html(source, TELEGRAM_MESSAGE_LIMIT)
         if len(parts) <= MAX_PARTS:
@@ -58,10 +57,10 @@ def render(method: str, payload: dict[str, Any]) -> list[tuple[str, dict[str, An
             "name": "message.txt",
             "b64": base64.b64encode(html_to_plain(source).encode("utf-8")).decode("ascii")}}
         return [("sendDocument", document)]
-    if method == "editMessageText" and isinstance(text, str) and measure(text) > TELEGRAM_MESSAGE_LIMIT:
+    if method == "editMessageText" and isinstance(text, str) and not fits(text, TELEGRAM_MESSAGE_LIMIT, html=html):
         return [(method, {**payload, "text": truncate_html(text if html else _escape(text)),
                           "parse_mode": "HTML"})]
-    if isinstance(caption, str) and measure(caption) > TELEGRAM_CAPTION_LIMIT:
+    if isinstance(caption, str) and not fits(caption, TELEGRAM_CAPTION_LIMIT, html=html):
         source = caption if html else _escape(caption)
         if method == "editMessageCaption":
             return [(method, {**payload, "caption": truncate_html(source, TELEGRAM_CAPTION_LIMIT),

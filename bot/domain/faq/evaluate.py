@@ -1,7 +1,7 @@
 """Few-shot evaluation of the FAQ matcher on labelled question files.
 
     python -m bot.domain.faq.evaluate --train TRAIN.csv --test TEST.csv [--per-intent 5]
-                               [--out-of-scope 10] [--seed 0]
+                               [--out-of-scope 10] [--seed 0] [--learn 0]
 
 Both CSVs have the columns ``label,text``. The FAQ is built from ``per_intent`` random
 phrasings of every label of the train file (seeded); ``out_of_scope`` whole labels (seeded) are
@@ -18,6 +18,12 @@ through exactly :meth:`FaqMatcher.decide`, and the result is one JSON line:
   same for questions whose label was left out of the FAQ;
 * ``ms_per_query`` — mean wall time of ``decide`` per question; ``build_s`` — index build time;
 * ``n_in_scope``, ``n_out_of_scope``, ``n_entries``.
+
+``--learn L``: before evaluating, ``L`` questions of every in-scope label are drawn from the
+*test* file (seeded) and taught to the matcher as staff-confirmed phrasings through
+:func:`bot.domain.faq.learning.learn` — the bot's own path, scrubbing included, one incremental
+:meth:`FaqMatcher.add_phrasing` each; those questions are then left out of the evaluation
+(``learned`` counts the phrasings taught, ``learn_ms`` the mean time of one).
 """
 
 from __future__ import annotations
@@ -32,9 +38,10 @@ from collections import defaultdict
 from collections.abc import Sequence
 from pathlib import Path
 
+from bot.domain.faq.learning import learn as learn_phrasing
 from bot.domain.faq.matcher import FaqMatcher
 
-__all__ = ["build_faq", "load_csv", "main", "run_eval"]
+__all__ = ["build_faq", "load_csv", "main", "run_eval", "split_learned"]
 
 
 def load_csv(path: str | Path) -> list[tuple[str, str]]:
@@ -70,6 +77,25 @@ def build_faq(
     return entries, held_out
 
 
+def split_learned(
+    test: Sequence[tuple[str, str]], known: set[str], per_label: int, seed: int
+) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+    """``(rest, taught)``: ``per_label`` rows of every label in ``known`` drawn from ``test``
+    with ``seed`` (in the file's order, shuffled per label), and the other rows."""
+    rng = random.Random(f"learn-{seed}")
+    by_label: dict[str, list[int]] = defaultdict(list)
+    for i, (label, _) in enumerate(test):
+        if label in known:
+            by_label[label].append(i)
+    chosen: set[int] = set()
+    for label in sorted(by_label):
+        rows = by_label[label]
+        chosen.update(rng.sample(rows, min(per_label, len(rows))))
+    taught = [test[i] for i in sorted(chosen)]
+    rest = [row for i, row in enumerate(test) if i not in chosen]
+    return rest, taught
+
+
 def run_eval(
     train_csv: str | Path,
     test_csv: str | Path,
@@ -77,6 +103,7 @@ def run_eval(
     out_of_scope: int = 10,
     seed: int = 0,
     *,
+    learn: int = 0,
     verbose: bool = False,
 ) -> dict:
     """Build a few-shot FAQ from ``train_csv`` and run every ``test_csv`` row through ``decide``."""
@@ -88,6 +115,15 @@ def run_eval(
     t0 = time.perf_counter()
     matcher = FaqMatcher.build(entries)
     build_s = time.perf_counter() - t0
+
+    learned = 0
+    learn_s = 0.0
+    if learn > 0:
+        test, taught = split_learned(test, known, learn, seed)
+        for label, text in taught:
+            t = time.perf_counter()
+            learned += learn_phrasing(matcher, label, text) is not None
+            learn_s += time.perf_counter() - t
 
     ins = {"top1": 0, "top3": 0, "answer_ok": 0, "answer_bad": 0, "suggest": 0,
            "suggest_ok": 0, "handover": 0}
@@ -143,6 +179,9 @@ def run_eval(
         "per_intent": per_intent,
         "out_of_scope": out_of_scope,
         "seed": seed,
+        "learn": learn,
+        "learned": learned,
+        "learn_ms": round(learn_s / learned * 1000, 3) if learned else 0.0,
     }
 
 
@@ -156,12 +195,16 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--per-intent", type=int, default=5, help="phrasings per label in the FAQ")
     p.add_argument("--out-of-scope", type=int, default=10, help="labels left out of the FAQ")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--learn", type=int, default=0, metavar="L",
+                   help="teach L test questions per in-scope label first (staff-confirmed "
+                        "phrasings, scrubbed) and evaluate on the other questions")
     return p
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    result = run_eval(args.train, args.test, args.per_intent, args.out_of_scope, args.seed)
+    result = run_eval(args.train, args.test, args.per_intent, args.out_of_scope, args.seed,
+                      learn=args.learn)
     print(json.dumps(result, ensure_ascii=False))
     return 0
 

@@ -38,7 +38,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -191,82 +191,213 @@ class FaqMatcher:
         self._entry_norms: list[float] = []
         self._phrasing_vecs: list[list[dict[str, float]]] = []
         self._entry_keys: list[frozenset[str]] = []
+        # kept for incremental changes (add_phrasing / remove_phrasing)
+        self._index: dict[str, int] = {}
+        self._texts: list[list[str]] = []
+        self._feats: list[list[tuple[Counter, Counter, Counter]]] = []
+        self._pkeys: list[list[set[str]]] = []
+        self._df: Counter = Counter()
+        self._z: np.ndarray = np.zeros(0)
+        self._learned: list[set[str]] = []
+        self._pmats: dict[int, tuple[dict[str, int], np.ndarray]] = {}
 
     # ---------------------------------------------------------------- building
     @classmethod
-    def build(cls, entries: Iterable[tuple[str, list[str]]]) -> FaqMatcher:
-        """Index ``(entry_id, phrasings)`` pairs; phrasings include the canonical question."""
+    def build(cls, entries: Iterable[tuple[str, list[str]]],
+              learned: Mapping[str, Sequence[str]] | None = None) -> FaqMatcher:
+        """Index ``(entry_id, phrasings)`` pairs; phrasings include the canonical question.
+        ``learned``: staff-confirmed phrasings per entry id, indexed with the others but
+        removable (:meth:`remove_phrasing`); those of unknown entries are ignored."""
         self = cls()
-        raw: list[tuple[str, list[list[str]]]] = []
-        seen: set[str] = set()
+        raw: list[tuple[str, list[str], list[list[str]]]] = []
+        learned = learned or {}
         for entry_id, phrasings in entries:
-            if entry_id in seen:
+            if entry_id in self._index:
                 raise ValueError(f"duplicate FAQ entry id: {entry_id!r}")
-            seen.add(entry_id)
+            self._index[entry_id] = len(raw)
             if isinstance(phrasings, str):
                 phrasings = [phrasings]
-            toks = [_raw_tokens(p) for p in phrasings if p and p.strip()]
-            raw.append((entry_id, toks))
+            texts = list(dict.fromkeys(p for p in phrasings if p and p.strip()))
+            extra = [p for p in learned.get(entry_id, ()) if p and p.strip() and p not in texts]
+            self._learned.append(set(extra))
+            texts += list(dict.fromkeys(extra))
+            toks = [_raw_tokens(p) for p in texts]
+            raw.append((entry_id, texts, toks))
             for ts in toks:
                 self._vocab.update(stem(t) for t in ts)
 
         # features per phrasing (counts), grouped by entry
-        feats: list[list[tuple[Counter, Counter, Counter]]] = []
-        df: Counter = Counter()
-        for entry_id, toks in raw:
+        for entry_id, texts, toks in raw:
             self.entry_ids.append(entry_id)
-            per_entry = []
-            present: set[str] = set()
-            keys: set[str] = set()
+            self._texts.append(list(texts))
+            per_entry, pkeys = [], []
             for ts in toks:
-                stems = [_resolve(t, self._vocab) for t in ts]
-                for st in stems:
-                    keys.update(_coverage_keys(st))
-                grams = _char_ngrams(stems)
-                cons = Counter(concepts(stems))
-                skel = Counter(_skeleton(s) for s in stems) if SKELETON_WEIGHT else Counter()
-                per_entry.append((grams, cons, skel))
-                present.update(grams)
-                present.update(cons)
-                present.update(skel)
-            df.update(present)
-            feats.append(per_entry)
-            self._entry_keys.append(frozenset(keys))
+                f, k = self._phrasing_features(ts)
+                per_entry.append(f)
+                pkeys.append(k)
+            self._feats.append(per_entry)
+            self._pkeys.append(pkeys)
+            self._entry_keys.append(frozenset().union(*pkeys))
+            self._df.update(self._present(per_entry))
 
         n_entries = len(self.entry_ids)
-        self._idf = {f: math.log((1 + n_entries) / (1 + d)) + 1.0 for f, d in df.items()}
+        self._idf = {f: self._idf_of(d) for f, d in self._df.items()}
         self._default_idf = math.log(1 + n_entries) + 1.0
-        n_features = len(self._idf)
 
         postings: dict[str, tuple[list[int], list[float]]] = {}
-        norms: list[float] = []
-        for e, per_entry in enumerate(feats):
-            pooled: Counter = Counter()
-            pvecs = []
-            for grams, cons, skel in per_entry:
-                vec = self._weigh(grams, cons, skel)
-                pvecs.append(vec)
-                pooled.update(vec)
-            self._phrasing_vecs.append(pvecs)
-            self._entry_vecs.append(dict(pooled))
-            self._entry_norms.append(math.sqrt(sum(v * v for v in pooled.values())) or 1.0)
-            # cosine(query, pooled entry) folded into the same posting weight; the query norm
-            # is taken as its full-channel value (exact when every channel is non-empty)
-            cos_scale = COSINE_WEIGHT / (self._entry_norms[-1] * _FULL_QUERY_NORM)
-            z = sum(pooled.values())
-            norms.append(math.log(z + ALPHA * n_features))
-            for f, c in pooled.items():
-                p = postings.get(f)
+        z_all: list[float] = []
+        for e in range(n_entries):
+            pooled, z = self._pool(e)
+            z_all.append(z)
+            for feature, w in pooled.items():
+                p = postings.get(feature)
                 if p is None:
-                    p = postings[f] = ([], [])
+                    p = postings[feature] = ([], [])
                 p[0].append(e)
-                p[1].append(math.log1p(c / ALPHA) + cos_scale * c)
+                p[1].append(w)
         self._postings = {
             f: (np.asarray(ix, dtype=np.int32), np.asarray(ws, dtype=np.float64))
             for f, (ix, ws) in postings.items()
         }
-        self._norm = np.asarray(norms, dtype=np.float64)
+        self._z = np.asarray(z_all, dtype=np.float64)
+        self._renorm()
         return self
+
+    def _phrasing_features(self, ts: list[str]) -> tuple[tuple[Counter, Counter, Counter], set[str]]:
+        stems = [_resolve(t, self._vocab) for t in ts]
+        keys: set[str] = set()
+        for st in stems:
+            keys.update(_coverage_keys(st))
+        grams = _char_ngrams(stems)
+        cons = Counter(concepts(stems))
+        skel = Counter(_skeleton(s) for s in stems) if SKELETON_WEIGHT else Counter()
+        return (grams, cons, skel), keys
+
+    @staticmethod
+    def _present(per_entry: list[tuple[Counter, Counter, Counter]]) -> set[str]:
+        present: set[str] = set()
+        for grams, cons, skel in per_entry:
+            present.update(grams)
+            present.update(cons)
+            present.update(skel)
+        return present
+
+    def _idf_of(self, df: int) -> float:
+        return math.log((1 + len(self.entry_ids)) / (1 + df)) + 1.0
+
+    def _pool(self, e: int) -> tuple[dict[str, float], float]:
+        """Entry ``e``'s phrasing vectors, pooled vector and norm (stored), and its posting
+        weights ``{feature: weight}`` with the total weight ``z``."""
+        pooled: Counter = Counter()
+        pvecs = []
+        known = self._phrasing_vecs[e] if e < len(self._phrasing_vecs) else []
+        for i, (grams, cons, skel) in enumerate(self._feats[e]):
+            # a phrasing weighed before keeps its vector (its IDFs as they were then)
+            vec = known[i] if i < len(known) and known[i] is not None else self._weigh(grams, cons, skel)
+            pvecs.append(vec)
+            pooled.update(vec)
+        norm = math.sqrt(sum(v * v for v in pooled.values())) or 1.0
+        if e < len(self._entry_vecs):
+            self._phrasing_vecs[e], self._entry_vecs[e], self._entry_norms[e] = (
+                pvecs, dict(pooled), norm)
+        else:
+            self._phrasing_vecs.append(pvecs)
+            self._entry_vecs.append(dict(pooled))
+            self._entry_norms.append(norm)
+        # cosine(query, pooled entry) folded into the same posting weight; the query norm
+        # is taken as its full-channel value (exact when every channel is non-empty)
+        cos_scale = COSINE_WEIGHT / (norm * _FULL_QUERY_NORM)
+        weights = {f: math.log1p(c / ALPHA) + cos_scale * c for f, c in pooled.items()}
+        return weights, float(sum(pooled.values()))
+
+    def _renorm(self) -> None:
+        self._norm = np.log(self._z + ALPHA * len(self._idf))
+
+    # ---------------------------------------------------------------- learning
+    def phrasings(self, entry_id: str) -> list[str]:
+        """The phrasings entry ``entry_id`` is matched on (built and learned), in order."""
+        e = self._index.get(entry_id)
+        return list(self._texts[e]) if e is not None else []
+
+    def add_phrasing(self, entry_id: str, text: str) -> bool:
+        """Teach entry ``entry_id`` one more phrasing, at once: only that entry's vectors and
+        the postings of its features are recomputed (no rebuild). Features the new phrasing
+        brings get their IDF from the new document frequency; other entries keep the weights
+        they were built with until the next :meth:`build` (the difference is one entry in a
+        document frequency). False when the entry is unknown, the text empty or known already."""
+        e = self._index.get(entry_id)
+        if e is None or not text or not text.strip() or text in self._texts[e]:
+            return False
+        ts = _raw_tokens(text)
+        if not ts:
+            return False
+        self._vocab.update(stem(t) for t in ts)
+        f, k = self._phrasing_features(ts)
+        self._texts[e].append(text)
+        self._learned[e].add(text)
+        self._feats[e].append(f)
+        self._pkeys[e].append(k)
+        self._refresh_entry(e)
+        return True
+
+    def remove_phrasing(self, entry_id: str, text: str) -> bool:
+        """Forget one learned phrasing of ``entry_id`` (those it was built with stay)."""
+        e = self._index.get(entry_id)
+        if e is None or text not in self._learned[e]:
+            return False
+        self._learned[e].discard(text)
+        i = self._texts[e].index(text)
+        for t in _raw_tokens(text):
+            st = stem(t)
+            if self._vocab.get(st, 0) > 1:
+                self._vocab[st] -= 1
+            else:
+                self._vocab.pop(st, None)
+        del self._texts[e][i], self._feats[e][i], self._pkeys[e][i], self._phrasing_vecs[e][i]
+        self._refresh_entry(e)
+        return True
+
+    def _refresh_entry(self, e: int) -> None:
+        old = set(self._entry_vecs[e])
+        present_old = old
+        present_new = self._present(self._feats[e])
+        for f in present_old - present_new:
+            self._df[f] -= 1
+            if self._df[f] <= 0:
+                del self._df[f]
+                self._idf.pop(f, None)
+            else:
+                self._idf[f] = self._idf_of(self._df[f])
+        for f in present_new - present_old:
+            self._df[f] += 1
+            self._idf[f] = self._idf_of(self._df[f])
+        self._entry_keys[e] = frozenset().union(*self._pkeys[e])
+        self._pmats.pop(e, None)
+        weights, z = self._pool(e)
+        self._z[e] = z
+        for f in old | set(weights):
+            self._set_posting(f, e, weights.get(f))
+        self._renorm()
+
+    def _set_posting(self, f: str, e: int, w: float | None) -> None:
+        p = self._postings.get(f)
+        if p is None:
+            if w is not None:
+                self._postings[f] = (np.asarray([e], dtype=np.int32), np.asarray([w]))
+            return
+        ix, ws = p
+        pos = int(np.searchsorted(ix, e))
+        here = pos < len(ix) and ix[pos] == e
+        if w is None:
+            if here:
+                if len(ix) == 1:
+                    del self._postings[f]
+                else:
+                    self._postings[f] = (np.delete(ix, pos), np.delete(ws, pos))
+        elif here:
+            ws[pos] = w  # in place: queries run between updates, never during one
+        else:
+            self._postings[f] = (np.insert(ix, pos, e), np.insert(ws, pos, w))
 
     def _weigh(
         self, grams: Counter, cons: Counter, skel: Counter, *, known_only: bool = False
@@ -328,12 +459,36 @@ class FaqMatcher:
         qn = math.sqrt(sum(v * v for v in qvec.values())) or 1.0
         ev = self._entry_vecs[e]
         best = sum(v * ev.get(f, 0.0) for f, v in qvec.items()) / (qn * self._entry_norms[e])
-        for pv in self._phrasing_vecs[e]:
-            pn = math.sqrt(sum(v * v for v in pv.values())) or 1.0
-            s = sum(v * pv.get(f, 0.0) for f, v in qvec.items()) / (qn * pn)
+        cols, mat = self._phrasing_matrix(e)
+        idx, qv = [], []
+        for f, v in qvec.items():
+            c = cols.get(f)
+            if c is not None:
+                idx.append(c)
+                qv.append(v)
+        if idx:
+            s = float((mat[:, idx] @ np.asarray(qv)).max()) / qn
             if s > best:
                 best = s
         return min(1.0, max(0.0, best))
+
+    def _phrasing_matrix(self, e: int) -> tuple[dict[str, int], np.ndarray]:
+        """Entry ``e``'s phrasings as rows of an L2-normalised dense matrix over the entry's
+        own features (made when the entry first reaches a top 3; dropped when it changes)."""
+        cached = self._pmats.get(e)
+        if cached is None:
+            pvecs = self._phrasing_vecs[e]
+            cols: dict[str, int] = {}
+            for pv in pvecs:
+                for f in pv:
+                    cols.setdefault(f, len(cols))
+            mat = np.zeros((max(1, len(pvecs)), max(1, len(cols))))
+            for i, pv in enumerate(pvecs):
+                pn = math.sqrt(sum(v * v for v in pv.values())) or 1.0
+                for f, v in pv.items():
+                    mat[i, cols[f]] = v / pn
+            cached = self._pmats[e] = (cols, mat)
+        return cached
 
     def _coverage(self, stem_keys: list[tuple[str, ...]], e: int) -> float:
         """Share of the query's content words that entry ``e`` has (as a stem, a concept or

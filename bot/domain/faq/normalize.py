@@ -85,7 +85,7 @@ _TRANSLATE.update(
         ord("گ"): "ك",  # gaf (used for g in Gulf/Iraqi spellings)
         ord("ڤ"): "ف",  # veh
         ord("پ"): "ب",
-        ord("چ"): "ج",
+        ord("چ"): "ك",  # Gulf/Iraqi spellings of the "ch" that stands for ك (چيف = كيف)
         ord("ژ"): "ز",
         ord("ﻻ"): "لا",
     }

@@ -9,6 +9,7 @@ from html import escape
 
 from sqlalchemy import func, select
 
+from bot.domain.faq.offered import unoffered
 from bot.domain.textutil import Num, clean_input, isolate
 from bot.domain.tickets import Kind, add_message, open_ticket, open_ticket_of
 from bot.engine import dialogs
@@ -66,6 +67,28 @@ def offer_person(ctx: Ctx, text: str) -> None:
                             [button(ctx._("No, thank you"), cb(NS.FAQ, "thanks"))]]))
 
 
+def not_offered(ctx: Ctx, question: str, answered: str | None) -> bool:
+    """A question naming help the association does not give (bot.domain.faq.offered): say so
+    kindly, list what it offers, offer a person. Not when the FAQ entry it matched speaks of
+    that help itself (an entry saying "we do not give cash aid" answers better)."""
+    services = [s for s in ctx.profile.services if s.active]
+    offered = " ".join(" ".join([s.title.get("ar"), s.description.get("ar") if s.description else "",
+                                 *(e.get("ar") for e in s.eligibility)]) for s in services)
+    kind = unoffered(question, offered)
+    entry = ctx.profile.faq_entry(answered) if answered else None
+    if kind is None or (entry is not None and unoffered(question, " ".join(
+            [*entry.question.texts(), *entry.phrasings, entry.answer.get("ar")])) is None):
+        return False
+    lines = [ctx._("Thank you for your question. I am sorry: the association does not offer {what}.").format(
+        what=ctx._(kind.label))]
+    if services:
+        lines += ["", ctx._("What the association offers:")]
+        lines += [f"• {escape(s.title.get(ctx.locale))}" for s in services]
+    lines += ["", ctx._("Would you like me to pass your question to the association's team, in case they can guide you?")]
+    offer_person(ctx, "\n".join(lines))
+    return True
+
+
 async def ask(ctx: Ctx) -> None:
     """Free text outside a form: a question for the FAQ matcher."""
     question = clean_input(ctx.event.text or "")[:MAX_QUESTION]
@@ -79,6 +102,9 @@ async def ask(ctx: Ctx) -> None:
     decision = matcher.decide(question) if matcher is not None else None
     kind = decision.kind if decision else "handover"
     suggested = [m.entry_id for m in decision.matches[:3]] if decision else []
+    if not_offered(ctx, question, suggested[0] if kind == "answer" else None):
+        await dialogs.begin(ctx, ASK_FLOW, "unoffered", {"q": question, "misses": 0, "suggested": []})
+        return
     if kind == "answer":
         await dialogs.begin(ctx, ASK_FLOW, "answered", {"q": question, "misses": 0, "suggested": suggested[:1]})
         show_answer(ctx, suggested[0], edit=False)
@@ -86,12 +112,15 @@ async def ask(ctx: Ctx) -> None:
     misses += 1
     await dialogs.begin(ctx, ASK_FLOW, kind, {"q": question, "misses": misses, "suggested": suggested})
     if kind == "suggest" and suggested:
-        rows = [[button(entry.question.get(ctx.locale)[:60], cb(NS.FAQ, "q", eid))]
-                for eid in suggested if (entry := ctx.profile.faq_entry(eid))]
-        rows.append([button(ctx._("None of these"), cb(NS.FAQ, "none"))])
+        # the questions in full in the text (a phone cuts long button titles), numbered buttons
+        entries = [e for e in (ctx.profile.faq_entry(eid) for eid in suggested) if e is not None]
+        lines = [ctx._("I am not sure I understood. Did you mean one of these?"), ""]
+        lines += [f"{i}. {escape(e.question.get(ctx.locale))}" for i, e in enumerate(entries, 1)]
+        rows = [[button(str(i), cb(NS.FAQ, "q", e.id)) for i, e in enumerate(entries, 1)],
+                [button(ctx._("None of these"), cb(NS.FAQ, "none"))]]
         if misses >= 2:  # two misunderstandings in a row: offer a person without being asked
             rows.append([button(ctx._("🙋 Talk to a person"), cb(NS.TICKET, "new"))])
-        ctx.reply(ctx._("I am not sure I understood. Did you mean one of these?"), inline(rows))
+        ctx.reply("\n".join(lines), inline(rows))
         return
     offer_person(ctx, ctx._("I could not find an answer to your question. Shall I pass it to the specialist at the association? The answer will reach you here."))
 
@@ -115,6 +144,10 @@ async def on_faq(ctx: Ctx, data: Callback) -> None:
         await dialogs.end(ctx)
         ctx.answer(ctx._("Glad to help"))
         ctx.reply(ctx._("We are glad we could help. Is there anything else?"), menu_keyboard_short(ctx))
+    elif data.action == "none" and (dialog := await dialogs.current(ctx)) is not None \
+            and dialog.flow == ASK_FLOW and dialog.data.get("q"):
+        ctx.answer()  # "none of these": the question goes to the team as it was asked
+        await hand_over(ctx)
     elif data.action in ("no", "none"):
         dialog = await dialogs.current(ctx)
         if dialog is None or dialog.flow != ASK_FLOW:

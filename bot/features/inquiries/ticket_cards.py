@@ -86,6 +86,9 @@ def card_keyboard(ticket: Ticket) -> Buttons:
         row.append(button(tr.gettext("⬆️ Raise to a supervisor"), cb(NS.TICKET_CARD, "escalate", ticket.id)))
     if row:
         rows.append(row)
+    if ticket.kind == Kind.INQUIRY and ticket.subject and (
+            ticket.first_response_at is not None or ticket.status not in OPEN_STATUSES):
+        rows.append([button(tr.gettext("📚 Add to the FAQ"), cb(NS.FAQ_LEARN, "offer", ticket.id))])
     return inline(rows)
 
 
