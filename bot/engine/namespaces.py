@@ -24,6 +24,8 @@ class NS(StrEnum):
     COMPLAINT = "cmp"  # complaints, suggestions, compensation claims
     SURVEY = "sv"  # satisfaction surveys
     ERASE = "erase"  # erase my data
+    NOTICES = "ntc"  # announcements: stop / receive them, the one-time question
     # the staff group
     REQUEST_CARD = "sr"  # a request's card
     TICKET_CARD = "st"  # a ticket's card
+    ANNOUNCE = "ann"  # a supervisor's announcement: audience, preview, send, pause, cancel
