@@ -245,3 +245,54 @@ async def test_question_asked_once_after_a_first_inquiry(emu, app) -> None:  # n
 async def _only_announcement(app) -> int:  # noqa: ANN001
     async with app.rt.db.read() as session:
         return (await session.scalars(select(Announcement.id))).one()
+
+
+async def test_each_recipient_once_across_a_sigkill(emu, database_url: str, tmp_path, profile) -> None:  # noqa: ANN001
+    """The bot as a process, killed with SIGKILL in the middle of an announcement, then
+    restarted: the job resumes the pump, nobody is skipped, and a repeat is possible only for a
+    message Telegram took in the instant of the kill (the outbox's bound: one per chat)."""
+    from storage.db import Database
+    from storage.models import utcnow
+    from tests.harness import STAFF
+    from tests.subprocess_bot import BotProcess, ProcessApp
+
+    recipients = [7000 + i for i in range(150)]  # about five seconds at 30 a second
+    for uid in recipients:
+        emu.add_user(uid, "مستفيد", str(uid), language_code="ar")
+    bot = BotProcess(emu, tmp_path, database_url)
+    db = Database(database_url).scoped(profile.association.id)
+    try:
+        bot.start()
+        staff = Person(emu, ProcessApp(emu, db, bot), STAFF, chat_id=STAFF_CHAT)  # type: ignore[arg-type]
+        emu.send_text(STAFF, "/help", chat_id=STAFF_CHAT)  # up: the schema and association exist
+        await emu.wait_until(lambda: emu.messages(STAFF_CHAT), 90)
+        staff.seen = emu.messages(STAFF_CHAT)[-1]["message_id"]
+        async with db.write() as session:
+            now = utcnow()
+            session.add_all([Beneficiary(association_id=profile.association.id, telegram_user_id=uid,
+                                         consent_version="1", consent_at=now, notices=True)
+                             for uid in recipients])
+        await draft(staff)
+        await staff.press("جميع من وافقوا")
+        assert "عدد المستلمين: 150 مستفيدًا" in staff.text()
+        mid, data = staff.find("أرسل الآن")
+        emu.press(STAFF, mid["message_id"], data, chat_id=STAFF_CHAT)
+
+        def got(uid: int) -> int:
+            return len(announcements_to(Person(emu, staff.app, uid)))
+
+        await emu.wait_until(lambda: sum(got(u) > 0 for u in recipients) >= 40, 60)
+        bot.kill()
+        at_kill = sum(got(u) > 0 for u in recipients)
+        assert at_kill < len(recipients), "the kill must land while the announcement is under way"
+        bot.start()  # its jobs resume the pump at once
+        await emu.wait_until(lambda: any("تقرير الإعلان" in (m.get("text") or "")
+                                         for m in emu.messages(STAFF_CHAT)), 90)
+        counts_per = [got(u) for u in recipients]
+        assert min(counts_per) == 1, "everyone gets it"
+        repeated = sum(1 for n in counts_per if n > 1)
+        assert max(counts_per) <= 2 and repeated <= delivery.WINDOW, repeated
+        assert "وصل إلى: 150" in staff.text()
+    finally:
+        bot.stop()
+        await db.dispose() if hasattr(db, "dispose") else None
