@@ -193,8 +193,9 @@ async def test_pause_resume_cancel_and_report(emu, app, staff: Person, manual) -
     await settle(emu, app)
     assert sum(len(announcements_to(p)) for p in crowd) == 1
     await staff.press("استئناف")
-    assert await delivery.step(app.rt, ann_id)
+    assert await delivery.step(app.rt, ann_id, progress=True)  # and the status message updated
     await settle(emu, app)
+    assert "عُولِج حتى الآن 1 من أصل 4" in staff.text() and "جارٍ الإرسال" in staff.text()
     assert sum(len(announcements_to(p)) for p in crowd) == 2
     await staff.press("إلغاء الإعلان")
     assert not await delivery.step(app.rt, ann_id)  # cancelled, nothing outstanding: the report

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from datetime import datetime
 from html import escape
 
@@ -39,6 +40,7 @@ log = logging.getLogger(__name__)
 LINK = "announce"  # OutboxMessage.link_kind of an announcement's messages
 WINDOW = 60  # outbox rows outstanding at most, per announcement
 INTERVAL = 0.5  # seconds between two steps
+PROGRESS_EVERY = 30.0  # seconds between two updates of the supervisor's status message
 AUTOSTART = True  # tests drive ``step`` themselves when False
 STOP_LABEL = N_("🔕 Stop announcements")
 
@@ -92,17 +94,21 @@ async def top_up(work: UnitOfWork, ann: Announcement, room: int) -> int:
     return len(rows)
 
 
-async def step(rt: Runtime, ann_id: int) -> bool:
-    """One step of the pump as its own unit of work; False when the pump should stop."""
+async def step(rt: Runtime, ann_id: int, *, progress: bool = False) -> bool:
+    """One step of the pump as its own unit of work; False when the pump should stop;
+    ``progress``: also show the supervisor how far it went."""
     async with unit_of_work(rt) as work:
-        return await advance(work, ann_id)
+        return await advance(work, ann_id, progress=progress)
 
 
-async def advance(work: UnitOfWork, ann_id: int) -> bool:
+async def advance(work: UnitOfWork, ann_id: int, *, progress: bool = False) -> bool:
     ann = await work.session.get(Announcement, ann_id)
     if ann is None or ann.finished_at is not None or ann.status in ("draft", "paused"):
         return False
     waiting = await outstanding(work, ann.id)
+    if progress and ann.status == "sending" and ann.chat_id is not None and ann.message_id is not None:
+        work.edit(ann.chat_id, ann.message_id, status_text(ann, await figures(work, ann.id)),
+                  controls(ann))
     if ann.status == "sending":
         if await top_up(work, ann, WINDOW - waiting):
             return True
@@ -206,10 +212,14 @@ def start_pump(rt: Runtime, ann_id: int) -> None:
 
 async def _pump(rt: Runtime, ann_id: int) -> None:
     failures = 0
+    shown = time.monotonic()
     while True:
         await asyncio.sleep(INTERVAL)  # the first step after the confirming unit commits
+        progress = time.monotonic() - shown >= PROGRESS_EVERY
+        if progress:
+            shown = time.monotonic()
         try:
-            if not await step(rt, ann_id):
+            if not await step(rt, ann_id, progress=progress):
                 return
             failures = 0
         except asyncio.CancelledError:
