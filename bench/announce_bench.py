@@ -78,7 +78,7 @@ def enforce(emu: Emulator, model: FloodModel) -> None:
 
     original = emu.take_fault
 
-    def take_fault(method: str, chat_id: Any = None):  # noqa: ANN202
+    def take_fault(method: str, chat_id: Any = None):
         if model.refuse(method):
             return Fault("429", method.lower(), 1, 1, None)
         return original(method, chat_id)
@@ -86,7 +86,7 @@ def enforce(emu: Emulator, model: FloodModel) -> None:
     emu.take_fault = take_fault  # type: ignore[method-assign]
 
 
-async def until(condition, timeout: float, step: float = 0.05):  # noqa: ANN001, ANN201
+async def until(condition, timeout: float, step: float = 0.05):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         found = condition()
@@ -124,7 +124,7 @@ async def talk(emu: Emulator, every: float, stop: asyncio.Event, latencies: list
         started = time.monotonic()
         emu.send_text(TALKER, "/menu")
         try:
-            await until(lambda: len(emu.messages(TALKER)) > seen, 60, 0.01)
+            await until(lambda seen=seen: len(emu.messages(TALKER)) > seen, 60, 0.01)
             latencies.append(time.monotonic() - started)
         except TimeoutError:
             latencies.append(60.0)

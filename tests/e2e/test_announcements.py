@@ -16,7 +16,7 @@ from tests.harness import BENEFICIARY, STAFF_CHAT, STAFF_PLAIN, Person, buttons,
 OTHERS = (1002, 1003, 1004)
 
 
-async def people(emu, app, n: int = 3, *, notices: int | None = None) -> list[Person]:  # noqa: ANN001
+async def people(emu, app, n: int = 3, *, notices: int | None = None) -> list[Person]:
     """``n`` beneficiaries who consented; the first ``notices`` (all by default) turned the
     announcements on from /privacy."""
     everyone = []
@@ -46,13 +46,13 @@ def announcements_to(person: Person) -> list[dict]:
 
 
 @pytest.fixture
-def manual(monkeypatch):  # noqa: ANN001, ANN201
+def manual(monkeypatch):
     """The test drives the pump itself, one window of one message at a time."""
     monkeypatch.setattr(delivery, "AUTOSTART", False)
     monkeypatch.setattr(delivery, "WINDOW", 1)
 
 
-async def test_audience_preview_confirm_and_report(emu, app, staff: Person) -> None:  # noqa: ANN001
+async def test_audience_preview_confirm_and_report(emu, app, staff: Person) -> None:
     crowd = await people(emu, app, 4, notices=3)  # the fourth never accepted
     await draft(staff)
     await staff.press("جميع من وافقوا")
@@ -78,7 +78,7 @@ async def test_audience_preview_confirm_and_report(emu, app, staff: Person) -> N
     assert sorted(states) == ["queued"] * 3
 
 
-async def test_audience_by_service_status_and_district(emu, app, staff: Person, profile) -> None:  # noqa: ANN001
+async def test_audience_by_service_status_and_district(emu, app, staff: Person, profile) -> None:
     crowd = await people(emu, app, 3)
     service = profile.services[0]
     async with app.rt.db.write() as session:  # two of them have requests (as the form stores them)
@@ -110,7 +110,7 @@ async def test_audience_by_service_status_and_district(emu, app, staff: Person, 
     assert not announcements_to(crowd[1]) and not announcements_to(crowd[2])
 
 
-async def test_refused_for_plain_staff(emu, app, staff: Person) -> None:  # noqa: ANN001
+async def test_refused_for_plain_staff(emu, app, staff: Person) -> None:
     await people(emu, app, 1)
     plain = Person(emu, app, STAFF_PLAIN, chat_id=STAFF_CHAT)
     replies = await plain.say("/announce تجربة")
@@ -127,7 +127,7 @@ async def test_refused_for_plain_staff(emu, app, staff: Person) -> None:  # noqa
     assert row.status == "draft" and not row.audience
 
 
-async def test_opt_out_button_and_privacy_switch(emu, app, staff: Person) -> None:  # noqa: ANN001
+async def test_opt_out_button_and_privacy_switch(emu, app, staff: Person) -> None:
     crowd = await people(emu, app, 2)
     await draft(staff)
     await staff.press("جميع من وافقوا")
@@ -157,7 +157,7 @@ async def test_opt_out_button_and_privacy_switch(emu, app, staff: Person) -> Non
     assert "عدد المستلمين: مستفيد واحد" in replies[-1]["text"]
 
 
-async def test_stopped_or_blocked_before_their_turn_get_nothing(emu, app, staff: Person, manual) -> None:  # noqa: ANN001
+async def test_stopped_or_blocked_before_their_turn_get_nothing(emu, app, staff: Person, manual) -> None:
     crowd = await people(emu, app, 3)
     await draft(staff)
     await staff.press("جميع من وافقوا")
@@ -177,7 +177,7 @@ async def test_stopped_or_blocked_before_their_turn_get_nothing(emu, app, staff:
     assert "أوقفوا الإعلانات قبل وصول دورهم: 2" in staff.text()
 
 
-async def test_pause_resume_cancel_and_report(emu, app, staff: Person, manual) -> None:  # noqa: ANN001
+async def test_pause_resume_cancel_and_report(emu, app, staff: Person, manual) -> None:
     crowd = await people(emu, app, 4)
     await draft(staff)
     await staff.press("جميع من وافقوا")
@@ -209,7 +209,7 @@ async def test_pause_resume_cancel_and_report(emu, app, staff: Person, manual) -
     assert data is None  # the status message lost its buttons
 
 
-async def test_blocked_recipient_is_counted(emu, app, staff: Person) -> None:  # noqa: ANN001
+async def test_blocked_recipient_is_counted(emu, app, staff: Person) -> None:
     crowd = await people(emu, app, 2)
     emu.block(crowd[1].user_id, notify=False)  # the bot learns it only when it sends
     await draft(staff)
@@ -221,7 +221,7 @@ async def test_blocked_recipient_is_counted(emu, app, staff: Person) -> None:  #
     assert "وصل إلى: 1" in report and "حظروا المساعد: 1" in report
 
 
-async def test_question_asked_once_after_a_first_inquiry(emu, app) -> None:  # noqa: ANN001
+async def test_question_asked_once_after_a_first_inquiry(emu, app) -> None:
     crowd = await people(emu, app, 1, notices=0)
     person = crowd[0]
     await run_jobs(app.rt)
@@ -243,12 +243,12 @@ async def test_question_asked_once_after_a_first_inquiry(emu, app) -> None:  # n
     assert not asked  # asked once: not again after the answer
 
 
-async def _only_announcement(app) -> int:  # noqa: ANN001
+async def _only_announcement(app) -> int:
     async with app.rt.db.read() as session:
         return (await session.scalars(select(Announcement.id))).one()
 
 
-async def test_each_recipient_once_across_a_sigkill(emu, database_url: str, tmp_path, profile) -> None:  # noqa: ANN001
+async def test_each_recipient_once_across_a_sigkill(emu, database_url: str, tmp_path, profile) -> None:
     """The bot as a process, killed with SIGKILL in the middle of an announcement, then
     restarted: the job resumes the pump, nobody is skipped, and a repeat is possible only for a
     message Telegram took in the instant of the kill (the outbox's bound: one per chat)."""

@@ -39,12 +39,12 @@ class Audience:
         return {"by": self.by, "value": self.value}
 
     @classmethod
-    def of(cls, data: dict[str, Any] | None) -> "Audience":
+    def of(cls, data: dict[str, Any] | None) -> Audience:
         data = data or {}
         return cls(str(data.get("by") or "all"), str(data.get("value") or ""))
 
 
-def reachable():  # noqa: ANN201 - an SQL condition
+def reachable():
     """Said yes to notices, consents, has not blocked the assistant."""
     return and_(Beneficiary.notices.is_(True), Beneficiary.consent_at.is_not(None),
                 Beneficiary.consent_withdrawn_at.is_(None), Beneficiary.unreachable_at.is_(None))
@@ -93,7 +93,7 @@ def label(profile: Profile, tr: Translator, audience: Audience) -> str:
     return tr.gettext("Everyone who accepted the announcements")
 
 
-def _condition(tenant: str, audience: Audience):  # noqa: ANN202 - an SQL condition
+def _condition(tenant: str, audience: Audience):
     if audience.by == "all":
         return reachable()
     request = and_(ServiceRequest.association_id == tenant,

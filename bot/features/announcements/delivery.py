@@ -32,8 +32,7 @@ from bot.engine.messages import Say, SendFile
 from bot.engine.namespaces import NS
 from bot.engine.outbox import bulk
 from bot.i18n import N_, translator
-from storage.models import (Announcement, AnnouncementRecipient, Beneficiary, OutboxMessage,
-                            utcnow)
+from storage.models import Announcement, AnnouncementRecipient, Beneficiary, OutboxMessage, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -247,7 +246,7 @@ async def stop_pumps(tenant: str) -> None:
         _pumps.pop(key, None)
 
 
-async def resume_pumps(work: UnitOfWork, now: datetime) -> int:  # noqa: ARG001 - a job
+async def resume_pumps(work: UnitOfWork, now: datetime) -> int:
     """After a restart: the announcements under way (or cancelled, awaiting their report) go on."""
     ids = (await work.session.scalars(select(Announcement.id).where(
         Announcement.association_id == work.tenant, Announcement.finished_at.is_(None),
