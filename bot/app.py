@@ -245,7 +245,7 @@ class BotApp:
         self._tasks.clear()
         with suppress(asyncio.TimeoutError):
             await self.intake.wait_idle(5)
-        from bot.features.announcements.delivery import stop_pumps
+        from bot.features.announcements.broadcast import stop_pumps
         from bot.features.supervisor.supervisor import wait_background
 
         await stop_pumps(self.rt.tenant)  # what they handed the outbox stays owed there

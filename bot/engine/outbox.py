@@ -147,9 +147,7 @@ def collapse(item: Out, key: str) -> Out:
 
 
 def bulk(item: Out) -> Out:
-    """One of many messages of the same kind (an announcement's): it takes Telegram's global
-    budget only when no other message is waiting for it, and reserves none ahead, so people's
-    own conversations keep their pace while it goes; no staff link is kept when it is sent."""
+    """One of many (an announcement's): it uses only the global budget nothing else waits for."""
     item.payload[BULK_KEY] = True
     return item
 
@@ -220,14 +218,10 @@ class TokenBucket:
         return 0.0 if self.tokens >= 0 else -self.tokens / self.rate
 
     def take_if_free(self) -> float:
-        """Take a token only if one is free now (0.0); otherwise take nothing and return how
-        long until one may be."""
-        now = time.monotonic()
-        self.tokens = min(self.burst, self.tokens + (now - self.stamp) * self.rate)
-        self.stamp = now
-        if self.tokens >= 1:
-            self.tokens -= 1
+        """Take a token if one is free now (0.0); else take none and say how long to wait."""
+        if not self.delay():
             return 0.0
+        self.tokens += 1  # not taken after all
         return (1 - self.tokens) / self.rate
 
 
@@ -397,15 +391,13 @@ class Sender:
                 if item.done_parts and item.sent_with:  # partly delivered: finish the same text
                     batch = [x for x in item.sent_with if any(x is y for y in queue.items)] or batch
                 item.sent_with = batch
-                if item.payload.get(BULK_KEY):
-                    wait = queue.bucket.delay() if queue.bucket else 0.0
-                    if wait:
-                        await asyncio.sleep(wait)
+                bulky = bool(item.payload.get(BULK_KEY))
+                wait = max(queue.bucket.delay() if queue.bucket else 0.0,
+                           0.0 if bulky else self._global.delay())
+                if wait:
+                    await asyncio.sleep(wait)
+                if bulky:
                     await self._bulk_slot()
-                else:
-                    wait = max(queue.bucket.delay() if queue.bucket else 0.0, self._global.delay())
-                    if wait:
-                        await asyncio.sleep(wait)
                 sending = self._merged(batch)
                 try:
                     ids = await self._send(sending)
@@ -449,8 +441,7 @@ class Sender:
                 self._idle.set()
 
     async def _bulk_slot(self) -> None:
-        """A global token for a bulk message: only one that is free now (a conversation's
-        message reserves its token ahead and so goes first), one bulk message asking at a time."""
+        """A free global token for a bulk message (others reserve theirs ahead: they go first)."""
         async with self._bulk_turn:
             while (wait := self._global.take_if_free()) > 0:
                 await asyncio.sleep(max(wait, 0.005))

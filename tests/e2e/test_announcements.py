@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.engine.jobs import run_jobs
-from bot.features.announcements import delivery
+from bot.features.announcements import broadcast
 from storage.models import Announcement, AnnouncementRecipient, Beneficiary, ServiceRequest, Ticket
 from tests.harness import BENEFICIARY, STAFF_CHAT, STAFF_PLAIN, Person, buttons, settle
 
@@ -48,8 +48,8 @@ def announcements_to(person: Person) -> list[dict]:
 @pytest.fixture
 def manual(monkeypatch):
     """The test drives the pump itself, one window of one message at a time."""
-    monkeypatch.setattr(delivery, "AUTOSTART", False)
-    monkeypatch.setattr(delivery, "WINDOW", 1)
+    monkeypatch.setattr(broadcast, "AUTOSTART", False)
+    monkeypatch.setattr(broadcast, "WINDOW", 1)
 
 
 async def test_audience_preview_confirm_and_report(emu, app, staff: Person) -> None:
@@ -62,7 +62,7 @@ async def test_audience_preview_confirm_and_report(emu, app, staff: Person) -> N
     assert "عدد المستلمين: 3 مستفيدين" in preview
     assert not announcements_to(crowd[0])  # nothing is sent before the supervisor confirms
     await staff.press("أرسل الآن")
-    await delivery.wait_pumps()
+    await broadcast.wait_pumps()
     await settle(emu, app)
     for person in crowd[:3]:
         got = announcements_to(person)
@@ -104,7 +104,7 @@ async def test_audience_by_service_status_and_district(emu, app, staff: Person, 
     replies = [staff.last()]
     assert "عدد المستلمين: مستفيد واحد" in replies[-1]["text"] and "شمال الرياض" in replies[-1]["text"]
     await staff.press("أرسل الآن")
-    await delivery.wait_pumps()
+    await broadcast.wait_pumps()
     await settle(emu, app)
     assert len(announcements_to(crowd[0])) == 1
     assert not announcements_to(crowd[1]) and not announcements_to(crowd[2])
@@ -132,7 +132,7 @@ async def test_opt_out_button_and_privacy_switch(emu, app, staff: Person) -> Non
     await draft(staff)
     await staff.press("جميع من وافقوا")
     await staff.press("أرسل الآن")
-    await delivery.wait_pumps()
+    await broadcast.wait_pumps()
     await settle(emu, app)
     first = crowd[0]
     got = announcements_to(first)
@@ -169,7 +169,7 @@ async def test_stopped_or_blocked_before_their_turn_get_nothing(emu, app, staff:
             Beneficiary.telegram_user_id == crowd[2].user_id))).one()
         person.unreachable_at = func.now()
     ann_id = await _only_announcement(app)
-    while await delivery.step(app.rt, ann_id):
+    while await broadcast.step(app.rt, ann_id):
         await settle(emu, app)
     await settle(emu, app)
     assert len(announcements_to(crowd[0])) == 1
@@ -189,16 +189,16 @@ async def test_pause_resume_cancel_and_report(emu, app, staff: Person, manual) -
     await staff.press("إيقاف مؤقت")
     replies = [staff.last()]
     assert "متوقف مؤقتًا" in replies[-1]["text"]
-    assert not await delivery.step(app.rt, ann_id)  # paused: nothing more is handed over
+    assert not await broadcast.step(app.rt, ann_id)  # paused: nothing more is handed over
     await settle(emu, app)
     assert sum(len(announcements_to(p)) for p in crowd) == 1
     await staff.press("استئناف")
-    assert await delivery.step(app.rt, ann_id, progress=True)  # and the status message updated
+    assert await broadcast.step(app.rt, ann_id, progress=True)  # and the status message updated
     await settle(emu, app)
     assert "عُولِج حتى الآن 1 من أصل 4" in staff.text() and "جارٍ الإرسال" in staff.text()
     assert sum(len(announcements_to(p)) for p in crowd) == 2
     await staff.press("إلغاء الإعلان")
-    assert not await delivery.step(app.rt, ann_id)  # cancelled, nothing outstanding: the report
+    assert not await broadcast.step(app.rt, ann_id)  # cancelled, nothing outstanding: the report
     await settle(emu, app)
     report = staff.text()
     assert "تقرير الإعلان" in report and "وصل إلى: 2" in report
@@ -215,13 +215,13 @@ async def test_blocked_recipient_is_counted(emu, app, staff: Person) -> None:
     await draft(staff)
     await staff.press("جميع من وافقوا")
     await staff.press("أرسل الآن")
-    await delivery.wait_pumps()
+    await broadcast.wait_pumps()
     await settle(emu, app)
     report = staff.text()
     assert "وصل إلى: 1" in report and "حظروا المساعد: 1" in report
 
 
-async def test_question_asked_once_after_a_first_inquiry(emu, app) -> None:
+async def test_question_asked_once_after_a_first_completed_inquiry(emu, app) -> None:
     crowd = await people(emu, app, 1, notices=0)
     person = crowd[0]
     await run_jobs(app.rt)
@@ -229,11 +229,17 @@ async def test_question_asked_once_after_a_first_inquiry(emu, app) -> None:
     assert "هل تأذن للجمعية" not in person.text()  # not at /start, not before a first case
     async with app.rt.db.write() as session:
         me = (await session.scalars(select(Beneficiary))).one()
-        session.add(Ticket(association_id=app.rt.tenant, reference="INQ-1", beneficiary_id=me.id,
-                           kind="inquiry", status="open"))
+        ticket = Ticket(association_id=app.rt.tenant, reference="INQ-1", beneficiary_id=me.id,
+                        kind="inquiry", status="open")
+        session.add(ticket)
     await run_jobs(app.rt)
     await settle(emu, app)
-    assert "هل تأذن للجمعية" in person.text()
+    assert "هل تأذن للجمعية" not in person.text()  # an inquiry still open: not yet
+    async with app.rt.db.write() as session:
+        (await session.get(Ticket, ticket.id)).status = "closed"
+    await run_jobs(app.rt)
+    await settle(emu, app)
+    assert "هل تأذن للجمعية" in person.text()  # after the first completed one
     await person.press("نعم، أرسلوها إليّ")
     assert "ستصلك إعلانات الجمعية هنا" in person.text()  # the question answered in place
     await run_jobs(app.rt)
@@ -292,7 +298,7 @@ async def test_each_recipient_once_across_a_sigkill(emu, database_url: str, tmp_
         counts_per = [got(u) for u in recipients]
         assert min(counts_per) == 1, "everyone gets it"
         repeated = sum(1 for n in counts_per if n > 1)
-        assert max(counts_per) <= 2 and repeated <= delivery.WINDOW, repeated
+        assert max(counts_per) <= 2 and repeated <= broadcast.WINDOW, repeated
         assert "وصل إلى: 150" in staff.text()
     finally:
         bot.stop()

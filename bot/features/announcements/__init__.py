@@ -6,8 +6,8 @@ from bot.engine.router import Router
 
 
 def register(router: Router) -> None:
-    from bot.features.announcements import compose, delivery, notices
+    from bot.features.announcements import broadcast, compose, notices
 
     compose.register(router)
     notices.register(router)
-    router.job(delivery.resume_pumps)  # after a restart, the announcements under way go on
+    router.job(broadcast.resume_pumps)  # after a restart, the announcements under way go on

@@ -1,7 +1,7 @@
 """``/announce`` in the staff group (supervisors only): the text (and an optional photo or
 document, as a reply to the bot's question), the audience, a preview with the number of
 recipients, then send — with pause, resume and cancel on the status message. Delivery and the
-report: ``delivery``; the beneficiary's side: ``notices``.
+report: ``broadcast``; the beneficiary's side: ``notices``.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from bot.engine.keyboards import FORCE_REPLY, Buttons, Callback, button, cb, col
 from bot.engine.namespaces import NS
 from bot.engine.router import Router
 from bot.features.announcements import audience as aud
-from bot.features.announcements import delivery
+from bot.features.announcements import broadcast
 from bot.i18n import translator
 from storage.models import Announcement, StaffMessageLink, utcnow
 
@@ -199,10 +199,10 @@ async def _go(ctx: Ctx, ann: Announcement) -> None:
     ann.status, ann.started_at = "sending", utcnow()
     ann.chat_id, ann.message_id = ctx.chat_id, ctx.event.message_id
     ctx.answer(tr.gettext("Sending started ✓"))
-    await delivery.top_up(ctx, ann, delivery.WINDOW)
+    await broadcast.top_up(ctx, ann, broadcast.WINDOW)
     numbers = {"delivered": 0, "blocked": 0, "failed": 0}
-    ctx.show(delivery.status_text(ann, numbers), delivery.controls(ann))
-    delivery.start_pump(ctx.rt, ann.id)
+    ctx.show(broadcast.status_text(ann, numbers), broadcast.controls(ann))
+    broadcast.start_pump(ctx.rt, ann.id)
 
 
 async def _control(ctx: Ctx, ann: Announcement, action: str) -> None:
@@ -213,17 +213,17 @@ async def _control(ctx: Ctx, ann: Announcement, action: str) -> None:
     elif action == "resume" and ann.status == "paused":
         ann.status = "sending"
         ctx.answer(tr.gettext("Sending resumed ✓"))
-        delivery.start_pump(ctx.rt, ann.id)
+        broadcast.start_pump(ctx.rt, ann.id)
     elif action == "cancel" and ann.status in ("sending", "paused"):
         ann.status = "cancelled"
         ctx.answer(tr.gettext("Cancelled. The report follows shortly."))
-        delivery.start_pump(ctx.rt, ann.id)
+        broadcast.start_pump(ctx.rt, ann.id)
     else:
         ctx.answer(tr.gettext("This button no longer applies to the announcement."), alert=True)
         return
-    numbers = await delivery.figures(ctx, ann.id)
-    ctx.show(delivery.status_text(ann, numbers),
-             delivery.controls(ann) if ann.status != "cancelled" else Buttons(()))
+    numbers = await broadcast.figures(ctx, ann.id)
+    ctx.show(broadcast.status_text(ann, numbers),
+             broadcast.controls(ann) if ann.status != "cancelled" else Buttons(()))
 
 
 def register(router: Router) -> None:

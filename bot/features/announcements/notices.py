@@ -2,26 +2,29 @@
 
 Consent to announcements is separate from the consent to process a request (``Beneficiary.notices``:
 None never asked, True yes, False no). It is asked once, kindly, after the person's first
-submitted request or inquiry — never at /start — by the job ``ask_once`` (each person asked at
-most once: ``notices_asked_at``). Every announcement carries «🔕 إيقاف الإعلانات»; ``/privacy``
+completed request or inquiry (decided, delivered or closed) — never at /start, never while a
+satisfaction survey is fresh (one request for their attention at a time) — by the job
+``ask_once`` (each person asked at most once: ``notices_asked_at``). Every announcement carries «🔕 إيقاف الإعلانات»; ``/privacy``
 shows the same switch (``bot.features.home.start``, the ``ntc`` buttons handled here).
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import exists, or_, select
 
-from bot.domain.lifecycle import Status
+from bot.domain.lifecycle import OPEN, TICKET_OPEN, Status
 from bot.engine.context import Ctx, UnitOfWork
 from bot.engine.keyboards import Callback, button, cb, inline
 from bot.engine.namespaces import NS
 from bot.engine.router import Router
 from bot.i18n import N_, translator
-from storage.models import AuditLog, Beneficiary, ServiceRequest, Ticket, utcnow
+from storage.models import AuditLog, Beneficiary, ServiceRequest, SurveyInvitation, Ticket, utcnow
 
 ASK_BATCH = 200  # people asked per pass of the jobs
+SURVEY_QUIET = timedelta(days=7)  # not asked within a week of a satisfaction survey
+NOT_COMPLETED = [s.value for s in (*OPEN, Status.DRAFT, Status.WITHDRAWN)]
 QUESTION = N_("One more thing, if you allow: may the association send you its announcements now and then — a new service, a distribution date, a change in opening hours? They come rarely, and you can stop them at any time with one button or from /privacy.")
 
 
@@ -59,19 +62,23 @@ async def on_notices(ctx: Ctx, data: Callback) -> None:
 
 
 async def ask_once(work: UnitOfWork, now: datetime) -> int:
-    """A job: ask those who have submitted a request or sent an inquiry and were never asked."""
+    """A job: ask those who have a completed request or inquiry and were never asked."""
     tenant = work.tenant
     had_case = or_(
         exists(select(ServiceRequest.id).where(ServiceRequest.association_id == tenant,
                                                ServiceRequest.beneficiary_id == Beneficiary.id,
-                                               ServiceRequest.status != Status.DRAFT.value)),
+                                               ServiceRequest.status.not_in(NOT_COMPLETED))),
         exists(select(Ticket.id).where(Ticket.association_id == tenant,
-                                       Ticket.beneficiary_id == Beneficiary.id)))
+                                       Ticket.beneficiary_id == Beneficiary.id,
+                                       Ticket.status.not_in([s.value for s in TICKET_OPEN]))))
+    survey_fresh = exists(select(SurveyInvitation.id).where(
+        SurveyInvitation.association_id == tenant, SurveyInvitation.beneficiary_id == Beneficiary.id,
+        SurveyInvitation.sent_at > now - SURVEY_QUIET))
     people = (await work.session.scalars(select(Beneficiary).where(
         Beneficiary.association_id == tenant, Beneficiary.notices.is_(None),
         Beneficiary.notices_asked_at.is_(None), Beneficiary.consent_at.is_not(None),
         Beneficiary.consent_withdrawn_at.is_(None), Beneficiary.unreachable_at.is_(None),
-        had_case).order_by(Beneficiary.id).limit(ASK_BATCH))).all()
+        had_case, ~survey_fresh).order_by(Beneficiary.id).limit(ASK_BATCH))).all()
     for person in people:
         person.notices_asked_at = now
         tr = translator(person.locale)
