@@ -50,6 +50,7 @@ COMMANDS = (
 
 
 def build_router() -> Router:
+    from bot.features import announcements
     from bot.features.complaints import complaint_flow
     from bot.features.home import about, fallback, start
     from bot.features.inquiries import inquiries, ticket_jobs, ticket_staff
@@ -86,6 +87,7 @@ def build_router() -> Router:
     request_staff.register(router)
     ticket_staff.register(router)
     supervisor.register(router)  # /stats /export /dashboard
+    announcements.register(router)  # /announce, the opt-out, the one-time question
     # 4. Last: whatever is left gets a polite answer.
     fallback.register(router)
     return router
@@ -264,7 +266,10 @@ class BotApp:
         self._tasks.clear()
         with suppress(asyncio.TimeoutError):
             await self.intake.wait_idle(5)
+        from bot.features.announcements.broadcast import stop_pumps
         from bot.features.supervisor.supervisor import wait_background
+
+        await stop_pumps(self.rt.tenant)  # what they handed the outbox stays owed there
 
         with suppress(asyncio.TimeoutError):
             await wait_background(30)  # an export under way is finished and queued

@@ -83,6 +83,10 @@ class Beneficiary(Tenanted, Base):
     consent_at: Mapped[datetime | None]
     consent_withdrawn_at: Mapped[datetime | None]
     unreachable_at: Mapped[datetime | None]  # set when Telegram says the bot was blocked (403)
+    # announcements (bot.features.announcements): None = never asked, True/False = the answer;
+    # separate from the consent to process a request, asked once after a first case
+    notices: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
+    notices_asked_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
 
@@ -369,3 +373,40 @@ class LearnedPhrasing(Tenanted, Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     approved_by: Mapped[int | None] = mapped_column(BigInteger)
     approved_at: Mapped[datetime | None]
+
+
+class Announcement(Tenanted, Base):
+    """A supervisor's announcement to many beneficiaries (``bot.features.announcements``): drafted
+    in the staff group, then sent through the outbox a window at a time."""
+
+    __tablename__ = "announcements"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    association_id: Mapped[str] = tenant()
+    created_by: Mapped[int] = mapped_column(BigInteger)
+    # draft | sending | paused | cancelled | done
+    status: Mapped[str] = mapped_column(String(12), default="draft")
+    text: Mapped[str | None] = mapped_column(Text)  # the supervisor's words (escaped HTML)
+    file_kind: Mapped[str | None] = mapped_column(String(16))  # photo | document
+    file_id: Mapped[str | None] = mapped_column(String(255))
+    audience: Mapped[dict[str, Any]] = mapped_column(default=dict)  # {"by": …, "value": …}
+    total: Mapped[int] = mapped_column(Integer, default=0)
+    chat_id: Mapped[int | None] = mapped_column(BigInteger)  # the supervisor's status message
+    message_id: Mapped[int | None] = mapped_column(BigInteger)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    started_at: Mapped[datetime | None]
+    finished_at: Mapped[datetime | None]
+
+
+class AnnouncementRecipient(Tenanted, Base):
+    """One beneficiary owed one announcement: the unique key makes it once; ``state`` goes
+    owed → queued in the transaction that writes its outbox row (``link_kind`` "announce")."""
+
+    __tablename__ = "announcement_recipients"
+    __table_args__ = (UniqueConstraint("announcement_id", "beneficiary_id"),
+                      Index("ix_announcement_recipients_next", "announcement_id", "state", "id"))
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    association_id: Mapped[str] = tenant()
+    announcement_id: Mapped[int] = mapped_column(ForeignKey("announcements.id", ondelete="CASCADE"))
+    beneficiary_id: Mapped[int] = mapped_column(ForeignKey("beneficiaries.id", ondelete="CASCADE"))
+    chat_id: Mapped[int] = mapped_column(BigInteger)
+    state: Mapped[str] = mapped_column(String(8), default="owed")  # owed | queued | dropped

@@ -51,6 +51,7 @@ class SendFile:
     file_id: str | None = None
     caption: str | None = None
     quote: int | None = None
+    markup: Markup | None = None  # buttons under the file (an announcement's opt-out)
 
 
 @dataclass(frozen=True, slots=True)

@@ -24,7 +24,9 @@ class NS(StrEnum):
     COMPLAINT = "cmp"  # complaints, suggestions, compensation claims
     SURVEY = "sv"  # satisfaction surveys
     ERASE = "erase"  # erase my data
+    NOTICES = "ntc"  # announcements: stop / receive them, the one-time question
     # the staff group
     REQUEST_CARD = "sr"  # a request's card
     TICKET_CARD = "st"  # a ticket's card
     FAQ_LEARN = "fl"  # a handed-over question taught to the FAQ (bot/features/inquiries/faq_learning.py)
+    ANNOUNCE = "ann"  # a supervisor's announcement: audience, preview, send, pause, cancel

@@ -60,6 +60,7 @@ FILES_KEY = "$files"  # payload key: {"document": "/path/to/file"} uploaded at s
 INLINE_KEY = "$inline"  # payload key: {"document": {"name": "x.txt", "b64": "…"}} (small files we make)
 MERGE_KEY = "$merge"  # payload key: a follow-up, see the module doc
 THEN_KEY = "$then"  # payload key: messages owed once this one is sent or failed, see the module doc
+BULK_KEY = "$bulk"  # payload key: one of many (an announcement): sent only when nothing else waits
 MAX_BACKOFF = 60.0
 
 
@@ -145,6 +146,12 @@ def collapse(item: Out, key: str) -> Out:
     return item
 
 
+def bulk(item: Out) -> Out:
+    """One of many (an announcement's): it uses only the global budget nothing else waits for."""
+    item.payload[BULK_KEY] = True
+    return item
+
+
 def after_delivery(owed: list[Out], item: Out, *, sent: Iterable[Out] = (),
                    failed: Iterable[Out] = ()) -> Out:
     """Owe ``sent`` only once ``item`` is delivered, and ``failed`` only if it cannot be: both
@@ -161,7 +168,7 @@ def after_delivery(owed: list[Out], item: Out, *, sent: Iterable[Out] = (),
 
 def _strip(payload: dict[str, Any]) -> dict[str, Any]:
     """The payload as the channel sees it: without the outbox's own keys."""
-    return {k: v for k, v in payload.items() if k not in (MERGE_KEY, THEN_KEY)}
+    return {k: v for k, v in payload.items() if k not in (MERGE_KEY, THEN_KEY, BULK_KEY)}
 
 
 def is_message(method: str) -> bool:
@@ -209,6 +216,13 @@ class TokenBucket:
         self.stamp = now
         self.tokens -= 1
         return 0.0 if self.tokens >= 0 else -self.tokens / self.rate
+
+    def take_if_free(self) -> float:
+        """Take a token if one is free now (0.0); else take none and say how long to wait."""
+        if not self.delay():
+            return 0.0
+        self.tokens += 1  # not taken after all
+        return (1 - self.tokens) / self.rate
 
 
 @dataclass
@@ -269,6 +283,7 @@ class Sender:
         self._outcomes: list[_Outcome] = []
         self._writer: asyncio.Task[None] | None = None
         self._cool: dict[Any, float] = {}  # follow-up key -> when its next message may go
+        self._bulk_turn = asyncio.Lock()  # bulk messages wait for a free token one at a time
 
     # -- feeding --------------------------------------------------------------------------
     async def load_pending(self) -> int:
@@ -376,9 +391,13 @@ class Sender:
                 if item.done_parts and item.sent_with:  # partly delivered: finish the same text
                     batch = [x for x in item.sent_with if any(x is y for y in queue.items)] or batch
                 item.sent_with = batch
-                wait = max(queue.bucket.delay() if queue.bucket else 0.0, self._global.delay())
+                bulky = bool(item.payload.get(BULK_KEY))
+                wait = max(queue.bucket.delay() if queue.bucket else 0.0,
+                           0.0 if bulky else self._global.delay())
                 if wait:
                     await asyncio.sleep(wait)
+                if bulky:
+                    await self._bulk_slot()
                 sending = self._merged(batch)
                 try:
                     ids = await self._send(sending)
@@ -420,6 +439,12 @@ class Sender:
                 self._chats.pop(chat_id, None)
             if not self._chats:
                 self._idle.set()
+
+    async def _bulk_slot(self) -> None:
+        """A free global token for a bulk message (others reserve theirs ahead: they go first)."""
+        async with self._bulk_turn:
+            while (wait := self._global.take_if_free()) > 0:  # noqa: ASYNC110 - a bucket's next token
+                await asyncio.sleep(max(wait, 0.005))
 
     def _given_up(self, item: Out) -> bool:
         return (item.attempts >= self.policy.max_attempts
@@ -532,7 +557,7 @@ class Sender:
                       "o_error": o.error} for o in other])
             links: dict[tuple[int, int], Out] = {}
             for o in batch:
-                if o.item.link_kind and o.item.link_id is not None:
+                if o.item.link_kind and o.item.link_id is not None and not o.item.payload.get(BULK_KEY):
                     for message_id in o.message_ids:
                         links.setdefault((o.item.chat_id, message_id), o.item)
             # the parts of one message in their order: a case's card is its first link

@@ -311,6 +311,8 @@ def render(message: Outgoing) -> tuple[str, JSON]:
             payload.update(caption=message.caption, parse_mode="HTML")  # fitted at send time
         if message.quote:
             payload["reply_parameters"] = _quote(message.quote)
+        if message.markup is not None:
+            payload["reply_markup"] = render_markup(message.markup)
         return ("sendPhoto" if message.kind == "photo" else "sendDocument"), payload
     if isinstance(message, Album):
         return "sendMediaGroup", {"chat_id": message.chat_id, "media": [

@@ -88,6 +88,10 @@ async def privacy(ctx: Ctx) -> None:
         rows.append([button(ctx._("Withdraw my consent"), cb(NS.CONSENT, "withdraw"))])
     else:
         rows.append([button(ctx._("✅ I agree"), cb(NS.CONSENT, "yes"))])
+    if ctx.user.notices:  # the announcements' switch (bot.features.announcements.notices)
+        rows.append([button(ctx._("🔕 Stop announcements"), cb(NS.NOTICES, "off"))])
+    else:
+        rows.append([button(ctx._("🔔 Receive announcements"), cb(NS.NOTICES, "on"))])
     rows.append([button(ctx._("📄 A copy of my data"), cb(NS.ERASE, "export"))])
     rows.append([button(ctx._("🗑 Erase my data"), cb(NS.ERASE, "ask"))])
     ctx.reply(privacy_notice(ctx).split("\n\n")[0], inline(rows))
