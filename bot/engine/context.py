@@ -54,6 +54,10 @@ class Channel(Protocol):
 
     async def file_head(self, file_id: str) -> bytes | None: ...
 
+    def owns(self, chat_id: int) -> bool:
+        """Whether ``chat_id`` is one of this channel's chats (the default channel: any other)."""
+        ...
+
 
 @dataclass
 class Runtime:
@@ -67,6 +71,9 @@ class Runtime:
     staff_chat_id: int
     matcher: "FaqMatcher | None" = None
     channel: Channel | None = None
+    """The default channel (Telegram: the staff group and most people)."""
+    channels: dict[str, Channel] = field(default_factory=dict)
+    """Every other channel by name (WhatsApp): a chat it ``owns`` is rendered by it."""
     jobs: list[Any] = field(default_factory=list)  # bot.engine.router.JobFn, from the router
     flood_burst: float = 30.0  # updates a beneficiary may send at once (bot.engine.flood)
     flood: FloodGate = field(default_factory=FloodGate)
@@ -81,6 +88,16 @@ class Runtime:
         """The main staff group and every per-area contact officer's chat (policy clause 23)."""
         extra = {c.staff_chat_id for c in self.profile.faq.categories if c.staff_chat_id}
         return frozenset({self.staff_chat_id, *extra})
+
+    def channel_for(self, chat_id: int) -> Channel | None:
+        """The channel a chat belongs to: the one that owns it, else the default."""
+        for other in self.channels.values():
+            if other.owns(chat_id):
+                return other
+        return self.channel
+
+    def channel_named(self, name: str | None) -> Channel | None:
+        return self.channels.get(name or "", self.channel)
 
     def is_supervisor(self, user_id: int) -> bool:
         return user_id in self.settings.supervisor_ids
@@ -127,12 +144,13 @@ class UnitOfWork:
     def owe(self, message: Outgoing, *, link: tuple[str, int] | None = None) -> Out:
         """Queue ``message``, rendered by the channel; ``link``: when sent, remember that the new
         message belongs to this case (a staff reply to it finds the case)."""
-        channel = self.rt.channel
+        channel = self.rt.channel_for(message.chat_id)
         if channel is None:
             raise RuntimeError("this runtime has no channel to send through")
         method, payload = channel.render(message)
         item = Out(message.chat_id, method, payload,
-                   link_kind=link[0] if link else None, link_id=link[1] if link else None)
+                   link_kind=link[0] if link else None, link_id=link[1] if link else None,
+                   channel=channel.name)
         self.out.append(item)
         return item
 

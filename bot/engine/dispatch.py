@@ -44,6 +44,12 @@ _USER_BY_TELEGRAM_ID = select(Beneficiary).where(Beneficiary.association_id == b
                                                  Beneficiary.telegram_user_id == bindparam("tg"))
 
 
+def address_context(tenant: str, chat_id: int | None) -> str:
+    """The vault context of a beneficiary's encrypted address (a row copied onto another
+    person's does not decrypt)."""
+    return f"address:{tenant}:{chat_id}"
+
+
 async def finish(ctx: UnitOfWork) -> None:
     """Write what this unit of work leaves besides its ORM changes: the person's dialog and the
     messages it owes. Called once, last, inside its transaction, by every unit of work."""
@@ -72,7 +78,8 @@ async def write_outbox(ctx: UnitOfWork) -> None:
     for item in ctx.out:
         item.id = (await conn.execute(_OWE, {
             "association_id": ctx.tenant, "chat_id": item.chat_id, "method": item.method,
-            "payload": item.payload, "link_kind": item.link_kind, "link_id": item.link_id})).scalar_one()
+            "payload": item.payload, "link_kind": item.link_kind, "link_id": item.link_id,
+            "channel": item.channel})).scalar_one()
 
 
 class Dispatcher:
@@ -82,9 +89,18 @@ class Dispatcher:
         self.router = router
         self.channel = rt.channel
 
+    def channel_of(self, raw: dict[str, Any]) -> Any:
+        """The channel a stored update came through (its ``channel`` key; Telegram's have none)."""
+        name = raw.get("channel") if isinstance(raw.get("channel"), str) else None
+        return self.rt.channel_named(name) or self.channel
+
+    def chat_key(self, raw: dict[str, Any]) -> int | str:
+        return self.channel_of(raw).chat_key(raw)
+
     async def handle(self, update_id: int, raw: dict[str, Any]) -> None:
+        channel = self.channel_of(raw)
         try:
-            event = self.channel.parse(raw)
+            event = channel.parse(raw)
         except Exception as exc:  # a malformed or future update: record it, keep flowing
             log.warning("update %s could not be parsed: %s", update_id, type(exc).__name__)
             await self._mark_failed(update_id, f"unparseable: {type(exc).__name__}")
@@ -100,7 +116,7 @@ class Dispatcher:
             return
         self.rt.sender.enqueue(ctx.out)
         if event.callback_id is not None:
-            await self._answer_callback(event.callback_id, ctx.callback_answer or {})
+            await self._answer_callback(event.callback_id, ctx.callback_answer or {}, channel)
 
     async def _staff_precheck(self, event: Event) -> bool:
         """Ask the channel (cached) whether the sender belongs to the staff chat — before the
@@ -121,7 +137,7 @@ class Dispatcher:
             return None
         if media.file_size is not None and media.file_size > DEFAULT_MAX_BYTES:
             return None  # refused for its size; Telegram would not serve it anyway
-        return Head(await self.rt.channel.file_head(media.file_id))
+        return Head(await self.channel_of({"channel": event.channel}).file_head(media.file_id))
 
     async def _process(self, update_id: int, event: Event, staff_member: bool = False,
                        file_head: Head | None = None) -> Ctx | None:
@@ -229,7 +245,8 @@ class Dispatcher:
         user = await ctx.session.scalar(_USER_BY_TELEGRAM_ID, {"tenant": self.rt.tenant, "tg": event.user_id})
         if user is None:
             user = Beneficiary(association_id=self.rt.tenant, telegram_user_id=event.user_id,
-                               locale=translator(event.language_code).locale)
+                               locale=translator(event.language_code).locale,
+                               channel=event.channel, address_enc=self._sealed_address(event))
             ctx.session.add(user)
             await ctx.session.flush()
         else:
@@ -241,6 +258,12 @@ class Dispatcher:
                 user.unreachable_at = None  # they wrote to us: they unblocked the bot
         ctx.user = user
         ctx.set_locale(user.locale)
+
+    def _sealed_address(self, event: Event) -> str | None:
+        """The sender's address (a WhatsApp number), encrypted and bound to its chat id."""
+        if not event.address:
+            return None
+        return self.rt.vault.encrypt(event.address, address_context(self.rt.tenant, event.user_id))
 
     # -- failures -----------------------------------------------------------------------------
     async def _mark_failed(self, update_id: int, error: str) -> None:
@@ -281,11 +304,13 @@ class Dispatcher:
             log.exception("could not record the failure of update %s", update_id)
         self.rt.sender.enqueue(out)
         if event.callback_id is not None:
-            await self._answer_callback(event.callback_id, {})
+            await self._answer_callback(event.callback_id, {},
+                                        self.channel_of({"channel": event.channel}))
 
-    async def _answer_callback(self, query_id: str, answer: dict[str, Any]) -> None:
+    async def _answer_callback(self, query_id: str, answer: dict[str, Any],
+                               channel: Any = None) -> None:
         try:
-            await self.channel.answer_action(query_id, answer.get("text"),
-                                             bool(answer.get("show_alert")))
+            await (channel or self.channel).answer_action(query_id, answer.get("text"),
+                                                          bool(answer.get("show_alert")))
         except Exception as exc:  # an old query (> 15 min) or a network blip: harmless
             log.debug("answerCallbackQuery failed: %s", type(exc).__name__)

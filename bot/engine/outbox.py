@@ -73,6 +73,7 @@ class Out:
     link_kind: str | None = None  # when sent, remember which case the new message belongs to
     link_id: int | None = None
     id: int | None = None  # the outbox row, once written
+    channel: str = "telegram"  # the channel that rendered it; its Delivery sends it
     created: float = field(default_factory=time.time, compare=False)  # epoch seconds
     attempts: int = field(default=0, compare=False)
     done_parts: list[int] = field(default_factory=list, compare=False, repr=False)
@@ -80,7 +81,8 @@ class Out:
 
     def row(self, tenant: str) -> OutboxMessage:
         return OutboxMessage(association_id=tenant, chat_id=self.chat_id, method=self.method,
-                             payload=self.payload, link_kind=self.link_kind, link_id=self.link_id)
+                             payload=self.payload, link_kind=self.link_kind, link_id=self.link_id,
+                             channel=self.channel)
 
     @property
     def merge(self) -> dict[str, Any] | None:
@@ -92,7 +94,7 @@ class Out:
 
     def spec(self) -> dict[str, Any]:
         return {"chat_id": self.chat_id, "method": self.method, "payload": self.payload,
-                "link_kind": self.link_kind, "link_id": self.link_id}
+                "link_kind": self.link_kind, "link_id": self.link_id, "channel": self.channel}
 
 
 # -- what features use ----------------------------------------------------------------------------
@@ -259,6 +261,7 @@ class Sender:
     def __init__(self, db: ScopedDatabase, delivery: Delivery, tenant: str, limits: Limits | None = None,
                  policy: Policy | None = None) -> None:
         self.db, self.delivery, self.tenant = db, delivery, tenant
+        self.deliveries: dict[str, Delivery] = {}  # other channels' (an Out names its channel)
         self.limits = limits or Limits()
         self.policy = policy or Policy()
         self._global = TokenBucket(self.limits.per_second, self.limits.per_second)
@@ -279,6 +282,7 @@ class Sender:
                                             OutboxMessage.status == "pending").order_by(OutboxMessage.id)
             )).all()
         self.enqueue([Out(r.chat_id, r.method, r.payload, r.link_kind, r.link_id, r.id,
+                          channel=r.channel or "telegram",
                           created=_epoch(r.created_at), attempts=r.attempts or 0) for r in rows])
         return len(rows)
 
@@ -357,7 +361,8 @@ class Sender:
         merge = first.merge or {}
         text = merge["head"] + "\n" + "\n".join(item.merge["body"] for item in batch)  # type: ignore[index]
         merged = Out(first.chat_id, first.method, {**first.payload, "text": text},
-                     first.link_kind, first.link_id, first.id, created=first.created,
+                     first.link_kind, first.link_id, first.id, channel=first.channel,
+                     created=first.created,
                      attempts=first.attempts, done_parts=first.done_parts)
         return merged
 
@@ -383,7 +388,7 @@ class Sender:
                 try:
                     ids = await self._send(sending)
                 except Exception as exc:  # noqa: BLE001 - every error is classified
-                    verdict = self.delivery.classify(exc, chat_id)
+                    verdict = self._delivery(item).classify(exc, chat_id)
                     error = f"{type(exc).__name__}: {getattr(exc, 'message', None) or exc}"[:200]
                     if verdict == UNCHANGED:
                         await self._finish(batch, "sent")
@@ -400,7 +405,8 @@ class Sender:
                             await self._finish(batch, "failed",
                                                error=f"gave up after {item.attempts} attempts: {error}"[:200])
                         else:
-                            pause = self.delivery.retry_seconds(exc) if verdict == WAIT else backoff
+                            pause = (self._delivery(item).retry_seconds(exc) if verdict == WAIT
+                                     else backoff)
                             log.warning("outbox: %s failed (%s); retrying in %.1fs", item.method,
                                         type(exc).__name__, pause)
                             await self._note_attempt(item, error)
@@ -425,16 +431,20 @@ class Sender:
         return (item.attempts >= self.policy.max_attempts
                 or time.time() - item.created > self.policy.max_age)
 
+    def _delivery(self, item: Out) -> Delivery:
+        return self.deliveries.get(item.channel, self.delivery)
+
     async def _send(self, item: Out) -> list[int]:
         """Make the calls that deliver ``item``; returns the ids of the messages made. The parts
         already delivered before a retry are not sent again."""
         ids = item.done_parts
-        for index, (method, payload) in enumerate(self.delivery.parts(item.method, _strip(item.payload))):
+        delivery = self._delivery(item)
+        for index, (method, payload) in enumerate(delivery.parts(item.method, _strip(item.payload))):
             if index < len(ids):
                 continue
             if payload.pop("$reply_first", False) and ids:
                 payload["reply_parameters"] = {"message_id": ids[0], "allow_sending_without_reply": True}
-            result = await self._call(method, payload)
+            result = await delivery.call(method, payload)
             made = _message_ids(result)
             ids.extend(made or [0])
         return [i for i in ids if i]
@@ -560,8 +570,8 @@ class Sender:
 
 def _then(item: Out, status: str) -> list[Out]:
     specs = (item.payload.get(THEN_KEY) or {}).get("sent" if status == "sent" else "failed") or []
-    return [Out(s["chat_id"], s["method"], dict(s["payload"]), s.get("link_kind"), s.get("link_id"))
-            for s in specs]
+    return [Out(s["chat_id"], s["method"], dict(s["payload"]), s.get("link_kind"), s.get("link_id"),
+                channel=s.get("channel") or "telegram") for s in specs]
 
 
 def _html(text: str) -> str:

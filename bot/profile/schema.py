@@ -19,6 +19,7 @@ from pydantic import (
 )
 
 from bot.i18n import N_
+from bot.profile.whatsapp_section import WhatsApp
 from bot.profile.values import (
     DEFAULT_DECLARATION,
     DEFAULT_PRIVACY_NOTICE,
@@ -481,6 +482,7 @@ class Profile(_Model):
     declaration: Declaration = Field(default_factory=Declaration)
     complaints: Complaints = Field(default_factory=Complaints)
     deployment: Deployment = Field(default_factory=Deployment)
+    whatsapp: WhatsApp = Field(default_factory=WhatsApp)
 
     _source: Path | None = PrivateAttr(default=None)
 

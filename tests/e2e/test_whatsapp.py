@@ -1,0 +1,104 @@
+"""WhatsApp through the emulator's Cloud API: the same flows as on Telegram (issue #13)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+import json
+
+import aiohttp
+import pytest
+from sqlalchemy import func, select
+
+from bot.emulator.server import Emulator
+from bot.emulator.wa_server import WhatsAppEmulator
+from bot.profile import Profile
+from storage.models import Beneficiary, InboundUpdate, OutboxMessage
+from tests.wa_harness import VERIFY, WA_ID, WaUser, settle_wa, start_whatsapp_app
+
+
+@pytest.fixture
+async def wa() -> AsyncIterator[WhatsAppEmulator]:
+    emulator = WhatsAppEmulator()
+    emulator.add_person(WA_ID, "نورة القحطاني")
+    await emulator.start()
+    yield emulator
+    await emulator.stop()
+
+
+@pytest.fixture
+async def wa_app(emu: Emulator, wa: WhatsAppEmulator, database_url: str, profile: Profile):  # noqa: ANN201
+    app, runner = await start_whatsapp_app(emu, wa, database_url, profile)
+    yield app
+    await wa.drain()
+    await runner.cleanup()
+    await app.stop()
+
+
+@pytest.fixture
+def noura(wa: WhatsAppEmulator, wa_app) -> WaUser:  # noqa: ANN001
+    return WaUser(wa, wa_app)
+
+
+async def _count(app, model) -> int:  # noqa: ANN001
+    async with app.db.read() as session:
+        return await session.scalar(select(func.count()).select_from(model))
+
+
+async def test_verification_challenge(wa: WhatsAppEmulator, wa_app) -> None:  # noqa: ANN001
+    async with aiohttp.ClientSession() as http:
+        ok = {"hub.mode": "subscribe", "hub.verify_token": VERIFY, "hub.challenge": "1158201444"}
+        async with http.get(wa.webhook_url, params=ok) as answer:
+            assert answer.status == 200
+            assert await answer.text() == "1158201444"
+            assert answer.content_type == "text/plain"
+        for wrong in ({**ok, "hub.verify_token": "guess"}, {**ok, "hub.mode": "unsubscribe"}, {}):
+            async with http.get(wa.webhook_url, params=wrong) as answer:
+                assert answer.status == 403
+
+
+async def test_bad_signature_is_refused_and_nothing_stored(wa: WhatsAppEmulator, wa_app) -> None:  # noqa: ANN001
+    note = wa.inbound(WA_ID, "text", {"text": {"body": "مرحبا"}})
+    assert await wa.post(note, secret="not-the-app-secret") == 401
+    async with aiohttp.ClientSession() as http:  # no signature at all
+        async with http.post(wa.webhook_url, data=json.dumps(note).encode()) as answer:
+            assert answer.status == 401
+    await settle_wa(wa, wa_app)
+    assert await _count(wa_app, InboundUpdate) == 0
+    assert wa.world.messages(WA_ID) == []
+
+
+async def test_first_hello_consent_then_menu_as_list(noura: WaUser, wa: WhatsAppEmulator) -> None:
+    welcome = await noura.say("مرحبا")
+    assert welcome, "a first message of any kind starts"
+    assert all("<b>" not in noura.text(m) for m in welcome)  # no HTML on WhatsApp
+    await noura.choose("أوافق")
+    menu = await noura.say("القائمة")
+    lists = [m for m in menu if m.get("type") == "interactive"
+             and m["interactive"]["type"] == "list"]
+    assert lists, [noura.text(m) for m in menu]
+    rows = [r for m in lists for s in m["interactive"]["action"]["sections"] for r in s["rows"]]
+    assert all(len(r["title"]) <= 24 for r in rows) and len(rows) >= 4
+    # the number is kept only encrypted, found by keyed hash
+    async with noura.app.db.read() as session:
+        person = (await session.scalars(select(Beneficiary))).one()
+    assert person.channel == "whatsapp"
+    assert WA_ID not in (person.address_enc or "") and WA_ID not in str(person.telegram_user_id)
+    assert noura.app.rt.vault.blind_index(WA_ID, "whatsapp")[:14] == \
+        f"{person.telegram_user_id - (1 << 60):014x}"
+
+
+async def test_redelivered_webhook_is_answered_once(noura: WaUser, wa: WhatsAppEmulator) -> None:
+    note = wa.inbound(WA_ID, "text", {"text": {"body": "مرحبا"}})
+    assert await wa.post(note) == 200
+    first = await noura._after()
+    assert await wa.post(note) == 200  # Meta redelivers the same message
+    again = await noura._after()
+    assert first and again == []
+
+
+async def test_statuses_are_recorded_on_the_outbox_row(noura: WaUser, wa: WhatsAppEmulator) -> None:
+    await noura.say("مرحبا")
+    async with noura.app.db.read() as session:
+        receipts = (await session.scalars(select(OutboxMessage.receipt).where(
+            OutboxMessage.channel == "whatsapp"))).all()
+    assert receipts and set(receipts) == {"delivered"}
