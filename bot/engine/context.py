@@ -25,12 +25,21 @@ from bot.engine.flood import FloodGate
 from bot.engine.keyboards import NO_BUTTONS, Buttons, Markup
 from bot.engine.messages import Album, Copy, Delete, Edit, Leave, Outgoing, Say, SendFile
 from bot.engine.outbox import Out, Sender
-from bot.i18n import Text, Translator, translator
+from bot.i18n import N_, Text, Translator, translator
 from bot.profile import Profile
 from bot.settings import Settings
 from storage.crypto import Vault
 from storage.db import ScopedDatabase
 from storage.models import Beneficiary
+
+CHANNEL_NAMES = {"telegram": N_("Telegram"), "whatsapp": N_("WhatsApp")}
+
+
+def mask_address(address: str) -> str:
+    """``966551234567`` → ``9665…4567``: enough for staff to tell two people apart."""
+    digits = address.lstrip("+")
+    return f"\u2066{digits[:4]}…{digits[-4:]}\u2069" if len(digits) > 8 else "…"
+
 
 if TYPE_CHECKING:
     from bot.domain.faq.matcher import FaqMatcher
@@ -139,6 +148,22 @@ class UnitOfWork:
 
     def t(self, text: Text | str) -> str:
         return self.tr.render(text)
+
+    def channel_note(self, person: Beneficiary | None) -> str | None:
+        """For a staff card: the channel a beneficiary writes from when it is not Telegram, with
+        their address masked (``WhatsApp · 9665…4567``); None on Telegram."""
+        if person is None or person.channel == "telegram":
+            return None
+        tr = translator("ar")
+        name = tr.gettext(CHANNEL_NAMES.get(person.channel, person.channel))
+        shown = "—"
+        if person.address_enc:
+            try:
+                shown = mask_address(self.rt.vault.decrypt(
+                    person.address_enc, f"address:{self.tenant}:{person.telegram_user_id}"))
+            except Exception:  # noqa: BLE001 - another key: say nothing of it
+                shown = "—"
+        return tr.gettext("Channel: {channel} · {address}").format(channel=name, address=shown)
 
     # -- output: every message becomes an outbox row in this transaction --------------------------
     def owe(self, message: Outgoing, *, link: tuple[str, int] | None = None) -> Out:

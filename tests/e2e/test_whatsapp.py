@@ -102,3 +102,28 @@ async def test_statuses_are_recorded_on_the_outbox_row(noura: WaUser, wa: WhatsA
         receipts = (await session.scalars(select(OutboxMessage.receipt).where(
             OutboxMessage.channel == "whatsapp"))).all()
     assert receipts and set(receipts) == {"delivered"}
+
+
+async def _consent(noura: WaUser) -> None:
+    await noura.say("مرحبا")
+    await noura.choose("أوافق")
+
+
+async def test_hand_over_and_staff_reply_reach_whatsapp(noura: WaUser, wa: WhatsAppEmulator,
+                                                        emu: Emulator) -> None:
+    from tests.harness import STAFF, STAFF_CHAT, Person
+
+    await _consent(noura)
+    await noura.choose("استفسار")
+    await noura.choose("التحدث مع فريق الجمعية")
+    await noura.say("هل يمكنني استعارة سيارة الجمعية لنقل أثاث بيتي الجديد؟")
+    card = emu.last_message(STAFF_CHAT)
+    assert card is not None and "سيارة الجمعية" in card["text"]
+    assert "واتساب" in card["text"]  # the card shows the channel
+    assert WA_ID not in card["text"] and "4567" in card["text"]  # the number masked
+    staff = Person(emu, noura.app, STAFF, chat_id=STAFF_CHAT)
+    await staff.say("نعتذر، لا تتوفر لدينا هذه الخدمة حاليًا.", reply_to_message_id=card["message_id"])
+    answer = await noura._after()
+    assert any("لا تتوفر لدينا هذه الخدمة" in noura.text(m) for m in answer), \
+        [noura.text(m) for m in answer]
+    assert all("<b>" not in noura.text(m) for m in answer)

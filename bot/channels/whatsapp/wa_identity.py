@@ -37,12 +37,6 @@ def update_id_for(wamid: str) -> int:
     return _UPDATE_BASE + int(hashlib.sha256(b"in\x00" + wamid.encode()).hexdigest()[:15], 16)
 
 
-def mask(wa_id: str | None) -> str:
-    """``966551234567`` → ``9665…4567``: enough for staff to tell two people apart."""
-    if not wa_id:
-        return "—"
-    digits = wa_id.lstrip("+")
-    return f"{digits[:4]}…{digits[-4:]}" if len(digits) > 8 else "…"
 
 
 def local_display(wa_id: str) -> str:

@@ -60,6 +60,8 @@ async def card_text(ctx: Ctx, ticket: Ticket) -> str:
             answer=tr.gettext("Yes") if ticket.data["breach"] else tr.gettext("No")))
     if ticket.outcome:
         lines.append(tr.gettext("Outcome: {outcome}").format(outcome=escape(ticket.outcome)))
+    if (note := ctx.channel_note(person)) is not None:
+        lines.insert(3, note)
     if person is not None and person.unreachable_at is not None:
         lines.append(tr.gettext("⚠️ The beneficiary cannot be reached on Telegram (the bot was blocked)."))
     if ticket.status in OPEN_STATUSES:

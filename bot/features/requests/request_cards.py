@@ -64,6 +64,8 @@ async def card_text(ctx: Ctx, request: ServiceRequest) -> str:
         lines.append(tr.gettext("Reason: {reason}").format(reason=escape(request.decision_reason)))
     if request.beneficiary_id:
         beneficiary = await ctx.session.get(Beneficiary, request.beneficiary_id)
+        if (note := ctx.channel_note(beneficiary)) is not None:
+            lines.insert(3, note)
         if beneficiary is not None and beneficiary.unreachable_at is not None:
             lines.append(tr.gettext("⚠️ The beneficiary cannot be reached on Telegram (the bot was blocked)."))
     return "\n".join(lines)
