@@ -48,6 +48,7 @@ class WaWorld:
     media: dict[str, Media] = field(default_factory=dict)
     faults: list[tuple[int, int, str | None]] = field(default_factory=list)  # (status, code, to)
     calls: list[dict[str, Any]] = field(default_factory=list)
+    refused: list[int] = field(default_factory=list)  # the error codes answered, in order
     offset: float = 0.0  # seconds the tests moved the clock
     _ids: itertools.count = field(default_factory=lambda: itertools.count(1))
 
@@ -82,6 +83,13 @@ class WaWorld:
         """Check one ``/messages`` call as the Cloud API does; store the message."""
         to = str(body.get("to") or "")
         self.calls.append(body)
+        try:
+            return self._accept(body, to)
+        except GraphRefusal as refusal:
+            self.refused.append(refusal.code)
+            raise
+
+    def _accept(self, body: dict[str, Any], to: str) -> dict[str, Any]:
         fault = self.take_fault(to)
         if fault is not None:
             raise fault

@@ -127,3 +127,47 @@ async def test_hand_over_and_staff_reply_reach_whatsapp(noura: WaUser, wa: Whats
     assert any("لا تتوفر لدينا هذه الخدمة" in noura.text(m) for m in answer), \
         [noura.text(m) for m in answer]
     assert all("<b>" not in noura.text(m) for m in answer)
+
+
+async def _hand_over(noura: WaUser, emu: Emulator) -> dict:
+    from tests.harness import STAFF_CHAT
+
+    await _consent(noura)
+    await noura.choose("استفسار")
+    await noura.choose("التحدث مع فريق الجمعية")
+    await noura.say("متى يبدأ توزيع السلال الغذائية لهذا الشهر؟")
+    return emu.last_message(STAFF_CHAT)
+
+
+async def test_outside_the_window_the_reply_goes_as_the_template(
+        noura: WaUser, wa: WhatsAppEmulator, emu: Emulator, profile: Profile) -> None:
+    from tests.harness import STAFF, STAFF_CHAT, Person
+
+    card = await _hand_over(noura, emu)
+    wa.world.advance(hours=25)  # the person has not written for more than a day
+    staff = Person(emu, noura.app, STAFF, chat_id=STAFF_CHAT)
+    await staff.say("يبدأ التوزيع يوم الأحد القادم بإذن الله.", reply_to_message_id=card["message_id"])
+    sent = await noura._after()
+    templates = [m for m in sent if m["type"] == "template"]
+    assert templates and all(m["type"] == "template" for m in sent)
+    notice = profile.whatsapp.templates.notice
+    assert templates[0]["template"]["name"] == notice.name
+    assert "يوم الأحد القادم" in noura.text(templates[0])
+    assert 131047 in wa.world.refused  # the plain message was refused first
+
+
+async def test_rate_limit_is_retried_and_unreachable_is_marked(
+        noura: WaUser, wa: WhatsAppEmulator) -> None:
+    noura.app.whatsapp.rate_limit_pause = 0.05
+    wa.world.fail_next(130429, to=WA_ID)
+    wa.world.fail_next(500, status=503, to=WA_ID)
+    first = await noura.say("مرحبا")
+    assert first, "delivered after a rate limit and a 5xx"
+    wa.world.fail_next(131026, to=WA_ID)
+    assert await noura.say("مرحبا مرة أخرى") == []
+    async with noura.app.db.read() as session:
+        person = (await session.scalars(select(Beneficiary))).one()
+        failed = (await session.scalars(select(OutboxMessage.status).where(
+            OutboxMessage.channel == "whatsapp", OutboxMessage.status == "failed"))).all()
+    assert person.unreachable_at is not None and failed
+    assert wa.world.refused[:3] == [130429, 500, 131026]
