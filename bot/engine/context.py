@@ -28,7 +28,7 @@ from bot.engine.outbox import Out, Sender
 from bot.i18n import N_, Text, Translator, translator
 from bot.profile import Profile
 from bot.settings import Settings
-from storage.crypto import Vault
+from storage.crypto import Vault, address_context
 from storage.db import ScopedDatabase
 from storage.models import Beneficiary
 
@@ -160,7 +160,7 @@ class UnitOfWork:
         if person.address_enc:
             try:
                 shown = mask_address(self.rt.vault.decrypt(
-                    person.address_enc, f"address:{self.tenant}:{person.telegram_user_id}"))
+                    person.address_enc, address_context(self.tenant, person.telegram_user_id)))
             except Exception:  # noqa: BLE001 - another key: say nothing of it
                 shown = "—"
         return tr.gettext("Channel: {channel} · {address}").format(channel=name, address=shown)

@@ -26,6 +26,7 @@ from bot.engine.events import Event, Kind
 from bot.engine.outbox import Out
 from bot.engine.router import Router
 from bot.i18n import N_, translator
+from storage.crypto import address_context
 from storage.models import Beneficiary, InboundUpdate, OutboxMessage, utcnow
 
 log = logging.getLogger(__name__)
@@ -42,12 +43,6 @@ _CLAIM = (sql_update(_INBOUND)
 _OWE = sql_insert(_OUTBOX).returning(_OUTBOX.c.id)
 _USER_BY_TELEGRAM_ID = select(Beneficiary).where(Beneficiary.association_id == bindparam("tenant"),
                                                  Beneficiary.telegram_user_id == bindparam("tg"))
-
-
-def address_context(tenant: str, chat_id: int | None) -> str:
-    """The vault context of a beneficiary's encrypted address (a row copied onto another
-    person's does not decrypt)."""
-    return f"address:{tenant}:{chat_id}"
 
 
 async def finish(ctx: UnitOfWork) -> None:

@@ -171,3 +171,30 @@ async def test_rate_limit_is_retried_and_unreachable_is_marked(
             OutboxMessage.channel == "whatsapp", OutboxMessage.status == "failed"))).all()
     assert person.unreachable_at is not None and failed
     assert wa.world.refused[:3] == [130429, 500, 131026]
+
+
+async def test_my_data_and_erasure_on_whatsapp(noura: WaUser, wa: WhatsAppEmulator) -> None:
+    await _consent(noura)
+    sent = await noura.say("/mydata")
+    files = [m for m in sent if m["type"] == "document"]
+    assert files, [noura.text(m) for m in sent]
+    content = wa.world.media[files[0]["document"]["id"]].data.decode("utf-8")
+    assert "رقم الواتساب" in content and "966551234567" in content  # their own number, to them
+    await noura.say("/deletemydata")
+    await noura.choose("نعم، احذف بياناتي")
+    assert "تم حذف بياناتك" in noura.recent()
+    async with noura.app.db.read() as session:
+        assert await session.scalar(select(func.count()).select_from(Beneficiary)) == 0
+        addresses = (await session.scalars(select(InboundUpdate.raw))).all()
+    assert not any(WA_ID in str(raw) for raw in addresses)
+
+
+async def test_the_number_is_never_logged(noura: WaUser, emu: Emulator,
+                                          caplog: pytest.LogCaptureFixture) -> None:
+    import logging
+
+    caplog.set_level(logging.DEBUG)
+    await _hand_over(noura, emu)
+    await noura.wa.send_sticker(WA_ID)
+    await noura._after()
+    assert WA_ID not in caplog.text and "551234567" not in caplog.text

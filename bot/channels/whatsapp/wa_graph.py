@@ -31,12 +31,11 @@ from bot.channels.whatsapp import wa_render
 from bot.channels.whatsapp.wa_identity import WHATSAPP_BASE, chat_id_for, message_id_for
 from bot.channels.whatsapp.wa_adapter import CHANNEL, parse_message, wa_id_of
 from bot.domain.filetypes import HEAD_BYTES
-from bot.engine.dispatch import address_context
 from bot.engine.events import Event
 from bot.engine.messages import Outgoing
 from bot.engine.outbox import BLOCKED, FILES_KEY, INLINE_KEY, PERMANENT, RETRY, WAIT
 from bot.settings import Settings
-from storage.crypto import Vault
+from storage.crypto import Vault, address_context
 from storage.db import ScopedDatabase
 from storage.models import Beneficiary
 
