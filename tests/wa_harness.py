@@ -64,6 +64,9 @@ class WaUser:
     async def send_image(self, data: bytes) -> list[dict[str, Any]]:
         return await self._after(await self.wa.send_media(self.wa_id, "image", data, "image/jpeg"))
 
+    async def send_location(self) -> list[dict[str, Any]]:
+        return await self._after(await self.wa.send_location(self.wa_id))
+
     def last(self) -> dict[str, Any]:
         return self.wa.world.messages(self.wa_id)[-1]
 

@@ -198,3 +198,43 @@ async def test_the_number_is_never_logged(noura: WaUser, emu: Emulator,
     await noura.wa.send_sticker(WA_ID)
     await noura._after()
     assert WA_ID not in caplog.text and "551234567" not in caplog.text
+
+
+async def test_full_application_with_a_document_and_the_declaration(
+        noura: WaUser, wa: WhatsAppEmulator, emu: Emulator, profile: Profile) -> None:
+    import re
+
+    from tests.flows import SERVICE
+    from tests.harness import STAFF_CHAT
+
+    await _consent(noura)
+    await noura.say("القائمة")
+    await noura.choose("طلب خدمة")
+    service = profile.service(SERVICE)
+    await noura.choose(service.title.ar[:20])
+    assert "المستندات المطلوبة" in noura.recent(4)
+    await noura.choose("ابدأ التقديم")
+    await noura.say("محمد عبدالله سعيد الحربي")
+    await noura.say("١٠٠٠٠٠٠٠٠٨")
+    asked = noura.last()  # the mobile: their own WhatsApp number offered, one tap
+    assert asked["type"] == "interactive", noura.text(asked)
+    await noura.choose(asked["interactive"]["action"]["buttons"][0]["reply"]["title"])
+    await noura.say("١٥/٠٥/١٤٠٠")
+    await noura.say("٥")
+    await noura.say("3500")
+    await noura.choose(service.fields[6].choices[1].label.ar[:20])
+    await noura.choose(service.fields[7].choices[0].label.ar[:20])
+    await noura.send_location()
+    await noura.send_image(b"\xff\xd8\xff\xe0 family photo")
+    await noura.send_document(b"%PDF-1.4 family", "family.pdf", "application/pdf")
+    await noura.send_document(b"%PDF-1.4 income", "income.pdf", "application/pdf")
+    await noura.choose("تخطٍّ")
+    await noura.choose("تخطٍّ")
+    await noura.choose("كل شيء صحيح")
+    assert "أُقِرّ" in noura.recent(2) or "الإقرار" in noura.recent(2)
+    done = await noura.choose("أُقِرّ وأرسِل")
+    text = "\n".join(noura.text(m) for m in done)
+    match = re.search(r"REQ-\d{4}-\d{4}", text)
+    assert match and "لجنة البحث" in text, text
+    card = [m for m in emu.messages(STAFF_CHAT) if match.group(0) in (m.get("text") or "")]
+    assert card and "واتساب" in card[0]["text"] and WA_ID not in card[0]["text"]
