@@ -24,7 +24,7 @@ from bot.engine.events import Event
 from bot.engine.flood import FloodGate
 from bot.engine.keyboards import NO_BUTTONS, Buttons, Markup
 from bot.engine.messages import Album, Copy, Delete, Edit, Leave, Outgoing, Say, SendFile
-from bot.engine.outbox import Out, Sender
+from bot.engine.outbox import REMOTE_KEY, Out, Sender
 from bot.i18n import N_, Text, Translator, translator
 from bot.profile import Profile
 from bot.settings import Settings
@@ -66,6 +66,16 @@ class Channel(Protocol):
     def owns(self, chat_id: int) -> bool:
         """Whether ``chat_id`` is one of this channel's chats (the default channel: any other)."""
         ...
+
+
+class FileSource(Protocol):
+    """A channel whose files another channel may have to pass on (a WhatsApp person's document
+    shown to staff on Telegram): the outbox fetches the bytes (``REMOTE_KEY``)."""
+
+    def holds(self, file_id: str) -> bool: ...
+
+    def media_of(self, message_id: int) -> tuple[str, str] | None:
+        """(kind, file id) of a recent message carrying a file, for a copy to another channel."""
 
 
 @dataclass
@@ -172,12 +182,35 @@ class UnitOfWork:
         channel = self.rt.channel_for(message.chat_id)
         if channel is None:
             raise RuntimeError("this runtime has no channel to send through")
+        message, source = self._portable(message, channel)
         method, payload = channel.render(message)
+        if source is not None and isinstance(message, SendFile):  # bytes fetched at send time
+            payload[REMOTE_KEY] = {"channel": source.name, "file_id": message.file_id,
+                                   "kind": message.kind}
         item = Out(message.chat_id, method, payload,
                    link_kind=link[0] if link else None, link_id=link[1] if link else None,
                    channel=channel.name)
         self.out.append(item)
         return item
+
+    def _portable(self, message: Outgoing, channel: Channel) -> tuple[Outgoing, Any]:
+        """``message`` as ``channel`` can send it when it names another channel's file or
+        message: a copy becomes the file itself (or its caption), a file is marked to be
+        fetched from its channel. Returns the message and the file's channel (or None)."""
+        if isinstance(message, Copy):
+            source = self.rt.channel_for(message.from_chat_id)
+            if source is None or source is channel:
+                return message, None
+            media = getattr(source, "media_of", lambda _: None)(message.message_id)
+            if media is None:
+                return Say(message.chat_id, message.caption or "…", None, message.quote), None
+            message = SendFile(message.chat_id, media[0] if media[0] == "photo" else "document",
+                               file_id=media[1], caption=message.caption, quote=message.quote)
+        if isinstance(message, SendFile) and message.file_id:
+            for other in self.rt.channels.values():
+                if other is not channel and getattr(other, "holds", lambda _: False)(message.file_id):
+                    return message, other
+        return message, None
 
     def send(self, chat_id: int, text: str, keyboard: Markup | None = None, *,
              link: tuple[str, int] | None = None, quote: int | None = None,
@@ -207,7 +240,14 @@ class UnitOfWork:
         return self.owe(SendFile(chat_id, kind, file_id=file_id, caption=caption), link=link)
 
     def send_album(self, chat_id: int, kind: str, items: list[tuple[str, str]]) -> Out:
-        """Files the channel already holds, as one group: (file id, caption) each."""
+        """Files the channel already holds, as one group: (file id, caption) each (files another
+        channel holds go one by one)."""
+        foreign = [other for other in self.rt.channels.values()
+                   if other is not self.rt.channel_for(chat_id)
+                   and any(getattr(other, "holds", lambda _: False)(f) for f, _ in items)]
+        if foreign:
+            sent = [self.owe(SendFile(chat_id, kind, file_id=f, caption=c)) for f, c in items]
+            return sent[0]
         return self.owe(Album(chat_id, kind, tuple(items)))
 
     def copy(self, chat_id: int, from_chat_id: int, message_id: int, caption: str | None = None, *,

@@ -37,6 +37,7 @@ its next message — so a crash still repeats at most one message per chat.
 from __future__ import annotations
 
 import asyncio
+import base64
 import logging
 import math
 import time
@@ -60,6 +61,8 @@ FILES_KEY = "$files"  # payload key: {"document": "/path/to/file"} uploaded at s
 INLINE_KEY = "$inline"  # payload key: {"document": {"name": "x.txt", "b64": "…"}} (small files we make)
 MERGE_KEY = "$merge"  # payload key: a follow-up, see the module doc
 THEN_KEY = "$then"  # payload key: messages owed once this one is sent or failed, see the module doc
+REMOTE_KEY = "$remote"  # payload key: {"channel", "file_id", "kind"}: a file another channel holds,
+# fetched from it at send time and uploaded (a WhatsApp person's document shown to staff)
 MAX_BACKOFF = 60.0
 
 
@@ -439,7 +442,8 @@ class Sender:
         already delivered before a retry are not sent again."""
         ids = item.done_parts
         delivery = self._delivery(item)
-        for index, (method, payload) in enumerate(delivery.parts(item.method, _strip(item.payload))):
+        stripped = await self._fetched(_strip(item.payload))
+        for index, (method, payload) in enumerate(delivery.parts(item.method, stripped)):
             if index < len(ids):
                 continue
             if payload.pop("$reply_first", False) and ids:
@@ -448,6 +452,20 @@ class Sender:
             made = _message_ids(result)
             ids.extend(made or [0])
         return [i for i in ids if i]
+
+    async def _fetched(self, payload: dict[str, Any]) -> dict[str, Any]:
+        """A file another channel holds, fetched from that channel as bytes to upload."""
+        remote = payload.pop(REMOTE_KEY, None)
+        if not remote:
+            return payload
+        source = self.deliveries.get(remote["channel"])
+        if source is None or not hasattr(source, "fetch"):
+            raise LookupError(f"no channel {remote['channel']} to fetch a file from")
+        data, name = await source.fetch(remote["file_id"])
+        payload.pop(remote["kind"], None)
+        payload[INLINE_KEY] = {remote["kind"]: {"name": name,
+                                                "b64": base64.b64encode(data).decode("ascii")}}
+        return payload
 
     async def _call(self, method: str, payload: dict[str, Any]) -> Any:
         return await self.delivery.call(method, payload)

@@ -121,6 +121,9 @@ async def test_hand_over_and_staff_reply_reach_whatsapp(noura: WaUser, wa: Whats
     assert card is not None and "سيارة الجمعية" in card["text"]
     assert "واتساب" in card["text"]  # the card shows the channel
     assert WA_ID not in card["text"] and "4567" in card["text"]  # the number masked
+    await noura.send_image(b"\xff\xd8\xff\xe0 a photo of the letter")  # relayed to the team
+    relayed = emu.last_message(STAFF_CHAT)
+    assert relayed.get("photo") or relayed.get("document"), relayed
     staff = Person(emu, noura.app, STAFF, chat_id=STAFF_CHAT)
     await staff.say("نعتذر، لا تتوفر لدينا هذه الخدمة حاليًا.", reply_to_message_id=card["message_id"])
     answer = await noura._after()
@@ -238,3 +241,15 @@ async def test_full_application_with_a_document_and_the_declaration(
     assert match and "لجنة البحث" in text, text
     card = [m for m in emu.messages(STAFF_CHAT) if match.group(0) in (m.get("text") or "")]
     assert card and "واتساب" in card[0]["text"] and WA_ID not in card[0]["text"]
+
+    # a supervisor on Telegram sees the documents sent from WhatsApp (fetched, then uploaded)
+    from tests.harness import STAFF, Person
+
+    staff = Person(emu, noura.app, STAFF, chat_id=STAFF_CHAT)
+    await staff.press("البيانات الكاملة")
+    await settle_wa(wa, noura.app)
+    private = emu.messages(STAFF)
+    files = [m for m in private if m.get("photo") or m.get("document")]
+    assert len(files) == 3, [m.get("text") for m in private]
+    assert any(emu.download(m["document"]["file_id"]) == b"%PDF-1.4 income"
+               for m in files if m.get("document"))

@@ -19,6 +19,7 @@ from storage.crypto import Vault
 
 JSON = dict[str, Any]
 CHANNEL = "whatsapp"
+MEDIA_PREFIX = "wa:"  # a WhatsApp media id as the engine keeps it (so no channel mistakes it)
 SELF_CONTACT = "$contact"  # the id of the reply button that offers the sender's own number
 
 # words that stand for commands (normalised: no tatweel, alef forms folded, lower case)
@@ -89,7 +90,8 @@ def parse_message(raw: JSON, vault: Vault) -> Event:
         return event
     if kind in _MEDIA:
         media = message.get(kind) or {}
-        event.file = Attachment(_MEDIA[kind], str(media.get("id") or ""), media.get("sha256"),
+        event.file = Attachment(_MEDIA[kind], MEDIA_PREFIX + str(media.get("id") or ""),
+                                media.get("sha256"),
                                 None, media.get("mime_type"), media.get("filename"))
         event.caption = media.get("caption")
         event.kind = (Kind.FILE if kind in ("image", "document")

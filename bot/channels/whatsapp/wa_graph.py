@@ -29,7 +29,7 @@ from sqlalchemy import select
 
 from bot.channels.whatsapp import wa_render
 from bot.channels.whatsapp.wa_identity import WHATSAPP_BASE, chat_id_for, message_id_for
-from bot.channels.whatsapp.wa_adapter import CHANNEL, parse_message, wa_id_of
+from bot.channels.whatsapp.wa_adapter import CHANNEL, MEDIA_PREFIX, parse_message, wa_id_of
 from bot.domain.filetypes import HEAD_BYTES
 from bot.engine.events import Event
 from bot.engine.messages import Outgoing
@@ -83,6 +83,7 @@ class WhatsAppChannel:
         self.templates = templates  # bot.profile.schema.WhatsAppTemplates or None
         self.association_name = association_name
         self._addresses: dict[int, str] = {}  # chat id → wa_id, from messages and the database
+        self._media: dict[int, tuple[str, str]] = {}  # recent message id → (kind, file id)
         self._session: aiohttp.ClientSession | None = None
         self.rate_limit_pause = 2.0  # seconds after 130429/131056
 
@@ -94,7 +95,26 @@ class WhatsAppChannel:
         event = parse_message(raw, self.vault)
         if event.address and event.chat_id is not None:
             self._addresses[event.chat_id] = event.address
+        if event.file is not None and event.message_id is not None:
+            if len(self._media) > 10_000:
+                self._media.clear()
+            self._media[event.message_id] = (event.file.kind, event.file.file_id)
         return event
+
+    def holds(self, file_id: str) -> bool:
+        return file_id.startswith(MEDIA_PREFIX)
+
+    def media_of(self, message_id: int) -> tuple[str, str] | None:
+        return self._media.get(message_id)
+
+    async def fetch(self, file_id: str) -> tuple[bytes, str]:
+        """A person's file, to pass on through another channel: its bytes and a name."""
+        async with self._http().get(f"{self.base}/{wa_render.media_id(file_id)}",
+                                    headers=self._auth) as response:
+            info = await _answer(response)
+        data = await self.download(file_id)
+        extension = mimetypes.guess_extension(str(info.get("mime_type") or "")) or ""
+        return data, f"whatsapp{extension}"
 
     def chat_key(self, raw: JSON) -> int | str:
         return chat_id_for(self.vault, wa_id_of(raw))
@@ -200,6 +220,7 @@ class WhatsAppChannel:
 
     async def download(self, media_id: str, limit: int | None = None) -> bytes:
         """A file a person sent: its URL from ``GET /{media_id}``, then its bytes."""
+        media_id = wa_render.media_id(media_id)
         async with self._http().get(f"{self.base}/{media_id}", headers=self._auth) as response:
             url = (await _answer(response))["url"]
         headers = dict(self._auth)

@@ -16,7 +16,7 @@ import html
 import re
 from typing import Any
 
-from bot.channels.whatsapp.wa_adapter import SELF_CONTACT
+from bot.channels.whatsapp.wa_adapter import MEDIA_PREFIX, SELF_CONTACT
 from bot.engine.keyboards import AskFor, Buttons
 from bot.engine.messages import Album, Copy, Delete, Edit, Leave, Outgoing, Say, SendFile
 from bot.engine.outbox import FILES_KEY, INLINE_KEY
@@ -132,7 +132,7 @@ def render(message: Outgoing) -> tuple[str, JSON]:
             payload[INLINE_KEY] = {wa_kind: {"name": message.name or "file",
                                              "b64": base64.b64encode(message.data).decode()}}
         else:
-            payload[wa_kind]["id"] = message.file_id
+            payload[wa_kind]["id"] = media_id(message.file_id or "")
         if wa_kind == "document" and (message.name or message.path):
             payload[wa_kind]["filename"] = message.name or message.path.name  # type: ignore[union-attr]
         return SEND, payload
@@ -146,6 +146,10 @@ def render(message: Outgoing) -> tuple[str, JSON]:
     raise TypeError(f"not an outgoing message: {message!r}")
 
 
+def media_id(file_id: str) -> str:
+    return file_id.removeprefix(MEDIA_PREFIX)
+
+
 def parts(method: str, payload: JSON) -> list[tuple[str, JSON]]:
     """The calls that deliver one stored row within WhatsApp's limits."""
     if method != SEND:
@@ -154,7 +158,7 @@ def parts(method: str, payload: JSON) -> list[tuple[str, JSON]]:
     album = payload.pop("$album", None)
     if album is not None:
         kind = payload["type"]
-        return [(SEND, {**payload, kind: {"id": file_id, **({"caption": _cut(
+        return [(SEND, {**payload, kind: {"id": media_id(file_id), **({"caption": _cut(
             to_whatsapp(caption), MAX_CAPTION)} if caption else {})}}) for file_id, caption in album]
     rows = payload.pop(ROWS_KEY, None)
     list_body = payload.pop("$list_body", None)
