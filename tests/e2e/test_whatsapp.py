@@ -221,6 +221,7 @@ async def test_full_application_with_a_document_and_the_declaration(
     await noura.say("١٠٠٠٠٠٠٠٠٨")
     asked = noura.last()  # the mobile: their own WhatsApp number offered, one tap
     assert asked["type"] == "interactive", noura.text(asked)
+    assert "0551234567" in noura.text(asked)  # their own number offered: nothing asked twice
     await noura.choose(asked["interactive"]["action"]["buttons"][0]["reply"]["title"])
     await noura.say("١٥/٠٥/١٤٠٠")
     await noura.say("٥")

@@ -123,3 +123,22 @@ def test_graph_errors_are_classified() -> None:
     assert classify(GraphError(503, None, "x")) == RETRY
     assert classify(GraphError(400, 100, "x")) == PERMANENT
     assert classify(OSError()) == RETRY
+
+
+def test_check_profile_validates_the_whatsapp_templates(tmp_path) -> None:  # noqa: ANN001
+    from bot import ROOT
+    from bot.profile.loader import check_profile
+
+    text = (ROOT / "profiles" / "khairat.yaml").read_text(encoding="utf-8")
+    assert "mustafeed_notice" in text
+    bad = text.replace("name: mustafeed_notice", "name: Mustafeed Notice").replace(
+        "parameters: [association, text]", "parameters: [association, phone]")
+    path = tmp_path / "bad.yaml"
+    path.write_text(bad, encoding="utf-8")
+    for folder in ("khairat",):  # documents referenced relative to the profile
+        source = ROOT / "profiles" / folder
+        if source.is_dir():
+            (tmp_path / folder).symlink_to(source)
+    problems = "\n".join(check_profile(path))
+    assert "whatsapp.templates.notice.name" in problems
+    assert "whatsapp.templates.notice.parameters" in problems

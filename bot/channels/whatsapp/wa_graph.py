@@ -28,7 +28,8 @@ import aiohttp
 from sqlalchemy import select
 
 from bot.channels.whatsapp import wa_render
-from bot.channels.whatsapp.wa_identity import WHATSAPP_BASE, chat_id_for, message_id_for
+from bot.channels.whatsapp.wa_identity import (WHATSAPP_BASE, chat_id_for, local_display,
+                                               message_id_for)
 from bot.channels.whatsapp.wa_adapter import CHANNEL, MEDIA_PREFIX, parse_message, wa_id_of
 from bot.domain.filetypes import HEAD_BYTES
 from bot.engine.events import Event
@@ -156,6 +157,9 @@ class WhatsAppChannel:
         if to is None:
             raise GraphError(400, 131026, "no WhatsApp number known for this person")
         kind = payload.get("type")
+        if payload.pop(wa_render.OWN_NUMBER, False) and kind == "interactive":
+            box = payload["interactive"] = dict(payload["interactive"])
+            box["body"] = {"text": f"{box['body']['text']}\n\n📱 \u2066{local_display(to)}\u2069"}
         for key, path in (payload.pop(FILES_KEY, None) or {}).items():
             data = Path(path).read_bytes()  # noqa: ASYNC240 - a local file we made
             payload[kind] = {**payload.get(kind, {}), "id": await self.upload(data, Path(path).name)}

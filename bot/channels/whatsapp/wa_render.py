@@ -29,7 +29,8 @@ MAX_BODY = 1024  # an interactive message's body
 MAX_CAPTION = 1024
 MAX_BUTTONS, MAX_BUTTON_TITLE = 3, 20
 MAX_ROWS, MAX_ROW_TITLE, MAX_ROW_DESCRIPTION = 10, 24, 72
-ROWS_KEY = "$rows"  # every row of a long list: ``parts`` sends them ten at a time
+ROWS_KEY = "$rows"
+OWN_NUMBER = "$own_number"  # show the recipient's own number under the question (never stored)  # every row of a long list: ``parts`` sends them ten at a time
 
 _TAGS = [(re.compile(r"</?b>"), "*"), (re.compile(r"</?i>"), "_"), (re.compile(r"</?code>"), "```")]
 _LINK = re.compile(r'<a href="([^"]*)">(.*?)</a>', re.S)
@@ -64,8 +65,8 @@ def _choices(markup: Buttons) -> tuple[list[tuple[str, str]], list[str]]:
 def text_message(chat_id: int, text: str, markup: Any = None) -> JSON:
     body = to_whatsapp(text)
     if isinstance(markup, AskFor):
-        if markup.what == "contact":
-            return _buttons(chat_id, body, [(SELF_CONTACT, markup.label)])
+        if markup.what == "contact":  # the number itself is shown at send time (OWN_NUMBER)
+            return {**_buttons(chat_id, body, [(SELF_CONTACT, markup.label)]), OWN_NUMBER: True}
         return {"chat_id": chat_id, "type": "text", "text": {"body": f"{body}\n\n{markup.label}"}}
     if isinstance(markup, Buttons):
         actions, links = _choices(markup)
