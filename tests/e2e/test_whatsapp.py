@@ -254,3 +254,19 @@ async def test_full_application_with_a_document_and_the_declaration(
     assert len(files) == 3, [m.get("text") for m in private]
     assert any(emu.download(m["document"]["file_id"]) == b"%PDF-1.4 income"
                for m in files if m.get("document"))
+
+
+async def test_the_survey_with_choices_on_whatsapp(noura: WaUser, emu: Emulator, profile: Profile) -> None:
+    from tests.harness import STAFF, STAFF_CHAT, Person
+
+    card = await _hand_over(noura, emu)
+    staff = Person(emu, noura.app, STAFF, chat_id=STAFF_CHAT)
+    await staff.say("يبدأ التوزيع في الأسبوع الأول من رمضان.", reply_to_message_id=card["message_id"])
+    await staff.say("/close", reply_to_message_id=card["message_id"])
+    await noura._after()
+    assert "استبانة قياس الرضا" in noura.recent(4) and "السؤال ١ من ٤" in noura.recent(4)
+    for score in ("٥", "٤", "٤", "٥"):
+        await noura.choose(score)
+    assert "تعليق أو مقترح" in noura.recent(2)
+    replies = await noura.say("شكرًا لكم")
+    assert "وصلنا تعليقك" in noura.text(replies[-1])
