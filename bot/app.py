@@ -98,6 +98,13 @@ def settings_for(settings: Settings, profile: Profile, env: Mapping[str, str] | 
             raise ConfigError(f"{deployment.token_env} is not set: the bot token of association "
                               f"'{profile.association.id}' (deployment.token_env in its profile)")
         changes["token"] = token
+    if deployment.whatsapp_env_prefix:  # this association's own WhatsApp number and secrets
+        from bot.settings import whatsapp_settings
+
+        prefix = deployment.whatsapp_env_prefix
+        changes.update(whatsapp_settings(lambda name: (env.get(prefix + name) or "").strip() or None,
+                                         prefix))
+        changes.setdefault("whatsapp_phone_number_id", None)
     if deployment.staff_chat_id is not None:
         changes["staff_chat_id"] = deployment.staff_chat_id
     if deployment.supervisor_ids:

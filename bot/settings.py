@@ -164,25 +164,26 @@ _WHATSAPP_COMPANIONS = (
 )
 
 
-def _whatsapp_settings(get: "Callable[[str], str | None]") -> dict[str, object]:
+def whatsapp_settings(get: "Callable[[str], str | None]", prefix: str = "") -> dict[str, object]:
     """The WhatsApp settings: none when WHATSAPP_PHONE_NUMBER_ID is unset; otherwise all of them,
-    or ``ConfigError`` naming the first one missing."""
+    or ``ConfigError`` naming the first one missing (``prefix``: a profile's own variables)."""
     phone_number_id = get("WHATSAPP_PHONE_NUMBER_ID")
     base_url = get("WHATSAPP_API_BASE_URL")
     found: dict[str, object] = {"whatsapp_api_base_url": _parse_url(
-        "WHATSAPP_API_BASE_URL", base_url, ("http://", "https://")).rstrip("/")
+        prefix + "WHATSAPP_API_BASE_URL", base_url, ("http://", "https://")).rstrip("/")
         if base_url else WHATSAPP_DEFAULT_BASE_URL}
     if phone_number_id is None:
         return found
     if not phone_number_id.isdigit():
-        raise ConfigError(f"WHATSAPP_PHONE_NUMBER_ID is malformed: {phone_number_id!r} is not the "
-                          "phone number's id (digits, from the app's WhatsApp > API setup page)")
+        raise ConfigError(f"{prefix}WHATSAPP_PHONE_NUMBER_ID is malformed: {phone_number_id!r} is "
+                          "not the phone number's id (digits, from the app's WhatsApp > API setup "
+                          "page)")
     found["whatsapp_phone_number_id"] = phone_number_id
     for name, attr, hint in _WHATSAPP_COMPANIONS:
         value = get(name)
         if value is None:
-            raise ConfigError(f"{name} is not set: WhatsApp is on (WHATSAPP_PHONE_NUMBER_ID) and "
-                              f"needs it: {hint}")
+            raise ConfigError(f"{prefix}{name} is not set: WhatsApp is on "
+                              f"({prefix}WHATSAPP_PHONE_NUMBER_ID) and needs it: {hint}")
         found[attr] = value
     return found
 
@@ -232,7 +233,7 @@ def load_settings(env: Mapping[str, str] | None = None, *, read_dotenv: bool = T
 
     outbox_max_attempts = _parse_int("MUSTAFEED_OUTBOX_MAX_ATTEMPTS", max_attempts, "a count, e.g. 10") if max_attempts else 10
     outbox_max_age = _parse_int("MUSTAFEED_OUTBOX_MAX_AGE", max_age, "seconds, e.g. 21600") if max_age else 21600
-    whatsapp = _whatsapp_settings(get)
+    whatsapp = whatsapp_settings(get)
     if outbox_max_attempts < 1 or outbox_max_age < 1:
         raise ConfigError("MUSTAFEED_OUTBOX_MAX_ATTEMPTS and MUSTAFEED_OUTBOX_MAX_AGE must be at least 1")
 

@@ -449,6 +449,9 @@ class Deployment(_Model):
     """The name of the environment variable that holds this association's bot token."""
     staff_chat_id: GroupChatId | None = None
     supervisor_ids: tuple[Annotated[int, Field(strict=True, ge=1)], ...] = ()
+    whatsapp_env_prefix: Annotated[str, Field(pattern=r"^[A-Z][A-Z0-9_]*_$")] | None = None
+    """Read this association's WhatsApp settings from ``<prefix>WHATSAPP_PHONE_NUMBER_ID`` …
+    (e.g. ``MAA_``) instead of the process's ``WHATSAPP_*``."""
     share_staff_chat: bool = False
     """True to let this association use the same staff group as another one in the process
     (otherwise start-up refuses: one association's staff would see the other's cases)."""

@@ -142,3 +142,20 @@ def test_check_profile_validates_the_whatsapp_templates(tmp_path) -> None:  # no
     problems = "\n".join(check_profile(path))
     assert "whatsapp.templates.notice.name" in problems
     assert "whatsapp.templates.notice.parameters" in problems
+
+
+def test_a_profile_may_name_its_own_whatsapp_variables() -> None:
+    from bot import ROOT
+    from bot.app import settings_for
+    from bot.profile import load_profile
+
+    profile = load_profile(ROOT / "profiles" / "maa.yaml")
+    profile = profile.model_copy(update={"deployment": profile.deployment.model_copy(
+        update={"whatsapp_env_prefix": "MAA_"})})
+    base = load_settings(FULL, read_dotenv=False)
+    env = {"MAA_WHATSAPP_PHONE_NUMBER_ID": "2222", "MAA_WHATSAPP_ACCESS_TOKEN": "t",
+           "MAA_WHATSAPP_APP_SECRET": "s", "MAA_WHATSAPP_VERIFY_TOKEN": "v"}
+    own = settings_for(base, profile, env)
+    assert own.whatsapp_phone_number_id == "2222" and own.whatsapp_app_secret == "s"
+    with pytest.raises(ConfigError, match="^MAA_WHATSAPP_APP_SECRET is not set"):
+        settings_for(base, profile, {k: v for k, v in env.items() if "SECRET" not in k})
