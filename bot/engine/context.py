@@ -74,7 +74,7 @@ class FileSource(Protocol):
 
     def holds(self, file_id: str) -> bool: ...
 
-    def media_of(self, message_id: int) -> tuple[str, str] | None:
+    def media_of(self, chat_id: int, message_id: int) -> tuple[str, str] | None:
         """(kind, file id) of a recent message carrying a file, for a copy to another channel."""
 
 
@@ -201,7 +201,8 @@ class UnitOfWork:
             source = self.rt.channel_for(message.from_chat_id)
             if source is None or source is channel:
                 return message, None
-            media = getattr(source, "media_of", lambda _: None)(message.message_id)
+            media = getattr(source, "media_of", lambda *_: None)(message.from_chat_id,
+                                                                 message.message_id)
             if media is None:
                 return Say(message.chat_id, message.caption or "…", None, message.quote), None
             message = SendFile(message.chat_id, media[0] if media[0] == "photo" else "document",
@@ -210,6 +211,10 @@ class UnitOfWork:
             for other in self.rt.channels.values():
                 if other is not channel and getattr(other, "holds", lambda _: False)(message.file_id):
                     return message, other
+            # a file no other channel claims is the default channel's (a staff member's photo)
+            if channel is not self.rt.channel and self.rt.channel is not None \
+                    and not getattr(channel, "holds", lambda _: False)(message.file_id):
+                return message, self.rt.channel
         return message, None
 
     def send(self, chat_id: int, text: str, keyboard: Markup | None = None, *,

@@ -458,7 +458,7 @@ class Sender:
         remote = payload.pop(REMOTE_KEY, None)
         if not remote:
             return payload
-        source = self.deliveries.get(remote["channel"])
+        source = self.deliveries.get(remote["channel"], self.delivery)
         if source is None or not hasattr(source, "fetch"):
             raise LookupError(f"no channel {remote['channel']} to fetch a file from")
         data, name = await source.fetch(remote["file_id"])

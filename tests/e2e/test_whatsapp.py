@@ -270,3 +270,19 @@ async def test_the_survey_with_choices_on_whatsapp(noura: WaUser, emu: Emulator,
     assert "تعليق أو مقترح" in noura.recent(2)
     replies = await noura.say("شكرًا لكم")
     assert "وصلنا تعليقك" in noura.text(replies[-1])
+
+
+async def test_a_staff_photo_reply_reaches_whatsapp_as_a_photo(
+        noura: WaUser, wa: WhatsAppEmulator, emu: Emulator) -> None:
+    from tests.harness import STAFF, STAFF_CHAT, Person
+
+    card = await _hand_over(noura, emu)
+    staff = Person(emu, noura.app, STAFF, chat_id=STAFF_CHAT)
+    await staff.act(emu.send_photo(STAFF, b"\x89PNG map of the site", caption="خريطة الموقع",
+                                   chat_id=STAFF_CHAT, reply_to_message_id=card["message_id"]))
+    sent = await noura._after()
+    media = [m for m in sent if m["type"] in ("image", "document")]
+    assert media, [noura.text(m) for m in sent]
+    kind = media[0]["type"]
+    assert wa.world.media[media[0][kind]["id"]].data == b"\x89PNG map of the site"
+    assert "خريطة الموقع" in media[0][kind].get("caption", "")

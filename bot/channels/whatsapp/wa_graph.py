@@ -105,7 +105,7 @@ class WhatsAppChannel:
     def holds(self, file_id: str) -> bool:
         return file_id.startswith(MEDIA_PREFIX)
 
-    def media_of(self, message_id: int) -> tuple[str, str] | None:
+    def media_of(self, chat_id: int, message_id: int) -> tuple[str, str] | None:
         return self._media.get(message_id)
 
     async def fetch(self, file_id: str) -> tuple[bytes, str]:
