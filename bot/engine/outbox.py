@@ -61,8 +61,7 @@ FILES_KEY = "$files"  # payload key: {"document": "/path/to/file"} uploaded at s
 INLINE_KEY = "$inline"  # payload key: {"document": {"name": "x.txt", "b64": "…"}} (small files we make)
 MERGE_KEY = "$merge"  # payload key: a follow-up, see the module doc
 THEN_KEY = "$then"  # payload key: messages owed once this one is sent or failed, see the module doc
-REMOTE_KEY = "$remote"  # payload key: {"channel", "file_id", "kind"}: a file another channel holds,
-# fetched from it at send time and uploaded (a WhatsApp person's document shown to staff)
+REMOTE_KEY = "$remote"  # payload key: {"channel", "file_id", "kind"}: another channel's file, fetched
 MAX_BACKOFF = 60.0
 
 
@@ -466,9 +465,6 @@ class Sender:
         payload[INLINE_KEY] = {remote["kind"]: {"name": name,
                                                 "b64": base64.b64encode(data).decode("ascii")}}
         return payload
-
-    async def _call(self, method: str, payload: dict[str, Any]) -> Any:
-        return await self.delivery.call(method, payload)
 
     async def _note_attempt(self, item: Out, error: str) -> None:
         if item.id is None:
