@@ -33,6 +33,11 @@ from storage.db import ScopedDatabase
 from storage.models import Beneficiary
 
 CHANNEL_NAMES = {"telegram": N_("Telegram"), "whatsapp": N_("WhatsApp")}
+UNREACHABLE = {  # a staff card's warning when the person cannot be reached, by channel
+    "telegram": N_("⚠️ The beneficiary cannot be reached on Telegram (the bot was blocked)."),
+    "whatsapp": N_("⚠️ The beneficiary cannot be reached on WhatsApp (the number cannot "
+                   "receive messages)."),
+}
 
 
 def mask_address(address: str) -> str:

@@ -286,3 +286,18 @@ async def test_a_staff_photo_reply_reaches_whatsapp_as_a_photo(
     kind = media[0]["type"]
     assert wa.world.media[media[0][kind]["id"]].data == b"\x89PNG map of the site"
     assert "خريطة الموقع" in media[0][kind].get("caption", "")
+
+
+async def test_a_failed_status_fails_the_row_and_a_sticker_gets_a_polite_answer(
+        noura: WaUser, wa: WhatsAppEmulator, emu: Emulator) -> None:
+    await _consent(noura)
+    sticker = await noura._after(await wa.send_sticker(WA_ID))
+    assert sticker and noura.text(sticker[-1])  # a polite answer, not silence
+    last = wa.world.messages(WA_ID)[-1]
+    assert await wa.post(wa.notification({"statuses": [{
+        "id": last["id"], "status": "failed", "recipient_id": WA_ID,
+        "errors": [{"code": 131026, "title": "Message undeliverable"}]}]})) == 200
+    async with noura.app.db.read() as session:
+        rows = (await session.execute(select(OutboxMessage.status, OutboxMessage.receipt).where(
+            OutboxMessage.channel == "whatsapp").order_by(OutboxMessage.id))).all()
+    assert rows[-1] == ("failed", "failed") and rows[0][1] == "delivered"

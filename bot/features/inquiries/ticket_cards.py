@@ -9,7 +9,7 @@ from html import escape
 
 from sqlalchemy import select
 
-from bot.engine.context import Ctx, UnitOfWork
+from bot.engine.context import UNREACHABLE, Ctx, UnitOfWork
 from bot.domain.dates import format_datetime
 from bot.i18n import N_, translator
 from bot.engine.keyboards import Buttons, button, cb, inline
@@ -63,7 +63,7 @@ async def card_text(ctx: Ctx, ticket: Ticket) -> str:
     if (note := ctx.channel_note(person)) is not None:
         lines.insert(3, note)
     if person is not None and person.unreachable_at is not None:
-        lines.append(tr.gettext("⚠️ The beneficiary cannot be reached on Telegram (the bot was blocked)."))
+        lines.append(tr.gettext(UNREACHABLE.get(person.channel, UNREACHABLE["telegram"])))
     if ticket.status in OPEN_STATUSES:
         lines += ["", tr.gettext("↩️ Reply to this message to answer the beneficiary.")]
     return "\n".join(lines)

@@ -10,7 +10,7 @@ from html import escape
 from sqlalchemy import func, select
 
 from bot.domain import applications
-from bot.engine.context import Ctx
+from bot.engine.context import UNREACHABLE, Ctx
 from bot.domain.dates import format_date
 from bot.i18n import N_, Translator, translator
 from bot.engine.keyboards import Buttons, button, cb, inline
@@ -67,7 +67,7 @@ async def card_text(ctx: Ctx, request: ServiceRequest) -> str:
         if (note := ctx.channel_note(beneficiary)) is not None:
             lines.insert(3, note)
         if beneficiary is not None and beneficiary.unreachable_at is not None:
-            lines.append(tr.gettext("⚠️ The beneficiary cannot be reached on Telegram (the bot was blocked)."))
+            lines.append(tr.gettext(UNREACHABLE.get(beneficiary.channel, UNREACHABLE["telegram"])))
     return "\n".join(lines)
 
 
