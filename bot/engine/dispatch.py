@@ -9,6 +9,7 @@ way forward: never silence, never a traceback. This is the one error handler.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import secrets
 from collections.abc import AsyncIterator
@@ -132,7 +133,12 @@ class Dispatcher:
             return None
         if media.file_size is not None and media.file_size > DEFAULT_MAX_BYTES:
             return None  # refused for its size; Telegram would not serve it anyway
-        return Head(await self.channel_of({"channel": event.channel}).file_head(media.file_id))
+        channel = self.channel_of({"channel": event.channel})
+        head = Head(await channel.file_head(media.file_id))
+        size = getattr(channel, "known_size", lambda _: None)(media.file_id)
+        if media.file_size is None and size is not None:  # a channel that tells it only on asking
+            event.file = dataclasses.replace(media, file_size=size)
+        return head
 
     async def _process(self, update_id: int, event: Event, staff_member: bool = False,
                        file_head: Head | None = None) -> Ctx | None:

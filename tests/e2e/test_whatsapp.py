@@ -301,3 +301,27 @@ async def test_a_failed_status_fails_the_row_and_a_sticker_gets_a_polite_answer(
         rows = (await session.execute(select(OutboxMessage.status, OutboxMessage.receipt).where(
             OutboxMessage.channel == "whatsapp").order_by(OutboxMessage.id))).all()
     assert rows[-1] == ("failed", "failed") and rows[0][1] == "delivered"
+
+
+async def test_a_file_too_large_is_refused_as_on_telegram(noura: WaUser, profile: Profile) -> None:
+    await _consent(noura)
+    await noura.say("القائمة")
+    await noura.choose("طلب خدمة")
+    from tests.flows import SERVICE
+
+    service = profile.service(SERVICE)
+    await noura.choose(service.title.ar[:20])
+    await noura.choose("ابدأ التقديم")
+    await noura.say("محمد عبدالله سعيد الحربي")
+    await noura.say("١٠٠٠٠٠٠٠٠٨")
+    await noura.choose(noura.last()["interactive"]["action"]["buttons"][0]["reply"]["title"])
+    await noura.say("١٥/٠٥/١٤٠٠")
+    await noura.say("٥")
+    await noura.say("3500")
+    await noura.choose(service.fields[6].choices[1].label.ar[:20])
+    await noura.choose(service.fields[7].choices[0].label.ar[:20])
+    await noura.send_location()
+    replies = await noura.send_document(b"%PDF-1.4 " + b"0" * (21 * 1024 * 1024), "big.pdf",
+                                        "application/pdf")
+    assert "والحد الأقصى ٢٠ ميجابايت" in noura.text(replies[0]), \
+        noura.text(replies[0])

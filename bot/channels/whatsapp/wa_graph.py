@@ -85,6 +85,7 @@ class WhatsAppChannel:
         self.association_name = association_name
         self._addresses: dict[int, str] = {}  # chat id → wa_id, from messages and the database
         self._media: dict[int, tuple[str, str]] = {}  # recent message id → (kind, file id)
+        self._sizes: dict[str, int] = {}  # file id → its size, learnt when its head is read
         self._session: aiohttp.ClientSession | None = None
         self.rate_limit_pause = 2.0  # seconds after 130429/131056
 
@@ -222,11 +223,21 @@ class WhatsAppChannel:
         async with self._http().post(url, data=form, headers=self._auth) as response:
             return str((await _answer(response))["id"])
 
-    async def download(self, media_id: str, limit: int | None = None) -> bytes:
+    def known_size(self, file_id: str) -> int | None:
+        """The size of a file whose head was read (a webhook does not carry it): checked
+        against the same limits as on Telegram."""
+        return self._sizes.pop(file_id, None)
+
+    async def download(self, file_id: str, limit: int | None = None) -> bytes:
         """A file a person sent: its URL from ``GET /{media_id}``, then its bytes."""
-        media_id = wa_render.media_id(media_id)
-        async with self._http().get(f"{self.base}/{media_id}", headers=self._auth) as response:
-            url = (await _answer(response))["url"]
+        async with self._http().get(f"{self.base}/{wa_render.media_id(file_id)}",
+                                    headers=self._auth) as response:
+            info = await _answer(response)
+        url = info["url"]
+        if isinstance(info.get("file_size"), int):
+            if len(self._sizes) > 10_000:
+                self._sizes.clear()
+            self._sizes[file_id] = info["file_size"]
         headers = dict(self._auth)
         if limit:
             headers["Range"] = f"bytes=0-{limit - 1}"
