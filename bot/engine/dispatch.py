@@ -151,6 +151,10 @@ class Dispatcher:
             ctx.staff_member = staff_member
             ctx.file_head = file_head
             await self.route(ctx)
+            answer = ctx.callback_answer or {}
+            if event.is_action and event.callback_id is None and answer.get("show_alert") \
+                    and answer.get("text") and event.chat_id is not None:
+                ctx.reply(answer["text"])  # a channel without pop-ups (WhatsApp): said instead
             await finish(ctx)
         return ctx
 

@@ -325,3 +325,18 @@ async def test_a_file_too_large_is_refused_as_on_telegram(noura: WaUser, profile
                                         "application/pdf")
     assert "والحد الأقصى ٢٠ ميجابايت" in noura.text(replies[0]), \
         noura.text(replies[0])
+
+
+async def test_forged_choices_change_nothing(noura: WaUser, wa: WhatsAppEmulator) -> None:
+    await _consent(noura)
+
+    async def choose_id(data: str) -> list[dict]:
+        last = wa.world.messages(WA_ID)[-1]
+        await wa.post(wa.inbound(WA_ID, "interactive", {"interactive": {
+            "type": "list_reply", "list_reply": {"id": data, "title": "x"}}}, context=last["id"]))
+        return await noura._after()
+
+    unknown = await choose_id("zz:nothing")
+    assert "من رسالة سابقة" in "\n".join(noura.text(m) for m in unknown)
+    someone_else = await choose_id("rq:submit:999")  # another person's request id
+    assert "لا توجد لديك طلبات" in "\n".join(noura.text(m) for m in someone_else)
