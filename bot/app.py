@@ -102,8 +102,10 @@ def settings_for(settings: Settings, profile: Profile, env: Mapping[str, str] | 
         from bot.settings import whatsapp_settings
 
         prefix = deployment.whatsapp_env_prefix
-        changes.update(whatsapp_settings(lambda name: (env.get(prefix + name) or "").strip() or None,
-                                         prefix))
+        def own(name: str) -> str | None:
+            return (env.get(prefix + name) or "").strip() or None
+
+        changes.update(whatsapp_settings(own, prefix))
         changes.setdefault("whatsapp_phone_number_id", None)
     if deployment.staff_chat_id is not None:
         changes["staff_chat_id"] = deployment.staff_chat_id
@@ -167,8 +169,8 @@ class BotApp:
         self.rt.jobs = self.router.jobs
         self.whatsapp = self._whatsapp() if settings.whatsapp else None
         self.dispatcher = Dispatcher(self.rt, self.router)
-        self.intake = Intake(self.db, self.rt.tenant, self.dispatcher.handle, self.dispatcher.chat_key,
-                             vault=self.rt.vault)
+        self.intake = Intake(self.db, self.rt.tenant, self.dispatcher.handle,
+                             self.dispatcher.chat_key, vault=self.rt.vault)
         self.poller = Poller(self.bot, self.intake)
         self._tasks: list[asyncio.Task[Any]] = []
         self.jobs_interval = jobs_interval

@@ -158,9 +158,11 @@ def warn_exposed_files(settings: Settings) -> None:
 
 
 _WHATSAPP_COMPANIONS = (
-    ("WHATSAPP_ACCESS_TOKEN", "whatsapp_access_token", "the permanent token of the Meta app's system user"),
+    ("WHATSAPP_ACCESS_TOKEN", "whatsapp_access_token",
+     "the permanent token of the Meta app's system user"),
     ("WHATSAPP_APP_SECRET", "whatsapp_app_secret", "the Meta app's secret (App settings > Basic)"),
-    ("WHATSAPP_VERIFY_TOKEN", "whatsapp_verify_token", "a word of your choice, given to Meta with the webhook URL"),
+    ("WHATSAPP_VERIFY_TOKEN", "whatsapp_verify_token",
+     "a word of your choice, given to Meta with the webhook URL"),
 )
 
 

@@ -139,7 +139,8 @@ def _interactive(world: WaWorld, body: dict[str, Any]) -> None:
         if not 1 <= len(rows) <= MAX_ROWS or not action.get("button"):
             raise GraphRefusal(400, 131009, "list: 1 to 10 rows and a button")
         for r in rows:
-            if len(r["title"]) > MAX_ROW_TITLE or len(r.get("description", "")) > MAX_ROW_DESCRIPTION:
+            description = r.get("description", "")
+            if len(r["title"]) > MAX_ROW_TITLE or len(description) > MAX_ROW_DESCRIPTION:
                 raise GraphRefusal(400, 131009, "row title > 24 or description > 72")
     else:
         raise GraphRefusal(400, 100, "interactive.type must be button or list")

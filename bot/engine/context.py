@@ -214,7 +214,8 @@ class UnitOfWork:
                                file_id=media[1], caption=message.caption, quote=message.quote)
         if isinstance(message, SendFile) and message.file_id:
             for other in self.rt.channels.values():
-                if other is not channel and getattr(other, "holds", lambda _: False)(message.file_id):
+                holds = getattr(other, "holds", lambda _: False)
+                if other is not channel and holds(message.file_id):
                     return message, other
             # a file no other channel claims is the default channel's (a staff member's photo)
             if channel is not self.rt.channel and self.rt.channel is not None \

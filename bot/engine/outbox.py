@@ -61,7 +61,7 @@ FILES_KEY = "$files"  # payload key: {"document": "/path/to/file"} uploaded at s
 INLINE_KEY = "$inline"  # payload key: {"document": {"name": "x.txt", "b64": "…"}} (small files we make)
 MERGE_KEY = "$merge"  # payload key: a follow-up, see the module doc
 THEN_KEY = "$then"  # payload key: messages owed once this one is sent or failed, see the module doc
-REMOTE_KEY = "$remote"  # payload key: {"channel", "file_id", "kind"}: another channel's file, fetched
+REMOTE_KEY = "$remote"  # payload key: {"channel", "file_id", "kind"}: another channel's file
 MAX_BACKOFF = 60.0
 
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 import json
+from collections.abc import AsyncIterator
 
 import aiohttp
 import pytest
@@ -26,7 +26,7 @@ async def wa() -> AsyncIterator[WhatsAppEmulator]:
 
 
 @pytest.fixture
-async def wa_app(emu: Emulator, wa: WhatsAppEmulator, database_url: str, profile: Profile):  # noqa: ANN201
+async def wa_app(emu: Emulator, wa: WhatsAppEmulator, database_url: str, profile: Profile):
     app, runner = await start_whatsapp_app(emu, wa, database_url, profile)
     yield app
     await wa.drain()
@@ -35,16 +35,16 @@ async def wa_app(emu: Emulator, wa: WhatsAppEmulator, database_url: str, profile
 
 
 @pytest.fixture
-def noura(wa: WhatsAppEmulator, wa_app) -> WaUser:  # noqa: ANN001
+def noura(wa: WhatsAppEmulator, wa_app) -> WaUser:
     return WaUser(wa, wa_app)
 
 
-async def _count(app, model) -> int:  # noqa: ANN001
+async def _count(app, model) -> int:
     async with app.db.read() as session:
         return await session.scalar(select(func.count()).select_from(model))
 
 
-async def test_verification_challenge(wa: WhatsAppEmulator, wa_app) -> None:  # noqa: ANN001
+async def test_verification_challenge(wa: WhatsAppEmulator, wa_app) -> None:
     async with aiohttp.ClientSession() as http:
         ok = {"hub.mode": "subscribe", "hub.verify_token": VERIFY, "hub.challenge": "1158201444"}
         async with http.get(wa.webhook_url, params=ok) as answer:
@@ -56,7 +56,7 @@ async def test_verification_challenge(wa: WhatsAppEmulator, wa_app) -> None:  # 
                 assert answer.status == 403
 
 
-async def test_bad_signature_is_refused_and_nothing_stored(wa: WhatsAppEmulator, wa_app) -> None:  # noqa: ANN001
+async def test_bad_signature_is_refused_and_nothing_stored(wa: WhatsAppEmulator, wa_app) -> None:
     note = wa.inbound(WA_ID, "text", {"text": {"body": "مرحبا"}})
     assert await wa.post(note, secret="not-the-app-secret") == 401
     async with aiohttp.ClientSession() as http:  # no signature at all

@@ -65,7 +65,7 @@ async def _post_until_taken(wa: WhatsAppEmulator, note: dict, timeout: float = 6
 
 
 async def test_sigkill_mid_burst_loses_nothing(emu: Emulator, database_url: str, tmp_path,
-                                              profile) -> None:  # noqa: ANN001
+                                              profile) -> None:
     wa = WhatsAppEmulator()
     await wa.start()
     bot = WhatsAppBotProcess(emu, wa, tmp_path, database_url)

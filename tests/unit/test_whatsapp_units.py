@@ -125,7 +125,7 @@ def test_graph_errors_are_classified() -> None:
     assert classify(OSError()) == RETRY
 
 
-def test_check_profile_validates_the_whatsapp_templates(tmp_path) -> None:  # noqa: ANN001
+def test_check_profile_validates_the_whatsapp_templates(tmp_path) -> None:
     from bot import ROOT
     from bot.profile.loader import check_profile
 
@@ -157,5 +157,5 @@ def test_a_profile_may_name_its_own_whatsapp_variables() -> None:
            "MAA_WHATSAPP_APP_SECRET": "s", "MAA_WHATSAPP_VERIFY_TOKEN": "v"}
     own = settings_for(base, profile, env)
     assert own.whatsapp_phone_number_id == "2222" and own.whatsapp_app_secret == "s"
-    with pytest.raises(ConfigError, match="^MAA_WHATSAPP_APP_SECRET is not set"):
+    with pytest.raises(ConfigError, match=r"^MAA_WHATSAPP_APP_SECRET is not set"):
         settings_for(base, profile, {k: v for k, v in env.items() if "SECRET" not in k})

@@ -28,9 +28,13 @@ import aiohttp
 from sqlalchemy import select
 
 from bot.channels.whatsapp import wa_render
-from bot.channels.whatsapp.wa_identity import (WHATSAPP_BASE, chat_id_for, local_display,
-                                               message_id_for)
 from bot.channels.whatsapp.wa_adapter import CHANNEL, MEDIA_PREFIX, parse_message, wa_id_of
+from bot.channels.whatsapp.wa_identity import (
+    WHATSAPP_BASE,
+    chat_id_for,
+    local_display,
+    message_id_for,
+)
 from bot.domain.filetypes import HEAD_BYTES
 from bot.engine.events import Event
 from bot.engine.messages import Outgoing
@@ -134,7 +138,7 @@ class WhatsAppChannel:
     async def file_head(self, file_id: str) -> bytes | None:
         try:
             data = await self.download(file_id, limit=HEAD_BYTES)
-        except Exception as exc:  # noqa: BLE001 - logged by kind only
+        except Exception as exc:
             log.info("could not read a WhatsApp file's first bytes: %s", type(exc).__name__)
             return None
         return data
@@ -157,13 +161,14 @@ class WhatsAppChannel:
         to = await self.address(chat_id)
         if to is None:
             raise GraphError(400, 131026, "no WhatsApp number known for this person")
-        kind = payload.get("type")
+        kind = str(payload.get("type"))
         if payload.pop(wa_render.OWN_NUMBER, False) and kind == "interactive":
             box = payload["interactive"] = dict(payload["interactive"])
             box["body"] = {"text": f"{box['body']['text']}\n\n📱 \u2066{local_display(to)}\u2069"}
         for key, path in (payload.pop(FILES_KEY, None) or {}).items():
             data = Path(path).read_bytes()  # noqa: ASYNC240 - a local file we made
-            payload[kind] = {**payload.get(kind, {}), "id": await self.upload(data, Path(path).name)}
+            uploaded = await self.upload(data, Path(path).name)
+            payload[kind] = {**payload.get(kind, {}), "id": uploaded}
             del key
         for key, spec in (payload.pop(INLINE_KEY, None) or {}).items():
             media_id = await self.upload(base64.b64decode(spec["b64"]), spec["name"])
@@ -273,7 +278,7 @@ class WhatsAppChannel:
 async def _answer(response: aiohttp.ClientResponse) -> JSON:
     try:
         body = await response.json(content_type=None)
-    except Exception:  # noqa: BLE001 - an HTML error page from a proxy
+    except Exception:
         body = None
     if response.status >= 400 or not isinstance(body, dict) or "error" in body:
         error = (body or {}).get("error") if isinstance(body, dict) else None
@@ -284,7 +289,7 @@ async def _answer(response: aiohttp.ClientResponse) -> JSON:
 
 
 def _plain_text(payload: JSON) -> str:
-    kind = payload.get("type")
+    kind = str(payload.get("type"))
     if kind == "text":
         text = payload["text"]["body"]
     elif kind == "interactive":

@@ -1,8 +1,8 @@
 """The WhatsApp adapter's outbound half: a neutral message → a Graph ``/messages`` call, within
 WhatsApp's limits.
 
-No HTML on WhatsApp: ``<b>`` → ``*bold*``, ``<i>`` → ``_italic_``, ``<code>`` → ```` ```mono``` ````,
-a link → its text and address. Choices: up to 3 as reply buttons (titles ≤ 20 characters), more
+No HTML on WhatsApp: ``<b>`` → ``*bold*``, ``<i>`` → ``_italic_``, ``<code>`` → a monospace
+block, a link → its text and address. Choices: up to 3 as reply buttons (titles ≤ 20 characters), more
 as a list message (rows ≤ 24 characters, the rest of a label as the row's description), more
 than 10 as several lists (``parts``); a link button goes into the text. A text over 4,096
 characters goes in several messages. An ``AskFor`` contact becomes one reply button that sends
@@ -29,8 +29,8 @@ MAX_BODY = 1024  # an interactive message's body
 MAX_CAPTION = 1024
 MAX_BUTTONS, MAX_BUTTON_TITLE = 3, 20
 MAX_ROWS, MAX_ROW_TITLE, MAX_ROW_DESCRIPTION = 10, 24, 72
-ROWS_KEY = "$rows"
-OWN_NUMBER = "$own_number"  # show the recipient's own number under the question (never stored)  # every row of a long list: ``parts`` sends them ten at a time
+ROWS_KEY = "$rows"  # every row of a long list: ``parts`` sends them ten at a time
+OWN_NUMBER = "$own_number"  # show the recipient's own number under the question (never stored)
 
 _TAGS = [(re.compile(r"</?b>"), "*"), (re.compile(r"</?i>"), "_"), (re.compile(r"</?code>"), "```")]
 _LINK = re.compile(r'<a href="([^"]*)">(.*?)</a>', re.S)
@@ -135,7 +135,8 @@ def render(message: Outgoing) -> tuple[str, JSON]:
         else:
             payload[wa_kind]["id"] = media_id(message.file_id or "")
         if wa_kind == "document" and (message.name or message.path):
-            payload[wa_kind]["filename"] = message.name or message.path.name  # type: ignore[union-attr]
+            name = message.name or (message.path.name if message.path else "file")
+            payload[wa_kind]["filename"] = name
         return SEND, payload
     if isinstance(message, Album):
         return SEND, {**_media(message.chat_id, message.kind, None),
@@ -159,8 +160,13 @@ def parts(method: str, payload: JSON) -> list[tuple[str, JSON]]:
     album = payload.pop("$album", None)
     if album is not None:
         kind = payload["type"]
-        return [(SEND, {**payload, kind: {"id": media_id(file_id), **({"caption": _cut(
-            to_whatsapp(caption), MAX_CAPTION)} if caption else {})}}) for file_id, caption in album]
+        sends: list[tuple[str, JSON]] = []
+        for file_id, caption in album:
+            media = {"id": media_id(file_id)}
+            if caption:
+                media["caption"] = _cut(to_whatsapp(caption), MAX_CAPTION)
+            sends.append((SEND, {**payload, kind: media}))
+        return sends
     rows = payload.pop(ROWS_KEY, None)
     list_body = payload.pop("$list_body", None)
     calls: list[tuple[str, JSON]] = []

@@ -20,8 +20,8 @@ from typing import Any
 from aiohttp import web
 from sqlalchemy import update
 
-from bot.channels.whatsapp.wa_identity import message_id_for, update_id_for
 from bot.channels.whatsapp.wa_adapter import CHANNEL
+from bot.channels.whatsapp.wa_identity import message_id_for, update_id_for
 from bot.engine.intake import Intake
 from storage.db import ScopedDatabase
 from storage.models import OutboxMessage
@@ -42,7 +42,8 @@ def verified(secret: str, body: bytes, given: str) -> bool:
 
 def split(notification: Any) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """The messages (as updates to store) and the statuses of one notification."""
-    updates, statuses = [], []
+    updates: list[dict[str, Any]] = []
+    statuses: list[dict[str, Any]] = []
     if not isinstance(notification, dict):
         return updates, statuses
     for entry in notification.get("entry") or []:
@@ -61,14 +62,13 @@ def split(notification: Any) -> tuple[list[dict[str, Any]], list[dict[str, Any]]
 
 
 async def record_statuses(db: ScopedDatabase, tenant: str, statuses: list[dict[str, Any]]) -> None:
-    table = OutboxMessage.__table__
     async with db.write() as session:
         for status in statuses:
             state, wamid = status.get("status"), status.get("id")
             if not wamid or state not in (*RECEIPTS, "failed"):
                 continue
-            where = ((table.c.association_id == tenant) & (table.c.channel == CHANNEL)
-                     & (table.c.result_message_id == message_id_for(str(wamid))))
+            where = ((OutboxMessage.association_id == tenant) & (OutboxMessage.channel == CHANNEL)
+                     & (OutboxMessage.result_message_id == message_id_for(str(wamid))))
             if state == "failed":
                 errors = status.get("errors") or [{}]
                 code = errors[0].get("code") if isinstance(errors[0], dict) else None
@@ -76,7 +76,7 @@ async def record_statuses(db: ScopedDatabase, tenant: str, statuses: list[dict[s
                                           "error": f"WhatsApp status failed ({code})"}
             else:
                 values = {"receipt": state}
-            await session.execute(update(table).where(where).values(**values))
+            await session.execute(update(OutboxMessage).where(where).values(**values))
 
 
 def add_routes(web_app: web.Application, *, verify_token: str, app_secret: str,
