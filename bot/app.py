@@ -105,6 +105,15 @@ def settings_for(settings: Settings, profile: Profile, env: Mapping[str, str] | 
             raise ConfigError(f"{deployment.token_env} is not set: the bot token of association "
                               f"'{profile.association.id}' (deployment.token_env in its profile)")
         changes["token"] = token
+    if deployment.whatsapp_env_prefix:  # this association's own WhatsApp number and secrets
+        from bot.settings import whatsapp_settings
+
+        prefix = deployment.whatsapp_env_prefix
+        def own(name: str) -> str | None:
+            return (env.get(prefix + name) or "").strip() or None
+
+        changes.update(whatsapp_settings(own, prefix))
+        changes.setdefault("whatsapp_phone_number_id", None)
     if deployment.staff_chat_id is not None:
         changes["staff_chat_id"] = deployment.staff_chat_id
     if deployment.supervisor_ids:
@@ -171,12 +180,34 @@ class BotApp:
         self.rt.matcher = build_matcher(profile)
         self.router = build_router()
         self.rt.jobs = self.router.jobs
+        self.whatsapp = self._whatsapp() if settings.whatsapp else None
         self.dispatcher = Dispatcher(self.rt, self.router)
-        self.intake = Intake(self.db, self.rt.tenant, self.dispatcher.handle, self.channel.chat_key,
-                             vault=self.rt.vault)
+        self.intake = Intake(self.db, self.rt.tenant, self.dispatcher.handle,
+                             self.dispatcher.chat_key, vault=self.rt.vault)
         self.poller = Poller(self.bot, self.intake)
         self._tasks: list[asyncio.Task[Any]] = []
         self.jobs_interval = jobs_interval
+
+    def _whatsapp(self) -> Any:
+        """The WhatsApp channel beside Telegram (WHATSAPP_PHONE_NUMBER_ID set): it renders and
+        sends what is owed to a WhatsApp person; staff stay on Telegram."""
+        from bot.channels.whatsapp.wa_graph import WhatsAppChannel
+
+        channel = WhatsAppChannel(self.settings, self.rt.vault, self.db, self.rt.tenant,
+                                  templates=self.profile.whatsapp.templates,
+                                  association_name=self.profile.association.name.get("ar") or "")
+        self.rt.channels[channel.name] = channel
+        self.sender.deliveries[channel.name] = channel
+        return channel
+
+    def whatsapp_app(self) -> Any:
+        """The aiohttp app that serves ``/whatsapp`` (Meta's webhook) for this association."""
+        from bot.channels.whatsapp.wa_webhook import make_whatsapp_app
+
+        assert self.settings.whatsapp_verify_token and self.settings.whatsapp_app_secret
+        return make_whatsapp_app(verify_token=self.settings.whatsapp_verify_token,
+                                 app_secret=self.settings.whatsapp_app_secret,
+                                 intake=self.intake, db=self.db, tenant=self.rt.tenant)
 
     async def prepare(self) -> None:
         """Schema, tenant row, the bot's identity and commands; then resume unfinished work.
@@ -274,6 +305,8 @@ class BotApp:
         with suppress(asyncio.TimeoutError):
             await wait_background(30)  # an export under way is finished and queued
         await self.sender.stop()
+        if self.whatsapp is not None:
+            await self.whatsapp.close()
         with suppress(Exception):
             await self.bot.shutdown()
         if self._owns_db:

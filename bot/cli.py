@@ -49,19 +49,33 @@ def _apps_settings(settings: Settings, profile_paths: list[str] | None):
     return pairs
 
 
-async def _run(pairs) -> None:
+async def _run(pairs, whatsapp_port: int = 8444, host: str = "0.0.0.0") -> None:
+    from aiohttp import web
+
     from bot.app import BotApp
     from storage.db import Database
 
     db = Database(pairs[0][0].database_url)  # one database, every row keyed by association
     apps = [BotApp(settings, profile, db=db) for settings, profile in pairs]
+    on_whatsapp = [app for app in apps if app.whatsapp is not None]
+    if len(on_whatsapp) > 1:
+        raise ConfigError("WHATSAPP_PHONE_NUMBER_ID: one WhatsApp number per process; run the "
+                          "other associations' WhatsApp in processes of their own")
+    runner = web.AppRunner(on_whatsapp[0].whatsapp_app(), access_log=None) if on_whatsapp else None
     try:
         for app in apps:
             await app.start_polling()
             logging.getLogger("mustafeed").info("polling %s for %s", app.settings.api_base_url, app.rt.tenant)
+        if runner is not None:  # Meta's webhook beside Telegram's long polling
+            await runner.setup()
+            await web.TCPSite(runner, host, whatsapp_port).start()
+            logging.getLogger("mustafeed").info("WhatsApp webhook on %s:%s/whatsapp for %s", host,
+                                                whatsapp_port, on_whatsapp[0].rt.tenant)
         settle_memory()
         await _until_signalled_or_refused(apps)
     finally:
+        if runner is not None:
+            await runner.cleanup()
         for app in apps:
             await app.stop()
         await db.dispose()
@@ -92,7 +106,7 @@ async def _until_signalled_or_refused(apps) -> None:
 
 def cmd_run(args: argparse.Namespace) -> int:
     pairs = _apps_settings(load_settings(), args.profile)
-    run_service(_run(pairs))
+    run_service(_run(pairs, args.whatsapp_port))
     return 0
 
 
@@ -278,6 +292,9 @@ def main(argv: list[str] | None = None) -> int:
     p = sub.add_parser("run", help="long polling against Telegram or TELEGRAM_API_BASE_URL")
     p.add_argument("--profile", action="append",
                    help="association profile (default MUSTAFEED_PROFILE); repeat to serve several")
+    p.add_argument("--whatsapp-port", type=int, default=8444,
+                   help="port of the WhatsApp webhook (/whatsapp), when WHATSAPP_PHONE_NUMBER_ID "
+                        "is set (default 8444)")
     p.set_defaults(func=cmd_run)
 
     p = sub.add_parser("webhook", help="serve Telegram's webhook (aiohttp) with a health endpoint")

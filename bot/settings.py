@@ -17,6 +17,13 @@ MUSTAFEED_HTTP_CLIENT   ``aiohttp`` (default) or ``httpx``: the library under py
 MUSTAFEED_OUTBOX_MAX_ATTEMPTS  tries of a message Telegram refuses for a passing reason (429,
                         5xx, timeouts, network) before it is given up (default 10)
 MUSTAFEED_OUTBOX_MAX_AGE  seconds after which such a message is given up (default 21600, 6 h)
+WHATSAPP_PHONE_NUMBER_ID  the WhatsApp Business phone number's id (Meta's app dashboard); when set,
+                        WhatsApp is on and the four below are required (but the base URL)
+WHATSAPP_ACCESS_TOKEN   the permanent (system user) token for the Graph API
+WHATSAPP_APP_SECRET     the Meta app's secret: webhooks are signed with it (X-Hub-Signature-256)
+WHATSAPP_VERIFY_TOKEN   the word Meta repeats when it verifies the webhook URL
+WHATSAPP_API_BASE_URL   the Graph API (default ``https://graph.facebook.com/v21.0``; the demo
+                        and the tests point it at the emulator)
 
 A missing or malformed setting raises ``ConfigError`` with one line naming it; the command line
 prints that line and exits with status 2.
@@ -27,11 +34,13 @@ from __future__ import annotations
 import logging
 import os
 import secrets
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
+from typing import Any
 from pathlib import Path
 
 TELEGRAM_DEFAULT_BASE_URL = "https://api.telegram.org/bot"
+WHATSAPP_DEFAULT_BASE_URL = "https://graph.facebook.com/v21.0"
 DEFAULT_DATA_DIR = Path("data")
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./data/mustafeed.db"
 MIN_SECRET_LENGTH = 32
@@ -56,6 +65,16 @@ class Settings:
     http_client: str = HTTP_CLIENTS[0]
     outbox_max_attempts: int = 10
     outbox_max_age: float = 6 * 3600.0
+    whatsapp_phone_number_id: str | None = None
+    whatsapp_access_token: str | None = None
+    whatsapp_app_secret: str | None = None
+    whatsapp_verify_token: str | None = None
+    whatsapp_api_base_url: str = WHATSAPP_DEFAULT_BASE_URL
+
+    @property
+    def whatsapp(self) -> bool:
+        """WhatsApp is on when the phone number id is set (its companions are then checked)."""
+        return bool(self.whatsapp_phone_number_id)
 
     @property
     def file_base_url(self) -> str:
@@ -139,6 +158,39 @@ def warn_exposed_files(settings: Settings) -> None:
                     "make them owner-only: chmod 600 %s", names, names)
 
 
+_WHATSAPP_COMPANIONS = (
+    ("WHATSAPP_ACCESS_TOKEN", "whatsapp_access_token",
+     "the permanent token of the Meta app's system user"),
+    ("WHATSAPP_APP_SECRET", "whatsapp_app_secret", "the Meta app's secret (App settings > Basic)"),
+    ("WHATSAPP_VERIFY_TOKEN", "whatsapp_verify_token",
+     "a word of your choice, given to Meta with the webhook URL"),
+)
+
+
+def whatsapp_settings(get: Callable[[str], str | None], prefix: str = "") -> dict[str, Any]:
+    """The WhatsApp settings: none when WHATSAPP_PHONE_NUMBER_ID is unset; otherwise all of them,
+    or ``ConfigError`` naming the first one missing (``prefix``: a profile's own variables)."""
+    phone_number_id = get("WHATSAPP_PHONE_NUMBER_ID")
+    base_url = get("WHATSAPP_API_BASE_URL")
+    found: dict[str, object] = {"whatsapp_api_base_url": _parse_url(
+        prefix + "WHATSAPP_API_BASE_URL", base_url, ("http://", "https://")).rstrip("/")
+        if base_url else WHATSAPP_DEFAULT_BASE_URL}
+    if phone_number_id is None:
+        return found
+    if not phone_number_id.isdigit():
+        raise ConfigError(f"{prefix}WHATSAPP_PHONE_NUMBER_ID is malformed: {phone_number_id!r} is "
+                          "not the phone number's id (digits, from the app's WhatsApp > API setup "
+                          "page)")
+    found["whatsapp_phone_number_id"] = phone_number_id
+    for name, attr, hint in _WHATSAPP_COMPANIONS:
+        value = get(name)
+        if value is None:
+            raise ConfigError(f"{prefix}{name} is not set: WhatsApp is on "
+                              f"({prefix}WHATSAPP_PHONE_NUMBER_ID) and needs it: {hint}")
+        found[attr] = value
+    return found
+
+
 def load_settings(env: Mapping[str, str] | None = None, *, read_dotenv: bool = True) -> Settings:
     """Read the settings; ``env`` defaults to ``os.environ`` (after loading ``./.env``)."""
     if env is None:
@@ -184,6 +236,7 @@ def load_settings(env: Mapping[str, str] | None = None, *, read_dotenv: bool = T
 
     outbox_max_attempts = _parse_int("MUSTAFEED_OUTBOX_MAX_ATTEMPTS", max_attempts, "a count, e.g. 10") if max_attempts else 10
     outbox_max_age = _parse_int("MUSTAFEED_OUTBOX_MAX_AGE", max_age, "seconds, e.g. 21600") if max_age else 21600
+    whatsapp = whatsapp_settings(get)
     if outbox_max_attempts < 1 or outbox_max_age < 1:
         raise ConfigError("MUSTAFEED_OUTBOX_MAX_ATTEMPTS and MUSTAFEED_OUTBOX_MAX_AGE must be at least 1")
 
@@ -205,6 +258,7 @@ def load_settings(env: Mapping[str, str] | None = None, *, read_dotenv: bool = T
         http_client=http_client,
         outbox_max_attempts=outbox_max_attempts,
         outbox_max_age=float(outbox_max_age),
+        **whatsapp,
     )
     warn_exposed_files(settings)
     return settings

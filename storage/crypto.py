@@ -46,3 +46,9 @@ class Vault:
     def blind_index(self, value: str, scope: str = "") -> str:
         """A keyed hash to find a value (e.g. a national ID) without storing it in clear."""
         return hmac.new(self._index_key, f"{scope}\x00{value}".encode(), hashlib.sha256).hexdigest()
+
+
+def address_context(tenant: str, chat_id: int | None) -> str:
+    """The vault context of a beneficiary's encrypted address (``beneficiaries.address_enc``):
+    a row copied onto another person's does not decrypt."""
+    return f"address:{tenant}:{chat_id}"

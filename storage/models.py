@@ -78,6 +78,13 @@ class Beneficiary(Tenanted, Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     association_id: Mapped[str] = tenant()
     telegram_user_id: Mapped[int] = mapped_column(BigInteger)
+    """The person's chat id in their channel: Telegram's user id, or for another channel a
+    number the channel derives from the person's address by keyed hash (a WhatsApp phone
+    number is never stored in clear: ``bot.channels.whatsapp.wa_identity``)."""
+    channel: Mapped[str] = mapped_column(String(16), default="telegram", server_default="telegram")
+    address_enc: Mapped[str | None] = mapped_column(Text)
+    """The person's address in a channel that needs one to reach them (a WhatsApp number),
+    encrypted by the vault; NULL on Telegram."""
     locale: Mapped[str] = mapped_column(String(8), default="ar")
     consent_version: Mapped[str | None] = mapped_column(String(32))
     consent_at: Mapped[datetime | None]
@@ -344,6 +351,10 @@ class OutboxMessage(Tenanted, Base):
     result_message_id: Mapped[int | None] = mapped_column(BigInteger)
     link_kind: Mapped[str | None] = mapped_column(String(16))  # on success: StaffMessageLink
     link_id: Mapped[int | None] = mapped_column(Integer)
+    channel: Mapped[str] = mapped_column(String(16), default="telegram", server_default="telegram")
+    """The channel that rendered the call and sends it (``bot.engine.outbox.Sender``)."""
+    receipt: Mapped[str | None] = mapped_column(String(10))
+    """What the channel reported after the send, when it does: delivered, read (WhatsApp)."""
 
 
 class Counter(Tenanted, Base):

@@ -21,7 +21,7 @@ from bot.domain.lifecycle import OPEN, Status, label
 from bot.domain.tickets import KIND_LABELS, STATUS_LABELS, Kind, TicketStatus
 from bot.i18n import Translator
 from bot.profile import Profile
-from storage.crypto import Vault
+from storage.crypto import Vault, address_context
 from storage.models import (
     AuditLog,
     Beneficiary,
@@ -49,6 +49,12 @@ def _case_link(column, kind: str):
     return or_(column == kind, column.startswith(CASE_LINK_PREFIX[kind], autoescape=True))
 
 
+def _whatsapp_line(vault: Vault, person: Beneficiary, tr: Translator) -> str:
+    number = vault.decrypt(person.address_enc or "",
+                           address_context(person.association_id, person.telegram_user_id))
+    return tr.gettext("WhatsApp number: {number}").format(number=f"\u2066+{number}\u2069")
+
+
 async def export_text(session: AsyncSession, profile: Profile, vault: Vault, person: Beneficiary,
                       tr: Translator) -> str:
     """Everything held about ``person``, in their language, as a plain text file."""
@@ -57,6 +63,7 @@ async def export_text(session: AsyncSession, profile: Profile, vault: Vault, per
     out = [_("Your data held by {association}").format(association=profile.association.name.get(loc)),
            _("Prepared on {date}").format(date=format_datetime(utcnow(), loc)), ""]
     out += ["== " + _("Your account") + " ==",
+            _whatsapp_line(vault, person, tr) if person.address_enc else
             _("Telegram user number: {id}").format(id=person.telegram_user_id),
             _("Language: {language}").format(language=person.locale),
             _("First contact: {date}").format(date=format_date(person.created_at.date(), loc))]

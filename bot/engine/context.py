@@ -24,13 +24,27 @@ from bot.engine.events import Event
 from bot.engine.flood import FloodGate
 from bot.engine.keyboards import NO_BUTTONS, Buttons, Markup
 from bot.engine.messages import Album, Copy, Delete, Edit, Leave, Outgoing, Say, SendFile
-from bot.engine.outbox import Out, Sender
-from bot.i18n import Text, Translator, translator
+from bot.engine.outbox import REMOTE_KEY, Out, Sender
+from bot.i18n import N_, Text, Translator, translator
 from bot.profile import Profile
 from bot.settings import Settings
-from storage.crypto import Vault
+from storage.crypto import Vault, address_context
 from storage.db import ScopedDatabase
 from storage.models import Beneficiary
+
+CHANNEL_NAMES = {"telegram": N_("Telegram"), "whatsapp": N_("WhatsApp")}
+UNREACHABLE = {  # a staff card's warning when the person cannot be reached, by channel
+    "telegram": N_("⚠️ The beneficiary cannot be reached on Telegram (the bot was blocked)."),
+    "whatsapp": N_("⚠️ The beneficiary cannot be reached on WhatsApp (the number cannot "
+                   "receive messages)."),
+}
+
+
+def mask_address(address: str) -> str:
+    """``966551234567`` → ``9665…4567``: enough for staff to tell two people apart."""
+    digits = address.lstrip("+")
+    return f"\u2066{digits[:4]}…{digits[-4:]}\u2069" if len(digits) > 8 else "…"
+
 
 if TYPE_CHECKING:
     from bot.domain.faq.matcher import FaqMatcher
@@ -54,6 +68,20 @@ class Channel(Protocol):
 
     async def file_head(self, file_id: str) -> bytes | None: ...
 
+    def owns(self, chat_id: int) -> bool:
+        """Whether ``chat_id`` is one of this channel's chats (the default channel: any other)."""
+        ...
+
+
+class FileSource(Protocol):
+    """A channel whose files another channel may have to pass on (a WhatsApp person's document
+    shown to staff on Telegram): the outbox fetches the bytes (``REMOTE_KEY``)."""
+
+    def holds(self, file_id: str) -> bool: ...
+
+    def media_of(self, chat_id: int, message_id: int) -> tuple[str, str] | None:
+        """(kind, file id) of a recent message carrying a file, for a copy to another channel."""
+
 
 @dataclass
 class Runtime:
@@ -67,6 +95,9 @@ class Runtime:
     staff_chat_id: int
     matcher: FaqMatcher | None = None
     channel: Channel | None = None
+    """The default channel (Telegram: the staff group and most people)."""
+    channels: dict[str, Channel] = field(default_factory=dict)
+    """Every other channel by name (WhatsApp): a chat it ``owns`` is rendered by it."""
     jobs: list[Any] = field(default_factory=list)  # bot.engine.router.JobFn, from the router
     flood_burst: float = 30.0  # updates a beneficiary may send at once (bot.engine.flood)
     flood: FloodGate = field(default_factory=FloodGate)
@@ -81,6 +112,16 @@ class Runtime:
         """The main staff group and every per-area contact officer's chat (policy clause 23)."""
         extra = {c.staff_chat_id for c in self.profile.faq.categories if c.staff_chat_id}
         return frozenset({self.staff_chat_id, *extra})
+
+    def channel_for(self, chat_id: int) -> Channel | None:
+        """The channel a chat belongs to: the one that owns it, else the default."""
+        for other in self.channels.values():
+            if other.owns(chat_id):
+                return other
+        return self.channel
+
+    def channel_named(self, name: str | None) -> Channel | None:
+        return self.channels.get(name or "", self.channel)
 
     def is_supervisor(self, user_id: int) -> bool:
         return user_id in self.settings.supervisor_ids
@@ -123,18 +164,64 @@ class UnitOfWork:
     def t(self, text: Text | str) -> str:
         return self.tr.render(text)
 
+    def channel_note(self, person: Beneficiary | None) -> str | None:
+        """For a staff card: the channel a beneficiary writes from when it is not Telegram, with
+        their address masked (``WhatsApp · 9665…4567``); None on Telegram."""
+        if person is None or person.channel == "telegram":
+            return None
+        tr = translator("ar")
+        name = tr.gettext(CHANNEL_NAMES.get(person.channel, person.channel))
+        shown = "—"
+        if person.address_enc:
+            try:
+                shown = mask_address(self.rt.vault.decrypt(
+                    person.address_enc, address_context(self.tenant, person.telegram_user_id)))
+            except Exception:
+                shown = "—"
+        return tr.gettext("Channel: {channel} · {address}").format(channel=name, address=shown)
+
     # -- output: every message becomes an outbox row in this transaction --------------------------
     def owe(self, message: Outgoing, *, link: tuple[str, int] | None = None) -> Out:
         """Queue ``message``, rendered by the channel; ``link``: when sent, remember that the new
         message belongs to this case (a staff reply to it finds the case)."""
-        channel = self.rt.channel
+        channel = self.rt.channel_for(message.chat_id)
         if channel is None:
             raise RuntimeError("this runtime has no channel to send through")
+        message, source = self._portable(message, channel)
         method, payload = channel.render(message)
+        if source is not None and isinstance(message, SendFile):  # bytes fetched at send time
+            payload[REMOTE_KEY] = {"channel": source.name, "file_id": message.file_id,
+                                   "kind": message.kind}
         item = Out(message.chat_id, method, payload,
-                   link_kind=link[0] if link else None, link_id=link[1] if link else None)
+                   link_kind=link[0] if link else None, link_id=link[1] if link else None,
+                   channel=channel.name)
         self.out.append(item)
         return item
+
+    def _portable(self, message: Outgoing, channel: Channel) -> tuple[Outgoing, Any]:
+        """``message`` as ``channel`` can send it when it names another channel's file or
+        message: a copy becomes the file itself (or its caption), a file is marked to be
+        fetched from its channel. Returns the message and the file's channel (or None)."""
+        if isinstance(message, Copy):
+            source = self.rt.channel_for(message.from_chat_id)
+            if source is None or source is channel:
+                return message, None
+            media = getattr(source, "media_of", lambda *_: None)(message.from_chat_id,
+                                                                 message.message_id)
+            if media is None:
+                return Say(message.chat_id, message.caption or "…", None, message.quote), None
+            message = SendFile(message.chat_id, media[0] if media[0] == "photo" else "document",
+                               file_id=media[1], caption=message.caption, quote=message.quote)
+        if isinstance(message, SendFile) and message.file_id:
+            for other in self.rt.channels.values():
+                holds = getattr(other, "holds", lambda _: False)
+                if other is not channel and holds(message.file_id):
+                    return message, other
+            # a file no other channel claims is the default channel's (a staff member's photo)
+            if channel is not self.rt.channel and self.rt.channel is not None \
+                    and not getattr(channel, "holds", lambda _: False)(message.file_id):
+                return message, self.rt.channel
+        return message, None
 
     def send(self, chat_id: int, text: str, keyboard: Markup | None = None, *,
              link: tuple[str, int] | None = None, quote: int | None = None,
@@ -164,7 +251,14 @@ class UnitOfWork:
         return self.owe(SendFile(chat_id, kind, file_id=file_id, caption=caption), link=link)
 
     def send_album(self, chat_id: int, kind: str, items: list[tuple[str, str]]) -> Out:
-        """Files the channel already holds, as one group: (file id, caption) each."""
+        """Files the channel already holds, as one group: (file id, caption) each (files another
+        channel holds go one by one)."""
+        foreign = [other for other in self.rt.channels.values()
+                   if other is not self.rt.channel_for(chat_id)
+                   and any(getattr(other, "holds", lambda _: False)(f) for f, _ in items)]
+        if foreign:
+            sent = [self.owe(SendFile(chat_id, kind, file_id=f, caption=c)) for f, c in items]
+            return sent[0]
         return self.owe(Album(chat_id, kind, tuple(items)))
 
     def copy(self, chat_id: int, from_chat_id: int, message_id: int, caption: str | None = None, *,

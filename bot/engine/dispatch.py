@@ -9,6 +9,7 @@ way forward: never silence, never a traceback. This is the one error handler.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import secrets
 from collections.abc import AsyncIterator
@@ -28,6 +29,7 @@ from bot.engine.events import Event, Kind
 from bot.engine.outbox import Out
 from bot.engine.router import Router
 from bot.i18n import N_, translator
+from storage.crypto import address_context
 from storage.models import Beneficiary, InboundUpdate, OutboxMessage, utcnow
 
 log = logging.getLogger(__name__)
@@ -74,7 +76,8 @@ async def write_outbox(ctx: UnitOfWork) -> None:
     for item in ctx.out:
         item.id = (await conn.execute(_OWE, {
             "association_id": ctx.tenant, "chat_id": item.chat_id, "method": item.method,
-            "payload": item.payload, "link_kind": item.link_kind, "link_id": item.link_id})).scalar_one()
+            "payload": item.payload, "link_kind": item.link_kind, "link_id": item.link_id,
+            "channel": item.channel})).scalar_one()
 
 
 class Dispatcher:
@@ -84,9 +87,18 @@ class Dispatcher:
         self.router = router
         self.channel = rt.channel
 
+    def channel_of(self, raw: dict[str, Any]) -> Any:
+        """The channel a stored update came through (its ``channel`` key; Telegram's have none)."""
+        name = raw.get("channel") if isinstance(raw.get("channel"), str) else None
+        return self.rt.channel_named(name) or self.channel
+
+    def chat_key(self, raw: dict[str, Any]) -> int | str:
+        return self.channel_of(raw).chat_key(raw)
+
     async def handle(self, update_id: int, raw: dict[str, Any]) -> None:
+        channel = self.channel_of(raw)
         try:
-            event = self.channel.parse(raw)
+            event = channel.parse(raw)
         except Exception as exc:  # a malformed or future update: record it, keep flowing
             log.warning("update %s could not be parsed: %s", update_id, type(exc).__name__)
             await self._mark_failed(update_id, f"unparseable: {type(exc).__name__}")
@@ -102,7 +114,7 @@ class Dispatcher:
             return
         self.rt.sender.enqueue(ctx.out)
         if event.callback_id is not None:
-            await self._answer_callback(event.callback_id, ctx.callback_answer or {})
+            await self._answer_callback(event.callback_id, ctx.callback_answer or {}, channel)
 
     async def _staff_precheck(self, event: Event) -> bool:
         """Ask the channel (cached) whether the sender belongs to the staff chat — before the
@@ -123,8 +135,12 @@ class Dispatcher:
             return None
         if media.file_size is not None and media.file_size > DEFAULT_MAX_BYTES:
             return None  # refused for its size; Telegram would not serve it anyway
-        assert self.rt.channel is not None  # a file came through a channel
-        return Head(await self.rt.channel.file_head(media.file_id))
+        channel = self.channel_of({"channel": event.channel})
+        head = Head(await channel.file_head(media.file_id))
+        size = getattr(channel, "known_size", lambda _: None)(media.file_id)
+        if media.file_size is None and size is not None:  # a channel that tells it only on asking
+            event.file = dataclasses.replace(media, file_size=size)
+        return head
 
     async def _process(self, update_id: int, event: Event, staff_member: bool = False,
                        file_head: Head | None = None) -> Ctx | None:
@@ -137,6 +153,10 @@ class Dispatcher:
             ctx.staff_member = staff_member
             ctx.file_head = file_head
             await self.route(ctx)
+            answer = ctx.callback_answer or {}
+            if event.is_action and event.callback_id is None and answer.get("show_alert") \
+                    and answer.get("text") and event.chat_id is not None:
+                ctx.reply(answer["text"])  # a channel without pop-ups (WhatsApp): said instead
             await finish(ctx)
         return ctx
 
@@ -232,7 +252,8 @@ class Dispatcher:
         user = await ctx.session.scalar(_USER_BY_TELEGRAM_ID, {"tenant": self.rt.tenant, "tg": event.user_id})
         if user is None:
             user = Beneficiary(association_id=self.rt.tenant, telegram_user_id=event.user_id,
-                               locale=translator(event.language_code).locale)
+                               locale=translator(event.language_code).locale,
+                               channel=event.channel, address_enc=self._sealed_address(event))
             ctx.session.add(user)
             await ctx.session.flush()
         else:
@@ -244,6 +265,12 @@ class Dispatcher:
                 user.unreachable_at = None  # they wrote to us: they unblocked the bot
         ctx.user = user
         ctx.set_locale(user.locale)
+
+    def _sealed_address(self, event: Event) -> str | None:
+        """The sender's address (a WhatsApp number), encrypted and bound to its chat id."""
+        if not event.address:
+            return None
+        return self.rt.vault.encrypt(event.address, address_context(self.rt.tenant, event.user_id))
 
     # -- failures -----------------------------------------------------------------------------
     async def _mark_failed(self, update_id: int, error: str) -> None:
@@ -284,11 +311,13 @@ class Dispatcher:
             log.exception("could not record the failure of update %s", update_id)
         self.rt.sender.enqueue(out)
         if event.callback_id is not None:
-            await self._answer_callback(event.callback_id, {})
+            await self._answer_callback(event.callback_id, {},
+                                        self.channel_of({"channel": event.channel}))
 
-    async def _answer_callback(self, query_id: str, answer: dict[str, Any]) -> None:
+    async def _answer_callback(self, query_id: str, answer: dict[str, Any],
+                               channel: Any = None) -> None:
         try:
-            await self.channel.answer_action(query_id, answer.get("text"),
-                                             bool(answer.get("show_alert")))
+            await (channel or self.channel).answer_action(query_id, answer.get("text"),
+                                                          bool(answer.get("show_alert")))
         except Exception as exc:  # an old query (> 15 min) or a network blip: harmless
             log.debug("answerCallbackQuery failed: %s", type(exc).__name__)

@@ -81,6 +81,9 @@ class Event:
     reply_to_is_bot: bool = False
     media_group_id: str | None = None
     member_status: str | None = None  # MEMBER: the bot's new status (member, kicked, left …)
+    channel: str = "telegram"  # the channel it came through
+    address: str | None = None  # the sender's address where the channel needs one to answer
+    # (a WhatsApp number: personal data, stored only encrypted, never logged)
 
     @property
     def is_action(self) -> bool:

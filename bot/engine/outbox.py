@@ -37,11 +37,11 @@ its next message — so a crash still repeats at most one message per chat.
 from __future__ import annotations
 
 import asyncio
+import base64
 import logging
 import math
 import time
 from collections import deque
-from collections.abc import Iterable
 from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import UTC, timedelta
@@ -61,6 +61,7 @@ INLINE_KEY = "$inline"  # payload key: {"document": {"name": "x.txt", "b64": "�
 MERGE_KEY = "$merge"  # payload key: a follow-up, see the module doc
 THEN_KEY = "$then"  # payload key: messages owed once this one is sent or failed, see the module doc
 BULK_KEY = "$bulk"  # payload key: one of many (an announcement): sent only when nothing else waits
+REMOTE_KEY = "$remote"  # payload key: {"channel", "file_id", "kind"}: another channel's file
 MAX_BACKOFF = 60.0
 
 
@@ -74,6 +75,7 @@ class Out:
     link_kind: str | None = None  # when sent, remember which case the new message belongs to
     link_id: int | None = None
     id: int | None = None  # the outbox row, once written
+    channel: str = "telegram"  # the channel that rendered it; its Delivery sends it
     created: float = field(default_factory=time.time, compare=False)  # epoch seconds
     attempts: int = field(default=0, compare=False)
     done_parts: list[int] = field(default_factory=list, compare=False, repr=False)
@@ -81,7 +83,8 @@ class Out:
 
     def row(self, tenant: str) -> OutboxMessage:
         return OutboxMessage(association_id=tenant, chat_id=self.chat_id, method=self.method,
-                             payload=self.payload, link_kind=self.link_kind, link_id=self.link_id)
+                             payload=self.payload, link_kind=self.link_kind, link_id=self.link_id,
+                             channel=self.channel)
 
     @property
     def merge(self) -> dict[str, Any] | None:
@@ -93,77 +96,13 @@ class Out:
 
     def spec(self) -> dict[str, Any]:
         return {"chat_id": self.chat_id, "method": self.method, "payload": self.payload,
-                "link_kind": self.link_kind, "link_id": self.link_id}
-
-
-# -- what features use ----------------------------------------------------------------------------
-
-def message(chat_id: int, text: str, keyboard: dict[str, Any] | None = None, **extra: Any) -> dict[str, Any]:
-    """A ``sendMessage`` payload in HTML, whatever its length: the sender fits it to
-    Telegram's limits when it sends it (``render``)."""
-    payload = {"chat_id": chat_id, "text": text, "parse_mode": "HTML",
-               "link_preview_options": {"is_disabled": True}}
-    if keyboard is not None:
-        payload["reply_markup"] = keyboard
-    payload.update({k: v for k, v in extra.items() if v is not None})
-    return payload
-
-
-def followup(chat_id: int, key: str, head: str, body: str, **extra: Any) -> dict[str, Any]:
-    """A ``sendMessage`` payload for a follow-up to staff: merged with the other follow-ups of
-    ``key`` still waiting, and sent after the chat's cards and decisions."""
-    payload = {"chat_id": chat_id, "text": f"{head}\n{body}", "parse_mode": "HTML",
-               "link_preview_options": {"is_disabled": True},
-               MERGE_KEY: {"key": key, "head": head, "body": body}}
-    payload.update({k: v for k, v in extra.items() if v is not None})
-    return payload
-
-
-def joined(item: Out, key: str, head: str, body: str) -> Out:
-    """A follow-up to staff (``item`` says ``head`` then ``body``): merged with the other
-    follow-ups of ``key`` still waiting, and sent after the chat's cards and decisions."""
-    item.payload[MERGE_KEY] = {"key": key, "head": head, "body": body}
-    return item
+                "link_kind": self.link_kind, "link_id": self.link_id, "channel": self.channel}
 
 
 def _merge_kind(merge: dict[str, Any] | None) -> str:
     """``join`` (bodies merged), ``once`` (copies sent once) or ``single`` (paced, never merged)."""
     merge = merge or {}
     return "single" if merge.get("single") else "join" if "body" in merge else "once"
-
-
-def paced(item: Out, key: str) -> Out:
-    """A follow-up that cannot be merged (a photo, a file; their number per case is capped):
-    it goes after the chat's cards and decisions, in order with the other follow-ups of
-    ``key``."""
-    item.payload[MERGE_KEY] = {"key": key, "single": True}
-    return item
-
-
-def collapse(item: Out, key: str) -> Out:
-    """Copies of ``item`` (same ``key``) still waiting are sent once (a repeated "added ✓")."""
-    item.payload[MERGE_KEY] = {"key": key}
-    return item
-
-
-def bulk(item: Out) -> Out:
-    """One of many (an announcement's): it uses only the global budget nothing else waits for."""
-    item.payload[BULK_KEY] = True
-    return item
-
-
-def after_delivery(owed: list[Out], item: Out, *, sent: Iterable[Out] = (),
-                   failed: Iterable[Out] = ()) -> Out:
-    """Owe ``sent`` only once ``item`` is delivered, and ``failed`` only if it cannot be: both
-    leave ``owed`` (the unit of work's list) and ride in ``item``'s payload."""
-    then: dict[str, list[dict[str, Any]]] = {}
-    for name, items in (("sent", list(sent)), ("failed", list(failed))):
-        owed[:] = [o for o in owed if not any(o is other for other in items)]
-        if items:
-            then[name] = [other.spec() for other in items]
-    if then:
-        item.payload[THEN_KEY] = then
-    return item
 
 
 def _strip(payload: dict[str, Any]) -> dict[str, Any]:
@@ -273,6 +212,7 @@ class Sender:
     def __init__(self, db: ScopedDatabase, delivery: Delivery, tenant: str, limits: Limits | None = None,
                  policy: Policy | None = None) -> None:
         self.db, self.delivery, self.tenant = db, delivery, tenant
+        self.deliveries: dict[str, Delivery] = {}  # other channels' (an Out names its channel)
         self.limits = limits or Limits()
         self.policy = policy or Policy()
         self._global = TokenBucket(self.limits.per_second, self.limits.per_second)
@@ -294,6 +234,7 @@ class Sender:
                                             OutboxMessage.status == "pending").order_by(OutboxMessage.id)
             )).all()
         self.enqueue([Out(r.chat_id, r.method, r.payload, r.link_kind, r.link_id, r.id,
+                          channel=r.channel or "telegram",
                           created=_epoch(r.created_at), attempts=r.attempts or 0) for r in rows])
         return len(rows)
 
@@ -372,7 +313,8 @@ class Sender:
         merge = first.merge or {}
         text = merge["head"] + "\n" + "\n".join(item.merge["body"] for item in batch)  # type: ignore[index]
         merged = Out(first.chat_id, first.method, {**first.payload, "text": text},
-                     first.link_kind, first.link_id, first.id, created=first.created,
+                     first.link_kind, first.link_id, first.id, channel=first.channel,
+                     created=first.created,
                      attempts=first.attempts, done_parts=first.done_parts)
         return merged
 
@@ -402,7 +344,7 @@ class Sender:
                 try:
                     ids = await self._send(sending)
                 except Exception as exc:
-                    verdict = self.delivery.classify(exc, chat_id)
+                    verdict = self._delivery(item).classify(exc, chat_id)
                     error = f"{type(exc).__name__}: {getattr(exc, 'message', None) or exc}"[:200]
                     if verdict == UNCHANGED:
                         await self._finish(batch, "sent")
@@ -419,7 +361,8 @@ class Sender:
                             await self._finish(batch, "failed",
                                                error=f"gave up after {item.attempts} attempts: {error}"[:200])
                         else:
-                            pause = self.delivery.retry_seconds(exc) if verdict == WAIT else backoff
+                            pause = (self._delivery(item).retry_seconds(exc) if verdict == WAIT
+                                     else backoff)
                             log.warning("outbox: %s failed (%s); retrying in %.1fs", item.method,
                                         type(exc).__name__, pause)
                             await self._note_attempt(item, error)
@@ -450,22 +393,38 @@ class Sender:
         return (item.attempts >= self.policy.max_attempts
                 or time.time() - item.created > self.policy.max_age)
 
+    def _delivery(self, item: Out) -> Delivery:
+        return self.deliveries.get(item.channel, self.delivery)
+
     async def _send(self, item: Out) -> list[int]:
         """Make the calls that deliver ``item``; returns the ids of the messages made. The parts
         already delivered before a retry are not sent again."""
         ids = item.done_parts
-        for index, (method, payload) in enumerate(self.delivery.parts(item.method, _strip(item.payload))):
+        delivery = self._delivery(item)
+        stripped = await self._fetched(_strip(item.payload))
+        for index, (method, payload) in enumerate(delivery.parts(item.method, stripped)):
             if index < len(ids):
                 continue
             if payload.pop("$reply_first", False) and ids:
                 payload["reply_parameters"] = {"message_id": ids[0], "allow_sending_without_reply": True}
-            result = await self._call(method, payload)
+            result = await delivery.call(method, payload)
             made = _message_ids(result)
             ids.extend(made or [0])
         return [i for i in ids if i]
 
-    async def _call(self, method: str, payload: dict[str, Any]) -> Any:
-        return await self.delivery.call(method, payload)
+    async def _fetched(self, payload: dict[str, Any]) -> dict[str, Any]:
+        """A file another channel holds, fetched from that channel as bytes to upload."""
+        remote = payload.pop(REMOTE_KEY, None)
+        if not remote:
+            return payload
+        source = self.deliveries.get(remote["channel"], self.delivery)
+        if source is None or not hasattr(source, "fetch"):
+            raise LookupError(f"no channel {remote['channel']} to fetch a file from")
+        data, name = await source.fetch(remote["file_id"])
+        payload.pop(remote["kind"], None)
+        payload[INLINE_KEY] = {remote["kind"]: {"name": name,
+                                                "b64": base64.b64encode(data).decode("ascii")}}
+        return payload
 
     async def _note_attempt(self, item: Out, error: str) -> None:
         if item.id is None:
@@ -585,8 +544,8 @@ class Sender:
 
 def _then(item: Out, status: str) -> list[Out]:
     specs = (item.payload.get(THEN_KEY) or {}).get("sent" if status == "sent" else "failed") or []
-    return [Out(s["chat_id"], s["method"], dict(s["payload"]), s.get("link_kind"), s.get("link_id"))
-            for s in specs]
+    return [Out(s["chat_id"], s["method"], dict(s["payload"]), s.get("link_kind"), s.get("link_id"),
+                channel=s.get("channel") or "telegram") for s in specs]
 
 
 def _html(text: str) -> str:

@@ -38,6 +38,7 @@ from bot.profile.values import (
     _enum,
     _show,
 )
+from bot.profile.whatsapp_section import WhatsApp
 
 
 class FieldType(StrEnum):
@@ -451,6 +452,9 @@ class Deployment(_Model):
     """The name of the environment variable that holds this association's bot token."""
     staff_chat_id: GroupChatId | None = None
     supervisor_ids: tuple[Annotated[int, Field(strict=True, ge=1)], ...] = ()
+    whatsapp_env_prefix: Annotated[str, Field(pattern=r"^[A-Z][A-Z0-9_]*_$")] | None = None
+    """Read this association's WhatsApp settings from ``<prefix>WHATSAPP_PHONE_NUMBER_ID`` …
+    (e.g. ``MAA_``) instead of the process's ``WHATSAPP_*``."""
     share_staff_chat: bool = False
     """True to let this association use the same staff group as another one in the process
     (otherwise start-up refuses: one association's staff would see the other's cases)."""
@@ -484,6 +488,7 @@ class Profile(_Model):
     declaration: Declaration = Field(default_factory=Declaration)
     complaints: Complaints = Field(default_factory=Complaints)
     deployment: Deployment = Field(default_factory=Deployment)
+    whatsapp: WhatsApp = Field(default_factory=WhatsApp)
 
     _source: Path | None = PrivateAttr(default=None)
 

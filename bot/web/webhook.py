@@ -81,6 +81,13 @@ def make_web_app(app: BotApp) -> web.Application:
     web_app = web.Application(client_max_size=2 * 1024 * 1024)
     web_app.router.add_post(WEBHOOK_PATH, receive)
     web_app.router.add_get("/healthz", health)
+    if app.whatsapp is not None:  # Meta's webhook, on the same port: /whatsapp
+        from bot.channels.whatsapp.wa_webhook import add_routes
+
+        settings = app.settings
+        add_routes(web_app, verify_token=settings.whatsapp_verify_token or "",
+                   app_secret=settings.whatsapp_app_secret or "", intake=app.intake, db=app.db,
+                   tenant=app.rt.tenant)
     web_app.add_subapp("/dashboard/", make_dashboard_app(app.rt))  # the supervisors' page
     return web_app
 

@@ -6,7 +6,8 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from bot.engine.outbox import BULK_KEY, Limits, Out, Sender, bulk
+from bot.engine.outbox import BULK_KEY, Limits, Out, Sender
+from bot.engine.owed import bulk
 
 
 class Recorder:

@@ -4,7 +4,8 @@ merged, at most one message per interval."""
 
 from __future__ import annotations
 
-from bot.engine.outbox import Limits, Out, Sender, _ChatQueue, collapse, followup, paced
+from bot.engine.outbox import Limits, Out, Sender, _ChatQueue
+from bot.engine.owed import collapse, joined, paced
 
 GROUP = -100
 
@@ -14,7 +15,8 @@ def card(case: int, text: str = "card") -> Out:
 
 
 def follow(case: int, body: str) -> Out:
-    return Out(GROUP, "sendMessage", followup(GROUP, f"ticket:{case}", "head", body), "ticket", case)
+    payload = {"chat_id": GROUP, "text": f"head\n{body}", "parse_mode": "HTML"}
+    return joined(Out(GROUP, "sendMessage", payload, "ticket", case), f"ticket:{case}", "head", body)
 
 
 def sender(interval: float = 10.0) -> Sender:

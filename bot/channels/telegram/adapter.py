@@ -343,9 +343,23 @@ class TelegramChannel:
         self.bot = bot
         self.username = ""  # the bot's @username, known after ``getMe``
         self.membership = membership or MembershipCache(bot)
+        self._media: dict[tuple[int, int], tuple[str, str]] = {}  # recent files, for other channels
 
     def parse(self, raw: JSON) -> Event:
-        return parse_update(raw, self.username)
+        event = parse_update(raw, self.username)
+        if event.file is not None and event.chat_id is not None and event.message_id is not None:
+            if len(self._media) > 10_000:
+                self._media.clear()
+            self._media[(event.chat_id, event.message_id)] = (event.file.kind, event.file.file_id)
+        return event
+
+    def owns(self, chat_id: int) -> bool:
+        return True  # the default channel: every chat no other channel owns
+
+    def media_of(self, chat_id: int, message_id: int) -> tuple[str, str] | None:
+        """A recent message's file (kind, file id): a staff reply's photo copied to a person on
+        another channel goes as that file."""
+        return self._media.get((chat_id, message_id))
 
     def chat_key(self, raw: JSON) -> int | str:
         return chat_key(raw)

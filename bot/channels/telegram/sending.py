@@ -8,6 +8,8 @@ import base64
 from pathlib import Path
 from typing import Any
 
+import aiohttp
+
 from bot.channels.telegram.api import (
     BadRequest,
     Bot,
@@ -68,6 +70,20 @@ class TelegramDelivery:
 
     def classify(self, exc: BaseException, chat_id: int) -> str:
         return classify(exc, chat_id)
+
+    async def fetch(self, file_id: str) -> tuple[bytes, str]:
+        """A file sent to the bot, to pass on through another channel: its bytes and a name."""
+        info = await call(self.bot, "getFile", {"file_id": file_id})
+        path = info.get("file_path") if isinstance(info, dict) else None
+        if not path:
+            raise BadRequest("file not found")
+        url = (path if path.startswith(("http://", "https://"))
+               else f"{self.bot.base_file_url}/{path}")
+        async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=60)) as session:
+            async with session.get(url) as response:
+                if response.status != 200:
+                    raise NetworkError(f"file download answered {response.status}")
+                return await response.read(), Path(path).name
 
     def retry_seconds(self, exc: BaseException) -> float:
         return retry_seconds(exc)

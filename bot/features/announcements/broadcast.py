@@ -30,7 +30,7 @@ from bot.engine.dispatch import unit_of_work
 from bot.engine.keyboards import Buttons, button, cb, inline
 from bot.engine.messages import Say, SendFile
 from bot.engine.namespaces import NS
-from bot.engine.outbox import bulk
+from bot.engine.owed import bulk
 from bot.i18n import N_, translator
 from storage.models import Announcement, AnnouncementRecipient, Beneficiary, OutboxMessage, utcnow
 

@@ -17,7 +17,7 @@ from bot.engine import dialogs
 from bot.engine.context import Ctx
 from bot.engine.keyboards import Button, Callback, button, cb, inline
 from bot.engine.namespaces import NS
-from bot.engine.outbox import after_delivery
+from bot.engine.owed import after_delivery
 from bot.engine.router import Router
 from bot.features.home.menus import back_to_menu_row, menu_keyboard_short
 from bot.features.inquiries.inquiries import not_passed_on

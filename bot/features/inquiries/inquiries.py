@@ -17,7 +17,8 @@ from bot.engine.context import Ctx
 from bot.engine.events import RELAYABLE
 from bot.engine.keyboards import Buttons, Callback, button, cb, inline
 from bot.engine.namespaces import NS
-from bot.engine.outbox import Out, after_delivery, collapse, joined, paced
+from bot.engine.outbox import Out
+from bot.engine.owed import after_delivery, collapse, joined, paced
 from bot.engine.router import Router
 from bot.features.home.menus import back_to_menu_row, menu_keyboard_short
 from bot.features.inquiries.ticket_cards import (

@@ -13,7 +13,7 @@ from bot.domain.dates import format_datetime
 from bot.domain.lifecycle import card_actions
 from bot.domain.textutil import isolate, mask_name
 from bot.domain.tickets import KIND_LABELS, OPEN_STATUSES, STATUS_LABELS, Kind, TicketStatus
-from bot.engine.context import Ctx, UnitOfWork
+from bot.engine.context import UNREACHABLE, Ctx, UnitOfWork
 from bot.engine.keyboards import Button, Buttons, button, cb, inline
 from bot.engine.namespaces import NS
 from bot.i18n import N_, translator
@@ -60,8 +60,10 @@ async def card_text(ctx: Ctx, ticket: Ticket) -> str:
             answer=tr.gettext("Yes") if ticket.data["breach"] else tr.gettext("No")))
     if ticket.outcome:
         lines.append(tr.gettext("Outcome: {outcome}").format(outcome=escape(ticket.outcome)))
+    if (note := ctx.channel_note(person)) is not None:
+        lines.insert(3, note)
     if person is not None and person.unreachable_at is not None:
-        lines.append(tr.gettext("⚠️ The beneficiary cannot be reached on Telegram (the bot was blocked)."))
+        lines.append(tr.gettext(UNREACHABLE.get(person.channel, UNREACHABLE["telegram"])))
     if ticket.status in OPEN_STATUSES:
         lines += ["", tr.gettext("↩️ Reply to this message to answer the beneficiary.")]
     return "\n".join(lines)

@@ -16,7 +16,7 @@ from bot.engine.context import Ctx
 from bot.engine.events import RELAYABLE
 from bot.engine.keyboards import FORCE_REPLY, Callback
 from bot.engine.namespaces import NS
-from bot.engine.outbox import after_delivery
+from bot.engine.owed import after_delivery
 from bot.engine.router import Router
 from bot.features.inquiries.ticket_cards import LINK, card_link, refresh_card
 from bot.features.staff.staff_group import NOT_YOUR_ROLE, staff_actor

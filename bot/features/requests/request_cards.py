@@ -13,7 +13,7 @@ from bot.domain import applications
 from bot.domain.dates import format_date
 from bot.domain.lifecycle import card_actions, label
 from bot.domain.textutil import isolate
-from bot.engine.context import Ctx
+from bot.engine.context import UNREACHABLE, Ctx
 from bot.engine.keyboards import Buttons, button, cb, inline
 from bot.engine.namespaces import NS
 from bot.i18n import N_, Translator, translator
@@ -64,8 +64,10 @@ async def card_text(ctx: Ctx, request: ServiceRequest) -> str:
         lines.append(tr.gettext("Reason: {reason}").format(reason=escape(request.decision_reason)))
     if request.beneficiary_id:
         beneficiary = await ctx.session.get(Beneficiary, request.beneficiary_id)
+        if (note := ctx.channel_note(beneficiary)) is not None:
+            lines.insert(3, note)
         if beneficiary is not None and beneficiary.unreachable_at is not None:
-            lines.append(tr.gettext("⚠️ The beneficiary cannot be reached on Telegram (the bot was blocked)."))
+            lines.append(tr.gettext(UNREACHABLE.get(beneficiary.channel, UNREACHABLE["telegram"])))
     return "\n".join(lines)
 
 

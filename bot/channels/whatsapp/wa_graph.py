@@ -1,0 +1,300 @@
+"""The WhatsApp channel at run time: the Graph API over aiohttp, the outbox's ``Delivery``, and
+the ``Channel`` the engine renders with.
+
+Library: the few Graph endpoints we need (``/messages``, ``/media``, a media id → its URL →
+its bytes) over an aiohttp session, like the rest of the bot — see the README ("WhatsApp") for
+why not pywa. Calls: ``POST {base}/{phone_number_id}/messages`` with the bearer token.
+
+Errors (``classify``): 130429 (rate limit), 131056 (pair rate limit), 5xx and network failures
+are retried with back-off; 131026 (the number cannot receive) marks the person unreachable like
+a Telegram block; 131047 (more than 24 hours since the person last wrote) is not an error for
+the outbox: the same call is made again at once as the profile's template (``notice``: the
+association's name and the message's text), and fails for good only when the profile declares
+none. Anything else is permanent.
+
+The recipient's number is never in an outbox row: the row names the engine's chat id, and the
+number is looked up (cached) from the beneficiary's encrypted address when the call is made.
+"""
+
+from __future__ import annotations
+
+import base64
+import logging
+import mimetypes
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+from sqlalchemy import select
+
+from bot.channels.whatsapp import wa_render
+from bot.channels.whatsapp.wa_adapter import CHANNEL, MEDIA_PREFIX, parse_message, wa_id_of
+from bot.channels.whatsapp.wa_identity import (
+    WHATSAPP_BASE,
+    chat_id_for,
+    local_display,
+    message_id_for,
+)
+from bot.domain.filetypes import HEAD_BYTES
+from bot.engine.events import Event
+from bot.engine.messages import Outgoing
+from bot.engine.outbox import BLOCKED, FILES_KEY, INLINE_KEY, PERMANENT, RETRY, WAIT
+from bot.settings import Settings
+from storage.crypto import Vault, address_context
+from storage.db import ScopedDatabase
+from storage.models import Beneficiary
+
+log = logging.getLogger(__name__)
+JSON = dict[str, Any]
+WINDOW_CLOSED = 131047
+RATE_LIMITS = frozenset({130429, 131056})
+UNREACHABLE = frozenset({131026})
+TIMEOUT = 30.0
+
+
+class GraphError(Exception):
+    """A refusal by the Graph API: its HTTP status and WhatsApp's error code."""
+
+    def __init__(self, status: int, code: int | None, message: str) -> None:
+        super().__init__(f"{status} ({code}): {message}")
+        self.status, self.code, self.message = status, code, message
+
+
+def classify(exc: BaseException) -> str:
+    if isinstance(exc, GraphError):
+        if exc.code in UNREACHABLE:
+            return BLOCKED
+        if exc.code in RATE_LIMITS:
+            return WAIT
+        if exc.status >= 500 or exc.status == 429:
+            return RETRY
+        return PERMANENT
+    if isinstance(exc, (aiohttp.ClientError, OSError, TimeoutError)):
+        return RETRY
+    return PERMANENT
+
+
+class WhatsAppChannel:
+    """Parse, render, and the Graph calls (as the outbox's ``Delivery`` too)."""
+
+    name = CHANNEL
+
+    def __init__(self, settings: Settings, vault: Vault, db: ScopedDatabase, tenant: str,
+                 templates: Any = None, association_name: str = "") -> None:
+        self.base = settings.whatsapp_api_base_url.rstrip("/")
+        self.phone_number_id = settings.whatsapp_phone_number_id or ""
+        self._token = settings.whatsapp_access_token or ""
+        self.vault, self.db, self.tenant = vault, db, tenant
+        self.templates = templates  # bot.profile.schema.WhatsAppTemplates or None
+        self.association_name = association_name
+        self._addresses: dict[int, str] = {}  # chat id → wa_id, from messages and the database
+        self._media: dict[int, tuple[str, str]] = {}  # recent message id → (kind, file id)
+        self._sizes: dict[str, int] = {}  # file id → its size, learnt when its head is read
+        self._session: aiohttp.ClientSession | None = None
+        self.rate_limit_pause = 2.0  # seconds after 130429/131056
+
+    # -- Channel ----------------------------------------------------------------------------
+    def owns(self, chat_id: int) -> bool:
+        return chat_id >= WHATSAPP_BASE
+
+    def parse(self, raw: JSON) -> Event:
+        event = parse_message(raw, self.vault)
+        if event.address and event.chat_id is not None:
+            self._addresses[event.chat_id] = event.address
+        if event.file is not None and event.message_id is not None:
+            if len(self._media) > 10_000:
+                self._media.clear()
+            self._media[event.message_id] = (event.file.kind, event.file.file_id)
+        return event
+
+    def holds(self, file_id: str) -> bool:
+        return file_id.startswith(MEDIA_PREFIX)
+
+    def media_of(self, chat_id: int, message_id: int) -> tuple[str, str] | None:
+        return self._media.get(message_id)
+
+    async def fetch(self, file_id: str) -> tuple[bytes, str]:
+        """A person's file, to pass on through another channel: its bytes and a name."""
+        async with self._http().get(f"{self.base}/{wa_render.media_id(file_id)}",
+                                    headers=self._auth) as response:
+            info = await _answer(response)
+        data = await self.download(file_id)
+        extension = mimetypes.guess_extension(str(info.get("mime_type") or "")) or ""
+        return data, f"whatsapp{extension}"
+
+    def chat_key(self, raw: JSON) -> int | str:
+        return chat_id_for(self.vault, wa_id_of(raw))
+
+    def render(self, message: Outgoing) -> tuple[str, JSON]:
+        return wa_render.render(message)
+
+    async def answer_action(self, callback_id: str, text: str | None = None,
+                            alert: bool = False) -> None:
+        return None  # WhatsApp has no toast for a choice
+
+    async def is_member(self, chat_id: int, user_id: int) -> bool:
+        return False  # staff work in the Telegram group
+
+    async def file_head(self, file_id: str) -> bytes | None:
+        try:
+            data = await self.download(file_id, limit=HEAD_BYTES)
+        except Exception as exc:
+            log.info("could not read a WhatsApp file's first bytes: %s", type(exc).__name__)
+            return None
+        return data
+
+    # -- Delivery ---------------------------------------------------------------------------
+    def parts(self, method: str, payload: JSON) -> list[tuple[str, JSON]]:
+        return wa_render.parts(method, payload)
+
+    def classify(self, exc: BaseException, chat_id: int) -> str:
+        return classify(exc)
+
+    def retry_seconds(self, exc: BaseException) -> float:
+        return self.rate_limit_pause
+
+    async def call(self, method: str, payload: JSON) -> Any:
+        if method == wa_render.NOTHING:
+            return {}
+        payload = dict(payload)
+        chat_id = payload.pop("chat_id")
+        to = await self.address(chat_id)
+        if to is None:
+            raise GraphError(400, 131026, "no WhatsApp number known for this person")
+        kind = str(payload.get("type"))
+        if payload.pop(wa_render.OWN_NUMBER, False) and kind == "interactive":
+            box = payload["interactive"] = dict(payload["interactive"])
+            box["body"] = {"text": f"{box['body']['text']}\n\n📱 \u2066{local_display(to)}\u2069"}
+        for key, path in (payload.pop(FILES_KEY, None) or {}).items():
+            data = Path(path).read_bytes()  # noqa: ASYNC240 - a local file we made
+            uploaded = await self.upload(data, Path(path).name)
+            payload[kind] = {**payload.get(kind, {}), "id": uploaded}
+            del key
+        for key, spec in (payload.pop(INLINE_KEY, None) or {}).items():
+            media_id = await self.upload(base64.b64decode(spec["b64"]), spec["name"])
+            payload[kind] = {**payload.get(kind, {}), "id": media_id}
+            del key
+        body = {"messaging_product": "whatsapp", "recipient_type": "individual", "to": to,
+                **payload}
+        try:
+            answer = await self._post_json("messages", body)
+        except GraphError as exc:
+            if exc.code != WINDOW_CLOSED:
+                raise
+            template = self.template_for(payload)
+            if template is None:
+                raise
+            answer = await self._post_json("messages", {"messaging_product": "whatsapp",
+                                                        "to": to, **template})
+        wamid = ((answer.get("messages") or [{}])[0]).get("id", "")
+        return {"message_id": message_id_for(wamid)} if wamid else {}
+
+    def template_for(self, payload: JSON) -> JSON | None:
+        """The profile's ``notice`` template carrying this message's text (window closed)."""
+        notice = getattr(self.templates, "notice", None) if self.templates else None
+        if notice is None:
+            return None
+        text = _plain_text(payload)
+        values = {"association": self.association_name, "text": text}
+        parameters = [{"type": "text", "text": values.get(p, "")[:1000] or "…"}
+                      for p in notice.parameters]
+        template: JSON = {"name": notice.name, "language": {"code": notice.language}}
+        if parameters:
+            template["components"] = [{"type": "body", "parameters": parameters}]
+        return {"type": "template", "template": template}
+
+    # -- Graph ------------------------------------------------------------------------------
+    def _http(self) -> aiohttp.ClientSession:
+        if self._session is None or self._session.closed:
+            self._session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=TIMEOUT))
+        return self._session
+
+    @property
+    def _auth(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self._token}"}
+
+    async def _post_json(self, path: str, body: JSON) -> JSON:
+        url = f"{self.base}/{self.phone_number_id}/{path}"
+        async with self._http().post(url, json=body, headers=self._auth) as response:
+            return await _answer(response)
+
+    async def upload(self, data: bytes, name: str) -> str:
+        form = aiohttp.FormData()
+        form.add_field("messaging_product", "whatsapp")
+        mime = mimetypes.guess_type(name)[0] or "application/octet-stream"
+        form.add_field("type", mime)
+        form.add_field("file", data, filename=name, content_type=mime)
+        url = f"{self.base}/{self.phone_number_id}/media"
+        async with self._http().post(url, data=form, headers=self._auth) as response:
+            return str((await _answer(response))["id"])
+
+    def known_size(self, file_id: str) -> int | None:
+        """The size of a file whose head was read (a webhook does not carry it): checked
+        against the same limits as on Telegram."""
+        return self._sizes.pop(file_id, None)
+
+    async def download(self, file_id: str, limit: int | None = None) -> bytes:
+        """A file a person sent: its URL from ``GET /{media_id}``, then its bytes."""
+        async with self._http().get(f"{self.base}/{wa_render.media_id(file_id)}",
+                                    headers=self._auth) as response:
+            info = await _answer(response)
+        url = info["url"]
+        if isinstance(info.get("file_size"), int):
+            if len(self._sizes) > 10_000:
+                self._sizes.clear()
+            self._sizes[file_id] = info["file_size"]
+        headers = dict(self._auth)
+        if limit:
+            headers["Range"] = f"bytes=0-{limit - 1}"
+        async with self._http().get(url, headers=headers) as response:
+            if response.status not in (200, 206):
+                raise GraphError(response.status, None, "media download refused")
+            data = await response.content.read(limit) if limit else await response.read()
+            return bytes(data[:limit]) if limit else bytes(data)
+
+    async def address(self, chat_id: int) -> str | None:
+        """The person's number, from the cache or their encrypted address."""
+        known = self._addresses.get(chat_id)
+        if known is not None:
+            return known
+        async with self.db.read() as session:
+            sealed = await session.scalar(select(Beneficiary.address_enc).where(
+                Beneficiary.association_id == self.tenant, Beneficiary.telegram_user_id == chat_id))
+        if not sealed:
+            return None
+        number = self.vault.decrypt(sealed, address_context(self.tenant, chat_id))
+        self._addresses[chat_id] = number
+        return number
+
+    def forget(self, chat_id: int) -> None:
+        """After erasure: the number is no longer kept, even in memory."""
+        self._addresses.pop(chat_id, None)
+
+    async def close(self) -> None:
+        if self._session is not None:
+            await self._session.close()
+
+
+async def _answer(response: aiohttp.ClientResponse) -> JSON:
+    try:
+        body = await response.json(content_type=None)
+    except Exception:
+        body = None
+    if response.status >= 400 or not isinstance(body, dict) or "error" in body:
+        error = (body or {}).get("error") if isinstance(body, dict) else None
+        error = error if isinstance(error, dict) else {}
+        raise GraphError(response.status if response.status >= 400 else 502,
+                         error.get("code"), str(error.get("message") or "no answer"))
+    return body
+
+
+def _plain_text(payload: JSON) -> str:
+    kind = str(payload.get("type"))
+    if kind == "text":
+        text = payload["text"]["body"]
+    elif kind == "interactive":
+        text = payload["interactive"]["body"]["text"]
+    else:
+        text = (payload.get(kind) or {}).get("caption") or ""
+    # a template parameter takes no new lines nor more than four spaces in a row
+    return " · ".join(line.strip() for line in text.splitlines() if line.strip())
