@@ -56,7 +56,7 @@ def build_router() -> Router:
     from bot.features.inquiries import inquiries, ticket_jobs, ticket_staff
     from bot.features.privacy import my_data
     from bot.features.requests import (my_requests, request_documents, request_form, request_jobs,
-                                       request_staff, service_catalog)
+                                       request_staff, request_thread, service_catalog)
     from bot.features.staff import staff_group
     from bot.features.supervisor import supervisor
     from bot.features.surveys import survey_handlers
@@ -79,6 +79,7 @@ def build_router() -> Router:
     # 3. The staff group.
     staff_group.register(router)
     request_staff.register(router)
+    request_thread.register(router)  # staff replies to a request's card; a beneficiary's replies
     ticket_staff.register(router)
     supervisor.register(router)  # /stats /export /dashboard
     # 4. Last: whatever is left gets a polite answer.

@@ -20,6 +20,7 @@ from bot.domain.tickets import KIND_LABELS, OPEN_STATUSES, STATUS_LABELS, Kind, 
 from storage.models import Beneficiary, StaffMessageLink, Ticket
 
 LINK = "ticket"
+BEN_LINK = "tk_b"  # our message about a ticket in the beneficiary's chat: a reply to it joins it
 LANGUAGE_NAMES = {"ar": N_("Arabic"), "en": N_("English")}
 
 
