@@ -265,6 +265,9 @@ class FormField(_Model):
     """The date may not be before today."""
     max_length: Count | None = None
     document: Slug | None = None
+    allow_address: bool = False
+    """A location field only: a typed address or district is accepted too (Telegram Desktop and
+    Web cannot share a location)."""
 
     @property
     def prompt(self) -> LocalizedText:
