@@ -233,6 +233,7 @@ _FIELD_OPTIONS: dict[str, frozenset[FieldType]] = {
     "future_only": frozenset({FieldType.DATE}),
     "max_length": frozenset({FieldType.TEXT, FieldType.FULL_NAME}),
     "document": frozenset({FieldType.DOCUMENT}),
+    "allow_address": frozenset({FieldType.LOCATION}),
 }
 
 
