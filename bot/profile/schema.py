@@ -19,6 +19,7 @@ from pydantic import (
 )
 
 from bot.i18n import N_
+from bot.profile.permissions import Permissions, StaffRole  # noqa: F401 - part of the schema
 from bot.profile.values import (
     DEFAULT_DECLARATION,
     DEFAULT_PRIVACY_NOTICE,
@@ -455,48 +456,6 @@ class Deployment(_Model):
     share_staff_chat: bool = False
     """True to let this association use the same staff group as another one in the process
     (otherwise start-up refuses: one association's staff would see the other's cases)."""
-
-
-class StaffRole(StrEnum):
-    """The roles of ``bot.domain.roles.Role`` (the profile layer sits below the domain)."""
-
-    STAFF = "staff"
-    RESEARCHER = "researcher"
-    SUPERVISOR = "supervisor"
-
-
-Roles = Annotated[tuple[Annotated[StaffRole, _enum(StaffRole, "staff role")], ...],
-                  Field(min_length=1)]
-_ANY = (StaffRole.STAFF, StaffRole.RESEARCHER, StaffRole.SUPERVISOR)
-_DECIDERS = (StaffRole.RESEARCHER, StaffRole.SUPERVISOR)
-
-
-class Permissions(_Model):
-    """Which staff roles may take each move of a case (policy clause 22: who decides). Every
-    press and command is checked against it; a refusal is explained to the presser and audited.
-    The default keeps the decisions (approve, reject) for researchers and supervisors."""
-
-    review: Roles = _ANY
-    docs: Roles = _ANY
-    interview: Roles = _ANY
-    visit: Roles = _ANY
-    approve: Roles = _DECIDERS
-    reject: Roles = _DECIDERS
-    deliver: Roles = _ANY
-    close: Roles = _ANY
-    reply: Roles = _ANY
-    ack: Roles = _ANY
-    resolve: Roles = _ANY
-    escalate: Roles = _ANY
-    breach: Roles = _ANY
-    """Recording whether a compensation claim's obligations were breached (either answer)."""
-
-    def as_map(self) -> dict[str, frozenset[str]]:
-        """action → the roles that may take it (``no_breach`` follows ``breach``)."""
-        out = {name: frozenset(str(r) for r in getattr(self, name))
-               for name in type(self).model_fields}
-        out["no_breach"] = out["breach"]
-        return out
 
 
 class Complaints(_Model):

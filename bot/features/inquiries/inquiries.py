@@ -219,10 +219,14 @@ class TicketFlow:
             if decision is not None and decision.kind == "answer" and decision.matches:
                 show_answer(ctx, decision.matches[0].entry_id, edit=False)
                 return
-            dialogs.save(dialog, pending=question, pending_id=ctx.event.message_id)
-            ctx.reply(ctx._(ABOUT_WHICH[Kind(ticket.kind)]).format(reference=isolate(ticket.reference)),
-                      inline([[button(ctx._("📎 About it"), cb(NS.TICKET, "about", ticket.id))],
-                              [button(ctx._("❓ A new question"), cb(NS.TICKET, "fresh", ticket.id))]]))
+            waiting = list(dialog.data.get("pending") or [])
+            dialogs.save(dialog, pending=[*waiting, text][-50:])
+            # asked again for each (never silence), one message for a burst; the answer covers
+            # every text kept
+            collapse(ctx.reply(ctx._(ABOUT_WHICH[Kind(ticket.kind)]).format(reference=isolate(ticket.reference)),
+                               inline([[button(ctx._("📎 About it"), cb(NS.TICKET, "about", ticket.id))],
+                                       [button(ctx._("❓ A new question"), cb(NS.TICKET, "fresh", ticket.id))]])),
+                     f"which:{ticket.id}")
             return
         await relay_to_staff(ctx, ticket)
 
@@ -241,13 +245,15 @@ async def on_which(ctx: Ctx, data: Callback) -> None:
         return
     ctx.answer()
     ctx.clear_buttons(ctx.chat_id, ctx.event.message_id) if ctx.event.message_id else None
-    dialogs.save(dialog, pending=None, pending_id=None)
+    dialogs.save(dialog, pending=None)
+    texts = pending if isinstance(pending, list) else [pending]
     if data.action == "about":
         dialogs.save(dialog, about_case=True)
-        await relay_text(ctx, ticket, pending)
+        for text in texts:
+            await relay_text(ctx, ticket, text)
         return
     await dialogs.end(ctx)  # a new question: the case stays open, its context is left
-    await answer_question(ctx, pending)
+    await answer_question(ctx, "\n".join(texts))
 
 
 async def answer_question(ctx: Ctx, question: str) -> None:

@@ -123,10 +123,10 @@ async def on_card(ctx: Ctx, data: Callback) -> None:
 
 async def on_prompt_reply(ctx: Ctx, link: StaffMessageLink) -> bool:
     """A staff reply to one of our prompts; True when it was one."""
-    if not link.subject_kind.startswith(PROMPT_PREFIX):
-        return False
-    tr = translator("ar")
     action = link.subject_kind[len(PROMPT_PREFIX):]
+    if not link.subject_kind.startswith(PROMPT_PREFIX) or action not in PROMPTS:
+        return False  # not a prompt (a relayed message: bot.features.requests.request_thread)
+    tr = translator("ar")
     note = clean_input(ctx.event.text or ctx.event.caption, multiline=True)
     request = await _request(ctx, link.subject_id)
     if not ctx.staff_member or request is None or action not in PROMPTS:

@@ -32,7 +32,9 @@ from bot.features.staff.staff_group import refuse_role, staff_actor
 from bot.i18n import translator
 from storage.models import Beneficiary, ServiceRequest, StaffMessageLink
 
-STAFF_LINK = "req_in"  # a beneficiary's message relayed to the staff chat
+# a beneficiary's message relayed to the staff chat ("sr_": a request's staff-chat message, which
+# erasure finds with the card and the prompts: bot.domain.privacy.CASE_LINK_PREFIX)
+STAFF_LINK = "sr_in"
 FLOW = "case_reply"  # after «↩️ Reply»: the next message goes to the request
 
 
