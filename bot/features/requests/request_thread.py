@@ -28,13 +28,14 @@ from bot.features.home.menus import menu_keyboard_short
 from bot.features.inquiries.inquiries import not_passed_on
 from bot.features.inquiries.ticket_staff import header
 from bot.features.requests.request_cards import BEN_LINK, CARD
+from bot.features.requests.request_documents import THREAD_LINK
 from bot.features.staff.staff_group import refuse_role, staff_actor
 from bot.i18n import translator
 from storage.models import Beneficiary, ServiceRequest, StaffMessageLink
 
 # a beneficiary's message relayed to the staff chat ("sr_": a request's staff-chat message, which
 # erasure finds with the card and the prompts: bot.domain.privacy.CASE_LINK_PREFIX)
-STAFF_LINK = "sr_in"
+STAFF_LINK = THREAD_LINK
 FLOW = "case_reply"  # after «↩️ Reply»: the next message goes to the request
 
 
