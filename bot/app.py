@@ -61,6 +61,7 @@ def build_router() -> Router:
         request_form,
         request_jobs,
         request_staff,
+        request_thread,
         service_catalog,
     )
     from bot.features.staff import staff_group
@@ -85,6 +86,7 @@ def build_router() -> Router:
     # 3. The staff group.
     staff_group.register(router)
     request_staff.register(router)
+    request_thread.register(router)  # staff replies to a request's card; a beneficiary's replies
     ticket_staff.register(router)
     supervisor.register(router)  # /stats /export /dashboard
     announcements.register(router)  # /announce, the opt-out, the one-time question

@@ -36,8 +36,8 @@ import os
 import secrets
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
-from typing import Any
 from pathlib import Path
+from typing import Any
 
 TELEGRAM_DEFAULT_BASE_URL = "https://api.telegram.org/bot"
 WHATSAPP_DEFAULT_BASE_URL = "https://graph.facebook.com/v21.0"

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from tests.harness import Person
+from tests.harness import Person, buttons
 
 SERVICE = "food-support"
 VALID_ID = "1000000008"  # a national ID with a valid check digit
@@ -71,3 +71,10 @@ def reference_in(text: str, prefix: str) -> str:
     match = re.search(rf"{prefix}-\d{{4}}-\d{{4}}", text)
     assert match, text
     return match.group(0)
+
+
+async def about_the_case(person: Person) -> None:
+    """Issue 12: a text that is not a reply while a case is open is met with «هل رسالتك بخصوص
+    …، أم سؤال جديد؟»; answer that it is about the case (then the text joins it)."""
+    if any("بخصوصه" in label for label, _ in buttons(person.last())):
+        await person.press("بخصوصه")

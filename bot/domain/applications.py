@@ -50,6 +50,8 @@ def encode_answer(vault: Vault, tenant: str, field: Any, value: Any) -> Any:
     if ftype == "date":
         return {"date": value.gregorian.isoformat(), "cal": str(value.calendar_used)}
     if ftype == "location":
+        if isinstance(value, str):  # a typed address (validation.Address)
+            return {"address": str(value)}
         lat, lon = value
         return {"lat": round(float(lat), 6), "lon": round(float(lon), 6)}
     if ftype == "document":
@@ -78,6 +80,8 @@ def render_answer(tr: Translator, vault: Vault, tenant: str, field: Any, stored:
     if ftype == "date":
         return format_date(date.fromisoformat(stored["date"]), locale)
     if ftype == "location":
+        if "address" in stored:
+            return escape_html(stored["address"])
         return isolate(f"{stored['lat']:.5f}, {stored['lon']:.5f}")
     if ftype == "document":
         return "📎 " + escape_html(stored.get("file_name") or tr.gettext("photo"))

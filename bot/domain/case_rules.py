@@ -32,10 +32,21 @@ class Actor:
     kind: str  # beneficiary | staff | system (also RequestEvent.actor_kind)
     id: int | None = None  # the Telegram user id, as recorded today
     role: Role | None = None  # staff only
+    # staff only: the association's own roles column (profile ``permissions``: action → roles),
+    # read instead of the table's for the actions it names
+    permissions: Mapping[str, frozenset[str]] | None = field(default=None, compare=False)
 
     @classmethod
-    def staff(cls, user_id: int | None, role: Role = Role.STAFF) -> Actor:
-        return cls("staff", user_id, role)
+    def staff(cls, user_id: int | None, role: Role = Role.STAFF,
+              permissions: Mapping[str, frozenset[str]] | None = None) -> Actor:
+        return cls("staff", user_id, role, permissions)
+
+    def may(self, rule: Rule) -> bool:
+        """Whether this actor's role may take ``rule``'s move."""
+        roles = rule.roles
+        if self.kind == "staff" and self.permissions and rule.roles & ANY_STAFF:
+            roles = self.permissions.get(rule.action, roles)
+        return self.who in roles
 
     @classmethod
     def beneficiary(cls, user_id: int | None) -> Actor:
@@ -177,7 +188,7 @@ def rule_for(table: Table, case: Case, action: str, actor: Actor) -> Rule:
     rule = table.rule(case.status, action)
     if rule is None:
         raise Refused(Why.WRONG_STATUS, action, case.status)
-    if actor.who not in rule.roles:
+    if not actor.may(rule):
         raise Refused(Why.NOT_ALLOWED, action, case.status)
     return rule
 

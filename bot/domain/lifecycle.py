@@ -124,10 +124,10 @@ WITHDRAWABLE = UNDECIDED
 OVERDUE_APOLOGY = N_("We apologise: the study of your request {reference} is taking longer than planned, because the committee is still checking its information. It has not been forgotten; it is being handled, and we will tell you of the decision here. You can also ask about it from “My requests”.")
 
 
-def request_rules(*, deciders: frozenset[str] = ANY_STAFF) -> Table:
+def request_rules(*, deciders: frozenset[str] = DECIDERS) -> Table:
     """The service request (policy 004's eligibility mechanism). ``deciders``: who may approve
-    or reject — any member of the staff group today; ``DECIDERS`` (researcher or supervisor)
-    once the profile asks for it."""
+    or reject — a researcher or a supervisor by default; an association's profile
+    (``permissions``) may say otherwise for any staff move (``Actor.permissions``)."""
     staff = ANY_STAFF
     return Table("request", (
         # the beneficiary sends the form
@@ -157,6 +157,8 @@ def request_rules(*, deciders: frozenset[str] = ANY_STAFF) -> Table:
         Rule("close", frozenset({S.APPROVED, S.DELIVERED, S.REJECTED}), S.CLOSED, staff,
              tell=N_("Your request {reference} is now closed. Thank you."),
              stamps=("closed_at",), ends=True),
+        # a staff reply to any message of the request's thread, relayed to the beneficiary
+        Rule("reply", OPEN, None, staff, on_card=False),
         # the beneficiary's own moves
         Rule("withdrawn", WITHDRAWABLE, S.WITHDRAWN, frozenset({BENEFICIARY}),
              stamps=("closed_at",), on_card=False),

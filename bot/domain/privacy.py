@@ -41,7 +41,7 @@ from storage.models import (
 FINISHED_REQUESTS = (Status.CLOSED, Status.REJECTED, Status.WITHDRAWN, Status.DELIVERED)
 RAW_UPDATE_DAYS = 7  # processed updates' ids (no payload) are kept a week against redeliveries
 # StaffMessageLink.subject_kind (and OutboxMessage.link_kind) of a case's messages in a staff
-# chat: "request" (card), "sr_…" (prompts); "ticket" (card, follow-ups, files), "st_…" (prompts)
+# chat: "request" (card), "sr_…" (prompts, relayed messages); "ticket" (card, follow-ups, files), "st_…" (prompts)
 CASE_LINK_PREFIX = {"request": "sr_", "ticket": "st_"}
 
 
@@ -223,6 +223,9 @@ async def erase(session: AsyncSession, person: Beneficiary) -> Erasure:
     # messages owed or kept: to them (any status), and undelivered ones about their cases
     await session.execute(delete(OutboxMessage).where(OutboxMessage.association_id == tenant,
                                                       OutboxMessage.chat_id == telegram_id))
+    # which of our messages in their private chat belonged to which case (a reply joins it)
+    await session.execute(delete(StaffMessageLink).where(StaffMessageLink.association_id == tenant,
+                                                         StaffMessageLink.chat_id == telegram_id))
     for kind, ids in (("request", request_ids), ("ticket", ticket_ids)):
         if ids:
             await session.execute(delete(OutboxMessage).where(

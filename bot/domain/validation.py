@@ -341,10 +341,22 @@ def _coords(raw: Any) -> tuple[float, float] | None:
     return lat, lon
 
 
-def validate_location(raw: Any) -> tuple[float, float]:
+class Address(str):
+    """A typed address or district, accepted for a location where the profile allows it."""
+
+
+def validate_location(raw: Any, allow_address: bool = False) -> tuple[float, float] | Address:
     """``(latitude, longitude)`` (or a Telegram ``Location``/``Venue``, a dict, or "24.7, 46.7")
-    inside Saudi Arabia → ``(lat, lon)`` floats."""
+    inside Saudi Arabia → ``(lat, lon)`` floats; with ``allow_address``, a typed address or
+    district (a few words with letters) → ``Address``."""
     coords = _coords(raw)
+    if coords is None and allow_address and isinstance(raw, str):
+        text = validate_text(raw, max_length=200)
+        if len(text) < 3 or not any(ch.isalpha() for ch in text):
+            raise Invalid(Text(N_(
+                "Please type your address or district in a few words (for example: Al-Naseem "
+                "district, Riyadh), or share the location with the button.")), "no_location")
+        return Address(text)
     if coords is None:
         raise Invalid(Text(N_(
             "Please share the location using the attachment button (📎), then choose "

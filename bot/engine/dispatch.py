@@ -204,6 +204,10 @@ class Dispatcher:
         if not ctx.user.has_consented:
             await self._needs_consent(ctx)
             return
+        if event.reply_to_message_id is not None:
+            for joins in router.case_replies:
+                if await joins(ctx):
+                    return
         dialog = await dialogs.current(ctx)
         if dialog is not None and dialog.flow in router.flows:
             await router.flows[dialog.flow].on_message(ctx)

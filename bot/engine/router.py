@@ -38,6 +38,9 @@ class Router:
     staff_callbacks: dict[str | tuple[str, str], CallbackFn] = field(default_factory=dict)
     # staff replies to a linked message (a prompt, a ticket): tried in order until one says True
     reply_handlers: list[Callable[[Ctx, Any], Awaitable[bool]]] = field(default_factory=list)
+    # a beneficiary's reply to one of our messages about a case: tried in order (before any
+    # dialog) until one says True — the reply joins that case
+    case_replies: list[Callable[[Ctx], Awaitable[bool]]] = field(default_factory=list)
     # set by the handlers that own them
     on_free_text: HandlerFn | None = None
     on_other_message: HandlerFn | None = None

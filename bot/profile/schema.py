@@ -19,6 +19,7 @@ from pydantic import (
 )
 
 from bot.i18n import N_
+from bot.profile.permissions import Permissions, StaffRole  # noqa: F401 - part of the schema
 from bot.profile.values import (
     DEFAULT_DECLARATION,
     DEFAULT_PRIVACY_NOTICE,
@@ -234,6 +235,7 @@ _FIELD_OPTIONS: dict[str, frozenset[FieldType]] = {
     "future_only": frozenset({FieldType.DATE}),
     "max_length": frozenset({FieldType.TEXT, FieldType.FULL_NAME}),
     "document": frozenset({FieldType.DOCUMENT}),
+    "allow_address": frozenset({FieldType.LOCATION}),
 }
 
 
@@ -266,6 +268,9 @@ class FormField(_Model):
     """The date may not be before today."""
     max_length: Count | None = None
     document: Slug | None = None
+    allow_address: bool = False
+    """A location field only: a typed address or district is accepted too (Telegram Desktop and
+    Web cannot share a location)."""
 
     @property
     def prompt(self) -> LocalizedText:
@@ -489,6 +494,7 @@ class Profile(_Model):
     complaints: Complaints = Field(default_factory=Complaints)
     deployment: Deployment = Field(default_factory=Deployment)
     whatsapp: WhatsApp = Field(default_factory=WhatsApp)
+    permissions: Permissions = Field(default_factory=Permissions)
 
     _source: Path | None = PrivateAttr(default=None)
 

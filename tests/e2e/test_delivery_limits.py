@@ -10,6 +10,7 @@ import re
 from sqlalchemy import select
 
 from storage.models import OutboxMessage
+from tests.flows import about_the_case
 from tests.harness import STAFF, STAFF_CHAT, Person
 
 
@@ -54,6 +55,7 @@ async def test_a_maximum_length_follow_up_reaches_staff_complete(consented: Pers
     words = ("تفاصيل إضافية & مهمة <للفريق> " * 200)[:4090] + " نهاية"
     assert len(words) == 4096
     await consented.say(words)
+    await about_the_case(consented)  # issue 12: asked whether it is about the case
     shown = staff_text(emu).replace("\n", " ")
     assert words in shown or words.replace("  ", " ") in shown
     assert shown.count("<للفريق>") == words.count("<للفريق>")
@@ -78,6 +80,7 @@ async def test_a_refused_follow_up_alerts_supervisors_and_tells_the_person(conse
     await open_inquiry(consented)
     emu.inject_fault("sendMessage", "400", count=1, chat_id=STAFF_CHAT)
     await consented.say("هل يمكن تأجيل الموعد إلى الأسبوع القادم؟")
+    await about_the_case(consented)  # issue 12: asked whether it is about the case
     told = consented.recent(2)
     assert "تأجيل الموعد" not in staff_text(emu)
     assert "لم نتمكن" in told and "أضيف" not in told and "أُضيف" not in told

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from storage.models import Ticket, TicketMessage
-from tests.flows import reference_in
+from tests.flows import about_the_case, reference_in
 from tests.harness import STAFF_CHAT, Person, buttons
 
 
@@ -48,8 +48,9 @@ async def test_unknown_question_handed_over_and_staff_replies(consented: Person,
     assert reference in card["text"] and "سيارة الجمعية" in card["text"]
     assert "سارة" in card["text"] and "العتيبي" not in card["text"]  # masked name
 
-    # a follow-up joins the same thread
+    # a follow-up joins the same thread (issue 12: once the person says it is about the case)
     await consented.say("وأحتاجها يوم الخميس إن أمكن")
+    await about_the_case(consented)
     follow = emu.last_message(STAFF_CHAT)
     assert reference in follow["text"] and "يوم الخميس" in follow["text"]
 

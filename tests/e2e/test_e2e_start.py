@@ -65,7 +65,8 @@ async def test_sticker_voice_and_unknown_get_polite_answers(consented: Person, e
     replies = await consented.act(emu.send_sticker(consented.user_id))
     assert (replies and "القائمة" in replies[-1]["text"]) or buttons(replies[-1])
     replies = await consented.act(emu.send_voice(consented.user_id, b"OggS voice"))
-    assert "الرسائل الصوتية" in replies[-1]["text"]
+    assert "أوصلتُ رسالتك إلى فريق الجمعية" in replies[-1]["text"]  # issue 12: a hand-over
+    await consented.say("/menu")
     replies = await consented.say("/doesnotexist")
     assert "لا أعرف هذا الأمر" in replies[-1]["text"]
 

@@ -1,6 +1,6 @@
-"""The request table's roles column, end to end: today any member of the staff group decides;
-when the table keeps decisions for researchers and supervisors, a plain member's press on
-«قبول» or «عدم القبول» is refused with a word, and nothing changes."""
+"""The request table's roles column, end to end: decisions are kept for researchers and
+supervisors (a plain member's press on «قبول» or «عدم القبول» is refused with a word, and
+nothing changes), unless the association's profile says otherwise (``permissions``)."""
 
 from __future__ import annotations
 
@@ -30,8 +30,14 @@ async def status_of(app: BotApp, reference: str) -> str:
             ServiceRequest.reference == reference))
 
 
-async def test_today_a_plain_member_of_the_staff_group_approves(
+async def test_a_profile_may_let_any_member_decide(
         consented: Person, staff: Person, profile, emu, app) -> None:
+    """Issue 12: the default keeps decisions for researchers and supervisors; an association's
+    profile (``permissions``) may give them to every member of the staff group."""
+    from bot.profile.schema import Permissions
+
+    app.rt.profile = profile.model_copy(update={"permissions": Permissions(
+        approve=("staff", "researcher", "supervisor"))})
     await open_service(consented, profile)
     await fill_form(consented, profile)
     reference = await submit(consented)

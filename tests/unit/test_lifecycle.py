@@ -58,11 +58,12 @@ REQUEST = [
     ("visit", {S.UNDER_REVIEW, S.AWAITING_DOCUMENTS, S.INTERVIEW}, S.FIELD_VISIT, STAFF, True, True,
      None, False, set()),
     ("approve", {S.UNDER_REVIEW, S.AWAITING_DOCUMENTS, S.INTERVIEW, S.FIELD_VISIT}, S.APPROVED,
-     STAFF, False, True, "decision:approve", False, {"decided_at"}),
-    ("reject", UNDECIDED, S.REJECTED, STAFF, True, True, "decision:reject", False, {"decided_at"}),
+     DECIDERS, False, True, "decision:approve", False, {"decided_at"}),
+    ("reject", UNDECIDED, S.REJECTED, DECIDERS, True, True, "decision:reject", False, {"decided_at"}),
     ("deliver", {S.APPROVED}, S.DELIVERED, STAFF, False, True, None, False, set()),
     ("close", {S.APPROVED, S.DELIVERED, S.REJECTED}, S.CLOSED, STAFF, False, True, None, True,
      {"closed_at"}),
+    ("reply", UNDECIDED | {S.APPROVED}, None, STAFF, False, False, None, False, set()),
     ("withdrawn", UNDECIDED, S.WITHDRAWN, BEN, False, False, None, False, {"closed_at"}),
     ("documents_added", {S.AWAITING_DOCUMENTS}, S.UNDER_REVIEW, BEN, False, False, None, False,
      set()),
@@ -220,10 +221,11 @@ def test_breach_is_kept_on_the_claim_and_audited(action: str, breach: bool) -> N
 
 def test_decisions_keep_the_reason_and_approval_clears_it() -> None:
     rejected = make_case("request", S.UNDER_REVIEW)
-    lifecycle.transition(rejected, "reject", ACTORS[Role.STAFF], "income above the limit", now=NOW)
+    lifecycle.transition(rejected, "reject", ACTORS[Role.RESEARCHER], "income above the limit",
+                         now=NOW)
     assert (rejected.decision_reason, rejected.decided_at) == ("income above the limit", NOW)
     approved = make_case("request", S.UNDER_REVIEW)
-    lifecycle.transition(approved, "approve", ACTORS[Role.STAFF], now=NOW)
+    lifecycle.transition(approved, "approve", ACTORS[Role.RESEARCHER], now=NOW)
     assert approved.decision_reason is None and approved.decided_at == NOW
 
 
@@ -253,10 +255,22 @@ def test_approval_can_be_kept_for_researchers_and_supervisors() -> None:
     assert case.status == S.UNDER_REVIEW
 
 
-def test_today_any_member_of_the_staff_group_decides() -> None:
+def test_a_profiles_permissions_are_the_roles_column() -> None:
+    """An association may let any member decide, or keep the review for supervisors: the
+    actor carries its profile's ``permissions`` and the table reads them."""
+    from bot.profile.schema import Permissions
+
+    anyone = Permissions(approve=("staff", "researcher", "supervisor")).as_map()
     case = make_case("request", S.INTERVIEW)
-    lifecycle.transition(case, "approve", ACTORS[Role.STAFF])
+    lifecycle.transition(case, "approve", Actor.staff(901, Role.STAFF, anyone))
     assert case.status == S.APPROVED
+    strict = Permissions(review=("supervisor",)).as_map()
+    with pytest.raises(Refused, match="not_allowed"):
+        lifecycle.transition(make_case("request", S.SUBMITTED), "review",
+                             Actor.staff(902, Role.RESEARCHER, strict))
+    with pytest.raises(Refused, match="not_allowed"):  # the default: decisions for deciders
+        lifecycle.transition(make_case("request", S.INTERVIEW), "approve",
+                             Actor.staff(901, Role.STAFF, Permissions().as_map()))
 
 
 def test_a_beneficiary_cannot_take_a_staff_move_nor_staff_a_beneficiarys() -> None:

@@ -87,3 +87,32 @@ def test_a_profile_copied_without_its_folder_names_the_folder(tmp_path: Path) ->
         load_profile(tmp_path / "khairat.yaml")
     shutil.copytree(ROOT / "profiles" / "khairat", tmp_path / "khairat")
     assert check_profile(tmp_path / "khairat.yaml") == []
+
+
+def test_permissions_name_the_lifecycle_moves_and_known_roles() -> None:
+    """Issue 12: the profile's ``permissions`` section covers every staff move of the lifecycle
+    tables (no more, no fewer) and accepts only the three roles."""
+    import pydantic
+
+    from bot.domain.case_rules import ANY_STAFF
+    from bot.domain.lifecycle import REQUEST_RULES, TICKET_RULES
+    from bot.profile.schema import Permissions
+
+    staff_moves = {r.action for table in (REQUEST_RULES, *TICKET_RULES.values())
+                   for r in table.rules if r.roles & ANY_STAFF}
+    assert set(Permissions().as_map()) == staff_moves
+    with pytest.raises(pydantic.ValidationError):
+        Permissions(approve=("director",))
+    with pytest.raises(pydantic.ValidationError):
+        Permissions(approve=())
+    with pytest.raises(pydantic.ValidationError):
+        Permissions.model_validate({"approve": ["staff"], "sign_cheque": ["supervisor"]})
+
+
+def test_allow_address_only_on_a_location_field() -> None:
+    from bot.profile.checks import _check_field
+    from bot.profile.schema import FormField
+
+    field = FormField.model_validate({"id": "x", "type": "text", "label": {"ar": "س", "en": "x"},
+                                      "allow_address": True})
+    assert any("allow_address" in msg for _loc, msg in _check_field(field, {}, ("f",)))

@@ -63,7 +63,7 @@ async def chat_member(ctx: Ctx) -> None:
 
 
 def register(router: Router) -> None:
-    router.on_other_message = other_message
+    router.on_other_message = router.on_other_message or other_message
     router.on_free_text = router.on_free_text or free_text
     router.on_unknown_command = unknown_command
     router.on_stale_callback = stale_callback

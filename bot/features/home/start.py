@@ -97,14 +97,29 @@ async def privacy(ctx: Ctx) -> None:
     ctx.reply(privacy_notice(ctx).split("\n\n")[0], inline(rows))
 
 
+# dialogs that are a case's context, not a form: left by 🏠 and /menu (the case stays open with
+# the team; a reply to one of its messages still joins it)
+CASE_CONTEXTS = frozenset({"ask", "ticket", "case_reply"})
+
+
+async def leave_case_context(ctx: Ctx) -> bool:
+    """End the dialog when it is a case's context (True), keep a form's (False)."""
+    dialog = await dialogs.current(ctx)
+    if dialog is not None and dialog.flow in CASE_CONTEXTS:
+        await dialogs.end(ctx)
+        return True
+    return False
+
+
 async def menu(ctx: Ctx) -> None:
     dialog = await dialogs.current(ctx)
-    if dialog is not None:
+    if not await leave_case_context(ctx) and dialog is not None:
         ctx.reply(ctx._("Your unfinished form is saved. You can continue it from the menu at any time."))
     show_menu(ctx, edit=False)
 
 
 async def on_menu_main(ctx: Ctx) -> None:
+    await leave_case_context(ctx)
     show_menu(ctx, edit=True)
 
 
@@ -125,7 +140,10 @@ async def help_(ctx: Ctx) -> None:
 async def cancel(ctx: Ctx) -> None:
     dialog = await dialogs.current(ctx)
     await dialogs.end(ctx)
-    if dialog is not None:
+    if dialog is not None and dialog.flow == "ticket":  # the case was sent: it stays with the team
+        ctx.reply(ctx._("Done. Your case stays with the association's team, and their reply will reach you here. Your next message will not be added to it."),
+                  menu_keyboard_short(ctx))
+    elif dialog is not None:
         ctx.reply(ctx._("Stopped. Nothing was sent."), menu_keyboard_short(ctx))
     else:
         ctx.reply(ctx._("There is nothing to stop right now."), menu_keyboard_short(ctx))

@@ -22,14 +22,15 @@ from bot.engine.owed import after_delivery, collapse, joined, paced
 from bot.engine.router import Router
 from bot.features.home.menus import back_to_menu_row, menu_keyboard_short
 from bot.features.inquiries.ticket_cards import (
+    BEN_LINK,
     LINK,
     card_link,
     masked_sender,
     post_ticket_card,
     route,
 )
-from bot.i18n import translator
-from storage.models import TicketMessage
+from bot.i18n import N_, translator
+from storage.models import StaffMessageLink, TicketMessage
 
 ASK_FLOW = "ask"
 TICKET_FLOW = "ticket"
@@ -183,8 +184,6 @@ class AskFlow:
         if text:
             await ask(ctx)
             return
-        from bot.features.home.fallback import other_message
-
         await other_message(ctx)
 
     async def resume(self, ctx: Ctx) -> None:
@@ -211,10 +210,10 @@ async def hand_over(ctx: Ctx) -> None:
     await dialogs.begin(ctx, TICKET_FLOW, "open", {"ticket_id": ticket.id})
     await post_ticket_card(ctx, ticket)
     card = ctx.out[-1]
-    received = ctx.reply(ctx._("We will pass your inquiry to the specialist at the association, and the answer will reach you here. Your inquiry number is {reference}.").format(
+    received = ctx.send(ctx.chat_id, ctx._("We will pass your inquiry to the specialist at the association, and the answer will reach you here. Your inquiry number is {reference}.").format(
         reference=f"<code>{ticket.reference}</code>")
         + "\n" + ctx._("You can add details or files now; they will be added to the same inquiry."),
-        menu_keyboard_short(ctx))
+        menu_keyboard_short(ctx), link=(BEN_LINK, ticket.id))
     after_delivery(ctx.out, card, sent=[received], failed=[not_passed_on(ctx)])
 
 
@@ -227,8 +226,20 @@ async def on_ticket(ctx: Ctx, _data: Callback) -> None:
     ctx.answer(ctx._("This button is no longer active."))
 
 
+# "Is your message about {case}, or a new question?" — one text per kind of case (agreement)
+ABOUT_WHICH = {
+    Kind.INQUIRY: N_("Is your message about your inquiry {reference}, or is it a new question?"),
+    Kind.COMPLAINT: N_("Is your message about your complaint {reference}, or is it a new question?"),
+    Kind.SUGGESTION: N_("Is your message about your suggestion {reference}, or is it a new question?"),
+    Kind.COMPENSATION: N_("Is your message about your compensation claim {reference}, or is it a new question?"),
+}
+
+
 class TicketFlow:
-    """While a ticket is open, the beneficiary's messages join its thread in the staff group."""
+    """While a ticket is open: a reply to one of our messages about it joins it (see
+    ``join_reply``); any other text is answered by the FAQ when it is sure, or the person is
+    asked once whether it is about the case or a new question — never attached silently.
+    Files join the case, and the person is told so."""
 
     name = TICKET_FLOW
 
@@ -240,11 +251,101 @@ class TicketFlow:
             await dialogs.end(ctx)
             if ctx.event.text:
                 await ask(ctx)
+            else:
+                await other_message(ctx)
+            return
+        text = ctx.event.text
+        assert dialog is not None  # the ticket came from it
+        if text and not dialog.data.get("about_case"):
+            question = clean_input(text)[:MAX_QUESTION]
+            decision = ctx.rt.matcher.decide(question) if ctx.rt.matcher and question else None
+            if decision is not None and decision.kind == "answer" and decision.matches:
+                show_answer(ctx, decision.matches[0].entry_id, edit=False)
+                return
+            waiting = list(dialog.data.get("pending") or [])
+            dialogs.save(dialog, pending=[*waiting, text][-50:])
+            # asked again for each (never silence), one message for a burst; the answer covers
+            # every text kept
+            collapse(ctx.reply(ctx._(ABOUT_WHICH[Kind(ticket.kind)]).format(reference=isolate(ticket.reference)),
+                               inline([[button(ctx._("📎 About it"), cb(NS.TICKET, "about", ticket.id))],
+                                       [button(ctx._("❓ A new question"), cb(NS.TICKET, "fresh", ticket.id))]])),
+                     f"which:{ticket.id}")
             return
         await relay_to_staff(ctx, ticket)
 
     async def resume(self, ctx: Ctx) -> None:
         return None
+
+
+async def on_which(ctx: Ctx, data: Callback) -> None:
+    """The answer to «about your case, or a new question?»."""
+    assert ctx.user is not None
+    dialog = await dialogs.current(ctx)
+    pending = dialog.data.get("pending") if dialog and dialog.flow == TICKET_FLOW else None
+    ticket = await open_ticket_of(ctx.session, ctx.tenant, ctx.user.id, data.int_arg(0) or 0)
+    if not pending or dialog is None or ticket is None or int(dialog.data.get("ticket_id", 0)) != ticket.id:
+        ctx.answer(ctx._("This button is no longer active."))
+        return
+    ctx.answer()
+    ctx.clear_buttons(ctx.chat_id, ctx.event.message_id) if ctx.event.message_id else None
+    dialogs.save(dialog, pending=None)
+    texts = pending if isinstance(pending, list) else [pending]
+    if data.action == "about":
+        dialogs.save(dialog, about_case=True)
+        for text in texts:
+            await relay_text(ctx, ticket, text)
+        return
+    await dialogs.end(ctx)  # a new question: the case stays open, its context is left
+    await answer_question(ctx, "\n".join(texts))
+
+
+async def answer_question(ctx: Ctx, question: str) -> None:
+    """``ask`` for a text given earlier (kept while the person chose)."""
+    from dataclasses import replace
+
+    ctx.event = replace(ctx.event, text=question)
+    await ask(ctx)
+
+
+async def join_reply(ctx: Ctx) -> bool:
+    """A reply to one of our messages about an open ticket joins that ticket."""
+    assert ctx.user is not None
+    link = await ctx.session.get(StaffMessageLink, (ctx.tenant, ctx.chat_id, ctx.event.reply_to_message_id))
+    if link is None or link.subject_kind != BEN_LINK:
+        return False
+    ticket = await open_ticket_of(ctx.session, ctx.tenant, ctx.user.id, link.subject_id)
+    if ticket is None:
+        return False
+    await relay_to_staff(ctx, ticket)
+    return True
+
+
+async def other_message(ctx: Ctx) -> None:
+    """A voice note, photo or file outside a case opens a hand-over to staff (many speak rather
+    than type); anything else (a sticker, a location …) gets the polite answer."""
+    from bot.features.home.fallback import other_message as polite
+
+    media = ctx.event.file
+    if ctx.user is None or media is None or media.kind not in RELAYABLE or ctx.event.message_id is None:
+        await polite(ctx)
+        return
+    what = {"voice": ctx._("🎤 A voice note"), "photo": ctx._("🖼 A photo")}.get(
+        media.kind, ctx._("📎 A file"))
+    caption = clean_input(ctx.event.caption, multiline=True)
+    subject = f"{what}: {caption}" if caption else what
+    hours = ctx.profile.deadlines.ticket_response_hours
+    ticket = await open_ticket(ctx.session, ctx.tenant, beneficiary_id=ctx.user.id, kind=Kind.INQUIRY,
+                               subject=subject[:MAX_QUESTION], due_in=timedelta(hours=hours),
+                               data={"suggested": [], "who": masked_sender(ctx)})
+    await dialogs.begin(ctx, TICKET_FLOW, "open", {"ticket_id": ticket.id, "about_case": True})
+    await post_ticket_card(ctx, ticket)
+    card = ctx.out[-1]
+    chat_id, _topic = route(ctx, ticket)
+    ctx.copy(chat_id, ctx.chat_id, ctx.event.message_id, isolate(ticket.reference), link=(LINK, ticket.id))
+    add_message(ctx.session, ticket, "in", text=caption or None, file_id=media.file_id)
+    received = ctx.send(ctx.chat_id, ctx._("Thank you. I passed your message to the association's team, and their reply will reach you here. Your inquiry number is {reference}.").format(
+        reference=f"<code>{ticket.reference}</code>"), menu_keyboard_short(ctx), link=(BEN_LINK, ticket.id))
+    after_delivery(ctx.out, card, sent=[received], failed=[not_passed_on(ctx)])
 
 
 async def relay_to_staff(ctx: Ctx, ticket) -> None:
@@ -259,10 +360,8 @@ async def relay_to_staff(ctx: Ctx, ticket) -> None:
                                                                      reference=isolate(ticket.reference))
     key = f"{LINK}:{ticket.id}"  # the case's follow-ups: merged, and sent after new cases
     if event.text:
-        body = f"«{escape(clean_input(event.text, multiline=True))}»"
-        staff = joined(ctx.send(chat_id, f"{head}\n{body}", link=(LINK, ticket.id), quote=quote),
-                       key, head, body)
-        add_message(ctx.session, ticket, "in", text=event.text)
+        await relay_text(ctx, ticket, event.text)
+        return
     elif event.file is not None and event.file.kind in RELAYABLE:
         if await at_file_cap(ctx, ticket):
             return
@@ -274,6 +373,22 @@ async def relay_to_staff(ctx: Ctx, ticket) -> None:
         ctx.reply(ctx._("I can pass on text, photos, files and voice notes to the team."))
         return
     # "added ✓" only once the team has it; otherwise the person learns it did not reach them
+    added = collapse(ctx.reply(ctx._("✓ Added to your case {reference}; the team will reply here.").format(
+        reference=isolate(ticket.reference))), f"added:{ticket.id}")
+    after_delivery(ctx.out, staff, sent=[added], failed=[not_passed_on(ctx)])
+
+
+async def relay_text(ctx: Ctx, ticket, text: str) -> None:
+    """A text from the beneficiary into the ticket's thread, and «✓ added» once staff have it."""
+    tr = translator("ar")
+    link = await card_link(ctx, ticket)
+    chat_id = link.chat_id if link else route(ctx, ticket)[0]
+    head = tr.gettext("💬 Follow-up from {who} · {reference}").format(who=escape(ticket.data.get("who") or "—"),
+                                                                     reference=isolate(ticket.reference))
+    body = f"«{escape(clean_input(text, multiline=True))}»"
+    staff = joined(ctx.send(chat_id, f"{head}\n{body}", link=(LINK, ticket.id),
+                            quote=link.message_id if link else None), f"{LINK}:{ticket.id}", head, body)
+    add_message(ctx.session, ticket, "in", text=text)
     added = collapse(ctx.reply(ctx._("✓ Added to your case {reference}; the team will reply here.").format(
         reference=isolate(ticket.reference))), f"added:{ticket.id}")
     after_delivery(ctx.out, staff, sent=[added], failed=[not_passed_on(ctx)])
@@ -308,6 +423,10 @@ def register(router: Router) -> None:
     router.callback(NS.FAQ)(on_faq)
     router.callback(NS.TICKET, "new")(on_new_ticket)
     router.callback(NS.TICKET)(on_ticket)
+    router.callback(NS.TICKET, "about")(on_which)
+    router.callback(NS.TICKET, "fresh")(on_which)
     router.flow(AskFlow())
     router.flow(TicketFlow())
     router.on_free_text = ask
+    router.on_other_message = other_message
+    router.case_replies.append(join_reply)

@@ -20,6 +20,7 @@ from bot.i18n import N_, translator
 from storage.models import Beneficiary, StaffMessageLink, Ticket
 
 LINK = "ticket"
+BEN_LINK = "tk_b"  # our message about a ticket in the beneficiary's chat: a reply to it joins it
 LANGUAGE_NAMES = {"ar": N_("Arabic"), "en": N_("English")}
 
 

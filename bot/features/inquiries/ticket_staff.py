@@ -18,11 +18,11 @@ from bot.engine.keyboards import FORCE_REPLY, Callback
 from bot.engine.namespaces import NS
 from bot.engine.owed import after_delivery
 from bot.engine.router import Router
-from bot.features.inquiries.ticket_cards import LINK, card_link, refresh_card
-from bot.features.staff.staff_group import NOT_YOUR_ROLE, staff_actor
+from bot.features.inquiries.ticket_cards import BEN_LINK, LINK, card_link, refresh_card
+from bot.features.staff.staff_group import card_lives_here, refuse_role, staff_actor
 from bot.features.surveys import survey_flow as survey
 from bot.i18n import N_, Text, translator
-from storage.models import Beneficiary, StaffMessageLink, Ticket
+from storage.models import Beneficiary, ServiceRequest, StaffMessageLink, Ticket
 
 RESOLVE_PROMPT = "st_resolve"
 
@@ -36,11 +36,12 @@ async def _ticket(ctx: Ctx, ticket_id: int | None) -> Ticket | None:
 async def tell(ctx: Ctx, ticket: Ticket, text: Text, keyboard=None) -> Beneficiary | None:
     person = await ctx.session.get(Beneficiary, ticket.beneficiary_id) if ticket.beneficiary_id else None
     if person is not None:
-        ctx.send(person.telegram_user_id, text.render(translator(person.locale)), keyboard)
+        ctx.send(person.telegram_user_id, text.render(translator(person.locale)), keyboard,
+                 link=(BEN_LINK, ticket.id))
     return person
 
 
-def header(ctx: Ctx, ticket: Ticket, locale: str) -> str:
+def header(ctx: Ctx, ticket: Ticket | ServiceRequest, locale: str) -> str:
     tr = translator(locale)
     who = ""
     if ctx.profile.privacy.show_staff_names and ctx.event.user_id is not None:
@@ -64,8 +65,10 @@ async def relay_reply(ctx: Ctx, link: StaffMessageLink) -> bool:
     actor = await staff_actor(ctx)
     try:
         lifecycle.rule_for(ticket, "reply", actor)
-    except Refused:
-        ctx.reply_quoting(tr.gettext("This case is closed; the reply was not sent."))
+    except Refused as refusal:
+        ctx.reply_quoting(refuse_role(ctx, actor, "reply", "ticket", ticket.id)
+                          if refusal.why == Why.NOT_ALLOWED
+                          else tr.gettext("This case is closed; the reply was not sent."))
         return True
     person = await ctx.session.get(Beneficiary, ticket.beneficiary_id) if ticket.beneficiary_id else None
     if person is None:
@@ -73,12 +76,13 @@ async def relay_reply(ctx: Ctx, link: StaffMessageLink) -> bool:
     head = header(ctx, ticket, person.locale)
     if event.text:
         # not cut here: the sender fits a long reply to Telegram's limits (bot.engine.outbox)
-        relayed = ctx.send(person.telegram_user_id, f"{head}\n\n{escape(event.text)}")
+        relayed = ctx.send(person.telegram_user_id, f"{head}\n\n{escape(event.text)}",
+                           link=(BEN_LINK, ticket.id))
         add_message(ctx.session, ticket, "out", text=event.text, staff_user_id=ctx.from_id)
     elif event.file is not None and event.file.kind in RELAYABLE:
         caption = clean_input(event.caption, multiline=True)  # no bidi controls, as for texts
         relayed = ctx.copy(person.telegram_user_id, ctx.chat_id, event.message_id,
-                           f"{head}\n{escape(caption)}".strip())
+                           f"{head}\n{escape(caption)}".strip(), link=(BEN_LINK, ticket.id))
         add_message(ctx.session, ticket, "out", text=caption or None, file_id=event.file.file_id,
                     staff_user_id=ctx.from_id)
     else:
@@ -105,12 +109,14 @@ async def carry_out(ctx: Ctx, ticket: Ticket, events: list[Event]) -> None:
         await survey.invite(ctx, ticket)
 
 
-async def close(ctx: Ctx, ticket: Ticket, actor: Actor | None = None) -> None:
+async def close(ctx: Ctx, ticket: Ticket, actor: Actor | None = None) -> Refused | None:
+    actor = actor or await staff_actor(ctx)
     try:
-        events = move(ctx.session, ticket, "close", actor or await staff_actor(ctx))
-    except Refused:
-        return
+        events = move(ctx.session, ticket, "close", actor)
+    except Refused as refusal:
+        return refusal
     await carry_out(ctx, ticket, events)
+    return None
 
 
 async def on_staff_button(ctx: Ctx, data: Callback) -> None:
@@ -119,6 +125,10 @@ async def on_staff_button(ctx: Ctx, data: Callback) -> None:
         ctx.answer(tr.gettext("Only members of the association's staff group can do this."), alert=True)
         return
     ticket = await _ticket(ctx, data.int_arg(0))
+    if ticket is not None and not await card_lives_here(ctx, (LINK,), ticket.id):
+        ctx.answer(tr.gettext("This card's buttons work only in the chat where the card was posted."),
+                   alert=True)
+        return
     if ticket is None or ticket.status not in OPEN_STATUSES:
         ctx.answer(tr.gettext("This case is closed."))
         if ticket is not None:
@@ -133,7 +143,7 @@ async def on_staff_button(ctx: Ctx, data: Callback) -> None:
         rule = lifecycle.rule_for(ticket, action, actor)
     except Refused as refusal:
         if refusal.why == Why.NOT_ALLOWED:
-            ctx.answer(tr.gettext(NOT_YOUR_ROLE), alert=True)
+            ctx.answer(refuse_role(ctx, actor, action, "ticket", ticket.id), alert=True)
         else:
             ctx.answer(tr.gettext("This button is no longer active."))
         return
@@ -169,11 +179,12 @@ async def resolve_reply(ctx: Ctx, link: StaffMessageLink) -> bool:
     if not outcome:
         ctx.reply_quoting(tr.gettext("Please reply with text."))
         return True
+    actor = await staff_actor(ctx)
     try:
-        events = move(ctx.session, ticket, "resolve", await staff_actor(ctx), outcome[:2000])
+        events = move(ctx.session, ticket, "resolve", actor, outcome[:2000])
     except Refused as refusal:
         if refusal.why == Why.NOT_ALLOWED:
-            ctx.reply_quoting(tr.gettext(NOT_YOUR_ROLE))
+            ctx.reply_quoting(refuse_role(ctx, actor, "resolve", "ticket", ticket.id))
         return True
     await carry_out(ctx, ticket, events)
     ctx.reply(tr.gettext("Done ✓ The beneficiary has been told."))
@@ -192,8 +203,14 @@ async def close_command(ctx: Ctx) -> None:
     if ticket is None:
         ctx.reply(tr.gettext("Reply to a case's message with /close to close it."))
         return
-    await close(ctx, ticket)
-    ctx.reply(tr.gettext("Done ✓ The beneficiary has been told."))
+    actor = await staff_actor(ctx)
+    refusal = await close(ctx, ticket, actor)
+    if refusal is not None and refusal.why == Why.NOT_ALLOWED:
+        ctx.reply_quoting(refuse_role(ctx, actor, "close", "ticket", ticket.id))
+    elif refusal is not None:
+        ctx.reply_quoting(tr.gettext("This case is closed."))
+    else:
+        ctx.reply(tr.gettext("Done ✓ The beneficiary has been told."))
 
 
 def register(router: Router) -> None:

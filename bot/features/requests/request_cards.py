@@ -20,6 +20,7 @@ from bot.i18n import N_, Translator, translator
 from storage.models import Beneficiary, Document, ServiceRequest, StaffMessageLink
 
 CARD = "request"  # StaffMessageLink.subject_kind of a request's card
+BEN_LINK = "req_b"  # our message about a request in the beneficiary's chat: a reply joins it
 
 # the buttons for each status come from the request's table (bot.domain.lifecycle): policy 004's
 # review, documents, interview, field visit, decision with a reason, delivery, close

@@ -20,6 +20,7 @@ from bot.i18n import translator
 from storage.models import Document, ServiceRequest, StaffMessageLink
 
 FLOW = "docs"
+THREAD_LINK = "sr_in"  # a staff reply to this note reaches the beneficiary (request_thread)
 
 
 async def _own_request(ctx: Ctx, request_id: int | None) -> ServiceRequest | None:
@@ -118,7 +119,7 @@ async def on_callback(ctx: Ctx, data: Callback) -> None:
             "📎 The beneficiary added {n} document to request {reference}.",
             "📎 The beneficiary added {n} documents to request {reference}.", count).format(
                 n=count, reference=isolate(request.reference or "")),
-            quote=card.message_id if card else None)
+            quote=card.message_id if card else None, link=(THREAD_LINK, request.id))
 
 
 def register(router: Router) -> None:

@@ -77,6 +77,8 @@ def question_text(ctx: Ctx, service: Any, index: int) -> str:
         lines.append(ctx._("Example: {example}").format(example=isolate(escape(field.example.get(loc)))))
     if str(field.type) == "document":
         lines.append(ctx._("Send it as a photo or a PDF file with the attachment button (📎)."))
+    if str(field.type) == "location" and field.allow_address:
+        lines.append(ctx._("You can also type your address or district, if your device cannot share a location."))
     if not field.required:
         lines.append(ctx._("This question is optional."))
     return "\n".join(lines)
@@ -189,6 +191,8 @@ def options_for(service: Any, field: Any, ctx: Ctx) -> dict[str, Any]:
         return {"choices": [(c.id, c.label.get(ctx.locale)) for c in field.choices or ()]}
     if ftype == "text" and field.max_length:
         return {"max_length": field.max_length}
+    if ftype == "location" and field.allow_address:
+        return {"allow_address": True}
     if ftype == "document" and field.document:
         service_doc = next((d for d in service.documents if d.id == field.document), None)
         return {"accept": tuple(str(a) for a in (service_doc.accept if service_doc else ("photo", "pdf")))}
@@ -330,18 +334,28 @@ def review_text(ctx: Ctx, request: ServiceRequest) -> str:
         value = applications.render_answer(ctx.tr, ctx.rt.vault, ctx.tenant, field,
                                            request.answers.get(field.id), masked=False)
         lines.append(f"• {escape(field.label.get(ctx.locale))}: {value}")
-    lines += ["", ctx._("To change an answer, press its button. If all is correct, continue.")]
+    lines += ["", ctx._("To change an answer, press “✏️ Change an answer”. If all is correct, continue.")]
     return "\n".join(lines)
 
 
 def show_review(ctx: Ctx, request: ServiceRequest, *, new_message: bool = False) -> None:
     service = _service(ctx, request)
     assert service is not None
-    rows = [[button(ctx._("✏️ {label}").format(label=f.label.get(ctx.locale))[:60], cb(NS.REQUEST_FORM, "edit", request.id, i))]
-            for i, f in enumerate(service.form_fields)]
-    rows.append([button(ctx._("✅ All correct, continue"), cb(NS.REQUEST_FORM, "declare", request.id))])
-    rows.append([button(ctx._("⏸ Continue later"), cb(NS.REQUEST_FORM, "pause", request.id))])
+    rows = [[button(ctx._("✏️ Change an answer"), cb(NS.REQUEST_FORM, "fields", request.id))],
+            [button(ctx._("✅ All correct, continue"), cb(NS.REQUEST_FORM, "declare", request.id))],
+            [button(ctx._("⏸ Continue later"), cb(NS.REQUEST_FORM, "pause", request.id))]]
     (ctx.reply if new_message else ctx.show)(review_text(ctx, request), inline(rows))
+
+
+def show_fields(ctx: Ctx, request: ServiceRequest) -> None:
+    """The list of questions, to choose the answer to change (two to a row on a phone)."""
+    service = _service(ctx, request)
+    assert service is not None
+    names = [button(f.label.get(ctx.locale)[:30], cb(NS.REQUEST_FORM, "edit", request.id, i))
+             for i, f in enumerate(service.form_fields)]
+    rows = [names[i:i + 2] for i in range(0, len(names), 2)]
+    rows.append([button(ctx._("↩️ Back to my answers"), cb(NS.REQUEST_FORM, "review", request.id))])
+    ctx.show(ctx._("Which answer would you like to change?"), inline(rows))
 
 
 def show_declaration(ctx: Ctx, request: ServiceRequest, *, new_message: bool = False) -> None:
@@ -433,6 +447,9 @@ async def on_callback(ctx: Ctx, data: Callback) -> None:
     elif data.action == "review":
         await dialogs.begin(ctx, FLOW, "review", {"request_id": request.id})
         show_review(ctx, request)
+    elif data.action == "fields":
+        ctx.answer()
+        show_fields(ctx, request)
     elif data.action == "declare":
         await dialogs.begin(ctx, FLOW, "declare", {"request_id": request.id})
         show_declaration(ctx, request)

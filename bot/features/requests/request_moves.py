@@ -13,7 +13,7 @@ from bot.domain.lifecycle import Actor, Event, SurveyDue, Tell
 from bot.engine.context import Ctx
 from bot.engine.keyboards import button, cb, inline
 from bot.engine.namespaces import NS
-from bot.features.requests.request_cards import refresh_card
+from bot.features.requests.request_cards import BEN_LINK, refresh_card
 from bot.features.surveys import survey_flow as survey
 from bot.i18n import Text, translator
 from storage.models import Beneficiary, ServiceRequest
@@ -29,7 +29,7 @@ async def notify_beneficiary(ctx: Ctx, request: ServiceRequest, text: Text,
         return
     tr = translator(person.locale)
     keyboard = keyboard_for(tr) if keyboard_for else None
-    ctx.send(person.telegram_user_id, text.render(tr), keyboard)
+    ctx.send(person.telegram_user_id, text.render(tr), keyboard, link=(BEN_LINK, request.id))
 
 
 async def take(ctx: Ctx, request: ServiceRequest, action: str, actor: Actor,

@@ -22,8 +22,8 @@ from bot.engine.keyboards import FORCE_REPLY, Callback, button, cb, inline
 from bot.engine.namespaces import NS
 from bot.engine.router import Router
 from bot.features.requests import request_moves
-from bot.features.requests.request_cards import refresh_card
-from bot.features.staff.staff_group import NOT_YOUR_ROLE, staff_actor
+from bot.features.requests.request_cards import CARD, refresh_card
+from bot.features.staff.staff_group import card_lives_here, refuse_role, staff_actor
 from bot.i18n import N_, translator
 from storage.models import AuditLog, Document, ServiceRequest, StaffMessageLink
 
@@ -46,14 +46,21 @@ async def _request(ctx: Ctx, request_id: int | None) -> ServiceRequest | None:
 
 
 async def apply_action(ctx: Ctx, request: ServiceRequest, action: str, note: str | None = None,
-                       actor: Actor | None = None) -> bool:
-    """Move the request; False when the move does not fit its current status (a stale card) or
-    the actor's role."""
+                       actor: Actor | None = None) -> Refused | None:
+    """Move the request; the refusal when the move does not fit its current status (a stale
+    card) or the actor's role (then audited: ``refuse_role``)."""
+    actor = actor or await staff_actor(ctx)
     try:
-        await request_moves.take(ctx, request, action, actor or await staff_actor(ctx), note)
-    except Refused:
-        return False
-    return True
+        await request_moves.take(ctx, request, action, actor, note)
+    except Refused as refusal:
+        return refusal
+    return None
+
+
+def refusal_text(ctx: Ctx, refusal: Refused, actor: Actor, request: ServiceRequest) -> str:
+    if refusal.why == Why.NOT_ALLOWED:
+        return refuse_role(ctx, actor, refusal.action, "request", request.id)
+    return translator("ar").gettext("This action does not fit the request's current status.")
 
 
 async def on_card(ctx: Ctx, data: Callback) -> None:
@@ -64,6 +71,10 @@ async def on_card(ctx: Ctx, data: Callback) -> None:
     request = await _request(ctx, data.int_arg(0))
     if request is None:
         ctx.answer(tr.gettext("This request no longer exists."), alert=True)
+        return
+    if not await card_lives_here(ctx, (CARD, PROMPT_PREFIX + "docs"), request.id):
+        ctx.answer(tr.gettext("This card's buttons work only in the chat where the card was posted."),
+                   alert=True)
         return
     action = data.action
     if action == "reveal":
@@ -76,10 +87,11 @@ async def on_card(ctx: Ctx, data: Callback) -> None:
         if doc is None:
             ctx.answer(tr.gettext("This button is no longer active."))
             return
-        if await apply_action(ctx, request, "docs", doc.title.get("ar"), actor):
+        refusal = await apply_action(ctx, request, "docs", doc.title.get("ar"), actor)
+        if refusal is None:
             ctx.answer(tr.gettext("Done ✓"))
         else:
-            ctx.answer(tr.gettext("This action does not fit the request's current status."), alert=True)
+            ctx.answer(refusal_text(ctx, refusal, actor, request), alert=True)
         return
     if action not in REQUEST_RULES.action_names(on_card=True):
         ctx.answer(tr.gettext("This button is no longer active."))
@@ -87,10 +99,8 @@ async def on_card(ctx: Ctx, data: Callback) -> None:
     try:
         rule = lifecycle.rule_for(request, action, actor)
     except Refused as refusal:
-        if refusal.why == Why.NOT_ALLOWED:
-            ctx.answer(tr.gettext(NOT_YOUR_ROLE), alert=True)
-        else:
-            ctx.answer(tr.gettext("This action does not fit the request's current status."), alert=True)
+        ctx.answer(refusal_text(ctx, refusal, actor, request), alert=True)
+        if refusal.why != Why.NOT_ALLOWED:
             await refresh_card(ctx, request)
         return
     if rule.needs_note:  # needs words from staff: ask for them
@@ -104,19 +114,20 @@ async def on_card(ctx: Ctx, data: Callback) -> None:
                  payload_kb, link=(PROMPT_PREFIX + action, request.id), quote=ctx.event.message_id)
         ctx.answer(tr.gettext("Reply to the bot's message with the details."))
         return
-    if await apply_action(ctx, request, action, actor=actor):
+    refused = await apply_action(ctx, request, action, actor=actor)
+    if refused is None:
         ctx.answer(tr.gettext("Done ✓"))
     else:
-        ctx.answer(tr.gettext("This action does not fit the request's current status."), alert=True)
+        ctx.answer(refusal_text(ctx, refused, actor, request), alert=True)
         await refresh_card(ctx, request)
 
 
 async def on_prompt_reply(ctx: Ctx, link: StaffMessageLink) -> bool:
     """A staff reply to one of our prompts; True when it was one."""
-    if not link.subject_kind.startswith(PROMPT_PREFIX):
-        return False
-    tr = translator("ar")
     action = link.subject_kind[len(PROMPT_PREFIX):]
+    if not link.subject_kind.startswith(PROMPT_PREFIX) or action not in PROMPTS:
+        return False  # not a prompt (a relayed message: bot.features.requests.request_thread)
+    tr = translator("ar")
     note = clean_input(ctx.event.text or ctx.event.caption, multiline=True)
     request = await _request(ctx, link.subject_id)
     if not ctx.staff_member or request is None or action not in PROMPTS:
@@ -124,8 +135,10 @@ async def on_prompt_reply(ctx: Ctx, link: StaffMessageLink) -> bool:
     if not note:
         ctx.reply_quoting(tr.gettext("Please reply with text."))
         return True
-    if not await apply_action(ctx, request, action, note[:1000]):
-        ctx.reply_quoting(tr.gettext("This action does not fit the request's current status."))
+    actor = await staff_actor(ctx)
+    refusal = await apply_action(ctx, request, action, note[:1000], actor)
+    if refusal is not None:
+        ctx.reply_quoting(refusal_text(ctx, refusal, actor, request))
         return True
     ctx.reply_quoting(tr.gettext("Done ✓ The beneficiary has been told."))
     return True

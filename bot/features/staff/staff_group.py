@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.domain.lifecycle import Actor
-from bot.domain.roles import Role, role_of
+from bot.domain.roles import RANK, Role, role_of
 from bot.engine.context import Ctx
 from bot.engine.router import Router
 from bot.i18n import N_, translator
@@ -32,9 +32,10 @@ async def staff_help(ctx: Ctx) -> None:
     ctx.reply(tr.gettext(
         "<b>Staff guide</b>\n"
         "• New requests, inquiries and complaints arrive here as cards with buttons.\n"
-        "• To answer a beneficiary or give details the bot asks for, reply to the bot's message.\n"
+        "• To answer a beneficiary or give details the bot asks for, reply to any message of their case: the card, a relayed message or a document.\n"
         "• Personal data is masked here; a researcher or supervisor can see it privately with the 👁 button, and every view is recorded.\n"
-        "• Supervisors: /grant researcher|supervisor|staff as a reply to a colleague's message."))
+        "• Approving and rejecting are for a social researcher or a supervisor, unless the association's profile says otherwise.\n"
+        "• Supervisors: /grant researcher (or supervisor, or staff) as a reply to a colleague's message."))
 
 
 async def grant(ctx: Ctx) -> None:
@@ -45,11 +46,10 @@ async def grant(ctx: Ctx) -> None:
     if me != Role.SUPERVISOR or not ctx.staff_member:
         ctx.reply(tr.gettext("Only a supervisor can grant roles."))
         return
-    parts = (event.text or "").split()
-    role = parts[1].lower() if len(parts) > 1 else ""
+    role = parse_role(event.command_args or "")
     target = event.reply_to_user_id
-    if role not in {r.value for r in Role} or target is None or event.reply_to_is_bot:
-        ctx.reply(tr.gettext("Reply to a colleague's message with: /grant researcher (or staff, or supervisor)."))
+    if role is None or target is None or event.reply_to_is_bot:
+        ctx.reply(tr.gettext("Reply to a colleague's message with /grant and the role: researcher, supervisor or staff."))
         return
     row = await ctx.session.get(StaffMember, (ctx.tenant, target))
     if row is None:
@@ -59,7 +59,7 @@ async def grant(ctx: Ctx) -> None:
         row.role, row.granted_by, row.granted_at = role, ctx.from_id, utcnow()
     ctx.session.add(AuditLog(association_id=ctx.tenant, actor_id=ctx.from_id, action="grant_role",
                              subject_kind="staff", subject_id=None, detail={"user": target, "role": role}))
-    ctx.reply(tr.gettext("Role “{role}” granted.").format(role=role))
+    ctx.reply(tr.gettext("Role “{role}” granted.").format(role=tr.gettext(ROLE_NAMES[role])))
 
 
 def register(router: Router) -> None:
@@ -67,10 +67,51 @@ def register(router: Router) -> None:
     router.staff_command("help", "start")(staff_help)
     router.staff_command("grant")(grant)
 
+ROLE_NAMES = {Role.STAFF: N_("staff member"), Role.RESEARCHER: N_("social researcher"),
+              Role.SUPERVISOR: N_("supervisor")}
+# what /grant accepts: the English names and the Arabic ones (with or without the article)
+_ROLE_WORDS = {"staff": Role.STAFF, "researcher": Role.RESEARCHER, "supervisor": Role.SUPERVISOR,
+               "موظف": Role.STAFF, "باحث": Role.RESEARCHER, "باحث اجتماعي": Role.RESEARCHER,
+               "مشرف": Role.SUPERVISOR}
+
+
+def parse_role(words: str) -> Role | None:
+    """A role named in English or Arabic («موظف», «باحث اجتماعي», «المشرف» …)."""
+    words_ = [w[2:] if w.startswith("ال") and len(w) > 4 else w for w in words.lower().split()]
+    words_ = [w[:-1] if w.endswith(("ة", "ه")) and len(w) > 3 else w for w in words_]
+    return _ROLE_WORDS.get(" ".join(words_))
+
+
 NOT_YOUR_ROLE = N_("Your role in the association does not allow this action.")
 
 
 async def staff_actor(ctx: Ctx) -> Actor:
-    """The member of the staff group who acts, with their role (for the lifecycle's tables)."""
+    """The member of the staff group who acts, with their role and the association's
+    ``permissions`` (the lifecycle tables' roles column, from the profile)."""
     return Actor.staff(ctx.from_id, await role_of(ctx.session, ctx.tenant, ctx.from_id,
-                                                 ctx.rt.settings.supervisor_ids))
+                                                 ctx.rt.settings.supervisor_ids),
+                       ctx.profile.permissions.as_map())
+
+
+def refuse_role(ctx: Ctx, actor: Actor, action: str, subject_kind: str, subject_id: int) -> str:
+    """A move the presser's role may not take: audited; the explanation (for the presser only:
+    a toast or a quoted reply) names who may take it."""
+    allowed = sorted(ctx.profile.permissions.as_map().get(action, ()), key=lambda r: RANK[Role(r)])
+    ctx.session.add(AuditLog(association_id=ctx.tenant, actor_id=ctx.from_id, action="refused_role",
+                             subject_kind=subject_kind, subject_id=subject_id,
+                             detail={"move": action, "role": str(actor.role or Role.STAFF)}))
+    tr = translator("ar")
+    if not allowed:
+        return tr.gettext(NOT_YOUR_ROLE)
+    return tr.gettext(NOT_YOUR_ROLE) + " " + tr.gettext("It is taken by: {roles}.").format(
+        roles="، ".join(tr.gettext(ROLE_NAMES[Role(r)]) for r in allowed))
+
+
+async def card_lives_here(ctx: Ctx, subject_kinds: tuple[str, ...], subject_id: int) -> bool:
+    """Whether the pressed message is one of the case's own messages in this very chat (a card,
+    a prompt under it): a button works only in the chat its card lives in."""
+    message_id = ctx.event.message_id
+    if message_id is None:
+        return False
+    link = await ctx.session.get(StaffMessageLink, (ctx.tenant, ctx.chat_id, message_id))
+    return link is not None and link.subject_kind in subject_kinds and link.subject_id == subject_id
