@@ -60,6 +60,7 @@ def build_router() -> Router:
     from bot.features.staff import staff_group
     from bot.features.supervisor import supervisor
     from bot.features.surveys import survey_handlers
+    from bot.features.workspace import workspace
 
     router = Router()
     # 1. The first minute: /start, consent, menu, help, cancel, language.
@@ -81,6 +82,7 @@ def build_router() -> Router:
     request_staff.register(router)
     ticket_staff.register(router)
     supervisor.register(router)  # /stats /export /dashboard
+    workspace.register(router)  # /queue /find /history /assign, claim, notes, ready replies
     # 4. Last: whatever is left gets a polite answer.
     fallback.register(router)
     return router

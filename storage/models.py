@@ -349,3 +349,33 @@ class Counter(Tenanted, Base):
     name: Mapped[str] = mapped_column(String(32), primary_key=True)
     value: Mapped[int] = mapped_column(Integer, default=0)
 
+
+
+class CaseAssignment(Tenanted, Base):
+    """Who of the staff holds a case (a request or a ticket): claimed with «✋» or given by a
+    supervisor (bot.features.workspace). ``reminded_at``: the assignee's last reminder."""
+
+    __tablename__ = "case_assignments"
+    association_id: Mapped[str] = mapped_column(String(64), ForeignKey("associations.id"), primary_key=True)
+    subject_kind: Mapped[str] = mapped_column(String(16), primary_key=True)  # request | ticket
+    subject_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    assignee_id: Mapped[int] = mapped_column(BigInteger, index=True)
+    assignee_name: Mapped[str] = mapped_column(String(128))
+    assigned_by: Mapped[int | None] = mapped_column(BigInteger)
+    assigned_at: Mapped[datetime] = mapped_column(default=utcnow)
+    reminded_at: Mapped[datetime | None]
+
+
+class CaseNote(Tenanted, Base):
+    """An internal note staff wrote on a case: shown to staff (/find), never to the beneficiary."""
+
+    __tablename__ = "case_notes"
+    __table_args__ = (Index("ix_case_notes_subject", "association_id", "subject_kind", "subject_id"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    association_id: Mapped[str] = mapped_column(String(64), ForeignKey("associations.id"))
+    subject_kind: Mapped[str] = mapped_column(String(16))  # request | ticket
+    subject_id: Mapped[int] = mapped_column(Integer)
+    staff_user_id: Mapped[int | None] = mapped_column(BigInteger)
+    staff_name: Mapped[str | None] = mapped_column(String(128))
+    text: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

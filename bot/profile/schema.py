@@ -469,6 +469,22 @@ class Complaints(_Model):
 # the profile
 
 
+class CaseFamily(StrEnum):
+    REQUEST = "request"
+    INQUIRY = "inquiry"
+    COMPLAINT = "complaint"  # complaints, suggestions and compensation claims
+
+
+class CannedReply(_Model):
+    """A ready answer staff may send on a case (bot.features.workspace), edited first if they
+    wish: ``{id, title, text, kinds}``; no ``kinds``: offered on every kind of case."""
+
+    id: Slug
+    title: Title
+    text: HtmlText
+    kinds: tuple[CaseFamily, ...] = ()
+
+
 class Profile(_Model):
     association: Association
     channels: Channels
@@ -481,8 +497,23 @@ class Profile(_Model):
     declaration: Declaration = Field(default_factory=Declaration)
     complaints: Complaints = Field(default_factory=Complaints)
     deployment: Deployment = Field(default_factory=Deployment)
+    canned_replies: tuple[CannedReply, ...] = ()
 
     _source: Path | None = PrivateAttr(default=None)
+
+    @field_validator("canned_replies")
+    @classmethod
+    def _canned_ids_unique(cls, replies: tuple[CannedReply, ...]) -> tuple[CannedReply, ...]:
+        seen: set[str] = set()
+        for reply in replies:
+            if reply.id in seen:
+                raise ValueError(f"canned reply id {reply.id!r} is used twice")
+            seen.add(reply.id)
+        return replies
+
+    def canned_for(self, family: str) -> tuple[CannedReply, ...]:
+        """The canned replies offered on a case of this family (request, inquiry, complaint)."""
+        return tuple(r for r in self.canned_replies if not r.kinds or family in r.kinds)
 
     @model_validator(mode="after")
     def _consistent(self, info: ValidationInfo) -> Profile:

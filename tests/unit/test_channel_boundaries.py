@@ -83,7 +83,8 @@ def test_features_register_their_periodic_jobs() -> None:
     jobs = [f"{job.__module__}.{job.__name__}" for job in build_router().jobs]
     assert jobs == ["bot.features.requests.request_jobs.request_deadlines",
                     "bot.features.inquiries.ticket_jobs.overdue_tickets",
-                    "bot.features.surveys.survey_flow.send_reminders"]
+                    "bot.features.surveys.survey_flow.send_reminders",
+                    "bot.features.workspace.work.remind_assignees"]
 
 
 def test_the_apology_offers_the_home_menu() -> None:

@@ -16,6 +16,7 @@ from bot.engine.keyboards import Buttons, button, cb, inline
 from bot.engine.namespaces import NS
 from bot.domain.textutil import isolate, mask_name
 from bot.domain.lifecycle import card_actions
+from bot.features.staff.staff_group import assignee_line, work_row
 from bot.domain.tickets import KIND_LABELS, OPEN_STATUSES, STATUS_LABELS, Kind, TicketStatus
 from storage.models import Beneficiary, StaffMessageLink, Ticket
 
@@ -58,6 +59,8 @@ async def card_text(ctx: Ctx, ticket: Ticket) -> str:
     if ticket.kind == Kind.COMPENSATION and "breach" in ticket.data:
         lines.append(tr.gettext("Breach acknowledged: {answer}").format(
             answer=tr.gettext("Yes") if ticket.data["breach"] else tr.gettext("No")))
+    if held := await assignee_line(ctx, LINK, ticket.id):
+        lines.append(held)
     if ticket.outcome:
         lines.append(tr.gettext("Outcome: {outcome}").format(outcome=escape(ticket.outcome)))
     if person is not None and person.unreachable_at is not None:
@@ -86,6 +89,8 @@ def card_keyboard(ticket: Ticket) -> Buttons:
         row.append(button(tr.gettext("⬆️ Raise to a supervisor"), cb(NS.TICKET_CARD, "escalate", ticket.id)))
     if row:
         rows.append(row)
+    if ticket.status in OPEN_STATUSES:
+        rows.append(work_row("t", ticket.id))
     return inline(rows)
 
 

@@ -15,7 +15,8 @@ from bot.domain.dates import format_date
 from bot.i18n import N_, Translator, translator
 from bot.engine.keyboards import Buttons, button, cb, inline
 from bot.engine.namespaces import NS
-from bot.domain.lifecycle import card_actions, label
+from bot.domain.lifecycle import OPEN, card_actions, label
+from bot.features.staff.staff_group import assignee_line, work_row
 from bot.domain.textutil import isolate
 from storage.models import Beneficiary, Document, ServiceRequest, StaffMessageLink
 
@@ -62,6 +63,8 @@ async def card_text(ctx: Ctx, request: ServiceRequest) -> str:
     lines.append(tr.ngettext("📎 {n} document attached", "📎 {n} documents attached", count or 0).format(n=count or 0))
     if request.decision_reason:
         lines.append(tr.gettext("Reason: {reason}").format(reason=escape(request.decision_reason)))
+    if held := await assignee_line(ctx, CARD, request.id):
+        lines.append(held)
     if request.beneficiary_id:
         beneficiary = await ctx.session.get(Beneficiary, request.beneficiary_id)
         if beneficiary is not None and beneficiary.unreachable_at is not None:
@@ -76,6 +79,8 @@ def card_keyboard(ctx: Ctx, request: ServiceRequest) -> Buttons:
             for i in range(0, len(actions), 2)]
     reveal = ACTION_LABELS["reveal"]
     rows.append([button(tr.gettext(reveal), cb(NS.REQUEST_CARD, "reveal", request.id))])
+    if request.status in OPEN:
+        rows.append(work_row("r", request.id))
     return inline(rows)
 
 

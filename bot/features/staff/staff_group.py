@@ -8,7 +8,9 @@ from bot.engine.context import Ctx
 from bot.i18n import N_, translator
 from bot.engine.router import Router
 from bot.domain.roles import Role, role_of
-from storage.models import AuditLog, StaffMessageLink, StaffMember, utcnow
+from bot.engine.keyboards import Button, button, cb
+from bot.engine.namespaces import NS
+from storage.models import AuditLog, CaseAssignment, StaffMessageLink, StaffMember, utcnow
 
 
 def make_staff_message_handler(router: Router):  # noqa: ANN201
@@ -75,3 +77,22 @@ async def staff_actor(ctx: Ctx) -> Actor:
     """The member of the staff group who acts, with their role (for the lifecycle's tables)."""
     return Actor.staff(ctx.from_id, await role_of(ctx.session, ctx.tenant, ctx.from_id,
                                                  ctx.rt.settings.supervisor_ids))
+
+
+def work_row(kind: str, case_id: int) -> list[Button]:
+    """The workspace's buttons under an open case's card (bot.features.workspace): take it,
+    an internal note, ready replies. ``kind``: "r" a request, "t" a ticket."""
+    tr = translator("ar")
+    return [button(tr.gettext("✋ I'll take it"), cb(NS.CASE_WORK, "claim", kind, case_id)),
+            button(tr.gettext("📝 Note"), cb(NS.CASE_WORK, "note", kind, case_id)),
+            button(tr.gettext("💬 Ready replies"), cb(NS.CASE_WORK, "canned", kind, case_id))]
+
+
+async def assignee_line(ctx: Ctx, kind: str, case_id: int) -> str | None:
+    """«Handled by …» on a card, when a member took the case or was given it."""
+    from html import escape
+
+    held = await ctx.session.get(CaseAssignment, (ctx.tenant, kind, case_id))
+    if held is None:
+        return None
+    return translator("ar").gettext("✋ Handled by: {who}").format(who=escape(held.assignee_name))
