@@ -60,7 +60,7 @@ def build_router() -> Router:
     from bot.features.staff import staff_group
     from bot.features.supervisor import supervisor
     from bot.features.surveys import survey_handlers
-    from bot.features.workspace import workspace
+    from bot.features.workspace import waiting, workspace
 
     router = Router()
     # 1. The first minute: /start, consent, menu, help, cancel, language.
@@ -74,6 +74,7 @@ def build_router() -> Router:
     request_documents.register(router)
     inquiries.register(router)
     complaint_flow.register(router)
+    waiting.register(router)  # scheduled: a paused decision clock resumed, document reminders
     request_jobs.register(router)  # scheduled: deadline reminders, overdue alerts (this order)
     ticket_jobs.register(router)
     survey_handlers.register(router)  # satisfaction surveys (and their reminders)

@@ -391,6 +391,11 @@ class Deadlines(_Model):
     """Personal data of closed cases is kept this long (five years by default)."""
     documents_per_request: Annotated[int, Field(strict=True, ge=1, le=100)] = 15
     """The most documents one request may receive (form answers and later additions)."""
+    document_reminder_days: tuple[Annotated[int, Field(strict=True, ge=1, le=90)], ...] = (3, 7)
+    """Days after staff ask for documents on which the beneficiary is reminded of them."""
+    pause_while_awaiting_documents: bool = True
+    """The decision clock stops while a request waits on the beneficiary's documents: the due
+    date moves on by the days waited, and no overdue alert is sent meanwhile."""
 
 
 def _default_survey_questions() -> tuple[SurveyQuestion, ...]:
