@@ -74,6 +74,12 @@ async def test_queue_filters_and_find(consented: Person, staff: Person, profile,
     await plain.act(query)
     assert "يتولّى مشرف" in emu.callback_answer(query["id"])["text"]
 
+    # the overdue alert names who holds the case
+    await run_jobs(app.rt, now=utcnow() + timedelta(days=3))
+    await app.idle()
+    alert = emu.last_message(STAFF_CHAT)["text"]
+    assert inquiry in alert and "يتولّاه مشرف" in alert
+
     # /find shows the card again, with the thread, masked
     await staff.say(f"/find {inquiry}")
     shown = "\n".join(m.get("text") or "" for m in emu.messages(STAFF_CHAT)[-2:])
