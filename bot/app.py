@@ -51,6 +51,7 @@ COMMANDS = (
 
 
 def build_router() -> Router:
+    from bot.features.appointments import appointments
     from bot.features.complaints import complaint_flow
     from bot.features.home import about, fallback, start
     from bot.features.inquiries import inquiries, ticket_jobs, ticket_staff
@@ -83,6 +84,7 @@ def build_router() -> Router:
     request_staff.register(router)
     ticket_staff.register(router)
     supervisor.register(router)  # /stats /export /dashboard
+    appointments.register(router)  # /appoint: offered times, the choice, reminders, outcome
     workspace.register(router)  # /queue /find /history /assign, claim, notes, ready replies
     # 4. Last: whatever is left gets a polite answer.
     fallback.register(router)

@@ -379,3 +379,23 @@ class CaseNote(Tenanted, Base):
     staff_name: Mapped[str | None] = mapped_column(String(128))
     text: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Appointment(Tenanted, Base):
+    """An interview or a field visit for a request (policy 004): up to three times offered by
+    staff, the one the beneficiary chose, the reminders sent, and the outcome recorded against
+    the profile's criteria (bot.features.appointments)."""
+
+    __tablename__ = "appointments"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    association_id: Mapped[str] = tenant()
+    request_id: Mapped[int] = mapped_column(ForeignKey("service_requests.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))  # interview | visit
+    status: Mapped[str] = mapped_column(String(16), index=True)  # draft | offered | confirmed | other_time | done
+    slots: Mapped[list[Any]] = mapped_column(default=list)  # ISO datetimes, UTC
+    chosen_at: Mapped[datetime | None]
+    offered_by: Mapped[int | None] = mapped_column(BigInteger)
+    reminded: Mapped[list[Any]] = mapped_column(default=list)  # "day", "2h"
+    outcome: Mapped[dict[str, Any]] = mapped_column(default=dict)  # criterion id -> met
+    outcome_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

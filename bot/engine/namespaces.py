@@ -27,5 +27,6 @@ class NS(StrEnum):
     # the staff group
     REQUEST_CARD = "sr"  # a request's card
     TICKET_CARD = "st"  # a ticket's card
+    APPOINTMENT = "ap"  # interviews and field visits: staff build an offer, the beneficiary picks
     QUEUE = "wq"  # the staff workspace: /queue's pages
     CASE_WORK = "wk"  # on any case card: claim, note, canned replies (bot.features.workspace)

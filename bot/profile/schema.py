@@ -490,6 +490,20 @@ class CannedReply(_Model):
     kinds: tuple[CaseFamily, ...] = ()
 
 
+class Criterion(_Model):
+    id: Slug
+    title: Title
+
+
+class Appointments(_Model):
+    """Interviews and field visits (policy 004): the times staff may offer, Riyadh time, and
+    the criteria an outcome is recorded against (a checklist)."""
+
+    times: tuple[Annotated[str, Field(pattern=r"^([01]\d|2[0-3]):[0-5]\d$")], ...] = (
+        "09:00", "10:00", "11:00", "12:00", "13:00")
+    criteria: tuple[Criterion, ...] = ()
+
+
 class Profile(_Model):
     association: Association
     channels: Channels
@@ -503,6 +517,7 @@ class Profile(_Model):
     complaints: Complaints = Field(default_factory=Complaints)
     deployment: Deployment = Field(default_factory=Deployment)
     canned_replies: tuple[CannedReply, ...] = ()
+    appointments: Appointments = Field(default_factory=Appointments)
 
     _source: Path | None = PrivateAttr(default=None)
 

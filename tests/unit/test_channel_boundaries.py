@@ -86,6 +86,7 @@ def test_features_register_their_periodic_jobs() -> None:
                     "bot.features.requests.request_jobs.request_deadlines",
                     "bot.features.inquiries.ticket_jobs.overdue_tickets",
                     "bot.features.surveys.survey_flow.send_reminders",
+                    "bot.features.appointments.appointments.remind",
                     "bot.features.workspace.work.remind_assignees"]
 
 

@@ -16,7 +16,7 @@ from bot.i18n import N_, Translator, translator
 from bot.engine.keyboards import Buttons, button, cb, inline
 from bot.engine.namespaces import NS
 from bot.domain.lifecycle import OPEN, card_actions, label
-from bot.features.staff.staff_group import assignee_line, work_row
+from bot.features.staff.staff_group import appointment_line, assignee_line, work_row
 from bot.domain.textutil import isolate
 from storage.models import Beneficiary, Document, ServiceRequest, StaffMessageLink
 
@@ -65,6 +65,8 @@ async def card_text(ctx: Ctx, request: ServiceRequest) -> str:
         lines.append(tr.gettext("Reason: {reason}").format(reason=escape(request.decision_reason)))
     if held := await assignee_line(ctx, CARD, request.id):
         lines.append(held)
+    if appointment := await appointment_line(ctx, request.id):
+        lines.append(appointment)
     if request.beneficiary_id:
         beneficiary = await ctx.session.get(Beneficiary, request.beneficiary_id)
         if beneficiary is not None and beneficiary.unreachable_at is not None:

@@ -10,7 +10,7 @@ from bot.engine.router import Router
 from bot.domain.roles import Role, role_of
 from bot.engine.keyboards import Button, button, cb
 from bot.engine.namespaces import NS
-from storage.models import AuditLog, CaseAssignment, StaffMessageLink, StaffMember, utcnow
+from storage.models import Appointment, AuditLog, CaseAssignment, StaffMessageLink, StaffMember, utcnow
 
 
 def make_staff_message_handler(router: Router):  # noqa: ANN201
@@ -96,3 +96,25 @@ async def assignee_line(ctx: Ctx, kind: str, case_id: int) -> str | None:
     if held is None:
         return None
     return translator("ar").gettext("✋ Handled by: {who}").format(who=escape(held.assignee_name))
+
+
+async def appointment_line(ctx: Ctx, request_id: int) -> str | None:
+    """The request's latest interview or field visit on its card: when, and its outcome."""
+    from sqlalchemy import select
+
+    from bot.domain.dates import format_datetime
+
+    row = await ctx.session.scalar(select(Appointment).where(
+        Appointment.association_id == ctx.tenant, Appointment.request_id == request_id,
+        Appointment.chosen_at.is_not(None)).order_by(Appointment.id.desc()).limit(1))
+    if row is None:
+        return None
+    tr = translator("ar")
+    kind = tr.gettext("Interview") if row.kind == "interview" else tr.gettext("Field visit")
+    line = f"🗓 {kind}: {format_datetime(row.chosen_at, 'ar', weekday=True)}"
+    if row.outcome_at is not None:
+        criteria = ctx.profile.appointments.criteria
+        met = sum(1 for c in criteria if row.outcome.get(c.id))
+        line += " · " + tr.gettext("Outcome: {met} of {total} criteria met").format(
+            met=met, total=len(criteria))
+    return line
