@@ -166,3 +166,37 @@ async def test_history_assign_ready_reply_and_reminder(consented: Person, staff:
     await staff.act(None)
     assert len(emu.messages(STAFF_PLAIN)) == before
     assert STAFF  # the supervisor (SUPERVISOR_IDS) assigned
+
+
+async def test_an_area_chat_sees_only_its_own_cases(emu, database_url, profile) -> None:  # noqa: ANN001
+    from datetime import timedelta as td
+
+    from bot.domain.tickets import Kind, open_ticket
+    from tests.harness import RESEARCHER, make_settings, start_app
+
+    area = -100777
+    emu.add_group(area, "ضابط الاتصال", members={RESEARCHER: "creator"})
+    first = profile.faq.categories[0]
+    categories = (first.model_copy(update={"staff_chat_id": area}), *profile.faq.categories[1:])
+    routed = profile.model_copy(update={"faq": profile.faq.model_copy(update={"categories": categories})})
+    routed.__dict__.pop("_categories", None)
+    app = await start_app(emu, make_settings(emu, database_url), routed)
+    try:
+        async with app.db.write() as session:
+            mine = await open_ticket(session, app.rt.tenant, beneficiary_id=None, kind=Kind.INQUIRY,
+                                     subject="سؤال في مجال الضابط", due_in=td(hours=24), category=first.id)
+            other = await open_ticket(session, app.rt.tenant, beneficiary_id=None, kind=Kind.INQUIRY,
+                                      subject="سؤال عام", due_in=td(hours=24))
+            mine_ref, other_ref = mine.reference, other.reference
+        officer = Person(emu, app, RESEARCHER, chat_id=area)
+        await officer.say("/queue")
+        assert mine_ref in officer.text() and other_ref not in officer.text()
+        await officer.say(f"/find {other_ref}")
+        assert "لا توجد هنا حالة بهذا الرقم" in officer.text()
+        await officer.say(f"/find {mine_ref}")
+        assert "سؤال في مجال الضابط" in officer.text() or mine_ref in officer.recent(2)
+        main = Person(emu, app, STAFF, chat_id=STAFF_CHAT)
+        await main.say("/queue")
+        assert mine_ref in main.text() and other_ref in main.text()
+    finally:
+        await app.stop()

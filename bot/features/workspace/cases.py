@@ -27,6 +27,14 @@ REQUEST, TICKET = request_cards.CARD, ticket_cards.LINK  # "request", "ticket": 
 SHORT = {"r": REQUEST, "t": TICKET}  # in button data
 FAMILIES = {"requests": "request", "inquiries": "inquiry", "complaints": "complaint"}
 REQUEST_LABEL = N_("Service request")
+# a request's events that change no status, as staff read them in a thread
+EVENT_LABELS = {
+    "staff_reply": N_("Reply from the association"),
+    "docs_reminder": N_("Documents reminder sent to the beneficiary"),
+    "clock_resumed": N_("Decision clock resumed (days waited on the beneficiary)"),
+    "deadline_reminder": N_("Decision deadline reminder"),
+    "overdue_alert": N_("Overdue alert"),
+}
 
 
 def aware(moment: datetime) -> datetime:
@@ -201,6 +209,7 @@ async def thread_lines(ctx: Ctx, case: Case, tr: Translator) -> list[str]:
             .order_by(RequestEvent.id))).all()
         for event in events:
             text = tr.gettext(label(event.to_status)) if event.to_status != event.from_status \
+                else tr.gettext(EVENT_LABELS[event.action]) if event.action in EVENT_LABELS \
                 else escape(event.action)
             if event.note:
                 text += f" — {escape(masked(event.note))}"
