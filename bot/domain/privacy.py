@@ -23,7 +23,7 @@ from bot.profile import Profile
 from bot.domain.tickets import KIND_LABELS, STATUS_LABELS, Kind, TicketStatus
 from storage.crypto import Vault
 from storage.models import (AuditLog, Beneficiary, ConsentEvent, Document, InboundUpdate, OutboxMessage,
-                            RequestEvent, ServiceRequest, StaffMessageLink, SurveyInvitation,
+                            CaseNote, RequestEvent, ServiceRequest, StaffMessageLink, SurveyInvitation,
                             Ticket, TicketMessage, utcnow)
 
 FINISHED_REQUESTS = (Status.CLOSED, Status.REJECTED, Status.WITHDRAWN, Status.DELIVERED)
@@ -121,6 +121,9 @@ async def _anonymise_requests(session: AsyncSession, where) -> int:  # noqa: ANN
             answers={}, national_id_hash=None, beneficiary_id=None, decision_reason=None, anonymised_at=utcnow()))
         # the person's own moves carried their Telegram id; staff ids stay (who decided)
         await session.execute(update(RequestEvent).where(RequestEvent.request_id.in_(ids)).values(note=None))
+        # staff's internal notes may speak of the person (bot.features.workspace)
+        await session.execute(delete(CaseNote).where(CaseNote.subject_kind == "request",
+                                                     CaseNote.subject_id.in_(ids)))
         await session.execute(update(RequestEvent).where(RequestEvent.request_id.in_(ids),
                                                          RequestEvent.actor_kind != "staff")
                               .values(actor_id=None))
@@ -132,6 +135,8 @@ async def _anonymise_tickets(session: AsyncSession, where) -> int:  # noqa: ANN0
     if ids:
         await session.execute(delete(Document).where(Document.ticket_id.in_(ids)))
         await session.execute(update(TicketMessage).where(TicketMessage.ticket_id.in_(ids)).values(text=None, file_id=None))
+        await session.execute(delete(CaseNote).where(CaseNote.subject_kind == "ticket",
+                                                     CaseNote.subject_id.in_(ids)))
         await session.execute(update(Ticket).where(Ticket.id.in_(ids)).values(
             subject=None, data={}, outcome=None, beneficiary_id=None, anonymised_at=utcnow()))
     return len(ids)

@@ -19,6 +19,7 @@ from pydantic import (
 )
 
 from bot.i18n import N_
+from bot.profile.casework import Appointments, CannedReplies, CannedReply
 from bot.profile.values import (
     DEFAULT_DECLARATION,
     DEFAULT_PRIVACY_NOTICE,
@@ -474,36 +475,6 @@ class Complaints(_Model):
 # the profile
 
 
-class CaseFamily(StrEnum):
-    REQUEST = "request"
-    INQUIRY = "inquiry"
-    COMPLAINT = "complaint"  # complaints, suggestions and compensation claims
-
-
-class CannedReply(_Model):
-    """A ready answer staff may send on a case (bot.features.workspace), edited first if they
-    wish: ``{id, title, text, kinds}``; no ``kinds``: offered on every kind of case."""
-
-    id: Slug
-    title: Title
-    text: HtmlText
-    kinds: tuple[CaseFamily, ...] = ()
-
-
-class Criterion(_Model):
-    id: Slug
-    title: Title
-
-
-class Appointments(_Model):
-    """Interviews and field visits (policy 004): the times staff may offer, Riyadh time, and
-    the criteria an outcome is recorded against (a checklist)."""
-
-    times: tuple[Annotated[str, Field(pattern=r"^([01]\d|2[0-3]):[0-5]\d$")], ...] = (
-        "09:00", "10:00", "11:00", "12:00", "13:00")
-    criteria: tuple[Criterion, ...] = ()
-
-
 class Profile(_Model):
     association: Association
     channels: Channels
@@ -516,20 +487,10 @@ class Profile(_Model):
     declaration: Declaration = Field(default_factory=Declaration)
     complaints: Complaints = Field(default_factory=Complaints)
     deployment: Deployment = Field(default_factory=Deployment)
-    canned_replies: tuple[CannedReply, ...] = ()
+    canned_replies: CannedReplies = ()
     appointments: Appointments = Field(default_factory=Appointments)
 
     _source: Path | None = PrivateAttr(default=None)
-
-    @field_validator("canned_replies")
-    @classmethod
-    def _canned_ids_unique(cls, replies: tuple[CannedReply, ...]) -> tuple[CannedReply, ...]:
-        seen: set[str] = set()
-        for reply in replies:
-            if reply.id in seen:
-                raise ValueError(f"canned reply id {reply.id!r} is used twice")
-            seen.add(reply.id)
-        return replies
 
     def canned_for(self, family: str) -> tuple[CannedReply, ...]:
         """The canned replies offered on a case of this family (request, inquiry, complaint)."""

@@ -188,8 +188,7 @@ async def on_reply(ctx: Ctx, link: StaffMessageLink) -> bool:
             ctx.reply_quoting(tr.gettext("Write the note after #, for example: # called, no answer."))
             return True
         add_note(ctx, case, note)
-        ctx.reply_quoting(tr.gettext("📝 Internal note saved on {reference} (staff only).").format(
-            reference=isolate(case.reference)))
+        ctx.reply_quoting(tr.gettext("📝 Internal note saved on the case (staff only)."))
         return True
     if not text:
         ctx.reply_quoting(tr.gettext("Please reply with text."))
