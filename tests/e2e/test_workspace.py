@@ -57,6 +57,8 @@ async def test_queue_filters_and_find(consented: Person, staff: Person, profile,
     assert "لا توجد هنا حالات مفتوحة" in staff.text()
     await staff.say("/queue nonsense")
     assert "overdue" in staff.text()
+    await staff.say("/help")
+    assert "/queue" in staff.text() and "ملاحظةٌ داخلية" in staff.text()
 
     # claim the inquiry from its card: the card names the taker, the queue filters follow
     await press_on(staff, card_of(emu, inquiry), "أتولّى")

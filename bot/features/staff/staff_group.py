@@ -37,7 +37,18 @@ async def staff_help(ctx: Ctx) -> None:
         "• New requests, inquiries and complaints arrive here as cards with buttons.\n"
         "• To answer a beneficiary or give details the bot asks for, reply to the bot's message.\n"
         "• Personal data is masked here; a researcher or supervisor can see it privately with the 👁 button, and every view is recorded.\n"
-        "• Supervisors: /grant researcher|supervisor|staff as a reply to a colleague's message."))
+        "• Supervisors: /grant researcher|supervisor|staff as a reply to a colleague's message.")
+        + "\n\n" + tr.gettext(WORKSPACE_HELP))
+
+
+WORKSPACE_HELP = N_(
+    "<b>Working on cases</b>\n"
+    "• /queue — the open cases, oldest first (or: /queue overdue, mine, unassigned, requests, inquiries, complaints).\n"
+    "• /find followed by a reference — a case's card again, with its whole thread.\n"
+    "• /history as a reply to a case's message — the person's other cases.\n"
+    "• ✋ on a card takes the case; supervisors give it with /assign and the reference, as a reply to a colleague's message.\n"
+    "• A reply starting with # to a case's message is an internal note: it is never sent to the beneficiary.\n"
+    "• 💬 on a card offers the ready replies; /appoint interview or /appoint visit as a reply to a request's card offers times.")
 
 
 async def grant(ctx: Ctx) -> None:
