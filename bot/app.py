@@ -51,6 +51,7 @@ COMMANDS = (
 
 def build_router() -> Router:
     from bot.features import announcements
+    from bot.features.appointments import appointments
     from bot.features.complaints import complaint_flow
     from bot.features.home import about, fallback, start
     from bot.features.inquiries import inquiries, ticket_jobs, ticket_staff
@@ -67,6 +68,7 @@ def build_router() -> Router:
     from bot.features.staff import staff_group
     from bot.features.supervisor import supervisor
     from bot.features.surveys import survey_handlers
+    from bot.features.workspace import waiting, workspace
 
     router = Router()
     # 1. The first minute: /start, consent, menu, help, cancel, language.
@@ -80,6 +82,7 @@ def build_router() -> Router:
     request_documents.register(router)
     inquiries.register(router)
     complaint_flow.register(router)
+    waiting.register(router)  # scheduled: a paused decision clock resumed, document reminders
     request_jobs.register(router)  # scheduled: deadline reminders, overdue alerts (this order)
     ticket_jobs.register(router)
     survey_handlers.register(router)  # satisfaction surveys (and their reminders)
@@ -90,6 +93,8 @@ def build_router() -> Router:
     ticket_staff.register(router)
     supervisor.register(router)  # /stats /export /dashboard
     announcements.register(router)  # /announce, the opt-out, the one-time question
+    appointments.register(router)  # /appoint: offered times, the choice, reminders, outcome
+    workspace.register(router)  # /queue /find /history /assign, claim, notes, ready replies
     # 4. Last: whatever is left gets a polite answer.
     fallback.register(router)
     return router

@@ -25,6 +25,7 @@ from storage.crypto import Vault, address_context
 from storage.models import (
     AuditLog,
     Beneficiary,
+    CaseNote,
     ConsentEvent,
     Document,
     InboundUpdate,
@@ -140,6 +141,9 @@ async def _anonymise_requests(session: AsyncSession, where) -> int:
             answers={}, national_id_hash=None, beneficiary_id=None, decision_reason=None, anonymised_at=utcnow()))
         # the person's own moves carried their Telegram id; staff ids stay (who decided)
         await session.execute(update(RequestEvent).where(RequestEvent.request_id.in_(ids)).values(note=None))
+        # staff's internal notes may speak of the person (bot.features.workspace)
+        await session.execute(delete(CaseNote).where(CaseNote.subject_kind == "request",
+                                                     CaseNote.subject_id.in_(ids)))
         await session.execute(update(RequestEvent).where(RequestEvent.request_id.in_(ids),
                                                          RequestEvent.actor_kind != "staff")
                               .values(actor_id=None))
@@ -151,6 +155,8 @@ async def _anonymise_tickets(session: AsyncSession, where) -> int:
     if ids:
         await session.execute(delete(Document).where(Document.ticket_id.in_(ids)))
         await session.execute(update(TicketMessage).where(TicketMessage.ticket_id.in_(ids)).values(text=None, file_id=None))
+        await session.execute(delete(CaseNote).where(CaseNote.subject_kind == "ticket",
+                                                     CaseNote.subject_id.in_(ids)))
         await session.execute(update(Ticket).where(Ticket.id.in_(ids)).values(
             subject=None, data={}, outcome=None, beneficiary_id=None, anonymised_at=utcnow()))
     return len(ids)

@@ -79,6 +79,7 @@ class Event:
     reply_to_message_id: int | None = None
     reply_to_user_id: int | None = None
     reply_to_is_bot: bool = False
+    reply_to_first_name: str = ""  # the replied-to author's first name (naming an assignee)
     media_group_id: str | None = None
     member_status: str | None = None  # MEMBER: the bot's new status (member, kicked, left …)
     channel: str = "telegram"  # the channel it came through

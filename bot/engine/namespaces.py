@@ -30,3 +30,6 @@ class NS(StrEnum):
     TICKET_CARD = "st"  # a ticket's card
     FAQ_LEARN = "fl"  # a handed-over question taught to the FAQ (bot/features/inquiries/faq_learning.py)
     ANNOUNCE = "ann"  # a supervisor's announcement: audience, preview, send, pause, cancel
+    APPOINTMENT = "ap"  # interviews and field visits: staff build an offer, the beneficiary picks
+    QUEUE = "wq"  # the staff workspace: /queue's pages
+    CASE_WORK = "wk"  # on any case card: claim, note, canned replies (bot.features.workspace)

@@ -19,6 +19,8 @@ from pydantic import (
 )
 
 from bot.i18n import N_
+from bot.profile.casework import Appointments, CannedReplies, CannedReply
+from bot.profile.deployment import Deployment
 from bot.profile.permissions import Permissions, StaffRole  # noqa: F401 - part of the schema
 from bot.profile.values import (
     DEFAULT_DECLARATION,
@@ -28,7 +30,6 @@ from bot.profile.values import (
     ChatId,
     Count,
     Email,
-    GroupChatId,
     HtmlText,
     LocalizedText,
     Phone,
@@ -400,6 +401,11 @@ class Deadlines(_Model):
     """Personal data of closed cases is kept this long (five years by default)."""
     documents_per_request: Annotated[int, Field(strict=True, ge=1, le=100)] = 15
     """The most documents one request may receive (form answers and later additions)."""
+    document_reminder_days: tuple[Annotated[int, Field(strict=True, ge=1, le=90)], ...] = (3, 7)
+    """Days after staff ask for documents on which the beneficiary is reminded of them."""
+    pause_while_awaiting_documents: bool = True
+    """The decision clock stops while a request waits on the beneficiary's documents: the due
+    date moves on by the days waited, and no overdue alert is sent meanwhile."""
 
 
 def _default_survey_questions() -> tuple[SurveyQuestion, ...]:
@@ -448,23 +454,6 @@ class Declaration(_Model):
     version: Version = "1"
 
 
-class Deployment(_Model):
-    """How this association's bot is reached when one process serves several associations
-    (``mustafeed run --profile a.yaml --profile b.yaml``): each has its own token and staff group.
-    Absent values fall back to the process's settings (TELEGRAM_BOT_TOKEN, STAFF_CHAT_ID, …)."""
-
-    token_env: Annotated[str, Field(pattern=r"^[A-Z][A-Z0-9_]*$")] | None = None
-    """The name of the environment variable that holds this association's bot token."""
-    staff_chat_id: GroupChatId | None = None
-    supervisor_ids: tuple[Annotated[int, Field(strict=True, ge=1)], ...] = ()
-    whatsapp_env_prefix: Annotated[str, Field(pattern=r"^[A-Z][A-Z0-9_]*_$")] | None = None
-    """Read this association's WhatsApp settings from ``<prefix>WHATSAPP_PHONE_NUMBER_ID`` …
-    (e.g. ``MAA_``) instead of the process's ``WHATSAPP_*``."""
-    share_staff_chat: bool = False
-    """True to let this association use the same staff group as another one in the process
-    (otherwise start-up refuses: one association's staff would see the other's cases)."""
-
-
 class Complaints(_Model):
     types: tuple[Annotated[ComplaintType, _enum(ComplaintType, "complaint type")], ...] = (
         ComplaintType.COMPLAINT,
@@ -495,8 +484,14 @@ class Profile(_Model):
     deployment: Deployment = Field(default_factory=Deployment)
     whatsapp: WhatsApp = Field(default_factory=WhatsApp)
     permissions: Permissions = Field(default_factory=Permissions)
+    canned_replies: CannedReplies = ()
+    appointments: Appointments = Field(default_factory=Appointments)
 
     _source: Path | None = PrivateAttr(default=None)
+
+    def canned_for(self, family: str) -> tuple[CannedReply, ...]:
+        """The canned replies offered on a case of this family (request, inquiry, complaint)."""
+        return tuple(r for r in self.canned_replies if not r.kinds or family in r.kinds)
 
     @model_validator(mode="after")
     def _consistent(self, info: ValidationInfo) -> Profile:

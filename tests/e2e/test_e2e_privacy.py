@@ -6,6 +6,7 @@ from __future__ import annotations
 import subprocess
 import sys
 from datetime import timedelta
+from pathlib import Path
 
 from sqlalchemy import func, select
 
@@ -21,6 +22,8 @@ from storage.models import (
 )
 from tests.flows import fill_form, open_service, submit
 from tests.harness import Person
+
+ROOT = str(Path(__file__).resolve().parents[2])
 
 
 async def test_my_data_is_a_readable_file_with_my_answers(consented: Person, profile, emu) -> None:
@@ -106,7 +109,8 @@ async def test_audit_command_prints_views_and_decisions(consented: Person, staff
     await staff.press("البيانات الكاملة")
     await staff.press("بدء الدراسة")
     await staff.press("قبول")
-    env = {"PATH": "/usr/bin:/bin", "DATABASE_URL": database_url, "MUSTAFEED_DATA_DIR": str(tmp_path)}
+    env = {"PATH": "/usr/bin:/bin", "DATABASE_URL": database_url, "MUSTAFEED_DATA_DIR": str(tmp_path),
+           "PYTHONPATH": ROOT}  # this checkout's code (and migrations), not the venv's install
     result = subprocess.run([sys.executable, "-m", "bot", "audit"], capture_output=True, text=True, env=env,
                             cwd=tmp_path, timeout=60)
     assert result.returncode == 0, result.stderr
@@ -124,7 +128,8 @@ async def test_online_backup_while_the_bot_runs(consented: Person, app, database
     if not database_url.startswith("sqlite"):
         pytest.skip("SQLite only (PostgreSQL: pg_dump)")
     target = tmp_path / "backup.db"
-    env = {"PATH": "/usr/bin:/bin", "DATABASE_URL": database_url, "MUSTAFEED_DATA_DIR": str(tmp_path)}
+    env = {"PATH": "/usr/bin:/bin", "DATABASE_URL": database_url, "MUSTAFEED_DATA_DIR": str(tmp_path),
+           "PYTHONPATH": ROOT}  # this checkout's code (and migrations), not the venv's install
     result = subprocess.run([sys.executable, "-m", "bot", "backup", str(target)], capture_output=True, text=True,
                             env=env, cwd=tmp_path, timeout=60)
     assert result.returncode == 0, result.stderr

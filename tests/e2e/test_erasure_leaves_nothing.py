@@ -25,6 +25,7 @@ NEEDLES = {
     "mobile": "551234567",
     "question": "سيارة الجمعية", "follow-up": "يوم الخميس", "complaint title": "تأخر التوصيل",
     "complaint": "السلة الغذائية", "staff reply": "لا تتوفر لدينا",
+    "internal note": "تسكن نورة قرب المسجد",
 }
 ERASED = "حُذفت بيانات المستفيد بطلبه"
 
@@ -68,6 +69,8 @@ async def test_erasure_leaves_no_trace_in_any_table(emu, app, staff: Person,
     await person.say(FOLLOW_UP)
     await staff.say(STAFF_REPLY, reply_to_message_id=card["message_id"])
     assert "لا تتوفر لدينا" in person.last()["text"]
+    # an internal note about the person (bot.features.workspace): erased with the case
+    await staff.say("# تسكن نورة قرب المسجد", reply_to_message_id=card["message_id"])
     # a complaint with a photo, acknowledged by staff
     await person.press("القائمة الرئيسية")
     await person.press("شكوى أو مقترح")

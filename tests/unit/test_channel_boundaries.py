@@ -81,11 +81,15 @@ def test_features_register_their_periodic_jobs() -> None:
     from bot.app import build_router
 
     jobs = [f"{job.__module__}.{job.__name__}" for job in build_router().jobs]
-    assert jobs == ["bot.features.requests.request_jobs.request_deadlines",
+    assert jobs == ["bot.features.workspace.waiting.resume_clocks",
+                    "bot.features.workspace.waiting.document_reminders",
+                    "bot.features.requests.request_jobs.request_deadlines",
                     "bot.features.inquiries.ticket_jobs.overdue_tickets",
                     "bot.features.surveys.survey_flow.send_reminders",
                     "bot.features.announcements.notices.ask_once",
-                    "bot.features.announcements.broadcast.resume_pumps"]
+                    "bot.features.announcements.broadcast.resume_pumps",
+                    "bot.features.appointments.appointments.remind",
+                    "bot.features.workspace.work.remind_assignees"]
 
 
 def test_the_apology_offers_the_home_menu() -> None:

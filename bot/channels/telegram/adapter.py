@@ -211,6 +211,7 @@ def _message(update_id: int, message: JSON, edited: bool, bot_username: str) -> 
         if isinstance(author, dict):
             event.reply_to_user_id = author.get("id")
             event.reply_to_is_bot = bool(author.get("is_bot"))
+            event.reply_to_first_name = str(author.get("first_name") or "")
     if edited:
         return event
     command = command_of(text, bot_username)

@@ -16,6 +16,7 @@ from bot.domain.tickets import KIND_LABELS, OPEN_STATUSES, STATUS_LABELS, Kind, 
 from bot.engine.context import UNREACHABLE, Ctx, UnitOfWork
 from bot.engine.keyboards import Button, Buttons, button, cb, inline
 from bot.engine.namespaces import NS
+from bot.features.staff.staff_group import assignee_line, work_row
 from bot.i18n import N_, translator
 from storage.models import Beneficiary, StaffMessageLink, Ticket
 
@@ -59,6 +60,8 @@ async def card_text(ctx: Ctx, ticket: Ticket) -> str:
     if ticket.kind == Kind.COMPENSATION and "breach" in ticket.data:
         lines.append(tr.gettext("Breach acknowledged: {answer}").format(
             answer=tr.gettext("Yes") if ticket.data["breach"] else tr.gettext("No")))
+    if held := await assignee_line(ctx, LINK, ticket.id):
+        lines.append(held)
     if ticket.outcome:
         lines.append(tr.gettext("Outcome: {outcome}").format(outcome=escape(ticket.outcome)))
     if (note := ctx.channel_note(person)) is not None:
@@ -92,6 +95,8 @@ def card_keyboard(ticket: Ticket) -> Buttons:
     if ticket.kind == Kind.INQUIRY and ticket.subject and (
             ticket.first_response_at is not None or ticket.status not in OPEN_STATUSES):
         rows.append([button(tr.gettext("📚 Add to the FAQ"), cb(NS.FAQ_LEARN, "offer", ticket.id))])
+    if ticket.status in OPEN_STATUSES:
+        rows.append(work_row("t", ticket.id))
     return inline(rows)
 
 

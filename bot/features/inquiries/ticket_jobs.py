@@ -4,6 +4,7 @@ in its thread, once (the flag is kept on the ticket, never in memory)."""
 from __future__ import annotations
 
 from datetime import datetime
+from html import escape
 
 from sqlalchemy import select
 
@@ -14,7 +15,7 @@ from bot.engine.context import UnitOfWork
 from bot.engine.router import Router
 from bot.features.inquiries.ticket_cards import card_link
 from bot.i18n import translator
-from storage.models import Ticket, utcnow
+from storage.models import CaseAssignment, Ticket, utcnow
 
 
 async def overdue_tickets(work: UnitOfWork, now: datetime) -> int:
@@ -30,6 +31,10 @@ async def overdue_tickets(work: UnitOfWork, now: datetime) -> int:
         ticket.data = {**ticket.data, "overdue_alerted": utcnow().isoformat()}
         text = tr.gettext("🔴 {reference} has not been answered in time (due {when}).").format(
             reference=isolate(ticket.reference), when=format_date(ticket.due_at.date(), "ar"))
+        held = await work.session.get(CaseAssignment, (work.tenant, "ticket", ticket.id))
+        text += "\n" + (tr.gettext("Waiting on the association: handled by {who}.").format(
+            who=escape(held.assignee_name)) if held else
+            tr.gettext("Waiting on the association: nobody has taken it yet."))
         for supervisor in work.rt.settings.supervisor_ids:
             work.send(supervisor, text)
         link = await card_link(work, ticket)

@@ -11,11 +11,12 @@ from sqlalchemy import func, select
 
 from bot.domain import applications
 from bot.domain.dates import format_date
-from bot.domain.lifecycle import card_actions, label
+from bot.domain.lifecycle import OPEN, card_actions, label
 from bot.domain.textutil import isolate
 from bot.engine.context import UNREACHABLE, Ctx
 from bot.engine.keyboards import Buttons, button, cb, inline
 from bot.engine.namespaces import NS
+from bot.features.staff.staff_group import appointment_line, assignee_line, work_row
 from bot.i18n import N_, Translator, translator
 from storage.models import Beneficiary, Document, ServiceRequest, StaffMessageLink
 
@@ -63,6 +64,10 @@ async def card_text(ctx: Ctx, request: ServiceRequest) -> str:
     lines.append(tr.ngettext("📎 {n} document attached", "📎 {n} documents attached", count or 0).format(n=count or 0))
     if request.decision_reason:
         lines.append(tr.gettext("Reason: {reason}").format(reason=escape(request.decision_reason)))
+    if held := await assignee_line(ctx, CARD, request.id):
+        lines.append(held)
+    if appointment := await appointment_line(ctx, request.id):
+        lines.append(appointment)
     if request.beneficiary_id:
         beneficiary = await ctx.session.get(Beneficiary, request.beneficiary_id)
         if (note := ctx.channel_note(beneficiary)) is not None:
@@ -79,6 +84,8 @@ def card_keyboard(ctx: Ctx, request: ServiceRequest) -> Buttons:
             for i in range(0, len(actions), 2)]
     reveal = ACTION_LABELS["reveal"]
     rows.append([button(tr.gettext(reveal), cb(NS.REQUEST_CARD, "reveal", request.id))])
+    if request.status in OPEN:
+        rows.append(work_row("r", request.id))
     return inline(rows)
 
 

@@ -5,9 +5,18 @@ from __future__ import annotations
 from bot.domain.lifecycle import Actor
 from bot.domain.roles import RANK, Role, role_of
 from bot.engine.context import Ctx
+from bot.engine.keyboards import Button, button, cb
+from bot.engine.namespaces import NS
 from bot.engine.router import Router
 from bot.i18n import N_, translator
-from storage.models import AuditLog, StaffMember, StaffMessageLink, utcnow
+from storage.models import (
+    Appointment,
+    AuditLog,
+    CaseAssignment,
+    StaffMember,
+    StaffMessageLink,
+    utcnow,
+)
 
 
 def make_staff_message_handler(router: Router):
@@ -35,7 +44,18 @@ async def staff_help(ctx: Ctx) -> None:
         "• To answer a beneficiary or give details the bot asks for, reply to any message of their case: the card, a relayed message or a document.\n"
         "• Personal data is masked here; a researcher or supervisor can see it privately with the 👁 button, and every view is recorded.\n"
         "• Approving and rejecting are for a social researcher or a supervisor, unless the association's profile says otherwise.\n"
-        "• Supervisors: /grant researcher (or supervisor, or staff) as a reply to a colleague's message."))
+        "• Supervisors: /grant researcher (or supervisor, or staff) as a reply to a colleague's message.")
+        + "\n\n" + tr.gettext(WORKSPACE_HELP))
+
+
+WORKSPACE_HELP = N_(
+    "<b>Working on cases</b>\n"
+    "• /queue — the open cases, oldest first (or: /queue overdue, mine, unassigned, requests, inquiries, complaints).\n"
+    "• /find followed by a reference — a case's card again, with its whole thread.\n"
+    "• /history as a reply to a case's message — the person's other cases.\n"
+    "• ✋ on a card takes the case; supervisors give it with /assign and the reference, as a reply to a colleague's message.\n"
+    "• A reply starting with # to a case's message is an internal note: it is never sent to the beneficiary.\n"
+    "• 💬 on a card offers the ready replies; /appoint interview or /appoint visit as a reply to a request's card offers times.")
 
 
 async def grant(ctx: Ctx) -> None:
@@ -115,3 +135,44 @@ async def card_lives_here(ctx: Ctx, subject_kinds: tuple[str, ...], subject_id: 
         return False
     link = await ctx.session.get(StaffMessageLink, (ctx.tenant, ctx.chat_id, message_id))
     return link is not None and link.subject_kind in subject_kinds and link.subject_id == subject_id
+
+
+def work_row(kind: str, case_id: int) -> list[Button]:
+    """The workspace's buttons under an open case's card (bot.features.workspace): take it,
+    an internal note, ready replies. ``kind``: "r" a request, "t" a ticket."""
+    tr = translator("ar")
+    return [button(tr.gettext("✋ I'll take it"), cb(NS.CASE_WORK, "claim", kind, case_id)),
+            button(tr.gettext("📝 Note"), cb(NS.CASE_WORK, "note", kind, case_id)),
+            button(tr.gettext("💬 Ready replies"), cb(NS.CASE_WORK, "canned", kind, case_id))]
+
+
+async def assignee_line(ctx: Ctx, kind: str, case_id: int) -> str | None:
+    """«Handled by …» on a card, when a member took the case or was given it."""
+    from html import escape
+
+    held = await ctx.session.get(CaseAssignment, (ctx.tenant, kind, case_id))
+    if held is None:
+        return None
+    return translator("ar").gettext("✋ Handled by: {who}").format(who=escape(held.assignee_name))
+
+
+async def appointment_line(ctx: Ctx, request_id: int) -> str | None:
+    """The request's latest interview or field visit on its card: when, and its outcome."""
+    from sqlalchemy import select
+
+    from bot.domain.dates import format_datetime
+
+    row = await ctx.session.scalar(select(Appointment).where(
+        Appointment.association_id == ctx.tenant, Appointment.request_id == request_id,
+        Appointment.chosen_at.is_not(None)).order_by(Appointment.id.desc()).limit(1))
+    if row is None or row.chosen_at is None:
+        return None
+    tr = translator("ar")
+    kind = tr.gettext("Interview") if row.kind == "interview" else tr.gettext("Field visit")
+    line = f"🗓 {kind}: {format_datetime(row.chosen_at, 'ar', weekday=True)}"
+    if row.outcome_at is not None:
+        criteria = ctx.profile.appointments.criteria
+        met = sum(1 for c in criteria if row.outcome.get(c.id))
+        line += " · " + tr.gettext("Outcome: {met} of {total} criteria met").format(
+            met=met, total=len(criteria))
+    return line

@@ -1,0 +1,249 @@
+"""A case, whatever its kind: a service request or a ticket (inquiry, complaint, suggestion,
+compensation claim), as the workspace lists, finds and shows it. Each staff chat sees its own
+cases: the main staff group sees every case, an area's contact-officer chat only the tickets
+routed to it (policy clause 23)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from html import escape
+
+from sqlalchemy import func, select
+
+from bot.domain.dates import today_riyadh
+from bot.domain.lifecycle import OPEN, TICKET_OPEN, Status, label
+from bot.domain.textutil import isolate, to_ascii_digits
+from bot.domain.tickets import KIND_LABELS, STATUS_LABELS, Kind, TicketStatus
+from bot.engine.context import Ctx
+from bot.features.inquiries import ticket_cards
+from bot.features.requests import request_cards
+from bot.i18n import N_, Translator
+from storage.models import (
+    CaseAssignment,
+    CaseNote,
+    RequestEvent,
+    ServiceRequest,
+    StaffMessageLink,
+    Ticket,
+    TicketMessage,
+)
+
+REQUEST, TICKET = request_cards.CARD, ticket_cards.LINK  # "request", "ticket": link kinds
+SHORT = {"r": REQUEST, "t": TICKET}  # in button data
+FAMILIES = {"requests": "request", "inquiries": "inquiry", "complaints": "complaint"}
+REQUEST_LABEL = N_("Service request")
+# a request's events that change no status, as staff read them in a thread
+EVENT_LABELS = {
+    "staff_reply": N_("Reply from the association"),
+    "docs_reminder": N_("Documents reminder sent to the beneficiary"),
+    "clock_resumed": N_("Decision clock resumed (days waited on the beneficiary)"),
+    "deadline_reminder": N_("Decision deadline reminder"),
+    "overdue_alert": N_("Overdue alert"),
+}
+
+
+def aware(moment: datetime) -> datetime:
+    """SQLite gives back naive datetimes (stored in UTC)."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+@dataclass
+class Case:
+    kind: str  # REQUEST | TICKET
+    row: ServiceRequest | Ticket
+
+    @property
+    def id(self) -> int:
+        return self.row.id
+
+    @property
+    def short(self) -> str:
+        return "r" if self.kind == REQUEST else "t"
+
+    @property
+    def reference(self) -> str:
+        return self.row.reference or ""
+
+    @property
+    def family(self) -> str:
+        if self.kind == REQUEST:
+            return "request"
+        return "inquiry" if self.row.kind == Kind.INQUIRY else "complaint"
+
+    @property
+    def opened_at(self) -> datetime:
+        row = self.row
+        moment = row.submitted_at or row.updated_at if self.kind == REQUEST else row.created_at
+        return aware(moment)
+
+    @property
+    def is_open(self) -> bool:
+        return self.row.status in (OPEN if self.kind == REQUEST else TICKET_OPEN)
+
+    def overdue(self, now: datetime) -> bool:
+        if not self.is_open:
+            return False
+        if self.kind == REQUEST:
+            due = self.row.due_date
+            return due is not None and self.row.status != Status.APPROVED and due < today_riyadh(now)
+        return self.row.due_at is not None and aware(self.row.due_at) < now
+
+    def waiting_on_beneficiary(self) -> bool:
+        return self.kind == REQUEST and self.row.status == Status.AWAITING_DOCUMENTS
+
+    def kind_label(self, tr: Translator) -> str:
+        if self.kind == REQUEST:
+            return tr.gettext(REQUEST_LABEL)
+        return tr.gettext(KIND_LABELS[Kind(self.row.kind)])
+
+    def status_label(self, tr: Translator) -> str:
+        if self.kind == REQUEST:
+            return tr.gettext(label(self.row.status))
+        return tr.gettext(STATUS_LABELS[TicketStatus(self.row.status)])
+
+    def home_chat(self, ctx: Ctx) -> int:
+        if self.kind == REQUEST:
+            return ctx.rt.staff_chat_id
+        return ticket_cards.route(ctx, self.row)[0]
+
+    def visible_in(self, ctx: Ctx, chat_id: int) -> bool:
+        """The main staff group sees every case; an area's chat only its own."""
+        return chat_id == ctx.rt.staff_chat_id or self.home_chat(ctx) == chat_id
+
+    async def card_text(self, ctx: Ctx) -> str:
+        if self.kind == REQUEST:
+            return await request_cards.card_text(ctx, self.row)
+        return await ticket_cards.card_text(ctx, self.row)
+
+    def card_keyboard(self, ctx: Ctx):
+        if self.kind == REQUEST:
+            return request_cards.card_keyboard(ctx, self.row)
+        return ticket_cards.card_keyboard(self.row)
+
+
+async def load(ctx: Ctx, kind: str, case_id: int | None) -> Case | None:
+    if case_id is None or kind not in (REQUEST, TICKET):
+        return None
+    model = ServiceRequest if kind == REQUEST else Ticket
+    row = await ctx.session.scalar(select(model).where(model.id == case_id,
+                                                       model.association_id == ctx.tenant))
+    if row is None or (kind == REQUEST and row.status == Status.DRAFT):
+        return None
+    return Case(kind, row)
+
+
+async def of_link(ctx: Ctx, link: StaffMessageLink | None) -> Case | None:
+    """The case a staff message belongs to (a card, a relayed message, a prompt about it)."""
+    if link is None:
+        return None
+    kind = link.subject_kind
+    if kind.startswith("sr_"):
+        kind = REQUEST
+    elif kind.startswith("st_"):
+        kind = TICKET
+    elif kind.startswith("wk_"):  # our own prompts: wk_note_r, wk_canned_t …
+        kind = SHORT.get(kind[-1], "")
+    return await load(ctx, kind, link.subject_id)
+
+
+async def replied_case(ctx: Ctx) -> Case | None:
+    replied = ctx.event.reply_to_message_id
+    if replied is None:
+        return None
+    link = await ctx.session.get(StaffMessageLink, (ctx.tenant, ctx.chat_id, replied))
+    return await of_link(ctx, link)
+
+
+_REFERENCE_RE = re.compile(r"^[A-Za-z]{2,5}-\d{4}-\d{1,6}$")
+
+
+async def by_reference(ctx: Ctx, text: str) -> Case | None:
+    reference = to_ascii_digits((text or "").strip()).upper()
+    if not _REFERENCE_RE.match(reference):
+        return None
+    request = await ctx.session.scalar(select(ServiceRequest).where(
+        ServiceRequest.association_id == ctx.tenant, ServiceRequest.reference == reference))
+    if request is not None:
+        return Case(REQUEST, request)
+    ticket = await ctx.session.scalar(select(Ticket).where(
+        Ticket.association_id == ctx.tenant, Ticket.reference == reference))
+    return Case(TICKET, ticket) if ticket is not None else None
+
+
+async def open_cases(ctx: Ctx) -> list[Case]:
+    """Every open case of the association, oldest first."""
+    requests = (await ctx.session.scalars(select(ServiceRequest).where(
+        ServiceRequest.association_id == ctx.tenant,
+        ServiceRequest.status.in_(sorted(s.value for s in OPEN))))).all()
+    tickets = (await ctx.session.scalars(select(Ticket).where(
+        Ticket.association_id == ctx.tenant,
+        Ticket.status.in_(sorted(s.value for s in TICKET_OPEN))))).all()
+    cases = [Case(REQUEST, r) for r in requests] + [Case(TICKET, t) for t in tickets]
+    return sorted(cases, key=lambda c: (c.opened_at, c.reference))
+
+
+async def assignment(ctx: Ctx, case: Case) -> CaseAssignment | None:
+    return await ctx.session.get(CaseAssignment, (ctx.tenant, case.kind, case.id))
+
+
+async def assignments(ctx: Ctx) -> dict[tuple[str, int], CaseAssignment]:
+    rows = (await ctx.session.scalars(select(CaseAssignment).where(
+        CaseAssignment.association_id == ctx.tenant))).all()
+    return {(a.subject_kind, a.subject_id): a for a in rows}
+
+
+# national IDs / iqamas (10 digits from 1 or 2) and Saudi mobiles, however typed
+_NUMBERS_RE = re.compile(r"(?<!\d)(?:\+?966|0)?5\d{8}(?!\d)|(?<!\d)[12]\d{9}(?!\d)")
+
+
+def masked(text: str | None) -> str:
+    """Free text a beneficiary wrote, shown to staff: personal numbers hidden."""
+    plain = to_ascii_digits(text or "")
+    return _NUMBERS_RE.sub(lambda m: m.group(0)[:2] + "•" * (len(m.group(0)) - 4) + m.group(0)[-2:],
+                           plain)
+
+
+async def thread_lines(ctx: Ctx, case: Case, tr: Translator) -> list[str]:
+    """What happened on the case, oldest first: moves, messages both ways, internal notes."""
+    from bot.domain.dates import format_datetime
+
+    items: list[tuple[datetime, str]] = []
+    if case.kind == REQUEST:
+        events = (await ctx.session.scalars(select(RequestEvent).where(
+            RequestEvent.association_id == ctx.tenant, RequestEvent.request_id == case.id)
+            .order_by(RequestEvent.id))).all()
+        for event in events:
+            text = tr.gettext(label(event.to_status)) if event.to_status != event.from_status \
+                else tr.gettext(EVENT_LABELS[event.action]) if event.action in EVENT_LABELS \
+                else escape(event.action)
+            if event.note:
+                text += f" — {escape(masked(event.note))}"
+            items.append((aware(event.at), f"🔹 {text}"))
+    else:
+        messages = (await ctx.session.scalars(select(TicketMessage).where(
+            TicketMessage.association_id == ctx.tenant, TicketMessage.ticket_id == case.id)
+            .order_by(TicketMessage.id))).all()
+        for message in messages:
+            arrow = "⬅️" if message.direction == "in" else "➡️"
+            body = escape(masked(message.text)) if message.text else tr.gettext("(a file)")
+            items.append((aware(message.created_at), f"{arrow} {body}"))
+    notes = (await ctx.session.scalars(select(CaseNote).where(
+        CaseNote.association_id == ctx.tenant, CaseNote.subject_kind == case.kind,
+        CaseNote.subject_id == case.id).order_by(CaseNote.id))).all()
+    for note in notes:
+        items.append((aware(note.created_at), "📝 " + tr.gettext("Internal note by {who}: {text}").format(
+            who=escape(note.staff_name or "—"), text=escape(note.text))))
+    items.sort(key=lambda item: item[0])
+    return [f"{format_datetime(at, 'ar', style='gregorian')} · {line}" for at, line in items]
+
+
+async def count_notes(ctx: Ctx, case: Case) -> int:
+    return await ctx.session.scalar(select(func.count()).select_from(CaseNote).where(
+        CaseNote.association_id == ctx.tenant, CaseNote.subject_kind == case.kind,
+        CaseNote.subject_id == case.id)) or 0
+
+
+def reference_html(case: Case) -> str:
+    return isolate(case.reference)
