@@ -19,6 +19,7 @@ switches back to PTB's default (the tests run both).
 
 from __future__ import annotations
 
+import functools
 import ssl
 import urllib.request
 from typing import Any
@@ -34,7 +35,13 @@ from bot.settings import Settings
 POLL_TIMEOUT = 25  # seconds a getUpdates long poll may wait
 
 
+@functools.cache
 def _tls_context() -> ssl.SSLContext:
+    """The TLS context of every connection to the Bot API, built once: loading the CA bundle
+    costs ~17 ms of CPU, and a file's head is fetched over a new connector for every photo or
+    document a person sends (``file_head``) — built per fetch it doubled the bot's CPU
+    per update under load (docs/benchmarks.md, Session 3). One context serves any number of
+    connections."""
     try:
         import certifi  # installed with python-telegram-bot (httpx depends on it)
     except ImportError:
