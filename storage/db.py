@@ -61,6 +61,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
+from storage import totals as _totals  # noqa: F401 - registers the running totals (flush events)
 from storage.scope import TENANT, TenantSession
 
 BUSY_TIMEOUT_MS = 10_000
