@@ -367,15 +367,13 @@ class Counter(Tenanted, Base):
 
 
 class TotalScore(Tenanted, Base):
-    """Scored survey answers per (Riyadh) day, service ("" for none), question and score."""
+    """Scored survey answers per (Riyadh) day and per month (``grain`` "d" / "m"; a month's
+    row is keyed by its first day), service ("" for none), question and score."""
 
     __tablename__ = "totals_scores"
-    __table_args__ = (
-        # the by-service pass: GROUP BY service, question, score in index order, days filtered
-        Index("ix_totals_scores_services", "association_id", "service_id", "question_id", "score",
-              "day", "n"),
-    )
+    __table_args__ = ({"sqlite_with_rowid": False},)  # the rows are the primary key's B-tree
     association_id: Mapped[str] = mapped_column(String(64), ForeignKey("associations.id"), primary_key=True)
+    grain: Mapped[str] = mapped_column(String(1), primary_key=True)
     day: Mapped[date] = mapped_column(primary_key=True)
     question_id: Mapped[str] = mapped_column(String(40), primary_key=True)
     score: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -387,6 +385,7 @@ class TotalInvitation(Tenanted, Base):
     """Survey invitations per (Riyadh) day sent: sent, finished, skipped."""
 
     __tablename__ = "totals_invitations"
+    __table_args__ = ({"sqlite_with_rowid": False},)
     association_id: Mapped[str] = mapped_column(String(64), ForeignKey("associations.id"), primary_key=True)
     day: Mapped[date] = mapped_column(primary_key=True)
     sent: Mapped[int] = mapped_column(Integer, default=0)
@@ -396,18 +395,15 @@ class TotalInvitation(Tenanted, Base):
 
 class TotalDuration(Tenanted, Base):
     """Durations per kind ("reply": a ticket's first reply, by the day it was opened;
-    "decision": a request's submission to decision, by the day it was decided), (Riyadh) day
-    and bucket of the duration (storage.totals.bucket): how many, their seconds, and for
-    decisions how many had a deadline and were decided by it."""
+    "decision": a request's submission to decision, by the day it was decided), per (Riyadh)
+    day and per month (``grain``), and bucket of the duration (storage.totals.bucket): how
+    many, their seconds, and for decisions how many had a deadline and were decided by it."""
 
     __tablename__ = "totals_durations"
-    __table_args__ = (
-        # the histogram of a period in bucket order, from the index alone
-        Index("ix_totals_durations_buckets", "association_id", "kind", "bucket", "day", "n",
-              "seconds", "with_due", "in_time"),
-    )
+    __table_args__ = ({"sqlite_with_rowid": False},)
     association_id: Mapped[str] = mapped_column(String(64), ForeignKey("associations.id"), primary_key=True)
     kind: Mapped[str] = mapped_column(String(8), primary_key=True)
+    grain: Mapped[str] = mapped_column(String(1), primary_key=True)
     day: Mapped[date] = mapped_column(primary_key=True)
     bucket: Mapped[int] = mapped_column(Integer, primary_key=True)
     n: Mapped[int] = mapped_column(Integer, default=0)

@@ -7,6 +7,9 @@ through an index: its size is the open work, not the history):
 
 * ``totals_scores`` — scored survey answers per (Riyadh) day × service × question × score;
   comments (no score) are not counted. Overall, by month, by question and by service are sums.
+  Scores and durations are kept twice, per day and per month (``grain``): a period reads the
+  month rows of the whole months it covers and the day rows of the days at its two ends
+  (:func:`segments`), so a year reads about a twelfth of its day rows.
 * ``totals_invitations`` — invitations per day sent: sent, finished, skipped (answer rate).
 * ``totals_durations`` — first replies (``reply``, by the day the ticket was opened) and
   decisions (``decision``, by the day decided) per day × bucket of the duration: how many,
@@ -82,6 +85,27 @@ def bucket_bounds(index: int) -> tuple[int, int]:
     return low, low + COARSE
 
 
+def segments(start: date, end: date) -> list[tuple[str, date, date]]:
+    """The rows that make up the days ``start``–``end`` (both included): ``(grain, first,
+    last)`` — day rows for the days before the first whole month and after the last one,
+    month rows (keyed by their first day) for the whole months between."""
+    def next_month(first: date) -> date:
+        return date(first.year + first.month // 12, first.month % 12 + 1, 1)
+
+    first_whole = start if start.day == 1 else next_month(start.replace(day=1))
+    after_whole = next_month(end.replace(day=1)) if next_month(end.replace(day=1)) - timedelta(days=1) == end \
+        else end.replace(day=1)
+    if first_whole >= after_whole:
+        return [(DAY, start, end)]
+    out = []
+    if start < first_whole:
+        out.append((DAY, start, first_whole - timedelta(days=1)))
+    out.append((MONTH, first_whole, after_whole - timedelta(days=1)))
+    if after_whole <= end:
+        out.append((DAY, after_whole, end))
+    return out
+
+
 def seconds_between(start: datetime, end: datetime) -> int:
     if (start.tzinfo is None) != (end.tzinfo is None):
         start, end = (m if m.tzinfo else m.replace(tzinfo=timezone.utc) for m in (start, end))
@@ -103,9 +127,15 @@ COUNTED: dict[type, tuple[str, ...]] = {
 }
 _SCORES, _INVITATIONS, _DURATIONS = (TotalScore.__table__, TotalInvitation.__table__,
                                      TotalDuration.__table__)
-_KEYS = {_SCORES: ("association_id", "day", "question_id", "score", "service_id"),
+_KEYS = {_SCORES: ("association_id", "grain", "day", "question_id", "score", "service_id"),
          _INVITATIONS: ("association_id", "day"),
-         _DURATIONS: ("association_id", "kind", "day", "bucket")}
+         _DURATIONS: ("association_id", "kind", "grain", "day", "bucket")}
+DAY, MONTH = "d", "m"
+
+
+def _grains(day: date) -> tuple[tuple[str, date], tuple[str, date]]:
+    """A counted event goes in its day's row and its month's (keyed by the month's first day)."""
+    return (DAY, day), (MONTH, day.replace(day=1))
 
 
 def counts(model: type, v: dict[str, Any]) -> Iterator[tuple[Key, dict[str, int]]]:
@@ -115,8 +145,9 @@ def counts(model: type, v: dict[str, Any]) -> Iterator[tuple[Key, dict[str, int]
         return
     if model is SurveyAnswer:
         if v["score"] is not None and v["created_at"] is not None:
-            yield ((_SCORES, (tenant, riyadh_day(v["created_at"]), v["question_id"], v["score"],
-                              v["service_id"] or NO_SERVICE)), {"n": 1})
+            for grain, day in _grains(riyadh_day(v["created_at"])):
+                yield ((_SCORES, (tenant, grain, day, v["question_id"], v["score"],
+                                  v["service_id"] or NO_SERVICE)), {"n": 1})
     elif model is SurveyInvitation:
         if v["sent_at"] is not None:
             yield ((_INVITATIONS, (tenant, riyadh_day(v["sent_at"]))),
@@ -124,14 +155,16 @@ def counts(model: type, v: dict[str, Any]) -> Iterator[tuple[Key, dict[str, int]
     elif model is Ticket:
         if v["created_at"] is not None and v["first_response_at"] is not None:
             s = seconds_between(v["created_at"], v["first_response_at"])
-            yield ((_DURATIONS, (tenant, REPLY, riyadh_day(v["created_at"]), bucket(s))),
-                   {"n": 1, "seconds": s, "with_due": 0, "in_time": 0})
+            for grain, day in _grains(riyadh_day(v["created_at"])):
+                yield ((_DURATIONS, (tenant, REPLY, grain, day, bucket(s))),
+                       {"n": 1, "seconds": s, "with_due": 0, "in_time": 0})
     elif model is ServiceRequest:
         if v["submitted_at"] is not None and v["decided_at"] is not None:
-            s, day, due = seconds_between(v["submitted_at"], v["decided_at"]), riyadh_day(v["decided_at"]), v["due_date"]
-            yield ((_DURATIONS, (tenant, DECISION, day, bucket(s))),
-                   {"n": 1, "seconds": s, "with_due": int(due is not None),
-                    "in_time": int(due is not None and day <= due)})
+            s, decided, due = seconds_between(v["submitted_at"], v["decided_at"]), riyadh_day(v["decided_at"]), v["due_date"]
+            for grain, day in _grains(decided):
+                yield ((_DURATIONS, (tenant, DECISION, grain, day, bucket(s))),
+                       {"n": 1, "seconds": s, "with_due": int(due is not None),
+                        "in_time": int(due is not None and decided <= due)})
 
 
 def _add(into: Deltas, items: Iterable[tuple[Key, dict[str, int]]], sign: int = 1) -> None:

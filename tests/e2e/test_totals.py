@@ -74,7 +74,7 @@ async def _run(session, tenant: str, people: list[Beneficiary], op: tuple) -> No
     elif kind == "ticket":
         at, who = args
         p = person(who)
-        session.add(Ticket(reference=f"T-{at.timestamp()}-{who}", kind="complaint", status="open",
+        session.add(Ticket(reference=f"T-{next(_REFERENCE)}", kind="complaint", status="open",
                            beneficiary_id=p.id if p else None, created_at=at, due_at=at + timedelta(days=3)))
     elif kind == "reply":
         ticket = await _nth(session, Ticket, args[0])
@@ -147,6 +147,7 @@ async def _history(url: str, tenant: str, ops: list[tuple]) -> None:
 
 
 _EXAMPLE = iter(range(1_000_000))
+_REFERENCE = iter(range(1_000_000_000))
 
 
 @settings(max_examples=int(os.environ.get("TOTALS_EXAMPLES", "40")), deadline=None,
@@ -224,9 +225,20 @@ def test_rebuild_totals_command_and_the_report_it_gives(migrated_url: str, profi
         done = subprocess.run([sys.executable, "-m", "bot", "rebuild-totals"], env=env, capture_output=True,
                               text=True, timeout=120)
         assert done.returncode == 0, done.stdout + done.stderr
-        assert f"{tenant}: 4 counter rows" in done.stdout
+        assert f"{tenant}: 8 counter rows" in done.stdout
         overall = asyncio.run(report()).overall
         assert overall.responses == 6 and overall.mean == pytest.approx(23 / 6)
     done = subprocess.run([sys.executable, "-m", "bot", "rebuild-totals", "--association", "nobody"], env=env,
                           capture_output=True, text=True, timeout=120)
     assert done.returncode == 2 and "no association" in done.stdout
+
+
+@given(start=st.dates(date(2024, 1, 1), date(2028, 12, 31)), days=st.integers(0, 800))
+def test_segments_cover_the_period_exactly(start: date, days: int) -> None:
+    end = start + timedelta(days=days)
+    covered = []
+    for grain, first, last in totals.segments(start, end):
+        if grain == totals.MONTH:
+            assert first.day == 1 and (last + timedelta(days=1)).day == 1
+        covered += [first + timedelta(days=i) for i in range((last - first).days + 1)]
+    assert covered == [start + timedelta(days=i) for i in range(days + 1)]

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import and_, case, func, select
+from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain.dates import today_riyadh
@@ -33,7 +33,7 @@ from bot.domain.reports.period import Period
 from bot.profile import Profile
 from storage.models import (ServiceRequest, Ticket, TotalDuration, TotalInvitation, TotalScore,
                             utcnow)
-from storage.totals import DECISION, REPLY, bucket_bounds
+from storage.totals import DECISION, REPLY, bucket_bounds, segments
 
 EXACT_MEDIAN_UP_TO = 1000
 """A period with at most this many durations gets its median from the rows (exact, an index
@@ -67,13 +67,6 @@ class _Tally:
         target.responses += count if question_id == self.primary else 0
 
 
-def _month_of(day: date | str) -> date:
-    """The first day of a counter's month (SQLite may hand back the stored text)."""
-    if isinstance(day, str):
-        day = date.fromisoformat(day[:10])
-    return day.replace(day=1)
-
-
 @dataclass
 class _Query:
     tenant: str
@@ -88,39 +81,51 @@ class _Query:
         self.lo, self.hi = self.period.bounds()
 
 
+def _in_period(table: Any, period: Period) -> Any:
+    """The counter rows of the period: month rows for its whole months, day rows at its ends."""
+    return or_(*(and_(table.grain == grain, table.day >= first, table.day <= last)
+                 for grain, first, last in segments(period.start, period.end)))
+
+
+def _month(dialect: str, day: Any) -> Any:
+    """A counter's month as ``YYYY-MM`` text."""
+    if dialect == "sqlite":
+        return func.substr(day, 1, 7)  # SQLite keeps a date as ISO text
+    return func.to_char(day, "YYYY-MM")
+
+
 async def _by_day(session: AsyncSession, q: _Query) -> tuple[Score, list[Group], dict[str, Score]]:
-    """Overall, per month and per question, from the day counters (one GROUP BY day, question,
-    score in the order of the counters' primary key: at most 366 × questions × 5 rows a year)."""
+    """Overall, per month and per question, from the counters: one GROUP BY month, question,
+    score over the period's rows (ranges of the counters' primary key)."""
     S, tally = TotalScore, _Tally(q.profile)
+    month = _month(session.get_bind().dialect.name, S.day)
     rows = (await session.execute(
-        select(S.day, S.question_id, S.score, func.sum(S.n))
-        .where(S.association_id == q.tenant, S.day >= q.period.start, S.day <= q.period.end)
-        .group_by(S.day, S.question_id, S.score))).all()
-    per_month: dict[tuple[date, str, int], int] = {}
-    for day, question_id, score, count in rows:
-        key = (_month_of(day), question_id, score)
-        per_month[key] = per_month.get(key, 0) + int(count)
+        select(month, S.question_id, S.score, func.sum(S.n))
+        .where(S.association_id == q.tenant, _in_period(S, q.period))
+        .group_by(month, S.question_id, S.score))).all()
     month_of = {first: Group(first, month_label(first, q.locale), Score()) for first, _, _ in q.period.months()}
     overall = Score()
     questions: dict[str, Score] = {}
-    for (first, question_id, score), count in per_month.items():
+    for key, question_id, score, count in rows:
+        if not count:
+            continue
+        first = date.fromisoformat(f"{key}-01")
         month = month_of.get(first) or month_of.setdefault(first, Group(first, month_label(first, q.locale), Score()))
-        tally.add(month.score, question_id, score, count)
-        tally.add(overall, question_id, score, count)
-        tally.add(questions.setdefault(question_id, Score()), question_id, score, count)
+        tally.add(month.score, question_id, score, int(count))
+        tally.add(overall, question_id, score, int(count))
+        tally.add(questions.setdefault(question_id, Score()), question_id, score, int(count))
     for score in questions.values():  # every question is answered by every response
         score.responses = overall.responses
     return overall, sorted(month_of.values(), key=lambda g: g.key), questions
 
 
 async def _by_service(session: AsyncSession, q: _Query) -> dict[str | None, Score]:
-    """Per service, from the day counters: GROUP BY service, question, score in the order of
-    ``ix_totals_scores_services`` (the days tested on each index entry)."""
+    """Per service, from the counters: one GROUP BY service, question, score."""
     S, tally = TotalScore, _Tally(q.profile)
     services: dict[str | None, Score] = {}
     for service_id, question_id, score, count in (await session.execute(
             select(S.service_id, S.question_id, S.score, func.sum(S.n))
-            .where(S.association_id == q.tenant, S.day >= q.period.start, S.day <= q.period.end)
+            .where(S.association_id == q.tenant, _in_period(S, q.period))
             .group_by(S.service_id, S.question_id, S.score))).all():
         if count:
             tally.add(services.setdefault(service_id or None, Score()), question_id, score, int(count))
@@ -161,11 +166,11 @@ async def _exact_median(session: AsyncSession, expr: Any, where: Any, count: int
 async def _duration_totals(session: AsyncSession, q: _Query, kind: str
                            ) -> tuple[int, int, int, int, list[tuple[int, int]]]:
     """count, seconds, with a deadline, in time and the histogram of one kind over the period:
-    one GROUP BY bucket that reads ``ix_totals_durations_buckets`` alone, in its order."""
+    one GROUP BY bucket over ranges of the counters' primary key."""
     D = TotalDuration
     rows = (await session.execute(
         select(D.bucket, func.sum(D.n), func.sum(D.seconds), func.sum(D.with_due), func.sum(D.in_time))
-        .where(D.association_id == q.tenant, D.kind == kind, D.day >= q.period.start, D.day <= q.period.end)
+        .where(D.association_id == q.tenant, D.kind == kind, _in_period(D, q.period))
         .group_by(D.bucket).order_by(D.bucket))).all()
     buckets = [(int(b), int(n)) for b, n, *_ in rows if n]
     return (sum(int(r[1]) for r in rows), sum(int(r[2]) for r in rows), sum(int(r[3]) for r in rows),

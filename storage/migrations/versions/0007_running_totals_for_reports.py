@@ -3,7 +3,7 @@ for the open work and the exact medians of short periods
 
 Revision ID: 0007
 Revises: 0006
-Create Date: 2026-11-29 23:55:34.327339
+Create Date: 2026-11-30 00:03:58.574316
 """
 from alembic import op
 import sqlalchemy as sa
@@ -20,6 +20,7 @@ def upgrade() -> None:
     op.create_table('totals_durations',
     sa.Column('association_id', sa.String(length=64), nullable=False),
     sa.Column('kind', sa.String(length=8), nullable=False),
+    sa.Column('grain', sa.String(length=1), nullable=False),
     sa.Column('day', sa.Date(), nullable=False),
     sa.Column('bucket', sa.Integer(), nullable=False),
     sa.Column('n', sa.Integer(), nullable=False),
@@ -27,11 +28,9 @@ def upgrade() -> None:
     sa.Column('with_due', sa.Integer(), nullable=False),
     sa.Column('in_time', sa.Integer(), nullable=False),
     sa.ForeignKeyConstraint(['association_id'], ['associations.id'], name=op.f('fk_totals_durations_association_id_associations')),
-    sa.PrimaryKeyConstraint('association_id', 'kind', 'day', 'bucket', name=op.f('pk_totals_durations'))
+    sa.PrimaryKeyConstraint('association_id', 'kind', 'grain', 'day', 'bucket', name=op.f('pk_totals_durations')),
+    sqlite_with_rowid=False
     )
-    with op.batch_alter_table('totals_durations', schema=None) as batch_op:
-        batch_op.create_index('ix_totals_durations_buckets', ['association_id', 'kind', 'bucket', 'day', 'n', 'seconds', 'with_due', 'in_time'], unique=False)
-
     op.create_table('totals_invitations',
     sa.Column('association_id', sa.String(length=64), nullable=False),
     sa.Column('day', sa.Date(), nullable=False),
@@ -39,21 +38,21 @@ def upgrade() -> None:
     sa.Column('finished', sa.Integer(), nullable=False),
     sa.Column('skipped', sa.Integer(), nullable=False),
     sa.ForeignKeyConstraint(['association_id'], ['associations.id'], name=op.f('fk_totals_invitations_association_id_associations')),
-    sa.PrimaryKeyConstraint('association_id', 'day', name=op.f('pk_totals_invitations'))
+    sa.PrimaryKeyConstraint('association_id', 'day', name=op.f('pk_totals_invitations')),
+    sqlite_with_rowid=False
     )
     op.create_table('totals_scores',
     sa.Column('association_id', sa.String(length=64), nullable=False),
+    sa.Column('grain', sa.String(length=1), nullable=False),
     sa.Column('day', sa.Date(), nullable=False),
     sa.Column('question_id', sa.String(length=40), nullable=False),
     sa.Column('score', sa.Integer(), nullable=False),
     sa.Column('service_id', sa.String(length=64), nullable=False),
     sa.Column('n', sa.Integer(), nullable=False),
     sa.ForeignKeyConstraint(['association_id'], ['associations.id'], name=op.f('fk_totals_scores_association_id_associations')),
-    sa.PrimaryKeyConstraint('association_id', 'day', 'question_id', 'score', 'service_id', name=op.f('pk_totals_scores'))
+    sa.PrimaryKeyConstraint('association_id', 'grain', 'day', 'question_id', 'score', 'service_id', name=op.f('pk_totals_scores')),
+    sqlite_with_rowid=False
     )
-    with op.batch_alter_table('totals_scores', schema=None) as batch_op:
-        batch_op.create_index('ix_totals_scores_services', ['association_id', 'service_id', 'question_id', 'score', 'day', 'n'], unique=False)
-
     with op.batch_alter_table('service_requests', schema=None) as batch_op:
         batch_op.create_index('ix_service_requests_decided', ['association_id', 'decided_at'], unique=False)
         batch_op.create_index('ix_service_requests_open', ['association_id', 'status', 'due_date'], unique=False)
@@ -79,13 +78,7 @@ def downgrade() -> None:
         batch_op.drop_index('ix_service_requests_open')
         batch_op.drop_index('ix_service_requests_decided')
 
-    with op.batch_alter_table('totals_scores', schema=None) as batch_op:
-        batch_op.drop_index('ix_totals_scores_services')
-
     op.drop_table('totals_scores')
     op.drop_table('totals_invitations')
-    with op.batch_alter_table('totals_durations', schema=None) as batch_op:
-        batch_op.drop_index('ix_totals_durations_buckets')
-
     op.drop_table('totals_durations')
     # ### end Alembic commands ###
