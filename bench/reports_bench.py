@@ -184,12 +184,14 @@ def query_plans(path: Path, tenant: str) -> list[str]:
         ("SELECT service_id, question_id, score, count(*) FROM survey_answers WHERE association_id = ? "
          "AND score IS NOT NULL GROUP BY service_id, question_id, score", (tenant,)),
         # the running totals (after)
-        ("SELECT substr(day, 1, 7), question_id, score, sum(n) FROM totals_scores WHERE association_id = ? "
-         "AND ((grain = 'd' AND day >= ? AND day <= ?) OR (grain = 'm' AND day >= ? AND day <= ?)) "
-         "GROUP BY 1, question_id, score", (tenant, lo, hi, lo, hi)),
-        ("SELECT bucket, sum(n), sum(seconds), sum(with_due), sum(in_time) FROM totals_durations "
-         "WHERE association_id = ? AND kind = 'reply' AND ((grain = 'd' AND day >= ? AND day <= ?) "
-         "OR (grain = 'm' AND day >= ? AND day <= ?)) GROUP BY bucket ORDER BY bucket", (tenant, lo, hi, lo, hi)),
+        ("SELECT substr(day, 1, 7), question_id, score, sum(n) FROM totals_scores WHERE "
+         "(association_id = ? AND grain = 'd' AND day >= ? AND day <= ?) OR "
+         "(association_id = ? AND grain = 'm' AND day >= ? AND day <= ?) "
+         "GROUP BY 1, question_id, score", (tenant, lo, hi, tenant, lo, hi)),
+        ("SELECT bucket, sum(n), sum(seconds), sum(with_due), sum(in_time) FROM totals_durations WHERE "
+         "(association_id = ? AND kind = 'reply' AND grain = 'd' AND day >= ? AND day <= ?) OR "
+         "(association_id = ? AND kind = 'reply' AND grain = 'm' AND day >= ? AND day <= ?) "
+         "GROUP BY bucket ORDER BY bucket", (tenant, lo, hi, tenant, lo, hi)),
     ):
         rows = con.execute("EXPLAIN QUERY PLAN " + sql, params).fetchall()
         plans.append(" | ".join(r[-1] for r in rows))

@@ -81,9 +81,11 @@ class _Query:
         self.lo, self.hi = self.period.bounds()
 
 
-def _in_period(table: Any, period: Period) -> Any:
-    """The counter rows of the period: month rows for its whole months, day rows at its ends."""
-    return or_(*(and_(table.grain == grain, table.day >= first, table.day <= last)
+def _in_period(table: Any, period: Period, *key: Any) -> Any:
+    """The counter rows of the period: month rows for its whole months, day rows at its ends.
+    The key conditions (association, kind) are repeated in each term, so that SQLite reads each
+    as a range of the primary key ("MULTI-INDEX OR"; without them it scans the association)."""
+    return or_(*(and_(*key, table.grain == grain, table.day >= first, table.day <= last)
                  for grain, first, last in segments(period.start, period.end)))
 
 
@@ -101,7 +103,7 @@ async def _by_day(session: AsyncSession, q: _Query) -> tuple[Score, list[Group],
     month = _month(session.get_bind().dialect.name, S.day)
     rows = (await session.execute(
         select(month, S.question_id, S.score, func.sum(S.n))
-        .where(S.association_id == q.tenant, _in_period(S, q.period))
+        .where(_in_period(S, q.period, S.association_id == q.tenant))
         .group_by(month, S.question_id, S.score))).all()
     month_of = {first: Group(first, month_label(first, q.locale), Score()) for first, _, _ in q.period.months()}
     overall = Score()
@@ -125,7 +127,7 @@ async def _by_service(session: AsyncSession, q: _Query) -> dict[str | None, Scor
     services: dict[str | None, Score] = {}
     for service_id, question_id, score, count in (await session.execute(
             select(S.service_id, S.question_id, S.score, func.sum(S.n))
-            .where(S.association_id == q.tenant, _in_period(S, q.period))
+            .where(_in_period(S, q.period, S.association_id == q.tenant))
             .group_by(S.service_id, S.question_id, S.score))).all():
         if count:
             tally.add(services.setdefault(service_id or None, Score()), question_id, score, int(count))
@@ -170,7 +172,7 @@ async def _duration_totals(session: AsyncSession, q: _Query, kind: str
     D = TotalDuration
     rows = (await session.execute(
         select(D.bucket, func.sum(D.n), func.sum(D.seconds), func.sum(D.with_due), func.sum(D.in_time))
-        .where(D.association_id == q.tenant, D.kind == kind, _in_period(D, q.period))
+        .where(_in_period(D, q.period, D.association_id == q.tenant, D.kind == kind))
         .group_by(D.bucket).order_by(D.bucket))).all()
     buckets = [(int(b), int(n)) for b, n, *_ in rows if n]
     return (sum(int(r[1]) for r in rows), sum(int(r[2]) for r in rows), sum(int(r[3]) for r in rows),
