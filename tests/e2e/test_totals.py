@@ -242,3 +242,33 @@ def test_segments_cover_the_period_exactly(start: date, days: int) -> None:
             assert first.day == 1 and (last + timedelta(days=1)).day == 1
         covered += [first + timedelta(days=i) for i in range((last - first).days + 1)]
     assert covered == [start + timedelta(days=i) for i in range(days + 1)]
+
+
+async def test_the_bots_own_writes_keep_the_counters(consented, staff, profile, emu, app) -> None:  # noqa: ANN001
+    """Through the emulator as people use it: a request decided and closed, an inquiry answered,
+    the survey rated — each counter moves in the transaction of its row, and /stats shows them."""
+    from tests.e2e.test_survey import closed_inquiry, rate
+    from tests.flows import fill_form, open_service, submit
+
+    tenant = app.rt.tenant
+    await open_service(consented, profile)
+    await fill_form(consented, profile)
+    await submit(consented)
+    staff.seen = 0
+    await staff.press("بدء الدراسة")
+    await staff.press("✅")  # the decision
+    await staff.press("تم تقديم الخدمة")
+    await staff.press("إغلاق")
+    await rate(consented, 5, 4, 4, 5)  # the survey of the closed request
+    await closed_inquiry(consented, staff, emu)  # a first reply by staff
+
+    async with app.db.read() as session:  # the app's database is bound to its association
+        stored = await session.run_sync(lambda s: totals.stored(s.connection(), tenant))
+        fresh = await session.run_sync(lambda s: totals.recount(s.connection(), tenant))
+        today = datetime.now(timezone.utc).date()
+        report = await reports.build_report(session, tenant, profile,
+                                            reports.Period(today - timedelta(days=2), today + timedelta(days=2)))
+    assert stored == fresh
+    assert report.overall.answers == 4 and report.overall.total == 18  # no group of 5: shown hidden
+    assert report.decision.count == 1 and report.first_response.count == 1
+    assert report.sent >= 1 and report.finished == 1
