@@ -223,6 +223,9 @@ def cmd_rebuild_totals(args: argparse.Namespace) -> int:
     settings = load_settings()
     asyncio.run(require_schema(settings.database_url))
 
+    def _rebuild_one(session, tenant: str) -> int:  # noqa: ANN001 - a sync Session
+        return rebuild(session.connection(), tenant)
+
     async def go() -> int:
         db = Database(settings.database_url)
         try:
@@ -235,7 +238,7 @@ def cmd_rebuild_totals(args: argparse.Namespace) -> int:
             for tenant in tenants:
                 started = time.perf_counter()
                 async with db.write(tenant=tenant) as session:
-                    rows = await session.run_sync(lambda s, t=tenant: rebuild(s.connection(), t))
+                    rows = await session.run_sync(_rebuild_one, tenant)
                 print(f"{tenant}: {rows} counter rows ({time.perf_counter() - started:.1f} s)")
             return 0
         finally:

@@ -41,13 +41,20 @@ from collections.abc import Iterable, Iterator
 from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
-from sqlalchemy import Table, delete, event, func, inspect, select
+from sqlalchemy import delete, event, func, inspect, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import ORMExecuteState, Session, UOWTransaction, attributes
 
-from storage.models import (ServiceRequest, SurveyAnswer, SurveyInvitation, Ticket, TotalDuration,
-                            TotalInvitation, TotalScore)
+from storage.models import (
+    ServiceRequest,
+    SurveyAnswer,
+    SurveyInvitation,
+    Ticket,
+    TotalDuration,
+    TotalInvitation,
+    TotalScore,
+)
 from storage.scope import TenantSession
 
 NO_SERVICE = ""  # TotalScore.service_id of answers without a service (a key column is never NULL)
@@ -116,7 +123,7 @@ def seconds_between(start: datetime, end: datetime) -> int:
 # What one row counts
 # --------------------------------------------------------------------------------------------
 
-Key = tuple[Table, tuple[Any, ...]]
+Key = tuple[Any, tuple[Any, ...]]  # (counter table, its key)
 Deltas = dict[Key, dict[str, int]]
 
 COUNTED: dict[type, tuple[str, ...]] = {
@@ -127,7 +134,7 @@ COUNTED: dict[type, tuple[str, ...]] = {
 }
 _SCORES, _INVITATIONS, _DURATIONS = (TotalScore.__table__, TotalInvitation.__table__,
                                      TotalDuration.__table__)
-_KEYS = {_SCORES: ("association_id", "grain", "day", "question_id", "score", "service_id"),
+_KEYS: dict[Any, tuple[str, ...]] = {_SCORES: ("association_id", "grain", "day", "question_id", "score", "service_id"),
          _INVITATIONS: ("association_id", "day"),
          _DURATIONS: ("association_id", "kind", "grain", "day", "bucket")}
 DAY, MONTH = "d", "m"
@@ -202,10 +209,10 @@ def _changed(obj: Any, names: tuple[str, ...]) -> bool:
 def upsert(connection: Any, deltas: Deltas) -> None:
     """Add the deltas to the counters (one executemany per table)."""
     insert = sqlite_insert if connection.dialect.name == "sqlite" else pg_insert
-    per_table: dict[Table, list[dict[str, Any]]] = defaultdict(list)
+    per_table: dict[Any, list[dict[str, Any]]] = defaultdict(list)
     for (table, key), values in deltas.items():
         if any(values.values()):
-            per_table[table].append({**dict(zip(_KEYS[table], key)), **values})
+            per_table[table].append({**dict(zip(_KEYS[table], key, strict=True)), **values})
     for table, rows in per_table.items():
         columns = [c for c in rows[0] if c not in _KEYS[table]]
         stmt = insert(table)
@@ -267,10 +274,10 @@ def _bulk_writes(state: ORMExecuteState) -> None:
         return
     # a bulk delete: subtract what the rows it deletes counted, in the same transaction
     columns = [getattr(model, name) for name in names]
-    rows = state.session.execute(select(*columns).where(stmt.whereclause)).all()
+    rows = state.session.execute(select(*columns).where(stmt.whereclause)).all()  # type: ignore[attr-defined]
     deltas: Deltas = {}
     for row in rows:
-        _add(deltas, counts(model, dict(zip(names, row))), -1)  # type: ignore[arg-type]
+        _add(deltas, counts(model, dict(zip(names, row, strict=True))), -1)  # type: ignore[arg-type]
     if deltas:
         upsert(state.session.connection(), deltas)
 
@@ -296,7 +303,7 @@ def recount(connection: Any, tenant: str) -> Deltas:
         names = COUNTED[model]
         for row in connection.execute(select(*(getattr(model, n) for n in names))
                                       .where(model.association_id == tenant)):
-            _add(deltas, counts(model, dict(zip(names, row))))
+            _add(deltas, counts(model, dict(zip(names, row, strict=True))))
     return nonzero(deltas)
 
 

@@ -18,8 +18,15 @@ from sqlalchemy import delete, select, update
 from bot.domain import privacy, reports, tickets
 from storage import totals
 from storage.db import Database
-from storage.models import (Association, Beneficiary, ServiceRequest, SurveyAnswer, SurveyInvitation,
-                            Ticket, TotalScore)
+from storage.models import (
+    Association,
+    Beneficiary,
+    ServiceRequest,
+    SurveyAnswer,
+    SurveyInvitation,
+    Ticket,
+    TotalScore,
+)
 
 START = datetime(2026, 1, 1, tzinfo=timezone.utc)
 SERVICES = (None, "food-support", "surplus-pickup")

@@ -31,8 +31,14 @@ from bot.domain.reports.figures import (
 )
 from bot.domain.reports.period import Period
 from bot.profile import Profile
-from storage.models import (ServiceRequest, Ticket, TotalDuration, TotalInvitation, TotalScore,
-                            utcnow)
+from storage.models import (
+    ServiceRequest,
+    Ticket,
+    TotalDuration,
+    TotalInvitation,
+    TotalScore,
+    utcnow,
+)
 from storage.totals import DECISION, REPLY, bucket_bounds, segments
 
 EXACT_MEDIAN_UP_TO = 1000
