@@ -23,8 +23,13 @@ Method
      through the outbox, the upload included). Telegram's sending limits are lifted as in
      ``bench.load`` — they are Telegram's pacing rules, not a cost;
   4. the dashboard: an HTTP GET of the signed page (``make_dashboard_app``) for the whole year.
-* It also prints SQLite's plan for the two survey queries (by day; by service), to show they
-  read covering indexes in order and need no temporary B-tree.
+* The bulk load writes behind the ORM, so the running totals (``storage/totals.py``, issue #16
+  §2) are then recomputed from the rows, as ``mustafeed rebuild-totals`` does (timed).
+* Before and after in the same run: 1–4 are timed for the report built from the rows
+  (``bench/reports_rows.py``, the code before the running totals; skipped with ``--no-before``)
+  and from the counters; end to end, the same bot with ``build_report`` swapped.
+* It also prints SQLite's plan for the survey queries (by day; by service) and for the
+  counters' queries (primary-key ranges).
 """
 
 from __future__ import annotations
