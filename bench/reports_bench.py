@@ -23,8 +23,13 @@ Method
      through the outbox, the upload included). Telegram's sending limits are lifted as in
      ``bench.load`` — they are Telegram's pacing rules, not a cost;
   4. the dashboard: an HTTP GET of the signed page (``make_dashboard_app``) for the whole year.
-* It also prints SQLite's plan for the two survey queries (by day; by service), to show they
-  read covering indexes in order and need no temporary B-tree.
+* The bulk load writes behind the ORM, so the running totals (``storage/totals.py``, issue #16
+  §2) are then recomputed from the rows, as ``mustafeed rebuild-totals`` does (timed).
+* Before and after in the same run: 1–4 are timed for the report built from the rows
+  (``bench/reports_rows.py``, the code before the running totals; skipped with ``--no-before``)
+  and from the counters; end to end, the same bot with ``build_report`` swapped.
+* It also prints SQLite's plan for the survey queries (by day; by service) and for the
+  counters' queries (primary-key ranges).
 """
 
 from __future__ import annotations
@@ -157,6 +162,22 @@ def fill(path: Path, tenant: str, services: list[str], questions: list[str], ans
     return timings
 
 
+async def rebuild_totals(path: Path, tenant: str) -> float:
+    """The bulk load wrote behind the ORM: the counters come from ``storage.totals.rebuild``,
+    as ``mustafeed rebuild-totals`` computes them. Returns the seconds it took."""
+    from storage.db import Database
+    from storage.totals import rebuild
+
+    db = Database(f"sqlite+aiosqlite:///{path}")
+    t = time.perf_counter()
+    try:
+        async with db.write(tenant=tenant) as session:
+            await session.run_sync(lambda s: rebuild(s.connection(), tenant))
+    finally:
+        await db.dispose()
+    return time.perf_counter() - t
+
+
 def query_plans(path: Path, tenant: str) -> list[str]:
     con = sqlite3.connect(path)
     lo, hi = "2000-01-01", "2100-01-01"
@@ -167,6 +188,15 @@ def query_plans(path: Path, tenant: str) -> list[str]:
          "GROUP BY created_at, question_id, score", (tenant, lo, hi)),
         ("SELECT service_id, question_id, score, count(*) FROM survey_answers WHERE association_id = ? "
          "AND score IS NOT NULL GROUP BY service_id, question_id, score", (tenant,)),
+        # the running totals (after)
+        ("SELECT substr(day, 1, 7), question_id, score, sum(n) FROM totals_scores WHERE "
+         "(association_id = ? AND grain = 'd' AND day >= ? AND day <= ?) OR "
+         "(association_id = ? AND grain = 'm' AND day >= ? AND day <= ?) "
+         "GROUP BY 1, question_id, score", (tenant, lo, hi, tenant, lo, hi)),
+        ("SELECT bucket, sum(n), sum(seconds), sum(with_due), sum(in_time) FROM totals_durations WHERE "
+         "(association_id = ? AND kind = 'reply' AND grain = 'd' AND day >= ? AND day <= ?) OR "
+         "(association_id = ? AND kind = 'reply' AND grain = 'm' AND day >= ? AND day <= ?) "
+         "GROUP BY bucket ORDER BY bucket", (tenant, lo, hi, tenant, lo, hi)),
     ):
         rows = con.execute("EXPLAIN QUERY PLAN " + sql, params).fetchall()
         plans.append(" | ".join(r[-1] for r in rows))
@@ -187,7 +217,8 @@ async def timed(runs: int, fn) -> tuple[float, float, float]:
     return statistics.median(walls), max(walls), statistics.median(cpus)
 
 
-async def measure(path: Path, profile, runs: int, now: datetime) -> dict[str, tuple[float, float, float]]:
+async def measure(path: Path, profile, runs: int, now: datetime, before: bool = True
+                  ) -> dict[str, tuple[float, float, float]]:
     import aiohttp
     from aiohttp import web
 
@@ -209,13 +240,21 @@ async def measure(path: Path, profile, runs: int, now: datetime) -> dict[str, tu
     tr = translator("ar")
     out: dict[str, tuple[float, float, float]] = {}
 
+    from bench import reports_rows
+
+    new_build = reports.build_report
     db = Database(url)
     try:
-        for label, period in (("build_report, last 30 days", month), ("build_report, whole year (1M answers)", year)):
-            async def build(period=period) -> None:
-                async with db.read(tenant=tenant) as session:
-                    await reports.build_report(session, tenant, profile, period, now)
-            out[label] = await timed(runs, build)
+        for label, period in (("last 30 days", month), ("whole year", year)):
+            for how, build_report in (("rows, before", reports_rows.build_report),
+                                      ("totals, after", new_build)):
+                if how.startswith("rows") and not before:
+                    continue
+
+                async def build(period=period, build_report=build_report) -> None:
+                    async with db.read(tenant=tenant) as session:
+                        await build_report(session, tenant, profile, period, now)
+                out[f"build_report, {label} ({how})"] = await timed(runs, build)
         async with db.read(tenant=tenant) as session:
             report = await reports.build_report(session, tenant, profile, year, now)
 
@@ -246,6 +285,8 @@ async def measure(path: Path, profile, runs: int, now: datetime) -> dict[str, tu
         await web.TCPSite(runner, "127.0.0.1", 0).start()
         base = f"http://127.0.0.1:{runner.addresses[0][1]}/"
         try:
+            import bot.web.dashboard as dashboard
+
             command = f"/stats {year.start.isoformat()} {year.end.isoformat()}"
 
             async def stats_end_to_end() -> None:
@@ -254,7 +295,6 @@ async def measure(path: Path, profile, runs: int, now: datetime) -> dict[str, tu
                 emu.send_text(SUPERVISOR, command, chat_id=GROUP)
                 photo = await emu.wait_for_message(GROUP, lambda m: "photo" in m, timeout=60, after_message_id=after)
                 assert photo["caption"], "no chart"
-            out["/stats end to end (text + chart delivered)"] = await timed(runs, stats_end_to_end)
 
             link, _ = make_link(settings, tenant, SUPERVISOR, base=base)
             link += f"&from={year.start.isoformat()}&to={year.end.isoformat()}"
@@ -263,7 +303,19 @@ async def measure(path: Path, profile, runs: int, now: datetime) -> dict[str, tu
                     async with http.get(link) as response:
                         body = await response.text()
                         assert response.status == 200 and "لوحة المشرفين" in body, response.status
-                out["dashboard page (HTTP GET)"] = await timed(runs, page)
+
+                # the same bot, reading the rows (before) then the running totals (after)
+                for how, build_report in (("rows, before", reports_rows.build_report),
+                                          ("totals, after", new_build)):
+                    if how.startswith("rows") and not before:
+                        continue
+                    reports.build_report = dashboard.build_report = build_report
+                    try:
+                        out[f"/stats whole year end to end, text + chart delivered ({how})"] = \
+                            await timed(runs, stats_end_to_end)
+                        out[f"dashboard page, whole year, HTTP GET ({how})"] = await timed(runs, page)
+                    finally:
+                        reports.build_report = dashboard.build_report = new_build
         finally:
             await runner.cleanup()
             await app.stop()
@@ -297,13 +349,18 @@ async def main_async(args: argparse.Namespace) -> None:
             timings = fill(path, tenant, services, questions, args.answers, now)
             fill_seconds = time.perf_counter() - t
             print(f"filled in {fill_seconds:.1f}s: " + ", ".join(f"{k} {v:.1f}s" for k, v in timings.items()))
+            print(f"running totals rebuilt from the rows (mustafeed rebuild-totals) in "
+                  f"{await rebuild_totals(path, tenant):.1f}s")
         with sqlite3.connect(path) as con:
             count = con.execute("SELECT count(*) FROM survey_answers WHERE score IS NOT NULL").fetchone()[0]
         print(f"{count:,} scored answers (+ comments)")
         print(f"database: {path.stat().st_size / 1e6:.0f} MB")
+        with sqlite3.connect(path) as con:
+            for table in ("totals_scores", "totals_invitations", "totals_durations"):
+                print(f"{table}: {con.execute(f'SELECT count(*) FROM {table}').fetchone()[0]:,} rows")
         for plan in query_plans(path, tenant):
             print("plan:", plan)
-        results = await measure(path, profile, args.runs, now)
+        results = await measure(path, profile, args.runs, now, before=not args.no_before)
     width = max(len(k) for k in results)
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     print(f"\n{'what':<{width}}  median   slowest   CPU   (runs: {args.runs}; {os.cpu_count()} cores, "
@@ -319,6 +376,8 @@ def main() -> None:
     parser.add_argument("--profile", help="association profile (default: the bundled example)")
     parser.add_argument("--keep", help="write the database here and keep it")
     parser.add_argument("--reuse", help="time an existing benchmark database instead of filling one")
+    parser.add_argument("--no-before", action="store_true",
+                        help="skip the reports built from the rows (bench/reports_rows.py: before the totals)")
     asyncio.run(main_async(parser.parse_args()))
 
 

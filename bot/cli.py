@@ -266,6 +266,43 @@ def cmd_faq_export(args: argparse.Namespace) -> int:
     tmp.replace(target)
     print(f"{added} learned phrasings written into {target}")
     return 0
+def cmd_rebuild_totals(args: argparse.Namespace) -> int:
+    """``mustafeed rebuild-totals [--association ID]``: recompute the reports' running totals
+    from the rows (storage/totals.py), one association per transaction; running it again
+    changes nothing."""
+    import time
+
+    from sqlalchemy import select
+
+    from storage.db import Database
+    from storage.models import Association
+    from storage.totals import rebuild
+
+    settings = load_settings()
+    asyncio.run(require_schema(settings.database_url))
+
+    def _rebuild_one(session, tenant: str) -> int:
+        return rebuild(session.connection(), tenant)
+
+    async def go() -> int:
+        db = Database(settings.database_url)
+        try:
+            async with db.read(unscoped=True) as session:
+                known = (await session.scalars(select(Association.id).order_by(Association.id))).all()
+            tenants = [args.association] if args.association else list(known)
+            if args.association and args.association not in known:
+                print(f"mustafeed rebuild-totals: no association {args.association!r} in this database")
+                return 2
+            for tenant in tenants:
+                started = time.perf_counter()
+                async with db.write(tenant=tenant) as session:
+                    rows = await session.run_sync(_rebuild_one, tenant)
+                print(f"{tenant}: {rows} counter rows ({time.perf_counter() - started:.1f} s)")
+            return 0
+        finally:
+            await db.dispose()
+
+    return asyncio.run(go())
 
 
 def cmd_dashboard(args: argparse.Namespace) -> int:
@@ -343,6 +380,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--out", required=True, metavar="FILE")
     p.add_argument("--profile")
     p.set_defaults(func=cmd_report)
+    p = sub.add_parser("rebuild-totals", help="recompute the reports' running totals from the rows")
+    p.add_argument("--association", help="only this association (default: every one)")
+    p.set_defaults(func=cmd_rebuild_totals)
     p = sub.add_parser("dashboard", help="serve the supervisors' dashboard (signed links from /dashboard)")
     p.add_argument("--profile")
     p.add_argument("--host", default="127.0.0.1")

@@ -66,6 +66,7 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+from storage import totals as _totals  # noqa: F401 - registers the running totals (flush events)
 from storage.scope import TENANT, TenantSession
 
 BUSY_TIMEOUT_MS = 10_000

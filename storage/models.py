@@ -137,6 +137,9 @@ class ServiceRequest(Tenanted, Base):
     __table_args__ = (
         UniqueConstraint("association_id", "reference"),
         Index("ix_service_requests_dup", "association_id", "service_id", "national_id_hash"),
+        # reports: open work now (a range of the open statuses), a short period's exact median
+        Index("ix_service_requests_open", "association_id", "status", "due_date"),
+        Index("ix_service_requests_decided", "association_id", "decided_at"),
     )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     association_id: Mapped[str] = tenant()
@@ -148,9 +151,10 @@ class ServiceRequest(Tenanted, Base):
     national_id_hash: Mapped[str | None] = mapped_column(String(64))
     declaration_version: Mapped[str | None] = mapped_column(String(32))
     declared_at: Mapped[datetime | None]
-    submitted_at: Mapped[datetime | None]
-    due_date: Mapped[date | None]
-    decided_at: Mapped[datetime | None]
+    # counted by storage.totals: the old value is loaded before a change (active_history)
+    submitted_at: Mapped[datetime | None] = mapped_column(active_history=True)
+    due_date: Mapped[date | None] = mapped_column(active_history=True)
+    decided_at: Mapped[datetime | None] = mapped_column(active_history=True)
     decision_reason: Mapped[str | None] = mapped_column(Text)
     closed_at: Mapped[datetime | None]
     anonymised_at: Mapped[datetime | None]
@@ -197,7 +201,12 @@ class Ticket(Tenanted, Base):
     """An inquiry handed to staff, a complaint, a suggestion or a compensation claim."""
 
     __tablename__ = "tickets"
-    __table_args__ = (UniqueConstraint("association_id", "reference"),)
+    __table_args__ = (
+        UniqueConstraint("association_id", "reference"),
+        # reports: open work now (from the index alone), a short period's exact median
+        Index("ix_tickets_open", "association_id", "status", "due_at", "kind", "first_response_at"),
+        Index("ix_tickets_created", "association_id", "created_at"),
+    )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     association_id: Mapped[str] = tenant()
     reference: Mapped[str] = mapped_column(String(32))
@@ -208,9 +217,9 @@ class Ticket(Tenanted, Base):
     status: Mapped[str] = mapped_column(String(32), index=True)
     related_request_id: Mapped[int | None] = mapped_column(ForeignKey("service_requests.id", ondelete="SET NULL"))
     data: Mapped[dict[str, Any]] = mapped_column(default=dict)
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, active_history=True)  # counted
     due_at: Mapped[datetime | None]
-    first_response_at: Mapped[datetime | None]
+    first_response_at: Mapped[datetime | None] = mapped_column(active_history=True)  # counted
     escalated_at: Mapped[datetime | None]
     closed_at: Mapped[datetime | None]
     outcome: Mapped[str | None] = mapped_column(Text)
@@ -256,10 +265,11 @@ class SurveyInvitation(Tenanted, Base):
     beneficiary_id: Mapped[int | None] = mapped_column(ForeignKey("beneficiaries.id", ondelete="SET NULL"), index=True)
     subject_kind: Mapped[str] = mapped_column(String(16))
     subject_id: Mapped[int] = mapped_column(Integer)
-    sent_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # counted by storage.totals: the old value is loaded before a change (active_history)
+    sent_at: Mapped[datetime] = mapped_column(default=utcnow, active_history=True)
     reminded_at: Mapped[datetime | None]
-    finished_at: Mapped[datetime | None]
-    skipped: Mapped[bool] = mapped_column(Boolean, default=False)
+    finished_at: Mapped[datetime | None] = mapped_column(active_history=True)
+    skipped: Mapped[bool] = mapped_column(Boolean, default=False, active_history=True)
 
 
 class SurveyAnswer(Tenanted, Base):
@@ -275,13 +285,13 @@ class SurveyAnswer(Tenanted, Base):
     )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     association_id: Mapped[str] = mapped_column(String(64), ForeignKey("associations.id"))
-    service_id: Mapped[str | None] = mapped_column(String(64))
+    service_id: Mapped[str | None] = mapped_column(String(64), active_history=True)
     channel: Mapped[str] = mapped_column(String(16))  # request | inquiry | complaint
     staff_user_id: Mapped[int | None] = mapped_column(BigInteger)
-    question_id: Mapped[str] = mapped_column(String(40))
-    score: Mapped[int | None] = mapped_column(Integer)
+    question_id: Mapped[str] = mapped_column(String(40), active_history=True)
+    score: Mapped[int | None] = mapped_column(Integer, active_history=True)
     comment: Mapped[str | None] = mapped_column(Text)
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, active_history=True)
 
 
 class StaffMember(Tenanted, Base):
@@ -471,3 +481,54 @@ class Appointment(Tenanted, Base):
     outcome: Mapped[dict[str, Any]] = mapped_column(default=dict)  # criterion id -> met
     outcome_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+# --------------------------------------------------------------------------------------------
+# Running totals of the reports (storage.totals keeps them; bot/domain/reports reads them)
+# --------------------------------------------------------------------------------------------
+
+
+class TotalScore(Tenanted, Base):
+    """Scored survey answers per (Riyadh) day and per month (``grain`` "d" / "m"; a month's
+    row is keyed by its first day), service ("" for none), question and score."""
+
+    __tablename__ = "totals_scores"
+    __table_args__ = ({"sqlite_with_rowid": False},)  # the rows are the primary key's B-tree
+    association_id: Mapped[str] = mapped_column(String(64), ForeignKey("associations.id"), primary_key=True)
+    grain: Mapped[str] = mapped_column(String(1), primary_key=True)
+    day: Mapped[date] = mapped_column(primary_key=True)
+    question_id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    score: Mapped[int] = mapped_column(Integer, primary_key=True)
+    service_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    n: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class TotalInvitation(Tenanted, Base):
+    """Survey invitations per (Riyadh) day sent: sent, finished, skipped."""
+
+    __tablename__ = "totals_invitations"
+    __table_args__ = ({"sqlite_with_rowid": False},)
+    association_id: Mapped[str] = mapped_column(String(64), ForeignKey("associations.id"), primary_key=True)
+    day: Mapped[date] = mapped_column(primary_key=True)
+    sent: Mapped[int] = mapped_column(Integer, default=0)
+    finished: Mapped[int] = mapped_column(Integer, default=0)
+    skipped: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class TotalDuration(Tenanted, Base):
+    """Durations per kind ("reply": a ticket's first reply, by the day it was opened;
+    "decision": a request's submission to decision, by the day it was decided), per (Riyadh)
+    day and per month (``grain``), and bucket of the duration (storage.totals.bucket): how
+    many, their seconds, and for decisions how many had a deadline and were decided by it."""
+
+    __tablename__ = "totals_durations"
+    __table_args__ = ({"sqlite_with_rowid": False},)
+    association_id: Mapped[str] = mapped_column(String(64), ForeignKey("associations.id"), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(8), primary_key=True)
+    grain: Mapped[str] = mapped_column(String(1), primary_key=True)
+    day: Mapped[date] = mapped_column(primary_key=True)
+    bucket: Mapped[int] = mapped_column(Integer, primary_key=True)
+    n: Mapped[int] = mapped_column(Integer, default=0)
+    seconds: Mapped[int] = mapped_column(BigInteger, default=0)
+    with_due: Mapped[int] = mapped_column(Integer, default=0)
+    in_time: Mapped[int] = mapped_column(Integer, default=0)

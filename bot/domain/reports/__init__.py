@@ -1,14 +1,14 @@
 """Supervisor reports (policy clauses 6 and 7), Telegram-free: satisfaction, answer rate,
 response and decision times, deadlines, open and overdue work — for a period.
 
-Everything is aggregated in SQL. The survey answers (possibly millions of rows) are read by two
-kinds of query, each served by a covering index of ``survey_answers`` alone:
-
-* one ``GROUP BY service_id, channel, question_id, score`` — in the order of
-  ``ix_survey_answers_groups``, so SQLite streams the groups without sorting a row; the
-  overall figures and the breakdowns by service and by question are sums of these few
-  hundred group rows;
-* one plain aggregate per month over a ``created_at`` range of ``ix_survey_answers_report``.
+Every figure but the open work comes from running totals (``storage.totals``): per-day and
+per-month counters of scores, invitations, first replies and decisions, kept in the same
+transaction as the row they count; a year's report reads a few thousand counter rows, however
+many answers there are. ``mustafeed rebuild-totals`` recomputes them from the rows. The open
+work is a snapshot of the live rows, read through indexes (its size is the open work). Medians
+of more than :data:`~bot.domain.reports.queries.EXACT_MEDIAN_UP_TO` durations come from the
+counters' histogram (within 3 minutes under 48 hours, 1.2 hours beyond); fewer, from the rows,
+exact. The export's answers sheet still reads the rows (listing them is its point).
 
 Satisfaction is the mean score on a 1–5 scale (a question with another scale is brought to 1–5)
 and the share of "satisfied" answers (4 or 5 of 5). A group counts *responses* (people who rated:
