@@ -120,11 +120,11 @@ class Demo:
         if chat.type == "private":
             # The username is isolated left-to-right so "@" stays in front of it.
             title = self.world.me.first_name
-            subtitle = f"بوت · \u2066@{self.world.me.username}\u2069"
+            subtitle = f"المساعد · \u2066@{self.world.me.username}\u2069"
         else:
             members = sum(status in ("creator", "administrator", "member")
                           for status in chat.members.values()) + 1
-            title, subtitle = chat.title or "", f"{members} أعضاء · بينهم البوت"
+            title, subtitle = chat.title or "", f"{members} أعضاء · بينهم المساعد"
         messages = self.world.history(panel.chat_id)[-_SHOWN_MESSAGES:]
         return {
             "key": panel.key,
