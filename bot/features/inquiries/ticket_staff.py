@@ -10,16 +10,19 @@ from sqlalchemy import select
 
 from bot.domain import lifecycle
 from bot.domain.lifecycle import Actor, Event, Refused, StatusChanged, SurveyDue, Tell, Why
-from bot.domain.textutil import clean_input, isolate
+from bot.domain.textutil import isolate
 from bot.domain.tickets import OPEN_STATUSES, Kind, add_message, move
 from bot.engine.context import Ctx
-from bot.engine.events import RELAYABLE
 from bot.engine.keyboards import FORCE_REPLY, Callback
 from bot.engine.namespaces import NS
-from bot.engine.owed import after_delivery
 from bot.engine.router import Router
 from bot.features.inquiries.ticket_cards import BEN_LINK, LINK, card_link, refresh_card
-from bot.features.staff.staff_group import card_lives_here, refuse_role, staff_actor
+from bot.features.staff.staff_group import (
+    card_lives_here,
+    refuse_role,
+    relay_to_beneficiary,
+    staff_actor,
+)
 from bot.features.surveys import survey_flow as survey
 from bot.i18n import N_, Text, translator
 from storage.models import Beneficiary, ServiceRequest, StaffMessageLink, Ticket
@@ -73,27 +76,15 @@ async def relay_reply(ctx: Ctx, link: StaffMessageLink) -> bool:
     person = await ctx.session.get(Beneficiary, ticket.beneficiary_id) if ticket.beneficiary_id else None
     if person is None:
         return True
-    head = header(ctx, ticket, person.locale)
-    if event.text:
-        # not cut here: the sender fits a long reply to Telegram's limits (bot.engine.outbox)
-        relayed = ctx.send(person.telegram_user_id, f"{head}\n\n{escape(event.text)}",
-                           link=(BEN_LINK, ticket.id))
-        add_message(ctx.session, ticket, "out", text=event.text, staff_user_id=ctx.from_id)
-    elif event.file is not None and event.file.kind in RELAYABLE:
-        caption = clean_input(event.caption, multiline=True)  # no bidi controls, as for texts
-        relayed = ctx.copy(person.telegram_user_id, ctx.chat_id, event.message_id,
-                           f"{head}\n{escape(caption)}".strip(), link=(BEN_LINK, ticket.id))
-        add_message(ctx.session, ticket, "out", text=caption or None, file_id=event.file.file_id,
-                    staff_user_id=ctx.from_id)
-    else:
-        ctx.reply_quoting(tr.gettext("This kind of message cannot be relayed; please send text, a photo, a document or a voice note."))
+    kept = relay_to_beneficiary(ctx, person.telegram_user_id, header(ctx, ticket, person.locale),
+                                (BEN_LINK, ticket.id))
+    if kept is None:
         return True
+    text, file_id = kept
+    add_message(ctx.session, ticket, "out", text=text, file_id=file_id, staff_user_id=ctx.from_id)
     moved = move(ctx.session, ticket, "reply", actor)[0]
     if isinstance(moved, StatusChanged) and moved.to_status != moved.from_status:  # inquiry answered
         await refresh_card(ctx, ticket)
-    # "sent" once the beneficiary has it; otherwise staff learn it did not reach them
-    after_delivery(ctx.out, relayed, sent=[ctx.reply_quoting(tr.gettext("✓ Your reply was sent to the beneficiary."))],
-                   failed=[ctx.reply_quoting(tr.gettext("⚠️ Your reply could not be delivered to the beneficiary (they may have blocked the bot). Please reach them through another channel."))])
     return True
 
 

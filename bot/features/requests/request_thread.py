@@ -29,7 +29,7 @@ from bot.features.inquiries.inquiries import not_passed_on
 from bot.features.inquiries.ticket_staff import header
 from bot.features.requests.request_cards import BEN_LINK, CARD
 from bot.features.requests.request_documents import THREAD_LINK
-from bot.features.staff.staff_group import refuse_role, staff_actor
+from bot.features.staff.staff_group import refuse_role, relay_to_beneficiary, staff_actor
 from bot.i18n import translator
 from storage.models import Beneficiary, ServiceRequest, StaffMessageLink
 
@@ -66,22 +66,13 @@ async def staff_reply(ctx: Ctx, link: StaffMessageLink) -> bool:
     if person is None:
         ctx.reply_quoting(tr.gettext("This request has no beneficiary to reply to any more."))
         return True
-    head = header(ctx, request, person.locale)
-    if event.text:
-        relayed = ctx.send(person.telegram_user_id, f"{head}\n\n{escape(event.text)}",
-                           link=(BEN_LINK, request.id))
-        note = event.text
-    elif event.file is not None and event.file.kind in RELAYABLE:
-        caption = clean_input(event.caption, multiline=True)
-        relayed = ctx.copy(person.telegram_user_id, ctx.chat_id, event.message_id,
-                           f"{head}\n{escape(caption)}".strip(), link=(BEN_LINK, request.id))
-        note = caption or f"[{event.file.kind}]"
-    else:
-        ctx.reply_quoting(tr.gettext("This kind of message cannot be relayed; please send text, a photo, a document or a voice note."))
+    kept = relay_to_beneficiary(ctx, person.telegram_user_id, header(ctx, request, person.locale),
+                                (BEN_LINK, request.id))
+    if kept is None:
         return True
+    text, _file_id = kept
+    note = text or f"[{event.file.kind if event.file else 'file'}]"
     applications.move(ctx.session, request, "reply", actor, note[:4000])
-    after_delivery(ctx.out, relayed, sent=[ctx.reply_quoting(tr.gettext("✓ Your reply was sent to the beneficiary."))],
-                   failed=[ctx.reply_quoting(tr.gettext("⚠️ Your reply could not be delivered to the beneficiary (they may have blocked the bot). Please reach them through another channel."))])
     return True
 
 

@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+from html import escape
+
 from bot.domain.lifecycle import Actor
 from bot.domain.roles import RANK, Role, role_of
+from bot.domain.textutil import clean_input
 from bot.engine.context import Ctx
+from bot.engine.events import RELAYABLE
 from bot.engine.keyboards import Button, button, cb
 from bot.engine.namespaces import NS
+from bot.engine.outbox import Out
+from bot.engine.owed import after_delivery
 from bot.engine.router import Router
 from bot.i18n import N_, translator
 from storage.models import (
@@ -17,6 +23,34 @@ from storage.models import (
     StaffMessageLink,
     utcnow,
 )
+
+
+def relay_to_beneficiary(
+    ctx: Ctx, chat_id: int, head: str, link: tuple[str, int]
+) -> tuple[str | None, str | None] | None:
+    """A staff member's reply to a case (a text, or a photo, file or voice note copied) sent to
+    the beneficiary under ``head``; ``link`` lets the beneficiary's reply to it join the case.
+    "✓ sent" is said to staff only once the beneficiary has it, else that it did not reach them.
+    Returns what to keep in the case's thread, (text, file id); None when the kind of message
+    cannot be relayed (staff are told so)."""
+    tr = translator("ar")
+    event = ctx.event
+    relayed: Out
+    if event.text:
+        # not cut here: the sender fits a long reply to the channel's limits (bot.engine.outbox)
+        relayed = ctx.send(chat_id, f"{head}\n\n{escape(event.text)}", link=link)
+        kept: tuple[str | None, str | None] = (event.text, None)
+    elif event.file is not None and event.file.kind in RELAYABLE and event.message_id is not None:
+        caption = clean_input(event.caption, multiline=True)  # no bidi controls, as for texts
+        relayed = ctx.copy(chat_id, ctx.chat_id, event.message_id,
+                           f"{head}\n{escape(caption)}".strip(), link=link)
+        kept = (caption or None, event.file.file_id)
+    else:
+        ctx.reply_quoting(tr.gettext("This kind of message cannot be relayed; please send text, a photo, a document or a voice note."))
+        return None
+    after_delivery(ctx.out, relayed, sent=[ctx.reply_quoting(tr.gettext("✓ Your reply was sent to the beneficiary."))],
+                   failed=[ctx.reply_quoting(tr.gettext("⚠️ Your reply could not be delivered to the beneficiary (they may have blocked the bot). Please reach them through another channel."))])
+    return kept
 
 
 def make_staff_message_handler(router: Router):
