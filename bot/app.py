@@ -312,6 +312,7 @@ class BotApp:
         with suppress(asyncio.TimeoutError):
             await wait_background(30)  # an export under way is finished and queued
         await self.sender.stop()
+        await self.channel.close()
         if self.whatsapp is not None:
             await self.whatsapp.close()
         with suppress(Exception):

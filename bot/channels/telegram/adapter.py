@@ -13,7 +13,7 @@ from __future__ import annotations
 import base64
 from typing import Any
 
-from bot.channels.telegram.file_head import fetch_head
+from bot.channels.telegram.file_head import FileHeads
 from bot.channels.telegram.staff_auth import MembershipCache
 from bot.channels.telegram.transport import call
 from bot.engine.events import Attachment, Contact, Event, Kind
@@ -344,6 +344,7 @@ class TelegramChannel:
         self.bot = bot
         self.username = ""  # the bot's @username, known after ``getMe``
         self.membership = membership or MembershipCache(bot)
+        self.file_heads = FileHeads()
         self._media: dict[tuple[int, int], tuple[str, str]] = {}  # recent files, for other channels
 
     def parse(self, raw: JSON) -> Event:
@@ -382,4 +383,7 @@ class TelegramChannel:
 
     async def file_head(self, file_id: str) -> bytes | None:
         """The first bytes of a file a person sent (its real type is read from them)."""
-        return await fetch_head(self.bot, file_id)
+        return await self.file_heads.fetch(self.bot, file_id)
+
+    async def close(self) -> None:
+        await self.file_heads.close()
