@@ -107,12 +107,23 @@ def button_of(emu: Emulator, chat: int, label: str) -> tuple[int, str] | None:
 
 async def seed(app: BotApp, emu: Emulator, n: int) -> None:
     now = utcnow()
-    rows = [{"association_id": app.rt.tenant, "telegram_user_id": FIRST_RECIPIENT + i, "locale": "ar",
-             "consent_version": "1", "consent_at": now, "notices": True, "notices_asked_at": now,
-             "created_at": now, "last_seen_at": now} for i in range(n)]
+    rows = [
+        {
+            "association_id": app.rt.tenant,
+            "telegram_user_id": FIRST_RECIPIENT + i,
+            "locale": "ar",
+            "consent_version": "1",
+            "consent_at": now,
+            "notices": True,
+            "notices_asked_at": now,
+            "created_at": now,
+            "last_seen_at": now,
+        }
+        for i in range(n)
+    ]
     async with app.rt.db.write() as session:
         for start in range(0, n, 1000):
-            await session.execute(insert(Beneficiary), rows[start:start + 1000])
+            await session.execute(insert(Beneficiary), rows[start : start + 1000])
     for i in range(n):
         emu.add_user(FIRST_RECIPIENT + i, f"مستفيد {i}")
 
@@ -143,9 +154,15 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     await emu.start()
     with tempfile.TemporaryDirectory() as tmp:
         url = args.database_url or f"sqlite+aiosqlite:///{tmp}/bench.db"
-        settings = Settings(token=TOKEN, api_base_url=emu.base_url, staff_chat_id=STAFF_CHAT,
-                            database_url=url, secret_key=SECRET, supervisor_ids=frozenset({SUPERVISOR}),
-                            data_dir=Path(tmp))
+        settings = Settings(
+            token=TOKEN,
+            api_base_url=emu.base_url,
+            staff_chat_id=STAFF_CHAT,
+            database_url=url,
+            secret_key=SECRET,
+            supervisor_ids=frozenset({SUPERVISOR}),
+            data_dir=Path(tmp),
+        )
         app = BotApp(settings, profile, jobs_interval=0)
         app.rt.flood_burst = 500
         await app.start_polling()
@@ -157,8 +174,11 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             emu.press(TALKER, mid, data)
             await until(lambda: len(emu.messages(TALKER)) >= 2, 30)
             enforce(emu, model)  # from here on, Telegram's limit is the emulator's
-            emu.send_text(SUPERVISOR, "/announce تبدأ الجمعية توزيع السلال الغذائية يوم الخميس",
-                          chat_id=STAFF_CHAT)
+            emu.send_text(
+                SUPERVISOR,
+                "/announce تبدأ الجمعية توزيع السلال الغذائية يوم الخميس",
+                chat_id=STAFF_CHAT,
+            )
             mid, data = await until(lambda: button_of(emu, STAFF_CHAT, "جميع من وافقوا"), 30)
             emu.press(SUPERVISOR, mid, data, chat_id=STAFF_CHAT)
             mid, data = await until(lambda: button_of(emu, STAFF_CHAT, "أرسل الآن"), 60)
@@ -169,23 +189,47 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             model.refused = model.sends = 0
             started = time.monotonic()
             emu.press(SUPERVISOR, mid, data, chat_id=STAFF_CHAT)
-            report = await until(lambda: next((m["text"] for m in emu.messages(STAFF_CHAT)
-                                               if "تقرير الإعلان" in (m.get("text") or "")), None),
-                                 args.recipients / 5 + 120, 0.2)
+            report = await until(
+                lambda: next(
+                    (
+                        m["text"]
+                        for m in emu.messages(STAFF_CHAT)
+                        if "تقرير الإعلان" in (m.get("text") or "")
+                    ),
+                    None,
+                ),
+                args.recipients / 5 + 120,
+                0.2,
+            )
             elapsed = time.monotonic() - started
             stop.set()
             await talker
-            got = [sum(1 for m in emu.messages(FIRST_RECIPIENT + i) if "إعلان من" in (m.get("text") or ""))
-                   for i in range(args.recipients)]
+            got = [
+                sum(
+                    1
+                    for m in emu.messages(FIRST_RECIPIENT + i)
+                    if "إعلان من" in (m.get("text") or "")
+                )
+                for i in range(args.recipients)
+            ]
         finally:
             await app.stop()
             await emu.stop()
-    return {"recipients": args.recipients, "seconds": elapsed, "rate": args.recipients / elapsed,
-            "429": model.refused, "sends": model.sends, "exactly_once": all(g == 1 for g in got),
-            "missing": got.count(0), "repeated": sum(1 for g in got if g > 1),
-            "chat_p50": statistics.median(latencies) if latencies else None,
-            "chat_max": max(latencies) if latencies else None, "chats": len(latencies),
-            "preview_count": "عدد المستلمين" in preview, "report": report}
+    return {
+        "recipients": args.recipients,
+        "seconds": elapsed,
+        "rate": args.recipients / elapsed,
+        "429": model.refused,
+        "sends": model.sends,
+        "exactly_once": all(g == 1 for g in got),
+        "missing": got.count(0),
+        "repeated": sum(1 for g in got if g > 1),
+        "chat_p50": statistics.median(latencies) if latencies else None,
+        "chat_max": max(latencies) if latencies else None,
+        "chats": len(latencies),
+        "preview_count": "عدد المستلمين" in preview,
+        "report": report,
+    }
 
 
 def main() -> None:

@@ -29,17 +29,31 @@ async def echo(update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m bench.echo_bot", description=__doc__.split("\n")[0])
-    parser.add_argument("--base-url", required=True, help="python-telegram-bot's base_url, e.g. http://127.0.0.1:8081/bot")
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.echo_bot", description=__doc__.split("\n")[0]
+    )
+    parser.add_argument(
+        "--base-url",
+        required=True,
+        help="python-telegram-bot's base_url, e.g. http://127.0.0.1:8081/bot",
+    )
     parser.add_argument("--token", default="123:ABC")
-    parser.add_argument("--concurrency", type=int, default=0,
-                        help="concurrent_updates (0: PTB's default, sequential)")
+    parser.add_argument(
+        "--concurrency",
+        type=int,
+        default=0,
+        help="concurrent_updates (0: PTB's default, sequential)",
+    )
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
 
     base = args.base_url.rstrip("/")
     head, _, tail = base.rpartition("/")
-    builder = Application.builder().token(args.token).base_url(base).base_file_url(f"{head}/file/{tail}")
+    builder = (
+        Application.builder().token(args.token).base_url(base).base_file_url(f"{head}/file/{tail}")
+    )
     if args.concurrency:
         builder = builder.concurrent_updates(args.concurrency)
     app = builder.build()

@@ -62,8 +62,9 @@ def synth_entries(rows, n_entries: int, per_entry: int) -> list[tuple[str, list[
     return entries
 
 
-def synth_learned(rows, entries, n_learned: int, n_adds: int
-                  ) -> tuple[dict[str, list[str]], list[tuple[str, str]]]:
+def synth_learned(
+    rows, entries, n_learned: int, n_adds: int
+) -> tuple[dict[str, list[str]], list[tuple[str, str]]]:
     """``n_learned`` phrasings spread round-robin over the entries (rows of the entry's label
     it does not have), and ``n_adds`` more (entry, text) pairs to teach one by one."""
     by_label: dict[str, list[str]] = defaultdict(list)
@@ -128,8 +129,9 @@ def main(argv=None) -> int:
         queries = [t for _, t in val][: args.queries]
         entries = synth_entries(rows, args.entries, args.phrasings)
         if args.learned or args.adds:
-            learned, extra = synth_learned(rows + val[args.queries:], entries, args.learned,
-                                           args.adds)
+            learned, extra = synth_learned(
+                rows + val[args.queries :], entries, args.learned, args.adds
+            )
 
     t0 = time.perf_counter()
     matcher = FaqMatcher.build(entries, learned=learned)

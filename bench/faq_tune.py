@@ -53,8 +53,14 @@ def collect(train_csv: str, per_intent: int, out_of_scope: int, seeds: list[int]
     return out
 
 
-def outcome(data, p_min: float, s_min: float, sug_min: float,
-            c_ans: float = ANSWER_MIN_COVERAGE, c_sug: float = SUGGEST_MIN_COVERAGE) -> dict:
+def outcome(
+    data,
+    p_min: float,
+    s_min: float,
+    sug_min: float,
+    c_ans: float = ANSWER_MIN_COVERAGE,
+    c_sug: float = SUGGEST_MIN_COVERAGE,
+) -> dict:
     def answered(d):
         return d["p"] >= p_min and d["s"] >= s_min and d["c"] >= c_ans
 
@@ -96,17 +102,32 @@ def main(argv=None) -> int:
     ap.add_argument("--out-of-scope", type=int, default=10)
     ap.add_argument("--seeds", default="0,1,2,3,4,5,6,7,8,9")
     ap.add_argument("--queries", type=int, default=3000, help="queries per seed")
-    ap.add_argument("--max-oos", type=float, default=0.10,
-                    help="largest out_of_scope_answered allowed on EVERY seed (not on average)")
-    ap.add_argument("--suggest-handover-max", type=float, default=0.05,
-                    help="largest in-scope handover rate allowed when picking the suggest floor")
+    ap.add_argument(
+        "--max-oos",
+        type=float,
+        default=0.10,
+        help="largest out_of_scope_answered allowed on EVERY seed (not on average)",
+    )
+    ap.add_argument(
+        "--suggest-handover-max",
+        type=float,
+        default=0.05,
+        help="largest in-scope handover rate allowed when picking the suggest floor",
+    )
     args = ap.parse_args(argv)
     seeds = [int(s) for s in args.seeds.split(",")]
     data = collect(args.train, args.per_intent, args.out_of_scope, seeds, args.queries)
     ins = [d for d in data if not d["oos"]]
-    print(json.dumps({"queries": len(data), "in_scope": len(ins),
-                      "top1": round(sum(d["ok"] for d in ins) / len(ins), 4),
-                      "top3": round(sum(d["in3"] for d in ins) / len(ins), 4)}))
+    print(
+        json.dumps(
+            {
+                "queries": len(data),
+                "in_scope": len(ins),
+                "top1": round(sum(d["ok"] for d in ins) / len(ins), 4),
+                "top3": round(sum(d["in3"] for d in ins) / len(ins), 4),
+            }
+        )
+    )
 
     best = None
     for p_min in [x / 100 for x in range(20, 100, 5)]:
@@ -116,7 +137,11 @@ def main(argv=None) -> int:
                 continue
             gain = r["answered_correct"] - 2 * r["answered_wrong"]
             # near-ties (< 0.0005) go to the higher similarity floor: safer on small FAQs
-            if best is None or gain > best[0] + 0.0005 or (gain > best[0] - 0.0005 and s_min > best[2]):
+            if (
+                best is None
+                or gain > best[0] + 0.0005
+                or (gain > best[0] - 0.0005 and s_min > best[2])
+            ):
                 best = (max(gain, best[0]) if best else gain, p_min, s_min, r)
     assert best is not None, "no threshold meets --max-oos"
     _, p_min, s_min, _ = best
@@ -128,9 +153,17 @@ def main(argv=None) -> int:
         if outcome(data, p_min, s_min, cand)["handed_over"] <= args.suggest_handover_max:
             sug_min = cand
     result = outcome(data, p_min, s_min, sug_min)
-    print(json.dumps({"ANSWER_MIN_PROBABILITY": p_min, "ANSWER_MIN_SIMILARITY": s_min,
-                      "SUGGEST_MIN_SIMILARITY": sug_min, **result,
-                      "worst_seed_oos_answered": worst_seed_oos(data, p_min, s_min, sug_min)}))
+    print(
+        json.dumps(
+            {
+                "ANSWER_MIN_PROBABILITY": p_min,
+                "ANSWER_MIN_SIMILARITY": s_min,
+                "SUGGEST_MIN_SIMILARITY": sug_min,
+                **result,
+                "worst_seed_oos_answered": worst_seed_oos(data, p_min, s_min, sug_min),
+            }
+        )
+    )
     for s in seeds:
         part = [d for d in data if d["seed"] == s]
         print(f"  seed {s}", json.dumps(outcome(part, p_min, s_min, sug_min)))

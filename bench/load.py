@@ -67,12 +67,18 @@ SERVICE = "food-support"
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 PY = sys.executable
 
-TARGETS = {"throughput_ratio_min": 0.6, "p99_ratio_max": 2.0, "rss_mb_max": 200.0, "cold_start_s_max": 2.0}
+TARGETS = {
+    "throughput_ratio_min": 0.6,
+    "p99_ratio_max": 2.0,
+    "rss_mb_max": 200.0,
+    "cold_start_s_max": 2.0,
+}
 
 
 # ---------------------------------------------------------------------------------------------
 # The emulator, with a per-chat wake-up
 # ---------------------------------------------------------------------------------------------
+
 
 def _emulator_class():
     from bot.emulator.server import Emulator
@@ -107,7 +113,9 @@ def _emulator_class():
             if event is not None:
                 event.set()
 
-        async def wait_chat(self, chat_id: int, condition: Callable[[], Any], timeout: float) -> Any:
+        async def wait_chat(
+            self, chat_id: int, condition: Callable[[], Any], timeout: float
+        ) -> Any:
             """The first truthy ``condition()``, re-checked whenever the bot acts in the chat."""
             event = self._chat_events.get(chat_id)
             if event is None:
@@ -139,6 +147,7 @@ def make_world(emu) -> None:
 # ---------------------------------------------------------------------------------------------
 # Processes: the bot, the echo bot; their CPU time and memory from /proc
 # ---------------------------------------------------------------------------------------------
+
 
 def proc_memory_kb(pid: int) -> dict[str, int]:
     out: dict[str, int] = {}
@@ -204,12 +213,23 @@ BOT_TREE = ROOT  # --bot-tree: run the bot (and its runner) from another checkou
 def bot_env(emu, database_url: str, data_dir: Path) -> dict[str, str]:
     # PYTHONDONTWRITEBYTECODE is dropped: a deployed bot has its bytecode cached after the first
     # start, and the cold start is measured on that footing.
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("MUSTAFEED_", "TELEGRAM_")) and k != "PYTHONDONTWRITEBYTECODE"}
-    env.update(TELEGRAM_BOT_TOKEN=TOKEN, TELEGRAM_API_BASE_URL=emu.base_url, STAFF_CHAT_ID=str(STAFF_CHAT),
-               DATABASE_URL=database_url, MUSTAFEED_SECRET_KEY=SECRET, MUSTAFEED_DATA_DIR=str(data_dir),
-               MUSTAFEED_PROFILE=str(BOT_TREE / "profiles" / "khairat.yaml"), SUPERVISOR_IDS=str(STAFF_USER),
-               PYTHONPATH=str(BOT_TREE), PYTHONUNBUFFERED="1")
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("MUSTAFEED_", "TELEGRAM_")) and k != "PYTHONDONTWRITEBYTECODE"
+    }
+    env.update(
+        TELEGRAM_BOT_TOKEN=TOKEN,
+        TELEGRAM_API_BASE_URL=emu.base_url,
+        STAFF_CHAT_ID=str(STAFF_CHAT),
+        DATABASE_URL=database_url,
+        MUSTAFEED_SECRET_KEY=SECRET,
+        MUSTAFEED_DATA_DIR=str(data_dir),
+        MUSTAFEED_PROFILE=str(BOT_TREE / "profiles" / "khairat.yaml"),
+        SUPERVISOR_IDS=str(STAFF_USER),
+        PYTHONPATH=str(BOT_TREE),
+        PYTHONUNBUFFERED="1",
+    )
     return env
 
 
@@ -217,14 +237,23 @@ def spawn(name: str, argv: list[str], env: dict[str, str], run_dir: Path) -> Chi
     log_path = run_dir / f"{name}.log"
     log = log_path.open("ab")
     started = time.perf_counter()
-    popen = subprocess.Popen(argv, env=env, cwd=run_dir, stdout=log, stderr=subprocess.STDOUT,
-                             stdin=subprocess.DEVNULL)
+    popen = subprocess.Popen(
+        argv, env=env, cwd=run_dir, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL
+    )
     log.close()
     return Child(name, popen, started, log_path)
 
 
-def spawn_bot(emu, database_url: str, run_dir: Path, *, cli: bool = False,
-              telegram_limits: bool = False, profile: str | None = None, name: str = "bot") -> Child:
+def spawn_bot(
+    emu,
+    database_url: str,
+    run_dir: Path,
+    *,
+    cli: bool = False,
+    telegram_limits: bool = False,
+    profile: str | None = None,
+    name: str = "bot",
+) -> Child:
     """``cli``: ``python -m bot run`` exactly. Otherwise the same through ``_serve-bot`` (below),
     with Telegram's sending limits lifted unless ``telegram_limits``."""
     data_dir = run_dir / "data"
@@ -242,8 +271,22 @@ def spawn_bot(emu, database_url: str, run_dir: Path, *, cli: bool = False,
 
 def spawn_echo(emu, run_dir: Path, concurrency: int) -> Child:
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    return spawn("echo", [PY, "-m", "bench.echo_bot", "--base-url", emu.base_url, "--token", TOKEN,
-                          "--concurrency", str(concurrency)], env, run_dir)
+    return spawn(
+        "echo",
+        [
+            PY,
+            "-m",
+            "bench.echo_bot",
+            "--base-url",
+            emu.base_url,
+            "--token",
+            TOKEN,
+            "--concurrency",
+            str(concurrency),
+        ],
+        env,
+        run_dir,
+    )
 
 
 async def wait_polling(emu, child: Child, timeout: float = 60.0) -> float:
@@ -252,10 +295,16 @@ async def wait_polling(emu, child: Child, timeout: float = 60.0) -> float:
     try:
         while not waiter.done():
             if child.popen.poll() is not None:
-                raise RuntimeError(f"{child.name} exited with {child.popen.returncode}:\n{child.log_tail()}")
-            await asyncio.wait({waiter}, timeout=0.1)  # the process check needs a clock; nobody acts on it
+                raise RuntimeError(
+                    f"{child.name} exited with {child.popen.returncode}:\n{child.log_tail()}"
+                )
+            await asyncio.wait(
+                {waiter}, timeout=0.1
+            )  # the process check needs a clock; nobody acts on it
             if time.perf_counter() - child.started > timeout:
-                raise TimeoutError(f"{child.name} did not poll within {timeout}s:\n{child.log_tail()}")
+                raise TimeoutError(
+                    f"{child.name} did not poll within {timeout}s:\n{child.log_tail()}"
+                )
     finally:
         waiter.cancel()
     return emu.first_call["getupdates"] - child.started
@@ -264,6 +313,7 @@ async def wait_polling(emu, child: Child, timeout: float = 60.0) -> float:
 # ---------------------------------------------------------------------------------------------
 # Databases
 # ---------------------------------------------------------------------------------------------
+
 
 def _pg_dsn(url: str) -> str:
     return url.replace("postgresql+asyncpg://", "postgresql://", 1)
@@ -306,8 +356,9 @@ def sqlite_tables(url: str, top: int = 4) -> dict[str, int]:
     path = url.split("///", 1)[1]
     try:
         with contextlib.closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as conn:
-            rows = conn.execute("SELECT name, sum(pgsize) FROM dbstat GROUP BY name ORDER BY 2 DESC LIMIT ?",
-                                (top,)).fetchall()
+            rows = conn.execute(
+                "SELECT name, sum(pgsize) FROM dbstat GROUP BY name ORDER BY 2 DESC LIMIT ?", (top,)
+            ).fetchall()
     except sqlite3.Error:
         return {}
     return {name: int(size) for name, size in rows}
@@ -321,9 +372,12 @@ async def database_bytes(url: str) -> int:
 
     conn = await asyncpg.connect(_pg_dsn(url))
     try:
-        return int(await conn.fetchval(
-            "SELECT coalesce(sum(pg_total_relation_size(c.oid)), 0) FROM pg_class c "
-            "JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = 'public' AND c.relkind = 'r'"))
+        return int(
+            await conn.fetchval(
+                "SELECT coalesce(sum(pg_total_relation_size(c.oid)), 0) FROM pg_class c "
+                "JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = 'public' AND c.relkind = 'r'"
+            )
+        )
     finally:
         await conn.close()
 
@@ -335,6 +389,7 @@ def db_label(url: str | None) -> str:
 # ---------------------------------------------------------------------------------------------
 # Simulated people
 # ---------------------------------------------------------------------------------------------
+
 
 class FlowError(Exception):
     """The bot's answer was not what a person needs to go on (a missing button or question)."""
@@ -393,20 +448,30 @@ class Person:
         self.steps += 1
         chat = self.chat
         try:
-            return await self.emu.wait_chat(self.uid, lambda: not chat.unanswered and expect(), self.timeout)
+            return await self.emu.wait_chat(
+                self.uid, lambda: not chat.unanswered and expect(), self.timeout
+            )
         except TimeoutError:
-            raise FlowError(f"user {self.uid}: no answer to {what} within {self.timeout}s; "
-                            f"last: {self.last_text(2)[:200]!r}") from None
+            raise FlowError(
+                f"user {self.uid}: no answer to {what} within {self.timeout}s; "
+                f"last: {self.last_text(2)[:200]!r}"
+            ) from None
 
     async def say(self, text: str, expect: Callable[[], Any]) -> Any:
-        return await self.step(lambda: self.emu.send_text(self.uid, text), expect, f"text {text[:20]!r}")
+        return await self.step(
+            lambda: self.emu.send_text(self.uid, text), expect, f"text {text[:20]!r}"
+        )
 
     async def press(self, label: str, expect: Callable[[], Any]) -> Any:
         found = self.find_button(label)
         if found is None:
-            raise FlowError(f"user {self.uid}: no button {label!r}; last: {self.last_text(2)[:200]!r}")
+            raise FlowError(
+                f"user {self.uid}: no button {label!r}; last: {self.last_text(2)[:200]!r}"
+            )
         message_id, data = found
-        return await self.step(lambda: self.emu.press(self.uid, message_id, data), expect, f"button {label!r}")
+        return await self.step(
+            lambda: self.emu.press(self.uid, message_id, data), expect, f"button {label!r}"
+        )
 
     def has_text(self, text: str) -> Callable[[], bool]:
         return lambda: text in self.last_text()
@@ -424,8 +489,11 @@ class Person:
 
     async def answer(self, plan: Plan, index: int) -> None:
         kind, value = plan.answers[index]
-        expect = (self.has_text(plan.questions[index + 1]) if index + 1 < len(plan.questions)
-                  else self.has_button("كل شيء صحيح"))
+        expect = (
+            self.has_text(plan.questions[index + 1])
+            if index + 1 < len(plan.questions)
+            else self.has_button("كل شيء صحيح")
+        )
         emu, uid = self.emu, self.uid
         if kind == "text":
             await self.say(value if value != "$nid" else national_id(uid), expect)
@@ -436,7 +504,9 @@ class Person:
         elif kind == "photo":
             await self.step(lambda: emu.send_photo(uid, PHOTO), expect, "photo")
         elif kind == "pdf":
-            await self.step(lambda: emu.send_document(uid, PDF, value, "application/pdf"), expect, "pdf")
+            await self.step(
+                lambda: emu.send_document(uid, PDF, value, "application/pdf"), expect, "pdf"
+            )
         elif kind == "button":
             await self.press(value, expect)
         else:
@@ -481,11 +551,17 @@ class Plan:
         profile = load_profile(ROOT / "profiles" / "khairat.yaml")
         service = profile.service(SERVICE)
         questions, answers = [], []
-        fields = getattr(service, "form_fields", service.fields)  # the form may add document questions
+        fields = getattr(
+            service, "form_fields", service.fields
+        )  # the form may add document questions
         for field_ in fields:
             questions.append((field_.question or field_.label).ar)
             ftype = str(field_.type)
-            required = service.field_required(field_) if hasattr(service, "field_required") else field_.required
+            required = (
+                service.field_required(field_)
+                if hasattr(service, "field_required")
+                else field_.required
+            )
             if not required:
                 answers.append(("button", "تخطٍّ"))
             elif ftype == "full_name":
@@ -498,25 +574,35 @@ class Plan:
                 answers.append(("text", "١٥/٠٥/١٤٠٠"))
             elif ftype == "integer":
                 low = field_.min_value or 0
-                answers.append(("text", "٥" if low <= 5 <= (field_.max_value or 10**9) else str(low)))
+                answers.append(
+                    ("text", "٥" if low <= 5 <= (field_.max_value or 10**9) else str(low))
+                )
             elif ftype == "choice":
                 answers.append(("button", field_.choices[0].label.ar))
             elif ftype == "location":
                 answers.append(("location", (24.7136, 46.6753)))
             elif ftype == "document":
-                answers.append(("photo", None) if not any(a[0] == "photo" for a in answers)
-                               else ("pdf", f"{field_.id}.pdf"))
+                answers.append(
+                    ("photo", None)
+                    if not any(a[0] == "photo" for a in answers)
+                    else ("pdf", f"{field_.id}.pdf")
+                )
             else:
                 answers.append(("text", "نص للاختبار"))
         entry = profile.faq.entries[0]
-        return cls(title=service.title.ar, questions=questions, answers=answers,
-                   faq_question=entry.phrasings[0] if entry.phrasings else entry.question.ar,
-                   faq_title=entry.question.ar)
+        return cls(
+            title=service.title.ar,
+            questions=questions,
+            answers=answers,
+            faq_question=entry.phrasings[0] if entry.phrasings else entry.question.ar,
+            faq_title=entry.question.ar,
+        )
 
 
 # ---------------------------------------------------------------------------------------------
 # Measuring
 # ---------------------------------------------------------------------------------------------
+
 
 def percentile(values: list[float], q: float) -> float:
     if not values:
@@ -577,8 +663,9 @@ class Sampler:
             await asyncio.gather(self._task, return_exceptions=True)
 
 
-async def measure_window(emu, child: Child, run: Callable[[float], Any], *, users: int,
-                         duration: float, warmup: float) -> dict[str, Any]:
+async def measure_window(
+    emu, child: Child, run: Callable[[float], Any], *, users: int, duration: float, warmup: float
+) -> dict[str, Any]:
     """Run the load until ``duration``; measure the steady window [warmup, duration]."""
     t0 = time.perf_counter()
     deadline = t0 + duration
@@ -589,7 +676,10 @@ async def measure_window(emu, child: Child, run: Callable[[float], Any], *, user
         await asyncio.sleep(max(0.0, at - time.perf_counter()))  # the measuring clock
         marks[name] = (time.perf_counter(), child.cpu(), self_cpu_seconds())
 
-    markers = [asyncio.create_task(mark("start", t0 + warmup)), asyncio.create_task(mark("end", deadline))]
+    markers = [
+        asyncio.create_task(mark("start", t0 + warmup)),
+        asyncio.create_task(mark("end", deadline)),
+    ]
     await run(deadline)
     await asyncio.gather(*markers)
     (w0, c0, d0), (w1, c1, d1) = marks["start"], marks["end"]
@@ -597,17 +687,26 @@ async def measure_window(emu, child: Child, run: Callable[[float], Any], *, user
     lats = emu.latencies()
     answered_in = [lat for lat in lats if w0 <= lat.answered <= w1]
     created_in = [lat.seconds * 1000 for lat in lats if w0 <= lat.created <= w1]
-    return {"window_s": window, "updates": len(answered_in), "updates_per_s": len(answered_in) / window,
-            "p50_ms": percentile(created_in, 50), "p95_ms": percentile(created_in, 95),
-            "p99_ms": percentile(created_in, 99), "max_ms": max(created_in, default=float("nan")),
-            "bot_cpu_s": c1 - c0, "bot_cpu_ms_per_update": 1000 * (c1 - c0) / max(1, len(answered_in)),
-            "bot_cpu_util": (c1 - c0) / window, "driver_cpu_util": (d1 - d0) / window,
-            "loadavg": (load_before, os.getloadavg()[0])}
+    return {
+        "window_s": window,
+        "updates": len(answered_in),
+        "updates_per_s": len(answered_in) / window,
+        "p50_ms": percentile(created_in, 50),
+        "p95_ms": percentile(created_in, 95),
+        "p99_ms": percentile(created_in, 99),
+        "max_ms": max(created_in, default=float("nan")),
+        "bot_cpu_s": c1 - c0,
+        "bot_cpu_ms_per_update": 1000 * (c1 - c0) / max(1, len(answered_in)),
+        "bot_cpu_util": (c1 - c0) / window,
+        "driver_cpu_util": (d1 - d0) / window,
+        "loadavg": (load_before, os.getloadavg()[0]),
+    }
 
 
 # ---------------------------------------------------------------------------------------------
 # Scenarios
 # ---------------------------------------------------------------------------------------------
+
 
 async def with_emulator():
     emu = _emulator_class()()
@@ -616,13 +715,16 @@ async def with_emulator():
     return emu
 
 
-async def scenario_full(args: argparse.Namespace, run_dir: Path, users: int, duration: float,
-                        tag: str = "full") -> LoadResult:
+async def scenario_full(
+    args: argparse.Namespace, run_dir: Path, users: int, duration: float, tag: str = "full"
+) -> LoadResult:
     """N concurrent beneficiaries, each doing the whole request flow, /status and a question."""
     plan = Plan.from_profile()
     emu = await with_emulator()
     url = await fresh_database(args.database_url, run_dir, tag)
-    child = spawn_bot(emu, url, run_dir, telegram_limits=args.telegram_limits, profile=args.profile, name=tag)
+    child = spawn_bot(
+        emu, url, run_dir, telegram_limits=args.telegram_limits, profile=args.profile, name=tag
+    )
     sampler = Sampler(child)
     errors: list[str] = []
     completed: list[dict[str, Any]] = []
@@ -653,7 +755,9 @@ async def scenario_full(args: argparse.Namespace, run_dir: Path, users: int, dur
         async def run(deadline: float) -> None:
             await asyncio.gather(*(virtual_user(deadline) for _ in range(users)))
 
-        figures = await measure_window(emu, child, run, users=users, duration=duration, warmup=warmup)
+        figures = await measure_window(
+            emu, child, run, users=users, duration=duration, warmup=warmup
+        )
         memory = child.memory_mb()
     finally:
         await sampler.stop()
@@ -664,16 +768,29 @@ async def scenario_full(args: argparse.Namespace, run_dir: Path, users: int, dur
     db_bytes = await database_bytes(url)
     if code not in (0, None):
         errors.append(f"bot exited with {code}: {child.log_tail(5)}")
-    return LoadResult(scenario=tag, database=db_label(args.database_url), users=users, duration_s=duration,
-                      peak_rss_mb=memory.get("VmHWM", float("nan")), flows_completed=len(completed),
-                      errors=len(errors), error_sample=errors[:3], db_bytes=db_bytes, beneficiaries=people,
-                      extra={"faq_answered": sum(c["faq_answered"] for c in completed),
-                             "rss_samples_mb": [round(m, 1) for _, m in sampler.samples[-5:]],
-                             "tables_bytes": sqlite_tables(url)},
-                      **figures)
+    return LoadResult(
+        scenario=tag,
+        database=db_label(args.database_url),
+        users=users,
+        duration_s=duration,
+        peak_rss_mb=memory.get("VmHWM", float("nan")),
+        flows_completed=len(completed),
+        errors=len(errors),
+        error_sample=errors[:3],
+        db_bytes=db_bytes,
+        beneficiaries=people,
+        extra={
+            "faq_answered": sum(c["faq_answered"] for c in completed),
+            "rss_samples_mb": [round(m, 1) for _, m in sampler.samples[-5:]],
+            "tables_bytes": sqlite_tables(url),
+        },
+        **figures,
+    )
 
 
-async def scenario_echo(args: argparse.Namespace, run_dir: Path, users: int, duration: float) -> LoadResult:
+async def scenario_echo(
+    args: argparse.Namespace, run_dir: Path, users: int, duration: float
+) -> LoadResult:
     """The reference: the same number of closed-loop people, each sending a text and waiting
     for its echo, against a bare python-telegram-bot echo bot."""
     emu = await with_emulator()
@@ -693,7 +810,11 @@ async def scenario_echo(args: argparse.Namespace, run_dir: Path, users: int, dur
                 before = len(chat.bot_messages)
                 emu.send_text(uid, f"سلام عليكم {n}")
                 try:
-                    await emu.wait_chat(uid, lambda before=before: len(chat.bot_messages) > before, args.step_timeout)
+                    await emu.wait_chat(
+                        uid,
+                        lambda before=before: len(chat.bot_messages) > before,
+                        args.step_timeout,
+                    )
                 except TimeoutError:
                     errors.append(f"echo user {uid}: no echo within {args.step_timeout}s")
                     return
@@ -702,14 +823,24 @@ async def scenario_echo(args: argparse.Namespace, run_dir: Path, users: int, dur
             await asyncio.gather(*(virtual_user(i, deadline) for i in range(users)))
 
         warmup = min(args.warmup, duration / 4)
-        figures = await measure_window(emu, child, run, users=users, duration=duration, warmup=warmup)
+        figures = await measure_window(
+            emu, child, run, users=users, duration=duration, warmup=warmup
+        )
         memory = child.memory_mb()
     finally:
         await child.stop()
         await emu.stop()
-    return LoadResult(scenario="echo", database="-", users=users, duration_s=duration,
-                      peak_rss_mb=memory.get("VmHWM", float("nan")), errors=len(errors),
-                      error_sample=errors[:3], extra={"echo_concurrency": args.echo_concurrency}, **figures)
+    return LoadResult(
+        scenario="echo",
+        database="-",
+        users=users,
+        duration_s=duration,
+        peak_rss_mb=memory.get("VmHWM", float("nan")),
+        errors=len(errors),
+        error_sample=errors[:3],
+        extra={"echo_concurrency": args.echo_concurrency},
+        **figures,
+    )
 
 
 async def scenario_cold(args: argparse.Namespace, run_dir: Path) -> dict[str, Any]:
@@ -729,12 +860,20 @@ async def scenario_cold(args: argparse.Namespace, run_dir: Path) -> dict[str, An
                 emu.send_text(uid, "/start")  # waiting in getUpdates before the process exists
                 child = spawn_bot(emu, url, run_dir, cli=True, name=f"cold-{attempt}")
                 try:
-                    await emu.wait_chat(uid, lambda before=before: len(chat.bot_messages) > before, 60)
+                    await emu.wait_chat(
+                        uid, lambda before=before: len(chat.bot_messages) > before, 60
+                    )
                     answered = chat.bot_messages[before].sent_at
-                    runs.append({"kind": kind, "to_answer_s": answered - child.started,
-                                 "to_get_me_s": emu.first_call.get("getme", answered) - child.started,
-                                 "to_polling_s": emu.first_call.get("getupdates", answered) - child.started,
-                                 "rss_mb": child.memory_mb().get("VmRSS")})
+                    runs.append(
+                        {
+                            "kind": kind,
+                            "to_answer_s": answered - child.started,
+                            "to_get_me_s": emu.first_call.get("getme", answered) - child.started,
+                            "to_polling_s": emu.first_call.get("getupdates", answered)
+                            - child.started,
+                            "rss_mb": child.memory_mb().get("VmRSS"),
+                        }
+                    )
                 finally:
                     await child.stop()
     finally:
@@ -742,9 +881,12 @@ async def scenario_cold(args: argparse.Namespace, run_dir: Path) -> dict[str, An
     summary: dict[str, Any] = {"runs": runs, "database": db_label(args.database_url)}
     for kind in ("first start", "restart"):
         values = sorted(r["to_answer_s"] for r in runs if r["kind"] == kind)
-        summary[kind] = {"median_s": percentile(values, 50), "max_s": max(values),
-                         "to_get_me_s": percentile([r["to_get_me_s"] for r in runs if r["kind"] == kind], 50),
-                         "to_polling_s": percentile([r["to_polling_s"] for r in runs if r["kind"] == kind], 50)}
+        summary[kind] = {
+            "median_s": percentile(values, 50),
+            "max_s": max(values),
+            "to_get_me_s": percentile([r["to_get_me_s"] for r in runs if r["kind"] == kind], 50),
+            "to_polling_s": percentile([r["to_polling_s"] for r in runs if r["kind"] == kind], 50),
+        }
     return summary
 
 
@@ -781,8 +923,11 @@ async def scenario_rss(args: argparse.Namespace, run_dir: Path, count: int) -> d
                 done += 1
                 if done % step == 0:
                     curve.append((done, child.memory_mb().get("VmRSS", float("nan"))))
-                    print(f"         {done} beneficiaries mid-form, bot RSS {curve[-1][1]:.1f} MB, "
-                          f"{time.perf_counter() - started:.0f} s", flush=True)
+                    print(
+                        f"         {done} beneficiaries mid-form, bot RSS {curve[-1][1]:.1f} MB, "
+                        f"{time.perf_counter() - started:.0f} s",
+                        flush=True,
+                    )
 
         await asyncio.gather(*(worker() for _ in range(args.rss_concurrency)))
         elapsed = time.perf_counter() - started
@@ -791,18 +936,32 @@ async def scenario_rss(args: argparse.Namespace, run_dir: Path, count: int) -> d
     finally:
         await child.stop()
         await emu.stop()
-    return {"beneficiaries": count, "answers_each": args.rss_answers, "concurrency": args.rss_concurrency,
-            "database": db_label(args.database_url), "seconds": elapsed, "updates": updates,
-            "updates_per_s": updates / elapsed, "rss_mb": memory.get("VmRSS"), "peak_rss_mb": memory.get("VmHWM"),
-            "curve": curve, "db_bytes": await database_bytes(url), "tables_bytes": sqlite_tables(url),
-            "errors": len(errors), "error_sample": errors[:3]}
+    return {
+        "beneficiaries": count,
+        "answers_each": args.rss_answers,
+        "concurrency": args.rss_concurrency,
+        "database": db_label(args.database_url),
+        "seconds": elapsed,
+        "updates": updates,
+        "updates_per_s": updates / elapsed,
+        "rss_mb": memory.get("VmRSS"),
+        "peak_rss_mb": memory.get("VmHWM"),
+        "curve": curve,
+        "db_bytes": await database_bytes(url),
+        "tables_bytes": sqlite_tables(url),
+        "errors": len(errors),
+        "error_sample": errors[:3],
+    }
 
 
 # ---------------------------------------------------------------------------------------------
 # Profiling (py-spy attaches to the bot's pid for the steady window)
 # ---------------------------------------------------------------------------------------------
 
-def start_py_spy(child: Child, run_dir: Path, tag: str, *, seconds: float, delay: float) -> subprocess.Popen[bytes]:
+
+def start_py_spy(
+    child: Child, run_dir: Path, tag: str, *, seconds: float, delay: float
+) -> subprocess.Popen[bytes]:
     spy = shutil.which("py-spy", path=str(Path(PY).parent)) or shutil.which("py-spy")
     if spy is None:
         raise SystemExit("--profile py-spy: pip install py-spy (the bench extra)")
@@ -810,8 +969,10 @@ def start_py_spy(child: Child, run_dir: Path, tag: str, *, seconds: float, delay
     # py-spy's own --delay does not exist: sleep in a shell so the window matches the measure.
     # --gil: only the thread holding the GIL is sampled, i.e. where the Python CPU goes (SQLite's
     # own C work in aiosqlite's thread runs without the GIL and shows as that thread's share).
-    cmd = f"sleep {delay:.1f}; exec {spy} record --pid {child.pid} --duration {int(seconds)} --rate 200 " \
-          f"--format raw --nonblocking --threads --gil -o {raw}"
+    cmd = (
+        f"sleep {delay:.1f}; exec {spy} record --pid {child.pid} --duration {int(seconds)} --rate 200 "
+        f"--format raw --nonblocking --threads --gil -o {raw}"
+    )
     return subprocess.Popen(["sh", "-c", cmd], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
@@ -852,7 +1013,12 @@ def summarise_collapsed(path: Path, top: int = 40) -> str:
         leaf_file = re.sub(r".*\((.*?):\d+\)$", r"\1", frames[-1])
         by_file[leaf_file] = by_file.get(leaf_file, 0) + count
     lines = [f"{total} samples"]
-    for title, table in (("threads", threads), ("self", own), ("inclusive", incl), ("self by file", by_file)):
+    for title, table in (
+        ("threads", threads),
+        ("self", own),
+        ("inclusive", incl),
+        ("self by file", by_file),
+    ):
         lines.append(f"\n== {title} ==")
         for frame, count in sorted(table.items(), key=lambda kv: -kv[1])[:top]:
             lines.append(f"{100 * count / max(1, total):6.1f}%  {frame}")
@@ -863,6 +1029,7 @@ def summarise_collapsed(path: Path, top: int = 40) -> str:
 # Reporting
 # ---------------------------------------------------------------------------------------------
 
+
 def machine() -> dict[str, Any]:
     cpu = "unknown"
     with contextlib.suppress(OSError):
@@ -870,8 +1037,12 @@ def machine() -> dict[str, Any]:
             if line.startswith("model name"):
                 cpu = line.split(":", 1)[1].strip()
                 break
-    return {"nproc": os.cpu_count(), "cpu": cpu, "python": platform.python_version(),
-            "loadavg_at_start": os.getloadavg()}
+    return {
+        "nproc": os.cpu_count(),
+        "cpu": cpu,
+        "python": platform.python_version(),
+        "loadavg_at_start": os.getloadavg(),
+    }
 
 
 def fmt_bytes(n: int | None) -> str:
@@ -879,15 +1050,24 @@ def fmt_bytes(n: int | None) -> str:
 
 
 def print_load(result: LoadResult) -> None:
-    print(f"  {result.scenario:<6} {result.database:<10} users={result.users:<5} "
-          f"{result.updates_per_s:8.1f} upd/s  p50={result.p50_ms:7.1f} ms  p95={result.p95_ms:7.1f} ms  "
-          f"p99={result.p99_ms:7.1f} ms  cpu/upd={result.bot_cpu_ms_per_update:5.2f} ms  "
-          f"bot cpu={100 * result.bot_cpu_util:3.0f}%  driver cpu={100 * result.driver_cpu_util:3.0f}%  "
-          f"peak RSS={result.peak_rss_mb:6.1f} MB  load={result.loadavg[0]:.1f}" +
-          (f"  flows={result.flows_completed}  db={fmt_bytes(result.db_bytes)}" if result.scenario != "echo" else "") +
-          (f"  ERRORS={result.errors} {result.error_sample[:1]}" if result.errors else ""), flush=True)
+    print(
+        f"  {result.scenario:<6} {result.database:<10} users={result.users:<5} "
+        f"{result.updates_per_s:8.1f} upd/s  p50={result.p50_ms:7.1f} ms  p95={result.p95_ms:7.1f} ms  "
+        f"p99={result.p99_ms:7.1f} ms  cpu/upd={result.bot_cpu_ms_per_update:5.2f} ms  "
+        f"bot cpu={100 * result.bot_cpu_util:3.0f}%  driver cpu={100 * result.driver_cpu_util:3.0f}%  "
+        f"peak RSS={result.peak_rss_mb:6.1f} MB  load={result.loadavg[0]:.1f}"
+        + (
+            f"  flows={result.flows_completed}  db={fmt_bytes(result.db_bytes)}"
+            if result.scenario != "echo"
+            else ""
+        )
+        + (f"  ERRORS={result.errors} {result.error_sample[:1]}" if result.errors else ""),
+        flush=True,
+    )
     if result.driver_cpu_util > 0.85:
-        print("         warning: the load generator itself used most of a core; figures may be capped by it")
+        print(
+            "         warning: the load generator itself used most of a core; figures may be capped by it"
+        )
 
 
 def verdict(ok: bool | None) -> str:
@@ -908,35 +1088,47 @@ def summary_table(report: dict[str, Any]) -> list[str]:
     full, echo = report.get("full"), report.get("echo")
     for number, pair in enumerate(report.get("rounds") or (), 1):
         if "echo" in pair:
-            lines.append(f"  round {number}: throughput ratio {pair['full']['updates_per_s'] / pair['echo']['updates_per_s']:.2f}, "
-                         f"p99 ratio {pair['full']['p99_ms'] / pair['echo']['p99_ms']:.2f}")
+            lines.append(
+                f"  round {number}: throughput ratio {pair['full']['updates_per_s'] / pair['echo']['updates_per_s']:.2f}, "
+                f"p99 ratio {pair['full']['p99_ms'] / pair['echo']['p99_ms']:.2f}"
+            )
     if report.get("rounds"):
         lines.append(f"  medians of {len(report['rounds'])} rounds:")
     if full and echo:
         t_ratio = full["updates_per_s"] / echo["updates_per_s"]
         p_ratio = full["p99_ms"] / echo["p99_ms"]
         report["ratios"] = {"throughput": t_ratio, "p99": p_ratio}
-        lines.append(f"  throughput  ours/echo = {full['updates_per_s']:.1f}/{echo['updates_per_s']:.1f} = "
-                     f"{t_ratio:.2f}  (target >= {TARGETS['throughput_ratio_min']})  "
-                     f"{verdict(t_ratio >= TARGETS['throughput_ratio_min'])}")
-        lines.append(f"  p99 at {full['users']} users  ours/echo = {full['p99_ms']:.0f}/{echo['p99_ms']:.0f} ms = "
-                     f"{p_ratio:.2f}  (target <= {TARGETS['p99_ratio_max']})  "
-                     f"{verdict(p_ratio <= TARGETS['p99_ratio_max'])}")
-        lines.append(f"  CPU per update  ours/echo = {full['bot_cpu_ms_per_update']:.2f}/"
-                     f"{echo['bot_cpu_ms_per_update']:.2f} ms = "
-                     f"{full['bot_cpu_ms_per_update'] / echo['bot_cpu_ms_per_update']:.1f}x")
+        lines.append(
+            f"  throughput  ours/echo = {full['updates_per_s']:.1f}/{echo['updates_per_s']:.1f} = "
+            f"{t_ratio:.2f}  (target >= {TARGETS['throughput_ratio_min']})  "
+            f"{verdict(t_ratio >= TARGETS['throughput_ratio_min'])}"
+        )
+        lines.append(
+            f"  p99 at {full['users']} users  ours/echo = {full['p99_ms']:.0f}/{echo['p99_ms']:.0f} ms = "
+            f"{p_ratio:.2f}  (target <= {TARGETS['p99_ratio_max']})  "
+            f"{verdict(p_ratio <= TARGETS['p99_ratio_max'])}"
+        )
+        lines.append(
+            f"  CPU per update  ours/echo = {full['bot_cpu_ms_per_update']:.2f}/"
+            f"{echo['bot_cpu_ms_per_update']:.2f} ms = "
+            f"{full['bot_cpu_ms_per_update'] / echo['bot_cpu_ms_per_update']:.1f}x"
+        )
     rss = report.get("rss")
     if rss:
         ok = rss["peak_rss_mb"] <= TARGETS["rss_mb_max"]
-        lines.append(f"  peak RSS with {rss['beneficiaries']} beneficiaries mid-form = {rss['peak_rss_mb']:.1f} MB "
-                     f"(target <= {TARGETS['rss_mb_max']:.0f} MB at 10,000)  "
-                     f"{verdict(ok) if rss['beneficiaries'] >= 10_000 else verdict(ok) + ' at this size'}")
+        lines.append(
+            f"  peak RSS with {rss['beneficiaries']} beneficiaries mid-form = {rss['peak_rss_mb']:.1f} MB "
+            f"(target <= {TARGETS['rss_mb_max']:.0f} MB at 10,000)  "
+            f"{verdict(ok) if rss['beneficiaries'] >= 10_000 else verdict(ok) + ' at this size'}"
+        )
     cold = report.get("cold")
     if cold:
         value = cold["first start"]["median_s"]
-        lines.append(f"  cold start to first answer = {value:.2f} s first start, "
-                     f"{cold['restart']['median_s']:.2f} s restart (target <= {TARGETS['cold_start_s_max']} s)  "
-                     f"{verdict(max(value, cold['restart']['median_s']) <= TARGETS['cold_start_s_max'])}")
+        lines.append(
+            f"  cold start to first answer = {value:.2f} s first start, "
+            f"{cold['restart']['median_s']:.2f} s restart (target <= {TARGETS['cold_start_s_max']} s)  "
+            f"{verdict(max(value, cold['restart']['median_s']) <= TARGETS['cold_start_s_max'])}"
+        )
     return lines
 
 
@@ -954,11 +1146,17 @@ def plot_scaling(series: dict[str, list[dict[str, Any]]], out: Path) -> None:
         look = {"linestyle": "--" if name.startswith("echo") else "-", "color": f"C{index}"}
         ax_t.plot(users, [r["updates_per_s"] for r in rows], marker="o", label=name, **look)
         ax_l.plot(users, [r["p50_ms"] for r in rows], marker="o", label=f"{name} p50", **look)
-        ax_l.plot(users, [r["p99_ms"] for r in rows], marker="^", alpha=0.6, label=f"{name} p99", **look)
+        ax_l.plot(
+            users, [r["p99_ms"] for r in rows], marker="^", alpha=0.6, label=f"{name} p99", **look
+        )
         ax_c.plot(users, [r["bot_cpu_ms_per_update"] for r in rows], marker="o", label=name, **look)
         ax_m.plot(users, [r["peak_rss_mb"] for r in rows], marker="o", label=name, **look)
-    for ax, title, ylabel in ((ax_t, "Throughput", "updates / s"), (ax_l, "Latency (update → answer)", "ms"),
-                              (ax_c, "Bot CPU per update", "ms"), (ax_m, "Bot peak RSS", "MB")):
+    for ax, title, ylabel in (
+        (ax_t, "Throughput", "updates / s"),
+        (ax_l, "Latency (update → answer)", "ms"),
+        (ax_c, "Bot CPU per update", "ms"),
+        (ax_m, "Bot peak RSS", "MB"),
+    ):
         ax.set_xscale("log")
         ax.set_xlabel("concurrent beneficiaries (closed loop)")
         ax.set_title(title)
@@ -968,8 +1166,10 @@ def plot_scaling(series: dict[str, list[dict[str, Any]]], out: Path) -> None:
     ax_l.set_yscale("log")
     for ax in (ax_t, ax_c, ax_m):
         ax.set_ylim(bottom=0)
-    fig.suptitle(f"Mustafeed full request flow vs bare PTB echo — {os.cpu_count()} cores, "
-                 f"Python {platform.python_version()}")
+    fig.suptitle(
+        f"Mustafeed full request flow vs bare PTB echo — {os.cpu_count()} cores, "
+        f"Python {platform.python_version()}"
+    )
     fig.tight_layout()
     out.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(out, dpi=110)
@@ -979,64 +1179,127 @@ def plot_scaling(series: dict[str, list[dict[str, Any]]], out: Path) -> None:
 # Entry points
 # ---------------------------------------------------------------------------------------------
 
+
 def arguments(argv: list[str] | None) -> argparse.Namespace:
-    p = argparse.ArgumentParser(prog="python -m bench.load", description="Load benchmark of the real bot (issue #7)")
-    p.add_argument("--scenario", default="all", choices=["all", "full", "echo", "rss", "cold", "scaling"],
-                   help="all (default): cold, full, echo and a small rss; scaling: 10..1000 users")
-    p.add_argument("--users", type=int, default=200, help="concurrent beneficiaries (full and echo)")
-    p.add_argument("--duration", type=float, default=90.0,
-                   help="seconds of load per full run (a whole flow takes ~80 s at 200 users on 2 cores, "
-                        "so the window holds every kind of step)")
-    p.add_argument("--echo-duration", type=float, default=25.0,
-                   help="seconds for the echo run (it settles at once)")
+    p = argparse.ArgumentParser(
+        prog="python -m bench.load", description="Load benchmark of the real bot (issue #7)"
+    )
+    p.add_argument(
+        "--scenario",
+        default="all",
+        choices=["all", "full", "echo", "rss", "cold", "scaling"],
+        help="all (default): cold, full, echo and a small rss; scaling: 10..1000 users",
+    )
+    p.add_argument(
+        "--users", type=int, default=200, help="concurrent beneficiaries (full and echo)"
+    )
+    p.add_argument(
+        "--duration",
+        type=float,
+        default=90.0,
+        help="seconds of load per full run (a whole flow takes ~80 s at 200 users on 2 cores, "
+        "so the window holds every kind of step)",
+    )
+    p.add_argument(
+        "--echo-duration",
+        type=float,
+        default=25.0,
+        help="seconds for the echo run (it settles at once)",
+    )
     p.add_argument("--warmup", type=float, default=10.0, help="seconds before the measured window")
-    p.add_argument("--database-url", help="postgresql+asyncpg://… (schema reset first); default a fresh SQLite file")
-    p.add_argument("--rss-users", type=int, default=None, help="beneficiaries mid-form (default 10000 for "
-                                                                 "--scenario rss, 300 in all)")
+    p.add_argument(
+        "--database-url",
+        help="postgresql+asyncpg://… (schema reset first); default a fresh SQLite file",
+    )
+    p.add_argument(
+        "--rss-users",
+        type=int,
+        default=None,
+        help="beneficiaries mid-form (default 10000 for --scenario rss, 300 in all)",
+    )
     p.add_argument("--rss-answers", type=int, default=3, help="questions each of them answered")
     p.add_argument("--rss-concurrency", type=int, default=20)
     p.add_argument("--cold-repeats", type=int, default=2)
     p.add_argument("--scaling-users", default="10,30,100,300,1000")
-    p.add_argument("--echo-concurrency", type=int, default=0,
-                   help="the echo bot's concurrent_updates; 0 (default): PTB's default, one update at a "
-                        "time — the stronger reference here (see docs/benchmarks.md)")
+    p.add_argument(
+        "--echo-concurrency",
+        type=int,
+        default=0,
+        help="the echo bot's concurrent_updates; 0 (default): PTB's default, one update at a "
+        "time — the stronger reference here (see docs/benchmarks.md)",
+    )
     p.add_argument("--step-timeout", type=float, default=60.0, help="longest wait for one answer")
-    p.add_argument("--telegram-limits", action="store_true", help="keep Telegram's sending limits in the bot")
-    p.add_argument("--profile", choices=["py-spy", "pyinstrument"], help="profile the bot in the full run")
+    p.add_argument(
+        "--telegram-limits", action="store_true", help="keep Telegram's sending limits in the bot"
+    )
+    p.add_argument(
+        "--profile", choices=["py-spy", "pyinstrument"], help="profile the bot in the full run"
+    )
     p.add_argument("--json", type=Path, help="write every figure here")
     p.add_argument("--plot", type=Path, help="scaling: draw the figures to this PNG")
-    p.add_argument("--plot-with", type=Path, nargs="*", default=[], help="scaling JSONs of earlier runs to draw too")
-    p.add_argument("--keep", action="store_true", help="keep the run directory (logs, databases, profiles)")
+    p.add_argument(
+        "--plot-with",
+        type=Path,
+        nargs="*",
+        default=[],
+        help="scaling JSONs of earlier runs to draw too",
+    )
+    p.add_argument(
+        "--keep", action="store_true", help="keep the run directory (logs, databases, profiles)"
+    )
     p.add_argument("--no-echo", action="store_true", help="full, scaling: skip the echo reference")
-    p.add_argument("--rounds", type=int, default=1,
-                   help="full, all: alternate ours and the echo this many times; figures are medians")
-    p.add_argument("--bot-tree", type=Path, help="run the bot from this checkout (A/B comparisons of revisions)")
+    p.add_argument(
+        "--rounds",
+        type=int,
+        default=1,
+        help="full, all: alternate ours and the echo this many times; figures are medians",
+    )
+    p.add_argument(
+        "--bot-tree",
+        type=Path,
+        help="run the bot from this checkout (A/B comparisons of revisions)",
+    )
     return p.parse_args(argv)
 
 
 async def main_async(args: argparse.Namespace) -> dict[str, Any]:
     run_dir = Path(tempfile.mkdtemp(prefix="mustafeed-load-"))
-    report: dict[str, Any] = {"machine": machine(), "args": {k: str(v) for k, v in vars(args).items()},
-                              "run_dir": str(run_dir)}
+    report: dict[str, Any] = {
+        "machine": machine(),
+        "args": {k: str(v) for k, v in vars(args).items()},
+        "run_dir": str(run_dir),
+    }
     info = report["machine"]
-    print(f"machine: {info['nproc']} cores, {info['cpu']}, Python {info['python']}, "
-          f"load average {info['loadavg_at_start'][0]:.2f}; run dir {run_dir}", flush=True)
+    print(
+        f"machine: {info['nproc']} cores, {info['cpu']}, Python {info['python']}, "
+        f"load average {info['loadavg_at_start'][0]:.2f}; run dir {run_dir}",
+        flush=True,
+    )
     scenario = args.scenario
     try:
         if scenario in ("all", "cold"):
             report["cold"] = cold = await scenario_cold(args, run_dir)
-            print(f"  cold   {cold['database']:<10} first start {cold['first start']['median_s']:.2f} s "
-                  f"(getMe at {cold['first start']['to_get_me_s']:.2f} s, polling at "
-                  f"{cold['first start']['to_polling_s']:.2f} s); restart {cold['restart']['median_s']:.2f} s",
-                  flush=True)
-        with_echo = scenario in ("all", "echo", "full") and not (scenario == "full" and (args.profile or args.no_echo))
+            print(
+                f"  cold   {cold['database']:<10} first start {cold['first start']['median_s']:.2f} s "
+                f"(getMe at {cold['first start']['to_get_me_s']:.2f} s, polling at "
+                f"{cold['first start']['to_polling_s']:.2f} s); restart {cold['restart']['median_s']:.2f} s",
+                flush=True,
+            )
+        with_echo = scenario in ("all", "echo", "full") and not (
+            scenario == "full" and (args.profile or args.no_echo)
+        )
         if scenario in ("all", "full"):
             # rounds alternate ours and the echo, so that a shared machine's drift (its speed
             # moved by ±30% within minutes) falls on both; the figures are the rounds' medians
             rounds: list[dict[str, Any]] = []
             for number in range(args.rounds):  # a fresh database each round
-                result = await scenario_full(args, run_dir, args.users, args.duration,
-                                             tag="full" if number == 0 else f"full{number + 1}")
+                result = await scenario_full(
+                    args,
+                    run_dir,
+                    args.users,
+                    args.duration,
+                    tag="full" if number == 0 else f"full{number + 1}",
+                )
                 print_load(result)
                 rounds.append({"full": asdict(result)})
                 if with_echo:
@@ -1055,16 +1318,24 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
         if scenario in ("all", "rss"):
             count = args.rss_users or (10_000 if scenario == "rss" else 300)
             report["rss"] = rss = await scenario_rss(args, run_dir, count)
-            print(f"  rss    {rss['database']:<10} {count} beneficiaries mid-form ({rss['answers_each']} answers "
-                  f"each, {rss['updates']} updates in {rss['seconds']:.0f} s): RSS {rss['rss_mb']:.1f} MB, "
-                  f"peak {rss['peak_rss_mb']:.1f} MB, db {fmt_bytes(rss['db_bytes'])}"
-                  + (f"  ERRORS={rss['errors']}" if rss["errors"] else ""), flush=True)
-            print("         RSS along the way: " + ", ".join(f"{n}: {m:.0f} MB" for n, m in rss["curve"]))
+            print(
+                f"  rss    {rss['database']:<10} {count} beneficiaries mid-form ({rss['answers_each']} answers "
+                f"each, {rss['updates']} updates in {rss['seconds']:.0f} s): RSS {rss['rss_mb']:.1f} MB, "
+                f"peak {rss['peak_rss_mb']:.1f} MB, db {fmt_bytes(rss['db_bytes'])}"
+                + (f"  ERRORS={rss['errors']}" if rss["errors"] else ""),
+                flush=True,
+            )
+            print(
+                "         RSS along the way: "
+                + ", ".join(f"{n}: {m:.0f} MB" for n, m in rss["curve"])
+            )
         if scenario == "scaling":
             label = db_label(args.database_url)
             rows: dict[str, list[dict[str, Any]]] = {f"ours ({label})": [], "echo (PTB)": []}
             for users in [int(u) for u in args.scaling_users.split(",")]:
-                result = await scenario_full(args, run_dir, users, args.duration, tag=f"full{users}")
+                result = await scenario_full(
+                    args, run_dir, users, args.duration, tag=f"full{users}"
+                )
                 print_load(result)
                 rows[f"ours ({label})"].append(asdict(result))
                 if args.no_echo:  # e.g. the PostgreSQL sweep, drawn with the SQLite run's echo
@@ -1115,10 +1386,16 @@ def serve_bot(argv: list[str]) -> None:
 
     setup_logging()
     settings = load_settings().require_bot()
-    unlimited = Limits(per_second=1e9, group_per_minute=1e11, private_burst=1e9, private_per_second=1e9)
+    unlimited = Limits(
+        per_second=1e9, group_per_minute=1e11, private_burst=1e9, private_per_second=1e9
+    )
 
     async def run() -> None:
-        app = BotApp(settings, profile_from_settings(settings), limits=None if args.telegram_limits else unlimited)
+        app = BotApp(
+            settings,
+            profile_from_settings(settings),
+            limits=None if args.telegram_limits else unlimited,
+        )
         await app.start_polling()
         settle_memory()
         try:

@@ -64,12 +64,21 @@ async def create_schema(path: Path, tenant: str) -> None:
     await db.migrate()
     await db.dispose()
     with sqlite3.connect(path) as con:
-        con.execute("INSERT INTO associations (id, name, created_at) VALUES (?, ?, ?)",
-                    (tenant, TENANT_NAME, _ts(datetime.now(UTC))))
+        con.execute(
+            "INSERT INTO associations (id, name, created_at) VALUES (?, ?, ?)",
+            (tenant, TENANT_NAME, _ts(datetime.now(UTC))),
+        )
 
 
-def fill(path: Path, tenant: str, services: list[str], questions: list[str], answers: int,
-         now: datetime, seed: int = 5) -> dict[str, float]:
+def fill(
+    path: Path,
+    tenant: str,
+    services: list[str],
+    questions: list[str],
+    answers: int,
+    now: datetime,
+    seed: int = 5,
+) -> dict[str, float]:
     """Bulk rows; returns seconds per table."""
     rnd = random.Random(seed)
     timings: dict[str, float] = {}
@@ -78,8 +87,10 @@ def fill(path: Path, tenant: str, services: list[str], questions: list[str], ans
     con.execute("PRAGMA synchronous=OFF")
     con.execute("PRAGMA cache_size=-262144")  # 256 MB while filling
     # bulk load: the two survey tables' indexes are dropped, then built again from their own SQL
-    indexes = con.execute("SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL "
-                          "AND tbl_name IN ('survey_answers', 'survey_invitations')").fetchall()
+    indexes = con.execute(
+        "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL "
+        "AND tbl_name IN ('survey_answers', 'survey_invitations')"
+    ).fetchall()
     for name, _ in indexes:
         con.execute(f'DROP INDEX "{name}"')
     responses = answers // len(questions)
@@ -98,25 +109,48 @@ def fill(path: Path, tenant: str, services: list[str], questions: list[str], ans
                 score = min(5, max(1, base + rnd.choice((-1, 0, 0, 0, 1))))
                 yield tenant, service, channel, staff, q, score, None, day
             if i % 20 == 0:
-                yield tenant, service, channel, staff, "comment", None, "الخدمة ممتازة وشكرًا لكم", day
+                yield (
+                    tenant,
+                    service,
+                    channel,
+                    staff,
+                    "comment",
+                    None,
+                    "الخدمة ممتازة وشكرًا لكم",
+                    day,
+                )
 
     t = time.perf_counter()
     with con:
-        con.executemany("INSERT INTO survey_answers (association_id, service_id, channel, staff_user_id, "
-                        "question_id, score, comment, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)", answer_rows())
+        con.executemany(
+            "INSERT INTO survey_answers (association_id, service_id, channel, staff_user_id, "
+            "question_id, score, comment, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            answer_rows(),
+        )
     timings["survey_answers"] = time.perf_counter() - t
 
     def invitation_rows():
         for i in range(int(responses * 1.6)):
             sent = day0 + timedelta(seconds=rnd.randrange(365 * 86400))
             done = rnd.random() < 0.62
-            yield (tenant, None, "request" if i % 2 else "ticket", i, _ts(sent), None,
-                   _ts(sent + timedelta(hours=3)) if done else None, int(not done and rnd.random() < 0.2))
+            yield (
+                tenant,
+                None,
+                "request" if i % 2 else "ticket",
+                i,
+                _ts(sent),
+                None,
+                _ts(sent + timedelta(hours=3)) if done else None,
+                int(not done and rnd.random() < 0.2),
+            )
 
     t = time.perf_counter()
     with con:
-        con.executemany("INSERT INTO survey_invitations (association_id, beneficiary_id, subject_kind, subject_id, "
-                        "sent_at, reminded_at, finished_at, skipped) VALUES (?, ?, ?, ?, ?, ?, ?, ?)", invitation_rows())
+        con.executemany(
+            "INSERT INTO survey_invitations (association_id, beneficiary_id, subject_kind, subject_id, "
+            "sent_at, reminded_at, finished_at, skipped) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            invitation_rows(),
+        )
     timings["survey_invitations"] = time.perf_counter() - t
 
     def request_rows():
@@ -125,15 +159,34 @@ def fill(path: Path, tenant: str, services: list[str], questions: list[str], ans
             due = (submitted + timedelta(days=14)).date().isoformat()
             decided = submitted + timedelta(hours=rnd.expovariate(1 / 200)) if i < 50_000 else None
             status = rnd.choice(("approved", "rejected", "closed")) if decided else "under_review"
-            yield (tenant, f"REQ-B-{i:06d}", None, rnd.choice(services), status, "{}", None, None, None,
-                   _ts(submitted), due, _ts(decided) if decided else None, None, None, None, _ts(now))
+            yield (
+                tenant,
+                f"REQ-B-{i:06d}",
+                None,
+                rnd.choice(services),
+                status,
+                "{}",
+                None,
+                None,
+                None,
+                _ts(submitted),
+                due,
+                _ts(decided) if decided else None,
+                None,
+                None,
+                None,
+                _ts(now),
+            )
 
     t = time.perf_counter()
     with con:
-        con.executemany("INSERT INTO service_requests (association_id, reference, beneficiary_id, service_id, status, "
-                        "answers, national_id_hash, declaration_version, declared_at, submitted_at, due_date, "
-                        "decided_at, decision_reason, closed_at, anonymised_at, updated_at) "
-                        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", request_rows())
+        con.executemany(
+            "INSERT INTO service_requests (association_id, reference, beneficiary_id, service_id, status, "
+            "answers, national_id_hash, declaration_version, declared_at, submitted_at, due_date, "
+            "decided_at, decision_reason, closed_at, anonymised_at, updated_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            request_rows(),
+        )
     timings["service_requests"] = time.perf_counter() - t
 
     def ticket_rows():
@@ -141,16 +194,33 @@ def fill(path: Path, tenant: str, services: list[str], questions: list[str], ans
             created = day0 + timedelta(seconds=rnd.randrange(364 * 86400))
             answered = created + timedelta(hours=rnd.expovariate(1 / 10)) if i < 50_000 else None
             kind = rnd.choice(("inquiry", "complaint", "suggestion"))
-            yield (tenant, f"TCK-B-{i:06d}", None, kind, None, None, "closed" if answered else "open", None, "{}",
-                   _ts(created), _ts(created + timedelta(days=1)), _ts(answered) if answered else None, None,
-                   _ts(answered) if answered else None, None, None)
+            yield (
+                tenant,
+                f"TCK-B-{i:06d}",
+                None,
+                kind,
+                None,
+                None,
+                "closed" if answered else "open",
+                None,
+                "{}",
+                _ts(created),
+                _ts(created + timedelta(days=1)),
+                _ts(answered) if answered else None,
+                None,
+                _ts(answered) if answered else None,
+                None,
+                None,
+            )
 
     t = time.perf_counter()
     with con:
-        con.executemany("INSERT INTO tickets (association_id, reference, beneficiary_id, kind, category, subject, "
-                        "status, related_request_id, data, created_at, due_at, first_response_at, escalated_at, "
-                        "closed_at, outcome, anonymised_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                        ticket_rows())
+        con.executemany(
+            "INSERT INTO tickets (association_id, reference, beneficiary_id, kind, category, subject, "
+            "status, related_request_id, data, created_at, due_at, first_response_at, escalated_at, "
+            "closed_at, outcome, anonymised_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            ticket_rows(),
+        )
     timings["tickets"] = time.perf_counter() - t
     t = time.perf_counter()
     with con:
@@ -183,20 +253,32 @@ def query_plans(path: Path, tenant: str) -> list[str]:
     lo, hi = "2000-01-01", "2100-01-01"
     plans = []
     for sql, params in (
-        ("SELECT created_at, question_id, score, count(*) FROM survey_answers WHERE association_id = ? "
-         "AND created_at >= ? AND created_at < ? AND score IS NOT NULL "
-         "GROUP BY created_at, question_id, score", (tenant, lo, hi)),
-        ("SELECT service_id, question_id, score, count(*) FROM survey_answers WHERE association_id = ? "
-         "AND score IS NOT NULL GROUP BY service_id, question_id, score", (tenant,)),
+        (
+            "SELECT created_at, question_id, score, count(*) FROM survey_answers WHERE association_id = ? "
+            "AND created_at >= ? AND created_at < ? AND score IS NOT NULL "
+            "GROUP BY created_at, question_id, score",
+            (tenant, lo, hi),
+        ),
+        (
+            "SELECT service_id, question_id, score, count(*) FROM survey_answers WHERE association_id = ? "
+            "AND score IS NOT NULL GROUP BY service_id, question_id, score",
+            (tenant,),
+        ),
         # the running totals (after)
-        ("SELECT substr(day, 1, 7), question_id, score, sum(n) FROM totals_scores WHERE "
-         "(association_id = ? AND grain = 'd' AND day >= ? AND day <= ?) OR "
-         "(association_id = ? AND grain = 'm' AND day >= ? AND day <= ?) "
-         "GROUP BY 1, question_id, score", (tenant, lo, hi, tenant, lo, hi)),
-        ("SELECT bucket, sum(n), sum(seconds), sum(with_due), sum(in_time) FROM totals_durations WHERE "
-         "(association_id = ? AND kind = 'reply' AND grain = 'd' AND day >= ? AND day <= ?) OR "
-         "(association_id = ? AND kind = 'reply' AND grain = 'm' AND day >= ? AND day <= ?) "
-         "GROUP BY bucket ORDER BY bucket", (tenant, lo, hi, tenant, lo, hi)),
+        (
+            "SELECT substr(day, 1, 7), question_id, score, sum(n) FROM totals_scores WHERE "
+            "(association_id = ? AND grain = 'd' AND day >= ? AND day <= ?) OR "
+            "(association_id = ? AND grain = 'm' AND day >= ? AND day <= ?) "
+            "GROUP BY 1, question_id, score",
+            (tenant, lo, hi, tenant, lo, hi),
+        ),
+        (
+            "SELECT bucket, sum(n), sum(seconds), sum(with_due), sum(in_time) FROM totals_durations WHERE "
+            "(association_id = ? AND kind = 'reply' AND grain = 'd' AND day >= ? AND day <= ?) OR "
+            "(association_id = ? AND kind = 'reply' AND grain = 'm' AND day >= ? AND day <= ?) "
+            "GROUP BY bucket ORDER BY bucket",
+            (tenant, lo, hi, tenant, lo, hi),
+        ),
     ):
         rows = con.execute("EXPLAIN QUERY PLAN " + sql, params).fetchall()
         plans.append(" | ".join(r[-1] for r in rows))
@@ -217,8 +299,9 @@ async def timed(runs: int, fn) -> tuple[float, float, float]:
     return statistics.median(walls), max(walls), statistics.median(cpus)
 
 
-async def measure(path: Path, profile, runs: int, now: datetime, before: bool = True
-                  ) -> dict[str, tuple[float, float, float]]:
+async def measure(
+    path: Path, profile, runs: int, now: datetime, before: bool = True
+) -> dict[str, tuple[float, float, float]]:
     import aiohttp
     from aiohttp import web
 
@@ -246,24 +329,29 @@ async def measure(path: Path, profile, runs: int, now: datetime, before: bool = 
     db = Database(url)
     try:
         for label, period in (("last 30 days", month), ("whole year", year)):
-            for how, build_report in (("rows, before", reports_rows.build_report),
-                                      ("totals, after", new_build)):
+            for how, build_report in (
+                ("rows, before", reports_rows.build_report),
+                ("totals, after", new_build),
+            ):
                 if how.startswith("rows") and not before:
                     continue
 
                 async def build(period=period, build_report=build_report) -> None:
                     async with db.read(tenant=tenant) as session:
                         await build_report(session, tenant, profile, period, now)
+
                 out[f"build_report, {label} ({how})"] = await timed(runs, build)
         async with db.read(tenant=tenant) as session:
             report = await reports.build_report(session, tenant, profile, year, now)
 
         async def chart() -> None:
             await asyncio.to_thread(reports.render_chart, report, tr)
+
         out["render_chart (PNG)"] = await timed(runs, chart)
 
         async def text() -> None:
             reports.stats_text(report, tr)
+
         out["stats_text"] = await timed(runs, text)
     finally:
         await db.dispose()
@@ -273,12 +361,26 @@ async def measure(path: Path, profile, runs: int, now: datetime, before: bool = 
         emu.add_user(SUPERVISOR, "مشرف", language_code="ar")
         emu.add_group(GROUP, "فريق الجمعية", members={SUPERVISOR: "creator"})
         await emu.start()
-        settings = Settings(token="123:ABC", api_base_url=emu.base_url, staff_chat_id=GROUP, database_url=url,
-                            secret_key="bench-secret-key-that-is-long-enough-0123456789",
-                            supervisor_ids=frozenset({SUPERVISOR}), data_dir=Path(data_dir))
-        app = BotApp(settings, profile, limits=Limits(per_second=10_000, group_per_minute=1_000_000,
-                                                      private_burst=10_000, private_per_second=10_000),
-                     jobs_interval=0)
+        settings = Settings(
+            token="123:ABC",
+            api_base_url=emu.base_url,
+            staff_chat_id=GROUP,
+            database_url=url,
+            secret_key="bench-secret-key-that-is-long-enough-0123456789",
+            supervisor_ids=frozenset({SUPERVISOR}),
+            data_dir=Path(data_dir),
+        )
+        app = BotApp(
+            settings,
+            profile,
+            limits=Limits(
+                per_second=10_000,
+                group_per_minute=1_000_000,
+                private_burst=10_000,
+                private_per_second=10_000,
+            ),
+            jobs_interval=0,
+        )
         await app.start_polling()
         runner = web.AppRunner(make_dashboard_app(app.rt))
         await runner.setup()
@@ -293,27 +395,35 @@ async def measure(path: Path, profile, runs: int, now: datetime, before: bool = 
                 last = emu.last_message(GROUP)
                 after = last["message_id"] if last else 0
                 emu.send_text(SUPERVISOR, command, chat_id=GROUP)
-                photo = await emu.wait_for_message(GROUP, lambda m: "photo" in m, timeout=60, after_message_id=after)
+                photo = await emu.wait_for_message(
+                    GROUP, lambda m: "photo" in m, timeout=60, after_message_id=after
+                )
                 assert photo["caption"], "no chart"
 
             link, _ = make_link(settings, tenant, SUPERVISOR, base=base)
             link += f"&from={year.start.isoformat()}&to={year.end.isoformat()}"
             async with aiohttp.ClientSession() as http:
+
                 async def page() -> None:
                     async with http.get(link) as response:
                         body = await response.text()
                         assert response.status == 200 and "لوحة المشرفين" in body, response.status
 
                 # the same bot, reading the rows (before) then the running totals (after)
-                for how, build_report in (("rows, before", reports_rows.build_report),
-                                          ("totals, after", new_build)):
+                for how, build_report in (
+                    ("rows, before", reports_rows.build_report),
+                    ("totals, after", new_build),
+                ):
                     if how.startswith("rows") and not before:
                         continue
                     reports.build_report = dashboard.build_report = build_report
                     try:
-                        out[f"/stats whole year end to end, text + chart delivered ({how})"] = \
-                            await timed(runs, stats_end_to_end)
-                        out[f"dashboard page, whole year, HTTP GET ({how})"] = await timed(runs, page)
+                        out[
+                            f"/stats whole year end to end, text + chart delivered ({how})"
+                        ] = await timed(runs, stats_end_to_end)
+                        out[f"dashboard page, whole year, HTTP GET ({how})"] = await timed(
+                            runs, page
+                        )
                     finally:
                         reports.build_report = dashboard.build_report = new_build
         finally:
@@ -348,25 +458,38 @@ async def main_async(args: argparse.Namespace) -> None:
             t = time.perf_counter()
             timings = fill(path, tenant, services, questions, args.answers, now)
             fill_seconds = time.perf_counter() - t
-            print(f"filled in {fill_seconds:.1f}s: " + ", ".join(f"{k} {v:.1f}s" for k, v in timings.items()))
-            print(f"running totals rebuilt from the rows (mustafeed rebuild-totals) in "
-                  f"{await rebuild_totals(path, tenant):.1f}s")
+            print(
+                f"filled in {fill_seconds:.1f}s: "
+                + ", ".join(f"{k} {v:.1f}s" for k, v in timings.items())
+            )
+            print(
+                f"running totals rebuilt from the rows (mustafeed rebuild-totals) in "
+                f"{await rebuild_totals(path, tenant):.1f}s"
+            )
         with sqlite3.connect(path) as con:
-            count = con.execute("SELECT count(*) FROM survey_answers WHERE score IS NOT NULL").fetchone()[0]
+            count = con.execute(
+                "SELECT count(*) FROM survey_answers WHERE score IS NOT NULL"
+            ).fetchone()[0]
         print(f"{count:,} scored answers (+ comments)")
         print(f"database: {path.stat().st_size / 1e6:.0f} MB")
         with sqlite3.connect(path) as con:
             for table in ("totals_scores", "totals_invitations", "totals_durations"):
-                print(f"{table}: {con.execute(f'SELECT count(*) FROM {table}').fetchone()[0]:,} rows")
+                print(
+                    f"{table}: {con.execute(f'SELECT count(*) FROM {table}').fetchone()[0]:,} rows"
+                )
         for plan in query_plans(path, tenant):
             print("plan:", plan)
         results = await measure(path, profile, args.runs, now, before=not args.no_before)
     width = max(len(k) for k in results)
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
-    print(f"\n{'what':<{width}}  median   slowest   CPU   (runs: {args.runs}; {os.cpu_count()} cores, "
-          f"load average {load:.1f})")
+    print(
+        f"\n{'what':<{width}}  median   slowest   CPU   (runs: {args.runs}; {os.cpu_count()} cores, "
+        f"load average {load:.1f})"
+    )
     for what, (median, slowest, cpu) in results.items():
-        print(f"{what:<{width}}  {median * 1000:6.0f} ms {slowest * 1000:6.0f} ms {cpu * 1000:6.0f} ms")
+        print(
+            f"{what:<{width}}  {median * 1000:6.0f} ms {slowest * 1000:6.0f} ms {cpu * 1000:6.0f} ms"
+        )
 
 
 def main() -> None:
@@ -375,9 +498,14 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--profile", help="association profile (default: the bundled example)")
     parser.add_argument("--keep", help="write the database here and keep it")
-    parser.add_argument("--reuse", help="time an existing benchmark database instead of filling one")
-    parser.add_argument("--no-before", action="store_true",
-                        help="skip the reports built from the rows (bench/reports_rows.py: before the totals)")
+    parser.add_argument(
+        "--reuse", help="time an existing benchmark database instead of filling one"
+    )
+    parser.add_argument(
+        "--no-before",
+        action="store_true",
+        help="skip the reports built from the rows (bench/reports_rows.py: before the totals)",
+    )
     asyncio.run(main_async(parser.parse_args()))
 
 

@@ -50,18 +50,29 @@ def _riyadh_date(dialect: str, column: Any) -> Any:
     return func.date(func.timezone("Asia/Riyadh", column))
 
 
-async def _durations(session: AsyncSession, expr: Any, where: Any, *extra: Any
-                     ) -> tuple[Durations, tuple[Any, ...]]:
+async def _durations(
+    session: AsyncSession, expr: Any, where: Any, *extra: Any
+) -> tuple[Durations, tuple[Any, ...]]:
     """Count, mean and median of ``expr`` over the rows matching ``where`` — in SQL (the median
     is the middle row(s) of an ORDER BY, which works the same on SQLite and PostgreSQL); the
     ``extra`` aggregates ride along on the first query."""
-    count, mean, *more = (await session.execute(
-        select(func.count(expr), func.avg(expr), *extra).where(where))).one()
+    count, mean, *more = (
+        await session.execute(select(func.count(expr), func.avg(expr), *extra).where(where))
+    ).one()
     if not count:
         return Durations(), tuple(more)
-    middle = (await session.scalars(select(expr).where(where, expr.is_not(None)).order_by(expr)
-                                    .offset((count - 1) // 2).limit(1 if count % 2 else 2))).all()
-    return Durations(count=count, median=float(sum(middle) / len(middle)), mean=float(mean)), tuple(more)
+    middle = (
+        await session.scalars(
+            select(expr)
+            .where(where, expr.is_not(None))
+            .order_by(expr)
+            .offset((count - 1) // 2)
+            .limit(1 if count % 2 else 2)
+        )
+    ).all()
+    return Durations(count=count, median=float(sum(middle) / len(middle)), mean=float(mean)), tuple(
+        more
+    )
 
 
 class _Tally:
@@ -95,7 +106,7 @@ async def _within(session: AsyncSession, tenant: str, lo: datetime, hi: datetime
     low, high = (await session.execute(select(first, last))).one()
     if low is None:
         return True
-    as_utc = (lambda d: d if d.tzinfo else d.replace(tzinfo=UTC))  # noqa: E731 - SQLite is naive
+    as_utc = lambda d: d if d.tzinfo else d.replace(tzinfo=UTC)  # noqa: E731 - SQLite is naive
     return as_utc(low) >= lo and as_utc(high) < hi
 
 
@@ -117,10 +128,18 @@ async def _by_day(session: AsyncSession, q: _Query) -> tuple[Score, list[Group],
     """Overall, per month and per question, from one GROUP BY day, question, score (answers are
     kept to the day) in the order of ``ix_survey_answers_report``."""
     A, tally = SurveyAnswer, _Tally(q.profile)
-    rows = (await session.execute(
-        select(type_coerce(A.created_at, String), A.question_id, A.score, func.count())
-        .where(A.association_id == q.tenant, A.created_at >= q.lo, A.created_at < q.hi, A.score.is_not(None))
-        .group_by(A.created_at, A.question_id, A.score))).all()
+    rows = (
+        await session.execute(
+            select(type_coerce(A.created_at, String), A.question_id, A.score, func.count())
+            .where(
+                A.association_id == q.tenant,
+                A.created_at >= q.lo,
+                A.created_at < q.hi,
+                A.score.is_not(None),
+            )
+            .group_by(A.created_at, A.question_id, A.score)
+        )
+    ).all()
     first_of: dict[Any, date] = {}  # a few hundred distinct days
     per_month: dict[tuple[date, str, int], int] = {}
     for day, question_id, score, count in rows:
@@ -129,11 +148,16 @@ async def _by_day(session: AsyncSession, q: _Query) -> tuple[Score, list[Group],
             first = first_of[day] = _month_of(day)
         key = (first, question_id, score)
         per_month[key] = per_month.get(key, 0) + count
-    month_of = {first: Group(first, month_label(first, q.locale), Score()) for first, _, _ in q.period.months()}
+    month_of = {
+        first: Group(first, month_label(first, q.locale), Score())
+        for first, _, _ in q.period.months()
+    }
     overall = Score()
     questions: dict[str, Score] = {}
     for (first, question_id, score), count in per_month.items():
-        month = month_of.get(first) or month_of.setdefault(first, Group(first, month_label(first, q.locale), Score()))
+        month = month_of.get(first) or month_of.setdefault(
+            first, Group(first, month_label(first, q.locale), Score())
+        )
         tally.add(month.score, question_id, score, count)
         tally.add(overall, question_id, score, count)
         tally.add(questions.setdefault(question_id, Score()), question_id, score, count)
@@ -150,18 +174,28 @@ async def _by_service(session: AsyncSession, q: _Query) -> dict[str | None, Scor
     if not await _within(session, q.tenant, q.lo, q.hi):
         where += [A.created_at >= q.lo, A.created_at < q.hi]
     services: dict[str | None, Score] = {}
-    for service_id, question_id, score, count in (await session.execute(
-            select(A.service_id, A.question_id, A.score, func.count()).where(*where)
-            .group_by(A.service_id, A.question_id, A.score))).all():
+    for service_id, question_id, score, count in (
+        await session.execute(
+            select(A.service_id, A.question_id, A.score, func.count())
+            .where(*where)
+            .group_by(A.service_id, A.question_id, A.score)
+        )
+    ).all():
         tally.add(services.setdefault(service_id, Score()), question_id, score, count)
     return services
 
 
 async def _answer_rate(session: AsyncSession, q: _Query) -> tuple[int, int, int]:
     Inv = SurveyInvitation
-    sent, finished, skipped = (await session.execute(
-        select(func.count(), func.count(Inv.finished_at), func.sum(case((Inv.skipped.is_(True), 1), else_=0)))
-        .where(Inv.association_id == q.tenant, Inv.sent_at >= q.lo, Inv.sent_at < q.hi))).one()
+    sent, finished, skipped = (
+        await session.execute(
+            select(
+                func.count(),
+                func.count(Inv.finished_at),
+                func.sum(case((Inv.skipped.is_(True), 1), else_=0)),
+            ).where(Inv.association_id == q.tenant, Inv.sent_at >= q.lo, Inv.sent_at < q.hi)
+        )
+    ).one()
     return int(sent or 0), int(finished or 0), int(skipped or 0)
 
 
@@ -169,9 +203,15 @@ async def _first_replies(session: AsyncSession, q: _Query) -> Durations:
     """First reply to the tickets opened in the period."""
     T, dialect = Ticket, session.get_bind().dialect.name
     durations, _ = await _durations(
-        session, _hours(dialect, T.created_at, T.first_response_at),
-        and_(T.association_id == q.tenant, T.created_at >= q.lo, T.created_at < q.hi,
-             T.first_response_at.is_not(None)))
+        session,
+        _hours(dialect, T.created_at, T.first_response_at),
+        and_(
+            T.association_id == q.tenant,
+            T.created_at >= q.lo,
+            T.created_at < q.hi,
+            T.first_response_at.is_not(None),
+        ),
+    )
     return durations
 
 
@@ -179,12 +219,22 @@ async def _decisions(session: AsyncSession, q: _Query) -> tuple[Durations, int, 
     """Submission to decision for the requests decided in the period, and how many of them (of
     those with a deadline) were decided by it."""
     R, dialect = ServiceRequest, session.get_bind().dialect.name
-    in_time = case((and_(R.due_date.is_not(None), _riyadh_date(dialect, R.decided_at) <= R.due_date), 1), else_=0)
+    in_time = case(
+        (and_(R.due_date.is_not(None), _riyadh_date(dialect, R.decided_at) <= R.due_date), 1),
+        else_=0,
+    )
     durations, (on_time, with_due) = await _durations(
-        session, _hours(dialect, R.submitted_at, R.decided_at),
-        and_(R.association_id == q.tenant, R.decided_at >= q.lo, R.decided_at < q.hi,
-             R.submitted_at.is_not(None)),
-        func.sum(in_time), func.count(R.due_date))
+        session,
+        _hours(dialect, R.submitted_at, R.decided_at),
+        and_(
+            R.association_id == q.tenant,
+            R.decided_at >= q.lo,
+            R.decided_at < q.hi,
+            R.submitted_at.is_not(None),
+        ),
+        func.sum(in_time),
+        func.count(R.due_date),
+    )
     return durations, int(with_due or 0), int(on_time or 0)
 
 
@@ -192,18 +242,34 @@ async def _open_work(session: AsyncSession, q: _Query) -> tuple[int, int, int, i
     """Requests awaiting a decision and open tickets, with the overdue among them — now."""
     R, T = ServiceRequest, Ticket
     today = today_riyadh(q.now)
-    requests, late = (await session.execute(
-        select(func.count(), func.sum(case((R.due_date < today, 1), else_=0)))
-        .where(R.association_id == q.tenant, R.status.in_(PENDING_DECISION)))).one()
-    late_ticket = and_(T.due_at < q.now, ~and_(T.kind == "inquiry", T.first_response_at.is_not(None)))
-    tickets, late_tickets = (await session.execute(
-        select(func.count(), func.sum(case((late_ticket, 1), else_=0)))
-        .where(T.association_id == q.tenant, T.status.in_(TICKET_OPEN)))).one()
+    requests, late = (
+        await session.execute(
+            select(func.count(), func.sum(case((R.due_date < today, 1), else_=0))).where(
+                R.association_id == q.tenant, R.status.in_(PENDING_DECISION)
+            )
+        )
+    ).one()
+    late_ticket = and_(
+        T.due_at < q.now, ~and_(T.kind == "inquiry", T.first_response_at.is_not(None))
+    )
+    tickets, late_tickets = (
+        await session.execute(
+            select(func.count(), func.sum(case((late_ticket, 1), else_=0))).where(
+                T.association_id == q.tenant, T.status.in_(TICKET_OPEN)
+            )
+        )
+    ).one()
     return int(requests or 0), int(late or 0), int(tickets or 0), int(late_tickets or 0)
 
 
-async def build_report(source: AsyncSession | Any, tenant: str, profile: Profile, period: Period,
-                       now: datetime | None = None, locale: str = "ar") -> Report:
+async def build_report(
+    source: AsyncSession | Any,
+    tenant: str,
+    profile: Profile,
+    period: Period,
+    now: datetime | None = None,
+    locale: str = "ar",
+) -> Report:
     """Every figure of the period, aggregated in SQL; small groups already suppressed.
 
     ``source`` is a session (the queries run one after another in it) or a
@@ -214,6 +280,7 @@ async def build_report(source: AsyncSession | Any, tenant: str, profile: Profile
     if isinstance(source, AsyncSession):
         results = [await part(source, q) for part in parts]
     else:
+
         async def alone(part):
             async with source.read(offload=True) as session:  # long scans: never on the loop
                 return await part(session, q)
@@ -224,19 +291,32 @@ async def build_report(source: AsyncSession | Any, tenant: str, profile: Profile
     suppress([overall], with_total=False)
     by_service = [Group(sid, service_label(profile, sid, locale), s) for sid, s in services.items()]
     order = {question.id: i for i, question in enumerate(profile.survey.questions)}
-    by_question = sorted((Group(qid, question_label(profile, qid, locale), s) for qid, s in questions.items()),
-                         key=lambda g: (order.get(g.key, len(order)), g.key))
+    by_question = sorted(
+        (Group(qid, question_label(profile, qid, locale), s) for qid, s in questions.items()),
+        key=lambda g: (order.get(g.key, len(order)), g.key),
+    )
     for groups in (by_service, by_month_nonempty(months)):
         suppress([g.score for g in groups])
     # the biggest first; the hidden last, by name, so their place says nothing of their size
-    by_service.sort(key=lambda g: (g.score.hidden, -g.score.responses if not g.score.hidden else 0, g.label))
+    by_service.sort(
+        key=lambda g: (g.score.hidden, -g.score.responses if not g.score.hidden else 0, g.label)
+    )
     for group in by_question:
         group.score.hidden = overall.hidden
-    report = Report(tenant=tenant, association=profile.association.name.get(locale), period=period,
-                    generated_at=q.now, overall=overall, by_service=by_service, by_month=months,
-                    by_question=by_question)
+    report = Report(
+        tenant=tenant,
+        association=profile.association.name.get(locale),
+        period=period,
+        generated_at=q.now,
+        overall=overall,
+        by_service=by_service,
+        by_month=months,
+        by_question=by_question,
+    )
     report.sent, report.finished, report.skipped = rate
     report.first_response = first_replies
     report.decision, report.decided, report.decided_in_time = decisions
-    report.open_requests, report.overdue_requests, report.open_tickets, report.overdue_tickets = open_work
+    report.open_requests, report.overdue_requests, report.open_tickets, report.overdue_tickets = (
+        open_work
+    )
     return report

@@ -44,7 +44,9 @@ async def seed(db: Database) -> dict[str, list[int]]:
             session.add(Association(id=tenant, name=tenant))
         await session.flush()
         for tenant in TENANTS:
-            people = [Beneficiary(association_id=tenant, telegram_user_id=1000 + i) for i in range(PEOPLE)]
+            people = [
+                Beneficiary(association_id=tenant, telegram_user_id=1000 + i) for i in range(PEOPLE)
+            ]
             session.add_all(people)
             await session.flush()
             ids[tenant] = [p.id for p in people]
@@ -64,19 +66,30 @@ async def workload(db: Database, scoped: bool, kind: str, statements: int, ids: 
             for i in range(50):
                 n = done + i
                 if kind == "select":  # the hot path's lookup of the person by Telegram id
-                    await session.scalar(select(Beneficiary).where(
-                        Beneficiary.association_id == TENANTS[0],
-                        Beneficiary.telegram_user_id == 1000 + n % PEOPLE))
+                    await session.scalar(
+                        select(Beneficiary).where(
+                            Beneficiary.association_id == TENANTS[0],
+                            Beneficiary.telegram_user_id == 1000 + n % PEOPLE,
+                        )
+                    )
                 elif kind == "get":
                     session.expunge_all()  # a real get: not from the identity map
                     await session.get(Beneficiary, ids[n % PEOPLE])
                 elif kind == "list":
-                    await session.scalars(select(Beneficiary.id).where(
-                        Beneficiary.association_id == TENANTS[0]).limit(5))
+                    await session.scalars(
+                        select(Beneficiary.id)
+                        .where(Beneficiary.association_id == TENANTS[0])
+                        .limit(5)
+                    )
                 else:  # ORM UPDATE: rare on the hot path (a blocked person, a failed update)
-                    await session.execute(update(Beneficiary).where(
-                        Beneficiary.association_id == TENANTS[0], Beneficiary.id == ids[n % PEOPLE])
-                        .values(locale="ar"))
+                    await session.execute(
+                        update(Beneficiary)
+                        .where(
+                            Beneficiary.association_id == TENANTS[0],
+                            Beneficiary.id == ids[n % PEOPLE],
+                        )
+                        .values(locale="ar")
+                    )
         done += 50
     return time.process_time() - start
 
@@ -95,8 +108,10 @@ async def main(statements: int, runs: int) -> None:
                     for scoped in (False, True):
                         times[scoped].append(await workload(db, scoped, kind, statements, ids))
                 per = {k: statistics.median(v) / statements * 1e6 for k, v in times.items()}
-                print(f"  {kind:7} unscoped {per[False]:6.1f} µs, scoped {per[True]:6.1f} µs "
-                      f"(+{per[True] - per[False]:.1f} µs, {(per[True] / per[False] - 1) * 100:+.1f}%)")
+                print(
+                    f"  {kind:7} unscoped {per[False]:6.1f} µs, scoped {per[True]:6.1f} µs "
+                    f"(+{per[True] - per[False]:.1f} µs, {(per[True] / per[False] - 1) * 100:+.1f}%)"
+                )
         finally:
             await db.dispose()
 

@@ -39,16 +39,40 @@ async def fill(db, tenant: str, n: int) -> None:
         session.add(Association(id=tenant, name="bench"))
         await session.flush()
         for i in range(n // 2):
-            session.add(ServiceRequest(association_id=tenant, reference=f"REQ-1448-{i:05d}",
-                                       service_id="food-basket", status="under_review", answers={},
-                                       submitted_at=now - timedelta(hours=i), due_date=now.date()))
-            session.add(Ticket(association_id=tenant, reference=f"INQ-1448-{i:05d}", kind="inquiry",
-                               subject="سؤال", status="open", data={}, created_at=now - timedelta(hours=i),
-                               due_at=now + timedelta(hours=24)))
+            session.add(
+                ServiceRequest(
+                    association_id=tenant,
+                    reference=f"REQ-1448-{i:05d}",
+                    service_id="food-basket",
+                    status="under_review",
+                    answers={},
+                    submitted_at=now - timedelta(hours=i),
+                    due_date=now.date(),
+                )
+            )
+            session.add(
+                Ticket(
+                    association_id=tenant,
+                    reference=f"INQ-1448-{i:05d}",
+                    kind="inquiry",
+                    subject="سؤال",
+                    status="open",
+                    data={},
+                    created_at=now - timedelta(hours=i),
+                    due_at=now + timedelta(hours=24),
+                )
+            )
         await session.flush()
         for i in range(0, n // 2, 10):
-            session.add(CaseAssignment(association_id=tenant, subject_kind="request", subject_id=i + 1,
-                                       assignee_id=2001, assignee_name="مشرف"))
+            session.add(
+                CaseAssignment(
+                    association_id=tenant,
+                    subject_kind="request",
+                    subject_id=i + 1,
+                    assignee_id=2001,
+                    assignee_name="مشرف",
+                )
+            )
 
 
 async def run(n: int, repeat: int, url: str | None) -> dict[str, float]:
@@ -58,10 +82,22 @@ async def run(n: int, repeat: int, url: str | None) -> dict[str, float]:
         db = database.scoped(profile.association.id)
         await db.migrate()
         await fill(db, profile.association.id, n)
-        settings = Settings(token="1:A", staff_chat_id=STAFF_CHAT, database_url=db.url,
-                            secret_key="x" * 32, supervisor_ids=frozenset({2001}))
-        rt = Runtime(settings=settings, profile=profile, db=db, bot=None, vault=Vault(settings.secret_key),
-                     sender=SimpleNamespace(), staff_chat_id=STAFF_CHAT)
+        settings = Settings(
+            token="1:A",
+            staff_chat_id=STAFF_CHAT,
+            database_url=db.url,
+            secret_key="x" * 32,
+            supervisor_ids=frozenset({2001}),
+        )
+        rt = Runtime(
+            settings=settings,
+            profile=profile,
+            db=db,
+            bot=None,
+            vault=Vault(settings.secret_key),
+            sender=SimpleNamespace(),
+            staff_chat_id=STAFF_CHAT,
+        )
         times: dict[str, list[float]] = {"queue": [], "queue mine": [], "find": []}
         for _ in range(repeat):
             for name, what in (("queue", "all"), ("queue mine", "mine"), ("find", None)):

@@ -100,7 +100,9 @@ def build_router() -> Router:
     return router
 
 
-def settings_for(settings: Settings, profile: Profile, env: Mapping[str, str] | None = None) -> Settings:
+def settings_for(
+    settings: Settings, profile: Profile, env: Mapping[str, str] | None = None
+) -> Settings:
     """The settings of one association: its own token, staff group and supervisors when its
     profile's ``deployment`` names them, the process's otherwise."""
     env = os.environ if env is None else env
@@ -109,13 +111,16 @@ def settings_for(settings: Settings, profile: Profile, env: Mapping[str, str] | 
     if deployment.token_env:
         token = (env.get(deployment.token_env) or "").strip()
         if not token:
-            raise ConfigError(f"{deployment.token_env} is not set: the bot token of association "
-                              f"'{profile.association.id}' (deployment.token_env in its profile)")
+            raise ConfigError(
+                f"{deployment.token_env} is not set: the bot token of association "
+                f"'{profile.association.id}' (deployment.token_env in its profile)"
+            )
         changes["token"] = token
     if deployment.whatsapp_env_prefix:  # this association's own WhatsApp number and secrets
         from bot.settings import whatsapp_settings
 
         prefix = deployment.whatsapp_env_prefix
+
         def own(name: str) -> str | None:
             return (env.get(prefix + name) or "").strip() or None
 
@@ -136,14 +141,16 @@ def check_staff_chats(pairs: Sequence[tuple[Settings, Profile]]) -> None:
     sharing: dict[int | None, bool] = {}
     for settings, profile in pairs:
         by_chat.setdefault(settings.staff_chat_id, []).append(profile.association.id)
-        sharing[settings.staff_chat_id] = (sharing.get(settings.staff_chat_id, True)
-                                           and profile.deployment.share_staff_chat)
+        sharing[settings.staff_chat_id] = (
+            sharing.get(settings.staff_chat_id, True) and profile.deployment.share_staff_chat
+        )
     for chat, ids in by_chat.items():
         if len(ids) > 1 and not sharing[chat]:
             raise ConfigError(
                 f"STAFF_CHAT_ID: the associations {', '.join(ids)} would share the staff group {chat}: "
                 "give each profile its own deployment.staff_chat_id (and deployment.supervisor_ids), "
-                "or set deployment.share_staff_chat: true in each of them")
+                "or set deployment.share_staff_chat: true in each of them"
+            )
 
 
 def faq_entries(profile: Profile) -> list[tuple[str, list[str]]]:
@@ -164,8 +171,15 @@ def build_matcher(profile: Profile, learned: dict[str, list[str]] | None = None)
 
 
 class BotApp:
-    def __init__(self, settings: Settings, profile: Profile, *, db: Database | None = None,
-                 limits: Limits | None = None, jobs_interval: float = 300.0) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        profile: Profile,
+        *,
+        db: Database | None = None,
+        limits: Limits | None = None,
+        jobs_interval: float = 300.0,
+    ) -> None:
         settings.require_bot()
         self.settings = settings
         self.profile = profile
@@ -175,13 +189,21 @@ class BotApp:
         self.bot = make_bot(settings)
         self.sender = Sender(self.db, TelegramDelivery(self.bot), profile.association.id, limits)
         assert settings.staff_chat_id is not None
-        self.rt = Runtime(settings=settings, profile=profile, db=self.db, bot=self.bot,
-                          vault=Vault(settings.secret_key), sender=self.sender,
-                          staff_chat_id=settings.staff_chat_id)
-        self.sender.policy = Policy(max_attempts=settings.outbox_max_attempts,
-                                    max_age=settings.outbox_max_age,
-                                    staff_chats=self.rt.staff_chat_ids,
-                                    supervisors=frozenset(settings.supervisor_ids))
+        self.rt = Runtime(
+            settings=settings,
+            profile=profile,
+            db=self.db,
+            bot=self.bot,
+            vault=Vault(settings.secret_key),
+            sender=self.sender,
+            staff_chat_id=settings.staff_chat_id,
+        )
+        self.sender.policy = Policy(
+            max_attempts=settings.outbox_max_attempts,
+            max_age=settings.outbox_max_age,
+            staff_chats=self.rt.staff_chat_ids,
+            supervisors=frozenset(settings.supervisor_ids),
+        )
         self.channel = TelegramChannel(self.bot)
         self.rt.channel = self.channel
         self.rt.matcher = build_matcher(profile)
@@ -189,8 +211,13 @@ class BotApp:
         self.rt.jobs = self.router.jobs
         self.whatsapp = self._whatsapp() if settings.whatsapp else None
         self.dispatcher = Dispatcher(self.rt, self.router)
-        self.intake = Intake(self.db, self.rt.tenant, self.dispatcher.handle,
-                             self.dispatcher.chat_key, vault=self.rt.vault)
+        self.intake = Intake(
+            self.db,
+            self.rt.tenant,
+            self.dispatcher.handle,
+            self.dispatcher.chat_key,
+            vault=self.rt.vault,
+        )
         self.poller = Poller(self.bot, self.intake)
         self._tasks: list[asyncio.Task[Any]] = []
         self.jobs_interval = jobs_interval
@@ -200,9 +227,14 @@ class BotApp:
         sends what is owed to a WhatsApp person; staff stay on Telegram."""
         from bot.channels.whatsapp.wa_graph import WhatsAppChannel
 
-        channel = WhatsAppChannel(self.settings, self.rt.vault, self.db, self.rt.tenant,
-                                  templates=self.profile.whatsapp.templates,
-                                  association_name=self.profile.association.name.get("ar") or "")
+        channel = WhatsAppChannel(
+            self.settings,
+            self.rt.vault,
+            self.db,
+            self.rt.tenant,
+            templates=self.profile.whatsapp.templates,
+            association_name=self.profile.association.name.get("ar") or "",
+        )
         self.rt.channels[channel.name] = channel
         self.sender.deliveries[channel.name] = channel
         return channel
@@ -212,9 +244,13 @@ class BotApp:
         from bot.channels.whatsapp.wa_webhook import make_whatsapp_app
 
         assert self.settings.whatsapp_verify_token and self.settings.whatsapp_app_secret
-        return make_whatsapp_app(verify_token=self.settings.whatsapp_verify_token,
-                                 app_secret=self.settings.whatsapp_app_secret,
-                                 intake=self.intake, db=self.db, tenant=self.rt.tenant)
+        return make_whatsapp_app(
+            verify_token=self.settings.whatsapp_verify_token,
+            app_secret=self.settings.whatsapp_app_secret,
+            intake=self.intake,
+            db=self.db,
+            tenant=self.rt.tenant,
+        )
 
     async def prepare(self) -> None:
         """Schema, tenant row, the bot's identity and commands; then resume unfinished work.
@@ -258,23 +294,30 @@ class BotApp:
                 return
             except InvalidToken:  # its message holds the token: never shown
                 name = self.profile.deployment.token_env or "TELEGRAM_BOT_TOKEN"
-                raise ConfigError(f"{name} was rejected by the Bot API at {host}: copy the token "
-                                  "again from @BotFather (or check TELEGRAM_API_BASE_URL)"
-                                  ) from None
+                raise ConfigError(
+                    f"{name} was rejected by the Bot API at {host}: copy the token "
+                    "again from @BotFather (or check TELEGRAM_API_BASE_URL)"
+                ) from None
             except RetryAfter as exc:
                 wait = retry_seconds(exc)
             except (NetworkError, OSError) as exc:  # TimedOut too
                 wait = delay
                 delay = min(delay * 2, max_delay)
-                log.warning("the Bot API at %s cannot be reached (%s); trying again in %.0f s "
-                            "(check the network and TELEGRAM_API_BASE_URL)", host,
-                            first_line(exc), wait)
+                log.warning(
+                    "the Bot API at %s cannot be reached (%s); trying again in %.0f s "
+                    "(check the network and TELEGRAM_API_BASE_URL)",
+                    host,
+                    first_line(exc),
+                    wait,
+                )
             await asyncio.sleep(wait)
 
     async def _set_commands(self) -> None:
         for locale in SUPPORTED_LOCALES:
             tr = translator(locale)
-            payload: dict[str, Any] = {"commands": [{"command": c, "description": tr.gettext(d)} for c, d in COMMANDS]}
+            payload: dict[str, Any] = {
+                "commands": [{"command": c, "description": tr.gettext(d)} for c, d in COMMANDS]
+            }
             if locale != "ar":
                 payload["language_code"] = locale
             with suppress(Exception):  # cosmetic: never block start-up on it
@@ -288,8 +331,11 @@ class BotApp:
     def start_jobs(self) -> None:
         """Deadlines, reminders, retention: every ``jobs_interval`` seconds (polling or webhook)."""
         if self.jobs_interval:
-            self._tasks.append(asyncio.create_task(run_forever(self.rt, self.jobs_interval),
-                                                   name=f"jobs:{self.rt.tenant}"))
+            self._tasks.append(
+                asyncio.create_task(
+                    run_forever(self.rt, self.jobs_interval), name=f"jobs:{self.rt.tenant}"
+                )
+            )
 
     async def idle(self, timeout: float = 10.0) -> None:
         """Wait until every received update is handled and every owed message sent (tests)."""

@@ -43,8 +43,10 @@ def _apps_settings(settings: Settings, profile_paths: list[str] | None):
     if len(set(ids)) != len(ids):
         raise ConfigError("MUSTAFEED_PROFILE: two profiles have the same association id")
     if len(set(tokens)) != len(tokens):
-        raise ConfigError("TELEGRAM_BOT_TOKEN: each association needs its own bot token "
-                          "(set deployment.token_env in each profile)")
+        raise ConfigError(
+            "TELEGRAM_BOT_TOKEN: each association needs its own bot token "
+            "(set deployment.token_env in each profile)"
+        )
     check_staff_chats(pairs)
     return pairs
 
@@ -59,18 +61,26 @@ async def _run(pairs, whatsapp_port: int = 8444, host: str = "0.0.0.0") -> None:
     apps = [BotApp(settings, profile, db=db) for settings, profile in pairs]
     on_whatsapp = [app for app in apps if app.whatsapp is not None]
     if len(on_whatsapp) > 1:
-        raise ConfigError("WHATSAPP_PHONE_NUMBER_ID: one WhatsApp number per process; run the "
-                          "other associations' WhatsApp in processes of their own")
+        raise ConfigError(
+            "WHATSAPP_PHONE_NUMBER_ID: one WhatsApp number per process; run the "
+            "other associations' WhatsApp in processes of their own"
+        )
     runner = web.AppRunner(on_whatsapp[0].whatsapp_app(), access_log=None) if on_whatsapp else None
     try:
         for app in apps:
             await app.start_polling()
-            logging.getLogger("mustafeed").info("polling %s for %s", app.settings.api_base_url, app.rt.tenant)
+            logging.getLogger("mustafeed").info(
+                "polling %s for %s", app.settings.api_base_url, app.rt.tenant
+            )
         if runner is not None:  # Meta's webhook beside Telegram's long polling
             await runner.setup()
             await web.TCPSite(runner, host, whatsapp_port).start()
-            logging.getLogger("mustafeed").info("WhatsApp webhook on %s:%s/whatsapp for %s", host,
-                                                whatsapp_port, on_whatsapp[0].rt.tenant)
+            logging.getLogger("mustafeed").info(
+                "WhatsApp webhook on %s:%s/whatsapp for %s",
+                host,
+                whatsapp_port,
+                on_whatsapp[0].rt.tenant,
+            )
         settle_memory()
         await _until_signalled_or_refused(apps)
     finally:
@@ -87,8 +97,9 @@ async def _until_signalled_or_refused(apps) -> None:
     from bot.channels.telegram.api import InvalidToken
 
     stop = asyncio.ensure_future(until_signalled())
-    pollers = {task: app for app in apps for task in app._tasks
-               if task.get_name().startswith("poller:")}
+    pollers = {
+        task: app for app in apps for task in app._tasks if task.get_name().startswith("poller:")
+    }
     try:
         done, _ = await asyncio.wait([stop, *pollers], return_when=asyncio.FIRST_COMPLETED)
     finally:
@@ -99,8 +110,10 @@ async def _until_signalled_or_refused(apps) -> None:
         if isinstance(task.exception(), InvalidToken):
             app = pollers[task]
             name = app.profile.deployment.token_env or "TELEGRAM_BOT_TOKEN"
-            raise ConfigError(f"{name} is no longer accepted by the Bot API (revoked at "
-                              "@BotFather?): put the new token in it and start again")
+            raise ConfigError(
+                f"{name} is no longer accepted by the Bot API (revoked at "
+                "@BotFather?): put the new token in it and start again"
+            )
         raise task.exception()
 
 
@@ -115,8 +128,15 @@ def cmd_webhook(args: argparse.Namespace) -> int:
 
     settings = load_settings().require_bot()
     hide(settings.token)
-    run_service(serve(settings, profile_from_settings(settings, args.profile), host=args.host, port=args.port,
-                      public_url=args.url))
+    run_service(
+        serve(
+            settings,
+            profile_from_settings(settings, args.profile),
+            host=args.host,
+            port=args.port,
+            public_url=args.url,
+        )
+    )
     return 0
 
 
@@ -184,7 +204,10 @@ def cmd_audit(args: argparse.Namespace) -> int:
         await require_schema(url)
         db = Database(url)
         try:
-            async with database_errors(url), db.read(unscoped=True) as session:  # every association's log
+            async with (
+                database_errors(url),
+                db.read(unscoped=True) as session,
+            ):  # every association's log
                 stmt = select(AuditLog).order_by(AuditLog.id.desc()).limit(args.limit)
                 if args.association:
                     stmt = stmt.where(AuditLog.association_id == args.association)
@@ -193,8 +216,10 @@ def cmd_audit(args: argparse.Namespace) -> int:
             await db.dispose()
         for row in reversed(rows):
             subject = f"{row.subject_kind}:{row.subject_id}" if row.subject_kind else "-"
-            print(f"{row.at:%Y-%m-%d %H:%M:%S} {row.association_id} actor={row.actor_id or '-'} "
-                  f"{row.action} {subject} {row.detail or ''}".rstrip())
+            print(
+                f"{row.at:%Y-%m-%d %H:%M:%S} {row.association_id} actor={row.actor_id or '-'} "
+                f"{row.action} {subject} {row.detail or ''}".rstrip()
+            )
 
     asyncio.run(go())
     return 0
@@ -219,8 +244,9 @@ def cmd_report(args: argparse.Namespace) -> int:
         db = Database(settings.database_url)
         try:
             async with db.read(tenant=profile.association.id) as session:
-                return await export(session, profile.association.id, profile, period, args.format,
-                                    Path(args.out))
+                return await export(
+                    session, profile.association.id, profile, period, args.format, Path(args.out)
+                )
         finally:
             await db.dispose()
 
@@ -266,6 +292,8 @@ def cmd_faq_export(args: argparse.Namespace) -> int:
     tmp.replace(target)
     print(f"{added} learned phrasings written into {target}")
     return 0
+
+
 def cmd_rebuild_totals(args: argparse.Namespace) -> int:
     """``mustafeed rebuild-totals [--association ID]``: recompute the reports' running totals
     from the rows (storage/totals.py), one association per transaction; running it again
@@ -288,10 +316,14 @@ def cmd_rebuild_totals(args: argparse.Namespace) -> int:
         db = Database(settings.database_url)
         try:
             async with db.read(unscoped=True) as session:
-                known = (await session.scalars(select(Association.id).order_by(Association.id))).all()
+                known = (
+                    await session.scalars(select(Association.id).order_by(Association.id))
+                ).all()
             tenants = [args.association] if args.association else list(known)
             if args.association and args.association not in known:
-                print(f"mustafeed rebuild-totals: no association {args.association!r} in this database")
+                print(
+                    f"mustafeed rebuild-totals: no association {args.association!r} in this database"
+                )
                 return 2
             for tenant in tenants:
                 started = time.perf_counter()
@@ -318,7 +350,9 @@ def cmd_dashboard(args: argparse.Namespace) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
-    if argv[:1] == ["faq-eval"]:  # its own options (--train, --test …) belong to bot.domain.faq.evaluate
+    if argv[:1] == [
+        "faq-eval"
+    ]:  # its own options (--train, --test …) belong to bot.domain.faq.evaluate
         from bot.domain.faq.evaluate import main as faq_main
 
         return faq_main(argv[1:]) or 0
@@ -327,11 +361,18 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("run", help="long polling against Telegram or TELEGRAM_API_BASE_URL")
-    p.add_argument("--profile", action="append",
-                   help="association profile (default MUSTAFEED_PROFILE); repeat to serve several")
-    p.add_argument("--whatsapp-port", type=int, default=8444,
-                   help="port of the WhatsApp webhook (/whatsapp), when WHATSAPP_PHONE_NUMBER_ID "
-                        "is set (default 8444)")
+    p.add_argument(
+        "--profile",
+        action="append",
+        help="association profile (default MUSTAFEED_PROFILE); repeat to serve several",
+    )
+    p.add_argument(
+        "--whatsapp-port",
+        type=int,
+        default=8444,
+        help="port of the WhatsApp webhook (/whatsapp), when WHATSAPP_PHONE_NUMBER_ID "
+        "is set (default 8444)",
+    )
     p.set_defaults(func=cmd_run)
 
     p = sub.add_parser("webhook", help="serve Telegram's webhook (aiohttp) with a health endpoint")
@@ -355,8 +396,9 @@ def main(argv: list[str] | None = None) -> int:
 
     sub.add_parser("faq-eval", help="measure the FAQ matcher on labelled CSVs (see --help of it)")
 
-    p = sub.add_parser("faq-export",
-                       help="write the learned FAQ phrasings into a copy of the profile YAML")
+    p = sub.add_parser(
+        "faq-export", help="write the learned FAQ phrasings into a copy of the profile YAML"
+    )
     p.add_argument("--profile")
     out = p.add_mutually_exclusive_group()
     out.add_argument("--out", metavar="FILE", help="default: PROFILE.learned.yaml beside it")
@@ -383,11 +425,18 @@ def main(argv: list[str] | None = None) -> int:
     p = sub.add_parser("rebuild-totals", help="recompute the reports' running totals from the rows")
     p.add_argument("--association", help="only this association (default: every one)")
     p.set_defaults(func=cmd_rebuild_totals)
-    p = sub.add_parser("dashboard", help="serve the supervisors' dashboard (signed links from /dashboard)")
+    p = sub.add_parser(
+        "dashboard", help="serve the supervisors' dashboard (signed links from /dashboard)"
+    )
     p.add_argument("--profile")
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, help="default MUSTAFEED_DASHBOARD_PORT or 8090")
-    p.add_argument("--link", type=int, metavar="USER_ID", help="print a fresh link for this supervisor and exit")
+    p.add_argument(
+        "--link",
+        type=int,
+        metavar="USER_ID",
+        help="print a fresh link for this supervisor and exit",
+    )
     p.set_defaults(func=cmd_dashboard)
 
     args = parser.parse_args(argv)
@@ -400,8 +449,11 @@ def main(argv: list[str] | None = None) -> int:
         failure = explain(exc, explain_telegram)
         if failure is None:
             trace = "".join(traceback.format_exception(exc))
-            print(f"mustafeed: unexpected error (a bug: please report it with what follows)\n"
-                  f"{redact(trace)}", file=sys.stderr)
+            print(
+                f"mustafeed: unexpected error (a bug: please report it with what follows)\n"
+                f"{redact(trace)}",
+                file=sys.stderr,
+            )
             return 1
         print(f"mustafeed: {failure}", file=sys.stderr)
         return failure.status

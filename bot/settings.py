@@ -88,7 +88,9 @@ class Settings:
         if not self.token:
             raise ConfigError("TELEGRAM_BOT_TOKEN is not set: put the token from @BotFather in it")
         if self.staff_chat_id is None:
-            raise ConfigError("STAFF_CHAT_ID is not set: the staff group's chat id, e.g. -1001234567890")
+            raise ConfigError(
+                "STAFF_CHAT_ID is not set: the staff group's chat id, e.g. -1001234567890"
+            )
         return self
 
     def with_(self, **changes: object) -> Settings:
@@ -98,7 +100,9 @@ class Settings:
 def _parse_token(value: str) -> str:
     bot_id, sep, secret = value.partition(":")
     if not (sep and bot_id.isdigit() and secret and " " not in value):
-        raise ConfigError("TELEGRAM_BOT_TOKEN is malformed: expected '<digits>:<secret>' as given by @BotFather")
+        raise ConfigError(
+            "TELEGRAM_BOT_TOKEN is malformed: expected '<digits>:<secret>' as given by @BotFather"
+        )
     return value
 
 
@@ -111,7 +115,9 @@ def _parse_int(name: str, value: str, hint: str) -> int:
 
 def _parse_url(name: str, value: str, schemes: tuple[str, ...]) -> str:
     if not value.startswith(schemes):
-        raise ConfigError(f"{name} is malformed: {value!r} should start with one of {', '.join(schemes)}")
+        raise ConfigError(
+            f"{name} is malformed: {value!r} should start with one of {', '.join(schemes)}"
+        )
     return value
 
 
@@ -154,16 +160,26 @@ def warn_exposed_files(settings: Settings) -> None:
     if exposed:
         _warned.update(exposed)
         names = " ".join(str(p) for p in exposed)
-        log.warning("readable by group or others (personal data or its key): %s; "
-                    "make them owner-only: chmod 600 %s", names, names)
+        log.warning(
+            "readable by group or others (personal data or its key): %s; "
+            "make them owner-only: chmod 600 %s",
+            names,
+            names,
+        )
 
 
 _WHATSAPP_COMPANIONS = (
-    ("WHATSAPP_ACCESS_TOKEN", "whatsapp_access_token",
-     "the permanent token of the Meta app's system user"),
+    (
+        "WHATSAPP_ACCESS_TOKEN",
+        "whatsapp_access_token",
+        "the permanent token of the Meta app's system user",
+    ),
     ("WHATSAPP_APP_SECRET", "whatsapp_app_secret", "the Meta app's secret (App settings > Basic)"),
-    ("WHATSAPP_VERIFY_TOKEN", "whatsapp_verify_token",
-     "a word of your choice, given to Meta with the webhook URL"),
+    (
+        "WHATSAPP_VERIFY_TOKEN",
+        "whatsapp_verify_token",
+        "a word of your choice, given to Meta with the webhook URL",
+    ),
 )
 
 
@@ -172,21 +188,29 @@ def whatsapp_settings(get: Callable[[str], str | None], prefix: str = "") -> dic
     or ``ConfigError`` naming the first one missing (``prefix``: a profile's own variables)."""
     phone_number_id = get("WHATSAPP_PHONE_NUMBER_ID")
     base_url = get("WHATSAPP_API_BASE_URL")
-    found: dict[str, object] = {"whatsapp_api_base_url": _parse_url(
-        prefix + "WHATSAPP_API_BASE_URL", base_url, ("http://", "https://")).rstrip("/")
-        if base_url else WHATSAPP_DEFAULT_BASE_URL}
+    found: dict[str, object] = {
+        "whatsapp_api_base_url": _parse_url(
+            prefix + "WHATSAPP_API_BASE_URL", base_url, ("http://", "https://")
+        ).rstrip("/")
+        if base_url
+        else WHATSAPP_DEFAULT_BASE_URL
+    }
     if phone_number_id is None:
         return found
     if not phone_number_id.isdigit():
-        raise ConfigError(f"{prefix}WHATSAPP_PHONE_NUMBER_ID is malformed: {phone_number_id!r} is "
-                          "not the phone number's id (digits, from the app's WhatsApp > API setup "
-                          "page)")
+        raise ConfigError(
+            f"{prefix}WHATSAPP_PHONE_NUMBER_ID is malformed: {phone_number_id!r} is "
+            "not the phone number's id (digits, from the app's WhatsApp > API setup "
+            "page)"
+        )
     found["whatsapp_phone_number_id"] = phone_number_id
     for name, attr, hint in _WHATSAPP_COMPANIONS:
         value = get(name)
         if value is None:
-            raise ConfigError(f"{prefix}{name} is not set: WhatsApp is on "
-                              f"({prefix}WHATSAPP_PHONE_NUMBER_ID) and needs it: {hint}")
+            raise ConfigError(
+                f"{prefix}{name} is not set: WhatsApp is on "
+                f"({prefix}WHATSAPP_PHONE_NUMBER_ID) and needs it: {hint}"
+            )
         found[attr] = value
     return found
 
@@ -223,31 +247,52 @@ def load_settings(env: Mapping[str, str] | None = None, *, read_dotenv: bool = T
             f"MUSTAFEED_SECRET_KEY is malformed: {len(secret)} characters, at least {MIN_SECRET_LENGTH} needed"
         )
     if http_client not in HTTP_CLIENTS:
-        raise ConfigError(f"MUSTAFEED_HTTP_CLIENT is malformed: {http_client!r} is not one of {', '.join(HTTP_CLIENTS)}")
-    staff_chat_id = (_parse_int("STAFF_CHAT_ID", staff, "the staff group's chat id, e.g. -1001234567890")
-                     if staff else None)
+        raise ConfigError(
+            f"MUSTAFEED_HTTP_CLIENT is malformed: {http_client!r} is not one of {', '.join(HTTP_CLIENTS)}"
+        )
+    staff_chat_id = (
+        _parse_int("STAFF_CHAT_ID", staff, "the staff group's chat id, e.g. -1001234567890")
+        if staff
+        else None
+    )
     if staff_chat_id is not None and staff_chat_id > 0:
-        raise ConfigError(f"STAFF_CHAT_ID is malformed: {staff_chat_id} is not a group: a Telegram "
-                          "group's chat id is negative (e.g. -1001234567890); copy it with its minus sign")
+        raise ConfigError(
+            f"STAFF_CHAT_ID is malformed: {staff_chat_id} is not a group: a Telegram "
+            "group's chat id is negative (e.g. -1001234567890); copy it with its minus sign"
+        )
     supervisor_ids: set[int] = set()
     for part in (supervisors or "").split(","):
         if part.strip():
-            supervisor_ids.add(_parse_int("SUPERVISOR_IDS", part, "comma-separated Telegram user ids"))
+            supervisor_ids.add(
+                _parse_int("SUPERVISOR_IDS", part, "comma-separated Telegram user ids")
+            )
 
-    outbox_max_attempts = _parse_int("MUSTAFEED_OUTBOX_MAX_ATTEMPTS", max_attempts, "a count, e.g. 10") if max_attempts else 10
-    outbox_max_age = _parse_int("MUSTAFEED_OUTBOX_MAX_AGE", max_age, "seconds, e.g. 21600") if max_age else 21600
+    outbox_max_attempts = (
+        _parse_int("MUSTAFEED_OUTBOX_MAX_ATTEMPTS", max_attempts, "a count, e.g. 10")
+        if max_attempts
+        else 10
+    )
+    outbox_max_age = (
+        _parse_int("MUSTAFEED_OUTBOX_MAX_AGE", max_age, "seconds, e.g. 21600") if max_age else 21600
+    )
     whatsapp = whatsapp_settings(get)
     if outbox_max_attempts < 1 or outbox_max_age < 1:
-        raise ConfigError("MUSTAFEED_OUTBOX_MAX_ATTEMPTS and MUSTAFEED_OUTBOX_MAX_AGE must be at least 1")
+        raise ConfigError(
+            "MUSTAFEED_OUTBOX_MAX_ATTEMPTS and MUSTAFEED_OUTBOX_MAX_AGE must be at least 1"
+        )
 
     settings = Settings(
         token=_parse_token(token) if token else None,
-        api_base_url=_parse_url("TELEGRAM_API_BASE_URL", base_url, ("http://", "https://")).rstrip("/")
+        api_base_url=_parse_url("TELEGRAM_API_BASE_URL", base_url, ("http://", "https://")).rstrip(
+            "/"
+        )
         if base_url
         else TELEGRAM_DEFAULT_BASE_URL,
         staff_chat_id=staff_chat_id,
         database_url=_parse_url(
-            "DATABASE_URL", db_url, ("sqlite+aiosqlite://", "postgresql+asyncpg://", "postgresql://")
+            "DATABASE_URL",
+            db_url,
+            ("sqlite+aiosqlite://", "postgresql+asyncpg://", "postgresql://"),
         ).replace("postgresql://", "postgresql+asyncpg://", 1)
         if db_url
         else DEFAULT_DATABASE_URL,

@@ -54,6 +54,7 @@ async def main() -> None:
         emu, app = await start_demo("127.0.0.1", 0, data_dir=Path(data))
         user = Demo.USER_ID
         try:
+
             async def say(text: str) -> None:
                 emu.send_text(user, text)
                 await settle(emu, app)

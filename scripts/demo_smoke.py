@@ -46,8 +46,9 @@ def main(mustafeed: str) -> int:
     port = free_port()
     while port + 1 == 65536:  # the dashboard takes the next port
         port = free_port()
-    demo = subprocess.Popen([mustafeed, "demo", "--port", str(port)], stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT)
+    demo = subprocess.Popen(
+        [mustafeed, "demo", "--port", str(port)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT
+    )
     base = f"http://127.0.0.1:{port}"
     try:
         page = until("the demo page", lambda: demo.poll() is None and fetch(base + "/"))

@@ -31,9 +31,14 @@ def extract() -> Catalog:
     template = Catalog(project="mustafeed", charset="utf-8")
     for package in ("bot", "storage"):
         for filename, lineno, message, comments, context in extract_from_dir(
-                ROOT / package, METHOD_MAP, keywords=KEYWORDS, comment_tags=("TRANSLATORS:",)):
-            template.add(message, locations=[(f"{package}/{filename}", lineno)], auto_comments=comments,
-                         context=context)
+            ROOT / package, METHOD_MAP, keywords=KEYWORDS, comment_tags=("TRANSLATORS:",)
+        ):
+            template.add(
+                message,
+                locations=[(f"{package}/{filename}", lineno)],
+                auto_comments=comments,
+                context=context,
+            )
     return template
 
 
@@ -77,7 +82,9 @@ def update() -> None:
         path = po_path(locale)
         path.parent.mkdir(parents=True, exist_ok=True)
         with path.open("wb") as fh:
-            write_po(fh, catalog, width=0, omit_header=False, sort_output=False, include_lineno=False)
+            write_po(
+                fh, catalog, width=0, omit_header=False, sort_output=False, include_lineno=False
+            )
     print("catalogs updated")
 
 
@@ -88,7 +95,9 @@ def problems() -> list[str]:
         catalog = load(locale)
         have = {m.id if isinstance(m.id, str) else m.id[0] for m in catalog if m.id}
         for msgid in sorted(wanted - have):
-            found.append(f"{locale}: not in the catalog (run scripts/i18n.py update): {msgid[:70]!r}")
+            found.append(
+                f"{locale}: not in the catalog (run scripts/i18n.py update): {msgid[:70]!r}"
+            )
         for msgid in sorted(have - wanted):
             found.append(f"{locale}: no longer used by the code: {msgid[:70]!r}")
         if locale == "ar":

@@ -28,7 +28,9 @@ async def main(message: str) -> None:
         def run(conn) -> None:
             cfg = alembic_config()
             cfg.attributes["connection"] = conn
-            versions = sorted((Path(cfg.get_main_option("script_location")) / "versions").glob("[0-9]*_*.py"))
+            versions = sorted(
+                (Path(cfg.get_main_option("script_location")) / "versions").glob("[0-9]*_*.py")
+            )
             rev_id = f"{len(versions) + 1:04d}"
             command.revision(cfg, message=message, autogenerate=True, rev_id=rev_id)
 

@@ -20,13 +20,11 @@ fi
 echo "== import contracts =="
 .venv/bin/lint-imports --no-cache
 
-# Style and types, settings in pyproject.toml: ruff's lint rules and mypy (bot/ and storage/)
-# always; the formatting check only with MUSTAFEED_LINT=1 until the tree has been formatted once.
+# Style and types, settings in pyproject.toml: ruff's lint rules and its formatting, and mypy
+# (bot/ and storage/).
 echo "== ruff =="
 .venv/bin/ruff check bot storage tests bench scripts
-if [ "${MUSTAFEED_LINT:-0}" = 1 ]; then
-  .venv/bin/ruff format --check bot storage tests bench scripts
-fi
+.venv/bin/ruff format --check bot storage tests bench scripts
 echo "== mypy =="
 .venv/bin/mypy
 

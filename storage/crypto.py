@@ -35,7 +35,9 @@ class Vault:
 
     def encrypt(self, plaintext: str, context: str = "") -> str:
         nonce = os.urandom(12)
-        ct = self._aead[self._kid].encrypt(nonce, plaintext.encode("utf-8"), context.encode() or None)
+        ct = self._aead[self._kid].encrypt(
+            nonce, plaintext.encode("utf-8"), context.encode() or None
+        )
         return f"{self._kid}:{base64.urlsafe_b64encode(nonce + ct).decode('ascii')}"
 
     def decrypt(self, token: str, context: str = "") -> str:

@@ -73,7 +73,9 @@ BUSY_TIMEOUT_MS = 10_000
 CHECKPOINT_EVERY = 1.0  # seconds between background WAL checkpoints (when something was written)
 
 
-def _run_statement(conn: sqlite3.Connection, many: bool, sql: str, parameters: Any) -> tuple[Any, int, Any, list[Any]]:
+def _run_statement(
+    conn: sqlite3.Connection, many: bool, sql: str, parameters: Any
+) -> tuple[Any, int, Any, list[Any]]:
     """In aiosqlite's thread: execute, fetch every row, close — one trip for the whole statement."""
     cursor = conn.cursor()
     try:
@@ -109,7 +111,8 @@ class _FusedCursor:
     async def _run(self, many: bool, sql: str, parameters: Any) -> _FusedCursor:
         conn = self._connection
         self.description, self.rowcount, self.lastrowid, self._rows = await conn._execute(
-            _run_statement, conn._conn, many, sql, parameters)
+            _run_statement, conn._conn, many, sql, parameters
+        )
         return self
 
     async def execute(self, sql: str, parameters: Any = None) -> _FusedCursor:
@@ -141,11 +144,16 @@ class _FusedCursor:
 
 
 def _is_busy(exc: sqlite3.OperationalError) -> bool:
-    return getattr(exc, "sqlite_errorcode", None) in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED) \
-        or "locked" in str(exc) or "busy" in str(exc)
+    return (
+        getattr(exc, "sqlite_errorcode", None) in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
+        or "locked" in str(exc)
+        or "busy" in str(exc)
+    )
 
 
-def _waiting_out_the_lock(conn: sqlite3.Connection, fn: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+def _waiting_out_the_lock(
+    conn: sqlite3.Connection, fn: Any, args: tuple[Any, ...], kwargs: dict[str, Any]
+) -> Any:
     """In the worker thread: the same call, with the busy timeout that the loop cannot afford."""
     conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
     try:
@@ -239,19 +247,27 @@ def make_engine(url: str, *, offload: bool = False) -> AsyncEngine:
             create_private(Path(parsed.database))
         # the loop's thread uses the connection too (inline statements); only one of the two
         # touches it at a time, since each statement is awaited before the next
-        connect_args: dict[str, Any] = {"timeout": BUSY_TIMEOUT_MS / 1000 if offload else 0,
-                                        "check_same_thread": False}
+        connect_args: dict[str, Any] = {
+            "timeout": BUSY_TIMEOUT_MS / 1000 if offload else 0,
+            "check_same_thread": False,
+        }
         cargs: list[Any] = []
         ckwargs: dict[str, Any] = {}
-        engine = create_async_engine(url, connect_args=connect_args,
-                                     async_creator=_fused_creator(cargs, ckwargs, offload), **JSON_OPTIONS)
+        engine = create_async_engine(
+            url,
+            connect_args=connect_args,
+            async_creator=_fused_creator(cargs, ckwargs, offload),
+            **JSON_OPTIONS,
+        )
         # the same arguments SQLAlchemy would give aiosqlite.connect (path, check_same_thread …)
         args, kwargs = engine.dialect.create_connect_args(parsed)
         cargs.extend(args)
         ckwargs.update(kwargs, **connect_args)
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas(offload))
         return engine
-    return create_async_engine(url, pool_size=10, max_overflow=10, pool_pre_ping=True, **JSON_OPTIONS)
+    return create_async_engine(
+        url, pool_size=10, max_overflow=10, pool_pre_ping=True, **JSON_OPTIONS
+    )
 
 
 def _checkpoint(path: str) -> None:
@@ -262,8 +278,9 @@ def _checkpoint(path: str) -> None:
 
 def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     """Sessions whose scope events (``storage.scope``) apply once ``info`` names a tenant."""
-    return async_sessionmaker(engine, expire_on_commit=False, autoflush=True,
-                              sync_session_class=TenantSession)
+    return async_sessionmaker(
+        engine, expire_on_commit=False, autoflush=True, sync_session_class=TenantSession
+    )
 
 
 def _scope_info(tenant: str | None, unscoped: bool) -> dict[str, Any]:
@@ -271,8 +288,10 @@ def _scope_info(tenant: str | None, unscoped: bool) -> dict[str, Any]:
         return {TENANT: tenant}
     if tenant is None and unscoped:
         return {}
-    raise TypeError("a session is bound to one association: pass tenant=..., "
-                    "or unscoped=True for work across associations (migrations, maintenance)")
+    raise TypeError(
+        "a session is bound to one association: pass tenant=..., "
+        "or unscoped=True for work across associations (migrations, maintenance)"
+    )
 
 
 class Database:
@@ -303,8 +322,9 @@ class Database:
         return ScopedDatabase(self, tenant)
 
     @contextlib.asynccontextmanager
-    async def write(self, *, tenant: str | None = None, unscoped: bool = False,
-                    offload: bool = False) -> AsyncIterator[AsyncSession]:
+    async def write(
+        self, *, tenant: str | None = None, unscoped: bool = False, offload: bool = False
+    ) -> AsyncIterator[AsyncSession]:
         """One write transaction of ``tenant`` (or ``unscoped``): committed on success, rolled
         back on error."""
         info = _scope_info(tenant, unscoped)
@@ -317,8 +337,9 @@ class Database:
             self._note_write()
 
     @contextlib.asynccontextmanager
-    async def read(self, *, tenant: str | None = None, unscoped: bool = False,
-                   offload: bool = False) -> AsyncIterator[AsyncSession]:
+    async def read(
+        self, *, tenant: str | None = None, unscoped: bool = False, offload: bool = False
+    ) -> AsyncIterator[AsyncSession]:
         """A read session of ``tenant`` (or ``unscoped``); ``offload`` for long queries
         (reports), which must not hold the loop."""
         info = _scope_info(tenant, unscoped)
@@ -328,8 +349,11 @@ class Database:
     # -- WAL checkpoints off the loop (SQLite) ------------------------------------------------
     def _note_write(self) -> None:
         self._dirty = True
-        if (self._checkpointer is None or self._checkpointer.done()) \
-                and self._sqlite_path not in (None, "", ":memory:"):
+        if (self._checkpointer is None or self._checkpointer.done()) and self._sqlite_path not in (
+            None,
+            "",
+            ":memory:",
+        ):
             self._checkpointer = asyncio.get_running_loop().create_task(self._checkpoint_loop())
 
     async def _checkpoint_loop(self) -> None:
@@ -339,7 +363,9 @@ class Database:
             try:
                 await asyncio.to_thread(_checkpoint, self._sqlite_path)  # type: ignore[arg-type]  # a file: see _note_write
             except sqlite3.Error as exc:  # the next round tries again; the WAL only grows meanwhile
-                logging.getLogger(__name__).warning("WAL checkpoint failed (%s)", type(exc).__name__)
+                logging.getLogger(__name__).warning(
+                    "WAL checkpoint failed (%s)", type(exc).__name__
+                )
                 self._dirty = True
 
     async def migrate(self) -> None:
@@ -383,10 +409,14 @@ class ScopedDatabase:
     def is_sqlite(self) -> bool:
         return self.database.is_sqlite
 
-    def write(self, *, offload: bool = False) -> contextlib.AbstractAsyncContextManager[AsyncSession]:
+    def write(
+        self, *, offload: bool = False
+    ) -> contextlib.AbstractAsyncContextManager[AsyncSession]:
         return self.database.write(tenant=self.tenant, offload=offload)
 
-    def read(self, *, offload: bool = False) -> contextlib.AbstractAsyncContextManager[AsyncSession]:
+    def read(
+        self, *, offload: bool = False
+    ) -> contextlib.AbstractAsyncContextManager[AsyncSession]:
         return self.database.read(tenant=self.tenant, offload=offload)
 
     async def migrate(self) -> None:

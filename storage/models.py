@@ -108,7 +108,9 @@ class ConsentEvent(Tenanted, Base):
     __tablename__ = "consent_events"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     association_id: Mapped[str] = tenant()
-    beneficiary_id: Mapped[int] = mapped_column(ForeignKey("beneficiaries.id", ondelete="CASCADE"), index=True)
+    beneficiary_id: Mapped[int] = mapped_column(
+        ForeignKey("beneficiaries.id", ondelete="CASCADE"), index=True
+    )
     action: Mapped[str] = mapped_column(String(16))  # given | withdrawn
     notice_version: Mapped[str] = mapped_column(String(32))
     at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -144,7 +146,9 @@ class ServiceRequest(Tenanted, Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     association_id: Mapped[str] = tenant()
     reference: Mapped[str | None] = mapped_column(String(32))  # given at submission
-    beneficiary_id: Mapped[int | None] = mapped_column(ForeignKey("beneficiaries.id", ondelete="SET NULL"), index=True)
+    beneficiary_id: Mapped[int | None] = mapped_column(
+        ForeignKey("beneficiaries.id", ondelete="SET NULL"), index=True
+    )
     service_id: Mapped[str] = mapped_column(String(64))
     status: Mapped[str] = mapped_column(String(32), index=True)
     answers: Mapped[dict[str, Any]] = mapped_column(default=dict)  # sensitive values encrypted
@@ -168,7 +172,9 @@ class RequestEvent(Tenanted, Base):
     __tablename__ = "request_events"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     association_id: Mapped[str] = tenant()
-    request_id: Mapped[int] = mapped_column(ForeignKey("service_requests.id", ondelete="CASCADE"), index=True)
+    request_id: Mapped[int] = mapped_column(
+        ForeignKey("service_requests.id", ondelete="CASCADE"), index=True
+    )
     at: Mapped[datetime] = mapped_column(default=utcnow)
     actor_kind: Mapped[str] = mapped_column(String(16))  # beneficiary | staff | system
     actor_id: Mapped[int | None] = mapped_column(BigInteger)
@@ -185,9 +191,15 @@ class Document(Tenanted, Base):
     __tablename__ = "documents"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     association_id: Mapped[str] = tenant()
-    beneficiary_id: Mapped[int | None] = mapped_column(ForeignKey("beneficiaries.id", ondelete="SET NULL"), index=True)
-    request_id: Mapped[int | None] = mapped_column(ForeignKey("service_requests.id", ondelete="CASCADE"), index=True)
-    ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"), index=True)
+    beneficiary_id: Mapped[int | None] = mapped_column(
+        ForeignKey("beneficiaries.id", ondelete="SET NULL"), index=True
+    )
+    request_id: Mapped[int | None] = mapped_column(
+        ForeignKey("service_requests.id", ondelete="CASCADE"), index=True
+    )
+    ticket_id: Mapped[int | None] = mapped_column(
+        ForeignKey("tickets.id", ondelete="CASCADE"), index=True
+    )
     kind: Mapped[str] = mapped_column(String(64))  # the profile's document id, or "attachment"
     telegram_file_id: Mapped[str] = mapped_column(String(255))
     file_unique_id: Mapped[str | None] = mapped_column(String(64))
@@ -210,12 +222,16 @@ class Ticket(Tenanted, Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     association_id: Mapped[str] = tenant()
     reference: Mapped[str] = mapped_column(String(32))
-    beneficiary_id: Mapped[int | None] = mapped_column(ForeignKey("beneficiaries.id", ondelete="SET NULL"), index=True)
+    beneficiary_id: Mapped[int | None] = mapped_column(
+        ForeignKey("beneficiaries.id", ondelete="SET NULL"), index=True
+    )
     kind: Mapped[str] = mapped_column(String(20))  # inquiry | complaint | suggestion | compensation
     category: Mapped[str | None] = mapped_column(String(64))
     subject: Mapped[str | None] = mapped_column(Text)
     status: Mapped[str] = mapped_column(String(32), index=True)
-    related_request_id: Mapped[int | None] = mapped_column(ForeignKey("service_requests.id", ondelete="SET NULL"))
+    related_request_id: Mapped[int | None] = mapped_column(
+        ForeignKey("service_requests.id", ondelete="SET NULL")
+    )
     data: Mapped[dict[str, Any]] = mapped_column(default=dict)
     created_at: Mapped[datetime] = mapped_column(default=utcnow, active_history=True)  # counted
     due_at: Mapped[datetime | None]
@@ -231,7 +247,9 @@ class TicketMessage(Tenanted, Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     association_id: Mapped[str] = tenant()
     ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"), index=True)
-    direction: Mapped[str] = mapped_column(String(4))  # in (beneficiary→staff) | out (staff→beneficiary)
+    direction: Mapped[str] = mapped_column(
+        String(4)
+    )  # in (beneficiary→staff) | out (staff→beneficiary)
     staff_user_id: Mapped[int | None] = mapped_column(BigInteger)
     text: Mapped[str | None] = mapped_column(Text)
     file_id: Mapped[str | None] = mapped_column(String(255))
@@ -242,7 +260,9 @@ class StaffMessageLink(Tenanted, Base):
     """Which case a message in a staff chat belongs to, so a reply to it finds its case."""
 
     __tablename__ = "staff_message_links"
-    association_id: Mapped[str] = mapped_column(String(64), ForeignKey("associations.id"), primary_key=True)
+    association_id: Mapped[str] = mapped_column(
+        String(64), ForeignKey("associations.id"), primary_key=True
+    )
     chat_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     message_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     subject_kind: Mapped[str] = mapped_column(String(16))  # request | ticket
@@ -262,7 +282,9 @@ class SurveyInvitation(Tenanted, Base):
     )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     association_id: Mapped[str] = tenant()
-    beneficiary_id: Mapped[int | None] = mapped_column(ForeignKey("beneficiaries.id", ondelete="SET NULL"), index=True)
+    beneficiary_id: Mapped[int | None] = mapped_column(
+        ForeignKey("beneficiaries.id", ondelete="SET NULL"), index=True
+    )
     subject_kind: Mapped[str] = mapped_column(String(16))
     subject_id: Mapped[int] = mapped_column(Integer)
     # counted by storage.totals: the old value is loaded before a change (active_history)
@@ -280,8 +302,14 @@ class SurveyAnswer(Tenanted, Base):
         # reports read these covering indexes only (bot/domain/reports/), each GROUP BY in index order
         # so SQLite streams the groups without sorting: by day, and by service
         Index("ix_survey_answers_report", "association_id", "created_at", "question_id", "score"),
-        Index("ix_survey_answers_services", "association_id", "service_id", "question_id", "score",
-              "created_at"),
+        Index(
+            "ix_survey_answers_services",
+            "association_id",
+            "service_id",
+            "question_id",
+            "score",
+            "created_at",
+        ),
     )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     association_id: Mapped[str] = mapped_column(String(64), ForeignKey("associations.id"))
@@ -296,7 +324,9 @@ class SurveyAnswer(Tenanted, Base):
 
 class StaffMember(Tenanted, Base):
     __tablename__ = "staff_members"
-    association_id: Mapped[str] = mapped_column(String(64), ForeignKey("associations.id"), primary_key=True)
+    association_id: Mapped[str] = mapped_column(
+        String(64), ForeignKey("associations.id"), primary_key=True
+    )
     telegram_user_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     role: Mapped[str] = mapped_column(String(16))  # staff | researcher | supervisor
     granted_by: Mapped[int | None] = mapped_column(BigInteger)
@@ -306,8 +336,11 @@ class StaffMember(Tenanted, Base):
 class DashboardGrant(Tenanted, Base):
     """A supervisor's dashboard links: only those of the current ``generation`` open the page;
     ``/dashboard revoke`` moves it on, so every link given before stops working."""
+
     __tablename__ = "dashboard_grants"
-    association_id: Mapped[str] = mapped_column(String(64), ForeignKey("associations.id"), primary_key=True)
+    association_id: Mapped[str] = mapped_column(
+        String(64), ForeignKey("associations.id"), primary_key=True
+    )
     telegram_user_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     generation: Mapped[int] = mapped_column(Integer, default=0)
     revoked_at: Mapped[datetime | None] = mapped_column()
@@ -332,7 +365,9 @@ class InboundUpdate(Tenanted, Base):
 
     __tablename__ = "inbound_updates"
     __table_args__ = (Index("ix_inbound_updates_pending", "association_id", "status", "update_id"),)
-    association_id: Mapped[str] = mapped_column(String(64), ForeignKey("associations.id"), primary_key=True)
+    association_id: Mapped[str] = mapped_column(
+        String(64), ForeignKey("associations.id"), primary_key=True
+    )
     update_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     raw: Mapped[str | dict[str, Any] | None] = mapped_column(JSON(none_as_null=True))
     chat_id: Mapped[int | None] = mapped_column(BigInteger)  # to erase a person's raw messages
@@ -371,10 +406,11 @@ class Counter(Tenanted, Base):
     """Per-association sequences for short reference numbers."""
 
     __tablename__ = "counters"
-    association_id: Mapped[str] = mapped_column(String(64), ForeignKey("associations.id"), primary_key=True)
+    association_id: Mapped[str] = mapped_column(
+        String(64), ForeignKey("associations.id"), primary_key=True
+    )
     name: Mapped[str] = mapped_column(String(32), primary_key=True)
     value: Mapped[int] = mapped_column(Integer, default=0)
-
 
 
 class LearnedPhrasing(Tenanted, Base):
@@ -423,8 +459,10 @@ class AnnouncementRecipient(Tenanted, Base):
     owed → queued in the transaction that writes its outbox row (``link_kind`` "announce")."""
 
     __tablename__ = "announcement_recipients"
-    __table_args__ = (UniqueConstraint("announcement_id", "beneficiary_id"),
-                      Index("ix_announcement_recipients_next", "announcement_id", "state", "id"))
+    __table_args__ = (
+        UniqueConstraint("announcement_id", "beneficiary_id"),
+        Index("ix_announcement_recipients_next", "announcement_id", "state", "id"),
+    )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     association_id: Mapped[str] = tenant()
     announcement_id: Mapped[int] = mapped_column(ForeignKey("announcements.id", ondelete="CASCADE"))
@@ -438,7 +476,9 @@ class CaseAssignment(Tenanted, Base):
     supervisor (bot.features.workspace). ``reminded_at``: the assignee's last reminder."""
 
     __tablename__ = "case_assignments"
-    association_id: Mapped[str] = mapped_column(String(64), ForeignKey("associations.id"), primary_key=True)
+    association_id: Mapped[str] = mapped_column(
+        String(64), ForeignKey("associations.id"), primary_key=True
+    )
     subject_kind: Mapped[str] = mapped_column(String(16), primary_key=True)  # request | ticket
     subject_id: Mapped[int] = mapped_column(Integer, primary_key=True)
     assignee_id: Mapped[int] = mapped_column(BigInteger, index=True)
@@ -452,7 +492,9 @@ class CaseNote(Tenanted, Base):
     """An internal note staff wrote on a case: shown to staff (/find), never to the beneficiary."""
 
     __tablename__ = "case_notes"
-    __table_args__ = (Index("ix_case_notes_subject", "association_id", "subject_kind", "subject_id"),)
+    __table_args__ = (
+        Index("ix_case_notes_subject", "association_id", "subject_kind", "subject_id"),
+    )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     association_id: Mapped[str] = mapped_column(String(64), ForeignKey("associations.id"))
     subject_kind: Mapped[str] = mapped_column(String(16))  # request | ticket
@@ -471,9 +513,13 @@ class Appointment(Tenanted, Base):
     __tablename__ = "appointments"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     association_id: Mapped[str] = tenant()
-    request_id: Mapped[int] = mapped_column(ForeignKey("service_requests.id", ondelete="CASCADE"), index=True)
+    request_id: Mapped[int] = mapped_column(
+        ForeignKey("service_requests.id", ondelete="CASCADE"), index=True
+    )
     kind: Mapped[str] = mapped_column(String(16))  # interview | visit
-    status: Mapped[str] = mapped_column(String(16), index=True)  # draft | offered | confirmed | other_time | done
+    status: Mapped[str] = mapped_column(
+        String(16), index=True
+    )  # draft | offered | confirmed | other_time | done
     slots: Mapped[list[Any]] = mapped_column(default=list)  # ISO datetimes, UTC
     chosen_at: Mapped[datetime | None]
     offered_by: Mapped[int | None] = mapped_column(BigInteger)
@@ -494,7 +540,9 @@ class TotalScore(Tenanted, Base):
 
     __tablename__ = "totals_scores"
     __table_args__ = ({"sqlite_with_rowid": False},)  # the rows are the primary key's B-tree
-    association_id: Mapped[str] = mapped_column(String(64), ForeignKey("associations.id"), primary_key=True)
+    association_id: Mapped[str] = mapped_column(
+        String(64), ForeignKey("associations.id"), primary_key=True
+    )
     grain: Mapped[str] = mapped_column(String(1), primary_key=True)
     day: Mapped[date] = mapped_column(primary_key=True)
     question_id: Mapped[str] = mapped_column(String(40), primary_key=True)
@@ -508,7 +556,9 @@ class TotalInvitation(Tenanted, Base):
 
     __tablename__ = "totals_invitations"
     __table_args__ = ({"sqlite_with_rowid": False},)
-    association_id: Mapped[str] = mapped_column(String(64), ForeignKey("associations.id"), primary_key=True)
+    association_id: Mapped[str] = mapped_column(
+        String(64), ForeignKey("associations.id"), primary_key=True
+    )
     day: Mapped[date] = mapped_column(primary_key=True)
     sent: Mapped[int] = mapped_column(Integer, default=0)
     finished: Mapped[int] = mapped_column(Integer, default=0)
@@ -523,7 +573,9 @@ class TotalDuration(Tenanted, Base):
 
     __tablename__ = "totals_durations"
     __table_args__ = ({"sqlite_with_rowid": False},)
-    association_id: Mapped[str] = mapped_column(String(64), ForeignKey("associations.id"), primary_key=True)
+    association_id: Mapped[str] = mapped_column(
+        String(64), ForeignKey("associations.id"), primary_key=True
+    )
     kind: Mapped[str] = mapped_column(String(8), primary_key=True)
     grain: Mapped[str] = mapped_column(String(1), primary_key=True)
     day: Mapped[date] = mapped_column(primary_key=True)

@@ -96,12 +96,16 @@ def segments(start: date, end: date) -> list[tuple[str, date, date]]:
     """The rows that make up the days ``start``–``end`` (both included): ``(grain, first,
     last)`` — day rows for the days before the first whole month and after the last one,
     month rows (keyed by their first day) for the whole months between."""
+
     def next_month(first: date) -> date:
         return date(first.year + first.month // 12, first.month % 12 + 1, 1)
 
     first_whole = start if start.day == 1 else next_month(start.replace(day=1))
-    after_whole = next_month(end.replace(day=1)) if next_month(end.replace(day=1)) - timedelta(days=1) == end \
+    after_whole = (
+        next_month(end.replace(day=1))
+        if next_month(end.replace(day=1)) - timedelta(days=1) == end
         else end.replace(day=1)
+    )
     if first_whole >= after_whole:
         return [(DAY, start, end)]
     out = []
@@ -132,11 +136,16 @@ COUNTED: dict[type, tuple[str, ...]] = {
     Ticket: ("association_id", "created_at", "first_response_at"),
     ServiceRequest: ("association_id", "submitted_at", "decided_at", "due_date"),
 }
-_SCORES, _INVITATIONS, _DURATIONS = (TotalScore.__table__, TotalInvitation.__table__,
-                                     TotalDuration.__table__)
-_KEYS: dict[Any, tuple[str, ...]] = {_SCORES: ("association_id", "grain", "day", "question_id", "score", "service_id"),
-         _INVITATIONS: ("association_id", "day"),
-         _DURATIONS: ("association_id", "kind", "grain", "day", "bucket")}
+_SCORES, _INVITATIONS, _DURATIONS = (
+    TotalScore.__table__,
+    TotalInvitation.__table__,
+    TotalDuration.__table__,
+)
+_KEYS: dict[Any, tuple[str, ...]] = {
+    _SCORES: ("association_id", "grain", "day", "question_id", "score", "service_id"),
+    _INVITATIONS: ("association_id", "day"),
+    _DURATIONS: ("association_id", "kind", "grain", "day", "bucket"),
+}
 DAY, MONTH = "d", "m"
 
 
@@ -153,25 +162,55 @@ def counts(model: type, v: dict[str, Any]) -> Iterator[tuple[Key, dict[str, int]
     if model is SurveyAnswer:
         if v["score"] is not None and v["created_at"] is not None:
             for grain, day in _grains(riyadh_day(v["created_at"])):
-                yield ((_SCORES, (tenant, grain, day, v["question_id"], v["score"],
-                                  v["service_id"] or NO_SERVICE)), {"n": 1})
+                yield (
+                    (
+                        _SCORES,
+                        (
+                            tenant,
+                            grain,
+                            day,
+                            v["question_id"],
+                            v["score"],
+                            v["service_id"] or NO_SERVICE,
+                        ),
+                    ),
+                    {"n": 1},
+                )
     elif model is SurveyInvitation:
         if v["sent_at"] is not None:
-            yield ((_INVITATIONS, (tenant, riyadh_day(v["sent_at"]))),
-                   {"sent": 1, "finished": int(v["finished_at"] is not None), "skipped": int(bool(v["skipped"]))})
+            yield (
+                (_INVITATIONS, (tenant, riyadh_day(v["sent_at"]))),
+                {
+                    "sent": 1,
+                    "finished": int(v["finished_at"] is not None),
+                    "skipped": int(bool(v["skipped"])),
+                },
+            )
     elif model is Ticket:
         if v["created_at"] is not None and v["first_response_at"] is not None:
             s = seconds_between(v["created_at"], v["first_response_at"])
             for grain, day in _grains(riyadh_day(v["created_at"])):
-                yield ((_DURATIONS, (tenant, REPLY, grain, day, bucket(s))),
-                       {"n": 1, "seconds": s, "with_due": 0, "in_time": 0})
+                yield (
+                    (_DURATIONS, (tenant, REPLY, grain, day, bucket(s))),
+                    {"n": 1, "seconds": s, "with_due": 0, "in_time": 0},
+                )
     elif model is ServiceRequest:
         if v["submitted_at"] is not None and v["decided_at"] is not None:
-            s, decided, due = seconds_between(v["submitted_at"], v["decided_at"]), riyadh_day(v["decided_at"]), v["due_date"]
+            s, decided, due = (
+                seconds_between(v["submitted_at"], v["decided_at"]),
+                riyadh_day(v["decided_at"]),
+                v["due_date"],
+            )
             for grain, day in _grains(decided):
-                yield ((_DURATIONS, (tenant, DECISION, grain, day, bucket(s))),
-                       {"n": 1, "seconds": s, "with_due": int(due is not None),
-                        "in_time": int(due is not None and decided <= due)})
+                yield (
+                    (_DURATIONS, (tenant, DECISION, grain, day, bucket(s))),
+                    {
+                        "n": 1,
+                        "seconds": s,
+                        "with_due": int(due is not None),
+                        "in_time": int(due is not None and decided <= due),
+                    },
+                )
 
 
 def _add(into: Deltas, items: Iterable[tuple[Key, dict[str, int]]], sign: int = 1) -> None:
@@ -202,8 +241,10 @@ def _old_values(obj: Any, names: tuple[str, ...]) -> dict[str, Any] | None:
 
 
 def _changed(obj: Any, names: tuple[str, ...]) -> bool:
-    return any(attributes.get_history(obj, name, passive=attributes.PASSIVE_NO_INITIALIZE).has_changes()
-               for name in names)
+    return any(
+        attributes.get_history(obj, name, passive=attributes.PASSIVE_NO_INITIALIZE).has_changes()
+        for name in names
+    )
 
 
 def upsert(connection: Any, deltas: Deltas) -> None:
@@ -216,8 +257,10 @@ def upsert(connection: Any, deltas: Deltas) -> None:
     for table, rows in per_table.items():
         columns = [c for c in rows[0] if c not in _KEYS[table]]
         stmt = insert(table)
-        stmt = stmt.on_conflict_do_update(index_elements=list(_KEYS[table]),
-                                          set_={c: table.c[c] + stmt.excluded[c] for c in columns})
+        stmt = stmt.on_conflict_do_update(
+            index_elements=list(_KEYS[table]),
+            set_={c: table.c[c] + stmt.excluded[c] for c in columns},
+        )
         connection.execute(stmt, rows)
 
 
@@ -239,7 +282,9 @@ def _after_flush(session: Session, _flush: UOWTransaction) -> None:
             continue
         old = _old_values(obj, names)
         if old is None:
-            raise TotalsError(f"{type(obj).__name__}: a counted column changed from an unknown value")
+            raise TotalsError(
+                f"{type(obj).__name__}: a counted column changed from an unknown value"
+            )
         _add(deltas, counts(type(obj), old), -1)
         _add(deltas, counts(type(obj), _now_values(obj, names)))
     for obj in session.deleted:
@@ -269,8 +314,10 @@ def _bulk_writes(state: ORMExecuteState) -> None:
         keys |= {getattr(k, "key", k) for k, _ in (getattr(stmt, "_ordered_values", None) or ())}
         touched = keys & set(names)
         if touched:
-            raise TotalsError(f"bulk update of {model.__name__}.{sorted(touched)}: the running totals "  # type: ignore[union-attr]
-                              "cannot follow it; change the objects instead")
+            raise TotalsError(
+                f"bulk update of {model.__name__}.{sorted(touched)}: the running totals "  # type: ignore[union-attr]
+                "cannot follow it; change the objects instead"
+            )
         return
     # a bulk delete: subtract what the rows it deletes counted, in the same transaction
     columns = [getattr(model, name) for name in names]
@@ -293,16 +340,23 @@ def recount(connection: Any, tenant: str) -> Deltas:
     A = SurveyAnswer
     # answers: grouped in SQL first (they are kept to the day, so few distinct rows)
     for created_at, service_id, question_id, score, n in connection.execute(
-            select(A.created_at, A.service_id, A.question_id, A.score, func.count())
-            .where(A.association_id == tenant, A.score.is_not(None))
-            .group_by(A.created_at, A.service_id, A.question_id, A.score)):
-        values = {"association_id": tenant, "created_at": created_at, "service_id": service_id,
-                  "question_id": question_id, "score": score}
+        select(A.created_at, A.service_id, A.question_id, A.score, func.count())
+        .where(A.association_id == tenant, A.score.is_not(None))
+        .group_by(A.created_at, A.service_id, A.question_id, A.score)
+    ):
+        values = {
+            "association_id": tenant,
+            "created_at": created_at,
+            "service_id": service_id,
+            "question_id": question_id,
+            "score": score,
+        }
         _add(deltas, ((key, {"n": n}) for key, _ in counts(A, values)))
     for model in (SurveyInvitation, Ticket, ServiceRequest):
         names = COUNTED[model]
-        for row in connection.execute(select(*(getattr(model, n) for n in names))
-                                      .where(model.association_id == tenant)):
+        for row in connection.execute(
+            select(*(getattr(model, n) for n in names)).where(model.association_id == tenant)
+        ):
             _add(deltas, counts(model, dict(zip(names, row, strict=True))))
     return nonzero(deltas)
 
@@ -312,7 +366,9 @@ def stored(connection: Any, tenant: str) -> Deltas:
     out: Deltas = {}
     for table, keys in _KEYS.items():
         values = [c.name for c in table.columns if c.name not in keys]
-        for row in connection.execute(select(table).where(table.c.association_id == tenant)).mappings():
+        for row in connection.execute(
+            select(table).where(table.c.association_id == tenant)
+        ).mappings():
             counted = {v: int(row[v]) for v in values}
             if any(counted.values()):
                 out[(table, tuple(row[k] for k in keys))] = counted

@@ -26,12 +26,20 @@ SECRET = "test-secret-key-that-is-long-enough-0123456789"
 
 
 def test_database_url(tmp_path: Path) -> str:
-    return os.environ.get("MUSTAFEED_TEST_DATABASE_URL") or f"sqlite+aiosqlite:///{tmp_path}/test.db"
+    return (
+        os.environ.get("MUSTAFEED_TEST_DATABASE_URL") or f"sqlite+aiosqlite:///{tmp_path}/test.db"
+    )
 
 
 def make_settings(emu: Emulator, database_url: str, **changes: Any) -> Settings:
-    base = Settings(token=TOKEN, api_base_url=emu.base_url, staff_chat_id=STAFF_CHAT,
-                    database_url=database_url, secret_key=SECRET, supervisor_ids=frozenset({STAFF}))
+    base = Settings(
+        token=TOKEN,
+        api_base_url=emu.base_url,
+        staff_chat_id=STAFF_CHAT,
+        database_url=database_url,
+        secret_key=SECRET,
+        supervisor_ids=frozenset({STAFF}),
+    )
     return base.with_(**changes) if changes else base
 
 
@@ -41,8 +49,11 @@ def populate(emu: Emulator) -> None:
     emu.add_user(RESEARCHER, "باحث", "اجتماعي", language_code="ar")
     emu.add_user(STAFF_PLAIN, "موظف", "العلاقات", language_code="ar")
     emu.add_user(OUTSIDER, "غريب", language_code="ar")
-    emu.add_group(STAFF_CHAT, "فريق الجمعية", members={STAFF: "creator", RESEARCHER: "member",
-                                                      STAFF_PLAIN: "member"})
+    emu.add_group(
+        STAFF_CHAT,
+        "فريق الجمعية",
+        members={STAFF: "creator", RESEARCHER: "member", STAFF_PLAIN: "member"},
+    )
 
 
 async def settle(emu: Emulator, app: BotApp, timeout: float = 10.0) -> None:
@@ -89,22 +100,40 @@ class Person:
 
     async def press(self, label: str) -> list[dict[str, Any]]:
         message, data = self.find(label)
-        return await self._after(self.emu.press(self.user_id, message["message_id"], data, chat_id=self.chat_id))
+        return await self._after(
+            self.emu.press(self.user_id, message["message_id"], data, chat_id=self.chat_id)
+        )
 
     async def press_data(self, message_id: int, data: str) -> list[dict[str, Any]]:
-        return await self._after(self.emu.press(self.user_id, message_id, data, chat_id=self.chat_id, strict=False))
+        return await self._after(
+            self.emu.press(self.user_id, message_id, data, chat_id=self.chat_id, strict=False)
+        )
 
-    async def send_photo(self, data: bytes = b"\x89PNG fake photo", **kw: Any) -> list[dict[str, Any]]:
-        return await self._after(self.emu.send_photo(self.user_id, data, chat_id=self.chat_id, **kw))
+    async def send_photo(
+        self, data: bytes = b"\x89PNG fake photo", **kw: Any
+    ) -> list[dict[str, Any]]:
+        return await self._after(
+            self.emu.send_photo(self.user_id, data, chat_id=self.chat_id, **kw)
+        )
 
-    async def send_document(self, data: bytes, name: str, mime: str, **kw: Any) -> list[dict[str, Any]]:
-        return await self._after(self.emu.send_document(self.user_id, data, name, mime, chat_id=self.chat_id, **kw))
+    async def send_document(
+        self, data: bytes, name: str, mime: str, **kw: Any
+    ) -> list[dict[str, Any]]:
+        return await self._after(
+            self.emu.send_document(self.user_id, data, name, mime, chat_id=self.chat_id, **kw)
+        )
 
     async def share_contact(self, phone: str = "+966551234567") -> list[dict[str, Any]]:
-        return await self._after(self.emu.share_contact_from_keyboard(self.user_id, phone, chat_id=self.chat_id))
+        return await self._after(
+            self.emu.share_contact_from_keyboard(self.user_id, phone, chat_id=self.chat_id)
+        )
 
-    async def share_location(self, lat: float = 24.7136, lon: float = 46.6753) -> list[dict[str, Any]]:
-        return await self._after(self.emu.send_location(self.user_id, lat, lon, chat_id=self.chat_id))
+    async def share_location(
+        self, lat: float = 24.7136, lon: float = 46.6753
+    ) -> list[dict[str, Any]]:
+        return await self._after(
+            self.emu.send_location(self.user_id, lat, lon, chat_id=self.chat_id)
+        )
 
     async def act(self, update: Any) -> list[dict[str, Any]]:
         """After any emulator action (sticker, voice …) that made an update."""
@@ -118,14 +147,22 @@ class Person:
     def recent(self, n: int = 3) -> str:
         """The texts of the bot's last ``n`` messages here (a closing note may be followed by
         the satisfaction survey, for instance)."""
-        return "\n".join(m.get("text") or m.get("caption") or "" for m in self.emu.messages(self.chat)[-n:])
+        return "\n".join(
+            m.get("text") or m.get("caption") or "" for m in self.emu.messages(self.chat)[-n:]
+        )
 
     def text(self) -> str:
         return self.last().get("text") or self.last().get("caption") or ""
 
 
-async def start_app(emu: Emulator, settings: Settings, profile: Profile, *, flood_burst: float = 500,
-                    limits: Limits | None = None) -> BotApp:
+async def start_app(
+    emu: Emulator,
+    settings: Settings,
+    profile: Profile,
+    *,
+    flood_burst: float = 500,
+    limits: Limits | None = None,
+) -> BotApp:
     """The bot as deployed; tests act faster than people, so the flood bucket is wider by default."""
     app = BotApp(settings, profile, limits=limits)
     app.rt.flood_burst = flood_burst

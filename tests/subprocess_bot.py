@@ -38,23 +38,38 @@ class BotProcess:
         self.runs = 0
 
     def env(self) -> dict[str, str]:
-        env = {key: value for key, value in os.environ.items()
-               if key in ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR", "SYSTEMROOT")}
-        env.update({
-            "PYTHONPATH": str(ROOT), "PYTHONUNBUFFERED": "1", "PYTHONDONTWRITEBYTECODE": "1",
-            "TELEGRAM_BOT_TOKEN": TOKEN, "TELEGRAM_API_BASE_URL": self.emu.base_url,
-            "STAFF_CHAT_ID": str(STAFF_CHAT), "DATABASE_URL": self.database_url,
-            "MUSTAFEED_SECRET_KEY": SECRET, "MUSTAFEED_DATA_DIR": str(self.workdir),
-            "SUPERVISOR_IDS": str(STAFF),
-        })
+        env = {
+            key: value
+            for key, value in os.environ.items()
+            if key in ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR", "SYSTEMROOT")
+        }
+        env.update(
+            {
+                "PYTHONPATH": str(ROOT),
+                "PYTHONUNBUFFERED": "1",
+                "PYTHONDONTWRITEBYTECODE": "1",
+                "TELEGRAM_BOT_TOKEN": TOKEN,
+                "TELEGRAM_API_BASE_URL": self.emu.base_url,
+                "STAFF_CHAT_ID": str(STAFF_CHAT),
+                "DATABASE_URL": self.database_url,
+                "MUSTAFEED_SECRET_KEY": SECRET,
+                "MUSTAFEED_DATA_DIR": str(self.workdir),
+                "SUPERVISOR_IDS": str(STAFF),
+            }
+        )
         return env
 
     def start(self) -> None:
         assert self.proc is None or self.proc.poll() is not None, "already running"
         self.runs += 1
         log = (self.workdir / f"bot-{self.runs}.log").open("wb")
-        self.proc = subprocess.Popen([_python(), "-m", "bot", "run"], cwd=self.workdir, env=self.env(),
-                                     stdout=log, stderr=subprocess.STDOUT)
+        self.proc = subprocess.Popen(
+            [_python(), "-m", "bot", "run"],
+            cwd=self.workdir,
+            env=self.env(),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
         log.close()
 
     @property
@@ -64,7 +79,9 @@ class BotProcess:
 
     def kill(self) -> None:
         """``kill -9``: no clean-up of any kind runs in the bot."""
-        assert self.proc is not None and self.proc.poll() is None, "the bot is not running:\n" + self.output()
+        assert self.proc is not None and self.proc.poll() is None, (
+            "the bot is not running:\n" + self.output()
+        )
         os.kill(self.proc.pid, signal.SIGKILL)
         self.proc.wait(10)
         assert self.proc.returncode == -signal.SIGKILL
@@ -91,12 +108,25 @@ class BotProcess:
 async def counts(db: Database) -> dict[str, int]:
     """Updates still to process and messages still to send, by status."""
     # a test's plain Database counts every association's rows; a scoped one, its own
-    async with (db.read(unscoped=True) if isinstance(db, Database) else db.read()) as session:
-        inbound = dict((await session.execute(
-            select(InboundUpdate.status, func.count()).group_by(InboundUpdate.status))).all())
-        outbox = dict((await session.execute(
-            select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status))).all())
-    return {**{f"in_{k}": v for k, v in inbound.items()}, **{f"out_{k}": v for k, v in outbox.items()}}
+    async with db.read(unscoped=True) if isinstance(db, Database) else db.read() as session:
+        inbound = dict(
+            (
+                await session.execute(
+                    select(InboundUpdate.status, func.count()).group_by(InboundUpdate.status)
+                )
+            ).all()
+        )
+        outbox = dict(
+            (
+                await session.execute(
+                    select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status)
+                )
+            ).all()
+        )
+    return {
+        **{f"in_{k}": v for k, v in inbound.items()},
+        **{f"out_{k}": v for k, v in outbox.items()},
+    }
 
 
 async def eventually(check: Any, timeout: float, what: str, interval: float = 0.05) -> Any:

@@ -19,12 +19,18 @@ WA_ID = "966551234567"
 VERIFY = "verify-me-please"
 
 
-async def start_whatsapp_app(emu: Emulator, wa: WhatsAppEmulator, database_url: str,
-                             profile: Profile) -> tuple[BotApp, web.AppRunner]:
-    settings = make_settings(emu, database_url, whatsapp_phone_number_id=wa.world.phone_number_id,
-                             whatsapp_access_token=wa.world.access_token,
-                             whatsapp_app_secret=wa.world.app_secret,
-                             whatsapp_verify_token=VERIFY, whatsapp_api_base_url=wa.base_url)
+async def start_whatsapp_app(
+    emu: Emulator, wa: WhatsAppEmulator, database_url: str, profile: Profile
+) -> tuple[BotApp, web.AppRunner]:
+    settings = make_settings(
+        emu,
+        database_url,
+        whatsapp_phone_number_id=wa.world.phone_number_id,
+        whatsapp_access_token=wa.world.access_token,
+        whatsapp_app_secret=wa.world.app_secret,
+        whatsapp_verify_token=VERIFY,
+        whatsapp_api_base_url=wa.base_url,
+    )
     app = await start_app(emu, settings, profile)
     runner = web.AppRunner(app.whatsapp_app(), access_log=None)
     await runner.setup()
@@ -49,7 +55,7 @@ class WaUser:
     async def _after(self, _: Any = None) -> list[dict[str, Any]]:
         await settle_wa(self.wa, self.app)
         mine = self.wa.world.messages(self.wa_id)
-        fresh, self.seen = mine[self.seen:], len(mine)
+        fresh, self.seen = mine[self.seen :], len(mine)
         return fresh
 
     async def say(self, text: str) -> list[dict[str, Any]]:
@@ -78,8 +84,11 @@ class WaUser:
         if kind == "interactive":
             return message["interactive"]["body"]["text"]
         if kind == "template":
-            return " ".join(p["text"] for c in message["template"].get("components", [])
-                            for p in c.get("parameters", []))
+            return " ".join(
+                p["text"]
+                for c in message["template"].get("components", [])
+                for p in c.get("parameters", [])
+            )
         return (message.get(kind) or {}).get("caption", "")
 
     def recent(self, n: int = 3) -> str:

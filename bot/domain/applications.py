@@ -65,8 +65,16 @@ def reveal(vault: Vault, tenant: str, field: Any, stored: Any) -> str:
     return vault.decrypt(stored["enc"], secret_context(tenant, field.id))
 
 
-def render_answer(tr: Translator, vault: Vault, tenant: str, field: Any, stored: Any, *,
-                  masked: bool, choices_locale: str | None = None) -> str:
+def render_answer(
+    tr: Translator,
+    vault: Vault,
+    tenant: str,
+    field: Any,
+    stored: Any,
+    *,
+    masked: bool,
+    choices_locale: str | None = None,
+) -> str:
     """An answer as a person reads it (HTML-escaped)."""
     if stored is None:
         return "—"
@@ -98,7 +106,9 @@ def national_id_hash(vault: Vault, tenant: str, number: str) -> str:
     return vault.blind_index(number, scope=f"{tenant}/national_id")
 
 
-async def next_reference(session: AsyncSession, tenant: str, kind: str, today: date | None = None) -> str:
+async def next_reference(
+    session: AsyncSession, tenant: str, kind: str, today: date | None = None
+) -> str:
     """``REQ-1448-0042``: a per-association, per-Hijri-year sequence (atomic on both databases)."""
     today = today or today_riyadh()
     hijri = to_hijri(today)
@@ -106,20 +116,31 @@ async def next_reference(session: AsyncSession, tenant: str, kind: str, today: d
     prefix = REFERENCE_PREFIX[kind]
     name = f"{prefix}-{year}"
     insert = sqlite_insert if session.bind.dialect.name == "sqlite" else pg_insert  # type: ignore[union-attr]  # sessions are bound (storage.db)
-    stmt = (insert(Counter).values(association_id=tenant, name=name, value=1)
-            .on_conflict_do_update(index_elements=[Counter.association_id, Counter.name],
-                                   set_={"value": Counter.value + 1})
-            .returning(Counter.value))
+    stmt = (
+        insert(Counter)
+        .values(association_id=tenant, name=name, value=1)
+        .on_conflict_do_update(
+            index_elements=[Counter.association_id, Counter.name], set_={"value": Counter.value + 1}
+        )
+        .returning(Counter.value)
+    )
     value = (await session.execute(stmt)).scalar_one()
     return f"{name}-{value:04d}"
 
 
-async def open_duplicate(session: AsyncSession, tenant: str, service_id: str, nid_hash: str,
-                         exclude_id: int | None = None) -> ServiceRequest | None:
+async def open_duplicate(
+    session: AsyncSession,
+    tenant: str,
+    service_id: str,
+    nid_hash: str,
+    exclude_id: int | None = None,
+) -> ServiceRequest | None:
     stmt = select(ServiceRequest).where(
-        ServiceRequest.association_id == tenant, ServiceRequest.service_id == service_id,
+        ServiceRequest.association_id == tenant,
+        ServiceRequest.service_id == service_id,
         ServiceRequest.national_id_hash == nid_hash,
-        ServiceRequest.status.in_([s.value for s in OPEN]))
+        ServiceRequest.status.in_([s.value for s in OPEN]),
+    )
     if exclude_id is not None:
         stmt = stmt.where(ServiceRequest.id != exclude_id)
     return await session.scalar(stmt.limit(1))
@@ -129,40 +150,84 @@ def due_date_for(submitted: date, days: int) -> date:
     return submitted + timedelta(days=days)
 
 
-def record(session: AsyncSession, request: ServiceRequest, action: str, *, actor_kind: str,
-           actor_id: int | None, to_status: str | None = None, note: str | None = None,
-           from_status: str | None = None) -> RequestEvent:
+def record(
+    session: AsyncSession,
+    request: ServiceRequest,
+    action: str,
+    *,
+    actor_kind: str,
+    actor_id: int | None,
+    to_status: str | None = None,
+    note: str | None = None,
+    from_status: str | None = None,
+) -> RequestEvent:
     """Change the status (if given) and write the event. Moves of the lifecycle come through
     ``move``; ``from_status`` is then the status before ``lifecycle.transition`` applied it."""
-    event = RequestEvent(association_id=request.association_id, request_id=request.id, actor_kind=actor_kind,
-                         actor_id=actor_id, action=action, from_status=from_status or request.status,
-                         to_status=to_status or request.status, note=note, at=utcnow())
+    event = RequestEvent(
+        association_id=request.association_id,
+        request_id=request.id,
+        actor_kind=actor_kind,
+        actor_id=actor_id,
+        action=action,
+        from_status=from_status or request.status,
+        to_status=to_status or request.status,
+        note=note,
+        at=utcnow(),
+    )
     if to_status:
         request.status = to_status
     session.add(event)
     return event
 
 
-def move(session: AsyncSession, request: ServiceRequest, action: str, actor: Actor,
-         note: str | None = None, *, now: datetime | None = None) -> list[Event]:
+def move(
+    session: AsyncSession,
+    request: ServiceRequest,
+    action: str,
+    actor: Actor,
+    note: str | None = None,
+    *,
+    now: datetime | None = None,
+) -> list[Event]:
     """Take a move of the request's table (``lifecycle.transition``) and write what the database
     keeps of it: the request's event and the audit entry. The rest (telling the beneficiary,
     the card, the survey) is the caller's; ``lifecycle.Refused`` when the move is not allowed."""
     events = lifecycle.transition(request, action, actor, note, now=now)
     for event in events:
         if isinstance(event, StatusChanged):
-            record(session, request, event.action, actor_kind=event.actor.kind,
-                   actor_id=event.actor.id, from_status=event.from_status,
-                   to_status=event.to_status, note=event.note)
+            record(
+                session,
+                request,
+                event.action,
+                actor_kind=event.actor.kind,
+                actor_id=event.actor.id,
+                from_status=event.from_status,
+                to_status=event.to_status,
+                note=event.note,
+            )
         elif isinstance(event, Audited):
-            session.add(AuditLog(association_id=request.association_id, actor_id=event.actor.id,
-                                 action=event.action, subject_kind="request", subject_id=request.id,
-                                 **({"detail": dict(event.detail)} if event.detail else {})))
+            session.add(
+                AuditLog(
+                    association_id=request.association_id,
+                    actor_id=event.actor.id,
+                    action=event.action,
+                    subject_kind="request",
+                    subject_id=request.id,
+                    **({"detail": dict(event.detail)} if event.detail else {}),
+                )
+            )
     return events
 
 
-async def submit(session: AsyncSession, request: ServiceRequest, *, decision_days: int,
-                 declaration_version: str, actor_id: int, now: datetime | None = None) -> None:
+async def submit(
+    session: AsyncSession,
+    request: ServiceRequest,
+    *,
+    decision_days: int,
+    declaration_version: str,
+    actor_id: int,
+    now: datetime | None = None,
+) -> None:
     now = now or utcnow()
     today = today_riyadh()
     request.reference = await next_reference(session, request.association_id, "request", today)

@@ -37,8 +37,12 @@ class Actor:
     permissions: Mapping[str, frozenset[str]] | None = field(default=None, compare=False)
 
     @classmethod
-    def staff(cls, user_id: int | None, role: Role = Role.STAFF,
-              permissions: Mapping[str, frozenset[str]] | None = None) -> Actor:
+    def staff(
+        cls,
+        user_id: int | None,
+        role: Role = Role.STAFF,
+        permissions: Mapping[str, frozenset[str]] | None = None,
+    ) -> Actor:
         return cls("staff", user_id, role, permissions)
 
     def may(self, rule: Rule) -> bool:
@@ -113,8 +117,9 @@ class Table:
 
     def action_names(self, *, on_card: bool | None = None) -> tuple[str, ...]:
         """Every action of the table (or only those on the card, or only those off it)."""
-        return tuple(dict.fromkeys(r.action for r in self.rules
-                                   if on_card is None or r.on_card == on_card))
+        return tuple(
+            dict.fromkeys(r.action for r in self.rules if on_card is None or r.on_card == on_card)
+        )
 
     def rule(self, status: str, action: str) -> Rule | None:
         return next((r for r in self.rules if r.action == action and status in r.sources), None)
@@ -123,8 +128,9 @@ class Table:
         """Every status from which ``action`` may be taken."""
         return frozenset().union(*(r.sources for r in self.rules if r.action == action))
 
-    def actions(self, status: str, *, roles: Iterable[str] | None = None,
-                on_card: bool | None = None) -> tuple[str, ...]:
+    def actions(
+        self, status: str, *, roles: Iterable[str] | None = None, on_card: bool | None = None
+    ) -> tuple[str, ...]:
         """The actions open from ``status``, in the table's order (for buttons)."""
         wanted = frozenset(roles) if roles is not None else None
         out: list[str] = []
@@ -193,8 +199,15 @@ def rule_for(table: Table, case: Case, action: str, actor: Actor) -> Rule:
     return rule
 
 
-def transition(table: Table, case: Any, action: str, actor: Actor, note: str | None = None, *,
-               now: datetime | None = None) -> list[Event]:
+def transition(
+    table: Table,
+    case: Any,
+    action: str,
+    actor: Actor,
+    note: str | None = None,
+    *,
+    now: datetime | None = None,
+) -> list[Event]:
     """Take a move: check it, apply it to ``case`` and return what happened."""
     rule = rule_for(table, case, action, actor)
     note = (note or "").strip() or None

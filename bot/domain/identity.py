@@ -26,24 +26,46 @@ def _raw_str(raw: Any) -> str:
 # --------------------------------------------------------------------------------------------
 
 
-def validate_text(raw: str | None, *, min_length: int = 1, max_length: int = 1000,
-                  multiline: bool = True) -> str:
+def validate_text(
+    raw: str | None, *, min_length: int = 1, max_length: int = 1000, multiline: bool = True
+) -> str:
     """Free text: cleaned (line breaks kept unless ``multiline=False``), non-empty, length-checked."""
     s = clean_input(_raw_str(raw), multiline=multiline)
     if not s:
-        raise Invalid(Text(N_("Please write your answer in a message, for example a short "
-                              "sentence that explains your request.")), "empty")
+        raise Invalid(
+            Text(
+                N_(
+                    "Please write your answer in a message, for example a short "
+                    "sentence that explains your request."
+                )
+            ),
+            "empty",
+        )
     length = len(s)
     if length < min_length:
-        raise Invalid(Text(N_(
-            "Please add a few more details: the answer needs at least {min_length} characters, "
-            "and your message has {length}."),
-            min_length=Num(min_length), length=Num(length)), "too_short")
+        raise Invalid(
+            Text(
+                N_(
+                    "Please add a few more details: the answer needs at least {min_length} characters, "
+                    "and your message has {length}."
+                ),
+                min_length=Num(min_length),
+                length=Num(length),
+            ),
+            "too_short",
+        )
     if length > max_length:
-        raise Invalid(Text(N_(
-            "Your message is {length} characters long, and the limit is {max_length}. Please "
-            "shorten it and send it again."),
-            length=Num(length), max_length=Num(max_length)), "too_long")
+        raise Invalid(
+            Text(
+                N_(
+                    "Your message is {length} characters long, and the limit is {max_length}. Please "
+                    "shorten it and send it again."
+                ),
+                length=Num(length),
+                max_length=Num(max_length),
+            ),
+            "too_long",
+        )
     return s
 
 
@@ -60,32 +82,63 @@ def validate_full_name(raw: str | None, *, min_parts: int = 2, max_length: int =
     s = clean_input(_raw_str(raw)).replace("\u0640", "")
     s = re.sub(r"\s*-\s*", "-", s).strip(" -'’.")
     if not s:
-        raise Invalid(Text(N_(
-            "Please write your full name as it appears on your ID, for example: "
-            "Mohammed Abdullah Ahmed Alharbi.")), "empty")
+        raise Invalid(
+            Text(
+                N_(
+                    "Please write your full name as it appears on your ID, for example: "
+                    "Mohammed Abdullah Ahmed Alharbi."
+                )
+            ),
+            "empty",
+        )
     if any(unicodedata.category(c) == "Nd" for c in s):
-        raise Invalid(Text(N_(
-            "A name cannot contain digits. Please write the full name in letters, for example: "
-            "Mohammed Abdullah Ahmed Alharbi.")), "name_digits")
+        raise Invalid(
+            Text(
+                N_(
+                    "A name cannot contain digits. Please write the full name in letters, for example: "
+                    "Mohammed Abdullah Ahmed Alharbi."
+                )
+            ),
+            "name_digits",
+        )
     for c in s:
         if c == " " or c in _NAME_PUNCT:
             continue
         if unicodedata.category(c)[0] not in "LM":
-            raise Invalid(Text(N_(
-                "Please write the name in letters only (Arabic or English), without symbols, "
-                "for example: Mohammed Abdullah Ahmed Alharbi.")), "name_symbols")
+            raise Invalid(
+                Text(
+                    N_(
+                        "Please write the name in letters only (Arabic or English), without symbols, "
+                        "for example: Mohammed Abdullah Ahmed Alharbi."
+                    )
+                ),
+                "name_symbols",
+            )
     parts = [p for p in s.split(" ") if any(unicodedata.category(c)[0] == "L" for c in p)]
     if len(s) > max_length:
-        raise Invalid(Text(N_(
-            "This name is {length} characters long, and the limit is {max_length}. Please write "
-            "it again as it appears on your ID, for example: Mohammed Abdullah Ahmed Alharbi."),
-            length=Num(len(s)), max_length=Num(max_length)), "too_long")
+        raise Invalid(
+            Text(
+                N_(
+                    "This name is {length} characters long, and the limit is {max_length}. Please write "
+                    "it again as it appears on your ID, for example: Mohammed Abdullah Ahmed Alharbi."
+                ),
+                length=Num(len(s)),
+                max_length=Num(max_length),
+            ),
+            "too_long",
+        )
     if len(parts) < max(min_parts, 1) or len(s) < 2:
-        raise Invalid(Text(N_(
-            "Please write the full name with at least {min_parts} names, preferably your name, "
-            "your father's and grandfather's names and the family name, as on your ID, for "
-            "example: Mohammed Abdullah Ahmed Alharbi."),
-            min_parts=Num(min_parts)), "name_parts")
+        raise Invalid(
+            Text(
+                N_(
+                    "Please write the full name with at least {min_parts} names, preferably your name, "
+                    "your father's and grandfather's names and the family name, as on your ID, for "
+                    "example: Mohammed Abdullah Ahmed Alharbi."
+                ),
+                min_parts=Num(min_parts),
+            ),
+            "name_parts",
+        )
     return " ".join(s.split(" "))
 
 
@@ -136,9 +189,15 @@ def validate_national_id(raw: str | None) -> NationalId:
     valid check digit. Returns ``NationalId(number, is_citizen)``."""
     s = to_ascii_digits(clean_input(_raw_str(raw)))
     if not s:
-        raise Invalid(Text(N_(
-            "Please send your national ID or Iqama number. It has 10 digits and starts with 1 "
-            "or 2, for example: 1000000008.")), "empty")
+        raise Invalid(
+            Text(
+                N_(
+                    "Please send your national ID or Iqama number. It has 10 digits and starts with 1 "
+                    "or 2, for example: 1000000008."
+                )
+            ),
+            "empty",
+        )
     compact = _ID_SEPARATORS_RE.sub("", s)
     if not _ASCII_DIGITS_RE.fullmatch(compact):
         # Tolerate a few words around one 10-digit number ("رقم هويتي 1012345672").
@@ -146,23 +205,47 @@ def validate_national_id(raw: str | None) -> NationalId:
         if len(runs) == 1 and len(runs[0]) == 10:
             compact = runs[0]
         else:
-            raise Invalid(Text(N_(
-                "The ID number is made of digits only: 10 digits starting with 1 or 2, for "
-                "example: 1000000008. Please send it again.")), "not_digits")
+            raise Invalid(
+                Text(
+                    N_(
+                        "The ID number is made of digits only: 10 digits starting with 1 or 2, for "
+                        "example: 1000000008. Please send it again."
+                    )
+                ),
+                "not_digits",
+            )
     if len(compact) != 10:
-        raise Invalid(Text(N_(
-            "The ID number has 10 digits, and the number in your message has {count}. It starts "
-            "with 1 or 2, for example: 1000000008. Please send it again."),
-            count=Num(len(compact))), "wrong_length")
+        raise Invalid(
+            Text(
+                N_(
+                    "The ID number has 10 digits, and the number in your message has {count}. It starts "
+                    "with 1 or 2, for example: 1000000008. Please send it again."
+                ),
+                count=Num(len(compact)),
+            ),
+            "wrong_length",
+        )
     if compact[0] not in "12":
-        raise Invalid(Text(N_(
-            "The ID number starts with 1 for citizens or 2 for residents (Iqama), for example: "
-            "1000000008. Please check it and send it again.")), "wrong_first_digit")
+        raise Invalid(
+            Text(
+                N_(
+                    "The ID number starts with 1 for citizens or 2 for residents (Iqama), for example: "
+                    "1000000008. Please check it and send it again."
+                )
+            ),
+            "wrong_first_digit",
+        )
     if not luhn_ok(compact):
-        raise Invalid(Text(N_(
-            "This ID number does not seem correct; one of its digits may have been typed by "
-            "mistake. Please compare it with your ID card and send it again, for example: "
-            "1000000008.")), "check_digit")
+        raise Invalid(
+            Text(
+                N_(
+                    "This ID number does not seem correct; one of its digits may have been typed by "
+                    "mistake. Please compare it with your ID card and send it again, for example: "
+                    "1000000008."
+                )
+            ),
+            "check_digit",
+        )
     return NationalId(compact, compact[0] == "1")
 
 
@@ -185,16 +268,21 @@ def validate_mobile(raw: Any) -> str:
         raw = raw.phone_number
     s = to_ascii_digits(clean_input(_raw_str(raw)))
     if not s:
-        raise Invalid(Text(N_("Please send your mobile number, for example: 0551234567.")),
-                      "empty")
+        raise Invalid(Text(N_("Please send your mobile number, for example: 0551234567.")), "empty")
     s = _PHONE_SEPARATORS_RE.sub("", s)
     plus = s.startswith(("+", "\uff0b"))
     if plus:
         s = s[1:]
     if not _ASCII_DIGITS_RE.fullmatch(s):
-        raise Invalid(Text(N_(
-            "The mobile number is made of digits only, for example: 0551234567. Please send it "
-            "again.")), "not_digits")
+        raise Invalid(
+            Text(
+                N_(
+                    "The mobile number is made of digits only, for example: 0551234567. Please send it "
+                    "again."
+                )
+            ),
+            "not_digits",
+        )
 
     international: str | None = None
     if plus:
@@ -208,10 +296,15 @@ def validate_mobile(raw: Any) -> str:
 
     if international is not None:
         if not international.startswith("966"):
-            raise Invalid(Text(N_(
-                "Only Saudi mobile numbers can be used here. A Saudi mobile number has 10 digits "
-                "and starts with 05, for example: 0551234567. Please send it again.")),
-                "not_saudi")
+            raise Invalid(
+                Text(
+                    N_(
+                        "Only Saudi mobile numbers can be used here. A Saudi mobile number has 10 digits "
+                        "and starts with 05, for example: 0551234567. Please send it again."
+                    )
+                ),
+                "not_saudi",
+            )
         nsn = international[3:]
         if nsn.startswith("0"):
             nsn = nsn[1:]
@@ -223,17 +316,35 @@ def validate_mobile(raw: Any) -> str:
     if nsn.startswith("5"):
         if len(nsn) == 9:
             return "+966" + nsn
-        raise Invalid(Text(N_(
-            "A mobile number has 10 digits and starts with 05, and the number in your message "
-            "has {count}. For example: 0551234567. Please send it again."),
-            count=Num(count)), "wrong_length")
+        raise Invalid(
+            Text(
+                N_(
+                    "A mobile number has 10 digits and starts with 05, and the number in your message "
+                    "has {count}. For example: 0551234567. Please send it again."
+                ),
+                count=Num(count),
+            ),
+            "wrong_length",
+        )
     if nsn[:1] in ("1", "8", "9") and 7 <= len(nsn) <= 10:
-        raise Invalid(Text(N_(
-            "This looks like a landline or service number. Please send a mobile number that "
-            "starts with 05, for example: 0551234567.")), "landline")
-    raise Invalid(Text(N_(
-        "A Saudi mobile number has 10 digits and starts with 05, for example: 0551234567. "
-        "Please send it again.")), "not_mobile")
+        raise Invalid(
+            Text(
+                N_(
+                    "This looks like a landline or service number. Please send a mobile number that "
+                    "starts with 05, for example: 0551234567."
+                )
+            ),
+            "landline",
+        )
+    raise Invalid(
+        Text(
+            N_(
+                "A Saudi mobile number has 10 digits and starts with 05, for example: 0551234567. "
+                "Please send it again."
+            )
+        ),
+        "not_mobile",
+    )
 
 
 # --------------------------------------------------------------------------------------------

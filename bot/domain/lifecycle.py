@@ -63,20 +63,36 @@ LABELS: dict[Status, str] = {
 
 NEXT_STEP: dict[Status, str] = {
     Status.DRAFT: N_("Finish the form and send it."),
-    Status.SUBMITTED: N_("The research committee will study your request and tell you of its decision here."),
-    Status.UNDER_REVIEW: N_("A social researcher is studying your request. We will tell you of every step here."),
+    Status.SUBMITTED: N_(
+        "The research committee will study your request and tell you of its decision here."
+    ),
+    Status.UNDER_REVIEW: N_(
+        "A social researcher is studying your request. We will tell you of every step here."
+    ),
     Status.AWAITING_DOCUMENTS: N_("Please add the documents we asked for, with the button below."),
     Status.INTERVIEW: N_("Please attend the interview at the time we sent you."),
     Status.FIELD_VISIT: N_("A member of the team will visit you at the time we sent you."),
-    Status.APPROVED: N_("Your request was approved; the team will contact you to deliver the service."),
-    Status.REJECTED: N_("You may apply again when your circumstances change, or send us a complaint if you disagree."),
+    Status.APPROVED: N_(
+        "Your request was approved; the team will contact you to deliver the service."
+    ),
+    Status.REJECTED: N_(
+        "You may apply again when your circumstances change, or send us a complaint if you disagree."
+    ),
     Status.DELIVERED: N_("The service was delivered. We would be glad to hear your opinion."),
     Status.CLOSED: N_("This request is closed."),
     Status.WITHDRAWN: N_("This request was withdrawn; you may apply again at any time."),
 }
 
-OPEN = frozenset({Status.SUBMITTED, Status.UNDER_REVIEW, Status.AWAITING_DOCUMENTS, Status.INTERVIEW,
-                  Status.FIELD_VISIT, Status.APPROVED})
+OPEN = frozenset(
+    {
+        Status.SUBMITTED,
+        Status.UNDER_REVIEW,
+        Status.AWAITING_DOCUMENTS,
+        Status.INTERVIEW,
+        Status.FIELD_VISIT,
+        Status.APPROVED,
+    }
+)
 FINAL = frozenset({Status.REJECTED, Status.CLOSED, Status.WITHDRAWN})
 
 
@@ -110,8 +126,9 @@ class TicketStatus(StrEnum):
     CLOSED = "closed"
 
 
-TICKET_OPEN = frozenset({TicketStatus.OPEN, TicketStatus.ACKNOWLEDGED, TicketStatus.ANSWERED,
-                         TicketStatus.ESCALATED})
+TICKET_OPEN = frozenset(
+    {TicketStatus.OPEN, TicketStatus.ACKNOWLEDGED, TicketStatus.ANSWERED, TicketStatus.ESCALATED}
+)
 
 
 # --------------------------------------------------------------------------------------------
@@ -121,7 +138,9 @@ TICKET_OPEN = frozenset({TicketStatus.OPEN, TicketStatus.ACKNOWLEDGED, TicketSta
 S = Status
 UNDECIDED = OPEN - {S.APPROVED}  # may be rejected or withdrawn; watched by the deadline jobs
 WITHDRAWABLE = UNDECIDED
-OVERDUE_APOLOGY = N_("We apologise: the study of your request {reference} is taking longer than planned, because the committee is still checking its information. It has not been forgotten; it is being handled, and we will tell you of the decision here. You can also ask about it from “My requests”.")
+OVERDUE_APOLOGY = N_(
+    "We apologise: the study of your request {reference} is taking longer than planned, because the committee is still checking its information. It has not been forgotten; it is being handled, and we will tell you of the decision here. You can also ask about it from “My requests”."
+)
 
 
 def request_rules(*, deciders: frozenset[str] = DECIDERS) -> Table:
@@ -129,91 +148,235 @@ def request_rules(*, deciders: frozenset[str] = DECIDERS) -> Table:
     or reject — a researcher or a supervisor by default; an association's profile
     (``permissions``) may say otherwise for any staff move (``Actor.permissions``)."""
     staff = ANY_STAFF
-    return Table("request", (
-        # the beneficiary sends the form
-        Rule("submitted", frozenset({S.DRAFT}), S.SUBMITTED, frozenset({BENEFICIARY}),
-             stamps=("submitted_at",), on_card=False),
-        # the staff card, in the order its buttons show
-        Rule("review", frozenset({S.SUBMITTED, S.AWAITING_DOCUMENTS}), S.UNDER_REVIEW, staff,
-             tell=N_("Your request {reference} is now being studied by the social researcher. We will tell you of every step here.")),
-        Rule("docs", frozenset({S.SUBMITTED, S.UNDER_REVIEW, S.INTERVIEW, S.FIELD_VISIT}),
-             S.AWAITING_DOCUMENTS, staff, needs_note=True,
-             tell=N_("To complete your request {reference}, please add the following:\n{note}\n\nPress the button below, then send the documents as photos or PDF files.")),
-        Rule("interview", frozenset({S.UNDER_REVIEW, S.AWAITING_DOCUMENTS, S.FIELD_VISIT}),
-             S.INTERVIEW, staff, needs_note=True,
-             tell=N_("A personal interview is scheduled for your request {reference}:\n{note}\nIf the time does not suit you, please tell us here.")),
-        Rule("visit", frozenset({S.UNDER_REVIEW, S.AWAITING_DOCUMENTS, S.INTERVIEW}),
-             S.FIELD_VISIT, staff, needs_note=True,
-             tell=N_("A field visit is scheduled for your request {reference}:\n{note}\nA member of the association's team will visit you; if the time does not suit you, please tell us here.")),
-        Rule("approve", frozenset({S.UNDER_REVIEW, S.AWAITING_DOCUMENTS, S.INTERVIEW,
-                                   S.FIELD_VISIT}), S.APPROVED, deciders,
-             tell=N_("Good news: your request {reference} has been approved. The association's team will contact you to deliver the service."),
-             audit="decision:approve", stamps=("decided_at",), note_to="decision_reason"),
-        Rule("reject", UNDECIDED, S.REJECTED, deciders, needs_note=True,
-             tell=N_("We are sorry to tell you that your request {reference} was not approved.\nReason: {note}\nYou may apply again if your circumstances change, or send us a complaint if you disagree with the decision."),
-             audit="decision:reject", stamps=("decided_at",), note_to="decision_reason"),
-        Rule("deliver", frozenset({S.APPROVED}), S.DELIVERED, staff,
-             tell=N_("The service for your request {reference} has been delivered. Thank you for your trust in the association.")),
-        Rule("close", frozenset({S.APPROVED, S.DELIVERED, S.REJECTED}), S.CLOSED, staff,
-             tell=N_("Your request {reference} is now closed. Thank you."),
-             stamps=("closed_at",), ends=True),
-        # a staff reply to any message of the request's thread, relayed to the beneficiary
-        Rule("reply", OPEN, None, staff, on_card=False),
-        # the beneficiary's own moves
-        Rule("withdrawn", WITHDRAWABLE, S.WITHDRAWN, frozenset({BENEFICIARY}),
-             stamps=("closed_at",), on_card=False),
-        Rule("documents_added", frozenset({S.AWAITING_DOCUMENTS}), S.UNDER_REVIEW,
-             frozenset({BENEFICIARY}), on_card=False),  # the note: how many files
-        # erasure of the person (policy: their open requests are withdrawn, the case kept)
-        Rule("withdrawn_on_erasure", OPEN, S.WITHDRAWN, frozenset({BENEFICIARY}), on_card=False),
-        # the deadline jobs: recorded so that a restart neither repeats nor forgets
-        Rule("deadline_reminder", UNDECIDED, None, frozenset({SYSTEM}), on_card=False),
-        Rule("overdue_alert", UNDECIDED, None, frozenset({SYSTEM}), tell=OVERDUE_APOLOGY,
-             on_card=False),
-    ))
+    return Table(
+        "request",
+        (
+            # the beneficiary sends the form
+            Rule(
+                "submitted",
+                frozenset({S.DRAFT}),
+                S.SUBMITTED,
+                frozenset({BENEFICIARY}),
+                stamps=("submitted_at",),
+                on_card=False,
+            ),
+            # the staff card, in the order its buttons show
+            Rule(
+                "review",
+                frozenset({S.SUBMITTED, S.AWAITING_DOCUMENTS}),
+                S.UNDER_REVIEW,
+                staff,
+                tell=N_(
+                    "Your request {reference} is now being studied by the social researcher. We will tell you of every step here."
+                ),
+            ),
+            Rule(
+                "docs",
+                frozenset({S.SUBMITTED, S.UNDER_REVIEW, S.INTERVIEW, S.FIELD_VISIT}),
+                S.AWAITING_DOCUMENTS,
+                staff,
+                needs_note=True,
+                tell=N_(
+                    "To complete your request {reference}, please add the following:\n{note}\n\nPress the button below, then send the documents as photos or PDF files."
+                ),
+            ),
+            Rule(
+                "interview",
+                frozenset({S.UNDER_REVIEW, S.AWAITING_DOCUMENTS, S.FIELD_VISIT}),
+                S.INTERVIEW,
+                staff,
+                needs_note=True,
+                tell=N_(
+                    "A personal interview is scheduled for your request {reference}:\n{note}\nIf the time does not suit you, please tell us here."
+                ),
+            ),
+            Rule(
+                "visit",
+                frozenset({S.UNDER_REVIEW, S.AWAITING_DOCUMENTS, S.INTERVIEW}),
+                S.FIELD_VISIT,
+                staff,
+                needs_note=True,
+                tell=N_(
+                    "A field visit is scheduled for your request {reference}:\n{note}\nA member of the association's team will visit you; if the time does not suit you, please tell us here."
+                ),
+            ),
+            Rule(
+                "approve",
+                frozenset({S.UNDER_REVIEW, S.AWAITING_DOCUMENTS, S.INTERVIEW, S.FIELD_VISIT}),
+                S.APPROVED,
+                deciders,
+                tell=N_(
+                    "Good news: your request {reference} has been approved. The association's team will contact you to deliver the service."
+                ),
+                audit="decision:approve",
+                stamps=("decided_at",),
+                note_to="decision_reason",
+            ),
+            Rule(
+                "reject",
+                UNDECIDED,
+                S.REJECTED,
+                deciders,
+                needs_note=True,
+                tell=N_(
+                    "We are sorry to tell you that your request {reference} was not approved.\nReason: {note}\nYou may apply again if your circumstances change, or send us a complaint if you disagree with the decision."
+                ),
+                audit="decision:reject",
+                stamps=("decided_at",),
+                note_to="decision_reason",
+            ),
+            Rule(
+                "deliver",
+                frozenset({S.APPROVED}),
+                S.DELIVERED,
+                staff,
+                tell=N_(
+                    "The service for your request {reference} has been delivered. Thank you for your trust in the association."
+                ),
+            ),
+            Rule(
+                "close",
+                frozenset({S.APPROVED, S.DELIVERED, S.REJECTED}),
+                S.CLOSED,
+                staff,
+                tell=N_("Your request {reference} is now closed. Thank you."),
+                stamps=("closed_at",),
+                ends=True,
+            ),
+            # a staff reply to any message of the request's thread, relayed to the beneficiary
+            Rule("reply", OPEN, None, staff, on_card=False),
+            # the beneficiary's own moves
+            Rule(
+                "withdrawn",
+                WITHDRAWABLE,
+                S.WITHDRAWN,
+                frozenset({BENEFICIARY}),
+                stamps=("closed_at",),
+                on_card=False,
+            ),
+            Rule(
+                "documents_added",
+                frozenset({S.AWAITING_DOCUMENTS}),
+                S.UNDER_REVIEW,
+                frozenset({BENEFICIARY}),
+                on_card=False,
+            ),  # the note: how many files
+            # erasure of the person (policy: their open requests are withdrawn, the case kept)
+            Rule(
+                "withdrawn_on_erasure", OPEN, S.WITHDRAWN, frozenset({BENEFICIARY}), on_card=False
+            ),
+            # the deadline jobs: recorded so that a restart neither repeats nor forgets
+            Rule("deadline_reminder", UNDECIDED, None, frozenset({SYSTEM}), on_card=False),
+            Rule(
+                "overdue_alert",
+                UNDECIDED,
+                None,
+                frozenset({SYSTEM}),
+                tell=OVERDUE_APOLOGY,
+                on_card=False,
+            ),
+        ),
+    )
 
 
 T = TicketStatus
-_CLOSED_TICKET = N_("Your case {reference} is now closed. Thank you for contacting us; you can write to us again at any time.")
+_CLOSED_TICKET = N_(
+    "Your case {reference} is now closed. Thank you for contacting us; you can write to us again at any time."
+)
 
 
 def _ticket_close(on_card: bool) -> Rule:
-    return Rule("close", TICKET_OPEN, T.CLOSED, ANY_STAFF, tell=_CLOSED_TICKET,
-                stamps=("closed_at",), ends=True, on_card=on_card)
+    return Rule(
+        "close",
+        TICKET_OPEN,
+        T.CLOSED,
+        ANY_STAFF,
+        tell=_CLOSED_TICKET,
+        stamps=("closed_at",),
+        ends=True,
+        on_card=on_card,
+    )
 
 
-INQUIRY_RULES = Table("inquiry", (
-    _ticket_close(on_card=True),
-    # a staff reply relayed to the beneficiary (the reply itself is what they read)
-    Rule("reply", frozenset({T.OPEN, T.ACKNOWLEDGED}), T.ANSWERED, ANY_STAFF, on_card=False),
-    Rule("reply", frozenset({T.ANSWERED, T.ESCALATED}), None, ANY_STAFF, on_card=False),
-))
+INQUIRY_RULES = Table(
+    "inquiry",
+    (
+        _ticket_close(on_card=True),
+        # a staff reply relayed to the beneficiary (the reply itself is what they read)
+        Rule("reply", frozenset({T.OPEN, T.ACKNOWLEDGED}), T.ANSWERED, ANY_STAFF, on_card=False),
+        Rule("reply", frozenset({T.ANSWERED, T.ESCALATED}), None, ANY_STAFF, on_card=False),
+    ),
+)
 
 
 def complaint_rules(kind: Kind) -> Table:
     """Complaints and suggestions; a compensation claim also records whether our obligations
     were breached (policy clauses 14, 19, 20)."""
-    breach = () if kind != Kind.COMPENSATION else (
-        Rule("breach", TICKET_OPEN, None, ANY_STAFF, audit="compensation_breach",
-             marks={"breach": True}),
-        Rule("no_breach", TICKET_OPEN, None, ANY_STAFF, audit="compensation_breach",
-             marks={"breach": False}),
+    breach = (
+        ()
+        if kind != Kind.COMPENSATION
+        else (
+            Rule(
+                "breach",
+                TICKET_OPEN,
+                None,
+                ANY_STAFF,
+                audit="compensation_breach",
+                marks={"breach": True},
+            ),
+            Rule(
+                "no_breach",
+                TICKET_OPEN,
+                None,
+                ANY_STAFF,
+                audit="compensation_breach",
+                marks={"breach": False},
+            ),
+        )
     )
-    return Table(str(kind), (
-        Rule("ack", frozenset({T.OPEN}), T.ACKNOWLEDGED, ANY_STAFF,
-             stamps_once=("first_response_at",),
-             tell=N_("Your {kind} {reference} has been received by the responsible team and is being handled. We will reply to you here.")),
-        *breach,
-        Rule("resolve", TICKET_OPEN, T.RESOLVED, ANY_STAFF, needs_note=True, note_to="outcome",
-             stamps=("closed_at",), stamps_once=("first_response_at",), audit="ticket_resolved",
-             tell=N_("Your {kind} {reference} has been resolved.\nOutcome: {outcome}\nThank you for helping us improve."),
-             ends=True),
-        Rule("escalate", TICKET_OPEN - {T.ESCALATED}, T.ESCALATED, ANY_STAFF,
-             stamps=("escalated_at",),
-             tell=N_("Your {kind} {reference} has been raised to a supervisor at the association for attention.")),
-        _ticket_close(on_card=False),  # /close as a reply to the card
-        Rule("reply", TICKET_OPEN, None, ANY_STAFF, on_card=False),
-    ))
+    return Table(
+        str(kind),
+        (
+            Rule(
+                "ack",
+                frozenset({T.OPEN}),
+                T.ACKNOWLEDGED,
+                ANY_STAFF,
+                stamps_once=("first_response_at",),
+                tell=N_(
+                    "Your {kind} {reference} has been received by the responsible team and is being handled. We will reply to you here."
+                ),
+            ),
+            *breach,
+            Rule(
+                "resolve",
+                TICKET_OPEN,
+                T.RESOLVED,
+                ANY_STAFF,
+                needs_note=True,
+                note_to="outcome",
+                stamps=("closed_at",),
+                stamps_once=("first_response_at",),
+                audit="ticket_resolved",
+                tell=N_(
+                    "Your {kind} {reference} has been resolved.\nOutcome: {outcome}\nThank you for helping us improve."
+                ),
+                ends=True,
+            ),
+            Rule(
+                "escalate",
+                TICKET_OPEN - {T.ESCALATED},
+                T.ESCALATED,
+                ANY_STAFF,
+                stamps=("escalated_at",),
+                tell=N_(
+                    "Your {kind} {reference} has been raised to a supervisor at the association for attention."
+                ),
+            ),
+            _ticket_close(on_card=False),  # /close as a reply to the card
+            Rule("reply", TICKET_OPEN, None, ANY_STAFF, on_card=False),
+        ),
+    )
 
 
 REQUEST_RULES = request_rules()
@@ -236,8 +399,15 @@ def rule_for(case: Any, action: str, actor: Actor) -> Rule:
     return case_rules.rule_for(table_for(case), case, action, actor)
 
 
-def transition(case: Any, action: str, actor: Actor, note: str | None = None, *,
-               now: datetime | None = None, table: Table | None = None) -> list[Event]:
+def transition(
+    case: Any,
+    action: str,
+    actor: Actor,
+    note: str | None = None,
+    *,
+    now: datetime | None = None,
+    table: Table | None = None,
+) -> list[Event]:
     """Check the move against the case's table, apply it to ``case``, return the events;
     ``Refused`` (nothing changed) when the table does not allow it."""
     return case_rules.transition(table or table_for(case), case, action, actor, note, now=now)

@@ -51,31 +51,55 @@ def _case_link(column, kind: str):
 
 
 def _whatsapp_line(vault: Vault, person: Beneficiary, tr: Translator) -> str:
-    number = vault.decrypt(person.address_enc or "",
-                           address_context(person.association_id, person.telegram_user_id))
+    number = vault.decrypt(
+        person.address_enc or "", address_context(person.association_id, person.telegram_user_id)
+    )
     return tr.gettext("WhatsApp number: {number}").format(number=f"\u2066+{number}\u2069")
 
 
-async def export_text(session: AsyncSession, profile: Profile, vault: Vault, person: Beneficiary,
-                      tr: Translator) -> str:
+async def export_text(
+    session: AsyncSession, profile: Profile, vault: Vault, person: Beneficiary, tr: Translator
+) -> str:
     """Everything held about ``person``, in their language, as a plain text file."""
     _ = tr.gettext
     loc = tr.locale
-    out = [_("Your data held by {association}").format(association=profile.association.name.get(loc)),
-           _("Prepared on {date}").format(date=format_datetime(utcnow(), loc)), ""]
-    out += ["== " + _("Your account") + " ==",
-            _whatsapp_line(vault, person, tr) if person.address_enc else
-            _("Telegram user number: {id}").format(id=person.telegram_user_id),
-            _("Language: {language}").format(language=person.locale),
-            _("First contact: {date}").format(date=format_date(person.created_at.date(), loc))]
-    for event in (await session.scalars(select(ConsentEvent).where(ConsentEvent.beneficiary_id == person.id)
-                                        .order_by(ConsentEvent.id))).all():
-        out.append(_("Consent {action} on {date} (notice version {version})").format(
-            action=_("given") if event.action == "given" else _("withdrawn"),
-            date=format_datetime(event.at, loc), version=event.notice_version))
-    requests = (await session.scalars(select(ServiceRequest).where(
-        ServiceRequest.association_id == person.association_id, ServiceRequest.beneficiary_id == person.id)
-        .order_by(ServiceRequest.id))).all()
+    out = [
+        _("Your data held by {association}").format(association=profile.association.name.get(loc)),
+        _("Prepared on {date}").format(date=format_datetime(utcnow(), loc)),
+        "",
+    ]
+    out += [
+        "== " + _("Your account") + " ==",
+        _whatsapp_line(vault, person, tr)
+        if person.address_enc
+        else _("Telegram user number: {id}").format(id=person.telegram_user_id),
+        _("Language: {language}").format(language=person.locale),
+        _("First contact: {date}").format(date=format_date(person.created_at.date(), loc)),
+    ]
+    for event in (
+        await session.scalars(
+            select(ConsentEvent)
+            .where(ConsentEvent.beneficiary_id == person.id)
+            .order_by(ConsentEvent.id)
+        )
+    ).all():
+        out.append(
+            _("Consent {action} on {date} (notice version {version})").format(
+                action=_("given") if event.action == "given" else _("withdrawn"),
+                date=format_datetime(event.at, loc),
+                version=event.notice_version,
+            )
+        )
+    requests = (
+        await session.scalars(
+            select(ServiceRequest)
+            .where(
+                ServiceRequest.association_id == person.association_id,
+                ServiceRequest.beneficiary_id == person.id,
+            )
+            .order_by(ServiceRequest.id)
+        )
+    ).all()
     out += ["", "== " + _("Your requests") + " =="]
     if not requests:
         out.append(_("None."))
@@ -85,30 +109,62 @@ async def export_text(session: AsyncSession, profile: Profile, vault: Vault, per
         out.append(f"{req.reference or _(label(Status.DRAFT))} — {title} — {_(label(req.status))}")
         for form_field in service.form_fields if service else ():
             if form_field.id in req.answers:
-                value = applications.render_answer(tr, vault, person.association_id, form_field, req.answers[form_field.id],
-                                                   masked=False)
+                value = applications.render_answer(
+                    tr,
+                    vault,
+                    person.association_id,
+                    form_field,
+                    req.answers[form_field.id],
+                    masked=False,
+                )
                 out.append(f"  {form_field.label.get(loc)}: {value}")
         if req.declared_at:
-            out.append("  " + _("Declaration signed on {date}").format(date=format_datetime(req.declared_at, loc)))
-        documents = (await session.scalars(select(Document.id).where(Document.request_id == req.id))).all()
+            out.append(
+                "  "
+                + _("Declaration signed on {date}").format(
+                    date=format_datetime(req.declared_at, loc)
+                )
+            )
+        documents = (
+            await session.scalars(select(Document.id).where(Document.request_id == req.id))
+        ).all()
         if documents:
             out.append("  " + _("Documents: {count}").format(count=len(documents)))
-    tickets = (await session.scalars(select(Ticket).where(
-        Ticket.association_id == person.association_id, Ticket.beneficiary_id == person.id).order_by(Ticket.id))).all()
+    tickets = (
+        await session.scalars(
+            select(Ticket)
+            .where(
+                Ticket.association_id == person.association_id, Ticket.beneficiary_id == person.id
+            )
+            .order_by(Ticket.id)
+        )
+    ).all()
     out += ["", "== " + _("Your inquiries, complaints and suggestions") + " =="]
     if not tickets:
         out.append(_("None."))
     for ticket in tickets:
-        out.append(f"{ticket.reference} — {_(KIND_LABELS[Kind(ticket.kind)])} — {_(STATUS_LABELS[TicketStatus(ticket.status)])}")
+        out.append(
+            f"{ticket.reference} — {_(KIND_LABELS[Kind(ticket.kind)])} — {_(STATUS_LABELS[TicketStatus(ticket.status)])}"
+        )
         out.append(f"  «{ticket.subject or ''}»")
-        for message in (await session.scalars(select(TicketMessage).where(TicketMessage.ticket_id == ticket.id)
-                                              .order_by(TicketMessage.id))).all():
+        for message in (
+            await session.scalars(
+                select(TicketMessage)
+                .where(TicketMessage.ticket_id == ticket.id)
+                .order_by(TicketMessage.id)
+            )
+        ).all():
             who = _("You") if message.direction == "in" else _("The association")
             body = message.text or _("(a file)")
             out.append(f"  {who}: {body}")
         if ticket.outcome:
             out.append("  " + _("Outcome: {outcome}").format(outcome=ticket.outcome))
-    out += ["", _("Satisfaction survey answers are anonymous: they are not linked to you, so they cannot be listed here.")]
+    out += [
+        "",
+        _(
+            "Satisfaction survey answers are anonymous: they are not linked to you, so they cannot be listed here."
+        ),
+    ]
     return "\n".join(out) + "\n"
 
 
@@ -137,16 +193,30 @@ async def _anonymise_requests(session: AsyncSession, where) -> int:
     ids = (await session.scalars(select(ServiceRequest.id).where(where))).all()
     if ids:
         await session.execute(delete(Document).where(Document.request_id.in_(ids)))
-        await session.execute(update(ServiceRequest).where(ServiceRequest.id.in_(ids)).values(
-            answers={}, national_id_hash=None, beneficiary_id=None, decision_reason=None, anonymised_at=utcnow()))
+        await session.execute(
+            update(ServiceRequest)
+            .where(ServiceRequest.id.in_(ids))
+            .values(
+                answers={},
+                national_id_hash=None,
+                beneficiary_id=None,
+                decision_reason=None,
+                anonymised_at=utcnow(),
+            )
+        )
         # the person's own moves carried their Telegram id; staff ids stay (who decided)
-        await session.execute(update(RequestEvent).where(RequestEvent.request_id.in_(ids)).values(note=None))
+        await session.execute(
+            update(RequestEvent).where(RequestEvent.request_id.in_(ids)).values(note=None)
+        )
         # staff's internal notes may speak of the person (bot.features.workspace)
-        await session.execute(delete(CaseNote).where(CaseNote.subject_kind == "request",
-                                                     CaseNote.subject_id.in_(ids)))
-        await session.execute(update(RequestEvent).where(RequestEvent.request_id.in_(ids),
-                                                         RequestEvent.actor_kind != "staff")
-                              .values(actor_id=None))
+        await session.execute(
+            delete(CaseNote).where(CaseNote.subject_kind == "request", CaseNote.subject_id.in_(ids))
+        )
+        await session.execute(
+            update(RequestEvent)
+            .where(RequestEvent.request_id.in_(ids), RequestEvent.actor_kind != "staff")
+            .values(actor_id=None)
+        )
     return len(ids)
 
 
@@ -154,26 +224,45 @@ async def _anonymise_tickets(session: AsyncSession, where) -> int:
     ids = (await session.scalars(select(Ticket.id).where(where))).all()
     if ids:
         await session.execute(delete(Document).where(Document.ticket_id.in_(ids)))
-        await session.execute(update(TicketMessage).where(TicketMessage.ticket_id.in_(ids)).values(text=None, file_id=None))
-        await session.execute(delete(CaseNote).where(CaseNote.subject_kind == "ticket",
-                                                     CaseNote.subject_id.in_(ids)))
-        await session.execute(update(Ticket).where(Ticket.id.in_(ids)).values(
-            subject=None, data={}, outcome=None, beneficiary_id=None, anonymised_at=utcnow()))
+        await session.execute(
+            update(TicketMessage)
+            .where(TicketMessage.ticket_id.in_(ids))
+            .values(text=None, file_id=None)
+        )
+        await session.execute(
+            delete(CaseNote).where(CaseNote.subject_kind == "ticket", CaseNote.subject_id.in_(ids))
+        )
+        await session.execute(
+            update(Ticket)
+            .where(Ticket.id.in_(ids))
+            .values(
+                subject=None, data={}, outcome=None, beneficiary_id=None, anonymised_at=utcnow()
+            )
+        )
     return len(ids)
 
 
-async def _staff_messages(session: AsyncSession, tenant: str, requests: list[ServiceRequest],
-                          tickets: list[Ticket]) -> list[StaffMessage]:
+async def _staff_messages(
+    session: AsyncSession, tenant: str, requests: list[ServiceRequest], tickets: list[Ticket]
+) -> list[StaffMessage]:
     """The staff-chat messages of these cases (``staff_message_links``): every request card is
     a card; a ticket's first message is its card, the later ones its follow-ups and files."""
     out: list[StaffMessage] = []
-    cases = [("request", r.id, r.reference or "", label(Status(r.status))) for r in requests] \
-        + [("ticket", t.id, t.reference, STATUS_LABELS[TicketStatus(t.status)]) for t in tickets]
+    cases = [("request", r.id, r.reference or "", label(Status(r.status))) for r in requests] + [
+        ("ticket", t.id, t.reference, STATUS_LABELS[TicketStatus(t.status)]) for t in tickets
+    ]
     for kind, case_id, reference, status in cases:
-        links = (await session.scalars(select(StaffMessageLink).where(
-            StaffMessageLink.association_id == tenant, StaffMessageLink.subject_id == case_id,
-            _case_link(StaffMessageLink.subject_kind, kind))
-            .order_by(StaffMessageLink.created_at, StaffMessageLink.message_id))).all()
+        links = (
+            await session.scalars(
+                select(StaffMessageLink)
+                .where(
+                    StaffMessageLink.association_id == tenant,
+                    StaffMessageLink.subject_id == case_id,
+                    _case_link(StaffMessageLink.subject_kind, kind),
+                )
+                .order_by(StaffMessageLink.created_at, StaffMessageLink.message_id)
+            )
+        ).all()
         seen_card = False
         for link in links:
             card = link.subject_kind == kind and (kind == "request" or not seen_card)
@@ -185,98 +274,195 @@ async def _staff_messages(session: AsyncSession, tenant: str, requests: list[Ser
 async def strip_processed_updates(session: AsyncSession, tenant: str) -> None:
     """Processed raw updates keep only what idempotency needs (update id and status): the
     payload, which holds what people and staff typed and the cards they replied to, goes."""
-    await session.execute(update(InboundUpdate).where(InboundUpdate.association_id == tenant,
-                                                      InboundUpdate.status != "pending",
-                                                      InboundUpdate.raw.is_not(None))
-                          .values(raw=null()))  # SQL NULL, not the JSON null
+    await session.execute(
+        update(InboundUpdate)
+        .where(
+            InboundUpdate.association_id == tenant,
+            InboundUpdate.status != "pending",
+            InboundUpdate.raw.is_not(None),
+        )
+        .values(raw=null())
+    )  # SQL NULL, not the JSON null
 
 
 async def erase(session: AsyncSession, person: Beneficiary) -> Erasure:
     """Erase the person; withdraw their open requests; keep cases anonymised; nothing left
     names them (see docs/privacy.md, "Erasure, table by table")."""
     tenant, telegram_id = person.association_id, person.telegram_user_id
-    open_requests = (await session.scalars(select(ServiceRequest).where(
-        ServiceRequest.association_id == tenant, ServiceRequest.beneficiary_id == person.id,
-        ServiceRequest.status.in_([s.value for s in OPEN])))).all()
+    open_requests = (
+        await session.scalars(
+            select(ServiceRequest).where(
+                ServiceRequest.association_id == tenant,
+                ServiceRequest.beneficiary_id == person.id,
+                ServiceRequest.status.in_([s.value for s in OPEN]),
+            )
+        )
+    ).all()
     for req in open_requests:
-        applications.record(session, req, "withdrawn_on_erasure", actor_kind="beneficiary", actor_id=None,
-                            to_status=Status.WITHDRAWN)
-    await session.execute(delete(ServiceRequest).where(ServiceRequest.association_id == tenant,
-                                                       ServiceRequest.beneficiary_id == person.id,
-                                                       ServiceRequest.status == Status.DRAFT))
+        applications.record(
+            session,
+            req,
+            "withdrawn_on_erasure",
+            actor_kind="beneficiary",
+            actor_id=None,
+            to_status=Status.WITHDRAWN,
+        )
+    await session.execute(
+        delete(ServiceRequest).where(
+            ServiceRequest.association_id == tenant,
+            ServiceRequest.beneficiary_id == person.id,
+            ServiceRequest.status == Status.DRAFT,
+        )
+    )
     await session.flush()
-    await session.execute(update(Ticket).where(Ticket.association_id == tenant, Ticket.beneficiary_id == person.id,
-                                               Ticket.status.in_(["open", "acknowledged", "answered", "escalated"]))
-                          .values(status="closed", closed_at=utcnow()))
-    requests = (await session.scalars(select(ServiceRequest).where(
-        ServiceRequest.association_id == tenant, ServiceRequest.beneficiary_id == person.id))).all()
-    tickets = (await session.scalars(select(Ticket).where(
-        Ticket.association_id == tenant, Ticket.beneficiary_id == person.id)
-        .execution_options(populate_existing=True))).all()
+    await session.execute(
+        update(Ticket)
+        .where(
+            Ticket.association_id == tenant,
+            Ticket.beneficiary_id == person.id,
+            Ticket.status.in_(["open", "acknowledged", "answered", "escalated"]),
+        )
+        .values(status="closed", closed_at=utcnow())
+    )
+    requests = (
+        await session.scalars(
+            select(ServiceRequest).where(
+                ServiceRequest.association_id == tenant, ServiceRequest.beneficiary_id == person.id
+            )
+        )
+    ).all()
+    tickets = (
+        await session.scalars(
+            select(Ticket)
+            .where(Ticket.association_id == tenant, Ticket.beneficiary_id == person.id)
+            .execution_options(populate_existing=True)
+        )
+    ).all()
     staff_messages = await _staff_messages(session, tenant, list(requests), list(tickets))
     request_ids, ticket_ids = [r.id for r in requests], [t.id for t in tickets]
-    kept_requests = await _anonymise_requests(session, (ServiceRequest.association_id == tenant)
-                                              & (ServiceRequest.beneficiary_id == person.id))
-    kept_tickets = await _anonymise_tickets(session, (Ticket.association_id == tenant) & (Ticket.beneficiary_id == person.id))
+    kept_requests = await _anonymise_requests(
+        session,
+        (ServiceRequest.association_id == tenant) & (ServiceRequest.beneficiary_id == person.id),
+    )
+    kept_tickets = await _anonymise_tickets(
+        session, (Ticket.association_id == tenant) & (Ticket.beneficiary_id == person.id)
+    )
     await session.execute(delete(Document).where(Document.beneficiary_id == person.id))
-    await session.execute(update(SurveyInvitation).where(SurveyInvitation.beneficiary_id == person.id)
-                          .values(beneficiary_id=None))
+    await session.execute(
+        update(SurveyInvitation)
+        .where(SurveyInvitation.beneficiary_id == person.id)
+        .values(beneficiary_id=None)
+    )
     # raw updates: theirs go; the rest keep only the update id and status
-    await session.execute(delete(InboundUpdate).where(InboundUpdate.association_id == tenant,
-                                                      InboundUpdate.chat_id == telegram_id,
-                                                      InboundUpdate.status != "pending"))
+    await session.execute(
+        delete(InboundUpdate).where(
+            InboundUpdate.association_id == tenant,
+            InboundUpdate.chat_id == telegram_id,
+            InboundUpdate.status != "pending",
+        )
+    )
     await strip_processed_updates(session, tenant)
     # messages owed or kept: to them (any status), and undelivered ones about their cases
-    await session.execute(delete(OutboxMessage).where(OutboxMessage.association_id == tenant,
-                                                      OutboxMessage.chat_id == telegram_id))
+    await session.execute(
+        delete(OutboxMessage).where(
+            OutboxMessage.association_id == tenant, OutboxMessage.chat_id == telegram_id
+        )
+    )
     # which of our messages in their private chat belonged to which case (a reply joins it)
-    await session.execute(delete(StaffMessageLink).where(StaffMessageLink.association_id == tenant,
-                                                         StaffMessageLink.chat_id == telegram_id))
+    await session.execute(
+        delete(StaffMessageLink).where(
+            StaffMessageLink.association_id == tenant, StaffMessageLink.chat_id == telegram_id
+        )
+    )
     for kind, ids in (("request", request_ids), ("ticket", ticket_ids)):
         if ids:
-            await session.execute(delete(OutboxMessage).where(
-                OutboxMessage.association_id == tenant, OutboxMessage.status != "sent",
-                _case_link(OutboxMessage.link_kind, kind), OutboxMessage.link_id.in_(ids)))
+            await session.execute(
+                delete(OutboxMessage).where(
+                    OutboxMessage.association_id == tenant,
+                    OutboxMessage.status != "sent",
+                    _case_link(OutboxMessage.link_kind, kind),
+                    OutboxMessage.link_id.in_(ids),
+                )
+            )
     # the audit log keeps what was done, not who the person was
-    await session.execute(update(AuditLog).where(AuditLog.association_id == tenant,
-                                                 AuditLog.actor_id == telegram_id)
-                          .values(actor_id=None))
-    await session.execute(update(AuditLog).where(AuditLog.association_id == tenant,
-                                                 AuditLog.subject_kind == "beneficiary",
-                                                 AuditLog.subject_id == person.id)
-                          .values(subject_id=None))
-    session.add(AuditLog(association_id=tenant, actor_id=None, action="beneficiary_erased",
-                         subject_kind="beneficiary", subject_id=None,
-                         detail={"requests_kept": kept_requests, "tickets_kept": kept_tickets,
-                                 "staff_messages": len(staff_messages)}))
+    await session.execute(
+        update(AuditLog)
+        .where(AuditLog.association_id == tenant, AuditLog.actor_id == telegram_id)
+        .values(actor_id=None)
+    )
+    await session.execute(
+        update(AuditLog)
+        .where(
+            AuditLog.association_id == tenant,
+            AuditLog.subject_kind == "beneficiary",
+            AuditLog.subject_id == person.id,
+        )
+        .values(subject_id=None)
+    )
+    session.add(
+        AuditLog(
+            association_id=tenant,
+            actor_id=None,
+            action="beneficiary_erased",
+            subject_kind="beneficiary",
+            subject_id=None,
+            detail={
+                "requests_kept": kept_requests,
+                "tickets_kept": kept_tickets,
+                "staff_messages": len(staff_messages),
+            },
+        )
+    )
     await session.delete(person)
     return Erasure(kept_requests, kept_tickets, len(open_requests), staff_messages)
 
 
-async def apply_retention(session: AsyncSession, tenant: str, retention_days: int, now: datetime | None = None) -> int:
+async def apply_retention(
+    session: AsyncSession, tenant: str, retention_days: int, now: datetime | None = None
+) -> int:
     """Anonymise finished cases older than the profile's period; strip processed raw updates
     and purge them after a week; purge old outbox rows (see docs/privacy.md, Retention)."""
     now = now or utcnow()
     cutoff = now - timedelta(days=retention_days)
-    done = await _anonymise_requests(session, (ServiceRequest.association_id == tenant)
-                                     & ServiceRequest.anonymised_at.is_(None)
-                                     & ServiceRequest.status.in_([s.value for s in FINISHED_REQUESTS])
-                                     & (ServiceRequest.updated_at < cutoff))
-    done += await _anonymise_tickets(session, (Ticket.association_id == tenant) & Ticket.anonymised_at.is_(None)
-                                     & Ticket.status.in_(["resolved", "closed"]) & (Ticket.closed_at < cutoff))
+    done = await _anonymise_requests(
+        session,
+        (ServiceRequest.association_id == tenant)
+        & ServiceRequest.anonymised_at.is_(None)
+        & ServiceRequest.status.in_([s.value for s in FINISHED_REQUESTS])
+        & (ServiceRequest.updated_at < cutoff),
+    )
+    done += await _anonymise_tickets(
+        session,
+        (Ticket.association_id == tenant)
+        & Ticket.anonymised_at.is_(None)
+        & Ticket.status.in_(["resolved", "closed"])
+        & (Ticket.closed_at < cutoff),
+    )
     raw_cutoff = now - timedelta(days=RAW_UPDATE_DAYS)
     await strip_processed_updates(session, tenant)
-    await session.execute(delete(InboundUpdate).where(InboundUpdate.association_id == tenant,
-                                                      InboundUpdate.status != "pending",
-                                                      InboundUpdate.received_at < raw_cutoff))
-    await session.execute(delete(OutboxMessage).where(OutboxMessage.association_id == tenant,
-                                                      OutboxMessage.status != "pending",
-                                                      OutboxMessage.created_at < raw_cutoff))
+    await session.execute(
+        delete(InboundUpdate).where(
+            InboundUpdate.association_id == tenant,
+            InboundUpdate.status != "pending",
+            InboundUpdate.received_at < raw_cutoff,
+        )
+    )
+    await session.execute(
+        delete(OutboxMessage).where(
+            OutboxMessage.association_id == tenant,
+            OutboxMessage.status != "pending",
+            OutboxMessage.created_at < raw_cutoff,
+        )
+    )
     # delivered messages to a private chat of nobody we know (an erased person: the last one,
     # "your data has been erased", was written after the erasure): their chat id goes too
     known = select(Beneficiary.telegram_user_id).where(Beneficiary.association_id == tenant)
-    await session.execute(delete(OutboxMessage).where(OutboxMessage.association_id == tenant,
-                                                      OutboxMessage.status == "sent",
-                                                      OutboxMessage.chat_id > 0,
-                                                      OutboxMessage.chat_id.not_in(known)))
+    await session.execute(
+        delete(OutboxMessage).where(
+            OutboxMessage.association_id == tenant,
+            OutboxMessage.status == "sent",
+            OutboxMessage.chat_id > 0,
+            OutboxMessage.chat_id.not_in(known),
+        )
+    )
     return done

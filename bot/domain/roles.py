@@ -26,8 +26,11 @@ RANK = {Role.STAFF: 1, Role.RESEARCHER: 2, Role.SUPERVISOR: 3}
 async def role_of(session, tenant: str, user_id: int, supervisors: frozenset[int]) -> Role:
     if user_id in supervisors:
         return Role.SUPERVISOR
-    row = await session.scalar(select(StaffMember).where(StaffMember.association_id == tenant,
-                                                         StaffMember.telegram_user_id == user_id))
+    row = await session.scalar(
+        select(StaffMember).where(
+            StaffMember.association_id == tenant, StaffMember.telegram_user_id == user_id
+        )
+    )
     return Role(row.role) if row else Role.STAFF
 
 

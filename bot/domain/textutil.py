@@ -48,8 +48,13 @@ def localize_digits(s: str, locale: str | None) -> str:
     return to_arabic_digits(s) if normalize_locale(locale) == "ar" else s
 
 
-def format_number(value: int | float | Decimal, locale: str | None = "ar", *,
-                  grouping: bool = True, decimals: int | None = None) -> str:
+def format_number(
+    value: int | float | Decimal,
+    locale: str | None = "ar",
+    *,
+    grouping: bool = True,
+    decimals: int | None = None,
+) -> str:
     """``12000`` → «١٢٬٠٠٠» (ar) / ``12,000`` (en); ``12.5`` → «١٢٫٥» / ``12.5``.
 
     ``grouping=False`` for years and other numbers that are never grouped.
@@ -65,7 +70,10 @@ def format_number(value: int | float | Decimal, locale: str | None = "ar", *,
         if decimals is None and "." in s:
             s = s.rstrip("0").rstrip(".")
     if normalize_locale(locale) == "ar":
-        separators: dict[str, str | int | None] = {",": ARABIC_THOUSANDS_SEPARATOR, ".": ARABIC_DECIMAL_SEPARATOR}
+        separators: dict[str, str | int | None] = {
+            ",": ARABIC_THOUSANDS_SEPARATOR,
+            ".": ARABIC_DECIMAL_SEPARATOR,
+        }
         s = s.translate(str.maketrans(separators))
         s = to_arabic_digits(s)
     return s
@@ -93,8 +101,9 @@ class LocaleText(Text):
 class Num(LocaleText):
     """A number parameter: «٣٠» for Arabic readers, ``30`` for English ones."""
 
-    def __init__(self, value: int | float | Decimal, *, grouping: bool = True,
-                 decimals: int | None = None) -> None:
+    def __init__(
+        self, value: int | float | Decimal, *, grouping: bool = True, decimals: int | None = None
+    ) -> None:
         Text.__init__(self, "{value}", value=value, grouping=grouping, decimals=decimals)
 
     def render_locale(self, locale: str) -> str:
@@ -139,15 +148,31 @@ def clean_input(s: str | None, *, multiline: bool = False) -> str:
 
 
 # Arabic diacritics (tashkeel), Quranic marks and superscript alef.
-_TASHKEEL_RE = re.compile("[\u0610-\u061a\u064b-\u065f\u0670\u06d6-\u06dc\u06df-\u06e8\u06ea-\u06ed]")
-_FOLD_TABLE = str.maketrans({
-    "أ": "ا", "إ": "ا", "آ": "ا", "ٱ": "ا", "ٲ": "ا", "ٳ": "ا",
-    "ى": "ي", "ی": "ي", "ې": "ي", "ئ": "ي",
-    "ة": "ه", "ۀ": "ه", "ھ": "ه", "ہ": "ه",
-    "ؤ": "و",
-    "ک": "ك", "ڪ": "ك",
-    "ـ": None,  # tatweel
-})
+_TASHKEEL_RE = re.compile(
+    "[\u0610-\u061a\u064b-\u065f\u0670\u06d6-\u06dc\u06df-\u06e8\u06ea-\u06ed]"
+)
+_FOLD_TABLE = str.maketrans(
+    {
+        "أ": "ا",
+        "إ": "ا",
+        "آ": "ا",
+        "ٱ": "ا",
+        "ٲ": "ا",
+        "ٳ": "ا",
+        "ى": "ي",
+        "ی": "ي",
+        "ې": "ي",
+        "ئ": "ي",
+        "ة": "ه",
+        "ۀ": "ه",
+        "ھ": "ه",
+        "ہ": "ه",
+        "ؤ": "و",
+        "ک": "ك",
+        "ڪ": "ك",
+        "ـ": None,  # tatweel
+    }
+)
 _NON_WORD_RE = re.compile(r"[\W_]+")
 
 
@@ -198,7 +223,7 @@ MASK = "•"
 def _mask_middle(s: str, keep_start: int, keep_end: int) -> str:
     if len(s) <= keep_start + keep_end:
         return MASK * len(s)
-    return s[:keep_start] + MASK * (len(s) - keep_start - keep_end) + s[len(s) - keep_end:]
+    return s[:keep_start] + MASK * (len(s) - keep_start - keep_end) + s[len(s) - keep_end :]
 
 
 def mask_national_id(national_id: str | None) -> str:
@@ -279,7 +304,7 @@ def truncate(s: str, n: int = TELEGRAM_MESSAGE_LIMIT, ellipsis: str = "…") -> 
         return s
     budget = n - utf16_len(ellipsis)
     if budget <= 0:
-        return ellipsis[:max(n, 0)]
+        return ellipsis[: max(n, 0)]
     # longest prefix within budget
     used = 0
     cut = 0
@@ -383,10 +408,17 @@ def split_html(text: str, limit: int = TELEGRAM_MESSAGE_LIMIT) -> list[str]:
                     break
                 units += width
                 nxt = tokens[i + 1][1] if i + 1 < len(tokens) else ""
-                glued = (raw == "\u200d" or (nxt and tokens[i + 1][0] == "char"
-                                              and (_is_extender(_visible(nxt)[:1] or " ")
-                                                   or (0x1F1E6 <= ord(shown[-1]) <= 0x1F1FF
-                                                       and 0x1F1E6 <= ord(_visible(nxt)[:1]) <= 0x1F1FF))))
+                glued = raw == "\u200d" or (
+                    nxt
+                    and tokens[i + 1][0] == "char"
+                    and (
+                        _is_extender(_visible(nxt)[:1] or " ")
+                        or (
+                            0x1F1E6 <= ord(shown[-1]) <= 0x1F1FF
+                            and 0x1F1E6 <= ord(_visible(nxt)[:1]) <= 0x1F1FF
+                        )
+                    )
+                )
                 if not glued:
                     best[0] = i + 1
                     if shown == " ":
@@ -420,7 +452,9 @@ def split_html(text: str, limit: int = TELEGRAM_MESSAGE_LIMIT) -> list[str]:
             parts.append(body.strip("\n") if not stack else body)
         start, opened = cut, stack
         # a part never begins with the line break or space it was cut at
-        while start < len(tokens) and tokens[start][0] == "char" and tokens[start][1] in (" ", "\n"):
+        while (
+            start < len(tokens) and tokens[start][0] == "char" and tokens[start][1] in (" ", "\n")
+        ):
             start += 1
     return parts or [text]
 

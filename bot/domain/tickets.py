@@ -40,50 +40,107 @@ STATUS_LABELS = {
     TicketStatus.RESOLVED: N_("Resolved"),
     TicketStatus.CLOSED: N_("Closed"),
 }
-OPEN_STATUSES = (TicketStatus.OPEN, TicketStatus.ACKNOWLEDGED, TicketStatus.ANSWERED, TicketStatus.ESCALATED)
+OPEN_STATUSES = (
+    TicketStatus.OPEN,
+    TicketStatus.ACKNOWLEDGED,
+    TicketStatus.ANSWERED,
+    TicketStatus.ESCALATED,
+)
 
 
-async def open_ticket(session: AsyncSession, tenant: str, *, beneficiary_id: int | None, kind: Kind,
-                      subject: str, due_in: timedelta, category: str | None = None,
-                      data: dict | None = None, related_request_id: int | None = None,
-                      now: datetime | None = None) -> Ticket:
+async def open_ticket(
+    session: AsyncSession,
+    tenant: str,
+    *,
+    beneficiary_id: int | None,
+    kind: Kind,
+    subject: str,
+    due_in: timedelta,
+    category: str | None = None,
+    data: dict | None = None,
+    related_request_id: int | None = None,
+    now: datetime | None = None,
+) -> Ticket:
     now = now or utcnow()
     prefix = "inquiry" if kind == Kind.INQUIRY else "complaint"
-    ticket = Ticket(association_id=tenant, reference=await next_reference(session, tenant, prefix),
-                    beneficiary_id=beneficiary_id, kind=kind, category=category, subject=subject,
-                    status=TicketStatus.OPEN, data=data or {}, created_at=now, due_at=now + due_in,
-                    related_request_id=related_request_id)
+    ticket = Ticket(
+        association_id=tenant,
+        reference=await next_reference(session, tenant, prefix),
+        beneficiary_id=beneficiary_id,
+        kind=kind,
+        category=category,
+        subject=subject,
+        status=TicketStatus.OPEN,
+        data=data or {},
+        created_at=now,
+        due_at=now + due_in,
+        related_request_id=related_request_id,
+    )
     session.add(ticket)
     await session.flush()
     return ticket
 
 
-def add_message(session: AsyncSession, ticket: Ticket, direction: str, *, text: str | None,
-                file_id: str | None = None, staff_user_id: int | None = None) -> TicketMessage:
-    row = TicketMessage(association_id=ticket.association_id, ticket_id=ticket.id, direction=direction,
-                        text=text, file_id=file_id, staff_user_id=staff_user_id)
+def add_message(
+    session: AsyncSession,
+    ticket: Ticket,
+    direction: str,
+    *,
+    text: str | None,
+    file_id: str | None = None,
+    staff_user_id: int | None = None,
+) -> TicketMessage:
+    row = TicketMessage(
+        association_id=ticket.association_id,
+        ticket_id=ticket.id,
+        direction=direction,
+        text=text,
+        file_id=file_id,
+        staff_user_id=staff_user_id,
+    )
     session.add(row)
     if direction == "out" and ticket.first_response_at is None:
         ticket.first_response_at = utcnow()
     return row
 
 
-def move(session: AsyncSession, ticket: Ticket, action: str, actor: Actor, note: str | None = None,
-         *, now: datetime | None = None) -> list[Event]:
+def move(
+    session: AsyncSession,
+    ticket: Ticket,
+    action: str,
+    actor: Actor,
+    note: str | None = None,
+    *,
+    now: datetime | None = None,
+) -> list[Event]:
     """Take a move of the ticket's table (``lifecycle.transition``) and write its audit entry;
     telling the beneficiary, the card and the survey are the caller's. ``lifecycle.Refused``
     when the move is not allowed."""
     events = lifecycle.transition(ticket, action, actor, note, now=now)
     for event in events:
         if isinstance(event, Audited):
-            session.add(AuditLog(association_id=ticket.association_id, actor_id=event.actor.id,
-                                 action=event.action, subject_kind="ticket", subject_id=ticket.id,
-                                 **({"detail": dict(event.detail)} if event.detail else {})))
+            session.add(
+                AuditLog(
+                    association_id=ticket.association_id,
+                    actor_id=event.actor.id,
+                    action=event.action,
+                    subject_kind="ticket",
+                    subject_id=ticket.id,
+                    **({"detail": dict(event.detail)} if event.detail else {}),
+                )
+            )
     return events
 
 
-async def open_ticket_of(session: AsyncSession, tenant: str, beneficiary_id: int, ticket_id: int) -> Ticket | None:
+async def open_ticket_of(
+    session: AsyncSession, tenant: str, beneficiary_id: int, ticket_id: int
+) -> Ticket | None:
     """The beneficiary's own ticket, if still open (ids from buttons are never trusted)."""
-    return await session.scalar(select(Ticket).where(
-        Ticket.id == ticket_id, Ticket.association_id == tenant, Ticket.beneficiary_id == beneficiary_id,
-        Ticket.status.in_([s.value for s in OPEN_STATUSES])))
+    return await session.scalar(
+        select(Ticket).where(
+            Ticket.id == ticket_id,
+            Ticket.association_id == tenant,
+            Ticket.beneficiary_id == beneficiary_id,
+            Ticket.status.in_([s.value for s in OPEN_STATUSES]),
+        )
+    )

@@ -15,5 +15,13 @@ from .server import DEFAULT_TOKEN, Emulator
 from .state import ApiCall, Latency
 from .world import BotHandle
 
-__all__ = ["DEFAULT_TOKEN", "ApiCall", "ApiError", "BotHandle", "Emulator", "Latency",
-           "button_data", "buttons"]
+__all__ = [
+    "DEFAULT_TOKEN",
+    "ApiCall",
+    "ApiError",
+    "BotHandle",
+    "Emulator",
+    "Latency",
+    "button_data",
+    "buttons",
+]

@@ -15,9 +15,18 @@ from typing import Any
 
 import aiohttp
 
-FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-         "--disable-component-update", "--disable-sync", "--no-first-run", "--hide-scrollbars",
-         "--remote-debugging-port=0", "--remote-allow-origins=*")
+FLAGS = (
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--hide-scrollbars",
+    "--remote-debugging-port=0",
+    "--remote-allow-origins=*",
+)
 
 
 def available() -> bool:
@@ -35,9 +44,17 @@ class Chromium:
 
     async def __aenter__(self) -> Chromium:
         # started once per browser session (demo screenshots, tests); Popen returns at once
-        self._proc = subprocess.Popen(["chromium", *FLAGS, f"--user-data-dir={self._profile}",  # noqa: ASYNC220
-                                       f"--window-size={self.width},{self.height}", "about:blank"],
-                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self._proc = subprocess.Popen(  # noqa: ASYNC220
+            [
+                "chromium",
+                *FLAGS,
+                f"--user-data-dir={self._profile}",
+                f"--window-size={self.width},{self.height}",
+                "about:blank",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         port_file = Path(self._profile) / "DevToolsActivePort"
         for _ in range(400):
             if port_file.exists() and port_file.read_text().strip():
@@ -49,12 +66,21 @@ class Chromium:
             target = next(t for t in await response.json() if t["type"] == "page")
         self._ws = await self._http.ws_connect(target["webSocketDebuggerUrl"], max_msg_size=0)
         await self.call("Page.enable")
-        await self.call("Emulation.setDeviceMetricsOverride", width=self.width, height=self.height,
-                        deviceScaleFactor=1, mobile=False)
+        await self.call(
+            "Emulation.setDeviceMetricsOverride",
+            width=self.width,
+            height=self.height,
+            deviceScaleFactor=1,
+            mobile=False,
+        )
         return self
 
-    async def __aexit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                        tb: TracebackType | None) -> None:
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
         if self._ws is not None:
             await self._ws.close()
         if self._http is not None:
@@ -76,12 +102,14 @@ class Chromium:
                 return dict(message["result"])
 
     async def evaluate(self, expression: str) -> Any:
-        result = await self.call("Runtime.evaluate", expression=expression, returnByValue=True,
-                                 awaitPromise=True)
+        result = await self.call(
+            "Runtime.evaluate", expression=expression, returnByValue=True, awaitPromise=True
+        )
         return result["result"].get("value")
 
-    async def open(self, url: str, ready: str = "document.readyState === 'complete'",
-                   timeout: float = 15.0) -> None:
+    async def open(
+        self, url: str, ready: str = "document.readyState === 'complete'", timeout: float = 15.0
+    ) -> None:
         """Navigate and wait until the JavaScript expression ``ready`` is true."""
         await self.call("Page.navigate", url=url)
         loop = asyncio.get_running_loop()

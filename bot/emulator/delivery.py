@@ -47,8 +47,11 @@ def _chat_key(update: JSON) -> int:
         if not isinstance(value, dict):
             continue
         message = value.get("message")
-        for owner in (value.get("chat"), message.get("chat") if isinstance(message, dict)
-                      else None, value.get("from")):
+        for owner in (
+            value.get("chat"),
+            message.get("chat") if isinstance(message, dict) else None,
+            value.get("from"),
+        ):
             if isinstance(owner, dict) and isinstance(owner.get("id"), int):
                 return int(owner["id"])
     return 0
@@ -100,8 +103,11 @@ class UpdateQueue:
         """getUpdates: confirm updates below ``offset``, then return up to ``limit`` of them,
         waiting up to ``timeout`` seconds for one to arrive."""
         if self._webhook is not None:
-            raise ApiError(409, "Conflict: can't use getUpdates method while webhook is active; "
-                                "use deleteWebhook to delete the webhook first")
+            raise ApiError(
+                409,
+                "Conflict: can't use getUpdates method while webhook is active; "
+                "use deleteWebhook to delete the webhook first",
+            )
         if self._waiter is not None and not self._waiter.done():
             self._waiter.set_result(True)
         self._confirm(offset)
@@ -116,8 +122,11 @@ class UpdateQueue:
                 if self._waiter is waiter:
                     self._waiter = None
             if conflict:
-                raise ApiError(409, "Conflict: terminated by other getUpdates request; make sure "
-                                    "that only one bot instance is running")
+                raise ApiError(
+                    409,
+                    "Conflict: terminated by other getUpdates request; make sure "
+                    "that only one bot instance is running",
+                )
         return list(itertools.islice(self._polled, limit))
 
     # -- webhook ------------------------------------------------------------------------------
@@ -130,8 +139,14 @@ class UpdateQueue:
             hook.scheduled.add(key)
             hook.ready.put_nowait(key)
 
-    async def set_webhook(self, url: str, secret_token: str | None, max_connections: int,
-                          allowed_updates: list[str] | None, drop_pending: bool) -> None:
+    async def set_webhook(
+        self,
+        url: str,
+        secret_token: str | None,
+        max_connections: int,
+        allowed_updates: list[str] | None,
+        drop_pending: bool,
+    ) -> None:
         """setWebhook: start pushing updates (the queued ones first) to ``url``."""
         if not url.startswith(("http://", "https://")):
             raise bad_request("bad webhook: An HTTPS URL must be provided for webhook")
@@ -147,8 +162,9 @@ class UpdateQueue:
             self._enqueue_for_webhook(hook, update)
         if self._session is None:
             self._session = aiohttp.ClientSession()
-        hook.workers = [asyncio.create_task(self._deliver_forever(hook))
-                        for _ in range(max_connections)]
+        hook.workers = [
+            asyncio.create_task(self._deliver_forever(hook)) for _ in range(max_connections)
+        ]
         self._webhook = hook
 
     async def delete_webhook(self, drop_pending: bool) -> None:
@@ -171,21 +187,26 @@ class UpdateQueue:
     def webhook_info(self) -> JSON:
         """getWebhookInfo's ``WebhookInfo``."""
         hook = self._webhook
-        info: JSON = {"url": hook.url if hook else "", "has_custom_certificate": False,
-                      "pending_update_count": self.pending_count}
+        info: JSON = {
+            "url": hook.url if hook else "",
+            "has_custom_certificate": False,
+            "pending_update_count": self.pending_count,
+        }
         if hook is not None:
             info.update(max_connections=hook.max_connections, ip_address="127.0.0.1")
             if hook.allowed_updates is not None:
                 info["allowed_updates"] = hook.allowed_updates
             if hook.last_error_date is not None:
-                info.update(last_error_date=hook.last_error_date,
-                            last_error_message=hook.last_error_message)
+                info.update(
+                    last_error_date=hook.last_error_date, last_error_message=hook.last_error_message
+                )
         return info
 
     async def _deliver_forever(self, hook: _Webhook) -> None:
         assert self._session is not None
-        headers = ({"X-Telegram-Bot-Api-Secret-Token": hook.secret_token}
-                   if hook.secret_token else {})
+        headers = (
+            {"X-Telegram-Bot-Api-Secret-Token": hook.secret_token} if hook.secret_token else {}
+        )
         while True:
             key = await hook.ready.get()
             queue = hook.queues[key]
@@ -204,8 +225,9 @@ class UpdateQueue:
     async def _post(self, hook: _Webhook, update: JSON, headers: dict[str, str]) -> bool:
         assert self._session is not None
         try:
-            async with self._session.post(hook.url, json=update, headers=headers,
-                                          timeout=aiohttp.ClientTimeout(total=60)) as response:
+            async with self._session.post(
+                hook.url, json=update, headers=headers, timeout=aiohttp.ClientTimeout(total=60)
+            ) as response:
                 if 200 <= response.status < 300:
                     return True
                 reason = f"Wrong response from the webhook: {response.status} {response.reason}"

@@ -23,11 +23,16 @@ from .world import BotHandle
 
 JSON = dict[str, Any]
 STATIC = Path(__file__).resolve().parent / "static"
-_CONTENT_TYPES = {".html": "text/html", ".css": "text/css", ".js": "text/javascript",
-                  ".svg": "image/svg+xml", ".png": "image/png"}
+_CONTENT_TYPES = {
+    ".html": "text/html",
+    ".css": "text/css",
+    ".js": "text/javascript",
+    ".svg": "image/svg+xml",
+    ".png": "image/png",
+}
 _SECURITY_HEADERS = {
     "Content-Security-Policy": "default-src 'self'; img-src 'self' data: blob:; "
-                               "media-src 'self'; object-src 'none'; base-uri 'none'",
+    "media-src 'self'; object-src 'none'; base-uri 'none'",
     "X-Content-Type-Options": "nosniff",
     "Cache-Control": "no-store",
 }
@@ -57,8 +62,13 @@ class Demo:
     STAFF_CHAT_ID = -1001234567890
     STAFF_USER_ID = 2002
 
-    def __init__(self, world: BotHandle, user_id: int = USER_ID,
-                 staff_chat_id: int = STAFF_CHAT_ID, staff_user_id: int = STAFF_USER_ID) -> None:
+    def __init__(
+        self,
+        world: BotHandle,
+        user_id: int = USER_ID,
+        staff_chat_id: int = STAFF_CHAT_ID,
+        staff_user_id: int = STAFF_USER_ID,
+    ) -> None:
         self.world = world
         if user_id not in world.users:
             world.add_user(user_id, "نورة", "العتيبي", username="noura_demo")
@@ -95,8 +105,12 @@ class Demo:
         path = STATIC / name
         if path.parent != STATIC or path.suffix not in _CONTENT_TYPES or not path.is_file():
             raise web.HTTPNotFound()
-        return web.Response(body=path.read_bytes(), content_type=_CONTENT_TYPES[path.suffix],
-                            charset="utf-8", headers=_SECURITY_HEADERS)
+        return web.Response(
+            body=path.read_bytes(),
+            content_type=_CONTENT_TYPES[path.suffix],
+            charset="utf-8",
+            headers=_SECURITY_HEADERS,
+        )
 
     # -- state --------------------------------------------------------------------------------
 
@@ -107,12 +121,14 @@ class Demo:
             raise web.HTTPBadRequest() from None
         version = await self.world.wait_changed(since, _POLL_SECONDS)
         me = self.world.me
-        return json_response({
-            "version": version,
-            "bot": {"name": me.first_name, "username": me.username},
-            "panels": [self._panel_state(panel) for panel in self.panels.values()],
-            "toasts": self._toasts(),
-        })
+        return json_response(
+            {
+                "version": version,
+                "bot": {"name": me.first_name, "username": me.username},
+                "panels": [self._panel_state(panel) for panel in self.panels.values()],
+                "toasts": self._toasts(),
+            }
+        )
 
     def _panel_state(self, panel: Panel) -> JSON:
         chat = self.world.chats[panel.chat_id]
@@ -122,8 +138,13 @@ class Demo:
             title = self.world.me.first_name
             subtitle = f"المساعد · \u2066@{self.world.me.username}\u2069"
         else:
-            members = sum(status in ("creator", "administrator", "member")
-                          for status in chat.members.values()) + 1
+            members = (
+                sum(
+                    status in ("creator", "administrator", "member")
+                    for status in chat.members.values()
+                )
+                + 1
+            )
             title, subtitle = chat.title or "", f"{members} أعضاء · بينهم المساعد"
         messages = self.world.history(panel.chat_id)[-_SHOWN_MESSAGES:]
         return {
@@ -155,17 +176,26 @@ class Demo:
             "force_reply": bool((view.get("reply_markup") or {}).get("force_reply")),
         }
         if reply := view.get("reply_to_message"):
-            body["reply_to"] = {"id": reply["message_id"],
-                                "sender": _name(reply.get("from") or {}),
-                                "snippet": _snippet(reply)}
+            body["reply_to"] = {
+                "id": reply["message_id"],
+                "sender": _name(reply.get("from") or {}),
+                "snippet": _snippet(reply),
+            }
         if origin := view.get("forward_origin"):
             body["forwarded_from"] = _name(origin.get("sender_user") or origin.get("chat") or {})
         return body
 
     def _media(self, view: JSON) -> JSON | None:
-        for field, kind in (("photo", "photo"), ("sticker", "sticker"), ("voice", "audio"),
-                            ("audio", "audio"), ("video_note", "video"), ("animation", "video"),
-                            ("video", "video"), ("document", "document")):
+        for field, kind in (
+            ("photo", "photo"),
+            ("sticker", "sticker"),
+            ("voice", "audio"),
+            ("audio", "audio"),
+            ("video_note", "video"),
+            ("animation", "video"),
+            ("video", "video"),
+            ("document", "document"),
+        ):
             if field not in view:
                 continue
             item = view[field][-1] if field == "photo" else view[field]
@@ -173,18 +203,28 @@ class Demo:
                 return {"kind": "sticker", "emoji": item.get("emoji") or "🖼"}
             stored = self.world.files.get(item["file_id"])
             url = f"/file/bot{self.world.token}/{stored.file_path}" if stored else None
-            return {"kind": kind, "url": url, "name": item.get("file_name") or "ملف",
-                    "size": item.get("file_size", 0)}
+            return {
+                "kind": kind,
+                "url": url,
+                "name": item.get("file_name") or "ملف",
+                "size": item.get("file_size", 0),
+            }
         return None
 
     def _toasts(self) -> list[JSON]:
         chats = {panel.chat_id: panel.key for panel in self.panels.values()}
         answers = self.world.callback_answers
         start = max(len(answers) - _SHOWN_TOASTS, 0)
-        return [{"seq": index + 1, "panel": chats[answer["chat_id"]], "text": answer["text"],
-                 "show_alert": answer["show_alert"]}
-                for index, answer in enumerate(answers[start:], start)
-                if answer.get("text") and answer["chat_id"] in chats]
+        return [
+            {
+                "seq": index + 1,
+                "panel": chats[answer["chat_id"]],
+                "text": answer["text"],
+                "show_alert": answer["show_alert"],
+            }
+            for index, answer in enumerate(answers[start:], start)
+            if answer.get("text") and answer["chat_id"] in chats
+        ]
 
     # -- actions ------------------------------------------------------------------------------
 
@@ -200,15 +240,22 @@ class Demo:
         text = str(body.get("text", "")).strip()
         if not text:
             return json_response({"ok": False, "error": "empty text"}, status=400)
-        return ok_response(self.world.send_text(panel.user_id, text, panel.target(),
-                                        reply_to_message_id=_int_or_none(body.get("reply_to"))))
+        return ok_response(
+            self.world.send_text(
+                panel.user_id,
+                text,
+                panel.target(),
+                reply_to_message_id=_int_or_none(body.get("reply_to")),
+            )
+        )
 
     async def _press(self, request: web.Request) -> web.Response:
         body = await request.json()
         panel = self._panel(body.get("panel"))
         try:
-            query = self.world.press(panel.user_id, int(body["message_id"]), str(body["data"]),
-                                     panel.target())
+            query = self.world.press(
+                panel.user_id, int(body["message_id"]), str(body["data"]), panel.target()
+            )
         except (LookupError, KeyError, ValueError) as error:
             return json_response({"ok": False, "error": str(error)}, status=400)
         return ok_response(query)
@@ -217,8 +264,9 @@ class Demo:
         body = await request.json()
         panel = self._panel(body.get("panel"))
         try:
-            message = self.world.tap_keyboard(panel.user_id, str(body.get("text", "")),
-                                              panel.target())
+            message = self.world.tap_keyboard(
+                panel.user_id, str(body.get("text", "")), panel.target()
+            )
         except LookupError as error:
             return json_response({"ok": False, "error": str(error)}, status=400)
         return ok_response(message)
@@ -233,12 +281,19 @@ class Demo:
         caption = str(form.get("caption") or "").strip() or None
         reply_to = _int_or_none(form.get("reply_to"))
         if upload.content_type.startswith("image/"):
-            message = self.world.send_photo(panel.user_id, data, caption, panel.target(),
-                                            reply_to_message_id=reply_to)
+            message = self.world.send_photo(
+                panel.user_id, data, caption, panel.target(), reply_to_message_id=reply_to
+            )
         else:
-            message = self.world.send_document(panel.user_id, data, upload.filename,
-                                               upload.content_type, caption, panel.target(),
-                                               reply_to_message_id=reply_to)
+            message = self.world.send_document(
+                panel.user_id,
+                data,
+                upload.filename,
+                upload.content_type,
+                caption,
+                panel.target(),
+                reply_to_message_id=reply_to,
+            )
         return ok_response(message)
 
 
@@ -259,8 +314,13 @@ def _snippet(message: JSON) -> str:
     text = str(message.get("text") or message.get("caption") or "")
     if text:
         return text[:80]
-    for field, label in (("photo", "صورة"), ("document", "ملف"), ("voice", "رسالة صوتية"),
-                         ("contact", "جهة اتصال"), ("location", "موقع")):
+    for field, label in (
+        ("photo", "صورة"),
+        ("document", "ملف"),
+        ("voice", "رسالة صوتية"),
+        ("contact", "جهة اتصال"),
+        ("location", "موقع"),
+    ):
         if field in message:
             return label
     return "رسالة"
@@ -273,8 +333,10 @@ def _card(view: JSON) -> JSON | None:
     if venue := view.get("venue"):
         return {"icon": "📍", "lines": [venue["title"], venue["address"]]}
     if location := view.get("location"):
-        return {"icon": "📍", "lines": ["موقع",
-                                       f"{location['latitude']:.4f}, {location['longitude']:.4f}"]}
+        return {
+            "icon": "📍",
+            "lines": ["موقع", f"{location['latitude']:.4f}, {location['longitude']:.4f}"],
+        }
     if dice := view.get("dice"):
         return {"icon": dice["emoji"], "lines": [str(dice["value"])]}
     if poll := view.get("poll"):

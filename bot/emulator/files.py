@@ -15,14 +15,36 @@ from .protocol import bad_request
 MAX_DOWNLOAD_BYTES = 20 * 1024 * 1024
 """getFile refuses larger files, like the cloud Bot API."""
 
-_PREFIX = {"photo": "AgAC", "document": "BQAC", "voice": "AwAC", "audio": "CQAC", "video": "BAAC",
-           "animation": "CgAC", "video_note": "DQAC", "sticker": "CAAC"}
-_DIRECTORY = {"photo": "photos", "document": "documents", "voice": "voice", "audio": "music",
-              "video": "videos", "animation": "animations", "video_note": "video_notes",
-              "sticker": "stickers"}
-_DEFAULT_MIME = {"photo": "image/jpeg", "voice": "audio/ogg", "audio": "audio/mpeg",
-                 "video": "video/mp4", "animation": "video/mp4", "video_note": "video/mp4",
-                 "sticker": "image/webp", "document": "application/octet-stream"}
+_PREFIX = {
+    "photo": "AgAC",
+    "document": "BQAC",
+    "voice": "AwAC",
+    "audio": "CQAC",
+    "video": "BAAC",
+    "animation": "CgAC",
+    "video_note": "DQAC",
+    "sticker": "CAAC",
+}
+_DIRECTORY = {
+    "photo": "photos",
+    "document": "documents",
+    "voice": "voice",
+    "audio": "music",
+    "video": "videos",
+    "animation": "animations",
+    "video_note": "video_notes",
+    "sticker": "stickers",
+}
+_DEFAULT_MIME = {
+    "photo": "image/jpeg",
+    "voice": "audio/ogg",
+    "audio": "audio/mpeg",
+    "video": "video/mp4",
+    "animation": "video/mp4",
+    "video_note": "video/mp4",
+    "sticker": "image/webp",
+    "document": "application/octet-stream",
+}
 PHOTO_SIDES = (90, 320, 800)
 """Longest side of the thumbnails Telegram makes of a photo (the original is the last size)."""
 
@@ -48,8 +70,12 @@ class StoredFile:
 
     def as_file(self) -> dict[str, Any]:
         """The ``File`` object getFile returns."""
-        return {"file_id": self.file_id, "file_unique_id": self.file_unique_id,
-                "file_size": self.size, "file_path": self.file_path}
+        return {
+            "file_id": self.file_id,
+            "file_unique_id": self.file_unique_id,
+            "file_size": self.size,
+            "file_path": self.file_path,
+        }
 
 
 def image_size(data: bytes) -> tuple[int, int]:
@@ -79,13 +105,22 @@ class FileStore:
         self._by_id: dict[str, StoredFile] = {}
         self._by_path: dict[str, StoredFile] = {}
 
-    def add(self, data: bytes, kind: str, file_name: str | None = None,
-            mime_type: str | None = None, variant: str = "") -> StoredFile:
+    def add(
+        self,
+        data: bytes,
+        kind: str,
+        file_name: str | None = None,
+        mime_type: str | None = None,
+        variant: str = "",
+    ) -> StoredFile:
         """Store bytes as a new file of ``kind`` (photo, document, voice, ...)."""
         guessed = mimetypes.guess_type(file_name)[0] if file_name else None
         mime = mime_type or guessed or _DEFAULT_MIME[kind]
-        extension = (file_name.rpartition(".")[2] if file_name and "." in file_name
-                     else (mimetypes.guess_extension(mime) or ".bin").lstrip("."))
+        extension = (
+            file_name.rpartition(".")[2]
+            if file_name and "." in file_name
+            else (mimetypes.guess_extension(mime) or ".bin").lstrip(".")
+        )
         number = len(self._by_id)
         digest = hashlib.sha1(data + variant.encode()).hexdigest()
         stored = StoredFile(
@@ -125,8 +160,9 @@ class FileStore:
         for side in PHOTO_SIDES:
             if side >= longest:
                 break
-            thumb = self.add(original.data, "photo", original.file_name, original.mime_type,
-                             variant=str(side))
+            thumb = self.add(
+                original.data, "photo", original.file_name, original.mime_type, variant=str(side)
+            )
             thumb.width = max(1, original.width * side // longest)
             thumb.height = max(1, original.height * side // longest)
             sizes.append(media_object(thumb))
@@ -138,8 +174,11 @@ class FileStore:
 def media_object(stored: StoredFile, kind: str | None = None, **extra: Any) -> dict[str, Any]:
     """The Bot API object describing ``stored`` as a ``kind`` (PhotoSize, Document, Voice, ...;
     by default the kind it was stored as)."""
-    body: dict[str, Any] = {"file_id": stored.file_id, "file_unique_id": stored.file_unique_id,
-                            "file_size": stored.size}
+    body: dict[str, Any] = {
+        "file_id": stored.file_id,
+        "file_unique_id": stored.file_unique_id,
+        "file_size": stored.size,
+    }
     kind = kind or stored.kind
     if kind in ("photo", "video", "animation", "sticker"):
         body.update(width=stored.width, height=stored.height)

@@ -162,7 +162,8 @@ class _HtmlParser:
             self._skip_spaces()
             if self.index >= len(source):
                 raise _parse_error(
-                    f"Unclosed start tag at byte offset {_byte_offset(source, begin)}")
+                    f"Unclosed start tag at byte offset {_byte_offset(source, begin)}"
+                )
             if source[self.index] == ">":
                 self.index += 1
                 break
@@ -241,8 +242,13 @@ class _HtmlParser:
         length = self.position - tag.start
         language = tag.attributes.get("class", "")
         parent = self.stack[-1] if self.stack else None
-        if (tag.name == "code" and parent is not None and parent.name == "pre"
-                and language.startswith("language-") and parent.start == tag.start):
+        if (
+            tag.name == "code"
+            and parent is not None
+            and parent.name == "pre"
+            and language.startswith("language-")
+            and parent.start == tag.start
+        ):
             parent.language = language.removeprefix("language-")
             return
         if length == 0:
@@ -307,7 +313,10 @@ def format_text(source: str, parse_mode: str | None, entities: Any = None) -> Fo
 def command_entities(text: str) -> list[Entity]:
     """``bot_command`` entities for ``/command`` and ``/command@bot`` words, as Telegram adds."""
     return [
-        {"type": "bot_command", "offset": utf16_len(text[: match.start()]),
-         "length": utf16_len(match.group())}
+        {
+            "type": "bot_command",
+            "offset": utf16_len(text[: match.start()]),
+            "length": utf16_len(match.group()),
+        }
         for match in _BOT_COMMAND.finditer(text)
     ]

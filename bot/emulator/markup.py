@@ -27,8 +27,10 @@ MAX_CALLBACK_DATA_BYTES = 64
 def _rows(markup: Markup, field: str) -> list[list[Any]]:
     rows = markup[field]
     if not isinstance(rows, list) or not all(isinstance(row, list) for row in rows):
-        raise bad_request(f'can\'t parse reply keyboard markup JSON object: field "{field}" '
-                          "must be an Array of Arrays")
+        raise bad_request(
+            f'can\'t parse reply keyboard markup JSON object: field "{field}" '
+            "must be an Array of Arrays"
+        )
     return rows
 
 

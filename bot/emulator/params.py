@@ -40,8 +40,10 @@ class Params:
 
     def logged(self) -> dict[str, Any]:
         """Values for the call log: decoded where a method read them, uploads summarized."""
-        summary = {name: f"<upload {up.filename or name} {len(up.data)} bytes>"
-                   for name, up in self.uploads.items()}
+        summary = {
+            name: f"<upload {up.filename or name} {len(up.data)} bytes>"
+            for name, up in self.uploads.items()
+        }
         return {**self.values, **summary, **self._decoded}
 
     def has(self, name: str) -> bool:
@@ -56,7 +58,7 @@ class Params:
         if value is None:
             return None
         if isinstance(value, (dict, list)):
-            raise bad_request(f"field \"{name}\" must be of type String")
+            raise bad_request(f'field "{name}" must be of type String')
         return self._keep(name, value if isinstance(value, str) else json.dumps(value))
 
     def integer(self, name: str, default: int | None = None) -> int | None:

@@ -52,17 +52,23 @@ class PeopleActions:
         _touch: Callable[[], None]
         next_media_group_id: Callable[[], str]
 
-    def send_text(self, user_id: int, text: str, chat_id: int | None = None,
-                  reply_to_message_id: int | None = None,
-                  message_thread_id: int | None = None) -> JSON:
+    def send_text(
+        self,
+        user_id: int,
+        text: str,
+        chat_id: int | None = None,
+        reply_to_message_id: int | None = None,
+        message_thread_id: int | None = None,
+    ) -> JSON:
         """A text message; ``/commands`` get ``bot_command`` entities like in Telegram."""
         content: JSON = {"text": text}
         if entities := command_entities(text):
             content["entities"] = entities
         return self._post(user_id, chat_id, content, reply_to_message_id, message_thread_id)
 
-    def edit_text(self, user_id: int, message_id: int, new_text: str,
-                  chat_id: int | None = None) -> JSON:
+    def edit_text(
+        self, user_id: int, message_id: int, new_text: str, chat_id: int | None = None
+    ) -> JSON:
         """The person edits one of their text messages (an edited_message update)."""
         chat = self._chat_of(self._person(user_id), chat_id)
         stored = self._existing(chat, message_id)
@@ -70,14 +76,22 @@ class PeopleActions:
             raise PermissionError(f"message {message_id} was not sent by user {user_id}")
         stored.edits.append(stored.snapshot())
         stored.api = {key: value for key, value in stored.api.items() if key != "entities"} | {
-            "text": new_text, "edit_date": int(time.time())}
+            "text": new_text,
+            "edit_date": int(time.time()),
+        }
         if entities := command_entities(new_text):
             stored.api["entities"] = entities
         self._emit("edited_message", stored.api, chat)
         return stored.api
 
-    def press(self, user_id: int, message_id: int, data: str, chat_id: int | None = None,
-              strict: bool = True) -> JSON:
+    def press(
+        self,
+        user_id: int,
+        message_id: int,
+        data: str,
+        chat_id: int | None = None,
+        strict: bool = True,
+    ) -> JSON:
         """Press an inline button: a callback_query update carrying the message.
 
         With ``strict`` the message must have a button with this ``callback_data``.
@@ -89,73 +103,125 @@ class PeopleActions:
             raise LookupError(f"message {message_id} has no button with callback_data {data!r}")
         query_id = str(next(self._query_ids))
         self._queries[query_id] = _Query(chat.id, message_id)
-        query = {"id": query_id, "from": user.api(), "message": dict(stored.api),
-                 "chat_instance": str((chat.id * 7919 + self.me.id) & 0x7FFFFFFFFFFFFFFF),
-                 "data": data}
+        query = {
+            "id": query_id,
+            "from": user.api(),
+            "message": dict(stored.api),
+            "chat_instance": str((chat.id * 7919 + self.me.id) & 0x7FFFFFFFFFFFFFFF),
+            "data": data,
+        }
         self._emit("callback_query", query, chat)
         return query
 
-    def send_photo(self, user_id: int, data: bytes, caption: str | None = None,
-                   chat_id: int | None = None, reply_to_message_id: int | None = None,
-                   message_thread_id: int | None = None) -> JSON:
+    def send_photo(
+        self,
+        user_id: int,
+        data: bytes,
+        caption: str | None = None,
+        chat_id: int | None = None,
+        reply_to_message_id: int | None = None,
+        message_thread_id: int | None = None,
+    ) -> JSON:
         """A photo (with the scaled sizes Telegram adds)."""
         photo = self.files.add(data, "photo", mime_type="image/jpeg")
         content = self._captioned({"photo": self.files.photo_sizes(photo)}, caption)
         return self._post(user_id, chat_id, content, reply_to_message_id, message_thread_id)
 
-    def send_album(self, user_id: int, photos: Sequence[bytes], caption: str | None = None,
-                   chat_id: int | None = None) -> list[JSON]:
+    def send_album(
+        self,
+        user_id: int,
+        photos: Sequence[bytes],
+        caption: str | None = None,
+        chat_id: int | None = None,
+    ) -> list[JSON]:
         """Several photos sent together: one update each, sharing a media_group_id."""
         group_id = self.next_media_group_id()
         messages = []
         for index, data in enumerate(photos):
             photo = self.files.add(data, "photo", mime_type="image/jpeg")
             content = {"media_group_id": group_id, "photo": self.files.photo_sizes(photo)}
-            messages.append(self._post(user_id, chat_id,
-                                       self._captioned(content, caption if index == 0 else None)))
+            messages.append(
+                self._post(
+                    user_id, chat_id, self._captioned(content, caption if index == 0 else None)
+                )
+            )
         return messages
 
-    def send_document(self, user_id: int, data: bytes, file_name: str,
-                      mime_type: str | None = None, caption: str | None = None,
-                      chat_id: int | None = None, reply_to_message_id: int | None = None,
-                      message_thread_id: int | None = None) -> JSON:
+    def send_document(
+        self,
+        user_id: int,
+        data: bytes,
+        file_name: str,
+        mime_type: str | None = None,
+        caption: str | None = None,
+        chat_id: int | None = None,
+        reply_to_message_id: int | None = None,
+        message_thread_id: int | None = None,
+    ) -> JSON:
         """A file sent as a document."""
         document = self.files.add(data, "document", file_name, mime_type)
         content = self._captioned({"document": media_object(document)}, caption)
         return self._post(user_id, chat_id, content, reply_to_message_id, message_thread_id)
 
-    def send_voice(self, user_id: int, data: bytes, duration: int = 1,
-                   caption: str | None = None, chat_id: int | None = None,
-                   reply_to_message_id: int | None = None) -> JSON:
+    def send_voice(
+        self,
+        user_id: int,
+        data: bytes,
+        duration: int = 1,
+        caption: str | None = None,
+        chat_id: int | None = None,
+        reply_to_message_id: int | None = None,
+    ) -> JSON:
         """A voice note (OGG/Opus)."""
         voice = self.files.add(data, "voice", mime_type="audio/ogg")
         content = self._captioned({"voice": media_object(voice, duration=duration)}, caption)
         return self._post(user_id, chat_id, content, reply_to_message_id)
 
-    def send_animation(self, user_id: int, data: bytes, file_name: str = "animation.mp4",
-                       caption: str | None = None, chat_id: int | None = None) -> JSON:
+    def send_animation(
+        self,
+        user_id: int,
+        data: bytes,
+        file_name: str = "animation.mp4",
+        caption: str | None = None,
+        chat_id: int | None = None,
+    ) -> JSON:
         """A GIF/MP4 animation (Telegram also fills ``document`` for it)."""
         animation = self.files.add(data, "animation", file_name, "video/mp4")
-        document = {key: value for key, value in media_object(animation).items()
-                    if key not in ("width", "height", "duration")}
+        document = {
+            key: value
+            for key, value in media_object(animation).items()
+            if key not in ("width", "height", "duration")
+        }
         content = {"animation": media_object(animation), "document": document}
         return self._post(user_id, chat_id, self._captioned(content, caption))
 
-    def send_video_note(self, user_id: int, data: bytes, duration: int = 1,
-                        chat_id: int | None = None) -> JSON:
+    def send_video_note(
+        self, user_id: int, data: bytes, duration: int = 1, chat_id: int | None = None
+    ) -> JSON:
         """A round video message."""
         note = self.files.add(data, "video_note", mime_type="video/mp4")
         return self._post(user_id, chat_id, {"video_note": media_object(note, duration=duration)})
 
-    def send_sticker(self, user_id: int, emoji: str = "👍", data: bytes = _STICKER_BYTES,
-                     chat_id: int | None = None) -> JSON:
+    def send_sticker(
+        self,
+        user_id: int,
+        emoji: str = "👍",
+        data: bytes = _STICKER_BYTES,
+        chat_id: int | None = None,
+    ) -> JSON:
         """A sticker."""
         sticker = self.files.add(data, "sticker", mime_type="image/webp")
         return self._post(user_id, chat_id, {"sticker": media_object(sticker, emoji=emoji)})
 
-    def send_contact(self, user_id: int, phone_number: str, first_name: str,
-                     contact_user_id: int | None = None, last_name: str | None = None,
-                     chat_id: int | None = None) -> JSON:
+    def send_contact(
+        self,
+        user_id: int,
+        phone_number: str,
+        first_name: str,
+        contact_user_id: int | None = None,
+        last_name: str | None = None,
+        chat_id: int | None = None,
+    ) -> JSON:
         """A shared contact (``contact_user_id`` set when it is a Telegram user's own)."""
         contact: JSON = {"phone_number": phone_number, "first_name": first_name}
         if last_name:
@@ -164,33 +230,53 @@ class PeopleActions:
             contact["user_id"] = contact_user_id
         return self._post(user_id, chat_id, {"contact": contact})
 
-    def send_location(self, user_id: int, latitude: float, longitude: float,
-                      chat_id: int | None = None) -> JSON:
+    def send_location(
+        self, user_id: int, latitude: float, longitude: float, chat_id: int | None = None
+    ) -> JSON:
         """A shared location."""
-        return self._post(user_id, chat_id,
-                          {"location": {"latitude": latitude, "longitude": longitude}})
+        return self._post(
+            user_id, chat_id, {"location": {"latitude": latitude, "longitude": longitude}}
+        )
 
-    def send_venue(self, user_id: int, latitude: float, longitude: float, title: str,
-                   address: str, chat_id: int | None = None) -> JSON:
+    def send_venue(
+        self,
+        user_id: int,
+        latitude: float,
+        longitude: float,
+        title: str,
+        address: str,
+        chat_id: int | None = None,
+    ) -> JSON:
         """A venue (Telegram sends its location too)."""
         location = {"latitude": latitude, "longitude": longitude}
         venue = {"location": location, "title": title, "address": address}
         return self._post(user_id, chat_id, {"venue": venue, "location": location})
 
-    def send_dice(self, user_id: int, emoji: str = "🎲", value: int = 6,
-                  chat_id: int | None = None) -> JSON:
+    def send_dice(
+        self, user_id: int, emoji: str = "🎲", value: int = 6, chat_id: int | None = None
+    ) -> JSON:
         """A dice throw."""
         return self._post(user_id, chat_id, {"dice": {"emoji": emoji, "value": value}})
 
-    def send_poll(self, user_id: int, question: str, options: Sequence[str],
-                  chat_id: int | None = None) -> JSON:
+    def send_poll(
+        self, user_id: int, question: str, options: Sequence[str], chat_id: int | None = None
+    ) -> JSON:
         """A regular anonymous poll."""
-        poll = {"id": str(next(self._query_ids)), "question": question,
-                "options": [{"text": option, "voter_count": 0, "persistent_id": str(index)}
-                            for index, option in enumerate(options)],
-                "total_voter_count": 0, "is_closed": False, "is_anonymous": True,
-                "type": "regular", "allows_multiple_answers": False, "allows_revoting": True,
-                "members_only": False}
+        poll = {
+            "id": str(next(self._query_ids)),
+            "question": question,
+            "options": [
+                {"text": option, "voter_count": 0, "persistent_id": str(index)}
+                for index, option in enumerate(options)
+            ],
+            "total_voter_count": 0,
+            "is_closed": False,
+            "is_anonymous": True,
+            "type": "regular",
+            "allows_multiple_answers": False,
+            "allows_revoting": True,
+            "members_only": False,
+        }
         return self._post(user_id, chat_id, {"poll": poll})
 
     def channel_post(self, chat_id: int, text: str) -> JSON:
@@ -200,29 +286,39 @@ class PeopleActions:
         self._emit("channel_post", stored.api, chat)
         return stored.api
 
-    def tap_keyboard(self, user_id: int, text_contains: str,
-                     chat_id: int | None = None, phone_number: str = DEMO_PHONE) -> JSON:
+    def tap_keyboard(
+        self,
+        user_id: int,
+        text_contains: str,
+        chat_id: int | None = None,
+        phone_number: str = DEMO_PHONE,
+    ) -> JSON:
         """Tap a button of the reply keyboard the bot shows in this chat: it sends its text,
         or the person's own contact (request_contact), or a location in Riyadh
         (request_location)."""
         user = self._person(user_id)
         chat = self._chat_of(user, chat_id)
-        shown = [button for row in (chat.reply_keyboard or {}).get("keyboard", [])
-                 for button in row]
-        button = next((b for b in shown if b["text"] == text_contains),
-                      next((b for b in shown if text_contains in b["text"]), None))
+        shown = [
+            button for row in (chat.reply_keyboard or {}).get("keyboard", []) for button in row
+        ]
+        button = next(
+            (b for b in shown if b["text"] == text_contains),
+            next((b for b in shown if text_contains in b["text"]), None),
+        )
         if button is None:
             labels = [b["text"] for b in shown]
             raise LookupError(f"no keyboard button containing {text_contains!r}; shown: {labels}")
         if button.get("request_contact"):
-            return self.send_contact(user_id, phone_number, user.first_name, user_id,
-                                     user.last_name, chat_id)
+            return self.send_contact(
+                user_id, phone_number, user.first_name, user_id, user.last_name, chat_id
+            )
         if button.get("request_location"):
             return self.send_location(user_id, *RIYADH, chat_id=chat_id)
         return self.send_text(user_id, button["text"], chat_id)
 
-    def share_contact_from_keyboard(self, user_id: int, phone_number: str = DEMO_PHONE,
-                                    chat_id: int | None = None) -> JSON:
+    def share_contact_from_keyboard(
+        self, user_id: int, phone_number: str = DEMO_PHONE, chat_id: int | None = None
+    ) -> JSON:
         """Tap the reply keyboard's request_contact button."""
         chat = self._chat_of(self._person(user_id), chat_id)
         for row in (chat.reply_keyboard or {}).get("keyboard", []):
@@ -239,4 +335,3 @@ class PeopleActions:
             update = self.updates.push(update)
         self._touch()
         return update
-

@@ -20,8 +20,11 @@ class ApiError(Exception):
 
     def payload(self) -> dict[str, Any]:
         """The JSON body Telegram sends for this error."""
-        body: dict[str, Any] = {"ok": False, "error_code": self.code,
-                                "description": self.description}
+        body: dict[str, Any] = {
+            "ok": False,
+            "error_code": self.code,
+            "description": self.description,
+        }
         if self.parameters:
             body["parameters"] = self.parameters
         return body
@@ -39,8 +42,11 @@ def forbidden(reason: str) -> ApiError:
 
 def json_response(payload: Any, status: int = 200) -> web.Response:
     """A UTF-8 JSON response (all JSON the emulator serves goes through here)."""
-    return web.Response(body=json.dumps(payload, ensure_ascii=False).encode("utf-8"),
-                        status=status, content_type="application/json")
+    return web.Response(
+        body=json.dumps(payload, ensure_ascii=False).encode("utf-8"),
+        status=status,
+        content_type="application/json",
+    )
 
 
 def ok_response(result: Any) -> web.Response:

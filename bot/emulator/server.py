@@ -20,9 +20,11 @@ from .state import Fault
 from .world import BotHandle
 
 DEFAULT_TOKEN = "123:ABC"
-_NGINX_502 = ("<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n"
-              "<center><h1>502 Bad Gateway</h1></center>\r\n<hr><center>nginx/1.18.0</center>\r\n"
-              "</body>\r\n</html>\r\n")
+_NGINX_502 = (
+    "<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n"
+    "<center><h1>502 Bad Gateway</h1></center>\r\n<hr><center>nginx/1.18.0</center>\r\n"
+    "</body>\r\n</html>\r\n"
+)
 
 
 class Emulator(BotHandle):
@@ -33,11 +35,19 @@ class Emulator(BotHandle):
     python-telegram-bot at ``base_url`` and ``base_file_url``.
     """
 
-    def __init__(self, host: str = "127.0.0.1", port: int = 0, *, token: str = DEFAULT_TOKEN,
-                 username: str = "mustafeed_bot", first_name: str = "مُستفيد",
-                 demo: bool = False, demo_user_id: int = Demo.USER_ID,
-                 staff_chat_id: int = Demo.STAFF_CHAT_ID,
-                 staff_user_id: int = Demo.STAFF_USER_ID) -> None:
+    def __init__(
+        self,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        *,
+        token: str = DEFAULT_TOKEN,
+        username: str = "mustafeed_bot",
+        first_name: str = "مُستفيد",
+        demo: bool = False,
+        demo_user_id: int = Demo.USER_ID,
+        staff_chat_id: int = Demo.STAFF_CHAT_ID,
+        staff_user_id: int = Demo.STAFF_USER_ID,
+    ) -> None:
         super().__init__(token, username, first_name)
         self.host = host
         self._requested_port = port
@@ -63,9 +73,12 @@ class Emulator(BotHandle):
         """The handle of a registered bot."""
         return self._bots[token]
 
-    def enable_demo(self, demo_user_id: int = Demo.USER_ID,
-                    staff_chat_id: int = Demo.STAFF_CHAT_ID,
-                    staff_user_id: int = Demo.STAFF_USER_ID) -> Demo:
+    def enable_demo(
+        self,
+        demo_user_id: int = Demo.USER_ID,
+        staff_chat_id: int = Demo.STAFF_CHAT_ID,
+        staff_user_id: int = Demo.STAFF_USER_ID,
+    ) -> Demo:
         """Serve the demo page at ``/`` (call before ``start``): the default bot's chat with
         ``demo_user_id`` beside the staff group ``staff_chat_id``."""
         if self._runner is not None:
@@ -124,8 +137,12 @@ class Emulator(BotHandle):
     async def __aenter__(self) -> Emulator:
         return await self.start()
 
-    async def __aexit__(self, exc_type: type[BaseException] | None,
-                        exc: BaseException | None, traceback: TracebackType | None) -> None:
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
         await self.stop()
 
     # -- HTTP ---------------------------------------------------------------------------------
@@ -158,13 +175,19 @@ class Emulator(BotHandle):
 
     async def _fail(self, request: web.Request, fault: Fault) -> web.StreamResponse:
         if fault.kind == "429":
-            return error_response(ApiError(429, f"Too Many Requests: retry after "
-                                                f"{fault.retry_after}",
-                                           {"retry_after": fault.retry_after}))
-        refusals = {"400": (400, "Bad Request: injected refusal"),
-                    "403": (403, "Forbidden: injected refusal"),
-                    "404": (404, "Not Found: injected refusal"),
-                    "500": (500, "Internal Server Error: injected")}
+            return error_response(
+                ApiError(
+                    429,
+                    f"Too Many Requests: retry after {fault.retry_after}",
+                    {"retry_after": fault.retry_after},
+                )
+            )
+        refusals = {
+            "400": (400, "Bad Request: injected refusal"),
+            "403": (403, "Forbidden: injected refusal"),
+            "404": (404, "Not Found: injected refusal"),
+            "500": (500, "Internal Server Error: injected"),
+        }
         if fault.kind in refusals:
             return error_response(ApiError(*refusals[fault.kind]))
         if fault.kind == "502":

@@ -15,11 +15,20 @@ ACTIVE_STATUSES = ("creator", "administrator", "member")
 _EDITABLE = ("text", "caption", "entities", "caption_entities", "edit_date")
 
 _ADMIN_RIGHTS = {
-    "can_be_edited": False, "is_anonymous": False, "can_manage_chat": True,
-    "can_delete_messages": True, "can_manage_video_chats": True, "can_restrict_members": True,
-    "can_promote_members": False, "can_change_info": True, "can_invite_users": True,
-    "can_post_stories": False, "can_edit_stories": False, "can_delete_stories": False,
-    "can_pin_messages": True, "can_manage_topics": False,
+    "can_be_edited": False,
+    "is_anonymous": False,
+    "can_manage_chat": True,
+    "can_delete_messages": True,
+    "can_manage_video_chats": True,
+    "can_restrict_members": True,
+    "can_promote_members": False,
+    "can_change_info": True,
+    "can_invite_users": True,
+    "can_post_stories": False,
+    "can_edit_stories": False,
+    "can_delete_stories": False,
+    "can_pin_messages": True,
+    "can_manage_topics": False,
 }
 
 
@@ -78,15 +87,25 @@ class StoredMessage:
         """A copy of the Message object with the extra keys ``from_bot``, ``raw_text``,
         ``parse_mode``, ``reply_markup`` (any kind, not only inline), ``edits`` (earlier
         versions), ``deleted`` and ``sent_at`` (``time.perf_counter()``)."""
-        return {**self.api, "from_bot": self.from_bot, "raw_text": self.raw_text,
-                "parse_mode": self.parse_mode, "reply_markup": self.reply_markup,
-                "edits": list(self.edits), "deleted": self.deleted, "sent_at": self.sent_at}
+        return {
+            **self.api,
+            "from_bot": self.from_bot,
+            "raw_text": self.raw_text,
+            "parse_mode": self.parse_mode,
+            "reply_markup": self.reply_markup,
+            "edits": list(self.edits),
+            "deleted": self.deleted,
+            "sent_at": self.sent_at,
+        }
 
     def snapshot(self) -> JSON:
         """The editable content, kept in ``edits`` before an edit replaces it."""
         content = {key: self.api[key] for key in _EDITABLE if key in self.api}
-        return content | {"raw_text": self.raw_text, "parse_mode": self.parse_mode,
-                          "reply_markup": self.reply_markup}
+        return content | {
+            "raw_text": self.raw_text,
+            "parse_mode": self.parse_mode,
+            "reply_markup": self.reply_markup,
+        }
 
 
 @dataclass(slots=True)
@@ -130,9 +149,13 @@ class ChatRecord:
         return self.api() | {
             "accent_color_id": 0,
             "max_reaction_count": 11,
-            "accepted_gift_types": {"unlimited_gifts": False, "limited_gifts": False,
-                                    "unique_gifts": False, "premium_subscription": False,
-                                    "gifts_from_channels": False},
+            "accepted_gift_types": {
+                "unlimited_gifts": False,
+                "limited_gifts": False,
+                "unique_gifts": False,
+                "premium_subscription": False,
+                "gifts_from_channels": False,
+            },
         }
 
     def take_message_id(self) -> int:

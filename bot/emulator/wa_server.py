@@ -24,8 +24,9 @@ VERSION = "v21.0"
 
 
 class WhatsAppEmulator:
-    def __init__(self, host: str = "127.0.0.1", *, world: WaWorld | None = None,
-                 statuses: bool = True) -> None:
+    def __init__(
+        self, host: str = "127.0.0.1", *, world: WaWorld | None = None, statuses: bool = True
+    ) -> None:
         self.host = host
         self.world = world or WaWorld()
         self.webhook_url: str | None = None  # the bot's /whatsapp
@@ -92,9 +93,13 @@ class WhatsAppEmulator:
             return self._refuse(refusal)
         if self.statuses:
             self._spawn(self._statuses(message))
-        return web.json_response({"messaging_product": "whatsapp",
-                                  "contacts": [{"input": body["to"], "wa_id": body["to"]}],
-                                  "messages": [{"id": message["id"]}]})
+        return web.json_response(
+            {
+                "messaging_product": "whatsapp",
+                "contacts": [{"input": body["to"], "wa_id": body["to"]}],
+                "messages": [{"id": message["id"]}],
+            }
+        )
 
     async def _upload(self, request: web.Request) -> web.Response:
         if not self._authorised(request):
@@ -104,9 +109,9 @@ class WhatsAppEmulator:
         if not isinstance(upload, web.FileField):
             return self._refuse(GraphRefusal(400, 100, "file is required"))
         media_id = self.world.new_id("media")
-        self.world.media[media_id] = Media(upload.file.read(), str(form.get("type") or
-                                                                    upload.content_type),
-                                           upload.filename)
+        self.world.media[media_id] = Media(
+            upload.file.read(), str(form.get("type") or upload.content_type), upload.filename
+        )
         return web.json_response({"id": media_id})
 
     async def _media_url(self, request: web.Request) -> web.Response:
@@ -116,9 +121,15 @@ class WhatsAppEmulator:
         media = self.world.media.get(media_id)
         if media is None:
             return self._refuse(GraphRefusal(404, 100, "media not found"))
-        return web.json_response({"url": f"{self.url}/download/{media_id}", "id": media_id,
-                                  "mime_type": media.mime_type, "file_size": len(media.data),
-                                  "sha256": hashlib.sha256(media.data).hexdigest()})
+        return web.json_response(
+            {
+                "url": f"{self.url}/download/{media_id}",
+                "id": media_id,
+                "mime_type": media.mime_type,
+                "file_size": len(media.data),
+                "sha256": hashlib.sha256(media.data).hexdigest(),
+            }
+        )
 
     async def _download(self, request: web.Request) -> web.Response:
         if not self._authorised(request):
@@ -130,7 +141,7 @@ class WhatsAppEmulator:
         wanted = request.headers.get("Range", "")
         if wanted.startswith("bytes=0-"):
             end = int(wanted.removeprefix("bytes=0-") or len(data) - 1)
-            return web.Response(status=206, body=data[:end + 1], content_type=media.mime_type)
+            return web.Response(status=206, body=data[: end + 1], content_type=media.mime_type)
         return web.Response(body=data, content_type=media.mime_type)
 
     # -- webhooks ------------------------------------------------------------------------------
@@ -140,10 +151,27 @@ class WhatsAppEmulator:
         task.add_done_callback(self._tasks.discard)
 
     def notification(self, value: dict[str, Any]) -> dict[str, Any]:
-        return {"object": "whatsapp_business_account", "entry": [{"id": "WABA", "changes": [
-            {"field": "messages", "value": {"messaging_product": "whatsapp", "metadata": {
-                "display_phone_number": "966500000000",
-                "phone_number_id": self.world.phone_number_id}, **value}}]}]}
+        return {
+            "object": "whatsapp_business_account",
+            "entry": [
+                {
+                    "id": "WABA",
+                    "changes": [
+                        {
+                            "field": "messages",
+                            "value": {
+                                "messaging_product": "whatsapp",
+                                "metadata": {
+                                    "display_phone_number": "966500000000",
+                                    "phone_number_id": self.world.phone_number_id,
+                                },
+                                **value,
+                            },
+                        }
+                    ],
+                }
+            ],
+        }
 
     async def post(self, notification: dict[str, Any], *, secret: str | None = None) -> int:
         """POST a notification to the bot, signed with the app secret (or ``secret``)."""
@@ -151,34 +179,57 @@ class WhatsAppEmulator:
         body = json.dumps(notification, ensure_ascii=False).encode()
         key = (secret if secret is not None else self.world.app_secret).encode()
         signature = "sha256=" + hmac.new(key, body, hashlib.sha256).hexdigest()
-        async with self._http.post(self.webhook_url, data=body, headers={
-                "Content-Type": "application/json", "X-Hub-Signature-256": signature}) as answer:
+        async with self._http.post(
+            self.webhook_url,
+            data=body,
+            headers={"Content-Type": "application/json", "X-Hub-Signature-256": signature},
+        ) as answer:
             self.webhook_answers.append(answer.status)
             return answer.status
 
     async def _statuses(self, message: dict[str, Any]) -> None:
         for state in ("sent", "delivered"):
-            await self.post(self.notification({"statuses": [{
-                "id": message["id"], "status": state, "timestamp": str(int(self.world.now())),
-                "recipient_id": message["to"]}]}))
+            await self.post(
+                self.notification(
+                    {
+                        "statuses": [
+                            {
+                                "id": message["id"],
+                                "status": state,
+                                "timestamp": str(int(self.world.now())),
+                                "recipient_id": message["to"],
+                            }
+                        ]
+                    }
+                )
+            )
 
     # -- people -------------------------------------------------------------------------------
     def add_person(self, wa_id: str, name: str) -> WaPerson:
         person = self.world.people[wa_id] = WaPerson(wa_id, name)
         return person
 
-    def inbound(self, wa_id: str, kind: str, content: dict[str, Any],
-                context: str | None = None) -> dict[str, Any]:
+    def inbound(
+        self, wa_id: str, kind: str, content: dict[str, Any], context: str | None = None
+    ) -> dict[str, Any]:
         """A person's message as the webhook carries it (the window opens: they wrote)."""
         person = self.world.people.get(wa_id) or self.add_person(wa_id, "")
         person.last_wrote = self.world.now()
-        message: dict[str, Any] = {"from": wa_id, "id": self.world.new_id(),
-                                   "timestamp": str(int(self.world.now())), "type": kind,
-                                   **content}
+        message: dict[str, Any] = {
+            "from": wa_id,
+            "id": self.world.new_id(),
+            "timestamp": str(int(self.world.now())),
+            "type": kind,
+            **content,
+        }
         if context:
             message["context"] = {"from": "966500000000", "id": context}
-        return self.notification({"contacts": [{"profile": {"name": person.name},
-                                                "wa_id": wa_id}], "messages": [message]})
+        return self.notification(
+            {
+                "contacts": [{"profile": {"name": person.name}, "wa_id": wa_id}],
+                "messages": [message],
+            }
+        )
 
     async def say(self, wa_id: str, text: str) -> dict[str, Any]:
         note = self.inbound(wa_id, "text", {"text": {"body": text}})
@@ -191,30 +242,49 @@ class WhatsAppEmulator:
         action = box.get("action") or {}
         if box.get("type") == "button":
             return [(b["reply"]["title"], b["reply"]["id"]) for b in action.get("buttons") or []]
-        return [(r["title"] + " " + r.get("description", ""), r["id"])
-                for s in action.get("sections") or [] for r in s.get("rows") or []]
+        return [
+            (r["title"] + " " + r.get("description", ""), r["id"])
+            for s in action.get("sections") or []
+            for r in s.get("rows") or []
+        ]
 
     async def choose(self, wa_id: str, label: str) -> dict[str, Any]:
         """Tap the newest button or list row whose title contains ``label``."""
         for message in reversed(self.world.messages(wa_id)):
             for title, data in self.choices(message):
                 if label in title:
-                    kind = "button_reply" if message["interactive"]["type"] == "button" \
+                    kind = (
+                        "button_reply"
+                        if message["interactive"]["type"] == "button"
                         else "list_reply"
-                    note = self.inbound(wa_id, "interactive", {"interactive": {
-                        "type": kind, kind: {"id": data, "title": title[:24]}}},
-                        context=message["id"])
+                    )
+                    note = self.inbound(
+                        wa_id,
+                        "interactive",
+                        {"interactive": {"type": kind, kind: {"id": data, "title": title[:24]}}},
+                        context=message["id"],
+                    )
                     await self.post(note)
                     return note
         shown = [t for m in self.world.messages(wa_id)[-3:] for t, _ in self.choices(m)]
         raise AssertionError(f"no choice {label!r}; recent: {shown}")
 
-    async def send_media(self, wa_id: str, kind: str, data: bytes, mime: str,
-                         filename: str | None = None, caption: str | None = None) -> dict[str, Any]:
+    async def send_media(
+        self,
+        wa_id: str,
+        kind: str,
+        data: bytes,
+        mime: str,
+        filename: str | None = None,
+        caption: str | None = None,
+    ) -> dict[str, Any]:
         media_id = self.world.new_id("media")
         self.world.media[media_id] = Media(data, mime, filename)
-        content: dict[str, Any] = {"id": media_id, "mime_type": mime,
-                                   "sha256": hashlib.sha256(data).hexdigest()}
+        content: dict[str, Any] = {
+            "id": media_id,
+            "mime_type": mime,
+            "sha256": hashlib.sha256(data).hexdigest(),
+        }
         if filename:
             content["filename"] = filename
         if caption:
@@ -223,14 +293,16 @@ class WhatsAppEmulator:
         await self.post(note)
         return note
 
-    async def send_location(self, wa_id: str, lat: float = 24.7136,
-                            lon: float = 46.6753) -> dict[str, Any]:
+    async def send_location(
+        self, wa_id: str, lat: float = 24.7136, lon: float = 46.6753
+    ) -> dict[str, Any]:
         note = self.inbound(wa_id, "location", {"location": {"latitude": lat, "longitude": lon}})
         await self.post(note)
         return note
 
     async def send_sticker(self, wa_id: str) -> dict[str, Any]:
-        note = self.inbound(wa_id, "sticker", {"sticker": {"id": "sticker1",
-                                                           "mime_type": "image/webp"}})
+        note = self.inbound(
+            wa_id, "sticker", {"sticker": {"id": "sticker1", "mime_type": "image/webp"}}
+        )
         await self.post(note)
         return note

@@ -20,8 +20,14 @@ class GraphRefusal(Exception):
         self.status, self.code, self.message = status, code, message
 
     def body(self) -> dict[str, Any]:
-        return {"error": {"message": self.message, "type": "OAuthException", "code": self.code,
-                          "fbtrace_id": "emulator"}}
+        return {
+            "error": {
+                "message": self.message,
+                "type": "OAuthException",
+                "code": self.code,
+                "fbtrace_id": "emulator",
+            }
+        }
 
 
 @dataclass
@@ -61,8 +67,11 @@ class WaWorld:
 
     def window_open(self, wa_id: str) -> bool:
         person = self.people.get(wa_id)
-        return bool(person and person.last_wrote is not None
-                    and self.now() - person.last_wrote < WINDOW_SECONDS)
+        return bool(
+            person
+            and person.last_wrote is not None
+            and self.now() - person.last_wrote < WINDOW_SECONDS
+        )
 
     def new_id(self, prefix: str = "wamid") -> str:
         return f"{prefix}.HBgM{next(self._ids):08d}EMU"
@@ -101,8 +110,12 @@ class WaWorld:
             raise GraphRefusal(400, 100, f"unsupported type {kind}")
         check(self, body)
         if kind != "template" and not self.window_open(to):
-            raise GraphRefusal(400, 131047, "Re-engagement message: more than 24 hours have "
-                                            "passed since the recipient last replied")
+            raise GraphRefusal(
+                400,
+                131047,
+                "Re-engagement message: more than 24 hours have "
+                "passed since the recipient last replied",
+            )
         message = {**body, "id": self.new_id(), "timestamp": self.now(), "status": "sent"}
         self.sent.append(message)
         return message
@@ -161,5 +174,10 @@ def _template(world: WaWorld, body: dict[str, Any]) -> None:
         raise GraphRefusal(400, 132001, "template name or language missing")
 
 
-_CHECKS = {"text": _text, "interactive": _interactive, "image": _media, "document": _media,
-           "template": _template}
+_CHECKS = {
+    "text": _text,
+    "interactive": _interactive,
+    "image": _media,
+    "document": _media,
+    "template": _template,
+}

@@ -52,8 +52,9 @@ class BotHandle(PeopleActions):
         if not bot_id.isdigit() or not secret:
             raise ValueError(f"a bot token looks like '123:ABC', not {token!r}")
         self.token = token
-        self.me = UserRecord(int(bot_id), first_name, username=username, is_bot=True,
-                             language_code=None)
+        self.me = UserRecord(
+            int(bot_id), first_name, username=username, is_bot=True, language_code=None
+        )
         self.users: dict[int, UserRecord] = {}
         self.chats: dict[int | str, ChatRecord] = {}
         self.files = FileStore()
@@ -78,21 +79,38 @@ class BotHandle(PeopleActions):
 
     # -- setting up the world -----------------------------------------------------------------
 
-    def add_user(self, user_id: int, first_name: str, last_name: str | None = None,
-                 username: str | None = None, language_code: str | None = "ar") -> JSON:
+    def add_user(
+        self,
+        user_id: int,
+        first_name: str,
+        last_name: str | None = None,
+        username: str | None = None,
+        language_code: str | None = "ar",
+    ) -> JSON:
         """Add a person (and their private chat with the bot, whose id is ``user_id``)."""
         user = UserRecord(user_id, first_name, last_name, username, language_code)
         self.users[user_id] = user
         self.chats[user_id] = ChatRecord(user_id, "private", user=user)
         return user.api()
 
-    def add_group(self, chat_id: int, title: str,
-                  members: dict[int, MemberStatus] | None = None, is_forum: bool = False,
-                  username: str | None = None,
-                  bot_status: MemberStatus = "administrator") -> JSON:
+    def add_group(
+        self,
+        chat_id: int,
+        title: str,
+        members: dict[int, MemberStatus] | None = None,
+        is_forum: bool = False,
+        username: str | None = None,
+        bot_status: MemberStatus = "administrator",
+    ) -> JSON:
         """Add a supergroup (ids like -100123); members are added as users if unknown."""
-        chat = ChatRecord(chat_id, "supergroup", title=title, username=username,
-                          is_forum=is_forum, bot_status=bot_status)
+        chat = ChatRecord(
+            chat_id,
+            "supergroup",
+            title=title,
+            username=username,
+            is_forum=is_forum,
+            bot_status=bot_status,
+        )
         for user_id, status in (members or {}).items():
             self._person(user_id)
             chat.members[user_id] = status
@@ -101,8 +119,9 @@ class BotHandle(PeopleActions):
 
     def add_channel(self, chat_id: int, title: str, username: str | None = None) -> JSON:
         """Add a channel where the bot is an administrator."""
-        chat = ChatRecord(chat_id, "channel", title=title, username=username,
-                          bot_status="administrator")
+        chat = ChatRecord(
+            chat_id, "channel", title=title, username=username, bot_status="administrator"
+        )
         self._register(chat)
         return chat.api()
 
@@ -122,12 +141,18 @@ class BotHandle(PeopleActions):
         """The person unblocks the bot (a my_chat_member update)."""
         return self._set_bot_status(self._private(user_id), "member", self.users[user_id])
 
-    def bot_added_to_group(self, user_id: int, chat_id: int, title: str | None = None,
-                           status: MemberStatus = "administrator") -> JSON:
+    def bot_added_to_group(
+        self,
+        user_id: int,
+        chat_id: int,
+        title: str | None = None,
+        status: MemberStatus = "administrator",
+    ) -> JSON:
         """``user_id`` adds the bot to a group (created, with them as creator, if unknown)."""
         if chat_id not in self.chats:
-            self.add_group(chat_id, title or f"مجموعة {chat_id}", {user_id: "creator"},
-                           bot_status="left")
+            self.add_group(
+                chat_id, title or f"مجموعة {chat_id}", {user_id: "creator"}, bot_status="left"
+            )
         return self._set_bot_status(self._group(chat_id), status, self._person(user_id))
 
     def bot_removed(self, user_id: int, chat_id: int) -> JSON:
@@ -161,8 +186,14 @@ class BotHandle(PeopleActions):
 
     def callback_answer(self, callback_query_id: str) -> JSON | None:
         """The answer to a callback query, if answered."""
-        return next((answer for answer in self.callback_answers
-                     if answer["callback_query_id"] == callback_query_id), None)
+        return next(
+            (
+                answer
+                for answer in self.callback_answers
+                if answer["callback_query_id"] == callback_query_id
+            ),
+            None,
+        )
 
     def calls_to(self, method: str) -> list[ApiCall]:
         """Logged calls of one method (case-insensitive)."""
@@ -195,8 +226,12 @@ class BotHandle(PeopleActions):
                 await asyncio.wait_for(self._changed.wait(), timeout)
         return self._version
 
-    async def wait_until(self, condition: Callable[[], T | None], timeout: float = 10.0,
-                         describe: Callable[[], str] | None = None) -> T:
+    async def wait_until(
+        self,
+        condition: Callable[[], T | None],
+        timeout: float = 10.0,
+        describe: Callable[[], str] | None = None,
+    ) -> T:
         """Re-check ``condition`` after every change of the world (and every 50 ms, for
         conditions on outside state); return its first truthy result."""
         loop = asyncio.get_running_loop()
@@ -211,21 +246,27 @@ class BotHandle(PeopleActions):
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._changed.wait(), min(remaining, _RECHECK_SECONDS))
 
-    async def wait_for_message(self, chat_id: int, predicate: Predicate | None = None,
-                               timeout: float = 10.0,
-                               after_message_id: int | None = None) -> JSON:
+    async def wait_for_message(
+        self,
+        chat_id: int,
+        predicate: Predicate | None = None,
+        timeout: float = 10.0,
+        after_message_id: int | None = None,
+    ) -> JSON:
         """The bot's first message in the chat (after ``after_message_id``) that matches.
 
         Without ``after_message_id`` earlier messages count too: pass the id of the last
         message already seen to wait for a new one."""
+
         def find() -> JSON | None:
             chat = self.chats.get(chat_id)
             if chat is None:
                 return None
             start = 0
             if after_message_id is not None:
-                start = bisect.bisect_right(chat.bot_messages, after_message_id,
-                                            key=lambda stored: stored.message_id)
+                start = bisect.bisect_right(
+                    chat.bot_messages, after_message_id, key=lambda stored: stored.message_id
+                )
             for stored in chat.bot_messages[start:]:
                 view = stored.view()
                 if predicate is None or predicate(view):
@@ -234,35 +275,49 @@ class BotHandle(PeopleActions):
 
         return await self.wait_until(find, timeout, lambda: self._describe(chat_id, timeout))
 
-    async def wait_for_edit(self, chat_id: int, message_id: int,
-                            predicate: Predicate | None = None, timeout: float = 10.0) -> JSON:
+    async def wait_for_edit(
+        self,
+        chat_id: int,
+        message_id: int,
+        predicate: Predicate | None = None,
+        timeout: float = 10.0,
+    ) -> JSON:
         """The message once it has been edited again (and matches ``predicate``)."""
         stored = self._existing(self._chat_record(chat_id), message_id, deleted_ok=True)
         seen = len(stored.edits)
 
         def edited() -> JSON | None:
-            if len(stored.edits) > seen and (view := stored.view()) and (
-                predicate is None or predicate(view)
+            if (
+                len(stored.edits) > seen
+                and (view := stored.view())
+                and (predicate is None or predicate(view))
             ):
                 return view
             return None
 
         return await self.wait_until(edited, timeout, lambda: self._describe(chat_id, timeout))
 
-    async def wait_for_callback_answer(self, callback_query_id: str,
-                                       timeout: float = 10.0) -> JSON:
+    async def wait_for_callback_answer(self, callback_query_id: str, timeout: float = 10.0) -> JSON:
         """The answerCallbackQuery for this query, once the bot has sent it."""
         return await self.wait_until(lambda: self.callback_answer(callback_query_id), timeout)
 
     def _describe(self, chat_id: int, timeout: float) -> str:
-        recent = [(m["message_id"], m.get("text") or m.get("caption"))
-                  for m in self.messages(chat_id)[-3:]]
+        recent = [
+            (m["message_id"], m.get("text") or m.get("caption"))
+            for m in self.messages(chat_id)[-3:]
+        ]
         return f"no matching bot message in chat {chat_id} within {timeout}s; last: {recent}"
 
     # -- fault injection ----------------------------------------------------------------------
 
-    def inject_fault(self, method: str | None = None, kind: FaultKind = "429", count: int = 1,
-                     retry_after: int = 1, chat_id: int | None = None) -> None:
+    def inject_fault(
+        self,
+        method: str | None = None,
+        kind: FaultKind = "429",
+        count: int = 1,
+        retry_after: int = 1,
+        chat_id: int | None = None,
+    ) -> None:
         """Make the next ``count`` calls of ``method`` (any method, getUpdates included, when
         None; to ``chat_id`` only, when given) fail: 429 with ``retry_after``, 500 or 502 from
         a proxy, a dropped connection, no answer at all (``timeout``), or Telegram's refusals
@@ -278,8 +333,9 @@ class BotHandle(PeopleActions):
             return None
         method = method.lower()
         for fault in self._faults:
-            if fault.method in (None, method) and (fault.chat_id is None
-                                                   or str(fault.chat_id) == str(chat_id)):
+            if fault.method in (None, method) and (
+                fault.chat_id is None or str(fault.chat_id) == str(chat_id)
+            ):
                 fault.count -= 1
                 if fault.count <= 0:
                     self._faults.remove(fault)
@@ -310,17 +366,25 @@ class BotHandle(PeopleActions):
             raise forbidden(f"bot {verb} the {chat.type} chat")
         return chat
 
-    def bot_message(self, chat: ChatRecord, content: JSON, *, raw_text: str | None = None,
-                    parse_mode: str | None = None, reply_markup: markup.Markup | None = None,
-                    reply_to: StoredMessage | None = None,
-                    thread_id: int | None = None) -> StoredMessage:
+    def bot_message(
+        self,
+        chat: ChatRecord,
+        content: JSON,
+        *,
+        raw_text: str | None = None,
+        parse_mode: str | None = None,
+        reply_markup: markup.Markup | None = None,
+        reply_to: StoredMessage | None = None,
+        thread_id: int | None = None,
+    ) -> StoredMessage:
         """Post a message from the bot."""
         inline = markup.inline_part(reply_markup)
         if inline is not None:
             content = {**content, "reply_markup": inline}
         sender = None if chat.type == "channel" else self.me
-        stored = self._new_message(chat, sender, content, from_bot=True, reply_to=reply_to,
-                                   thread_id=thread_id)
+        stored = self._new_message(
+            chat, sender, content, from_bot=True, reply_to=reply_to, thread_id=thread_id
+        )
         stored.raw_text, stored.parse_mode, stored.reply_markup = raw_text, parse_mode, reply_markup
         if reply_markup is not None and "keyboard" in reply_markup:
             chat.reply_keyboard = reply_markup
@@ -329,13 +393,20 @@ class BotHandle(PeopleActions):
         self.answered(chat)
         return stored
 
-    def edit_bot_message(self, stored: StoredMessage, changes: JSON, *,
-                         reply_markup: markup.Markup | None,
-                         raw_text: str | None = None, parse_mode: str | None = None) -> JSON:
+    def edit_bot_message(
+        self,
+        stored: StoredMessage,
+        changes: JSON,
+        *,
+        reply_markup: markup.Markup | None,
+        raw_text: str | None = None,
+        parse_mode: str | None = None,
+    ) -> JSON:
         """Replace a bot message's content (``changes``) and inline keyboard."""
         stored.edits.append(stored.snapshot())
-        api = {key: value for key, value in stored.api.items()
-               if key not in ("reply_markup", *changes)}
+        api = {
+            key: value for key, value in stored.api.items() if key not in ("reply_markup", *changes)
+        }
         api.update({key: value for key, value in changes.items() if value is not None})
         api["edit_date"] = int(time.time())
         if reply_markup is not None:
@@ -354,11 +425,18 @@ class BotHandle(PeopleActions):
         """Record answerCallbackQuery; 400 for an unknown or already answered query."""
         query = self._queries.get(query_id)
         if query is None or query.answered:
-            raise bad_request("query is too old and response timeout expired or query ID is "
-                              "invalid")
+            raise bad_request(
+                "query is too old and response timeout expired or query ID is invalid"
+            )
         query.answered = True
-        self.callback_answers.append({"callback_query_id": query_id, "chat_id": query.chat_id,
-                                      "message_id": query.message_id, **answer})
+        self.callback_answers.append(
+            {
+                "callback_query_id": query_id,
+                "chat_id": query.chat_id,
+                "message_id": query.message_id,
+                **answer,
+            }
+        )
         self.answered(self.chat(query.chat_id))
 
     def leave(self, chat: ChatRecord) -> None:
@@ -430,9 +508,16 @@ class BotHandle(PeopleActions):
     def _captioned(content: JSON, caption: str | None) -> JSON:
         return content | {"caption": caption} if caption else content
 
-    def _new_message(self, chat: ChatRecord, sender: UserRecord | None, content: JSON, *,
-                     from_bot: bool, reply_to: StoredMessage | None = None,
-                     thread_id: int | None = None) -> StoredMessage:
+    def _new_message(
+        self,
+        chat: ChatRecord,
+        sender: UserRecord | None,
+        content: JSON,
+        *,
+        from_bot: bool,
+        reply_to: StoredMessage | None = None,
+        thread_id: int | None = None,
+    ) -> StoredMessage:
         api: JSON = {"message_id": chat.take_message_id()}
         if sender is not None:
             api["from"] = sender.api()
@@ -443,8 +528,9 @@ class BotHandle(PeopleActions):
         if thread_id and chat.is_forum:
             api.update(message_thread_id=thread_id, is_topic_message=True)
         if reply_to is not None:
-            api["reply_to_message"] = {key: value for key, value in reply_to.api.items()
-                                       if key != "reply_to_message"}
+            api["reply_to_message"] = {
+                key: value for key, value in reply_to.api.items() if key != "reply_to_message"
+            }
         api.update(content)
         stored = StoredMessage(chat.id, api["message_id"], api, from_bot)
         chat.history[stored.message_id] = stored
@@ -452,36 +538,47 @@ class BotHandle(PeopleActions):
             chat.bot_messages.append(stored)
         return stored
 
-    def _post(self, user_id: int, chat_id: int | None, content: JSON,
-              reply_to_message_id: int | None = None,
-              message_thread_id: int | None = None) -> JSON:
+    def _post(
+        self,
+        user_id: int,
+        chat_id: int | None,
+        content: JSON,
+        reply_to_message_id: int | None = None,
+        message_thread_id: int | None = None,
+    ) -> JSON:
         """A person's new message: stored, and queued as a ``message`` update."""
         user = self._person(user_id)
         chat = self._chat_of(user, chat_id)
         if chat.type == "private" and chat.bot_status == "kicked":
             self.unblock(user_id)
-        reply_to = (self._existing(chat, reply_to_message_id)
-                    if reply_to_message_id is not None else None)
-        stored = self._new_message(chat, user, content, from_bot=False, reply_to=reply_to,
-                                   thread_id=message_thread_id)
+        reply_to = (
+            self._existing(chat, reply_to_message_id) if reply_to_message_id is not None else None
+        )
+        stored = self._new_message(
+            chat, user, content, from_bot=False, reply_to=reply_to, thread_id=message_thread_id
+        )
         self._emit("message", stored.api, chat)
         return stored.api
 
-    def _emit(self, kind: str, payload: JSON, chat: ChatRecord,
-              awaits_answer: bool = True) -> JSON:
+    def _emit(self, kind: str, payload: JSON, chat: ChatRecord, awaits_answer: bool = True) -> JSON:
         update = self.updates.push({kind: payload})
         if awaits_answer:
             chat.unanswered.append((update["update_id"], kind, time.perf_counter()))
         self._touch()
         return update
 
-    def _set_bot_status(self, chat: ChatRecord, status: MemberStatus,
-                        by: UserRecord, notify: bool = True) -> JSON:
+    def _set_bot_status(
+        self, chat: ChatRecord, status: MemberStatus, by: UserRecord, notify: bool = True
+    ) -> JSON:
         """Change the bot's membership and tell it with a my_chat_member update."""
         old, chat.bot_status = chat.bot_status, status
-        change = {"chat": chat.api(), "from": by.api(), "date": int(time.time()),
-                  "old_chat_member": chat_member(self.me, old),
-                  "new_chat_member": chat_member(self.me, status)}
+        change = {
+            "chat": chat.api(),
+            "from": by.api(),
+            "date": int(time.time()),
+            "old_chat_member": chat_member(self.me, old),
+            "new_chat_member": chat_member(self.me, status),
+        }
         if notify:
             self._emit("my_chat_member", change, chat, awaits_answer=False)
         else:

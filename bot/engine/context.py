@@ -35,8 +35,9 @@ from storage.models import Beneficiary
 CHANNEL_NAMES = {"telegram": N_("Telegram"), "whatsapp": N_("WhatsApp")}
 UNREACHABLE = {  # a staff card's warning when the person cannot be reached, by channel
     "telegram": N_("⚠️ The beneficiary cannot be reached on Telegram (the bot was blocked)."),
-    "whatsapp": N_("⚠️ The beneficiary cannot be reached on WhatsApp (the number cannot "
-                   "receive messages)."),
+    "whatsapp": N_(
+        "⚠️ The beneficiary cannot be reached on WhatsApp (the number cannot receive messages)."
+    ),
 }
 
 
@@ -61,8 +62,9 @@ class Channel(Protocol):
 
     def render(self, message: Outgoing) -> tuple[str, dict[str, Any]]: ...
 
-    async def answer_action(self, callback_id: str, text: str | None = None,
-                            alert: bool = False) -> None: ...
+    async def answer_action(
+        self, callback_id: str, text: str | None = None, alert: bool = False
+    ) -> None: ...
 
     async def is_member(self, chat_id: int, user_id: int) -> bool: ...
 
@@ -174,8 +176,11 @@ class UnitOfWork:
         shown = "—"
         if person.address_enc:
             try:
-                shown = mask_address(self.rt.vault.decrypt(
-                    person.address_enc, address_context(self.tenant, person.telegram_user_id)))
+                shown = mask_address(
+                    self.rt.vault.decrypt(
+                        person.address_enc, address_context(self.tenant, person.telegram_user_id)
+                    )
+                )
             except Exception:
                 shown = "—"
         return tr.gettext("Channel: {channel} · {address}").format(channel=name, address=shown)
@@ -190,11 +195,19 @@ class UnitOfWork:
         message, source = self._portable(message, channel)
         method, payload = channel.render(message)
         if source is not None and isinstance(message, SendFile):  # bytes fetched at send time
-            payload[REMOTE_KEY] = {"channel": source.name, "file_id": message.file_id,
-                                   "kind": message.kind}
-        item = Out(message.chat_id, method, payload,
-                   link_kind=link[0] if link else None, link_id=link[1] if link else None,
-                   channel=channel.name)
+            payload[REMOTE_KEY] = {
+                "channel": source.name,
+                "file_id": message.file_id,
+                "kind": message.kind,
+            }
+        item = Out(
+            message.chat_id,
+            method,
+            payload,
+            link_kind=link[0] if link else None,
+            link_id=link[1] if link else None,
+            channel=channel.name,
+        )
         self.out.append(item)
         return item
 
@@ -206,63 +219,99 @@ class UnitOfWork:
             source = self.rt.channel_for(message.from_chat_id)
             if source is None or source is channel:
                 return message, None
-            media = getattr(source, "media_of", lambda *_: None)(message.from_chat_id,
-                                                                 message.message_id)
+            media = getattr(source, "media_of", lambda *_: None)(
+                message.from_chat_id, message.message_id
+            )
             if media is None:
                 return Say(message.chat_id, message.caption or "…", None, message.quote), None
-            message = SendFile(message.chat_id, media[0] if media[0] == "photo" else "document",
-                               file_id=media[1], caption=message.caption, quote=message.quote)
+            message = SendFile(
+                message.chat_id,
+                media[0] if media[0] == "photo" else "document",
+                file_id=media[1],
+                caption=message.caption,
+                quote=message.quote,
+            )
         if isinstance(message, SendFile) and message.file_id:
             for other in self.rt.channels.values():
                 holds = getattr(other, "holds", lambda _: False)
                 if other is not channel and holds(message.file_id):
                     return message, other
             # a file no other channel claims is the default channel's (a staff member's photo)
-            if channel is not self.rt.channel and self.rt.channel is not None \
-                    and not getattr(channel, "holds", lambda _: False)(message.file_id):
+            if (
+                channel is not self.rt.channel
+                and self.rt.channel is not None
+                and not getattr(channel, "holds", lambda _: False)(message.file_id)
+            ):
                 return message, self.rt.channel
         return message, None
 
-    def send(self, chat_id: int, text: str, keyboard: Markup | None = None, *,
-             link: tuple[str, int] | None = None, quote: int | None = None,
-             topic: int | None = None) -> Out:
+    def send(
+        self,
+        chat_id: int,
+        text: str,
+        keyboard: Markup | None = None,
+        *,
+        link: tuple[str, int] | None = None,
+        quote: int | None = None,
+        topic: int | None = None,
+    ) -> Out:
         """A new message; ``quote``: the message (in that chat) it answers; ``topic``: the
         forum topic it goes to."""
         return self.owe(Say(chat_id, text, keyboard, quote, topic), link=link)
 
-    def edit(self, chat_id: int, message_id: int, text: str,
-             keyboard: Buttons | None = None) -> Out:
+    def edit(
+        self, chat_id: int, message_id: int, text: str, keyboard: Buttons | None = None
+    ) -> Out:
         return self.owe(Edit(chat_id, message_id, text, keyboard))
 
     def clear_buttons(self, chat_id: int, message_id: int) -> Out:
         return self.owe(Edit(chat_id, message_id, None, NO_BUTTONS))
 
-    def send_file(self, chat_id: int, path: Path, caption: str | None = None, *,
-                  kind: str = "document") -> Out:
+    def send_file(
+        self, chat_id: int, path: Path, caption: str | None = None, *, kind: str = "document"
+    ) -> Out:
         return self.owe(SendFile(chat_id, kind, path=path, caption=caption))
 
     def send_bytes(self, chat_id: int, name: str, data: bytes, caption: str | None = None) -> Out:
         """A small document we made (it travels inside the outbox row)."""
         return self.owe(SendFile(chat_id, "document", data=data, name=name, caption=caption))
 
-    def send_stored(self, chat_id: int, kind: str, file_id: str, caption: str | None = None, *,
-                    link: tuple[str, int] | None = None) -> Out:
+    def send_stored(
+        self,
+        chat_id: int,
+        kind: str,
+        file_id: str,
+        caption: str | None = None,
+        *,
+        link: tuple[str, int] | None = None,
+    ) -> Out:
         """A photo or document the channel already holds (one a person sent us)."""
         return self.owe(SendFile(chat_id, kind, file_id=file_id, caption=caption), link=link)
 
     def send_album(self, chat_id: int, kind: str, items: list[tuple[str, str]]) -> Out:
         """Files the channel already holds, as one group: (file id, caption) each (files another
         channel holds go one by one)."""
-        foreign = [other for other in self.rt.channels.values()
-                   if other is not self.rt.channel_for(chat_id)
-                   and any(getattr(other, "holds", lambda _: False)(f) for f, _ in items)]
+        foreign = [
+            other
+            for other in self.rt.channels.values()
+            if other is not self.rt.channel_for(chat_id)
+            and any(getattr(other, "holds", lambda _: False)(f) for f, _ in items)
+        ]
         if foreign:
             sent = [self.owe(SendFile(chat_id, kind, file_id=f, caption=c)) for f, c in items]
             return sent[0]
         return self.owe(Album(chat_id, kind, tuple(items)))
 
-    def copy(self, chat_id: int, from_chat_id: int, message_id: int, caption: str | None = None, *,
-             quote: int | None = None, link: tuple[str, int] | None = None) -> Out:
+    def copy(
+        self,
+        chat_id: int,
+        from_chat_id: int,
+        message_id: int,
+        caption: str | None = None,
+        *,
+        quote: int | None = None,
+        link: tuple[str, int] | None = None,
+    ) -> Out:
         return self.owe(Copy(chat_id, from_chat_id, message_id, caption, quote), link=link)
 
     def delete(self, chat_id: int, message_id: int) -> Out:

@@ -23,8 +23,16 @@ from storage.models import utcnow
 _T = cast(Table, DialogRow.__table__)  # typed as the FromClause it may be in general
 _READ = select(_T.c.flow, _T.c.step, _T.c.data).where(_T.c.beneficiary_id == bindparam("b"))
 _INSERT = insert(_T)
-_UPDATE = (update(_T).where(_T.c.beneficiary_id == bindparam("b"))
-           .values(flow=bindparam("flow"), step=bindparam("step"), data=bindparam("data"), updated_at=bindparam("at")))
+_UPDATE = (
+    update(_T)
+    .where(_T.c.beneficiary_id == bindparam("b"))
+    .values(
+        flow=bindparam("flow"),
+        step=bindparam("step"),
+        data=bindparam("data"),
+        updated_at=bindparam("at"),
+    )
+)
 _DELETE = delete(_T).where(_T.c.beneficiary_id == bindparam("b"))
 
 
@@ -57,7 +65,9 @@ async def _state(ctx: UnitOfWork) -> _State | None:
         conn = await ctx.session.connection()
         row = (await conn.execute(_READ, {"b": ctx.user.id})).first()
         dialog = Dialog(ctx.user.id, row.flow, row.step, dict(row.data or {})) if row else None
-        state = ctx.dialog_state = _State(ctx.user.id, dialog.snapshot() if dialog else None, dialog)
+        state = ctx.dialog_state = _State(
+            ctx.user.id, dialog.snapshot() if dialog else None, dialog
+        )
     return state
 
 
@@ -66,7 +76,9 @@ async def current(ctx: UnitOfWork) -> Dialog | None:
     return state.dialog if state else None
 
 
-async def begin(ctx: UnitOfWork, flow: str, step: str, data: dict[str, Any] | None = None) -> Dialog:
+async def begin(
+    ctx: UnitOfWork, flow: str, step: str, data: dict[str, Any] | None = None
+) -> Dialog:
     state = await _state(ctx)
     assert state is not None and ctx.user is not None
     state.dialog = Dialog(ctx.user.id, flow, step, dict(data or {}))
@@ -101,10 +113,26 @@ async def write(ctx: UnitOfWork) -> None:
     if dialog is None:
         await conn.execute(_DELETE, {"b": state.beneficiary_id})
     elif state.stored is not None:
-        await conn.execute(_UPDATE, {"b": dialog.beneficiary_id, "flow": dialog.flow, "step": dialog.step,
-                                     "data": dialog.data, "at": utcnow()})
+        await conn.execute(
+            _UPDATE,
+            {
+                "b": dialog.beneficiary_id,
+                "flow": dialog.flow,
+                "step": dialog.step,
+                "data": dialog.data,
+                "at": utcnow(),
+            },
+        )
     else:
-        await conn.execute(_INSERT, {"beneficiary_id": dialog.beneficiary_id, "association_id": ctx.tenant,
-                                     "flow": dialog.flow, "step": dialog.step, "data": dialog.data,
-                                     "updated_at": utcnow()})
+        await conn.execute(
+            _INSERT,
+            {
+                "beneficiary_id": dialog.beneficiary_id,
+                "association_id": ctx.tenant,
+                "flow": dialog.flow,
+                "step": dialog.step,
+                "data": dialog.data,
+                "updated_at": utcnow(),
+            },
+        )
     state.stored = wanted

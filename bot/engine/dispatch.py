@@ -39,13 +39,20 @@ _INBOUND = cast(Table, InboundUpdate.__table__)  # typed as the FromClause it ma
 _OUTBOX = cast(Table, OutboxMessage.__table__)
 # The statements run on every update are built once (building and keying a statement costs as
 # much as running it) and run on the session's connection, as plain Core: no ORM bookkeeping.
-_CLAIM = (sql_update(_INBOUND)
-          .where(_INBOUND.c.association_id == bindparam("tenant"), _INBOUND.c.update_id == bindparam("uid"),
-                 _INBOUND.c.status == "pending")
-          .values(status="done", processed_at=bindparam("at")))
+_CLAIM = (
+    sql_update(_INBOUND)
+    .where(
+        _INBOUND.c.association_id == bindparam("tenant"),
+        _INBOUND.c.update_id == bindparam("uid"),
+        _INBOUND.c.status == "pending",
+    )
+    .values(status="done", processed_at=bindparam("at"))
+)
 _OWE = sql_insert(_OUTBOX).returning(_OUTBOX.c.id)
-_USER_BY_TELEGRAM_ID = select(Beneficiary).where(Beneficiary.association_id == bindparam("tenant"),
-                                                 Beneficiary.telegram_user_id == bindparam("tg"))
+_USER_BY_TELEGRAM_ID = select(Beneficiary).where(
+    Beneficiary.association_id == bindparam("tenant"),
+    Beneficiary.telegram_user_id == bindparam("tg"),
+)
 
 
 async def finish(ctx: UnitOfWork) -> None:
@@ -74,10 +81,20 @@ async def write_outbox(ctx: UnitOfWork) -> None:
         return
     conn = await ctx.session.connection()
     for item in ctx.out:
-        item.id = (await conn.execute(_OWE, {
-            "association_id": ctx.tenant, "chat_id": item.chat_id, "method": item.method,
-            "payload": item.payload, "link_kind": item.link_kind, "link_id": item.link_id,
-            "channel": item.channel})).scalar_one()
+        item.id = (
+            await conn.execute(
+                _OWE,
+                {
+                    "association_id": ctx.tenant,
+                    "chat_id": item.chat_id,
+                    "method": item.method,
+                    "payload": item.payload,
+                    "link_kind": item.link_kind,
+                    "link_id": item.link_id,
+                    "channel": item.channel,
+                },
+            )
+        ).scalar_one()
 
 
 class Dispatcher:
@@ -122,8 +139,11 @@ class Dispatcher:
         chat_id, user_id = event.chat_id, event.user_id
         if chat_id is None or user_id is None or chat_id not in self.rt.staff_chat_ids:
             return False
-        if event.kind is Kind.EDITED or not (event.is_action or event.reply_to_message_id is not None
-                                             or (event.text or "").startswith("/")):
+        if event.kind is Kind.EDITED or not (
+            event.is_action
+            or event.reply_to_message_id is not None
+            or (event.text or "").startswith("/")
+        ):
             return False  # plain chatter among staff: nothing to authorise
         return await self.channel.is_member(chat_id, user_id)
 
@@ -142,11 +162,18 @@ class Dispatcher:
             event.file = dataclasses.replace(media, file_size=size)
         return head
 
-    async def _process(self, update_id: int, event: Event, staff_member: bool = False,
-                       file_head: Head | None = None) -> Ctx | None:
+    async def _process(
+        self,
+        update_id: int,
+        event: Event,
+        staff_member: bool = False,
+        file_head: Head | None = None,
+    ) -> Ctx | None:
         async with self.rt.db.write() as session:
             conn = await session.connection()
-            claimed = await conn.execute(_CLAIM, {"tenant": self.rt.tenant, "uid": update_id, "at": utcnow()})
+            claimed = await conn.execute(
+                _CLAIM, {"tenant": self.rt.tenant, "uid": update_id, "at": utcnow()}
+            )
             if claimed.rowcount == 0:  # processed already (a redelivery, or a second worker)
                 return None
             ctx = Ctx(self.rt, event, session)
@@ -154,8 +181,13 @@ class Dispatcher:
             ctx.file_head = file_head
             await self.route(ctx)
             answer = ctx.callback_answer or {}
-            if event.is_action and event.callback_id is None and answer.get("show_alert") \
-                    and answer.get("text") and event.chat_id is not None:
+            if (
+                event.is_action
+                and event.callback_id is None
+                and answer.get("show_alert")
+                and answer.get("text")
+                and event.chat_id is not None
+            ):
                 ctx.reply(answer["text"])  # a channel without pop-ups (WhatsApp): said instead
             await finish(ctx)
         return ctx
@@ -178,13 +210,21 @@ class Dispatcher:
         if not allowed:
             if warn:
                 await self._load_user(ctx)
-                ctx.reply(ctx._("You have sent many messages in a short time. Please wait a minute, then continue; everything you sent before is kept."))
+                ctx.reply(
+                    ctx._(
+                        "You have sent many messages in a short time. Please wait a minute, then continue; everything you sent before is kept."
+                    )
+                )
             if event.is_action:
                 ctx.answer(ctx._("Please wait a moment."))
             return
         await self._load_user(ctx)
         if event.kind is Kind.EDITED:
-            ctx.reply(ctx._("I only read new messages. If you changed something, please send it again as a new message."))
+            ctx.reply(
+                ctx._(
+                    "I only read new messages. If you changed something, please send it again as a new message."
+                )
+            )
             return
         if event.is_action:
             await self._route_callback(ctx, staff=False)
@@ -223,8 +263,12 @@ class Dispatcher:
             if self.router.on_stale_callback:
                 await self.router.on_stale_callback(ctx)
             return
-        if not staff and ctx.user is not None and not ctx.user.has_consented \
-                and parsed.namespace not in self.router.consent_free_callbacks:
+        if (
+            not staff
+            and ctx.user is not None
+            and not ctx.user.has_consented
+            and parsed.namespace not in self.router.consent_free_callbacks
+        ):
             await self._needs_consent(ctx)
             return
         await handler(ctx, parsed)
@@ -253,17 +297,27 @@ class Dispatcher:
         event = ctx.event
         if event.user_id is None:
             return
-        user = await ctx.session.scalar(_USER_BY_TELEGRAM_ID, {"tenant": self.rt.tenant, "tg": event.user_id})
+        user = await ctx.session.scalar(
+            _USER_BY_TELEGRAM_ID, {"tenant": self.rt.tenant, "tg": event.user_id}
+        )
         if user is None:
-            user = Beneficiary(association_id=self.rt.tenant, telegram_user_id=event.user_id,
-                               locale=translator(event.language_code).locale,
-                               channel=event.channel, address_enc=self._sealed_address(event))
+            user = Beneficiary(
+                association_id=self.rt.tenant,
+                telegram_user_id=event.user_id,
+                locale=translator(event.language_code).locale,
+                channel=event.channel,
+                address_enc=self._sealed_address(event),
+            )
             ctx.session.add(user)
             await ctx.session.flush()
         else:
             now = utcnow()
             seen = user.last_seen_at
-            if seen is None or now - (seen if seen.tzinfo else seen.replace(tzinfo=now.tzinfo)) >= LAST_SEEN_RESOLUTION:
+            if (
+                seen is None
+                or now - (seen if seen.tzinfo else seen.replace(tzinfo=now.tzinfo))
+                >= LAST_SEEN_RESOLUTION
+            ):
                 user.last_seen_at = now  # not on every update: one UPDATE less for most of them
             if user.unreachable_at is not None:
                 user.unreachable_at = None  # they wrote to us: they unblocked the bot
@@ -281,47 +335,81 @@ class Dispatcher:
         async with self.rt.db.write() as session:
             await session.execute(
                 sql_update(InboundUpdate)
-                .where(InboundUpdate.association_id == self.rt.tenant, InboundUpdate.update_id == update_id)
+                .where(
+                    InboundUpdate.association_id == self.rt.tenant,
+                    InboundUpdate.update_id == update_id,
+                )
                 .values(status="failed", processed_at=utcnow(), error=error[:500])
             )
 
     async def _on_error(self, update_id: int, event: Event, exc: Exception) -> None:
         """The one error handler: log (no personal data), tell staff, apologise to the person."""
         incident = secrets.token_hex(3).upper()
-        log.error("update %s failed (incident %s): %s", update_id, incident, type(exc).__name__,
-                  exc_info=exc)
+        log.error(
+            "update %s failed (incident %s): %s",
+            update_id,
+            incident,
+            type(exc).__name__,
+            exc_info=exc,
+        )
         out: list[Out] = []
         try:
             async with self.rt.db.write() as session:
                 await session.execute(
                     sql_update(InboundUpdate)
-                    .where(InboundUpdate.association_id == self.rt.tenant, InboundUpdate.update_id == update_id)
-                    .values(status="failed", processed_at=utcnow(), error=f"{type(exc).__name__} [{incident}]")
+                    .where(
+                        InboundUpdate.association_id == self.rt.tenant,
+                        InboundUpdate.update_id == update_id,
+                    )
+                    .values(
+                        status="failed",
+                        processed_at=utcnow(),
+                        error=f"{type(exc).__name__} [{incident}]",
+                    )
                 )
                 ctx = Ctx(self.rt, event, session)
                 if event.chat_id is not None and event.is_private:
-                    user = await session.scalar(select(Beneficiary).where(
-                        Beneficiary.association_id == self.rt.tenant, Beneficiary.telegram_user_id == event.chat_id))
+                    user = await session.scalar(
+                        select(Beneficiary).where(
+                            Beneficiary.association_id == self.rt.tenant,
+                            Beneficiary.telegram_user_id == event.chat_id,
+                        )
+                    )
                     ctx.set_locale(user.locale if user else None)
                     way_back = self.router.apology_keyboard
-                    ctx.reply(ctx._("Sorry, something went wrong on our side while handling your message. "
-                                    "Nothing you gave us before is lost. Please try again, or go back to the menu.")
-                              + f"\n<code>{incident}</code>", way_back(ctx) if way_back else None)
+                    ctx.reply(
+                        ctx._(
+                            "Sorry, something went wrong on our side while handling your message. "
+                            "Nothing you gave us before is lost. Please try again, or go back to the menu."
+                        )
+                        + f"\n<code>{incident}</code>",
+                        way_back(ctx) if way_back else None,
+                    )
                 staff = translator("ar")
-                ctx.send(self.rt.staff_chat_id, staff.gettext(N_("⚠️ A technical error occurred while handling an update. Incident: {incident}")).format(incident=incident))
+                ctx.send(
+                    self.rt.staff_chat_id,
+                    staff.gettext(
+                        N_(
+                            "⚠️ A technical error occurred while handling an update. Incident: {incident}"
+                        )
+                    ).format(incident=incident),
+                )
                 await write_outbox(ctx)
                 out = ctx.out
         except Exception:  # even the apology failed (database down?): the log has it
             log.exception("could not record the failure of update %s", update_id)
         self.rt.sender.enqueue(out)
         if event.callback_id is not None:
-            await self._answer_callback(event.callback_id, {},
-                                        self.channel_of({"channel": event.channel}))
+            await self._answer_callback(
+                event.callback_id, {}, self.channel_of({"channel": event.channel})
+            )
 
-    async def _answer_callback(self, query_id: str, answer: dict[str, Any],
-                               channel: Any = None) -> None:
+    async def _answer_callback(
+        self, query_id: str, answer: dict[str, Any], channel: Any = None
+    ) -> None:
         try:
-            await (channel or self.channel).answer_action(query_id, answer.get("text"),
-                                                          bool(answer.get("show_alert")))
+            await (channel or self.channel).answer_action(
+                query_id, answer.get("text"), bool(answer.get("show_alert"))
+            )
         except Exception as exc:  # an old query (> 15 min) or a network blip: harmless
             log.debug("answerCallbackQuery failed: %s", type(exc).__name__)

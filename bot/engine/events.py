@@ -43,9 +43,14 @@ class Attachment:
 
     def as_dict(self) -> dict[str, object]:
         """The metadata ``bot.domain.validation.validate_document`` reads."""
-        return {"kind": self.kind, "file_id": self.file_id,
-                "file_unique_id": self.file_unique_id, "file_size": self.file_size,
-                "mime_type": self.mime_type, "file_name": self.file_name}
+        return {
+            "kind": self.kind,
+            "file_id": self.file_id,
+            "file_unique_id": self.file_unique_id,
+            "file_size": self.file_size,
+            "mime_type": self.mime_type,
+            "file_name": self.file_name,
+        }
 
 
 @dataclass(frozen=True, slots=True)

@@ -49,7 +49,11 @@ class FloodGate:
         self._buckets.pop(user_id, None)
 
     def _prune(self, now: float, burst: float) -> None:
-        full = [user for user, (tokens, at, _) in self._buckets.items() if tokens + (now - at) * self.rate >= burst]
+        full = [
+            user
+            for user, (tokens, at, _) in self._buckets.items()
+            if tokens + (now - at) * self.rate >= burst
+        ]
         for user in full:
             del self._buckets[user]
 

@@ -48,8 +48,9 @@ def seal(vault: Vault, tenant: str, raw: dict[str, Any]) -> str:
     return vault.encrypt(orjson.dumps(raw).decode(), f"update:{tenant}:{raw['update_id']}")
 
 
-def unseal(vault: Vault, tenant: str, update_id: int,
-           stored: str | dict[str, Any]) -> dict[str, Any]:
+def unseal(
+    vault: Vault, tenant: str, update_id: int, stored: str | dict[str, Any]
+) -> dict[str, Any]:
     """The update from its row (rows stored in clear before encryption came are dicts)."""
     if isinstance(stored, dict):
         return stored
@@ -57,8 +58,16 @@ def unseal(vault: Vault, tenant: str, update_id: int,
 
 
 class Intake:
-    def __init__(self, db: ScopedDatabase, tenant: str, handler: Handler, chat_key: ChatKey,
-                 concurrency: int = 64, *, vault: Vault) -> None:
+    def __init__(
+        self,
+        db: ScopedDatabase,
+        tenant: str,
+        handler: Handler,
+        chat_key: ChatKey,
+        concurrency: int = 64,
+        *,
+        vault: Vault,
+    ) -> None:
         self.db, self.tenant, self.handler, self.chat_key = db, tenant, handler, chat_key
         self.vault = vault
         self._limit = asyncio.Semaphore(concurrency)
@@ -74,13 +83,23 @@ class Intake:
         if not raws:
             return []
         vault, tenant = self.vault, self.tenant
-        rows = [{"association_id": tenant, "update_id": r["update_id"],
-                 "raw": seal(vault, tenant, r),
-                 "chat_id": key if isinstance(key := self.chat_key(r), int) else None, "status": "pending"}
-                for r in raws]
+        rows = [
+            {
+                "association_id": tenant,
+                "update_id": r["update_id"],
+                "raw": seal(vault, tenant, r),
+                "chat_id": key if isinstance(key := self.chat_key(r), int) else None,
+                "status": "pending",
+            }
+            for r in raws
+        ]
         async with self.db.write() as session:
             conn = await session.connection()
-            fresh = set((await conn.execute(_STORE_SQLITE if self.db.is_sqlite else _STORE_PG, rows)).scalars().all())
+            fresh = set(
+                (await conn.execute(_STORE_SQLITE if self.db.is_sqlite else _STORE_PG, rows))
+                .scalars()
+                .all()
+            )
         if len(fresh) < len(rows):
             self._note_duplicates([r["update_id"] for r in raws if r["update_id"] not in fresh])
         return [r for r in raws if r["update_id"] in fresh]
@@ -93,20 +112,29 @@ class Intake:
         now = asyncio.get_running_loop().time()
         if now - self._duplicate_warned >= DUPLICATE_WARNING_EVERY:
             self._duplicate_warned = now
-            log.warning("%s: %d update(s) dropped, their ids already stored (%s; %d so far): "
-                        "normal after a restart; if it goes on, another Bot API server or bot "
-                        "shares this database", self.tenant, len(ids),
-                        ", ".join(map(str, ids[:5])) + (" …" if len(ids) > 5 else ""),
-                        self.duplicates)
+            log.warning(
+                "%s: %d update(s) dropped, their ids already stored (%s; %d so far): "
+                "normal after a restart; if it goes on, another Bot API server or bot "
+                "shares this database",
+                self.tenant,
+                len(ids),
+                ", ".join(map(str, ids[:5])) + (" …" if len(ids) > 5 else ""),
+                self.duplicates,
+            )
 
     async def resume(self) -> int:
         """Queue what was stored but not processed before the last stop."""
         async with self.db.read() as session:
-            rows = (await session.execute(
-                select(InboundUpdate.update_id, InboundUpdate.raw)
-                .where(InboundUpdate.association_id == self.tenant, InboundUpdate.status == "pending")
-                .order_by(InboundUpdate.update_id)
-            )).all()
+            rows = (
+                await session.execute(
+                    select(InboundUpdate.update_id, InboundUpdate.raw)
+                    .where(
+                        InboundUpdate.association_id == self.tenant,
+                        InboundUpdate.status == "pending",
+                    )
+                    .order_by(InboundUpdate.update_id)
+                )
+            ).all()
         resumed = 0
         for update_id, stored in rows:
             if stored is None:
@@ -114,8 +142,9 @@ class Intake:
             try:
                 raw = unseal(self.vault, self.tenant, update_id, stored)
             except Exception as exc:  # another key, or a damaged row: it cannot be replayed
-                log.error("update %s could not be decrypted (%s); skipped", update_id,
-                          type(exc).__name__)
+                log.error(
+                    "update %s could not be decrypted (%s); skipped", update_id, type(exc).__name__
+                )
                 continue
             self.submit(raw)
             resumed += 1

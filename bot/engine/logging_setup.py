@@ -42,7 +42,8 @@ _NO_DIGIT_AFTER = f"(?!{_ANY_DIGIT})"
 _NATIONAL_ID = re.compile(f"{_NO_DIGIT_BEFORE}{_d('12')}{_ANY_DIGIT}{{9}}{_NO_DIGIT_AFTER}")
 _MOBILE = re.compile(
     f"{_NO_DIGIT_BEFORE}(?:(?:\\+|{_d('0')}{{2}})?{_d('9')}{_d('6')}{_d('6')}[\\s-]?|{_d('0')})?"
-    f"{_d('5')}(?:[\\s-]?{_ANY_DIGIT}){{8}}{_NO_DIGIT_AFTER}")
+    f"{_d('5')}(?:[\\s-]?{_ANY_DIGIT}){{8}}{_NO_DIGIT_AFTER}"
+)
 _TOKEN_IN_URL = re.compile(r"(?<=/bot)\d+:[A-Za-z0-9_-]+")
 _BARE_TOKEN = re.compile(r"\b\d{6,}:[A-Za-z0-9_-]{30,}\b")
 _ESCAPED_DIGIT = re.compile(r"\\+u(00(3[0-9])|06([6f][0-9]))", re.IGNORECASE)

@@ -28,7 +28,9 @@ class NS(StrEnum):
     # the staff group
     REQUEST_CARD = "sr"  # a request's card
     TICKET_CARD = "st"  # a ticket's card
-    FAQ_LEARN = "fl"  # a handed-over question taught to the FAQ (bot/features/inquiries/faq_learning.py)
+    FAQ_LEARN = (
+        "fl"  # a handed-over question taught to the FAQ (bot/features/inquiries/faq_learning.py)
+    )
     ANNOUNCE = "ann"  # a supervisor's announcement: audience, preview, send, pause, cancel
     APPOINTMENT = "ap"  # interviews and field visits: staff build an offer, the beneficiary picks
     QUEUE = "wq"  # the staff workspace: /queue's pages

@@ -37,8 +37,9 @@ def bulk(item: Out) -> Out:
     return item
 
 
-def after_delivery(owed: list[Out], item: Out, *, sent: Iterable[Out] = (),
-                   failed: Iterable[Out] = ()) -> Out:
+def after_delivery(
+    owed: list[Out], item: Out, *, sent: Iterable[Out] = (), failed: Iterable[Out] = ()
+) -> Out:
     """Owe ``sent`` only once ``item`` is delivered, and ``failed`` only if it cannot be: both
     leave ``owed`` (the unit of work's list) and ride in ``item``'s payload."""
     then: dict[str, list[dict[str, Any]]] = {}

@@ -55,7 +55,9 @@ class Router:
     jobs: list[JobFn] = field(default_factory=list)
 
     # consent is asked before anything else; these work without it
-    consent_free_commands: set[str] = field(default_factory=lambda: {"start", "help", "language", "cancel", "privacy"})
+    consent_free_commands: set[str] = field(
+        default_factory=lambda: {"start", "help", "language", "cancel", "privacy"}
+    )
     consent_free_callbacks: set[str] = field(default_factory=lambda: {NS.CONSENT, NS.LANG})
 
     def command(self, *names: str) -> Callable[[HandlerFn], HandlerFn]:
@@ -63,6 +65,7 @@ class Router:
             for name in names:
                 self.commands[name] = fn
             return fn
+
         return deco
 
     def callback(self, namespace: NS, *actions: str) -> Callable[[CallbackFn], CallbackFn]:
@@ -71,11 +74,14 @@ class Router:
 
     def menu(self, action: str) -> Callable[[HandlerFn], HandlerFn]:
         """A main-menu entry (a ``menu:<action>`` button)."""
+
         def deco(fn: HandlerFn) -> HandlerFn:
             async def pressed(ctx: Ctx, _data: Callback) -> None:
                 await fn(ctx)
+
             self._claim(self.callbacks, NS.MENU, (action,))(pressed)
             return fn
+
         return deco
 
     def handler_for(self, data: Callback, *, staff: bool = False) -> CallbackFn | None:
@@ -83,8 +89,9 @@ class Router:
         return table.get((data.namespace, data.action)) or table.get(data.namespace)
 
     @staticmethod
-    def _claim(table: dict[str | tuple[str, str], CallbackFn], namespace: NS,
-               actions: tuple[str, ...]) -> Callable[[CallbackFn], CallbackFn]:
+    def _claim(
+        table: dict[str | tuple[str, str], CallbackFn], namespace: NS, actions: tuple[str, ...]
+    ) -> Callable[[CallbackFn], CallbackFn]:
         if not isinstance(namespace, NS):
             raise TypeError(f"declare the namespace in bot.engine.namespaces: {namespace!r}")
         keys = [(namespace.value, a) for a in actions] if actions else [namespace.value]
@@ -95,6 +102,7 @@ class Router:
                     raise ValueError(f"button {key!r} is claimed twice")
                 table[key] = fn
             return fn
+
         return deco
 
     def staff_command(self, *names: str) -> Callable[[HandlerFn], HandlerFn]:
@@ -102,6 +110,7 @@ class Router:
             for name in names:
                 self.staff_commands[name] = fn
             return fn
+
         return deco
 
     def staff_callback(self, namespace: NS, *actions: str) -> Callable[[CallbackFn], CallbackFn]:

@@ -37,8 +37,10 @@ def setup_logging(verbose: bool = False) -> None:
     from bot.engine.logging_setup import install
 
     install()  # no personal data and no token in any log, at any level
-    logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
     for noisy in ("httpx", "httpcore", "telegram", "aiohttp.access", "alembic"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
 
@@ -109,6 +111,7 @@ async def until_signalled() -> None:
 # --------------------------------------------------------------------------------------------
 # Failures an operator can cause, in one line each.
 
+
 def where(database_url: str) -> str:
     """The database for a message: ``PostgreSQL at host:port/db`` or the SQLite file; never the
     password."""
@@ -126,19 +129,31 @@ def _database_failure(exc: BaseException, database_url: str) -> OperatorError | 
     for cause in _chain(exc):
         name = type(cause).__name__
         if name in ("InvalidAuthorizationSpecificationError", "InvalidPasswordError"):
-            return OperatorError(f"DATABASE_URL: {place} refused the login ({first_line(cause)}): "
-                                 "create the role, or put an existing user (and password) in "
-                                 "DATABASE_URL", STATUS_CONFIG)
+            return OperatorError(
+                f"DATABASE_URL: {place} refused the login ({first_line(cause)}): "
+                "create the role, or put an existing user (and password) in "
+                "DATABASE_URL",
+                STATUS_CONFIG,
+            )
         if name == "InvalidCatalogNameError":
-            return OperatorError(f"DATABASE_URL: {place}: {first_line(cause)}: create it "
-                                 "(createdb) or correct the name in DATABASE_URL", STATUS_CONFIG)
-        if isinstance(cause, (ConnectionError, TimeoutError, OSError)) \
-                and not isinstance(cause, FileNotFoundError):
-            return OperatorError(f"DATABASE_URL: {place} cannot be reached ({_reason(cause)}): "
-                                 "start the server, or correct host and port in DATABASE_URL")
+            return OperatorError(
+                f"DATABASE_URL: {place}: {first_line(cause)}: create it "
+                "(createdb) or correct the name in DATABASE_URL",
+                STATUS_CONFIG,
+            )
+        if isinstance(cause, (ConnectionError, TimeoutError, OSError)) and not isinstance(
+            cause, FileNotFoundError
+        ):
+            return OperatorError(
+                f"DATABASE_URL: {place} cannot be reached ({_reason(cause)}): "
+                "start the server, or correct host and port in DATABASE_URL"
+            )
         if name == "OperationalError" and "unable to open database file" in str(cause):
-            return OperatorError(f"DATABASE_URL: {place} cannot be opened: check that its "
-                                 "folder exists and can be written", STATUS_CONFIG)
+            return OperatorError(
+                f"DATABASE_URL: {place} cannot be opened: check that its "
+                "folder exists and can be written",
+                STATUS_CONFIG,
+            )
     return None
 
 
@@ -167,11 +182,17 @@ async def require_schema(database_url: str) -> None:
     from storage.migrate import alembic_config
 
     url = make_url(database_url)
-    if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:") \
-            and not Path(url.database).is_file():  # noqa: ASYNC240 (one stat at start-up)
-        raise OperatorError(f"DATABASE_URL: {where(database_url)} does not exist: check "
-                            "DATABASE_URL and the working folder, or create it with "
-                            "`mustafeed migrate`", STATUS_CONFIG)
+    if (
+        url.get_backend_name() == "sqlite"
+        and url.database not in (None, "", ":memory:")
+        and not Path(url.database).is_file()  # noqa: ASYNC240 (one stat at start-up)
+    ):
+        raise OperatorError(
+            f"DATABASE_URL: {where(database_url)} does not exist: check "
+            "DATABASE_URL and the working folder, or create it with "
+            "`mustafeed migrate`",
+            STATUS_CONFIG,
+        )
     from storage.db import make_engine
 
     engine = make_engine(database_url)
@@ -179,24 +200,32 @@ async def require_schema(database_url: str) -> None:
         async with database_errors(database_url):
             async with engine.connect() as conn:
                 current = await conn.run_sync(
-                    lambda sync: MigrationContext.configure(sync).get_current_revision())
+                    lambda sync: MigrationContext.configure(sync).get_current_revision()
+                )
     finally:
         await engine.dispose()
     head = ScriptDirectory.from_config(alembic_config()).get_current_head()
     if current is None:
-        raise OperatorError(f"DATABASE_URL: {where(database_url)} has no Mustafeed tables (never "
-                            "migrated): check DATABASE_URL, or create them with "
-                            "`mustafeed migrate`", STATUS_CONFIG)
+        raise OperatorError(
+            f"DATABASE_URL: {where(database_url)} has no Mustafeed tables (never "
+            "migrated): check DATABASE_URL, or create them with "
+            "`mustafeed migrate`",
+            STATUS_CONFIG,
+        )
     if current != head:
-        raise OperatorError(f"DATABASE_URL: {where(database_url)} is at schema {current}, this "
-                            f"version needs {head}: run `mustafeed migrate`", STATUS_CONFIG)
+        raise OperatorError(
+            f"DATABASE_URL: {where(database_url)} is at schema {current}, this "
+            f"version needs {head}: run `mustafeed migrate`",
+            STATUS_CONFIG,
+        )
 
 
 _BIND_ADDRESS = re.compile(r"\('([^']*)', (\d+)")
 
 
-def explain(exc: BaseException,
-            *channels: Callable[[BaseException], OperatorError | None]) -> OperatorError | None:
+def explain(
+    exc: BaseException, *channels: Callable[[BaseException], OperatorError | None]
+) -> OperatorError | None:
     """The one line for a failure an operator can cause, or None for anything else (a bug).
     ``channels``: each channel's own explanations (a rejected token, its API out of reach),
     e.g. ``bot.channels.telegram.failures.explain_telegram``."""
@@ -211,9 +240,15 @@ def explain(exc: BaseException,
                 return found
         if isinstance(cause, OSError) and cause.errno == errno.EADDRINUSE:
             found_address = _BIND_ADDRESS.search(str(cause))
-            address = f"{found_address.group(1)}:{found_address.group(2)}" if found_address else "the address"
-            return OperatorError(f"{address} is already in use by another program: stop it, or "
-                                 "choose another port with --port")
+            address = (
+                f"{found_address.group(1)}:{found_address.group(2)}"
+                if found_address
+                else "the address"
+            )
+            return OperatorError(
+                f"{address} is already in use by another program: stop it, or "
+                "choose another port with --port"
+            )
     return None
 
 

@@ -12,8 +12,13 @@ from bot.profile.values import HtmlText, Slug, Title
 
 
 class _Frozen(BaseModel):  # as bot.profile.schema's models
-    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True,
-                              str_strip_whitespace=True, arbitrary_types_allowed=False)
+    model_config = ConfigDict(
+        frozen=True,
+        extra="forbid",
+        populate_by_name=True,
+        str_strip_whitespace=True,
+        arbitrary_types_allowed=False,
+    )
 
 
 class CaseFamily(StrEnum):
@@ -42,7 +47,12 @@ class Appointments(_Frozen):
     the criteria an outcome is recorded against (a checklist)."""
 
     times: tuple[Annotated[str, Field(pattern=r"^([01]\d|2[0-3]):[0-5]\d$")], ...] = (
-        "09:00", "10:00", "11:00", "12:00", "13:00")
+        "09:00",
+        "10:00",
+        "11:00",
+        "12:00",
+        "13:00",
+    )
     criteria: tuple[Criterion, ...] = ()
 
 

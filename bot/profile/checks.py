@@ -90,14 +90,15 @@ def _check_documents(
             continue
         if relative.suffix.lower() not in DOCUMENT_SUFFIXES:
             yield loc, f"must be a {', '.join(DOCUMENT_SUFFIXES)} file, got {doc.file!r}"
-        if base_dir is not None and relative.parts[0] not in missing \
-                and not (base_dir / relative).is_file():
+        if (
+            base_dir is not None
+            and relative.parts[0] not in missing
+            and not (base_dir / relative).is_file()
+        ):
             yield loc, f"file not found: {doc.file} (looked in {base_dir})"
 
 
-def _missing_folders(
-    documents: Sequence[Document | None], base_dir: Path | None
-) -> dict[str, int]:
+def _missing_folders(documents: Sequence[Document | None], base_dir: Path | None) -> dict[str, int]:
     """The folders the documents' paths start with that do not exist beside the profile (a
     profile copied without its folder), each with the index of its first document."""
     missing: dict[str, int] = {}
@@ -107,8 +108,12 @@ def _missing_folders(
         if doc is None or not doc.file:
             continue
         parts = Path(doc.file).parts
-        if len(parts) > 1 and ".." not in parts and not Path(doc.file).is_absolute() \
-                and not (base_dir / parts[0]).is_dir():
+        if (
+            len(parts) > 1
+            and ".." not in parts
+            and not Path(doc.file).is_absolute()
+            and not (base_dir / parts[0]).is_dir()
+        ):
             missing.setdefault(parts[0], index)
     return missing
 

@@ -23,8 +23,9 @@ class StaffRole(StrEnum):
     SUPERVISOR = "supervisor"
 
 
-Roles = Annotated[tuple[Annotated[StaffRole, _enum(StaffRole, "staff role")], ...],
-                  Field(min_length=1)]
+Roles = Annotated[
+    tuple[Annotated[StaffRole, _enum(StaffRole, "staff role")], ...], Field(min_length=1)
+]
 _ANY = (StaffRole.STAFF, StaffRole.RESEARCHER, StaffRole.SUPERVISOR)
 _DECIDERS = (StaffRole.RESEARCHER, StaffRole.SUPERVISOR)
 
@@ -51,7 +52,8 @@ class Permissions(_Model):
 
     def as_map(self) -> dict[str, frozenset[str]]:
         """action → the roles that may take it (``no_breach`` follows ``breach``)."""
-        out = {name: frozenset(str(r) for r in getattr(self, name))
-               for name in type(self).model_fields}
+        out = {
+            name: frozenset(str(r) for r in getattr(self, name)) for name in type(self).model_fields
+        }
         out["no_breach"] = out["breach"]
         return out

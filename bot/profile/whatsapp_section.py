@@ -19,7 +19,9 @@ class WhatsAppTemplate(_Model):
     """Its name as submitted to Meta (lower case, digits and underscores)."""
     language: Annotated[str, Field(pattern=r"^[a-z]{2}(_[A-Z]{2})?$")] = "ar"
     parameters: tuple[Annotated[str, Field(pattern=r"^(association|text)$")], ...] = (
-        "association", "text")
+        "association",
+        "text",
+    )
     """What fills {{1}}, {{2}} … of its body, in order: ``association`` (its name) or ``text``
     (the message that could not be sent, on one line)."""
 

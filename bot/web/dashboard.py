@@ -73,7 +73,7 @@ DEFAULT_PORT = 8090
 RUNTIME = web.AppKey("runtime", Runtime)
 HEADERS = {
     "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; img-src data:; "
-                               "font-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'",
+    "font-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'",
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "no-referrer",  # the signed link stays out of other sites' logs
     "Cache-Control": "no-store",
@@ -86,16 +86,22 @@ HEADERS = {
 
 
 class LinkError(Exception):
-    def __init__(self, reason: str) -> None:  # "expired" | "invalid" | "malformed" (not a link of ours at all)
+    def __init__(
+        self, reason: str
+    ) -> None:  # "expired" | "invalid" | "malformed" (not a link of ours at all)
         super().__init__(reason)
         self.reason = reason
 
 
 def _key(settings: Settings) -> bytes:
-    return hmac.new(settings.secret_key.encode(), b"mustafeed-dashboard-link-v1", hashlib.sha256).digest()
+    return hmac.new(
+        settings.secret_key.encode(), b"mustafeed-dashboard-link-v1", hashlib.sha256
+    ).digest()
 
 
-def signature(settings: Settings, tenant: str, user_id: int, expires: int, generation: int = 0) -> str:
+def signature(
+    settings: Settings, tenant: str, user_id: int, expires: int, generation: int = 0
+) -> str:
     message = f"{tenant}:{user_id}:{expires}:{generation}".encode()
     return hmac.new(_key(settings), message, hashlib.sha256).hexdigest()
 
@@ -127,14 +133,26 @@ def base_url() -> str:
     return url if url.endswith("/") else url + "/"
 
 
-def make_link(settings: Settings, tenant: str, user_id: int, now: datetime | None = None, *,
-              hours: int = LINK_HOURS, base: str | None = None, generation: int = 0) -> tuple[str, datetime]:
+def make_link(
+    settings: Settings,
+    tenant: str,
+    user_id: int,
+    now: datetime | None = None,
+    *,
+    hours: int = LINK_HOURS,
+    base: str | None = None,
+    generation: int = 0,
+) -> tuple[str, datetime]:
     """A link for ``user_id``, valid for ``hours`` unless revoked (``generation``, see
     :func:`link_generation`); returns it with its expiry."""
     expires_at = (now or utcnow()) + timedelta(hours=hours)
     expires = int(expires_at.timestamp())
-    query = {"u": user_id, "g": generation, "exp": expires,
-             "sig": signature(settings, tenant, user_id, expires, generation)}
+    query = {
+        "u": user_id,
+        "g": generation,
+        "exp": expires,
+        "sig": signature(settings, tenant, user_id, expires, generation),
+    }
     return f"{base or base_url()}?{urlencode(query)}", expires_at
 
 
@@ -209,15 +227,23 @@ def _bars_svg(items: list[tuple[str, float | None]], tr: Translator, *, vertical
             x = width - 10 - step * (i + 0.5)
             h = plot * (value or 0) if value is not None else 4
             y = top + plot - h
-            parts.append(f'<rect x="{x - step * 0.32:.1f}" y="{y:.1f}" width="{step * 0.64:.1f}" '
-                         f'height="{h:.1f}" rx="3" fill="{green if value is not None else grey}"/>')
-            parts.append(f'<text x="{x:.1f}" y="{y - 5:.1f}" font-size="12" text-anchor="middle">'
-                         f'{escape(fmt_share(value, tr.locale))}</text>')
+            parts.append(
+                f'<rect x="{x - step * 0.32:.1f}" y="{y:.1f}" width="{step * 0.64:.1f}" '
+                f'height="{h:.1f}" rx="3" fill="{green if value is not None else grey}"/>'
+            )
+            parts.append(
+                f'<text x="{x:.1f}" y="{y - 5:.1f}" font-size="12" text-anchor="middle">'
+                f"{escape(fmt_share(value, tr.locale))}</text>"
+            )
             name, _, year = label.rpartition(" ")  # «أكتوبر ٢٠٢٦م» on two lines
-            parts.append(f'<text x="{x:.1f}" y="{height - bottom + 16:.1f}" font-size="11" text-anchor="middle">'
-                         f'<tspan x="{x:.1f}">{escape(name or year)}</tspan>'
-                         f'<tspan x="{x:.1f}" dy="14">{escape(year if name else "")}</tspan></text>')
-        parts.append(f'<line x1="10" x2="{width - 10}" y1="{top + plot}" y2="{top + plot}" stroke="#9aa8a2"/>')
+            parts.append(
+                f'<text x="{x:.1f}" y="{height - bottom + 16:.1f}" font-size="11" text-anchor="middle">'
+                f'<tspan x="{x:.1f}">{escape(name or year)}</tspan>'
+                f'<tspan x="{x:.1f}" dy="14">{escape(year if name else "")}</tspan></text>'
+            )
+        parts.append(
+            f'<line x1="10" x2="{width - 10}" y1="{top + plot}" y2="{top + plot}" stroke="#9aa8a2"/>'
+        )
         title = tr.gettext("Satisfied answers by month")
     else:  # services: labels on the right, bars growing leftwards
         row, label_w, width = 34, 210, 560
@@ -228,29 +254,43 @@ def _bars_svg(items: list[tuple[str, float | None]], tr: Translator, *, vertical
             w = plot * (value or 0) if value is not None else 4
             x = width - label_w - 10 - w
             short = label if len(label) <= 34 else label[:33] + "…"
-            parts.append(f'<text x="{width - 4}" y="{y + 18}" font-size="12" text-anchor="{towards_left}">'
-                         f'<title>{escape(label)}</title>{escape(short)}</text>')
-            parts.append(f'<rect x="{x:.1f}" y="{y + 4}" width="{w:.1f}" height="{row - 12}" rx="3" '
-                         f'fill="{green if value is not None else grey}"/>')
-            parts.append(f'<text x="{x - 6:.1f}" y="{y + 18}" font-size="12" text-anchor="{towards_left}">'
-                         f'{escape(fmt_share(value, tr.locale))}</text>')
+            parts.append(
+                f'<text x="{width - 4}" y="{y + 18}" font-size="12" text-anchor="{towards_left}">'
+                f"<title>{escape(label)}</title>{escape(short)}</text>"
+            )
+            parts.append(
+                f'<rect x="{x:.1f}" y="{y + 4}" width="{w:.1f}" height="{row - 12}" rx="3" '
+                f'fill="{green if value is not None else grey}"/>'
+            )
+            parts.append(
+                f'<text x="{x - 6:.1f}" y="{y + 18}" font-size="12" text-anchor="{towards_left}">'
+                f"{escape(fmt_share(value, tr.locale))}</text>"
+            )
         title = tr.gettext("Satisfied answers by service")
-    return (f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" role="img" '
-            f'direction="{"rtl" if rtl else "ltr"}" aria-label="{escape(title)}" width="100%">'
-            f'{"".join(parts)}</svg>')
+    return (
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" role="img" '
+        f'direction="{"rtl" if rtl else "ltr"}" aria-label="{escape(title)}" width="100%">'
+        f"{''.join(parts)}</svg>"
+    )
 
 
 def _table(title: str, first_column: str, groups: list[Group], tr: Translator) -> str:
     loc = tr.locale
-    columns = (first_column, tr.gettext("Responses"), tr.gettext("Mean satisfaction (of 5)"),
-               tr.gettext("Share satisfied (4 or 5)"))
+    columns = (
+        first_column,
+        tr.gettext("Responses"),
+        tr.gettext("Mean satisfaction (of 5)"),
+        tr.gettext("Share satisfied (4 or 5)"),
+    )
     head = "<tr>" + "".join(f"<th>{escape(c)}</th>" for c in columns) + "</tr>"
     rows = []
     for g in groups:
         s = g.score
         count = "—" if s.hidden else fmt_count(s.responses, loc)
-        rows.append(f"<tr><td>{escape(g.label)}</td><td class=n>{count}</td>"
-                    f"<td class=n>{fmt_mean(s.mean, loc)}</td><td class=n>{fmt_share(s.share, loc)}</td></tr>")
+        rows.append(
+            f"<tr><td>{escape(g.label)}</td><td class=n>{count}</td>"
+            f"<td class=n>{fmt_mean(s.mean, loc)}</td><td class=n>{fmt_share(s.share, loc)}</td></tr>"
+        )
     if not rows:
         empty = escape(tr.gettext("No answers in this period"))
         rows.append(f'<tr><td colspan="4">{empty}</td></tr>')
@@ -258,12 +298,21 @@ def _table(title: str, first_column: str, groups: list[Group], tr: Translator) -
 
 
 def _card(value: str, label: str, sub: str = "") -> str:
-    return (f'<div class="card"><div class="v">{escape(value)}</div><div class="l">{escape(label)}</div>'
-            f'<div class="s">{escape(sub)}</div></div>')
+    return (
+        f'<div class="card"><div class="v">{escape(value)}</div><div class="l">{escape(label)}</div>'
+        f'<div class="s">{escape(sub)}</div></div>'
+    )
 
 
-def render_page(report: Report, tr: Translator, link: dict[str, str], *, expires: datetime,
-                today: date, notice: str = "") -> str:
+def render_page(
+    report: Report,
+    tr: Translator,
+    link: dict[str, str],
+    *,
+    expires: datetime,
+    today: date,
+    notice: str = "",
+) -> str:
     """The dashboard's HTML (one document, no script)."""
     loc = tr.locale
     o, fr, dec = report.overall, report.first_response, report.decision
@@ -275,50 +324,97 @@ def render_page(report: Report, tr: Translator, link: dict[str, str], *, expires
 
     month_start = today.replace(day=1)
     last_month_end = month_start - timedelta(days=1)
-    shortcuts = " · ".join((
-        quick(tr.gettext("Last 30 days"), today - timedelta(days=29), today),
-        quick(tr.gettext("This month"), month_start, today),
-        quick(tr.gettext("Last month"), last_month_end.replace(day=1), last_month_end),
-        quick(tr.gettext("This year"), today.replace(month=1, day=1), today)))
-    cards = "".join((
-        _card(fmt_mean(o.mean, loc), tr.gettext("Mean satisfaction (of 5)"),
-              "" if o.hidden else tr.gettext("Responses: {count}").format(count=fmt_count(o.responses, loc))),
-        _card(fmt_share(o.share, loc), tr.gettext("Share satisfied (4 or 5)")),
-        _card(fmt_share(report.answer_rate, loc), tr.gettext("Answer rate"),
-              tr.gettext("Answered: {finished} · sent: {sent}").format(
-                  finished=fmt_count(report.finished, loc), sent=fmt_count(report.sent, loc))),
-        _card(fmt_hours(fr.median, tr), tr.gettext("First reply (median)"),
-              tr.gettext("Mean: {mean} · cases: {count}").format(mean=fmt_hours(fr.mean, tr),
-                                                                 count=fmt_count(fr.count, loc))),
-        _card(fmt_hours(dec.median, tr), tr.gettext("Decision on requests (median)"),
-              tr.gettext("Mean: {mean} · cases: {count}").format(mean=fmt_hours(dec.mean, tr),
-                                                                 count=fmt_count(dec.count, loc))),
-        _card(fmt_share(report.in_time_share, loc), tr.gettext("Decided within the deadline")),
-        _card(fmt_count(report.open_requests, loc), tr.gettext("Requests awaiting a decision (now)"),
-              tr.gettext("Overdue: {count}").format(count=fmt_count(report.overdue_requests, loc))),
-        _card(fmt_count(report.open_tickets, loc), tr.gettext("Open inquiries and complaints (now)"),
-              tr.gettext("Overdue: {count}").format(count=fmt_count(report.overdue_tickets, loc))),
-    ))
+    shortcuts = " · ".join(
+        (
+            quick(tr.gettext("Last 30 days"), today - timedelta(days=29), today),
+            quick(tr.gettext("This month"), month_start, today),
+            quick(tr.gettext("Last month"), last_month_end.replace(day=1), last_month_end),
+            quick(tr.gettext("This year"), today.replace(month=1, day=1), today),
+        )
+    )
+    cards = "".join(
+        (
+            _card(
+                fmt_mean(o.mean, loc),
+                tr.gettext("Mean satisfaction (of 5)"),
+                ""
+                if o.hidden
+                else tr.gettext("Responses: {count}").format(count=fmt_count(o.responses, loc)),
+            ),
+            _card(fmt_share(o.share, loc), tr.gettext("Share satisfied (4 or 5)")),
+            _card(
+                fmt_share(report.answer_rate, loc),
+                tr.gettext("Answer rate"),
+                tr.gettext("Answered: {finished} · sent: {sent}").format(
+                    finished=fmt_count(report.finished, loc), sent=fmt_count(report.sent, loc)
+                ),
+            ),
+            _card(
+                fmt_hours(fr.median, tr),
+                tr.gettext("First reply (median)"),
+                tr.gettext("Mean: {mean} · cases: {count}").format(
+                    mean=fmt_hours(fr.mean, tr), count=fmt_count(fr.count, loc)
+                ),
+            ),
+            _card(
+                fmt_hours(dec.median, tr),
+                tr.gettext("Decision on requests (median)"),
+                tr.gettext("Mean: {mean} · cases: {count}").format(
+                    mean=fmt_hours(dec.mean, tr), count=fmt_count(dec.count, loc)
+                ),
+            ),
+            _card(fmt_share(report.in_time_share, loc), tr.gettext("Decided within the deadline")),
+            _card(
+                fmt_count(report.open_requests, loc),
+                tr.gettext("Requests awaiting a decision (now)"),
+                tr.gettext("Overdue: {count}").format(
+                    count=fmt_count(report.overdue_requests, loc)
+                ),
+            ),
+            _card(
+                fmt_count(report.open_tickets, loc),
+                tr.gettext("Open inquiries and complaints (now)"),
+                tr.gettext("Overdue: {count}").format(count=fmt_count(report.overdue_tickets, loc)),
+            ),
+        )
+    )
     months = [(g.label, g.score.share if g.score.answers else None) for g in report.by_month]
     services = [(g.label, g.score.share) for g in report.by_service][:12]
-    tables = "".join((
-        _table(tr.gettext("By service"), tr.gettext("Service"), report.by_service, tr),
-        _table(tr.gettext("By month"), tr.gettext("Month"), by_month_nonempty(report.by_month), tr),
-        _table(tr.gettext("By question"), tr.gettext("Question"), report.by_question, tr)))
-    notes = "<br>".join(escape(line) for line in (
-        tr.gettext(SUPPRESSION_NOTE),
-        tr.gettext("Aggregates only: no beneficiary's name, number or answer can be seen here. Open and overdue counts are as of now."),
-        tr.gettext("Generated: {when} · this link works until {until}.").format(
-            when=format_datetime(report.generated_at, loc), until=format_datetime(expires, loc))))
-    texts = {key: escape(value) for key, value in {
-        "title": tr.gettext("Supervisors' dashboard"),
-        "association": report.association,
-        "period": tr.gettext("Period: {period}").format(period=report.period.label(loc)),
-        "from": tr.gettext("From"), "to": tr.gettext("To"), "show": tr.gettext("Show"),
-        "by_month": tr.gettext("Satisfied answers by month"),
-        "by_service": tr.gettext("Satisfied answers by service"),
-        "notice": notice,
-    }.items()}
+    tables = "".join(
+        (
+            _table(tr.gettext("By service"), tr.gettext("Service"), report.by_service, tr),
+            _table(
+                tr.gettext("By month"), tr.gettext("Month"), by_month_nonempty(report.by_month), tr
+            ),
+            _table(tr.gettext("By question"), tr.gettext("Question"), report.by_question, tr),
+        )
+    )
+    notes = "<br>".join(
+        escape(line)
+        for line in (
+            tr.gettext(SUPPRESSION_NOTE),
+            tr.gettext(
+                "Aggregates only: no beneficiary's name, number or answer can be seen here. Open and overdue counts are as of now."
+            ),
+            tr.gettext("Generated: {when} · this link works until {until}.").format(
+                when=format_datetime(report.generated_at, loc), until=format_datetime(expires, loc)
+            ),
+        )
+    )
+    texts = {
+        key: escape(value)
+        for key, value in {
+            "title": tr.gettext("Supervisors' dashboard"),
+            "association": report.association,
+            "period": tr.gettext("Period: {period}").format(period=report.period.label(loc)),
+            "from": tr.gettext("From"),
+            "to": tr.gettext("To"),
+            "show": tr.gettext("Show"),
+            "by_month": tr.gettext("Satisfied answers by month"),
+            "by_service": tr.gettext("Satisfied answers by service"),
+            "notice": notice,
+        }.items()
+    }
     direction = "rtl" if loc == "ar" else "ltr"
     return f"""<!doctype html>
 <html lang="{loc}" dir="{direction}"><head><meta charset="utf-8">
@@ -344,9 +440,11 @@ def render_page(report: Report, tr: Translator, link: dict[str, str], *, expires
 
 def _message_page(tr: Translator, text: str, status: int) -> web.Response:
     title = escape(tr.gettext("Supervisors' dashboard"))
-    html = (f'<!doctype html><html lang="{tr.locale}" dir="rtl"><head><meta charset="utf-8">'
-            f'<title>{title}</title><style>{CSS}</style></head>'
-            f'<body><main><div class="panel"><p>{escape(text)}</p></div></main></body></html>')
+    html = (
+        f'<!doctype html><html lang="{tr.locale}" dir="rtl"><head><meta charset="utf-8">'
+        f"<title>{title}</title><style>{CSS}</style></head>"
+        f'<body><main><div class="panel"><p>{escape(text)}</p></div></main></body></html>'
+    )
     return web.Response(text=html, status=status, content_type="text/html", headers=HEADERS)
 
 
@@ -366,8 +464,11 @@ def _font_bytes() -> bytes:
 
 
 async def _font(request: web.Request) -> web.Response:
-    return web.Response(body=_font_bytes(), content_type="font/ttf",
-                        headers={"Cache-Control": "public, max-age=86400", "X-Content-Type-Options": "nosniff"})
+    return web.Response(
+        body=_font_bytes(),
+        content_type="font/ttf",
+        headers={"Cache-Control": "public, max-age=86400", "X-Content-Type-Options": "nosniff"},
+    )
 
 
 async def _page(request: web.Request) -> web.Response:
@@ -378,30 +479,57 @@ async def _page(request: web.Request) -> web.Response:
         user_id = verify(rt.settings, rt.tenant, request.query, now)
     except LinkError as exc:
         if exc.reason == "expired":
-            return _message_page(tr, tr.gettext("This link has expired. Send /dashboard in the staff group for a new one."), 403)
-        return _message_page(tr, tr.gettext("This link is not valid. Send /dashboard in the staff group for a new one."),
-                             400 if exc.reason == "malformed" else 403)
+            return _message_page(
+                tr,
+                tr.gettext(
+                    "This link has expired. Send /dashboard in the staff group for a new one."
+                ),
+                403,
+            )
+        return _message_page(
+            tr,
+            tr.gettext("This link is not valid. Send /dashboard in the staff group for a new one."),
+            400 if exc.reason == "malformed" else 403,
+        )
     today = today_riyadh(now)
     notice = ""
     try:
-        wanted = " ".join(v for v in (request.query.get("from", ""), request.query.get("to", "")) if v)
+        wanted = " ".join(
+            v for v in (request.query.get("from", ""), request.query.get("to", "")) if v
+        )
         period = parse_period(wanted, today)
     except PeriodError:
         period = parse_period("", today)
         notice = tr.gettext("The dates could not be read; showing the last 30 days.")
     async with rt.db.read() as session:
-        if await role_of(session, rt.tenant, user_id, rt.settings.supervisor_ids) != Role.SUPERVISOR:
-            return _message_page(tr, tr.gettext("This page is for the association's supervisors only."), 403)
+        if (
+            await role_of(session, rt.tenant, user_id, rt.settings.supervisor_ids)
+            != Role.SUPERVISOR
+        ):
+            return _message_page(
+                tr, tr.gettext("This page is for the association's supervisors only."), 403
+            )
         if int(request.query["g"]) != await link_generation(session, rt.tenant, user_id):
-            return _message_page(tr, tr.gettext("This link was cancelled. Send /dashboard in the staff group for a new one."), 403)
+            return _message_page(
+                tr,
+                tr.gettext(
+                    "This link was cancelled. Send /dashboard in the staff group for a new one."
+                ),
+                403,
+            )
     # still in the staff group? (asked of Telegram, cached a minute; no membership check: refused)
     if rt.channel is None or not await rt.channel.is_member(rt.staff_chat_id, user_id):
-        return _message_page(tr, tr.gettext("This page is for members of the association's staff group only."), 403)
+        return _message_page(
+            tr, tr.gettext("This page is for members of the association's staff group only."), 403
+        )
     report = await build_report(rt.db, rt.tenant, rt.profile, period, now)
     link = {k: request.query[k] for k in ("u", "g", "exp", "sig")}
     expires = datetime.fromtimestamp(int(link["exp"]), UTC)
-    return web.Response(text=render_page(report, tr, link, expires=expires, today=today, notice=notice),
-                        content_type="text/html", headers=HEADERS)
+    return web.Response(
+        text=render_page(report, tr, link, expires=expires, today=today, notice=notice),
+        content_type="text/html",
+        headers=HEADERS,
+    )
 
 
 # --------------------------------------------------------------------------------------------
@@ -419,10 +547,15 @@ def standalone_runtime(settings: Settings, profile: Any) -> Runtime:
     settings.require_bot()  # to ask Telegram whether a link's holder is still in the staff group
     bot = make_bot(settings, pool_size=8)
     assert settings.staff_chat_id is not None
-    rt = Runtime(settings=settings, profile=profile, db=Database(settings.database_url).scoped(profile.association.id),
-                 bot=bot,
-                 vault=Vault(settings.secret_key), sender=None,  # type: ignore[arg-type]
-                 staff_chat_id=settings.staff_chat_id)
+    rt = Runtime(
+        settings=settings,
+        profile=profile,
+        db=Database(settings.database_url).scoped(profile.association.id),
+        bot=bot,
+        vault=Vault(settings.secret_key),
+        sender=None,  # type: ignore[arg-type]
+        staff_chat_id=settings.staff_chat_id,
+    )
     rt.channel = TelegramChannel(bot)  # asks Telegram (cached) who is in the staff group
     return rt
 
@@ -454,7 +587,9 @@ async def _cli_link(settings: Settings, tenant: str, user_id: int) -> tuple[str,
     return make_link(settings, tenant, user_id, generation=generation)
 
 
-def run_cli(settings: Settings, profile: Any, host: str, port: int | None, link_for: int | None) -> int:
+def run_cli(
+    settings: Settings, profile: Any, host: str, port: int | None, link_for: int | None
+) -> int:
     import asyncio
 
     if link_for is not None:
@@ -463,4 +598,3 @@ def run_cli(settings: Settings, profile: Any, host: str, port: int | None, link_
         return 0
     asyncio.run(serve(standalone_runtime(settings, profile), host, port or dashboard_port()))
     return 0
-

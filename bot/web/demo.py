@@ -33,14 +33,23 @@ async def start_dashboard(app: BotApp, host: str, port: int) -> web.AppRunner:
     return runner
 
 
-async def start_demo(host: str = "127.0.0.1", port: int = 8080, *, data_dir: Path = DEFAULT_DATA_DIR,
-                     profile_path: Path | None = None) -> tuple[Emulator, BotApp]:
+async def start_demo(
+    host: str = "127.0.0.1",
+    port: int = 8080,
+    *,
+    data_dir: Path = DEFAULT_DATA_DIR,
+    profile_path: Path | None = None,
+) -> tuple[Emulator, BotApp]:
     emu = Emulator(host, port, token=DEMO_TOKEN, username="mustafeed_demo_bot", demo=True)
     await emu.start()
     base = load_settings({"MUSTAFEED_DATA_DIR": str(data_dir)}, read_dotenv=False)
-    settings = base.with_(token=DEMO_TOKEN, api_base_url=emu.base_url, staff_chat_id=Demo.STAFF_CHAT_ID,
-                          database_url=f"sqlite+aiosqlite:///{data_dir}/demo.db",
-                          supervisor_ids=frozenset({Demo.STAFF_USER_ID}))
+    settings = base.with_(
+        token=DEMO_TOKEN,
+        api_base_url=emu.base_url,
+        staff_chat_id=Demo.STAFF_CHAT_ID,
+        database_url=f"sqlite+aiosqlite:///{data_dir}/demo.db",
+        supervisor_ids=frozenset({Demo.STAFF_USER_ID}),
+    )
     app = BotApp(settings, load_profile(profile_path or default_profile_path()))
     await app.start_polling()
     return emu, app
@@ -54,11 +63,13 @@ async def run_demo(host: str = "127.0.0.1", port: int = 8080) -> None:
     try:  # the dashboard's port taken: the bot stops too (its database thread would hold the exit)
         dashboard = await start_dashboard(app, host, port + 1 if port else 0)
         link, _ = make_link(app.settings, app.rt.tenant, Demo.STAFF_USER_ID)
-        print(f"\n  Mustafeed demo is running: open http://{host}:{emu.port}/ in a browser\n"
-              f"  (beneficiary chat on one side, the staff group on the other; Ctrl+C stops it)\n"
-              "  Supervisors' dashboard (type /stats in the staff group for the same figures):\n"
-              f"  {link}\n",
-              flush=True)
+        print(
+            f"\n  Mustafeed demo is running: open http://{host}:{emu.port}/ in a browser\n"
+            f"  (beneficiary chat on one side, the staff group on the other; Ctrl+C stops it)\n"
+            "  Supervisors' dashboard (type /stats in the staff group for the same figures):\n"
+            f"  {link}\n",
+            flush=True,
+        )
         await until_signalled()
     finally:
         if dashboard is not None:

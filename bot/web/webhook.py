@@ -69,14 +69,32 @@ def make_web_app(app: BotApp) -> web.Application:
     async def health(_: web.Request) -> web.Response:
         try:
             async with app.db.read() as session:
-                pending = await session.scalar(select(func.count()).select_from(InboundUpdate).where(
-                    InboundUpdate.association_id == app.rt.tenant, InboundUpdate.status == "pending"))
-                owed = await session.scalar(select(func.count()).select_from(OutboxMessage).where(
-                    OutboxMessage.association_id == app.rt.tenant, OutboxMessage.status == "pending"))
+                pending = await session.scalar(
+                    select(func.count())
+                    .select_from(InboundUpdate)
+                    .where(
+                        InboundUpdate.association_id == app.rt.tenant,
+                        InboundUpdate.status == "pending",
+                    )
+                )
+                owed = await session.scalar(
+                    select(func.count())
+                    .select_from(OutboxMessage)
+                    .where(
+                        OutboxMessage.association_id == app.rt.tenant,
+                        OutboxMessage.status == "pending",
+                    )
+                )
         except Exception as exc:  # report, don't crash the probe
             return web.json_response({"ok": False, "database": type(exc).__name__}, status=503)
-        return web.json_response({"ok": True, "association": app.rt.tenant,
-                                  "updates_pending": pending, "outbox_pending": owed})
+        return web.json_response(
+            {
+                "ok": True,
+                "association": app.rt.tenant,
+                "updates_pending": pending,
+                "outbox_pending": owed,
+            }
+        )
 
     web_app = web.Application(client_max_size=2 * 1024 * 1024)
     web_app.router.add_post(WEBHOOK_PATH, receive)
@@ -85,15 +103,21 @@ def make_web_app(app: BotApp) -> web.Application:
         from bot.channels.whatsapp.wa_webhook import add_routes
 
         settings = app.settings
-        add_routes(web_app, verify_token=settings.whatsapp_verify_token or "",
-                   app_secret=settings.whatsapp_app_secret or "", intake=app.intake, db=app.db,
-                   tenant=app.rt.tenant)
+        add_routes(
+            web_app,
+            verify_token=settings.whatsapp_verify_token or "",
+            app_secret=settings.whatsapp_app_secret or "",
+            intake=app.intake,
+            db=app.db,
+            tenant=app.rt.tenant,
+        )
     web_app.add_subapp("/dashboard/", make_dashboard_app(app.rt))  # the supervisors' page
     return web_app
 
 
-async def serve(settings: Settings, profile: Profile, *, host: str, port: int,
-                public_url: str | None) -> None:
+async def serve(
+    settings: Settings, profile: Profile, *, host: str, port: int, public_url: str | None
+) -> None:
     from bot.engine.service import settle_memory, until_signalled
 
     app = BotApp(settings, profile)
@@ -104,11 +128,20 @@ async def serve(settings: Settings, profile: Profile, *, host: str, port: int,
         await runner.setup()
         await web.TCPSite(runner, host, port).start()
         if public_url:
-            await call(app.bot, "setWebhook", {"url": public_url.rstrip("/") + WEBHOOK_PATH,
-                                               "secret_token": webhook_secret(settings),
-                                               "allowed_updates": [
-                                                   "message", "edited_message", "callback_query",
-                                                   "my_chat_member"]})
+            await call(
+                app.bot,
+                "setWebhook",
+                {
+                    "url": public_url.rstrip("/") + WEBHOOK_PATH,
+                    "secret_token": webhook_secret(settings),
+                    "allowed_updates": [
+                        "message",
+                        "edited_message",
+                        "callback_query",
+                        "my_chat_member",
+                    ],
+                },
+            )
         log.info("webhook listening on %s:%s%s", host, port, WEBHOOK_PATH)
         settle_memory()
         await until_signalled()

@@ -19,8 +19,9 @@ from tests.flows import VALID_ID, fill_form, open_service, submit
 from tests.harness import OUTSIDER, STAFF, STAFF_CHAT, STAFF_PLAIN, Person, make_settings
 
 
-async def test_a_strangers_national_id_reveals_no_reference(consented: Person, staff: Person, profile,
-                                                            emu, app: BotApp) -> None:
+async def test_a_strangers_national_id_reveals_no_reference(
+    consented: Person, staff: Person, profile, emu, app: BotApp
+) -> None:
     await open_service(consented, profile)
     await fill_form(consented, profile)
     reference = await submit(consented)
@@ -55,7 +56,8 @@ async def test_a_strangers_national_id_reveals_no_reference(consented: Person, s
 
 
 async def test_signing_after_a_stranger_applied_with_the_same_id_reveals_no_reference(
-        consented: Person, profile, emu, app: BotApp) -> None:
+    consented: Person, profile, emu, app: BotApp
+) -> None:
     await open_service(consented, profile)
     await fill_form(consented, profile)  # a draft, not yet declared
 
@@ -72,7 +74,9 @@ async def test_signing_after_a_stranger_applied_with_the_same_id_reveals_no_refe
     told = (replies[-1] if replies else consented.last())["text"]
     assert reference not in told and "REQ-" not in told and "تواصل مع الجمعية" in told
     alerts = emu.messages(STAFF_CHAT)[before:]
-    assert len(alerts) == 1 and "1•••••••08" in alerts[0]["text"] and "محمد" not in alerts[0]["text"]
+    assert (
+        len(alerts) == 1 and "1•••••••08" in alerts[0]["text"] and "محمد" not in alerts[0]["text"]
+    )
 
 
 # --------------------------------------------------------------------------------------------
@@ -82,12 +86,19 @@ async def test_signing_after_a_stranger_applied_with_the_same_id_reveals_no_refe
 JPEG = base64.b64decode(
     "/9j/4AAQSkZJRgABAQAAAQABAAD/2wBDAP//////////////////////////////////////////////////////////"
     "////////////////////////////wAALCAABAAEBAREA/8QAFAABAAAAAAAAAAAAAAAAAAAAAP/EABQQAQAAAAAAAAAA"
-    "AAAAAAAAAAD/2gAIAQEAAD8AP//Z")
-PDF = (b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n"
-       b"2 0 obj<</Type/Pages/Kids[3 0 R]/Count 1>>endobj\n"
-       b"3 0 obj<</Type/Page/Parent 2 0 R/MediaBox[0 0 72 72]>>endobj\n"
-       b"trailer<</Root 1 0 R>>\n%%EOF\n")
-PROGRAM = b"MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff" + b"\x00" * 48 + b"This program cannot be run in DOS mode."
+    "AAAAAAAAAAD/2gAIAQEAAD8AP//Z"
+)
+PDF = (
+    b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n"
+    b"2 0 obj<</Type/Pages/Kids[3 0 R]/Count 1>>endobj\n"
+    b"3 0 obj<</Type/Page/Parent 2 0 R/MediaBox[0 0 72 72]>>endobj\n"
+    b"trailer<</Root 1 0 R>>\n%%EOF\n"
+)
+PROGRAM = (
+    b"MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff"
+    + b"\x00" * 48
+    + b"This program cannot be run in DOS mode."
+)
 
 
 async def answer_until_documents(person: Person, profile) -> None:
@@ -103,8 +114,9 @@ async def answer_until_documents(person: Person, profile) -> None:
     assert "المستندات" in person.text() or "صورة" in person.text()
 
 
-async def test_a_program_named_pdf_and_an_empty_file_are_refused(consented: Person, profile,
-                                                                 app: BotApp) -> None:
+async def test_a_program_named_pdf_and_an_empty_file_are_refused(
+    consented: Person, profile, app: BotApp
+) -> None:
     await open_service(consented, profile)
     await answer_until_documents(consented, profile)
     question = consented.text()
@@ -154,7 +166,8 @@ async def status_of(url: str) -> tuple[int, str]:
 
 
 async def test_dashboard_links_can_be_revoked(
-        staff: Person, emu, app: BotApp, dashboard_server: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    staff: Person, emu, app: BotApp, dashboard_server: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     first = await dashboard_link(staff, emu)
     assert (await status_of(first))[0] == 200
 
@@ -167,7 +180,8 @@ async def test_dashboard_links_can_be_revoked(
 
 
 async def test_dashboard_links_die_when_their_holder_leaves_the_staff_group(
-        staff: Person, emu, app: BotApp, dashboard_server: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    staff: Person, emu, app: BotApp, dashboard_server: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     second = await dashboard_link(staff, emu)
     assert (await status_of(second))[0] == 200
     monkeypatch.setattr(staff_auth, "CACHE_SECONDS", 0.0)  # membership asked anew, not cached
@@ -179,7 +193,12 @@ async def test_dashboard_links_die_when_their_holder_leaves_the_staff_group(
 
 
 async def test_dashboard_refuses_odd_digits_with_400(app: BotApp, dashboard_server: str) -> None:
-    for query in ("?u=²&g=0&exp=1&sig=x", "?u=1&g=٣&exp=1&sig=x", "?u=1&g=0&exp=¹²&sig=x", "?u=1&exp=1&sig=é"):
+    for query in (
+        "?u=²&g=0&exp=1&sig=x",
+        "?u=1&g=٣&exp=1&sig=x",
+        "?u=1&g=0&exp=¹²&sig=x",
+        "?u=1&exp=1&sig=é",
+    ):
         status, page = await status_of(dashboard_server + query)
         assert status == 400 and "غير صالح" in page, query
 
@@ -196,7 +215,10 @@ async def webhook_url(emu, database_url: str, profile):
     runner = web.AppRunner(make_web_app(bot_app), access_log=None)
     await runner.setup()
     await web.TCPSite(runner, "127.0.0.1", 0).start()
-    yield f"http://127.0.0.1:{runner.addresses[0][1]}{WEBHOOK_PATH}", webhook_secret(bot_app.settings)
+    yield (
+        f"http://127.0.0.1:{runner.addresses[0][1]}{WEBHOOK_PATH}",
+        webhook_secret(bot_app.settings),
+    )
     await runner.cleanup()
     await bot_app.stop()
 
@@ -207,8 +229,9 @@ async def test_a_webhook_body_nested_too_deeply_is_a_400(webhook_url) -> None:
     middling = b'{"update_id": 2, "message": ' + b'{"a":' * 200 + b"1" + b"}" * 200 + b"}"
     async with aiohttp.ClientSession() as http:
         for body in (deep, middling):
-            async with http.post(url, data=body, headers={SECRET_HEADER: secret,
-                                                          "Content-Type": "application/json"}) as response:
+            async with http.post(
+                url, data=body, headers={SECRET_HEADER: secret, "Content-Type": "application/json"}
+            ) as response:
                 assert response.status == 400
 
 
@@ -226,17 +249,34 @@ async def open_inquiry(person: Person, emu) -> dict:
     return emu.last_message(STAFF_CHAT)
 
 
-async def test_bidi_controls_are_stripped_from_captions(consented: Person, staff: Person, emu) -> None:
+async def test_bidi_controls_are_stripped_from_captions(
+    consented: Person, staff: Person, emu
+) -> None:
     card = await open_inquiry(consented, emu)
     await consented.send_photo(JPEG, caption=f"فاتورة {BIDI}REQ-1448-0001{BIDI}")
     relayed = emu.last_message(STAFF_CHAT)
-    assert relayed.get("photo") and "فاتورة" in relayed["caption"] and "REQ-1448-0001" in relayed["caption"]
+    assert (
+        relayed.get("photo")
+        and "فاتورة" in relayed["caption"]
+        and "REQ-1448-0001" in relayed["caption"]
+    )
     assert not set(BIDI) & set(relayed["caption"])
 
-    await staff.act(emu.send_photo(STAFF, JPEG, caption=f"خريطة {BIDI}الموقع", chat_id=STAFF_CHAT,
-                                   reply_to_message_id=card["message_id"]))
+    await staff.act(
+        emu.send_photo(
+            STAFF,
+            JPEG,
+            caption=f"خريطة {BIDI}الموقع",
+            chat_id=STAFF_CHAT,
+            reply_to_message_id=card["message_id"],
+        )
+    )
     answer = consented.last()
-    assert answer.get("photo") and "خريطة" in answer["caption"] and not set(BIDI) & set(answer["caption"])
+    assert (
+        answer.get("photo")
+        and "خريطة" in answer["caption"]
+        and not set(BIDI) & set(answer["caption"])
+    )
 
 
 async def test_only_current_staff_members_reply_to_beneficiaries(consented: Person, emu) -> None:

@@ -27,14 +27,16 @@ async def people(emu, app, n: int = 3, *, notices: int | None = None) -> list[Pe
         await person.say("/start")
         await person.press("أوافق")
         everyone.append(person)
-    for person in everyone[:n if notices is None else notices]:
+    for person in everyone[: n if notices is None else notices]:
         await person.say("/privacy")
         await person.press("استلام الإعلانات")
         assert "ستصلك إعلانات الجمعية هنا" in person.text()
     return everyone
 
 
-async def draft(staff: Person, text: str = "توزيع السلال الغذائية يوم الخميس في المقر الرئيسي") -> None:
+async def draft(
+    staff: Person, text: str = "توزيع السلال الغذائية يوم الخميس في المقر الرئيسي"
+) -> None:
     replies = await staff.say("/announce")
     assert "ردّ على هذه الرسالة بنص الإعلان" in replies[-1]["text"]
     await staff.say(text, reply_to_message_id=replies[-1]["message_id"])
@@ -42,7 +44,11 @@ async def draft(staff: Person, text: str = "توزيع السلال الغذائ
 
 
 def announcements_to(person: Person) -> list[dict]:
-    return [m for m in person.emu.messages(person.chat) if "إعلان من" in (m.get("text") or m.get("caption") or "")]
+    return [
+        m
+        for m in person.emu.messages(person.chat)
+        if "إعلان من" in (m.get("text") or m.get("caption") or "")
+    ]
 
 
 @pytest.fixture
@@ -82,13 +88,27 @@ async def test_audience_by_service_status_and_district(emu, app, staff: Person, 
     crowd = await people(emu, app, 3)
     service = profile.services[0]
     async with app.rt.db.write() as session:  # two of them have requests (as the form stores them)
-        ids = dict((await session.execute(select(Beneficiary.telegram_user_id, Beneficiary.id))).all())
-        session.add_all([
-            ServiceRequest(association_id=app.rt.tenant, beneficiary_id=ids[BENEFICIARY],
-                           service_id=service.id, status="submitted", answers={"district": "north"}),
-            ServiceRequest(association_id=app.rt.tenant, beneficiary_id=ids[1002],
-                           service_id=service.id, status="approved", answers={"district": "south"}),
-        ])
+        ids = dict(
+            (await session.execute(select(Beneficiary.telegram_user_id, Beneficiary.id))).all()
+        )
+        session.add_all(
+            [
+                ServiceRequest(
+                    association_id=app.rt.tenant,
+                    beneficiary_id=ids[BENEFICIARY],
+                    service_id=service.id,
+                    status="submitted",
+                    answers={"district": "north"},
+                ),
+                ServiceRequest(
+                    association_id=app.rt.tenant,
+                    beneficiary_id=ids[1002],
+                    service_id=service.id,
+                    status="approved",
+                    answers={"district": "south"},
+                ),
+            ]
+        )
     await draft(staff)
     await staff.press("حسب الخدمة")
     await staff.press(service.title.ar)
@@ -102,7 +122,9 @@ async def test_audience_by_service_status_and_district(emu, app, staff: Person, 
     await staff.press("حسب الحي")
     await staff.press("شمال الرياض")
     replies = [staff.last()]
-    assert "عدد المستلمين: مستفيد واحد" in replies[-1]["text"] and "شمال الرياض" in replies[-1]["text"]
+    assert (
+        "عدد المستلمين: مستفيد واحد" in replies[-1]["text"] and "شمال الرياض" in replies[-1]["text"]
+    )
     await staff.press("أرسل الآن")
     await broadcast.wait_pumps()
     await settle(emu, app)
@@ -157,7 +179,9 @@ async def test_opt_out_button_and_privacy_switch(emu, app, staff: Person) -> Non
     assert "عدد المستلمين: مستفيد واحد" in replies[-1]["text"]
 
 
-async def test_stopped_or_blocked_before_their_turn_get_nothing(emu, app, staff: Person, manual) -> None:
+async def test_stopped_or_blocked_before_their_turn_get_nothing(
+    emu, app, staff: Person, manual
+) -> None:
     crowd = await people(emu, app, 3)
     await draft(staff)
     await staff.press("جميع من وافقوا")
@@ -165,8 +189,11 @@ async def test_stopped_or_blocked_before_their_turn_get_nothing(emu, app, staff:
     await crowd[1].say("/privacy")
     await crowd[1].press("إيقاف الإعلانات")
     async with app.rt.db.write() as session:  # the third blocked the assistant meanwhile
-        person = (await session.scalars(select(Beneficiary).where(
-            Beneficiary.telegram_user_id == crowd[2].user_id))).one()
+        person = (
+            await session.scalars(
+                select(Beneficiary).where(Beneficiary.telegram_user_id == crowd[2].user_id)
+            )
+        ).one()
         person.unreachable_at = func.now()
     ann_id = await _only_announcement(app)
     while await broadcast.step(app.rt, ann_id):
@@ -204,8 +231,11 @@ async def test_pause_resume_cancel_and_report(emu, app, staff: Person, manual) -
     assert "تقرير الإعلان" in report and "وصل إلى: 2" in report
     assert "لم يُرسَل إليهم (بسبب الإلغاء): 2" in report
     assert sum(len(announcements_to(p)) for p in crowd) == 2
-    _, data = staff.find("إلغاء الإعلان") if any(
-        "إلغاء" in t for m in emu.messages(STAFF_CHAT)[-3:] for t, _ in buttons(m)) else (None, None)
+    _, data = (
+        staff.find("إلغاء الإعلان")
+        if any("إلغاء" in t for m in emu.messages(STAFF_CHAT)[-3:] for t, _ in buttons(m))
+        else (None, None)
+    )
     assert data is None  # the status message lost its buttons
 
 
@@ -229,8 +259,13 @@ async def test_question_asked_once_after_a_first_completed_inquiry(emu, app) -> 
     assert "هل تأذن للجمعية" not in person.text()  # not at /start, not before a first case
     async with app.rt.db.write() as session:
         me = (await session.scalars(select(Beneficiary))).one()
-        ticket = Ticket(association_id=app.rt.tenant, reference="INQ-1", beneficiary_id=me.id,
-                        kind="inquiry", status="open")
+        ticket = Ticket(
+            association_id=app.rt.tenant,
+            reference="INQ-1",
+            beneficiary_id=me.id,
+            kind="inquiry",
+            status="open",
+        )
         session.add(ticket)
     await run_jobs(app.rt)
     await settle(emu, app)
@@ -254,7 +289,9 @@ async def _only_announcement(app) -> int:
         return (await session.scalars(select(Announcement.id))).one()
 
 
-async def test_each_recipient_once_across_a_sigkill(emu, database_url: str, tmp_path, profile) -> None:
+async def test_each_recipient_once_across_a_sigkill(
+    emu, database_url: str, tmp_path, profile
+) -> None:
     """The bot as a process, killed with SIGKILL in the middle of an announcement, then
     restarted: the job resumes the pump, nobody is skipped, and a repeat is possible only for a
     message Telegram took in the instant of the kill (the outbox's bound: one per chat)."""
@@ -276,9 +313,18 @@ async def test_each_recipient_once_across_a_sigkill(emu, database_url: str, tmp_
         staff.seen = emu.messages(STAFF_CHAT)[-1]["message_id"]
         async with db.write() as session:
             now = utcnow()
-            session.add_all([Beneficiary(association_id=profile.association.id, telegram_user_id=uid,
-                                         consent_version="1", consent_at=now, notices=True)
-                             for uid in recipients])
+            session.add_all(
+                [
+                    Beneficiary(
+                        association_id=profile.association.id,
+                        telegram_user_id=uid,
+                        consent_version="1",
+                        consent_at=now,
+                        notices=True,
+                    )
+                    for uid in recipients
+                ]
+            )
         await draft(staff)
         await staff.press("جميع من وافقوا")
         assert "عدد المستلمين: 150 مستفيدًا" in staff.text()
@@ -293,8 +339,10 @@ async def test_each_recipient_once_across_a_sigkill(emu, database_url: str, tmp_
         at_kill = sum(got(u) > 0 for u in recipients)
         assert at_kill < len(recipients), "the kill must land while the announcement is under way"
         bot.start()  # its jobs resume the pump at once
-        await emu.wait_until(lambda: any("تقرير الإعلان" in (m.get("text") or "")
-                                         for m in emu.messages(STAFF_CHAT)), 90)
+        await emu.wait_until(
+            lambda: any("تقرير الإعلان" in (m.get("text") or "") for m in emu.messages(STAFF_CHAT)),
+            90,
+        )
         counts_per = [got(u) for u in recipients]
         assert min(counts_per) == 1, "everyone gets it"
         repeated = sum(1 for n in counts_per if n > 1)

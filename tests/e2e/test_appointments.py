@@ -16,8 +16,11 @@ from tests.harness import STAFF_CHAT, Person, buttons
 
 
 def card_of(emu, reference: str) -> dict:
-    return next(m for m in emu.messages(STAFF_CHAT)
-                if reference in (m.get("text") or "") and "أتولّى" in str(buttons(m)))
+    return next(
+        m
+        for m in emu.messages(STAFF_CHAT)
+        if reference in (m.get("text") or "") and "أتولّى" in str(buttons(m))
+    )
 
 
 async def press_data(person: Person, prefix: str, index: int = 0) -> None:
@@ -45,14 +48,18 @@ async def offer_two_times(consented: Person, staff: Person, profile, emu) -> str
     return reference
 
 
-async def test_offered_picked_reminded_and_recorded(consented: Person, staff: Person, profile, emu, app) -> None:
+async def test_offered_picked_reminded_and_recorded(
+    consented: Person, staff: Person, profile, emu, app
+) -> None:
     reference = await offer_two_times(consented, staff, profile, emu)
     await press_data(consented, "ap:pick:", 0)
     told = consented.recent(3)
     assert "مقابلة" in told and "١٠:٠٠ صباحًا" in told
     assert "اختار المستفيد موعد المقابلة الشخصية" in staff.text()
     async with app.db.read() as session:
-        request = await session.scalar(select(ServiceRequest).where(ServiceRequest.reference == reference))
+        request = await session.scalar(
+            select(ServiceRequest).where(ServiceRequest.reference == reference)
+        )
         appointment = await session.scalar(select(Appointment))
     assert request.status == "interview_scheduled" and appointment.status == "confirmed"
     assert to_riyadh(appointment.chosen_at).hour == 10
@@ -94,5 +101,7 @@ async def test_asking_for_another_time(consented: Person, staff: Person, profile
     assert "مواعيد أخرى" in consented.text()
     assert "يطلب المستفيد" in staff.text() and reference in staff.text()
     async with app.db.read() as session:
-        request = await session.scalar(select(ServiceRequest).where(ServiceRequest.reference == reference))
+        request = await session.scalar(
+            select(ServiceRequest).where(ServiceRequest.reference == reference)
+        )
     assert request.status == "under_review"

@@ -27,7 +27,9 @@ async def open_inquiry(person: Person) -> str:
     return match.group(0)
 
 
-async def test_a_complaint_of_2000_emoji_reaches_staff_complete(consented: Person, staff: Person, emu, app) -> None:
+async def test_a_complaint_of_2000_emoji_reaches_staff_complete(
+    consented: Person, staff: Person, emu, app
+) -> None:
     words = "😢" * 2000
     await consented.press("شكوى أو مقترح")
     await consented.press("شكوى")
@@ -46,7 +48,9 @@ async def test_a_complaint_of_2000_emoji_reaches_staff_complete(consented: Perso
     await staff.press("استلام")
     assert "تسلّم" in consented.last()["text"] or "قيد المعالجة" in consented.last()["text"]
     async with app.db.read() as session:
-        failed = (await session.scalars(select(OutboxMessage).where(OutboxMessage.status == "failed"))).all()
+        failed = (
+            await session.scalars(select(OutboxMessage).where(OutboxMessage.status == "failed"))
+        ).all()
     assert not failed, [(r.method, r.error) for r in failed]
 
 
@@ -63,11 +67,15 @@ async def test_a_maximum_length_follow_up_reaches_staff_complete(consented: Pers
     assert "أُضيف" in consented.recent(2) or "أضيف" in consented.recent(2)
 
 
-async def test_a_document_with_a_1000_character_caption_arrives_complete(consented: Person, emu) -> None:
+async def test_a_document_with_a_1000_character_caption_arrives_complete(
+    consented: Person, emu
+) -> None:
     reference = await open_inquiry(consented)
     caption = ("هذه صورة الفاتورة الأخيرة، " * 60)[:999] + "."
     assert len(caption) == 1000
-    await consented.send_document(b"%PDF-1.4 fake", "invoice.pdf", "application/pdf", caption=caption)
+    await consented.send_document(
+        b"%PDF-1.4 fake", "invoice.pdf", "application/pdf", caption=caption
+    )
     messages = emu.messages(STAFF_CHAT)
     document = next(m for m in messages if m.get("document"))
     shown = staff_text(emu)
@@ -76,7 +84,9 @@ async def test_a_document_with_a_1000_character_caption_arrives_complete(consent
     assert document["message_id"] < messages[-1]["message_id"]  # the words follow the file
 
 
-async def test_a_refused_follow_up_alerts_supervisors_and_tells_the_person(consented: Person, emu) -> None:
+async def test_a_refused_follow_up_alerts_supervisors_and_tells_the_person(
+    consented: Person, emu
+) -> None:
     await open_inquiry(consented)
     emu.inject_fault("sendMessage", "400", count=1, chat_id=STAFF_CHAT)
     await consented.say("هل يمكن تأجيل الموعد إلى الأسبوع القادم؟")
@@ -88,7 +98,9 @@ async def test_a_refused_follow_up_alerts_supervisors_and_tells_the_person(conse
     assert any("تعذّر" in a or "تعذر" in a for a in alerts), alerts
 
 
-async def test_a_maximum_length_staff_reply_reaches_the_person_complete(consented: Person, staff: Person, emu) -> None:
+async def test_a_maximum_length_staff_reply_reaches_the_person_complete(
+    consented: Person, staff: Person, emu
+) -> None:
     await open_inquiry(consented)
     card = next(m for m in emu.messages(STAFF_CHAT) if "INQ-" in (m.get("text") or ""))
     answer = ("نعم يمكنكم ذلك & نرحب بكم " * 200)[:4090] + " ختام"

@@ -11,7 +11,9 @@ from tests.flows import fill_form, open_service, submit
 from tests.harness import Person
 
 
-async def test_document_cap_and_reveal_as_albums(consented: Person, staff: Person, profile, app, emu) -> None:
+async def test_document_cap_and_reveal_as_albums(
+    consented: Person, staff: Person, profile, app, emu
+) -> None:
     cap = profile.deadlines.documents_per_request
     assert cap == 15
     await open_service(consented, profile)
@@ -32,8 +34,12 @@ async def test_document_cap_and_reveal_as_albums(consented: Person, staff: Perso
 
     calls_before = len(emu.calls)
     await staff.press("البيانات الكاملة")
-    sends = [c for c in emu.calls[calls_before:]
-             if c.method.lower().startswith("send") and str(c.params.get("chat_id")) == str(staff.user_id)]
+    sends = [
+        c
+        for c in emu.calls[calls_before:]
+        if c.method.lower().startswith("send")
+        and str(c.params.get("chat_id")) == str(staff.user_id)
+    ]
     assert len(sends) <= 4, [c.method for c in sends]  # the data, then albums of up to ten
     assert any(c.method == "sendMediaGroup" for c in sends)
     private = emu.messages(staff.user_id)

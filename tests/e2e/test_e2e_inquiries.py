@@ -35,7 +35,9 @@ async def test_dialect_phrasing_lands_on_the_same_entry(consented: Person, profi
     assert hits >= 8
 
 
-async def test_unknown_question_handed_over_and_staff_replies(consented: Person, staff: Person, emu, app) -> None:
+async def test_unknown_question_handed_over_and_staff_replies(
+    consented: Person, staff: Person, emu, app
+) -> None:
     replies = await consented.say("هل يمكنني استعارة سيارة الجمعية لنقل أثاث بيتي الجديد؟")
     if "لا شيء مما سبق" in str(buttons(replies[-1])):
         await consented.press("لا شيء مما سبق")  # hands the question over at once
@@ -55,12 +57,21 @@ async def test_unknown_question_handed_over_and_staff_replies(consented: Person,
     assert reference in follow["text"] and "يوم الخميس" in follow["text"]
 
     # staff reply by replying: text, then a photo
-    await staff.say("نعتذر، لا تتوفر لدينا هذه الخدمة، ويمكنك التواصل مع الجمعيات الأهلية للنقل.",
-                    reply_to_message_id=card["message_id"])
+    await staff.say(
+        "نعتذر، لا تتوفر لدينا هذه الخدمة، ويمكنك التواصل مع الجمعيات الأهلية للنقل.",
+        reply_to_message_id=card["message_id"],
+    )
     answer = consented.last()
     assert "رد من الجمعية" in answer["text"] and "لا تتوفر لدينا هذه الخدمة" in answer["text"]
-    await staff.act(emu.send_photo(staff.user_id, b"map photo", caption="خريطة الموقع", chat_id=STAFF_CHAT,
-                                   reply_to_message_id=follow["message_id"]))
+    await staff.act(
+        emu.send_photo(
+            staff.user_id,
+            b"map photo",
+            caption="خريطة الموقع",
+            chat_id=STAFF_CHAT,
+            reply_to_message_id=follow["message_id"],
+        )
+    )
     photo = consented.last()
     assert photo.get("photo") and "رد من الجمعية" in photo.get("caption", "")
 
@@ -69,8 +80,13 @@ async def test_unknown_question_handed_over_and_staff_replies(consented: Person,
     assert "أُغلق" in consented.recent()
     async with app.db.read() as session:
         ticket = await session.scalar(select(Ticket).where(Ticket.reference == reference))
-        directions = (await session.scalars(select(TicketMessage.direction).where(TicketMessage.ticket_id == ticket.id)
-                                            .order_by(TicketMessage.id))).all()
+        directions = (
+            await session.scalars(
+                select(TicketMessage.direction)
+                .where(TicketMessage.ticket_id == ticket.id)
+                .order_by(TicketMessage.id)
+            )
+        ).all()
     assert ticket.status == "closed" and ticket.first_response_at is not None
     assert directions == ["in", "out", "out"]
 
@@ -104,12 +120,16 @@ async def test_complaint_through_to_resolution(consented: Person, staff: Person,
     await staff.press("رفع إلى المشرف")
     assert "المشرف" in consented.last()["text"]
     await staff.press("إغلاق بنتيجة")
-    await staff.say("اعتذرنا للأسرة وجدولنا التوصيل صباح الغد.", reply_to_message_id=staff.last()["message_id"])
+    await staff.say(
+        "اعتذرنا للأسرة وجدولنا التوصيل صباح الغد.", reply_to_message_id=staff.last()["message_id"]
+    )
     final = consented.recent()
     assert reference in final and "جدولنا التوصيل" in final
 
 
-async def test_compensation_claim_records_breach_and_outcome(consented: Person, staff: Person, emu, app) -> None:
+async def test_compensation_claim_records_breach_and_outcome(
+    consented: Person, staff: Person, emu, app
+) -> None:
     await consented.press("شكوى أو مقترح")
     await consented.press("طلب تعويض")
     assert any("سياسة التعويض" in (m.get("text") or "") for m in emu.messages(consented.chat))
@@ -123,7 +143,9 @@ async def test_compensation_claim_records_breach_and_outcome(consented: Person, 
     staff.seen = 0
     await staff.press("ثبوت الإخلال")
     await staff.press("إغلاق بنتيجة")
-    await staff.say("تعويض الأسرة بسلة بديلة خلال يومين.", reply_to_message_id=staff.last()["message_id"])
+    await staff.say(
+        "تعويض الأسرة بسلة بديلة خلال يومين.", reply_to_message_id=staff.last()["message_id"]
+    )
     async with app.db.read() as session:
         ticket = await session.scalar(select(Ticket).where(Ticket.reference == reference))
     assert ticket.kind == "compensation" and ticket.data["breach"] is True
@@ -131,7 +153,9 @@ async def test_compensation_claim_records_breach_and_outcome(consented: Person, 
     assert "سلة بديلة" in consented.recent()
 
 
-async def test_documents_downloadable_from_the_inquiries_menu(consented: Person, emu, profile) -> None:
+async def test_documents_downloadable_from_the_inquiries_menu(
+    consented: Person, emu, profile
+) -> None:
     await consented.press("استفسار")
     await consented.press("وثائق الجمعية")
     await consented.press(profile.documents[0].title.ar)

@@ -33,7 +33,9 @@ async def test_my_data_is_a_readable_file_with_my_answers(consented: Person, pro
     replies = await consented.say("/mydata")
     document = replies[-1]["document"]
     content = emu.download(document["file_id"]).decode("utf-8")
-    assert reference in content and "1000000008" in content and "محمد عبدالله سعيد الحربي" in content
+    assert (
+        reference in content and "1000000008" in content and "محمد عبدالله سعيد الحربي" in content
+    )
     assert "مجهولة الهوية" in content
 
 
@@ -47,8 +49,14 @@ async def test_erase_withdraws_anonymises_and_forgets(consented: Person, profile
     assert "تم حذف بياناتك" in text and "أُلغي طلب مفتوح واحد" in text
     async with app.db.read() as session:
         assert await session.scalar(select(func.count()).select_from(Beneficiary)) == 0
-        request = await session.scalar(select(ServiceRequest).where(ServiceRequest.reference == reference))
-        assert request.status == "withdrawn" and request.answers == {} and request.beneficiary_id is None
+        request = await session.scalar(
+            select(ServiceRequest).where(ServiceRequest.reference == reference)
+        )
+        assert (
+            request.status == "withdrawn"
+            and request.answers == {}
+            and request.beneficiary_id is None
+        )
         assert request.national_id_hash is None
         assert await session.scalar(select(func.count()).select_from(Document)) == 0
         raw = (await session.scalars(select(InboundUpdate.raw))).all()
@@ -66,7 +74,9 @@ async def test_consent_can_be_withdrawn(consented: Person) -> None:
     assert "خصوصيتك" in replies[-1]["text"]
 
 
-async def test_retention_anonymises_old_closed_cases(consented: Person, staff: Person, profile, app) -> None:
+async def test_retention_anonymises_old_closed_cases(
+    consented: Person, staff: Person, profile, app
+) -> None:
     await open_service(consented, profile)
     await fill_form(consented, profile)
     reference = await submit(consented)
@@ -75,18 +85,30 @@ async def test_retention_anonymises_old_closed_cases(consented: Person, staff: P
     await staff.say("الدخل أعلى من الحد", reply_to_message_id=staff.last()["message_id"])
     async with app.db.write() as session:
         assert await apply_retention(session, app.rt.tenant, 365) == 0  # not old yet
-        done = await apply_retention(session, app.rt.tenant, 365, now=utcnow() + timedelta(days=400))
+        done = await apply_retention(
+            session, app.rt.tenant, 365, now=utcnow() + timedelta(days=400)
+        )
     assert done == 1
     async with app.db.read() as session:
-        request = await session.scalar(select(ServiceRequest).where(ServiceRequest.reference == reference))
-        assert request.answers == {} and request.anonymised_at is not None and request.status == "rejected"
+        request = await session.scalar(
+            select(ServiceRequest).where(ServiceRequest.reference == reference)
+        )
+        assert (
+            request.answers == {}
+            and request.anonymised_at is not None
+            and request.status == "rejected"
+        )
         assert await session.scalar(select(func.count()).select_from(InboundUpdate)) == 0
         assert await session.scalar(select(func.count()).select_from(OutboxMessage)) == 0
 
 
 async def test_sent_messages_are_not_kept(consented: Person, app) -> None:
     async with app.db.read() as session:
-        payloads = (await session.scalars(select(OutboxMessage.payload).where(OutboxMessage.status == "sent"))).all()
+        payloads = (
+            await session.scalars(
+                select(OutboxMessage.payload).where(OutboxMessage.status == "sent")
+            )
+        ).all()
     assert payloads and all(p == {} for p in payloads)
 
 
@@ -100,8 +122,9 @@ async def test_flood_gets_one_calm_answer(consented: Person, emu, app) -> None:
     assert len(replies) < 31
 
 
-async def test_audit_command_prints_views_and_decisions(consented: Person, staff: Person, profile, app, database_url,
-                                                        tmp_path) -> None:
+async def test_audit_command_prints_views_and_decisions(
+    consented: Person, staff: Person, profile, app, database_url, tmp_path
+) -> None:
     await open_service(consented, profile)
     await fill_form(consented, profile)
     await submit(consented)
@@ -109,10 +132,20 @@ async def test_audit_command_prints_views_and_decisions(consented: Person, staff
     await staff.press("البيانات الكاملة")
     await staff.press("بدء الدراسة")
     await staff.press("قبول")
-    env = {"PATH": "/usr/bin:/bin", "DATABASE_URL": database_url, "MUSTAFEED_DATA_DIR": str(tmp_path),
-           "PYTHONPATH": ROOT}  # this checkout's code (and migrations), not the venv's install
-    result = subprocess.run([sys.executable, "-m", "bot", "audit"], capture_output=True, text=True, env=env,
-                            cwd=tmp_path, timeout=60)
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "DATABASE_URL": database_url,
+        "MUSTAFEED_DATA_DIR": str(tmp_path),
+        "PYTHONPATH": ROOT,
+    }  # this checkout's code (and migrations), not the venv's install
+    result = subprocess.run(
+        [sys.executable, "-m", "bot", "audit"],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+        timeout=60,
+    )
     assert result.returncode == 0, result.stderr
     assert "view_personal_data request:" in result.stdout and "decision:approve" in result.stdout
 
@@ -121,17 +154,29 @@ import pytest  # noqa: E402
 
 
 @pytest.mark.sqlite_only
-async def test_online_backup_while_the_bot_runs(consented: Person, app, database_url, tmp_path) -> None:
+async def test_online_backup_while_the_bot_runs(
+    consented: Person, app, database_url, tmp_path
+) -> None:
     """`mustafeed backup FILE` copies the live SQLite database; the copy opens and holds the data."""
     import sqlite3
 
     if not database_url.startswith("sqlite"):
         pytest.skip("SQLite only (PostgreSQL: pg_dump)")
     target = tmp_path / "backup.db"
-    env = {"PATH": "/usr/bin:/bin", "DATABASE_URL": database_url, "MUSTAFEED_DATA_DIR": str(tmp_path),
-           "PYTHONPATH": ROOT}  # this checkout's code (and migrations), not the venv's install
-    result = subprocess.run([sys.executable, "-m", "bot", "backup", str(target)], capture_output=True, text=True,
-                            env=env, cwd=tmp_path, timeout=60)
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "DATABASE_URL": database_url,
+        "MUSTAFEED_DATA_DIR": str(tmp_path),
+        "PYTHONPATH": ROOT,
+    }  # this checkout's code (and migrations), not the venv's install
+    result = subprocess.run(
+        [sys.executable, "-m", "bot", "backup", str(target)],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+        timeout=60,
+    )
     assert result.returncode == 0, result.stderr
     with sqlite3.connect(target) as copy:
         assert copy.execute("PRAGMA integrity_check").fetchone()[0] == "ok"

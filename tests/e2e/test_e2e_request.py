@@ -22,11 +22,15 @@ from tests.harness import (
 )
 
 
-async def test_apply_review_edit_declare_submit(consented: Person, staff: Person, profile, app: BotApp) -> None:
+async def test_apply_review_edit_declare_submit(
+    consented: Person, staff: Person, profile, app: BotApp
+) -> None:
     await open_service(consented, profile)
     await fill_form(consented, profile)
     review = consented.text()
-    assert ("نرجو مراجعة إجاباتك" in review and "1000000008" in review and "٥" in review) or "5" in review
+    assert (
+        "نرجو مراجعة إجاباتك" in review and "1000000008" in review and "٥" in review
+    ) or "5" in review
     await consented.press("تعديل إجابة")  # issue 12: one button opens the list of questions
     await consented.press("عدد أفراد الأسرة")
     await consented.say("6")
@@ -34,11 +38,15 @@ async def test_apply_review_edit_declare_submit(consented: Person, staff: Person
     reference = await submit(consented)
 
     async with app.db.read() as session:
-        request = await session.scalar(select(ServiceRequest).where(ServiceRequest.reference == reference))
+        request = await session.scalar(
+            select(ServiceRequest).where(ServiceRequest.reference == reference)
+        )
         assert request.status == "submitted" and request.answers["family_size"] == 6
         assert VALID_ID not in str(request.answers)  # encrypted at rest
         assert request.declaration_version == profile.declaration.version and request.declared_at
-        assert (await session.scalar(select(Document.id).where(Document.request_id == request.id))) is not None
+        assert (
+            await session.scalar(select(Document.id).where(Document.request_id == request.id))
+        ) is not None
 
     card = staff.emu.last_message(STAFF_CHAT)
     assert reference in card["text"] and "1•••••••08" in card["text"]
@@ -56,7 +64,9 @@ async def test_apply_review_edit_declare_submit(consented: Person, staff: Person
     assert reference in consented.text() and "تم الاستلام" in consented.text()
 
 
-async def test_staff_review_to_closing(consented: Person, staff: Person, profile, app: BotApp, emu) -> None:
+async def test_staff_review_to_closing(
+    consented: Person, staff: Person, profile, app: BotApp, emu
+) -> None:
     await open_service(consented, profile)
     await fill_form(consented, profile)
     reference = await submit(consented)
@@ -78,7 +88,10 @@ async def test_staff_review_to_closing(consented: Person, staff: Person, profile
     assert "أضاف المستفيد مستندًا واحدًا" in emu.last_message(STAFF_CHAT)["text"]
 
     await staff.press("جدولة مقابلة")
-    await staff.say("الأحد ٢٠ جمادى الآخرة، الساعة ١٠ صباحًا في مقر الجمعية", reply_to_message_id=staff.last()["message_id"])
+    await staff.say(
+        "الأحد ٢٠ جمادى الآخرة، الساعة ١٠ صباحًا في مقر الجمعية",
+        reply_to_message_id=staff.last()["message_id"],
+    )
     assert "مقابلة شخصية" in consented.last()["text"] and "الساعة ١٠" in consented.last()["text"]
 
     await staff.press("قبول")
@@ -89,14 +102,32 @@ async def test_staff_review_to_closing(consented: Person, staff: Person, profile
     assert "أُغلق طلبك" in consented.recent()
 
     async with app.db.read() as session:
-        request = await session.scalar(select(ServiceRequest).where(ServiceRequest.reference == reference))
-        actions = (await session.scalars(select(RequestEvent.action).where(RequestEvent.request_id == request.id)
-                                          .order_by(RequestEvent.id))).all()
+        request = await session.scalar(
+            select(ServiceRequest).where(ServiceRequest.reference == reference)
+        )
+        actions = (
+            await session.scalars(
+                select(RequestEvent.action)
+                .where(RequestEvent.request_id == request.id)
+                .order_by(RequestEvent.id)
+            )
+        ).all()
     assert request.status == "closed"
-    assert actions == ["submitted", "review", "docs", "documents_added", "interview", "approve", "deliver", "close"]
+    assert actions == [
+        "submitted",
+        "review",
+        "docs",
+        "documents_added",
+        "interview",
+        "approve",
+        "deliver",
+        "close",
+    ]
 
 
-async def test_rejection_needs_and_sends_a_reason(consented: Person, staff: Person, profile) -> None:
+async def test_rejection_needs_and_sends_a_reason(
+    consented: Person, staff: Person, profile
+) -> None:
     await open_service(consented, profile)
     await fill_form(consented, profile)
     await submit(consented)
@@ -108,23 +139,36 @@ async def test_rejection_needs_and_sends_a_reason(consented: Person, staff: Pers
     assert "نأسف لإبلاغك بعدم قبول طلبك" in text and "الدخل أعلى من الحد المعتمد" in text
 
 
-async def test_non_member_cannot_act_on_a_card(consented: Person, staff: Person, profile, emu) -> None:
+async def test_non_member_cannot_act_on_a_card(
+    consented: Person, staff: Person, profile, emu
+) -> None:
     await open_service(consented, profile)
     await fill_form(consented, profile)
     await submit(consented)
     card = emu.messages(STAFF_CHAT)[0]
     data = next(d for label, d in buttons(card) if "بدء الدراسة" in label)
     # Telegram would not show the card to a non-member; the bot must not rely on that.
-    query = {"id": "forged-1", "from": {"id": OUTSIDER, "is_bot": False, "first_name": "غريب"},
-             "message": card, "chat_instance": "1", "data": data}
+    query = {
+        "id": "forged-1",
+        "from": {"id": OUTSIDER, "is_bot": False, "first_name": "غريب"},
+        "message": card,
+        "chat_instance": "1",
+        "data": data,
+    }
     outsider = Person(emu, staff.app, OUTSIDER, chat_id=STAFF_CHAT)
     await outsider.act(emu.push_raw_update({"callback_query": query}))
-    answers = [c.params for c in emu.calls_to("answerCallbackQuery") if c.params.get("callback_query_id") == "forged-1"]
+    answers = [
+        c.params
+        for c in emu.calls_to("answerCallbackQuery")
+        if c.params.get("callback_query_id") == "forged-1"
+    ]
     assert answers and "لأعضاء مجموعة فريق الجمعية فقط" in answers[0]["text"]
     assert "قيد الدراسة" not in emu.messages(STAFF_CHAT)[0]["text"]
 
 
-async def test_reveal_is_for_researchers_and_audited(consented: Person, staff: Person, profile, emu, app) -> None:
+async def test_reveal_is_for_researchers_and_audited(
+    consented: Person, staff: Person, profile, emu, app
+) -> None:
     await open_service(consented, profile)
     await fill_form(consented, profile)
     await submit(consented)
@@ -139,11 +183,15 @@ async def test_reveal_is_for_researchers_and_audited(consented: Person, staff: P
     private = emu.messages(staff.user_id)
     assert any(VALID_ID in (m.get("text") or "") for m in private)
     async with app.db.read() as session:
-        audit = (await session.scalars(select(AuditLog).where(AuditLog.action == "view_personal_data"))).all()
+        audit = (
+            await session.scalars(select(AuditLog).where(AuditLog.action == "view_personal_data"))
+        ).all()
     assert len(audit) == 1 and audit[0].actor_id == staff.user_id
 
 
-async def test_restart_mid_form_keeps_every_answer(consented: Person, profile, emu, app: BotApp, database_url) -> None:
+async def test_restart_mid_form_keeps_every_answer(
+    consented: Person, profile, emu, app: BotApp, database_url
+) -> None:
     await open_service(consented, profile)
     await consented.say("محمد عبدالله سعيد الحربي")
     await consented.say(VALID_ID)
@@ -160,7 +208,9 @@ async def test_restart_mid_form_keeps_every_answer(consented: Person, profile, e
         await fresh.stop()
 
 
-async def test_deadline_reminder_overdue_alert_and_delay_notice(consented: Person, profile, emu, app: BotApp) -> None:
+async def test_deadline_reminder_overdue_alert_and_delay_notice(
+    consented: Person, profile, emu, app: BotApp
+) -> None:
     from datetime import datetime, time, timedelta
 
     from bot.engine.jobs import run_jobs
@@ -169,7 +219,11 @@ async def test_deadline_reminder_overdue_alert_and_delay_notice(consented: Perso
     await fill_form(consented, profile)
     reference = await submit(consented)
     async with app.db.read() as session:
-        due = (await session.scalar(select(ServiceRequest).where(ServiceRequest.reference == reference))).due_date
+        due = (
+            await session.scalar(
+                select(ServiceRequest).where(ServiceRequest.reference == reference)
+            )
+        ).due_date
 
     def at(day) -> datetime:
         return datetime.combine(day, time(9), tzinfo=UTC)
@@ -177,7 +231,10 @@ async def test_deadline_reminder_overdue_alert_and_delay_notice(consented: Perso
     assert await run_jobs(app.rt, now=at(due - timedelta(days=5))) == 0  # too early
     assert await run_jobs(app.rt, now=at(due - timedelta(days=1))) == 1
     await app.idle()
-    assert "يحتاج إلى قرار" in emu.last_message(STAFF_CHAT)["text"] and reference in emu.last_message(STAFF_CHAT)["text"]
+    assert (
+        "يحتاج إلى قرار" in emu.last_message(STAFF_CHAT)["text"]
+        and reference in emu.last_message(STAFF_CHAT)["text"]
+    )
     assert await run_jobs(app.rt, now=at(due)) == 0  # reminded once only
 
     assert await run_jobs(app.rt, now=at(due + timedelta(days=1))) == 1
@@ -201,13 +258,19 @@ async def test_withdraw_own_request(consented: Person, profile, emu, app: BotApp
     assert "ألغى المستفيد الطلب" in emu.last_message(STAFF_CHAT)["text"]
     assert "ملغى بطلب المستفيد" in emu.messages(STAFF_CHAT)[0]["text"]  # the card, edited
     await consented.say("/status")
-    assert "ملغى بطلب المستفيد" in consented.text() and "إلغاء الطلب" not in str(buttons(consented.last()))
+    assert "ملغى بطلب المستفيد" in consented.text() and "إلغاء الطلب" not in str(
+        buttons(consented.last())
+    )
     # a forged button for someone else's (or a closed) request is refused
     await consented.press_data(consented.last()["message_id"], "rq:confirm:999")
-    assert "لم يعد بالإمكان إلغاء هذا الطلب" in emu.calls_to("answerCallbackQuery")[-1].params["text"]
+    assert (
+        "لم يعد بالإمكان إلغاء هذا الطلب" in emu.calls_to("answerCallbackQuery")[-1].params["text"]
+    )
 
 
-async def test_staff_roles_granted_by_a_supervisor(consented: Person, staff: Person, profile, emu, app) -> None:
+async def test_staff_roles_granted_by_a_supervisor(
+    consented: Person, staff: Person, profile, emu, app
+) -> None:
     await open_service(consented, profile)
     await fill_form(consented, profile)
     await submit(consented)

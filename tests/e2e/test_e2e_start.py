@@ -28,7 +28,15 @@ async def test_consent_opens_the_menu_and_is_recorded(person: Person, app) -> No
     replies = await person.press("أوافق")
     menu = replies[-1] if replies else person.last()
     labels = [label for label, _ in buttons(menu)]
-    for wanted in ("استفسار", "طلب خدمة", "طلباتي", "شكوى أو مقترح", "التطوع", "عن الجمعية", "اللغة"):
+    for wanted in (
+        "استفسار",
+        "طلب خدمة",
+        "طلباتي",
+        "شكوى أو مقترح",
+        "التطوع",
+        "عن الجمعية",
+        "اللغة",
+    ):
         assert any(wanted in label for label in labels), (wanted, labels)
     from sqlalchemy import select
 
@@ -80,16 +88,25 @@ async def test_stale_button_gets_an_answer(consented: Person, emu) -> None:
 async def test_every_main_menu_button_answers(consented: Person, emu) -> None:
     """Each entry of the menu leads somewhere useful, and back to the menu."""
     menu = consented.last()
-    entries = [(label, data) for label, data in buttons(menu) if data.startswith(("menu:", "lang:"))]
+    entries = [
+        (label, data) for label, data in buttons(menu) if data.startswith(("menu:", "lang:"))
+    ]
     assert len(entries) == 7
     for label, data in entries:
         await consented.say("/menu")
         menu = consented.last()
         before = len(emu.calls)
         await consented.press_data(menu["message_id"], data)
-        answered = [c for c in emu.calls[before:] if c.method in ("sendMessage", "editMessageText", "sendDocument")]
+        answered = [
+            c
+            for c in emu.calls[before:]
+            if c.method in ("sendMessage", "editMessageText", "sendDocument")
+        ]
         assert answered and not any(c.error for c in answered), label
         shown = emu.message(consented.chat, menu["message_id"])
         assert shown["text"] != "" and "⚠️" not in shown["text"], label
         if data != "lang:pick":
-            assert any("القائمة الرئيسية" in t or "العودة" in t for t, _ in buttons(consented.last()) + buttons(shown)), label
+            assert any(
+                "القائمة الرئيسية" in t or "العودة" in t
+                for t, _ in buttons(consented.last()) + buttons(shown)
+            ), label

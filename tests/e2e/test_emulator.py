@@ -50,17 +50,23 @@ def png(width: int = 64, height: int = 48, rgb: tuple[int, int, int] = (40, 140,
     rows = b"".join(b"\x00" + bytes(rgb) * width for _ in range(height))
 
     def chunk(kind: bytes, data: bytes) -> bytes:
-        return (struct.pack(">I", len(data)) + kind + data
-                + struct.pack(">I", zlib.crc32(kind + data)))
+        return (
+            struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+        )
 
     header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(rows))
-            + chunk(b"IEND", b""))
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(rows))
+        + chunk(b"IEND", b"")
+    )
 
 
 def keyboard(*rows: list[tuple[str, str]]) -> InlineKeyboardMarkup:
-    return InlineKeyboardMarkup([[InlineKeyboardButton(text, callback_data=data)
-                                  for text, data in row] for row in rows])
+    return InlineKeyboardMarkup(
+        [[InlineKeyboardButton(text, callback_data=data) for text, data in row] for row in rows]
+    )
 
 
 @pytest.fixture
@@ -86,6 +92,7 @@ def as_update(raw: dict[str, Any], bot: Bot) -> Update:
 
 # -- basics -----------------------------------------------------------------------------------
 
+
 async def test_get_me(emu: Emulator, bot: Bot) -> None:
     me = await bot.get_me()
     assert (me.id, me.username, me.is_bot) == (123, "mustafeed_bot", True)
@@ -97,17 +104,26 @@ async def test_unknown_token_method_and_encodings(emu: Emulator) -> None:
     async with aiohttp.ClientSession() as http:
         async with http.post(f"{emu.base_url}999:XYZ/getMe") as response:
             assert response.status == 401
-            assert await response.json() == {"ok": False, "error_code": 401,
-                                             "description": "Unauthorized"}
+            assert await response.json() == {
+                "ok": False,
+                "error_code": 401,
+                "description": "Unauthorized",
+            }
         async with http.post(f"{emu.base_url}{DEFAULT_TOKEN}/frobnicate") as response:
             assert response.status == 404
             assert (await response.json())["description"] == "Not Found: method not found"
-        as_json = {"chat_id": USER, "text": "json",
-                   "reply_markup": {"inline_keyboard": [[{"text": "أ", "callback_data": "a"}]]}}
+        as_json = {
+            "chat_id": USER,
+            "text": "json",
+            "reply_markup": {"inline_keyboard": [[{"text": "أ", "callback_data": "a"}]]},
+        }
         async with http.post(f"{emu.base_url}{DEFAULT_TOKEN}/sendMessage", json=as_json) as r:
             assert (await r.json())["result"]["reply_markup"] == as_json["reply_markup"]
-        form = {"chat_id": str(USER), "text": "form", "reply_markup": json.dumps(
-            {"keyboard": [["نعم", "لا"]], "resize_keyboard": True})}
+        form = {
+            "chat_id": str(USER),
+            "text": "form",
+            "reply_markup": json.dumps({"keyboard": [["نعم", "لا"]], "resize_keyboard": True}),
+        }
         async with http.post(f"{emu.base_url}{DEFAULT_TOKEN}/SENDMESSAGE", data=form) as r:
             assert (await r.json())["ok"] is True
         query = f"{emu.base_url}{DEFAULT_TOKEN}/sendMessage?chat_id={USER}&text=query"
@@ -119,8 +135,12 @@ async def test_unknown_token_method_and_encodings(emu: Emulator) -> None:
 
 
 async def test_send_message_with_inline_keyboard(emu: Emulator, bot: Bot) -> None:
-    sent = await bot.send_message(USER, "<b>مرحباً</b> بك", parse_mode="HTML",
-                                  reply_markup=keyboard([("نعم", "yes"), ("لا", "no")]))
+    sent = await bot.send_message(
+        USER,
+        "<b>مرحباً</b> بك",
+        parse_mode="HTML",
+        reply_markup=keyboard([("نعم", "yes"), ("لا", "no")]),
+    )
     assert sent.text == "مرحباً بك"
     assert sent.reply_markup == keyboard([("نعم", "yes"), ("لا", "no")])
     stored = emu.last_message(USER)
@@ -134,9 +154,12 @@ async def test_send_message_with_inline_keyboard(emu: Emulator, bot: Bot) -> Non
 
 
 async def test_html_validation_and_entities(bot: Bot) -> None:
-    sent = await bot.send_message(USER, "  😀 <i>a<b>b</b></i> &lt;tag&gt; &amp; &copy; &#1575;"
-                                        ' <a href="https://example.org/?a=1&amp;b=2">رابط</a>',
-                                  parse_mode="HTML")
+    sent = await bot.send_message(
+        USER,
+        "  😀 <i>a<b>b</b></i> &lt;tag&gt; &amp; &copy; &#1575;"
+        ' <a href="https://example.org/?a=1&amp;b=2">رابط</a>',
+        parse_mode="HTML",
+    )
     assert sent.text == "😀 ab <tag> & &copy; ا رابط"
     entities = [(e.type, e.offset, e.length) for e in sent.entities]
     assert entities == [("italic", 3, 2), ("bold", 4, 1), ("text_link", 23, 4)]
@@ -157,8 +180,11 @@ async def test_html_validation_and_entities(bot: Bot) -> None:
 
 
 async def test_text_and_button_limits(emu: Emulator, bot: Bot) -> None:
-    for text, reason in (("", "Message text is empty"), ("<b> </b>", "Message text is empty"),
-                         ("ب" * 4097, "Message is too long")):
+    for text, reason in (
+        ("", "Message text is empty"),
+        ("<b> </b>", "Message text is empty"),
+        ("ب" * 4097, "Message is too long"),
+    ):
         with pytest.raises(BadRequest, match=reason):
             await bot.send_message(USER, text, parse_mode="HTML")
     await bot.send_message(USER, "ب" * 4096)
@@ -169,20 +195,23 @@ async def test_text_and_button_limits(emu: Emulator, bot: Bot) -> None:
         await bot.send_message(424242, "x")
 
 
-
 async def test_length_limits_count_utf16_units_of_the_shown_text(emu: Emulator, bot: Bot) -> None:
     """As Telegram: 4,096 UTF-16 units of the text after its HTML is parsed, 1,024 of a caption."""
     with pytest.raises(BadRequest, match="Message is too long"):
-        await bot.send_message(USER, "😀" * 2049, parse_mode="HTML")  # 2,049 characters, 4,098 units
+        await bot.send_message(
+            USER, "😀" * 2049, parse_mode="HTML"
+        )  # 2,049 characters, 4,098 units
     await bot.send_message(USER, "😀" * 2048, parse_mode="HTML")
     await bot.send_message(USER, "<b>" + "&amp;" * 4096 + "</b>", parse_mode="HTML")  # 4,096 shown
     with pytest.raises(BadRequest, match="Message caption is too long"):
         await bot.send_document(USER, InputFile(b"%PDF", filename="a.pdf"), caption="😀" * 513)
-    await bot.send_document(USER, InputFile(b"%PDF", filename="a.pdf"), caption="&lt;" * 1024,
-                            parse_mode="HTML")
+    await bot.send_document(
+        USER, InputFile(b"%PDF", filename="a.pdf"), caption="&lt;" * 1024, parse_mode="HTML"
+    )
 
 
 # -- updates ----------------------------------------------------------------------------------
+
 
 async def test_get_updates_offset_semantics(emu: Emulator, bot: Bot) -> None:
     for word in ("واحد", "اثنان", "ثلاثة"):
@@ -208,8 +237,9 @@ async def test_long_poll_wakes_and_conflicts(emu: Emulator, bot: Bot) -> None:
     first = asyncio.create_task(bot.get_updates(offset=updates[0].update_id + 1, timeout=5))
     await asyncio.sleep(0.1)
     async with aiohttp.ClientSession() as other_instance:  # PTB itself never polls twice
-        async with other_instance.post(f"{emu.base_url}{DEFAULT_TOKEN}/getUpdates",
-                                       json={"timeout": 0.2}) as response:
+        async with other_instance.post(
+            f"{emu.base_url}{DEFAULT_TOKEN}/getUpdates", json={"timeout": 0.2}
+        ) as response:
             assert (await response.json())["result"] == []
     with pytest.raises(Conflict, match="terminated by other getUpdates"):
         await first
@@ -232,8 +262,9 @@ async def test_person_actions_are_valid_updates(emu: Emulator, bot: Bot) -> None
     album = emu.send_album(USER, [png(), png()], caption="صور")
     emu.edit_text(USER, 1, "/start changed")
     emu.bot_added_to_group(STAFF, -100999, "مجموعة جديدة")
-    updates = [as_update(raw, bot) for raw in
-               [u.to_dict() for u in await bot.get_updates(limit=100)]]
+    updates = [
+        as_update(raw, bot) for raw in [u.to_dict() for u in await bot.get_updates(limit=100)]
+    ]
     start = updates[0].message
     assert start.text == "/start ticket_42" and start.entities[0].type == "bot_command"
     assert start.entities[0].length == len("/start")
@@ -251,14 +282,15 @@ async def test_person_actions_are_valid_updates(emu: Emulator, bot: Bot) -> None
     assert updates[10].message.video_note.length == 240
     assert updates[11].message.document.file_name == "هوية.pdf"
     sizes = updates[12].message.photo
-    assert [(s.width, s.height) for s in sizes] == [(90, 45), (320, 160), (800, 400),
-                                                     (1000, 500)]
+    assert [(s.width, s.height) for s in sizes] == [(90, 45), (320, 160), (800, 400), (1000, 500)]
     assert updates[12].message.caption == "فاتورة" and photo["caption"] == "فاتورة"
     assert {u.message.media_group_id for u in updates[13:15]} == {album[0]["media_group_id"]}
     assert updates[15].edited_message.text == "/start changed"
     change = updates[16].my_chat_member
-    assert (change.old_chat_member.status, change.new_chat_member.status) == ("left",
-                                                                              "administrator")
+    assert (change.old_chat_member.status, change.new_chat_member.status) == (
+        "left",
+        "administrator",
+    )
     assert len(updates) == 17
 
 
@@ -296,23 +328,34 @@ async def test_callback_press_round_trip(emu: Emulator, bot: Bot) -> None:
 
 # -- changing messages ------------------------------------------------------------------------
 
+
 async def test_edit_message_text(emu: Emulator, bot: Bot) -> None:
     sent = await bot.send_message(USER, "قيد المراجعة", reply_markup=keyboard([("إلغاء", "x")]))
     waiter = asyncio.create_task(emu.wait_for_edit(USER, sent.message_id))
-    edited = await bot.edit_message_text("<b>تم القبول</b>", USER, sent.message_id,
-                                         parse_mode="HTML",
-                                         reply_markup=keyboard([("تفاصيل", "d")]))
+    edited = await bot.edit_message_text(
+        "<b>تم القبول</b>",
+        USER,
+        sent.message_id,
+        parse_mode="HTML",
+        reply_markup=keyboard([("تفاصيل", "d")]),
+    )
     assert edited.text == "تم القبول" and edited.edit_date is not None
     view = await waiter
     assert view["text"] == "تم القبول" and view["edits"][0]["text"] == "قيد المراجعة"
     with pytest.raises(BadRequest, match="Message is not modified"):
-        await bot.edit_message_text("<b>تم القبول</b>", USER, sent.message_id,
-                                    parse_mode="HTML", reply_markup=keyboard([("تفاصيل", "d")]))
+        await bot.edit_message_text(
+            "<b>تم القبول</b>",
+            USER,
+            sent.message_id,
+            parse_mode="HTML",
+            reply_markup=keyboard([("تفاصيل", "d")]),
+        )
     # Like Telegram, an edit without reply_markup removes the inline keyboard.
     await bot.edit_message_text("تم القبول نهائياً", USER, sent.message_id)
     assert emu.message(USER, sent.message_id).get("reply_markup") is None
-    await bot.edit_message_reply_markup(USER, sent.message_id,
-                                        reply_markup=keyboard([("جديد", "n")]))
+    await bot.edit_message_reply_markup(
+        USER, sent.message_id, reply_markup=keyboard([("جديد", "n")])
+    )
     assert emu.buttons(emu.last_message(USER)) == [("جديد", "n")]
     with pytest.raises(BadRequest, match="Message to edit not found"):
         await bot.edit_message_text("x", USER, 9999)
@@ -326,37 +369,54 @@ async def test_edit_message_text(emu: Emulator, bot: Bot) -> None:
 
 
 async def test_reply_keyboard_contact_and_replies(emu: Emulator, bot: Bot) -> None:
-    ask = await bot.send_message(USER, "شارك رقمك", reply_markup=ReplyKeyboardMarkup(
-        [[KeyboardButton("مشاركة الرقم", request_contact=True)],
-         [KeyboardButton("الموقع", request_location=True), "إلغاء"]]))
+    ask = await bot.send_message(
+        USER,
+        "شارك رقمك",
+        reply_markup=ReplyKeyboardMarkup(
+            [
+                [KeyboardButton("مشاركة الرقم", request_contact=True)],
+                [KeyboardButton("الموقع", request_location=True), "إلغاء"],
+            ]
+        ),
+    )
     assert ask.reply_markup is None  # Telegram echoes only inline keyboards
     assert emu.last_message(USER)["reply_markup"]["keyboard"][0][0]["request_contact"]
     contact = emu.share_contact_from_keyboard(USER)
-    assert contact["contact"] == {"phone_number": "+966500000000", "first_name": "سارة",
-                                  "last_name": "القحطاني", "user_id": USER}
+    assert contact["contact"] == {
+        "phone_number": "+966500000000",
+        "first_name": "سارة",
+        "last_name": "القحطاني",
+        "user_id": USER,
+    }
     location = emu.tap_keyboard(USER, "الموقع")
     assert location["location"] == {"latitude": 24.7136, "longitude": 46.6753}
     assert emu.tap_keyboard(USER, "إلغاء")["text"] == "إلغاء"
-    reply = await bot.send_message(USER, "شكراً", reply_to_message_id=contact["message_id"],
-                                   reply_markup=ReplyKeyboardRemove())
+    reply = await bot.send_message(
+        USER, "شكراً", reply_to_message_id=contact["message_id"], reply_markup=ReplyKeyboardRemove()
+    )
     assert reply.reply_to_message.contact.phone_number == "+966500000000"
     assert emu.reply_keyboard(USER) is None
     with pytest.raises(LookupError):
         emu.tap_keyboard(USER, "إلغاء")
     with pytest.raises(BadRequest, match="Message to be replied not found"):
         await bot.send_message(USER, "x", reply_to_message_id=4040)
-    staff_reply = emu.send_text(STAFF, "سأتابع", chat_id=GROUP,
-                                reply_to_message_id=(await bot.send_message(GROUP,
-                                                                            "طلب #1")).message_id)
+    staff_reply = emu.send_text(
+        STAFF,
+        "سأتابع",
+        chat_id=GROUP,
+        reply_to_message_id=(await bot.send_message(GROUP, "طلب #1")).message_id,
+    )
     assert staff_reply["reply_to_message"]["text"] == "طلب #1"
 
 
 # -- files ------------------------------------------------------------------------------------
 
+
 async def test_document_upload_get_file_and_download(emu: Emulator, bot: Bot) -> None:
     payload = os.urandom(300_000)
-    sent = await bot.send_document(USER, InputFile(payload, filename="تقرير.bin"),
-                                   caption="<i>التقرير</i>", parse_mode="HTML")
+    sent = await bot.send_document(
+        USER, InputFile(payload, filename="تقرير.bin"), caption="<i>التقرير</i>", parse_mode="HTML"
+    )
     assert sent.document.file_name == "تقرير.bin" and sent.caption == "التقرير"
     assert sent.caption_entities[0].type == "italic"
     file = await bot.get_file(sent.document.file_id)
@@ -382,11 +442,11 @@ async def test_photos_voice_and_media_group(emu: Emulator, bot: Bot) -> None:
         await bot.send_photo(USER, (await bot.send_document(USER, b"doc")).document.file_id)
     await bot.send_voice(USER, b"OggS....", duration=4)
     assert emu.last_message(USER)["voice"]["duration"] == 4
-    album = await bot.send_media_group(GROUP, [InputMediaPhoto(png(), caption="١"),
-                                               InputMediaPhoto(largest["file_id"])])
+    album = await bot.send_media_group(
+        GROUP, [InputMediaPhoto(png(), caption="١"), InputMediaPhoto(largest["file_id"])]
+    )
     assert len({m.media_group_id for m in album}) == 1 and album[0].caption == "١"
-    audio = await bot.send_audio(USER, InputFile(b"ID3 audio", filename="درس.mp3"),
-                                 title="درس")
+    audio = await bot.send_audio(USER, InputFile(b"ID3 audio", filename="درس.mp3"), title="درس")
     video = await bot.send_video(USER, b"mp4 video", width=640, height=360)
     assert (audio.audio.title, audio.audio.mime_type) == ("درس", "audio/mpeg")
     assert (video.video.width, video.video.height) == (640, 360)
@@ -398,8 +458,9 @@ async def test_photos_voice_and_media_group(emu: Emulator, bot: Bot) -> None:
 
 async def test_copy_and_forward(emu: Emulator, bot: Bot) -> None:
     source = emu.send_text(USER, "أحتاج مساعدة")
-    copied = await bot.copy_message(GROUP, USER, source["message_id"],
-                                    reply_markup=keyboard([("رد", "r")]))
+    copied = await bot.copy_message(
+        GROUP, USER, source["message_id"], reply_markup=keyboard([("رد", "r")])
+    )
     group_copy = emu.message(GROUP, copied.message_id)
     assert group_copy["text"] == "أحتاج مساعدة" and group_copy["from_bot"]
     forwarded = await bot.forward_message(GROUP, USER, source["message_id"])
@@ -410,12 +471,12 @@ async def test_copy_and_forward(emu: Emulator, bot: Bot) -> None:
 
 # -- chats and members ------------------------------------------------------------------------
 
+
 async def test_chats_members_and_commands(emu: Emulator, bot: Bot) -> None:
     chat = await bot.get_chat(GROUP)
     assert (chat.title, chat.type) == ("فريق الجمعية", "supergroup")
     assert (await bot.get_chat(USER)).first_name == "سارة"
-    statuses = {uid: (await bot.get_chat_member(GROUP, uid)).status
-                for uid in (STAFF, USER, 123)}
+    statuses = {uid: (await bot.get_chat_member(GROUP, uid)).status for uid in (STAFF, USER, 123)}
     assert statuses == {STAFF: "administrator", USER: "member", 123: "administrator"}
     emu.set_member(GROUP, USER, "kicked")
     assert (await bot.get_chat_member(GROUP, USER)).status == "kicked"
@@ -443,8 +504,9 @@ async def test_forum_topics(emu: Emulator, bot: Bot) -> None:
     asked = emu.send_text(STAFF, "سؤال في موضوع", chat_id=-100321, message_thread_id=7)
     (update,) = await bot.get_updates()
     assert update.message.is_topic_message and update.message.message_thread_id == 7
-    reply = await bot.send_message(-100321, "جواب", message_thread_id=7,
-                                   reply_to_message_id=asked["message_id"])
+    reply = await bot.send_message(
+        -100321, "جواب", message_thread_id=7, reply_to_message_id=asked["message_id"]
+    )
     assert reply.message_thread_id == 7 and reply.is_topic_message
 
 
@@ -475,8 +537,10 @@ async def test_several_bots_have_separate_worlds(emu: Emulator) -> None:
 
 # python-telegram-bot's request layer over either HTTP library (bot/channels/telegram/transport.py): the same
 # errors for the same faults, so the outbox retries the same way whichever one runs
-REQUESTS = {"httpx": lambda: HTTPXRequest(read_timeout=0.5),
-            "aiohttp": lambda: AiohttpRequest(read_timeout=0.5)}
+REQUESTS = {
+    "httpx": lambda: HTTPXRequest(read_timeout=0.5),
+    "aiohttp": lambda: AiohttpRequest(read_timeout=0.5),
+}
 
 
 @pytest.mark.filterwarnings("ignore:.*retry_after.*:DeprecationWarning")
@@ -500,24 +564,36 @@ async def test_fault_injection(emu: Emulator, library: str) -> None:
         await bot.send_message(USER, "وصلت")
     assert [m["text"] for m in emu.messages(USER)] == ["وصلت"]
     assert [c.error for c in emu.calls_to("sendMessage")][:4] == [
-        "injected fault: 429", "injected fault: 502", "injected fault: 502",
-        "injected fault: drop"]
+        "injected fault: 429",
+        "injected fault: 502",
+        "injected fault: 502",
+        "injected fault: drop",
+    ]
 
 
 @pytest.mark.parametrize("library", sorted(REQUESTS))
 async def test_uploads_and_plain_calls_through_either_library(emu: Emulator, library: str) -> None:
     async with Bot(DEFAULT_TOKEN, base_url=emu.base_url, request=REQUESTS[library]()) as bot:
-        await bot.send_message(USER, "نص عربي <b>عريض</b>", parse_mode="HTML",
-                               reply_markup={"inline_keyboard": [[{"text": "نعم", "callback_data": "y"}]]})
-        await bot.send_document(USER, InputFile(b"%PDF-1.4 data", filename="طلب.pdf"),
-                                caption="مرفق")
+        await bot.send_message(
+            USER,
+            "نص عربي <b>عريض</b>",
+            parse_mode="HTML",
+            reply_markup={"inline_keyboard": [[{"text": "نعم", "callback_data": "y"}]]},
+        )
+        await bot.send_document(
+            USER, InputFile(b"%PDF-1.4 data", filename="طلب.pdf"), caption="مرفق"
+        )
     text, document = emu.messages(USER)
-    assert text["text"] == "نص عربي عريض" and text["reply_markup"]["inline_keyboard"][0][0]["text"] == "نعم"
+    assert (
+        text["text"] == "نص عربي عريض"
+        and text["reply_markup"]["inline_keyboard"][0][0]["text"] == "نعم"
+    )
     assert document["caption"] == "مرفق" and document["document"]["file_name"] == "طلب.pdf"
     assert emu.download(document["document"]["file_id"]) == b"%PDF-1.4 data"
 
 
 # -- webhook ----------------------------------------------------------------------------------
+
 
 async def test_webhook_delivery_with_secret_and_retry(emu: Emulator, bot: Bot) -> None:
     received: list[tuple[str | None, dict[str, Any]]] = []
@@ -526,8 +602,9 @@ async def test_webhook_delivery_with_secret_and_retry(emu: Emulator, bot: Bot) -
     async def hook(request: web.Request) -> web.Response:
         if failures:
             return web.Response(status=failures.pop())
-        received.append((request.headers.get("X-Telegram-Bot-Api-Secret-Token"),
-                         await request.json()))
+        received.append(
+            (request.headers.get("X-Telegram-Bot-Api-Secret-Token"), await request.json())
+        )
         return web.Response()
 
     app = web.Application()
@@ -543,7 +620,9 @@ async def test_webhook_delivery_with_secret_and_retry(emu: Emulator, bot: Bot) -
         emu.send_text(USER, "بعد الويبهوك")
         await emu.wait_until(lambda: len(received) == 2)
         assert [(secret, body["message"]["text"]) for secret, body in received] == [
-            ("s3cr3t-TOKEN", "قبل الويبهوك"), ("s3cr3t-TOKEN", "بعد الويبهوك")]
+            ("s3cr3t-TOKEN", "قبل الويبهوك"),
+            ("s3cr3t-TOKEN", "بعد الويبهوك"),
+        ]
         info = await bot.get_webhook_info()
         assert info.url == url and info.pending_update_count == 0
         assert "500" in (info.last_error_message or "")
@@ -558,10 +637,12 @@ async def test_webhook_delivery_with_secret_and_retry(emu: Emulator, bot: Bot) -
 
 # -- observing and timing ---------------------------------------------------------------------
 
+
 async def test_wait_for_message_and_latencies(emu: Emulator, bot: Bot) -> None:
     emu.send_text(USER, "/start")
     asyncio.get_running_loop().call_later(
-        0.05, lambda: asyncio.ensure_future(bot.send_message(USER, "أهلاً")))
+        0.05, lambda: asyncio.ensure_future(bot.send_message(USER, "أهلاً"))
+    )
     message = await emu.wait_for_message(USER, lambda m: "أهلاً" in m["text"], timeout=3)
     assert message["message_id"] == 2
     with pytest.raises(TimeoutError, match="no matching bot message"):
@@ -576,7 +657,8 @@ async def test_ptb_application_end_to_end(emu: Emulator) -> None:
         assert update.effective_message is not None
         await update.effective_message.reply_html(
             f"أهلاً <b>{update.effective_user.first_name}</b>",  # type: ignore[union-attr]
-            reply_markup=keyboard([("تقديم طلب", "apply")]))
+            reply_markup=keyboard([("تقديم طلب", "apply")]),
+        )
 
     async def pressed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         query = update.callback_query
@@ -584,8 +666,13 @@ async def test_ptb_application_end_to_end(emu: Emulator) -> None:
         await query.answer("تم")
         await query.edit_message_text("تم تقديم طلبك ✅")
 
-    application = (Application.builder().token(DEFAULT_TOKEN).base_url(emu.base_url)
-                   .base_file_url(emu.base_file_url).build())
+    application = (
+        Application.builder()
+        .token(DEFAULT_TOKEN)
+        .base_url(emu.base_url)
+        .base_file_url(emu.base_file_url)
+        .build()
+    )
     application.add_handler(CommandHandler("start", start))
     application.add_handler(CallbackQueryHandler(pressed))
     async with application:
@@ -608,6 +695,7 @@ async def test_ptb_application_end_to_end(emu: Emulator) -> None:
 
 # -- standalone and demo ----------------------------------------------------------------------
 
+
 def _free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -617,8 +705,15 @@ def _free_port() -> int:
 async def test_runs_standalone() -> None:
     port = _free_port()
     process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot.emulator", "--port", str(port), cwd=ROOT,
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+        sys.executable,
+        "-m",
+        "bot.emulator",
+        "--port",
+        str(port),
+        cwd=ROOT,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
     try:
         assert process.stdout is not None
         banner = await asyncio.wait_for(process.stdout.readline(), 20)
@@ -635,8 +730,9 @@ async def test_runs_standalone() -> None:
 
 @pytest.fixture
 async def demo() -> AsyncIterator[Emulator]:
-    async with Emulator(demo=True, demo_user_id=USER, staff_chat_id=GROUP,
-                        staff_user_id=STAFF) as emulator:
+    async with Emulator(
+        demo=True, demo_user_id=USER, staff_chat_id=GROUP, staff_user_id=STAFF
+    ) as emulator:
         yield emulator
 
 
@@ -651,24 +747,29 @@ async def test_demo_api(demo: Emulator) -> None:
         await http.post("/demo/api/send", json={"panel": "beneficiary", "text": "/start"})
         async with Bot(DEFAULT_TOKEN, base_url=demo.base_url) as bot:
             sent = await bot.send_message(USER, "اختر", reply_markup=keyboard([("قدّم", "apply")]))
-            await bot.send_message(USER, "رقمك؟", reply_markup=ReplyKeyboardMarkup(
-                [[KeyboardButton("مشاركة الرقم", request_contact=True)]]))
-        async with http.post("/demo/api/press", json={"panel": "beneficiary",
-                                                      "message_id": sent.message_id,
-                                                      "data": "apply"}) as pressed:
+            await bot.send_message(
+                USER,
+                "رقمك؟",
+                reply_markup=ReplyKeyboardMarkup(
+                    [[KeyboardButton("مشاركة الرقم", request_contact=True)]]
+                ),
+            )
+        async with http.post(
+            "/demo/api/press",
+            json={"panel": "beneficiary", "message_id": sent.message_id, "data": "apply"},
+        ) as pressed:
             assert (await pressed.json())["result"]["data"] == "apply"
-        async with http.post("/demo/api/press", json={"panel": "beneficiary",
-                                                      "message_id": sent.message_id,
-                                                      "data": "forged"}) as forged:
+        async with http.post(
+            "/demo/api/press",
+            json={"panel": "beneficiary", "message_id": sent.message_id, "data": "forged"},
+        ) as forged:
             assert forged.status == 400
         form = aiohttp.FormData()
         form.add_field("panel", "staff")
         form.add_field("file", png(), filename="صورة.png", content_type="image/png")
         await http.post("/demo/api/upload", data=form)
-        await http.post("/demo/api/keyboard", json={"panel": "beneficiary",
-                                                    "text": "مشاركة الرقم"})
-        await http.post("/demo/api/send", json={"panel": "staff", "text": "تم",
-                                                "reply_to": 1})
+        await http.post("/demo/api/keyboard", json={"panel": "beneficiary", "text": "مشاركة الرقم"})
+        await http.post("/demo/api/send", json={"panel": "staff", "text": "تم", "reply_to": 1})
         async with http.get("/demo/api/state", params={"since": "-1"}) as response:
             state = await response.json()
     beneficiary, staff = state["panels"]
@@ -683,31 +784,46 @@ async def test_demo_api(demo: Emulator) -> None:
 
 async def _send_demo_conversation(emulator: Emulator) -> None:
     """Fill the demo's two chats the way the bot would, through the real Bot API."""
-    async with Bot(DEFAULT_TOKEN, base_url=emulator.base_url,
-                   base_file_url=emulator.base_file_url) as bot:
+    async with Bot(
+        DEFAULT_TOKEN, base_url=emulator.base_url, base_file_url=emulator.base_file_url
+    ) as bot:
         emulator.send_text(USER, "/start")
-        await bot.send_message(USER, "أهلاً بك يا <b>سارة</b> في بوت <i>جمعية البر</i>\n"
-                                     "اختر الخدمة:", parse_mode="HTML",
-                               reply_markup=keyboard([("تقديم طلب مساعدة", "apply")],
-                                                     [("حالة طلبي", "status"),
-                                                      ("الأسئلة الشائعة", "faq")]))
-        await bot.send_message(USER, "نحتاج رقم جوالك لإكمال الطلب.",
-                               reply_markup=ReplyKeyboardMarkup(
-                                   [[KeyboardButton("مشاركة رقم الجوال", request_contact=True)],
-                                    ["إلغاء"]], resize_keyboard=True))
+        await bot.send_message(
+            USER,
+            "أهلاً بك يا <b>سارة</b> في بوت <i>جمعية البر</i>\nاختر الخدمة:",
+            parse_mode="HTML",
+            reply_markup=keyboard(
+                [("تقديم طلب مساعدة", "apply")],
+                [("حالة طلبي", "status"), ("الأسئلة الشائعة", "faq")],
+            ),
+        )
+        await bot.send_message(
+            USER,
+            "نحتاج رقم جوالك لإكمال الطلب.",
+            reply_markup=ReplyKeyboardMarkup(
+                [[KeyboardButton("مشاركة رقم الجوال", request_contact=True)], ["إلغاء"]],
+                resize_keyboard=True,
+            ),
+        )
         emulator.share_contact_from_keyboard(USER)
         photo = emulator.send_photo(USER, png(480, 320), caption="صورة الفاتورة")
-        await bot.send_message(USER, "تم استلام طلبك برقم <code>#1024</code> &lt;script&gt;",
-                               parse_mode="HTML")
-        ticket = await bot.send_message(GROUP, "<b>طلب جديد #1024</b>\nالاسم: سارة القحطاني",
-                                        parse_mode="HTML",
-                                        reply_markup=keyboard([("قبول", "ok"), ("رفض", "no")]))
+        await bot.send_message(
+            USER, "تم استلام طلبك برقم <code>#1024</code> &lt;script&gt;", parse_mode="HTML"
+        )
+        ticket = await bot.send_message(
+            GROUP,
+            "<b>طلب جديد #1024</b>\nالاسم: سارة القحطاني",
+            parse_mode="HTML",
+            reply_markup=keyboard([("قبول", "ok"), ("رفض", "no")]),
+        )
         await bot.copy_message(GROUP, USER, photo["message_id"])
         await bot.send_document(GROUP, InputFile(b"%PDF-1.4", filename="ملخص.pdf"))
-        emulator.send_text(STAFF, "سأتولى الطلب", chat_id=GROUP,
-                           reply_to_message_id=ticket.message_id)
-        await bot.edit_message_text("<b>طلب جديد #1024</b> — قيد المراجعة", GROUP,
-                                    ticket.message_id, parse_mode="HTML")
+        emulator.send_text(
+            STAFF, "سأتولى الطلب", chat_id=GROUP, reply_to_message_id=ticket.message_id
+        )
+        await bot.edit_message_text(
+            "<b>طلب جديد #1024</b> — قيد المراجعة", GROUP, ticket.message_id, parse_mode="HTML"
+        )
 
 
 class _DevTools:
@@ -736,11 +852,24 @@ async def test_demo_page_renders_in_chromium(demo: Emulator, tmp_path: Path) -> 
     await _send_demo_conversation(demo)
     profile = tempfile.mkdtemp()
     browser = subprocess.Popen(
-        ["chromium", "--headless", "--no-sandbox", "--disable-gpu",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync",
-         "--no-first-run", f"--user-data-dir={profile}", "--window-size=1400,900",
-         "--remote-debugging-port=0", "--remote-allow-origins=*", "about:blank"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        [
+            "chromium",
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--no-first-run",
+            f"--user-data-dir={profile}",
+            "--window-size=1400,900",
+            "--remote-debugging-port=0",
+            "--remote-allow-origins=*",
+            "about:blank",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         port_file = Path(profile) / "DevToolsActivePort"
         for _ in range(200):
@@ -754,11 +883,18 @@ async def test_demo_page_renders_in_chromium(demo: Emulator, tmp_path: Path) -> 
             async with http.ws_connect(target["webSocketDebuggerUrl"], max_msg_size=0) as ws:
                 tools = _DevTools(ws)
                 await tools.call("Page.enable")
-                await tools.call("Emulation.setDeviceMetricsOverride", width=1400, height=900,
-                                 deviceScaleFactor=1, mobile=False)
+                await tools.call(
+                    "Emulation.setDeviceMetricsOverride",
+                    width=1400,
+                    height=900,
+                    deviceScaleFactor=1,
+                    mobile=False,
+                )
                 await tools.call("Page.navigate", url=f"{demo.url}/")
-                ready = ("document.querySelectorAll('.msg').length === 10 && "
-                         "[...document.images].every(i => i.complete && i.naturalWidth > 0)")
+                ready = (
+                    "document.querySelectorAll('.msg').length === 10 && "
+                    "[...document.images].every(i => i.complete && i.naturalWidth > 0)"
+                )
                 for _ in range(200):
                     if await tools.evaluate(ready):
                         break

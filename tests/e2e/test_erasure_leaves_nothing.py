@@ -19,12 +19,18 @@ COMPLAINT = "تأخر وصول السلة الغذائية أسبوعين عن �
 STAFF_REPLY = "نعتذر، لا تتوفر لدينا هذه الخدمة حاليًا."
 NEEDLES = {
     "telegram id": str(PERSON_ID),
-    "first name": "نورة", "last name": "القحطاني",
-    "form name": "عبدالله سعيد", "family name": "الحربي",
-    "national ID": "1000000008", "national ID (Arabic digits)": "١٠٠٠٠٠٠٠٠٨",
+    "first name": "نورة",
+    "last name": "القحطاني",
+    "form name": "عبدالله سعيد",
+    "family name": "الحربي",
+    "national ID": "1000000008",
+    "national ID (Arabic digits)": "١٠٠٠٠٠٠٠٠٨",
     "mobile": "551234567",
-    "question": "سيارة الجمعية", "follow-up": "يوم الخميس", "complaint title": "تأخر التوصيل",
-    "complaint": "السلة الغذائية", "staff reply": "لا تتوفر لدينا",
+    "question": "سيارة الجمعية",
+    "follow-up": "يوم الخميس",
+    "complaint title": "تأخر التوصيل",
+    "complaint": "السلة الغذائية",
+    "staff reply": "لا تتوفر لدينا",
     "internal note": "تسكن نورة قرب المسجد",
 }
 ERASED = "حُذفت بيانات المستفيد بطلبه"
@@ -48,8 +54,7 @@ async def scan(app) -> list[tuple[str, str, str]]:
     return found
 
 
-async def test_erasure_leaves_no_trace_in_any_table(emu, app, staff: Person,
-                                                    profile) -> None:
+async def test_erasure_leaves_no_trace_in_any_table(emu, app, staff: Person, profile) -> None:
     emu.add_user(PERSON_ID, "نورة", "القحطاني", language_code="ar")
     person = Person(emu, app, PERSON_ID)
     await person.say("/start")
@@ -77,7 +82,9 @@ async def test_erasure_leaves_no_trace_in_any_table(emu, app, staff: Person,
     await person.press("شكوى")
     await person.say("تأخر التوصيل")
     await person.say(COMPLAINT)
-    await person.send_photo(b"\xff\xd8\xff\xe0receipt")  # JPEG magic bytes: files are checked by content
+    await person.send_photo(
+        b"\xff\xd8\xff\xe0receipt"
+    )  # JPEG magic bytes: files are checked by content
     if "طلباتك" in person.text():  # which request it is about: none
         await person.press("تخطٍّ")
     await person.press("إرسال")

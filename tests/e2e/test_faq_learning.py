@@ -23,7 +23,9 @@ from tests.harness import (
     start_app,
 )
 
-QUESTION = "انا محمد جوالي 0551234567 وهويتي 1098765432 ابغى اعرف اذا تاخذون اكل من العزايم بالاستراحات"
+QUESTION = (
+    "انا محمد جوالي 0551234567 وهويتي 1098765432 ابغى اعرف اذا تاخذون اكل من العزايم بالاستراحات"
+)
 SAME = "ابغى اعرف اذا تاخذون اكل من العزايم بالاستراحات"
 ENTRY = "donate-surplus"
 
@@ -39,7 +41,9 @@ async def _hand_over(person: Person, question: str) -> None:
 
 async def _answer_and_link(emu, staff: Person, profile) -> dict:
     card = next(m for m in reversed(emu.messages(STAFF_CHAT)) if "العزايم" in (m.get("text") or ""))
-    await staff.say("نعم نستلم فائض الولائم، تواصل معنا قبلها بساعتين.", reply_to_message_id=card["message_id"])
+    await staff.say(
+        "نعم نستلم فائض الولائم، تواصل معنا قبلها بساعتين.", reply_to_message_id=card["message_id"]
+    )
     card = next(m for m in emu.messages(STAFF_CHAT) if m["message_id"] == card["message_id"])
     assert any("الأسئلة الشائعة" in label for label, _ in buttons(card))
     await staff.press("إضافة إلى الأسئلة الشائعة")
@@ -60,7 +64,8 @@ async def _newcomer(emu, app) -> Person:
 
 
 async def test_a_linked_question_is_answered_next_time_and_after_a_restart(
-        consented: Person, emu, app, profile, database_url, tmp_path, monkeypatch) -> None:
+    consented: Person, emu, app, profile, database_url, tmp_path, monkeypatch
+) -> None:
     other = await _newcomer(emu, app)
     replies = await other.say(SAME)
     question = profile.faq_entry(ENTRY).question.ar
@@ -114,8 +119,12 @@ async def test_undo_removes_the_phrasing_at_once(consented: Person, emu, app, pr
     assert "هل أجاب هذا عن سؤالك" not in replies[-1]["text"]
 
 
-async def test_a_supervisor_approves_when_the_profile_asks(consented: Person, emu, app, profile) -> None:
-    app.rt.profile = profile.model_copy(update={"faq": profile.faq.model_copy(update={"learning": "supervisor"})})
+async def test_a_supervisor_approves_when_the_profile_asks(
+    consented: Person, emu, app, profile
+) -> None:
+    app.rt.profile = profile.model_copy(
+        update={"faq": profile.faq.model_copy(update={"learning": "supervisor"})}
+    )
     await _hand_over(consented, QUESTION)
     staff = Person(emu, app, STAFF_PLAIN, chat_id=STAFF_CHAT)
     waiting = await _answer_and_link(emu, staff, profile)
@@ -136,7 +145,14 @@ async def test_forged_learning_buttons_do_nothing(consented: Person, emu, app) -
     staff = Person(emu, app, STAFF_PLAIN, chat_id=STAFF_CHAT)
     await staff.say("مرحبا")
     mid = emu.messages(STAFF_CHAT)[-1]["message_id"] if emu.messages(STAFF_CHAT) else 1
-    for data in ("fl:link:999:0", "fl:link:1:9999", "fl:approve:1", "fl:remove:1", "fl:offer:x", "fl:zzz"):
+    for data in (
+        "fl:link:999:0",
+        "fl:link:1:9999",
+        "fl:approve:1",
+        "fl:remove:1",
+        "fl:offer:x",
+        "fl:zzz",
+    ):
         await staff.press_data(mid, data)
     async with app.db.read() as session:
         assert (await session.scalars(select(LearnedPhrasing))).all() == []
@@ -163,7 +179,9 @@ async def test_a_service_the_association_does_not_offer(consented: Person, emu, 
     assert "لا تقدّم" not in replies[-1]["text"]
 
 
-async def test_did_you_mean_lists_questions_in_full_and_none_hands_over(consented: Person, emu, profile) -> None:
+async def test_did_you_mean_lists_questions_in_full_and_none_hands_over(
+    consented: Person, emu, profile
+) -> None:
     replies = await consented.say("المندوب ما جا للحين")
     message = replies[-1]
     labels = [label for label, _ in buttons(message)]

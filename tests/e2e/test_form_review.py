@@ -15,8 +15,10 @@ from tests.harness import Person, buttons
 @pytest.fixture
 def profile(tmp_path) -> Profile:
     text = (ROOT / "profiles" / "khairat.yaml").read_text(encoding="utf-8")
-    text = text.replace("      - id: home_location\n        type: location\n",
-                        "      - id: home_location\n        type: location\n        allow_address: true\n")
+    text = text.replace(
+        "      - id: home_location\n        type: location\n",
+        "      - id: home_location\n        type: location\n        allow_address: true\n",
+    )
     path = ROOT / "profiles" / ".test_allow_address.yaml"
     path.write_text(text, encoding="utf-8")
     try:
@@ -42,7 +44,9 @@ async def test_a_typed_address_and_the_two_button_review(consented: Person, prof
     await answer_to_location(consented, profile)
     assert "كتابة عنوانك" in consented.text()
     await consented.say("حي النسيم، شارع الأمير سعود")
-    assert "الهوية" in consented.text() or "المستند" in consented.text() or "صورة" in consented.text()
+    assert (
+        "الهوية" in consented.text() or "المستند" in consented.text() or "صورة" in consented.text()
+    )
     await consented.send_photo()
     await consented.send_document(b"%PDF-1.4 family", "family.pdf", "application/pdf")
     await consented.send_document(b"%PDF-1.4 income", "income.pdf", "application/pdf")
@@ -62,5 +66,6 @@ async def test_a_typed_address_and_the_two_button_review(consented: Person, prof
     assert any("تعديل إجابة" in t for t, _ in buttons(back))  # back on the review screen
     await consented.press("كل شيء صحيح")
     assert "الإقرار" in consented.text() or "أُقِرّ" in consented.text()
+
 
 # without the option, a typed address is refused: tests/flows.py fill_form («بيتنا قريب من المسجد»)

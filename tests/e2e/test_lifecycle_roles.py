@@ -26,18 +26,21 @@ async def press_as_plain_member(emu, app: BotApp, label: str) -> str:
 
 async def status_of(app: BotApp, reference: str) -> str:
     async with app.db.read() as session:
-        return await session.scalar(select(ServiceRequest.status).where(
-            ServiceRequest.reference == reference))
+        return await session.scalar(
+            select(ServiceRequest.status).where(ServiceRequest.reference == reference)
+        )
 
 
 async def test_a_profile_may_let_any_member_decide(
-        consented: Person, staff: Person, profile, emu, app) -> None:
+    consented: Person, staff: Person, profile, emu, app
+) -> None:
     """Issue 12: the default keeps decisions for researchers and supervisors; an association's
     profile (``permissions``) may give them to every member of the staff group."""
     from bot.profile.schema import Permissions
 
-    app.rt.profile = profile.model_copy(update={"permissions": Permissions(
-        approve=("staff", "researcher", "supervisor"))})
+    app.rt.profile = profile.model_copy(
+        update={"permissions": Permissions(approve=("staff", "researcher", "supervisor"))}
+    )
     await open_service(consented, profile)
     await fill_form(consented, profile)
     reference = await submit(consented)
@@ -48,8 +51,8 @@ async def test_a_profile_may_let_any_member_decide(
 
 
 async def test_decisions_kept_for_researchers_and_supervisors(
-        consented: Person, staff: Person, profile, emu, app,
-        monkeypatch: pytest.MonkeyPatch) -> None:
+    consented: Person, staff: Person, profile, emu, app, monkeypatch: pytest.MonkeyPatch
+) -> None:
     deciders_only = lifecycle.request_rules(deciders=lifecycle.DECIDERS)
     monkeypatch.setattr(lifecycle, "REQUEST_RULES", deciders_only)
     await open_service(consented, profile)
@@ -60,7 +63,9 @@ async def test_decisions_kept_for_researchers_and_supervisors(
     told = consented.last()["text"]
 
     assert ROLE_REFUSAL in await press_as_plain_member(emu, app, "✅ قبول")
-    assert ROLE_REFUSAL in await press_as_plain_member(emu, app, "❌ عدم القبول")  # no prompt either
+    assert ROLE_REFUSAL in await press_as_plain_member(
+        emu, app, "❌ عدم القبول"
+    )  # no prompt either
     assert await status_of(app, reference) == "under_review"
     assert consented.last()["text"] == told  # the beneficiary was told nothing
 

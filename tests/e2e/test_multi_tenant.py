@@ -17,7 +17,9 @@ MAA_TOKEN = "456:DEF"
 MAA_STAFF_CHAT = -100456
 
 
-async def test_two_associations_share_a_database_but_nothing_else(emu, database_url, profile) -> None:
+async def test_two_associations_share_a_database_but_nothing_else(
+    emu, database_url, profile
+) -> None:
     maa_world = emu.add_bot(MAA_TOKEN, "maa_bot")
     populate(maa_world)
     maa_world.add_group(MAA_STAFF_CHAT, "فريق جمعية ماء", members={STAFF: "creator"})
@@ -25,7 +27,9 @@ async def test_two_associations_share_a_database_but_nothing_else(emu, database_
     db = Database(database_url)
     base = make_settings(emu, database_url)
     khairat_app = BotApp(base, profile, db=db)
-    maa_app = BotApp(settings_for(base.with_(token=MAA_TOKEN, staff_chat_id=MAA_STAFF_CHAT), maa), maa, db=db)
+    maa_app = BotApp(
+        settings_for(base.with_(token=MAA_TOKEN, staff_chat_id=MAA_STAFF_CHAT), maa), maa, db=db
+    )
     for app in (khairat_app, maa_app):
         app.rt.flood_burst = 500
         await app.start_polling()
@@ -48,11 +52,19 @@ async def test_two_associations_share_a_database_but_nothing_else(emu, database_
         assert reference in sara_k.text()
 
         assert all("صيانة خزانات" not in (m.get("text") or "") for m in emu.messages(STAFF_CHAT))
-        assert all(reference not in (m.get("text") or "") for m in maa_world.messages(MAA_STAFF_CHAT))
-        assert any("صيانة خزانات" in (m.get("text") or "") for m in maa_world.messages(MAA_STAFF_CHAT))
+        assert all(
+            reference not in (m.get("text") or "") for m in maa_world.messages(MAA_STAFF_CHAT)
+        )
+        assert any(
+            "صيانة خزانات" in (m.get("text") or "") for m in maa_world.messages(MAA_STAFF_CHAT)
+        )
 
         async with db.read(unscoped=True) as session:  # both associations
-            people = (await session.execute(select(Beneficiary.association_id, Beneficiary.telegram_user_id))).all()
+            people = (
+                await session.execute(
+                    select(Beneficiary.association_id, Beneficiary.telegram_user_id)
+                )
+            ).all()
             requests = (await session.scalars(select(ServiceRequest.association_id))).all()
             tickets = (await session.scalars(select(Ticket.association_id))).all()
         assert sorted(people) == [("khairat", BENEFICIARY), ("maa", BENEFICIARY)]
@@ -69,7 +81,11 @@ def test_each_association_needs_its_own_token(tmp_path) -> None:
     from bot.settings import ConfigError, Settings
 
     maa = load_profile(ROOT / "profiles" / "maa.yaml")
-    maa_with_env = maa.model_copy(update={"deployment": maa.deployment.model_copy(update={"token_env": "MAA_TOKEN"})})
+    maa_with_env = maa.model_copy(
+        update={"deployment": maa.deployment.model_copy(update={"token_env": "MAA_TOKEN"})}
+    )
     with pytest.raises(ConfigError, match="MAA_TOKEN"):
         settings_for(Settings(token="1:A"), maa_with_env, env={})
-    assert settings_for(Settings(token="1:A"), maa_with_env, env={"MAA_TOKEN": "2:B"}).token == "2:B"
+    assert (
+        settings_for(Settings(token="1:A"), maa_with_env, env={"MAA_TOKEN": "2:B"}).token == "2:B"
+    )

@@ -41,12 +41,20 @@ def postgres_listening() -> bool:
 
 
 def cli_env(workdir: Path, **settings: str) -> dict[str, str]:
-    env = {key: value for key, value in os.environ.items()
-           if key in ("PATH", "HOME", "LANG", "TMPDIR")}
-    env.update({"PYTHONPATH": str(ROOT), "PYTHONDONTWRITEBYTECODE": "1",
-                "MUSTAFEED_DATA_DIR": str(workdir), "MUSTAFEED_SECRET_KEY": SECRET,
-                "STAFF_CHAT_ID": str(STAFF_CHAT), "TELEGRAM_BOT_TOKEN": REJECTED_TOKEN,
-                "DATABASE_URL": f"sqlite+aiosqlite:///{workdir}/bot.db"})
+    env = {
+        key: value for key, value in os.environ.items() if key in ("PATH", "HOME", "LANG", "TMPDIR")
+    }
+    env.update(
+        {
+            "PYTHONPATH": str(ROOT),
+            "PYTHONDONTWRITEBYTECODE": "1",
+            "MUSTAFEED_DATA_DIR": str(workdir),
+            "MUSTAFEED_SECRET_KEY": SECRET,
+            "STAFF_CHAT_ID": str(STAFF_CHAT),
+            "TELEGRAM_BOT_TOKEN": REJECTED_TOKEN,
+            "DATABASE_URL": f"sqlite+aiosqlite:///{workdir}/bot.db",
+        }
+    )
     env.update(settings)
     return env
 
@@ -54,8 +62,15 @@ def cli_env(workdir: Path, **settings: str) -> dict[str, str]:
 async def mustafeed(workdir: Path, *args: str, **settings: str) -> tuple[int, str, str]:
     """Run ``python -m bot ARGS`` in ``workdir``; its exit status, stdout and stderr."""
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot", *args, cwd=workdir, env=cli_env(workdir, **settings),
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+        sys.executable,
+        "-m",
+        "bot",
+        *args,
+        cwd=workdir,
+        env=cli_env(workdir, **settings),
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
     try:
         out, err = await asyncio.wait_for(proc.communicate(), 60)
     except TimeoutError:
@@ -80,8 +95,9 @@ def one_line(status: int, out: str, err: str, *expected: str) -> str:
 async def test_rejected_token_is_one_line_and_never_printed(tmp_path: Path) -> None:
     async with Emulator() as emu:  # knows only its own token: answers 401 to any other
         for command in (["run"], ["webhook", "--host", "127.0.0.1", "--port", str(free_port())]):
-            status, out, err = await mustafeed(tmp_path, *command,
-                                               TELEGRAM_API_BASE_URL=emu.base_url)
+            status, out, err = await mustafeed(
+                tmp_path, *command, TELEGRAM_API_BASE_URL=emu.base_url
+            )
             line = one_line(status, out, err, "TELEGRAM_BOT_TOKEN", "rejected", "@BotFather")
             assert status == 2, line
 
@@ -91,16 +107,30 @@ async def test_webhook_port_in_use(emu: Emulator, tmp_path: Path) -> None:
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         port = taken.getsockname()[1]
-        status, out, err = await mustafeed(tmp_path, "webhook", "--host", "127.0.0.1",
-                                           "--port", str(port), TELEGRAM_BOT_TOKEN="123:ABC",
-                                           TELEGRAM_API_BASE_URL=emu.base_url)
+        status, out, err = await mustafeed(
+            tmp_path,
+            "webhook",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            TELEGRAM_BOT_TOKEN="123:ABC",
+            TELEGRAM_API_BASE_URL=emu.base_url,
+        )
     one_line(status, out, err, f"127.0.0.1:{port}", "already in use", "--port")
 
 
 async def test_postgres_on_a_closed_port(tmp_path: Path) -> None:
     url = f"postgresql+asyncpg://mustafeed:pa55word@127.0.0.1:{free_port()}/mustafeed"
-    report = ["report", "--from", "2026-01-01", "--to", "2026-01-31",
-              "--out", str(tmp_path / "r.csv")]
+    report = [
+        "report",
+        "--from",
+        "2026-01-01",
+        "--to",
+        "2026-01-31",
+        "--out",
+        str(tmp_path / "r.csv"),
+    ]
     for command in (["run"], report):
         status, out, err = await mustafeed(tmp_path, *command, DATABASE_URL=url)
         line = one_line(status, out, err, "DATABASE_URL", "cannot be reached", "start the server")
@@ -139,24 +169,40 @@ async def test_demo_port_in_use(tmp_path: Path) -> None:
 
 
 async def test_report_on_a_database_never_made_or_never_migrated(tmp_path: Path) -> None:
-    report = ["report", "--from", "2026-01-01", "--to", "2026-01-31",
-              "--out", str(tmp_path / "r.csv"),
-              "--format", "csv"]
+    report = [
+        "report",
+        "--from",
+        "2026-01-01",
+        "--to",
+        "2026-01-31",
+        "--out",
+        str(tmp_path / "r.csv"),
+        "--format",
+        "csv",
+    ]
     missing = tmp_path / "nowhere" / "mustafeed.db"
-    status, out, err = await mustafeed(tmp_path, *report, DATABASE_URL=f"sqlite+aiosqlite:///{missing}")
+    status, out, err = await mustafeed(
+        tmp_path, *report, DATABASE_URL=f"sqlite+aiosqlite:///{missing}"
+    )
     one_line(status, out, err, str(missing), "does not exist", "mustafeed migrate")
     assert not missing.exists() and not missing.parent.exists()  # nothing left behind
 
     empty = tmp_path / "empty.db"
     empty.touch(mode=0o600)  # owner-only, as the bot makes it (else a warning line too)
     for command in (report, ["audit"]):
-        status, out, err = await mustafeed(tmp_path, *command, DATABASE_URL=f"sqlite+aiosqlite:///{empty}")
+        status, out, err = await mustafeed(
+            tmp_path, *command, DATABASE_URL=f"sqlite+aiosqlite:///{empty}"
+        )
         one_line(status, out, err, "never migrated", "mustafeed migrate")
     assert not (tmp_path / "r.csv").exists()
 
-    status, out, err = await mustafeed(tmp_path, "migrate", DATABASE_URL=f"sqlite+aiosqlite:///{empty}")
+    status, out, err = await mustafeed(
+        tmp_path, "migrate", DATABASE_URL=f"sqlite+aiosqlite:///{empty}"
+    )
     assert status == 0, err
-    status, out, err = await mustafeed(tmp_path, *report, DATABASE_URL=f"sqlite+aiosqlite:///{empty}")
+    status, out, err = await mustafeed(
+        tmp_path, *report, DATABASE_URL=f"sqlite+aiosqlite:///{empty}"
+    )
     assert status == 0 and (tmp_path / "r.csv").is_file(), err
 
 
@@ -184,8 +230,9 @@ async def test_run_waits_for_the_bot_api_then_serves(tmp_path: Path, database_ur
         assert bot.proc.poll() is None, "the bot gave up:\n" + bot.output()
         lines = await waiting_lines()
         assert len(lines) >= 2, bot.output()
-        assert all(f"127.0.0.1:{port}" in line and "TELEGRAM_API_BASE_URL" in line
-                   for line in lines)
+        assert all(
+            f"127.0.0.1:{port}" in line and "TELEGRAM_API_BASE_URL" in line for line in lines
+        )
         assert "Traceback" not in bot.output()
 
         await emu.start()
@@ -200,8 +247,9 @@ async def test_run_waits_for_the_bot_api_then_serves(tmp_path: Path, database_ur
     assert "Traceback" not in bot.output()
 
 
-async def test_a_token_revoked_while_running_ends_run_in_one_line(emu: Emulator, tmp_path: Path,
-                                                                   database_url: str) -> None:
+async def test_a_token_revoked_while_running_ends_run_in_one_line(
+    emu: Emulator, tmp_path: Path, database_url: str
+) -> None:
     """Today the poller stops without a word and the process idles; now ``run`` ends, naming
     the token (a supervisor restarts it and start-up says the same)."""
     bot = BotProcess(emu, tmp_path, database_url)
@@ -223,5 +271,6 @@ async def test_a_token_revoked_while_running_ends_run_in_one_line(emu: Emulator,
     output = bot.output()
     assert "Traceback" not in output, output
     last = output.strip().splitlines()[-1]
-    assert last.startswith("mustafeed: configuration error: TELEGRAM_BOT_TOKEN is no longer "
-                           "accepted")
+    assert last.startswith(
+        "mustafeed: configuration error: TELEGRAM_BOT_TOKEN is no longer accepted"
+    )

@@ -18,7 +18,9 @@ from tests.harness import BENEFICIARY, STAFF, STAFF_CHAT, Person, make_settings,
 
 async def owe(app, *items: tuple[int, str, dict]) -> list[Out]:
     """Rows in the outbox, as a unit of work writes them, then handed to the sender."""
-    outs = [Out(chat_id, method, {"chat_id": chat_id, **payload}) for chat_id, method, payload in items]
+    outs = [
+        Out(chat_id, method, {"chat_id": chat_id, **payload}) for chat_id, method, payload in items
+    ]
     async with app.db.write() as session:
         rows = [out.row(app.rt.tenant) for out in outs]
         session.add_all(rows)
@@ -32,8 +34,14 @@ async def owe(app, *items: tuple[int, str, dict]) -> list[Out]:
 
 async def statuses(app, outs: list[Out]) -> list[tuple[str, str | None]]:
     async with app.db.read() as session:
-        rows = {r.id: r for r in (await session.scalars(select(OutboxMessage).where(
-            OutboxMessage.id.in_([o.id for o in outs])))).all()}
+        rows = {
+            r.id: r
+            for r in (
+                await session.scalars(
+                    select(OutboxMessage).where(OutboxMessage.id.in_([o.id for o in outs]))
+                )
+            ).all()
+        }
     return [(rows[o.id].status, rows[o.id].error) for o in outs]
 
 
@@ -41,9 +49,14 @@ def texts(emu: Emulator, chat_id: int) -> list[str]:
     return [m.get("text") or "" for m in emu.messages(chat_id)]
 
 
-async def test_a_method_the_server_lacks_does_not_hold_the_chat(consented: Person, app, emu) -> None:
-    outs = await owe(app, (BENEFICIARY, "sendNothingSuchMethod", {"text": "x"}),
-                     (BENEFICIARY, "sendMessage", {"text": "الرسالة التالية"}))
+async def test_a_method_the_server_lacks_does_not_hold_the_chat(
+    consented: Person, app, emu
+) -> None:
+    outs = await owe(
+        app,
+        (BENEFICIARY, "sendNothingSuchMethod", {"text": "x"}),
+        (BENEFICIARY, "sendMessage", {"text": "الرسالة التالية"}),
+    )
     assert texts(emu, BENEFICIARY)[-1] == "الرسالة التالية"
     (first, _), (second, _) = await statuses(app, outs)
     assert (first, second) == ("failed", "sent")
@@ -51,8 +64,11 @@ async def test_a_method_the_server_lacks_does_not_hold_the_chat(consented: Perso
 
 async def test_a_refusal_fails_at_once_and_the_next_goes(consented: Person, app, emu) -> None:
     emu.inject_fault("sendMessage", "400", count=1, chat_id=BENEFICIARY)
-    outs = await owe(app, (BENEFICIARY, "sendMessage", {"text": "مرفوضة"}),
-                     (BENEFICIARY, "sendMessage", {"text": "مقبولة"}))
+    outs = await owe(
+        app,
+        (BENEFICIARY, "sendMessage", {"text": "مرفوضة"}),
+        (BENEFICIARY, "sendMessage", {"text": "مقبولة"}),
+    )
     assert "مرفوضة" not in texts(emu, BENEFICIARY) and texts(emu, BENEFICIARY)[-1] == "مقبولة"
     result = await statuses(app, outs)
     assert result[0][0] == "failed" and "injected" in (result[0][1] or "").lower()
@@ -67,7 +83,7 @@ async def test_passing_errors_are_retried_up_to_the_ceiling(emu, database_url, p
         emu.inject_fault("sendMessage", "500", count=100, chat_id=BENEFICIARY)
         outs = await owe(app, (BENEFICIARY, "sendMessage", {"text": "لن تصل"}))
         emu.clear_faults()
-        (status, error), = await statuses(app, outs)
+        ((status, error),) = await statuses(app, outs)
         assert status == "failed" and "3 attempts" in (error or "")
         outs = await owe(app, (BENEFICIARY, "sendMessage", {"text": "تصل"}))
         assert texts(emu, BENEFICIARY)[-1] == "تصل"
@@ -82,8 +98,11 @@ async def test_passing_errors_are_retried_up_to_the_ceiling(emu, database_url, p
 
 async def test_a_failure_in_the_staff_group_alerts_supervisors_at_once(app, emu) -> None:
     emu.inject_fault("sendMessage", "403", count=1, chat_id=STAFF_CHAT)
-    await owe(app, (STAFF_CHAT, "sendMessage", {"text": "بطاقة"}),
-              (STAFF_CHAT, "sendMessage", {"text": "بعدها"}))
+    await owe(
+        app,
+        (STAFF_CHAT, "sendMessage", {"text": "بطاقة"}),
+        (STAFF_CHAT, "sendMessage", {"text": "بعدها"}),
+    )
     assert texts(emu, STAFF_CHAT)[-1] == "بعدها"
     alerts = texts(emu, STAFF)
     assert alerts and "تعذّر إيصال رسالة إلى مجموعة الفريق" in alerts[-1]
@@ -91,7 +110,11 @@ async def test_a_failure_in_the_staff_group_alerts_supervisors_at_once(app, emu)
 
 async def test_failures_to_beneficiaries_go_in_a_daily_digest(consented: Person, app, emu) -> None:
     emu.inject_fault("sendMessage", "400", count=2, chat_id=BENEFICIARY)
-    await owe(app, (BENEFICIARY, "sendMessage", {"text": "أ"}), (BENEFICIARY, "sendMessage", {"text": "ب"}))
+    await owe(
+        app,
+        (BENEFICIARY, "sendMessage", {"text": "أ"}),
+        (BENEFICIARY, "sendMessage", {"text": "ب"}),
+    )
     assert not texts(emu, STAFF)  # not at once
     await run_jobs(app.rt)  # the day's digest was taken when the bot started: not yet
     await app.idle(10)
@@ -120,7 +143,9 @@ def test_errors_are_classified() -> None:
     assert classify(BadRequest("Bad Request: message is too long"), 1) == "permanent"
     assert classify(BadRequest("Bad Request: message is not modified"), 1) == "unchanged"
     assert classify(Forbidden("Forbidden: bot was blocked by the user"), 1) == "blocked"
-    assert classify(Forbidden("Forbidden: bot was kicked from the supergroup chat"), -1) == "permanent"
+    assert (
+        classify(Forbidden("Forbidden: bot was kicked from the supergroup chat"), -1) == "permanent"
+    )
     assert classify(InvalidToken("Not Found"), 1) == "permanent"
     assert classify(RetryAfter(timedelta(seconds=3)), 1) == "wait"
     assert classify(TimedOut(), 1) == "retry"

@@ -23,8 +23,21 @@ from tests.harness import STAFF_CHAT, TOKEN, Person
 
 NATIONAL_ID = "1000000008"  # fill_form types it in Arabic-Indic digits: ١٠٠٠٠٠٠٠٠٨
 MOBILE = "551234567"  # 0551234567, +966551234567, 966551234567 …
-NOISY = ("httpx", "httpcore", "telegram", "telegram.Bot", "telegram.ext", "aiosqlite", "asyncpg",
-         "sqlalchemy.engine", "sqlalchemy.pool", "aiohttp", "bot", "storage", "mustafeed")
+NOISY = (
+    "httpx",
+    "httpcore",
+    "telegram",
+    "telegram.Bot",
+    "telegram.ext",
+    "aiosqlite",
+    "asyncpg",
+    "sqlalchemy.engine",
+    "sqlalchemy.pool",
+    "aiohttp",
+    "bot",
+    "storage",
+    "mustafeed",
+)
 
 
 def forms_of(digits: str) -> list[str]:
@@ -35,13 +48,20 @@ def forms_of(digits: str) -> list[str]:
 
 def leaks(text: str) -> list[str]:
     found = []
-    needles = [*forms_of(NATIONAL_ID), *forms_of(MOBILE), *forms_of("0" + MOBILE),
-               "+966" + MOBILE, "966" + MOBILE, "055 123 4567", "+966 55 123 4567"]
+    needles = [
+        *forms_of(NATIONAL_ID),
+        *forms_of(MOBILE),
+        *forms_of("0" + MOBILE),
+        "+966" + MOBILE,
+        "966" + MOBILE,
+        "055 123 4567",
+        "+966 55 123 4567",
+    ]
     for needle in needles:
         for match in re.finditer(re.escape(needle), text):
             line_start = text.rfind("\n", 0, match.start()) + 1
             line_end = text.find("\n", match.end())
-            found.append(text[line_start:line_end if line_end != -1 else None][:300])
+            found.append(text[line_start : line_end if line_end != -1 else None][:300])
     return found
 
 
@@ -50,7 +70,9 @@ def debug_log(tmp_path: Path) -> Iterator[Path]:
     """Logging as ``mustafeed -v`` sets it up, then every logger forced down to DEBUG, into a file."""
     root = logging.getLogger()
     saved_factory, saved_handlers = logging.getLogRecordFactory(), list(root.handlers)
-    saved_levels = {name: logging.getLogger(name).level for name in ("", *NOISY, "aiohttp.access", "alembic")}
+    saved_levels = {
+        name: logging.getLogger(name).level for name in ("", *NOISY, "aiohttp.access", "alembic")
+    }
     setup_logging(verbose=True)
     path = tmp_path / "debug.log"
     handler = logging.FileHandler(path, encoding="utf-8")
@@ -71,8 +93,9 @@ def debug_log(tmp_path: Path) -> Iterator[Path]:
         logging.setLogRecordFactory(saved_factory)
 
 
-async def test_no_national_id_or_mobile_in_debug_logs(debug_log: Path, consented: Person, staff: Person,
-                                                      emu: Emulator, app: BotApp, profile) -> None:
+async def test_no_national_id_or_mobile_in_debug_logs(
+    debug_log: Path, consented: Person, staff: Person, emu: Emulator, app: BotApp, profile
+) -> None:
     app.rt.flood_burst = 1000
     await open_service(consented, profile)
     await fill_form(consented, profile)  # ID ١٠٠٠٠٠٠٠٠٨, mobile 966551234567 (and wrong ones first)
@@ -82,12 +105,16 @@ async def test_no_national_id_or_mobile_in_debug_logs(debug_log: Path, consented
     await consented.press("القائمة")
     await consented.press("استفسار")
     await consented.press("التحدث مع فريق")
-    await consented.say(f"رقم هويتي {NATIONAL_ID} وجوالي 0{MOBILE} أو +966{MOBILE} أو 055 123 4567، "
-                        f"هل وصل طلبي {reference}؟")
+    await consented.say(
+        f"رقم هويتي {NATIONAL_ID} وجوالي 0{MOBILE} أو +966{MOBILE} أو 055 123 4567، "
+        f"هل وصل طلبي {reference}؟"
+    )
     card = emu.last_message(STAFF_CHAT)
     assert NATIONAL_ID in card["text"]  # the staff see what the person wrote; the logs must not
-    await staff.say(f"وصلنا طلبك، وسنتصل بك على +966 55 123 4567 بخصوص الهوية {NATIONAL_ID}",
-                    reply_to_message_id=card["message_id"])
+    await staff.say(
+        f"وصلنا طلبك، وسنتصل بك على +966 55 123 4567 بخصوص الهوية {NATIONAL_ID}",
+        reply_to_message_id=card["message_id"],
+    )
     assert "سنتصل بك" in consented.text()
     staff.seen = 0
     await staff.press("البيانات الكاملة")  # the supervisor's private view of the full data
@@ -113,7 +140,9 @@ def test_redaction_net_catches_every_form(debug_log: Path) -> None:
         int(f"{NATIONAL_ID}x")
     except ValueError:
         log.exception("failed on 0%s", MOBILE)
-    error = IntegrityError("INSERT INTO dialogs (data) VALUES (?)", {"q": "اسمي سارة العتيبي"}, Exception("UNIQUE"))
+    error = IntegrityError(
+        "INSERT INTO dialogs (data) VALUES (?)", {"q": "اسمي سارة العتيبي"}, Exception("UNIQUE")
+    )
     try:
         raise error  # (the traceback quotes this line, not the one above)
     except IntegrityError:

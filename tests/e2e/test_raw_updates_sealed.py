@@ -17,8 +17,14 @@ async def rows(app) -> list[tuple[int, str, str]]:
     async with app.db.read() as session:
         result = await session.execute(text("SELECT * FROM inbound_updates ORDER BY update_id"))
         keys = list(result.keys())
-        return [(row.update_id, row.status, " ".join("" if v is None else str(v) for v in row))
-                for row in result.all()] if "update_id" in keys else []
+        return (
+            [
+                (row.update_id, row.status, " ".join("" if v is None else str(v) for v in row))
+                for row in result.all()
+            ]
+            if "update_id" in keys
+            else []
+        )
 
 
 def in_clear(row_text: str) -> list[str]:
@@ -26,11 +32,23 @@ def in_clear(row_text: str) -> list[str]:
 
 
 async def test_a_waiting_update_is_encrypted_and_replayed_after_a_restart(
-        emu, app, consented: Person) -> None:
-    update = {"update_id": 990_001, "message": {
-        "message_id": 77, "date": 1_700_000_000, "chat": {"id": BENEFICIARY, "type": "private"},
-        "from": {"id": BENEFICIARY, "is_bot": False, "first_name": "سارة", "last_name": "العتيبي"},
-        "text": "رقم هويتي 1000000008 وجوالي 0551234567 واسمي محمد عبدالله الحربي"}}
+    emu, app, consented: Person
+) -> None:
+    update = {
+        "update_id": 990_001,
+        "message": {
+            "message_id": 77,
+            "date": 1_700_000_000,
+            "chat": {"id": BENEFICIARY, "type": "private"},
+            "from": {
+                "id": BENEFICIARY,
+                "is_bot": False,
+                "first_name": "سارة",
+                "last_name": "العتيبي",
+            },
+            "text": "رقم هويتي 1000000008 وجوالي 0551234567 واسمي محمد عبدالله الحربي",
+        },
+    }
     assert [u["update_id"] for u in await app.intake.store([update])] == [990_001]
     pending = [r for r in await rows(app) if r[0] == 990_001]
     assert pending and pending[0][1] == "pending"
@@ -44,7 +62,8 @@ async def test_a_waiting_update_is_encrypted_and_replayed_after_a_restart(
 
 
 async def test_processed_updates_are_stripped_and_never_in_clear(
-        consented: Person, profile, app) -> None:
+    consented: Person, profile, app
+) -> None:
     await open_service(consented, profile)
     await fill_form(consented, profile)
     await submit(consented)

@@ -45,7 +45,7 @@ PER_USER = 10  # 50 text updates in the burst; under the per-person flood limit
 
 
 def question_number(text: str) -> str:
-    """"السؤال ٥ من ١٣" → "٥" (the form's progress line)."""
+    """ "السؤال ٥ من ١٣" → "٥" (the form's progress line)."""
     head = (text or "").split("\n", 1)[0]
     return head.split(" ")[1] if head.startswith("السؤال") else ""
 
@@ -59,33 +59,52 @@ def collapse_neighbour_repeats(texts: list[str]) -> tuple[list[str], int]:
     return kept, len(texts) - len(kept)
 
 
-async def assert_delivered_once_or_repeated_by_a_kill(db: Database, emu: Emulator, chat_id: int,
-                                                     before: dict[int, int], first_row: int, kills: int,
-                                                     owed: int) -> None:
+async def assert_delivered_once_or_repeated_by_a_kill(
+    db: Database,
+    emu: Emulator,
+    chat_id: int,
+    before: dict[int, int],
+    first_row: int,
+    kills: int,
+    owed: int,
+) -> None:
     """``owed`` outbox rows for the chat since ``first_row``, all sent; every message the chat got
     is the one recorded for its row, except at most one per kill: a message Telegram took whose
     row was not yet marked sent, which must then be repeated right after, identical (a second
     kill in the same window repeats it once more)."""
     async with db.read() as session:
-        rows = (await session.execute(select(OutboxMessage.status, OutboxMessage.result_message_id).where(
-            OutboxMessage.chat_id == chat_id, OutboxMessage.id >= first_row,
-            OutboxMessage.method == "sendMessage").order_by(OutboxMessage.id))).all()
+        rows = (
+            await session.execute(
+                select(OutboxMessage.status, OutboxMessage.result_message_id)
+                .where(
+                    OutboxMessage.chat_id == chat_id,
+                    OutboxMessage.id >= first_row,
+                    OutboxMessage.method == "sendMessage",
+                )
+                .order_by(OutboxMessage.id)
+            )
+        ).all()
     assert len(rows) == owed, (chat_id, rows)
     assert {r.status for r in rows} == {"sent"}
     recorded = [r.result_message_id for r in rows]
-    got = emu.messages(chat_id)[before[chat_id]:]
+    got = emu.messages(chat_id)[before[chat_id] :]
     assert [m["message_id"] for m in got if m["message_id"] in recorded] == recorded, "order"
     orphans = [i for i, m in enumerate(got) if m["message_id"] not in recorded]
     assert len(orphans) <= kills, (chat_id, len(got), owed)
     for i in orphans:  # repeated (once more per later kill) up to the delivery that was recorded
         j = next((k for k in range(i + 1, len(got)) if got[k]["message_id"] in recorded), None)
         assert j is not None, (chat_id, "a message sent that no row owed")
-        assert all((got[k].get("text"), got[k].get("reply_markup")) == (got[j].get("text"), got[j].get("reply_markup"))
-                   for k in range(i, j)), (chat_id, "a message sent that no row owed")
+        assert all(
+            (got[k].get("text"), got[k].get("reply_markup"))
+            == (got[j].get("text"), got[j].get("reply_markup"))
+            for k in range(i, j)
+        ), (chat_id, "a message sent that no row owed")
 
 
 # -- a. kill -9 mid-form and mid-burst ---------------------------------------------------------
-async def test_sigkill_mid_form_and_mid_burst(emu: Emulator, database_url: str, tmp_path, profile) -> None:
+async def test_sigkill_mid_form_and_mid_burst(
+    emu: Emulator, database_url: str, tmp_path, profile
+) -> None:
     for uid in BURST_USERS:
         emu.add_user(uid, "مستفيد", str(uid), language_code="ar")
     bot = BotProcess(emu, tmp_path, database_url)
@@ -161,20 +180,25 @@ async def test_sigkill_mid_form_and_mid_burst(emu: Emulator, database_url: str, 
 
         # every update stored once, and ended done (none pending, none failed, none missing)
         async with db.read() as session:
-            rows = (await session.execute(select(InboundUpdate.update_id, InboundUpdate.status))).all()
+            rows = (
+                await session.execute(select(InboundUpdate.update_id, InboundUpdate.status))
+            ).all()
         assert len(rows) == len({r.update_id for r in rows})
         statuses = {r.status for r in rows}
         assert statuses == {"done"}, f"{await counts(db)}\n{bot.output()}"
         produced = {u for u in range(1, max(r.update_id for r in rows) + 1)}
-        assert {r.update_id for r in rows} == produced, "an update the emulator produced was never stored"
+        assert {r.update_id for r in rows} == produced, (
+            "an update the emulator produced was never stored"
+        )
 
         # each person's N messages: N answers owed (one outbox row each, processed once), and
         # delivered at least once, at most one repeat per kill (see the module's doc)
         for uid in (*BURST_USERS, BENEFICIARY):
-            await assert_delivered_once_or_repeated_by_a_kill(db, emu, uid, before, first_row, kills,
-                                                              PER_USER + 1 if uid != BENEFICIARY else 3)
+            await assert_delivered_once_or_repeated_by_a_kill(
+                db, emu, uid, before, first_row, kills, PER_USER + 1 if uid != BENEFICIARY else 3
+            )
         # the form: answered once each, kept across both kills, resumed at the next question
-        texts = [m.get("text") or "" for m in emu.messages(BENEFICIARY)[before[BENEFICIARY]:]]
+        texts = [m.get("text") or "" for m in emu.messages(BENEFICIARY)[before[BENEFICIARY] :]]
         distinct, _ = collapse_neighbour_repeats(texts)
         assert [question_number(t) for t in distinct] == ["٥", "٦", "٧"], texts
         async with db.read() as session:
@@ -217,16 +241,24 @@ async def test_faults_every_owed_message_once_and_in_order(emu: Emulator, app: B
     for uid in people:
         assert [m["text"] for m in emu.messages(uid)] == reference, uid
     async with app.db.read() as session:
-        rows = (await session.execute(select(OutboxMessage.status, OutboxMessage.attempts).where(
-            OutboxMessage.chat_id.in_(people)))).all()
+        rows = (
+            await session.execute(
+                select(OutboxMessage.status, OutboxMessage.attempts).where(
+                    OutboxMessage.chat_id.in_(people)
+                )
+            )
+        ).all()
     assert len(rows) == len(people) * len(script) and {r.status for r in rows} == {"sent"}
-    assert sum(r.attempts for r in rows) >= len(rows) + 6  # 502s and drops were retried (a 429 is waited out)
+    assert (
+        sum(r.attempts for r in rows) >= len(rows) + 6
+    )  # 502s and drops were retried (a 429 is waited out)
     assert not [m for m in emu.messages(STAFF_CHAT) if "⚠️" in (m.get("text") or "")]
 
 
 # -- c. a beneficiary who blocked the bot ---------------------------------------------------------
-async def test_blocked_beneficiary_is_marked_and_the_card_warns(consented: Person, staff: Person, profile,
-                                                                emu: Emulator, app: BotApp) -> None:
+async def test_blocked_beneficiary_is_marked_and_the_card_warns(
+    consented: Person, staff: Person, profile, emu: Emulator, app: BotApp
+) -> None:
     app.rt.flood_burst = 1000  # a whole form in a few seconds is not a flood here
     await open_service(consented, profile)
     await fill_form(consented, profile)
@@ -240,9 +272,16 @@ async def test_blocked_beneficiary_is_marked_and_the_card_warns(consented: Perso
     staff.seen = 0
     await staff.press("بدء الدراسة")
     async with app.db.read() as session:
-        person = await session.scalar(select(Beneficiary).where(Beneficiary.telegram_user_id == consented.user_id))
-        refused = (await session.scalars(select(OutboxMessage.status).where(
-            OutboxMessage.chat_id == consented.user_id, OutboxMessage.status == "failed"))).all()
+        person = await session.scalar(
+            select(Beneficiary).where(Beneficiary.telegram_user_id == consented.user_id)
+        )
+        refused = (
+            await session.scalars(
+                select(OutboxMessage.status).where(
+                    OutboxMessage.chat_id == consented.user_id, OutboxMessage.status == "failed"
+                )
+            )
+        ).all()
     assert person.unreachable_at is not None and refused
     await staff.press("قبول")  # the next refresh of the card carries the warning
     card = emu.message(STAFF_CHAT, card["message_id"])
@@ -252,7 +291,9 @@ async def test_blocked_beneficiary_is_marked_and_the_card_warns(consented: Perso
     emu.unblock(consented.user_id)
     await consented.say("/status")
     async with app.db.read() as session:
-        person = await session.scalar(select(Beneficiary).where(Beneficiary.telegram_user_id == consented.user_id))
+        person = await session.scalar(
+            select(Beneficiary).where(Beneficiary.telegram_user_id == consented.user_id)
+        )
     assert person.unreachable_at is None
 
 
@@ -274,14 +315,22 @@ async def webhook_app(emu: Emulator, database_url: str, profile):
 
 async def stored(app: BotApp) -> dict[int, str]:
     async with app.db.read() as session:
-        return dict((await session.execute(select(InboundUpdate.update_id, InboundUpdate.status))).all())
+        return dict(
+            (await session.execute(select(InboundUpdate.update_id, InboundUpdate.status))).all()
+        )
 
 
 def text_update(update_id: int, user_id: int, text: str) -> dict:
-    return {"update_id": update_id, "message": {
-        "message_id": update_id, "date": 1_700_000_000, "text": text,
-        "from": {"id": user_id, "is_bot": False, "first_name": "سارة"},
-        "chat": {"id": user_id, "type": "private", "first_name": "سارة"}}}
+    return {
+        "update_id": update_id,
+        "message": {
+            "message_id": update_id,
+            "date": 1_700_000_000,
+            "text": text,
+            "from": {"id": user_id, "is_bot": False, "first_name": "سارة"},
+            "chat": {"id": user_id, "type": "private", "first_name": "سارة"},
+        },
+    }
 
 
 async def test_webhook_secret_storage_and_once(emu: Emulator, webhook_app: BotApp) -> None:
@@ -291,7 +340,12 @@ async def test_webhook_secret_storage_and_once(emu: Emulator, webhook_app: BotAp
     update = text_update(900_001, BENEFICIARY, "/start")
     async with aiohttp.ClientSession() as http:
         # no secret, a wrong one, one that is only a prefix: 403, nothing stored
-        for headers in ({}, {SECRET_HEADER: "wrong"}, {SECRET_HEADER: secret[:-1]}, {SECRET_HEADER: secret + "x"}):
+        for headers in (
+            {},
+            {SECRET_HEADER: "wrong"},
+            {SECRET_HEADER: secret[:-1]},
+            {SECRET_HEADER: secret + "x"},
+        ):
             async with http.post(url, json=update, headers=headers) as response:
                 assert response.status == 403
         assert await stored(app) == {}
@@ -309,8 +363,9 @@ async def test_webhook_secret_storage_and_once(emu: Emulator, webhook_app: BotAp
         submit(held[0])
 
         # Telegram posts it again (our 200 was lost), twice at once even: handled once
-        results = await asyncio.gather(*[http.post(url, json=update, headers={SECRET_HEADER: secret})
-                                         for _ in range(3)])
+        results = await asyncio.gather(
+            *[http.post(url, json=update, headers={SECRET_HEADER: secret}) for _ in range(3)]
+        )
         assert [r.status for r in results] == [200, 200, 200]
         for r in results:
             r.release()
@@ -324,14 +379,18 @@ async def test_webhook_secret_storage_and_once(emu: Emulator, webhook_app: BotAp
         assert health["updates_pending"] == 0 and health["outbox_pending"] == 0
 
 
-async def test_emulator_webhook_delivery_with_wrong_then_right_secret(emu: Emulator, webhook_app: BotApp) -> None:
+async def test_emulator_webhook_delivery_with_wrong_then_right_secret(
+    emu: Emulator, webhook_app: BotApp
+) -> None:
     app = webhook_app
     from bot.channels.telegram.transport import call
 
     url = app.webhook_url + WEBHOOK_PATH  # type: ignore[attr-defined]
     await call(app.bot, "setWebhook", {"url": url, "secret_token": "not-our-secret"})
     emu.send_text(BENEFICIARY, "/start")
-    await emu.wait_until(lambda: "403" in (emu.updates.webhook_info().get("last_error_message") or ""), 10)
+    await emu.wait_until(
+        lambda: "403" in (emu.updates.webhook_info().get("last_error_message") or ""), 10
+    )
     assert await stored(app) == {}  # refused, so Telegram keeps it and retries
 
     await call(app.bot, "setWebhook", {"url": url, "secret_token": webhook_secret(app.settings)})
@@ -387,8 +446,9 @@ async def test_database_outage_while_recording_a_delivery(emu: Emulator, app: Bo
 
 # -- SQLite locked by another process (a backup, a migration, a second tool) ----------------------
 @pytest.mark.sqlite_only
-async def test_a_lock_held_elsewhere_is_waited_out_off_the_event_loop(emu: Emulator, app: BotApp,
-                                                                     database_url: str) -> None:
+async def test_a_lock_held_elsewhere_is_waited_out_off_the_event_loop(
+    emu: Emulator, app: BotApp, database_url: str
+) -> None:
     """Statements run inline on the loop with SQLite's busy timeout at 0 (storage/db.py); a lock
     held by another connection must send the statement to aiosqlite's thread to wait, never
     freeze the loop, and the person still gets the answer once the lock is gone."""

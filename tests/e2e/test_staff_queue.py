@@ -15,8 +15,9 @@ SECOND = 1002
 
 async def test_sixty_follow_ups_do_not_hold_a_new_case(emu, database_url, profile) -> None:
     emu.add_user(SECOND, "نورة", "القحطاني", language_code="ar")
-    app = await start_app(emu, make_settings(emu, database_url), profile,
-                          limits=Limits(followup_interval=3.0))
+    app = await start_app(
+        emu, make_settings(emu, database_url), profile, limits=Limits(followup_interval=3.0)
+    )
     try:
         first, second = Person(emu, app, 1001), Person(emu, app, SECOND)
         for person in (first, second):
@@ -44,9 +45,11 @@ async def test_sixty_follow_ups_do_not_hold_a_new_case(emu, database_url, profil
         assert all(f"متابعة رقم {i} من الأسرة" in shown for i in range(1, 61))  # nothing lost
         assert len(follow_ups) <= 10, len(follow_ups)  # merged, not 60 messages
         # the person was told "added" (once the team had it), not sixty times
-        added = [m for m in emu.messages(first.user_id) if "أُضيف" in (m.get("text") or "")
-                 or "أضيف" in (m.get("text") or "")]
+        added = [
+            m
+            for m in emu.messages(first.user_id)
+            if "أُضيف" in (m.get("text") or "") or "أضيف" in (m.get("text") or "")
+        ]
         assert 1 <= len(added) <= 10
     finally:
         await app.stop()
-

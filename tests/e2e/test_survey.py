@@ -28,9 +28,10 @@ def survey_message(person: Person) -> dict:
 
 async def rate(person: Person, *scores: int) -> None:
     for score in scores:
-        await person.press_data(survey_message(person)["message_id"],
-                                next(d for label, d in buttons(survey_message(person))
-                                     if label == "٠١٢٣٤٥٦٧٨٩"[score]))
+        await person.press_data(
+            survey_message(person)["message_id"],
+            next(d for label, d in buttons(survey_message(person)) if label == "٠١٢٣٤٥٦٧٨٩"[score]),
+        )
 
 
 async def handed_over_inquiry(person: Person, emu) -> tuple[str, dict]:
@@ -45,14 +46,18 @@ async def handed_over_inquiry(person: Person, emu) -> tuple[str, dict]:
 
 async def closed_inquiry(person: Person, staff: Person, emu) -> str:
     reference, card = await handed_over_inquiry(person, emu)
-    await staff.say("يبدأ التوزيع في الأسبوع الأول من رمضان بإذن الله.", reply_to_message_id=card["message_id"])
+    await staff.say(
+        "يبدأ التوزيع في الأسبوع الأول من رمضان بإذن الله.", reply_to_message_id=card["message_id"]
+    )
     await staff.say("/close", reply_to_message_id=card["message_id"])
     return reference
 
 
 async def invitations(app) -> list[SurveyInvitation]:
     async with app.db.read() as session:
-        return list((await session.scalars(select(SurveyInvitation).order_by(SurveyInvitation.id))).all())
+        return list(
+            (await session.scalars(select(SurveyInvitation).order_by(SurveyInvitation.id))).all()
+        )
 
 
 async def answers(app) -> list[SurveyAnswer]:
@@ -65,7 +70,9 @@ async def answers(app) -> list[SurveyAnswer]:
 # --------------------------------------------------------------------------------------------
 
 
-async def test_closed_request_is_rated_question_by_question(consented: Person, staff: Person, profile, emu, app) -> None:
+async def test_closed_request_is_rated_question_by_question(
+    consented: Person, staff: Person, profile, emu, app
+) -> None:
     await open_service(consented, profile)
     await fill_form(consented, profile)
     reference = await submit(consented)
@@ -78,13 +85,19 @@ async def test_closed_request_is_rated_question_by_question(consented: Person, s
     assert "أُغلق طلبك" in consented.recent()
     invite = consented.last()
     assert POLICY in invite["text"] and reference in invite["text"]
-    assert "السؤال ١ من ٤" in invite["text"] and profile.survey.questions[0].text.ar in invite["text"]
+    assert (
+        "السؤال ١ من ٤" in invite["text"] and profile.survey.questions[0].text.ar in invite["text"]
+    )
     labels = [label for label, _ in buttons(invite)]
-    assert labels[:5] == ["٥", "٤", "٣", "٢", "١"] and "تخطّي الاستبانة" in labels[5]  # ١ on the right
+    assert (
+        labels[:5] == ["٥", "٤", "٣", "٢", "١"] and "تخطّي الاستبانة" in labels[5]
+    )  # ١ on the right
 
     await rate(consented, 5, 4)
     edited = emu.message(consented.chat, invite["message_id"])  # the same message, edited
-    assert "السؤال ٣ من ٤" in edited["text"] and profile.survey.questions[2].text.ar in edited["text"]
+    assert (
+        "السؤال ٣ من ٤" in edited["text"] and profile.survey.questions[2].text.ar in edited["text"]
+    )
     assert not await answers(app)  # nothing is kept before the last question
     await rate(consented, 4, 5)
     assert "تعليق أو مقترح" in emu.message(consented.chat, invite["message_id"])["text"]
@@ -94,8 +107,12 @@ async def test_closed_request_is_rated_question_by_question(consented: Person, s
     rows = await answers(app)
     scores = {r.question_id: r.score for r in rows if r.score is not None}
     assert scores == {"overall": 5, "speed": 4, "clarity": 4, "courtesy": 5}
-    assert {(r.service_id, r.channel, r.staff_user_id) for r in rows} == {("food-support", "request", STAFF)}
-    assert [r.comment for r in rows if r.question_id == "comment"] == ["شكرًا لكم على حسن التعامل وسرعة الإنجاز"]
+    assert {(r.service_id, r.channel, r.staff_user_id) for r in rows} == {
+        ("food-support", "request", STAFF)
+    }
+    assert [r.comment for r in rows if r.question_id == "comment"] == [
+        "شكرًا لكم على حسن التعامل وسرعة الإنجاز"
+    ]
     assert not hasattr(SurveyAnswer, "beneficiary_id")
     local = rows[0].created_at.replace(tzinfo=UTC) + timedelta(hours=3)
     assert (local.hour, local.minute) == (0, 0)  # kept to the day: no time to match it to a person
@@ -107,14 +124,20 @@ async def test_closed_request_is_rated_question_by_question(consented: Person, s
     assert len(await answers(app)) == 5
 
 
-async def test_ticket_skipped_in_one_tap_and_not_asked_again_soon(consented: Person, staff: Person, emu, app) -> None:
+async def test_ticket_skipped_in_one_tap_and_not_asked_again_soon(
+    consented: Person, staff: Person, emu, app
+) -> None:
     reference = await closed_inquiry(consented, staff, emu)
     invite = survey_message(consented)
     assert reference in invite["text"]
     await consented.press("تخطّي الاستبانة")
     assert "لا بأس" in emu.message(consented.chat, invite["message_id"])["text"]
     (invitation,) = await invitations(app)
-    assert invitation.skipped and invitation.finished_at is None and invitation.subject_kind == "ticket"
+    assert (
+        invitation.skipped
+        and invitation.finished_at is None
+        and invitation.subject_kind == "ticket"
+    )
 
     # a second case closed the same month: no second survey (min_days_between)
     await closed_inquiry(consented, staff, emu)
@@ -123,7 +146,9 @@ async def test_ticket_skipped_in_one_tap_and_not_asked_again_soon(consented: Per
     assert not await answers(app)
 
 
-async def test_one_reminder_after_reminder_hours(consented: Person, staff: Person, emu, app, profile) -> None:
+async def test_one_reminder_after_reminder_hours(
+    consented: Person, staff: Person, emu, app, profile
+) -> None:
     await closed_inquiry(consented, staff, emu)
     (invitation,) = await invitations(app)
     sent = invitation.sent_at.replace(tzinfo=UTC)
@@ -134,22 +159,33 @@ async def test_one_reminder_after_reminder_hours(consented: Person, staff: Perso
     await app.idle()
     reminder = consented.last()
     assert len(emu.messages(consented.chat)) == count + 1
-    assert "تذكير لطيف" in reminder["text"] and POLICY in reminder["text"] and "السؤال ١ من ٤" in reminder["text"]
+    assert (
+        "تذكير لطيف" in reminder["text"]
+        and POLICY in reminder["text"]
+        and "السؤال ١ من ٤" in reminder["text"]
+    )
     assert await run_jobs(app.rt, now=sent + timedelta(hours=hours + 30)) == 0  # once only
 
     await rate(consented, 4, 4, 5, 4)
     await consented.press("تخطٍّ")  # no comment
     assert "شكرًا لتقييمك" in consented.text()
-    assert len([a for a in await answers(app) if a.score]) == 4 and not [a for a in await answers(app) if a.comment]
+    assert len([a for a in await answers(app) if a.score]) == 4 and not [
+        a for a in await answers(app) if a.comment
+    ]
 
 
-async def test_low_score_reaches_supervisors_only_with_consent(consented: Person, staff: Person, emu, app) -> None:
+async def test_low_score_reaches_supervisors_only_with_consent(
+    consented: Person, staff: Person, emu, app
+) -> None:
     reference = await closed_inquiry(consented, staff, emu)
     before_group, before_supervisor = len(emu.messages(STAFF_CHAT)), len(emu.messages(STAFF))
     await rate(consented, 2, 3, 3, 2)
     await consented.press("تخطٍّ")
     assert "مشرفي الجمعية" in consented.text() and "الأمر لك" in consented.text()
-    assert len(emu.messages(STAFF_CHAT)) == before_group and len(emu.messages(STAFF)) == before_supervisor
+    assert (
+        len(emu.messages(STAFF_CHAT)) == before_group
+        and len(emu.messages(STAFF)) == before_supervisor
+    )
 
     await consented.press("نعم، أرجو التواصل معي")
     assert "سيتواصل معك أحد مشرفي الجمعية" in consented.text()
@@ -160,7 +196,9 @@ async def test_low_score_reaches_supervisors_only_with_consent(consented: Person
     in_group = emu.last_message(STAFF_CHAT)
     assert reference in in_group["text"] and "tg://" not in str(in_group)
     async with app.db.read() as session:
-        audit = (await session.scalars(select(AuditLog).where(AuditLog.action == survey.FOLLOW_UP))).all()
+        audit = (
+            await session.scalars(select(AuditLog).where(AuditLog.action == survey.FOLLOW_UP))
+        ).all()
     assert len(audit) == 1 and audit[0].subject_kind == "ticket"
 
     # pressing again sends nothing more
@@ -170,7 +208,9 @@ async def test_low_score_reaches_supervisors_only_with_consent(consented: Person
     assert len([m for m in emu.messages(STAFF) if reference in (m.get("text") or "")]) == 1
 
 
-async def test_low_score_without_consent_stays_private(consented: Person, staff: Person, emu, app) -> None:
+async def test_low_score_without_consent_stays_private(
+    consented: Person, staff: Person, emu, app
+) -> None:
     await closed_inquiry(consented, staff, emu)
     before_group, before_supervisor = len(emu.messages(STAFF_CHAT)), len(emu.messages(STAFF))
     await rate(consented, 1, 1, 2, 1)
@@ -178,13 +218,20 @@ async def test_low_score_without_consent_stays_private(consented: Person, staff:
     assert "وصلنا تعليقك" in consented.text() and "الأمر لك" in consented.text()
     await consented.press("لا، شكرًا")
     assert "نحترم اختيارك" in consented.text()
-    assert len(emu.messages(STAFF_CHAT)) == before_group and len(emu.messages(STAFF)) == before_supervisor
+    assert (
+        len(emu.messages(STAFF_CHAT)) == before_group
+        and len(emu.messages(STAFF)) == before_supervisor
+    )
     assert [r.comment for r in await answers(app) if r.comment] == ["لم يرد علي أحد لمدة يومين"]
 
 
-async def test_resolved_complaint_is_rated_as_a_complaint(consented: Person, staff: Person, emu, app, profile) -> None:
+async def test_resolved_complaint_is_rated_as_a_complaint(
+    consented: Person, staff: Person, emu, app, profile
+) -> None:
     # asked as often as cases close, so a second case is rated too
-    app.rt.profile = profile.model_copy(update={"survey": profile.survey.model_copy(update={"min_days_between": 0})})
+    app.rt.profile = profile.model_copy(
+        update={"survey": profile.survey.model_copy(update={"min_days_between": 0})}
+    )
     await closed_inquiry(consented, staff, emu)
     await consented.press("تخطّي الاستبانة")
 
@@ -199,7 +246,9 @@ async def test_resolved_complaint_is_rated_as_a_complaint(consented: Person, sta
     reference = re.search(r"CMP-\d{4}-\d{4}", consented.text()).group(0)
     staff.seen = 0
     await staff.press("إغلاق بنتيجة")
-    await staff.say("اعتذرنا للأسرة وجدولنا التوصيل صباح الغد.", reply_to_message_id=staff.last()["message_id"])
+    await staff.say(
+        "اعتذرنا للأسرة وجدولنا التوصيل صباح الغد.", reply_to_message_id=staff.last()["message_id"]
+    )
     assert "جدولنا التوصيل" in consented.recent() and reference in survey_message(consented)["text"]
     await rate(consented, 4, 3, 4, 5)
     await consented.press("تخطٍّ")
@@ -207,13 +256,17 @@ async def test_resolved_complaint_is_rated_as_a_complaint(consented: Person, sta
     assert {(r.channel, r.service_id) for r in await answers(app)} == {("complaint", None)}
 
 
-async def test_a_comment_puts_an_unfinished_form_aside_and_gives_it_back(consented: Person, staff: Person, emu, app, profile) -> None:
+async def test_a_comment_puts_an_unfinished_form_aside_and_gives_it_back(
+    consented: Person, staff: Person, emu, app, profile
+) -> None:
     await closed_inquiry(consented, staff, emu)
     await consented.say("/menu")
     await open_service(consented, profile)  # a form begins before the survey is answered
     await rate(consented, 5, 5, 5, 5)
     replies = await consented.say("خدمة ممتازة")  # the comment, not an answer to the form
-    assert "وصلنا تعليقك" in replies[0]["text"] and "السؤال ١" in replies[-1]["text"]  # the form's question again
+    assert (
+        "وصلنا تعليقك" in replies[0]["text"] and "السؤال ١" in replies[-1]["text"]
+    )  # the form's question again
     replies = await consented.say("محمد عبدالله سعيد الحربي")  # the form goes on where it was
     assert "السؤال ٢" in replies[-1]["text"]
     assert [r.comment for r in await answers(app) if r.comment] == ["خدمة ممتازة"]
@@ -229,10 +282,17 @@ def test_scores_travel_in_callback_data(profile) -> None:
     assert survey.encode([5, 1, 3]) == "513" and survey.decode("513", questions) == [5, 1, 3]
     for bad in ("6", "55555", "x", "0"):
         assert survey.decode(bad, questions) is None
-    text, keyboard = survey.question_view(__import__("bot.i18n", fromlist=["translator"]).translator("en"),
-                                          profile, 123456789, [5, 4, 4])
+    text, keyboard = survey.question_view(
+        __import__("bot.i18n", fromlist=["translator"]).translator("en"),
+        profile,
+        123456789,
+        [5, 4, 4],
+    )
     data = keyboard.actions()  # neutral buttons (bot.engine.keyboards.Buttons)
-    assert all(len(d.encode()) <= 64 for d in data) and parse_cb(data[0]).args == ("123456789", "5441")
+    assert all(len(d.encode()) <= 64 for d in data) and parse_cb(data[0]).args == (
+        "123456789",
+        "5441",
+    )
     assert "Question 4 of 4" in text
 
 
@@ -261,15 +321,30 @@ async def test_rate_limit_and_one_invitation_per_case(database_url: str, profile
             await session.flush()
             case = survey.Case("ticket", 7, person.id, "INQ-1448-0007", "inquiry", None, True)
             assert await survey.may_invite(session, "khairat", profile, case, now)
-            session.add(SurveyInvitation(association_id="khairat", beneficiary_id=person.id, subject_kind="ticket",
-                                         subject_id=7, sent_at=now - timedelta(days=29)))
+            session.add(
+                SurveyInvitation(
+                    association_id="khairat",
+                    beneficiary_id=person.id,
+                    subject_kind="ticket",
+                    subject_id=7,
+                    sent_at=now - timedelta(days=29),
+                )
+            )
             await session.flush()
-            other = survey.Case("request", 8, person.id, "REQ-1448-0008", "request", "food-support", True)
+            other = survey.Case(
+                "request", 8, person.id, "REQ-1448-0008", "request", "food-support", True
+            )
             assert not await survey.may_invite(session, "khairat", profile, case, now)  # same case
             assert not await survey.may_invite(session, "khairat", profile, other, now)  # too soon
-            assert await survey.may_invite(session, "khairat", profile, other, now + timedelta(days=2))
-            still_open = survey.Case("request", 9, person.id, "REQ-1448-0009", "request", "food-support", False)
-            assert not await survey.may_invite(session, "khairat", profile, still_open, now + timedelta(days=2))
+            assert await survey.may_invite(
+                session, "khairat", profile, other, now + timedelta(days=2)
+            )
+            still_open = survey.Case(
+                "request", 9, person.id, "REQ-1448-0009", "request", "food-support", False
+            )
+            assert not await survey.may_invite(
+                session, "khairat", profile, still_open, now + timedelta(days=2)
+            )
             assert (await session.scalar(select(func.count()).select_from(SurveyAnswer))) == 0
     finally:
         await db.dispose()

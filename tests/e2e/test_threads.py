@@ -29,7 +29,8 @@ async def staff_texts(emu) -> str:
 
 
 async def test_a_new_question_while_an_inquiry_is_open_is_not_attached(
-        consented: Person, emu, profile) -> None:
+    consented: Person, emu, profile
+) -> None:
     reference = await hand_over(consented)
     before = len(emu.messages(STAFF_CHAT))
     # a question the FAQ answers with confidence: answered, not attached
@@ -39,14 +40,19 @@ async def test_a_new_question_while_an_inquiry_is_open_is_not_attached(
     assert len(emu.messages(STAFF_CHAT)) == before
     # anything else: asked once, with two buttons
     replies = await consented.say(NEW_QUESTION)
-    assert f"هل رسالتك بخصوص استفسارك رقم {reference}" in replies[-1]["text"].replace("\u2068", "").replace("\u2069", "")
+    assert f"هل رسالتك بخصوص استفسارك رقم {reference}" in replies[-1]["text"].replace(
+        "\u2068", ""
+    ).replace("\u2069", "")
     assert len(emu.messages(STAFF_CHAT)) == before
     await consented.press("سؤال جديد")
     assert "أُضيفت" not in consented.recent(2)
     assert len(emu.messages(STAFF_CHAT)) == before
     # the case stays open: a reply to one of its messages joins it
-    receipt = next(m for m in reversed(consented.emu.messages(consented.chat))
-                   if reference in (m.get("text") or "") and "سنحيل" in m["text"])
+    receipt = next(
+        m
+        for m in reversed(consented.emu.messages(consented.chat))
+        if reference in (m.get("text") or "") and "سنحيل" in m["text"]
+    )
     await consented.say("وأحتاجها يوم الخميس إن أمكن", reply_to_message_id=receipt["message_id"])
     assert "أُضيفت" in consented.recent(2)
     assert "يوم الخميس" in emu.last_message(STAFF_CHAT)["text"]
@@ -61,13 +67,16 @@ async def test_a_new_question_while_an_inquiry_is_open_is_not_attached(
 
 
 async def test_home_and_menu_leave_the_case_and_cancel_says_the_truth(
-        consented: Person, emu) -> None:
+    consented: Person, emu
+) -> None:
     await hand_over(consented)
     before = len(emu.messages(STAFF_CHAT))
     await consented.press("القائمة الرئيسية")
     replies = await consented.say(NEW_QUESTION)
-    assert all("أُضيفت" not in (r.get("text") or "") and "بخصوص" not in (r.get("text") or "")
-               for r in replies)
+    assert all(
+        "أُضيفت" not in (r.get("text") or "") and "بخصوص" not in (r.get("text") or "")
+        for r in replies
+    )
     assert len(emu.messages(STAFF_CHAT)) == before
 
     consented2 = consented
@@ -78,17 +87,24 @@ async def test_home_and_menu_leave_the_case_and_cancel_says_the_truth(
 
     await hand_over(consented2)
     await consented2.say("/cancel")
-    assert "لم يُرسَل شيء" not in consented2.text() and "تبقى رسالتك لدى فريق الجمعية" in consented2.text()
+    assert (
+        "لم يُرسَل شيء" not in consented2.text()
+        and "تبقى رسالتك لدى فريق الجمعية" in consented2.text()
+    )
 
 
 async def test_a_staff_reply_to_a_request_card_reaches_the_beneficiary_and_back(
-        consented: Person, staff: Person, profile, emu, app) -> None:
+    consented: Person, staff: Person, profile, emu, app
+) -> None:
     await open_service(consented, profile)
     await fill_form(consented, profile)
     reference = await submit(consented)
-    card = next(m for m in emu.messages(STAFF_CHAT) if reference in (m.get("text") or "")
-                and buttons(m))
-    await staff.say("نرجو إحضار أصل صك الإعالة عند المقابلة.", reply_to_message_id=card["message_id"])
+    card = next(
+        m for m in emu.messages(STAFF_CHAT) if reference in (m.get("text") or "") and buttons(m)
+    )
+    await staff.say(
+        "نرجو إحضار أصل صك الإعالة عند المقابلة.", reply_to_message_id=card["message_id"]
+    )
     answer = consented.last()
     assert "رد من الجمعية" in answer["text"] and reference in answer["text"]
     assert "صك الإعالة" in answer["text"]
@@ -102,14 +118,22 @@ async def test_a_staff_reply_to_a_request_card_reaches_the_beneficiary_and_back(
     await staff.say("شكرًا لك.", reply_to_message_id=relayed["message_id"])
     assert "شكرًا لك." in consented.last()["text"]
     async with app.db.read() as session:
-        request = await session.scalar(select(ServiceRequest).where(ServiceRequest.reference == reference))
-        actions = (await session.scalars(select(RequestEvent.action).where(
-            RequestEvent.request_id == request.id).order_by(RequestEvent.id))).all()
+        request = await session.scalar(
+            select(ServiceRequest).where(ServiceRequest.reference == reference)
+        )
+        actions = (
+            await session.scalars(
+                select(RequestEvent.action)
+                .where(RequestEvent.request_id == request.id)
+                .order_by(RequestEvent.id)
+            )
+        ).all()
     assert actions[-3:] == ["reply", "message_in", "reply"]
 
 
-async def test_a_voice_note_outside_a_case_reaches_staff(consented: Person, staff: Person,
-                                                         emu, app) -> None:
+async def test_a_voice_note_outside_a_case_reaches_staff(
+    consented: Person, staff: Person, emu, app
+) -> None:
     await consented.act(emu.send_voice(consented.user_id, b"OggS voice", duration=7))
     text = consented.text()
     assert "أوصلتُ رسالتك إلى فريق الجمعية" in text and "لا أستطيع سماع" not in text
@@ -120,8 +144,13 @@ async def test_a_voice_note_outside_a_case_reaches_staff(consented: Person, staf
     assert "سنتصل بك غدًا" in consented.last()["text"]
     async with app.db.read() as session:
         ticket = await session.scalar(select(Ticket).where(Ticket.reference == reference))
-        files = (await session.scalars(select(TicketMessage.file_id).where(
-            TicketMessage.ticket_id == ticket.id, TicketMessage.direction == "in"))).all()
+        files = (
+            await session.scalars(
+                select(TicketMessage.file_id).where(
+                    TicketMessage.ticket_id == ticket.id, TicketMessage.direction == "in"
+                )
+            )
+        ).all()
     assert files and files[0]
 
 
@@ -171,8 +200,9 @@ async def accepted_by(person_id: int, consented: Person, staff: Person, profile,
     reference = await submit(consented)
     await staff.press("بدء الدراسة")
     told = consented.last()["text"]
-    card = next(m for m in emu.messages(STAFF_CHAT) if reference in (m.get("text") or "")
-                and buttons(m))
+    card = next(
+        m for m in emu.messages(STAFF_CHAT) if reference in (m.get("text") or "") and buttons(m)
+    )
     data = next(d for t, d in buttons(card) if "قبول" in t and "عدم" not in t)
     query = emu.press(person_id, card["message_id"], data, chat_id=STAFF_CHAT)
     await Person(emu, app, person_id, chat_id=STAFF_CHAT).act(query)
@@ -180,29 +210,39 @@ async def accepted_by(person_id: int, consented: Person, staff: Person, profile,
 
 
 async def test_a_plain_staff_members_accept_is_refused_and_audited(
-        consented: Person, staff: Person, profile, emu, app) -> None:
+    consented: Person, staff: Person, profile, emu, app
+) -> None:
     reference, told, answer = await accepted_by(STAFF_PLAIN, consented, staff, profile, emu, app)
     assert "دورك في فريق الجمعية لا يتيح لك هذا الإجراء" in answer["text"]
     assert "باحث اجتماعي" in answer["text"] and answer.get("show_alert")
     assert consented.last()["text"] == told  # the beneficiary heard nothing
     async with app.db.read() as session:
-        request = await session.scalar(select(ServiceRequest).where(ServiceRequest.reference == reference))
+        request = await session.scalar(
+            select(ServiceRequest).where(ServiceRequest.reference == reference)
+        )
         audit = await session.scalar(select(AuditLog).where(AuditLog.action == "refused_role"))
     assert request.status == "under_review"
     assert audit is not None and audit.actor_id == STAFF_PLAIN and audit.detail["move"] == "approve"
 
 
-async def test_a_researchers_accept_works(consented: Person, staff: Person, profile, emu, app) -> None:
-    await staff.say("/grant باحث اجتماعي", reply_to_message_id=staff.emu.send_text(
-        RESEARCHER, "مرحبًا", chat_id=STAFF_CHAT)["message_id"])
+async def test_a_researchers_accept_works(
+    consented: Person, staff: Person, profile, emu, app
+) -> None:
+    await staff.say(
+        "/grant باحث اجتماعي",
+        reply_to_message_id=staff.emu.send_text(RESEARCHER, "مرحبًا", chat_id=STAFF_CHAT)[
+            "message_id"
+        ],
+    )
     assert "باحث اجتماعي" in staff.text()
     _reference, _told, answer = await accepted_by(RESEARCHER, consented, staff, profile, emu, app)
     assert "تم" in answer["text"]
     assert "يسعدنا إبلاغك بقبول طلبك" in consented.last()["text"]
 
 
-async def test_a_card_works_only_in_its_own_chat(consented: Person, staff: Person, profile,
-                                                 emu, app) -> None:
+async def test_a_card_works_only_in_its_own_chat(
+    consented: Person, staff: Person, profile, emu, app
+) -> None:
     area = -100777
     emu.add_group(area, "ضابط الاتصال", members={STAFF: "creator"})
     app.rt.staff_chat_ids  # noqa: B018 - the area chat comes from the profile in real use
@@ -210,8 +250,9 @@ async def test_a_card_works_only_in_its_own_chat(consented: Person, staff: Perso
     await open_service(consented, profile)
     await fill_form(consented, profile)
     reference = await submit(consented)
-    card = next(m for m in emu.messages(STAFF_CHAT) if reference in (m.get("text") or "")
-                and buttons(m))
+    card = next(
+        m for m in emu.messages(STAFF_CHAT) if reference in (m.get("text") or "") and buttons(m)
+    )
     data = next(d for t, d in buttons(card) if "بدء الدراسة" in t)
     note = emu.send_text(STAFF, "رسالة في مجموعة المنطقة", chat_id=area)
     await Person(emu, app, STAFF, chat_id=area).act(note)
@@ -219,5 +260,7 @@ async def test_a_card_works_only_in_its_own_chat(consented: Person, staff: Perso
     await Person(emu, app, STAFF, chat_id=area).act(query)
     assert "تعمل في المحادثة التي نُشرت فيها" in emu.callback_answer(query["id"])["text"]
     async with app.db.read() as session:
-        status = await session.scalar(select(ServiceRequest.status).where(ServiceRequest.reference == reference))
+        status = await session.scalar(
+            select(ServiceRequest.status).where(ServiceRequest.reference == reference)
+        )
     assert status == "submitted"

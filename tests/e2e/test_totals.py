@@ -35,14 +35,25 @@ QUESTIONS = ("overall", "speed", "comment")
 moment = st.integers(0, 400 * 86400).map(lambda s: START + timedelta(seconds=s))
 pick = st.integers(0, 1_000)
 step = st.one_of(
-    st.tuples(st.just("answer"), st.sampled_from(SERVICES), st.sampled_from(QUESTIONS),
-              st.integers(1, 5), moment, pick),
+    st.tuples(
+        st.just("answer"),
+        st.sampled_from(SERVICES),
+        st.sampled_from(QUESTIONS),
+        st.integers(1, 5),
+        moment,
+        pick,
+    ),
     st.tuples(st.just("invite"), moment, pick),
     st.tuples(st.just("finish"), pick, st.booleans()),
     st.tuples(st.just("ticket"), moment, pick),
     st.tuples(st.just("reply"), pick, st.integers(0, 30 * 86400)),
-    st.tuples(st.just("request"), moment, st.one_of(st.none(), st.integers(0, 30)), pick,
-              st.sampled_from(("under_review", "draft"))),
+    st.tuples(
+        st.just("request"),
+        moment,
+        st.one_of(st.none(), st.integers(0, 30)),
+        pick,
+        st.sampled_from(("under_review", "draft")),
+    ),
     st.tuples(st.just("decide"), pick, st.integers(0, 60 * 86400)),
     st.tuples(st.just("undecide"), pick),
     st.tuples(st.just("delete_answer"), pick),
@@ -62,15 +73,28 @@ async def _run(session, tenant: str, people: list[Beneficiary], op: tuple) -> No
     person = lambda i: people[i % len(people)] if people else None  # noqa: E731
     if kind == "answer":
         service, question, score, at, _ = args
-        session.add(SurveyAnswer(service_id=service, channel="request", question_id=question,
-                                 score=None if question == "comment" else score,
-                                 comment="شكرًا" if question == "comment" else None,
-                                 created_at=at.replace(hour=0, minute=0, second=0, microsecond=0) - timedelta(hours=3)))
+        session.add(
+            SurveyAnswer(
+                service_id=service,
+                channel="request",
+                question_id=question,
+                score=None if question == "comment" else score,
+                comment="شكرًا" if question == "comment" else None,
+                created_at=at.replace(hour=0, minute=0, second=0, microsecond=0)
+                - timedelta(hours=3),
+            )
+        )
     elif kind == "invite":
         at, who = args
         p = person(who)
-        session.add(SurveyInvitation(beneficiary_id=p.id if p else None, subject_kind="request",
-                                     subject_id=who, sent_at=at))
+        session.add(
+            SurveyInvitation(
+                beneficiary_id=p.id if p else None,
+                subject_kind="request",
+                subject_id=who,
+                sent_at=at,
+            )
+        )
     elif kind == "finish":
         invitation = await _nth(session, SurveyInvitation, args[0])
         if invitation and invitation.finished_at is None:
@@ -81,8 +105,16 @@ async def _run(session, tenant: str, people: list[Beneficiary], op: tuple) -> No
     elif kind == "ticket":
         at, who = args
         p = person(who)
-        session.add(Ticket(reference=f"T-{next(_REFERENCE)}", kind="complaint", status="open",
-                           beneficiary_id=p.id if p else None, created_at=at, due_at=at + timedelta(days=3)))
+        session.add(
+            Ticket(
+                reference=f"T-{next(_REFERENCE)}",
+                kind="complaint",
+                status="open",
+                beneficiary_id=p.id if p else None,
+                created_at=at,
+                due_at=at + timedelta(days=3),
+            )
+        )
     elif kind == "reply":
         ticket = await _nth(session, Ticket, args[0])
         if ticket and ticket.first_response_at is None:
@@ -91,13 +123,21 @@ async def _run(session, tenant: str, people: list[Beneficiary], op: tuple) -> No
     elif kind == "request":
         at, due, who, status = args
         p = person(who)
-        session.add(ServiceRequest(service_id="food-support", status=status, beneficiary_id=p.id if p else None,
-                                   submitted_at=None if status == "draft" else at,
-                                   due_date=None if due is None else (at + timedelta(days=due)).date()))
+        session.add(
+            ServiceRequest(
+                service_id="food-support",
+                status=status,
+                beneficiary_id=p.id if p else None,
+                submitted_at=None if status == "draft" else at,
+                due_date=None if due is None else (at + timedelta(days=due)).date(),
+            )
+        )
     elif kind == "decide":
         request = await _nth(session, ServiceRequest, args[0])
         if request and request.submitted_at is not None:
-            request.decided_at = request.submitted_at + timedelta(seconds=args[1])  # decided, or decided again
+            request.decided_at = request.submitted_at + timedelta(
+                seconds=args[1]
+            )  # decided, or decided again
             request.status = "approved"
     elif kind == "undecide":
         request = await _nth(session, ServiceRequest, args[0])
@@ -138,7 +178,9 @@ async def _history(url: str, tenant: str, ops: list[tuple]) -> None:
             if session is None:
                 writer = db.write(tenant=tenant)
                 session = await writer.__aenter__()
-                people = list((await session.scalars(select(Beneficiary).order_by(Beneficiary.id))).all())
+                people = list(
+                    (await session.scalars(select(Beneficiary).order_by(Beneficiary.id))).all()
+                )
             if op[0] == "commit":
                 await writer.__aexit__(None, None, None)
                 session = None
@@ -157,10 +199,15 @@ _EXAMPLE = iter(range(1_000_000))
 _REFERENCE = iter(range(1_000_000_000))
 
 
-@settings(max_examples=int(os.environ.get("TOTALS_EXAMPLES", "40")), deadline=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@settings(
+    max_examples=int(os.environ.get("TOTALS_EXAMPLES", "40")),
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
 @given(ops=st.lists(step, max_size=40))
-def test_counters_agree_with_a_recount_after_random_histories(migrated_url: str, ops: list[tuple]) -> None:
+def test_counters_agree_with_a_recount_after_random_histories(
+    migrated_url: str, ops: list[tuple]
+) -> None:
     asyncio.run(_history(migrated_url, f"assoc-{next(_EXAMPLE)}", ops))
 
 
@@ -193,7 +240,9 @@ def test_a_bulk_update_of_a_counted_column_is_refused(migrated_url: str) -> None
     asyncio.run(go())
 
 
-def test_rebuild_totals_command_and_the_report_it_gives(migrated_url: str, profile, tmp_path: Path) -> None:
+def test_rebuild_totals_command_and_the_report_it_gives(
+    migrated_url: str, profile, tmp_path: Path
+) -> None:
     """Rows written behind the ORM's back (raw SQL, as a bulk load does) are not counted until
     `mustafeed rebuild-totals`; after it, the report sees them; a second run changes nothing."""
     tenant = profile.association.id
@@ -205,9 +254,20 @@ def test_rebuild_totals_command_and_the_report_it_gives(migrated_url: str, profi
                 session.add(Association(id=tenant, name="جمعية"))
             async with db.write(tenant=tenant) as session:
                 day = datetime(2026, 10, 4, 21, tzinfo=UTC)
-                await session.execute(SurveyAnswer.__table__.insert(), [
-                    {"association_id": tenant, "service_id": "food-support", "channel": "request",
-                     "question_id": "overall", "score": s, "created_at": day} for s in (5, 5, 4, 4, 3, 2)])
+                await session.execute(
+                    SurveyAnswer.__table__.insert(),
+                    [
+                        {
+                            "association_id": tenant,
+                            "service_id": "food-support",
+                            "channel": "request",
+                            "question_id": "overall",
+                            "score": s,
+                            "created_at": day,
+                        }
+                        for s in (5, 5, 4, 4, 3, 2)
+                    ],
+                )
             async with db.read(tenant=tenant) as session:
                 assert not (await session.scalars(select(TotalScore))).all()
         finally:
@@ -217,26 +277,41 @@ def test_rebuild_totals_command_and_the_report_it_gives(migrated_url: str, profi
         db = Database(migrated_url)
         try:
             async with db.read(tenant=tenant) as session:
-                return await reports.build_report(session, tenant, profile,
-                                                  reports.Period(date(2026, 10, 1), date(2026, 10, 31)))
+                return await reports.build_report(
+                    session, tenant, profile, reports.Period(date(2026, 10, 1), date(2026, 10, 31))
+                )
         finally:
             await db.dispose()
 
     asyncio.run(seed())
-    env = {**os.environ, "DATABASE_URL": migrated_url, "MUSTAFEED_DATA_DIR": str(tmp_path),
-           "MUSTAFEED_SECRET_KEY": "x" * 40}
+    env = {
+        **os.environ,
+        "DATABASE_URL": migrated_url,
+        "MUSTAFEED_DATA_DIR": str(tmp_path),
+        "MUSTAFEED_SECRET_KEY": "x" * 40,
+    }
     import subprocess
     import sys
 
     for _ in range(2):
-        done = subprocess.run([sys.executable, "-m", "bot", "rebuild-totals"], env=env, capture_output=True,
-                              text=True, timeout=120)
+        done = subprocess.run(
+            [sys.executable, "-m", "bot", "rebuild-totals"],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
         assert done.returncode == 0, done.stdout + done.stderr
         assert f"{tenant}: 8 counter rows" in done.stdout
         overall = asyncio.run(report()).overall
         assert overall.responses == 6 and overall.mean == pytest.approx(23 / 6)
-    done = subprocess.run([sys.executable, "-m", "bot", "rebuild-totals", "--association", "nobody"], env=env,
-                          capture_output=True, text=True, timeout=120)
+    done = subprocess.run(
+        [sys.executable, "-m", "bot", "rebuild-totals", "--association", "nobody"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert done.returncode == 2 and "no association" in done.stdout
 
 
@@ -273,8 +348,12 @@ async def test_the_bots_own_writes_keep_the_counters(consented, staff, profile, 
         stored = await session.run_sync(lambda s: totals.stored(s.connection(), tenant))
         fresh = await session.run_sync(lambda s: totals.recount(s.connection(), tenant))
         today = datetime.now(UTC).date()
-        report = await reports.build_report(session, tenant, profile,
-                                            reports.Period(today - timedelta(days=2), today + timedelta(days=2)))
+        report = await reports.build_report(
+            session,
+            tenant,
+            profile,
+            reports.Period(today - timedelta(days=2), today + timedelta(days=2)),
+        )
     assert stored == fresh
     assert report.overall.answers == 4 and report.overall.total == 18  # no group of 5: shown hidden
     assert report.decision.count == 1 and report.first_response.count == 1

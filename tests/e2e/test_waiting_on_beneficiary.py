@@ -31,10 +31,14 @@ async def ask_for_documents(consented: Person, staff: Person, profile) -> str:
 
 async def request_of(app: BotApp, reference: str) -> ServiceRequest:
     async with app.db.read() as session:
-        return await session.scalar(select(ServiceRequest).where(ServiceRequest.reference == reference))
+        return await session.scalar(
+            select(ServiceRequest).where(ServiceRequest.reference == reference)
+        )
 
 
-async def test_reminders_on_the_third_and_seventh_day(consented: Person, staff: Person, profile, emu, app) -> None:
+async def test_reminders_on_the_third_and_seventh_day(
+    consented: Person, staff: Person, profile, emu, app
+) -> None:
     reference = await ask_for_documents(consented, staff, profile)
     heard = len(emu.messages(consented.user_id))
     now = utcnow()
@@ -45,7 +49,11 @@ async def test_reminders_on_the_third_and_seventh_day(consented: Person, staff: 
     await run_jobs(app.rt, now=now + timedelta(days=3, hours=1))
     await app.idle()
     reminder = consented.last()
-    assert "نذكّرك بلطف" in reminder["text"] and MISSING in reminder["text"] and reference in reminder["text"]
+    assert (
+        "نذكّرك بلطف" in reminder["text"]
+        and MISSING in reminder["text"]
+        and reference in reminder["text"]
+    )
     assert any("rdoc:start" in data for _, data in buttons(reminder))
     await run_jobs(app.rt, now=now + timedelta(days=4))
     await app.idle()
@@ -61,7 +69,9 @@ async def test_reminders_on_the_third_and_seventh_day(consented: Person, staff: 
     assert "بانتظار المستفيد" in staff.text()
 
 
-async def test_the_clock_stops_while_waiting(consented: Person, staff: Person, profile, emu, app) -> None:
+async def test_the_clock_stops_while_waiting(
+    consented: Person, staff: Person, profile, emu, app
+) -> None:
     reference = await ask_for_documents(consented, staff, profile)
     before = await request_of(app, reference)
     due = before.due_date
@@ -75,9 +85,13 @@ async def test_the_clock_stops_while_waiting(consented: Person, staff: Person, p
 
     # five days waited (the ask moved back in time), then the documents come
     async with app.db.write() as session:
-        await session.execute(update(RequestEvent).where(
-            RequestEvent.request_id == before.id, RequestEvent.to_status == "awaiting_documents")
-            .values(at=utcnow() - timedelta(days=5)))
+        await session.execute(
+            update(RequestEvent)
+            .where(
+                RequestEvent.request_id == before.id, RequestEvent.to_status == "awaiting_documents"
+            )
+            .values(at=utcnow() - timedelta(days=5))
+        )
     await consented.press("إضافة المستندات")
     await consented.send_photo()
     await consented.press("انتهيت")
@@ -88,7 +102,9 @@ async def test_the_clock_stops_while_waiting(consented: Person, staff: Person, p
     assert (await request_of(app, reference)).due_date == due + timedelta(days=5)  # once
 
 
-async def test_a_late_notice_names_who_is_waited_on(consented: Person, staff: Person, profile, emu, app) -> None:
+async def test_a_late_notice_names_who_is_waited_on(
+    consented: Person, staff: Person, profile, emu, app
+) -> None:
     deadlines = profile.deadlines.model_copy(update={"pause_while_awaiting_documents": False})
     app.rt.profile = profile.model_copy(update={"deadlines": deadlines})
     reference = await ask_for_documents(consented, staff, profile)

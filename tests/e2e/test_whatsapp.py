@@ -73,8 +73,9 @@ async def test_first_hello_consent_then_menu_as_list(noura: WaUser, wa: WhatsApp
     assert all("<b>" not in noura.text(m) for m in welcome)  # no HTML on WhatsApp
     await noura.choose("أوافق")
     menu = await noura.say("القائمة")
-    lists = [m for m in menu if m.get("type") == "interactive"
-             and m["interactive"]["type"] == "list"]
+    lists = [
+        m for m in menu if m.get("type") == "interactive" and m["interactive"]["type"] == "list"
+    ]
     assert lists, [noura.text(m) for m in menu]
     rows = [r for m in lists for s in m["interactive"]["action"]["sections"] for r in s["rows"]]
     assert all(len(r["title"]) <= 24 for r in rows) and len(rows) >= 4
@@ -83,8 +84,10 @@ async def test_first_hello_consent_then_menu_as_list(noura: WaUser, wa: WhatsApp
         person = (await session.scalars(select(Beneficiary))).one()
     assert person.channel == "whatsapp"
     assert WA_ID not in (person.address_enc or "") and WA_ID not in str(person.telegram_user_id)
-    assert noura.app.rt.vault.blind_index(WA_ID, "whatsapp")[:14] == \
-        f"{person.telegram_user_id - (1 << 60):014x}"
+    assert (
+        noura.app.rt.vault.blind_index(WA_ID, "whatsapp")[:14]
+        == f"{person.telegram_user_id - (1 << 60):014x}"
+    )
 
 
 async def test_redelivered_webhook_is_answered_once(noura: WaUser, wa: WhatsAppEmulator) -> None:
@@ -99,8 +102,11 @@ async def test_redelivered_webhook_is_answered_once(noura: WaUser, wa: WhatsAppE
 async def test_statuses_are_recorded_on_the_outbox_row(noura: WaUser, wa: WhatsAppEmulator) -> None:
     await noura.say("مرحبا")
     async with noura.app.db.read() as session:
-        receipts = (await session.scalars(select(OutboxMessage.receipt).where(
-            OutboxMessage.channel == "whatsapp"))).all()
+        receipts = (
+            await session.scalars(
+                select(OutboxMessage.receipt).where(OutboxMessage.channel == "whatsapp")
+            )
+        ).all()
     assert receipts and set(receipts) == {"delivered"}
 
 
@@ -109,8 +115,9 @@ async def _consent(noura: WaUser) -> None:
     await noura.choose("أوافق")
 
 
-async def test_hand_over_and_staff_reply_reach_whatsapp(noura: WaUser, wa: WhatsAppEmulator,
-                                                        emu: Emulator) -> None:
+async def test_hand_over_and_staff_reply_reach_whatsapp(
+    noura: WaUser, wa: WhatsAppEmulator, emu: Emulator
+) -> None:
     from tests.harness import STAFF, STAFF_CHAT, Person
 
     await _consent(noura)
@@ -125,10 +132,13 @@ async def test_hand_over_and_staff_reply_reach_whatsapp(noura: WaUser, wa: Whats
     relayed = emu.last_message(STAFF_CHAT)
     assert relayed.get("photo") or relayed.get("document"), relayed
     staff = Person(emu, noura.app, STAFF, chat_id=STAFF_CHAT)
-    await staff.say("نعتذر، لا تتوفر لدينا هذه الخدمة حاليًا.", reply_to_message_id=card["message_id"])
+    await staff.say(
+        "نعتذر، لا تتوفر لدينا هذه الخدمة حاليًا.", reply_to_message_id=card["message_id"]
+    )
     answer = await noura._after()
-    assert any("لا تتوفر لدينا هذه الخدمة" in noura.text(m) for m in answer), \
-        [noura.text(m) for m in answer]
+    assert any("لا تتوفر لدينا هذه الخدمة" in noura.text(m) for m in answer), [
+        noura.text(m) for m in answer
+    ]
     assert all("<b>" not in noura.text(m) for m in answer)
 
 
@@ -143,13 +153,16 @@ async def _hand_over(noura: WaUser, emu: Emulator) -> dict:
 
 
 async def test_outside_the_window_the_reply_goes_as_the_template(
-        noura: WaUser, wa: WhatsAppEmulator, emu: Emulator, profile: Profile) -> None:
+    noura: WaUser, wa: WhatsAppEmulator, emu: Emulator, profile: Profile
+) -> None:
     from tests.harness import STAFF, STAFF_CHAT, Person
 
     card = await _hand_over(noura, emu)
     wa.world.advance(hours=25)  # the person has not written for more than a day
     staff = Person(emu, noura.app, STAFF, chat_id=STAFF_CHAT)
-    await staff.say("يبدأ التوزيع يوم الأحد القادم بإذن الله.", reply_to_message_id=card["message_id"])
+    await staff.say(
+        "يبدأ التوزيع يوم الأحد القادم بإذن الله.", reply_to_message_id=card["message_id"]
+    )
     sent = await noura._after()
     templates = [m for m in sent if m["type"] == "template"]
     assert templates and all(m["type"] == "template" for m in sent)
@@ -160,7 +173,8 @@ async def test_outside_the_window_the_reply_goes_as_the_template(
 
 
 async def test_rate_limit_is_retried_and_unreachable_is_marked(
-        noura: WaUser, wa: WhatsAppEmulator) -> None:
+    noura: WaUser, wa: WhatsAppEmulator
+) -> None:
     noura.app.whatsapp.rate_limit_pause = 0.05
     wa.world.fail_next(130429, to=WA_ID)
     wa.world.fail_next(500, status=503, to=WA_ID)
@@ -170,8 +184,13 @@ async def test_rate_limit_is_retried_and_unreachable_is_marked(
     assert await noura.say("مرحبا مرة أخرى") == []
     async with noura.app.db.read() as session:
         person = (await session.scalars(select(Beneficiary))).one()
-        failed = (await session.scalars(select(OutboxMessage.status).where(
-            OutboxMessage.channel == "whatsapp", OutboxMessage.status == "failed"))).all()
+        failed = (
+            await session.scalars(
+                select(OutboxMessage.status).where(
+                    OutboxMessage.channel == "whatsapp", OutboxMessage.status == "failed"
+                )
+            )
+        ).all()
     assert person.unreachable_at is not None and failed
     assert wa.world.refused[:3] == [130429, 500, 131026]
 
@@ -192,8 +211,9 @@ async def test_my_data_and_erasure_on_whatsapp(noura: WaUser, wa: WhatsAppEmulat
     assert not any(WA_ID in str(raw) for raw in addresses)
 
 
-async def test_the_number_is_never_logged(noura: WaUser, emu: Emulator,
-                                          caplog: pytest.LogCaptureFixture) -> None:
+async def test_the_number_is_never_logged(
+    noura: WaUser, emu: Emulator, caplog: pytest.LogCaptureFixture
+) -> None:
     import logging
 
     caplog.set_level(logging.DEBUG)
@@ -204,7 +224,8 @@ async def test_the_number_is_never_logged(noura: WaUser, emu: Emulator,
 
 
 async def test_full_application_with_a_document_and_the_declaration(
-        noura: WaUser, wa: WhatsAppEmulator, emu: Emulator, profile: Profile) -> None:
+    noura: WaUser, wa: WhatsAppEmulator, emu: Emulator, profile: Profile
+) -> None:
     import re
 
     from tests.flows import SERVICE
@@ -252,16 +273,23 @@ async def test_full_application_with_a_document_and_the_declaration(
     private = emu.messages(STAFF)
     files = [m for m in private if m.get("photo") or m.get("document")]
     assert len(files) == 3, [m.get("text") for m in private]
-    assert any(emu.download(m["document"]["file_id"]) == b"%PDF-1.4 income"
-               for m in files if m.get("document"))
+    assert any(
+        emu.download(m["document"]["file_id"]) == b"%PDF-1.4 income"
+        for m in files
+        if m.get("document")
+    )
 
 
-async def test_the_survey_with_choices_on_whatsapp(noura: WaUser, emu: Emulator, profile: Profile) -> None:
+async def test_the_survey_with_choices_on_whatsapp(
+    noura: WaUser, emu: Emulator, profile: Profile
+) -> None:
     from tests.harness import STAFF, STAFF_CHAT, Person
 
     card = await _hand_over(noura, emu)
     staff = Person(emu, noura.app, STAFF, chat_id=STAFF_CHAT)
-    await staff.say("يبدأ التوزيع في الأسبوع الأول من رمضان.", reply_to_message_id=card["message_id"])
+    await staff.say(
+        "يبدأ التوزيع في الأسبوع الأول من رمضان.", reply_to_message_id=card["message_id"]
+    )
     await staff.say("/close", reply_to_message_id=card["message_id"])
     await noura._after()
     assert "استبانة قياس الرضا" in noura.recent(4) and "السؤال ١ من ٤" in noura.recent(4)
@@ -273,13 +301,21 @@ async def test_the_survey_with_choices_on_whatsapp(noura: WaUser, emu: Emulator,
 
 
 async def test_a_staff_photo_reply_reaches_whatsapp_as_a_photo(
-        noura: WaUser, wa: WhatsAppEmulator, emu: Emulator) -> None:
+    noura: WaUser, wa: WhatsAppEmulator, emu: Emulator
+) -> None:
     from tests.harness import STAFF, STAFF_CHAT, Person
 
     card = await _hand_over(noura, emu)
     staff = Person(emu, noura.app, STAFF, chat_id=STAFF_CHAT)
-    await staff.act(emu.send_photo(STAFF, b"\x89PNG map of the site", caption="خريطة الموقع",
-                                   chat_id=STAFF_CHAT, reply_to_message_id=card["message_id"]))
+    await staff.act(
+        emu.send_photo(
+            STAFF,
+            b"\x89PNG map of the site",
+            caption="خريطة الموقع",
+            chat_id=STAFF_CHAT,
+            reply_to_message_id=card["message_id"],
+        )
+    )
     sent = await noura._after()
     media = [m for m in sent if m["type"] in ("image", "document")]
     assert media, [noura.text(m) for m in sent]
@@ -289,17 +325,37 @@ async def test_a_staff_photo_reply_reaches_whatsapp_as_a_photo(
 
 
 async def test_a_failed_status_fails_the_row_and_a_sticker_gets_a_polite_answer(
-        noura: WaUser, wa: WhatsAppEmulator, emu: Emulator) -> None:
+    noura: WaUser, wa: WhatsAppEmulator, emu: Emulator
+) -> None:
     await _consent(noura)
     sticker = await noura._after(await wa.send_sticker(WA_ID))
     assert sticker and noura.text(sticker[-1])  # a polite answer, not silence
     last = wa.world.messages(WA_ID)[-1]
-    assert await wa.post(wa.notification({"statuses": [{
-        "id": last["id"], "status": "failed", "recipient_id": WA_ID,
-        "errors": [{"code": 131026, "title": "Message undeliverable"}]}]})) == 200
+    assert (
+        await wa.post(
+            wa.notification(
+                {
+                    "statuses": [
+                        {
+                            "id": last["id"],
+                            "status": "failed",
+                            "recipient_id": WA_ID,
+                            "errors": [{"code": 131026, "title": "Message undeliverable"}],
+                        }
+                    ]
+                }
+            )
+        )
+        == 200
+    )
     async with noura.app.db.read() as session:
-        rows = (await session.execute(select(OutboxMessage.status, OutboxMessage.receipt).where(
-            OutboxMessage.channel == "whatsapp").order_by(OutboxMessage.id))).all()
+        rows = (
+            await session.execute(
+                select(OutboxMessage.status, OutboxMessage.receipt)
+                .where(OutboxMessage.channel == "whatsapp")
+                .order_by(OutboxMessage.id)
+            )
+        ).all()
     assert rows[-1] == ("failed", "failed") and rows[0][1] == "delivered"
 
 
@@ -321,10 +377,10 @@ async def test_a_file_too_large_is_refused_as_on_telegram(noura: WaUser, profile
     await noura.choose(service.fields[6].choices[1].label.ar[:20])
     await noura.choose(service.fields[7].choices[0].label.ar[:20])
     await noura.send_location()
-    replies = await noura.send_document(b"%PDF-1.4 " + b"0" * (21 * 1024 * 1024), "big.pdf",
-                                        "application/pdf")
-    assert "والحد الأقصى ٢٠ ميجابايت" in noura.text(replies[0]), \
-        noura.text(replies[0])
+    replies = await noura.send_document(
+        b"%PDF-1.4 " + b"0" * (21 * 1024 * 1024), "big.pdf", "application/pdf"
+    )
+    assert "والحد الأقصى ٢٠ ميجابايت" in noura.text(replies[0]), noura.text(replies[0])
 
 
 async def test_forged_choices_change_nothing(noura: WaUser, wa: WhatsAppEmulator) -> None:
@@ -332,8 +388,14 @@ async def test_forged_choices_change_nothing(noura: WaUser, wa: WhatsAppEmulator
 
     async def choose_id(data: str) -> list[dict]:
         last = wa.world.messages(WA_ID)[-1]
-        await wa.post(wa.inbound(WA_ID, "interactive", {"interactive": {
-            "type": "list_reply", "list_reply": {"id": data, "title": "x"}}}, context=last["id"]))
+        await wa.post(
+            wa.inbound(
+                WA_ID,
+                "interactive",
+                {"interactive": {"type": "list_reply", "list_reply": {"id": data, "title": "x"}}},
+                context=last["id"],
+            )
+        )
         return await noura._after()
 
     unknown = await choose_id("zz:nothing")

@@ -29,24 +29,34 @@ def _free_port() -> int:
 
 
 class WhatsAppBotProcess(BotProcess):
-    def __init__(self, emu: Emulator, wa: WhatsAppEmulator, workdir: Path, database_url: str) -> None:
+    def __init__(
+        self, emu: Emulator, wa: WhatsAppEmulator, workdir: Path, database_url: str
+    ) -> None:
         super().__init__(emu, workdir, database_url)
         self.wa, self.port = wa, _free_port()
 
     def env(self) -> dict[str, str]:
         world = self.wa.world
-        return {**super().env(), "WHATSAPP_PHONE_NUMBER_ID": world.phone_number_id,
-                "WHATSAPP_ACCESS_TOKEN": world.access_token,
-                "WHATSAPP_APP_SECRET": world.app_secret, "WHATSAPP_VERIFY_TOKEN": "v",
-                "WHATSAPP_API_BASE_URL": self.wa.base_url}
+        return {
+            **super().env(),
+            "WHATSAPP_PHONE_NUMBER_ID": world.phone_number_id,
+            "WHATSAPP_ACCESS_TOKEN": world.access_token,
+            "WHATSAPP_APP_SECRET": world.app_secret,
+            "WHATSAPP_VERIFY_TOKEN": "v",
+            "WHATSAPP_API_BASE_URL": self.wa.base_url,
+        }
 
     def start(self) -> None:
         assert self.proc is None or self.proc.poll() is not None, "already running"
         self.runs += 1
         log = (self.workdir / f"bot-{self.runs}.log").open("wb")
         self.proc = subprocess.Popen(
-            [_python(), "-m", "bot", "run", "--whatsapp-port", str(self.port)], cwd=self.workdir,
-            env=self.env(), stdout=log, stderr=subprocess.STDOUT)
+            [_python(), "-m", "bot", "run", "--whatsapp-port", str(self.port)],
+            cwd=self.workdir,
+            env=self.env(),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
         log.close()
 
 
@@ -64,8 +74,9 @@ async def _post_until_taken(wa: WhatsAppEmulator, note: dict, timeout: float = 6
         await asyncio.sleep(0.1)
 
 
-async def test_sigkill_mid_burst_loses_nothing(emu: Emulator, database_url: str, tmp_path,
-                                              profile) -> None:
+async def test_sigkill_mid_burst_loses_nothing(
+    emu: Emulator, database_url: str, tmp_path, profile
+) -> None:
     wa = WhatsAppEmulator()
     await wa.start()
     bot = WhatsAppBotProcess(emu, wa, tmp_path, database_url)
@@ -98,9 +109,14 @@ async def test_sigkill_mid_burst_loses_nothing(emu: Emulator, database_url: str,
         await app.idle(60)
         assert len(wa.world.sent) == before
         async with db.read() as session:
-            rows = (await session.execute(select(InboundUpdate.update_id, InboundUpdate.status))).all()
-            owed = (await session.scalars(select(OutboxMessage.status).where(
-                OutboxMessage.channel == "whatsapp"))).all()
+            rows = (
+                await session.execute(select(InboundUpdate.update_id, InboundUpdate.status))
+            ).all()
+            owed = (
+                await session.scalars(
+                    select(OutboxMessage.status).where(OutboxMessage.channel == "whatsapp")
+                )
+            ).all()
         assert len(rows) == len(sent) and {r.status for r in rows} == {"done"}, await counts(db)
         assert owed and set(owed) == {"sent"}
         total = len(PEOPLE) * (PER_PERSON + 1)

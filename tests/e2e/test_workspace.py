@@ -23,8 +23,11 @@ async def hand_over(person: Person, question: str) -> str:
 
 
 def card_of(emu, reference: str) -> dict:
-    return next(m for m in reversed(emu.messages(STAFF_CHAT))
-                if reference in (m.get("text") or "") and "أتولّى" in str(buttons(m)))
+    return next(
+        m
+        for m in reversed(emu.messages(STAFF_CHAT))
+        if reference in (m.get("text") or "") and "أتولّى" in str(buttons(m))
+    )
 
 
 async def press_on(staff: Person, message: dict, label: str) -> list[dict]:
@@ -71,8 +74,12 @@ async def test_queue_filters_and_find(consented: Person, staff: Person, profile,
     # another member cannot take it from under the taker
     plain = Person(emu, app, STAFF_PLAIN, chat_id=STAFF_CHAT)
     card = card_of(emu, inquiry)
-    query = emu.press(STAFF_PLAIN, card["message_id"],
-                      next(d for t, d in buttons(card) if "أتولّى" in t), chat_id=STAFF_CHAT)
+    query = emu.press(
+        STAFF_PLAIN,
+        card["message_id"],
+        next(d for t, d in buttons(card) if "أتولّى" in t),
+        chat_id=STAFF_CHAT,
+    )
     await plain.act(query)
     assert "يتولّى مشرف" in emu.callback_answer(query["id"])["text"]
 
@@ -93,23 +100,32 @@ async def test_queue_filters_and_find(consented: Person, staff: Person, profile,
     assert request in shown and "1000000008" not in shown  # no national ID in clear
 
 
-async def test_pages_of_the_queue(consented: Person, staff: Person, profile, emu, app, monkeypatch) -> None:
+async def test_pages_of_the_queue(
+    consented: Person, staff: Person, profile, emu, app, monkeypatch
+) -> None:
     from bot.features.workspace import queue
 
     monkeypatch.setattr(queue, "PAGE", 1)
     request, inquiry = await a_request_and_an_inquiry(consented, profile)
     await staff.say("/queue")
-    assert request in staff.text() and inquiry not in staff.text() and "الصفحة ١ من ٢" in staff.text()
+    assert (
+        request in staff.text() and inquiry not in staff.text() and "الصفحة ١ من ٢" in staff.text()
+    )
     await staff.press("التالي")
     assert inquiry in staff.text() and request not in staff.text()
     await staff.press_data(staff.last()["message_id"], "wq:p:all:abc")  # forged: refused quietly
     assert inquiry in staff.text()
 
 
-async def test_note_never_reaches_the_beneficiary(consented: Person, staff: Person, profile, emu, app) -> None:
+async def test_note_never_reaches_the_beneficiary(
+    consented: Person, staff: Person, profile, emu, app
+) -> None:
     request, inquiry = await a_request_and_an_inquiry(consented, profile)
     heard = len(emu.messages(consented.user_id))
-    await staff.say("# اتصلت بالأسرة ولم يرد أحد، سأعاود غدًا", reply_to_message_id=card_of(emu, inquiry)["message_id"])
+    await staff.say(
+        "# اتصلت بالأسرة ولم يرد أحد، سأعاود غدًا",
+        reply_to_message_id=card_of(emu, inquiry)["message_id"],
+    )
     assert "حُفظت الملاحظة الداخلية" in staff.text()
     await press_on(staff, card_of(emu, request), "ملاحظة")
     prompt = staff.last()
@@ -127,7 +143,9 @@ async def test_note_never_reaches_the_beneficiary(consented: Person, staff: Pers
     assert audited.count("internal_note") == 2
 
 
-async def test_history_assign_ready_reply_and_reminder(consented: Person, staff: Person, profile, emu, app) -> None:
+async def test_history_assign_ready_reply_and_reminder(
+    consented: Person, staff: Person, profile, emu, app
+) -> None:
     request, inquiry = await a_request_and_an_inquiry(consented, profile)
 
     await staff.say("/history", reply_to_message_id=card_of(emu, request)["message_id"])
@@ -155,7 +173,9 @@ async def test_history_assign_ready_reply_and_reminder(consented: Person, staff:
     # … or edited by replying to it
     await press_on(staff, card_of(emu, inquiry), "ردود جاهزة")
     await staff.press("شكرًا للتواصل")
-    await staff.say("شكرًا لتواصلك، وسنوافيك بالموعد الجديد.", reply_to_message_id=staff.last()["message_id"])
+    await staff.say(
+        "شكرًا لتواصلك، وسنوافيك بالموعد الجديد.", reply_to_message_id=staff.last()["message_id"]
+    )
     assert "سنوافيك بالموعد الجديد" in consented.last()["text"]
 
     # the assignee is reminded of the request, once a day
@@ -180,15 +200,30 @@ async def test_an_area_chat_sees_only_its_own_cases(emu, database_url, profile) 
     emu.add_group(area, "ضابط الاتصال", members={RESEARCHER: "creator"})
     first = profile.faq.categories[0]
     categories = (first.model_copy(update={"staff_chat_id": area}), *profile.faq.categories[1:])
-    routed = profile.model_copy(update={"faq": profile.faq.model_copy(update={"categories": categories})})
+    routed = profile.model_copy(
+        update={"faq": profile.faq.model_copy(update={"categories": categories})}
+    )
     routed.__dict__.pop("_categories", None)
     app = await start_app(emu, make_settings(emu, database_url), routed)
     try:
         async with app.db.write() as session:
-            mine = await open_ticket(session, app.rt.tenant, beneficiary_id=None, kind=Kind.INQUIRY,
-                                     subject="سؤال في مجال الضابط", due_in=td(hours=24), category=first.id)
-            other = await open_ticket(session, app.rt.tenant, beneficiary_id=None, kind=Kind.INQUIRY,
-                                      subject="سؤال عام", due_in=td(hours=24))
+            mine = await open_ticket(
+                session,
+                app.rt.tenant,
+                beneficiary_id=None,
+                kind=Kind.INQUIRY,
+                subject="سؤال في مجال الضابط",
+                due_in=td(hours=24),
+                category=first.id,
+            )
+            other = await open_ticket(
+                session,
+                app.rt.tenant,
+                beneficiary_id=None,
+                kind=Kind.INQUIRY,
+                subject="سؤال عام",
+                due_in=td(hours=24),
+            )
             mine_ref, other_ref = mine.reference, other.reference
         officer = Person(emu, app, RESEARCHER, chat_id=area)
         await officer.say("/queue")

@@ -16,8 +16,14 @@ from bot.domain.reports import Period
 from storage.db import Database
 from storage.models import Association, SurveyAnswer
 
-HOSTILE = ["=HYPERLINK(\"http://evil\",\"click\")", "+SUM(A1:A2)", "-2+3*cmd", "@ SUM(A1)",
-           "\t=1+1", "\r=1+1"]
+HOSTILE = [
+    '=HYPERLINK("http://evil","click")',
+    "+SUM(A1:A2)",
+    "-2+3*cmd",
+    "@ SUM(A1)",
+    "\t=1+1",
+    "\r=1+1",
+]
 
 
 def test_neutralise() -> None:
@@ -41,16 +47,37 @@ async def test_exports_carry_no_live_formula(database_url: str, profile, tmp_pat
     async with db.write(tenant=tenant) as session:
         session.add(Association(id=tenant, name="جمعية"))
         for _ in range(6):  # enough answers for the service to be shown
-            session.add(SurveyAnswer(association_id=tenant, service_id="food-support", channel="request",
-                                     question_id="overall", score=4, created_at=day))
+            session.add(
+                SurveyAnswer(
+                    association_id=tenant,
+                    service_id="food-support",
+                    channel="request",
+                    question_id="overall",
+                    score=4,
+                    created_at=day,
+                )
+            )
         for text in HOSTILE:
-            session.add(SurveyAnswer(association_id=tenant, service_id="food-support", channel="request",
-                                     question_id="comment", score=None, comment=text, created_at=day))
+            session.add(
+                SurveyAnswer(
+                    association_id=tenant,
+                    service_id="food-support",
+                    channel="request",
+                    question_id="comment",
+                    score=None,
+                    comment=text,
+                    created_at=day,
+                )
+            )
     period = Period(date(2026, 9, 1), date(2026, 10, 31))
     try:
         async with db.read(tenant=tenant) as session:
-            xlsx = await reports.export(session, tenant, profile, period, "xlsx", tmp_path / "r.xlsx")
-            plain = await reports.export(session, tenant, profile, period, "csv", tmp_path / "r.csv")
+            xlsx = await reports.export(
+                session, tenant, profile, period, "xlsx", tmp_path / "r.xlsx"
+            )
+            plain = await reports.export(
+                session, tenant, profile, period, "csv", tmp_path / "r.csv"
+            )
     finally:
         await db.dispose()
 

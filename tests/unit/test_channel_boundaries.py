@@ -22,9 +22,12 @@ def _sources(*folders: str) -> list[Path]:
 
 
 def test_only_the_telegram_adapter_imports_telegram() -> None:
-    offenders = [str(p.relative_to(ROOT)) for p in _sources("bot", "storage")
-                 if TELEGRAM_IMPORT.search(p.read_text(encoding="utf-8"))
-                 and not str(p.relative_to(ROOT)).startswith(ALLOWED)]
+    offenders = [
+        str(p.relative_to(ROOT))
+        for p in _sources("bot", "storage")
+        if TELEGRAM_IMPORT.search(p.read_text(encoding="utf-8"))
+        and not str(p.relative_to(ROOT)).startswith(ALLOWED)
+    ]
     assert offenders == []
 
 
@@ -81,15 +84,17 @@ def test_features_register_their_periodic_jobs() -> None:
     from bot.app import build_router
 
     jobs = [f"{job.__module__}.{job.__name__}" for job in build_router().jobs]
-    assert jobs == ["bot.features.workspace.waiting.resume_clocks",
-                    "bot.features.workspace.waiting.document_reminders",
-                    "bot.features.requests.request_jobs.request_deadlines",
-                    "bot.features.inquiries.ticket_jobs.overdue_tickets",
-                    "bot.features.surveys.survey_flow.send_reminders",
-                    "bot.features.announcements.notices.ask_once",
-                    "bot.features.announcements.broadcast.resume_pumps",
-                    "bot.features.appointments.appointments.remind",
-                    "bot.features.workspace.work.remind_assignees"]
+    assert jobs == [
+        "bot.features.workspace.waiting.resume_clocks",
+        "bot.features.workspace.waiting.document_reminders",
+        "bot.features.requests.request_jobs.request_deadlines",
+        "bot.features.inquiries.ticket_jobs.overdue_tickets",
+        "bot.features.surveys.survey_flow.send_reminders",
+        "bot.features.announcements.notices.ask_once",
+        "bot.features.announcements.broadcast.resume_pumps",
+        "bot.features.appointments.appointments.remind",
+        "bot.features.workspace.work.remind_assignees",
+    ]
 
 
 def test_the_apology_offers_the_home_menu() -> None:

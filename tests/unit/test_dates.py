@@ -62,8 +62,20 @@ def test_month_tables():
     assert len(HIJRI_MONTHS_AR) == len(HIJRI_MONTHS_EN) == len(GREGORIAN_MONTHS_AR) == 12
     assert HIJRI_MONTHS_AR[4] == "جمادى الأولى"
     assert HIJRI_MONTHS_EN[4] == "Jumada al-Ula"
-    assert GREGORIAN_MONTHS_AR == ("يناير", "فبراير", "مارس", "أبريل", "مايو", "يونيو", "يوليو",
-                                   "أغسطس", "سبتمبر", "أكتوبر", "نوفمبر", "ديسمبر")
+    assert GREGORIAN_MONTHS_AR == (
+        "يناير",
+        "فبراير",
+        "مارس",
+        "أبريل",
+        "مايو",
+        "يونيو",
+        "يوليو",
+        "أغسطس",
+        "سبتمبر",
+        "أكتوبر",
+        "نوفمبر",
+        "ديسمبر",
+    )
 
 
 def test_to_hijri_out_of_range():
@@ -100,10 +112,14 @@ def test_format_date_outside_hijri_range_is_gregorian():
 
 def test_format_datetime_riyadh():
     utc = datetime(2026, 10, 26, 12, 30, tzinfo=UTC)  # 15:30 in Riyadh
-    assert format_datetime(utc, "ar") == "١٥ جمادى الأولى ١٤٤٨هـ (٢٦ أكتوبر ٢٠٢٦م)، الساعة ٣:٣٠ مساءً"
+    assert (
+        format_datetime(utc, "ar") == "١٥ جمادى الأولى ١٤٤٨هـ (٢٦ أكتوبر ٢٠٢٦م)، الساعة ٣:٣٠ مساءً"
+    )
     assert format_datetime(utc, "en") == "15 Jumada al-Ula 1448 AH (26 October 2026), 3:30 PM"
     # naive datetimes are UTC; crossing midnight moves the date
-    assert format_datetime(datetime(2026, 10, 25, 21, 5), "en").endswith("(26 October 2026), 12:05 AM")
+    assert format_datetime(datetime(2026, 10, 25, 21, 5), "en").endswith(
+        "(26 October 2026), 12:05 AM"
+    )
     other_zone = datetime(2026, 10, 26, 14, 30, tzinfo=timezone(timedelta(hours=2)))
     assert format_datetime(other_zone, "en").endswith("3:30 PM")
 
@@ -136,30 +152,33 @@ HIJRI_1448_05_15 = ParsedDate(D, (1448, 5, 15), "hijri")
 GREG_2026_10_26 = ParsedDate(D, (1448, 5, 15), "gregorian")
 
 
-@pytest.mark.parametrize("text,expected", [
-    ("1448/05/15", HIJRI_1448_05_15),
-    ("15/5/1448", HIJRI_1448_05_15),
-    ("15-05-1448", HIJRI_1448_05_15),
-    ("15.05.1448", HIJRI_1448_05_15),
-    ("15 05 1448", HIJRI_1448_05_15),
-    ("١٤٤٨/٠٥/١٥", HIJRI_1448_05_15),
-    ("١٥/٥/١٤٤٨هـ", HIJRI_1448_05_15),
-    ("۱۵/۰۵/۱۴۴۸ ه", HIJRI_1448_05_15),
-    ("15/05/1448 هجري", HIJRI_1448_05_15),
-    ("15/05/1448 AH", HIJRI_1448_05_15),
-    ("\u200f15/05/1448\u200f", HIJRI_1448_05_15),
-    ("15 جمادى الأولى 1448", HIJRI_1448_05_15),
-    ("١٥ جمادي الاولى ١٤٤٨هـ", HIJRI_1448_05_15),
-    ("15 Jumada al-Ula 1448", HIJRI_1448_05_15),
-    ("2026-10-26", GREG_2026_10_26),
-    ("26/10/2026", GREG_2026_10_26),
-    ("٢٦/١٠/٢٠٢٦م", GREG_2026_10_26),
-    ("۲۶-۱۰-۲۰۲۶", GREG_2026_10_26),
-    ("26 أكتوبر 2026", GREG_2026_10_26),
-    ("26 October 2026", GREG_2026_10_26),
-    ("October 26, 2026", GREG_2026_10_26),
-    ("26 تشرين الأول 2026", GREG_2026_10_26),
-])
+@pytest.mark.parametrize(
+    "text,expected",
+    [
+        ("1448/05/15", HIJRI_1448_05_15),
+        ("15/5/1448", HIJRI_1448_05_15),
+        ("15-05-1448", HIJRI_1448_05_15),
+        ("15.05.1448", HIJRI_1448_05_15),
+        ("15 05 1448", HIJRI_1448_05_15),
+        ("١٤٤٨/٠٥/١٥", HIJRI_1448_05_15),
+        ("١٥/٥/١٤٤٨هـ", HIJRI_1448_05_15),
+        ("۱۵/۰۵/۱۴۴۸ ه", HIJRI_1448_05_15),
+        ("15/05/1448 هجري", HIJRI_1448_05_15),
+        ("15/05/1448 AH", HIJRI_1448_05_15),
+        ("\u200f15/05/1448\u200f", HIJRI_1448_05_15),
+        ("15 جمادى الأولى 1448", HIJRI_1448_05_15),
+        ("١٥ جمادي الاولى ١٤٤٨هـ", HIJRI_1448_05_15),
+        ("15 Jumada al-Ula 1448", HIJRI_1448_05_15),
+        ("2026-10-26", GREG_2026_10_26),
+        ("26/10/2026", GREG_2026_10_26),
+        ("٢٦/١٠/٢٠٢٦م", GREG_2026_10_26),
+        ("۲۶-۱۰-۲۰۲۶", GREG_2026_10_26),
+        ("26 أكتوبر 2026", GREG_2026_10_26),
+        ("26 October 2026", GREG_2026_10_26),
+        ("October 26, 2026", GREG_2026_10_26),
+        ("26 تشرين الأول 2026", GREG_2026_10_26),
+    ],
+)
 def test_parse_date_accepts(text, expected):
     assert parse_date(text) == expected
 
@@ -196,26 +215,29 @@ def test_day_30_valid_in_30_day_hijri_month():
     assert parse_date("30/05/1448").gregorian == Hijri(1448, 5, 30).to_gregorian()
 
 
-@pytest.mark.parametrize("text,code", [
-    ("31/02/2026", "date_day"),
-    ("29/02/2026", "date_day"),
-    ("31/04/2026", "date_day"),
-    ("00/05/1448", "date_day"),
-    ("15/13/1448", "date_month"),
-    ("15/00/2026", "date_month"),
-    ("1/1/26", "date_short_year"),
-    ("15/5/48", "date_short_year"),
-    ("15/5/1700", "date_year"),
-    ("15/5/2500", "date_year"),
-    ("1/1/1320", "date_range"),
-    ("", "date_empty"),
-    ("   ", "date_empty"),
-    ("tomorrow", "date_format"),
-    ("15/5", "date_format"),
-    ("15 رمضان 2026", "date_format"),  # Hijri month with a Gregorian year
-    ("15/5/14480", "date_format"),
-    ("123/5/1448", "date_format"),
-])
+@pytest.mark.parametrize(
+    "text,code",
+    [
+        ("31/02/2026", "date_day"),
+        ("29/02/2026", "date_day"),
+        ("31/04/2026", "date_day"),
+        ("00/05/1448", "date_day"),
+        ("15/13/1448", "date_month"),
+        ("15/00/2026", "date_month"),
+        ("1/1/26", "date_short_year"),
+        ("15/5/48", "date_short_year"),
+        ("15/5/1700", "date_year"),
+        ("15/5/2500", "date_year"),
+        ("1/1/1320", "date_range"),
+        ("", "date_empty"),
+        ("   ", "date_empty"),
+        ("tomorrow", "date_format"),
+        ("15/5", "date_format"),
+        ("15 رمضان 2026", "date_format"),  # Hijri month with a Gregorian year
+        ("15/5/14480", "date_format"),
+        ("123/5/1448", "date_format"),
+    ],
+)
 def test_parse_date_rejects(text, code):
     err = _invalid(text)
     assert err.code == code
@@ -272,21 +294,31 @@ THU, FRI, SAT, SUN = date(2026, 10, 29), date(2026, 10, 30), date(2026, 10, 31),
 
 def test_saudi_week():
     assert [is_working_day(D + timedelta(days=i)) for i in range(7)] == [
-        True, True, True, True, False, False, True]  # Mon..Sun
+        True,
+        True,
+        True,
+        True,
+        False,
+        False,
+        True,
+    ]  # Mon..Sun
     assert not is_working_day(FRI) and not is_working_day(SAT) and is_working_day(SUN)
 
 
-@pytest.mark.parametrize("start,n,expected", [
-    (THU, 1, SUN),
-    (FRI, 1, SUN),
-    (SAT, 1, SUN),
-    (SUN, 4, THU + timedelta(days=7)),
-    (SUN, 5, SUN + timedelta(days=7)),
-    (D, 10, date(2026, 11, 9)),
-    (SUN, -1, THU),
-    (THU, 0, THU),
-    (FRI, 0, FRI),
-])
+@pytest.mark.parametrize(
+    "start,n,expected",
+    [
+        (THU, 1, SUN),
+        (FRI, 1, SUN),
+        (SAT, 1, SUN),
+        (SUN, 4, THU + timedelta(days=7)),
+        (SUN, 5, SUN + timedelta(days=7)),
+        (D, 10, date(2026, 11, 9)),
+        (SUN, -1, THU),
+        (THU, 0, THU),
+        (FRI, 0, FRI),
+    ],
+)
 def test_add_working_days(start, n, expected):
     assert add_working_days(start, n) == expected
 

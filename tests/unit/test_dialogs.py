@@ -14,8 +14,11 @@ from storage.models import Association, Beneficiary, Dialog
 async def test_a_dialog_is_written_only_when_this_update_changed_it(database_url: str) -> None:
     db = Database(database_url).scoped("t")
     statements: list[str] = []
-    event.listen(db.engine.sync_engine, "before_cursor_execute",
-                 lambda conn, cursor, sql, *rest: statements.append(sql.split()[0]))
+    event.listen(
+        db.engine.sync_engine,
+        "before_cursor_execute",
+        lambda conn, cursor, sql, *rest: statements.append(sql.split()[0]),
+    )
     try:
         await db.migrate()
         async with db.write() as session:

@@ -292,16 +292,46 @@ def test_the_same_question_always_gets_the_same_decision(faq):
 # ------------------------------------------------------------------------------ evaluation
 
 TRAIN_ROWS = {
-    "register": ["كيف أسجل في الجمعية", "طريقة التسجيل كمستفيد", "أريد التسجيل", "ابغى اسجل",
-                 "بدي سجل بالجمعية", "التسجيل في الجمعية كيف"],
-    "aid_date": ["متى تصرف المساعدة", "موعد نزول الدعم", "في أي يوم تصرف المساعدات",
-                 "ايمتى تنزل المساعدة", "متى موعد المساعدة الشهرية", "امتى الدعم"],
-    "documents": ["المستندات المطلوبة", "الأوراق المطلوبة للتسجيل", "ما الوثائق المطلوبة",
-                  "وش الاوراق المطلوبة", "شو المستندات", "ايش الوثائق اللي احتاجها"],
-    "location": ["أين مقر الجمعية", "عنوان الجمعية", "كيف أصل إلى مكتب الجمعية", "وين الجمعية",
-                 "وين مكتبكم", "موقع مقر الجمعية"],
-    "weather": ["كيف الطقس اليوم", "درجة الحرارة", "هل ستمطر غدا", "الجو حار",
-                "الطقس بكرة", "حالة الجو"],
+    "register": [
+        "كيف أسجل في الجمعية",
+        "طريقة التسجيل كمستفيد",
+        "أريد التسجيل",
+        "ابغى اسجل",
+        "بدي سجل بالجمعية",
+        "التسجيل في الجمعية كيف",
+    ],
+    "aid_date": [
+        "متى تصرف المساعدة",
+        "موعد نزول الدعم",
+        "في أي يوم تصرف المساعدات",
+        "ايمتى تنزل المساعدة",
+        "متى موعد المساعدة الشهرية",
+        "امتى الدعم",
+    ],
+    "documents": [
+        "المستندات المطلوبة",
+        "الأوراق المطلوبة للتسجيل",
+        "ما الوثائق المطلوبة",
+        "وش الاوراق المطلوبة",
+        "شو المستندات",
+        "ايش الوثائق اللي احتاجها",
+    ],
+    "location": [
+        "أين مقر الجمعية",
+        "عنوان الجمعية",
+        "كيف أصل إلى مكتب الجمعية",
+        "وين الجمعية",
+        "وين مكتبكم",
+        "موقع مقر الجمعية",
+    ],
+    "weather": [
+        "كيف الطقس اليوم",
+        "درجة الحرارة",
+        "هل ستمطر غدا",
+        "الجو حار",
+        "الطقس بكرة",
+        "حالة الجو",
+    ],
 }
 TEST_ROWS = [
     ("register", "ودي اسجل بالجمعيه"),
@@ -327,7 +357,9 @@ def _write_csv(path: Path, rows) -> Path:
 
 @pytest.fixture()
 def tiny_csvs(tmp_path):
-    train = _write_csv(tmp_path / "train.csv", [(label, t) for label, ts in TRAIN_ROWS.items() for t in ts])
+    train = _write_csv(
+        tmp_path / "train.csv", [(label, t) for label, ts in TRAIN_ROWS.items() for t in ts]
+    )
     test = _write_csv(tmp_path / "test.csv", TEST_ROWS)
     return train, test
 
@@ -366,8 +398,20 @@ def test_run_eval_no_held_out(tiny_csvs):
 
 def test_eval_main_prints_one_json_line(tiny_csvs, capsys):
     train, test = tiny_csvs
-    rc = eval_main(["--train", str(train), "--test", str(test), "--per-intent", "3",
-                    "--out-of-scope", "1", "--seed", "2"])
+    rc = eval_main(
+        [
+            "--train",
+            str(train),
+            "--test",
+            str(test),
+            "--per-intent",
+            "3",
+            "--out-of-scope",
+            "1",
+            "--seed",
+            "2",
+        ]
+    )
     assert rc == 0
     out = capsys.readouterr().out.strip().splitlines()
     assert len(out) == 1
@@ -389,12 +433,17 @@ def test_load_csv_rejects_wrong_columns(tmp_path):
 ARBANKING = Path(os.environ.get("MUSTAFEED_SHARED", "/work/shared")) / "datasets" / "arbanking77"
 
 
-@pytest.mark.skipif(not (ARBANKING / "Banking77_Arabized_MSA_test.csv").exists(),
-                    reason="ArBanking77 not available")
+@pytest.mark.skipif(
+    not (ARBANKING / "Banking77_Arabized_MSA_test.csv").exists(), reason="ArBanking77 not available"
+)
 def test_real_eval_beats_tfidf_reference():
-    r = run_eval(ARBANKING / "Banking77_Arabized_MSA_PAL_train.csv",
-                 ARBANKING / "Banking77_Arabized_MSA_test.csv", per_intent=5, out_of_scope=10,
-                 seed=0)
+    r = run_eval(
+        ARBANKING / "Banking77_Arabized_MSA_PAL_train.csv",
+        ARBANKING / "Banking77_Arabized_MSA_test.csv",
+        per_intent=5,
+        out_of_scope=10,
+        seed=0,
+    )
     # reference: character n-gram TF-IDF over normalised text ≈ 0.42 top1 / 0.64 top3
     assert r["top1"] > 0.50 and r["top3"] > 0.72
     assert r["out_of_scope_answered"] <= 0.2

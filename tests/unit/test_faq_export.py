@@ -19,10 +19,15 @@ def test_export_appends_to_lists_and_creates_missing_ones() -> None:
     text = KHAIRAT.read_text(encoding="utf-8")
     before = _entries(text)
     first, *_ = before
-    bare = next(e for e, v in before.items() if not v.get("phrasings"))if any(
-        not v.get("phrasings") for v in before.values()) else None
-    learned = {first: ["متى أقدر أعرف عن الجمعية", before[first]["phrasings"][0]],
-               "no-such-entry": ["كلام"]}
+    bare = (
+        next(e for e, v in before.items() if not v.get("phrasings"))
+        if any(not v.get("phrasings") for v in before.values())
+        else None
+    )
+    learned = {
+        first: ["متى أقدر أعرف عن الجمعية", before[first]["phrasings"][0]],
+        "no-such-entry": ["كلام"],
+    }
     if bare:
         learned[bare] = ['سؤال فيه "علامات" و: نقطتين']
     existing = {k: [*(v.get("phrasings") or [])] for k, v in before.items()}
@@ -44,10 +49,12 @@ def test_export_of_nothing_changes_nothing() -> None:
 
 
 def test_export_creates_a_list_for_an_entry_without_one() -> None:
-    text = ("faq:\n  entries:\n    # one\n    - id: a\n      category: c\n"
-            "      question: {ar: سؤال}\n      answer: |-\n        جواب\n\n"
-            "    - id: b\n      category: c\n      question: {ar: ثان}\n"
-            "      phrasings:\n        - قديم\n      answer: جواب\n")
+    text = (
+        "faq:\n  entries:\n    # one\n    - id: a\n      category: c\n"
+        "      question: {ar: سؤال}\n      answer: |-\n        جواب\n\n"
+        "    - id: b\n      category: c\n      question: {ar: ثان}\n"
+        "      phrasings:\n        - قديم\n      answer: جواب\n"
+    )
     out, added = add_phrasings(text, {"a": ['جديد "مقتبس"'], "b": ["آخر"]}, {"b": ["قديم"]})
     assert added == 2
     got = _entries(out)

@@ -43,8 +43,10 @@ def test_remove_phrasing_restores_the_built_index() -> None:
 
 
 def test_scrub_removes_ids_mobiles_emails_links_and_names() -> None:
-    text = ("انا محمد العتيبي هويتي 1098765432 وجوالي +966 55 123 4567 "
-            "وايميلي a.b@example.com ابغى اعرف متى توزيع السلة https://x.y/z @someone")
+    text = (
+        "انا محمد العتيبي هويتي 1098765432 وجوالي +966 55 123 4567 "
+        "وايميلي a.b@example.com ابغى اعرف متى توزيع السلة https://x.y/z @someone"
+    )
     s = scrub_question(text)
     for bad in ("1098765432", "966", "4567", "@", "example", "https", "محمد", "العتيبي", "someone"):
         assert bad not in s

@@ -40,11 +40,17 @@ def test_placeholders_match_in_arabic() -> None:
 
 def test_arabic_plural_forms_and_fallback() -> None:
     ar = translator("ar")
-    one = ar.ngettext("The decision is due within {n} day of sending the request.",
-                      "The decision is due within {n} days of sending the request.", 14)
+    one = ar.ngettext(
+        "The decision is due within {n} day of sending the request.",
+        "The decision is due within {n} days of sending the request.",
+        14,
+    )
     assert "يومًا" in one  # 11–99 take the accusative singular
-    assert "يومين" in ar.ngettext("The decision is due within {n} day of sending the request.",
-                                  "The decision is due within {n} days of sending the request.", 2)
+    assert "يومين" in ar.ngettext(
+        "The decision is due within {n} day of sending the request.",
+        "The decision is due within {n} days of sending the request.",
+        2,
+    )
     assert translator("fr-FR").locale == "ar" and translator("en-GB").locale == "en"
     assert Text("Status: {status}", status=Text("Closed")).render(ar) == "الحالة: مغلق"
 
@@ -63,22 +69,34 @@ def test_missing_catalog_fails_loudly(monkeypatch: pytest.MonkeyPatch, tmp_path:
 
 def test_settings_contract(tmp_path: Path) -> None:
     base = {"MUSTAFEED_DATA_DIR": str(tmp_path)}
-    settings = load_settings({**base, "TELEGRAM_BOT_TOKEN": "123:ABC", "STAFF_CHAT_ID": "-100123",
-                              "TELEGRAM_API_BASE_URL": "http://127.0.0.1:9/bot", "SUPERVISOR_IDS": "1, 2"},
-                             read_dotenv=False)
+    settings = load_settings(
+        {
+            **base,
+            "TELEGRAM_BOT_TOKEN": "123:ABC",
+            "STAFF_CHAT_ID": "-100123",
+            "TELEGRAM_API_BASE_URL": "http://127.0.0.1:9/bot",
+            "SUPERVISOR_IDS": "1, 2",
+        },
+        read_dotenv=False,
+    )
     assert settings.file_base_url == "http://127.0.0.1:9/file/bot"
     assert settings.supervisor_ids == {1, 2} and settings.staff_chat_id == -100123
     assert len(settings.secret_key) >= 32 and (tmp_path / "secret.key").is_file()
     assert load_settings(base, read_dotenv=False).secret_key == settings.secret_key  # kept
     assert settings.http_client == "aiohttp"
-    assert load_settings({**base, "MUSTAFEED_HTTP_CLIENT": "HTTPX"}, read_dotenv=False).http_client == "httpx"
-    for env, name in [({"TELEGRAM_BOT_TOKEN": "nonsense"}, "TELEGRAM_BOT_TOKEN"),
-                      ({"STAFF_CHAT_ID": "staff"}, "STAFF_CHAT_ID"),
-                      ({"DATABASE_URL": "mysql://x"}, "DATABASE_URL"),
-                      ({"MUSTAFEED_SECRET_KEY": "short"}, "MUSTAFEED_SECRET_KEY"),
-                      ({"SUPERVISOR_IDS": "1,x"}, "SUPERVISOR_IDS"),
-                      ({"MUSTAFEED_PROFILE": "/nope.yaml"}, "MUSTAFEED_PROFILE"),
-                      ({"MUSTAFEED_HTTP_CLIENT": "requests"}, "MUSTAFEED_HTTP_CLIENT")]:
+    assert (
+        load_settings({**base, "MUSTAFEED_HTTP_CLIENT": "HTTPX"}, read_dotenv=False).http_client
+        == "httpx"
+    )
+    for env, name in [
+        ({"TELEGRAM_BOT_TOKEN": "nonsense"}, "TELEGRAM_BOT_TOKEN"),
+        ({"STAFF_CHAT_ID": "staff"}, "STAFF_CHAT_ID"),
+        ({"DATABASE_URL": "mysql://x"}, "DATABASE_URL"),
+        ({"MUSTAFEED_SECRET_KEY": "short"}, "MUSTAFEED_SECRET_KEY"),
+        ({"SUPERVISOR_IDS": "1,x"}, "SUPERVISOR_IDS"),
+        ({"MUSTAFEED_PROFILE": "/nope.yaml"}, "MUSTAFEED_PROFILE"),
+        ({"MUSTAFEED_HTTP_CLIENT": "requests"}, "MUSTAFEED_HTTP_CLIENT"),
+    ]:
         with pytest.raises(ConfigError, match=name):
             load_settings({**base, **env}, read_dotenv=False)
     with pytest.raises(ConfigError, match="TELEGRAM_BOT_TOKEN"):
@@ -87,23 +105,43 @@ def test_settings_contract(tmp_path: Path) -> None:
 
 def test_cli_names_the_missing_setting(tmp_path: Path) -> None:
     env = {"PATH": "/usr/bin:/bin", "MUSTAFEED_DATA_DIR": str(tmp_path), "STAFF_CHAT_ID": "-1"}
-    result = subprocess.run([sys.executable, "-m", "bot", "run"], capture_output=True, text=True, env=env,
-                            cwd=tmp_path, timeout=60)
+    result = subprocess.run(
+        [sys.executable, "-m", "bot", "run"],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+        timeout=60,
+    )
     assert result.returncode == 2
-    assert result.stderr.strip().splitlines()[-1].startswith("mustafeed: configuration error: TELEGRAM_BOT_TOKEN")
+    assert (
+        result.stderr.strip()
+        .splitlines()[-1]
+        .startswith("mustafeed: configuration error: TELEGRAM_BOT_TOKEN")
+    )
     assert "Traceback" not in result.stderr
 
 
 def test_check_profile_cli(tmp_path: Path) -> None:
-    ok = subprocess.run([sys.executable, "-m", "bot", "check-profile", str(ROOT / "profiles" / "maa.yaml")],
-                        capture_output=True, text=True, timeout=60)
+    ok = subprocess.run(
+        [sys.executable, "-m", "bot", "check-profile", str(ROOT / "profiles" / "maa.yaml")],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert ok.returncode == 0, ok.stdout + ok.stderr
     bad = tmp_path / "bad.yaml"
-    bad.write_text("association: {id: x, name: جمعية}\nchannels: {phone: '0110000000'}\n"
-                   "services:\n  - id: s\n    title: خدمة\n    fields:\n      - {id: f, type: nid, label: رقم}\n",
-                   encoding="utf-8")
-    result = subprocess.run([sys.executable, "-m", "bot", "check-profile", str(bad)], capture_output=True,
-                            text=True, timeout=60)
+    bad.write_text(
+        "association: {id: x, name: جمعية}\nchannels: {phone: '0110000000'}\n"
+        "services:\n  - id: s\n    title: خدمة\n    fields:\n      - {id: f, type: nid, label: رقم}\n",
+        encoding="utf-8",
+    )
+    result = subprocess.run(
+        [sys.executable, "-m", "bot", "check-profile", str(bad)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert result.returncode == 1 and "services[0].fields[0].type" in result.stdout
 
 
@@ -138,10 +176,14 @@ async def test_migrations_match_the_models(database_url: str) -> None:
     try:
         await db.migrate()
         async with db.engine.connect() as conn:
-            diff = await conn.run_sync(lambda c: compare_metadata(MigrationContext.configure(c), Base.metadata))
+            diff = await conn.run_sync(
+                lambda c: compare_metadata(MigrationContext.configure(c), Base.metadata)
+            )
     finally:
         await db.dispose()
-    assert diff == [], "models changed without a migration: python scripts/new_migration.py 'what changed'"
+    assert diff == [], (
+        "models changed without a migration: python scripts/new_migration.py 'what changed'"
+    )
 
 
 def test_arabic_keeps_the_html_tags_of_the_original() -> None:
@@ -161,7 +203,8 @@ def test_arabic_keeps_the_html_tags_of_the_original() -> None:
 
 @pytest.mark.sqlite_only
 async def test_sqlite_inline_and_offloaded_sessions_and_background_checkpoints(
-        database_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """storage/db.py: short statements run on the loop's thread, long work (offload) in
     aiosqlite's, and WAL checkpoints happen in the background after writes."""
     import asyncio
@@ -175,7 +218,9 @@ async def test_sqlite_inline_and_offloaded_sessions_and_background_checkpoints(
     checkpoints: list[str] = []
     real_checkpoint = storage_db._checkpoint
     monkeypatch.setattr(storage_db, "CHECKPOINT_EVERY", 0.05)
-    monkeypatch.setattr(storage_db, "_checkpoint", lambda path: (checkpoints.append(path), real_checkpoint(path)))
+    monkeypatch.setattr(
+        storage_db, "_checkpoint", lambda path: (checkpoints.append(path), real_checkpoint(path))
+    )
     db = Database(database_url)
     try:
         await db.migrate()
@@ -190,7 +235,11 @@ async def test_sqlite_inline_and_offloaded_sessions_and_background_checkpoints(
         async with db.read(unscoped=True, offload=True) as session:
             assert await thread_of(session) != threading.get_ident()
         async with db.write(unscoped=True) as session:
-            await session.execute(text("INSERT INTO associations (id, name, created_at) VALUES ('x', 'x', '2026-01-01')"))
+            await session.execute(
+                text(
+                    "INSERT INTO associations (id, name, created_at) VALUES ('x', 'x', '2026-01-01')"
+                )
+            )
         await asyncio.sleep(0.3)
         assert checkpoints, "a write is followed by a checkpoint off the loop"
     finally:

@@ -15,10 +15,16 @@ from storage.models import Association
 
 
 def update(update_id: int, text: str) -> dict:
-    return {"update_id": update_id,
-            "message": {"message_id": update_id, "date": 0, "text": text,
-                        "chat": {"id": 1001, "type": "private"},
-                        "from": {"id": 1001, "is_bot": False, "first_name": "سارة"}}}
+    return {
+        "update_id": update_id,
+        "message": {
+            "message_id": update_id,
+            "date": 0,
+            "text": text,
+            "chat": {"id": 1001, "type": "private"},
+            "from": {"id": 1001, "is_bot": False, "first_name": "سارة"},
+        },
+    }
 
 
 async def handled(update_id: int, raw: dict) -> None:
@@ -26,7 +32,8 @@ async def handled(update_id: int, raw: dict) -> None:
 
 
 async def test_duplicates_are_counted_and_told_once_a_minute(
-        database_url: str, caplog: pytest.LogCaptureFixture) -> None:
+    database_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
     db = Database(database_url)
     try:
         await db.migrate()

@@ -49,26 +49,108 @@ ACTORS = {
 # who may take it, reason required, beneficiary told, audited as, ends the case, timestamps set)
 REQUEST = [
     ("submitted", {S.DRAFT}, S.SUBMITTED, BEN, False, False, None, False, {"submitted_at"}),
-    ("review", {S.SUBMITTED, S.AWAITING_DOCUMENTS}, S.UNDER_REVIEW, STAFF, False, True, None, False,
-     set()),
-    ("docs", {S.SUBMITTED, S.UNDER_REVIEW, S.INTERVIEW, S.FIELD_VISIT}, S.AWAITING_DOCUMENTS, STAFF,
-     True, True, None, False, set()),
-    ("interview", {S.UNDER_REVIEW, S.AWAITING_DOCUMENTS, S.FIELD_VISIT}, S.INTERVIEW, STAFF, True,
-     True, None, False, set()),
-    ("visit", {S.UNDER_REVIEW, S.AWAITING_DOCUMENTS, S.INTERVIEW}, S.FIELD_VISIT, STAFF, True, True,
-     None, False, set()),
-    ("approve", {S.UNDER_REVIEW, S.AWAITING_DOCUMENTS, S.INTERVIEW, S.FIELD_VISIT}, S.APPROVED,
-     DECIDERS, False, True, "decision:approve", False, {"decided_at"}),
-    ("reject", UNDECIDED, S.REJECTED, DECIDERS, True, True, "decision:reject", False, {"decided_at"}),
+    (
+        "review",
+        {S.SUBMITTED, S.AWAITING_DOCUMENTS},
+        S.UNDER_REVIEW,
+        STAFF,
+        False,
+        True,
+        None,
+        False,
+        set(),
+    ),
+    (
+        "docs",
+        {S.SUBMITTED, S.UNDER_REVIEW, S.INTERVIEW, S.FIELD_VISIT},
+        S.AWAITING_DOCUMENTS,
+        STAFF,
+        True,
+        True,
+        None,
+        False,
+        set(),
+    ),
+    (
+        "interview",
+        {S.UNDER_REVIEW, S.AWAITING_DOCUMENTS, S.FIELD_VISIT},
+        S.INTERVIEW,
+        STAFF,
+        True,
+        True,
+        None,
+        False,
+        set(),
+    ),
+    (
+        "visit",
+        {S.UNDER_REVIEW, S.AWAITING_DOCUMENTS, S.INTERVIEW},
+        S.FIELD_VISIT,
+        STAFF,
+        True,
+        True,
+        None,
+        False,
+        set(),
+    ),
+    (
+        "approve",
+        {S.UNDER_REVIEW, S.AWAITING_DOCUMENTS, S.INTERVIEW, S.FIELD_VISIT},
+        S.APPROVED,
+        DECIDERS,
+        False,
+        True,
+        "decision:approve",
+        False,
+        {"decided_at"},
+    ),
+    (
+        "reject",
+        UNDECIDED,
+        S.REJECTED,
+        DECIDERS,
+        True,
+        True,
+        "decision:reject",
+        False,
+        {"decided_at"},
+    ),
     ("deliver", {S.APPROVED}, S.DELIVERED, STAFF, False, True, None, False, set()),
-    ("close", {S.APPROVED, S.DELIVERED, S.REJECTED}, S.CLOSED, STAFF, False, True, None, True,
-     {"closed_at"}),
+    (
+        "close",
+        {S.APPROVED, S.DELIVERED, S.REJECTED},
+        S.CLOSED,
+        STAFF,
+        False,
+        True,
+        None,
+        True,
+        {"closed_at"},
+    ),
     ("reply", UNDECIDED | {S.APPROVED}, None, STAFF, False, False, None, False, set()),
     ("withdrawn", UNDECIDED, S.WITHDRAWN, BEN, False, False, None, False, {"closed_at"}),
-    ("documents_added", {S.AWAITING_DOCUMENTS}, S.UNDER_REVIEW, BEN, False, False, None, False,
-     set()),
-    ("withdrawn_on_erasure", UNDECIDED | {S.APPROVED}, S.WITHDRAWN, BEN, False, False, None, False,
-     set()),
+    (
+        "documents_added",
+        {S.AWAITING_DOCUMENTS},
+        S.UNDER_REVIEW,
+        BEN,
+        False,
+        False,
+        None,
+        False,
+        set(),
+    ),
+    (
+        "withdrawn_on_erasure",
+        UNDECIDED | {S.APPROVED},
+        S.WITHDRAWN,
+        BEN,
+        False,
+        False,
+        None,
+        False,
+        set(),
+    ),
     ("deadline_reminder", UNDECIDED, None, SYS, False, False, None, False, set()),
     ("overdue_alert", UNDECIDED, None, SYS, False, True, None, False, set()),
 ]
@@ -79,10 +161,28 @@ INQUIRY = [
 ]
 COMPLAINT = [
     ("ack", {T.OPEN}, T.ACKNOWLEDGED, STAFF, False, True, None, False, {"first_response_at"}),
-    ("resolve", T_OPEN, T.RESOLVED, STAFF, True, True, "ticket_resolved", True,
-     {"closed_at", "first_response_at"}),
-    ("escalate", T_OPEN - {T.ESCALATED}, T.ESCALATED, STAFF, False, True, None, False,
-     {"escalated_at"}),
+    (
+        "resolve",
+        T_OPEN,
+        T.RESOLVED,
+        STAFF,
+        True,
+        True,
+        "ticket_resolved",
+        True,
+        {"closed_at", "first_response_at"},
+    ),
+    (
+        "escalate",
+        T_OPEN - {T.ESCALATED},
+        T.ESCALATED,
+        STAFF,
+        False,
+        True,
+        None,
+        False,
+        {"escalated_at"},
+    ),
     ("close", T_OPEN, T.CLOSED, STAFF, False, True, None, True, {"closed_at"}),
     ("reply", T_OPEN, None, STAFF, False, False, None, False, set()),
 ]
@@ -91,27 +191,51 @@ COMPENSATION = [
     ("breach", T_OPEN, None, STAFF, False, False, "compensation_breach", False, set()),
     ("no_breach", T_OPEN, None, STAFF, False, False, "compensation_breach", False, set()),
 ]
-EXPECTED = {"request": REQUEST, Kind.INQUIRY: INQUIRY, Kind.COMPLAINT: COMPLAINT,
-            Kind.SUGGESTION: COMPLAINT, Kind.COMPENSATION: COMPENSATION}
+EXPECTED = {
+    "request": REQUEST,
+    Kind.INQUIRY: INQUIRY,
+    Kind.COMPLAINT: COMPLAINT,
+    Kind.SUGGESTION: COMPLAINT,
+    Kind.COMPENSATION: COMPENSATION,
+}
 TABLES = {"request": REQUEST_RULES, **TICKET_RULES}
 
 
 def make_case(kind: str, status: str) -> SimpleNamespace:
     if kind == "request":
-        return SimpleNamespace(status=status, reference="REQ-1448-0001", submitted_at=None,
-                               decided_at=None, decision_reason="old reason", closed_at=None)
-    return SimpleNamespace(kind=str(kind), status=status, reference="CMP-1448-0001", data={},
-                           first_response_at=None, escalated_at=None, closed_at=None, outcome=None)
+        return SimpleNamespace(
+            status=status,
+            reference="REQ-1448-0001",
+            submitted_at=None,
+            decided_at=None,
+            decision_reason="old reason",
+            closed_at=None,
+        )
+    return SimpleNamespace(
+        kind=str(kind),
+        status=status,
+        reference="CMP-1448-0001",
+        data={},
+        first_response_at=None,
+        escalated_at=None,
+        closed_at=None,
+        outcome=None,
+    )
 
 
 def expanded(rows: list) -> dict[tuple[str, str], tuple]:
     return {(row[0], str(status)): row for row in rows for status in row[1]}
 
 
-TABLE_ROWS = [(kind, rule.action, str(status)) for kind, table in TABLES.items()
-              for rule in table.rules for status in sorted(rule.sources)]
-EXPECTED_ROWS = [(kind, action, status) for kind, rows in EXPECTED.items()
-                 for action, status in expanded(rows)]
+TABLE_ROWS = [
+    (kind, rule.action, str(status))
+    for kind, table in TABLES.items()
+    for rule in table.rules
+    for status in sorted(rule.sources)
+]
+EXPECTED_ROWS = [
+    (kind, action, status) for kind, rows in EXPECTED.items() for action, status in expanded(rows)
+]
 
 
 def row_id(row: tuple) -> str:
@@ -164,9 +288,13 @@ def test_every_expected_row_is_in_its_table(kind: str, action: str, status: str)
 
 
 ALL_STATUSES = {"request": list(Status), **{k: list(TicketStatus) for k in TICKET_RULES}}
-WRONG = [(kind, action, str(status)) for kind, rows in EXPECTED.items()
-         for action in dict.fromkeys(r[0] for r in rows)
-         for status in ALL_STATUSES[kind] if (action, str(status)) not in expanded(rows)]
+WRONG = [
+    (kind, action, str(status))
+    for kind, rows in EXPECTED.items()
+    for action in dict.fromkeys(r[0] for r in rows)
+    for status in ALL_STATUSES[kind]
+    if (action, str(status)) not in expanded(rows)
+]
 
 
 @pytest.mark.parametrize("kind,action,status", WRONG, ids=map(row_id, WRONG))
@@ -180,8 +308,13 @@ def test_wrong_status_is_refused_and_nothing_changes(kind: str, action: str, sta
     assert vars(case) == before
 
 
-NEEDS_NOTE = [(kind, row[0], str(status)) for kind, rows in EXPECTED.items() for row in rows
-              if row[4] for status in row[1]]
+NEEDS_NOTE = [
+    (kind, row[0], str(status))
+    for kind, rows in EXPECTED.items()
+    for row in rows
+    if row[4]
+    for status in row[1]
+]
 
 
 @pytest.mark.parametrize("kind,action,status", NEEDS_NOTE, ids=map(row_id, NEEDS_NOTE))
@@ -216,13 +349,15 @@ def test_breach_is_kept_on_the_claim_and_audited(action: str, breach: bool) -> N
     events = lifecycle.transition(case, action, ACTORS[Role.STAFF])
     assert case.data == {"title": "late", "breach": breach}
     assert [e for e in events if isinstance(e, Audited)] == [
-        Audited("compensation_breach", ACTORS[Role.STAFF], {"breach": breach})]
+        Audited("compensation_breach", ACTORS[Role.STAFF], {"breach": breach})
+    ]
 
 
 def test_decisions_keep_the_reason_and_approval_clears_it() -> None:
     rejected = make_case("request", S.UNDER_REVIEW)
-    lifecycle.transition(rejected, "reject", ACTORS[Role.RESEARCHER], "income above the limit",
-                         now=NOW)
+    lifecycle.transition(
+        rejected, "reject", ACTORS[Role.RESEARCHER], "income above the limit", now=NOW
+    )
     assert (rejected.decision_reason, rejected.decided_at) == ("income above the limit", NOW)
     approved = make_case("request", S.UNDER_REVIEW)
     lifecycle.transition(approved, "approve", ACTORS[Role.RESEARCHER], now=NOW)
@@ -242,8 +377,9 @@ def test_approval_can_be_kept_for_researchers_and_supervisors() -> None:
     table = lifecycle.request_rules(deciders=DECIDERS)
     for action, note in (("approve", None), ("reject", "a reason")):
         with pytest.raises(Refused) as refused:
-            lifecycle.transition(make_case("request", S.UNDER_REVIEW), action, ACTORS[Role.STAFF],
-                                 note, table=table)
+            lifecycle.transition(
+                make_case("request", S.UNDER_REVIEW), action, ACTORS[Role.STAFF], note, table=table
+            )
         assert refused.value.why == Why.NOT_ALLOWED
         for role in (Role.RESEARCHER, Role.SUPERVISOR):
             case = make_case("request", S.UNDER_REVIEW)
@@ -266,19 +402,24 @@ def test_a_profiles_permissions_are_the_roles_column() -> None:
     assert case.status == S.APPROVED
     strict = Permissions(review=("supervisor",)).as_map()
     with pytest.raises(Refused, match="not_allowed"):
-        lifecycle.transition(make_case("request", S.SUBMITTED), "review",
-                             Actor.staff(902, Role.RESEARCHER, strict))
+        lifecycle.transition(
+            make_case("request", S.SUBMITTED), "review", Actor.staff(902, Role.RESEARCHER, strict)
+        )
     with pytest.raises(Refused, match="not_allowed"):  # the default: decisions for deciders
-        lifecycle.transition(make_case("request", S.INTERVIEW), "approve",
-                             Actor.staff(901, Role.STAFF, Permissions().as_map()))
+        lifecycle.transition(
+            make_case("request", S.INTERVIEW),
+            "approve",
+            Actor.staff(901, Role.STAFF, Permissions().as_map()),
+        )
 
 
 def test_a_beneficiary_cannot_take_a_staff_move_nor_staff_a_beneficiarys() -> None:
     with pytest.raises(Refused, match="not_allowed"):
         lifecycle.transition(make_case("request", S.SUBMITTED), "review", ACTORS[BENEFICIARY])
     with pytest.raises(Refused, match="not_allowed"):
-        lifecycle.transition(make_case("request", S.SUBMITTED), "withdrawn",
-                             ACTORS[Role.SUPERVISOR])
+        lifecycle.transition(
+            make_case("request", S.SUBMITTED), "withdrawn", ACTORS[Role.SUPERVISOR]
+        )
 
 
 # The staff card's buttons, as they were before the tables (request_cards.ACTIONS)
@@ -301,10 +442,12 @@ def test_the_request_cards_buttons_come_from_the_table(status: Status) -> None:
 
 TICKET_CARD = {
     Kind.INQUIRY: {s: ("close",) for s in T_OPEN},
-    Kind.COMPLAINT: {T.OPEN: ("ack", "resolve", "escalate"),
-                     T.ACKNOWLEDGED: ("resolve", "escalate"),
-                     T.ANSWERED: ("resolve", "escalate"),
-                     T.ESCALATED: ("resolve",)},
+    Kind.COMPLAINT: {
+        T.OPEN: ("ack", "resolve", "escalate"),
+        T.ACKNOWLEDGED: ("resolve", "escalate"),
+        T.ANSWERED: ("resolve", "escalate"),
+        T.ESCALATED: ("resolve",),
+    },
 }
 TICKET_CARD[Kind.SUGGESTION] = TICKET_CARD[Kind.COMPLAINT]
 TICKET_CARD[Kind.COMPENSATION] = {

@@ -16,7 +16,9 @@ def card(case: int, text: str = "card") -> Out:
 
 def follow(case: int, body: str) -> Out:
     payload = {"chat_id": GROUP, "text": f"head\n{body}", "parse_mode": "HTML"}
-    return joined(Out(GROUP, "sendMessage", payload, "ticket", case), f"ticket:{case}", "head", body)
+    return joined(
+        Out(GROUP, "sendMessage", payload, "ticket", case), f"ticket:{case}", "head", body
+    )
 
 
 def sender(interval: float = 10.0) -> Sender:
@@ -42,8 +44,14 @@ def test_the_same_case_keeps_its_order() -> None:
 
 
 def test_follow_ups_of_one_case_are_merged_up_to_a_message_of_that_case() -> None:
-    a1, a2, other, a3, edit, a4 = (follow(1, "a1"), follow(1, "a2"), follow(2, "b1"), follow(1, "a3"),
-                                   card(1), follow(1, "a4"))
+    a1, a2, other, a3, edit, a4 = (
+        follow(1, "a1"),
+        follow(1, "a2"),
+        follow(2, "b1"),
+        follow(1, "a3"),
+        card(1),
+        follow(1, "a4"),
+    )
     s = sender()
     batch, _ = s._choose(queue(a1, a2, other, a3, edit, a4))
     assert batch == [a1, a2, a3]
@@ -62,11 +70,17 @@ def test_one_message_per_interval_for_a_case() -> None:
 
 
 def test_repeated_acknowledgements_are_sent_once_and_files_one_by_one() -> None:
-    acks = [collapse(Out(5, "sendMessage", {"chat_id": 5, "text": "added"}), "added:1") for _ in range(3)]
+    acks = [
+        collapse(Out(5, "sendMessage", {"chat_id": 5, "text": "added"}), "added:1")
+        for _ in range(3)
+    ]
     s = sender()
     batch, _ = s._choose(queue(*acks))
     assert len(batch) == 3 and s._merged(batch) is acks[0]
-    photos = [paced(Out(GROUP, "copyMessage", {"chat_id": GROUP}, "ticket", 1), "ticket:1") for _ in range(2)]
+    photos = [
+        paced(Out(GROUP, "copyMessage", {"chat_id": GROUP}, "ticket", 1), "ticket:1")
+        for _ in range(2)
+    ]
     batch, _ = s._choose(queue(*photos, card(2)))
     assert batch[0].method == "sendMessage"  # the card first
     batch, _ = s._choose(queue(*photos))

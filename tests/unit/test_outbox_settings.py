@@ -12,13 +12,16 @@ BASE = {"MUSTAFEED_SECRET_KEY": "k" * 40}
 def test_defaults_and_values() -> None:
     settings = load_settings(BASE, read_dotenv=False)
     assert (settings.outbox_max_attempts, settings.outbox_max_age) == (10, 21600.0)
-    settings = load_settings({**BASE, "MUSTAFEED_OUTBOX_MAX_ATTEMPTS": "3",
-                              "MUSTAFEED_OUTBOX_MAX_AGE": "600"}, read_dotenv=False)
+    settings = load_settings(
+        {**BASE, "MUSTAFEED_OUTBOX_MAX_ATTEMPTS": "3", "MUSTAFEED_OUTBOX_MAX_AGE": "600"},
+        read_dotenv=False,
+    )
     assert (settings.outbox_max_attempts, settings.outbox_max_age) == (3, 600.0)
 
 
-@pytest.mark.parametrize("name,value", [("MUSTAFEED_OUTBOX_MAX_ATTEMPTS", "many"),
-                                        ("MUSTAFEED_OUTBOX_MAX_AGE", "0")])
+@pytest.mark.parametrize(
+    "name,value", [("MUSTAFEED_OUTBOX_MAX_ATTEMPTS", "many"), ("MUSTAFEED_OUTBOX_MAX_AGE", "0")]
+)
 def test_malformed_values_name_the_setting(name: str, value: str) -> None:
     with pytest.raises(ConfigError, match="MUSTAFEED_OUTBOX_MAX"):
         load_settings({**BASE, name: value}, read_dotenv=False)

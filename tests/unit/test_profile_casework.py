@@ -14,7 +14,9 @@ def test_ready_replies_are_checked(tmp_path: Path) -> None:
     assert check_profile(profile_with(tmp_path, canned_replies=[REPLY])) == []
     twice = check_profile(profile_with(tmp_path, canned_replies=[REPLY, REPLY]))
     assert len(twice) == 1 and "canned_replies" in twice[0] and "used twice" in twice[0]
-    wrong_kind = check_profile(profile_with(tmp_path, canned_replies=[{**REPLY, "kinds": ["loans"]}]))
+    wrong_kind = check_profile(
+        profile_with(tmp_path, canned_replies=[{**REPLY, "kinds": ["loans"]}])
+    )
     assert wrong_kind and "canned_replies" in wrong_kind[0]
     no_text = check_profile(profile_with(tmp_path, canned_replies=[{"id": "x", "title": "عنوان"}]))
     assert no_text and "text" in no_text[0]

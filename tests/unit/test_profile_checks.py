@@ -18,15 +18,41 @@ def profile_with(tmp_path: Path, **sections: object) -> Path:
     data = {
         "association": {"id": "demo", "name": "جمعية تجريبية"},
         "channels": {"phone": "0110000000"},
-        "services": [{"id": "aid", "title": "دعم", "fields": [
-            {"id": "mobile", "type": "mobile", "label": "الجوال", "example": "0501234567"},
-            {"id": "count", "type": "integer", "label": "العدد", "min": 1, "max": 20, "example": "4"},
-            {"id": "size", "type": "choice", "label": "الحجم", "example": {"ar": "كبير", "en": "Large"},
-             "choices": [{"id": "s", "label": {"ar": "صغير", "en": "Small"}},
-                         {"id": "l", "label": {"ar": "كبير", "en": "Large"}}]},
-            {"id": "born", "type": "date", "label": "الميلاد", "calendar": "hijri", "past_only": True,
-             "example": "15/07/1400"},
-        ]}],
+        "services": [
+            {
+                "id": "aid",
+                "title": "دعم",
+                "fields": [
+                    {"id": "mobile", "type": "mobile", "label": "الجوال", "example": "0501234567"},
+                    {
+                        "id": "count",
+                        "type": "integer",
+                        "label": "العدد",
+                        "min": 1,
+                        "max": 20,
+                        "example": "4",
+                    },
+                    {
+                        "id": "size",
+                        "type": "choice",
+                        "label": "الحجم",
+                        "example": {"ar": "كبير", "en": "Large"},
+                        "choices": [
+                            {"id": "s", "label": {"ar": "صغير", "en": "Small"}},
+                            {"id": "l", "label": {"ar": "كبير", "en": "Large"}},
+                        ],
+                    },
+                    {
+                        "id": "born",
+                        "type": "date",
+                        "label": "الميلاد",
+                        "calendar": "hijri",
+                        "past_only": True,
+                        "example": "15/07/1400",
+                    },
+                ],
+            }
+        ],
     }
     data.update(sections)
     path = tmp_path / "demo.yaml"
@@ -38,14 +64,18 @@ def test_examples_that_pass_their_field_are_fine(tmp_path: Path) -> None:
     assert check_profile(profile_with(tmp_path)) == []
 
 
-@pytest.mark.parametrize(("index", "example", "words"), [
-    (0, "12345", "mobile"),
-    (1, "40", "integer"),  # above max: 20
-    (2, {"ar": "متوسط", "en": "Large"}, "choice"),  # not one of the choices
-    (3, "1400/99/99", "date"),
-])
-def test_an_example_its_own_field_refuses_is_reported(tmp_path: Path, index: int, example: object,
-                                                     words: str) -> None:
+@pytest.mark.parametrize(
+    ("index", "example", "words"),
+    [
+        (0, "12345", "mobile"),
+        (1, "40", "integer"),  # above max: 20
+        (2, {"ar": "متوسط", "en": "Large"}, "choice"),  # not one of the choices
+        (3, "1400/99/99", "date"),
+    ],
+)
+def test_an_example_its_own_field_refuses_is_reported(
+    tmp_path: Path, index: int, example: object, words: str
+) -> None:
     path = profile_with(tmp_path)
     data = yaml.safe_load(path.read_text(encoding="utf-8"))
     data["services"][0]["fields"][index]["example"] = example
@@ -69,10 +99,14 @@ def test_a_positive_staff_chat_id_is_refused_in_one_line(tmp_path: Path) -> None
     ]
     assert check_profile(profile_with(tmp_path, deployment={"staff_chat_id": -1001234567890})) == []
     with pytest.raises(ConfigError) as refused:
-        load_settings({"MUSTAFEED_DATA_DIR": str(tmp_path), "STAFF_CHAT_ID": "1001234567890"},
-                      read_dotenv=False)
+        load_settings(
+            {"MUSTAFEED_DATA_DIR": str(tmp_path), "STAFF_CHAT_ID": "1001234567890"},
+            read_dotenv=False,
+        )
     message = str(refused.value)
-    assert "\n" not in message and message.startswith("STAFF_CHAT_ID is malformed: 1001234567890 is not a group")
+    assert "\n" not in message and message.startswith(
+        "STAFF_CHAT_ID is malformed: 1001234567890 is not a group"
+    )
     assert "negative" in message
 
 
@@ -98,8 +132,12 @@ def test_permissions_name_the_lifecycle_moves_and_known_roles() -> None:
     from bot.domain.lifecycle import REQUEST_RULES, TICKET_RULES
     from bot.profile.schema import Permissions
 
-    staff_moves = {r.action for table in (REQUEST_RULES, *TICKET_RULES.values())
-                   for r in table.rules if r.roles & ANY_STAFF}
+    staff_moves = {
+        r.action
+        for table in (REQUEST_RULES, *TICKET_RULES.values())
+        for r in table.rules
+        if r.roles & ANY_STAFF
+    }
     assert set(Permissions().as_map()) == staff_moves
     with pytest.raises(pydantic.ValidationError):
         Permissions(approve=("director",))
@@ -113,6 +151,7 @@ def test_allow_address_only_on_a_location_field() -> None:
     from bot.profile.checks import _check_field
     from bot.profile.schema import FormField
 
-    field = FormField.model_validate({"id": "x", "type": "text", "label": {"ar": "س", "en": "x"},
-                                      "allow_address": True})
+    field = FormField.model_validate(
+        {"id": "x", "type": "text", "label": {"ar": "س", "en": "x"}, "allow_address": True}
+    )
     assert any("allow_address" in msg for _loc, msg in _check_field(field, {}, ("f",)))

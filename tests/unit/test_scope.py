@@ -28,19 +28,33 @@ async def db(database_url: str) -> AsyncIterator[Database]:
         for tenant, users in ((A, (1, 2)), (B, (1, 3, 4))):
             for user in users:
                 session.add(Beneficiary(association_id=tenant, telegram_user_id=user))
-            request = ServiceRequest(association_id=tenant, service_id="food", status="submitted",
-                                     reference=f"{tenant}-1")
+            request = ServiceRequest(
+                association_id=tenant,
+                service_id="food",
+                status="submitted",
+                reference=f"{tenant}-1",
+            )
             session.add(request)
             await session.flush()
             # one event of the other association under this request: only a bug would do that,
             # and the scope hides it all the same
             other = B if tenant == A else A
-            session.add_all([
-                RequestEvent(association_id=tenant, request_id=request.id, actor_kind="system",
-                             action="submitted"),
-                RequestEvent(association_id=other, request_id=request.id, actor_kind="system",
-                             action="foreign"),
-            ])
+            session.add_all(
+                [
+                    RequestEvent(
+                        association_id=tenant,
+                        request_id=request.id,
+                        actor_kind="system",
+                        action="submitted",
+                    ),
+                    RequestEvent(
+                        association_id=other,
+                        request_id=request.id,
+                        actor_kind="system",
+                        action="foreign",
+                    ),
+                ]
+            )
     yield database
     await database.dispose()
 
@@ -58,25 +72,38 @@ async def test_a_query_without_a_filter_sees_only_its_association(db: Database) 
 async def test_get_joins_subqueries_and_aliases_are_scoped(db: Database) -> None:
     async with db.read(tenant=B) as session:
         a_request = await session.scalar(
-            select(ServiceRequest.id).where(ServiceRequest.reference == f"{A}-1"))
+            select(ServiceRequest.id).where(ServiceRequest.reference == f"{A}-1")
+        )
         assert a_request is None
         async with db.read(unscoped=True) as everything:
             a_id = await everything.scalar(
-                select(ServiceRequest.id).where(ServiceRequest.reference == f"{A}-1"))
-            a_user = await everything.scalar(select(Beneficiary.id).where(
-                Beneficiary.association_id == A, Beneficiary.telegram_user_id == 2))
+                select(ServiceRequest.id).where(ServiceRequest.reference == f"{A}-1")
+            )
+            a_user = await everything.scalar(
+                select(Beneficiary.id).where(
+                    Beneficiary.association_id == A, Beneficiary.telegram_user_id == 2
+                )
+            )
         assert await session.get(ServiceRequest, a_id) is None
         assert await session.get(Beneficiary, a_user) is None
-        joined = (await session.scalars(
-            select(RequestEvent.action).join(ServiceRequest, RequestEvent.request_id == ServiceRequest.id)
-        )).all()
+        joined = (
+            await session.scalars(
+                select(RequestEvent.action).join(
+                    ServiceRequest, RequestEvent.request_id == ServiceRequest.id
+                )
+            )
+        ).all()
         assert joined == ["submitted"]  # B's event under A's request: a join needs both sides in B
         events = (await session.scalars(select(RequestEvent.action))).all()
         assert sorted(events) == ["foreign", "submitted"]
         other = aliased(Beneficiary)
-        pairs = (await session.execute(
-            select(Beneficiary.telegram_user_id, other.telegram_user_id)
-            .join(other, other.telegram_user_id == Beneficiary.telegram_user_id))).all()
+        pairs = (
+            await session.execute(
+                select(Beneficiary.telegram_user_id, other.telegram_user_id).join(
+                    other, other.telegram_user_id == Beneficiary.telegram_user_id
+                )
+            )
+        ).all()
         assert sorted(pairs) == [(1, 1), (3, 3), (4, 4)]
         people = select(func.count(Beneficiary.id)).scalar_subquery()
         assert await session.scalar(select(people)) == 3  # a subquery alone in the statement
@@ -88,7 +115,9 @@ async def test_relationship_loads_are_scoped(db: Database) -> None:
         events = await session.run_sync(lambda _: request.events)  # a lazy load
         assert [e.action for e in events] == ["submitted"]
     async with db.read(tenant=A) as session:
-        request = await session.scalar(select(ServiceRequest).options(selectinload(ServiceRequest.events)))
+        request = await session.scalar(
+            select(ServiceRequest).options(selectinload(ServiceRequest.events))
+        )
         assert [e.action for e in request.events] == ["submitted"]
         event = await session.scalar(select(RequestEvent))
         parent = await session.run_sync(lambda _: event.request)
@@ -99,14 +128,25 @@ async def test_update_and_delete_touch_only_their_association(db: Database) -> N
     async with db.write(tenant=A) as session:
         changed = await session.execute(update(Beneficiary).values(locale="en"))
         assert changed.rowcount == 2
-        removed = await session.execute(delete(RequestEvent).where(RequestEvent.action == "foreign"))
+        removed = await session.execute(
+            delete(RequestEvent).where(RequestEvent.action == "foreign")
+        )
         assert removed.rowcount == 1  # A's own "foreign" event (under B's request)
     async with db.read(unscoped=True) as session:
-        locales = dict((await session.execute(
-            select(Beneficiary.association_id, func.count()).where(Beneficiary.locale == "en")
-            .group_by(Beneficiary.association_id))).all())
-        foreign = (await session.scalars(
-            select(RequestEvent.association_id).where(RequestEvent.action == "foreign"))).all()
+        locales = dict(
+            (
+                await session.execute(
+                    select(Beneficiary.association_id, func.count())
+                    .where(Beneficiary.locale == "en")
+                    .group_by(Beneficiary.association_id)
+                )
+            ).all()
+        )
+        foreign = (
+            await session.scalars(
+                select(RequestEvent.association_id).where(RequestEvent.action == "foreign")
+            )
+        ).all()
     assert locales == {A: 2}
     assert foreign == [B]
 
@@ -115,8 +155,12 @@ async def test_new_rows_take_the_session_association(db: Database) -> None:
     async with db.write(tenant=B) as session:
         session.add(Beneficiary(telegram_user_id=99))  # no association given
     async with db.read(unscoped=True) as session:
-        assert await session.scalar(
-            select(Beneficiary.association_id).where(Beneficiary.telegram_user_id == 99)) == B
+        assert (
+            await session.scalar(
+                select(Beneficiary.association_id).where(Beneficiary.telegram_user_id == 99)
+            )
+            == B
+        )
     with pytest.raises(ScopeError):
         async with db.write(tenant=B) as session:
             session.add(Beneficiary(association_id=A, telegram_user_id=98))
@@ -140,7 +184,11 @@ async def test_a_scoped_database_opens_only_scoped_sessions(db: Database) -> Non
     scoped = db.scoped(B)
     assert isinstance(scoped, ScopedDatabase) and scoped.is_sqlite == db.is_sqlite
     async with scoped.read() as session:
-        assert sorted((await session.scalars(select(Beneficiary.telegram_user_id))).all()) == [1, 3, 4]
+        assert sorted((await session.scalars(select(Beneficiary.telegram_user_id))).all()) == [
+            1,
+            3,
+            4,
+        ]
     async with scoped.write(offload=True) as session:
         assert (await session.scalars(select(ServiceRequest.reference))).all() == [f"{B}-1"]
 
@@ -166,7 +214,9 @@ async def test_sessions_of_two_associations_interleaved_never_mix(db: Database) 
         seen = []
         async with db.read(tenant=tenant) as session:
             for _ in range(20):
-                seen.append(sorted((await session.scalars(select(Beneficiary.telegram_user_id))).all()))
+                seen.append(
+                    sorted((await session.scalars(select(Beneficiary.telegram_user_id))).all())
+                )
                 await asyncio.sleep(0)
         return seen
 
@@ -183,9 +233,15 @@ async def test_a_relationship_of_a_new_object_is_scoped(db: Database) -> None:
         request = ServiceRequest(service_id="food", status="draft")
         session.add(request)
         await session.flush()
-        await session.execute(insert(RequestEvent.__table__).values(  # Core: not scoped
-            association_id=B, request_id=request.id, actor_kind="system", action="foreign",
-            at=datetime.now(UTC)))
+        await session.execute(
+            insert(RequestEvent.__table__).values(  # Core: not scoped
+                association_id=B,
+                request_id=request.id,
+                actor_kind="system",
+                action="foreign",
+                at=datetime.now(UTC),
+            )
+        )
         session.expire(request, ["events"])
         events = await session.run_sync(lambda _: request.events)
         assert events == []

@@ -17,12 +17,16 @@ def profile_file(tmp_path: Path, name: str, deployment: str) -> str:
     for extra in (ROOT / "profiles").iterdir():  # the documents the profile points at
         if extra.is_dir() and not (tmp_path / extra.name).exists():
             (tmp_path / extra.name).symlink_to(extra)
-    path.write_text((ROOT / "profiles" / f"{name}.yaml").read_text("utf-8") + "\ndeployment:\n" + deployment,
-                    "utf-8")
+    path.write_text(
+        (ROOT / "profiles" / f"{name}.yaml").read_text("utf-8") + "\ndeployment:\n" + deployment,
+        "utf-8",
+    )
     return str(path)
 
 
-def test_two_associations_may_not_share_a_staff_chat_by_default(tmp_path: Path, monkeypatch) -> None:
+def test_two_associations_may_not_share_a_staff_chat_by_default(
+    tmp_path: Path, monkeypatch
+) -> None:
     monkeypatch.setenv("MAA_TOKEN", "2:B")
     settings = Settings(token="1:A", staff_chat_id=-100123, supervisor_ids=frozenset({7}))
     khairat = profile_file(tmp_path, "khairat", "  share_staff_chat: false\n")

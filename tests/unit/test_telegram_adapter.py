@@ -21,8 +21,7 @@ from bot.engine.keyboards import (
 from bot.engine.messages import Copy, Edit, Leave, Say, SendFile
 from bot.engine.outbox import FILES_KEY, INLINE_KEY
 
-USER = {"id": 501, "is_bot": False, "first_name": "Sara", "last_name": "Ali",
-        "language_code": "en"}
+USER = {"id": 501, "is_bot": False, "first_name": "Sara", "last_name": "Ali", "language_code": "en"}
 BOT = {"id": 1, "is_bot": True, "first_name": "Bot"}
 PRIVATE = {"id": 501, "type": "private", "first_name": "Sara"}
 GROUP = {"id": -1001, "type": "supergroup", "title": "Staff"}
@@ -56,42 +55,70 @@ def test_command_addressed_to_us_or_another_bot() -> None:
 
 def test_button_press() -> None:
     pressed = message(message_id=40, text="Question?", **{"from": BOT})
-    event = update(4, callback_query={"id": "cq1", "from": USER, "chat_instance": "x",
-                                      "data": cb("req", "yn", 12, 3, 1), "message": pressed})
+    event = update(
+        4,
+        callback_query={
+            "id": "cq1",
+            "from": USER,
+            "chat_instance": "x",
+            "data": cb("req", "yn", 12, 3, 1),
+            "message": pressed,
+        },
+    )
     assert event.kind is Kind.ACTION and event.is_action and event.callback_id == "cq1"
     assert event.action is not None
     assert (event.action.namespace, event.action.action, event.action.args) == (
-        "req", "yn", ("12", "3", "1"))
+        "req",
+        "yn",
+        ("12", "3", "1"),
+    )
     assert (event.chat_id, event.message_id, event.message_has_text) == (501, 40, True)
     assert event.user_id == 501
     assert event.text is None  # the button's message is not something the person wrote
 
 
 def test_forged_button_data_has_no_action() -> None:
-    event = update(5, callback_query={"id": "cq2", "from": USER, "chat_instance": "x",
-                                      "data": "رقم:١"})
+    event = update(
+        5, callback_query={"id": "cq2", "from": USER, "chat_instance": "x", "data": "رقم:١"}
+    )
     assert event.kind is Kind.ACTION and event.action is None and event.chat_id is None
 
 
 def test_photo_is_its_largest_size() -> None:
-    sizes = [{"file_id": "small", "file_unique_id": "s", "width": 9, "height": 9, "file_size": 10},
-             {"file_id": "big", "file_unique_id": "b", "width": 900, "height": 900,
-              "file_size": 9000}]
+    sizes = [
+        {"file_id": "small", "file_unique_id": "s", "width": 9, "height": 9, "file_size": 10},
+        {"file_id": "big", "file_unique_id": "b", "width": 900, "height": 900, "file_size": 9000},
+    ]
     event = update(6, message=message(photo=sizes, caption="id", media_group_id="g1"))
     assert event.kind is Kind.FILE and event.caption == "id" and event.media_group_id == "g1"
-    assert event.attached_file() == {"kind": "photo", "file_id": "big", "file_unique_id": "b",
-                                     "file_size": 9000, "mime_type": "image/jpeg",
-                                     "file_name": None}
+    assert event.attached_file() == {
+        "kind": "photo",
+        "file_id": "big",
+        "file_unique_id": "b",
+        "file_size": 9000,
+        "mime_type": "image/jpeg",
+        "file_name": None,
+    }
 
 
 def test_document() -> None:
-    doc = {"file_id": "d1", "file_unique_id": "u1", "file_name": "id.pdf",
-           "mime_type": "application/pdf", "file_size": 2048}
+    doc = {
+        "file_id": "d1",
+        "file_unique_id": "u1",
+        "file_name": "id.pdf",
+        "mime_type": "application/pdf",
+        "file_size": 2048,
+    }
     event = update(7, message=message(document=doc))
     assert event.kind is Kind.FILE
-    assert event.attached_file() == {"kind": "document", "file_id": "d1", "file_unique_id": "u1",
-                                     "file_size": 2048, "mime_type": "application/pdf",
-                                     "file_name": "id.pdf"}
+    assert event.attached_file() == {
+        "kind": "document",
+        "file_id": "d1",
+        "file_unique_id": "u1",
+        "file_size": 2048,
+        "mime_type": "application/pdf",
+        "file_name": "id.pdf",
+    }
 
 
 def test_voice_is_not_an_attached_file() -> None:
@@ -118,10 +145,13 @@ def test_contact() -> None:
 def test_reply_in_the_staff_group() -> None:
     colleague = {"id": 777, "is_bot": False, "first_name": "Omar"}
     replied = {"message_id": 90, "date": 1, "chat": GROUP, "from": colleague, "text": "hi"}
-    event = update(12, "bot", message=message(chat=GROUP, text="/grant researcher",
-                                              reply_to_message=replied))
+    event = update(
+        12, "bot", message=message(chat=GROUP, text="/grant researcher", reply_to_message=replied)
+    )
     assert event.kind is Kind.COMMAND and (event.command, event.command_args) == (
-        "grant", "researcher")
+        "grant",
+        "researcher",
+    )
     assert (event.chat_id, event.chat_type) == (-1001, "supergroup")
     assert (event.reply_to_message_id, event.reply_to_user_id) == (90, 777)
     assert event.reply_to_is_bot is False
@@ -133,10 +163,16 @@ def test_edited_message() -> None:
 
 
 def test_my_chat_member() -> None:
-    event = update(14, my_chat_member={
-        "chat": PRIVATE, "from": USER, "date": 1,
-        "old_chat_member": {"status": "member", "user": BOT},
-        "new_chat_member": {"status": "kicked", "until_date": 0, "user": BOT}})
+    event = update(
+        14,
+        my_chat_member={
+            "chat": PRIVATE,
+            "from": USER,
+            "date": 1,
+            "old_chat_member": {"status": "member", "user": BOT},
+            "new_chat_member": {"status": "kicked", "until_date": 0, "user": BOT},
+        },
+    )
     assert event.kind is Kind.MEMBER and event.member_status == "kicked" and event.is_private
     assert event.chat_id == 501
 
@@ -146,13 +182,16 @@ def test_nothing_to_read() -> None:
     assert event.kind is Kind.OTHER and event.chat_id is None and event.message_id is None
 
 
-@pytest.mark.parametrize("body", [
-    {"message": "not an object"},
-    {"message": {"message_id": 1, "from": USER, "text": "no chat, no date"}},
-    {"callback_query": {"id": "q", "data": "menu:main"}},
-    {"poll": {"id": "2", "question": "?"}},
-    {"message": message(poll={"id": "1", "question": "?", "total_voter_count": 0})},
-])
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"message": "not an object"},
+        {"message": {"message_id": 1, "from": USER, "text": "no chat, no date"}},
+        {"callback_query": {"id": "q", "data": "menu:main"}},
+        {"poll": {"id": "2", "question": "?"}},
+        {"message": message(poll={"id": "1", "question": "?", "total_voter_count": 0})},
+    ],
+)
 def test_malformed_updates_raise(body) -> None:
     with pytest.raises(Malformed):
         update(16, **body)
@@ -160,25 +199,42 @@ def test_malformed_updates_raise(body) -> None:
 
 # -- render ------------------------------------------------------------------------------------
 def test_buttons() -> None:
-    keyboard = inline([[button("Yes", cb("req", "yn", 1, 0, 1)),
-                        button("No", cb("req", "yn", 1, 0, 0))],
-                       [], [url_button("Open", "https://example.org")]])
+    keyboard = inline(
+        [
+            [button("Yes", cb("req", "yn", 1, 0, 1)), button("No", cb("req", "yn", 1, 0, 0))],
+            [],
+            [url_button("Open", "https://example.org")],
+        ]
+    )
     method, payload = render(Say(501, "Question?", keyboard))
     assert method == "sendMessage"
-    assert payload == {"chat_id": 501, "text": "Question?", "parse_mode": "HTML",
-                       "link_preview_options": {"is_disabled": True},
-                       "reply_markup": {"inline_keyboard": [
-                           [{"text": "Yes", "callback_data": "req:yn:1:0:1"},
-                            {"text": "No", "callback_data": "req:yn:1:0:0"}],
-                           [{"text": "Open", "url": "https://example.org"}]]}}
+    assert payload == {
+        "chat_id": 501,
+        "text": "Question?",
+        "parse_mode": "HTML",
+        "link_preview_options": {"is_disabled": True},
+        "reply_markup": {
+            "inline_keyboard": [
+                [
+                    {"text": "Yes", "callback_data": "req:yn:1:0:1"},
+                    {"text": "No", "callback_data": "req:yn:1:0:0"},
+                ],
+                [{"text": "Open", "url": "https://example.org"}],
+            ]
+        },
+    }
 
 
 def test_contact_and_location_requests() -> None:
     assert render_markup(ask_for("contact", "Share my number", placeholder="or type it")) == {
         "keyboard": [[{"text": "Share my number", "request_contact": True}]],
-        "resize_keyboard": True, "one_time_keyboard": True, "input_field_placeholder": "or type it"}
+        "resize_keyboard": True,
+        "one_time_keyboard": True,
+        "input_field_placeholder": "or type it",
+    }
     assert render_markup(ask_for("location", "Share my location"))["keyboard"] == [
-        [{"text": "Share my location", "request_location": True}]]
+        [{"text": "Share my location", "request_location": True}]
+    ]
     removed = render(Say(501, "Received", REMOVE_KEYBOARD))[1]["reply_markup"]
     assert removed == {"remove_keyboard": True}
 
@@ -196,21 +252,38 @@ def test_edit_in_place() -> None:
     assert method == "editMessageText"
     assert (payload["chat_id"], payload["message_id"], payload["text"]) == (501, 40, "Updated")
     assert payload["reply_markup"] == {
-        "inline_keyboard": [[{"text": "Menu", "callback_data": "menu:main"}]]}
+        "inline_keyboard": [[{"text": "Menu", "callback_data": "menu:main"}]]
+    }
     assert "reply_markup" not in render(Edit(501, 40, "No buttons"))[1]
-    assert render(Edit(501, 40, None)) == ("editMessageReplyMarkup", {
-        "chat_id": 501, "message_id": 40, "reply_markup": {"inline_keyboard": []}})
+    assert render(Edit(501, 40, None)) == (
+        "editMessageReplyMarkup",
+        {"chat_id": 501, "message_id": 40, "reply_markup": {"inline_keyboard": []}},
+    )
 
 
 def test_files_copies_and_leaving() -> None:
     assert render(SendFile(5, "photo", path=Path("/tmp/chart.png"), caption="Chart")) == (
-        "sendPhoto", {"chat_id": 5, FILES_KEY: {"photo": "/tmp/chart.png"}, "caption": "Chart",
-                      "parse_mode": "HTML"})
+        "sendPhoto",
+        {
+            "chat_id": 5,
+            FILES_KEY: {"photo": "/tmp/chart.png"},
+            "caption": "Chart",
+            "parse_mode": "HTML",
+        },
+    )
     method, payload = render(SendFile(5, "document", data=b"hi", name="mydata.txt"))
     assert method == "sendDocument"
     assert payload[INLINE_KEY] == {"document": {"name": "mydata.txt", "b64": "aGk="}}
     assert render(SendFile(5, "document", file_id="d1"))[1] == {"chat_id": 5, "document": "d1"}
-    assert render(Copy(-1001, 501, 7, "From Sara", quote=40)) == ("copyMessage", {
-        "chat_id": -1001, "from_chat_id": 501, "message_id": 7, "caption": "From Sara",
-        "parse_mode": "HTML", "reply_parameters": QUOTE})
+    assert render(Copy(-1001, 501, 7, "From Sara", quote=40)) == (
+        "copyMessage",
+        {
+            "chat_id": -1001,
+            "from_chat_id": 501,
+            "message_id": 7,
+            "caption": "From Sara",
+            "parse_mode": "HTML",
+            "reply_parameters": QUOTE,
+        },
+    )
     assert render(Leave(-5)) == ("leaveChat", {"chat_id": -5})

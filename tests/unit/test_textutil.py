@@ -100,7 +100,13 @@ def test_num_renders_per_locale():
 def test_clean_input_strips_invisible_and_bidi_controls():
     dirty = "\u200f\u202bمحمد\u200b \u200dعبدالله\u202c\u2066\ufeff\u2069\u200e"
     assert clean_input(dirty) == "محمد عبدالله"
-    for cp in [*range(0x200B, 0x2010), 0x2060, 0xFEFF, *range(0x202A, 0x202F), *range(0x2066, 0x206A)]:
+    for cp in [
+        *range(0x200B, 0x2010),
+        0x2060,
+        0xFEFF,
+        *range(0x202A, 0x202F),
+        *range(0x2066, 0x206A),
+    ]:
         assert clean_input(f"a{chr(cp)}b") == "ab", hex(cp)
 
 

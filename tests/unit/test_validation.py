@@ -37,8 +37,12 @@ from bot.i18n import N_, Text
 ROOT = Path(__file__).resolve().parents[2]
 CATALOG_PATH = ROOT / "locales/incoming/validation.ar.json"
 CATALOG = json.loads(CATALOG_PATH.read_text("utf-8"))
-SOURCES = [ROOT / "bot/domain/validation.py", ROOT / "bot/domain/identity.py",
-           ROOT / "bot/domain/dates.py", ROOT / "bot/domain/textutil.py"]
+SOURCES = [
+    ROOT / "bot/domain/validation.py",
+    ROOT / "bot/domain/identity.py",
+    ROOT / "bot/domain/dates.py",
+    ROOT / "bot/domain/textutil.py",
+]
 
 
 class Tr:
@@ -79,7 +83,8 @@ def _msgids_in_source():
             if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "N_":
                 arg = node.args[0]
                 assert isinstance(arg, ast.Constant) and isinstance(arg.value, str), (
-                    f"{path.name}:{node.lineno}: N_() needs a literal string")
+                    f"{path.name}:{node.lineno}: N_() needs a literal string"
+                )
                 found.add(arg.value)
     return found
 
@@ -125,8 +130,9 @@ def test_1000000008_and_1012345672_are_valid():
     assert national_id_check_digit("101234567") == "2"
 
 
-@pytest.mark.parametrize("number", ["1000000001", "1012345673", "1012345627", "2000000002",
-                                    "1000000080"])
+@pytest.mark.parametrize(
+    "number", ["1000000001", "1012345673", "1012345627", "2000000002", "1000000080"]
+)
 def test_luhn_invalid_samples(number):
     assert not luhn_ok(number)
 
@@ -135,21 +141,24 @@ def test_luhn_invalid_samples(number):
 def test_luhn_catches_every_single_digit_error(body, pos, delta):
     first9 = f"{body:09d}"
     good = first9 + national_id_check_digit(first9)
-    bad = good[:pos] + str((int(good[pos]) + delta) % 10) + good[pos + 1:]
+    bad = good[:pos] + str((int(good[pos]) + delta) % 10) + good[pos + 1 :]
     assert luhn_ok(good) and not luhn_ok(bad)
 
 
-@pytest.mark.parametrize("raw,number,citizen", [
-    ("1000000008", "1000000008", True),
-    ("1012345672", "1012345672", True),
-    ("١٠١٢٣٤٥٦٧٢", "1012345672", True),
-    ("۱۰۱۲۳۴۵۶۷۲", "1012345672", True),
-    ("101 234 5672", "1012345672", True),
-    ("101-234-5672", "1012345672", True),
-    ("\u200f1012345672\u200e", "1012345672", True),
-    ("2000000006", "2000000006", False),
-    ("رقم هويتي ١٠١٢٣٤٥٦٧٢", "1012345672", True),
-])
+@pytest.mark.parametrize(
+    "raw,number,citizen",
+    [
+        ("1000000008", "1000000008", True),
+        ("1012345672", "1012345672", True),
+        ("١٠١٢٣٤٥٦٧٢", "1012345672", True),
+        ("۱۰۱۲۳۴۵۶۷۲", "1012345672", True),
+        ("101 234 5672", "1012345672", True),
+        ("101-234-5672", "1012345672", True),
+        ("\u200f1012345672\u200e", "1012345672", True),
+        ("2000000006", "2000000006", False),
+        ("رقم هويتي ١٠١٢٣٤٥٦٧٢", "1012345672", True),
+    ],
+)
 def test_national_id_good(raw, number, citizen):
     result = validate_national_id(raw)
     assert result == NationalId(number, citizen)
@@ -157,18 +166,21 @@ def test_national_id_good(raw, number, citizen):
     assert result.kind == ("citizen" if citizen else "resident")
 
 
-@pytest.mark.parametrize("raw,code", [
-    ("", "empty"),
-    (None, "empty"),
-    ("abc", "not_digits"),
-    ("10123x45672", "not_digits"),
-    ("123", "wrong_length"),
-    ("10123456720", "wrong_length"),
-    ("3012345678", "wrong_first_digit"),
-    ("0012345678", "wrong_first_digit"),
-    ("1012345673", "check_digit"),
-    ("۱۰۱۲۳۴۵۶۷۳", "check_digit"),
-])
+@pytest.mark.parametrize(
+    "raw,code",
+    [
+        ("", "empty"),
+        (None, "empty"),
+        ("abc", "not_digits"),
+        ("10123x45672", "not_digits"),
+        ("123", "wrong_length"),
+        ("10123456720", "wrong_length"),
+        ("3012345678", "wrong_first_digit"),
+        ("0012345678", "wrong_first_digit"),
+        ("1012345673", "check_digit"),
+        ("۱۰۱۲۳۴۵۶۷۳", "check_digit"),
+    ],
+)
 def test_national_id_bad(raw, code):
     assert invalid(validate_national_id, raw).code == code
 
@@ -204,11 +216,25 @@ def test_national_id_digitish_only_raises_invalid(s):
 # --- mobile ---------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("raw", [
-    "0551234567", "551234567", "+966551234567", "00966551234567", "966551234567",
-    "055 123 4567", "055-123-4567", "+966 55 123 4567", "(055) 123-4567",
-    "٠٥٥١٢٣٤٥٦٧", "۰۵۵۱۲۳۴۵۶۷", "+٩٦٦٥٥١٢٣٤٥٦٧", "+966 0551234567", "\u200e+966551234567",
-])
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "0551234567",
+        "551234567",
+        "+966551234567",
+        "00966551234567",
+        "966551234567",
+        "055 123 4567",
+        "055-123-4567",
+        "+966 55 123 4567",
+        "(055) 123-4567",
+        "٠٥٥١٢٣٤٥٦٧",
+        "۰۵۵۱۲۳۴۵۶۷",
+        "+٩٦٦٥٥١٢٣٤٥٦٧",
+        "+966 0551234567",
+        "\u200e+966551234567",
+    ],
+)
 def test_mobile_good(raw):
     assert validate_mobile(raw) == "+966551234567"
 
@@ -228,23 +254,26 @@ def test_mobile_from_telegram_contact():
     assert invalid(validate_mobile, Contact("+14155550100")).code == "not_saudi"
 
 
-@pytest.mark.parametrize("raw,code", [
-    ("", "empty"),
-    ("call me", "not_digits"),
-    ("05512345ab", "not_digits"),
-    ("055123456", "wrong_length"),
-    ("05512345678", "wrong_length"),
-    ("+96655123456", "wrong_length"),
-    ("0112345678", "landline"),
-    ("0126543210", "landline"),
-    ("+966112345678", "landline"),
-    ("920000000", "landline"),
-    ("8001234567", "landline"),
-    ("+971501234567", "not_saudi"),
-    ("00201001234567", "not_saudi"),
-    ("971501234567", "not_saudi"),
-    ("0451234567", "not_mobile"),
-])
+@pytest.mark.parametrize(
+    "raw,code",
+    [
+        ("", "empty"),
+        ("call me", "not_digits"),
+        ("05512345ab", "not_digits"),
+        ("055123456", "wrong_length"),
+        ("05512345678", "wrong_length"),
+        ("+96655123456", "wrong_length"),
+        ("0112345678", "landline"),
+        ("0126543210", "landline"),
+        ("+966112345678", "landline"),
+        ("920000000", "landline"),
+        ("8001234567", "landline"),
+        ("+971501234567", "not_saudi"),
+        ("00201001234567", "not_saudi"),
+        ("971501234567", "not_saudi"),
+        ("0451234567", "not_mobile"),
+    ],
+)
 def test_mobile_bad(raw, code):
     assert invalid(validate_mobile, raw).code == code
 
@@ -266,31 +295,37 @@ def test_mobile_only_raises_invalid(s):
 # --- full name ------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("raw,expected", [
-    ("محمد عبدالله", "محمد عبدالله"),
-    ("  محمد   عبدالله   أحمد  الحربي ", "محمد عبدالله أحمد الحربي"),
-    ("مُحَمَّد عَلِي", "مُحَمَّد عَلِي"),
-    ("محـــمد علي", "محمد علي"),
-    ("Mohammed Al-Harbi", "Mohammed Al-Harbi"),
-    ("Sarah O'Neil", "Sarah O'Neil"),
-    ("عبدالله بن محمد آل سعود", "عبدالله بن محمد آل سعود"),
-    ("\u200fنورة\u200f سعد", "نورة سعد"),
-])
+@pytest.mark.parametrize(
+    "raw,expected",
+    [
+        ("محمد عبدالله", "محمد عبدالله"),
+        ("  محمد   عبدالله   أحمد  الحربي ", "محمد عبدالله أحمد الحربي"),
+        ("مُحَمَّد عَلِي", "مُحَمَّد عَلِي"),
+        ("محـــمد علي", "محمد علي"),
+        ("Mohammed Al-Harbi", "Mohammed Al-Harbi"),
+        ("Sarah O'Neil", "Sarah O'Neil"),
+        ("عبدالله بن محمد آل سعود", "عبدالله بن محمد آل سعود"),
+        ("\u200fنورة\u200f سعد", "نورة سعد"),
+    ],
+)
 def test_full_name_good(raw, expected):
     assert validate_full_name(raw) == expected
 
 
-@pytest.mark.parametrize("raw,kw,code", [
-    ("", {}, "empty"),
-    ("محمد", {}, "name_parts"),
-    ("محمد علي", {"min_parts": 3}, "name_parts"),
-    ("محمد 2", {}, "name_digits"),
-    ("محمد ٢ علي", {}, "name_digits"),
-    ("محمد ۲ علي", {}, "name_digits"),
-    ("محمد @ علي", {}, "name_symbols"),
-    ("محمد 😀 علي", {}, "name_symbols"),
-    ("أ " * 60, {}, "too_long"),
-])
+@pytest.mark.parametrize(
+    "raw,kw,code",
+    [
+        ("", {}, "empty"),
+        ("محمد", {}, "name_parts"),
+        ("محمد علي", {"min_parts": 3}, "name_parts"),
+        ("محمد 2", {}, "name_digits"),
+        ("محمد ٢ علي", {}, "name_digits"),
+        ("محمد ۲ علي", {}, "name_digits"),
+        ("محمد @ علي", {}, "name_symbols"),
+        ("محمد 😀 علي", {}, "name_symbols"),
+        ("أ " * 60, {}, "too_long"),
+    ],
+)
 def test_full_name_bad(raw, kw, code):
     assert invalid(validate_full_name, raw, **kw).code == code
 
@@ -298,18 +333,35 @@ def test_full_name_bad(raw, kw, code):
 # --- integer --------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("raw,expected", [
-    ("5", 5), ("٥", 5), ("۵", 5), (" 12 ", 12), ("١٢", 12), ("12,000", 12000),
-    ("١٢٬٠٠٠", 12000), ("۱۲٬۰۰۰", 12000), ("12 000", 12000), ("5.0", 5), ("٥٫٠", 5),
-    ("-3", -3), (7, 7),
-])
+@pytest.mark.parametrize(
+    "raw,expected",
+    [
+        ("5", 5),
+        ("٥", 5),
+        ("۵", 5),
+        (" 12 ", 12),
+        ("١٢", 12),
+        ("12,000", 12000),
+        ("١٢٬٠٠٠", 12000),
+        ("۱۲٬۰۰۰", 12000),
+        ("12 000", 12000),
+        ("5.0", 5),
+        ("٥٫٠", 5),
+        ("-3", -3),
+        (7, 7),
+    ],
+)
 def test_integer_good(raw, expected):
     assert validate_integer(raw) == expected
 
 
 def test_integer_range_message_states_range():
-    label = Text(N_("Please send a number from {min} to {max}, for example: {example}."),
-                 min=1, max=2, example=1)  # any Text works as a label
+    label = Text(
+        N_("Please send a number from {min} to {max}, for example: {example}."),
+        min=1,
+        max=2,
+        example=1,
+    )  # any Text works as a label
     for raw in ("0", "31", "٣١"):
         err = invalid(validate_integer, raw, min=1, max=30)
         assert err.code == "out_of_range"
@@ -327,17 +379,20 @@ def test_integer_family_size_label():
     assert validate_integer("1", min=1, max=30) == 1
 
 
-@pytest.mark.parametrize("raw,kw,code", [
-    ("", {}, "not_number"),
-    ("خمسة", {}, "not_number"),
-    ("5 أفراد", {}, "not_number"),
-    ("5.5", {}, "not_whole"),
-    ("٥٫٥", {}, "not_whole"),
-    ("1,2", {}, "not_number"),
-    ("9" * 30, {}, "out_of_range"),
-    ("0", {"min": 1}, "out_of_range"),
-    ("100", {"max": 50}, "out_of_range"),
-])
+@pytest.mark.parametrize(
+    "raw,kw,code",
+    [
+        ("", {}, "not_number"),
+        ("خمسة", {}, "not_number"),
+        ("5 أفراد", {}, "not_number"),
+        ("5.5", {}, "not_whole"),
+        ("٥٫٥", {}, "not_whole"),
+        ("1,2", {}, "not_number"),
+        ("9" * 30, {}, "out_of_range"),
+        ("0", {"min": 1}, "out_of_range"),
+        ("100", {"max": 50}, "out_of_range"),
+    ],
+)
 def test_integer_bad(raw, kw, code):
     assert invalid(validate_integer, raw, **kw).code == code
 
@@ -408,23 +463,33 @@ def test_date_only_raises_invalid(s):
 
 # --- choice ---------------------------------------------------------------------------------
 
-CHOICES = [("housing", "دعم السكن"), ("food", "سلة غذائية"), ("bills", "سداد الفواتير"),
-           ("other", Text(N_("a PDF file")))]
+CHOICES = [
+    ("housing", "دعم السكن"),
+    ("food", "سلة غذائية"),
+    ("bills", "سداد الفواتير"),
+    ("other", Text(N_("a PDF file"))),
+]
 
 
-@pytest.mark.parametrize("raw,expected", [
-    ("housing", "housing"),
-    ("HOUSING", "housing"),
-    ("1", "housing"), ("٢", "food"), ("۳", "bills"), ("4.", "other"),
-    ("دعم السكن", "housing"),
-    ("🏠 دعم السكن", "housing"),
-    ("دَعْمُ السَّكَن", "housing"),
-    ("سلة غذائيه", "food"),
-    ("الفواتير", "bills"),
-    ("سداد  الفواتير!", "bills"),
-    ("ملف PDF", "other"),
-    ("a pdf file", "other"),
-])
+@pytest.mark.parametrize(
+    "raw,expected",
+    [
+        ("housing", "housing"),
+        ("HOUSING", "housing"),
+        ("1", "housing"),
+        ("٢", "food"),
+        ("۳", "bills"),
+        ("4.", "other"),
+        ("دعم السكن", "housing"),
+        ("🏠 دعم السكن", "housing"),
+        ("دَعْمُ السَّكَن", "housing"),
+        ("سلة غذائيه", "food"),
+        ("الفواتير", "bills"),
+        ("سداد  الفواتير!", "bills"),
+        ("ملف PDF", "other"),
+        ("a pdf file", "other"),
+    ],
+)
 def test_choice_good(raw, expected):
     assert validate_choice(raw, choices=CHOICES, translator=AR) == expected
 
@@ -435,8 +500,10 @@ def test_choice_mapping_and_plain_list():
     assert validate_choice("b", choices=["a", "b"]) == "b"
 
 
-@pytest.mark.parametrize("raw,code", [("0", "no_match"), ("5", "no_match"), ("xyz", "no_match"),
-                                      ("", "empty"), ("سد", "no_match")])
+@pytest.mark.parametrize(
+    "raw,code",
+    [("0", "no_match"), ("5", "no_match"), ("xyz", "no_match"), ("", "empty"), ("سد", "no_match")],
+)
 def test_choice_bad(raw, code):
     err = invalid(validate_choice, raw, choices=CHOICES)
     assert err.code == code
@@ -471,22 +538,34 @@ def test_text_bad():
 # --- email ----------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("raw,expected", [
-    ("name@example.com", "name@example.com"),
-    ("Name.Surname@Example.COM", "Name.Surname@example.com"),
-    (" a+tag@mail.example.sa ", "a+tag@mail.example.sa"),
-    ("mailto:x@y.org", "x@y.org"),
-    ("user١٢@example.com", "user12@example.com"),
-])
+@pytest.mark.parametrize(
+    "raw,expected",
+    [
+        ("name@example.com", "name@example.com"),
+        ("Name.Surname@Example.COM", "Name.Surname@example.com"),
+        (" a+tag@mail.example.sa ", "a+tag@mail.example.sa"),
+        ("mailto:x@y.org", "x@y.org"),
+        ("user١٢@example.com", "user12@example.com"),
+    ],
+)
 def test_email_good(raw, expected):
     assert validate_email(raw) == expected
 
 
-@pytest.mark.parametrize("raw,code", [
-    ("", "empty"), ("name", "email"), ("name@", "email"), ("@example.com", "email"),
-    ("name@example", "email"), ("a..b@example.com", "email"), ("name@exa_mple.com", "email"),
-    ("محمد@example.com", "email"), ("a@b@c.com", "email"),
-])
+@pytest.mark.parametrize(
+    "raw,code",
+    [
+        ("", "empty"),
+        ("name", "email"),
+        ("name@", "email"),
+        ("@example.com", "email"),
+        ("name@example", "email"),
+        ("a..b@example.com", "email"),
+        ("name@exa_mple.com", "email"),
+        ("محمد@example.com", "email"),
+        ("a@b@c.com", "email"),
+    ],
+)
 def test_email_bad(raw, code):
     assert invalid(validate_email, raw).code == code
 
@@ -494,14 +573,36 @@ def test_email_bad(raw, code):
 # --- yes / no -------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("raw", ["نعم", "نَعَم", "ايه", "إيه", "اي", "أيوه", "ايوة", "أجل", "بلى",
-                                 "موافق", "أوافق", "yes", "Yes", "Y", "ok", "✅ نعم", "✅", "👍"])
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "نعم",
+        "نَعَم",
+        "ايه",
+        "إيه",
+        "اي",
+        "أيوه",
+        "ايوة",
+        "أجل",
+        "بلى",
+        "موافق",
+        "أوافق",
+        "yes",
+        "Yes",
+        "Y",
+        "ok",
+        "✅ نعم",
+        "✅",
+        "👍",
+    ],
+)
 def test_yes(raw):
     assert validate_yes_no(raw) is True
 
 
-@pytest.mark.parametrize("raw", ["لا", "لأ", "لاء", "كلا", "لا شكراً", "غير موافق", "no", "NO",
-                                 "n", "❌ لا", "❌", "👎"])
+@pytest.mark.parametrize(
+    "raw", ["لا", "لأ", "لاء", "كلا", "لا شكراً", "غير موافق", "no", "NO", "n", "❌ لا", "❌", "👎"]
+)
 def test_no(raw):
     assert validate_yes_no(raw) is False
 
@@ -520,29 +621,35 @@ class Location:
     longitude: float
 
 
-@pytest.mark.parametrize("raw", [
-    (24.7136, 46.6753),  # Riyadh
-    [21.4225, 39.8262],  # Makkah
-    Location(26.4207, 50.0888),  # Dammam
-    {"latitude": 18.2164, "longitude": 42.5053},  # Abha
-    "24.7136, 46.6753",
-    "٢٤٫٧١٣٦، ٤٦٫٦٧٥٣",
-])
+@pytest.mark.parametrize(
+    "raw",
+    [
+        (24.7136, 46.6753),  # Riyadh
+        [21.4225, 39.8262],  # Makkah
+        Location(26.4207, 50.0888),  # Dammam
+        {"latitude": 18.2164, "longitude": 42.5053},  # Abha
+        "24.7136, 46.6753",
+        "٢٤٫٧١٣٦، ٤٦٫٦٧٥٣",
+    ],
+)
 def test_location_good(raw):
     lat, lon = validate_location(raw)
     assert 16 <= lat <= 32.3 and 34.4 <= lon <= 55.8
 
 
-@pytest.mark.parametrize("raw,code", [
-    ((48.8566, 2.3522), "outside_saudi"),  # Paris
-    ((30.0444, 31.2357), "outside_saudi"),  # Cairo
-    (Location(-24.7, 46.7), "outside_saudi"),
-    (None, "no_location"),
-    ("حي النرجس", "no_location"),
-    ((float("nan"), 46.0), "no_location"),
-    ((91, 46), "no_location"),
-    (("a", "b"), "no_location"),
-])
+@pytest.mark.parametrize(
+    "raw,code",
+    [
+        ((48.8566, 2.3522), "outside_saudi"),  # Paris
+        ((30.0444, 31.2357), "outside_saudi"),  # Cairo
+        (Location(-24.7, 46.7), "outside_saudi"),
+        (None, "no_location"),
+        ("حي النرجس", "no_location"),
+        ((float("nan"), 46.0), "no_location"),
+        ((91, 46), "no_location"),
+        (("a", "b"), "no_location"),
+    ],
+)
 def test_location_bad(raw, code):
     assert invalid(validate_location, raw).code == code
 
@@ -550,14 +657,27 @@ def test_location_bad(raw, code):
 # --- document -------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("meta,kind", [
-    ({"kind": "photo", "file_size": 120_000, "file_id": "AgAD"}, "photo"),
-    ({"kind": "document", "mime_type": "application/pdf", "file_name": "salary.pdf",
-      "file_size": 300_000}, "pdf"),
-    ({"kind": "document", "mime_type": "image/jpeg", "file_name": "id.jpg"}, "photo"),
-    ({"kind": "document", "mime_type": None, "file_name": "REPORT.PDF"}, "pdf"),
-    ({"kind": "document", "mime_type": "application/pdf", "file_size": DEFAULT_MAX_BYTES}, "pdf"),
-])
+@pytest.mark.parametrize(
+    "meta,kind",
+    [
+        ({"kind": "photo", "file_size": 120_000, "file_id": "AgAD"}, "photo"),
+        (
+            {
+                "kind": "document",
+                "mime_type": "application/pdf",
+                "file_name": "salary.pdf",
+                "file_size": 300_000,
+            },
+            "pdf",
+        ),
+        ({"kind": "document", "mime_type": "image/jpeg", "file_name": "id.jpg"}, "photo"),
+        ({"kind": "document", "mime_type": None, "file_name": "REPORT.PDF"}, "pdf"),
+        (
+            {"kind": "document", "mime_type": "application/pdf", "file_size": DEFAULT_MAX_BYTES},
+            "pdf",
+        ),
+    ],
+)
 def test_document_good(meta, kind):
     doc = validate_document(meta)
     assert isinstance(doc, DocumentFile) and doc.kind == kind
@@ -572,33 +692,53 @@ def test_document_object_metadata_and_accept_options():
         file_name: str
         file_id: str = "BQAD"
 
-    d = validate_document(Doc("application/vnd.openxmlformats-officedocument.wordprocessingml"
-                              ".document", 1000, "a.docx"), accept=["word"])
+    d = validate_document(
+        Doc(
+            "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+            1000,
+            "a.docx",
+        ),
+        accept=["word"],
+    )
     assert d.kind == "word" and d.file_id == "BQAD"
     assert validate_document({"kind": "photo"}, accept=["image/*"]).kind == "photo"
     err = invalid(validate_document, {"kind": "photo"}, accept=["pdf"])
     assert err.code == "wrong_type" and "PDF" in err.render(AR)
 
 
-@pytest.mark.parametrize("meta,code", [
-    (None, "no_document"),
-    ("هذه صورة الهوية", "no_document"),
-    ({"kind": "document", "mime_type": "application/zip", "file_name": "a.zip"}, "wrong_type"),
-    ({"kind": "document", "mime_type": "video/mp4", "file_name": "a.mp4"}, "wrong_type"),
-    ({"kind": "document", "mime_type": "application/pdf", "file_size": DEFAULT_MAX_BYTES + 1},
-     "too_large"),
-])
+@pytest.mark.parametrize(
+    "meta,code",
+    [
+        (None, "no_document"),
+        ("هذه صورة الهوية", "no_document"),
+        ({"kind": "document", "mime_type": "application/zip", "file_name": "a.zip"}, "wrong_type"),
+        ({"kind": "document", "mime_type": "video/mp4", "file_name": "a.mp4"}, "wrong_type"),
+        (
+            {
+                "kind": "document",
+                "mime_type": "application/pdf",
+                "file_size": DEFAULT_MAX_BYTES + 1,
+            },
+            "too_large",
+        ),
+    ],
+)
 def test_document_bad(meta, code):
     assert invalid(validate_document, meta).code == code
 
 
 def test_document_too_large_states_limit_in_mb():
-    err = invalid(validate_document, {"kind": "document", "mime_type": "application/pdf",
-                                      "file_size": 25 * 1024 * 1024})
+    err = invalid(
+        validate_document,
+        {"kind": "document", "mime_type": "application/pdf", "file_size": 25 * 1024 * 1024},
+    )
     assert "25 MB" in err.render(EN) and "20 MB" in err.render(EN)
     assert "٢٠ ميجابايت" in err.render(AR)
-    err = invalid(validate_document, {"kind": "photo", "file_size": 6 * 1024 * 1024},
-                  max_bytes=5 * 1024 * 1024)
+    err = invalid(
+        validate_document,
+        {"kind": "photo", "file_size": 6 * 1024 * 1024},
+        max_bytes=5 * 1024 * 1024,
+    )
     assert "limit is 5 MB" in err.render(EN)
 
 
@@ -606,21 +746,35 @@ def test_document_too_large_states_limit_in_mb():
 
 
 def test_field_type_names():
-    assert set(FIELD_TYPES) == {"text", "full_name", "national_id", "mobile", "integer", "date",
-                                "choice", "location", "document", "email", "yes_no"}
+    assert set(FIELD_TYPES) == {
+        "text",
+        "full_name",
+        "national_id",
+        "mobile",
+        "integer",
+        "date",
+        "choice",
+        "location",
+        "document",
+        "email",
+        "yes_no",
+    }
 
 
-@pytest.mark.parametrize("field_type,raw,options,expected", [
-    ("text", " hi ", {}, "hi"),
-    ("full_name", "محمد علي", {}, "محمد علي"),
-    ("national_id", "1012345672", {}, NationalId("1012345672", True)),
-    ("mobile", "0551234567", {}, "+966551234567"),
-    ("integer", "٧", {"min": 1, "max": 30}, 7),
-    ("choice", "2", {"choices": [("a", "أ"), ("b", "ب")]}, "b"),
-    ("location", (24.7, 46.7), {}, (24.7, 46.7)),
-    ("email", "a@b.sa", {}, "a@b.sa"),
-    ("yes_no", "نعم", {}, True),
-])
+@pytest.mark.parametrize(
+    "field_type,raw,options,expected",
+    [
+        ("text", " hi ", {}, "hi"),
+        ("full_name", "محمد علي", {}, "محمد علي"),
+        ("national_id", "1012345672", {}, NationalId("1012345672", True)),
+        ("mobile", "0551234567", {}, "+966551234567"),
+        ("integer", "٧", {"min": 1, "max": 30}, 7),
+        ("choice", "2", {"choices": [("a", "أ"), ("b", "ب")]}, "b"),
+        ("location", (24.7, 46.7), {}, (24.7, 46.7)),
+        ("email", "a@b.sa", {}, "a@b.sa"),
+        ("yes_no", "نعم", {}, True),
+    ],
+)
 def test_validate_dispatch(field_type, raw, options, expected):
     assert validate(field_type, raw, **options) == expected
 
@@ -640,9 +794,22 @@ def test_validate_optional_and_unknown():
     assert validate("text", "hi", prompt="ignored") == "hi"
 
 
-@pytest.mark.parametrize("field_type", ["text", "full_name", "national_id", "mobile", "integer",
-                                        "date", "choice", "email", "yes_no", "location",
-                                        "document"])
+@pytest.mark.parametrize(
+    "field_type",
+    [
+        "text",
+        "full_name",
+        "national_id",
+        "mobile",
+        "integer",
+        "date",
+        "choice",
+        "email",
+        "yes_no",
+        "location",
+        "document",
+    ],
+)
 @given(s=st.text(max_size=30))
 def test_every_validator_only_raises_invalid(field_type, s):
     options = {"choices": [("a", "نعم")]} if field_type == "choice" else {}

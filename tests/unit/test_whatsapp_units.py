@@ -18,8 +18,13 @@ from storage.crypto import Vault
 
 SECRET = "x" * 40
 BASE = {"MUSTAFEED_SECRET_KEY": SECRET}
-FULL = {**BASE, "WHATSAPP_PHONE_NUMBER_ID": "1065", "WHATSAPP_ACCESS_TOKEN": "EAAG",
-        "WHATSAPP_APP_SECRET": "s3cret", "WHATSAPP_VERIFY_TOKEN": "word"}
+FULL = {
+    **BASE,
+    "WHATSAPP_PHONE_NUMBER_ID": "1065",
+    "WHATSAPP_ACCESS_TOKEN": "EAAG",
+    "WHATSAPP_APP_SECRET": "s3cret",
+    "WHATSAPP_VERIFY_TOKEN": "word",
+}
 
 
 def test_whatsapp_is_off_without_the_phone_number_id() -> None:
@@ -29,14 +34,16 @@ def test_whatsapp_is_off_without_the_phone_number_id() -> None:
 
 
 def test_whatsapp_on_with_every_companion() -> None:
-    settings = load_settings({**FULL, "WHATSAPP_API_BASE_URL": "http://127.0.0.1:9/v21.0/"},
-                             read_dotenv=False)
+    settings = load_settings(
+        {**FULL, "WHATSAPP_API_BASE_URL": "http://127.0.0.1:9/v21.0/"}, read_dotenv=False
+    )
     assert settings.whatsapp and settings.whatsapp_phone_number_id == "1065"
     assert settings.whatsapp_api_base_url == "http://127.0.0.1:9/v21.0"
 
 
-@pytest.mark.parametrize("missing", ["WHATSAPP_ACCESS_TOKEN", "WHATSAPP_APP_SECRET",
-                                     "WHATSAPP_VERIFY_TOKEN"])
+@pytest.mark.parametrize(
+    "missing", ["WHATSAPP_ACCESS_TOKEN", "WHATSAPP_APP_SECRET", "WHATSAPP_VERIFY_TOKEN"]
+)
 def test_a_missing_companion_is_named_in_one_line(missing: str) -> None:
     env = {k: v for k, v in FULL.items() if k != missing}
     with pytest.raises(ConfigError) as caught:
@@ -54,8 +61,11 @@ def test_signature_is_hmac_of_the_raw_body() -> None:
 
 
 def _say(n: int, label: str = "خيار") -> Say:
-    return Say(WHATSAPP_BASE + 1, "<b>اختر</b> &amp; تابع",
-               inline([[button(f"{label} {i}", cb("menu", "x", i))] for i in range(n)]))
+    return Say(
+        WHATSAPP_BASE + 1,
+        "<b>اختر</b> &amp; تابع",
+        inline([[button(f"{label} {i}", cb("menu", "x", i))] for i in range(n)]),
+    )
 
 
 def test_three_choices_are_reply_buttons_and_html_becomes_whatsapp() -> None:
@@ -82,14 +92,25 @@ def test_long_text_is_split_at_4096() -> None:
 
 
 def test_ask_for_contact_is_a_button_that_sends_the_own_number() -> None:
-    _, payload = wa_render.render(Say(WHATSAPP_BASE + 1, "رقم الجوال؟",
-                                      ask_for("contact", "استخدم رقمي")))
+    _, payload = wa_render.render(
+        Say(WHATSAPP_BASE + 1, "رقم الجوال؟", ask_for("contact", "استخدم رقمي"))
+    )
     assert payload["interactive"]["action"]["buttons"][0]["reply"]["id"] == SELF_CONTACT
     vault = Vault(SECRET)
-    raw = {"update_id": 1, "channel": "whatsapp", "contact": {"wa_id": "966551234567"},
-           "message": {"from": "966551234567", "id": "wamid.1", "type": "interactive",
-                       "interactive": {"type": "button_reply",
-                                       "button_reply": {"id": SELF_CONTACT, "title": "x"}}}}
+    raw = {
+        "update_id": 1,
+        "channel": "whatsapp",
+        "contact": {"wa_id": "966551234567"},
+        "message": {
+            "from": "966551234567",
+            "id": "wamid.1",
+            "type": "interactive",
+            "interactive": {
+                "type": "button_reply",
+                "button_reply": {"id": SELF_CONTACT, "title": "x"},
+            },
+        },
+    }
     event = parse_message(raw, vault)
     assert event.kind is Kind.CONTACT and event.contact.phone_number == "+966551234567"
     assert event.contact.user_id == event.user_id == chat_id_for(vault, "966551234567")
@@ -102,17 +123,33 @@ def test_words_stand_for_commands() -> None:
 
 
 def test_a_forged_choice_is_no_action() -> None:
-    raw = {"update_id": 1, "channel": "whatsapp", "contact": {"wa_id": "966500000001"},
-           "message": {"from": "966500000001", "id": "wamid.2", "type": "interactive",
-                       "interactive": {"type": "list_reply", "list_reply": {"id": "مزور:١"}}}}
+    raw = {
+        "update_id": 1,
+        "channel": "whatsapp",
+        "contact": {"wa_id": "966500000001"},
+        "message": {
+            "from": "966500000001",
+            "id": "wamid.2",
+            "type": "interactive",
+            "interactive": {"type": "list_reply", "list_reply": {"id": "مزور:١"}},
+        },
+    }
     event = parse_message(raw, Vault(SECRET))
     assert event.kind is Kind.ACTION and event.action is None
 
 
 def test_sticker_is_other() -> None:
-    raw = {"update_id": 1, "channel": "whatsapp", "contact": {"wa_id": "966500000001"},
-           "message": {"from": "966500000001", "id": "wamid.3", "type": "sticker",
-                       "sticker": {"id": "s"}}}
+    raw = {
+        "update_id": 1,
+        "channel": "whatsapp",
+        "contact": {"wa_id": "966500000001"},
+        "message": {
+            "from": "966500000001",
+            "id": "wamid.3",
+            "type": "sticker",
+            "sticker": {"id": "s"},
+        },
+    }
     assert parse_message(raw, Vault(SECRET)).kind is Kind.OTHER
 
 
@@ -132,7 +169,8 @@ def test_check_profile_validates_the_whatsapp_templates(tmp_path) -> None:
     text = (ROOT / "profiles" / "khairat.yaml").read_text(encoding="utf-8")
     assert "mustafeed_notice" in text
     bad = text.replace("name: mustafeed_notice", "name: Mustafeed Notice").replace(
-        "parameters: [association, text]", "parameters: [association, phone]")
+        "parameters: [association, text]", "parameters: [association, phone]"
+    )
     path = tmp_path / "bad.yaml"
     path.write_text(bad, encoding="utf-8")
     for folder in ("khairat",):  # documents referenced relative to the profile
@@ -150,11 +188,16 @@ def test_a_profile_may_name_its_own_whatsapp_variables() -> None:
     from bot.profile import load_profile
 
     profile = load_profile(ROOT / "profiles" / "maa.yaml")
-    profile = profile.model_copy(update={"deployment": profile.deployment.model_copy(
-        update={"whatsapp_env_prefix": "MAA_"})})
+    profile = profile.model_copy(
+        update={"deployment": profile.deployment.model_copy(update={"whatsapp_env_prefix": "MAA_"})}
+    )
     base = load_settings(FULL, read_dotenv=False)
-    env = {"MAA_WHATSAPP_PHONE_NUMBER_ID": "2222", "MAA_WHATSAPP_ACCESS_TOKEN": "t",
-           "MAA_WHATSAPP_APP_SECRET": "s", "MAA_WHATSAPP_VERIFY_TOKEN": "v"}
+    env = {
+        "MAA_WHATSAPP_PHONE_NUMBER_ID": "2222",
+        "MAA_WHATSAPP_ACCESS_TOKEN": "t",
+        "MAA_WHATSAPP_APP_SECRET": "s",
+        "MAA_WHATSAPP_VERIFY_TOKEN": "v",
+    }
     own = settings_for(base, profile, env)
     assert own.whatsapp_phone_number_id == "2222" and own.whatsapp_app_secret == "s"
     with pytest.raises(ConfigError, match=r"^MAA_WHATSAPP_APP_SECRET is not set"):

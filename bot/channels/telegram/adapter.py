@@ -30,8 +30,14 @@ from bot.engine.messages import Album, Copy, Delete, Edit, Leave, Outgoing, Say,
 from bot.engine.outbox import FILES_KEY, INLINE_KEY
 
 JSON = dict[str, Any]
-_OTHER_CHATS = ("channel_post", "edited_channel_post", "chat_member", "chat_join_request",
-                "message_reaction", "business_message")
+_OTHER_CHATS = (
+    "channel_post",
+    "edited_channel_post",
+    "chat_member",
+    "chat_join_request",
+    "message_reaction",
+    "business_message",
+)
 _MEDIA = ("document", "video", "voice", "audio", "video_note")  # after "photo", in this order
 _VOICE = frozenset({"voice", "audio", "video_note"})
 
@@ -48,8 +54,13 @@ def command_of(text: str | None, bot_username: str) -> tuple[str, str] | None:
 
 
 # -- in ----------------------------------------------------------------------------------------
-_CHAT_PATHS = ("message", "edited_message", "channel_post", "edited_channel_post",
-               "business_message")
+_CHAT_PATHS = (
+    "message",
+    "edited_message",
+    "channel_post",
+    "edited_channel_post",
+    "business_message",
+)
 
 
 def chat_key(raw: dict[str, Any]) -> int | str:
@@ -83,15 +94,41 @@ _REQUIRED = {
     "user": ("id", "is_bot", "first_name"),
     "callback_query": ("id", "from", "chat_instance"),
     "chat_member_updated": ("chat", "from", "date", "old_chat_member", "new_chat_member"),
-    "poll": ("id", "question", "options", "total_voter_count", "is_closed", "is_anonymous", "type",
-             "allows_multiple_answers"),
+    "poll": (
+        "id",
+        "question",
+        "options",
+        "total_voter_count",
+        "is_closed",
+        "is_anonymous",
+        "type",
+        "allows_multiple_answers",
+    ),
 }
-_MESSAGE_KEYS = ("message", "edited_message", "channel_post", "edited_channel_post",
-                 "business_message")
-_KNOWN_KEYS = (*_MESSAGE_KEYS, "callback_query", "my_chat_member", "chat_member", "poll",
-               "poll_answer", "inline_query", "chosen_inline_result", "shipping_query",
-               "pre_checkout_query", "chat_join_request", "message_reaction",
-               "message_reaction_count", "chat_boost", "removed_chat_boost")
+_MESSAGE_KEYS = (
+    "message",
+    "edited_message",
+    "channel_post",
+    "edited_channel_post",
+    "business_message",
+)
+_KNOWN_KEYS = (
+    *_MESSAGE_KEYS,
+    "callback_query",
+    "my_chat_member",
+    "chat_member",
+    "poll",
+    "poll_answer",
+    "inline_query",
+    "chosen_inline_result",
+    "shipping_query",
+    "pre_checkout_query",
+    "chat_join_request",
+    "message_reaction",
+    "message_reaction_count",
+    "chat_boost",
+    "removed_chat_boost",
+)
 
 
 def _check(obj: Any, kind: str) -> JSON:
@@ -189,8 +226,9 @@ def _sender(event: Event, user: JSON | None) -> None:
 
 
 def _message(update_id: int, message: JSON, edited: bool, bot_username: str) -> Event:
-    event = Event(update_id, Kind.EDITED if edited else Kind.OTHER,
-                  message_id=message.get("message_id"))
+    event = Event(
+        update_id, Kind.EDITED if edited else Kind.OTHER, message_id=message.get("message_id")
+    )
     _chat(event, message["chat"])
     _sender(event, message.get("from"))
     text = event.text = message.get("text")
@@ -235,14 +273,25 @@ def _attachment(message: JSON) -> Attachment | None:
     photo = message.get("photo")
     if isinstance(photo, list) and photo:
         size = photo[-1]
-        return Attachment("photo", size["file_id"], size.get("file_unique_id"),
-                          size.get("file_size"), "image/jpeg", None)
+        return Attachment(
+            "photo",
+            size["file_id"],
+            size.get("file_unique_id"),
+            size.get("file_size"),
+            "image/jpeg",
+            None,
+        )
     for kind in _MEDIA:
         media = message.get(kind)
         if isinstance(media, dict):
-            return Attachment(kind, media["file_id"], media.get("file_unique_id"),
-                              media.get("file_size"), media.get("mime_type"),
-                              media.get("file_name"))
+            return Attachment(
+                kind,
+                media["file_id"],
+                media.get("file_unique_id"),
+                media.get("file_size"),
+                media.get("mime_type"),
+                media.get("file_name"),
+            )
     return None
 
 
@@ -255,11 +304,13 @@ def _button(button: Button) -> JSON:
 
 def render_markup(markup: Markup) -> JSON:
     if isinstance(markup, Buttons):
-        return {"inline_keyboard": [
-            [_button(b) for b in row] for row in markup.rows]}
+        return {"inline_keyboard": [[_button(b) for b in row] for row in markup.rows]}
     if isinstance(markup, AskFor):
-        keyboard: JSON = {"keyboard": [[{"text": markup.label, f"request_{markup.what}": True}]],
-                          "resize_keyboard": True, "one_time_keyboard": True}
+        keyboard: JSON = {
+            "keyboard": [[{"text": markup.label, f"request_{markup.what}": True}]],
+            "resize_keyboard": True,
+            "one_time_keyboard": True,
+        }
         if markup.placeholder:
             keyboard["input_field_placeholder"] = markup.placeholder[:64]
         return keyboard
@@ -277,8 +328,7 @@ def _quote(message_id: int | None) -> JSON | None:
 
 def _text(payload: JSON, text: str, markup: Markup | None) -> JSON:
     # whole: the sender fits a long text to Telegram's limits when it sends it (bot.engine.outbox)
-    payload.update(text=text, parse_mode="HTML",
-                   link_preview_options={"is_disabled": True})
+    payload.update(text=text, parse_mode="HTML", link_preview_options={"is_disabled": True})
     if markup is not None:
         payload["reply_markup"] = render_markup(markup)
     return payload
@@ -316,12 +366,19 @@ def render(message: Outgoing) -> tuple[str, JSON]:
             payload["reply_markup"] = render_markup(message.markup)
         return ("sendPhoto" if message.kind == "photo" else "sendDocument"), payload
     if isinstance(message, Album):
-        return "sendMediaGroup", {"chat_id": message.chat_id, "media": [
-            {"type": message.kind, "media": file_id, "caption": caption, "parse_mode": "HTML"}
-            for file_id, caption in message.items]}
+        return "sendMediaGroup", {
+            "chat_id": message.chat_id,
+            "media": [
+                {"type": message.kind, "media": file_id, "caption": caption, "parse_mode": "HTML"}
+                for file_id, caption in message.items
+            ],
+        }
     if isinstance(message, Copy):
-        payload = {"chat_id": message.chat_id, "from_chat_id": message.from_chat_id,
-                   "message_id": message.message_id}
+        payload = {
+            "chat_id": message.chat_id,
+            "from_chat_id": message.from_chat_id,
+            "message_id": message.message_id,
+        }
         if message.caption:
             payload.update(caption=message.caption, parse_mode="HTML")  # fitted at send time
         if message.quote:
@@ -369,8 +426,9 @@ class TelegramChannel:
     def render(self, message: Outgoing) -> tuple[str, JSON]:
         return render(message)
 
-    async def answer_action(self, callback_id: str, text: str | None = None,
-                            alert: bool = False) -> None:
+    async def answer_action(
+        self, callback_id: str, text: str | None = None, alert: bool = False
+    ) -> None:
         payload: JSON = {"callback_query_id": callback_id}
         if text:
             payload["text"] = text

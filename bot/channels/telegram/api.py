@@ -6,29 +6,29 @@ from __future__ import annotations
 
 from telegram import Bot, InputFile
 from telegram.error import (
-                            BadRequest,
-                            ChatMigrated,
-                            Conflict,
-                            Forbidden,
-                            InvalidToken,
-                            NetworkError,
-                            RetryAfter,
-                            TelegramError,
+    BadRequest,
+    ChatMigrated,
+    Conflict,
+    Forbidden,
+    InvalidToken,
+    NetworkError,
+    RetryAfter,
+    TelegramError,
 )
 
 from bot.channels.telegram.transport import call, retry_seconds
 
 __all__ = [
-                            "BadRequest",
-                            "Bot",
-                            "ChatMigrated",
-                            "Conflict",
-                            "Forbidden",
-                            "InputFile",
-                            "InvalidToken",
-                            "NetworkError",
-                            "RetryAfter",
-                            "TelegramError",
-                            "call",
-                            "retry_seconds",
+    "BadRequest",
+    "Bot",
+    "ChatMigrated",
+    "Conflict",
+    "Forbidden",
+    "InputFile",
+    "InvalidToken",
+    "NetworkError",
+    "RetryAfter",
+    "TelegramError",
+    "call",
+    "retry_seconds",
 ]

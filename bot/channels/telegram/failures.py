@@ -9,9 +9,14 @@ from bot.engine.service import STATUS_CONFIG, OperatorError, first_line
 
 def explain_telegram(cause: BaseException) -> OperatorError | None:
     if isinstance(cause, InvalidToken):  # the message holds the token: never shown
-        return OperatorError("configuration error: TELEGRAM_BOT_TOKEN was rejected by the Bot "
-                             "API: copy the token again from @BotFather", STATUS_CONFIG)
+        return OperatorError(
+            "configuration error: TELEGRAM_BOT_TOKEN was rejected by the Bot "
+            "API: copy the token again from @BotFather",
+            STATUS_CONFIG,
+        )
     if isinstance(cause, NetworkError):
-        return OperatorError(f"the Bot API cannot be reached ({first_line(cause)}): check "
-                             "the network (or proxy) and TELEGRAM_API_BASE_URL")
+        return OperatorError(
+            f"the Bot API cannot be reached ({first_line(cause)}): check "
+            "the network (or proxy) and TELEGRAM_API_BASE_URL"
+        )
     return None

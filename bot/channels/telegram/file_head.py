@@ -31,7 +31,8 @@ class FileHeads:
             self._session = aiohttp.ClientSession(
                 connector=aiohttp.TCPConnector(ssl=_tls_context()),
                 trust_env=bool(urllib.request.getproxies()),
-                timeout=aiohttp.ClientTimeout(total=TIMEOUT))
+                timeout=aiohttp.ClientTimeout(total=TIMEOUT),
+            )
         return self._session
 
     async def close(self) -> None:
@@ -46,7 +47,9 @@ class FileHeads:
             path = info.get("file_path") if isinstance(info, dict) else None
             if not path:
                 return None
-            url = path if path.startswith(("http://", "https://")) else f"{bot.base_file_url}/{path}"
+            url = (
+                path if path.startswith(("http://", "https://")) else f"{bot.base_file_url}/{path}"
+            )
             headers = {"Range": f"bytes=0-{limit - 1}"}
             async with self._pool().get(url, headers=headers) as response:
                 if response.status not in (200, 206):

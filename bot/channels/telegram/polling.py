@@ -46,7 +46,9 @@ class Poller:
                 await asyncio.sleep(10)
                 continue
             except (NetworkError, TelegramError, OSError) as exc:
-                log.warning("getUpdates failed (%s); retrying in %.0fs", type(exc).__name__, backoff)
+                log.warning(
+                    "getUpdates failed (%s); retrying in %.0fs", type(exc).__name__, backoff
+                )
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, 30.0)
                 continue
@@ -56,13 +58,21 @@ class Poller:
             try:
                 fresh = await self.intake.store(raws)
             except Exception as exc:  # the database is away: keep the offset, fetch them again
-                log.error("could not store %d updates (%s); retrying in %.0fs", len(raws),
-                          type(exc).__name__, backoff)
+                log.error(
+                    "could not store %d updates (%s); retrying in %.0fs",
+                    len(raws),
+                    type(exc).__name__,
+                    backoff,
+                )
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, 30.0)
                 continue
             backoff = 1.0
-            ids = [r["update_id"] for r in raws if isinstance(r, dict) and isinstance(r.get("update_id"), int)]
+            ids = [
+                r["update_id"]
+                for r in raws
+                if isinstance(r, dict) and isinstance(r.get("update_id"), int)
+            ]
             if ids:
                 self.offset = max(ids) + 1  # confirmed with the next call, after the rows exist
             for raw in fresh:

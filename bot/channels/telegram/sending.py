@@ -77,8 +77,9 @@ class TelegramDelivery:
         path = info.get("file_path") if isinstance(info, dict) else None
         if not path:
             raise BadRequest("file not found")
-        url = (path if path.startswith(("http://", "https://"))
-               else f"{self.bot.base_file_url}/{path}")
+        url = (
+            path if path.startswith(("http://", "https://")) else f"{self.bot.base_file_url}/{path}"
+        )
         async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=60)) as session:
             async with session.get(url) as response:
                 if response.status != 200:

@@ -64,9 +64,15 @@ class AiohttpRequest(BaseRequest):
 
     __slots__ = ("_connect", "_pool", "_pool_size", "_read", "_session", "_write")
 
-    def __init__(self, *, connection_pool_size: int = 256, read_timeout: float | None = 15.0,
-                 write_timeout: float | None = 20.0, connect_timeout: float | None = 5.0,
-                 pool_timeout: float | None = 5.0) -> None:
+    def __init__(
+        self,
+        *,
+        connection_pool_size: int = 256,
+        read_timeout: float | None = 15.0,
+        write_timeout: float | None = 20.0,
+        connect_timeout: float | None = 5.0,
+        pool_timeout: float | None = 5.0,
+    ) -> None:
         self._session: aiohttp.ClientSession | None = None
         self._pool_size = connection_pool_size
         self._read, self._write = read_timeout, write_timeout
@@ -94,11 +100,16 @@ class AiohttpRequest(BaseRequest):
             await self._session.close()
         self._session = None
 
-    async def do_request(self, url: str, method: str, request_data: RequestData | None = None,
-                         read_timeout: Any = BaseRequest.DEFAULT_NONE,
-                         write_timeout: Any = BaseRequest.DEFAULT_NONE,
-                         connect_timeout: Any = BaseRequest.DEFAULT_NONE,
-                         pool_timeout: Any = BaseRequest.DEFAULT_NONE) -> tuple[int, bytes]:
+    async def do_request(
+        self,
+        url: str,
+        method: str,
+        request_data: RequestData | None = None,
+        read_timeout: Any = BaseRequest.DEFAULT_NONE,
+        write_timeout: Any = BaseRequest.DEFAULT_NONE,
+        connect_timeout: Any = BaseRequest.DEFAULT_NONE,
+        pool_timeout: Any = BaseRequest.DEFAULT_NONE,
+    ) -> tuple[int, bytes]:
         if self._session is None:
             await self.initialize()
         assert self._session is not None
@@ -125,8 +136,9 @@ class AiohttpRequest(BaseRequest):
         elif request_data is not None and (parameters := request_data.parameters):
             body, headers = orjson.dumps(parameters), {"Content-Type": "application/json"}
         try:
-            async with self._session.request(method, url, data=body, headers=headers,
-                                             timeout=timeout) as response:
+            async with self._session.request(
+                method, url, data=body, headers=headers, timeout=timeout
+            ) as response:
                 return response.status, await response.read()
         except TimeoutError as exc:
             raise TimedOut from exc
@@ -143,8 +155,13 @@ class AiohttpRequest(BaseRequest):
 
 def _request(settings: Settings, pool_size: int, read_timeout: float) -> BaseRequest:
     if settings.http_client == "httpx":
-        return HTTPXRequest(connection_pool_size=pool_size, read_timeout=read_timeout,
-                            write_timeout=20, connect_timeout=5, pool_timeout=5)
+        return HTTPXRequest(
+            connection_pool_size=pool_size,
+            read_timeout=read_timeout,
+            write_timeout=20,
+            connect_timeout=5,
+            pool_timeout=5,
+        )
     return AiohttpRequest(connection_pool_size=pool_size, read_timeout=read_timeout)
 
 
@@ -164,7 +181,9 @@ def make_bot(settings: Settings, token: str | None = None, *, pool_size: int = 2
     )
 
 
-async def call(bot: Bot, method: str, payload: dict[str, Any], *, read_timeout: float | None = None) -> Any:
+async def call(
+    bot: Bot, method: str, payload: dict[str, Any], *, read_timeout: float | None = None
+) -> Any:
     """Call a Bot API method with a JSON-ready payload; returns the raw ``result``."""
     kwargs: dict[str, Any] = {}
     if read_timeout is not None:
@@ -174,7 +193,9 @@ async def call(bot: Bot, method: str, payload: dict[str, Any], *, read_timeout: 
 
 def retry_seconds(exc: BaseException) -> float:
     """``RetryAfter.retry_after`` as seconds (an int or a timedelta, by PTB version)."""
-    value: Any = getattr(exc, "_retry_after", None)  # a timedelta; the public property warns in PTB 22
+    value: Any = getattr(
+        exc, "_retry_after", None
+    )  # a timedelta; the public property warns in PTB 22
     if value is None:
         value = getattr(exc, "retry_after", 1)
     return float(value.total_seconds()) if hasattr(value, "total_seconds") else float(value)

@@ -24,14 +24,31 @@ SELF_CONTACT = "$contact"  # the id of the reply button that offers the sender's
 
 # words that stand for commands (normalised: no tatweel, alef forms folded, lower case)
 WORDS = {
-    "القائمه": "menu", "القائمة": "menu", "قائمه": "menu", "قائمة": "menu", "menu": "menu",
-    "طلباتي": "status", "حالة طلبي": "status", "status": "status",
-    "الغاء": "cancel", "إلغاء": "cancel", "cancel": "cancel",
-    "مساعده": "help", "مساعدة": "help", "help": "help",
-    "ابدا": "start", "ابدأ": "start", "start": "start",
+    "القائمه": "menu",
+    "القائمة": "menu",
+    "قائمه": "menu",
+    "قائمة": "menu",
+    "menu": "menu",
+    "طلباتي": "status",
+    "حالة طلبي": "status",
+    "status": "status",
+    "الغاء": "cancel",
+    "إلغاء": "cancel",
+    "cancel": "cancel",
+    "مساعده": "help",
+    "مساعدة": "help",
+    "help": "help",
+    "ابدا": "start",
+    "ابدأ": "start",
+    "start": "start",
 }
-_MEDIA = {"image": "photo", "document": "document", "audio": "audio", "voice": "voice",
-          "video": "video"}
+_MEDIA = {
+    "image": "photo",
+    "document": "document",
+    "audio": "audio",
+    "voice": "voice",
+    "video": "video",
+}
 
 
 def word_command(text: str) -> str | None:
@@ -51,12 +68,21 @@ def parse_message(raw: JSON, vault: Vault) -> Event:
         raise ValueError("a WhatsApp message without id or sender")
     wa_id = wa_id_of(raw)
     chat_id = chat_id_for(vault, wa_id)
-    profile = ((raw.get("contact") or {}).get("profile") or {})
+    profile = (raw.get("contact") or {}).get("profile") or {}
     name = str(profile.get("name") or "")
-    event = Event(int(raw["update_id"]), Kind.OTHER, chat_id=chat_id, chat_type="private",
-                  user_id=chat_id, user_name=name, first_name=name.split(" ")[0] if name else "",
-                  language_code="ar", message_id=message_id_for(str(message["id"])),
-                  channel=CHANNEL, address=wa_id)
+    event = Event(
+        int(raw["update_id"]),
+        Kind.OTHER,
+        chat_id=chat_id,
+        chat_type="private",
+        user_id=chat_id,
+        user_name=name,
+        first_name=name.split(" ")[0] if name else "",
+        language_code="ar",
+        message_id=message_id_for(str(message["id"])),
+        channel=CHANNEL,
+        address=wa_id,
+    )
     context = message.get("context")
     if isinstance(context, dict) and context.get("id"):
         event.reply_to_message_id = message_id_for(str(context["id"]))
@@ -90,12 +116,22 @@ def parse_message(raw: JSON, vault: Vault) -> Event:
         return event
     if kind in _MEDIA:
         media = message.get(kind) or {}
-        event.file = Attachment(_MEDIA[kind], MEDIA_PREFIX + str(media.get("id") or ""),
-                                media.get("sha256"),
-                                None, media.get("mime_type"), media.get("filename"))
+        event.file = Attachment(
+            _MEDIA[kind],
+            MEDIA_PREFIX + str(media.get("id") or ""),
+            media.get("sha256"),
+            None,
+            media.get("mime_type"),
+            media.get("filename"),
+        )
         event.caption = media.get("caption")
-        event.kind = (Kind.FILE if kind in ("image", "document")
-                      else Kind.VOICE if kind in ("audio", "voice") else Kind.OTHER)
+        event.kind = (
+            Kind.FILE
+            if kind in ("image", "document")
+            else Kind.VOICE
+            if kind in ("audio", "voice")
+            else Kind.OTHER
+        )
         return event
     if kind == "location":
         where = message.get("location") or {}
@@ -108,8 +144,9 @@ def parse_message(raw: JSON, vault: Vault) -> Event:
         if phones:
             phone = phones[0]
             own = str(phone.get("wa_id") or "") == wa_id
-            event.contact = Contact(str(phone.get("phone") or phone.get("wa_id") or ""),
-                                    chat_id if own else None)
+            event.contact = Contact(
+                str(phone.get("phone") or phone.get("wa_id") or ""), chat_id if own else None
+            )
             event.kind = Kind.CONTACT
         return event
     return event  # sticker, reaction, unsupported …: OTHER, answered politely by the fallback

@@ -79,8 +79,15 @@ class WhatsAppChannel:
 
     name = CHANNEL
 
-    def __init__(self, settings: Settings, vault: Vault, db: ScopedDatabase, tenant: str,
-                 templates: Any = None, association_name: str = "") -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        vault: Vault,
+        db: ScopedDatabase,
+        tenant: str,
+        templates: Any = None,
+        association_name: str = "",
+    ) -> None:
         self.base = settings.whatsapp_api_base_url.rstrip("/")
         self.phone_number_id = settings.whatsapp_phone_number_id or ""
         self._token = settings.whatsapp_access_token or ""
@@ -115,8 +122,9 @@ class WhatsAppChannel:
 
     async def fetch(self, file_id: str) -> tuple[bytes, str]:
         """A person's file, to pass on through another channel: its bytes and a name."""
-        async with self._http().get(f"{self.base}/{wa_render.media_id(file_id)}",
-                                    headers=self._auth) as response:
+        async with self._http().get(
+            f"{self.base}/{wa_render.media_id(file_id)}", headers=self._auth
+        ) as response:
             info = await _answer(response)
         data = await self.download(file_id)
         extension = mimetypes.guess_extension(str(info.get("mime_type") or "")) or ""
@@ -128,8 +136,9 @@ class WhatsAppChannel:
     def render(self, message: Outgoing) -> tuple[str, JSON]:
         return wa_render.render(message)
 
-    async def answer_action(self, callback_id: str, text: str | None = None,
-                            alert: bool = False) -> None:
+    async def answer_action(
+        self, callback_id: str, text: str | None = None, alert: bool = False
+    ) -> None:
         return None  # WhatsApp has no toast for a choice
 
     async def is_member(self, chat_id: int, user_id: int) -> bool:
@@ -174,8 +183,12 @@ class WhatsAppChannel:
             media_id = await self.upload(base64.b64decode(spec["b64"]), spec["name"])
             payload[kind] = {**payload.get(kind, {}), "id": media_id}
             del key
-        body = {"messaging_product": "whatsapp", "recipient_type": "individual", "to": to,
-                **payload}
+        body = {
+            "messaging_product": "whatsapp",
+            "recipient_type": "individual",
+            "to": to,
+            **payload,
+        }
         try:
             answer = await self._post_json("messages", body)
         except GraphError as exc:
@@ -184,8 +197,9 @@ class WhatsAppChannel:
             template = self.template_for(payload)
             if template is None:
                 raise
-            answer = await self._post_json("messages", {"messaging_product": "whatsapp",
-                                                        "to": to, **template})
+            answer = await self._post_json(
+                "messages", {"messaging_product": "whatsapp", "to": to, **template}
+            )
         wamid = ((answer.get("messages") or [{}])[0]).get("id", "")
         return {"message_id": message_id_for(wamid)} if wamid else {}
 
@@ -196,8 +210,9 @@ class WhatsAppChannel:
             return None
         text = _plain_text(payload)
         values = {"association": self.association_name, "text": text}
-        parameters = [{"type": "text", "text": values.get(p, "")[:1000] or "…"}
-                      for p in notice.parameters]
+        parameters = [
+            {"type": "text", "text": values.get(p, "")[:1000] or "…"} for p in notice.parameters
+        ]
         template: JSON = {"name": notice.name, "language": {"code": notice.language}}
         if parameters:
             template["components"] = [{"type": "body", "parameters": parameters}]
@@ -235,8 +250,9 @@ class WhatsAppChannel:
 
     async def download(self, file_id: str, limit: int | None = None) -> bytes:
         """A file a person sent: its URL from ``GET /{media_id}``, then its bytes."""
-        async with self._http().get(f"{self.base}/{wa_render.media_id(file_id)}",
-                                    headers=self._auth) as response:
+        async with self._http().get(
+            f"{self.base}/{wa_render.media_id(file_id)}", headers=self._auth
+        ) as response:
             info = await _answer(response)
         url = info["url"]
         if isinstance(info.get("file_size"), int):
@@ -258,8 +274,12 @@ class WhatsAppChannel:
         if known is not None:
             return known
         async with self.db.read() as session:
-            sealed = await session.scalar(select(Beneficiary.address_enc).where(
-                Beneficiary.association_id == self.tenant, Beneficiary.telegram_user_id == chat_id))
+            sealed = await session.scalar(
+                select(Beneficiary.address_enc).where(
+                    Beneficiary.association_id == self.tenant,
+                    Beneficiary.telegram_user_id == chat_id,
+                )
+            )
         if not sealed:
             return None
         number = self.vault.decrypt(sealed, address_context(self.tenant, chat_id))
@@ -283,8 +303,11 @@ async def _answer(response: aiohttp.ClientResponse) -> JSON:
     if response.status >= 400 or not isinstance(body, dict) or "error" in body:
         error = (body or {}).get("error") if isinstance(body, dict) else None
         error = error if isinstance(error, dict) else {}
-        raise GraphError(response.status if response.status >= 400 else 502,
-                         error.get("code"), str(error.get("message") or "no answer"))
+        raise GraphError(
+            response.status if response.status >= 400 else 502,
+            error.get("code"),
+            str(error.get("message") or "no answer"),
+        )
     return body
 
 

@@ -37,8 +37,6 @@ def update_id_for(wamid: str) -> int:
     return _UPDATE_BASE + int(hashlib.sha256(b"in\x00" + wamid.encode()).hexdigest()[:15], 16)
 
 
-
-
 def local_display(wa_id: str) -> str:
     """``966551234567`` → ``0551234567`` (how a Saudi mobile is written at home)."""
     digits = wa_id.lstrip("+")

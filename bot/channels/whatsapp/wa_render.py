@@ -39,8 +39,14 @@ _ANY_TAG = re.compile(r"</?[a-zA-Z][^>]*>")
 
 def to_whatsapp(text: str) -> str:
     """The neutral HTML subset as WhatsApp's own formatting, entities unescaped."""
-    text = _LINK.sub(lambda m: m.group(2) if m.group(2) == m.group(1)
-                     else f"{m.group(2)} ({html.unescape(m.group(1))})", text)
+    text = _LINK.sub(
+        lambda m: (
+            m.group(2)
+            if m.group(2) == m.group(1)
+            else f"{m.group(2)} ({html.unescape(m.group(1))})"
+        ),
+        text,
+    )
     for pattern, mark in _TAGS:
         text = pattern.sub(mark, text)
     return html.unescape(_ANY_TAG.sub("", text))
@@ -78,16 +84,31 @@ def text_message(chat_id: int, text: str, markup: Any = None) -> JSON:
                 return _buttons(chat_id, body, actions)
             return _list(chat_id, body, actions)
         if actions:  # a body too long for an interactive message: the text, then the choices
-            return {"chat_id": chat_id, "type": "text", "text": {"body": body},
-                    ROWS_KEY: _rows(actions), "$list_body": "⬇️"}
+            return {
+                "chat_id": chat_id,
+                "type": "text",
+                "text": {"body": body},
+                ROWS_KEY: _rows(actions),
+                "$list_body": "⬇️",
+            }
     return {"chat_id": chat_id, "type": "text", "text": {"body": body, "preview_url": False}}
 
 
 def _buttons(chat_id: int, body: str, actions: list[tuple[str, str]]) -> JSON:
-    return {"chat_id": chat_id, "type": "interactive", "interactive": {
-        "type": "button", "body": {"text": body},
-        "action": {"buttons": [{"type": "reply", "reply": {
-            "id": data, "title": _cut(label, MAX_BUTTON_TITLE)}} for data, label in actions]}}}
+    return {
+        "chat_id": chat_id,
+        "type": "interactive",
+        "interactive": {
+            "type": "button",
+            "body": {"text": body},
+            "action": {
+                "buttons": [
+                    {"type": "reply", "reply": {"id": data, "title": _cut(label, MAX_BUTTON_TITLE)}}
+                    for data, label in actions
+                ]
+            },
+        },
+    }
 
 
 def _rows(actions: list[tuple[str, str]]) -> list[JSON]:
@@ -101,10 +122,16 @@ def _rows(actions: list[tuple[str, str]]) -> list[JSON]:
 
 
 def _list(chat_id: int, body: str, actions: list[tuple[str, str]]) -> JSON:
-    return {"chat_id": chat_id, "type": "interactive", "interactive": {
-        "type": "list", "body": {"text": body}, "action": {"button": "الخيارات",
-                                                             "sections": [{"rows": []}]}},
-            ROWS_KEY: _rows(actions)}
+    return {
+        "chat_id": chat_id,
+        "type": "interactive",
+        "interactive": {
+            "type": "list",
+            "body": {"text": body},
+            "action": {"button": "الخيارات", "sections": [{"rows": []}]},
+        },
+        ROWS_KEY: _rows(actions),
+    }
 
 
 def _media(chat_id: int, kind: str, caption: str | None) -> JSON:
@@ -130,8 +157,12 @@ def render(message: Outgoing) -> tuple[str, JSON]:
         elif message.data is not None:
             import base64
 
-            payload[INLINE_KEY] = {wa_kind: {"name": message.name or "file",
-                                             "b64": base64.b64encode(message.data).decode()}}
+            payload[INLINE_KEY] = {
+                wa_kind: {
+                    "name": message.name or "file",
+                    "b64": base64.b64encode(message.data).decode(),
+                }
+            }
         else:
             payload[wa_kind]["id"] = media_id(message.file_id or "")
         if wa_kind == "document" and (message.name or message.path):
@@ -139,8 +170,10 @@ def render(message: Outgoing) -> tuple[str, JSON]:
             payload[wa_kind]["filename"] = name
         return SEND, payload
     if isinstance(message, Album):
-        return SEND, {**_media(message.chat_id, message.kind, None),
-                      "$album": [[file_id, caption] for file_id, caption in message.items]}
+        return SEND, {
+            **_media(message.chat_id, message.kind, None),
+            "$album": [[file_id, caption] for file_id, caption in message.items],
+        }
     if isinstance(message, Copy):  # a Telegram message cannot be copied here: its caption
         return SEND, text_message(message.chat_id, message.caption or "…")
     if isinstance(message, (Delete, Leave)):
@@ -183,13 +216,24 @@ def parts(method: str, payload: JSON) -> list[tuple[str, JSON]]:
 
 
 def _lists(chat_id: int, body: str, rows: list[JSON]) -> list[tuple[str, JSON]]:
-    pages = [rows[i:i + MAX_ROWS] for i in range(0, len(rows), MAX_ROWS)]
+    pages = [rows[i : i + MAX_ROWS] for i in range(0, len(rows), MAX_ROWS)]
     calls = []
     for n, page in enumerate(pages):
         text = body if n == 0 else f"({n + 1}/{len(pages)})"
-        calls.append((SEND, {"chat_id": chat_id, "type": "interactive", "interactive": {
-            "type": "list", "body": {"text": text},
-            "action": {"button": "الخيارات", "sections": [{"rows": page}]}}}))
+        calls.append(
+            (
+                SEND,
+                {
+                    "chat_id": chat_id,
+                    "type": "interactive",
+                    "interactive": {
+                        "type": "list",
+                        "body": {"text": text},
+                        "action": {"button": "الخيارات", "sections": [{"rows": page}]},
+                    },
+                },
+            )
+        )
     return calls
 
 

@@ -49,14 +49,20 @@ def split(notification: Any) -> tuple[list[dict[str, Any]], list[dict[str, Any]]
     for entry in notification.get("entry") or []:
         for change in (entry or {}).get("changes") or []:
             value = (change or {}).get("value") or {}
-            contacts = {str(c.get("wa_id")): c for c in value.get("contacts") or []
-                        if isinstance(c, dict)}
+            contacts = {
+                str(c.get("wa_id")): c for c in value.get("contacts") or [] if isinstance(c, dict)
+            }
             for message in value.get("messages") or []:
                 if not isinstance(message, dict) or not message.get("id"):
                     continue
-                updates.append({"update_id": update_id_for(str(message["id"])),
-                                "channel": CHANNEL, "message": message,
-                                "contact": contacts.get(str(message.get("from")), {})})
+                updates.append(
+                    {
+                        "update_id": update_id_for(str(message["id"])),
+                        "channel": CHANNEL,
+                        "message": message,
+                        "contact": contacts.get(str(message.get("from")), {}),
+                    }
+                )
             statuses += [s for s in value.get("statuses") or [] if isinstance(s, dict)]
     return updates, statuses
 
@@ -67,25 +73,39 @@ async def record_statuses(db: ScopedDatabase, tenant: str, statuses: list[dict[s
             state, wamid = status.get("status"), status.get("id")
             if not wamid or state not in (*RECEIPTS, "failed"):
                 continue
-            where = ((OutboxMessage.association_id == tenant) & (OutboxMessage.channel == CHANNEL)
-                     & (OutboxMessage.result_message_id == message_id_for(str(wamid))))
+            where = (
+                (OutboxMessage.association_id == tenant)
+                & (OutboxMessage.channel == CHANNEL)
+                & (OutboxMessage.result_message_id == message_id_for(str(wamid)))
+            )
             if state == "failed":
                 errors = status.get("errors") or [{}]
                 code = errors[0].get("code") if isinstance(errors[0], dict) else None
-                values: dict[str, Any] = {"status": "failed", "receipt": "failed",
-                                          "error": f"WhatsApp status failed ({code})"}
+                values: dict[str, Any] = {
+                    "status": "failed",
+                    "receipt": "failed",
+                    "error": f"WhatsApp status failed ({code})",
+                }
             else:
                 values = {"receipt": state}
             await session.execute(update(OutboxMessage).where(where).values(**values))
 
 
-def add_routes(web_app: web.Application, *, verify_token: str, app_secret: str,
-               intake: Intake, db: ScopedDatabase, tenant: str) -> None:
+def add_routes(
+    web_app: web.Application,
+    *,
+    verify_token: str,
+    app_secret: str,
+    intake: Intake,
+    db: ScopedDatabase,
+    tenant: str,
+) -> None:
     async def challenge(request: web.Request) -> web.Response:
         query = request.query
         given = query.get("hub.verify_token", "")
         if query.get("hub.mode") == "subscribe" and hmac.compare_digest(
-                given.encode(), verify_token.encode()):
+            given.encode(), verify_token.encode()
+        ):
             return web.Response(text=query.get("hub.challenge", ""), content_type="text/plain")
         return web.Response(status=403, text="forbidden")
 

@@ -125,8 +125,15 @@ def run_eval(
             learned += learn_phrasing(matcher, label, text) is not None
             learn_s += time.perf_counter() - t
 
-    ins = {"top1": 0, "top3": 0, "answer_ok": 0, "answer_bad": 0, "suggest": 0,
-           "suggest_ok": 0, "handover": 0}
+    ins = {
+        "top1": 0,
+        "top3": 0,
+        "answer_ok": 0,
+        "answer_bad": 0,
+        "suggest": 0,
+        "suggest_ok": 0,
+        "handover": 0,
+    }
     oos = {"answer": 0, "suggest": 0, "handover": 0}
     n_in = n_out = 0
     elapsed = 0.0
@@ -195,16 +202,22 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--per-intent", type=int, default=5, help="phrasings per label in the FAQ")
     p.add_argument("--out-of-scope", type=int, default=10, help="labels left out of the FAQ")
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--learn", type=int, default=0, metavar="L",
-                   help="teach L test questions per in-scope label first (staff-confirmed "
-                        "phrasings, scrubbed) and evaluate on the other questions")
+    p.add_argument(
+        "--learn",
+        type=int,
+        default=0,
+        metavar="L",
+        help="teach L test questions per in-scope label first (staff-confirmed "
+        "phrasings, scrubbed) and evaluate on the other questions",
+    )
     return p
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    result = run_eval(args.train, args.test, args.per_intent, args.out_of_scope, args.seed,
-                      learn=args.learn)
+    result = run_eval(
+        args.train, args.test, args.per_intent, args.out_of_scope, args.seed, learn=args.learn
+    )
     print(json.dumps(result, ensure_ascii=False))
     return 0
 

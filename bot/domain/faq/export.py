@@ -24,8 +24,9 @@ def _scalar(text: str) -> str:
     return json.dumps(text, ensure_ascii=False)  # a JSON string is a YAML double-quoted scalar
 
 
-def add_phrasings(yaml_text: str, learned: Mapping[str, Sequence[str]],
-                  existing: Mapping[str, Sequence[str]]) -> tuple[str, int]:
+def add_phrasings(
+    yaml_text: str, learned: Mapping[str, Sequence[str]], existing: Mapping[str, Sequence[str]]
+) -> tuple[str, int]:
     """``yaml_text`` with every phrasing of ``learned`` (per entry id) that ``existing`` (the
     entry's question texts and phrasings, per entry id) lacks; and how many were added.
     Entries the YAML does not have in block style are left alone."""
@@ -52,31 +53,52 @@ def add_phrasings(yaml_text: str, learned: Mapping[str, Sequence[str]],
         key_indent = len(m.group(1)) + 2
         # the entry's lines: until a line indented at most as much as "- id" (not blank)
         j = i + 1
-        while j < len(lines) and (not lines[j].strip() or lines[j].lstrip().startswith("#")
-                                  or len(lines[j]) - len(lines[j].lstrip()) >= key_indent):
+        while j < len(lines) and (
+            not lines[j].strip()
+            or lines[j].lstrip().startswith("#")
+            or len(lines[j]) - len(lines[j].lstrip()) >= key_indent
+        ):
             j += 1
         block = lines[i:j]
         while block and not block[-1].strip():
             j -= 1
             block.pop()
-        p = next((k for k, b in enumerate(block)
-                  if (km := _KEY_RE.match(b)) and km.group(2) == "phrasings"
-                  and len(km.group(1)) == key_indent), None)
+        p = next(
+            (
+                k
+                for k, b in enumerate(block)
+                if (km := _KEY_RE.match(b))
+                and km.group(2) == "phrasings"
+                and len(km.group(1)) == key_indent
+            ),
+            None,
+        )
         if p is not None:
             q = p + 1
             item_indent = key_indent + 2
-            while q < len(block) and (im := _ITEM_RE.match(block[q])) \
-                    and len(im.group(1)) >= key_indent:
+            while (
+                q < len(block)
+                and (im := _ITEM_RE.match(block[q]))
+                and len(im.group(1)) >= key_indent
+            ):
                 item_indent = len(im.group(1))
                 q += 1
             new = [" " * item_indent + "- " + _scalar(t) for t in todo]
             block[q:q] = new
         else:
-            qk = next((k for k, b in enumerate(block)
-                       if (km := _KEY_RE.match(b)) and km.group(2) == "question"), 0)
-            new = [" " * key_indent + "phrasings:",
-                   *(" " * (key_indent + 2) + "- " + _scalar(t) for t in todo)]
-            block[qk + 1:qk + 1] = new
+            qk = next(
+                (
+                    k
+                    for k, b in enumerate(block)
+                    if (km := _KEY_RE.match(b)) and km.group(2) == "question"
+                ),
+                0,
+            )
+            new = [
+                " " * key_indent + "phrasings:",
+                *(" " * (key_indent + 2) + "- " + _scalar(t) for t in todo),
+            ]
+            block[qk + 1 : qk + 1] = new
         added += len(todo)
         out.extend(block)
         i = j

@@ -25,20 +25,39 @@ PENDING = "pending"
 APPROVED = "approved"
 
 
-async def teach(session: AsyncSession, tenant: str, matcher: FaqMatcher | None, entry_id: str,
-                question: str | None, *, staff_id: int | None = None,
-                ticket_id: int | None = None, approved: bool = True) -> LearnedPhrasing | None:
+async def teach(
+    session: AsyncSession,
+    tenant: str,
+    matcher: FaqMatcher | None,
+    entry_id: str,
+    question: str | None,
+    *,
+    staff_id: int | None = None,
+    ticket_id: int | None = None,
+    approved: bool = True,
+) -> LearnedPhrasing | None:
     """Store ``question`` (scrubbed) as a phrasing of ``entry_id``; teach it to ``matcher`` at
     once when ``approved``. None when nothing is left after scrubbing or the entry is unknown.
     The same phrasing of the same entry twice: the existing row (approved if asked)."""
     text = learnable(question)
     if text is None or (matcher is not None and entry_id not in matcher.entry_ids):
         return None
-    row = (await session.execute(select(LearnedPhrasing).where(
-        LearnedPhrasing.entry_id == entry_id, LearnedPhrasing.text == text))).scalar_one_or_none()
+    row = (
+        await session.execute(
+            select(LearnedPhrasing).where(
+                LearnedPhrasing.entry_id == entry_id, LearnedPhrasing.text == text
+            )
+        )
+    ).scalar_one_or_none()
     if row is None:
-        row = LearnedPhrasing(association_id=tenant, entry_id=entry_id, text=text,
-                              status=PENDING, ticket_id=ticket_id, created_by=staff_id)
+        row = LearnedPhrasing(
+            association_id=tenant,
+            entry_id=entry_id,
+            text=text,
+            status=PENDING,
+            ticket_id=ticket_id,
+            created_by=staff_id,
+        )
         session.add(row)
     if approved and row.status != APPROVED:
         row.status, row.approved_by, row.approved_at = APPROVED, staff_id, utcnow()
@@ -50,12 +69,14 @@ async def teach(session: AsyncSession, tenant: str, matcher: FaqMatcher | None, 
 
 async def _get(session: AsyncSession, phrasing_id: int) -> LearnedPhrasing | None:
     # a SELECT, not session.get: the scoped session's tenant filter applies to it
-    return (await session.execute(select(LearnedPhrasing).where(
-        LearnedPhrasing.id == phrasing_id))).scalar_one_or_none()
+    return (
+        await session.execute(select(LearnedPhrasing).where(LearnedPhrasing.id == phrasing_id))
+    ).scalar_one_or_none()
 
 
-async def approve(session: AsyncSession, matcher: FaqMatcher | None, phrasing_id: int,
-                  staff_id: int | None) -> LearnedPhrasing | None:
+async def approve(
+    session: AsyncSession, matcher: FaqMatcher | None, phrasing_id: int, staff_id: int | None
+) -> LearnedPhrasing | None:
     """A supervisor confirms a pending phrasing: stored as approved and taught at once."""
     row = await _get(session, phrasing_id)
     if row is None:
@@ -85,7 +106,9 @@ async def approved_by_entry(session: AsyncSession) -> dict[str, list[str]]:
     """The approved phrasings of the session's association, per entry, oldest first."""
     rows = await session.execute(
         select(LearnedPhrasing.entry_id, LearnedPhrasing.text)
-        .where(LearnedPhrasing.status == APPROVED).order_by(LearnedPhrasing.id))
+        .where(LearnedPhrasing.status == APPROVED)
+        .order_by(LearnedPhrasing.id)
+    )
     out: dict[str, list[str]] = {}
     for entry_id, text in rows:
         out.setdefault(entry_id, []).append(text)

@@ -28,8 +28,9 @@ MAX_PHRASING_CHARS = 300
 MIN_PHRASING_WORDS = 2
 """Fewer words than this after scrubbing: nothing worth learning."""
 
-_LINK_RE = re.compile(r"(?:[\w.+-]+@[\w-]+\.[\w.]+|@\w{3,}|https?://\S+|www\.\S+|t\.me/\S+)",
-                      re.IGNORECASE)
+_LINK_RE = re.compile(
+    r"(?:[\w.+-]+@[\w-]+\.[\w.]+|@\w{3,}|https?://\S+|www\.\S+|t\.me/\S+)", re.IGNORECASE
+)
 _DIGIT_RE = re.compile(r"[0-9٠-٩۰-۹][0-9٠-٩۰-۹\s\-+/.,]*")
 _PLUS_RE = re.compile(r"\+")
 # a self-introduction: the next words (up to three) are a name
@@ -38,7 +39,8 @@ _INTRO_RE = re.compile(
     r"الأخ|الاخ|الأخت|الاخت|أخوك|اخوك|أختك|اختك|السيد|السيدة))"
     r"((?:\s+(?!(?:ابغى|ابغا|أبغى|أبي|ابي|ابغي|أبغي|أريد|اريد|بدي|ودي|عندي|ما|مو|لا|ابا|أبا|"
     r"ابى|أبى|محتاج|محتاجة|مستفيد|مستفيدة|مسجل|مسجلة|قدمت|سجلت|كيف|وش|ايش|شنو|ليش|متى|وين|"
-    r"هل|من|في|على|عن|اللي|الي|ولا|بس)\b)[^\s،,.؟?!]+){1,3})")
+    r"هل|من|في|على|عن|اللي|الي|ولا|بس)\b)[^\s،,.؟?!]+){1,3})"
+)
 # kinship words inside names: بن X، أبو X …
 _KIN_RE = re.compile(r"(?:^|(?<=\s))(?:بن|ابن|بنت|أبو|ابو|أم|ام|آل)\s+[^\s،,.؟?!]+")
 _SPACES_RE = re.compile(r"\s+")

@@ -203,8 +203,11 @@ class FaqMatcher:
 
     # ---------------------------------------------------------------- building
     @classmethod
-    def build(cls, entries: Iterable[tuple[str, list[str]]],
-              learned: Mapping[str, Sequence[str]] | None = None) -> FaqMatcher:
+    def build(
+        cls,
+        entries: Iterable[tuple[str, list[str]]],
+        learned: Mapping[str, Sequence[str]] | None = None,
+    ) -> FaqMatcher:
         """Index ``(entry_id, phrasings)`` pairs; phrasings include the canonical question.
         ``learned``: staff-confirmed phrasings per entry id, indexed with the others but
         removable (:meth:`remove_phrasing`); those of unknown entries are ignored."""
@@ -263,7 +266,9 @@ class FaqMatcher:
         self._renorm()
         return self
 
-    def _phrasing_features(self, ts: list[str]) -> tuple[tuple[Counter, Counter, Counter], set[str]]:
+    def _phrasing_features(
+        self, ts: list[str]
+    ) -> tuple[tuple[Counter, Counter, Counter], set[str]]:
         stems = [_resolve(t, self._vocab) for t in ts]
         keys: set[str] = set()
         for st in stems:
@@ -293,13 +298,20 @@ class FaqMatcher:
         known = self._phrasing_vecs[e] if e < len(self._phrasing_vecs) else []
         for i, (grams, cons, skel) in enumerate(self._feats[e]):
             # a phrasing weighed before keeps its vector (its IDFs as they were then)
-            vec = known[i] if i < len(known) and known[i] is not None else self._weigh(grams, cons, skel)
+            vec = (
+                known[i]
+                if i < len(known) and known[i] is not None
+                else self._weigh(grams, cons, skel)
+            )
             pvecs.append(vec)
             pooled.update(vec)
         norm = math.sqrt(sum(v * v for v in pooled.values())) or 1.0
         if e < len(self._entry_vecs):
             self._phrasing_vecs[e], self._entry_vecs[e], self._entry_norms[e] = (
-                pvecs, dict(pooled), norm)
+                pvecs,
+                dict(pooled),
+                norm,
+            )
         else:
             self._phrasing_vecs.append(pvecs)
             self._entry_vecs.append(dict(pooled))
@@ -405,7 +417,11 @@ class FaqMatcher:
         """TF-IDF weights, L2-normalised per channel and scaled by the channel weight."""
         vec: dict[str, float] = {}
         idf = self._idf
-        for counts, weight in ((grams, CHAR_WEIGHT), (cons, CONCEPT_WEIGHT), (skel, SKELETON_WEIGHT)):
+        for counts, weight in (
+            (grams, CHAR_WEIGHT),
+            (cons, CONCEPT_WEIGHT),
+            (skel, SKELETON_WEIGHT),
+        ):
             if not weight:
                 continue
             part = {}

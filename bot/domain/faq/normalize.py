@@ -54,8 +54,11 @@ _INVISIBLE = (
 
 _TRANSLATE: dict[int, str | None] = {ord(c): None for c in _INVISIBLE}
 # Tashkeel (fathatan .. sukun and the extended marks), superscript alef, Quranic annotation marks.
-for _cp in list(range(0x0610, 0x061B)) + list(range(0x064B, 0x0660)) + [0x0670] + list(
-    range(0x06D6, 0x06EE)
+for _cp in (
+    list(range(0x0610, 0x061B))
+    + list(range(0x064B, 0x0660))
+    + [0x0670]
+    + list(range(0x06D6, 0x06EE))
 ):
     if _cp not in (0x06E5, 0x06E6):  # small waw / small yeh are letters-ish; drop them too below
         _TRANSLATE[_cp] = None

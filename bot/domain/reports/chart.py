@@ -34,7 +34,9 @@ def _font_family() -> list[str]:
     return [_FONT_NAME, "DejaVu Sans"]
 
 
-def chart_series(report: Report) -> tuple[list[tuple[str, float | None, bool]], list[tuple[str, float | None, bool]]]:
+def chart_series(
+    report: Report,
+) -> tuple[list[tuple[str, float | None, bool]], list[tuple[str, float | None, bool]]]:
     """(label, share satisfied, hidden) per month and per service; an empty month has no share
     and is not hidden."""
     months = [(g.label, g.score.share, g.score.hidden) for g in report.by_month]
@@ -65,11 +67,17 @@ def render_chart(report: Report, tr: Translator) -> bytes:
     services = services[:12]
     height = max(4.6, 1.6 + 0.42 * len(services))
     with rc_context({"font.family": _font_family(), "font.size": 10, "axes.unicode_minus": False}):
-        fig = Figure(figsize=(11, height), dpi=100)  # margins set by hand: a layout engine doubles the drawing
+        fig = Figure(
+            figsize=(11, height), dpi=100
+        )  # margins set by hand: a layout engine doubles the drawing
         FigureCanvasAgg(fig)
         ax_services, ax_months = fig.subplots(1, 2, gridspec_kw={"width_ratios": (1, 1.15)})
-        fig.subplots_adjust(left=0.02, right=0.94, top=1 - 0.75 / height, bottom=1.0 / height, wspace=0.62)
-        fig.suptitle(f"{report.association} — {report.period.label(loc)}", fontsize=12, x=0.94, ha="right")
+        fig.subplots_adjust(
+            left=0.02, right=0.94, top=1 - 0.75 / height, bottom=1.0 / height, wspace=0.62
+        )
+        fig.suptitle(
+            f"{report.association} — {report.period.label(loc)}", fontsize=12, x=0.94, ha="right"
+        )
         color, muted, stub = "#1f7a5c", "#b9c4bf", 3.0
 
         def height_of(value: float | None, hidden: bool) -> float:
@@ -80,12 +88,20 @@ def render_chart(report: Report, tr: Translator) -> bytes:
 
         # per month: bars, time running right to left
         xs = list(range(len(months)))
-        ax_months.bar(xs, [height_of(v, h) for _, v, h in months], width=0.65,
-                      color=[muted if h else color for _, _, h in months])
+        ax_months.bar(
+            xs,
+            [height_of(v, h) for _, v, h in months],
+            width=0.65,
+            color=[muted if h else color for _, _, h in months],
+        )
         for x, (_, v, h) in zip(xs, months, strict=True):
             ax_months.text(x, height_of(v, h) + 2, note(v, h), ha="center", fontsize=9)
-        ax_months.set_xticks(xs, [textwrap.fill(label, 12) for label, _, _ in months],
-                             fontsize=8 if len(months) > 6 else 9, rotation=0 if len(months) <= 8 else 60)
+        ax_months.set_xticks(
+            xs,
+            [textwrap.fill(label, 12) for label, _, _ in months],
+            fontsize=8 if len(months) > 6 else 9,
+            rotation=0 if len(months) <= 8 else 60,
+        )
         ax_months.set_xlim(len(months) - 0.5, -0.5)  # right to left
         ax_months.set_ylim(0, 110)
         ax_months.yaxis.tick_right()
@@ -94,12 +110,22 @@ def render_chart(report: Report, tr: Translator) -> bytes:
 
         # per service: horizontal bars from the right
         ys = list(range(len(services)))
-        ax_services.barh(ys, [height_of(v, h) for _, v, h in services], height=0.6,
-                         color=[muted if h else color for _, _, h in services])
+        ax_services.barh(
+            ys,
+            [height_of(v, h) for _, v, h in services],
+            height=0.6,
+            color=[muted if h else color for _, _, h in services],
+        )
         for y, (_, v, h) in zip(ys, services, strict=True):
-            ax_services.text(height_of(v, h) + 2, y, note(v, h), va="center", ha="right", fontsize=9)
-        ax_services.set_yticks(ys, [textwrap.fill(label, 28) for label, _, _ in services], fontsize=9,
-                               multialignment="right")
+            ax_services.text(
+                height_of(v, h) + 2, y, note(v, h), va="center", ha="right", fontsize=9
+            )
+        ax_services.set_yticks(
+            ys,
+            [textwrap.fill(label, 28) for label, _, _ in services],
+            fontsize=9,
+            multialignment="right",
+        )
         ax_services.yaxis.tick_right()
         ax_services.set_xlim(112, 0)  # bars grow leftwards from the labels
         ax_services.set_ylim(len(services) - 0.5 if services else 0.5, -0.5)
@@ -108,8 +134,15 @@ def render_chart(report: Report, tr: Translator) -> bytes:
         for ax, series in ((ax_months, months), (ax_services, services)):
             ax.spines[["top", "left"]].set_visible(False)
             if not any(value is not None or hidden for _, value, hidden in series):
-                ax.text(0.5, 0.5, tr.gettext("No answers in this period"), transform=ax.transAxes,
-                        ha="center", va="center", color="#667")
+                ax.text(
+                    0.5,
+                    0.5,
+                    tr.gettext("No answers in this period"),
+                    transform=ax.transAxes,
+                    ha="center",
+                    va="center",
+                    color="#667",
+                )
         if report.any_hidden:
             fig.text(0.94, 0.01, tr.gettext(SUPPRESSION_NOTE), ha="right", fontsize=8, color="#667")
         buf = io.BytesIO()

@@ -25,7 +25,9 @@ DASH = "—"
 XLSX_MAX_ROWS = 1_048_576
 
 NO_SERVICE = N_("Inquiries and complaints (no service)")
-SUPPRESSION_NOTE = N_("— : fewer than 5 answers (or hidden so that a small group cannot be worked out from the others), to protect the beneficiaries' privacy.")
+SUPPRESSION_NOTE = N_(
+    "— : fewer than 5 answers (or hidden so that a small group cannot be worked out from the others), to protect the beneficiaries' privacy."
+)
 
 # --------------------------------------------------------------------------------------------
 # Figures
@@ -189,5 +191,9 @@ def fmt_hours(value: float | None, tr: Translator) -> str:
     if value is None:
         return DASH
     if value < 48:
-        return tr.gettext("{value} hours").format(value=format_number(round(value, 1), tr.locale, decimals=1))
-    return tr.gettext("{value} days").format(value=format_number(round(value / 24, 1), tr.locale, decimals=1))
+        return tr.gettext("{value} hours").format(
+            value=format_number(round(value, 1), tr.locale, decimals=1)
+        )
+    return tr.gettext("{value} days").format(
+        value=format_number(round(value / 24, 1), tr.locale, decimals=1)
+    )

@@ -40,7 +40,9 @@ class Period:
         first = self.start.replace(day=1)
         while first <= self.end:
             following = _next_month(first)
-            out.append((first, max(first, self.start), min(following - timedelta(days=1), self.end)))
+            out.append(
+                (first, max(first, self.start), min(following - timedelta(days=1), self.end))
+            )
             first = following
         return out
 
@@ -86,7 +88,9 @@ def parse_period(text: str | None, today: date) -> Period:
         if len(parts) == 1 and (m := _YEAR_RE.match(parts[0])):
             year = int(m[1])
             if _hijri(year):
-                return Period(from_hijri(year, 1, 1), from_hijri(year + 1, 1, 1) - timedelta(days=1))
+                return Period(
+                    from_hijri(year, 1, 1), from_hijri(year + 1, 1, 1) - timedelta(days=1)
+                )
             return Period(date(year, 1, 1), date(year, 12, 31))
         days = [_DAY_RE.match(p) for p in parts]
         if 1 <= len(parts) <= 2 and all(days):

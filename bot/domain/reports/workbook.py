@@ -69,20 +69,42 @@ def summary_rows(report: Report, tr: Translator) -> list[list[Any]]:
     ]
     fr = report.first_response
     rows += [
-        [tr.gettext("First reply to inquiries and complaints (hours)"), tr.gettext("median"), _number(fr.median),
-         tr.gettext("mean"), _number(fr.mean), tr.gettext("cases"), fr.count],
-        [tr.gettext("Decision on requests (hours)"), tr.gettext("median"), _number(dec.median),
-         tr.gettext("mean"), _number(dec.mean), tr.gettext("cases"), dec.count],
-        [tr.gettext("Decided within the deadline"), _pct(report.in_time_share), report.decided_in_time,
-         report.decided],
+        [
+            tr.gettext("First reply to inquiries and complaints (hours)"),
+            tr.gettext("median"),
+            _number(fr.median),
+            tr.gettext("mean"),
+            _number(fr.mean),
+            tr.gettext("cases"),
+            fr.count,
+        ],
+        [
+            tr.gettext("Decision on requests (hours)"),
+            tr.gettext("median"),
+            _number(dec.median),
+            tr.gettext("mean"),
+            _number(dec.mean),
+            tr.gettext("cases"),
+            dec.count,
+        ],
+        [
+            tr.gettext("Decided within the deadline"),
+            _pct(report.in_time_share),
+            report.decided_in_time,
+            report.decided,
+        ],
         [],
         [tr.gettext("Requests awaiting a decision (now)"), report.open_requests],
         [tr.gettext("of which overdue"), report.overdue_requests],
         [tr.gettext("Open inquiries and complaints (now)"), report.open_tickets],
         [tr.gettext("of which overdue"), report.overdue_tickets],
         [],
-        [tr.gettext("By question"), tr.gettext("Responses"), tr.gettext("Mean satisfaction (of 5)"),
-         tr.gettext("Share satisfied (4 or 5)")],
+        [
+            tr.gettext("By question"),
+            tr.gettext("Responses"),
+            tr.gettext("Mean satisfaction (of 5)"),
+            tr.gettext("Share satisfied (4 or 5)"),
+        ],
         *(_group_row(g) for g in report.by_question),
         [],
         [tr.gettext(SUPPRESSION_NOTE)],
@@ -99,14 +121,23 @@ def _group_row(group: Group, key: Any = None) -> list[Any]:
 
 
 def service_rows(report: Report, tr: Translator) -> list[list[Any]]:
-    header = [tr.gettext("Service"), tr.gettext("Responses"), tr.gettext("Mean satisfaction (of 5)"),
-              tr.gettext("Share satisfied (4 or 5)")]
+    header = [
+        tr.gettext("Service"),
+        tr.gettext("Responses"),
+        tr.gettext("Mean satisfaction (of 5)"),
+        tr.gettext("Share satisfied (4 or 5)"),
+    ]
     return [header, *(_group_row(g) for g in report.by_service)]
 
 
 def month_rows(report: Report, tr: Translator) -> list[list[Any]]:
-    header = [tr.gettext("Month"), tr.gettext("Month name"), tr.gettext("Responses"),
-              tr.gettext("Mean satisfaction (of 5)"), tr.gettext("Share satisfied (4 or 5)")]
+    header = [
+        tr.gettext("Month"),
+        tr.gettext("Month name"),
+        tr.gettext("Responses"),
+        tr.gettext("Mean satisfaction (of 5)"),
+        tr.gettext("Share satisfied (4 or 5)"),
+    ]
     rows: list[list[Any]] = [header]
     for g in report.by_month:
         if not g.score.answers:
@@ -127,8 +158,9 @@ def scrub(comment: str | None) -> str:
     return _HANDLE_RE.sub("•••", _DIGITS_RE.sub("•••", comment))
 
 
-async def _answer_rows(session: AsyncSession, report: Report, profile: Profile, tr: Translator
-                       ) -> AsyncIterator[list[list[Any]]]:
+async def _answer_rows(
+    session: AsyncSession, report: Report, profile: Profile, tr: Translator
+) -> AsyncIterator[list[list[Any]]]:
     """The period's answers, anonymised, in chunks: service, question, score, comment — no time,
     no channel, no id, no beneficiary, in the order of an index (not the order they were given),
     and only for the services the by-service table shows, so nothing hidden there can be
@@ -142,7 +174,8 @@ async def _answer_rows(session: AsyncSession, report: Report, profile: Profile, 
         select(A.service_id, A.question_id, A.score, A.comment)
         .where(A.association_id == report.tenant, A.created_at >= lo, A.created_at < hi)
         .order_by(A.service_id, A.channel, A.question_id, A.score)
-        .execution_options(yield_per=20_000))
+        .execution_options(yield_per=20_000)
+    )
     questions: dict[str, str] = {COMMENT: tr.gettext("Comment")}
     async for chunk in result.partitions(20_000):
         rows = []
@@ -151,14 +184,18 @@ async def _answer_rows(session: AsyncSession, report: Report, profile: Profile, 
                 continue
             if question_id not in questions:
                 questions[question_id] = question_label(profile, question_id, tr.locale)
-            rows.append([shown[service_id], questions[question_id], score,
-                         scrub(comment)])
+            rows.append([shown[service_id], questions[question_id], score, scrub(comment)])
         if rows:
             yield rows
 
 
 def answer_header(tr: Translator) -> list[str]:
-    return [tr.gettext("Service"), tr.gettext("Question"), tr.gettext("Score"), tr.gettext("Comment")]
+    return [
+        tr.gettext("Service"),
+        tr.gettext("Question"),
+        tr.gettext("Score"),
+        tr.gettext("Comment"),
+    ]
 
 
 SHEETS = (N_("Summary"), N_("By service"), N_("By month"), N_("Answers"))
@@ -171,8 +208,17 @@ class ExportResult:
     truncated: bool = False
 
 
-async def export(session: AsyncSession, tenant: str, profile: Profile, period: Period, fmt: str,
-                 path: Path, *, now: datetime | None = None, locale: str = "ar") -> ExportResult:
+async def export(
+    session: AsyncSession,
+    tenant: str,
+    profile: Profile,
+    period: Period,
+    fmt: str,
+    path: Path,
+    *,
+    now: datetime | None = None,
+    locale: str = "ar",
+) -> ExportResult:
     """Write the report as an XLSX workbook (four sheets) or one CSV file (the same four tables
     one after another). Heavy writing runs in worker threads, a chunk at a time, so the event
     loop keeps serving while a large export is written."""
@@ -195,7 +241,7 @@ async def export(session: AsyncSession, tenant: str, profile: Profile, period: P
         room = XLSX_MAX_ROWS - 1 if fmt == "xlsx" else None
         async for rows in _answer_rows(session, report, profile, tr):
             if room is not None and written + len(rows) > room:
-                rows, truncated = rows[:room - written], True
+                rows, truncated = rows[: room - written], True
             await asyncio.to_thread(writer.append, rows)
             written += len(rows)
             if truncated:
@@ -231,7 +277,9 @@ class _XlsxWriter(_Writer):
         from openpyxl.cell import WriteOnlyCell
         from openpyxl.styles import Font
 
-        cell = WriteOnlyCell(sheet, value=float(value) if isinstance(value, Pct) else neutralise(value))
+        cell = WriteOnlyCell(
+            sheet, value=float(value) if isinstance(value, Pct) else neutralise(value)
+        )
         if bold:
             cell.font = Font(bold=True)
         if isinstance(value, Pct):
@@ -253,8 +301,12 @@ class _XlsxWriter(_Writer):
             longest = max((len(str(r[i])) for r in rows if len(r) > i), default=10)
             sheet.column_dimensions[get_column_letter(i + 1)].width = min(60, max(12, longest + 2))
         for n, row in enumerate(rows):
-            sheet.append([self._cell(sheet, v, bold=(i == 0) if index == 0 else n == 0)
-                          for i, v in enumerate(row)])
+            sheet.append(
+                [
+                    self._cell(sheet, v, bold=(i == 0) if index == 0 else n == 0)
+                    for i, v in enumerate(row)
+                ]
+            )
 
     def append(self, rows: list[list[Any]]) -> None:
         for row in rows:

@@ -46,8 +46,12 @@ class Audience:
 
 def reachable():
     """Said yes to notices, consents, has not blocked the assistant."""
-    return and_(Beneficiary.notices.is_(True), Beneficiary.consent_at.is_not(None),
-                Beneficiary.consent_withdrawn_at.is_(None), Beneficiary.unreachable_at.is_(None))
+    return and_(
+        Beneficiary.notices.is_(True),
+        Beneficiary.consent_at.is_not(None),
+        Beneficiary.consent_withdrawn_at.is_(None),
+        Beneficiary.unreachable_at.is_(None),
+    )
 
 
 def districts(profile: Profile) -> list[tuple[str, Any]]:
@@ -85,7 +89,8 @@ def label(profile: Profile, tr: Translator, audience: Audience) -> str:
         return tr.gettext("Those with a request for: {name}").format(name=name)
     if audience.by == "status":
         return tr.gettext("Those with a request in the status: {name}").format(
-            name=tr.gettext(LABELS[Status(audience.value)]))
+            name=tr.gettext(LABELS[Status(audience.value)])
+        )
     if audience.by == "district":
         found = dict(districts(profile)).get(audience.value)
         name = found.get(tr.locale) if found is not None else audience.value
@@ -96,31 +101,55 @@ def label(profile: Profile, tr: Translator, audience: Audience) -> str:
 def _condition(tenant: str, audience: Audience):
     if audience.by == "all":
         return reachable()
-    request = and_(ServiceRequest.association_id == tenant,
-                   ServiceRequest.beneficiary_id == Beneficiary.id,
-                   ServiceRequest.status != Status.DRAFT.value)
+    request = and_(
+        ServiceRequest.association_id == tenant,
+        ServiceRequest.beneficiary_id == Beneficiary.id,
+        ServiceRequest.status != Status.DRAFT.value,
+    )
     if audience.by == "service":
         request = and_(request, ServiceRequest.service_id == audience.value)
     elif audience.by == "status":
         request = and_(request, ServiceRequest.status == audience.value)
     elif audience.by == "district":
-        request = and_(request, ServiceRequest.answers[DISTRICT_FIELD].as_string() == audience.value)
+        request = and_(
+            request, ServiceRequest.answers[DISTRICT_FIELD].as_string() == audience.value
+        )
     return and_(reachable(), exists(select(ServiceRequest.id).where(request)))
 
 
 async def count(session: AsyncSession, tenant: str, audience: Audience) -> int:
-    return int(await session.scalar(select(func.count(Beneficiary.id)).where(
-        Beneficiary.association_id == tenant, _condition(tenant, audience))) or 0)
+    return int(
+        await session.scalar(
+            select(func.count(Beneficiary.id)).where(
+                Beneficiary.association_id == tenant, _condition(tenant, audience)
+            )
+        )
+        or 0
+    )
 
 
-async def materialise(session: AsyncSession, tenant: str, announcement_id: int,
-                      audience: Audience) -> int:
+async def materialise(
+    session: AsyncSession, tenant: str, announcement_id: int, audience: Audience
+) -> int:
     """One row per recipient, written by the database itself; returns how many."""
-    chosen = select(literal(tenant), literal(announcement_id), Beneficiary.id,
-                    Beneficiary.telegram_user_id, literal("owed")).where(
-        Beneficiary.association_id == tenant, _condition(tenant, audience))
-    await session.execute(insert(AnnouncementRecipient).from_select(
-        ["association_id", "announcement_id", "beneficiary_id", "chat_id", "state"], chosen))
-    return int(await session.scalar(select(func.count(AnnouncementRecipient.id)).where(
-        AnnouncementRecipient.association_id == tenant,
-        AnnouncementRecipient.announcement_id == announcement_id)) or 0)
+    chosen = select(
+        literal(tenant),
+        literal(announcement_id),
+        Beneficiary.id,
+        Beneficiary.telegram_user_id,
+        literal("owed"),
+    ).where(Beneficiary.association_id == tenant, _condition(tenant, audience))
+    await session.execute(
+        insert(AnnouncementRecipient).from_select(
+            ["association_id", "announcement_id", "beneficiary_id", "chat_id", "state"], chosen
+        )
+    )
+    return int(
+        await session.scalar(
+            select(func.count(AnnouncementRecipient.id)).where(
+                AnnouncementRecipient.association_id == tenant,
+                AnnouncementRecipient.announcement_id == announcement_id,
+            )
+        )
+        or 0
+    )

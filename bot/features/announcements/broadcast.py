@@ -48,15 +48,19 @@ _pumps: dict[tuple[str, int], asyncio.Task[None]] = {}
 
 # -- the beneficiary's message ----------------------------------------------------------------------
 
+
 def owe_to(work: UnitOfWork, ann: Announcement, chat_id: int, locale: str | None) -> None:
     tr = translator(locale)
     head = tr.gettext("📢 <b>An announcement from {association}</b>").format(
-        association=escape(work.profile.association.name.get(tr.locale)))
+        association=escape(work.profile.association.name.get(tr.locale))
+    )
     text = f"{head}\n\n{ann.text or ''}"
     keyboard = inline([[button(tr.gettext(STOP_LABEL), cb(NS.NOTICES, "off", "a"))]])
     message: Say | SendFile
     if ann.file_id and ann.file_kind in ("photo", "document"):
-        message = SendFile(chat_id, ann.file_kind, file_id=ann.file_id, caption=text, markup=keyboard)
+        message = SendFile(
+            chat_id, ann.file_kind, file_id=ann.file_id, caption=text, markup=keyboard
+        )
     else:
         message = Say(chat_id, text, keyboard)
     item = work.owe(message, link=(LINK, ann.id))
@@ -65,10 +69,19 @@ def owe_to(work: UnitOfWork, ann: Announcement, chat_id: int, locale: str | None
 
 # -- one step ---------------------------------------------------------------------------------------
 
+
 async def outstanding(work: UnitOfWork, ann_id: int) -> int:
-    return int(await work.session.scalar(select(func.count(OutboxMessage.id)).where(
-        OutboxMessage.association_id == work.tenant, OutboxMessage.status == "pending",
-        OutboxMessage.link_kind == LINK, OutboxMessage.link_id == ann_id)) or 0)
+    return int(
+        await work.session.scalar(
+            select(func.count(OutboxMessage.id)).where(
+                OutboxMessage.association_id == work.tenant,
+                OutboxMessage.status == "pending",
+                OutboxMessage.link_kind == LINK,
+                OutboxMessage.link_id == ann_id,
+            )
+        )
+        or 0
+    )
 
 
 async def top_up(work: UnitOfWork, ann: Announcement, room: int) -> int:
@@ -76,18 +89,29 @@ async def top_up(work: UnitOfWork, ann: Announcement, room: int) -> int:
     dropped)."""
     if room <= 0:
         return 0
-    query = (select(AnnouncementRecipient, Beneficiary)
-             .join(Beneficiary, Beneficiary.id == AnnouncementRecipient.beneficiary_id)
-             .where(AnnouncementRecipient.association_id == work.tenant,
-                    AnnouncementRecipient.announcement_id == ann.id,
-                    AnnouncementRecipient.state == "owed")
-             .order_by(AnnouncementRecipient.id).limit(room))
-    if (await work.session.connection()).dialect.name == "postgresql":  # two pumps never take the same row
+    query = (
+        select(AnnouncementRecipient, Beneficiary)
+        .join(Beneficiary, Beneficiary.id == AnnouncementRecipient.beneficiary_id)
+        .where(
+            AnnouncementRecipient.association_id == work.tenant,
+            AnnouncementRecipient.announcement_id == ann.id,
+            AnnouncementRecipient.state == "owed",
+        )
+        .order_by(AnnouncementRecipient.id)
+        .limit(room)
+    )
+    if (
+        await work.session.connection()
+    ).dialect.name == "postgresql":  # two pumps never take the same row
         query = query.with_for_update(of=AnnouncementRecipient, skip_locked=True)
     rows = (await work.session.execute(query)).all()
     for recipient, person in rows:
-        still = (person.notices is True and person.unreachable_at is None
-                 and person.consent_at is not None and person.consent_withdrawn_at is None)
+        still = (
+            person.notices is True
+            and person.unreachable_at is None
+            and person.consent_at is not None
+            and person.consent_withdrawn_at is None
+        )
         recipient.state = "queued" if still else "dropped"
         if still:
             owe_to(work, ann, recipient.chat_id, person.locale)
@@ -106,9 +130,18 @@ async def advance(work: UnitOfWork, ann_id: int, *, progress: bool = False) -> b
     if ann is None or ann.finished_at is not None or ann.status in ("draft", "paused"):
         return False
     waiting = await outstanding(work, ann.id)
-    if progress and ann.status == "sending" and ann.chat_id is not None and ann.message_id is not None:
-        work.edit(ann.chat_id, ann.message_id, status_text(ann, await figures(work, ann.id)),
-                  controls(ann))
+    if (
+        progress
+        and ann.status == "sending"
+        and ann.chat_id is not None
+        and ann.message_id is not None
+    ):
+        work.edit(
+            ann.chat_id,
+            ann.message_id,
+            status_text(ann, await figures(work, ann.id)),
+            controls(ann),
+        )
     if ann.status == "sending":
         if await top_up(work, ann, WINDOW - waiting):
             return True
@@ -122,16 +155,26 @@ async def advance(work: UnitOfWork, ann_id: int, *, progress: bool = False) -> b
 
 # -- the report -------------------------------------------------------------------------------------
 
+
 async def figures(work: UnitOfWork, ann_id: int) -> dict[str, int]:
     tenant = work.tenant
-    rows = (await work.session.execute(
-        select(OutboxMessage.status, Beneficiary.unreachable_at.is_not(None), func.count())
-        .select_from(OutboxMessage)
-        .outerjoin(Beneficiary, (Beneficiary.association_id == tenant)
-                   & (Beneficiary.telegram_user_id == OutboxMessage.chat_id))
-        .where(OutboxMessage.association_id == tenant, OutboxMessage.link_kind == LINK,
-               OutboxMessage.link_id == ann_id)
-        .group_by(OutboxMessage.status, Beneficiary.unreachable_at.is_not(None)))).all()
+    rows = (
+        await work.session.execute(
+            select(OutboxMessage.status, Beneficiary.unreachable_at.is_not(None), func.count())
+            .select_from(OutboxMessage)
+            .outerjoin(
+                Beneficiary,
+                (Beneficiary.association_id == tenant)
+                & (Beneficiary.telegram_user_id == OutboxMessage.chat_id),
+            )
+            .where(
+                OutboxMessage.association_id == tenant,
+                OutboxMessage.link_kind == LINK,
+                OutboxMessage.link_id == ann_id,
+            )
+            .group_by(OutboxMessage.status, Beneficiary.unreachable_at.is_not(None))
+        )
+    ).all()
     out = {"delivered": 0, "blocked": 0, "failed": 0, "pending": 0}
     for status, unreachable, n in rows:
         if status == "sent":
@@ -140,11 +183,18 @@ async def figures(work: UnitOfWork, ann_id: int) -> dict[str, int]:
             out["blocked" if unreachable else "failed"] += n
         else:
             out["pending"] += n
-    states = dict((await work.session.execute(
-        select(AnnouncementRecipient.state, func.count()).where(
-            AnnouncementRecipient.association_id == tenant,
-            AnnouncementRecipient.announcement_id == ann_id)
-        .group_by(AnnouncementRecipient.state))).all())
+    states = dict(
+        (
+            await work.session.execute(
+                select(AnnouncementRecipient.state, func.count())
+                .where(
+                    AnnouncementRecipient.association_id == tenant,
+                    AnnouncementRecipient.announcement_id == ann_id,
+                )
+                .group_by(AnnouncementRecipient.state)
+            )
+        ).all()
+    )
     out["stopped"] = int(states.get("dropped", 0))
     out["unsent"] = int(states.get("owed", 0))
     return out
@@ -153,10 +203,15 @@ async def figures(work: UnitOfWork, ann_id: int) -> dict[str, int]:
 def status_text(ann: Announcement, numbers: dict[str, int]) -> str:
     tr = translator("ar")
     sent = numbers["delivered"] + numbers["blocked"] + numbers["failed"]
-    state = {"sending": N_("⏳ Sending"), "paused": N_("⏸ Paused"), "cancelled": N_("✖️ Cancelled"),
-             "done": N_("✅ Sent")}.get(ann.status, N_("⏳ Sending"))
+    state = {
+        "sending": N_("⏳ Sending"),
+        "paused": N_("⏸ Paused"),
+        "cancelled": N_("✖️ Cancelled"),
+        "done": N_("✅ Sent"),
+    }.get(ann.status, N_("⏳ Sending"))
     return tr.gettext("📢 Announcement #{id} — {state}\n{sent} of {total} handled so far.").format(
-        id=ann.id, state=tr.gettext(state), sent=sent, total=ann.total)
+        id=ann.id, state=tr.gettext(state), sent=sent, total=ann.total
+    )
 
 
 def controls(ann: Announcement) -> Buttons:
@@ -165,8 +220,14 @@ def controls(ann: Announcement) -> Buttons:
         first = button(tr.gettext("⏸ Pause"), cb(NS.ANNOUNCE, "pause", ann.id))
     else:
         first = button(tr.gettext("▶️ Resume"), cb(NS.ANNOUNCE, "resume", ann.id))
-    return inline([[first, button(tr.gettext("✖️ Cancel the announcement"),
-                                  cb(NS.ANNOUNCE, "cancel", ann.id))]])
+    return inline(
+        [
+            [
+                first,
+                button(tr.gettext("✖️ Cancel the announcement"), cb(NS.ANNOUNCE, "cancel", ann.id)),
+            ]
+        ]
+    )
 
 
 async def finish(work: UnitOfWork, ann: Announcement) -> None:
@@ -177,18 +238,28 @@ async def finish(work: UnitOfWork, ann: Announcement) -> None:
     ann.finished_at = utcnow()
     numbers = await figures(work, ann.id)
     if ann.status == "cancelled":  # what was still owed will not be sent
-        await work.session.execute(update(AnnouncementRecipient).where(
-            AnnouncementRecipient.association_id == work.tenant,
-            AnnouncementRecipient.announcement_id == ann.id,
-            AnnouncementRecipient.state == "owed").values(state="dropped"))
-    lines = [tr.gettext("📊 <b>Report of announcement #{id}</b>").format(id=ann.id),
-             tr.gettext("Recipients: {n}").format(n=ann.total),
-             tr.gettext("✅ Delivered: {n}").format(n=numbers["delivered"]),
-             tr.gettext("🚫 Blocked the assistant: {n}").format(n=numbers["blocked"]),
-             tr.gettext("⚠️ Could not be delivered: {n}").format(n=numbers["failed"])]
+        await work.session.execute(
+            update(AnnouncementRecipient)
+            .where(
+                AnnouncementRecipient.association_id == work.tenant,
+                AnnouncementRecipient.announcement_id == ann.id,
+                AnnouncementRecipient.state == "owed",
+            )
+            .values(state="dropped")
+        )
+    lines = [
+        tr.gettext("📊 <b>Report of announcement #{id}</b>").format(id=ann.id),
+        tr.gettext("Recipients: {n}").format(n=ann.total),
+        tr.gettext("✅ Delivered: {n}").format(n=numbers["delivered"]),
+        tr.gettext("🚫 Blocked the assistant: {n}").format(n=numbers["blocked"]),
+        tr.gettext("⚠️ Could not be delivered: {n}").format(n=numbers["failed"]),
+    ]
     if numbers["stopped"]:
-        lines.append(tr.gettext("🔕 Stopped the announcements before their turn: {n}").format(
-            n=numbers["stopped"]))
+        lines.append(
+            tr.gettext("🔕 Stopped the announcements before their turn: {n}").format(
+                n=numbers["stopped"]
+            )
+        )
     if ann.status == "cancelled":
         lines.append(tr.gettext("✖️ Not sent (cancelled): {n}").format(n=numbers["unsent"]))
     if ann.chat_id is not None and ann.message_id is not None:
@@ -198,6 +269,7 @@ async def finish(work: UnitOfWork, ann: Announcement) -> None:
 
 
 # -- the pumps ----------------------------------------------------------------------------------------
+
 
 def start_pump(rt: Runtime, ann_id: int) -> None:
     """A background pump for ``ann_id`` unless one runs already (in this process)."""
@@ -249,9 +321,15 @@ async def stop_pumps(tenant: str) -> None:
 
 async def resume_pumps(work: UnitOfWork, now: datetime) -> int:
     """After a restart: the announcements under way (or cancelled, awaiting their report) go on."""
-    ids = (await work.session.scalars(select(Announcement.id).where(
-        Announcement.association_id == work.tenant, Announcement.finished_at.is_(None),
-        Announcement.status.in_(("sending", "cancelled"))))).all()
+    ids = (
+        await work.session.scalars(
+            select(Announcement.id).where(
+                Announcement.association_id == work.tenant,
+                Announcement.finished_at.is_(None),
+                Announcement.status.in_(("sending", "cancelled")),
+            )
+        )
+    ).all()
     for ann_id in ids:
         start_pump(work.rt, ann_id)
     return 0

@@ -29,9 +29,13 @@ async def _supervisor(ctx: Ctx) -> bool:
     tr = translator("ar")
     if not ctx.staff_member:
         refusal = tr.gettext("Only members of the association's staff group can do this.")
-    elif await role_of(ctx.session, ctx.tenant, ctx.from_id,
-                       ctx.rt.settings.supervisor_ids) != Role.SUPERVISOR:
-        refusal = tr.gettext("Sorry, announcements to beneficiaries are sent by the association's supervisors only, because they reach many people at once. Please ask a supervisor to send it.")
+    elif (
+        await role_of(ctx.session, ctx.tenant, ctx.from_id, ctx.rt.settings.supervisor_ids)
+        != Role.SUPERVISOR
+    ):
+        refusal = tr.gettext(
+            "Sorry, announcements to beneficiaries are sent by the association's supervisors only, because they reach many people at once. Please ask a supervisor to send it."
+        )
     else:
         return True
     if ctx.event.is_action:
@@ -53,8 +57,15 @@ async def announce(ctx: Ctx) -> None:
         ann.text = escape(text[:MAX_TEXT])
         ask_audience(ctx, ann, edit=False)
         return
-    ctx.send(ctx.chat_id, tr.gettext("📢 A new announcement to beneficiaries.\nReply to this message with its text. You may attach one photo or document, with the text as its caption."),
-             FORCE_REPLY, link=(TEXT_PROMPT, ann.id), quote=ctx.event.message_id)
+    ctx.send(
+        ctx.chat_id,
+        tr.gettext(
+            "📢 A new announcement to beneficiaries.\nReply to this message with its text. You may attach one photo or document, with the text as its caption."
+        ),
+        FORCE_REPLY,
+        link=(TEXT_PROMPT, ann.id),
+        quote=ctx.event.message_id,
+    )
 
 
 async def on_text_reply(ctx: Ctx, link: StaffMessageLink) -> bool:
@@ -66,12 +77,18 @@ async def on_text_reply(ctx: Ctx, link: StaffMessageLink) -> bool:
     tr = translator("ar")
     ann = await ctx.session.get(Announcement, link.subject_id)
     if ann is None or ann.status != "draft" or ann.started_at is not None:
-        ctx.reply_quoting(tr.gettext("This announcement is no longer a draft. Send /announce for a new one."))
+        ctx.reply_quoting(
+            tr.gettext("This announcement is no longer a draft. Send /announce for a new one.")
+        )
         return True
     text = clean_input(ctx.event.text or ctx.event.caption, multiline=True)
     file = ctx.event.file
     if not text:
-        ctx.reply_quoting(tr.gettext("Please reply with the announcement's text (as a caption if you attach a photo or document)."))
+        ctx.reply_quoting(
+            tr.gettext(
+                "Please reply with the announcement's text (as a caption if you attach a photo or document)."
+            )
+        )
         return True
     ann.text = escape(text[:MAX_TEXT])
     if file is not None and file.kind in ("photo", "document"):
@@ -91,15 +108,24 @@ def _quoted(ann: Announcement) -> str:
 
 def ask_audience(ctx: Ctx, ann: Announcement, *, edit: bool) -> None:
     tr = translator("ar")
-    rows = [[button(tr.gettext("👥 Everyone who accepted the announcements"),
-                    cb(NS.ANNOUNCE, "to", ann.id, "all"))],
-            [button(tr.gettext("🗂 By service"), cb(NS.ANNOUNCE, "pick", ann.id, "service"))],
-            [button(tr.gettext("📌 By request status"), cb(NS.ANNOUNCE, "pick", ann.id, "status"))]]
+    rows = [
+        [
+            button(
+                tr.gettext("👥 Everyone who accepted the announcements"),
+                cb(NS.ANNOUNCE, "to", ann.id, "all"),
+            )
+        ],
+        [button(tr.gettext("🗂 By service"), cb(NS.ANNOUNCE, "pick", ann.id, "service"))],
+        [button(tr.gettext("📌 By request status"), cb(NS.ANNOUNCE, "pick", ann.id, "status"))],
+    ]
     if aud.districts(ctx.profile):
-        rows.append([button(tr.gettext("📍 By district"), cb(NS.ANNOUNCE, "pick", ann.id, "district"))])
+        rows.append(
+            [button(tr.gettext("📍 By district"), cb(NS.ANNOUNCE, "pick", ann.id, "district"))]
+        )
     rows.append([button(tr.gettext("✖️ Cancel the announcement"), cb(NS.ANNOUNCE, "drop", ann.id))])
     text = tr.gettext("📢 Announcement #{id}:\n{text}\n\nWho should receive it?").format(
-        id=ann.id, text=_quoted(ann))
+        id=ann.id, text=_quoted(ann)
+    )
     (ctx.show if edit else ctx.reply_quoting)(text, inline(rows))
 
 
@@ -112,23 +138,34 @@ def _choices(ctx: Ctx, ann: Announcement, by: str) -> Buttons:
     else:
         options = [(choice, name.get("ar")) for choice, name in aud.districts(ctx.profile)]
     buttons = [button(name, cb(NS.ANNOUNCE, "to", ann.id, by, value)) for value, name in options]
-    return inline([*column(buttons), [button(tr.gettext("↩️ Back"), cb(NS.ANNOUNCE, "back", ann.id))]])
+    return inline(
+        [*column(buttons), [button(tr.gettext("↩️ Back"), cb(NS.ANNOUNCE, "back", ann.id))]]
+    )
 
 
 async def preview(ctx: Ctx, ann: Announcement, audience: aud.Audience) -> None:
     tr = translator("ar")
     ann.audience = audience.as_dict()
     n = await aud.count(ctx.session, ctx.tenant, audience)
-    lines = [tr.gettext("👁 <b>Preview of announcement #{id}</b>").format(id=ann.id), "",
-             _quoted(ann), "",
-             tr.gettext("Audience: {audience}").format(
-                 audience=escape(aud.label(ctx.profile, tr, audience))),
-             tr.ngettext("Recipients: {n} beneficiary", "Recipients: {n} beneficiaries", n).format(n=n)]
+    lines = [
+        tr.gettext("👁 <b>Preview of announcement #{id}</b>").format(id=ann.id),
+        "",
+        _quoted(ann),
+        "",
+        tr.gettext("Audience: {audience}").format(
+            audience=escape(aud.label(ctx.profile, tr, audience))
+        ),
+        tr.ngettext("Recipients: {n} beneficiary", "Recipients: {n} beneficiaries", n).format(n=n),
+    ]
     rows = []
     if n:
         rows.append([button(tr.gettext("✅ Send now"), cb(NS.ANNOUNCE, "go", ann.id))])
     else:
-        lines.append(tr.gettext("No one in this audience accepted the announcements. Choose another audience."))
+        lines.append(
+            tr.gettext(
+                "No one in this audience accepted the announcements. Choose another audience."
+            )
+        )
     rows.append([button(tr.gettext("↩️ Change the audience"), cb(NS.ANNOUNCE, "back", ann.id))])
     rows.append([button(tr.gettext("✖️ Cancel the announcement"), cb(NS.ANNOUNCE, "drop", ann.id))])
     ctx.show("\n".join(lines), inline(rows))
@@ -159,8 +196,10 @@ async def _draft_button(ctx: Ctx, ann: Announcement, data: Callback) -> None:
     if action == "drop":
         ann.status, ann.finished_at = "cancelled", utcnow()
         ctx.answer()
-        ctx.show(tr.gettext("✖️ Announcement #{id} was cancelled; nothing was sent.").format(id=ann.id),
-                 Buttons(()))
+        ctx.show(
+            tr.gettext("✖️ Announcement #{id} was cancelled; nothing was sent.").format(id=ann.id),
+            Buttons(()),
+        )
         return
     if action == "back":
         ctx.answer()
@@ -194,7 +233,12 @@ async def _go(ctx: Ctx, ann: Announcement) -> None:
         return
     ann.total = await aud.materialise(ctx.session, ctx.tenant, ann.id, audience)
     if not ann.total:
-        ctx.answer(tr.gettext("No one in this audience accepted the announcements. Choose another audience."), alert=True)
+        ctx.answer(
+            tr.gettext(
+                "No one in this audience accepted the announcements. Choose another audience."
+            ),
+            alert=True,
+        )
         return
     ann.status, ann.started_at = "sending", utcnow()
     ann.chat_id, ann.message_id = ctx.chat_id, ctx.event.message_id
@@ -222,8 +266,10 @@ async def _control(ctx: Ctx, ann: Announcement, action: str) -> None:
         ctx.answer(tr.gettext("This button no longer applies to the announcement."), alert=True)
         return
     numbers = await broadcast.figures(ctx, ann.id)
-    ctx.show(broadcast.status_text(ann, numbers),
-             broadcast.controls(ann) if ann.status != "cancelled" else Buttons(()))
+    ctx.show(
+        broadcast.status_text(ann, numbers),
+        broadcast.controls(ann) if ann.status != "cancelled" else Buttons(()),
+    )
 
 
 def register(router: Router) -> None:

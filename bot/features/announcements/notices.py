@@ -25,7 +25,9 @@ from storage.models import AuditLog, Beneficiary, ServiceRequest, SurveyInvitati
 ASK_BATCH = 200  # people asked per pass of the jobs
 SURVEY_QUIET = timedelta(days=7)  # not asked within a week of a satisfaction survey
 NOT_COMPLETED = [s.value for s in (*OPEN, Status.DRAFT, Status.WITHDRAWN)]
-QUESTION = N_("One more thing, if you allow: may the association send you its announcements now and then — a new service, a distribution date, a change in opening hours? They come rarely, and you can stop them at any time with one button or from /privacy.")
+QUESTION = N_(
+    "One more thing, if you allow: may the association send you its announcements now and then — a new service, a distribution date, a change in opening hours? They come rarely, and you can stop them at any time with one button or from /privacy."
+)
 
 
 async def on_notices(ctx: Ctx, data: Callback) -> None:
@@ -42,49 +44,97 @@ async def on_notices(ctx: Ctx, data: Callback) -> None:
         if data.arg(0) == "a" and ctx.event.message_id is not None:  # under an announcement
             ctx.clear_buttons(ctx.chat_id, ctx.event.message_id)
         if action == "no":
-            ctx.show(ctx._("As you wish — we will not send you announcements. If you change your mind, you can turn them on from /privacy."))
+            ctx.show(
+                ctx._(
+                    "As you wish — we will not send you announcements. If you change your mind, you can turn them on from /privacy."
+                )
+            )
         else:
-            ctx.reply(ctx._("Done: you will not receive the association's announcements any more. You can turn them on again from /privacy at any time. Your requests and conversations are not affected."))
+            ctx.reply(
+                ctx._(
+                    "Done: you will not receive the association's announcements any more. You can turn them on again from /privacy at any time. Your requests and conversations are not affected."
+                )
+            )
     elif action in ("on", "yes"):
         changed = user.notices is not True
         user.notices = True
         user.notices_asked_at = user.notices_asked_at or utcnow()
         ctx.answer(ctx._("Announcements on"))
-        text = ctx._("Thank you! You will receive the association's announcements here. Each one has a button to stop them.")
+        text = ctx._(
+            "Thank you! You will receive the association's announcements here. Each one has a button to stop them."
+        )
         (ctx.show if action == "yes" else ctx.reply)(text)
     else:
         ctx.answer()
         return
     if changed:
-        ctx.session.add(AuditLog(association_id=ctx.tenant, actor_id=ctx.from_id,
-                                 action="notices_on" if user.notices else "notices_off",
-                                 subject_kind="beneficiary", subject_id=user.id))
+        ctx.session.add(
+            AuditLog(
+                association_id=ctx.tenant,
+                actor_id=ctx.from_id,
+                action="notices_on" if user.notices else "notices_off",
+                subject_kind="beneficiary",
+                subject_id=user.id,
+            )
+        )
 
 
 async def ask_once(work: UnitOfWork, now: datetime) -> int:
     """A job: ask those who have a completed request or inquiry and were never asked."""
     tenant = work.tenant
     had_case = or_(
-        exists(select(ServiceRequest.id).where(ServiceRequest.association_id == tenant,
-                                               ServiceRequest.beneficiary_id == Beneficiary.id,
-                                               ServiceRequest.status.not_in(NOT_COMPLETED))),
-        exists(select(Ticket.id).where(Ticket.association_id == tenant,
-                                       Ticket.beneficiary_id == Beneficiary.id,
-                                       Ticket.status.not_in([s.value for s in TICKET_OPEN]))))
-    survey_fresh = exists(select(SurveyInvitation.id).where(
-        SurveyInvitation.association_id == tenant, SurveyInvitation.beneficiary_id == Beneficiary.id,
-        SurveyInvitation.sent_at > now - SURVEY_QUIET))
-    people = (await work.session.scalars(select(Beneficiary).where(
-        Beneficiary.association_id == tenant, Beneficiary.notices.is_(None),
-        Beneficiary.notices_asked_at.is_(None), Beneficiary.consent_at.is_not(None),
-        Beneficiary.consent_withdrawn_at.is_(None), Beneficiary.unreachable_at.is_(None),
-        had_case, ~survey_fresh).order_by(Beneficiary.id).limit(ASK_BATCH))).all()
+        exists(
+            select(ServiceRequest.id).where(
+                ServiceRequest.association_id == tenant,
+                ServiceRequest.beneficiary_id == Beneficiary.id,
+                ServiceRequest.status.not_in(NOT_COMPLETED),
+            )
+        ),
+        exists(
+            select(Ticket.id).where(
+                Ticket.association_id == tenant,
+                Ticket.beneficiary_id == Beneficiary.id,
+                Ticket.status.not_in([s.value for s in TICKET_OPEN]),
+            )
+        ),
+    )
+    survey_fresh = exists(
+        select(SurveyInvitation.id).where(
+            SurveyInvitation.association_id == tenant,
+            SurveyInvitation.beneficiary_id == Beneficiary.id,
+            SurveyInvitation.sent_at > now - SURVEY_QUIET,
+        )
+    )
+    people = (
+        await work.session.scalars(
+            select(Beneficiary)
+            .where(
+                Beneficiary.association_id == tenant,
+                Beneficiary.notices.is_(None),
+                Beneficiary.notices_asked_at.is_(None),
+                Beneficiary.consent_at.is_not(None),
+                Beneficiary.consent_withdrawn_at.is_(None),
+                Beneficiary.unreachable_at.is_(None),
+                had_case,
+                ~survey_fresh,
+            )
+            .order_by(Beneficiary.id)
+            .limit(ASK_BATCH)
+        )
+    ).all()
     for person in people:
         person.notices_asked_at = now
         tr = translator(person.locale)
-        work.send(person.telegram_user_id, tr.gettext(QUESTION), inline([
-            [button(tr.gettext("🔔 Yes, send them to me"), cb(NS.NOTICES, "yes"))],
-            [button(tr.gettext("No, thank you"), cb(NS.NOTICES, "no"))]]))
+        work.send(
+            person.telegram_user_id,
+            tr.gettext(QUESTION),
+            inline(
+                [
+                    [button(tr.gettext("🔔 Yes, send them to me"), cb(NS.NOTICES, "yes"))],
+                    [button(tr.gettext("No, thank you"), cb(NS.NOTICES, "no"))],
+                ]
+            ),
+        )
     return len(people)
 
 

@@ -28,9 +28,16 @@ def channels_text(ctx: Ctx) -> str:
     add(ctx._("Fax"), ch.fax)
     add(ctx._("E-store"), ch.e_store)
     for social in ch.social:
-        add(escape(social.name.get(ctx.locale) if hasattr(social.name, "get") else str(social.name)), social.url)
+        add(
+            escape(
+                social.name.get(ctx.locale) if hasattr(social.name, "get") else str(social.name)
+            ),
+            social.url,
+        )
     if ch.working_hours:
-        lines.append("• " + ctx._("Working hours") + ": " + escape(ch.working_hours.get(ctx.locale)))
+        lines.append(
+            "• " + ctx._("Working hours") + ": " + escape(ch.working_hours.get(ctx.locale))
+        )
     for branch in ch.branches:
         parts = [escape(branch.name.get(ctx.locale))]
         if branch.address:
@@ -44,15 +51,25 @@ def channels_text(ctx: Ctx) -> str:
 async def show_about(ctx: Ctx) -> None:
     assoc = ctx.profile.association
     description = escape(assoc.description.get(ctx.locale)) if assoc.description else ""
-    text = (f"<b>{escape(assoc.name.get(ctx.locale))}</b>\n{description}\n\n"
-            + ctx._("<b>How to reach us</b>") + "\n" + channels_text(ctx))
-    rows = [[button("📄 " + doc.title.get(ctx.locale), cb(NS.ABOUT, "doc", doc.id))] for doc in ctx.profile.documents]
+    text = (
+        f"<b>{escape(assoc.name.get(ctx.locale))}</b>\n{description}\n\n"
+        + ctx._("<b>How to reach us</b>")
+        + "\n"
+        + channels_text(ctx)
+    )
+    rows = [
+        [button("📄 " + doc.title.get(ctx.locale), cb(NS.ABOUT, "doc", doc.id))]
+        for doc in ctx.profile.documents
+    ]
     rows.append(back_to_menu_row(ctx))
     ctx.show(text, inline(rows))
 
 
 async def show_documents(ctx: Ctx) -> None:
-    rows = [[button("📄 " + doc.title.get(ctx.locale), cb(NS.ABOUT, "doc", doc.id))] for doc in ctx.profile.documents]
+    rows = [
+        [button("📄 " + doc.title.get(ctx.locale), cb(NS.ABOUT, "doc", doc.id))]
+        for doc in ctx.profile.documents
+    ]
     rows.append(back_to_menu_row(ctx))
     ctx.show(ctx._("The association's documents. Choose one to receive it here:"), inline(rows))
 

@@ -39,7 +39,9 @@ def association_name(ctx: Ctx) -> str:
 
 
 def menu_text(ctx: Ctx) -> str:
-    return ctx._("How can we serve you today? Choose from the menu, or write your question directly.")
+    return ctx._(
+        "How can we serve you today? Choose from the menu, or write your question directly."
+    )
 
 
 def show_menu(ctx: Ctx, *, edit: bool = True) -> None:

@@ -17,16 +17,20 @@ LANGUAGE_NAMES = {"ar": "العربية", "en": "English"}
 
 
 def consent_keyboard(ctx: Ctx) -> Buttons:
-    return inline([
-        [button(ctx._("✅ I agree"), cb(NS.CONSENT, "yes"))],
-        [button(ctx._("✖️ I do not agree"), cb(NS.CONSENT, "no"))],
-        [button(ctx._("🌐 Language: English / العربية"), cb(NS.LANG, "pick"))],
-    ])
+    return inline(
+        [
+            [button(ctx._("✅ I agree"), cb(NS.CONSENT, "yes"))],
+            [button(ctx._("✖️ I do not agree"), cb(NS.CONSENT, "no"))],
+            [button(ctx._("🌐 Language: English / العربية"), cb(NS.LANG, "pick"))],
+        ]
+    )
 
 
 def privacy_notice(ctx: Ctx) -> str:
     notice = escape(ctx.profile.privacy.notice.get(ctx.locale))
-    return ctx._("<b>Your privacy</b>\n{notice}\n\nDo you agree that we keep and use your data for this purpose?").format(notice=notice)
+    return ctx._(
+        "<b>Your privacy</b>\n{notice}\n\nDo you agree that we keep and use your data for this purpose?"
+    ).format(notice=notice)
 
 
 async def ask_consent(ctx: Ctx) -> None:
@@ -35,7 +39,9 @@ async def ask_consent(ctx: Ctx) -> None:
 
 async def start(ctx: Ctx) -> None:
     assert ctx.user is not None
-    greeting = ctx._("Welcome to {association} 🌿\nThis is the association's service assistant: ask, apply for a service, follow your requests, and share a complaint or suggestion — all from here.").format(association=association_name(ctx))
+    greeting = ctx._(
+        "Welcome to {association} 🌿\nThis is the association's service assistant: ask, apply for a service, follow your requests, and share a complaint or suggestion — all from here."
+    ).format(association=association_name(ctx))
     if ctx.user.has_consented:
         ctx.reply(greeting)
         show_menu(ctx, edit=False)
@@ -49,20 +55,39 @@ async def consent_given(ctx: Ctx, _data: Callback) -> None:
     version = ctx.profile.privacy.notice_version
     if not user.has_consented:
         user.consent_at, user.consent_version, user.consent_withdrawn_at = utcnow(), version, None
-        ctx.session.add(ConsentEvent(association_id=ctx.tenant, beneficiary_id=user.id,
-                                     action="given", notice_version=version))
+        ctx.session.add(
+            ConsentEvent(
+                association_id=ctx.tenant,
+                beneficiary_id=user.id,
+                action="given",
+                notice_version=version,
+            )
+        )
     ctx.answer(ctx._("Thank you"))
     if ctx.event.message_id is not None:  # keep the greeting, drop its buttons
         ctx.clear_buttons(ctx.chat_id, ctx.event.message_id)
-    ctx.reply(ctx._("Thank you. Your consent is recorded; you can withdraw it at any time with /privacy.")
-              + "\n\n" + ctx._("How can we serve you today? Choose from the menu, or write your question directly."),
-              menu_keyboard(ctx))
+    ctx.reply(
+        ctx._("Thank you. Your consent is recorded; you can withdraw it at any time with /privacy.")
+        + "\n\n"
+        + ctx._(
+            "How can we serve you today? Choose from the menu, or write your question directly."
+        ),
+        menu_keyboard(ctx),
+    )
 
 
 async def consent_declined(ctx: Ctx, _data: Callback) -> None:
-    ctx.show(ctx._("We respect your choice. Without your consent we cannot take requests or personal data, but you can still read about the association and its contact channels. You can agree at any time."),
-             inline([[button(ctx._("✅ I agree"), cb(NS.CONSENT, "yes"))],
-                     [button(ctx._("ℹ️ About the association"), cb(NS.ABOUT, "show"))]]))
+    ctx.show(
+        ctx._(
+            "We respect your choice. Without your consent we cannot take requests or personal data, but you can still read about the association and its contact channels. You can agree at any time."
+        ),
+        inline(
+            [
+                [button(ctx._("✅ I agree"), cb(NS.CONSENT, "yes"))],
+                [button(ctx._("ℹ️ About the association"), cb(NS.ABOUT, "show"))],
+            ]
+        ),
+    )
 
 
 async def consent_withdrawn(ctx: Ctx, _data: Callback) -> None:
@@ -71,10 +96,20 @@ async def consent_withdrawn(ctx: Ctx, _data: Callback) -> None:
     version = ctx.profile.privacy.notice_version
     if user.has_consented:
         user.consent_withdrawn_at = utcnow()
-        ctx.session.add(ConsentEvent(association_id=ctx.tenant, beneficiary_id=user.id,
-                                     action="withdrawn", notice_version=user.consent_version or version))
+        ctx.session.add(
+            ConsentEvent(
+                association_id=ctx.tenant,
+                beneficiary_id=user.id,
+                action="withdrawn",
+                notice_version=user.consent_version or version,
+            )
+        )
     await dialogs.end(ctx)
-    ctx.show(ctx._("Your consent is withdrawn. We will not ask you for personal data, and open requests stay with the association as the law requires. You can agree again at any time with /start."))
+    ctx.show(
+        ctx._(
+            "Your consent is withdrawn. We will not ask you for personal data, and open requests stay with the association as the law requires. You can agree again at any time with /start."
+        )
+    )
 
 
 async def consent_asked_again(ctx: Ctx, _data: Callback) -> None:
@@ -114,7 +149,9 @@ async def leave_case_context(ctx: Ctx) -> bool:
 async def menu(ctx: Ctx) -> None:
     dialog = await dialogs.current(ctx)
     if not await leave_case_context(ctx) and dialog is not None:
-        ctx.reply(ctx._("Your unfinished form is saved. You can continue it from the menu at any time."))
+        ctx.reply(
+            ctx._("Your unfinished form is saved. You can continue it from the menu at any time.")
+        )
     show_menu(ctx, edit=False)
 
 
@@ -124,25 +161,32 @@ async def on_menu_main(ctx: Ctx) -> None:
 
 
 async def help_(ctx: Ctx) -> None:
-    ctx.reply(ctx._(
-        "<b>How to use this assistant</b>\n"
-        "• Press the buttons under the messages, or write your question in your own words.\n"
-        "• /menu — the main menu\n"
-        "• /status — your requests and their status\n"
-        "• /language — change the language\n"
-        "• /cancel — stop what you are doing\n"
-        "• /privacy — your data and your consent\n"
-        "• /mydata — a copy of your data · /deletemydata — erase it\n"
-        "If anything is unclear, write to us and a member of the association's team will answer you here."
-    ), menu_keyboard_short(ctx))
+    ctx.reply(
+        ctx._(
+            "<b>How to use this assistant</b>\n"
+            "• Press the buttons under the messages, or write your question in your own words.\n"
+            "• /menu — the main menu\n"
+            "• /status — your requests and their status\n"
+            "• /language — change the language\n"
+            "• /cancel — stop what you are doing\n"
+            "• /privacy — your data and your consent\n"
+            "• /mydata — a copy of your data · /deletemydata — erase it\n"
+            "If anything is unclear, write to us and a member of the association's team will answer you here."
+        ),
+        menu_keyboard_short(ctx),
+    )
 
 
 async def cancel(ctx: Ctx) -> None:
     dialog = await dialogs.current(ctx)
     await dialogs.end(ctx)
     if dialog is not None and dialog.flow == "ticket":  # the case was sent: it stays with the team
-        ctx.reply(ctx._("Done. Your case stays with the association's team, and their reply will reach you here. Your next message will not be added to it."),
-                  menu_keyboard_short(ctx))
+        ctx.reply(
+            ctx._(
+                "Done. Your case stays with the association's team, and their reply will reach you here. Your next message will not be added to it."
+            ),
+            menu_keyboard_short(ctx),
+        )
     elif dialog is not None:
         ctx.reply(ctx._("Stopped. Nothing was sent."), menu_keyboard_short(ctx))
     else:
@@ -154,7 +198,9 @@ async def language(ctx: Ctx) -> None:
 
 
 def language_keyboard() -> Buttons:
-    return inline([[button(LANGUAGE_NAMES[code], cb(NS.LANG, "set", code)) for code in SUPPORTED_LOCALES]])
+    return inline(
+        [[button(LANGUAGE_NAMES[code], cb(NS.LANG, "set", code)) for code in SUPPORTED_LOCALES]]
+    )
 
 
 async def on_language(ctx: Ctx, data: Callback) -> None:

@@ -38,7 +38,9 @@ async def _is_supervisor(ctx: Ctx) -> bool:
 async def on_button(ctx: Ctx, data: Callback) -> None:
     tr = translator("ar")
     if not ctx.staff_member:
-        ctx.answer(tr.gettext("Only members of the association's staff group can do this."), alert=True)
+        ctx.answer(
+            tr.gettext("Only members of the association's staff group can do this."), alert=True
+        )
         return
     if data.action == "offer":
         await _offer(ctx, data)
@@ -57,8 +59,9 @@ async def _ticket(ctx: Ctx, data: Callback) -> Ticket | None:
     ticket_id = data.int_arg(0)
     if ticket_id is None:
         return None
-    ticket = await ctx.session.scalar(select(Ticket).where(Ticket.id == ticket_id,
-                                                           Ticket.association_id == ctx.tenant))
+    ticket = await ctx.session.scalar(
+        select(Ticket).where(Ticket.id == ticket_id, Ticket.association_id == ctx.tenant)
+    )
     return ticket if ticket is not None and ticket.kind == Kind.INQUIRY and ticket.subject else None
 
 
@@ -71,22 +74,37 @@ async def _offer(ctx: Ctx, data: Callback) -> None:
     words = learnable(ticket.subject)
     matcher = ctx.rt.matcher
     if words is None or matcher is None:
-        ctx.answer(tr.gettext("Nothing is left of this question once personal details are removed."),
-                   alert=True)
+        ctx.answer(
+            tr.gettext("Nothing is left of this question once personal details are removed."),
+            alert=True,
+        )
         return
     found = [(m, ctx.profile.faq_entry(m.entry_id)) for m in matcher.rank(words, k=CANDIDATES)]
     ranked = [(m, e) for m, e in found if e is not None]
     ctx.answer()
     if not ranked:
-        ctx.reply_quoting(tr.gettext("No FAQ entry is close to this question; a new entry can be added to the profile."))
+        ctx.reply_quoting(
+            tr.gettext(
+                "No FAQ entry is close to this question; a new entry can be added to the profile."
+            )
+        )
         return
-    lines = [tr.gettext("📚 Which FAQ entry answers this question? The beneficiary's words, without personal details, will be added to it:"),
-             f"«{escape(words)}»", ""]
+    lines = [
+        tr.gettext(
+            "📚 Which FAQ entry answers this question? The beneficiary's words, without personal details, will be added to it:"
+        ),
+        f"«{escape(words)}»",
+        "",
+    ]
     lines += [f"{i}. {escape(e.question.get('ar'))}" for i, (_, e) in enumerate(ranked, 1)]
-    numbers = [button(str(i), cb(NS.FAQ_LEARN, "link", ticket.id, _entry_index(ctx, e.id)))
-               for i, (_, e) in enumerate(ranked, 1)]
-    ctx.reply_quoting("\n".join(lines), inline([numbers, [button(tr.gettext("✖️ None of them"),
-                                                                 cb(NS.FAQ_LEARN, "cancel"))]]))
+    numbers = [
+        button(str(i), cb(NS.FAQ_LEARN, "link", ticket.id, _entry_index(ctx, e.id)))
+        for i, (_, e) in enumerate(ranked, 1)
+    ]
+    ctx.reply_quoting(
+        "\n".join(lines),
+        inline([numbers, [button(tr.gettext("✖️ None of them"), cb(NS.FAQ_LEARN, "cancel"))]]),
+    )
 
 
 async def _link(ctx: Ctx, data: Callback) -> None:
@@ -99,16 +117,32 @@ async def _link(ctx: Ctx, data: Callback) -> None:
         return
     entry = entries[index]
     immediate = ctx.profile.faq.learning == "immediate" or await _is_supervisor(ctx)
-    row = await learned.teach(ctx.session, ctx.tenant, ctx.rt.matcher, entry.id, ticket.subject,
-                              staff_id=ctx.from_id, ticket_id=ticket.id, approved=immediate)
+    row = await learned.teach(
+        ctx.session,
+        ctx.tenant,
+        ctx.rt.matcher,
+        entry.id,
+        ticket.subject,
+        staff_id=ctx.from_id,
+        ticket_id=ticket.id,
+        approved=immediate,
+    )
     if row is None:
-        ctx.answer(tr.gettext("Nothing is left of this question once personal details are removed."),
-                   alert=True)
+        ctx.answer(
+            tr.gettext("Nothing is left of this question once personal details are removed."),
+            alert=True,
+        )
         return
-    ctx.session.add(AuditLog(association_id=ctx.tenant, actor_id=ctx.from_id,
-                             action="faq_phrasing_added", subject_kind="ticket",
-                             subject_id=ticket.id, detail={"entry": entry.id, "phrasing": row.id,
-                                                           "status": row.status}))
+    ctx.session.add(
+        AuditLog(
+            association_id=ctx.tenant,
+            actor_id=ctx.from_id,
+            action="faq_phrasing_added",
+            subject_kind="ticket",
+            subject_id=ticket.id,
+            detail={"entry": entry.id, "phrasing": row.id, "status": row.status},
+        )
+    )
     ctx.answer(tr.gettext("Done ✓"))
     _show_row(ctx, row, entry.question.get("ar"))
 
@@ -116,12 +150,24 @@ async def _link(ctx: Ctx, data: Callback) -> None:
 def _show_row(ctx: Ctx, row: LearnedPhrasing, question: str) -> None:
     tr = translator("ar")
     if row.status == learned.APPROVED:
-        text = tr.gettext("📚 «{words}» was added to the FAQ entry «{question}». The assistant answers it from now on.")
+        text = tr.gettext(
+            "📚 «{words}» was added to the FAQ entry «{question}». The assistant answers it from now on."
+        )
         keyboard = inline([[button(tr.gettext("↩️ Undo"), cb(NS.FAQ_LEARN, "remove", row.id))]])
     else:
-        text = tr.gettext("📚 «{words}» will be added to the FAQ entry «{question}» once a supervisor approves it.")
-        keyboard = inline([[button(tr.gettext("✅ Approve (supervisors)"), cb(NS.FAQ_LEARN, "approve", row.id)),
-                            button(tr.gettext("✖️ Reject"), cb(NS.FAQ_LEARN, "remove", row.id))]])
+        text = tr.gettext(
+            "📚 «{words}» will be added to the FAQ entry «{question}» once a supervisor approves it."
+        )
+        keyboard = inline(
+            [
+                [
+                    button(
+                        tr.gettext("✅ Approve (supervisors)"), cb(NS.FAQ_LEARN, "approve", row.id)
+                    ),
+                    button(tr.gettext("✖️ Reject"), cb(NS.FAQ_LEARN, "remove", row.id)),
+                ]
+            ]
+        )
     ctx.show(text.format(words=escape(row.text), question=escape(question)), keyboard)
 
 
@@ -131,8 +177,11 @@ async def _approve(ctx: Ctx, data: Callback) -> None:
         ctx.answer(tr.gettext("Only a supervisor can approve this."), alert=True)
         return
     phrasing_id = data.int_arg(0)
-    row = await learned.approve(ctx.session, ctx.rt.matcher, phrasing_id, ctx.from_id) \
-        if phrasing_id is not None else None
+    row = (
+        await learned.approve(ctx.session, ctx.rt.matcher, phrasing_id, ctx.from_id)
+        if phrasing_id is not None
+        else None
+    )
     if row is None:
         ctx.answer(tr.gettext("This button is no longer active."))
         return

@@ -37,16 +37,28 @@ def route(ctx: Ctx, ticket: Ticket) -> tuple[int, int | None]:
 
 async def card_text(ctx: Ctx, ticket: Ticket) -> str:
     tr = translator("ar")
-    person = await ctx.session.get(Beneficiary, ticket.beneficiary_id) if ticket.beneficiary_id else None
+    person = (
+        await ctx.session.get(Beneficiary, ticket.beneficiary_id) if ticket.beneficiary_id else None
+    )
     kind_label = tr.gettext(KIND_LABELS[Kind(ticket.kind)])
-    lines = [f"<b>{escape(kind_label)}</b> {isolate(ticket.reference)}",
-             tr.gettext("Status: {status}").format(status=tr.gettext(STATUS_LABELS[TicketStatus(ticket.status)]))]
+    lines = [
+        f"<b>{escape(kind_label)}</b> {isolate(ticket.reference)}",
+        tr.gettext("Status: {status}").format(
+            status=tr.gettext(STATUS_LABELS[TicketStatus(ticket.status)])
+        ),
+    ]
     if person is not None:
-        lines.append(tr.gettext("Beneficiary: {who} (#{number}) · language: {language}").format(
-            who=escape(ticket.data.get("who") or "—"), number=person.id,
-            language=tr.gettext(LANGUAGE_NAMES.get(person.locale, person.locale))))
+        lines.append(
+            tr.gettext("Beneficiary: {who} (#{number}) · language: {language}").format(
+                who=escape(ticket.data.get("who") or "—"),
+                number=person.id,
+                language=tr.gettext(LANGUAGE_NAMES.get(person.locale, person.locale)),
+            )
+        )
     if ticket.due_at:
-        lines.append(tr.gettext("Reply due by: {when}").format(when=format_datetime(ticket.due_at, "ar")))
+        lines.append(
+            tr.gettext("Reply due by: {when}").format(when=format_datetime(ticket.due_at, "ar"))
+        )
     subject = ticket.data.get("title") or ""
     if subject:
         lines.append(tr.gettext("Subject: {subject}").format(subject=escape(subject)))
@@ -58,8 +70,11 @@ async def card_text(ctx: Ctx, ticket: Ticket) -> str:
         lines.append(tr.gettext("The bot had suggested:"))
         lines += [f"• {escape(e.question.get('ar'))}" for e in suggested]
     if ticket.kind == Kind.COMPENSATION and "breach" in ticket.data:
-        lines.append(tr.gettext("Breach acknowledged: {answer}").format(
-            answer=tr.gettext("Yes") if ticket.data["breach"] else tr.gettext("No")))
+        lines.append(
+            tr.gettext("Breach acknowledged: {answer}").format(
+                answer=tr.gettext("Yes") if ticket.data["breach"] else tr.gettext("No")
+            )
+        )
     if held := await assignee_line(ctx, LINK, ticket.id):
         lines.append(held)
     if ticket.outcome:
@@ -83,17 +98,32 @@ def card_keyboard(ticket: Ticket) -> Buttons:
     if "ack" in actions:
         rows.append([button(tr.gettext("👌 Acknowledge"), cb(NS.TICKET_CARD, "ack", ticket.id))])
     if "breach" in actions and "breach" not in ticket.data:
-        rows.append([button(tr.gettext("Breach acknowledged"), cb(NS.TICKET_CARD, "breach", ticket.id, 1)),
-                     button(tr.gettext("No breach"), cb(NS.TICKET_CARD, "breach", ticket.id, 0))])
+        rows.append(
+            [
+                button(
+                    tr.gettext("Breach acknowledged"), cb(NS.TICKET_CARD, "breach", ticket.id, 1)
+                ),
+                button(tr.gettext("No breach"), cb(NS.TICKET_CARD, "breach", ticket.id, 0)),
+            ]
+        )
     row = []
     if "resolve" in actions:
-        row.append(button(tr.gettext("✅ Resolve with an outcome"), cb(NS.TICKET_CARD, "resolve", ticket.id)))
+        row.append(
+            button(
+                tr.gettext("✅ Resolve with an outcome"), cb(NS.TICKET_CARD, "resolve", ticket.id)
+            )
+        )
     if "escalate" in actions:
-        row.append(button(tr.gettext("⬆️ Raise to a supervisor"), cb(NS.TICKET_CARD, "escalate", ticket.id)))
+        row.append(
+            button(tr.gettext("⬆️ Raise to a supervisor"), cb(NS.TICKET_CARD, "escalate", ticket.id))
+        )
     if row:
         rows.append(row)
-    if ticket.kind == Kind.INQUIRY and ticket.subject and (
-            ticket.first_response_at is not None or ticket.status not in OPEN_STATUSES):
+    if (
+        ticket.kind == Kind.INQUIRY
+        and ticket.subject
+        and (ticket.first_response_at is not None or ticket.status not in OPEN_STATUSES)
+    ):
         rows.append([button(tr.gettext("📚 Add to the FAQ"), cb(NS.FAQ_LEARN, "offer", ticket.id))])
     if ticket.status in OPEN_STATUSES:
         rows.append(work_row("t", ticket.id))
@@ -102,14 +132,26 @@ def card_keyboard(ticket: Ticket) -> Buttons:
 
 async def post_ticket_card(ctx: Ctx, ticket: Ticket) -> None:
     chat_id, topic_id = route(ctx, ticket)
-    ctx.send(chat_id, await card_text(ctx, ticket), card_keyboard(ticket), link=(LINK, ticket.id),
-             topic=topic_id)
+    ctx.send(
+        chat_id,
+        await card_text(ctx, ticket),
+        card_keyboard(ticket),
+        link=(LINK, ticket.id),
+        topic=topic_id,
+    )
 
 
 async def card_link(ctx: UnitOfWork, ticket: Ticket) -> StaffMessageLink | None:
-    return await ctx.session.scalar(select(StaffMessageLink).where(
-        StaffMessageLink.association_id == ctx.tenant, StaffMessageLink.subject_kind == LINK,
-        StaffMessageLink.subject_id == ticket.id).order_by(StaffMessageLink.created_at).limit(1))
+    return await ctx.session.scalar(
+        select(StaffMessageLink)
+        .where(
+            StaffMessageLink.association_id == ctx.tenant,
+            StaffMessageLink.subject_kind == LINK,
+            StaffMessageLink.subject_id == ticket.id,
+        )
+        .order_by(StaffMessageLink.created_at)
+        .limit(1)
+    )
 
 
 async def refresh_card(ctx: Ctx, ticket: Ticket) -> None:

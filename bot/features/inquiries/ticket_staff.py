@@ -33,14 +33,22 @@ RESOLVE_PROMPT = "st_resolve"
 async def _ticket(ctx: Ctx, ticket_id: int | None) -> Ticket | None:
     if ticket_id is None:
         return None
-    return await ctx.session.scalar(select(Ticket).where(Ticket.id == ticket_id, Ticket.association_id == ctx.tenant))
+    return await ctx.session.scalar(
+        select(Ticket).where(Ticket.id == ticket_id, Ticket.association_id == ctx.tenant)
+    )
 
 
 async def tell(ctx: Ctx, ticket: Ticket, text: Text, keyboard=None) -> Beneficiary | None:
-    person = await ctx.session.get(Beneficiary, ticket.beneficiary_id) if ticket.beneficiary_id else None
+    person = (
+        await ctx.session.get(Beneficiary, ticket.beneficiary_id) if ticket.beneficiary_id else None
+    )
     if person is not None:
-        ctx.send(person.telegram_user_id, text.render(translator(person.locale)), keyboard,
-                 link=(BEN_LINK, ticket.id))
+        ctx.send(
+            person.telegram_user_id,
+            text.render(translator(person.locale)),
+            keyboard,
+            link=(BEN_LINK, ticket.id),
+        )
     return person
 
 
@@ -50,7 +58,8 @@ def header(ctx: Ctx, ticket: Ticket | ServiceRequest, locale: str) -> str:
     if ctx.profile.privacy.show_staff_names and ctx.event.user_id is not None:
         who = " — " + escape(ctx.event.first_name)
     return tr.gettext("💬 <b>Reply from the association</b>{who} · {reference}").format(
-        who=who, reference=isolate(ticket.reference))
+        who=who, reference=isolate(ticket.reference)
+    )
 
 
 async def relay_reply(ctx: Ctx, link: StaffMessageLink) -> bool:
@@ -69,21 +78,28 @@ async def relay_reply(ctx: Ctx, link: StaffMessageLink) -> bool:
     try:
         lifecycle.rule_for(ticket, "reply", actor)
     except Refused as refusal:
-        ctx.reply_quoting(refuse_role(ctx, actor, "reply", "ticket", ticket.id)
-                          if refusal.why == Why.NOT_ALLOWED
-                          else tr.gettext("This case is closed; the reply was not sent."))
+        ctx.reply_quoting(
+            refuse_role(ctx, actor, "reply", "ticket", ticket.id)
+            if refusal.why == Why.NOT_ALLOWED
+            else tr.gettext("This case is closed; the reply was not sent.")
+        )
         return True
-    person = await ctx.session.get(Beneficiary, ticket.beneficiary_id) if ticket.beneficiary_id else None
+    person = (
+        await ctx.session.get(Beneficiary, ticket.beneficiary_id) if ticket.beneficiary_id else None
+    )
     if person is None:
         return True
-    kept = relay_to_beneficiary(ctx, person.telegram_user_id, header(ctx, ticket, person.locale),
-                                (BEN_LINK, ticket.id))
+    kept = relay_to_beneficiary(
+        ctx, person.telegram_user_id, header(ctx, ticket, person.locale), (BEN_LINK, ticket.id)
+    )
     if kept is None:
         return True
     text, file_id = kept
     add_message(ctx.session, ticket, "out", text=text, file_id=file_id, staff_user_id=ctx.from_id)
     moved = move(ctx.session, ticket, "reply", actor)[0]
-    if isinstance(moved, StatusChanged) and moved.to_status != moved.from_status:  # inquiry answered
+    if (
+        isinstance(moved, StatusChanged) and moved.to_status != moved.from_status
+    ):  # inquiry answered
         await refresh_card(ctx, ticket)
     return True
 
@@ -93,8 +109,16 @@ async def carry_out(ctx: Ctx, ticket: Ticket, events: list[Event]) -> None:
     for event in events:
         if isinstance(event, Tell):
             note = event.params.get("note") or ""
-            await tell(ctx, ticket, Text(event.msgid, kind=Text(kind_word(ticket)),
-                                         reference=isolate(ticket.reference), outcome=escape(note)))
+            await tell(
+                ctx,
+                ticket,
+                Text(
+                    event.msgid,
+                    kind=Text(kind_word(ticket)),
+                    reference=isolate(ticket.reference),
+                    outcome=escape(note),
+                ),
+            )
     await refresh_card(ctx, ticket)
     if any(isinstance(event, SurveyDue) for event in events):
         await survey.invite(ctx, ticket)
@@ -113,12 +137,16 @@ async def close(ctx: Ctx, ticket: Ticket, actor: Actor | None = None) -> Refused
 async def on_staff_button(ctx: Ctx, data: Callback) -> None:
     tr = translator("ar")
     if not ctx.staff_member:
-        ctx.answer(tr.gettext("Only members of the association's staff group can do this."), alert=True)
+        ctx.answer(
+            tr.gettext("Only members of the association's staff group can do this."), alert=True
+        )
         return
     ticket = await _ticket(ctx, data.int_arg(0))
     if ticket is not None and not await card_lives_here(ctx, (LINK,), ticket.id):
-        ctx.answer(tr.gettext("This card's buttons work only in the chat where the card was posted."),
-                   alert=True)
+        ctx.answer(
+            tr.gettext("This card's buttons work only in the chat where the card was posted."),
+            alert=True,
+        )
         return
     if ticket is None or ticket.status not in OPEN_STATUSES:
         ctx.answer(tr.gettext("This case is closed."))
@@ -139,24 +167,43 @@ async def on_staff_button(ctx: Ctx, data: Callback) -> None:
             ctx.answer(tr.gettext("This button is no longer active."))
         return
     if rule.needs_note:  # resolve: the outcome, as a reply to a prompt
-        ctx.send(ctx.chat_id, tr.gettext("Reply to this message with the outcome for {reference}; the beneficiary will read it.").format(reference=reference),
-                 FORCE_REPLY, link=(RESOLVE_PROMPT, ticket.id), quote=ctx.event.message_id)
+        ctx.send(
+            ctx.chat_id,
+            tr.gettext(
+                "Reply to this message with the outcome for {reference}; the beneficiary will read it."
+            ).format(reference=reference),
+            FORCE_REPLY,
+            link=(RESOLVE_PROMPT, ticket.id),
+            quote=ctx.event.message_id,
+        )
         ctx.answer(tr.gettext("Reply to the bot's message with the details."))
         return
     events = move(ctx.session, ticket, action, actor)
     if action == "escalate":
         link = await card_link(ctx, ticket)
-        ctx.send(ctx.chat_id, tr.gettext("⬆️ {reference} was raised to the supervisors.").format(reference=reference),
-                 quote=link.message_id if link else None)
+        ctx.send(
+            ctx.chat_id,
+            tr.gettext("⬆️ {reference} was raised to the supervisors.").format(reference=reference),
+            quote=link.message_id if link else None,
+        )
         for supervisor in ctx.rt.settings.supervisor_ids:
-            ctx.send(supervisor, tr.gettext("⬆️ A case was raised to you: {reference}. Please look at it in the staff group.").format(reference=reference))
+            ctx.send(
+                supervisor,
+                tr.gettext(
+                    "⬆️ A case was raised to you: {reference}. Please look at it in the staff group."
+                ).format(reference=reference),
+            )
     await carry_out(ctx, ticket, events)
     ctx.answer(tr.gettext("Done ✓"))
 
 
 def kind_word(ticket: Ticket) -> str:
-    return {Kind.INQUIRY: N_("inquiry"), Kind.COMPLAINT: N_("complaint"), Kind.SUGGESTION: N_("suggestion"),
-            Kind.COMPENSATION: N_("compensation claim")}[Kind(ticket.kind)]
+    return {
+        Kind.INQUIRY: N_("inquiry"),
+        Kind.COMPLAINT: N_("complaint"),
+        Kind.SUGGESTION: N_("suggestion"),
+        Kind.COMPENSATION: N_("compensation claim"),
+    }[Kind(ticket.kind)]
 
 
 async def resolve_reply(ctx: Ctx, link: StaffMessageLink) -> bool:

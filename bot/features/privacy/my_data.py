@@ -21,17 +21,36 @@ ERASED_CARD = N_("The beneficiary's data was erased at their request.")
 async def my_data(ctx: Ctx) -> None:
     assert ctx.user is not None
     text = await privacy.export_text(ctx.session, ctx.profile, ctx.rt.vault, ctx.user, ctx.tr)
-    ctx.send_bytes(ctx.chat_id, "mydata.txt", text.encode("utf-8"),
-                   ctx._("This file holds everything the association keeps about you through this assistant."))
-    ctx.session.add(AuditLog(association_id=ctx.tenant, actor_id=ctx.from_id, action="data_export",
-                             subject_kind="beneficiary", subject_id=ctx.user.id))
+    ctx.send_bytes(
+        ctx.chat_id,
+        "mydata.txt",
+        text.encode("utf-8"),
+        ctx._("This file holds everything the association keeps about you through this assistant."),
+    )
+    ctx.session.add(
+        AuditLog(
+            association_id=ctx.tenant,
+            actor_id=ctx.from_id,
+            action="data_export",
+            subject_kind="beneficiary",
+            subject_id=ctx.user.id,
+        )
+    )
 
 
 async def delete_my_data(ctx: Ctx) -> None:
     await dialogs.begin(ctx, "erase", "confirm")  # the "yes" below counts only after this question
-    ctx.reply(ctx._("This erases your account and everything you sent through this assistant. Open requests will be withdrawn. Cases the association must keep in its records will be kept without your name or data. This cannot be undone. Are you sure?"),
-              inline([[button(ctx._("🗑 Yes, erase my data"), cb(NS.ERASE, "yes"))],
-                      [button(ctx._("No, keep it"), cb(NS.ERASE, "no"))]]))
+    ctx.reply(
+        ctx._(
+            "This erases your account and everything you sent through this assistant. Open requests will be withdrawn. Cases the association must keep in its records will be kept without your name or data. This cannot be undone. Are you sure?"
+        ),
+        inline(
+            [
+                [button(ctx._("🗑 Yes, erase my data"), cb(NS.ERASE, "yes"))],
+                [button(ctx._("No, keep it"), cb(NS.ERASE, "no"))],
+            ]
+        ),
+    )
 
 
 async def on_erase(ctx: Ctx, data: Callback) -> None:
@@ -58,13 +77,22 @@ async def on_erase(ctx: Ctx, data: Callback) -> None:
     ctx.answer()
     lines = [ctx._("Your data has been erased.")]
     if result.withdrawn:
-        lines.append(ctx.ngettext("{n} open request was withdrawn.", "{n} open requests were withdrawn.",
-                                  result.withdrawn).format(n=result.withdrawn))
+        lines.append(
+            ctx.ngettext(
+                "{n} open request was withdrawn.",
+                "{n} open requests were withdrawn.",
+                result.withdrawn,
+            ).format(n=result.withdrawn)
+        )
     kept = result.requests_kept + result.tickets_kept
     if kept:
-        lines.append(ctx.ngettext("{n} case is kept in the association's records without your identity, as the records rules require.",
-                                  "{n} cases are kept in the association's records without your identity, as the records rules require.",
-                                  kept).format(n=kept))
+        lines.append(
+            ctx.ngettext(
+                "{n} case is kept in the association's records without your identity, as the records rules require.",
+                "{n} cases are kept in the association's records without your identity, as the records rules require.",
+                kept,
+            ).format(n=kept)
+        )
     lines.append(ctx._("You are welcome back at any time with /start."))
     ctx.show("\n".join(lines))
 

@@ -39,7 +39,9 @@ PAGE = 4  # cases per screen: a small phone shows them without scrolling far
 # what happens next on an open ticket, for its owner
 TICKET_NEXT = {
     TicketStatus.OPEN: N_("The association's team will reply to you here."),
-    TicketStatus.ACKNOWLEDGED: N_("The responsible team is handling it and will reply to you here."),
+    TicketStatus.ACKNOWLEDGED: N_(
+        "The responsible team is handling it and will reply to you here."
+    ),
     TicketStatus.ANSWERED: N_("The team replied to you here; you can reply if you need more."),
     TicketStatus.ESCALATED: N_("A supervisor at the association is looking at it."),
 }
@@ -48,14 +50,26 @@ TICKET_NEXT = {
 async def my_cases(ctx: Ctx) -> list[tuple[datetime, ServiceRequest | Ticket]]:
     """Every case of the person, newest first: service requests, inquiries, complaints …"""
     assert ctx.user is not None
-    requests = (await ctx.session.scalars(
-        select(ServiceRequest).where(ServiceRequest.association_id == ctx.tenant,
-                                     ServiceRequest.beneficiary_id == ctx.user.id,
-                                     ServiceRequest.status != "draft")
-        .order_by(ServiceRequest.id.desc()).limit(50))).all()
-    tickets = (await ctx.session.scalars(
-        select(Ticket).where(Ticket.association_id == ctx.tenant, Ticket.beneficiary_id == ctx.user.id)
-        .order_by(Ticket.id.desc()).limit(50))).all()
+    requests = (
+        await ctx.session.scalars(
+            select(ServiceRequest)
+            .where(
+                ServiceRequest.association_id == ctx.tenant,
+                ServiceRequest.beneficiary_id == ctx.user.id,
+                ServiceRequest.status != "draft",
+            )
+            .order_by(ServiceRequest.id.desc())
+            .limit(50)
+        )
+    ).all()
+    tickets = (
+        await ctx.session.scalars(
+            select(Ticket)
+            .where(Ticket.association_id == ctx.tenant, Ticket.beneficiary_id == ctx.user.id)
+            .order_by(Ticket.id.desc())
+            .limit(50)
+        )
+    ).all()
     cases: list[tuple[datetime, ServiceRequest | Ticket]] = []
     for req in requests:
         cases.append((_aware(req.submitted_at or req.updated_at), req))
@@ -81,13 +95,20 @@ def _is_open(case: ServiceRequest | Ticket) -> bool:
 def _request_lines(ctx: Ctx, req: ServiceRequest) -> str:
     service = ctx.profile.service(req.service_id)
     title = service.title.get(ctx.locale) if service else req.service_id
-    line = f"<b>{escape(title)}</b> — " + ctx._("request {reference}").format(
-        reference=isolate(req.reference or "")) + "\n" + ctx._("Status: {status}").format(
-        status=ctx._(label(req.status)))
+    line = (
+        f"<b>{escape(title)}</b> — "
+        + ctx._("request {reference}").format(reference=isolate(req.reference or ""))
+        + "\n"
+        + ctx._("Status: {status}").format(status=ctx._(label(req.status)))
+    )
     if req.submitted_at:
-        line += "\n" + ctx._("Sent on: {date}").format(date=format_date(req.submitted_at.date(), ctx.locale))
+        line += "\n" + ctx._("Sent on: {date}").format(
+            date=format_date(req.submitted_at.date(), ctx.locale)
+        )
     if req.due_date and req.status in WITHDRAWABLE:
-        line += "\n" + ctx._("Decision due by: {date}").format(date=format_date(req.due_date, ctx.locale))
+        line += "\n" + ctx._("Decision due by: {date}").format(
+            date=format_date(req.due_date, ctx.locale)
+        )
     if req.decision_reason and req.status == "rejected":
         line += "\n" + ctx._("Reason: {reason}").format(reason=escape(req.decision_reason))
     step = next_step(req.status)
@@ -100,13 +121,17 @@ def _ticket_lines(ctx: Ctx, ticket: Ticket) -> str:
     kind = Kind(ticket.kind)
     subject = ticket.data.get("title") or ticket.subject or ""
     line = f"<b>{escape(ctx._(KIND_LABELS[kind]))}</b> — " + ctx._(CASE_NUMBER[kind]).format(
-        reference=isolate(ticket.reference))
+        reference=isolate(ticket.reference)
+    )
     if subject:
         line += "\n" + f"«{escape(subject[:80])}{'…' if len(subject) > 80 else ''}»"
-    line += "\n" + ctx._("Status: {status}").format(status=ctx._(STATUS_LABELS[TicketStatus(ticket.status)]))
+    line += "\n" + ctx._("Status: {status}").format(
+        status=ctx._(STATUS_LABELS[TicketStatus(ticket.status)])
+    )
     if ticket.due_at and ticket.status in OPEN_STATUSES:
         line += "\n" + ctx._("Reply due by: {date}").format(
-            date=format_date(to_riyadh(ticket.due_at).date(), ctx.locale))
+            date=format_date(to_riyadh(ticket.due_at).date(), ctx.locale)
+        )
     if ticket.outcome:
         line += "\n" + ctx._("Outcome: {outcome}").format(outcome=escape(ticket.outcome))
     step = TICKET_NEXT.get(TicketStatus(ticket.status))
@@ -128,18 +153,42 @@ def _buttons(ctx: Ctx, case: ServiceRequest | Ticket) -> list[list[Button]]:
     rows: list[list[Button]] = []
     if isinstance(case, Ticket):
         if case.status in OPEN_STATUSES:
-            rows.append([button(ctx._("↩️ Reply to {reference}").format(reference=case.reference),
-                                cb(NS.MY_REQUESTS, "treply", case.id))])
+            rows.append(
+                [
+                    button(
+                        ctx._("↩️ Reply to {reference}").format(reference=case.reference),
+                        cb(NS.MY_REQUESTS, "treply", case.id),
+                    )
+                ]
+            )
         return rows
     if case.status in REQUEST_RULES.sources("documents_added"):
-        rows.append([button(ctx._("📎 Add documents to {reference}").format(reference=case.reference),
-                            cb(NS.REQUEST_DOCS, "start", case.id))])
+        rows.append(
+            [
+                button(
+                    ctx._("📎 Add documents to {reference}").format(reference=case.reference),
+                    cb(NS.REQUEST_DOCS, "start", case.id),
+                )
+            ]
+        )
     if case.status in OPEN:
-        rows.append([button(ctx._("↩️ Reply to {reference}").format(reference=case.reference),
-                            cb(NS.MY_REQUESTS, "reply", case.id))])
+        rows.append(
+            [
+                button(
+                    ctx._("↩️ Reply to {reference}").format(reference=case.reference),
+                    cb(NS.MY_REQUESTS, "reply", case.id),
+                )
+            ]
+        )
     if case.status in WITHDRAWABLE:
-        rows.append([button(ctx._("✖️ Withdraw {reference}").format(reference=case.reference),
-                            cb(NS.MY_REQUESTS, "withdraw", case.id))])
+        rows.append(
+            [
+                button(
+                    ctx._("✖️ Withdraw {reference}").format(reference=case.reference),
+                    cb(NS.MY_REQUESTS, "withdraw", case.id),
+                )
+            ]
+        )
     return rows
 
 
@@ -148,19 +197,30 @@ async def my_requests(ctx: Ctx, page: int = 0) -> None:
     and its buttons — a few per screen, with ◀️ ▶️ between screens."""
     cases = await my_cases(ctx)
     if not cases:
-        ctx.show(ctx._("You have no requests yet. You can apply for a service from the menu."),
-                 inline([[button(ctx._("📝 Apply for a service"), cb(NS.MENU, "apply"))], back_to_menu_row(ctx)]))
+        ctx.show(
+            ctx._("You have no requests yet. You can apply for a service from the menu."),
+            inline(
+                [
+                    [button(ctx._("📝 Apply for a service"), cb(NS.MENU, "apply"))],
+                    back_to_menu_row(ctx),
+                ]
+            ),
+        )
         return
     pages = (len(cases) + PAGE - 1) // PAGE
     page = max(0, min(page, pages - 1))
-    shown = cases[page * PAGE:(page + 1) * PAGE]
+    shown = cases[page * PAGE : (page + 1) * PAGE]
     parts = [ctx._("<b>Your requests</b>")]
     if pages > 1:
         parts[0] += " " + ctx._("(page {page} of {pages})").format(
-            page=Num(page + 1).render(ctx.tr), pages=Num(pages).render(ctx.tr))
+            page=Num(page + 1).render(ctx.tr), pages=Num(pages).render(ctx.tr)
+        )
     actions: list[list[Button]] = []
     for _when, case in shown:
-        parts.append("\n" + (_ticket_lines(ctx, case) if isinstance(case, Ticket) else _request_lines(ctx, case)))
+        parts.append(
+            "\n"
+            + (_ticket_lines(ctx, case) if isinstance(case, Ticket) else _request_lines(ctx, case))
+        )
         actions += _buttons(ctx, case)
     turn = []
     if page > 0:
@@ -186,16 +246,26 @@ async def on_ticket_reply(ctx: Ctx, data: Callback) -> None:
         return
     await dialogs.begin(ctx, TICKET_FLOW, "open", {"ticket_id": ticket.id, "about_case": True})
     ctx.answer()
-    ctx.reply(ctx._("Write your message (or send a photo, a file or a voice note), and I will add it to {case}.").format(
-        case=ctx._(CASE_NUMBER[Kind(ticket.kind)]).format(reference=isolate(ticket.reference))))
+    ctx.reply(
+        ctx._(
+            "Write your message (or send a photo, a file or a voice note), and I will add it to {case}."
+        ).format(
+            case=ctx._(CASE_NUMBER[Kind(ticket.kind)]).format(reference=isolate(ticket.reference))
+        )
+    )
 
 
 async def _own_open(ctx: Ctx, request_id: int | None) -> ServiceRequest | None:
     if request_id is None or ctx.user is None:
         return None
-    return await ctx.session.scalar(select(ServiceRequest).where(
-        ServiceRequest.id == request_id, ServiceRequest.association_id == ctx.tenant,
-        ServiceRequest.beneficiary_id == ctx.user.id, ServiceRequest.status.in_([str(s) for s in WITHDRAWABLE])))
+    return await ctx.session.scalar(
+        select(ServiceRequest).where(
+            ServiceRequest.id == request_id,
+            ServiceRequest.association_id == ctx.tenant,
+            ServiceRequest.beneficiary_id == ctx.user.id,
+            ServiceRequest.status.in_([str(s) for s in WITHDRAWABLE]),
+        )
+    )
 
 
 async def on_request(ctx: Ctx, data: Callback) -> None:
@@ -206,17 +276,36 @@ async def on_request(ctx: Ctx, data: Callback) -> None:
         await my_requests(ctx)
         return
     if data.action == "withdraw":
-        ctx.show(ctx._("Withdraw request {reference}? The association will stop studying it. You can apply again later.").format(
-            reference=isolate(request.reference or "")),
-            inline([[button(ctx._("✖️ Yes, withdraw it"), cb(NS.MY_REQUESTS, "confirm", request.id))],
-                    [button(ctx._("No, keep it"), cb(NS.MENU, "requests"))]]))
+        ctx.show(
+            ctx._(
+                "Withdraw request {reference}? The association will stop studying it. You can apply again later."
+            ).format(reference=isolate(request.reference or "")),
+            inline(
+                [
+                    [
+                        button(
+                            ctx._("✖️ Yes, withdraw it"), cb(NS.MY_REQUESTS, "confirm", request.id)
+                        )
+                    ],
+                    [button(ctx._("No, keep it"), cb(NS.MENU, "requests"))],
+                ]
+            ),
+        )
     elif data.action == "confirm":
         await request_moves.take(ctx, request, "withdrawn", Actor.beneficiary(ctx.from_id))
         ctx.answer(ctx._("Done ✓"))
-        ctx.show(ctx._("Your request {reference} has been withdrawn.").format(reference=isolate(request.reference or "")),
-                 inline([back_to_menu_row(ctx)]))
-        ctx.send(ctx.rt.staff_chat_id, translator("ar").gettext("✖️ The beneficiary withdrew request {reference}.").format(
-            reference=isolate(request.reference or "")))
+        ctx.show(
+            ctx._("Your request {reference} has been withdrawn.").format(
+                reference=isolate(request.reference or "")
+            ),
+            inline([back_to_menu_row(ctx)]),
+        )
+        ctx.send(
+            ctx.rt.staff_chat_id,
+            translator("ar")
+            .gettext("✖️ The beneficiary withdrew request {reference}.")
+            .format(reference=isolate(request.reference or "")),
+        )
 
 
 def register(router: Router) -> None:

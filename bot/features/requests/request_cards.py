@@ -46,22 +46,36 @@ async def card_text(ctx: Ctx, request: ServiceRequest) -> str:
     tr = staff_tr(ctx)
     service = ctx.profile.service(request.service_id)
     title = service.title.get("ar") if service else request.service_id
-    lines = [tr.gettext("📝 <b>Service request</b> {reference}").format(reference=isolate(request.reference or "")),
-             tr.gettext("Service: {service}").format(service=escape(title)),
-             tr.gettext("Status: {status}").format(status=tr.gettext(label(request.status)))]
+    lines = [
+        tr.gettext("📝 <b>Service request</b> {reference}").format(
+            reference=isolate(request.reference or "")
+        ),
+        tr.gettext("Service: {service}").format(service=escape(title)),
+        tr.gettext("Status: {status}").format(status=tr.gettext(label(request.status))),
+    ]
     if request.due_date:
-        lines.append(tr.gettext("Decision due by: {date}").format(date=format_date(request.due_date, "ar")))
+        lines.append(
+            tr.gettext("Decision due by: {date}").format(date=format_date(request.due_date, "ar"))
+        )
     if service:
         lines.append("")
         for field in service.form_fields:
             if str(field.type) == "document":
                 continue
-            value = applications.render_answer(tr, ctx.rt.vault, ctx.tenant, field,
-                                               request.answers.get(field.id), masked=True)
+            value = applications.render_answer(
+                tr, ctx.rt.vault, ctx.tenant, field, request.answers.get(field.id), masked=True
+            )
             lines.append(f"• {escape(field.label.get('ar'))}: {value}")
-    count = await ctx.session.scalar(select(func.count()).select_from(Document).where(
-        Document.association_id == ctx.tenant, Document.request_id == request.id))
-    lines.append(tr.ngettext("📎 {n} document attached", "📎 {n} documents attached", count or 0).format(n=count or 0))
+    count = await ctx.session.scalar(
+        select(func.count())
+        .select_from(Document)
+        .where(Document.association_id == ctx.tenant, Document.request_id == request.id)
+    )
+    lines.append(
+        tr.ngettext("📎 {n} document attached", "📎 {n} documents attached", count or 0).format(
+            n=count or 0
+        )
+    )
     if request.decision_reason:
         lines.append(tr.gettext("Reason: {reason}").format(reason=escape(request.decision_reason)))
     if held := await assignee_line(ctx, CARD, request.id):
@@ -80,8 +94,13 @@ async def card_text(ctx: Ctx, request: ServiceRequest) -> str:
 def card_keyboard(ctx: Ctx, request: ServiceRequest) -> Buttons:
     tr = staff_tr(ctx)
     actions = card_actions(request)
-    rows = [[button(tr.gettext(ACTION_LABELS[a]), cb(NS.REQUEST_CARD, a, request.id)) for a in actions[i:i + 2]]
-            for i in range(0, len(actions), 2)]
+    rows = [
+        [
+            button(tr.gettext(ACTION_LABELS[a]), cb(NS.REQUEST_CARD, a, request.id))
+            for a in actions[i : i + 2]
+        ]
+        for i in range(0, len(actions), 2)
+    ]
     reveal = ACTION_LABELS["reveal"]
     rows.append([button(tr.gettext(reveal), cb(NS.REQUEST_CARD, "reveal", request.id))])
     if request.status in OPEN:
@@ -91,15 +110,25 @@ def card_keyboard(ctx: Ctx, request: ServiceRequest) -> Buttons:
 
 async def post_request_card(ctx: Ctx, request: ServiceRequest) -> None:
     """Queue the card; its message id is linked to the request when it is sent."""
-    ctx.send(ctx.rt.staff_chat_id, await card_text(ctx, request), card_keyboard(ctx, request),
-             link=(CARD, request.id))
+    ctx.send(
+        ctx.rt.staff_chat_id,
+        await card_text(ctx, request),
+        card_keyboard(ctx, request),
+        link=(CARD, request.id),
+    )
 
 
 async def refresh_card(ctx: Ctx, request: ServiceRequest) -> None:
     """Edit the request's card(s) in the staff group in place."""
-    links = (await ctx.session.scalars(select(StaffMessageLink).where(
-        StaffMessageLink.association_id == ctx.tenant, StaffMessageLink.subject_kind == CARD,
-        StaffMessageLink.subject_id == request.id))).all()
+    links = (
+        await ctx.session.scalars(
+            select(StaffMessageLink).where(
+                StaffMessageLink.association_id == ctx.tenant,
+                StaffMessageLink.subject_kind == CARD,
+                StaffMessageLink.subject_id == request.id,
+            )
+        )
+    ).all()
     text, keyboard = await card_text(ctx, request), card_keyboard(ctx, request)
     for link in links:
         ctx.edit(link.chat_id, link.message_id, text, keyboard)

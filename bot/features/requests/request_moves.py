@@ -19,8 +19,9 @@ from bot.i18n import Text, translator
 from storage.models import Beneficiary, ServiceRequest
 
 
-async def notify_beneficiary(ctx: Ctx, request: ServiceRequest, text: Text,
-                             keyboard_for: Any = None) -> None:
+async def notify_beneficiary(
+    ctx: Ctx, request: ServiceRequest, text: Text, keyboard_for: Any = None
+) -> None:
     """Tell the applicant, in their own language, through the outbox."""
     if request.beneficiary_id is None:
         return
@@ -32,8 +33,9 @@ async def notify_beneficiary(ctx: Ctx, request: ServiceRequest, text: Text,
     ctx.send(person.telegram_user_id, text.render(tr), keyboard, link=(BEN_LINK, request.id))
 
 
-async def take(ctx: Ctx, request: ServiceRequest, action: str, actor: Actor,
-               note: str | None = None) -> list[Event]:
+async def take(
+    ctx: Ctx, request: ServiceRequest, action: str, actor: Actor, note: str | None = None
+) -> list[Event]:
     """Move the request and carry out the events; ``lifecycle.Refused`` (nothing done) when
     the move does not fit its current status or the actor's role."""
     events = applications.move(ctx.session, request, action, actor, note)
@@ -41,12 +43,23 @@ async def take(ctx: Ctx, request: ServiceRequest, action: str, actor: Actor,
         if isinstance(event, Tell):
             keyboard_for = None
             if action == "docs":  # the beneficiary adds the documents from the message itself
+
                 def keyboard_for(tr):
-                    add = button(tr.gettext("📎 Add documents"), cb(NS.REQUEST_DOCS, "start", request.id))
+                    add = button(
+                        tr.gettext("📎 Add documents"), cb(NS.REQUEST_DOCS, "start", request.id)
+                    )
                     return inline([[add]])
-            await notify_beneficiary(ctx, request, Text(
-                event.msgid, reference=f"<code>{request.reference}</code>",
-                note=escape(event.params.get("note") or "")), keyboard_for)
+
+            await notify_beneficiary(
+                ctx,
+                request,
+                Text(
+                    event.msgid,
+                    reference=f"<code>{request.reference}</code>",
+                    note=escape(event.params.get("note") or ""),
+                ),
+                keyboard_for,
+            )
     await refresh_card(ctx, request)
     if any(isinstance(event, SurveyDue) for event in events):
         await survey.invite(ctx, request)

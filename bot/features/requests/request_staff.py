@@ -30,23 +30,40 @@ from storage.models import AuditLog, Document, ServiceRequest, StaffMessageLink
 PROMPT_PREFIX = "sr_"  # StaffMessageLink.subject_kind of a prompt: sr_docs, sr_reject …
 
 PROMPTS = {
-    "docs": N_("Reply to this message with the documents that are missing for request {reference} (or press one below)."),
-    "interview": N_("Reply to this message with the date, time and place of the interview for request {reference}."),
-    "visit": N_("Reply to this message with the date and time of the field visit for request {reference}."),
-    "reject": N_("Reply to this message with the reason for not approving request {reference}. A reason is required; the beneficiary will read it."),
+    "docs": N_(
+        "Reply to this message with the documents that are missing for request {reference} (or press one below)."
+    ),
+    "interview": N_(
+        "Reply to this message with the date, time and place of the interview for request {reference}."
+    ),
+    "visit": N_(
+        "Reply to this message with the date and time of the field visit for request {reference}."
+    ),
+    "reject": N_(
+        "Reply to this message with the reason for not approving request {reference}. A reason is required; the beneficiary will read it."
+    ),
 }
 
 
 async def _request(ctx: Ctx, request_id: int | None) -> ServiceRequest | None:
     if request_id is None:
         return None
-    return await ctx.session.scalar(select(ServiceRequest).where(
-        ServiceRequest.id == request_id, ServiceRequest.association_id == ctx.tenant,
-        ServiceRequest.status != Status.DRAFT))
+    return await ctx.session.scalar(
+        select(ServiceRequest).where(
+            ServiceRequest.id == request_id,
+            ServiceRequest.association_id == ctx.tenant,
+            ServiceRequest.status != Status.DRAFT,
+        )
+    )
 
 
-async def apply_action(ctx: Ctx, request: ServiceRequest, action: str, note: str | None = None,
-                       actor: Actor | None = None) -> Refused | None:
+async def apply_action(
+    ctx: Ctx,
+    request: ServiceRequest,
+    action: str,
+    note: str | None = None,
+    actor: Actor | None = None,
+) -> Refused | None:
     """Move the request; the refusal when the move does not fit its current status (a stale
     card) or the actor's role (then audited: ``refuse_role``)."""
     actor = actor or await staff_actor(ctx)
@@ -66,15 +83,19 @@ def refusal_text(ctx: Ctx, refusal: Refused, actor: Actor, request: ServiceReque
 async def on_card(ctx: Ctx, data: Callback) -> None:
     tr = translator("ar")
     if not ctx.staff_member:
-        ctx.answer(tr.gettext("Only members of the association's staff group can do this."), alert=True)
+        ctx.answer(
+            tr.gettext("Only members of the association's staff group can do this."), alert=True
+        )
         return
     request = await _request(ctx, data.int_arg(0))
     if request is None:
         ctx.answer(tr.gettext("This request no longer exists."), alert=True)
         return
     if not await card_lives_here(ctx, (CARD, PROMPT_PREFIX + "docs"), request.id):
-        ctx.answer(tr.gettext("This card's buttons work only in the chat where the card was posted."),
-                   alert=True)
+        ctx.answer(
+            tr.gettext("This card's buttons work only in the chat where the card was posted."),
+            alert=True,
+        )
         return
     action = data.action
     if action == "reveal":
@@ -107,11 +128,18 @@ async def on_card(ctx: Ctx, data: Callback) -> None:
         rows = []
         if action == "docs":
             service = ctx.profile.service(request.service_id)
-            rows = [[button(d.title.get("ar")[:60], cb(NS.REQUEST_CARD, "doc", request.id, d.id))]
-                    for d in (service.documents if service else ())]
+            rows = [
+                [button(d.title.get("ar")[:60], cb(NS.REQUEST_CARD, "doc", request.id, d.id))]
+                for d in (service.documents if service else ())
+            ]
         payload_kb = inline(rows) if rows else FORCE_REPLY
-        ctx.send(ctx.chat_id, tr.gettext(PROMPTS[action]).format(reference=isolate(request.reference or "")),
-                 payload_kb, link=(PROMPT_PREFIX + action, request.id), quote=ctx.event.message_id)
+        ctx.send(
+            ctx.chat_id,
+            tr.gettext(PROMPTS[action]).format(reference=isolate(request.reference or "")),
+            payload_kb,
+            link=(PROMPT_PREFIX + action, request.id),
+            quote=ctx.event.message_id,
+        )
         ctx.answer(tr.gettext("Reply to the bot's message with the details."))
         return
     refused = await apply_action(ctx, request, action, actor=actor)
@@ -124,7 +152,7 @@ async def on_card(ctx: Ctx, data: Callback) -> None:
 
 async def on_prompt_reply(ctx: Ctx, link: StaffMessageLink) -> bool:
     """A staff reply to one of our prompts; True when it was one."""
-    action = link.subject_kind[len(PROMPT_PREFIX):]
+    action = link.subject_kind[len(PROMPT_PREFIX) :]
     if not link.subject_kind.startswith(PROMPT_PREFIX) or action not in PROMPTS:
         return False  # not a prompt (a relayed message: bot.features.requests.request_thread)
     tr = translator("ar")
@@ -149,25 +177,49 @@ async def reveal(ctx: Ctx, request: ServiceRequest) -> None:
     tr = translator("ar")
     role = await role_of(ctx.session, ctx.tenant, ctx.from_id, ctx.rt.settings.supervisor_ids)
     if not at_least(role, Role.RESEARCHER):
-        ctx.answer(tr.gettext("Only a social researcher or a supervisor can see the full data."), alert=True)
+        ctx.answer(
+            tr.gettext("Only a social researcher or a supervisor can see the full data."),
+            alert=True,
+        )
         return
     service = ctx.profile.service(request.service_id)
-    lines = [tr.gettext("🔒 Full data of request {reference} — confidential").format(reference=isolate(request.reference or ""))]
+    lines = [
+        tr.gettext("🔒 Full data of request {reference} — confidential").format(
+            reference=isolate(request.reference or "")
+        )
+    ]
     for field in service.form_fields if service else ():
-        value = applications.render_answer(tr, ctx.rt.vault, ctx.tenant, field, request.answers.get(field.id),
-                                           masked=False)
+        value = applications.render_answer(
+            tr, ctx.rt.vault, ctx.tenant, field, request.answers.get(field.id), masked=False
+        )
         lines.append(f"• {escape(field.label.get('ar'))}: {value}")
-    documents = (await ctx.session.scalars(select(Document).where(
-        Document.association_id == ctx.tenant, Document.request_id == request.id).order_by(Document.id))).all()
+    documents = (
+        await ctx.session.scalars(
+            select(Document)
+            .where(Document.association_id == ctx.tenant, Document.request_id == request.id)
+            .order_by(Document.id)
+        )
+    ).all()
     if documents:
-        lines += ["", tr.gettext("Documents:")] + [f"{i}. {escape(doc.file_name or doc.kind)}"
-                                                   for i, doc in enumerate(documents, 1)]
+        lines += ["", tr.gettext("Documents:")] + [
+            f"{i}. {escape(doc.file_name or doc.kind)}" for i, doc in enumerate(documents, 1)
+        ]
     ctx.send(ctx.from_id, "\n".join(lines))
     send_documents(ctx, ctx.from_id, documents)
-    ctx.session.add(AuditLog(association_id=ctx.tenant, actor_id=ctx.from_id, action="view_personal_data",
-                             subject_kind="request", subject_id=request.id,
-                             detail={"documents": len(documents)}))
-    ctx.answer(tr.gettext("Sent to you in a private chat with the bot (start it first if you have not)."), alert=True)
+    ctx.session.add(
+        AuditLog(
+            association_id=ctx.tenant,
+            actor_id=ctx.from_id,
+            action="view_personal_data",
+            subject_kind="request",
+            subject_id=request.id,
+            detail={"documents": len(documents)},
+        )
+    )
+    ctx.answer(
+        tr.gettext("Sent to you in a private chat with the bot (start it first if you have not)."),
+        alert=True,
+    )
 
 
 ALBUM_SIZE = 10  # Telegram's most media in one sendMediaGroup
@@ -180,13 +232,19 @@ def send_documents(ctx: Ctx, chat_id: int, documents: Sequence[Document]) -> Non
     files = [d for d in documents if d not in photos]
     for kind, group in (("photo", photos), ("document", files)):
         for start in range(0, len(group), ALBUM_SIZE):
-            chunk = group[start:start + ALBUM_SIZE]
+            chunk = group[start : start + ALBUM_SIZE]
             captions = [escape(d.file_name or d.kind)[:200] for d in chunk]
             if len(chunk) == 1:
                 ctx.send_stored(chat_id, kind, chunk[0].telegram_file_id, captions[0])
             else:
-                ctx.send_album(chat_id, kind, [(d.telegram_file_id, caption)
-                                               for d, caption in zip(chunk, captions, strict=True)])
+                ctx.send_album(
+                    chat_id,
+                    kind,
+                    [
+                        (d.telegram_file_id, caption)
+                        for d, caption in zip(chunk, captions, strict=True)
+                    ],
+                )
 
 
 def register(router: Router) -> None:

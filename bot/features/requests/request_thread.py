@@ -40,9 +40,13 @@ FLOW = "case_reply"  # after «↩️ Reply»: the next message goes to the requ
 
 
 async def _request(ctx: Ctx, request_id: int) -> ServiceRequest | None:
-    return await ctx.session.scalar(select(ServiceRequest).where(
-        ServiceRequest.id == request_id, ServiceRequest.association_id == ctx.tenant,
-        ServiceRequest.status != "draft"))
+    return await ctx.session.scalar(
+        select(ServiceRequest).where(
+            ServiceRequest.id == request_id,
+            ServiceRequest.association_id == ctx.tenant,
+            ServiceRequest.status != "draft",
+        )
+    )
 
 
 async def staff_reply(ctx: Ctx, link: StaffMessageLink) -> bool:
@@ -58,16 +62,23 @@ async def staff_reply(ctx: Ctx, link: StaffMessageLink) -> bool:
     try:
         lifecycle.rule_for(request, "reply", actor)
     except Refused as refusal:
-        ctx.reply_quoting(refuse_role(ctx, actor, "reply", "request", request.id)
-                          if refusal.why == Why.NOT_ALLOWED
-                          else tr.gettext("This request is closed; the reply was not sent."))
+        ctx.reply_quoting(
+            refuse_role(ctx, actor, "reply", "request", request.id)
+            if refusal.why == Why.NOT_ALLOWED
+            else tr.gettext("This request is closed; the reply was not sent.")
+        )
         return True
-    person = await ctx.session.get(Beneficiary, request.beneficiary_id) if request.beneficiary_id else None
+    person = (
+        await ctx.session.get(Beneficiary, request.beneficiary_id)
+        if request.beneficiary_id
+        else None
+    )
     if person is None:
         ctx.reply_quoting(tr.gettext("This request has no beneficiary to reply to any more."))
         return True
-    kept = relay_to_beneficiary(ctx, person.telegram_user_id, header(ctx, request, person.locale),
-                                (BEN_LINK, request.id))
+    kept = relay_to_beneficiary(
+        ctx, person.telegram_user_id, header(ctx, request, person.locale), (BEN_LINK, request.id)
+    )
     if kept is None:
         return True
     text, _file_id = kept
@@ -78,10 +89,14 @@ async def staff_reply(ctx: Ctx, link: StaffMessageLink) -> bool:
 
 async def own_open_request(ctx: Ctx, request_id: int) -> ServiceRequest | None:
     assert ctx.user is not None
-    return await ctx.session.scalar(select(ServiceRequest).where(
-        ServiceRequest.id == request_id, ServiceRequest.association_id == ctx.tenant,
-        ServiceRequest.beneficiary_id == ctx.user.id,
-        ServiceRequest.status.in_(sorted(OPEN))))
+    return await ctx.session.scalar(
+        select(ServiceRequest).where(
+            ServiceRequest.id == request_id,
+            ServiceRequest.association_id == ctx.tenant,
+            ServiceRequest.beneficiary_id == ctx.user.id,
+            ServiceRequest.status.in_(sorted(OPEN)),
+        )
+    )
 
 
 async def relay_to_staff(ctx: Ctx, request: ServiceRequest) -> None:
@@ -89,36 +104,68 @@ async def relay_to_staff(ctx: Ctx, request: ServiceRequest) -> None:
     event = ctx.event
     assert event.message_id is not None and ctx.user is not None
     tr = translator("ar")
-    card = await ctx.session.scalar(select(StaffMessageLink).where(
-        StaffMessageLink.association_id == ctx.tenant, StaffMessageLink.subject_kind == CARD,
-        StaffMessageLink.subject_id == request.id).order_by(StaffMessageLink.created_at).limit(1))
+    card = await ctx.session.scalar(
+        select(StaffMessageLink)
+        .where(
+            StaffMessageLink.association_id == ctx.tenant,
+            StaffMessageLink.subject_kind == CARD,
+            StaffMessageLink.subject_id == request.id,
+        )
+        .order_by(StaffMessageLink.created_at)
+        .limit(1)
+    )
     chat_id = card.chat_id if card else ctx.rt.staff_chat_id
     quote = card.message_id if card else None
     head = tr.gettext("💬 Message from the beneficiary · request {reference}").format(
-        reference=isolate(request.reference or ""))
+        reference=isolate(request.reference or "")
+    )
     if event.text:
         text = clean_input(event.text, multiline=True)
-        staff = ctx.send(chat_id, f"{head}\n«{escape(text)}»", link=(STAFF_LINK, request.id), quote=quote)
+        staff = ctx.send(
+            chat_id, f"{head}\n«{escape(text)}»", link=(STAFF_LINK, request.id), quote=quote
+        )
         note = text
     elif event.file is not None and event.file.kind in RELAYABLE:
         caption = clean_input(event.caption, multiline=True)
-        staff = ctx.copy(chat_id, ctx.chat_id, event.message_id, f"{head}\n{escape(caption)}".strip(),
-                         quote=quote, link=(STAFF_LINK, request.id))
+        staff = ctx.copy(
+            chat_id,
+            ctx.chat_id,
+            event.message_id,
+            f"{head}\n{escape(caption)}".strip(),
+            quote=quote,
+            link=(STAFF_LINK, request.id),
+        )
         note = caption or f"[{event.file.kind}]"
     else:
         ctx.reply(ctx._("I can pass on text, photos, files and voice notes to the team."))
         return
-    applications.record(ctx.session, request, "message_in", actor_kind="beneficiary",
-                        actor_id=ctx.from_id, note=note[:4000])
-    added = collapse(ctx.send(ctx.chat_id, ctx._("✓ Added to your request {reference}; the team will reply here.").format(
-        reference=isolate(request.reference or "")), menu_keyboard_short(ctx), link=(BEN_LINK, request.id)),
-        f"added-r:{request.id}")
+    applications.record(
+        ctx.session,
+        request,
+        "message_in",
+        actor_kind="beneficiary",
+        actor_id=ctx.from_id,
+        note=note[:4000],
+    )
+    added = collapse(
+        ctx.send(
+            ctx.chat_id,
+            ctx._("✓ Added to your request {reference}; the team will reply here.").format(
+                reference=isolate(request.reference or "")
+            ),
+            menu_keyboard_short(ctx),
+            link=(BEN_LINK, request.id),
+        ),
+        f"added-r:{request.id}",
+    )
     after_delivery(ctx.out, staff, sent=[added], failed=[not_passed_on(ctx)])
 
 
 async def join_reply(ctx: Ctx) -> bool:
     """A reply to one of our messages about an open request joins it."""
-    link = await ctx.session.get(StaffMessageLink, (ctx.tenant, ctx.chat_id, ctx.event.reply_to_message_id))
+    link = await ctx.session.get(
+        StaffMessageLink, (ctx.tenant, ctx.chat_id, ctx.event.reply_to_message_id)
+    )
     if link is None or link.subject_kind != BEN_LINK:
         return False
     request = await own_open_request(ctx, link.subject_id)
@@ -136,8 +183,11 @@ async def on_reply_button(ctx: Ctx, data: Callback) -> None:
         return
     await dialogs.begin(ctx, FLOW, "write", {"request_id": request.id})
     ctx.answer()
-    ctx.reply(ctx._("Write your message about your request {reference} (or send a photo, a file or a voice note), and I will pass it to the team.").format(
-        reference=isolate(request.reference or "")))
+    ctx.reply(
+        ctx._(
+            "Write your message about your request {reference} (or send a photo, a file or a voice note), and I will pass it to the team."
+        ).format(reference=isolate(request.reference or ""))
+    )
 
 
 class CaseReplyFlow:
@@ -145,7 +195,9 @@ class CaseReplyFlow:
 
     async def on_message(self, ctx: Ctx) -> None:
         dialog = await dialogs.current(ctx)
-        request = await own_open_request(ctx, int(dialog.data.get("request_id", 0))) if dialog else None
+        request = (
+            await own_open_request(ctx, int(dialog.data.get("request_id", 0))) if dialog else None
+        )
         await dialogs.end(ctx)
         if request is None:
             ctx.reply(ctx._("This request is closed."), menu_keyboard_short(ctx))

@@ -15,20 +15,28 @@ VOLUNTEER_KINDS = {"volunteer"}
 
 
 def services_of(ctx: Ctx, volunteer: bool):
-    return [s for s in ctx.profile.services
-            if s.active and ((s.kind in VOLUNTEER_KINDS) == volunteer)]
+    return [
+        s for s in ctx.profile.services if s.active and ((s.kind in VOLUNTEER_KINDS) == volunteer)
+    ]
 
 
 async def list_services(ctx: Ctx, volunteer: bool = False) -> None:
     services = services_of(ctx, volunteer)
     if not services:
-        ctx.show(ctx._("There are no services open for applications at the moment. Please check again later."),
-                 inline([back_to_menu_row(ctx)]))
+        ctx.show(
+            ctx._(
+                "There are no services open for applications at the moment. Please check again later."
+            ),
+            inline([back_to_menu_row(ctx)]),
+        )
         return
     rows = [[button(s.title.get(ctx.locale), cb(NS.SERVICE, "show", s.id))] for s in services]
     rows.append(back_to_menu_row(ctx))
-    text = (ctx._("Volunteering opportunities. Choose one to read about it:") if volunteer
-            else ctx._("Our services. Choose one to read its conditions and the documents it needs:"))
+    text = (
+        ctx._("Volunteering opportunities. Choose one to read about it:")
+        if volunteer
+        else ctx._("Our services. Choose one to read its conditions and the documents it needs:")
+    )
     ctx.show(text, inline(rows))
 
 
@@ -44,8 +52,13 @@ def service_text(ctx: Ctx, service) -> str:
             suffix = "" if doc.required else " " + ctx._("(optional)")
             parts.append(f"• {escape(doc.title.get(loc))}{suffix}")
     days = service.decision_days or ctx.profile.deadlines.decision_days
-    parts.append(ctx.ngettext("The decision is due within {n} day of sending the request.",
-                              "The decision is due within {n} days of sending the request.", days).format(n=days))
+    parts.append(
+        ctx.ngettext(
+            "The decision is due within {n} day of sending the request.",
+            "The decision is due within {n} days of sending the request.",
+            days,
+        ).format(n=days)
+    )
     return "\n".join(parts)
 
 
@@ -56,11 +69,25 @@ async def on_service(ctx: Ctx, data: Callback) -> None:
         await list_services(ctx)
         return
     volunteer = service.kind in VOLUNTEER_KINDS
-    ctx.show(service_text(ctx, service), inline([
-        [button(ctx._("📝 Start the application"), cb(NS.REQUEST_FORM, "start", service.id))],
-        [button(ctx._("↩️ Back to the services"), cb(NS.MENU, "volunteer" if volunteer else "apply"))],
-        back_to_menu_row(ctx),
-    ]))
+    ctx.show(
+        service_text(ctx, service),
+        inline(
+            [
+                [
+                    button(
+                        ctx._("📝 Start the application"), cb(NS.REQUEST_FORM, "start", service.id)
+                    )
+                ],
+                [
+                    button(
+                        ctx._("↩️ Back to the services"),
+                        cb(NS.MENU, "volunteer" if volunteer else "apply"),
+                    )
+                ],
+                back_to_menu_row(ctx),
+            ]
+        ),
+    )
 
 
 def register(router: Router) -> None:

@@ -42,14 +42,29 @@ def relay_to_beneficiary(
         kept: tuple[str | None, str | None] = (event.text, None)
     elif event.file is not None and event.file.kind in RELAYABLE and event.message_id is not None:
         caption = clean_input(event.caption, multiline=True)  # no bidi controls, as for texts
-        relayed = ctx.copy(chat_id, ctx.chat_id, event.message_id,
-                           f"{head}\n{escape(caption)}".strip(), link=link)
+        relayed = ctx.copy(
+            chat_id, ctx.chat_id, event.message_id, f"{head}\n{escape(caption)}".strip(), link=link
+        )
         kept = (caption or None, event.file.file_id)
     else:
-        ctx.reply_quoting(tr.gettext("This kind of message cannot be relayed; please send text, a photo, a document or a voice note."))
+        ctx.reply_quoting(
+            tr.gettext(
+                "This kind of message cannot be relayed; please send text, a photo, a document or a voice note."
+            )
+        )
         return None
-    after_delivery(ctx.out, relayed, sent=[ctx.reply_quoting(tr.gettext("✓ Your reply was sent to the beneficiary."))],
-                   failed=[ctx.reply_quoting(tr.gettext("⚠️ Your reply could not be delivered to the beneficiary (they may have blocked the bot). Please reach them through another channel."))])
+    after_delivery(
+        ctx.out,
+        relayed,
+        sent=[ctx.reply_quoting(tr.gettext("✓ Your reply was sent to the beneficiary."))],
+        failed=[
+            ctx.reply_quoting(
+                tr.gettext(
+                    "⚠️ Your reply could not be delivered to the beneficiary (they may have blocked the bot). Please reach them through another channel."
+                )
+            )
+        ],
+    )
     return kept
 
 
@@ -62,24 +77,33 @@ def make_staff_message_handler(router: Router):
         if link is None:
             return
         if not ctx.staff_member:  # left the chat, or Telegram could not confirm: nothing is relayed
-            ctx.reply_quoting(translator("ar").gettext("Only members of the association's staff group can do this."))
+            ctx.reply_quoting(
+                translator("ar").gettext(
+                    "Only members of the association's staff group can do this."
+                )
+            )
             return
         for handler in router.reply_handlers:
             if await handler(ctx, link):
                 return
+
     return on_staff_message
 
 
 async def staff_help(ctx: Ctx) -> None:
     tr = translator("ar")
-    ctx.reply(tr.gettext(
-        "<b>Staff guide</b>\n"
-        "• New requests, inquiries and complaints arrive here as cards with buttons.\n"
-        "• To answer a beneficiary or give details the bot asks for, reply to any message of their case: the card, a relayed message or a document.\n"
-        "• Personal data is masked here; a researcher or supervisor can see it privately with the 👁 button, and every view is recorded.\n"
-        "• Approving and rejecting are for a social researcher or a supervisor, unless the association's profile says otherwise.\n"
-        "• Supervisors: /grant researcher (or supervisor, or staff) as a reply to a colleague's message.")
-        + "\n\n" + tr.gettext(WORKSPACE_HELP))
+    ctx.reply(
+        tr.gettext(
+            "<b>Staff guide</b>\n"
+            "• New requests, inquiries and complaints arrive here as cards with buttons.\n"
+            "• To answer a beneficiary or give details the bot asks for, reply to any message of their case: the card, a relayed message or a document.\n"
+            "• Personal data is masked here; a researcher or supervisor can see it privately with the 👁 button, and every view is recorded.\n"
+            "• Approving and rejecting are for a social researcher or a supervisor, unless the association's profile says otherwise.\n"
+            "• Supervisors: /grant researcher (or supervisor, or staff) as a reply to a colleague's message."
+        )
+        + "\n\n"
+        + tr.gettext(WORKSPACE_HELP)
+    )
 
 
 WORKSPACE_HELP = N_(
@@ -89,7 +113,8 @@ WORKSPACE_HELP = N_(
     "• /history as a reply to a case's message — the person's other cases.\n"
     "• ✋ on a card takes the case; supervisors give it with /assign and the reference, as a reply to a colleague's message.\n"
     "• A reply starting with # to a case's message is an internal note: it is never sent to the beneficiary.\n"
-    "• 💬 on a card offers the ready replies; /appoint interview or /appoint visit as a reply to a request's card offers times.")
+    "• 💬 on a card offers the ready replies; /appoint interview or /appoint visit as a reply to a request's card offers times."
+)
 
 
 async def grant(ctx: Ctx) -> None:
@@ -103,16 +128,35 @@ async def grant(ctx: Ctx) -> None:
     role = parse_role(event.command_args or "")
     target = event.reply_to_user_id
     if role is None or target is None or event.reply_to_is_bot:
-        ctx.reply(tr.gettext("Reply to a colleague's message with /grant and the role: researcher, supervisor or staff."))
+        ctx.reply(
+            tr.gettext(
+                "Reply to a colleague's message with /grant and the role: researcher, supervisor or staff."
+            )
+        )
         return
     row = await ctx.session.get(StaffMember, (ctx.tenant, target))
     if row is None:
-        ctx.session.add(StaffMember(association_id=ctx.tenant, telegram_user_id=target, role=role,
-                                    granted_by=ctx.from_id, granted_at=utcnow()))
+        ctx.session.add(
+            StaffMember(
+                association_id=ctx.tenant,
+                telegram_user_id=target,
+                role=role,
+                granted_by=ctx.from_id,
+                granted_at=utcnow(),
+            )
+        )
     else:
         row.role, row.granted_by, row.granted_at = role, ctx.from_id, utcnow()
-    ctx.session.add(AuditLog(association_id=ctx.tenant, actor_id=ctx.from_id, action="grant_role",
-                             subject_kind="staff", subject_id=None, detail={"user": target, "role": role}))
+    ctx.session.add(
+        AuditLog(
+            association_id=ctx.tenant,
+            actor_id=ctx.from_id,
+            action="grant_role",
+            subject_kind="staff",
+            subject_id=None,
+            detail={"user": target, "role": role},
+        )
+    )
     ctx.reply(tr.gettext("Role “{role}” granted.").format(role=tr.gettext(ROLE_NAMES[role])))
 
 
@@ -121,12 +165,22 @@ def register(router: Router) -> None:
     router.staff_command("help", "start")(staff_help)
     router.staff_command("grant")(grant)
 
-ROLE_NAMES = {Role.STAFF: N_("staff member"), Role.RESEARCHER: N_("social researcher"),
-              Role.SUPERVISOR: N_("supervisor")}
+
+ROLE_NAMES = {
+    Role.STAFF: N_("staff member"),
+    Role.RESEARCHER: N_("social researcher"),
+    Role.SUPERVISOR: N_("supervisor"),
+}
 # what /grant accepts: the English names and the Arabic ones (with or without the article)
-_ROLE_WORDS = {"staff": Role.STAFF, "researcher": Role.RESEARCHER, "supervisor": Role.SUPERVISOR,
-               "موظف": Role.STAFF, "باحث": Role.RESEARCHER, "باحث اجتماعي": Role.RESEARCHER,
-               "مشرف": Role.SUPERVISOR}
+_ROLE_WORDS = {
+    "staff": Role.STAFF,
+    "researcher": Role.RESEARCHER,
+    "supervisor": Role.SUPERVISOR,
+    "موظف": Role.STAFF,
+    "باحث": Role.RESEARCHER,
+    "باحث اجتماعي": Role.RESEARCHER,
+    "مشرف": Role.SUPERVISOR,
+}
 
 
 def parse_role(words: str) -> Role | None:
@@ -142,23 +196,37 @@ NOT_YOUR_ROLE = N_("Your role in the association does not allow this action.")
 async def staff_actor(ctx: Ctx) -> Actor:
     """The member of the staff group who acts, with their role and the association's
     ``permissions`` (the lifecycle tables' roles column, from the profile)."""
-    return Actor.staff(ctx.from_id, await role_of(ctx.session, ctx.tenant, ctx.from_id,
-                                                 ctx.rt.settings.supervisor_ids),
-                       ctx.profile.permissions.as_map())
+    return Actor.staff(
+        ctx.from_id,
+        await role_of(ctx.session, ctx.tenant, ctx.from_id, ctx.rt.settings.supervisor_ids),
+        ctx.profile.permissions.as_map(),
+    )
 
 
 def refuse_role(ctx: Ctx, actor: Actor, action: str, subject_kind: str, subject_id: int) -> str:
     """A move the presser's role may not take: audited; the explanation (for the presser only:
     a toast or a quoted reply) names who may take it."""
     allowed = sorted(ctx.profile.permissions.as_map().get(action, ()), key=lambda r: RANK[Role(r)])
-    ctx.session.add(AuditLog(association_id=ctx.tenant, actor_id=ctx.from_id, action="refused_role",
-                             subject_kind=subject_kind, subject_id=subject_id,
-                             detail={"move": action, "role": str(actor.role or Role.STAFF)}))
+    ctx.session.add(
+        AuditLog(
+            association_id=ctx.tenant,
+            actor_id=ctx.from_id,
+            action="refused_role",
+            subject_kind=subject_kind,
+            subject_id=subject_id,
+            detail={"move": action, "role": str(actor.role or Role.STAFF)},
+        )
+    )
     tr = translator("ar")
     if not allowed:
         return tr.gettext(NOT_YOUR_ROLE)
-    return tr.gettext(NOT_YOUR_ROLE) + " " + tr.gettext("It is taken by: {roles}.").format(
-        roles="، ".join(tr.gettext(ROLE_NAMES[Role(r)]) for r in allowed))
+    return (
+        tr.gettext(NOT_YOUR_ROLE)
+        + " "
+        + tr.gettext("It is taken by: {roles}.").format(
+            roles="، ".join(tr.gettext(ROLE_NAMES[Role(r)]) for r in allowed)
+        )
+    )
 
 
 async def card_lives_here(ctx: Ctx, subject_kinds: tuple[str, ...], subject_id: int) -> bool:
@@ -175,9 +243,11 @@ def work_row(kind: str, case_id: int) -> list[Button]:
     """The workspace's buttons under an open case's card (bot.features.workspace): take it,
     an internal note, ready replies. ``kind``: "r" a request, "t" a ticket."""
     tr = translator("ar")
-    return [button(tr.gettext("✋ I'll take it"), cb(NS.CASE_WORK, "claim", kind, case_id)),
-            button(tr.gettext("📝 Note"), cb(NS.CASE_WORK, "note", kind, case_id)),
-            button(tr.gettext("💬 Ready replies"), cb(NS.CASE_WORK, "canned", kind, case_id))]
+    return [
+        button(tr.gettext("✋ I'll take it"), cb(NS.CASE_WORK, "claim", kind, case_id)),
+        button(tr.gettext("📝 Note"), cb(NS.CASE_WORK, "note", kind, case_id)),
+        button(tr.gettext("💬 Ready replies"), cb(NS.CASE_WORK, "canned", kind, case_id)),
+    ]
 
 
 async def assignee_line(ctx: Ctx, kind: str, case_id: int) -> str | None:
@@ -196,9 +266,16 @@ async def appointment_line(ctx: Ctx, request_id: int) -> str | None:
 
     from bot.domain.dates import format_datetime
 
-    row = await ctx.session.scalar(select(Appointment).where(
-        Appointment.association_id == ctx.tenant, Appointment.request_id == request_id,
-        Appointment.chosen_at.is_not(None)).order_by(Appointment.id.desc()).limit(1))
+    row = await ctx.session.scalar(
+        select(Appointment)
+        .where(
+            Appointment.association_id == ctx.tenant,
+            Appointment.request_id == request_id,
+            Appointment.chosen_at.is_not(None),
+        )
+        .order_by(Appointment.id.desc())
+        .limit(1)
+    )
     if row is None or row.chosen_at is None:
         return None
     tr = translator("ar")
@@ -208,5 +285,6 @@ async def appointment_line(ctx: Ctx, request_id: int) -> str | None:
         criteria = ctx.profile.appointments.criteria
         met = sum(1 for c in criteria if row.outcome.get(c.id))
         line += " · " + tr.gettext("Outcome: {met} of {total} criteria met").format(
-            met=met, total=len(criteria))
+            met=met, total=len(criteria)
+        )
     return line

@@ -38,8 +38,15 @@ async def _is_supervisor(ctx: Ctx) -> bool:
     if not ctx.staff_member:
         ctx.reply_quoting(tr.gettext("Only members of the association's staff group can do this."))
         return False
-    if await role_of(ctx.session, ctx.tenant, ctx.from_id, ctx.rt.settings.supervisor_ids) != Role.SUPERVISOR:
-        ctx.reply_quoting(tr.gettext("Sorry, reports are for the association's supervisors only. If you need a figure, a supervisor will gladly share it with you."))
+    if (
+        await role_of(ctx.session, ctx.tenant, ctx.from_id, ctx.rt.settings.supervisor_ids)
+        != Role.SUPERVISOR
+    ):
+        ctx.reply_quoting(
+            tr.gettext(
+                "Sorry, reports are for the association's supervisors only. If you need a figure, a supervisor will gladly share it with you."
+            )
+        )
         return False
     return True
 
@@ -51,7 +58,11 @@ def _period(ctx: Ctx, command: str) -> reports.Period | None:
     try:
         return reports.parse_period(args, today_riyadh())
     except reports.PeriodError:
-        ctx.reply_quoting(tr.gettext("I could not read the period. For example:\n/{command} — the last 30 days\n/{command} 2026-10 — one month\n/{command} 1448-09 — a Hijri month (Ramadan 1448)\n/{command} 2026-01-01 2026-06-30 — from a day to a day").format(command=command))
+        ctx.reply_quoting(
+            tr.gettext(
+                "I could not read the period. For example:\n/{command} — the last 30 days\n/{command} 2026-10 — one month\n/{command} 1448-09 — a Hijri month (Ramadan 1448)\n/{command} 2026-01-01 2026-06-30 — from a day to a day"
+            ).format(command=command)
+        )
         return None
 
 
@@ -79,13 +90,21 @@ async def stats(ctx: Ctx) -> None:
     if period is None:
         return
     tr = translator("ar")
-    report = await reports.build_report(ctx.rt.db, ctx.tenant, ctx.profile, period)  # parallel readers
+    report = await reports.build_report(
+        ctx.rt.db, ctx.tenant, ctx.profile, period
+    )  # parallel readers
     ctx.reply_quoting(reports.stats_text(report, tr))
     png = await asyncio.to_thread(reports.render_chart, report, tr)
     path = new_file(ctx.rt, f"satisfaction-{period.start}_{period.end}.png")
     path.write_bytes(png)
-    ctx.send_file(ctx.chat_id, path, tr.gettext("Satisfied answers by month and by service — {period}").format(
-        period=period.label("ar")), kind="photo")
+    ctx.send_file(
+        ctx.chat_id,
+        path,
+        tr.gettext("Satisfied answers by month and by service — {period}").format(
+            period=period.label("ar")
+        ),
+        kind="photo",
+    )
 
 
 async def export(ctx: Ctx) -> None:
@@ -95,8 +114,11 @@ async def export(ctx: Ctx) -> None:
     if period is None:
         return
     tr = translator("ar")
-    ctx.reply_quoting(tr.gettext("I am preparing the workbook for {period}. I will send it to you in a private chat with the bot in a moment (start that chat first if you have not).").format(
-        period=period.label("ar")))
+    ctx.reply_quoting(
+        tr.gettext(
+            "I am preparing the workbook for {period}. I will send it to you in a private chat with the bot in a moment (start that chat first if you have not)."
+        ).format(period=period.label("ar"))
+    )
     task = asyncio.create_task(send_workbook(ctx.rt, ctx.from_id, period), name="export")
     _background.add(task)
     task.add_done_callback(_background.discard)
@@ -109,10 +131,13 @@ async def send_workbook(rt: Runtime, user_id: int, period: reports.Period) -> No
     try:
         async with rt.db.read(offload=True) as session:
             result = await reports.export(session, rt.tenant, rt.profile, period, "xlsx", path)
-        caption = tr.gettext("📊 Satisfaction report — {period}: summary, by service, by month, and the anonymised answers.").format(
-            period=period.label("ar"))
+        caption = tr.gettext(
+            "📊 Satisfaction report — {period}: summary, by service, by month, and the anonymised answers."
+        ).format(period=period.label("ar"))
         if result.truncated:
-            caption += "\n" + tr.gettext("The answers sheet was cut at the spreadsheet's row limit; choose a shorter period for all of them.")
+            caption += "\n" + tr.gettext(
+                "The answers sheet was cut at the spreadsheet's row limit; choose a shorter period for all of them."
+            )
     except Exception:
         log.exception("export failed")
         result = None
@@ -120,7 +145,12 @@ async def send_workbook(rt: Runtime, user_id: int, period: reports.Period) -> No
         if result is not None:
             work.send_file(user_id, path, caption)
         else:
-            work.send(user_id, tr.gettext("Sorry, the workbook could not be prepared. Please try again in a little while."))
+            work.send(
+                user_id,
+                tr.gettext(
+                    "Sorry, the workbook could not be prepared. Please try again in a little while."
+                ),
+            )
 
 
 async def wait_background(timeout: float = 60.0) -> None:
@@ -135,13 +165,25 @@ async def dashboard(ctx: Ctx) -> None:
     tr = translator("ar")
     if ctx.event.command_args.strip().lower() == "revoke":
         await revoke_links(ctx.session, ctx.tenant, ctx.from_id)
-        ctx.reply_quoting(tr.gettext("Done: every dashboard link you were given before no longer works. Send /dashboard for a new one."))
+        ctx.reply_quoting(
+            tr.gettext(
+                "Done: every dashboard link you were given before no longer works. Send /dashboard for a new one."
+            )
+        )
         return
     generation = await link_generation(ctx.session, ctx.tenant, ctx.from_id)
     url, expires = make_link(ctx.rt.settings, ctx.tenant, ctx.from_id, generation=generation)
-    ctx.send(ctx.from_id, tr.gettext("🔗 <b>The supervisors' dashboard</b>\n<a href=\"{url}\">Open the dashboard</a>\nThis link is for you only; please do not forward it. It works until {until}.").format(
-        url=escape(url, quote=True), until=format_datetime(expires, "ar")))
-    ctx.reply_quoting(tr.gettext("I sent you the dashboard link in a private chat with the bot (start that chat first if you have not)."))
+    ctx.send(
+        ctx.from_id,
+        tr.gettext(
+            '🔗 <b>The supervisors\' dashboard</b>\n<a href="{url}">Open the dashboard</a>\nThis link is for you only; please do not forward it. It works until {until}.'
+        ).format(url=escape(url, quote=True), until=format_datetime(expires, "ar")),
+    )
+    ctx.reply_quoting(
+        tr.gettext(
+            "I sent you the dashboard link in a private chat with the bot (start that chat first if you have not)."
+        )
+    )
 
 
 def register(router: Router) -> None:

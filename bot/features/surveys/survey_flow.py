@@ -60,9 +60,15 @@ REMINDER_BATCH = 200
 FOLLOW_UP = "survey_followup"  # AuditLog.action when a beneficiary agreed to be contacted
 DIGITS = "123456789abcdefghijk"  # one character per score in callback data (scales up to 10)
 
-POLICY = N_("Rating is your right; it helps us improve our services and is never used to hold anyone to account.")
-TICKET_CHANNELS = {"inquiry": "inquiry", "complaint": "complaint", "suggestion": "complaint",
-                   "compensation": "complaint"}
+POLICY = N_(
+    "Rating is your right; it helps us improve our services and is never used to hold anyone to account."
+)
+TICKET_CHANNELS = {
+    "inquiry": "inquiry",
+    "complaint": "complaint",
+    "suggestion": "complaint",
+    "compensation": "complaint",
+}
 
 
 # --------------------------------------------------------------------------------------------
@@ -83,24 +89,40 @@ class Case:
 
 async def describe(session: AsyncSession, case: ServiceRequest | Ticket) -> Case:
     if isinstance(case, ServiceRequest):
-        return Case("request", case.id, case.beneficiary_id, case.reference or "", "request",
-                    case.service_id, case.status == Status.CLOSED)
+        return Case(
+            "request",
+            case.id,
+            case.beneficiary_id,
+            case.reference or "",
+            "request",
+            case.service_id,
+            case.status == Status.CLOSED,
+        )
     service_id = None
     if case.related_request_id is not None:
-        service_id = await session.scalar(select(ServiceRequest.service_id).where(
-            ServiceRequest.id == case.related_request_id))
-    return Case("ticket", case.id, case.beneficiary_id, case.reference,
-                TICKET_CHANNELS.get(case.kind, "complaint"), service_id,
-                case.status in (TicketStatus.CLOSED, TicketStatus.RESOLVED))
+        service_id = await session.scalar(
+            select(ServiceRequest.service_id).where(ServiceRequest.id == case.related_request_id)
+        )
+    return Case(
+        "ticket",
+        case.id,
+        case.beneficiary_id,
+        case.reference,
+        TICKET_CHANNELS.get(case.kind, "complaint"),
+        service_id,
+        case.status in (TicketStatus.CLOSED, TicketStatus.RESOLVED),
+    )
 
 
 async def load_case(session: AsyncSession, tenant: str, kind: str, case_id: int) -> Case | None:
     model: type[ServiceRequest] | type[Ticket] | None = (
-        ServiceRequest if kind == "request" else Ticket if kind == "ticket" else None)
+        ServiceRequest if kind == "request" else Ticket if kind == "ticket" else None
+    )
     if model is None:
         return None
     row: ServiceRequest | Ticket | None = await session.scalar(
-        select(model).where(model.id == case_id, model.association_id == tenant))
+        select(model).where(model.id == case_id, model.association_id == tenant)
+    )
     return await describe(session, row) if row is not None else None
 
 
@@ -108,18 +130,37 @@ async def handling_staff(session: AsyncSession, case: Case) -> int | None:
     """Who handled the case: for a request the staff member who decided it (else the last to act
     on it); for a ticket the last to reply to the beneficiary (else whoever resolved it)."""
     if case.kind == "request":
-        events = select(RequestEvent.actor_id).where(RequestEvent.request_id == case.id,
-                                                     RequestEvent.actor_kind == "staff",
-                                                     RequestEvent.actor_id.is_not(None))
-        decided = await session.scalar(events.where(RequestEvent.action.in_(("approve", "reject")))
-                                       .order_by(RequestEvent.id.desc()).limit(1))
+        events = select(RequestEvent.actor_id).where(
+            RequestEvent.request_id == case.id,
+            RequestEvent.actor_kind == "staff",
+            RequestEvent.actor_id.is_not(None),
+        )
+        decided = await session.scalar(
+            events.where(RequestEvent.action.in_(("approve", "reject")))
+            .order_by(RequestEvent.id.desc())
+            .limit(1)
+        )
         return decided or await session.scalar(events.order_by(RequestEvent.id.desc()).limit(1))
-    replied = await session.scalar(select(TicketMessage.staff_user_id).where(
-        TicketMessage.ticket_id == case.id, TicketMessage.direction == "out",
-        TicketMessage.staff_user_id.is_not(None)).order_by(TicketMessage.id.desc()).limit(1))
-    return replied or await session.scalar(select(AuditLog.actor_id).where(
-        AuditLog.subject_kind == "ticket", AuditLog.subject_id == case.id,
-        AuditLog.action == "ticket_resolved").order_by(AuditLog.id.desc()).limit(1))
+    replied = await session.scalar(
+        select(TicketMessage.staff_user_id)
+        .where(
+            TicketMessage.ticket_id == case.id,
+            TicketMessage.direction == "out",
+            TicketMessage.staff_user_id.is_not(None),
+        )
+        .order_by(TicketMessage.id.desc())
+        .limit(1)
+    )
+    return replied or await session.scalar(
+        select(AuditLog.actor_id)
+        .where(
+            AuditLog.subject_kind == "ticket",
+            AuditLog.subject_id == case.id,
+            AuditLog.action == "ticket_resolved",
+        )
+        .order_by(AuditLog.id.desc())
+        .limit(1)
+    )
 
 
 # --------------------------------------------------------------------------------------------
@@ -133,20 +174,33 @@ def day_of(moment: datetime) -> datetime:
     return datetime.combine(local, time(0), RIYADH).astimezone(UTC)
 
 
-async def may_invite(session: AsyncSession, tenant: str, profile: Profile, case: Case,
-                     now: datetime) -> bool:
+async def may_invite(
+    session: AsyncSession, tenant: str, profile: Profile, case: Case, now: datetime
+) -> bool:
     """Not twice for one case, and not within ``min_days_between`` of the last invitation."""
     if case.beneficiary_id is None or not case.closed:
         return False
-    same_case = await session.scalar(select(SurveyInvitation.id).where(
-        SurveyInvitation.association_id == tenant, SurveyInvitation.subject_kind == case.kind,
-        SurveyInvitation.subject_id == case.id).limit(1))
+    same_case = await session.scalar(
+        select(SurveyInvitation.id)
+        .where(
+            SurveyInvitation.association_id == tenant,
+            SurveyInvitation.subject_kind == case.kind,
+            SurveyInvitation.subject_id == case.id,
+        )
+        .limit(1)
+    )
     if same_case is not None:
         return False
     since = now - timedelta(days=profile.survey.min_days_between)
-    recent = await session.scalar(select(SurveyInvitation.id).where(
-        SurveyInvitation.association_id == tenant, SurveyInvitation.beneficiary_id == case.beneficiary_id,
-        SurveyInvitation.sent_at > since).limit(1))
+    recent = await session.scalar(
+        select(SurveyInvitation.id)
+        .where(
+            SurveyInvitation.association_id == tenant,
+            SurveyInvitation.beneficiary_id == case.beneficiary_id,
+            SurveyInvitation.sent_at > since,
+        )
+        .limit(1)
+    )
     return recent is None
 
 
@@ -173,18 +227,29 @@ def is_low(profile: Profile, scores: list[int]) -> bool:
     return False
 
 
-async def own_invitation(session: AsyncSession, tenant: str, beneficiary_id: int,
-                         invitation_id: int | None) -> SurveyInvitation | None:
+async def own_invitation(
+    session: AsyncSession, tenant: str, beneficiary_id: int, invitation_id: int | None
+) -> SurveyInvitation | None:
     """The presser's own invitation (ids in buttons are never trusted)."""
     if invitation_id is None:
         return None
-    return await session.scalar(select(SurveyInvitation).where(
-        SurveyInvitation.id == invitation_id, SurveyInvitation.association_id == tenant,
-        SurveyInvitation.beneficiary_id == beneficiary_id))
+    return await session.scalar(
+        select(SurveyInvitation).where(
+            SurveyInvitation.id == invitation_id,
+            SurveyInvitation.association_id == tenant,
+            SurveyInvitation.beneficiary_id == beneficiary_id,
+        )
+    )
 
 
-async def record_scores(session: AsyncSession, tenant: str, profile: Profile,
-                        invitation: SurveyInvitation, scores: list[int], now: datetime) -> bool:
+async def record_scores(
+    session: AsyncSession,
+    tenant: str,
+    profile: Profile,
+    invitation: SurveyInvitation,
+    scores: list[int],
+    now: datetime,
+) -> bool:
     """Store a finished survey's scores (no beneficiary), mark the invitation finished; False
     when it was finished already (a double tap)."""
     if invitation.finished_at is not None:
@@ -192,22 +257,38 @@ async def record_scores(session: AsyncSession, tenant: str, profile: Profile,
     case = await load_case(session, tenant, invitation.subject_kind, invitation.subject_id)
     staff = await handling_staff(session, case) if case else None
     day = day_of(now)
-    session.add_all(SurveyAnswer(association_id=tenant, service_id=case.service_id if case else None,
-                                 channel=case.channel if case else "request", staff_user_id=staff,
-                                 question_id=q.id, score=score, created_at=day)
-                    for q, score in zip(profile.survey.questions, scores, strict=False))
+    session.add_all(
+        SurveyAnswer(
+            association_id=tenant,
+            service_id=case.service_id if case else None,
+            channel=case.channel if case else "request",
+            staff_user_id=staff,
+            question_id=q.id,
+            score=score,
+            created_at=day,
+        )
+        for q, score in zip(profile.survey.questions, scores, strict=False)
+    )
     invitation.finished_at, invitation.skipped = day, False
     return True
 
 
-async def record_comment(session: AsyncSession, tenant: str, invitation: SurveyInvitation,
-                         text: str, now: datetime) -> None:
+async def record_comment(
+    session: AsyncSession, tenant: str, invitation: SurveyInvitation, text: str, now: datetime
+) -> None:
     case = await load_case(session, tenant, invitation.subject_kind, invitation.subject_id)
-    session.add(SurveyAnswer(association_id=tenant, service_id=case.service_id if case else None,
-                             channel=case.channel if case else "request",
-                             staff_user_id=await handling_staff(session, case) if case else None,
-                             question_id=COMMENT, score=None, comment=text[:MAX_COMMENT],
-                             created_at=day_of(now)))
+    session.add(
+        SurveyAnswer(
+            association_id=tenant,
+            service_id=case.service_id if case else None,
+            channel=case.channel if case else "request",
+            staff_user_id=await handling_staff(session, case) if case else None,
+            question_id=COMMENT,
+            score=None,
+            comment=text[:MAX_COMMENT],
+            created_at=day_of(now),
+        )
+    )
 
 
 # --------------------------------------------------------------------------------------------
@@ -219,8 +300,14 @@ def _digit(n: int, tr: Translator) -> str:
     return format_number(n, tr.locale)
 
 
-def question_view(tr: Translator, profile: Profile, invitation_id: int, scores: list[int], *,
-                  opening: str | None = None) -> tuple[str, Buttons]:
+def question_view(
+    tr: Translator,
+    profile: Profile,
+    invitation_id: int,
+    scores: list[int],
+    *,
+    opening: str | None = None,
+) -> tuple[str, Buttons]:
     """The next unanswered question with its score buttons (lowest first in reading order: on
     the right for Arabic), and «skip»."""
     questions = profile.survey.questions
@@ -229,16 +316,25 @@ def question_view(tr: Translator, profile: Profile, invitation_id: int, scores: 
     lines = [head]
     if opening:
         lines += [opening, "", tr.gettext(POLICY)]
-    lines += ["", tr.gettext("Question {n} of {total}").format(n=_digit(len(scores) + 1, tr),
-                                                               total=_digit(len(questions), tr)),
-              f"<b>{escape(question.text.get(tr.locale))}</b>",
-              tr.gettext("{min} = not satisfying at all · {max} = very satisfying").format(
-                  min=_digit(1, tr), max=_digit(question.scale, tr))]
+    lines += [
+        "",
+        tr.gettext("Question {n} of {total}").format(
+            n=_digit(len(scores) + 1, tr), total=_digit(len(questions), tr)
+        ),
+        f"<b>{escape(question.text.get(tr.locale))}</b>",
+        tr.gettext("{min} = not satisfying at all · {max} = very satisfying").format(
+            min=_digit(1, tr), max=_digit(question.scale, tr)
+        ),
+    ]
     prefix = encode(scores)
-    scale = [button(_digit(n, tr), cb(NS, "a", invitation_id, prefix + DIGITS[n - 1]))
-             for n in range(1, question.scale + 1)]
-    rows = [scale[i:i + 5] for i in range(0, len(scale), 5)]
-    if tr.locale == "ar":  # Telegram lays buttons out left to right; an Arabic reader starts on the right
+    scale = [
+        button(_digit(n, tr), cb(NS, "a", invitation_id, prefix + DIGITS[n - 1]))
+        for n in range(1, question.scale + 1)
+    ]
+    rows = [scale[i : i + 5] for i in range(0, len(scale), 5)]
+    if (
+        tr.locale == "ar"
+    ):  # Telegram lays buttons out left to right; an Arabic reader starts on the right
         rows = [row[::-1] for row in rows]
     rows.append([button(tr.gettext("⏭ Skip the survey"), cb(NS, "s", invitation_id))])
     return "\n".join(lines), inline(rows)
@@ -247,19 +343,35 @@ def question_view(tr: Translator, profile: Profile, invitation_id: int, scores: 
 def opening_text(tr: Translator, case: Case, *, reminder: bool = False) -> str:
     reference = isolate(case.reference)
     if reminder:
-        return tr.gettext("A gentle reminder: your opinion of our service for {reference} matters to us, and the survey takes less than a minute.").format(reference=reference)
-    return tr.gettext("Your case {reference} is complete. We would be grateful if you could rate our service; it takes less than a minute.").format(reference=reference)
+        return tr.gettext(
+            "A gentle reminder: your opinion of our service for {reference} matters to us, and the survey takes less than a minute."
+        ).format(reference=reference)
+    return tr.gettext(
+        "Your case {reference} is complete. We would be grateful if you could rate our service; it takes less than a minute."
+    ).format(reference=reference)
 
 
 def comment_view(tr: Translator, invitation_id: int) -> tuple[str, Buttons]:
-    return (tr.gettext("Thank you 🌿 Would you like to add a comment or a suggestion? Write it here in a message, or press Skip."),
-            inline([[button(tr.gettext("⏭ Skip"), cb(NS, "k", invitation_id))]]))
+    return (
+        tr.gettext(
+            "Thank you 🌿 Would you like to add a comment or a suggestion? Write it here in a message, or press Skip."
+        ),
+        inline([[button(tr.gettext("⏭ Skip"), cb(NS, "k", invitation_id))]]),
+    )
 
 
 def follow_up_view(tr: Translator, invitation_id: int) -> tuple[str, Buttons]:
-    return (tr.gettext("We are sorry that our service did not meet your expectations. Would you like a supervisor at the association to contact you to hear more? It is entirely up to you."),
-            inline([[button(tr.gettext("✅ Yes, please contact me"), cb(NS, "c", invitation_id, "y"))],
-                    [button(tr.gettext("No, thank you"), cb(NS, "c", invitation_id, "n"))]]))
+    return (
+        tr.gettext(
+            "We are sorry that our service did not meet your expectations. Would you like a supervisor at the association to contact you to hear more? It is entirely up to you."
+        ),
+        inline(
+            [
+                [button(tr.gettext("✅ Yes, please contact me"), cb(NS, "c", invitation_id, "y"))],
+                [button(tr.gettext("No, thank you"), cb(NS, "c", invitation_id, "n"))],
+            ]
+        ),
+    )
 
 
 def thanks_text(tr: Translator) -> str:
@@ -278,8 +390,9 @@ async def _reachable(session: AsyncSession, beneficiary_id: int | None) -> Benef
     return person
 
 
-async def invite(ctx: Ctx, case_row: ServiceRequest | Ticket, *, now: datetime | None = None
-                 ) -> SurveyInvitation | None:
+async def invite(
+    ctx: Ctx, case_row: ServiceRequest | Ticket, *, now: datetime | None = None
+) -> SurveyInvitation | None:
     """Invite the beneficiary of a case that has just been closed or resolved (called by the
     staff handlers after they told the beneficiary); nothing when it is not closed, when they were
     asked about it or recently, or when they cannot be reached."""
@@ -290,12 +403,19 @@ async def invite(ctx: Ctx, case_row: ServiceRequest | Ticket, *, now: datetime |
     person = await _reachable(ctx.session, case.beneficiary_id)
     if person is None:
         return None
-    invitation = SurveyInvitation(association_id=ctx.tenant, beneficiary_id=person.id,
-                                  subject_kind=case.kind, subject_id=case.id, sent_at=now)
+    invitation = SurveyInvitation(
+        association_id=ctx.tenant,
+        beneficiary_id=person.id,
+        subject_kind=case.kind,
+        subject_id=case.id,
+        sent_at=now,
+    )
     ctx.session.add(invitation)
     await ctx.session.flush()
     tr = translator(person.locale)
-    text, keyboard = question_view(tr, ctx.profile, invitation.id, [], opening=opening_text(tr, case))
+    text, keyboard = question_view(
+        tr, ctx.profile, invitation.id, [], opening=opening_text(tr, case)
+    )
     ctx.send(person.telegram_user_id, text, keyboard)
     return invitation
 
@@ -306,21 +426,34 @@ async def send_reminders(ctx: UnitOfWork, now: datetime) -> int:
     if not hours:
         return 0
     due = now - timedelta(hours=hours)
-    rows = (await ctx.session.scalars(select(SurveyInvitation).where(
-        SurveyInvitation.association_id == ctx.tenant, SurveyInvitation.sent_at <= due,
-        SurveyInvitation.sent_at > due - REMINDER_WINDOW, SurveyInvitation.finished_at.is_(None),
-        SurveyInvitation.skipped.is_(False), SurveyInvitation.reminded_at.is_(None),
-    ).order_by(SurveyInvitation.id).limit(REMINDER_BATCH))).all()
+    rows = (
+        await ctx.session.scalars(
+            select(SurveyInvitation)
+            .where(
+                SurveyInvitation.association_id == ctx.tenant,
+                SurveyInvitation.sent_at <= due,
+                SurveyInvitation.sent_at > due - REMINDER_WINDOW,
+                SurveyInvitation.finished_at.is_(None),
+                SurveyInvitation.skipped.is_(False),
+                SurveyInvitation.reminded_at.is_(None),
+            )
+            .order_by(SurveyInvitation.id)
+            .limit(REMINDER_BATCH)
+        )
+    ).all()
     done = 0
     for invitation in rows:
         invitation.reminded_at = now  # at most one, even when it cannot be sent
         person = await _reachable(ctx.session, invitation.beneficiary_id)
-        case = await load_case(ctx.session, ctx.tenant, invitation.subject_kind, invitation.subject_id)
+        case = await load_case(
+            ctx.session, ctx.tenant, invitation.subject_kind, invitation.subject_id
+        )
         if person is None or case is None:
             continue
         tr = translator(person.locale)
-        text, keyboard = question_view(tr, ctx.profile, invitation.id, [],
-                                       opening=opening_text(tr, case, reminder=True))
+        text, keyboard = question_view(
+            tr, ctx.profile, invitation.id, [], opening=opening_text(tr, case, reminder=True)
+        )
         ctx.send(person.telegram_user_id, text, keyboard)
         done += 1
     return done
@@ -332,22 +465,39 @@ async def notify_follow_up(ctx: Ctx, invitation: SurveyInvitation) -> bool:
     case = await load_case(ctx.session, ctx.tenant, invitation.subject_kind, invitation.subject_id)
     if case is None:
         return False
-    already = await ctx.session.scalar(select(AuditLog.id).where(
-        AuditLog.association_id == ctx.tenant, AuditLog.action == FOLLOW_UP,
-        AuditLog.subject_kind == case.kind, AuditLog.subject_id == case.id).limit(1))
+    already = await ctx.session.scalar(
+        select(AuditLog.id)
+        .where(
+            AuditLog.association_id == ctx.tenant,
+            AuditLog.action == FOLLOW_UP,
+            AuditLog.subject_kind == case.kind,
+            AuditLog.subject_id == case.id,
+        )
+        .limit(1)
+    )
     if already is not None:
         return False
     tr = translator("ar")
     reference = isolate(case.reference)
     service = ctx.profile.service(case.service_id) if case.service_id else None
     about = f" — {escape(service.title.get('ar'))}" if service else ""
-    text = tr.gettext("📞 A beneficiary who was not satisfied with the service agreed to be contacted by a supervisor about case {reference}{about}. Please contact them and listen to them.").format(
-        reference=reference, about=about)
+    text = tr.gettext(
+        "📞 A beneficiary who was not satisfied with the service agreed to be contacted by a supervisor about case {reference}{about}. Please contact them and listen to them."
+    ).format(reference=reference, about=about)
     for supervisor in sorted(ctx.rt.settings.supervisor_ids):
-        chat = tr.gettext('<a href="tg://user?id={user_id}">Open a chat with the beneficiary</a>').format(
-            user_id=ctx.from_id)
+        chat = tr.gettext(
+            '<a href="tg://user?id={user_id}">Open a chat with the beneficiary</a>'
+        ).format(user_id=ctx.from_id)
         ctx.send(supervisor, f"{text}\n{chat}")
     ctx.send(ctx.rt.staff_chat_id, text)
-    ctx.session.add(AuditLog(association_id=ctx.tenant, actor_id=ctx.from_id, action=FOLLOW_UP,
-                             subject_kind=case.kind, subject_id=case.id, detail={"consent": True}))
+    ctx.session.add(
+        AuditLog(
+            association_id=ctx.tenant,
+            actor_id=ctx.from_id,
+            action=FOLLOW_UP,
+            subject_kind=case.kind,
+            subject_id=case.id,
+            detail={"consent": True},
+        )
+    )
     return True

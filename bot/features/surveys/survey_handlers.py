@@ -29,10 +29,17 @@ async def on_button(ctx: Ctx, data: Callback) -> None:
     elif data.action == "c" and invitation.finished_at is not None:
         if data.arg(1) == "y":
             await survey.notify_follow_up(ctx, invitation)
-            ctx.show(ctx._("Thank you for your trust. A supervisor at the association will contact you soon."),
-                     menu_keyboard_short(ctx))
+            ctx.show(
+                ctx._(
+                    "Thank you for your trust. A supervisor at the association will contact you soon."
+                ),
+                menu_keyboard_short(ctx),
+            )
         else:
-            ctx.show(ctx._("We respect your choice. Thank you for helping us improve."), menu_keyboard_short(ctx))
+            ctx.show(
+                ctx._("We respect your choice. Thank you for helping us improve."),
+                menu_keyboard_short(ctx),
+            )
         ctx.answer()
     else:
         ctx.answer(ctx._("This button is no longer active."))
@@ -59,9 +66,14 @@ async def answer(ctx: Ctx, invitation: SurveyInvitation, encoded: str) -> None:
         dialog = await dialogs.current(ctx)
         prev = None
         if dialog is not None:
-            prev = dialog.data.get("prev") if dialog.flow == survey.FLOW else \
-                {"flow": dialog.flow, "step": dialog.step, "data": dialog.data}
-        await dialogs.begin(ctx, survey.FLOW, "comment", {"invitation": invitation.id, "low": low, "prev": prev})
+            prev = (
+                dialog.data.get("prev")
+                if dialog.flow == survey.FLOW
+                else {"flow": dialog.flow, "step": dialog.step, "data": dialog.data}
+            )
+        await dialogs.begin(
+            ctx, survey.FLOW, "comment", {"invitation": invitation.id, "low": low, "prev": prev}
+        )
         ctx.show(*survey.comment_view(ctx.tr, invitation.id))
         return
     finish(ctx, invitation, low)
@@ -89,7 +101,11 @@ def finish(ctx: Ctx, invitation: SurveyInvitation, low: bool) -> None:
 async def skip_comment(ctx: Ctx, invitation: SurveyInvitation) -> None:
     ctx.answer()
     dialog = await dialogs.current(ctx)
-    if dialog is not None and dialog.flow == survey.FLOW and dialog.data.get("invitation") == invitation.id:
+    if (
+        dialog is not None
+        and dialog.flow == survey.FLOW
+        and dialog.data.get("invitation") == invitation.id
+    ):
         finish(ctx, invitation, bool(dialog.data.get("low")))
         await restore(ctx, dialog.data.get("prev"))
     else:  # the comment step is over already (/cancel, a restart of the survey …)
@@ -102,8 +118,12 @@ async def skip(ctx: Ctx, invitation: SurveyInvitation) -> None:
     else:
         invitation.skipped = True
         ctx.answer()
-    ctx.show(ctx._("No problem. Thank you for your time 🌿 You can always share your opinion with us from the menu."),
-             menu_keyboard_short(ctx))
+    ctx.show(
+        ctx._(
+            "No problem. Thank you for your time 🌿 You can always share your opinion with us from the menu."
+        ),
+        menu_keyboard_short(ctx),
+    )
 
 
 class CommentFlow:
@@ -114,10 +134,13 @@ class CommentFlow:
     async def on_message(self, ctx: Ctx) -> None:
         assert ctx.user is not None
         dialog = await dialogs.current(ctx)
-        invitation = await survey.own_invitation(ctx.session, ctx.tenant, ctx.user.id,
-                                                 dialog.data.get("invitation") if dialog else None)
+        invitation = await survey.own_invitation(
+            ctx.session, ctx.tenant, ctx.user.id, dialog.data.get("invitation") if dialog else None
+        )
         if invitation is None:
-            ctx.reply(ctx._("This survey is no longer available. Thank you."), menu_keyboard_short(ctx))
+            ctx.reply(
+                ctx._("This survey is no longer available. Thank you."), menu_keyboard_short(ctx)
+            )
             await restore(ctx, dialog.data.get("prev") if dialog else None)
             return
         text = clean_input(ctx.event.text, multiline=True)
@@ -130,8 +153,12 @@ class CommentFlow:
             text, keyboard = survey.follow_up_view(ctx.tr, invitation.id)
             ctx.reply(ctx._("Your comment has reached us.") + "\n\n" + text, keyboard)
         else:
-            ctx.reply(ctx._("Your comment has reached us. Thank you for your rating 🌿 It helps us improve our services."),
-                      menu_keyboard_short(ctx))
+            ctx.reply(
+                ctx._(
+                    "Your comment has reached us. Thank you for your rating 🌿 It helps us improve our services."
+                ),
+                menu_keyboard_short(ctx),
+            )
         await restore(ctx, dialog.data.get("prev") if dialog else None)
 
     async def resume(self, ctx: Ctx) -> None:

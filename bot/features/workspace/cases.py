@@ -87,7 +87,9 @@ class Case:
             return False
         if self.kind == REQUEST:
             due = self.row.due_date
-            return due is not None and self.row.status != Status.APPROVED and due < today_riyadh(now)
+            return (
+                due is not None and self.row.status != Status.APPROVED and due < today_riyadh(now)
+            )
         return self.row.due_at is not None and aware(self.row.due_at) < now
 
     def waiting_on_beneficiary(self) -> bool:
@@ -127,8 +129,9 @@ async def load(ctx: Ctx, kind: str, case_id: int | None) -> Case | None:
     if case_id is None or kind not in (REQUEST, TICKET):
         return None
     model = ServiceRequest if kind == REQUEST else Ticket
-    row = await ctx.session.scalar(select(model).where(model.id == case_id,
-                                                       model.association_id == ctx.tenant))
+    row = await ctx.session.scalar(
+        select(model).where(model.id == case_id, model.association_id == ctx.tenant)
+    )
     if row is None or (kind == REQUEST and row.status == Status.DRAFT):
         return None
     return Case(kind, row)
@@ -163,23 +166,37 @@ async def by_reference(ctx: Ctx, text: str) -> Case | None:
     reference = to_ascii_digits((text or "").strip()).upper()
     if not _REFERENCE_RE.match(reference):
         return None
-    request = await ctx.session.scalar(select(ServiceRequest).where(
-        ServiceRequest.association_id == ctx.tenant, ServiceRequest.reference == reference))
+    request = await ctx.session.scalar(
+        select(ServiceRequest).where(
+            ServiceRequest.association_id == ctx.tenant, ServiceRequest.reference == reference
+        )
+    )
     if request is not None:
         return Case(REQUEST, request)
-    ticket = await ctx.session.scalar(select(Ticket).where(
-        Ticket.association_id == ctx.tenant, Ticket.reference == reference))
+    ticket = await ctx.session.scalar(
+        select(Ticket).where(Ticket.association_id == ctx.tenant, Ticket.reference == reference)
+    )
     return Case(TICKET, ticket) if ticket is not None else None
 
 
 async def open_cases(ctx: Ctx) -> list[Case]:
     """Every open case of the association, oldest first."""
-    requests = (await ctx.session.scalars(select(ServiceRequest).where(
-        ServiceRequest.association_id == ctx.tenant,
-        ServiceRequest.status.in_(sorted(s.value for s in OPEN))))).all()
-    tickets = (await ctx.session.scalars(select(Ticket).where(
-        Ticket.association_id == ctx.tenant,
-        Ticket.status.in_(sorted(s.value for s in TICKET_OPEN))))).all()
+    requests = (
+        await ctx.session.scalars(
+            select(ServiceRequest).where(
+                ServiceRequest.association_id == ctx.tenant,
+                ServiceRequest.status.in_(sorted(s.value for s in OPEN)),
+            )
+        )
+    ).all()
+    tickets = (
+        await ctx.session.scalars(
+            select(Ticket).where(
+                Ticket.association_id == ctx.tenant,
+                Ticket.status.in_(sorted(s.value for s in TICKET_OPEN)),
+            )
+        )
+    ).all()
     cases = [Case(REQUEST, r) for r in requests] + [Case(TICKET, t) for t in tickets]
     return sorted(cases, key=lambda c: (c.opened_at, c.reference))
 
@@ -189,8 +206,11 @@ async def assignment(ctx: Ctx, case: Case) -> CaseAssignment | None:
 
 
 async def assignments(ctx: Ctx) -> dict[tuple[str, int], CaseAssignment]:
-    rows = (await ctx.session.scalars(select(CaseAssignment).where(
-        CaseAssignment.association_id == ctx.tenant))).all()
+    rows = (
+        await ctx.session.scalars(
+            select(CaseAssignment).where(CaseAssignment.association_id == ctx.tenant)
+        )
+    ).all()
     return {(a.subject_kind, a.subject_id): a for a in rows}
 
 
@@ -201,8 +221,9 @@ _NUMBERS_RE = re.compile(r"(?<!\d)(?:\+?966|0)?5\d{8}(?!\d)|(?<!\d)[12]\d{9}(?!\
 def masked(text: str | None) -> str:
     """Free text a beneficiary wrote, shown to staff: personal numbers hidden."""
     plain = to_ascii_digits(text or "")
-    return _NUMBERS_RE.sub(lambda m: m.group(0)[:2] + "•" * (len(m.group(0)) - 4) + m.group(0)[-2:],
-                           plain)
+    return _NUMBERS_RE.sub(
+        lambda m: m.group(0)[:2] + "•" * (len(m.group(0)) - 4) + m.group(0)[-2:], plain
+    )
 
 
 async def thread_lines(ctx: Ctx, case: Case, tr: Translator) -> list[str]:
@@ -211,38 +232,78 @@ async def thread_lines(ctx: Ctx, case: Case, tr: Translator) -> list[str]:
 
     items: list[tuple[datetime, str]] = []
     if case.kind == REQUEST:
-        events = (await ctx.session.scalars(select(RequestEvent).where(
-            RequestEvent.association_id == ctx.tenant, RequestEvent.request_id == case.id)
-            .order_by(RequestEvent.id))).all()
+        events = (
+            await ctx.session.scalars(
+                select(RequestEvent)
+                .where(
+                    RequestEvent.association_id == ctx.tenant, RequestEvent.request_id == case.id
+                )
+                .order_by(RequestEvent.id)
+            )
+        ).all()
         for event in events:
-            text = tr.gettext(label(event.to_status)) if event.to_status != event.from_status \
-                else tr.gettext(EVENT_LABELS[event.action]) if event.action in EVENT_LABELS \
+            text = (
+                tr.gettext(label(event.to_status))
+                if event.to_status != event.from_status
+                else tr.gettext(EVENT_LABELS[event.action])
+                if event.action in EVENT_LABELS
                 else escape(event.action)
+            )
             if event.note:
                 text += f" — {escape(masked(event.note))}"
             items.append((aware(event.at), f"🔹 {text}"))
     else:
-        messages = (await ctx.session.scalars(select(TicketMessage).where(
-            TicketMessage.association_id == ctx.tenant, TicketMessage.ticket_id == case.id)
-            .order_by(TicketMessage.id))).all()
+        messages = (
+            await ctx.session.scalars(
+                select(TicketMessage)
+                .where(
+                    TicketMessage.association_id == ctx.tenant, TicketMessage.ticket_id == case.id
+                )
+                .order_by(TicketMessage.id)
+            )
+        ).all()
         for message in messages:
             arrow = "⬅️" if message.direction == "in" else "➡️"
             body = escape(masked(message.text)) if message.text else tr.gettext("(a file)")
             items.append((aware(message.created_at), f"{arrow} {body}"))
-    notes = (await ctx.session.scalars(select(CaseNote).where(
-        CaseNote.association_id == ctx.tenant, CaseNote.subject_kind == case.kind,
-        CaseNote.subject_id == case.id).order_by(CaseNote.id))).all()
+    notes = (
+        await ctx.session.scalars(
+            select(CaseNote)
+            .where(
+                CaseNote.association_id == ctx.tenant,
+                CaseNote.subject_kind == case.kind,
+                CaseNote.subject_id == case.id,
+            )
+            .order_by(CaseNote.id)
+        )
+    ).all()
     for note in notes:
-        items.append((aware(note.created_at), "📝 " + tr.gettext("Internal note by {who}: {text}").format(
-            who=escape(note.staff_name or "—"), text=escape(note.text))))
+        items.append(
+            (
+                aware(note.created_at),
+                "📝 "
+                + tr.gettext("Internal note by {who}: {text}").format(
+                    who=escape(note.staff_name or "—"), text=escape(note.text)
+                ),
+            )
+        )
     items.sort(key=lambda item: item[0])
     return [f"{format_datetime(at, 'ar', style='gregorian')} · {line}" for at, line in items]
 
 
 async def count_notes(ctx: Ctx, case: Case) -> int:
-    return await ctx.session.scalar(select(func.count()).select_from(CaseNote).where(
-        CaseNote.association_id == ctx.tenant, CaseNote.subject_kind == case.kind,
-        CaseNote.subject_id == case.id)) or 0
+    return (
+        await ctx.session.scalar(
+            select(func.count())
+            .select_from(CaseNote)
+            .where(
+                CaseNote.association_id == ctx.tenant,
+                CaseNote.subject_kind == case.kind,
+                CaseNote.subject_id == case.id,
+            )
+        )
+        or 0
+    )
 
 
 def reference_html(case: Case) -> str:

@@ -33,12 +33,19 @@ async def find_command(ctx: Ctx) -> None:
     words = (ctx.event.command_args or "").split()
     case = await by_reference(ctx, words[0]) if words else None
     if case is None or not case.visible_in(ctx, ctx.chat_id):
-        ctx.reply_quoting(tr.gettext("No case with this reference here. Write it as on the card, "
-                                     "for example: /find REQ-1448-0001"))
+        ctx.reply_quoting(
+            tr.gettext(
+                "No case with this reference here. Write it as on the card, "
+                "for example: /find REQ-1448-0001"
+            )
+        )
         return
-    ctx.send(ctx.chat_id, await case.card_text(ctx), case.card_keyboard(ctx),
-             link=(case.kind, case.id))
-    lines = [tr.gettext("🧵 <b>Thread of {reference}</b>").format(reference=isolate(case.reference))]
+    ctx.send(
+        ctx.chat_id, await case.card_text(ctx), case.card_keyboard(ctx), link=(case.kind, case.id)
+    )
+    lines = [
+        tr.gettext("🧵 <b>Thread of {reference}</b>").format(reference=isolate(case.reference))
+    ]
     held = await assignment(ctx, case)
     if held is not None:
         lines.append(tr.gettext("Handled by: {who}").format(who=escape(held.assignee_name)))
@@ -47,8 +54,15 @@ async def find_command(ctx: Ctx) -> None:
     thread = await thread_lines(ctx, case, tr)
     lines += thread or [tr.gettext("Nothing yet.")]
     ctx.send(ctx.chat_id, "\n".join(lines), link=(case.kind, case.id))
-    ctx.session.add(AuditLog(association_id=ctx.tenant, actor_id=ctx.from_id, action="find_case",
-                             subject_kind=case.kind, subject_id=case.id))
+    ctx.session.add(
+        AuditLog(
+            association_id=ctx.tenant,
+            actor_id=ctx.from_id,
+            action="find_case",
+            subject_kind=case.kind,
+            subject_id=case.id,
+        )
+    )
 
 
 async def _others(ctx: Ctx, case: Case) -> list[Case]:
@@ -60,13 +74,24 @@ async def _others(ctx: Ctx, case: Case) -> list[Case]:
         conditions.append(ServiceRequest.national_id_hash == case.row.national_id_hash)
     found: list[Case] = []
     if conditions:
-        requests = (await ctx.session.scalars(select(ServiceRequest).where(
-            ServiceRequest.association_id == ctx.tenant, ServiceRequest.reference.is_not(None),
-            or_(*conditions)))).all()
+        requests = (
+            await ctx.session.scalars(
+                select(ServiceRequest).where(
+                    ServiceRequest.association_id == ctx.tenant,
+                    ServiceRequest.reference.is_not(None),
+                    or_(*conditions),
+                )
+            )
+        ).all()
         found += [Case(REQUEST, r) for r in requests]
     if beneficiary is not None:
-        tickets = (await ctx.session.scalars(select(Ticket).where(
-            Ticket.association_id == ctx.tenant, Ticket.beneficiary_id == beneficiary))).all()
+        tickets = (
+            await ctx.session.scalars(
+                select(Ticket).where(
+                    Ticket.association_id == ctx.tenant, Ticket.beneficiary_id == beneficiary
+                )
+            )
+        ).all()
         found += [Case(TICKET, t) for t in tickets]
     found = [c for c in found if (c.kind, c.id) != (case.kind, case.id)]
     return sorted(found, key=lambda c: c.opened_at, reverse=True)
@@ -79,17 +104,32 @@ async def history_command(ctx: Ctx) -> None:
         return
     case = await replied_case(ctx)
     if case is None or not case.visible_in(ctx, ctx.chat_id):
-        ctx.reply_quoting(tr.gettext("Reply to a case's message with /history to see the person's other cases."))
+        ctx.reply_quoting(
+            tr.gettext("Reply to a case's message with /history to see the person's other cases.")
+        )
         return
     others = [c for c in await _others(ctx, case) if c.visible_in(ctx, ctx.chat_id)]
-    lines = [tr.gettext("🗂 <b>Other cases of the person of {reference}</b>").format(
-        reference=isolate(case.reference))]
+    lines = [
+        tr.gettext("🗂 <b>Other cases of the person of {reference}</b>").format(
+            reference=isolate(case.reference)
+        )
+    ]
     if not others:
         lines.append(tr.gettext("No other cases."))
     for other in others[:30]:
-        lines.append(f"• {isolate(other.reference)} · {escape(other.kind_label(tr))} · "
-                     f"{escape(other.status_label(tr))} · "
-                     f"{format_date(aware(other.opened_at).date(), 'ar', style='gregorian')}")
+        lines.append(
+            f"• {isolate(other.reference)} · {escape(other.kind_label(tr))} · "
+            f"{escape(other.status_label(tr))} · "
+            f"{format_date(aware(other.opened_at).date(), 'ar', style='gregorian')}"
+        )
     ctx.reply_quoting("\n".join(lines))
-    ctx.session.add(AuditLog(association_id=ctx.tenant, actor_id=ctx.from_id, action="case_history",
-                             subject_kind=case.kind, subject_id=case.id, detail={"shown": len(others)}))
+    ctx.session.add(
+        AuditLog(
+            association_id=ctx.tenant,
+            actor_id=ctx.from_id,
+            action="case_history",
+            subject_kind=case.kind,
+            subject_id=case.id,
+            detail={"shown": len(others)},
+        )
+    )

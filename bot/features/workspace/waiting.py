@@ -22,14 +22,25 @@ from bot.features.workspace.cases import aware
 from bot.i18n import N_, translator
 from storage.models import Beneficiary, RequestEvent, ServiceRequest
 
-REMINDER = N_("A gentle reminder: your request {reference} is waiting for the following from you:\n{missing}\n\nThe research committee will study it once they arrive. Press the button below, then send them as photos or PDF files.")
+REMINDER = N_(
+    "A gentle reminder: your request {reference} is waiting for the following from you:\n{missing}\n\nThe research committee will study it once they arrive. Press the button below, then send them as photos or PDF files."
+)
 AWAITING = Status.AWAITING_DOCUMENTS.value
 
 
 async def _events(work: UnitOfWork, request: ServiceRequest) -> list[RequestEvent]:
-    return list((await work.session.scalars(select(RequestEvent).where(
-        RequestEvent.association_id == work.tenant, RequestEvent.request_id == request.id)
-        .order_by(RequestEvent.id))).all())
+    return list(
+        (
+            await work.session.scalars(
+                select(RequestEvent)
+                .where(
+                    RequestEvent.association_id == work.tenant,
+                    RequestEvent.request_id == request.id,
+                )
+                .order_by(RequestEvent.id)
+            )
+        ).all()
+    )
 
 
 def last_ask(events: list[RequestEvent]) -> RequestEvent | None:
@@ -42,8 +53,13 @@ async def document_reminders(work: UnitOfWork, now: datetime) -> int:
     days = sorted(set(work.profile.deadlines.document_reminder_days))
     if not days:
         return 0
-    rows = (await work.session.scalars(select(ServiceRequest).where(
-        ServiceRequest.association_id == work.tenant, ServiceRequest.status == AWAITING))).all()
+    rows = (
+        await work.session.scalars(
+            select(ServiceRequest).where(
+                ServiceRequest.association_id == work.tenant, ServiceRequest.status == AWAITING
+            )
+        )
+    ).all()
     done = 0
     for request in rows:
         events = await _events(work, request)
@@ -55,18 +71,33 @@ async def document_reminders(work: UnitOfWork, now: datetime) -> int:
         if due <= sent:
             continue
         for level in range(sent, due):  # a job that was down sends one reminder, not several
-            applications.record(work.session, request, "docs_reminder", actor_kind="system",
-                                actor_id=None, note=str(days[level]))
-        person = await work.session.get(Beneficiary, request.beneficiary_id) \
-            if request.beneficiary_id else None
+            applications.record(
+                work.session,
+                request,
+                "docs_reminder",
+                actor_kind="system",
+                actor_id=None,
+                note=str(days[level]),
+            )
+        person = (
+            await work.session.get(Beneficiary, request.beneficiary_id)
+            if request.beneficiary_id
+            else None
+        )
         if person is None or person.unreachable_at is not None:
             continue
         tr = translator(person.locale)
         from html import escape
 
-        work.send(person.telegram_user_id, tr.gettext(REMINDER).format(
-            reference=isolate(request.reference or ""), missing=escape(ask.note or "—")),
-            inline([[button(tr.gettext("📎 Add documents"), cb(NS.REQUEST_DOCS, "start", request.id))]]))
+        work.send(
+            person.telegram_user_id,
+            tr.gettext(REMINDER).format(
+                reference=isolate(request.reference or ""), missing=escape(ask.note or "—")
+            ),
+            inline(
+                [[button(tr.gettext("📎 Add documents"), cb(NS.REQUEST_DOCS, "start", request.id))]]
+            ),
+        )
         done += 1
     return done
 
@@ -76,26 +107,54 @@ async def resume_clocks(work: UnitOfWork, now: datetime) -> int:
     the days waited (once per wait)."""
     if not work.profile.deadlines.pause_while_awaiting_documents:
         return 0
-    rows = (await work.session.scalars(select(ServiceRequest).where(
-        ServiceRequest.association_id == work.tenant, ServiceRequest.status != AWAITING,
-        ServiceRequest.due_date.is_not(None),
-        ServiceRequest.id.in_(select(RequestEvent.request_id).where(
-            RequestEvent.association_id == work.tenant, RequestEvent.to_status == AWAITING))))).all()
+    rows = (
+        await work.session.scalars(
+            select(ServiceRequest).where(
+                ServiceRequest.association_id == work.tenant,
+                ServiceRequest.status != AWAITING,
+                ServiceRequest.due_date.is_not(None),
+                ServiceRequest.id.in_(
+                    select(RequestEvent.request_id).where(
+                        RequestEvent.association_id == work.tenant,
+                        RequestEvent.to_status == AWAITING,
+                    )
+                ),
+            )
+        )
+    ).all()
     done = 0
     for request in rows:
         events = await _events(work, request)
         ask = last_ask(events)
-        left = next((e for e in events if ask and e.id > ask.id and e.from_status == AWAITING
-                     and e.to_status != AWAITING), None)
-        if ask is None or left is None or any(e.id > ask.id and e.action == "clock_resumed"
-                                              for e in events):
+        left = next(
+            (
+                e
+                for e in events
+                if ask and e.id > ask.id and e.from_status == AWAITING and e.to_status != AWAITING
+            ),
+            None,
+        )
+        if (
+            ask is None
+            or left is None
+            or any(e.id > ask.id and e.action == "clock_resumed" for e in events)
+        ):
             continue
         waited = (today_riyadh(aware(left.at)) - today_riyadh(aware(ask.at))).days
-        if request.status in (Status.SUBMITTED, Status.UNDER_REVIEW, Status.INTERVIEW,
-                              Status.FIELD_VISIT) and waited > 0:
+        if (
+            request.status
+            in (Status.SUBMITTED, Status.UNDER_REVIEW, Status.INTERVIEW, Status.FIELD_VISIT)
+            and waited > 0
+        ):
             request.due_date = request.due_date + timedelta(days=waited)
-        applications.record(work.session, request, "clock_resumed", actor_kind="system",
-                            actor_id=None, note=str(max(waited, 0)))
+        applications.record(
+            work.session,
+            request,
+            "clock_resumed",
+            actor_kind="system",
+            actor_id=None,
+            note=str(max(waited, 0)),
+        )
         done += 1
     return done
 

@@ -53,15 +53,30 @@ async def give(ctx: Ctx, case: Case, user_id: int, name: str, action: str) -> No
     held = await assignment(ctx, case)
     name = (clean_input(name) or str(user_id))[:120]
     if held is None:
-        ctx.session.add(CaseAssignment(association_id=ctx.tenant, subject_kind=case.kind,
-                                       subject_id=case.id, assignee_id=user_id, assignee_name=name,
-                                       assigned_by=ctx.from_id, assigned_at=utcnow()))
+        ctx.session.add(
+            CaseAssignment(
+                association_id=ctx.tenant,
+                subject_kind=case.kind,
+                subject_id=case.id,
+                assignee_id=user_id,
+                assignee_name=name,
+                assigned_by=ctx.from_id,
+                assigned_at=utcnow(),
+            )
+        )
     else:
         held.assignee_id, held.assignee_name, held.assigned_by = user_id, name, ctx.from_id
         held.assigned_at, held.reminded_at = utcnow(), None
-    ctx.session.add(AuditLog(association_id=ctx.tenant, actor_id=ctx.from_id, action=action,
-                             subject_kind=case.kind, subject_id=case.id,
-                             detail={"assignee": user_id}))
+    ctx.session.add(
+        AuditLog(
+            association_id=ctx.tenant,
+            actor_id=ctx.from_id,
+            action=action,
+            subject_kind=case.kind,
+            subject_id=case.id,
+            detail={"assignee": user_id},
+        )
+    )
     await ctx.session.flush()
     await refresh(ctx, case)
 
@@ -85,28 +100,46 @@ async def on_work(ctx: Ctx, data: Callback) -> None:
             ctx.answer(tr.gettext("You already handle this case."))
             return
         if held is not None:
-            ctx.answer(tr.gettext("{who} already handles this case; a supervisor can reassign it "
-                                  "with /assign.").format(who=held.assignee_name), alert=True)
+            ctx.answer(
+                tr.gettext(
+                    "{who} already handles this case; a supervisor can reassign it with /assign."
+                ).format(who=held.assignee_name),
+                alert=True,
+            )
             return
         await give(ctx, case, ctx.from_id, ctx.event.first_name, "case_claimed")
         ctx.answer(tr.gettext("✋ The case is yours."))
     elif data.action == "note":
-        ctx.send(ctx.chat_id, tr.gettext(
-            "📝 Reply to this message with an internal note on {reference}. Only staff see it; "
-            "the beneficiary never does.").format(reference=reference), FORCE_REPLY,
-            link=(NOTE_PROMPT + case.short, case.id), quote=ctx.event.message_id)
+        ctx.send(
+            ctx.chat_id,
+            tr.gettext(
+                "📝 Reply to this message with an internal note on {reference}. Only staff see it; "
+                "the beneficiary never does."
+            ).format(reference=reference),
+            FORCE_REPLY,
+            link=(NOTE_PROMPT + case.short, case.id),
+            quote=ctx.event.message_id,
+        )
         ctx.answer()
     elif data.action == "canned":
         replies = ctx.profile.canned_for(case.family)
         if not replies:
-            ctx.answer(tr.gettext("The profile has no ready replies for this kind of case."),
-                       alert=True)
+            ctx.answer(
+                tr.gettext("The profile has no ready replies for this kind of case."), alert=True
+            )
             return
-        rows = [[button(r.title.get("ar")[:60], cb(NS.CASE_WORK, "pick", case.short, case.id, r.id))]
-                for r in replies]
-        ctx.send(ctx.chat_id, tr.gettext("💬 Ready replies for {reference}: choose one to see "
-                                         "it before it is sent.").format(reference=reference),
-                 inline(rows), quote=ctx.event.message_id)
+        rows = [
+            [button(r.title.get("ar")[:60], cb(NS.CASE_WORK, "pick", case.short, case.id, r.id))]
+            for r in replies
+        ]
+        ctx.send(
+            ctx.chat_id,
+            tr.gettext(
+                "💬 Ready replies for {reference}: choose one to see it before it is sent."
+            ).format(reference=reference),
+            inline(rows),
+            quote=ctx.event.message_id,
+        )
         ctx.answer()
     elif data.action in ("pick", "send"):
         reply = next((r for r in ctx.profile.canned_for(case.family) if r.id == data.arg(2)), None)
@@ -115,14 +148,25 @@ async def on_work(ctx: Ctx, data: Callback) -> None:
             return
         text = reply.text.get("ar")
         if data.action == "pick":
-            ctx.send(ctx.chat_id, tr.gettext(
-                "💬 <b>{title}</b> for {reference}:\n\n{text}\n\n"
-                "Press «📤 Send as is», or reply to this message with your edited text to send "
-                "that instead.").format(title=escape(reply.title.get("ar")), reference=reference,
-                                        text=text),
-                inline([[button(tr.gettext("📤 Send as is"),
-                                cb(NS.CASE_WORK, "send", case.short, case.id, reply.id))]]),
-                link=(CANNED_PROMPT + case.short, case.id))
+            ctx.send(
+                ctx.chat_id,
+                tr.gettext(
+                    "💬 <b>{title}</b> for {reference}:\n\n{text}\n\n"
+                    "Press «📤 Send as is», or reply to this message with your edited text to send "
+                    "that instead."
+                ).format(title=escape(reply.title.get("ar")), reference=reference, text=text),
+                inline(
+                    [
+                        [
+                            button(
+                                tr.gettext("📤 Send as is"),
+                                cb(NS.CASE_WORK, "send", case.short, case.id, reply.id),
+                            )
+                        ]
+                    ]
+                ),
+                link=(CANNED_PROMPT + case.short, case.id),
+            )
             ctx.answer()
             return
         if await deliver(ctx, case, text, canned=reply.id):
@@ -136,14 +180,23 @@ async def on_work(ctx: Ctx, data: Callback) -> None:
 async def deliver(ctx: Ctx, case: Case, text: str, *, canned: str | None = None) -> bool:
     """A reply from the association to the case's beneficiary (``text``: HTML, ours or escaped)."""
     tr = translator("ar")
-    person = await ctx.session.get(Beneficiary, case.row.beneficiary_id) \
-        if case.row.beneficiary_id else None
+    person = (
+        await ctx.session.get(Beneficiary, case.row.beneficiary_id)
+        if case.row.beneficiary_id
+        else None
+    )
     if person is None:
         ctx.reply_quoting(tr.gettext("The beneficiary of this case can no longer be reached here."))
         return False
     if case.kind == REQUEST:
-        applications.record(ctx.session, case.row, "staff_reply", actor_kind="staff",
-                            actor_id=ctx.from_id, note=text[:2000])
+        applications.record(
+            ctx.session,
+            case.row,
+            "staff_reply",
+            actor_kind="staff",
+            actor_id=ctx.from_id,
+            note=text[:2000],
+        )
     else:
         try:
             move(ctx.session, case.row, "reply", await staff_actor(ctx))
@@ -151,26 +204,55 @@ async def deliver(ctx: Ctx, case: Case, text: str, *, canned: str | None = None)
             ctx.reply_quoting(tr.gettext("This case is closed; the reply was not sent."))
             return False
         add_message(ctx.session, case.row, "out", text=text, staff_user_id=ctx.from_id)
-    sent = ctx.send(person.telegram_user_id,
-                    f"{header(ctx, case.row, person.locale)}\n\n{text}")
+    sent = ctx.send(person.telegram_user_id, f"{header(ctx, case.row, person.locale)}\n\n{text}")
     if canned:
-        ctx.session.add(AuditLog(association_id=ctx.tenant, actor_id=ctx.from_id,
-                                 action="canned_reply_sent", subject_kind=case.kind,
-                                 subject_id=case.id, detail={"canned": canned}))
-    after_delivery(ctx.out, sent,
-                   sent=[ctx.reply_quoting(tr.gettext("✓ Your reply was sent to the beneficiary."))],
-                   failed=[ctx.reply_quoting(tr.gettext(
-                       "⚠️ Your reply could not be delivered to the beneficiary (they may have "
-                       "blocked the bot). Please reach them through another channel."))])
+        ctx.session.add(
+            AuditLog(
+                association_id=ctx.tenant,
+                actor_id=ctx.from_id,
+                action="canned_reply_sent",
+                subject_kind=case.kind,
+                subject_id=case.id,
+                detail={"canned": canned},
+            )
+        )
+    after_delivery(
+        ctx.out,
+        sent,
+        sent=[ctx.reply_quoting(tr.gettext("✓ Your reply was sent to the beneficiary."))],
+        failed=[
+            ctx.reply_quoting(
+                tr.gettext(
+                    "⚠️ Your reply could not be delivered to the beneficiary (they may have "
+                    "blocked the bot). Please reach them through another channel."
+                )
+            )
+        ],
+    )
     return True
 
 
 def add_note(ctx: Ctx, case: Case, text: str) -> None:
-    ctx.session.add(CaseNote(association_id=ctx.tenant, subject_kind=case.kind, subject_id=case.id,
-                             staff_user_id=ctx.from_id, staff_name=ctx.event.first_name[:120],
-                             text=text[:2000], created_at=utcnow()))
-    ctx.session.add(AuditLog(association_id=ctx.tenant, actor_id=ctx.from_id, action="internal_note",
-                             subject_kind=case.kind, subject_id=case.id))
+    ctx.session.add(
+        CaseNote(
+            association_id=ctx.tenant,
+            subject_kind=case.kind,
+            subject_id=case.id,
+            staff_user_id=ctx.from_id,
+            staff_name=ctx.event.first_name[:120],
+            text=text[:2000],
+            created_at=utcnow(),
+        )
+    )
+    ctx.session.add(
+        AuditLog(
+            association_id=ctx.tenant,
+            actor_id=ctx.from_id,
+            action="internal_note",
+            subject_kind=case.kind,
+            subject_id=case.id,
+        )
+    )
 
 
 async def on_reply(ctx: Ctx, link: StaffMessageLink) -> bool:
@@ -193,7 +275,9 @@ async def on_reply(ctx: Ctx, link: StaffMessageLink) -> bool:
     if is_note:
         note = text[1:].strip() if text.startswith("#") else text
         if not note:
-            ctx.reply_quoting(tr.gettext("Write the note after #, for example: # called, no answer."))
+            ctx.reply_quoting(
+                tr.gettext("Write the note after #, for example: # called, no answer.")
+            )
             return True
         add_note(ctx, case, note)
         ctx.reply_quoting(tr.gettext("📝 Internal note saved on the case (staff only)."))
@@ -218,7 +302,12 @@ async def assign_command(ctx: Ctx) -> None:
     words = (event.command_args or "").split()
     case = await by_reference(ctx, words[0]) if words else await replied_case(ctx)
     target = event.reply_to_user_id
-    if case is None or target is None or event.reply_to_is_bot or not case.visible_in(ctx, ctx.chat_id):
+    if (
+        case is None
+        or target is None
+        or event.reply_to_is_bot
+        or not case.visible_in(ctx, ctx.chat_id)
+    ):
         ctx.reply_quoting(tr.gettext("Reply to a colleague's message with: /assign REQ-1448-0001"))
         return
     if not case.is_open:
@@ -226,15 +315,21 @@ async def assign_command(ctx: Ctx) -> None:
         return
     name = event.reply_to_first_name or str(target)
     await give(ctx, case, target, name, "case_assigned")
-    ctx.reply_quoting(tr.gettext("✋ {reference} is now handled by {who}.").format(
-        reference=isolate(case.reference), who=escape(name)))
+    ctx.reply_quoting(
+        tr.gettext("✋ {reference} is now handled by {who}.").format(
+            reference=isolate(case.reference), who=escape(name)
+        )
+    )
 
 
 async def remind_assignees(work: UnitOfWork, now: datetime) -> int:
     """Once a day, each assignee hears of their open cases that wait on the association."""
     tr = translator("ar")
-    held = (await work.session.scalars(select(CaseAssignment).where(
-        CaseAssignment.association_id == work.tenant))).all()
+    held = (
+        await work.session.scalars(
+            select(CaseAssignment).where(CaseAssignment.association_id == work.tenant)
+        )
+    ).all()
     if not held:
         return 0
     by_case = {(c.kind, c.id): c for c in await open_cases(work)}  # type: ignore[arg-type]
