@@ -95,12 +95,14 @@ def _emulator_class():
             self._chat_events: dict[int, asyncio.Event] = {}
             self.first_call: dict[str, float] = {}
             self.call_count = 0
+            self.by_method: dict[str, int] = {}  # calls by method (--json: what an update costs)
             self.polling = asyncio.Event()
 
         def record_call(self, method: str, params: dict[str, Any]) -> ApiCall:
             now = time.perf_counter()
             self.call_count += 1
             name = method.lower()
+            self.by_method[name] = self.by_method.get(name, 0) + 1
             if name not in self.first_call:
                 self.first_call[name] = now
                 if name == "getupdates":
@@ -781,6 +783,7 @@ async def scenario_full(
         beneficiaries=people,
         extra={
             "faq_answered": sum(c["faq_answered"] for c in completed),
+            "api_calls": dict(sorted(emu.by_method.items())),  # Bot API calls by method
             "rss_samples_mb": [round(m, 1) for _, m in sampler.samples[-5:]],
             "tables_bytes": sqlite_tables(url),
         },

@@ -156,6 +156,8 @@ class Dispatcher:
         if media.file_size is not None and media.file_size > DEFAULT_MAX_BYTES:
             return None  # refused for its size; Telegram would not serve it anyway
         channel = self.channel_of({"channel": event.channel})
+        if media.kind == "photo" and getattr(channel, "photos_reencoded", False):
+            return None
         head = Head(await channel.file_head(media.file_id))
         size = getattr(channel, "known_size", lambda _: None)(media.file_id)
         if media.file_size is None and size is not None:  # a channel that tells it only on asking

@@ -115,7 +115,7 @@ async def answer_until_documents(person: Person, profile) -> None:
 
 
 async def test_a_program_named_pdf_and_an_empty_file_are_refused(
-    consented: Person, profile, app: BotApp
+    consented: Person, profile, app: BotApp, emu
 ) -> None:
     await open_service(consented, profile)
     await answer_until_documents(consented, profile)
@@ -129,7 +129,10 @@ async def test_a_program_named_pdf_and_an_empty_file_are_refused(
     assert "فارغ" in replies[0]["text"] and replies[-1]["text"] == question
 
     await consented.send_document(JPEG, "id.jpg", "image/jpeg")  # a real photo, as a file
+    asked = len(emu.calls_to("getFile"))
     await consented.send_photo(JPEG)  # the family record, as a photo
+    # Telegram re-encodes photos itself: their bytes are not the sender's, and not fetched
+    assert len(emu.calls_to("getFile")) == asked > 0
     replies = await consented.send_document(PDF, "income.pdf", "application/pdf")
     assert "لا يطابق" not in replies[0]["text"] and "السؤال ١٣" in replies[-1]["text"]
 

@@ -245,3 +245,21 @@ async def test_a_relationship_of_a_new_object_is_scoped(db: Database) -> None:
         session.expire(request, ["events"])
         events = await session.run_sync(lambda _: request.events)
         assert events == []
+
+
+async def test_a_statement_built_once_is_scoped_in_every_association(db: Database) -> None:
+    """The scope keeps one scoped copy of a statement built once (the hot path's person by
+    Telegram id): the copy reads the association at each execution, never the first one's."""
+    once = select(Beneficiary.telegram_user_id).where(Beneficiary.telegram_user_id == 1)
+    ordered = select(Beneficiary.telegram_user_id).order_by(Beneficiary.telegram_user_id)
+    for _ in range(2):
+        for tenant, users in ((A, [1, 2]), (B, [1, 3, 4]), (A, [1, 2])):
+            async with db.read(tenant=tenant) as session:
+                assert (await session.scalars(ordered)).all() == users
+                found = await session.scalar(
+                    select(Beneficiary.association_id).where(Beneficiary.telegram_user_id == 1)
+                )
+                assert found == tenant
+                assert (await session.scalars(once)).all() == [1]
+        async with db.read(unscoped=True) as session:  # unscoped: the statement as written
+            assert len((await session.scalars(ordered)).all()) == 5

@@ -396,6 +396,10 @@ class TelegramChannel:
     button press's answer, the staff-membership check, the first bytes of a sent file)."""
 
     name = "telegram"
+    # Telegram re-encodes every photo on its servers: the bytes behind a ``photo`` are its own
+    # JPEG, never the sender's file, so reading their head (a getFile and a download per photo)
+    # would tell nothing; documents keep the check
+    photos_reencoded = True
 
     def __init__(self, bot: Any, membership: Any = None) -> None:
         self.bot = bot
