@@ -17,7 +17,9 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain import lifecycle
+from bot.domain.attachments import DocumentFile
 from bot.domain.dates import format_date, to_hijri, today_riyadh
+from bot.domain.identity import NationalId
 from bot.domain.lifecycle import OPEN, Actor, Audited, Event, StatusChanged
 from bot.domain.textutil import (
     escape_html,
@@ -26,7 +28,6 @@ from bot.domain.textutil import (
     mask_mobile,
     mask_national_id,
 )
-from bot.domain.validation import DocumentFile, NationalId
 from bot.i18n import Translator
 from storage.crypto import Vault
 from storage.models import AuditLog, Counter, RequestEvent, ServiceRequest, utcnow
@@ -50,7 +51,7 @@ def encode_answer(vault: Vault, tenant: str, field: Any, value: Any) -> Any:
     if ftype == "date":
         return {"date": value.gregorian.isoformat(), "cal": str(value.calendar_used)}
     if ftype == "location":
-        if isinstance(value, str):  # a typed address (validation.Address)
+        if isinstance(value, str):  # a typed address (attachments.Address)
             return {"address": str(value)}
         lat, lon = value
         return {"lat": round(float(lat), 6), "lon": round(float(lon), 6)}

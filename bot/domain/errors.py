@@ -1,6 +1,6 @@
 """The one error a person's input can raise: ``Invalid``, carrying the message to send back.
 
-Its own module so that the parsers (``validation``, ``dates``) can share it without importing
+Its own module so that the parsers (``validation``, ``attachments``, ``dateparse``) can share it without importing
 each other.
 """
 

@@ -1,54 +1,74 @@
-"""The Bot API methods: parameter checks with Telegram's errors, then changes to a BotHandle.
+"""The Bot API methods that post or change messages: parameter checks with Telegram's errors,
+then changes to a BotHandle.
 
 Each method is ``async (bot, params) -> result`` registered in ``METHODS`` under its lower-case
-name (Telegram's method names are case-insensitive).
+name (Telegram's method names are case-insensitive); the methods that post no message (updates,
+the bot's profile, files and chats) are in :mod:`bot.emulator.chat_methods`, imported here so that
+``METHODS`` is complete.
 """
 
 from __future__ import annotations
 
-import json
-import re
-from collections.abc import Awaitable, Callable
-from typing import Any
-
-from .files import MAX_DOWNLOAD_BYTES, StoredFile, media_object
+from . import chat_methods  # noqa: F401 - registers the methods that post no message
+from .files import StoredFile, media_object
 from .formatting import FormattedText, format_text, utf16_len
 from .markup import Markup, inline_part, validate_reply_markup
+from .method_table import METHODS, Method, method
 from .params import Params, Upload
 from .protocol import bad_request
-from .state import ACTIVE_STATUSES, JSON, ChatRecord, MemberStatus, StoredMessage, chat_member
+from .state import JSON, ChatRecord, StoredMessage
 from .world import BotHandle
-
-Method = Callable[[BotHandle, Params], Awaitable[Any]]
-METHODS: dict[str, Method] = {}
 
 MAX_TEXT = 4096
 MAX_CAPTION = 1024
-_NOT_MODIFIED = ("message is not modified: specified new message content and reply markup are "
-                 "exactly the same as a current content and reply markup of the message")
-_CHAT_ACTIONS = frozenset({
-    "typing", "upload_photo", "record_video", "upload_video", "record_voice", "upload_voice",
-    "upload_document", "choose_sticker", "find_location", "record_video_note",
-    "upload_video_note"})
-_COMMAND = re.compile(r"[a-z0-9_]{1,32}")
-_CONTENT_KEYS = ("text", "entities", "photo", "document", "voice", "audio", "video", "animation",
-                 "sticker", "video_note", "contact", "location", "venue", "poll", "dice",
-                 "caption", "caption_entities")
+_NOT_MODIFIED = (
+    "message is not modified: specified new message content and reply markup are "
+    "exactly the same as a current content and reply markup of the message"
+)
+_CHAT_ACTIONS = frozenset(
+    {
+        "typing",
+        "upload_photo",
+        "record_video",
+        "upload_video",
+        "record_voice",
+        "upload_voice",
+        "upload_document",
+        "choose_sticker",
+        "find_location",
+        "record_video_note",
+        "upload_video_note",
+    }
+)
+_CONTENT_KEYS = (
+    "text",
+    "entities",
+    "photo",
+    "document",
+    "voice",
+    "audio",
+    "video",
+    "animation",
+    "sticker",
+    "video_note",
+    "contact",
+    "location",
+    "venue",
+    "poll",
+    "dice",
+    "caption",
+    "caption_entities",
+)
 _MEDIA_KEYS = ("photo", "document", "voice", "audio", "video", "animation")
 _IMAGE_MAGIC = (b"\xff\xd8", b"\x89PNG", b"GIF8", b"BM", b"RIFF")
 
 
-def method(name: str) -> Callable[[Method], Method]:
-    def register(function: Method) -> Method:
-        METHODS[name.lower()] = function
-        return function
-    return register
-
-
 # -- shared checks ----------------------------------------------------------------------------
 
-def _text(params: Params, name: str = "text", mode: str = "parse_mode",
-          entities: str = "entities") -> tuple[str, FormattedText]:
+
+def _text(
+    params: Params, name: str = "text", mode: str = "parse_mode", entities: str = "entities"
+) -> tuple[str, FormattedText]:
     raw = params.text(name) or ""
     formatted = format_text(raw, params.text(mode), params.obj(entities))
     if not formatted.text:
@@ -105,16 +125,22 @@ def _reply_target(chat: ChatRecord, params: Params) -> StoredMessage | None:
     return stored
 
 
-def _deliver(bot: BotHandle, chat: ChatRecord, params: Params, content: JSON,
-             raw_text: str | None = None) -> JSON:
+def _deliver(
+    bot: BotHandle, chat: ChatRecord, params: Params, content: JSON, raw_text: str | None = None
+) -> JSON:
     """Post a bot message with the common send options; return the Message."""
     if params.flag("protect_content"):
         content["has_protected_content"] = True
     content = {key: value for key, value in content.items() if value is not None}
-    stored = bot.bot_message(chat, content, raw_text=raw_text,
-                             parse_mode=params.text("parse_mode"),
-                             reply_markup=_markup(params), reply_to=_reply_target(chat, params),
-                             thread_id=params.integer("message_thread_id"))
+    stored = bot.bot_message(
+        chat,
+        content,
+        raw_text=raw_text,
+        parse_mode=params.text("parse_mode"),
+        reply_markup=_markup(params),
+        reply_to=_reply_target(chat, params),
+        thread_id=params.integer("message_thread_id"),
+    )
     return stored.api
 
 
@@ -176,128 +202,8 @@ def _editable(bot: BotHandle, params: Params) -> StoredMessage:
     return stored
 
 
-def _scope_key(params: Params) -> tuple[str, str]:
-    scope = params.obj("scope") or {"type": "default"}
-    return json.dumps(scope, sort_keys=True), params.text("language_code") or ""
-
-
-def _member_status(bot: BotHandle, chat: ChatRecord, user_id: int) -> MemberStatus:
-    if user_id == bot.me.id:
-        return chat.bot_status
-    if chat.type == "private":
-        return "member" if user_id == chat.id else "left"
-    return chat.members.get(user_id, "left")
-
-
-# -- getting updates --------------------------------------------------------------------------
-
-@method("getMe")
-async def get_me(bot: BotHandle, params: Params) -> JSON:
-    return bot.me.api() | {"can_join_groups": True, "can_read_all_group_messages": False,
-                           "supports_inline_queries": False, "can_connect_to_business": False,
-                           "has_main_web_app": False}
-
-
-@method("getUpdates")
-async def get_updates(bot: BotHandle, params: Params) -> list[JSON]:
-    limit = min(max(params.integer("limit", 100) or 100, 1), 100)
-    params.obj("allowed_updates")
-    return await bot.updates.get_updates(params.integer("offset"), limit,
-                                         params.number("timeout") or 0.0)
-
-
-@method("setWebhook")
-async def set_webhook(bot: BotHandle, params: Params) -> bool:
-    url = params.text("url") or ""
-    drop = params.flag("drop_pending_updates")
-    if not url:
-        await bot.updates.delete_webhook(drop)
-        return True
-    await bot.updates.set_webhook(url, params.text("secret_token"),
-                                  params.integer("max_connections", 40) or 40,
-                                  params.obj("allowed_updates"), drop)
-    return True
-
-
-@method("deleteWebhook")
-async def delete_webhook(bot: BotHandle, params: Params) -> bool:
-    await bot.updates.delete_webhook(params.flag("drop_pending_updates"))
-    return True
-
-
-@method("getWebhookInfo")
-async def get_webhook_info(bot: BotHandle, params: Params) -> JSON:
-    return bot.updates.webhook_info()
-
-
-# -- the bot's profile ------------------------------------------------------------------------
-
-@method("setMyCommands")
-async def set_my_commands(bot: BotHandle, params: Params) -> bool:
-    commands = params.obj("commands")
-    if not isinstance(commands, list) or len(commands) > 100:
-        raise bad_request("can't parse commands JSON object")
-    for command in commands:
-        if not isinstance(command, dict) or not _COMMAND.fullmatch(str(command.get("command"))):
-            raise bad_request("BOT_COMMAND_INVALID")
-        if not 1 <= len(str(command.get("description", ""))) <= 256:
-            raise bad_request("BOT_COMMAND_DESCRIPTION_INVALID")
-    bot.commands[_scope_key(params)] = [
-        {"command": c["command"], "description": c["description"]} for c in commands]
-    return True
-
-
-@method("getMyCommands")
-async def get_my_commands(bot: BotHandle, params: Params) -> list[JSON]:
-    return bot.commands.get(_scope_key(params), [])
-
-
-@method("deleteMyCommands")
-async def delete_my_commands(bot: BotHandle, params: Params) -> bool:
-    bot.commands.pop(_scope_key(params), None)
-    return True
-
-
-def _profile_methods(field: str, suffix: str) -> None:
-    """setMy<suffix> / getMy<suffix> for one text of the bot's profile."""
-    async def setter(bot: BotHandle, params: Params) -> bool:
-        bot.profile[field, params.text("language_code") or ""] = params.text(field) or ""
-        return True
-
-    async def getter(bot: BotHandle, params: Params) -> JSON:
-        language = params.text("language_code") or ""
-        return {field: bot.profile.get((field, language), bot.profile.get((field, ""), ""))}
-
-    method(f"setMy{suffix}")(setter)
-    method(f"getMy{suffix}")(getter)
-
-
-for _field, _suffix in (("name", "Name"), ("description", "Description"),
-                        ("short_description", "ShortDescription")):
-    _profile_methods(_field, _suffix)
-
-
-@method("setChatMenuButton")
-async def set_chat_menu_button(bot: BotHandle, params: Params) -> bool:
-    button = params.obj("menu_button") or {"type": "default"}
-    if not isinstance(button, dict) or button.get("type") not in ("commands", "web_app",
-                                                                  "default"):
-        raise bad_request("can't parse menu button JSON object")
-    if params.has("chat_id"):
-        bot.chat(params.chat_id()).menu_button = button
-    else:
-        bot.default_menu_button = button
-    return True
-
-
-@method("getChatMenuButton")
-async def get_chat_menu_button(bot: BotHandle, params: Params) -> JSON:
-    if params.has("chat_id"):
-        return bot.chat(params.chat_id()).menu_button or bot.default_menu_button
-    return bot.default_menu_button
-
-
 # -- sending ----------------------------------------------------------------------------------
+
 
 @method("sendMessage")
 async def send_message(bot: BotHandle, params: Params) -> JSON:
@@ -311,15 +217,23 @@ def _media_method(kind: str) -> Method:
         chat = bot.chat_for_send(params.chat_id())
         stored = _input_file(bot, params.file(kind), kind)
         raw_caption, caption = _caption(params)
-        return _deliver(bot, chat, params, _media_content(bot, stored, kind, params) | caption,
-                        raw_caption)
+        return _deliver(
+            bot, chat, params, _media_content(bot, stored, kind, params) | caption, raw_caption
+        )
+
     return send
 
 
-for _kind, _name in (("photo", "sendPhoto"), ("document", "sendDocument"),
-                     ("voice", "sendVoice"), ("audio", "sendAudio"), ("video", "sendVideo"),
-                     ("animation", "sendAnimation"), ("sticker", "sendSticker"),
-                     ("video_note", "sendVideoNote")):
+for _kind, _name in (
+    ("photo", "sendPhoto"),
+    ("document", "sendDocument"),
+    ("voice", "sendVoice"),
+    ("audio", "sendAudio"),
+    ("video", "sendVideo"),
+    ("animation", "sendAnimation"),
+    ("sticker", "sendSticker"),
+    ("video_note", "sendVideoNote"),
+):
     method(_name)(_media_method(_kind))
 
 
@@ -329,28 +243,36 @@ async def send_media_group(bot: BotHandle, params: Params) -> list[JSON]:
     media = params.obj("media")
     if not isinstance(media, list) or not 2 <= len(media) <= 10:
         raise bad_request("wrong number of media in the album: must be 2-10")
-    if not all(isinstance(item, dict) and item.get("type") in ("photo", "video", "document",
-                                                                "audio") for item in media):
+    if not all(
+        isinstance(item, dict) and item.get("type") in ("photo", "video", "document", "audio")
+        for item in media
+    ):
         raise bad_request("can't parse InputMedia JSON object")
     kinds = {item["type"] for item in media}
     if len(kinds) > 1 and kinds & {"document", "audio"}:
-        raise bad_request(f"{sorted(kinds & {'document', 'audio'})[0]} can't be mixed with "
-                          "other media types")
+        raise bad_request(
+            f"{sorted(kinds & {'document', 'audio'})[0]} can't be mixed with other media types"
+        )
     group_id = bot.next_media_group_id()
     reply_to = _reply_target(chat, params)
     messages = []
     for item in media:
         kind = item["type"]
         value = item.get("media")
-        stored = _input_file(bot, params.attached(value) if isinstance(value, str) else None,
-                             kind)
+        stored = _input_file(bot, params.attached(value) if isinstance(value, str) else None, kind)
         item_params = Params({key: value for key, value in item.items() if key != "media"})
         raw_caption, caption = _caption(item_params)
-        content = ({"media_group_id": group_id}
-                   | _media_content(bot, stored, kind, item_params) | caption)
-        message = bot.bot_message(chat, content, raw_text=raw_caption,
-                                  parse_mode=item_params.text("parse_mode"), reply_to=reply_to,
-                                  thread_id=params.integer("message_thread_id"))
+        content = (
+            {"media_group_id": group_id} | _media_content(bot, stored, kind, item_params) | caption
+        )
+        message = bot.bot_message(
+            chat,
+            content,
+            raw_text=raw_caption,
+            parse_mode=item_params.text("parse_mode"),
+            reply_to=reply_to,
+            thread_id=params.integer("message_thread_id"),
+        )
         messages.append(message.api)
     return messages
 
@@ -363,8 +285,7 @@ async def send_location(bot: BotHandle, params: Params) -> JSON:
         raise bad_request("latitude and longitude are required")
     if not (-90 <= latitude <= 90 and -180 <= longitude <= 180):
         raise bad_request("wrong location specified")
-    return _deliver(bot, chat, params, {"location": {"latitude": latitude,
-                                                     "longitude": longitude}})
+    return _deliver(bot, chat, params, {"location": {"latitude": latitude, "longitude": longitude}})
 
 
 @method("sendContact")
@@ -375,8 +296,12 @@ async def send_contact(bot: BotHandle, params: Params) -> JSON:
         raise bad_request("phone_number is empty")
     if not first_name:
         raise bad_request("first_name is empty")
-    contact = {"phone_number": phone, "first_name": first_name,
-               "last_name": params.text("last_name"), "vcard": params.text("vcard")}
+    contact = {
+        "phone_number": phone,
+        "first_name": first_name,
+        "last_name": params.text("last_name"),
+        "vcard": params.text("vcard"),
+    }
     contact = {key: value for key, value in contact.items() if value}
     return _deliver(bot, chat, params, {"contact": contact})
 
@@ -420,15 +345,24 @@ async def forward_message(bot: BotHandle, params: Params) -> JSON:
     if "from" in source.api:
         origin = {"type": "user", "sender_user": source.api["from"], "date": date}
     else:
-        origin = {"type": "channel", "chat": source.api["sender_chat"],
-                  "message_id": source.message_id, "date": date}
-    stored = bot.bot_message(chat, content | {"forward_origin": origin},
-                             raw_text=source.raw_text, parse_mode=source.parse_mode,
-                             thread_id=params.integer("message_thread_id"))
+        origin = {
+            "type": "channel",
+            "chat": source.api["sender_chat"],
+            "message_id": source.message_id,
+            "date": date,
+        }
+    stored = bot.bot_message(
+        chat,
+        content | {"forward_origin": origin},
+        raw_text=source.raw_text,
+        parse_mode=source.parse_mode,
+        thread_id=params.integer("message_thread_id"),
+    )
     return stored.api
 
 
 # -- changing messages ------------------------------------------------------------------------
+
 
 @method("editMessageText")
 async def edit_message_text(bot: BotHandle, params: Params) -> JSON:
@@ -437,12 +371,19 @@ async def edit_message_text(bot: BotHandle, params: Params) -> JSON:
         raise bad_request("there is no text in the message to edit")
     raw, formatted = _text(params)
     markup = _inline_markup(params)
-    if (formatted.text == stored.api["text"]
-            and formatted.entities == stored.api.get("entities", [])
-            and markup == stored.api.get("reply_markup")):
+    if (
+        formatted.text == stored.api["text"]
+        and formatted.entities == stored.api.get("entities", [])
+        and markup == stored.api.get("reply_markup")
+    ):
         raise bad_request(_NOT_MODIFIED)
-    return bot.edit_bot_message(stored, _text_fields(formatted), reply_markup=markup,
-                                raw_text=raw, parse_mode=params.text("parse_mode"))
+    return bot.edit_bot_message(
+        stored,
+        _text_fields(formatted),
+        reply_markup=markup,
+        raw_text=raw,
+        parse_mode=params.text("parse_mode"),
+    )
 
 
 @method("editMessageCaption")
@@ -452,13 +393,20 @@ async def edit_message_caption(bot: BotHandle, params: Params) -> JSON:
         raise bad_request("there is no caption in the message to edit")
     raw, caption = _caption(params)
     markup = _inline_markup(params)
-    if (caption.get("caption") == stored.api.get("caption")
-            and caption.get("caption_entities") == stored.api.get("caption_entities")
-            and markup == stored.api.get("reply_markup")):
+    if (
+        caption.get("caption") == stored.api.get("caption")
+        and caption.get("caption_entities") == stored.api.get("caption_entities")
+        and markup == stored.api.get("reply_markup")
+    ):
         raise bad_request(_NOT_MODIFIED)
     changes = {"caption": None, "caption_entities": None} | caption
-    return bot.edit_bot_message(stored, changes, reply_markup=markup, raw_text=raw or "",
-                                parse_mode=params.text("parse_mode"))
+    return bot.edit_bot_message(
+        stored,
+        changes,
+        reply_markup=markup,
+        raw_text=raw or "",
+        parse_mode=params.text("parse_mode"),
+    )
 
 
 @method("editMessageReplyMarkup")
@@ -472,8 +420,11 @@ async def edit_message_reply_markup(bot: BotHandle, params: Params) -> JSON:
 
 def _delete(bot: BotHandle, chat: ChatRecord, message_id: int) -> None:
     stored = _bot_message(chat, message_id, "message to delete not found")
-    if (not stored.from_bot and chat.type != "private"
-            and chat.bot_status not in ("administrator", "creator")):
+    if (
+        not stored.from_bot
+        and chat.type != "private"
+        and chat.bot_status not in ("administrator", "creator")
+    ):
         raise bad_request("message can't be deleted")
     bot.delete(stored)
 
@@ -505,64 +456,16 @@ async def answer_callback_query(bot: BotHandle, params: Params) -> bool:
     text = params.text("text")
     if text is not None and len(text) > 200:
         raise bad_request("MESSAGE_TOO_LONG")
-    bot.answer_callback(query_id, {"text": text, "show_alert": params.flag("show_alert"),
-                                   "url": params.text("url"),
-                                   "cache_time": params.integer("cache_time", 0)})
+    bot.answer_callback(
+        query_id,
+        {
+            "text": text,
+            "show_alert": params.flag("show_alert"),
+            "url": params.text("url"),
+            "cache_time": params.integer("cache_time", 0),
+        },
+    )
     return True
 
 
-# -- files and chats --------------------------------------------------------------------------
-
-@method("getFile")
-async def get_file(bot: BotHandle, params: Params) -> JSON:
-    stored = bot.files.require(params.text("file_id") or "")
-    if stored.size > MAX_DOWNLOAD_BYTES:
-        raise bad_request("file is too big")
-    return stored.as_file()
-
-
-@method("getChat")
-async def get_chat(bot: BotHandle, params: Params) -> JSON:
-    return bot.chat(params.chat_id()).full_info()
-
-
-@method("getChatMember")
-async def get_chat_member(bot: BotHandle, params: Params) -> JSON:
-    chat = bot.chat(params.chat_id())
-    user_id = params.required_int("user_id")
-    user = bot.me if user_id == bot.me.id else bot.users.get(user_id)
-    if user is None:
-        raise bad_request("user not found")
-    return chat_member(user, _member_status(bot, chat, user_id))
-
-
-@method("getChatAdministrators")
-async def get_chat_administrators(bot: BotHandle, params: Params) -> list[JSON]:
-    chat = bot.chat(params.chat_id())
-    if chat.type == "private":
-        raise bad_request("there are no administrators in the private chat")
-    admins = [chat_member(bot.users[user_id], status) for user_id, status in chat.members.items()
-              if status in ("creator", "administrator")]
-    if chat.bot_status == "administrator":
-        admins.append(chat_member(bot.me, "administrator"))
-    return admins
-
-
-@method("getChatMemberCount")
-async def get_chat_member_count(bot: BotHandle, params: Params) -> int:
-    chat = bot.chat(params.chat_id())
-    if chat.type == "private":
-        return 2
-    people = sum(status in ACTIVE_STATUSES for status in chat.members.values())
-    return people + (chat.bot_status in ACTIVE_STATUSES)
-
-
-@method("leaveChat")
-async def leave_chat(bot: BotHandle, params: Params) -> bool:
-    chat = bot.chat(params.chat_id())
-    if chat.type == "private":
-        raise bad_request("chat member status can't be changed in private chats")
-    if chat.bot_status not in ACTIVE_STATUSES:
-        raise bad_request("USER_NOT_PARTICIPANT")
-    bot.leave(chat)
-    return True
+__all__ = ["METHODS", "Method", "method"]

@@ -21,8 +21,8 @@ from sqlalchemy import Table, bindparam, select
 from sqlalchemy import insert as sql_insert
 from sqlalchemy import update as sql_update
 
+from bot.domain.attachments import DEFAULT_MAX_BYTES
 from bot.domain.filetypes import Head
-from bot.domain.validation import DEFAULT_MAX_BYTES
 from bot.engine import dialogs
 from bot.engine.context import Ctx, Runtime, UnitOfWork
 from bot.engine.events import Event, Kind

@@ -8,6 +8,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bot.domain import dates
+from bot.domain.dateparse import ParsedDate, parse_date
 from bot.domain.dates import (
     GREGORIAN_MONTHS_AR,
     HIJRI_MONTHS_AR,
@@ -15,7 +16,6 @@ from bot.domain.dates import (
     LocalDate,
     LocalDateTime,
     MonthName,
-    ParsedDate,
     add_days,
     add_working_days,
     format_date,
@@ -24,12 +24,11 @@ from bot.domain.dates import (
     from_hijri,
     hijri_month_length,
     is_working_day,
-    parse_date,
     to_hijri,
     today_riyadh,
     working_days_between,
 )
-from bot.domain.validation import Invalid
+from bot.domain.errors import Invalid
 
 CATALOG = json.loads(
     (Path(__file__).resolve().parents[2] / "locales/incoming/validation.ar.json").read_text("utf-8")

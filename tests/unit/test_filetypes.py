@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import pytest
 
+from bot.domain.attachments import validate_document
+from bot.domain.errors import Invalid
 from bot.domain.filetypes import Head, matches, sniff
-from bot.domain.validation import Invalid, validate_document
 
 HEIC = b"\x00\x00\x00\x18ftypheic\x00\x00\x00\x00mif1heic"
 MIF1 = b"\x00\x00\x00\x1cftypmif1\x00\x00\x00\x00mif1heic"

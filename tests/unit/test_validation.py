@@ -10,11 +10,15 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.domain.dates import ParsedDate
-from bot.domain.validation import (
+from bot.domain.attachments import (
     DEFAULT_MAX_BYTES,
-    FIELD_TYPES,
     DocumentFile,
+    validate_document,
+    validate_location,
+)
+from bot.domain.dateparse import ParsedDate
+from bot.domain.validation import (
+    FIELD_TYPES,
     Invalid,
     NationalId,
     luhn_ok,
@@ -22,11 +26,9 @@ from bot.domain.validation import (
     validate,
     validate_choice,
     validate_date,
-    validate_document,
     validate_email,
     validate_full_name,
     validate_integer,
-    validate_location,
     validate_mobile,
     validate_national_id,
     validate_text,
@@ -40,7 +42,9 @@ CATALOG = json.loads(CATALOG_PATH.read_text("utf-8"))
 SOURCES = [
     ROOT / "bot/domain/validation.py",
     ROOT / "bot/domain/identity.py",
+    ROOT / "bot/domain/attachments.py",
     ROOT / "bot/domain/dates.py",
+    ROOT / "bot/domain/dateparse.py",
     ROOT / "bot/domain/textutil.py",
 ]
 
