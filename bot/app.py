@@ -25,8 +25,9 @@ from bot.engine.dispatch import Dispatcher
 from bot.engine.intake import Intake
 from bot.engine.jobs import run_forever
 from bot.engine.logging_setup import hide
-from bot.engine.outbox import Limits, Policy, Sender
+from bot.engine.outbox import Limits, Policy
 from bot.engine.router import Router
+from bot.engine.sender import Sender
 from bot.engine.service import database_errors, first_line
 from bot.i18n import N_, SUPPORTED_LOCALES, translator
 from bot.profile import Profile

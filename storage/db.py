@@ -35,7 +35,7 @@ do not reach; each carries the tenant (or a key that is unique across associatio
 * ``bot.engine.dispatch``: ``_CLAIM`` (``association_id = :tenant``) and ``_OWE`` (an outbox
   INSERT whose rows name the tenant);
 * ``bot.engine.intake``: ``_STORE_SQLITE`` / ``_STORE_PG`` (inbound INSERTs naming the tenant);
-* ``bot.engine.outbox``: the delivery UPDATEs by outbox id (ids are global);
+* ``bot.engine.sender``: the delivery UPDATEs by outbox id (ids are global);
 * ``bot.engine.dialogs``: ``_READ`` / ``_INSERT`` / ``_UPDATE`` / ``_DELETE`` by beneficiary id
   (ids are global, and the beneficiary was found in the scoped session).
 

@@ -397,7 +397,7 @@ class OutboxMessage(Tenanted, Base):
     link_kind: Mapped[str | None] = mapped_column(String(16))  # on success: StaffMessageLink
     link_id: Mapped[int | None] = mapped_column(Integer)
     channel: Mapped[str] = mapped_column(String(16), default="telegram", server_default="telegram")
-    """The channel that rendered the call and sends it (``bot.engine.outbox.Sender``)."""
+    """The channel that rendered the call and sends it (``bot.engine.sender.Sender``)."""
     receipt: Mapped[str | None] = mapped_column(String(10))
     """What the channel reported after the send, when it does: delivered, read (WhatsApp)."""
 

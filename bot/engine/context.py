@@ -24,7 +24,8 @@ from bot.engine.events import Event
 from bot.engine.flood import FloodGate
 from bot.engine.keyboards import NO_BUTTONS, Buttons, Markup
 from bot.engine.messages import Album, Copy, Delete, Edit, Leave, Outgoing, Say, SendFile
-from bot.engine.outbox import REMOTE_KEY, Out, Sender
+from bot.engine.outbox import REMOTE_KEY, Out
+from bot.engine.sender import Sender
 from bot.i18n import N_, Text, Translator, translator
 from bot.profile import Profile
 from bot.settings import Settings

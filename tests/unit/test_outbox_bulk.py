@@ -6,8 +6,9 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from bot.engine.outbox import BULK_KEY, Limits, Out, Sender
+from bot.engine.outbox import BULK_KEY, Limits, Out
 from bot.engine.owed import bulk
+from bot.engine.sender import Sender
 
 
 class Recorder:

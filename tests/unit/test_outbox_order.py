@@ -4,8 +4,9 @@ merged, at most one message per interval."""
 
 from __future__ import annotations
 
-from bot.engine.outbox import Limits, Out, Sender, _ChatQueue
+from bot.engine.outbox import Limits, Out
 from bot.engine.owed import collapse, joined, paced
+from bot.engine.sender import Sender, _ChatQueue
 
 GROUP = -100
 
