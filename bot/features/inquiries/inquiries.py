@@ -7,66 +7,87 @@ from __future__ import annotations
 from datetime import timedelta
 from html import escape
 
-from sqlalchemy import func, select
-
 from bot.domain.faq.offered import unoffered
-from bot.domain.textutil import Num, clean_input, isolate
-from bot.domain.tickets import Kind, add_message, open_ticket, open_ticket_of
+from bot.domain.textutil import clean_input, isolate
+from bot.domain.tickets import Kind, open_ticket, open_ticket_of
 from bot.engine import dialogs
 from bot.engine.context import Ctx
-from bot.engine.events import RELAYABLE
 from bot.engine.keyboards import Buttons, Callback, button, cb, inline
 from bot.engine.namespaces import NS
-from bot.engine.outbox import Out
-from bot.engine.owed import after_delivery, collapse, joined, paced
+from bot.engine.owed import after_delivery, collapse
 from bot.engine.router import Router
 from bot.features.home.menus import back_to_menu_row, menu_keyboard_short
 from bot.features.inquiries.ticket_cards import (
     BEN_LINK,
-    LINK,
-    card_link,
     masked_sender,
     post_ticket_card,
-    route,
 )
-from bot.i18n import N_, translator
-from storage.models import StaffMessageLink, TicketMessage
+from bot.features.inquiries.ticket_relay import (
+    MAX_QUESTION,
+    TICKET_FLOW,
+    join_reply,
+    not_passed_on,
+    other_message,
+    relay_text,
+    relay_to_staff,
+)
+from bot.i18n import N_
 
 ASK_FLOW = "ask"
-TICKET_FLOW = "ticket"
-MAX_QUESTION = 1000
 
 
 async def show_topics(ctx: Ctx) -> None:
     faq = ctx.profile.faq
-    rows = [[button(f"{c.icon or '•'} {c.title.get(ctx.locale)}", cb(NS.FAQ, "cat", c.id))] for c in faq.categories]
+    rows = [
+        [button(f"{c.icon or '•'} {c.title.get(ctx.locale)}", cb(NS.FAQ, "cat", c.id))]
+        for c in faq.categories
+    ]
     if ctx.profile.documents:
         rows.append([button(ctx._("📄 The association's documents"), cb(NS.ABOUT, "docs"))])
     rows.append([button(ctx._("🙋 Talk to the association's team"), cb(NS.FAQ, "person"))])
     rows.append(back_to_menu_row(ctx))
-    ctx.show(ctx._("Write your question in your own words, and I will look for the answer. Or browse the questions by topic:"),
-             inline(rows))
+    ctx.show(
+        ctx._(
+            "Write your question in your own words, and I will look for the answer. Or browse the questions by topic:"
+        ),
+        inline(rows),
+    )
 
 
 def answer_keyboard(ctx: Ctx, entry_id: str) -> Buttons:
-    return inline([[button(ctx._("👍 Yes, thank you"), cb(NS.FAQ, "yes", entry_id)),
-                    button(ctx._("👎 No"), cb(NS.FAQ, "no", entry_id))],
-                   back_to_menu_row(ctx)])
+    return inline(
+        [
+            [
+                button(ctx._("👍 Yes, thank you"), cb(NS.FAQ, "yes", entry_id)),
+                button(ctx._("👎 No"), cb(NS.FAQ, "no", entry_id)),
+            ],
+            back_to_menu_row(ctx),
+        ]
+    )
 
 
 def show_answer(ctx: Ctx, entry_id: str, *, edit: bool) -> bool:
     entry = ctx.profile.faq_entry(entry_id)
     if entry is None:
         return False
-    text = (f"<b>{escape(entry.question.get(ctx.locale))}</b>\n{entry.answer.get(ctx.locale)}\n\n"
-            + ctx._("Did this answer your question?"))
+    text = (
+        f"<b>{escape(entry.question.get(ctx.locale))}</b>\n{entry.answer.get(ctx.locale)}\n\n"
+        + ctx._("Did this answer your question?")
+    )
     (ctx.show if edit else ctx.reply)(text, answer_keyboard(ctx, entry.id))
     return True
 
 
 def offer_person(ctx: Ctx, text: str) -> None:
-    ctx.reply(text, inline([[button(ctx._("🙋 Yes, pass my question to the team"), cb(NS.TICKET, "new"))],
-                            [button(ctx._("No, thank you"), cb(NS.FAQ, "thanks"))]]))
+    ctx.reply(
+        text,
+        inline(
+            [
+                [button(ctx._("🙋 Yes, pass my question to the team"), cb(NS.TICKET, "new"))],
+                [button(ctx._("No, thank you"), cb(NS.FAQ, "thanks"))],
+            ]
+        ),
+    )
 
 
 def not_offered(ctx: Ctx, question: str, answered: str | None) -> bool:
@@ -74,19 +95,40 @@ def not_offered(ctx: Ctx, question: str, answered: str | None) -> bool:
     kindly, list what it offers, offer a person. Not when the FAQ entry it matched speaks of
     that help itself (an entry saying "we do not give cash aid" answers better)."""
     services = [s for s in ctx.profile.services if s.active]
-    offered = " ".join(" ".join([s.title.get("ar"), s.description.get("ar") if s.description else "",
-                                 *(e.get("ar") for e in s.eligibility)]) for s in services)
+    offered = " ".join(
+        " ".join(
+            [
+                s.title.get("ar"),
+                s.description.get("ar") if s.description else "",
+                *(e.get("ar") for e in s.eligibility),
+            ]
+        )
+        for s in services
+    )
     kind = unoffered(question, offered)
     entry = ctx.profile.faq_entry(answered) if answered else None
-    if kind is None or (entry is not None and unoffered(question, " ".join(
-            [*entry.question.texts(), *entry.phrasings, entry.answer.get("ar")])) is None):
+    if kind is None or (
+        entry is not None
+        and unoffered(
+            question, " ".join([*entry.question.texts(), *entry.phrasings, entry.answer.get("ar")])
+        )
+        is None
+    ):
         return False
-    lines = [ctx._("Thank you for your question. I am sorry: the association does not offer {what}.").format(
-        what=ctx._(kind.label))]
+    lines = [
+        ctx._(
+            "Thank you for your question. I am sorry: the association does not offer {what}."
+        ).format(what=ctx._(kind.label))
+    ]
     if services:
         lines += ["", ctx._("What the association offers:")]
         lines += [f"• {escape(s.title.get(ctx.locale))}" for s in services]
-    lines += ["", ctx._("Would you like me to pass your question to the association's team, in case they can guide you?")]
+    lines += [
+        "",
+        ctx._(
+            "Would you like me to pass your question to the association's team, in case they can guide you?"
+        ),
+    ]
     offer_person(ctx, "\n".join(lines))
     return True
 
@@ -95,8 +137,12 @@ async def ask(ctx: Ctx) -> None:
     """Free text outside a form: a question for the FAQ matcher."""
     question = clean_input(ctx.event.text or "")[:MAX_QUESTION]
     if not question:  # only invisible characters
-        ctx.reply(ctx._("I could not read your message. Please write your question in a few words, or choose from the menu."),
-                  menu_keyboard_short(ctx))
+        ctx.reply(
+            ctx._(
+                "I could not read your message. Please write your question in a few words, or choose from the menu."
+            ),
+            menu_keyboard_short(ctx),
+        )
         return
     dialog = await dialogs.current(ctx)
     misses = int(dialog.data.get("misses", 0)) if dialog and dialog.flow == ASK_FLOW else 0
@@ -105,39 +151,59 @@ async def ask(ctx: Ctx) -> None:
     kind = decision.kind if decision else "handover"
     suggested = [m.entry_id for m in decision.matches[:3]] if decision else []
     if not_offered(ctx, question, suggested[0] if kind == "answer" else None):
-        await dialogs.begin(ctx, ASK_FLOW, "unoffered", {"q": question, "misses": 0, "suggested": []})
+        await dialogs.begin(
+            ctx, ASK_FLOW, "unoffered", {"q": question, "misses": 0, "suggested": []}
+        )
         return
     if kind == "answer":
-        await dialogs.begin(ctx, ASK_FLOW, "answered", {"q": question, "misses": 0, "suggested": suggested[:1]})
+        await dialogs.begin(
+            ctx, ASK_FLOW, "answered", {"q": question, "misses": 0, "suggested": suggested[:1]}
+        )
         show_answer(ctx, suggested[0], edit=False)
         return
     misses += 1
-    await dialogs.begin(ctx, ASK_FLOW, kind, {"q": question, "misses": misses, "suggested": suggested})
+    await dialogs.begin(
+        ctx, ASK_FLOW, kind, {"q": question, "misses": misses, "suggested": suggested}
+    )
     if kind == "suggest" and suggested:
         # the questions in full in the text (a phone cuts long button titles), numbered buttons
         entries = [e for e in (ctx.profile.faq_entry(eid) for eid in suggested) if e is not None]
         lines = [ctx._("I am not sure I understood. Did you mean one of these?"), ""]
         lines += [f"{i}. {escape(e.question.get(ctx.locale))}" for i, e in enumerate(entries, 1)]
-        rows = [[button(str(i), cb(NS.FAQ, "q", e.id)) for i, e in enumerate(entries, 1)],
-                [button(ctx._("None of these"), cb(NS.FAQ, "none"))]]
+        rows = [
+            [button(str(i), cb(NS.FAQ, "q", e.id)) for i, e in enumerate(entries, 1)],
+            [button(ctx._("None of these"), cb(NS.FAQ, "none"))],
+        ]
         if misses >= 2:  # two misunderstandings in a row: offer a person without being asked
             rows.append([button(ctx._("🙋 Talk to a person"), cb(NS.TICKET, "new"))])
         ctx.reply("\n".join(lines), inline(rows))
         return
-    offer_person(ctx, ctx._("I could not find an answer to your question. Shall I pass it to the specialist at the association? The answer will reach you here."))
+    offer_person(
+        ctx,
+        ctx._(
+            "I could not find an answer to your question. Shall I pass it to the specialist at the association? The answer will reach you here."
+        ),
+    )
 
 
 async def on_faq(ctx: Ctx, data: Callback) -> None:
     faq = ctx.profile.faq
     if data.action == "cat":
-        category = faq.category(data.arg(0)) if hasattr(faq, "category") else ctx.profile.category(data.arg(0))
+        category = (
+            faq.category(data.arg(0))
+            if hasattr(faq, "category")
+            else ctx.profile.category(data.arg(0))
+        )
         if category is None:
             await show_topics(ctx)
             return
         entries = ctx.profile.faq_entries(category.id)
         rows = [[button(e.question.get(ctx.locale)[:60], cb(NS.FAQ, "q", e.id))] for e in entries]
         rows.append([button(ctx._("↩️ Topics"), cb(NS.MENU, "ask"))])
-        ctx.show(f"<b>{escape(category.title.get(ctx.locale))}</b>\n" + ctx._("Choose a question:"), inline(rows))
+        ctx.show(
+            f"<b>{escape(category.title.get(ctx.locale))}</b>\n" + ctx._("Choose a question:"),
+            inline(rows),
+        )
     elif data.action == "q":
         if not show_answer(ctx, data.arg(0), edit=True):
             ctx.answer(ctx._("This question is no longer available."))
@@ -145,25 +211,48 @@ async def on_faq(ctx: Ctx, data: Callback) -> None:
     elif data.action == "yes":
         await dialogs.end(ctx)
         ctx.answer(ctx._("Glad to help"))
-        ctx.reply(ctx._("We are glad we could help. Is there anything else?"), menu_keyboard_short(ctx))
-    elif data.action == "none" and (dialog := await dialogs.current(ctx)) is not None \
-            and dialog.flow == ASK_FLOW and dialog.data.get("q"):
+        ctx.reply(
+            ctx._("We are glad we could help. Is there anything else?"), menu_keyboard_short(ctx)
+        )
+    elif (
+        data.action == "none"
+        and (dialog := await dialogs.current(ctx)) is not None
+        and dialog.flow == ASK_FLOW
+        and dialog.data.get("q")
+    ):
         ctx.answer()  # "none of these": the question goes to the team as it was asked
         await hand_over(ctx)
     elif data.action in ("no", "none"):
         dialog = await dialogs.current(ctx)
         if dialog is None or dialog.flow != ASK_FLOW:
-            await dialogs.begin(ctx, ASK_FLOW, "browse", {"q": "", "misses": 0, "suggested": [data.arg(0)] if data.arg(0) else []})
+            await dialogs.begin(
+                ctx,
+                ASK_FLOW,
+                "browse",
+                {"q": "", "misses": 0, "suggested": [data.arg(0)] if data.arg(0) else []},
+            )
         ctx.answer()
-        offer_person(ctx, ctx._("Sorry about that. Shall I pass your question to the specialist at the association? The answer will reach you here."))
+        offer_person(
+            ctx,
+            ctx._(
+                "Sorry about that. Shall I pass your question to the specialist at the association? The answer will reach you here."
+            ),
+        )
     elif data.action == "person":
         await dialogs.begin(ctx, ASK_FLOW, "person", {"q": "", "misses": 0, "suggested": []})
         ctx.answer()
-        ctx.reply(ctx._("Please write your question in one message, and I will pass it to the association's team."))
+        ctx.reply(
+            ctx._(
+                "Please write your question in one message, and I will pass it to the association's team."
+            )
+        )
     elif data.action == "thanks":
         await dialogs.end(ctx)
         ctx.answer()
-        ctx.show(ctx._("As you wish. You can write another question at any time."), menu_keyboard_short(ctx))
+        ctx.show(
+            ctx._("As you wish. You can write another question at any time."),
+            menu_keyboard_short(ctx),
+        )
     else:
         await show_topics(ctx)
 
@@ -197,23 +286,40 @@ async def hand_over(ctx: Ctx) -> None:
     question = (dialog.data.get("q") if dialog and dialog.flow == ASK_FLOW else "") or ""
     if not question:
         await dialogs.begin(ctx, ASK_FLOW, "person", {"q": "", "misses": 0, "suggested": []})
-        ctx.reply(ctx._("Please write your question in one message, and I will pass it to the association's team."))
+        ctx.reply(
+            ctx._(
+                "Please write your question in one message, and I will pass it to the association's team."
+            )
+        )
         return
     assert dialog is not None  # a question comes from the dialog
     suggested = [eid for eid in (dialog.data.get("suggested") or []) if ctx.profile.faq_entry(eid)]
     first = ctx.profile.faq_entry(suggested[0]) if suggested else None
     category = first.category if first else None
     hours = ctx.profile.deadlines.ticket_response_hours
-    ticket = await open_ticket(ctx.session, ctx.tenant, beneficiary_id=ctx.user.id, kind=Kind.INQUIRY,
-                               subject=question, due_in=timedelta(hours=hours), category=category,
-                               data={"suggested": suggested, "who": masked_sender(ctx)})
+    ticket = await open_ticket(
+        ctx.session,
+        ctx.tenant,
+        beneficiary_id=ctx.user.id,
+        kind=Kind.INQUIRY,
+        subject=question,
+        due_in=timedelta(hours=hours),
+        category=category,
+        data={"suggested": suggested, "who": masked_sender(ctx)},
+    )
     await dialogs.begin(ctx, TICKET_FLOW, "open", {"ticket_id": ticket.id})
     await post_ticket_card(ctx, ticket)
     card = ctx.out[-1]
-    received = ctx.send(ctx.chat_id, ctx._("We will pass your inquiry to the specialist at the association, and the answer will reach you here. Your inquiry number is {reference}.").format(
-        reference=f"<code>{ticket.reference}</code>")
-        + "\n" + ctx._("You can add details or files now; they will be added to the same inquiry."),
-        menu_keyboard_short(ctx), link=(BEN_LINK, ticket.id))
+    received = ctx.send(
+        ctx.chat_id,
+        ctx._(
+            "We will pass your inquiry to the specialist at the association, and the answer will reach you here. Your inquiry number is {reference}."
+        ).format(reference=f"<code>{ticket.reference}</code>")
+        + "\n"
+        + ctx._("You can add details or files now; they will be added to the same inquiry."),
+        menu_keyboard_short(ctx),
+        link=(BEN_LINK, ticket.id),
+    )
     after_delivery(ctx.out, card, sent=[received], failed=[not_passed_on(ctx)])
 
 
@@ -229,9 +335,15 @@ async def on_ticket(ctx: Ctx, _data: Callback) -> None:
 # "Is your message about {case}, or a new question?" — one text per kind of case (agreement)
 ABOUT_WHICH = {
     Kind.INQUIRY: N_("Is your message about your inquiry {reference}, or is it a new question?"),
-    Kind.COMPLAINT: N_("Is your message about your complaint {reference}, or is it a new question?"),
-    Kind.SUGGESTION: N_("Is your message about your suggestion {reference}, or is it a new question?"),
-    Kind.COMPENSATION: N_("Is your message about your compensation claim {reference}, or is it a new question?"),
+    Kind.COMPLAINT: N_(
+        "Is your message about your complaint {reference}, or is it a new question?"
+    ),
+    Kind.SUGGESTION: N_(
+        "Is your message about your suggestion {reference}, or is it a new question?"
+    ),
+    Kind.COMPENSATION: N_(
+        "Is your message about your compensation claim {reference}, or is it a new question?"
+    ),
 }
 
 
@@ -246,7 +358,13 @@ class TicketFlow:
     async def on_message(self, ctx: Ctx) -> None:
         assert ctx.user is not None
         dialog = await dialogs.current(ctx)
-        ticket = await open_ticket_of(ctx.session, ctx.tenant, ctx.user.id, int(dialog.data.get("ticket_id", 0))) if dialog else None
+        ticket = (
+            await open_ticket_of(
+                ctx.session, ctx.tenant, ctx.user.id, int(dialog.data.get("ticket_id", 0))
+            )
+            if dialog
+            else None
+        )
         if ticket is None:
             await dialogs.end(ctx)
             if ctx.event.text:
@@ -266,10 +384,20 @@ class TicketFlow:
             dialogs.save(dialog, pending=[*waiting, text][-50:])
             # asked again for each (never silence), one message for a burst; the answer covers
             # every text kept
-            collapse(ctx.reply(ctx._(ABOUT_WHICH[Kind(ticket.kind)]).format(reference=isolate(ticket.reference)),
-                               inline([[button(ctx._("📎 About it"), cb(NS.TICKET, "about", ticket.id))],
-                                       [button(ctx._("❓ A new question"), cb(NS.TICKET, "fresh", ticket.id))]])),
-                     f"which:{ticket.id}")
+            collapse(
+                ctx.reply(
+                    ctx._(ABOUT_WHICH[Kind(ticket.kind)]).format(
+                        reference=isolate(ticket.reference)
+                    ),
+                    inline(
+                        [
+                            [button(ctx._("📎 About it"), cb(NS.TICKET, "about", ticket.id))],
+                            [button(ctx._("❓ A new question"), cb(NS.TICKET, "fresh", ticket.id))],
+                        ]
+                    ),
+                ),
+                f"which:{ticket.id}",
+            )
             return
         await relay_to_staff(ctx, ticket)
 
@@ -283,7 +411,12 @@ async def on_which(ctx: Ctx, data: Callback) -> None:
     dialog = await dialogs.current(ctx)
     pending = dialog.data.get("pending") if dialog and dialog.flow == TICKET_FLOW else None
     ticket = await open_ticket_of(ctx.session, ctx.tenant, ctx.user.id, data.int_arg(0) or 0)
-    if not pending or dialog is None or ticket is None or int(dialog.data.get("ticket_id", 0)) != ticket.id:
+    if (
+        not pending
+        or dialog is None
+        or ticket is None
+        or int(dialog.data.get("ticket_id", 0)) != ticket.id
+    ):
         ctx.answer(ctx._("This button is no longer active."))
         return
     ctx.answer()
@@ -306,116 +439,6 @@ async def answer_question(ctx: Ctx, question: str) -> None:
     ctx.event = replace(ctx.event, text=question)
     await ask(ctx)
 
-
-async def join_reply(ctx: Ctx) -> bool:
-    """A reply to one of our messages about an open ticket joins that ticket."""
-    assert ctx.user is not None
-    link = await ctx.session.get(StaffMessageLink, (ctx.tenant, ctx.chat_id, ctx.event.reply_to_message_id))
-    if link is None or link.subject_kind != BEN_LINK:
-        return False
-    ticket = await open_ticket_of(ctx.session, ctx.tenant, ctx.user.id, link.subject_id)
-    if ticket is None:
-        return False
-    await relay_to_staff(ctx, ticket)
-    return True
-
-
-async def other_message(ctx: Ctx) -> None:
-    """A voice note, photo or file outside a case opens a hand-over to staff (many speak rather
-    than type); anything else (a sticker, a location …) gets the polite answer."""
-    from bot.features.home.fallback import other_message as polite
-
-    media = ctx.event.file
-    if ctx.user is None or media is None or media.kind not in RELAYABLE or ctx.event.message_id is None:
-        await polite(ctx)
-        return
-    what = {"voice": ctx._("🎤 A voice note"), "photo": ctx._("🖼 A photo")}.get(
-        media.kind, ctx._("📎 A file"))
-    caption = clean_input(ctx.event.caption, multiline=True)
-    subject = f"{what}: {caption}" if caption else what
-    hours = ctx.profile.deadlines.ticket_response_hours
-    ticket = await open_ticket(ctx.session, ctx.tenant, beneficiary_id=ctx.user.id, kind=Kind.INQUIRY,
-                               subject=subject[:MAX_QUESTION], due_in=timedelta(hours=hours),
-                               data={"suggested": [], "who": masked_sender(ctx)})
-    await dialogs.begin(ctx, TICKET_FLOW, "open", {"ticket_id": ticket.id, "about_case": True})
-    await post_ticket_card(ctx, ticket)
-    card = ctx.out[-1]
-    chat_id, _topic = route(ctx, ticket)
-    ctx.copy(chat_id, ctx.chat_id, ctx.event.message_id, isolate(ticket.reference), link=(LINK, ticket.id))
-    add_message(ctx.session, ticket, "in", text=caption or None, file_id=media.file_id)
-    received = ctx.send(ctx.chat_id, ctx._("Thank you. I passed your message to the association's team, and their reply will reach you here. Your inquiry number is {reference}.").format(
-        reference=f"<code>{ticket.reference}</code>"), menu_keyboard_short(ctx), link=(BEN_LINK, ticket.id))
-    after_delivery(ctx.out, card, sent=[received], failed=[not_passed_on(ctx)])
-
-
-async def relay_to_staff(ctx: Ctx, ticket) -> None:
-    """A follow-up from the beneficiary, into the ticket's thread (albums: each photo in turn)."""
-    event = ctx.event
-    assert event.message_id is not None
-    tr = translator("ar")
-    link = await card_link(ctx, ticket)
-    chat_id = link.chat_id if link else route(ctx, ticket)[0]
-    quote = link.message_id if link else None
-    head = tr.gettext("💬 Follow-up from {who} · {reference}").format(who=escape(ticket.data.get("who") or "—"),
-                                                                     reference=isolate(ticket.reference))
-    key = f"{LINK}:{ticket.id}"  # the case's follow-ups: merged, and sent after new cases
-    if event.text:
-        await relay_text(ctx, ticket, event.text)
-        return
-    elif event.file is not None and event.file.kind in RELAYABLE:
-        if await at_file_cap(ctx, ticket):
-            return
-        caption = clean_input(event.caption, multiline=True)  # no bidi controls, as for texts
-        staff = paced(ctx.copy(chat_id, ctx.chat_id, event.message_id, f"{head}\n{escape(caption)}".strip(),
-                               quote=quote, link=(LINK, ticket.id)), key)
-        add_message(ctx.session, ticket, "in", text=caption or None, file_id=event.file.file_id)
-    else:
-        ctx.reply(ctx._("I can pass on text, photos, files and voice notes to the team."))
-        return
-    # "added ✓" only once the team has it; otherwise the person learns it did not reach them
-    added = collapse(ctx.reply(ctx._("✓ Added to your case {reference}; the team will reply here.").format(
-        reference=isolate(ticket.reference))), f"added:{ticket.id}")
-    after_delivery(ctx.out, staff, sent=[added], failed=[not_passed_on(ctx)])
-
-
-async def relay_text(ctx: Ctx, ticket, text: str) -> None:
-    """A text from the beneficiary into the ticket's thread, and «✓ added» once staff have it."""
-    tr = translator("ar")
-    link = await card_link(ctx, ticket)
-    chat_id = link.chat_id if link else route(ctx, ticket)[0]
-    head = tr.gettext("💬 Follow-up from {who} · {reference}").format(who=escape(ticket.data.get("who") or "—"),
-                                                                     reference=isolate(ticket.reference))
-    body = f"«{escape(clean_input(text, multiline=True))}»"
-    staff = joined(ctx.send(chat_id, f"{head}\n{body}", link=(LINK, ticket.id),
-                            quote=link.message_id if link else None), f"{LINK}:{ticket.id}", head, body)
-    add_message(ctx.session, ticket, "in", text=text)
-    added = collapse(ctx.reply(ctx._("✓ Added to your case {reference}; the team will reply here.").format(
-        reference=isolate(ticket.reference))), f"added:{ticket.id}")
-    after_delivery(ctx.out, staff, sent=[added], failed=[not_passed_on(ctx)])
-
-
-async def at_file_cap(ctx: Ctx, ticket) -> bool:
-    """True (and the person told so) when the case already has the most files it may receive
-    (profile: ``deadlines.documents_per_request``, the same cap as a request's)."""
-    cap = ctx.profile.deadlines.documents_per_request
-    files = await ctx.session.scalar(select(func.count(TicketMessage.id)).where(
-        TicketMessage.ticket_id == ticket.id, TicketMessage.direction == "in",
-        TicketMessage.file_id.is_not(None)))
-    if (files or 0) < cap:
-        return False
-    ctx.reply(ctx.ngettext(
-        "Your case {reference} has received the most files it can take ({n} file). You can still write to the team here in text.",
-        "Your case {reference} has received the most files it can take ({n} files). You can still write to the team here in text.",
-        cap).format(reference=isolate(ticket.reference), n=Num(cap).render(ctx.tr)))
-    return True
-
-
-def not_passed_on(ctx: Ctx) -> Out:
-    """What a person is told when their message could not reach the team."""
-    from bot.features.home.about import channels_text
-
-    return ctx.reply(ctx._("Sorry, your last message could not be passed on to the association's team because of a technical problem, and the supervisors have been told. Please send it again later, or reach the association directly:")
-                     + "\n" + channels_text(ctx))
 
 def register(router: Router) -> None:
     router.menu("ask")(show_topics)
