@@ -159,7 +159,7 @@ def _check_field(
 
 
 def _example_options(field: FormField, locale: str) -> dict[str, Any]:
-    """The options the form checks an answer with (``request_form.options_for``, without a chat)."""
+    """The options the form checks an answer with (``request_answers.options_for``, without a chat)."""
     if field.type is FieldType.INTEGER:
         limits = (("min", field.min_value), ("max", field.max_value))
         return {key: value for key, value in limits if value is not None}

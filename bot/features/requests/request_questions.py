@@ -1,0 +1,117 @@
+"""The questions of the service form: the caller's own draft, one question with its buttons, and
+the first one still unanswered (``request_form`` runs the steps)."""
+
+from __future__ import annotations
+
+from html import escape
+from typing import Any
+
+from sqlalchemy import bindparam, select
+
+from bot.domain.lifecycle import Status
+from bot.domain.textutil import format_number, isolate
+from bot.engine.context import Ctx
+from bot.engine.keyboards import Button, Markup, ask_for, button, cb, inline
+from bot.engine.namespaces import NS
+from storage.models import ServiceRequest
+
+# -- loading ------------------------------------------------------------------------------------
+_OWN_DRAFT = select(ServiceRequest).where(  # read on every answer: built once
+    ServiceRequest.id == bindparam("id"),
+    ServiceRequest.association_id == bindparam("tenant"),
+    ServiceRequest.beneficiary_id == bindparam("owner"),
+    ServiceRequest.status == Status.DRAFT,
+)
+
+
+async def own_draft(ctx: Ctx, request_id: int | None) -> ServiceRequest | None:
+    """The caller's own draft — ids from buttons are never trusted."""
+    if request_id is None or ctx.user is None:
+        return None
+    return await ctx.session.scalar(
+        _OWN_DRAFT, {"id": request_id, "tenant": ctx.tenant, "owner": ctx.user.id}
+    )
+
+
+def service_of(ctx: Ctx, request: ServiceRequest):
+    return ctx.profile.service(request.service_id)
+
+
+# -- asking ---------------------------------------------------------------------------------------
+def question_text(ctx: Ctx, service: Any, index: int) -> str:
+    field = service.form_fields[index]
+    loc = ctx.locale
+    label = (field.question or field.label).get(loc)
+    lines = [
+        ctx._("Question {n} of {total}").format(
+            n=format_number(index + 1, loc), total=format_number(len(service.form_fields), loc)
+        ),
+        f"<b>{escape(label)}</b>",
+    ]
+    if field.hint:
+        lines.append(escape(field.hint.get(loc)))
+    if field.example:
+        lines.append(
+            ctx._("Example: {example}").format(example=isolate(escape(field.example.get(loc))))
+        )
+    if str(field.type) == "document":
+        lines.append(ctx._("Send it as a photo or a PDF file with the attachment button (📎)."))
+    if str(field.type) == "location" and field.allow_address:
+        lines.append(
+            ctx._(
+                "You can also type your address or district, if your device cannot share a location."
+            )
+        )
+    if not field.required:
+        lines.append(ctx._("This question is optional."))
+    return "\n".join(lines)
+
+
+def question_keyboard(ctx: Ctx, request: ServiceRequest, service: Any, index: int) -> Markup:
+    field = service.form_fields[index]
+    ftype = str(field.type)
+    if ftype == "mobile":
+        return ask_for(
+            "contact",
+            ctx._("📱 Share my number"),
+            placeholder=ctx._("Or type the number, e.g. 0551234567"),
+        )
+    if ftype == "location":
+        return ask_for("location", ctx._("📍 Share my location"))
+    rows: list[list[Button]] = []
+    if ftype == "choice" and field.choices:
+        rows += [
+            [button(c.label.get(ctx.locale), cb(NS.REQUEST_FORM, "ch", request.id, index, c.id))]
+            for c in field.choices
+        ]
+    elif ftype == "yes_no":
+        rows.append(
+            [
+                button(ctx._("Yes"), cb(NS.REQUEST_FORM, "yn", request.id, index, 1)),
+                button(ctx._("No"), cb(NS.REQUEST_FORM, "yn", request.id, index, 0)),
+            ]
+        )
+    extra = []
+    if not field.required:
+        extra.append(button(ctx._("⏭ Skip"), cb(NS.REQUEST_FORM, "skip", request.id, index)))
+    extra.append(button(ctx._("⏸ Continue later"), cb(NS.REQUEST_FORM, "pause", request.id)))
+    rows.append(extra)
+    return inline(rows)
+
+
+def ask(ctx: Ctx, request: ServiceRequest, index: int) -> None:
+    service = service_of(ctx, request)
+    assert service is not None
+    ctx.reply(question_text(ctx, service, index), question_keyboard(ctx, request, service, index))
+
+
+def first_unanswered(service: Any, answers: dict[str, Any]) -> int | None:
+    for i, field in enumerate(service.form_fields):
+        if field.id not in answers:
+            return i
+    return None
+
+
+def step_index(step: str) -> int | None:
+    head, _, tail = step.partition(":")
+    return int(tail) if head in ("field", "edit") and tail.isdigit() else None
