@@ -6,14 +6,12 @@ from __future__ import annotations
 
 from html import escape
 
-from sqlalchemy import or_, select
+from sqlalchemy import ColumnElement, or_, select
 
 from bot.domain.dates import format_date
 from bot.domain.textutil import isolate
 from bot.engine.context import Ctx
 from bot.features.workspace.cases import (
-    REQUEST,
-    TICKET,
     Case,
     assignment,
     aware,
@@ -66,12 +64,13 @@ async def find_command(ctx: Ctx) -> None:
 
 
 async def _others(ctx: Ctx, case: Case) -> list[Case]:
-    beneficiary = case.row.beneficiary_id
-    conditions = []
+    row = case.row
+    beneficiary = row.beneficiary_id
+    conditions: list[ColumnElement[bool]] = []
     if beneficiary is not None:
         conditions.append(ServiceRequest.beneficiary_id == beneficiary)
-    if case.kind == REQUEST and case.row.national_id_hash:  # the same person from another account
-        conditions.append(ServiceRequest.national_id_hash == case.row.national_id_hash)
+    if isinstance(row, ServiceRequest) and row.national_id_hash:  # the same person, another account
+        conditions.append(ServiceRequest.national_id_hash == row.national_id_hash)
     found: list[Case] = []
     if conditions:
         requests = (
@@ -83,7 +82,7 @@ async def _others(ctx: Ctx, case: Case) -> list[Case]:
                 )
             )
         ).all()
-        found += [Case(REQUEST, r) for r in requests]
+        found += [Case(r) for r in requests]
     if beneficiary is not None:
         tickets = (
             await ctx.session.scalars(
@@ -92,7 +91,7 @@ async def _others(ctx: Ctx, case: Case) -> list[Case]:
                 )
             )
         ).all()
-        found += [Case(TICKET, t) for t in tickets]
+        found += [Case(t) for t in tickets]
     found = [c for c in found if (c.kind, c.id) != (case.kind, case.id)]
     return sorted(found, key=lambda c: c.opened_at, reverse=True)
 

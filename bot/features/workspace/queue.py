@@ -6,16 +6,20 @@ from __future__ import annotations
 
 from html import escape
 
+from sqlalchemy import select
+
+from bot.domain.dates import today_riyadh
 from bot.domain.textutil import isolate, localize_digits
 from bot.engine.context import Ctx
 from bot.engine.keyboards import Buttons, Callback, button, cb, inline
 from bot.engine.namespaces import NS
-from bot.features.workspace.cases import FAMILIES, Case, assignments, open_cases
+from bot.features.workspace import case_queue
+from bot.features.workspace.case_queue import FILTERS, Scope
+from bot.features.workspace.cases import Case, load_many
 from bot.i18n import translator
 from storage.models import CaseAssignment, utcnow
 
 PAGE = 10
-FILTERS = ("all", "overdue", "mine", "unassigned", *FAMILIES)
 # what staff may type after /queue, Arabic too
 ALIASES = {
     "": "all",
@@ -31,20 +35,6 @@ ALIASES = {
 }
 
 
-def _keep(case: Case, name: str, ctx: Ctx, held: dict[tuple[str, int], CaseAssignment]) -> bool:
-    now = utcnow()
-    assigned = held.get((case.kind, case.id))
-    if name == "overdue":
-        return case.overdue(now)
-    if name == "mine":
-        return assigned is not None and assigned.assignee_id == ctx.from_id
-    if name == "unassigned":
-        return assigned is None
-    if name in FAMILIES:
-        return case.family == FAMILIES[name]
-    return True
-
-
 def age(tr, case: Case) -> str:
     seconds = max(0, int((utcnow() - case.opened_at).total_seconds()))
     days = seconds // 86400
@@ -54,20 +44,45 @@ def age(tr, case: Case) -> str:
     return tr.ngettext("{n} hour", "{n} hours", hours).format(n=localize_digits(str(hours), "ar"))
 
 
+def scope(ctx: Ctx) -> Scope:
+    """What the chat of this command sees: every case in the main staff group, an area's
+    tickets in its contact officer's chat."""
+    now = utcnow()
+    routes = [(c.id, c.staff_chat_id) for c in ctx.profile.faq.categories]
+    return Scope(
+        tenant=ctx.tenant,
+        user_id=ctx.from_id,
+        now=now,
+        today=today_riyadh(now),
+        categories=case_queue.categories_of(ctx.chat_id, ctx.rt.staff_chat_id, routes),
+    )
+
+
+async def page_cases(
+    ctx: Ctx, keys: list[tuple[str, int]]
+) -> tuple[list[Case], dict[tuple[str, int], CaseAssignment]]:
+    """The page's cases, in the page's order, and who holds each: three short reads by id."""
+    cases = await load_many(ctx.session, ctx.tenant, keys)
+    held: dict[tuple[str, int], CaseAssignment] = {}
+    if keys:
+        for row in await ctx.session.scalars(
+            select(CaseAssignment).where(
+                CaseAssignment.association_id == ctx.tenant,
+                CaseAssignment.subject_id.in_(sorted({i for _, i in keys})),
+            )
+        ):
+            held[row.subject_kind, row.subject_id] = row
+    return [cases[key] for key in keys if key in cases], held
+
+
 async def render(ctx: Ctx, name: str, page: int) -> tuple[str, Buttons]:
     tr = translator("ar")
-    held = await assignments(ctx)
-    cases = [
-        c
-        for c in await open_cases(ctx)
-        if c.visible_in(ctx, ctx.chat_id) and _keep(c, name, ctx, held)
-    ]
-    pages = max(1, -(-len(cases) // PAGE))
-    page = min(max(page, 1), pages)
-    shown = cases[(page - 1) * PAGE : page * PAGE]
+    found = await case_queue.page(ctx.session, name, scope(ctx), page, PAGE)
+    shown, held = await page_cases(ctx, found.keys)
+    page, pages = found.number, found.pages
     title = tr.ngettext(
-        "📋 <b>Open cases</b> ({n} case)", "📋 <b>Open cases</b> ({n} cases)", len(cases)
-    ).format(n=localize_digits(str(len(cases)), "ar"))
+        "📋 <b>Open cases</b> ({n} case)", "📋 <b>Open cases</b> ({n} cases)", found.total
+    ).format(n=localize_digits(str(found.total), "ar"))
     if name != "all":
         title += " · " + escape(name)
     lines = [title, ""]
