@@ -13,9 +13,8 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import ColumnElement, Exists, Select, exists, func, literal, select, union_all
+from sqlalchemy import ColumnElement, Select, func, literal, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import InstrumentedAttribute
 
 from bot.domain.lifecycle import OPEN, TICKET_OPEN, Status
 from bot.domain.tickets import Kind
@@ -48,14 +47,11 @@ class Page:
     keys: list[tuple[str, int]]  # (REQUEST | TICKET, id) of the page's cases, oldest first
 
 
-def _held(
-    kind: str, case_id: InstrumentedAttribute[int], tenant: str, user_id: int | None
-) -> Exists:
-    """EXISTS an assignment of this case (to ``user_id``, when given)."""
-    held = exists().where(
-        CaseAssignment.association_id == tenant,
-        CaseAssignment.subject_kind == kind,
-        CaseAssignment.subject_id == case_id,
+def _held(kind: str, tenant: str, user_id: int | None = None) -> Select[int]:
+    """The ids of the cases of this kind someone holds (``user_id``, when given): read once
+    from ``case_assignments`` (a few rows), not looked up once per open case."""
+    held = select(CaseAssignment.subject_id).where(
+        CaseAssignment.association_id == tenant, CaseAssignment.subject_kind == kind
     )
     return held.where(CaseAssignment.assignee_id == user_id) if user_id is not None else held
 
@@ -75,9 +71,9 @@ def _requests(name: str, scope: Scope) -> Select | None:
             sr.due_date < scope.today,
         ]
     elif name == "mine":
-        where.append(_held(REQUEST, sr.id, scope.tenant, scope.user_id))
+        where.append(sr.id.in_(_held(REQUEST, scope.tenant, scope.user_id)))
     elif name == "unassigned":
-        where.append(~_held(REQUEST, sr.id, scope.tenant, None))
+        where.append(sr.id.not_in(_held(REQUEST, scope.tenant)))
     opened = func.coalesce(sr.submitted_at, sr.updated_at)
     return select(
         literal(REQUEST).label("kind"),
@@ -100,9 +96,9 @@ def _tickets(name: str, scope: Scope) -> Select | None:
     if name == "overdue":
         where += [t.due_at.is_not(None), t.due_at < scope.now]
     elif name == "mine":
-        where.append(_held(TICKET, t.id, scope.tenant, scope.user_id))
+        where.append(t.id.in_(_held(TICKET, scope.tenant, scope.user_id)))
     elif name == "unassigned":
-        where.append(~_held(TICKET, t.id, scope.tenant, None))
+        where.append(t.id.not_in(_held(TICKET, scope.tenant)))
     elif name == "inquiries":
         where.append(t.kind == Kind.INQUIRY.value)
     elif name == "complaints":
