@@ -239,12 +239,21 @@ async def assignment(ctx: Ctx, case: Case) -> CaseAssignment | None:
 _NUMBERS_RE = re.compile(r"(?<!\d)(?:\+?966|0)?5\d{8}(?!\d)|(?<!\d)[12]\d{9}(?!\d)")
 
 
+_ASCII_DIGITS = {ord(c): str(i % 10) for i, c in enumerate("٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹")}
+
+
 def masked(text: str | None) -> str:
-    """Free text a beneficiary wrote, shown to staff: personal numbers hidden."""
-    plain = to_ascii_digits(text or "")
-    return _NUMBERS_RE.sub(
-        lambda m: m.group(0)[:2] + "•" * (len(m.group(0)) - 4) + m.group(0)[-2:], plain
-    )
+    """Text shown to staff with the personal numbers in it hidden (``10••••••72``), however
+    their digits were typed; everything else as it was written."""
+    text = text or ""
+    plain = text.translate(_ASCII_DIGITS)  # one digit for one: the positions stay
+    parts, last = [], 0
+    for match in _NUMBERS_RE.finditer(plain):
+        number = match.group(0)
+        parts += [text[last : match.start()], number[:2] + "•" * (len(number) - 4) + number[-2:]]
+        last = match.end()
+    parts.append(text[last:])
+    return "".join(parts)
 
 
 async def thread_lines(ctx: Ctx, case: Case, tr: Translator) -> list[str]:

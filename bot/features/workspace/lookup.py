@@ -16,6 +16,7 @@ from bot.features.workspace.cases import (
     assignment,
     aware,
     by_reference,
+    masked,
     replied_case,
     thread_lines,
 )
@@ -38,8 +39,11 @@ async def find_command(ctx: Ctx) -> None:
             )
         )
         return
-    ctx.send(
-        ctx.chat_id, await case.card_text(ctx), case.card_keyboard(ctx), link=(case.kind, case.id)
+    ctx.send(  # the card again, its beneficiary's own words masked like the thread's
+        ctx.chat_id,
+        masked(await case.card_text(ctx)),
+        case.card_keyboard(ctx),
+        link=(case.kind, case.id),
     )
     lines = [
         tr.gettext("🧵 <b>Thread of {reference}</b>").format(reference=isolate(case.reference))

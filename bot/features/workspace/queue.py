@@ -9,30 +9,57 @@ from html import escape
 from sqlalchemy import select
 
 from bot.domain.dates import today_riyadh
-from bot.domain.textutil import isolate, localize_digits
+from bot.domain.textutil import fold, isolate, localize_digits
 from bot.engine.context import Ctx
 from bot.engine.keyboards import Buttons, Callback, button, cb, inline
 from bot.engine.namespaces import NS
 from bot.features.workspace import case_queue
 from bot.features.workspace.case_queue import FILTERS, Scope
 from bot.features.workspace.cases import Case, load_many
-from bot.i18n import translator
+from bot.i18n import N_, translator
 from storage.models import CaseAssignment, utcnow
 
 PAGE = 10
-# what staff may type after /queue, Arabic too
-ALIASES = {
-    "": "all",
-    "الكل": "all",
-    "متأخرة": "overdue",
-    "المتأخرة": "overdue",
-    "لي": "mine",
-    "قضاياي": "mine",
-    "غير_مسندة": "unassigned",
-    "الطلبات": "requests",
-    "الاستفسارات": "inquiries",
-    "الشكاوى": "complaints",
+# the filter in the page's title
+FILTER_LABELS = {
+    "overdue": N_("overdue cases"),
+    "mine": N_("my cases"),
+    "unassigned": N_("not taken by anyone"),
+    "requests": N_("service requests"),
+    "inquiries": N_("inquiries"),
+    "complaints": N_("complaints and suggestions"),
 }
+# what staff may type after /queue besides the English names: Arabic, as folded by
+# textutil.fold (no hamza, diacritics or ta marbuta), each word without its article
+ARABIC_FILTERS = {
+    "كل": "all",
+    "جميع": "all",
+    "متاخره": "overdue",
+    "متاخر": "overdue",
+    "متاخرات": "overdue",
+    "حالاتي": "mine",
+    "لي": "mine",
+    "عهدتي": "mine",
+    "في عهدتي": "mine",
+    "قضاياي": "mine",
+    "غير مسنده": "unassigned",
+    "غير مسند": "unassigned",
+    "لم يتولها احد": "unassigned",
+    "طلبات": "requests",
+    "استفسارات": "inquiries",
+    "شكاوي": "complaints",
+}
+
+
+def filter_named(words: str) -> str | None:
+    """The filter staff typed after /queue (``mine``, «حالاتي», «غير مسندة» …); None if none."""
+    words_ = [w[2:] if w.startswith("ال") and len(w) > 3 else w for w in fold(words).split()]
+    for key in (" ".join(words_), words_[0] if words_ else ""):  # the words, or the first one
+        if key in FILTERS or not key:
+            return key or "all"
+        if key in ARABIC_FILTERS:
+            return ARABIC_FILTERS[key]
+    return None
 
 
 def age(tr, case: Case) -> str:
@@ -83,8 +110,8 @@ async def render(ctx: Ctx, name: str, page: int) -> tuple[str, Buttons]:
     title = tr.ngettext(
         "📋 <b>Open cases</b> ({n} case)", "📋 <b>Open cases</b> ({n} cases)", found.total
     ).format(n=localize_digits(str(found.total), "ar"))
-    if name != "all":
-        title += " · " + escape(name)
+    if name in FILTER_LABELS:
+        title += " · " + tr.gettext(FILTER_LABELS[name])
     lines = [title, ""]
     if not shown:
         lines.append(tr.gettext("No open cases here. 🎉"))
@@ -122,9 +149,8 @@ async def queue_command(ctx: Ctx) -> None:
     if not ctx.staff_member:
         ctx.reply_quoting(tr.gettext("Only members of the association's staff group can do this."))
         return
-    word = (ctx.event.command_args or "").strip().split()
-    name = ALIASES.get(word[0] if word else "", word[0].lower() if word else "all")
-    if name not in FILTERS:
+    name = filter_named(ctx.event.command_args or "")
+    if name is None:
         ctx.reply_quoting(
             tr.gettext(
                 "Use /queue, or /queue overdue, mine, unassigned, requests, inquiries or complaints."

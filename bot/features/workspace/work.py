@@ -34,7 +34,7 @@ from bot.features.workspace.cases import (
     of_link,
     replied_case,
 )
-from bot.i18n import translator
+from bot.i18n import N_, translator
 from storage.models import (
     AuditLog,
     Beneficiary,
@@ -48,6 +48,10 @@ from storage.models import (
 NOTE_PROMPT, CANNED_PROMPT = "wk_note_", "wk_canned_"  # + "r" | "t": StaffMessageLink kinds
 NOT_STAFF = "Only members of the association's staff group can do this."
 REMIND_EVERY = timedelta(hours=24)
+CLAIMED = N_(
+    "✋ The case is yours. Its reminders reach you in your private chat with the assistant "
+    "(start that chat first if you have not)."
+)
 
 
 async def refresh(ctx: Ctx, case: Case) -> None:
@@ -117,7 +121,7 @@ async def on_work(ctx: Ctx, data: Callback) -> None:
             )
             return
         await give(ctx, case, ctx.from_id, ctx.event.first_name, "case_claimed")
-        ctx.answer(tr.gettext("✋ The case is yours."))
+        ctx.answer(tr.gettext(CLAIMED))
     elif data.action == "note":
         ctx.send(
             ctx.chat_id,
@@ -322,9 +326,10 @@ async def assign_command(ctx: Ctx) -> None:
     name = event.reply_to_first_name or str(target)
     await give(ctx, case, target, name, "case_assigned")
     ctx.reply_quoting(
-        tr.gettext("✋ {reference} is now handled by {who}.").format(
-            reference=isolate(case.reference), who=escape(name)
-        )
+        tr.gettext(
+            "✋ {reference} is now handled by {who}. Its reminders reach them in their private "
+            "chat with the assistant (they start that chat first if they have not)."
+        ).format(reference=isolate(case.reference), who=escape(name))
     )
 
 
@@ -354,7 +359,10 @@ async def remind_assignees(work: UnitOfWork, now: datetime) -> int:
         lines = [tr.gettext("⏰ Cases you handle that are waiting on the association:")]
         for row, case in items:
             mark = " · 🔴 " + tr.gettext("overdue") if case.overdue(now) else ""
-            lines.append(f"• {isolate(case.reference)} · {escape(case.status_label(tr))}{mark}")
+            lines.append(
+                f"• {isolate(case.reference)} · {escape(case.kind_label(tr))} · "
+                f"{escape(case.status_label(tr))}{mark}"
+            )
             row.reminded_at = now
         lines.append(tr.gettext("/queue mine in the staff group lists them."))
         work.send(assignee, "\n".join(lines))
