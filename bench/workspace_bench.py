@@ -125,7 +125,9 @@ async def python_page(ctx: Ctx, name: str, page: int) -> list[Case]:
     def keep(case: Case) -> bool:
         assigned = held.get((case.kind, case.id))
         if name == "overdue":
-            return case.overdue(now)
+            return case.overdue(
+                now, clock_paused=ctx.profile.deadlines.pause_while_awaiting_documents
+            )
         if name == "mine":
             return assigned is not None and assigned.assignee_id == ctx.from_id
         if name == "unassigned":

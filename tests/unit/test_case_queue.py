@@ -153,6 +153,12 @@ async def test_overdue_boundary(db) -> None:
     async with db.read() as session:  # the same answer as the cards' and the alerts' rule
         cases = await load_many(session, T, keys.values())
     assert sorted(c.reference for c in cases.values() if c.overdue(NOW)) == sorted(overdue)
+    # where the profile stops the clock while documents are awaited, that request is not late
+    paused = await refs(db, "overdue", clock_paused=True)
+    assert paused == ["REQ-1448-0002", "INQ-1448-0002"]
+    assert sorted(
+        c.reference for c in cases.values() if c.overdue(NOW, clock_paused=True)
+    ) == sorted(paused)
     # Riyadh's date, not UTC's: at 22:00 UTC it is already tomorrow in Riyadh
     late = NOW.replace(hour=22)
     assert today_riyadh(late) == TODAY + timedelta(days=1)

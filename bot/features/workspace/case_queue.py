@@ -37,6 +37,7 @@ class Scope:
     now: datetime  # aware, UTC: a ticket is overdue once its ``due_at`` has passed
     today: date  # Riyadh's date: a request is overdue the day after its due date
     categories: frozenset[str] | None = None
+    clock_paused: bool = False  # the profile's pause_while_awaiting_documents
 
 
 @dataclass(frozen=True)
@@ -70,6 +71,8 @@ def _requests(name: str, scope: Scope) -> Select | None:
             sr.status != Status.APPROVED.value,
             sr.due_date < scope.today,
         ]
+        if scope.clock_paused:  # waiting on the beneficiary: the clock is stopped, not late
+            where.append(sr.status != Status.AWAITING_DOCUMENTS.value)
     elif name == "mine":
         where.append(sr.id.in_(_held(REQUEST, scope.tenant, scope.user_id)))
     elif name == "unassigned":

@@ -91,14 +91,18 @@ class Case:
     def is_open(self) -> bool:
         return self.row.status in (OPEN if isinstance(self.row, ServiceRequest) else TICKET_OPEN)
 
-    def overdue(self, now: datetime) -> bool:
+    def overdue(self, now: datetime, *, clock_paused: bool = False) -> bool:
         """Past its due date (a request; Riyadh's date) or its due time (a ticket), still open;
-        ``case_queue`` says the same in SQL."""
+        ``case_queue`` says the same in SQL. ``clock_paused`` (the profile's
+        ``pause_while_awaiting_documents``): a request waiting on its beneficiary's documents
+        is not late, its clock is stopped — as the deadline job sees it."""
         row = self.row
         if not self.is_open:
             return False
         if isinstance(row, ServiceRequest):
             due = row.due_date
+            if clock_paused and row.status == Status.AWAITING_DOCUMENTS:
+                return False
             return due is not None and row.status != Status.APPROVED and due < today_riyadh(now)
         return row.due_at is not None and aware(row.due_at) < now
 

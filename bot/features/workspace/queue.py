@@ -82,6 +82,7 @@ def scope(ctx: Ctx) -> Scope:
         now=now,
         today=today_riyadh(now),
         categories=case_queue.categories_of(ctx.chat_id, ctx.rt.staff_chat_id, routes),
+        clock_paused=ctx.profile.deadlines.pause_while_awaiting_documents,
     )
 
 
@@ -125,7 +126,7 @@ async def render(ctx: Ctx, name: str, page: int) -> tuple[str, Buttons]:
         )
         if case.waiting_on_beneficiary():
             line += " · " + tr.gettext("⏳ waiting on the beneficiary")
-        if case.overdue(now):
+        if case.overdue(now, clock_paused=ctx.profile.deadlines.pause_while_awaiting_documents):
             line += " · 🔴 " + tr.gettext("overdue")
         lines.append(line)
     if pages > 1:
