@@ -145,12 +145,7 @@ class ServiceRequest(Tenanted, Base):
         # /queue (bot.features.workspace.case_queue): the open requests' page, from the index alone
         Index(
             "ix_service_requests_queue",
-            "association_id",
-            "status",
-            "submitted_at",
-            "updated_at",
-            "reference",
-            "due_date",
+            *("association_id", "status", "submitted_at", "updated_at", "reference", "due_date"),
         ),
     )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -231,13 +226,7 @@ class Ticket(Tenanted, Base):
         # /queue (bot.features.workspace.case_queue): the open tickets' page, from the index alone
         Index(
             "ix_tickets_queue",
-            "association_id",
-            "status",
-            "created_at",
-            "reference",
-            "due_at",
-            "kind",
-            "category",
+            *("association_id", "status", "created_at", "reference", "due_at", "kind", "category"),
         ),
     )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
