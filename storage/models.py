@@ -142,6 +142,11 @@ class ServiceRequest(Tenanted, Base):
         # reports: open work now (a range of the open statuses), a short period's exact median
         Index("ix_service_requests_open", "association_id", "status", "due_date"),
         Index("ix_service_requests_decided", "association_id", "decided_at"),
+        # /queue (bot.features.workspace.case_queue): the open requests' page, from the index alone
+        Index(
+            "ix_service_requests_queue",
+            *("association_id", "status", "submitted_at", "updated_at", "reference", "due_date"),
+        ),
     )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     association_id: Mapped[str] = tenant()
@@ -218,6 +223,11 @@ class Ticket(Tenanted, Base):
         # reports: open work now (from the index alone), a short period's exact median
         Index("ix_tickets_open", "association_id", "status", "due_at", "kind", "first_response_at"),
         Index("ix_tickets_created", "association_id", "created_at"),
+        # /queue (bot.features.workspace.case_queue): the open tickets' page, from the index alone
+        Index(
+            "ix_tickets_queue",
+            *("association_id", "status", "created_at", "reference", "due_at", "kind", "category"),
+        ),
     )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     association_id: Mapped[str] = tenant()

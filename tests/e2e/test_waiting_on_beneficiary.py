@@ -118,3 +118,26 @@ async def test_a_late_notice_names_who_is_waited_on(
     assert "لجنة البحث ما زالت" not in late and "لم يُنسَ" not in late
     alert = emu.last_message(STAFF_CHAT)["text"]
     assert "متأخر" in alert and "بانتظار المستفيد" in alert
+
+
+async def test_the_queue_does_not_call_a_stopped_clock_late(
+    consented: Person, staff: Person, profile, emu, app
+) -> None:
+    reference = await ask_for_documents(consented, staff, profile)
+    async with app.db.write() as session:  # its decision date has passed while we waited
+        request = await session.scalar(
+            select(ServiceRequest).where(ServiceRequest.reference == reference)
+        )
+        request.due_date = utcnow().date() - timedelta(days=3)
+    await staff.say("/queue")
+    line = next(x for x in staff.text().split("\n") if reference in x)
+    assert "بانتظار المستفيد" in line and "متأخرة" not in line
+    await staff.say("/queue overdue")
+    assert reference not in staff.text()
+
+    # where the profile keeps the clock running, the same request is late
+    deadlines = profile.deadlines.model_copy(update={"pause_while_awaiting_documents": False})
+    app.rt.profile = profile.model_copy(update={"deadlines": deadlines})
+    await staff.say("/queue overdue")
+    line = next(x for x in staff.text().split("\n") if reference in x)
+    assert "بانتظار المستفيد" in line and "متأخرة" in line

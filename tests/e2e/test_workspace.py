@@ -9,7 +9,7 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from bot.engine.jobs import run_jobs
-from storage.models import AuditLog, CaseNote, utcnow
+from storage.models import AuditLog, CaseNote, StaffMember, utcnow
 from tests.flows import fill_form, open_service, reference_in, submit
 from tests.harness import STAFF, STAFF_CHAT, STAFF_PLAIN, Person, buttons
 
@@ -237,3 +237,56 @@ async def test_an_area_chat_sees_only_its_own_cases(emu, database_url, profile) 
         assert mine_ref in main.text() and other_ref in main.text()
     finally:
         await app.stop()
+
+
+async def test_a_day_in_the_group_in_arabic(
+    consented: Person, staff: Person, profile, emu, app
+) -> None:
+    """What a staff member types and reads all day: the filters in Arabic, a title without
+    English words, a beneficiary's numbers masked in /find's card as in its thread, the
+    reminders' chat named on a claim, and /grant with the title «الأخصائية الاجتماعية»."""
+    request, inquiry = await a_request_and_an_inquiry(consented, profile)
+    numbers = await hand_over(consented, "رقم هويتي 1012345672 وجوالي ٠٥٥١٢٣٤٥٦٧، متى يصرف الدعم؟")
+
+    card = card_of(emu, numbers)
+    query = emu.press(
+        staff.user_id,
+        card["message_id"],
+        next(d for t, d in buttons(card) if "أتولّى" in t),
+        chat_id=STAFF_CHAT,
+    )
+    await staff.act(query)
+    assert "المحادثة الخاصة مع المساعد" in emu.callback_answer(query["id"])["text"]
+
+    await staff.say("/queue حالاتي")
+    text = staff.text()
+    assert "حالاتي" in text.split("\n")[0] and numbers in text and request not in text
+    assert "mine" not in text
+    await staff.say("/queue غير مسندة")
+    text = staff.text()
+    assert request in text and inquiry in text and numbers not in text
+    await staff.say("/queue المتأخرة")
+    assert "المتأخرة" in staff.text() and "overdue" not in staff.text()
+    await staff.say("/queue الشكاوى")
+    assert "الشكاوى والمقترحات" in staff.text() and inquiry not in staff.text()
+
+    await staff.say(f"/find {numbers}")
+    shown = "\n".join(m.get("text") or "" for m in emu.messages(STAFF_CHAT)[-2:])
+    assert numbers in shown and "متى يصرف الدعم" in shown
+    assert "1012345672" not in shown and "10••••••72" in shown
+    assert "٠٥٥١٢٣٤٥٦٧" not in shown and "05••••••67" in shown
+
+    # the reminder says what each case is
+    await run_jobs(app.rt, now=utcnow() + timedelta(hours=25))
+    await staff.act(None)
+    reminder = emu.last_message(STAFF)["text"]
+    assert "حالات في عهدتك" in reminder and numbers in reminder and "استفسار" in reminder
+
+    plain = Person(emu, app, STAFF_PLAIN, chat_id=STAFF_CHAT)
+    said = emu.send_text(STAFF_PLAIN, "أنا متاحة اليوم", chat_id=STAFF_CHAT)
+    await plain.act(said)
+    await staff.say("/grant الأخصائية الاجتماعية", reply_to_message_id=said["message_id"])
+    assert "تم منح موظف صلاحية «باحث اجتماعي»" in staff.text()
+    async with app.db.read() as session:
+        member = await session.get(StaffMember, (app.rt.tenant, STAFF_PLAIN))
+    assert member is not None and member.role == "researcher"

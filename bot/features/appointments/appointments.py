@@ -52,7 +52,8 @@ def _slots(appointment: Appointment) -> list[datetime]:
 
 
 def _days(now: datetime) -> list[date]:
-    days, d = [], today_riyadh(now)
+    days: list[date] = []
+    d = today_riyadh(now)
     while len(days) < DAYS_SHOWN:
         d += timedelta(days=1)
         if d.weekday() not in WEEKEND:
@@ -397,7 +398,7 @@ async def remind(work: UnitOfWork, now: datetime) -> int:
             if request and request.beneficiary_id
             else None
         )
-        if person is None:
+        if request is None or person is None:
             continue
         tr = translator(person.locale)
         soon = "2h" in due

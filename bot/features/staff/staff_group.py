@@ -157,7 +157,11 @@ async def grant(ctx: Ctx) -> None:
             detail={"user": target, "role": role},
         )
     )
-    ctx.reply(tr.gettext("Role “{role}” granted.").format(role=tr.gettext(ROLE_NAMES[role])))
+    ctx.reply_quoting(
+        tr.gettext("Role “{role}” granted to {who}.").format(
+            role=tr.gettext(ROLE_NAMES[role]), who=escape(event.reply_to_first_name or str(target))
+        )
+    )
 
 
 def register(router: Router) -> None:
@@ -179,6 +183,8 @@ _ROLE_WORDS = {
     "موظف": Role.STAFF,
     "باحث": Role.RESEARCHER,
     "باحث اجتماعي": Role.RESEARCHER,
+    "أخصائي اجتماعي": Role.RESEARCHER,  # the title many associations use for the same job
+    "اخصائي اجتماعي": Role.RESEARCHER,
     "مشرف": Role.SUPERVISOR,
 }
 

@@ -6,17 +6,20 @@ routed to it (policy clause 23)."""
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from html import escape
 
 from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain.dates import today_riyadh
 from bot.domain.lifecycle import OPEN, TICKET_OPEN, Status, label
 from bot.domain.textutil import isolate, to_ascii_digits
 from bot.domain.tickets import KIND_LABELS, STATUS_LABELS, Kind, TicketStatus
 from bot.engine.context import Ctx
+from bot.engine.keyboards import Buttons
 from bot.features.inquiries import ticket_cards
 from bot.features.requests import request_cards
 from bot.i18n import N_, Translator
@@ -32,7 +35,6 @@ from storage.models import (
 
 REQUEST, TICKET = request_cards.CARD, ticket_cards.LINK  # "request", "ticket": link kinds
 SHORT = {"r": REQUEST, "t": TICKET}  # in button data
-FAMILIES = {"requests": "request", "inquiries": "inquiry", "complaints": "complaint"}
 REQUEST_LABEL = N_("Service request")
 # a request's events that change no status, as staff read them in a thread
 EVENT_LABELS = {
@@ -51,8 +53,13 @@ def aware(moment: datetime) -> datetime:
 
 @dataclass
 class Case:
-    kind: str  # REQUEST | TICKET
+    """A request or a ticket; each question is answered by narrowing ``row`` to its model."""
+
     row: ServiceRequest | Ticket
+
+    @property
+    def kind(self) -> str:
+        return REQUEST if isinstance(self.row, ServiceRequest) else TICKET
 
     @property
     def id(self) -> int:
@@ -60,7 +67,7 @@ class Case:
 
     @property
     def short(self) -> str:
-        return "r" if self.kind == REQUEST else "t"
+        return "r" if isinstance(self.row, ServiceRequest) else "t"
 
     @property
     def reference(self) -> str:
@@ -68,73 +75,95 @@ class Case:
 
     @property
     def family(self) -> str:
-        if self.kind == REQUEST:
+        row = self.row
+        if isinstance(row, ServiceRequest):
             return "request"
-        return "inquiry" if self.row.kind == Kind.INQUIRY else "complaint"
+        return "inquiry" if row.kind == Kind.INQUIRY else "complaint"
 
     @property
     def opened_at(self) -> datetime:
         row = self.row
-        moment = row.submitted_at or row.updated_at if self.kind == REQUEST else row.created_at
-        return aware(moment)
+        if isinstance(row, ServiceRequest):
+            return aware(row.submitted_at or row.updated_at)
+        return aware(row.created_at)
 
     @property
     def is_open(self) -> bool:
-        return self.row.status in (OPEN if self.kind == REQUEST else TICKET_OPEN)
+        return self.row.status in (OPEN if isinstance(self.row, ServiceRequest) else TICKET_OPEN)
 
-    def overdue(self, now: datetime) -> bool:
+    def overdue(self, now: datetime, *, clock_paused: bool = False) -> bool:
+        """Past its due date (a request; Riyadh's date) or its due time (a ticket), still open;
+        ``case_queue`` says the same in SQL. ``clock_paused`` (the profile's
+        ``pause_while_awaiting_documents``): a request waiting on its beneficiary's documents
+        is not late, its clock is stopped — as the deadline job sees it."""
+        row = self.row
         if not self.is_open:
             return False
-        if self.kind == REQUEST:
-            due = self.row.due_date
-            return (
-                due is not None and self.row.status != Status.APPROVED and due < today_riyadh(now)
-            )
-        return self.row.due_at is not None and aware(self.row.due_at) < now
+        if isinstance(row, ServiceRequest):
+            due = row.due_date
+            if clock_paused and row.status == Status.AWAITING_DOCUMENTS:
+                return False
+            return due is not None and row.status != Status.APPROVED and due < today_riyadh(now)
+        return row.due_at is not None and aware(row.due_at) < now
 
     def waiting_on_beneficiary(self) -> bool:
-        return self.kind == REQUEST and self.row.status == Status.AWAITING_DOCUMENTS
+        row = self.row
+        return isinstance(row, ServiceRequest) and row.status == Status.AWAITING_DOCUMENTS
 
     def kind_label(self, tr: Translator) -> str:
-        if self.kind == REQUEST:
+        row = self.row
+        if isinstance(row, ServiceRequest):
             return tr.gettext(REQUEST_LABEL)
-        return tr.gettext(KIND_LABELS[Kind(self.row.kind)])
+        return tr.gettext(KIND_LABELS[Kind(row.kind)])
 
     def status_label(self, tr: Translator) -> str:
-        if self.kind == REQUEST:
-            return tr.gettext(label(self.row.status))
-        return tr.gettext(STATUS_LABELS[TicketStatus(self.row.status)])
+        row = self.row
+        if isinstance(row, ServiceRequest):
+            return tr.gettext(label(row.status))
+        return tr.gettext(STATUS_LABELS[TicketStatus(row.status)])
 
     def home_chat(self, ctx: Ctx) -> int:
-        if self.kind == REQUEST:
+        row = self.row
+        if isinstance(row, ServiceRequest):
             return ctx.rt.staff_chat_id
-        return ticket_cards.route(ctx, self.row)[0]
+        return ticket_cards.route(ctx, row)[0]
 
     def visible_in(self, ctx: Ctx, chat_id: int) -> bool:
         """The main staff group sees every case; an area's chat only its own."""
         return chat_id == ctx.rt.staff_chat_id or self.home_chat(ctx) == chat_id
 
     async def card_text(self, ctx: Ctx) -> str:
-        if self.kind == REQUEST:
-            return await request_cards.card_text(ctx, self.row)
-        return await ticket_cards.card_text(ctx, self.row)
+        row = self.row
+        if isinstance(row, ServiceRequest):
+            return await request_cards.card_text(ctx, row)
+        return await ticket_cards.card_text(ctx, row)
 
-    def card_keyboard(self, ctx: Ctx):
-        if self.kind == REQUEST:
-            return request_cards.card_keyboard(ctx, self.row)
-        return ticket_cards.card_keyboard(self.row)
+    def card_keyboard(self, ctx: Ctx) -> Buttons:
+        row = self.row
+        if isinstance(row, ServiceRequest):
+            return request_cards.card_keyboard(ctx, row)
+        return ticket_cards.card_keyboard(row)
 
 
 async def load(ctx: Ctx, kind: str, case_id: int | None) -> Case | None:
-    if case_id is None or kind not in (REQUEST, TICKET):
+    if case_id is None:
         return None
-    model = ServiceRequest if kind == REQUEST else Ticket
-    row = await ctx.session.scalar(
-        select(model).where(model.id == case_id, model.association_id == ctx.tenant)
-    )
-    if row is None or (kind == REQUEST and row.status == Status.DRAFT):
+    row: ServiceRequest | Ticket | None
+    if kind == REQUEST:
+        row = await ctx.session.scalar(
+            select(ServiceRequest).where(
+                ServiceRequest.id == case_id,
+                ServiceRequest.association_id == ctx.tenant,
+                ServiceRequest.status != Status.DRAFT,
+            )
+        )
+    elif kind == TICKET:
+        row = await ctx.session.scalar(
+            select(Ticket).where(Ticket.id == case_id, Ticket.association_id == ctx.tenant)
+        )
+    else:
         return None
-    return Case(kind, row)
+    return Case(row) if row is not None else None
 
 
 async def of_link(ctx: Ctx, link: StaffMessageLink | None) -> Case | None:
@@ -172,58 +201,63 @@ async def by_reference(ctx: Ctx, text: str) -> Case | None:
         )
     )
     if request is not None:
-        return Case(REQUEST, request)
+        return Case(request)
     ticket = await ctx.session.scalar(
         select(Ticket).where(Ticket.association_id == ctx.tenant, Ticket.reference == reference)
     )
-    return Case(TICKET, ticket) if ticket is not None else None
+    return Case(ticket) if ticket is not None else None
 
 
-async def open_cases(ctx: Ctx) -> list[Case]:
-    """Every open case of the association, oldest first."""
-    requests = (
-        await ctx.session.scalars(
+async def load_many(
+    session: AsyncSession, tenant: str, keys: Iterable[tuple[str, int]]
+) -> dict[tuple[str, int], Case]:
+    """Cases by (kind, id), in two reads by id (drafts left out)."""
+    ids: dict[str, set[int]] = {REQUEST: set(), TICKET: set()}
+    for kind, case_id in keys:
+        ids.setdefault(kind, set()).add(case_id)
+    found: dict[tuple[str, int], Case] = {}
+    if ids[REQUEST]:
+        for request in await session.scalars(
             select(ServiceRequest).where(
-                ServiceRequest.association_id == ctx.tenant,
-                ServiceRequest.status.in_(sorted(s.value for s in OPEN)),
+                ServiceRequest.association_id == tenant,
+                ServiceRequest.id.in_(sorted(ids[REQUEST])),
+                ServiceRequest.status != Status.DRAFT,
             )
-        )
-    ).all()
-    tickets = (
-        await ctx.session.scalars(
+        ):
+            found[REQUEST, request.id] = Case(request)
+    if ids[TICKET]:
+        for ticket in await session.scalars(
             select(Ticket).where(
-                Ticket.association_id == ctx.tenant,
-                Ticket.status.in_(sorted(s.value for s in TICKET_OPEN)),
+                Ticket.association_id == tenant, Ticket.id.in_(sorted(ids[TICKET]))
             )
-        )
-    ).all()
-    cases = [Case(REQUEST, r) for r in requests] + [Case(TICKET, t) for t in tickets]
-    return sorted(cases, key=lambda c: (c.opened_at, c.reference))
+        ):
+            found[TICKET, ticket.id] = Case(ticket)
+    return found
 
 
 async def assignment(ctx: Ctx, case: Case) -> CaseAssignment | None:
     return await ctx.session.get(CaseAssignment, (ctx.tenant, case.kind, case.id))
 
 
-async def assignments(ctx: Ctx) -> dict[tuple[str, int], CaseAssignment]:
-    rows = (
-        await ctx.session.scalars(
-            select(CaseAssignment).where(CaseAssignment.association_id == ctx.tenant)
-        )
-    ).all()
-    return {(a.subject_kind, a.subject_id): a for a in rows}
-
-
 # national IDs / iqamas (10 digits from 1 or 2) and Saudi mobiles, however typed
 _NUMBERS_RE = re.compile(r"(?<!\d)(?:\+?966|0)?5\d{8}(?!\d)|(?<!\d)[12]\d{9}(?!\d)")
 
 
+_ASCII_DIGITS = {ord(c): str(i % 10) for i, c in enumerate("٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹")}
+
+
 def masked(text: str | None) -> str:
-    """Free text a beneficiary wrote, shown to staff: personal numbers hidden."""
-    plain = to_ascii_digits(text or "")
-    return _NUMBERS_RE.sub(
-        lambda m: m.group(0)[:2] + "•" * (len(m.group(0)) - 4) + m.group(0)[-2:], plain
-    )
+    """Text shown to staff with the personal numbers in it hidden (``10••••••72``), however
+    their digits were typed; everything else as it was written."""
+    text = text or ""
+    plain = text.translate(_ASCII_DIGITS)  # one digit for one: the positions stay
+    parts, last = [], 0
+    for match in _NUMBERS_RE.finditer(plain):
+        number = match.group(0)
+        parts += [text[last : match.start()], number[:2] + "•" * (len(number) - 4) + number[-2:]]
+        last = match.end()
+    parts.append(text[last:])
+    return "".join(parts)
 
 
 async def thread_lines(ctx: Ctx, case: Case, tr: Translator) -> list[str]:
@@ -244,7 +278,7 @@ async def thread_lines(ctx: Ctx, case: Case, tr: Translator) -> list[str]:
         for event in events:
             text = (
                 tr.gettext(label(event.to_status))
-                if event.to_status != event.from_status
+                if event.to_status is not None and event.to_status != event.from_status
                 else tr.gettext(EVENT_LABELS[event.action])
                 if event.action in EVENT_LABELS
                 else escape(event.action)

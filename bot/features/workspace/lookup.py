@@ -6,18 +6,17 @@ from __future__ import annotations
 
 from html import escape
 
-from sqlalchemy import or_, select
+from sqlalchemy import ColumnElement, or_, select
 
 from bot.domain.dates import format_date
 from bot.domain.textutil import isolate
 from bot.engine.context import Ctx
 from bot.features.workspace.cases import (
-    REQUEST,
-    TICKET,
     Case,
     assignment,
     aware,
     by_reference,
+    masked,
     replied_case,
     thread_lines,
 )
@@ -40,8 +39,11 @@ async def find_command(ctx: Ctx) -> None:
             )
         )
         return
-    ctx.send(
-        ctx.chat_id, await case.card_text(ctx), case.card_keyboard(ctx), link=(case.kind, case.id)
+    ctx.send(  # the card again, its beneficiary's own words masked like the thread's
+        ctx.chat_id,
+        masked(await case.card_text(ctx)),
+        case.card_keyboard(ctx),
+        link=(case.kind, case.id),
     )
     lines = [
         tr.gettext("🧵 <b>Thread of {reference}</b>").format(reference=isolate(case.reference))
@@ -66,12 +68,13 @@ async def find_command(ctx: Ctx) -> None:
 
 
 async def _others(ctx: Ctx, case: Case) -> list[Case]:
-    beneficiary = case.row.beneficiary_id
-    conditions = []
+    row = case.row
+    beneficiary = row.beneficiary_id
+    conditions: list[ColumnElement[bool]] = []
     if beneficiary is not None:
         conditions.append(ServiceRequest.beneficiary_id == beneficiary)
-    if case.kind == REQUEST and case.row.national_id_hash:  # the same person from another account
-        conditions.append(ServiceRequest.national_id_hash == case.row.national_id_hash)
+    if isinstance(row, ServiceRequest) and row.national_id_hash:  # the same person, another account
+        conditions.append(ServiceRequest.national_id_hash == row.national_id_hash)
     found: list[Case] = []
     if conditions:
         requests = (
@@ -83,7 +86,7 @@ async def _others(ctx: Ctx, case: Case) -> list[Case]:
                 )
             )
         ).all()
-        found += [Case(REQUEST, r) for r in requests]
+        found += [Case(r) for r in requests]
     if beneficiary is not None:
         tickets = (
             await ctx.session.scalars(
@@ -92,7 +95,7 @@ async def _others(ctx: Ctx, case: Case) -> list[Case]:
                 )
             )
         ).all()
-        found += [Case(TICKET, t) for t in tickets]
+        found += [Case(t) for t in tickets]
     found = [c for c in found if (c.kind, c.id) != (case.kind, case.id)]
     return sorted(found, key=lambda c: c.opened_at, reverse=True)
 

@@ -6,43 +6,60 @@ from __future__ import annotations
 
 from html import escape
 
-from bot.domain.textutil import isolate, localize_digits
+from sqlalchemy import select
+
+from bot.domain.dates import today_riyadh
+from bot.domain.textutil import fold, isolate, localize_digits
 from bot.engine.context import Ctx
 from bot.engine.keyboards import Buttons, Callback, button, cb, inline
 from bot.engine.namespaces import NS
-from bot.features.workspace.cases import FAMILIES, Case, assignments, open_cases
-from bot.i18n import translator
+from bot.features.workspace import case_queue
+from bot.features.workspace.case_queue import FILTERS, Scope
+from bot.features.workspace.cases import Case, load_many
+from bot.i18n import N_, translator
 from storage.models import CaseAssignment, utcnow
 
 PAGE = 10
-FILTERS = ("all", "overdue", "mine", "unassigned", *FAMILIES)
-# what staff may type after /queue, Arabic too
-ALIASES = {
-    "": "all",
-    "الكل": "all",
-    "متأخرة": "overdue",
-    "المتأخرة": "overdue",
+# the filter in the page's title
+FILTER_LABELS = {
+    "overdue": N_("overdue cases"),
+    "mine": N_("my cases"),
+    "unassigned": N_("not taken by anyone"),
+    "requests": N_("service requests"),
+    "inquiries": N_("inquiries"),
+    "complaints": N_("complaints and suggestions"),
+}
+# what staff may type after /queue besides the English names: Arabic, as folded by
+# textutil.fold (no hamza, diacritics or ta marbuta), each word without its article
+ARABIC_FILTERS = {
+    "كل": "all",
+    "جميع": "all",
+    "متاخره": "overdue",
+    "متاخر": "overdue",
+    "متاخرات": "overdue",
+    "حالاتي": "mine",
     "لي": "mine",
+    "عهدتي": "mine",
+    "في عهدتي": "mine",
     "قضاياي": "mine",
-    "غير_مسندة": "unassigned",
-    "الطلبات": "requests",
-    "الاستفسارات": "inquiries",
-    "الشكاوى": "complaints",
+    "غير مسنده": "unassigned",
+    "غير مسند": "unassigned",
+    "لم يتولها احد": "unassigned",
+    "طلبات": "requests",
+    "استفسارات": "inquiries",
+    "شكاوي": "complaints",
 }
 
 
-def _keep(case: Case, name: str, ctx: Ctx, held: dict[tuple[str, int], CaseAssignment]) -> bool:
-    now = utcnow()
-    assigned = held.get((case.kind, case.id))
-    if name == "overdue":
-        return case.overdue(now)
-    if name == "mine":
-        return assigned is not None and assigned.assignee_id == ctx.from_id
-    if name == "unassigned":
-        return assigned is None
-    if name in FAMILIES:
-        return case.family == FAMILIES[name]
-    return True
+def filter_named(words: str) -> str | None:
+    """The filter staff typed after /queue (``mine``, «حالاتي», «غير مسندة» …); None if none."""
+    words_ = [w[2:] if w.startswith("ال") and len(w) > 3 else w for w in fold(words).split()]
+    for key in (" ".join(words_), words_[0] if words_ else ""):  # the words, or the first one
+        if key in FILTERS or not key:
+            return key or "all"
+        if key in ARABIC_FILTERS:
+            return ARABIC_FILTERS[key]
+    return None
 
 
 def age(tr, case: Case) -> str:
@@ -54,22 +71,48 @@ def age(tr, case: Case) -> str:
     return tr.ngettext("{n} hour", "{n} hours", hours).format(n=localize_digits(str(hours), "ar"))
 
 
+def scope(ctx: Ctx) -> Scope:
+    """What the chat of this command sees: every case in the main staff group, an area's
+    tickets in its contact officer's chat."""
+    now = utcnow()
+    routes = [(c.id, c.staff_chat_id) for c in ctx.profile.faq.categories]
+    return Scope(
+        tenant=ctx.tenant,
+        user_id=ctx.from_id,
+        now=now,
+        today=today_riyadh(now),
+        categories=case_queue.categories_of(ctx.chat_id, ctx.rt.staff_chat_id, routes),
+        clock_paused=ctx.profile.deadlines.pause_while_awaiting_documents,
+    )
+
+
+async def page_cases(
+    ctx: Ctx, keys: list[tuple[str, int]]
+) -> tuple[list[Case], dict[tuple[str, int], CaseAssignment]]:
+    """The page's cases, in the page's order, and who holds each: three short reads by id."""
+    cases = await load_many(ctx.session, ctx.tenant, keys)
+    held: dict[tuple[str, int], CaseAssignment] = {}
+    if keys:
+        for row in await ctx.session.scalars(
+            select(CaseAssignment).where(
+                CaseAssignment.association_id == ctx.tenant,
+                CaseAssignment.subject_id.in_(sorted({i for _, i in keys})),
+            )
+        ):
+            held[row.subject_kind, row.subject_id] = row
+    return [cases[key] for key in keys if key in cases], held
+
+
 async def render(ctx: Ctx, name: str, page: int) -> tuple[str, Buttons]:
     tr = translator("ar")
-    held = await assignments(ctx)
-    cases = [
-        c
-        for c in await open_cases(ctx)
-        if c.visible_in(ctx, ctx.chat_id) and _keep(c, name, ctx, held)
-    ]
-    pages = max(1, -(-len(cases) // PAGE))
-    page = min(max(page, 1), pages)
-    shown = cases[(page - 1) * PAGE : page * PAGE]
+    found = await case_queue.page(ctx.session, name, scope(ctx), page, PAGE)
+    shown, held = await page_cases(ctx, found.keys)
+    page, pages = found.number, found.pages
     title = tr.ngettext(
-        "📋 <b>Open cases</b> ({n} case)", "📋 <b>Open cases</b> ({n} cases)", len(cases)
-    ).format(n=localize_digits(str(len(cases)), "ar"))
-    if name != "all":
-        title += " · " + escape(name)
+        "📋 <b>Open cases</b> ({n} case)", "📋 <b>Open cases</b> ({n} cases)", found.total
+    ).format(n=localize_digits(str(found.total), "ar"))
+    if name in FILTER_LABELS:
+        title += " · " + tr.gettext(FILTER_LABELS[name])
     lines = [title, ""]
     if not shown:
         lines.append(tr.gettext("No open cases here. 🎉"))
@@ -83,7 +126,7 @@ async def render(ctx: Ctx, name: str, page: int) -> tuple[str, Buttons]:
         )
         if case.waiting_on_beneficiary():
             line += " · " + tr.gettext("⏳ waiting on the beneficiary")
-        if case.overdue(now):
+        if case.overdue(now, clock_paused=ctx.profile.deadlines.pause_while_awaiting_documents):
             line += " · 🔴 " + tr.gettext("overdue")
         lines.append(line)
     if pages > 1:
@@ -107,9 +150,8 @@ async def queue_command(ctx: Ctx) -> None:
     if not ctx.staff_member:
         ctx.reply_quoting(tr.gettext("Only members of the association's staff group can do this."))
         return
-    word = (ctx.event.command_args or "").strip().split()
-    name = ALIASES.get(word[0] if word else "", word[0].lower() if word else "all")
-    if name not in FILTERS:
+    name = filter_named(ctx.event.command_args or "")
+    if name is None:
         ctx.reply_quoting(
             tr.gettext(
                 "Use /queue, or /queue overdue, mine, unassigned, requests, inquiries or complaints."

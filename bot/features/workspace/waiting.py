@@ -141,12 +141,14 @@ async def resume_clocks(work: UnitOfWork, now: datetime) -> int:
         ):
             continue
         waited = (today_riyadh(aware(left.at)) - today_riyadh(aware(ask.at))).days
+        due = request.due_date  # not None: selected so
         if (
-            request.status
+            due is not None
+            and request.status
             in (Status.SUBMITTED, Status.UNDER_REVIEW, Status.INTERVIEW, Status.FIELD_VISIT)
             and waited > 0
         ):
-            request.due_date = request.due_date + timedelta(days=waited)
+            request.due_date = due + timedelta(days=waited)
         applications.record(
             work.session,
             request,

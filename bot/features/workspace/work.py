@@ -25,28 +25,41 @@ from bot.features.inquiries.ticket_staff import header
 from bot.features.requests import request_cards
 from bot.features.staff.staff_group import staff_actor
 from bot.features.workspace.cases import (
-    REQUEST,
     SHORT,
     Case,
     assignment,
+    aware,
     load,
+    load_many,
     of_link,
-    open_cases,
     replied_case,
 )
-from bot.i18n import translator
-from storage.models import AuditLog, Beneficiary, CaseAssignment, CaseNote, StaffMessageLink, utcnow
+from bot.i18n import N_, translator
+from storage.models import (
+    AuditLog,
+    Beneficiary,
+    CaseAssignment,
+    CaseNote,
+    ServiceRequest,
+    StaffMessageLink,
+    utcnow,
+)
 
 NOTE_PROMPT, CANNED_PROMPT = "wk_note_", "wk_canned_"  # + "r" | "t": StaffMessageLink kinds
 NOT_STAFF = "Only members of the association's staff group can do this."
 REMIND_EVERY = timedelta(hours=24)
+CLAIMED = N_(
+    "✋ The case is yours. Its reminders reach you in your private chat with the assistant "
+    "(start that chat first if you have not)."
+)
 
 
 async def refresh(ctx: Ctx, case: Case) -> None:
-    if case.kind == REQUEST:
-        await request_cards.refresh_card(ctx, case.row)
+    row = case.row
+    if isinstance(row, ServiceRequest):
+        await request_cards.refresh_card(ctx, row)
     else:
-        await ticket_cards.refresh_card(ctx, case.row)
+        await ticket_cards.refresh_card(ctx, row)
 
 
 async def give(ctx: Ctx, case: Case, user_id: int, name: str, action: str) -> None:
@@ -108,7 +121,7 @@ async def on_work(ctx: Ctx, data: Callback) -> None:
             )
             return
         await give(ctx, case, ctx.from_id, ctx.event.first_name, "case_claimed")
-        ctx.answer(tr.gettext("✋ The case is yours."))
+        ctx.answer(tr.gettext(CLAIMED))
     elif data.action == "note":
         ctx.send(
             ctx.chat_id,
@@ -180,18 +193,15 @@ async def on_work(ctx: Ctx, data: Callback) -> None:
 async def deliver(ctx: Ctx, case: Case, text: str, *, canned: str | None = None) -> bool:
     """A reply from the association to the case's beneficiary (``text``: HTML, ours or escaped)."""
     tr = translator("ar")
-    person = (
-        await ctx.session.get(Beneficiary, case.row.beneficiary_id)
-        if case.row.beneficiary_id
-        else None
-    )
+    row = case.row
+    person = await ctx.session.get(Beneficiary, row.beneficiary_id) if row.beneficiary_id else None
     if person is None:
         ctx.reply_quoting(tr.gettext("The beneficiary of this case can no longer be reached here."))
         return False
-    if case.kind == REQUEST:
+    if isinstance(row, ServiceRequest):
         applications.record(
             ctx.session,
-            case.row,
+            row,
             "staff_reply",
             actor_kind="staff",
             actor_id=ctx.from_id,
@@ -199,12 +209,12 @@ async def deliver(ctx: Ctx, case: Case, text: str, *, canned: str | None = None)
         )
     else:
         try:
-            move(ctx.session, case.row, "reply", await staff_actor(ctx))
+            move(ctx.session, row, "reply", await staff_actor(ctx))
         except Refused:
             ctx.reply_quoting(tr.gettext("This case is closed; the reply was not sent."))
             return False
-        add_message(ctx.session, case.row, "out", text=text, staff_user_id=ctx.from_id)
-    sent = ctx.send(person.telegram_user_id, f"{header(ctx, case.row, person.locale)}\n\n{text}")
+        add_message(ctx.session, row, "out", text=text, staff_user_id=ctx.from_id)
+    sent = ctx.send(person.telegram_user_id, f"{header(ctx, row, person.locale)}\n\n{text}")
     if canned:
         ctx.session.add(
             AuditLog(
@@ -316,39 +326,43 @@ async def assign_command(ctx: Ctx) -> None:
     name = event.reply_to_first_name or str(target)
     await give(ctx, case, target, name, "case_assigned")
     ctx.reply_quoting(
-        tr.gettext("✋ {reference} is now handled by {who}.").format(
-            reference=isolate(case.reference), who=escape(name)
-        )
+        tr.gettext(
+            "✋ {reference} is now handled by {who}. Its reminders reach them in their private "
+            "chat with the assistant (they start that chat first if they have not)."
+        ).format(reference=isolate(case.reference), who=escape(name))
     )
 
 
 async def remind_assignees(work: UnitOfWork, now: datetime) -> int:
     """Once a day, each assignee hears of their open cases that wait on the association."""
     tr = translator("ar")
-    held = (
-        await work.session.scalars(
+    held = [
+        row
+        for row in await work.session.scalars(
             select(CaseAssignment).where(CaseAssignment.association_id == work.tenant)
         )
-    ).all()
+        if now - aware(row.reminded_at or row.assigned_at) >= REMIND_EVERY
+    ]
     if not held:
         return 0
-    by_case = {(c.kind, c.id): c for c in await open_cases(work)}  # type: ignore[arg-type]
+    cases = await load_many(
+        work.session, work.tenant, [(r.subject_kind, r.subject_id) for r in held]
+    )
     due: dict[int, list[tuple[CaseAssignment, Case]]] = {}
     for row in held:
-        case = by_case.get((row.subject_kind, row.subject_id))
-        last = row.reminded_at or row.assigned_at
-        if case is None or case.waiting_on_beneficiary():
-            continue
-        from bot.features.workspace.cases import aware
-
-        if now - aware(last) < REMIND_EVERY:
+        case = cases.get((row.subject_kind, row.subject_id))
+        if case is None or not case.is_open or case.waiting_on_beneficiary():
             continue
         due.setdefault(row.assignee_id, []).append((row, case))
     for assignee, items in due.items():
+        items.sort(key=lambda item: (item[1].opened_at, item[1].reference))
         lines = [tr.gettext("⏰ Cases you handle that are waiting on the association:")]
         for row, case in items:
             mark = " · 🔴 " + tr.gettext("overdue") if case.overdue(now) else ""
-            lines.append(f"• {isolate(case.reference)} · {escape(case.status_label(tr))}{mark}")
+            lines.append(
+                f"• {isolate(case.reference)} · {escape(case.kind_label(tr))} · "
+                f"{escape(case.status_label(tr))}{mark}"
+            )
             row.reminded_at = now
         lines.append(tr.gettext("/queue mine in the staff group lists them."))
         work.send(assignee, "\n".join(lines))
