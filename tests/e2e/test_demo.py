@@ -214,6 +214,27 @@ async def test_a_visitor_on_a_phone_starts_on_whatsapp_and_answers_from_the_staf
         assert any("طلب خدمة" in row for row in menu), menu
         await browser.evaluate("document.querySelector('.panel.shown .sheet-close').click()")
 
+        # a question the FAQ answers: three reply buttons under the answer, pressed like WhatsApp's
+        await browser.evaluate(TYPE_AND_SEND.format(text="ما هي أوقات الدوام؟"))
+        buttons = await wait_for(
+            browser,
+            "(() => { const last = [...document.querySelectorAll('.panel.shown .msg.in')].pop();"
+            " const b = [...last.querySelectorAll('.wa-buttons button')].map(n => n.textContent);"
+            " return b.length ? b : null; })()",
+            "the answer's reply buttons",
+        )
+        assert len(buttons) == 3 and any("نعم" in b for b in buttons), buttons
+        await browser.evaluate(
+            "[...document.querySelectorAll('.panel.shown .msg.in')].pop()"
+            ".querySelector('.wa-buttons button').click()"
+        )
+        await wait_for(
+            browser,
+            "[...document.querySelectorAll('.panel.shown .msg.in')]"
+            ".some(m => m.textContent.includes('يسعدنا أننا أفدناك'))",
+            "the thanks after «نعم»",
+        )
+
         # a question handed over to staff; the staff tab shows a badge for the new card
         question = "هل يمكن تأجيل موعد المقابلة لأن زوجي في المستشفى هذا الأسبوع؟"
         await browser.evaluate(TYPE_AND_SEND.format(text=question))
