@@ -1,5 +1,6 @@
 """Start ``mustafeed demo`` on a free port in the current folder, open the page, ask the emulator
-for the bot's getMe, send /start as the beneficiary and wait for the bot's answer; then stop it.
+for the bot's getMe, send /start as the Telegram beneficiary and «مرحبا» as the WhatsApp one and
+wait for the bot's answers; then stop it.
 Standard library only: run it with any Python (``scripts/wheel_smoke.sh`` uses the wheel's)."""
 
 from __future__ import annotations
@@ -57,13 +58,15 @@ def main(mustafeed: str) -> int:
         me = json.loads(fetch(f"{base}/bot{DEMO_TOKEN}/getMe"))
         assert me["ok"] and me["result"]["is_bot"], me
 
-        def bot_messages() -> int:
+        def answers(panel: str) -> int:
             state = json.loads(fetch(base + "/demo/api/state"))
-            chat = next(p for p in state["panels"] if p["key"] == "beneficiary")
-            return sum(1 for m in chat["messages"] if m["from_bot"])
+            chat = next(p for p in state["panels"] if p["key"] == panel)
+            return sum(1 for m in chat["messages"] if not m["out"])
 
         fetch(base + "/demo/api/send", {"panel": "beneficiary", "text": "/start"})
-        until("the answer to /start", bot_messages)
+        until("the answer to /start", lambda: answers("beneficiary"))
+        fetch(base + "/demo/api/send", {"panel": "whatsapp", "text": "مرحبا"})
+        until("the answer to «مرحبا» on WhatsApp", lambda: answers("whatsapp"))
     finally:
         if demo.poll() is None:
             demo.send_signal(signal.SIGTERM)
@@ -75,7 +78,7 @@ def main(mustafeed: str) -> int:
     if demo.returncode != 0 or "Traceback" in output:
         print(output, file=sys.stderr)
         raise SystemExit(f"demo smoke test: the demo ended with status {demo.returncode}")
-    print(f"demo smoke test: page, getMe and /start answered on port {port}")
+    print(f"demo smoke test: page, getMe, /start and WhatsApp's «مرحبا» answered on port {port}")
     return 0
 
 

@@ -1,15 +1,18 @@
-"""The browser demo: a beneficiary's private chat with the bot beside the association staff
-group, live, served by the emulator's own aiohttp app.
+"""The browser demo: a beneficiary's private chat with the bot, the association's staff group
+(the staff workspace, as any of its members) and, when attached, another beneficiary on
+WhatsApp (:mod:`bot.emulator.demo_whatsapp`) — live, served by the emulator's own aiohttp app.
 
 ``/`` is the page (``static/index.html`` with its script and style; no external resources).
-``GET /demo/api/state?since=V`` long-polls until the world's version passes ``V`` and returns
-both chats; ``POST /demo/api/{send,press,keyboard,upload}`` are the people's actions. Message
-text travels as plain text plus entities and the page builds DOM nodes from them, so no user or
+``GET /demo/api/state?since=V`` long-polls until the version passes ``V`` and returns every
+chat; ``POST /demo/api/{send,press,keyboard,upload,location}`` are the people's actions (in the
+staff group, ``as`` names the member who acts). Message text travels as plain text plus
+entities (WhatsApp's as its own marks) and the page builds DOM nodes from them, so no user or
 bot text is ever parsed as HTML.
 """
 
 from __future__ import annotations
 
+import asyncio
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,7 +21,11 @@ from typing import Any
 from aiohttp import web
 from aiohttp.web_request import FileField
 
+from .demo_whatsapp import WhatsAppPhone
+from .people import RIYADH
 from .protocol import json_response, ok_response
+from .state import MemberStatus
+from .wa_server import WhatsAppEmulator
 from .world import BotHandle
 
 JSON = dict[str, Any]
@@ -39,6 +46,19 @@ _SECURITY_HEADERS = {
 _POLL_SECONDS = 25.0
 _SHOWN_MESSAGES = 200
 _SHOWN_TOASTS = 20
+_WA_RECHECK = 0.25  # the WhatsApp side has no change event: the long poll looks this often
+
+
+@dataclass(frozen=True, slots=True)
+class Member:
+    """A member of the staff group the visitor can act as, with the role the demo gives them."""
+
+    user_id: int
+    first_name: str
+    last_name: str
+    username: str
+    role: str
+    status: MemberStatus = "member"
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,10 +69,21 @@ class Panel:
     label: str
     user_id: int
     chat_id: int
+    kind: str = "telegram"
+    members: tuple[Member, ...] = ()
 
     def target(self) -> int | None:
         """``chat_id`` for the people's actions (None means the private chat)."""
         return None if self.chat_id == self.user_id else self.chat_id
+
+    def actor(self, body: Any) -> int:
+        """Who acts: the holder, or in the staff group the member named by ``as``."""
+        wanted = _int_or_none(body.get("as")) if hasattr(body, "get") else None
+        if wanted is None or not self.members:
+            return self.user_id
+        if all(member.user_id != wanted for member in self.members):
+            raise web.HTTPBadRequest(text="not a member of this group")
+        return wanted
 
 
 class Demo:
@@ -61,6 +92,7 @@ class Demo:
     USER_ID = 1001
     STAFF_CHAT_ID = -1001234567890
     STAFF_USER_ID = 2002
+    COLLEAGUE_ID = 2003
 
     def __init__(
         self,
@@ -70,16 +102,35 @@ class Demo:
         staff_user_id: int = STAFF_USER_ID,
     ) -> None:
         self.world = world
+        self.whatsapp: WhatsAppPhone | None = None
+        # the supervisor (``SUPERVISOR_IDS`` in the demo) and a colleague with the default role
+        members = (
+            Member(staff_user_id, "خالد", "الزهراني", "khaled_staff", "مشرف", "administrator"),
+            Member(self.COLLEAGUE_ID, "فهد", "الدوسري", "fahad_staff", "موظف"),
+        )
         if user_id not in world.users:
             world.add_user(user_id, "نورة", "العتيبي", username="noura_demo")
-        if staff_user_id not in world.users:
-            world.add_user(staff_user_id, "خالد", "الزهراني", username="khaled_staff")
+        for member in members:
+            if member.user_id not in world.users:
+                world.add_user(member.user_id, member.first_name, member.last_name, member.username)
         if staff_chat_id not in world.chats:
-            world.add_group(staff_chat_id, "فريق الجمعية", {staff_user_id: "administrator"})
+            world.add_group(
+                staff_chat_id,
+                "فريق الجمعية",
+                {member.user_id: member.status for member in members},
+            )
         self.panels = {
-            "beneficiary": Panel("beneficiary", "المستفيد", user_id, user_id),
-            "staff": Panel("staff", "مجموعة فريق الجمعية", staff_user_id, staff_chat_id),
+            "beneficiary": Panel("beneficiary", "المستفيد على تيليجرام", user_id, user_id),
+            "staff": Panel(
+                "staff", "مجموعة فريق الجمعية", staff_user_id, staff_chat_id, members=members
+            ),
         }
+
+    def attach_whatsapp(self, wa: WhatsAppEmulator, business: str) -> WhatsAppPhone:
+        """Show a WhatsApp phone too: a person writing to ``wa``'s business number."""
+        self.whatsapp = WhatsAppPhone(wa, business)
+        self.panels["whatsapp"] = Panel("whatsapp", "المستفيد على واتساب", 0, 0, kind="whatsapp")
+        return self.whatsapp
 
     def routes(self) -> list[web.RouteDef]:
         return [
@@ -90,6 +141,8 @@ class Demo:
             web.post("/demo/api/press", self._press),
             web.post("/demo/api/keyboard", self._keyboard),
             web.post("/demo/api/upload", self._upload),
+            web.post("/demo/api/location", self._location),
+            web.get("/demo/wa-media/{media_id}", self._wa_media),
         ]
 
     # -- page ---------------------------------------------------------------------------------
@@ -119,7 +172,7 @@ class Demo:
             since = int(request.query.get("since", "-1"))
         except ValueError:
             raise web.HTTPBadRequest() from None
-        version = await self.world.wait_changed(since, _POLL_SECONDS)
+        version = await self._wait_changed(since)
         me = self.world.me
         return json_response(
             {
@@ -130,7 +183,22 @@ class Demo:
             }
         )
 
+    def _version(self) -> int:
+        return self.world.version + (self.whatsapp.version if self.whatsapp else 0)
+
+    async def _wait_changed(self, since: int) -> int:
+        if self.whatsapp is None:
+            return await self.world.wait_changed(since, _POLL_SECONDS)
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + _POLL_SECONDS
+        while self._version() <= since and loop.time() < deadline:
+            await self.world.wait_changed(self.world.version, _WA_RECHECK)
+        return self._version()
+
     def _panel_state(self, panel: Panel) -> JSON:
+        if panel.kind == "whatsapp":
+            assert self.whatsapp is not None
+            return self.whatsapp.state(panel.key, panel.label)
         chat = self.world.chats[panel.chat_id]
         holder = self.world.users[panel.user_id]
         if chat.type == "private":
@@ -149,8 +217,13 @@ class Demo:
         messages = self.world.history(panel.chat_id)[-_SHOWN_MESSAGES:]
         return {
             "key": panel.key,
+            "kind": panel.kind,
             "label": panel.label,
             "holder": holder.full_name,
+            "members": [
+                {"id": m.user_id, "name": f"{m.first_name} {m.last_name}", "role": m.role}
+                for m in panel.members
+            ],
             "title": title,
             "subtitle": subtitle,
             "is_group": chat.type != "private",
@@ -163,6 +236,7 @@ class Demo:
         body: JSON = {
             "id": view["message_id"],
             "out": not view["from_bot"] and sender.get("id") == panel.user_id,
+            "sender_id": sender.get("id"),
             "from_bot": view["from_bot"],
             "sender": _name(sender),
             "time": time.strftime("%H:%M", time.localtime(view["date"])),
@@ -212,7 +286,7 @@ class Demo:
         return None
 
     def _toasts(self) -> list[JSON]:
-        chats = {panel.chat_id: panel.key for panel in self.panels.values()}
+        chats = {p.chat_id: p.key for p in self.panels.values() if p.kind == "telegram"}
         answers = self.world.callback_answers
         start = max(len(answers) - _SHOWN_TOASTS, 0)
         return [
@@ -234,15 +308,22 @@ class Demo:
             raise web.HTTPBadRequest(text="unknown panel")
         return panel
 
+    def _phone(self) -> WhatsAppPhone:
+        assert self.whatsapp is not None
+        return self.whatsapp
+
     async def _send(self, request: web.Request) -> web.Response:
         body = await request.json()
         panel = self._panel(body.get("panel"))
         text = str(body.get("text", "")).strip()
         if not text:
             return json_response({"ok": False, "error": "empty text"}, status=400)
+        if panel.kind == "whatsapp":
+            reply = body.get("reply_to")
+            return ok_response(await self._phone().say(text, str(reply) if reply else None))
         return ok_response(
             self.world.send_text(
-                panel.user_id,
+                panel.actor(body),
                 text,
                 panel.target(),
                 reply_to_message_id=_int_or_none(body.get("reply_to")),
@@ -253,8 +334,11 @@ class Demo:
         body = await request.json()
         panel = self._panel(body.get("panel"))
         try:
+            if panel.kind == "whatsapp":
+                choice = self._phone().choose(str(body["message_id"]), str(body["data"]))
+                return ok_response(await choice)
             query = self.world.press(
-                panel.user_id, int(body["message_id"]), str(body["data"]), panel.target()
+                panel.actor(body), int(body["message_id"]), str(body["data"]), panel.target()
             )
         except (LookupError, KeyError, ValueError) as error:
             return json_response({"ok": False, "error": str(error)}, status=400)
@@ -265,11 +349,19 @@ class Demo:
         panel = self._panel(body.get("panel"))
         try:
             message = self.world.tap_keyboard(
-                panel.user_id, str(body.get("text", "")), panel.target()
+                panel.actor(body), str(body.get("text", "")), panel.target()
             )
         except LookupError as error:
             return json_response({"ok": False, "error": str(error)}, status=400)
         return ok_response(message)
+
+    async def _location(self, request: web.Request) -> web.Response:
+        """The person shares where they are (the attachment menu's «الموقع»): Riyadh."""
+        body = await request.json()
+        panel = self._panel(body.get("panel"))
+        if panel.kind == "whatsapp":
+            return ok_response(await self._phone().send_location(*RIYADH))
+        return ok_response(self.world.send_location(panel.actor(body), *RIYADH, panel.target()))
 
     async def _upload(self, request: web.Request) -> web.Response:
         form = await request.post()
@@ -279,14 +371,19 @@ class Demo:
             return json_response({"ok": False, "error": "no file"}, status=400)
         data = upload.file.read()
         caption = str(form.get("caption") or "").strip() or None
+        if panel.kind == "whatsapp":
+            return ok_response(
+                await self._phone().send_file(data, upload.filename, upload.content_type, caption)
+            )
         reply_to = _int_or_none(form.get("reply_to"))
+        actor = panel.actor(form)
         if upload.content_type.startswith("image/"):
             message = self.world.send_photo(
-                panel.user_id, data, caption, panel.target(), reply_to_message_id=reply_to
+                actor, data, caption, panel.target(), reply_to_message_id=reply_to
             )
         else:
             message = self.world.send_document(
-                panel.user_id,
+                actor,
                 data,
                 upload.filename,
                 upload.content_type,
@@ -295,6 +392,11 @@ class Demo:
                 reply_to_message_id=reply_to,
             )
         return ok_response(message)
+
+    async def _wa_media(self, request: web.Request) -> web.Response:
+        if self.whatsapp is None:
+            raise web.HTTPNotFound()
+        return self.whatsapp.media_response(request.match_info["media_id"])
 
 
 def _int_or_none(value: Any) -> int | None:

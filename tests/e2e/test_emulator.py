@@ -773,7 +773,10 @@ async def test_demo_api(demo: Emulator) -> None:
         async with http.get("/demo/api/state", params={"since": "-1"}) as response:
             state = await response.json()
     beneficiary, staff = state["panels"]
-    assert (beneficiary["label"], staff["label"]) == ("المستفيد", "مجموعة فريق الجمعية")
+    assert (beneficiary["label"], staff["label"]) == (
+        "المستفيد على تيليجرام",
+        "مجموعة فريق الجمعية",
+    )
     texts = [m["text"] for m in beneficiary["messages"]]
     assert texts[:3] == ["/start", "اختر", "رقمك؟"]
     assert beneficiary["messages"][-1]["card"]["lines"][1] == "+966500000000"
@@ -926,7 +929,7 @@ async def test_demo_page_renders_in_chromium(demo: Emulator, tmp_path: Path) -> 
         browser.wait(timeout=10)
         shutil.rmtree(profile, ignore_errors=True)
     assert (page["dir"], page["lang"]) == ("rtl", "ar")
-    assert page["labels"] == ["المستفيد", "مجموعة فريق الجمعية"]
+    assert page["labels"] == ["المستفيد على تيليجرام", "مجموعة فريق الجمعية"]
     assert "سارة" in page["bold"] and "طلب جديد #1024" in page["bold"]
     assert page["scripts"] == 0 and "<script>" in page["text"] and "<b>" not in page["text"]
     assert "قيد المراجعة" in page["text"] and "سأتولى الطلب" in page["text"]

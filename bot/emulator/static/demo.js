@@ -1,5 +1,6 @@
-// Mustafeed demo page: renders the emulator's two chats live and sends people's actions.
-// Text is only ever inserted as text nodes; formatting comes from Telegram entities.
+// Mustafeed demo page: renders the emulator's chats live (a Telegram phone, a WhatsApp phone and
+// the staff group) and sends people's actions. Text is only ever inserted as text nodes;
+// formatting comes from Telegram entities or WhatsApp's own *bold* _italic_ marks.
 "use strict";
 
 const ENTITY_TAGS = {
@@ -8,9 +9,19 @@ const ENTITY_TAGS = {
   text_link: "a", url: "a", bot_command: "span", mention: "span", hashtag: "span",
   custom_emoji: "span",
 };
+const WA_MARKS = /```([\s\S]+?)```|\*([^*\n]+)\*|_([^_\n]+)_|~([^~\n]+)~/g;
+const WA_TAGS = ["code", "b", "i", "s"];
+const REFERENCE = /\b[A-Z]{2,4}-\d{4}-\d{3,6}\b/g;
+const COMMAND = /(^|[\s(«\u200e\u200f\u2066\u2068])(\/[a-z][a-z_]{1,31})(?![\w/])/g;
+const LINKED = /(^|[\s(«\u200e\u200f\u2066\u2068])(\/[a-z][a-z_]{1,31})(?![\w/])|\b[A-Z]{2,4}-\d{4}-\d{3,6}\b/g;
 const SAFE_URL = /^(https?:|tg:)/i;
+const TAB_NAMES = { beneficiary: "تيليجرام", staff: "فريق الجمعية", whatsapp: "واتساب" };
+const NARROW = window.matchMedia("(max-width: 760px)");
+const MEDIUM = window.matchMedia("(max-width: 1260px)");
 const panels = new Map();
 let lastToast = null;
+let view = null;
+let beneficiaryView = "beneficiary";
 
 function el(tag, className, text) {
   const node = document.createElement(tag);
@@ -33,6 +44,33 @@ async function post(path, body) {
 
 // -- formatted text ------------------------------------------------------------------------
 
+// Plain text, with /commands made clickable as Telegram does (and kept left-to-right inside
+// Arabic), and in the staff group case references (REQ-1448-0001) that fill in /find.
+function appendPlain(parent, text, panel) {
+  if (!panel || panel.isWhatsApp) { parent.append(text); return; }
+  const pattern = panel.linkReferences ? LINKED : COMMAND;
+  let position = 0;
+  for (const match of text.matchAll(pattern)) {
+    const [found, lead, command] = [match[0], match[1] || "", match[2]];
+    const start = match.index + lead.length;
+    if (start > position) parent.append(text.slice(position, start));
+    if (command) {
+      const node = el("span", "command", command);
+      node.dir = "ltr";
+      node.addEventListener("click", (event) => { event.stopPropagation(); panel.command(command); });
+      parent.append(node);
+    } else {
+      const ref = el("span", "ref", found);
+      ref.dir = "ltr";
+      ref.title = `اعرض ${found} بالأمر /find`;
+      ref.addEventListener("click", (event) => { event.stopPropagation(); panel.fill(`/find ${found}`); });
+      parent.append(ref);
+    }
+    position = match.index + found.length;
+  }
+  if (position < text.length) parent.append(text.slice(position));
+}
+
 function entityElement(entity, text) {
   const node = document.createElement(ENTITY_TAGS[entity.type]);
   if (entity.type === "spoiler") {
@@ -54,32 +92,47 @@ function entityElement(entity, text) {
 }
 
 // Entities are nested ranges in UTF-16 units (JS string indices); unknown types stay text.
-function appendRange(parent, text, entities, start, end) {
+function appendRange(parent, text, entities, start, end, panel) {
   let position = start;
   let index = 0;
   while (index < entities.length && entities[index].offset < end) {
     const entity = entities[index];
     if (entity.offset < position) { index += 1; continue; }
-    if (entity.offset > position) parent.append(text.slice(position, entity.offset));
+    if (entity.offset > position) appendPlain(parent, text.slice(position, entity.offset), panel);
     const stop = Math.min(entity.offset + entity.length, end);
     let next = index + 1;
     while (next < entities.length && entities[next].offset < stop) next += 1;
     const node = entityElement(entity, text);
-    appendRange(node, text, entities.slice(index + 1, next), entity.offset, stop);
+    appendRange(node, text, entities.slice(index + 1, next), entity.offset, stop, panel);
     parent.append(node);
     position = stop;
     index = next;
   }
-  if (position < end) parent.append(text.slice(position, end));
+  if (position < end) appendPlain(parent, text.slice(position, end), panel);
 }
 
-function formattedText(text, entities) {
+function formattedText(text, entities, panel) {
   const node = el("div", "text");
   node.dir = "auto";
   const known = (entities || [])
     .filter((e) => ENTITY_TAGS[e.type] && e.length > 0)
     .sort((a, b) => a.offset - b.offset || b.length - a.length);
-  appendRange(node, text, known, 0, text.length);
+  appendRange(node, text, known, 0, text.length, panel);
+  return node;
+}
+
+// WhatsApp's marks: *bold*, _italic_, ~strike~ and ```monospace```.
+function whatsappText(text) {
+  const node = el("div", "text");
+  node.dir = "auto";
+  let position = 0;
+  for (const match of text.matchAll(WA_MARKS)) {
+    if (match.index > position) node.append(text.slice(position, match.index));
+    const group = [1, 2, 3, 4].find((n) => match[n] !== undefined);
+    node.append(el(WA_TAGS[group - 1], null, match[group]));
+    position = match.index + match[0].length;
+  }
+  if (position < text.length) node.append(text.slice(position));
   return node;
 }
 
@@ -142,7 +195,7 @@ function inlineKeyboard(rows, message, panel) {
         node.disabled = true;
       } else {
         node.addEventListener("click", () => panel.act("/demo/api/press",
-          { panel: panel.key, message_id: message.id, data: button.callback_data }));
+          { panel: panel.key, message_id: message.id, data: button.callback_data, as: panel.acting }));
       }
       line.append(node);
     }
@@ -151,8 +204,39 @@ function inlineKeyboard(rows, message, panel) {
   return box;
 }
 
+// A WhatsApp message's reply buttons (under the bubble) or its list button (inside it).
+function whatsappChoices(message, panel, bubble, wrapper) {
+  if (message.buttons && message.buttons.length) {
+    const box = el("div", "wa-buttons");
+    for (const choice of message.buttons) {
+      const node = el("button", null, choice.title);
+      node.type = "button";
+      node.prepend(el("span", "wa-reply-glyph", "↩"));
+      node.addEventListener("click", () => panel.act("/demo/api/press",
+        { panel: panel.key, message_id: message.id, data: choice.id }));
+      box.append(node);
+    }
+    wrapper.append(box);
+  }
+  if (message.list) {
+    const open = el("button", "wa-list-button", message.list.button || "الخيارات");
+    open.type = "button";
+    open.prepend(el("span", "wa-list-glyph", "☰"));
+    open.addEventListener("click", () => panel.openList(message));
+    bubble.append(open);
+  }
+}
+
+function quoteNode(reply, panel) {
+  const quote = el("div", "quote");
+  quote.append(el("div", "quote-sender", reply.sender), el("div", "quote-text", reply.snippet));
+  quote.addEventListener("click", () => panel.scrollTo(reply.id));
+  return quote;
+}
+
 function messageNode(message, panel) {
-  const wrapper = el("div", `msg ${message.out ? "out" : "in"}${message.deleted ? " deleted" : ""}`);
+  const out = panel.isOut(message);
+  const wrapper = el("div", `msg ${out ? "out" : "in"}${message.deleted ? " deleted" : ""}`);
   wrapper.dataset.id = message.id;
   const bubble = el("div", "bubble");
   wrapper.append(bubble);
@@ -160,17 +244,14 @@ function messageNode(message, panel) {
     bubble.append(el("div", "text", "🗑 حُذفت هذه الرسالة"));
     return wrapper;
   }
-  if (panel.isGroup && !message.out) {
-    bubble.append(el("div", `sender${message.from_bot ? " bot" : ""}`, message.sender));
+  if (panel.isGroup && !out) {
+    const sender = el("div", `sender${message.from_bot ? " bot" : ""}`, message.sender);
+    if (!message.from_bot) sender.dataset.hue = String((message.sender_id || 0) % 5);
+    bubble.append(sender);
   }
   if (message.forwarded_from) bubble.append(el("div", "forwarded", `مُعاد توجيهها من ${message.forwarded_from}`));
-  if (message.reply_to) {
-    const quote = el("div", "quote");
-    quote.append(el("div", "quote-sender", message.reply_to.sender),
-      el("div", "quote-text", message.reply_to.snippet));
-    quote.addEventListener("click", () => panel.scrollTo(message.reply_to.id));
-    bubble.append(quote);
-  }
+  if (message.reply_to) bubble.append(quoteNode(message.reply_to, panel));
+  if (message.header) bubble.append(el("div", "wa-header", message.header));
   if (message.media) bubble.append(mediaNode(message.media, panel));
   if (message.card) {
     const card = el("div", "card");
@@ -185,56 +266,156 @@ function messageNode(message, panel) {
     bubble.append(card);
   }
   const meta = el("span", "meta", `${message.edited ? "معدّلة · " : ""}${message.time}`);
+  if (out) meta.append(el("span", "ticks", " ✓✓"));
   if (message.text) {
-    const text = formattedText(message.text, message.entities);
+    const text = panel.isWhatsApp ? whatsappText(message.text)
+      : formattedText(message.text, message.entities, panel);
+    if (message.footer) text.append(el("div", "wa-footer", message.footer));
     text.append(meta);
     bubble.append(text);
   } else {
     bubble.append(meta);
   }
+  if (message.template) bubble.classList.add("template");
+  if (panel.isWhatsApp) whatsappChoices(message, panel, bubble, wrapper);
   if (message.inline_keyboard) wrapper.append(inlineKeyboard(message.inline_keyboard, message, panel));
-  if (panel.key === "staff") {
-    wrapper.classList.add("repliable");
-    const reply = el("button", "reply-btn");
-    const glyph = el("img");
-    glyph.src = "/static/reply.svg";
-    glyph.alt = "";
-    reply.append(glyph);
-    reply.type = "button";
-    reply.title = "رد على هذه الرسالة";
-    reply.addEventListener("click", () => panel.setReply(message));
-    wrapper.append(reply);
-  }
+  const reply = el("button", "reply-btn");
+  const glyph = el("img");
+  glyph.src = "/static/reply.svg";
+  glyph.alt = "";
+  reply.append(glyph);
+  reply.type = "button";
+  reply.title = "رد على هذه الرسالة";
+  reply.setAttribute("aria-label", "رد على هذه الرسالة");
+  reply.addEventListener("click", () => panel.setReply(message));
+  wrapper.append(reply);
+  bubble.addEventListener("dblclick", () => panel.setReply(message));
   return wrapper;
 }
 
 // -- a phone panel -------------------------------------------------------------------------
 
+const STAFF_CHIPS = [
+  ["/queue", "📋 الطابور", true],
+  ["/queue mine", "✋ حالاتي", true],
+  ["/find ", "🔎 بحث برقم", false],
+  ["/help", "❔ الأوامر", true],
+];
+
 class PanelView {
   constructor(state) {
     this.key = state.key;
+    this.kind = state.kind || "telegram";
+    this.isWhatsApp = this.kind === "whatsapp";
     this.isGroup = state.is_group;
+    this.members = state.members || [];
+    this.acting = this.members.length ? this.members[0].id : null;
+    this.linkReferences = this.isGroup;
     this.nodes = new Map();
     this.replyTo = null;
     this.forcedReplies = new Set();
+    this.unread = 0;
+    this.known = null;
     const template = document.getElementById("panel-template");
     this.root = template.content.firstElementChild.cloneNode(true);
     this.root.dataset.panel = this.key;
+    this.root.dataset.kind = this.kind;
+    this.root.id = `panel-${this.key}`;
     this.find(".label-text").textContent = state.label;
-    this.find(".holder").textContent = state.holder;
+    this.find(".holder").textContent = this.members.length ? "" : state.holder;
     this.list = this.find(".messages");
     this.keyboard = this.find(".keyboard");
     this.input = this.find(".text-input");
+    this.fileInput = this.find(".file-input");
     this.find(".composer").addEventListener("submit", (event) => { event.preventDefault(); this.send(); });
-    this.find(".file-input").addEventListener("change", (event) => this.upload(event.target));
+    this.fileInput.addEventListener("change", (event) => this.upload(event.target));
+    this.find(".attach").addEventListener("click", () => this.toggleAttach());
+    this.find(".attach-document").addEventListener("click", () => this.pickFile(""));
+    this.find(".attach-photo").addEventListener("click", () => this.pickFile("image/*"));
+    this.find(".attach-location").addEventListener("click", () => {
+      this.find(".attach-menu").hidden = true;
+      this.act("/demo/api/location", { panel: this.key, as: this.acting });
+    });
     this.find(".reply-cancel").addEventListener("click", () => this.setReply(null));
     this.find(".alert-ok").addEventListener("click", () => { this.find(".alert-backdrop").hidden = true; });
+    this.find(".sheet-close").addEventListener("click", () => this.closeList());
+    this.find(".sheet-send").addEventListener("click", () => this.sendListChoice());
+    this.find(".start-button").addEventListener("click", () =>
+      this.act("/demo/api/send", { panel: this.key, text: "/start" }));
+    if (this.members.length) this.buildStaffTools();
+    if (this.isWhatsApp) this.input.placeholder = "مراسلة";
     document.querySelector(".panels").append(this.root);
   }
 
   find(selector) { return this.root.querySelector(selector); }
 
+  isOut(message) {
+    if (this.members.length) return !message.from_bot && message.sender_id === this.acting;
+    return message.out;
+  }
+
+  buildStaffTools() {
+    const acting = this.find(".acting");
+    acting.hidden = false;
+    const choices = this.find(".acting-choices");
+    for (const member of this.members) {
+      const node = el("button", "acting-choice");
+      node.type = "button";
+      node.setAttribute("role", "radio");
+      node.dataset.member = member.id;
+      node.append(el("b", null, member.name), el("small", null, member.role));
+      node.addEventListener("click", () => this.actAs(member.id));
+      choices.append(node);
+    }
+    const chips = this.find(".chips");
+    chips.hidden = false;
+    for (const [command, label, sendNow] of STAFF_CHIPS) {
+      const chip = el("button", "chip", label);
+      chip.type = "button";
+      chip.title = command.trim();
+      chip.addEventListener("click", () => {
+        if (sendNow) this.act("/demo/api/send", { panel: this.key, text: command, as: this.acting });
+        else this.fill(command === "/find " ? `/find ${this.latestReference()}` : command);
+      });
+      chips.append(chip);
+    }
+    this.find(".reply-hint").hidden = false;
+    this.actAs(this.acting);
+  }
+
+  actAs(memberId) {
+    this.acting = memberId;
+    for (const node of this.root.querySelectorAll(".acting-choice")) {
+      const on = Number(node.dataset.member) === memberId;
+      node.classList.toggle("on", on);
+      node.setAttribute("aria-checked", String(on));
+    }
+    const member = this.members.find((m) => m.id === memberId);
+    this.find(".holder").textContent = member ? `${member.name} · ${member.role}` : "";
+    if (this.lastState) { this.nodes.clear(); this.list.replaceChildren(); this.update(this.lastState); }
+  }
+
+  latestReference() {
+    const texts = [...this.list.querySelectorAll(".text")].map((n) => n.textContent).reverse();
+    for (const text of texts) {
+      const found = text.match(REFERENCE);
+      if (found) return found[found.length - 1];
+    }
+    return "";
+  }
+
+  command(command) {  // a command in a message: sent at once, as Telegram does
+    this.act("/demo/api/send", { panel: this.key, text: command, as: this.acting });
+  }
+
+  fill(text) {
+    this.input.value = text;
+    this.input.focus();
+    this.input.setSelectionRange(text.length, text.length);
+  }
+
   update(state) {
+    this.lastState = state;
     this.find(".chat-title").textContent = state.title;
     this.find(".chat-subtitle").textContent = state.subtitle;
     this.find(".avatar").textContent = (state.title || "؟").trim().charAt(0);
@@ -243,12 +424,31 @@ class PanelView {
     this.renderMessages(state.messages);
     this.renderKeyboard(state.keyboard);
     this.followForceReply(state.messages);
+    const fresh = this.known === null ? 0 : state.messages.length - this.known;
+    this.known = state.messages.length;
+    if (fresh > 0 && !this.root.classList.contains("shown")) {
+      this.unread += fresh;
+      updateTabs();
+    }
+    const startable = this.kind === "telegram" && !this.isGroup && !state.messages.length;
+    this.find(".start-button").hidden = !startable;
+    this.find(".composer").hidden = startable;
     if (nearBottom || state.messages.length > known) this.stickToBottom();
+  }
+
+  emptyNote() {
+    if (this.isWhatsApp) {
+      return "🔒 هذا حساب أعمال تابع للجمعية. اكتب «مرحبا» لتبدأ المحادثة.";
+    }
+    if (this.isGroup) {
+      return "ستصل هنا بطاقات الطلبات والاستفسارات من المستفيدين. جرّب \u2066/help\u2069 لترى أوامر الفريق.";
+    }
+    return "هذا مساعد الجمعية. اضغط «ابدأ» للبدء.";
   }
 
   renderMessages(messages) {
     if (!messages.length) {
-      this.list.replaceChildren(el("div", "empty", "لا توجد رسائل بعد — ابدأ بإرسال /start"));
+      this.list.replaceChildren(el("div", "empty", this.emptyNote()));
       this.nodes.clear();
       return;
     }
@@ -278,7 +478,9 @@ class PanelView {
     this.keyboard.replaceChildren();
     const rows = markup && markup.keyboard;
     this.keyboard.hidden = !rows;
-    this.input.placeholder = (markup && markup.input_field_placeholder) || "اكتب رسالة…";
+    if (!this.isWhatsApp) {
+      this.input.placeholder = (markup && markup.input_field_placeholder) || "اكتب رسالة…";
+    }
     if (!rows) return;
     for (const row of rows) {
       const line = el("div", "kb-row");
@@ -286,7 +488,7 @@ class PanelView {
         const icon = button.request_contact ? "☎ " : button.request_location ? "⌖ " : "";
         const node = el("button", null, icon + button.text);
         node.type = "button";
-        node.addEventListener("click", () => this.act("/demo/api/keyboard", { panel: this.key, text: button.text }));
+        node.addEventListener("click", () => this.act("/demo/api/keyboard", { panel: this.key, text: button.text, as: this.acting }));
         line.append(node);
       }
       this.keyboard.append(line);
@@ -305,10 +507,60 @@ class PanelView {
     this.replyTo = message ? message.id : null;
     this.find(".reply-bar").hidden = !message;
     if (message) {
-      this.find(".reply-sender").textContent = `الرد على ${message.sender}`;
+      const sender = message.sender || (this.isWhatsApp && !message.out ? this.lastState.title : "أنت");
+      this.find(".reply-sender").textContent = `الرد على ${sender}`;
       this.find(".reply-snippet").textContent = message.text || (message.media ? message.media.name : "رسالة");
       this.input.focus();
     }
+  }
+
+  toggleAttach() {
+    const menu = this.find(".attach-menu");
+    menu.hidden = !menu.hidden;
+  }
+
+  pickFile(accept) {
+    this.find(".attach-menu").hidden = true;
+    this.fileInput.accept = accept;
+    this.fileInput.click();
+  }
+
+  openList(message) {
+    this.listMessage = message;
+    this.listChoice = null;
+    this.find(".sheet-title").textContent = message.list.button || "الخيارات";
+    const body = this.find(".sheet-body");
+    body.replaceChildren();
+    for (const section of message.list.sections) {
+      if (section.title) body.append(el("div", "sheet-section", section.title));
+      for (const row of section.rows) {
+        const node = el("button", "sheet-row");
+        node.type = "button";
+        node.setAttribute("role", "radio");
+        const words = el("span", "sheet-words");
+        words.append(el("span", "sheet-row-title", row.title));
+        if (row.description) words.append(el("span", "sheet-row-description", row.description));
+        node.append(words, el("span", "radio"));
+        node.addEventListener("click", () => {
+          this.listChoice = row.id;
+          for (const other of body.querySelectorAll(".sheet-row")) other.classList.remove("on");
+          node.classList.add("on");
+          this.find(".sheet-send").disabled = false;
+        });
+        body.append(node);
+      }
+    }
+    this.find(".sheet-send").disabled = true;
+    this.find(".sheet-backdrop").hidden = false;
+  }
+
+  closeList() { this.find(".sheet-backdrop").hidden = true; }
+
+  async sendListChoice() {
+    if (!this.listChoice) return;
+    this.closeList();
+    await this.act("/demo/api/press",
+      { panel: this.key, message_id: this.listMessage.id, data: this.listChoice });
   }
 
   stickToBottom() { this.list.scrollTop = this.list.scrollHeight; }
@@ -332,7 +584,7 @@ class PanelView {
     this.input.value = "";
     const reply = this.replyTo;
     this.setReply(null);
-    await this.act("/demo/api/send", { panel: this.key, text, reply_to: reply });
+    await this.act("/demo/api/send", { panel: this.key, text, reply_to: reply, as: this.acting });
   }
 
   async upload(input) {
@@ -342,6 +594,7 @@ class PanelView {
     form.append("panel", this.key);
     form.append("file", file, file.name);
     form.append("caption", this.input.value.trim());
+    if (this.acting) form.append("as", String(this.acting));
     if (this.replyTo) form.append("reply_to", String(this.replyTo));
     this.input.value = "";
     input.value = "";
@@ -363,6 +616,68 @@ class PanelView {
   }
 }
 
+// -- which phones are shown: all on a wide screen, tabs on a narrow one ---------------------
+
+function layoutMode() {
+  if (NARROW.matches) return "narrow";
+  return MEDIUM.matches ? "medium" : "wide";
+}
+
+function isShown(key, mode) {
+  if (mode === "wide") return true;
+  if (mode === "narrow") return key === view;
+  return key === "staff" || key === beneficiaryView;  // medium: a beneficiary beside the staff
+}
+
+function selectView(key) {
+  view = key;
+  if (key !== "staff") beneficiaryView = key;
+  updateTabs();
+  const panel = panels.get(key);
+  if (panel) panel.stickToBottom();
+}
+
+function updateTabs() {
+  const mode = layoutMode();
+  document.body.dataset.mode = mode;
+  const tabs = document.getElementById("tabs");
+  tabs.hidden = mode === "wide";
+  if (!tabs.hidden && tabs.children.length !== panels.size) {
+    tabs.replaceChildren();
+    for (const key of panels.keys()) {
+      const tab = el("button", "tab");
+      tab.type = "button";
+      tab.setAttribute("role", "tab");
+      tab.dataset.tab = key;
+      tab.setAttribute("aria-controls", `panel-${key}`);
+      tab.append(el("span", `tab-icon ${key}`), el("span", "tab-name", TAB_NAMES[key] || key),
+        el("span", "badge"));
+      tab.addEventListener("click", () => selectView(key));
+      tabs.append(tab);
+    }
+  }
+  for (const [key, panel] of panels) {
+    const shown = isShown(key, mode);
+    const wasShown = panel.root.classList.contains("shown");
+    panel.root.classList.toggle("shown", shown);
+    if (shown) panel.unread = 0;
+    if (shown && !wasShown) requestAnimationFrame(() => panel.stickToBottom());
+  }
+  for (const tab of tabs.children) {
+    const key = tab.dataset.tab;
+    const selected = mode === "narrow" ? key === view : key === beneficiaryView;
+    tab.hidden = mode === "medium" && key === "staff";
+    tab.setAttribute("aria-selected", String(selected));
+    const badge = tab.querySelector(".badge");
+    const unread = panels.get(key).unread;
+    badge.textContent = unread ? String(unread) : "";
+    badge.hidden = !unread;
+  }
+}
+
+NARROW.addEventListener("change", updateTabs);
+MEDIUM.addEventListener("change", updateTabs);
+
 // -- live updates --------------------------------------------------------------------------
 
 function showToasts(toasts) {
@@ -377,10 +692,21 @@ function showToasts(toasts) {
 }
 
 function render(state) {
+  let added = false;
   for (const panelState of state.panels) {
-    if (!panels.has(panelState.key)) panels.set(panelState.key, new PanelView(panelState));
-    panels.get(panelState.key).update(panelState);
+    if (!panels.has(panelState.key)) {
+      panels.set(panelState.key, new PanelView(panelState));
+      added = true;
+    }
   }
+  if (view === null) {
+    const wanted = new URLSearchParams(window.location.search).get("view")
+      || window.location.hash.slice(1);
+    view = panels.has(wanted) ? wanted : state.panels[0].key;
+    if (view !== "staff") beneficiaryView = view;
+  }
+  if (added) updateTabs();
+  for (const panelState of state.panels) panels.get(panelState.key).update(panelState);
   showToasts(state.toasts);
 }
 
