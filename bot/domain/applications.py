@@ -27,6 +27,7 @@ from bot.domain.textutil import (
     isolate,
     mask_mobile,
     mask_national_id,
+    mask_numbers,
 )
 from bot.i18n import Translator
 from storage.crypto import Vault
@@ -100,7 +101,7 @@ def render_answer(
         for choice in field.choices:
             if choice.id == stored:
                 return escape_html(choice.label.get(locale))
-    return escape_html(str(stored))
+    return escape_html(mask_numbers(str(stored)) if masked else str(stored))
 
 
 def national_id_hash(vault: Vault, tenant: str, number: str) -> str:

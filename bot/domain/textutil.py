@@ -242,6 +242,25 @@ def mask_mobile(mobile: str | None) -> str:
     return _mask_middle(s, 3, 2)
 
 
+# national IDs / iqamas (10 digits from 1 or 2) and Saudi mobiles, however typed
+_NUMBERS_RE = re.compile(r"(?<!\d)(?:\+?966|0)?5\d{8}(?!\d)|(?<!\d)[12]\d{9}(?!\d)")
+_ONE_FOR_ONE = {ord(c): str(i % 10) for i, c in enumerate("٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹")}
+
+
+def mask_numbers(text: str | None) -> str:
+    """Free text shown to staff with the personal numbers in it (national IDs, iqamas, Saudi
+    mobiles, in any digits) hidden — ``10••••••72`` — and everything else as it was written."""
+    text = text or ""
+    plain = text.translate(_ONE_FOR_ONE)  # one digit for one: the positions stay
+    parts, last = [], 0
+    for match in _NUMBERS_RE.finditer(plain):
+        number = text[match.start() : match.end()]  # in the digits it was typed in
+        parts += [text[last : match.start()], number[:2] + MASK * (len(number) - 4) + number[-2:]]
+        last = match.end()
+    parts.append(text[last:])
+    return "".join(parts)
+
+
 _ARTICLE_RE = re.compile(r"^(?:ال|al-|el-)(?=\w{2,})", re.IGNORECASE)
 
 

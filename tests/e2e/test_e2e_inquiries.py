@@ -161,3 +161,15 @@ async def test_documents_downloadable_from_the_inquiries_menu(
     await consented.press(profile.documents[0].title.ar)
     document = consented.last()["document"]
     assert emu.download(document["file_id"])  # the file itself, not a link
+
+
+async def test_numbers_in_a_question_are_masked_on_the_staff_card(
+    consented: Person, staff: Person, emu
+) -> None:
+    await consented.press("استفسار")
+    await consented.press("التحدث مع فريق الجمعية")
+    await consented.say("رقم هويتي ١٠٢٣٤٥٦٧٨٩ وجوالي 0551234567، متى يصل ردكم على طلبي؟")
+    card = emu.last_message(STAFF_CHAT)["text"]
+    assert "متى يصل ردكم" in card  # the question itself, as written
+    assert "١٠٢٣٤٥٦٧٨٩" not in card and "0551234567" not in card
+    assert "10••••••89" in card and "05••••••67" in card  # digits as the bot keeps them

@@ -238,3 +238,22 @@ def test_truncate_never_exceeds(s, n):
 @pytest.mark.parametrize("s,expected", [("abc", 3), ("😀", 2), ("محمد", 4)])
 def test_utf16_len(s, expected):
     assert utf16_len(s) == expected
+
+
+def test_mask_numbers_hides_ids_and_mobiles_in_free_text() -> None:
+    from bot.domain.textutil import mask_numbers
+
+    assert mask_numbers("هويتي 1023456789 وجوالي +966551234567") == (
+        "هويتي 10••••••89 وجوالي +9•••••••••67"
+    )
+    assert mask_numbers("الجوال ٠٥٥١٢٣٤٥٦٧ فقط") == "الجوال ٠٥••••••٦٧ فقط"
+    # not personal numbers: a family of 5, an amount, a 9-digit or 11-digit run, a reference
+    for kept in (
+        "أسرة من 5 أفراد",
+        "إيجار 12000 ريال",
+        "102345678",
+        "10234567891",
+        "REQ-1448-0001",
+    ):
+        assert mask_numbers(kept) == kept
+    assert mask_numbers(None) == ""

@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from bot.domain.dates import format_datetime
 from bot.domain.lifecycle import card_actions
-from bot.domain.textutil import isolate, mask_name
+from bot.domain.textutil import isolate, mask_name, mask_numbers
 from bot.domain.tickets import KIND_LABELS, OPEN_STATUSES, STATUS_LABELS, Kind, TicketStatus
 from bot.engine.context import UNREACHABLE, Ctx, UnitOfWork
 from bot.engine.keyboards import Button, Buttons, button, cb, inline
@@ -63,7 +63,7 @@ async def card_text(ctx: Ctx, ticket: Ticket) -> str:
     if subject:
         lines.append(tr.gettext("Subject: {subject}").format(subject=escape(subject)))
     lines.append("")
-    lines.append(f"«{escape(ticket.subject or '')}»")
+    lines.append(f"«{escape(mask_numbers(ticket.subject))}»")
     suggested = [ctx.profile.faq_entry(e) for e in ticket.data.get("suggested", [])]
     if suggested := [e for e in suggested if e is not None]:
         lines.append("")

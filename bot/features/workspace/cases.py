@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain.dates import today_riyadh
 from bot.domain.lifecycle import OPEN, TICKET_OPEN, Status, label
-from bot.domain.textutil import isolate, to_ascii_digits
+from bot.domain.textutil import isolate, mask_numbers, to_ascii_digits
 from bot.domain.tickets import KIND_LABELS, STATUS_LABELS, Kind, TicketStatus
 from bot.engine.context import Ctx
 from bot.engine.keyboards import Buttons
@@ -239,27 +239,6 @@ async def assignment(ctx: Ctx, case: Case) -> CaseAssignment | None:
     return await ctx.session.get(CaseAssignment, (ctx.tenant, case.kind, case.id))
 
 
-# national IDs / iqamas (10 digits from 1 or 2) and Saudi mobiles, however typed
-_NUMBERS_RE = re.compile(r"(?<!\d)(?:\+?966|0)?5\d{8}(?!\d)|(?<!\d)[12]\d{9}(?!\d)")
-
-
-_ASCII_DIGITS = {ord(c): str(i % 10) for i, c in enumerate("٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹")}
-
-
-def masked(text: str | None) -> str:
-    """Text shown to staff with the personal numbers in it hidden (``10••••••72``), however
-    their digits were typed; everything else as it was written."""
-    text = text or ""
-    plain = text.translate(_ASCII_DIGITS)  # one digit for one: the positions stay
-    parts, last = [], 0
-    for match in _NUMBERS_RE.finditer(plain):
-        number = match.group(0)
-        parts += [text[last : match.start()], number[:2] + "•" * (len(number) - 4) + number[-2:]]
-        last = match.end()
-    parts.append(text[last:])
-    return "".join(parts)
-
-
 async def thread_lines(ctx: Ctx, case: Case, tr: Translator) -> list[str]:
     """What happened on the case, oldest first: moves, messages both ways, internal notes."""
     from bot.domain.dates import format_datetime
@@ -284,7 +263,7 @@ async def thread_lines(ctx: Ctx, case: Case, tr: Translator) -> list[str]:
                 else escape(event.action)
             )
             if event.note:
-                text += f" — {escape(masked(event.note))}"
+                text += f" — {escape(mask_numbers(event.note))}"
             items.append((aware(event.at), f"🔹 {text}"))
     else:
         messages = (
@@ -298,7 +277,7 @@ async def thread_lines(ctx: Ctx, case: Case, tr: Translator) -> list[str]:
         ).all()
         for message in messages:
             arrow = "⬅️" if message.direction == "in" else "➡️"
-            body = escape(masked(message.text)) if message.text else tr.gettext("(a file)")
+            body = escape(mask_numbers(message.text)) if message.text else tr.gettext("(a file)")
             items.append((aware(message.created_at), f"{arrow} {body}"))
     notes = (
         await ctx.session.scalars(

@@ -9,14 +9,13 @@ from html import escape
 from sqlalchemy import ColumnElement, or_, select
 
 from bot.domain.dates import format_date
-from bot.domain.textutil import isolate
+from bot.domain.textutil import isolate, mask_numbers
 from bot.engine.context import Ctx
 from bot.features.workspace.cases import (
     Case,
     assignment,
     aware,
     by_reference,
-    masked,
     replied_case,
     thread_lines,
 )
@@ -41,7 +40,7 @@ async def find_command(ctx: Ctx) -> None:
         return
     ctx.send(  # the card again, its beneficiary's own words masked like the thread's
         ctx.chat_id,
-        masked(await case.card_text(ctx)),
+        mask_numbers(await case.card_text(ctx)),
         case.card_keyboard(ctx),
         link=(case.kind, case.id),
     )
