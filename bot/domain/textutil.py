@@ -249,12 +249,12 @@ _ONE_FOR_ONE = {ord(c): str(i % 10) for i, c in enumerate("٠١٢٣٤٥٦٧٨٩�
 
 def mask_numbers(text: str | None) -> str:
     """Free text shown to staff with the personal numbers in it (national IDs, iqamas, Saudi
-    mobiles, in any digits) hidden — ``10••••••72`` — and everything else as it was written."""
+    mobiles, typed in any digits) hidden — ``10••••••72`` — and everything else as it was written."""
     text = text or ""
     plain = text.translate(_ONE_FOR_ONE)  # one digit for one: the positions stay
     parts, last = [], 0
     for match in _NUMBERS_RE.finditer(plain):
-        number = text[match.start() : match.end()]  # in the digits it was typed in
+        number = match.group(0)  # in Latin digits, as the masked fields show them
         parts += [text[last : match.start()], number[:2] + MASK * (len(number) - 4) + number[-2:]]
         last = match.end()
     parts.append(text[last:])

@@ -172,4 +172,4 @@ async def test_numbers_in_a_question_are_masked_on_the_staff_card(
     card = emu.last_message(STAFF_CHAT)["text"]
     assert "متى يصل ردكم" in card  # the question itself, as written
     assert "١٠٢٣٤٥٦٧٨٩" not in card and "0551234567" not in card
-    assert "١٠••••••٨٩" in card and "05••••••67" in card  # in the digits they were typed in
+    assert "10••••••89" in card and "05••••••67" in card  # Latin digits, as masked fields
