@@ -129,9 +129,7 @@ async def load(ctx: Ctx, kind: str, case_id: int | None) -> Case | None:
     if case_id is None or kind not in (REQUEST, TICKET):
         return None
     model = ServiceRequest if kind == REQUEST else Ticket
-    row = await ctx.session.scalar(
-        select(model).where(model.id == case_id, model.association_id == ctx.tenant)
-    )
+    row = await ctx.session.scalar(select(model).where(model.id == case_id))
     if row is None or (kind == REQUEST and row.status == Status.DRAFT):
         return None
     return Case(kind, row)
@@ -167,15 +165,11 @@ async def by_reference(ctx: Ctx, text: str) -> Case | None:
     if not _REFERENCE_RE.match(reference):
         return None
     request = await ctx.session.scalar(
-        select(ServiceRequest).where(
-            ServiceRequest.association_id == ctx.tenant, ServiceRequest.reference == reference
-        )
+        select(ServiceRequest).where(ServiceRequest.reference == reference)
     )
     if request is not None:
         return Case(REQUEST, request)
-    ticket = await ctx.session.scalar(
-        select(Ticket).where(Ticket.association_id == ctx.tenant, Ticket.reference == reference)
-    )
+    ticket = await ctx.session.scalar(select(Ticket).where(Ticket.reference == reference))
     return Case(TICKET, ticket) if ticket is not None else None
 
 
@@ -184,7 +178,6 @@ async def open_cases(ctx: Ctx) -> list[Case]:
     requests = (
         await ctx.session.scalars(
             select(ServiceRequest).where(
-                ServiceRequest.association_id == ctx.tenant,
                 ServiceRequest.status.in_(sorted(s.value for s in OPEN)),
             )
         )
@@ -192,7 +185,6 @@ async def open_cases(ctx: Ctx) -> list[Case]:
     tickets = (
         await ctx.session.scalars(
             select(Ticket).where(
-                Ticket.association_id == ctx.tenant,
                 Ticket.status.in_(sorted(s.value for s in TICKET_OPEN)),
             )
         )
@@ -206,11 +198,7 @@ async def assignment(ctx: Ctx, case: Case) -> CaseAssignment | None:
 
 
 async def assignments(ctx: Ctx) -> dict[tuple[str, int], CaseAssignment]:
-    rows = (
-        await ctx.session.scalars(
-            select(CaseAssignment).where(CaseAssignment.association_id == ctx.tenant)
-        )
-    ).all()
+    rows = (await ctx.session.scalars(select(CaseAssignment))).all()
     return {(a.subject_kind, a.subject_id): a for a in rows}
 
 
@@ -235,9 +223,7 @@ async def thread_lines(ctx: Ctx, case: Case, tr: Translator) -> list[str]:
         events = (
             await ctx.session.scalars(
                 select(RequestEvent)
-                .where(
-                    RequestEvent.association_id == ctx.tenant, RequestEvent.request_id == case.id
-                )
+                .where(RequestEvent.request_id == case.id)
                 .order_by(RequestEvent.id)
             )
         ).all()
@@ -256,9 +242,7 @@ async def thread_lines(ctx: Ctx, case: Case, tr: Translator) -> list[str]:
         messages = (
             await ctx.session.scalars(
                 select(TicketMessage)
-                .where(
-                    TicketMessage.association_id == ctx.tenant, TicketMessage.ticket_id == case.id
-                )
+                .where(TicketMessage.ticket_id == case.id)
                 .order_by(TicketMessage.id)
             )
         ).all()
@@ -270,7 +254,6 @@ async def thread_lines(ctx: Ctx, case: Case, tr: Translator) -> list[str]:
         await ctx.session.scalars(
             select(CaseNote)
             .where(
-                CaseNote.association_id == ctx.tenant,
                 CaseNote.subject_kind == case.kind,
                 CaseNote.subject_id == case.id,
             )
@@ -297,7 +280,6 @@ async def count_notes(ctx: Ctx, case: Case) -> int:
             select(func.count())
             .select_from(CaseNote)
             .where(
-                CaseNote.association_id == ctx.tenant,
                 CaseNote.subject_kind == case.kind,
                 CaseNote.subject_id == case.id,
             )
