@@ -17,7 +17,14 @@ A session without a tenant sees everything: it must be asked for explicitly
 (``unscoped=True``), for migrations and the cross-association maintenance commands.
 
 Not covered (by design of SQLAlchemy): Core statements on ``Model.__table__`` and ``text()``;
-those carry the tenant themselves (see ``storage.db``).
+those carry the tenant themselves (see ``storage.db``). Nor are INSERTs, the SELECT of an
+``INSERT … SELECT`` (``bot.features.announcements.audience.materialise`` names the association
+there) and statements run on a plain connection (``storage.totals``).
+
+So a query on a scoped session names no association: the scope adds it. The filters still
+written by hand are those the scope does not reach (above), those of unscoped sessions (the
+``audit`` command), and the association terms inside the OR of the counters' period
+(``bot.domain.reports.queries._in_period``), which keep each term a range of the primary key.
 """
 
 from __future__ import annotations

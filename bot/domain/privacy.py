@@ -93,10 +93,7 @@ async def export_text(
     requests = (
         await session.scalars(
             select(ServiceRequest)
-            .where(
-                ServiceRequest.association_id == person.association_id,
-                ServiceRequest.beneficiary_id == person.id,
-            )
+            .where(ServiceRequest.beneficiary_id == person.id)
             .order_by(ServiceRequest.id)
         )
     ).all()
@@ -132,11 +129,7 @@ async def export_text(
             out.append("  " + _("Documents: {count}").format(count=len(documents)))
     tickets = (
         await session.scalars(
-            select(Ticket)
-            .where(
-                Ticket.association_id == person.association_id, Ticket.beneficiary_id == person.id
-            )
-            .order_by(Ticket.id)
+            select(Ticket).where(Ticket.beneficiary_id == person.id).order_by(Ticket.id)
         )
     ).all()
     out += ["", "== " + _("Your inquiries, complaints and suggestions") + " =="]
@@ -243,7 +236,7 @@ async def _anonymise_tickets(session: AsyncSession, where) -> int:
 
 
 async def _staff_messages(
-    session: AsyncSession, tenant: str, requests: list[ServiceRequest], tickets: list[Ticket]
+    session: AsyncSession, requests: list[ServiceRequest], tickets: list[Ticket]
 ) -> list[StaffMessage]:
     """The staff-chat messages of these cases (``staff_message_links``): every request card is
     a card; a ticket's first message is its card, the later ones its follow-ups and files."""
@@ -256,7 +249,6 @@ async def _staff_messages(
             await session.scalars(
                 select(StaffMessageLink)
                 .where(
-                    StaffMessageLink.association_id == tenant,
                     StaffMessageLink.subject_id == case_id,
                     _case_link(StaffMessageLink.subject_kind, kind),
                 )
@@ -271,13 +263,12 @@ async def _staff_messages(
     return out
 
 
-async def strip_processed_updates(session: AsyncSession, tenant: str) -> None:
+async def strip_processed_updates(session: AsyncSession) -> None:
     """Processed raw updates keep only what idempotency needs (update id and status): the
     payload, which holds what people and staff typed and the cards they replied to, goes."""
     await session.execute(
         update(InboundUpdate)
         .where(
-            InboundUpdate.association_id == tenant,
             InboundUpdate.status != "pending",
             InboundUpdate.raw.is_not(None),
         )
@@ -292,7 +283,6 @@ async def erase(session: AsyncSession, person: Beneficiary) -> Erasure:
     open_requests = (
         await session.scalars(
             select(ServiceRequest).where(
-                ServiceRequest.association_id == tenant,
                 ServiceRequest.beneficiary_id == person.id,
                 ServiceRequest.status.in_([s.value for s in OPEN]),
             )
@@ -309,7 +299,6 @@ async def erase(session: AsyncSession, person: Beneficiary) -> Erasure:
         )
     await session.execute(
         delete(ServiceRequest).where(
-            ServiceRequest.association_id == tenant,
             ServiceRequest.beneficiary_id == person.id,
             ServiceRequest.status == Status.DRAFT,
         )
@@ -318,7 +307,6 @@ async def erase(session: AsyncSession, person: Beneficiary) -> Erasure:
     await session.execute(
         update(Ticket)
         .where(
-            Ticket.association_id == tenant,
             Ticket.beneficiary_id == person.id,
             Ticket.status.in_(["open", "acknowledged", "answered", "escalated"]),
         )
@@ -326,27 +314,23 @@ async def erase(session: AsyncSession, person: Beneficiary) -> Erasure:
     )
     requests = (
         await session.scalars(
-            select(ServiceRequest).where(
-                ServiceRequest.association_id == tenant, ServiceRequest.beneficiary_id == person.id
-            )
+            select(ServiceRequest).where(ServiceRequest.beneficiary_id == person.id)
         )
     ).all()
     tickets = (
         await session.scalars(
             select(Ticket)
-            .where(Ticket.association_id == tenant, Ticket.beneficiary_id == person.id)
+            .where(Ticket.beneficiary_id == person.id)
             .execution_options(populate_existing=True)
         )
     ).all()
-    staff_messages = await _staff_messages(session, tenant, list(requests), list(tickets))
+    staff_messages = await _staff_messages(session, list(requests), list(tickets))
     request_ids, ticket_ids = [r.id for r in requests], [t.id for t in tickets]
     kept_requests = await _anonymise_requests(
         session,
-        (ServiceRequest.association_id == tenant) & (ServiceRequest.beneficiary_id == person.id),
+        ServiceRequest.beneficiary_id == person.id,
     )
-    kept_tickets = await _anonymise_tickets(
-        session, (Ticket.association_id == tenant) & (Ticket.beneficiary_id == person.id)
-    )
+    kept_tickets = await _anonymise_tickets(session, Ticket.beneficiary_id == person.id)
     await session.execute(delete(Document).where(Document.beneficiary_id == person.id))
     await session.execute(
         update(SurveyInvitation)
@@ -356,29 +340,19 @@ async def erase(session: AsyncSession, person: Beneficiary) -> Erasure:
     # raw updates: theirs go; the rest keep only the update id and status
     await session.execute(
         delete(InboundUpdate).where(
-            InboundUpdate.association_id == tenant,
             InboundUpdate.chat_id == telegram_id,
             InboundUpdate.status != "pending",
         )
     )
-    await strip_processed_updates(session, tenant)
+    await strip_processed_updates(session)
     # messages owed or kept: to them (any status), and undelivered ones about their cases
-    await session.execute(
-        delete(OutboxMessage).where(
-            OutboxMessage.association_id == tenant, OutboxMessage.chat_id == telegram_id
-        )
-    )
+    await session.execute(delete(OutboxMessage).where(OutboxMessage.chat_id == telegram_id))
     # which of our messages in their private chat belonged to which case (a reply joins it)
-    await session.execute(
-        delete(StaffMessageLink).where(
-            StaffMessageLink.association_id == tenant, StaffMessageLink.chat_id == telegram_id
-        )
-    )
+    await session.execute(delete(StaffMessageLink).where(StaffMessageLink.chat_id == telegram_id))
     for kind, ids in (("request", request_ids), ("ticket", ticket_ids)):
         if ids:
             await session.execute(
                 delete(OutboxMessage).where(
-                    OutboxMessage.association_id == tenant,
                     OutboxMessage.status != "sent",
                     _case_link(OutboxMessage.link_kind, kind),
                     OutboxMessage.link_id.in_(ids),
@@ -386,14 +360,11 @@ async def erase(session: AsyncSession, person: Beneficiary) -> Erasure:
             )
     # the audit log keeps what was done, not who the person was
     await session.execute(
-        update(AuditLog)
-        .where(AuditLog.association_id == tenant, AuditLog.actor_id == telegram_id)
-        .values(actor_id=None)
+        update(AuditLog).where(AuditLog.actor_id == telegram_id).values(actor_id=None)
     )
     await session.execute(
         update(AuditLog)
         .where(
-            AuditLog.association_id == tenant,
             AuditLog.subject_kind == "beneficiary",
             AuditLog.subject_id == person.id,
         )
@@ -418,7 +389,7 @@ async def erase(session: AsyncSession, person: Beneficiary) -> Erasure:
 
 
 async def apply_retention(
-    session: AsyncSession, tenant: str, retention_days: int, now: datetime | None = None
+    session: AsyncSession, retention_days: int, now: datetime | None = None
 ) -> int:
     """Anonymise finished cases older than the profile's period; strip processed raw updates
     and purge them after a week; purge old outbox rows (see docs/privacy.md, Retention)."""
@@ -426,40 +397,35 @@ async def apply_retention(
     cutoff = now - timedelta(days=retention_days)
     done = await _anonymise_requests(
         session,
-        (ServiceRequest.association_id == tenant)
-        & ServiceRequest.anonymised_at.is_(None)
+        ServiceRequest.anonymised_at.is_(None)
         & ServiceRequest.status.in_([s.value for s in FINISHED_REQUESTS])
         & (ServiceRequest.updated_at < cutoff),
     )
     done += await _anonymise_tickets(
         session,
-        (Ticket.association_id == tenant)
-        & Ticket.anonymised_at.is_(None)
+        Ticket.anonymised_at.is_(None)
         & Ticket.status.in_(["resolved", "closed"])
         & (Ticket.closed_at < cutoff),
     )
     raw_cutoff = now - timedelta(days=RAW_UPDATE_DAYS)
-    await strip_processed_updates(session, tenant)
+    await strip_processed_updates(session)
     await session.execute(
         delete(InboundUpdate).where(
-            InboundUpdate.association_id == tenant,
             InboundUpdate.status != "pending",
             InboundUpdate.received_at < raw_cutoff,
         )
     )
     await session.execute(
         delete(OutboxMessage).where(
-            OutboxMessage.association_id == tenant,
             OutboxMessage.status != "pending",
             OutboxMessage.created_at < raw_cutoff,
         )
     )
     # delivered messages to a private chat of nobody we know (an erased person: the last one,
     # "your data has been erased", was written after the erasure): their chat id goes too
-    known = select(Beneficiary.telegram_user_id).where(Beneficiary.association_id == tenant)
+    known = select(Beneficiary.telegram_user_id)
     await session.execute(
         delete(OutboxMessage).where(
-            OutboxMessage.association_id == tenant,
             OutboxMessage.status == "sent",
             OutboxMessage.chat_id > 0,
             OutboxMessage.chat_id.not_in(known),

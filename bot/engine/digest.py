@@ -32,9 +32,7 @@ async def delivery_digest(ctx: Any, now: datetime) -> int:
     neither repeats nor skips it; returns 1 when a digest was sent."""
     session, tenant = ctx.session, ctx.tenant
     last = await session.scalar(
-        select(func.max(AuditLog.at)).where(
-            AuditLog.association_id == tenant, AuditLog.action == DIGEST_ACTION
-        )
+        select(func.max(AuditLog.at)).where(AuditLog.action == DIGEST_ACTION)
     )
     last = _aware(last) if last is not None else None
     if last is not None and now - last < DIGEST_EVERY:
@@ -44,7 +42,6 @@ async def delivery_digest(ctx: Any, now: datetime) -> int:
     rows = (
         await session.execute(
             select(OutboxMessage.chat_id, OutboxMessage.error).where(
-                OutboxMessage.association_id == tenant,
                 OutboxMessage.status == "failed",
                 OutboxMessage.chat_id > 0,
                 OutboxMessage.sent_at >= since,

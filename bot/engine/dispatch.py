@@ -337,10 +337,7 @@ class Dispatcher:
         async with self.rt.db.write() as session:
             await session.execute(
                 sql_update(InboundUpdate)
-                .where(
-                    InboundUpdate.association_id == self.rt.tenant,
-                    InboundUpdate.update_id == update_id,
-                )
+                .where(InboundUpdate.update_id == update_id)
                 .values(status="failed", processed_at=utcnow(), error=error[:500])
             )
 
@@ -359,10 +356,7 @@ class Dispatcher:
             async with self.rt.db.write() as session:
                 await session.execute(
                     sql_update(InboundUpdate)
-                    .where(
-                        InboundUpdate.association_id == self.rt.tenant,
-                        InboundUpdate.update_id == update_id,
-                    )
+                    .where(InboundUpdate.update_id == update_id)
                     .values(
                         status="failed",
                         processed_at=utcnow(),
@@ -372,10 +366,7 @@ class Dispatcher:
                 ctx = Ctx(self.rt, event, session)
                 if event.chat_id is not None and event.is_private:
                     user = await session.scalar(
-                        select(Beneficiary).where(
-                            Beneficiary.association_id == self.rt.tenant,
-                            Beneficiary.telegram_user_id == event.chat_id,
-                        )
+                        select(Beneficiary).where(Beneficiary.telegram_user_id == event.chat_id)
                     )
                     ctx.set_locale(user.locale if user else None)
                     way_back = self.router.apology_keyboard

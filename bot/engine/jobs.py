@@ -30,7 +30,7 @@ async def run_jobs(rt: Runtime, *, now: datetime | None = None) -> int:
         for job in rt.jobs:
             done += await job(work, now)
         done += await delivery_digest(work, now)  # the engine's own: failed deliveries
-        await apply_retention(work.session, rt.tenant, rt.profile.deadlines.retention_days, now)
+        await apply_retention(work.session, rt.profile.deadlines.retention_days, now)
     return done
 
 

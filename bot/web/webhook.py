@@ -72,18 +72,12 @@ def make_web_app(app: BotApp) -> web.Application:
                 pending = await session.scalar(
                     select(func.count())
                     .select_from(InboundUpdate)
-                    .where(
-                        InboundUpdate.association_id == app.rt.tenant,
-                        InboundUpdate.status == "pending",
-                    )
+                    .where(InboundUpdate.status == "pending")
                 )
                 owed = await session.scalar(
                     select(func.count())
                     .select_from(OutboxMessage)
-                    .where(
-                        OutboxMessage.association_id == app.rt.tenant,
-                        OutboxMessage.status == "pending",
-                    )
+                    .where(OutboxMessage.status == "pending")
                 )
         except Exception as exc:  # report, don't crash the probe
             return web.json_response({"ok": False, "database": type(exc).__name__}, status=503)

@@ -84,10 +84,8 @@ async def test_retention_anonymises_old_closed_cases(
     await staff.press("عدم القبول")
     await staff.say("الدخل أعلى من الحد", reply_to_message_id=staff.last()["message_id"])
     async with app.db.write() as session:
-        assert await apply_retention(session, app.rt.tenant, 365) == 0  # not old yet
-        done = await apply_retention(
-            session, app.rt.tenant, 365, now=utcnow() + timedelta(days=400)
-        )
+        assert await apply_retention(session, 365) == 0  # not old yet
+        done = await apply_retention(session, 365, now=utcnow() + timedelta(days=400))
     assert done == 1
     async with app.db.read() as session:
         request = await session.scalar(

@@ -3,14 +3,25 @@ requests, tickets or staff cards (issue 7). Runs on SQLite and on PostgreSQL."""
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from datetime import timedelta
+
+from sqlalchemy import func, select
 
 from bot import ROOT
 from bot.app import BotApp, settings_for
+from bot.engine.jobs import run_jobs
 from bot.profile import load_profile
 from storage.db import Database
-from storage.models import Beneficiary, ServiceRequest, Ticket
-from tests.flows import fill_form, open_service, submit
+from storage.models import (
+    AuditLog,
+    Beneficiary,
+    InboundUpdate,
+    OutboxMessage,
+    ServiceRequest,
+    Ticket,
+    utcnow,
+)
+from tests.flows import fill_form, open_service, reference_in, submit
 from tests.harness import BENEFICIARY, STAFF, STAFF_CHAT, Person, make_settings, populate
 
 MAA_TOKEN = "456:DEF"
@@ -69,6 +80,76 @@ async def test_two_associations_share_a_database_but_nothing_else(
             tickets = (await session.scalars(select(Ticket.association_id))).all()
         assert sorted(people) == [("khairat", BENEFICIARY), ("maa", BENEFICIARY)]
         assert set(requests) == {"khairat"} and set(tickets) == {"maa"}
+
+        # The queries below name no association: the scope of each app's sessions
+        # (storage.scope) is all that keeps the other association's rows out.
+        inquiry = reference_in(sara_m.text(), "INQ")
+        staff_k = Person(emu, khairat_app, STAFF, chat_id=STAFF_CHAT)
+        staff_m = Person(maa_world, maa_app, STAFF, chat_id=MAA_STAFF_CHAT)
+        await staff_k.say("/queue")
+        assert reference in staff_k.text() and inquiry not in staff_k.text()
+        await staff_m.say("/queue")
+        assert inquiry in staff_m.text() and reference not in staff_m.text()
+        for staff, other in ((staff_k, inquiry), (staff_m, reference)):
+            await staff.say(f"/find {other}")
+            assert "لا توجد هنا حالة بهذا الرقم" in staff.text()
+        replies = await sara_m.say("/mydata")
+        content = maa_world.download(replies[-1]["document"]["file_id"]).decode("utf-8")
+        assert inquiry in content and reference not in content
+
+        async def khairats_rows() -> tuple[int, int, int, int]:
+            """Khairat's rows about Sara that Maa's erasure and retention match by her
+            Telegram id (the same person in both), counted across associations."""
+            async with db.read(unscoped=True) as session:
+                mine = Beneficiary.association_id == "khairat"
+                people = await session.scalar(
+                    select(func.count()).select_from(Beneficiary).where(mine)
+                )
+                sent = await session.scalar(
+                    select(func.count())
+                    .select_from(OutboxMessage)
+                    .where(
+                        OutboxMessage.association_id == "khairat",
+                        OutboxMessage.chat_id == BENEFICIARY,
+                    )
+                )
+                kept_raw = await session.scalar(
+                    select(func.count())
+                    .select_from(InboundUpdate)
+                    .where(
+                        InboundUpdate.association_id == "khairat",
+                        InboundUpdate.chat_id == BENEFICIARY,
+                        InboundUpdate.raw.is_not(None),
+                    )
+                )
+                acted = await session.scalar(
+                    select(func.count())
+                    .select_from(AuditLog)
+                    .where(AuditLog.association_id == "khairat", AuditLog.actor_id == BENEFICIARY)
+                )
+            return people, sent, kept_raw, acted
+
+        await sara_k.say("/privacy")
+        await sara_k.press("استلام الإعلانات")  # audited, with her as the actor
+        before = await khairats_rows()
+        assert all(before), before
+        await sara_m.say("/deletemydata")
+        await sara_m.press("نعم، احذف بياناتي")
+        assert "تم حذف بياناتك" in sara_m.text()
+        await run_jobs(maa_app.rt, now=utcnow() + timedelta(days=3))  # Maa's jobs and retention
+        await maa_app.idle()
+        assert await khairats_rows() == before
+        async with db.read(unscoped=True) as session:
+            left = (
+                await session.execute(
+                    select(Beneficiary.association_id, ServiceRequest.answers).join(
+                        ServiceRequest, ServiceRequest.beneficiary_id == Beneficiary.id
+                    )
+                )
+            ).all()
+        assert [tenant for tenant, _ in left] == ["khairat"] and left[0][1]  # answers kept
+        await sara_k.say("/status")
+        assert reference in sara_k.text()
     finally:
         for app in (khairat_app, maa_app):
             await app.stop()

@@ -320,7 +320,7 @@ async def test_rate_limit_and_one_invitation_per_case(database_url: str, profile
             session.add(person)
             await session.flush()
             case = survey.Case("ticket", 7, person.id, "INQ-1448-0007", "inquiry", None, True)
-            assert await survey.may_invite(session, "khairat", profile, case, now)
+            assert await survey.may_invite(session, profile, case, now)
             session.add(
                 SurveyInvitation(
                     association_id="khairat",
@@ -334,16 +334,14 @@ async def test_rate_limit_and_one_invitation_per_case(database_url: str, profile
             other = survey.Case(
                 "request", 8, person.id, "REQ-1448-0008", "request", "food-support", True
             )
-            assert not await survey.may_invite(session, "khairat", profile, case, now)  # same case
-            assert not await survey.may_invite(session, "khairat", profile, other, now)  # too soon
-            assert await survey.may_invite(
-                session, "khairat", profile, other, now + timedelta(days=2)
-            )
+            assert not await survey.may_invite(session, profile, case, now)  # same case
+            assert not await survey.may_invite(session, profile, other, now)  # too soon
+            assert await survey.may_invite(session, profile, other, now + timedelta(days=2))
             still_open = survey.Case(
                 "request", 9, person.id, "REQ-1448-0009", "request", "food-support", False
             )
             assert not await survey.may_invite(
-                session, "khairat", profile, still_open, now + timedelta(days=2)
+                session, profile, still_open, now + timedelta(days=2)
             )
             assert (await session.scalar(select(func.count()).select_from(SurveyAnswer))) == 0
     finally:

@@ -153,7 +153,7 @@ async def _run(session, tenant: str, people: list[Beneficiary], op: tuple) -> No
             people.remove(p)
             await privacy.erase(session, p)
     elif kind == "retention":
-        await privacy.apply_retention(session, tenant, args[0], now=START + timedelta(days=500))
+        await privacy.apply_retention(session, args[0], now=START + timedelta(days=500))
     await session.flush()
 
 

@@ -161,7 +161,7 @@ async def _answer_rate(session: AsyncSession, q: _Query) -> tuple[int, int, int]
     sent, finished, skipped = (
         await session.execute(
             select(func.sum(I.sent), func.sum(I.finished), func.sum(I.skipped)).where(
-                I.association_id == q.tenant, I.day >= q.period.start, I.day <= q.period.end
+                I.day >= q.period.start, I.day <= q.period.end
             )
         )
     ).one()
@@ -251,7 +251,6 @@ async def _first_replies(session: AsyncSession, q: _Query) -> Durations:
         REPLY,
         _hours(dialect, T.created_at, T.first_response_at),
         and_(
-            T.association_id == q.tenant,
             T.created_at >= q.lo,
             T.created_at < q.hi,
             T.first_response_at.is_not(None),
@@ -270,7 +269,6 @@ async def _decisions(session: AsyncSession, q: _Query) -> tuple[Durations, int, 
         DECISION,
         _hours(dialect, R.submitted_at, R.decided_at),
         and_(
-            R.association_id == q.tenant,
             R.decided_at >= q.lo,
             R.decided_at < q.hi,
             R.submitted_at.is_not(None),
@@ -285,7 +283,7 @@ async def _open_work(session: AsyncSession, q: _Query) -> tuple[int, int, int, i
     requests, late = (
         await session.execute(
             select(func.count(), func.sum(case((R.due_date < today, 1), else_=0))).where(
-                R.association_id == q.tenant, R.status.in_(PENDING_DECISION)
+                R.status.in_(PENDING_DECISION)
             )
         )
     ).one()
@@ -295,7 +293,7 @@ async def _open_work(session: AsyncSession, q: _Query) -> tuple[int, int, int, i
     tickets, late_tickets = (
         await session.execute(
             select(func.count(), func.sum(case((late_ticket, 1), else_=0))).where(
-                T.association_id == q.tenant, T.status.in_(TICKET_OPEN)
+                T.status.in_(TICKET_OPEN)
             )
         )
     ).one()

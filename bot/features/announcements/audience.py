@@ -99,6 +99,8 @@ def label(profile: Profile, tr: Translator, audience: Audience) -> str:
 
 
 def _condition(tenant: str, audience: Audience):
+    """Who is in the audience. It names the association because ``materialise`` runs it inside
+    an INSERT … SELECT, which the association scope (storage.scope) does not limit."""
     if audience.by == "all":
         return reachable()
     request = and_(
@@ -119,11 +121,7 @@ def _condition(tenant: str, audience: Audience):
 
 async def count(session: AsyncSession, tenant: str, audience: Audience) -> int:
     return int(
-        await session.scalar(
-            select(func.count(Beneficiary.id)).where(
-                Beneficiary.association_id == tenant, _condition(tenant, audience)
-            )
-        )
+        await session.scalar(select(func.count(Beneficiary.id)).where(_condition(tenant, audience)))
         or 0
     )
 
@@ -131,7 +129,8 @@ async def count(session: AsyncSession, tenant: str, audience: Audience) -> int:
 async def materialise(
     session: AsyncSession, tenant: str, announcement_id: int, audience: Audience
 ) -> int:
-    """One row per recipient, written by the database itself; returns how many."""
+    """One row per recipient, written by the database itself; returns how many. The SELECT
+    names the association: the scope limits no INSERT, nor the SELECT inside one."""
     chosen = select(
         literal(tenant),
         literal(announcement_id),
@@ -147,8 +146,7 @@ async def materialise(
     return int(
         await session.scalar(
             select(func.count(AnnouncementRecipient.id)).where(
-                AnnouncementRecipient.association_id == tenant,
-                AnnouncementRecipient.announcement_id == announcement_id,
+                AnnouncementRecipient.announcement_id == announcement_id
             )
         )
         or 0

@@ -74,7 +74,6 @@ async def outstanding(work: UnitOfWork, ann_id: int) -> int:
     return int(
         await work.session.scalar(
             select(func.count(OutboxMessage.id)).where(
-                OutboxMessage.association_id == work.tenant,
                 OutboxMessage.status == "pending",
                 OutboxMessage.link_kind == LINK,
                 OutboxMessage.link_id == ann_id,
@@ -93,7 +92,6 @@ async def top_up(work: UnitOfWork, ann: Announcement, room: int) -> int:
         select(AnnouncementRecipient, Beneficiary)
         .join(Beneficiary, Beneficiary.id == AnnouncementRecipient.beneficiary_id)
         .where(
-            AnnouncementRecipient.association_id == work.tenant,
             AnnouncementRecipient.announcement_id == ann.id,
             AnnouncementRecipient.state == "owed",
         )
@@ -157,18 +155,15 @@ async def advance(work: UnitOfWork, ann_id: int, *, progress: bool = False) -> b
 
 
 async def figures(work: UnitOfWork, ann_id: int) -> dict[str, int]:
-    tenant = work.tenant
     rows = (
         await work.session.execute(
             select(OutboxMessage.status, Beneficiary.unreachable_at.is_not(None), func.count())
             .select_from(OutboxMessage)
             .outerjoin(
                 Beneficiary,
-                (Beneficiary.association_id == tenant)
-                & (Beneficiary.telegram_user_id == OutboxMessage.chat_id),
+                Beneficiary.telegram_user_id == OutboxMessage.chat_id,
             )
             .where(
-                OutboxMessage.association_id == tenant,
                 OutboxMessage.link_kind == LINK,
                 OutboxMessage.link_id == ann_id,
             )
@@ -187,10 +182,7 @@ async def figures(work: UnitOfWork, ann_id: int) -> dict[str, int]:
         (
             await work.session.execute(
                 select(AnnouncementRecipient.state, func.count())
-                .where(
-                    AnnouncementRecipient.association_id == tenant,
-                    AnnouncementRecipient.announcement_id == ann_id,
-                )
+                .where(AnnouncementRecipient.announcement_id == ann_id)
                 .group_by(AnnouncementRecipient.state)
             )
         ).all()
@@ -241,7 +233,6 @@ async def finish(work: UnitOfWork, ann: Announcement) -> None:
         await work.session.execute(
             update(AnnouncementRecipient)
             .where(
-                AnnouncementRecipient.association_id == work.tenant,
                 AnnouncementRecipient.announcement_id == ann.id,
                 AnnouncementRecipient.state == "owed",
             )
@@ -324,7 +315,6 @@ async def resume_pumps(work: UnitOfWork, now: datetime) -> int:
     ids = (
         await work.session.scalars(
             select(Announcement.id).where(
-                Announcement.association_id == work.tenant,
                 Announcement.finished_at.is_(None),
                 Announcement.status.in_(("sending", "cancelled")),
             )

@@ -81,18 +81,15 @@ async def on_notices(ctx: Ctx, data: Callback) -> None:
 
 async def ask_once(work: UnitOfWork, now: datetime) -> int:
     """A job: ask those who have a completed request or inquiry and were never asked."""
-    tenant = work.tenant
     had_case = or_(
         exists(
             select(ServiceRequest.id).where(
-                ServiceRequest.association_id == tenant,
                 ServiceRequest.beneficiary_id == Beneficiary.id,
                 ServiceRequest.status.not_in(NOT_COMPLETED),
             )
         ),
         exists(
             select(Ticket.id).where(
-                Ticket.association_id == tenant,
                 Ticket.beneficiary_id == Beneficiary.id,
                 Ticket.status.not_in([s.value for s in TICKET_OPEN]),
             )
@@ -100,7 +97,6 @@ async def ask_once(work: UnitOfWork, now: datetime) -> int:
     )
     survey_fresh = exists(
         select(SurveyInvitation.id).where(
-            SurveyInvitation.association_id == tenant,
             SurveyInvitation.beneficiary_id == Beneficiary.id,
             SurveyInvitation.sent_at > now - SURVEY_QUIET,
         )
@@ -109,7 +105,6 @@ async def ask_once(work: UnitOfWork, now: datetime) -> int:
         await work.session.scalars(
             select(Beneficiary)
             .where(
-                Beneficiary.association_id == tenant,
                 Beneficiary.notices.is_(None),
                 Beneficiary.notices_asked_at.is_(None),
                 Beneficiary.consent_at.is_not(None),

@@ -62,21 +62,13 @@ def _days(now: datetime) -> list[date]:
 
 
 async def _request(ctx: UnitOfWork, request_id: int) -> ServiceRequest | None:
-    return await ctx.session.scalar(
-        select(ServiceRequest).where(
-            ServiceRequest.id == request_id, ServiceRequest.association_id == ctx.tenant
-        )
-    )
+    return await ctx.session.scalar(select(ServiceRequest).where(ServiceRequest.id == request_id))
 
 
 async def _appointment(ctx: UnitOfWork, appointment_id: int | None) -> Appointment | None:
     if appointment_id is None:
         return None
-    return await ctx.session.scalar(
-        select(Appointment).where(
-            Appointment.id == appointment_id, Appointment.association_id == ctx.tenant
-        )
-    )
+    return await ctx.session.scalar(select(Appointment).where(Appointment.id == appointment_id))
 
 
 # -- staff: building the offer ---------------------------------------------------------------
@@ -302,7 +294,6 @@ async def on_beneficiary(ctx: Ctx, data: Callback) -> None:
     card = await ctx.session.scalar(
         select(StaffMessageLink)
         .where(
-            StaffMessageLink.association_id == ctx.tenant,
             StaffMessageLink.subject_kind == CARD,
             StaffMessageLink.subject_id == request.id,
         )
@@ -371,11 +362,7 @@ async def on_beneficiary(ctx: Ctx, data: Callback) -> None:
 
 async def remind(work: UnitOfWork, now: datetime) -> int:
     rows = (
-        await work.session.scalars(
-            select(Appointment).where(
-                Appointment.association_id == work.tenant, Appointment.status == "confirmed"
-            )
-        )
+        await work.session.scalars(select(Appointment).where(Appointment.status == "confirmed"))
     ).all()
     done = 0
     for appointment in rows:

@@ -87,7 +87,6 @@ async def ask_related(ctx: Ctx, dialog) -> None:
         await ctx.session.scalars(
             select(ServiceRequest)
             .where(
-                ServiceRequest.association_id == ctx.tenant,
                 ServiceRequest.beneficiary_id == ctx.user.id,
                 ServiceRequest.status != "draft",
             )
@@ -265,7 +264,6 @@ async def on_callback(ctx: Ctx, data: Callback) -> None:
             request = await ctx.session.scalar(
                 select(ServiceRequest).where(
                     ServiceRequest.id == (data.int_arg(0) or 0),
-                    ServiceRequest.association_id == ctx.tenant,
                     ServiceRequest.beneficiary_id == ctx.user.id,
                 )
             )

@@ -63,9 +63,7 @@ async def chat_member(ctx: Ctx) -> None:
         blocked = status in ("kicked", "left")
         await ctx.session.execute(
             update(Beneficiary)
-            .where(
-                Beneficiary.association_id == ctx.tenant, Beneficiary.telegram_user_id == chat_id
-            )
+            .where(Beneficiary.telegram_user_id == chat_id)
             .values(unreachable_at=utcnow() if blocked else None)
         )
         return

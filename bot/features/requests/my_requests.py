@@ -54,7 +54,6 @@ async def my_cases(ctx: Ctx) -> list[tuple[datetime, ServiceRequest | Ticket]]:
         await ctx.session.scalars(
             select(ServiceRequest)
             .where(
-                ServiceRequest.association_id == ctx.tenant,
                 ServiceRequest.beneficiary_id == ctx.user.id,
                 ServiceRequest.status != "draft",
             )
@@ -65,7 +64,7 @@ async def my_cases(ctx: Ctx) -> list[tuple[datetime, ServiceRequest | Ticket]]:
     tickets = (
         await ctx.session.scalars(
             select(Ticket)
-            .where(Ticket.association_id == ctx.tenant, Ticket.beneficiary_id == ctx.user.id)
+            .where(Ticket.beneficiary_id == ctx.user.id)
             .order_by(Ticket.id.desc())
             .limit(50)
         )
@@ -261,7 +260,6 @@ async def _own_open(ctx: Ctx, request_id: int | None) -> ServiceRequest | None:
     return await ctx.session.scalar(
         select(ServiceRequest).where(
             ServiceRequest.id == request_id,
-            ServiceRequest.association_id == ctx.tenant,
             ServiceRequest.beneficiary_id == ctx.user.id,
             ServiceRequest.status.in_([str(s) for s in WITHDRAWABLE]),
         )

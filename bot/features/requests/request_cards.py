@@ -67,9 +67,7 @@ async def card_text(ctx: Ctx, request: ServiceRequest) -> str:
             )
             lines.append(f"• {escape(field.label.get('ar'))}: {value}")
     count = await ctx.session.scalar(
-        select(func.count())
-        .select_from(Document)
-        .where(Document.association_id == ctx.tenant, Document.request_id == request.id)
+        select(func.count()).select_from(Document).where(Document.request_id == request.id)
     )
     lines.append(
         tr.ngettext("📎 {n} document attached", "📎 {n} documents attached", count or 0).format(
@@ -123,7 +121,6 @@ async def refresh_card(ctx: Ctx, request: ServiceRequest) -> None:
     links = (
         await ctx.session.scalars(
             select(StaffMessageLink).where(
-                StaffMessageLink.association_id == ctx.tenant,
                 StaffMessageLink.subject_kind == CARD,
                 StaffMessageLink.subject_id == request.id,
             )

@@ -29,7 +29,6 @@ async def _own_request(ctx: Ctx, request_id: int | None) -> ServiceRequest | Non
     return await ctx.session.scalar(
         select(ServiceRequest).where(
             ServiceRequest.id == request_id,
-            ServiceRequest.association_id == ctx.tenant,
             ServiceRequest.beneficiary_id == ctx.user.id,
             ServiceRequest.status.in_(sorted(REQUEST_RULES.sources("documents_added"))),
         )
@@ -52,9 +51,7 @@ def done_keyboard(ctx: Ctx, request_id: int) -> Buttons:
 async def documents_of(ctx: Ctx, request_id: int) -> int:
     return int(
         await ctx.session.scalar(
-            select(func.count(Document.id)).where(
-                Document.association_id == ctx.tenant, Document.request_id == request_id
-            )
+            select(func.count(Document.id)).where(Document.request_id == request_id)
         )
         or 0
     )
@@ -162,7 +159,6 @@ async def on_callback(ctx: Ctx, data: Callback) -> None:
         tr = translator("ar")
         card = await ctx.session.scalar(
             select(StaffMessageLink).where(
-                StaffMessageLink.association_id == ctx.tenant,
                 StaffMessageLink.subject_kind == CARD,
                 StaffMessageLink.subject_id == request.id,
             )

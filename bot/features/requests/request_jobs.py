@@ -53,7 +53,6 @@ async def request_deadlines(work: UnitOfWork, now: datetime) -> int:
     rows = (
         await work.session.scalars(
             select(ServiceRequest).where(
-                ServiceRequest.association_id == work.tenant,
                 ServiceRequest.status.in_(PENDING_DECISION),
                 ServiceRequest.due_date <= today + timedelta(days=remind),
             )

@@ -51,7 +51,6 @@ async def _request(ctx: Ctx, request_id: int | None) -> ServiceRequest | None:
     return await ctx.session.scalar(
         select(ServiceRequest).where(
             ServiceRequest.id == request_id,
-            ServiceRequest.association_id == ctx.tenant,
             ServiceRequest.status != Status.DRAFT,
         )
     )
@@ -195,9 +194,7 @@ async def reveal(ctx: Ctx, request: ServiceRequest) -> None:
         lines.append(f"• {escape(field.label.get('ar'))}: {value}")
     documents = (
         await ctx.session.scalars(
-            select(Document)
-            .where(Document.association_id == ctx.tenant, Document.request_id == request.id)
-            .order_by(Document.id)
+            select(Document).where(Document.request_id == request.id).order_by(Document.id)
         )
     ).all()
     if documents:

@@ -43,7 +43,6 @@ async def _request(ctx: Ctx, request_id: int) -> ServiceRequest | None:
     return await ctx.session.scalar(
         select(ServiceRequest).where(
             ServiceRequest.id == request_id,
-            ServiceRequest.association_id == ctx.tenant,
             ServiceRequest.status != "draft",
         )
     )
@@ -92,7 +91,6 @@ async def own_open_request(ctx: Ctx, request_id: int) -> ServiceRequest | None:
     return await ctx.session.scalar(
         select(ServiceRequest).where(
             ServiceRequest.id == request_id,
-            ServiceRequest.association_id == ctx.tenant,
             ServiceRequest.beneficiary_id == ctx.user.id,
             ServiceRequest.status.in_(sorted(OPEN)),
         )
@@ -107,7 +105,6 @@ async def relay_to_staff(ctx: Ctx, request: ServiceRequest) -> None:
     card = await ctx.session.scalar(
         select(StaffMessageLink)
         .where(
-            StaffMessageLink.association_id == ctx.tenant,
             StaffMessageLink.subject_kind == CARD,
             StaffMessageLink.subject_id == request.id,
         )

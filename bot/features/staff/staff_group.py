@@ -275,7 +275,6 @@ async def appointment_line(ctx: Ctx, request_id: int) -> str | None:
     row = await ctx.session.scalar(
         select(Appointment)
         .where(
-            Appointment.association_id == ctx.tenant,
             Appointment.request_id == request_id,
             Appointment.chosen_at.is_not(None),
         )

@@ -114,14 +114,14 @@ async def describe(session: AsyncSession, case: ServiceRequest | Ticket) -> Case
     )
 
 
-async def load_case(session: AsyncSession, tenant: str, kind: str, case_id: int) -> Case | None:
+async def load_case(session: AsyncSession, kind: str, case_id: int) -> Case | None:
     model: type[ServiceRequest] | type[Ticket] | None = (
         ServiceRequest if kind == "request" else Ticket if kind == "ticket" else None
     )
     if model is None:
         return None
     row: ServiceRequest | Ticket | None = await session.scalar(
-        select(model).where(model.id == case_id, model.association_id == tenant)
+        select(model).where(model.id == case_id)
     )
     return await describe(session, row) if row is not None else None
 
@@ -174,16 +174,13 @@ def day_of(moment: datetime) -> datetime:
     return datetime.combine(local, time(0), RIYADH).astimezone(UTC)
 
 
-async def may_invite(
-    session: AsyncSession, tenant: str, profile: Profile, case: Case, now: datetime
-) -> bool:
+async def may_invite(session: AsyncSession, profile: Profile, case: Case, now: datetime) -> bool:
     """Not twice for one case, and not within ``min_days_between`` of the last invitation."""
     if case.beneficiary_id is None or not case.closed:
         return False
     same_case = await session.scalar(
         select(SurveyInvitation.id)
         .where(
-            SurveyInvitation.association_id == tenant,
             SurveyInvitation.subject_kind == case.kind,
             SurveyInvitation.subject_id == case.id,
         )
@@ -195,7 +192,6 @@ async def may_invite(
     recent = await session.scalar(
         select(SurveyInvitation.id)
         .where(
-            SurveyInvitation.association_id == tenant,
             SurveyInvitation.beneficiary_id == case.beneficiary_id,
             SurveyInvitation.sent_at > since,
         )
@@ -228,7 +224,7 @@ def is_low(profile: Profile, scores: list[int]) -> bool:
 
 
 async def own_invitation(
-    session: AsyncSession, tenant: str, beneficiary_id: int, invitation_id: int | None
+    session: AsyncSession, beneficiary_id: int, invitation_id: int | None
 ) -> SurveyInvitation | None:
     """The presser's own invitation (ids in buttons are never trusted)."""
     if invitation_id is None:
@@ -236,7 +232,6 @@ async def own_invitation(
     return await session.scalar(
         select(SurveyInvitation).where(
             SurveyInvitation.id == invitation_id,
-            SurveyInvitation.association_id == tenant,
             SurveyInvitation.beneficiary_id == beneficiary_id,
         )
     )
@@ -254,7 +249,7 @@ async def record_scores(
     when it was finished already (a double tap)."""
     if invitation.finished_at is not None:
         return False
-    case = await load_case(session, tenant, invitation.subject_kind, invitation.subject_id)
+    case = await load_case(session, invitation.subject_kind, invitation.subject_id)
     staff = await handling_staff(session, case) if case else None
     day = day_of(now)
     session.add_all(
@@ -276,7 +271,7 @@ async def record_scores(
 async def record_comment(
     session: AsyncSession, tenant: str, invitation: SurveyInvitation, text: str, now: datetime
 ) -> None:
-    case = await load_case(session, tenant, invitation.subject_kind, invitation.subject_id)
+    case = await load_case(session, invitation.subject_kind, invitation.subject_id)
     session.add(
         SurveyAnswer(
             association_id=tenant,
@@ -398,7 +393,7 @@ async def invite(
     asked about it or recently, or when they cannot be reached."""
     now = now or utcnow()
     case = await describe(ctx.session, case_row)
-    if not await may_invite(ctx.session, ctx.tenant, ctx.profile, case, now):
+    if not await may_invite(ctx.session, ctx.profile, case, now):
         return None
     person = await _reachable(ctx.session, case.beneficiary_id)
     if person is None:
@@ -430,7 +425,6 @@ async def send_reminders(ctx: UnitOfWork, now: datetime) -> int:
         await ctx.session.scalars(
             select(SurveyInvitation)
             .where(
-                SurveyInvitation.association_id == ctx.tenant,
                 SurveyInvitation.sent_at <= due,
                 SurveyInvitation.sent_at > due - REMINDER_WINDOW,
                 SurveyInvitation.finished_at.is_(None),
@@ -445,9 +439,7 @@ async def send_reminders(ctx: UnitOfWork, now: datetime) -> int:
     for invitation in rows:
         invitation.reminded_at = now  # at most one, even when it cannot be sent
         person = await _reachable(ctx.session, invitation.beneficiary_id)
-        case = await load_case(
-            ctx.session, ctx.tenant, invitation.subject_kind, invitation.subject_id
-        )
+        case = await load_case(ctx.session, invitation.subject_kind, invitation.subject_id)
         if person is None or case is None:
             continue
         tr = translator(person.locale)
@@ -462,13 +454,12 @@ async def send_reminders(ctx: UnitOfWork, now: datetime) -> int:
 async def notify_follow_up(ctx: Ctx, invitation: SurveyInvitation) -> bool:
     """The beneficiary agreed to be contacted after a low score: tell the supervisors (privately,
     with a link to open a chat with them) and the staff group (the case reference only). Once."""
-    case = await load_case(ctx.session, ctx.tenant, invitation.subject_kind, invitation.subject_id)
+    case = await load_case(ctx.session, invitation.subject_kind, invitation.subject_id)
     if case is None:
         return False
     already = await ctx.session.scalar(
         select(AuditLog.id)
         .where(
-            AuditLog.association_id == ctx.tenant,
             AuditLog.action == FOLLOW_UP,
             AuditLog.subject_kind == case.kind,
             AuditLog.subject_id == case.id,

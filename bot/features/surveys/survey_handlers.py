@@ -16,7 +16,7 @@ from storage.models import SurveyInvitation, utcnow
 
 async def on_button(ctx: Ctx, data: Callback) -> None:
     assert ctx.user is not None
-    invitation = await survey.own_invitation(ctx.session, ctx.tenant, ctx.user.id, data.int_arg(0))
+    invitation = await survey.own_invitation(ctx.session, ctx.user.id, data.int_arg(0))
     if invitation is None:
         ctx.answer(ctx._("This survey is no longer available. Thank you."))
         return
@@ -135,7 +135,7 @@ class CommentFlow:
         assert ctx.user is not None
         dialog = await dialogs.current(ctx)
         invitation = await survey.own_invitation(
-            ctx.session, ctx.tenant, ctx.user.id, dialog.data.get("invitation") if dialog else None
+            ctx.session, ctx.user.id, dialog.data.get("invitation") if dialog else None
         )
         if invitation is None:
             ctx.reply(

@@ -152,15 +152,11 @@ async def load(ctx: Ctx, kind: str, case_id: int | None) -> Case | None:
     if kind == REQUEST:
         row = await ctx.session.scalar(
             select(ServiceRequest).where(
-                ServiceRequest.id == case_id,
-                ServiceRequest.association_id == ctx.tenant,
-                ServiceRequest.status != Status.DRAFT,
+                ServiceRequest.id == case_id, ServiceRequest.status != Status.DRAFT
             )
         )
     elif kind == TICKET:
-        row = await ctx.session.scalar(
-            select(Ticket).where(Ticket.id == case_id, Ticket.association_id == ctx.tenant)
-        )
+        row = await ctx.session.scalar(select(Ticket).where(Ticket.id == case_id))
     else:
         return None
     return Case(row) if row is not None else None
@@ -202,9 +198,7 @@ async def by_reference(ctx: Ctx, text: str) -> Case | None:
     )
     if request is not None:
         return Case(request)
-    ticket = await ctx.session.scalar(
-        select(Ticket).where(Ticket.association_id == ctx.tenant, Ticket.reference == reference)
-    )
+    ticket = await ctx.session.scalar(select(Ticket).where(Ticket.reference == reference))
     return Case(ticket) if ticket is not None else None
 
 

@@ -34,7 +34,6 @@ async def _events(work: UnitOfWork, request: ServiceRequest) -> list[RequestEven
             await work.session.scalars(
                 select(RequestEvent)
                 .where(
-                    RequestEvent.association_id == work.tenant,
                     RequestEvent.request_id == request.id,
                 )
                 .order_by(RequestEvent.id)
@@ -54,11 +53,7 @@ async def document_reminders(work: UnitOfWork, now: datetime) -> int:
     if not days:
         return 0
     rows = (
-        await work.session.scalars(
-            select(ServiceRequest).where(
-                ServiceRequest.association_id == work.tenant, ServiceRequest.status == AWAITING
-            )
-        )
+        await work.session.scalars(select(ServiceRequest).where(ServiceRequest.status == AWAITING))
     ).all()
     done = 0
     for request in rows:
@@ -110,12 +105,10 @@ async def resume_clocks(work: UnitOfWork, now: datetime) -> int:
     rows = (
         await work.session.scalars(
             select(ServiceRequest).where(
-                ServiceRequest.association_id == work.tenant,
                 ServiceRequest.status != AWAITING,
                 ServiceRequest.due_date.is_not(None),
                 ServiceRequest.id.in_(
                     select(RequestEvent.request_id).where(
-                        RequestEvent.association_id == work.tenant,
                         RequestEvent.to_status == AWAITING,
                     )
                 ),
