@@ -192,9 +192,7 @@ async def by_reference(ctx: Ctx, text: str) -> Case | None:
     if not _REFERENCE_RE.match(reference):
         return None
     request = await ctx.session.scalar(
-        select(ServiceRequest).where(
-            ServiceRequest.association_id == ctx.tenant, ServiceRequest.reference == reference
-        )
+        select(ServiceRequest).where(ServiceRequest.reference == reference)
     )
     if request is not None:
         return Case(request)
@@ -242,9 +240,7 @@ async def thread_lines(ctx: Ctx, case: Case, tr: Translator) -> list[str]:
         events = (
             await ctx.session.scalars(
                 select(RequestEvent)
-                .where(
-                    RequestEvent.association_id == ctx.tenant, RequestEvent.request_id == case.id
-                )
+                .where(RequestEvent.request_id == case.id)
                 .order_by(RequestEvent.id)
             )
         ).all()
@@ -263,9 +259,7 @@ async def thread_lines(ctx: Ctx, case: Case, tr: Translator) -> list[str]:
         messages = (
             await ctx.session.scalars(
                 select(TicketMessage)
-                .where(
-                    TicketMessage.association_id == ctx.tenant, TicketMessage.ticket_id == case.id
-                )
+                .where(TicketMessage.ticket_id == case.id)
                 .order_by(TicketMessage.id)
             )
         ).all()
@@ -277,7 +271,6 @@ async def thread_lines(ctx: Ctx, case: Case, tr: Translator) -> list[str]:
         await ctx.session.scalars(
             select(CaseNote)
             .where(
-                CaseNote.association_id == ctx.tenant,
                 CaseNote.subject_kind == case.kind,
                 CaseNote.subject_id == case.id,
             )
@@ -304,7 +297,6 @@ async def count_notes(ctx: Ctx, case: Case) -> int:
             select(func.count())
             .select_from(CaseNote)
             .where(
-                CaseNote.association_id == ctx.tenant,
                 CaseNote.subject_kind == case.kind,
                 CaseNote.subject_id == case.id,
             )
