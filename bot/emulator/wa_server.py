@@ -237,7 +237,18 @@ class WhatsAppEmulator:
         return note
 
     def choices(self, message: dict[str, Any]) -> list[tuple[str, str]]:
-        """(title, id) of a sent message's reply buttons or list rows."""
+        """(title, id) of a sent message's reply buttons or list rows, or of a template's quick
+        replies (their payloads; the title itself where none was given, as WhatsApp does)."""
+        if message.get("type") == "template":
+            template = message.get("template") or {}
+            approved = self.world.templates.get(str(template.get("name")))
+            payloads = {
+                int(c.get("index", -1)): str((c.get("parameters") or [{}])[0].get("payload", ""))
+                for c in template.get("components") or []
+                if c.get("type") == "button"
+            }
+            titles = approved.buttons if approved else ()
+            return [(t, payloads.get(i) or t) for i, t in enumerate(titles)]
         box = message.get("interactive") or {}
         action = box.get("action") or {}
         if box.get("type") == "button":
@@ -252,6 +263,15 @@ class WhatsAppEmulator:
         """Tap the newest button or list row whose title contains ``label``."""
         for message in reversed(self.world.messages(wa_id)):
             for title, data in self.choices(message):
+                if label in title and message.get("type") == "template":
+                    note = self.inbound(
+                        wa_id,
+                        "button",
+                        {"button": {"payload": data, "text": title}},
+                        context=message["id"],
+                    )
+                    await self.post(note)
+                    return note
                 if label in title:
                     kind = (
                         "button_reply"

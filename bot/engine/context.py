@@ -23,7 +23,17 @@ from bot.domain.filetypes import Head
 from bot.engine.events import Event
 from bot.engine.flood import FloodGate
 from bot.engine.keyboards import NO_BUTTONS, Buttons, Markup
-from bot.engine.messages import Album, Copy, Delete, Edit, Leave, Outgoing, Say, SendFile
+from bot.engine.messages import (
+    Album,
+    Copy,
+    Delete,
+    Edit,
+    Leave,
+    Notice,
+    Outgoing,
+    Say,
+    SendFile,
+)
 from bot.engine.outbox import REMOTE_KEY, Out, Sender
 from bot.i18n import N_, Text, Translator, translator
 from bot.profile import Profile
@@ -254,10 +264,12 @@ class UnitOfWork:
         link: tuple[str, int] | None = None,
         quote: int | None = None,
         topic: int | None = None,
+        notice: Notice | None = None,
     ) -> Out:
         """A new message; ``quote``: the message (in that chat) it answers; ``topic``: the
-        forum topic it goes to."""
-        return self.owe(Say(chat_id, text, keyboard, quote, topic), link=link)
+        forum topic it goes to; ``notice``: what it tells a beneficiary (a status change, a
+        reminder …), for a channel that may have to send it as a template."""
+        return self.owe(Say(chat_id, text, keyboard, quote, topic, notice), link=link)
 
     def edit(
         self, chat_id: int, message_id: int, text: str, keyboard: Buttons | None = None
