@@ -35,6 +35,7 @@ CARRIED: dict[str, tuple[str, ...]] = {
     "announcement": ("association", "text"),
 }
 MAX_BODY = 1024  # a template's body, its parameters filled in
+UNKNOWN_BODY = 256  # the characters assumed around the parameters when the body is not given
 MAX_QUICK_REPLIES, MAX_QUICK_REPLY = 10, 25
 PLACEHOLDER = re.compile(r"\{\{(\d+)\}\}")
 
@@ -63,8 +64,15 @@ class WhatsAppTemplate(_Model):
 
     @property
     def fixed_length(self) -> int:
-        """The characters of the body around its placeholders (0 when the body is not given)."""
-        return len(PLACEHOLDER.sub("", self.body)) if self.body else 0
+        """The characters of the body around its placeholders (``UNKNOWN_BODY`` when the body
+        is not given)."""
+        return len(PLACEHOLDER.sub("", self.body)) if self.body else UNKNOWN_BODY
+
+    def text_room(self, others: int) -> int:
+        """The characters left for each ``text`` parameter when the other parameters take
+        ``others``: the body is at most 1,024 characters, filled in."""
+        texts = self.parameters.count("text") or 1
+        return max(1, (MAX_BODY - self.fixed_length - others) // texts)
 
 
 class WhatsAppTemplates(_Model):

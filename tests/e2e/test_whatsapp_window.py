@@ -127,14 +127,17 @@ async def _announcements_on(noura: WaUser) -> None:
     assert "ستصلك إعلانات الجمعية هنا" in noura.recent(2)
 
 
-async def _announce(emu: Emulator, noura: WaUser, text: str) -> None:
+async def _announce(emu: Emulator, noura: WaUser, text: str) -> str:
+    """Announce ``text`` to everyone who accepted; the supervisor's preview."""
     staff = Person(emu, noura.app, STAFF, chat_id=STAFF_CHAT)
     replies = await staff.say("/announce")
     await staff.say(text, reply_to_message_id=replies[-1]["message_id"])
     await staff.press("جميع من وافقوا")
+    preview = staff.text()
     await staff.press("أرسل الآن")
     await broadcast.wait_pumps()
     await settle_wa(noura.wa, noura.app)
+    return preview
 
 
 async def _stopped(noura: WaUser) -> bool:
@@ -149,7 +152,8 @@ async def test_an_announcement_outside_the_window_is_its_template_and_its_button
     await _announcements_on(noura)
     wa.world.advance(hours=30)
     long_text = "توزيع السلال الغذائية يوم الخميس في المقر الرئيسي. " * 40  # ~2,000 characters
-    await _announce(emu, noura, long_text)
+    preview = await _announce(emu, noura, long_text)
+    assert "عبر واتساب: 1" in preview and "النص أطول مما يتسع له القالب" in preview
     sent = await noura._after()
     assert [m["type"] for m in sent] == ["template"], [noura.text(m) for m in sent]
     template = profile.whatsapp.templates.announcement

@@ -369,8 +369,11 @@ class WhatsAppChannel:
         return number
 
     def forget(self, chat_id: int) -> None:
-        """After erasure: the number is no longer kept, even in memory."""
+        """After erasure: the number is no longer kept, even in memory (nor when they wrote)."""
         self._addresses.pop(chat_id, None)
+        self._inbound.pop(chat_id, None)
+        self._checked.pop(chat_id, None)
+        self._pair_strikes.pop(chat_id, None)
 
     async def close(self) -> None:
         if self._session is not None:

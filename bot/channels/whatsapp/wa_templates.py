@@ -17,10 +17,9 @@ import re
 from typing import Any
 
 from bot.channels.whatsapp.wa_render import to_whatsapp
-from bot.profile.whatsapp_section import MAX_BODY, WhatsAppTemplate, WhatsAppTemplates
+from bot.profile.whatsapp_section import WhatsAppTemplate, WhatsAppTemplates
 
 JSON = dict[str, Any]
-UNKNOWN_BODY = 256  # the characters assumed around the parameters when the body is not given
 _SPACES = re.compile(r"[ \u00a0]{4,}")
 
 
@@ -63,10 +62,9 @@ def values(
         "status": one_line(str((notice or {}).get("status") or "")),
         "date": one_line(str((notice or {}).get("date") or "")),
     }
-    others = sum(len(known.get(p, "")) for p in template.parameters if p != "text")
-    fixed = template.fixed_length if template.body else UNKNOWN_BODY
-    texts = template.parameters.count("text") or 1
-    room = max(1, (MAX_BODY - fixed - others) // texts)
+    room = template.text_room(
+        sum(len(known.get(p, "")) for p in template.parameters if p != "text")
+    )
     own = str((notice or {}).get("text") or "")  # the notice's own words (an announcement's)
     known["text"] = fit(one_line(to_whatsapp(own) if own else message_text(payload)), room)
     return [known.get(name) or "—" for name in template.parameters]
