@@ -4,9 +4,11 @@ webhooks as a WhatsApp person would."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
 
+import pytest
 from aiohttp import web
 
 from bot.app import BotApp
@@ -135,3 +137,31 @@ async def apply(noura: WaUser, profile: Profile) -> str:
     match = re.search(r"REQ-\d{4}-\d{4}", "\n".join(noura.text(m) for m in done))
     assert match, [noura.text(m) for m in done]
     return match.group(0)
+
+
+# -- fixtures (a test module imports the ones it uses) ----------------------------------------
+
+
+@pytest.fixture
+async def wa() -> AsyncIterator[WhatsAppEmulator]:
+    emulator = WhatsAppEmulator()
+    emulator.add_person(WA_ID, "نورة القحطاني")
+    await emulator.start()
+    yield emulator
+    await emulator.stop()
+
+
+@pytest.fixture
+async def wa_app(
+    emu: Emulator, wa: WhatsAppEmulator, database_url: str, profile: Profile
+) -> AsyncIterator[BotApp]:
+    app, runner = await start_whatsapp_app(emu, wa, database_url, profile)
+    yield app
+    await wa.drain()
+    await runner.cleanup()
+    await app.stop()
+
+
+@pytest.fixture
+def noura(wa: WhatsAppEmulator, wa_app: BotApp) -> WaUser:
+    return WaUser(wa, wa_app)

@@ -320,6 +320,12 @@ class WhatsAppEmulator:
         await self.post(note)
         return note
 
+    async def send(self, wa_id: str, kind: str, content: dict[str, Any]) -> dict[str, Any]:
+        """Any other message: ``kind`` (reaction, contacts, audio, unsupported …) and its body."""
+        note = self.inbound(wa_id, kind, content)
+        await self.post(note)
+        return note
+
     async def send_sticker(self, wa_id: str) -> dict[str, Any]:
         note = self.inbound(
             wa_id, "sticker", {"sticker": {"id": "sticker1", "mime_type": "image/webp"}}

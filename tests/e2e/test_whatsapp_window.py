@@ -6,9 +6,7 @@ with 131047 — and still falls back to the template when WhatsApp says 131047 i
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator
 
-import pytest
 from sqlalchemy import select
 
 from bot.emulator.server import Emulator
@@ -16,31 +14,11 @@ from bot.emulator.wa_server import WhatsAppEmulator
 from bot.features.announcements import broadcast
 from bot.profile import Profile
 from storage.models import Beneficiary
+from tests import wa_harness
 from tests.harness import STAFF, STAFF_CHAT, Person
-from tests.wa_harness import WA_ID, WaUser, apply, consent, settle_wa, start_whatsapp_app
+from tests.wa_harness import WaUser, apply, consent, settle_wa
 
-
-@pytest.fixture
-async def wa() -> AsyncIterator[WhatsAppEmulator]:
-    emulator = WhatsAppEmulator()
-    emulator.add_person(WA_ID, "نورة القحطاني")
-    await emulator.start()
-    yield emulator
-    await emulator.stop()
-
-
-@pytest.fixture
-async def wa_app(emu: Emulator, wa: WhatsAppEmulator, database_url: str, profile: Profile):
-    app, runner = await start_whatsapp_app(emu, wa, database_url, profile)
-    yield app
-    await wa.drain()
-    await runner.cleanup()
-    await app.stop()
-
-
-@pytest.fixture
-def noura(wa: WhatsAppEmulator, wa_app) -> WaUser:
-    return WaUser(wa, wa_app)
+wa, wa_app, noura = wa_harness.wa, wa_harness.wa_app, wa_harness.noura  # the fixtures
 
 
 def _params(message: dict) -> list[str]:
