@@ -195,3 +195,36 @@ async def test_an_announcement_with_a_photo_outside_the_window_goes_as_its_text(
     sent = await noura._after()
     assert [m["type"] for m in sent] == ["template"]  # a template carries no photo: its text
     assert "خريطة مواقع التوزيع" in noura.text(sent[0])
+
+
+async def test_the_announcements_question_waits_for_an_open_window(
+    noura: WaUser, wa: WhatsAppEmulator
+) -> None:
+    from datetime import UTC, datetime
+
+    from bot.engine.jobs import run_jobs
+    from storage.models import Ticket
+
+    await consent(noura)
+    async with noura.app.db.write() as session:  # a first completed inquiry
+        me = (await session.scalars(select(Beneficiary))).one()
+        session.add(
+            Ticket(
+                association_id=noura.app.rt.tenant,
+                reference="INQ-1",
+                beneficiary_id=me.id,
+                kind="inquiry",
+                status="closed",
+            )
+        )
+    wa.world.advance(hours=30)
+    now = datetime.fromtimestamp(wa.world.now(), UTC)
+    await run_jobs(noura.app.rt, now=now)
+    assert await noura._after() == []  # her window is closed: its buttons could not go
+    await noura.say("شكرًا")
+    await run_jobs(noura.app.rt, now=datetime.fromtimestamp(wa.world.now(), UTC))
+    asked = await noura._after()
+    assert asked and asked[-1]["type"] == "interactive", [noura.text(m) for m in asked]
+    assert "هل تأذن للجمعية" in noura.text(asked[-1])
+    await noura.choose("نعم، أرسلوها إليّ")
+    assert "ستصلك إعلانات الجمعية هنا" in noura.recent(2)
