@@ -222,7 +222,7 @@ def _template(world: WaWorld, body: dict[str, Any]) -> None:
         return
     approved = world.templates.get(str(name))
     if approved is None or approved.language != language:
-        raise GraphRefusal(404, 132001, f"template name ({name}) does not exist in {language}")
+        raise GraphRefusal(400, 132001, f"template name ({name}) does not exist in {language}")
     values = template_values(template)
     if len(values) != approved.placeholders:
         raise GraphRefusal(

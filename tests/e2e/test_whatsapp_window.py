@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import time
 
+import pytest
 from sqlalchemy import select
 
 from bot.emulator.server import Emulator
@@ -16,7 +17,7 @@ from bot.profile import Profile
 from storage.models import Beneficiary
 from tests import wa_harness
 from tests.harness import STAFF, STAFF_CHAT, Person
-from tests.wa_harness import WaUser, apply, consent, settle_wa
+from tests.wa_harness import WA_ID, WaUser, apply, consent, settle_wa
 
 wa, wa_app, noura = wa_harness.wa, wa_harness.wa_app, wa_harness.noura  # the fixtures
 
@@ -228,3 +229,24 @@ async def test_the_announcements_question_waits_for_an_open_window(
     assert "هل تأذن للجمعية" in noura.text(asked[-1])
     await noura.choose("نعم، أرسلوها إليّ")
     assert "ستصلك إعلانات الجمعية هنا" in noura.recent(2)
+
+
+async def test_a_template_whatsapp_does_not_know_is_one_line_for_the_operator(
+    noura: WaUser, wa: WhatsAppEmulator, emu: Emulator, caplog: pytest.LogCaptureFixture
+) -> None:
+    import logging
+
+    await consent(noura)
+    await noura.choose("استفسار")
+    await noura.choose("التحدث مع فريق الجمعية")
+    await noura.say("متى يبدأ توزيع السلال الغذائية لهذا الشهر؟")
+    card = emu.last_message(STAFF_CHAT)
+    del wa.world.templates["mustafeed_notice"]  # not approved (or renamed) in WhatsApp Manager
+    wa.world.advance(hours=25)
+    caplog.set_level(logging.ERROR)
+    staff = Person(emu, noura.app, STAFF, chat_id=STAFF_CHAT)
+    await staff.say("يبدأ التوزيع يوم الأحد.", reply_to_message_id=card["message_id"])
+    assert await noura._after() == []
+    lines = [r.getMessage() for r in caplog.records if "whatsapp.templates" in r.getMessage()]
+    assert len(lines) == 1 and "mustafeed_notice" in lines[0] and "\n" not in lines[0]
+    assert WA_ID not in caplog.text

@@ -239,6 +239,15 @@ class WhatsAppChannel:
             answer = await self._post_json("messages", {**body, **payload})
         except GraphError as exc:
             self._limited(exc, chat_id)
+            if templated and exc.code is not None and 132000 <= exc.code < 133000:
+                name = payload["template"]["name"]  # the operator's to fix, named in one line
+                log.error(
+                    "WhatsApp refused the template %s (%s: %s): check whatsapp.templates in the "
+                    "profile against the templates approved in WhatsApp Manager",
+                    name,
+                    exc.code,
+                    exc.message,
+                )
             raise
         self._strikes = 0
         self._pair_strikes.pop(chat_id, None)
