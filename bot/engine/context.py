@@ -23,17 +23,7 @@ from bot.domain.filetypes import Head
 from bot.engine.events import Event
 from bot.engine.flood import FloodGate
 from bot.engine.keyboards import NO_BUTTONS, Buttons, Markup
-from bot.engine.messages import (
-    Album,
-    Copy,
-    Delete,
-    Edit,
-    Leave,
-    Notice,
-    Outgoing,
-    Say,
-    SendFile,
-)
+from bot.engine.messages import Album, Copy, Delete, Edit, Leave, Outgoing, Say, SendFile
 from bot.engine.outbox import REMOTE_KEY, Out, Sender
 from bot.i18n import N_, Text, Translator, translator
 from bot.profile import Profile
@@ -59,6 +49,7 @@ def mask_address(address: str) -> str:
 
 if TYPE_CHECKING:
     from bot.domain.faq.matcher import FaqMatcher
+    from bot.engine.messages import Notice
 
 
 class Channel(Protocol):

@@ -202,10 +202,10 @@ class WhatsAppChannel:
             raise GraphError(400, 131026, "no WhatsApp number known for this person")
         await self._held()
         if payload.get("type") != "template" and not await self.window_open(chat_id):
-            if part:
-                return {}  # the template sent for the message's first call said it
             template = self.template_for(payload, notice, choices)
             if template is not None:
+                if part:
+                    return {}  # the template sent for the message's first call said it
                 return await self._send(chat_id, to, template, templated=True)
         try:
             return await self._send(chat_id, to, await self._media_ready(payload, to))
