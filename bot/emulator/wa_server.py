@@ -2,9 +2,11 @@
 
 Graph routes (``base_url`` = ``http://host:port/v21.0``): ``POST /{phone_number_id}/messages``,
 ``POST /{phone_number_id}/media``, ``GET /{media_id}`` (its download URL), and that URL (the
-bytes). Every call needs the bearer token. The people (``say``, ``choose``, ``send_image`` …)
-send SIGNED webhooks (``X-Hub-Signature-256``, the app secret) to the bot's ``/whatsapp``; after
-each message the business sends, the statuses ``sent`` and ``delivered`` follow the same way.
+bytes). Every call needs the bearer token. The people (``say``, ``choose``, ``send_image``,
+``send`` …) send SIGNED webhooks (``X-Hub-Signature-256``, the app secret) to the bot's
+``/whatsapp``; after each message the business sends, the statuses ``sent`` and ``delivered``
+follow the same way. ``choose`` presses a reply button, a list row, or a template's quick reply
+(a ``button`` message carrying its payload, as WhatsApp sends it).
 """
 
 from __future__ import annotations
@@ -188,6 +190,16 @@ class WhatsAppEmulator:
             return answer.status
 
     async def _statuses(self, message: dict[str, Any]) -> None:
+        if "fails_with" in message:  # refused after all, in a status
+            failed = {
+                "id": message["id"],
+                "status": "failed",
+                "timestamp": str(int(self.world.now())),
+                "recipient_id": message["to"],
+                "errors": [{"code": message["fails_with"], "title": "failed"}],
+            }
+            await self.post(self.notification({"statuses": [failed]}))
+            return
         for state in ("sent", "delivered"):
             await self.post(
                 self.notification(

@@ -77,6 +77,7 @@ class WaWorld:
     sent: list[dict[str, Any]] = field(default_factory=list)  # every message the business sent
     media: dict[str, Media] = field(default_factory=dict)
     faults: list[tuple[int, int, str | None]] = field(default_factory=list)  # (status, code, to)
+    late_faults: list[tuple[int, str | None]] = field(default_factory=list)  # (code, to)
     calls: list[dict[str, Any]] = field(default_factory=list)
     refused: list[int] = field(default_factory=list)  # the error codes answered, in order
     offset: float = 0.0  # seconds the tests moved the clock
@@ -116,6 +117,11 @@ class WaWorld:
         """The next call (to ``to`` only, if given) is refused with this Graph error."""
         self.faults.append((status, code, to))
 
+    def fail_later(self, code: int, to: str | None = None) -> None:
+        """The next message (to ``to`` only, if given) is accepted, then reported ``failed``
+        with this code in a status webhook — as WhatsApp often does (131026, 131047)."""
+        self.late_faults.append((code, to))
+
     def take_fault(self, to: str | None) -> GraphRefusal | None:
         for i, (status, code, target) in enumerate(self.faults):
             if target is None or target == to:
@@ -153,6 +159,11 @@ class WaWorld:
                 "passed since the recipient last replied",
             )
         message = {**body, "id": self.new_id(), "timestamp": self.now(), "status": "sent"}
+        for i, (code, target) in enumerate(self.late_faults):
+            if target is None or target == to:
+                del self.late_faults[i]
+                message["status"], message["fails_with"] = "failed", code
+                break
         self.sent.append(message)
         return message
 

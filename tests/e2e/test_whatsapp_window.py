@@ -5,7 +5,9 @@ with 131047 — and still falls back to the template when WhatsApp says 131047 i
 
 from __future__ import annotations
 
+import asyncio
 import time
+from collections.abc import Callable
 
 import pytest
 from sqlalchemy import select
@@ -250,3 +252,59 @@ async def test_a_template_whatsapp_does_not_know_is_one_line_for_the_operator(
     lines = [r.getMessage() for r in caplog.records if "whatsapp.templates" in r.getMessage()]
     assert len(lines) == 1 and "mustafeed_notice" in lines[0] and "\n" not in lines[0]
     assert WA_ID not in caplog.text
+
+
+async def _until(noura: WaUser, done: Callable[[list[dict]], bool]) -> list[dict]:
+    """What reached her until ``done`` says it is all (a late status's resend comes after)."""
+    got: list[dict] = []
+    for _ in range(100):
+        got += await noura._after()
+        if done(got):
+            break
+        await asyncio.sleep(0.05)
+    return got
+
+
+async def _handed_over(noura: WaUser, emu: Emulator) -> tuple[Person, dict]:
+    await consent(noura)
+    await noura.choose("استفسار")
+    await noura.choose("التحدث مع فريق الجمعية")
+    await noura.say("متى يبدأ توزيع السلال الغذائية لهذا الشهر؟")
+    return Person(emu, noura.app, STAFF, chat_id=STAFF_CHAT), emu.last_message(STAFF_CHAT)
+
+
+async def test_131047_reported_later_in_a_status_owes_the_message_again_as_the_template(
+    noura: WaUser, wa: WhatsAppEmulator, emu: Emulator, profile: Profile
+) -> None:
+    staff, card = await _handed_over(noura, emu)
+    noura.app.whatsapp.clock = time.time  # the bot believes the window open …
+    wa.world.fail_later(131047, to=WA_ID)  # … WhatsApp accepts, then reports it failed
+    await staff.say("يبدأ التوزيع يوم الأحد القادم.", reply_to_message_id=card["message_id"])
+    sent = await _until(noura, lambda got: any(m["type"] == "template" for m in got))
+    kept = [m for m in sent if m["status"] != "failed"]
+    assert [m["type"] for m in kept] == ["template"], [(m["type"], m["status"]) for m in sent]
+    assert kept[0]["template"]["name"] == profile.whatsapp.templates.notice.name
+    assert "يوم الأحد القادم" in noura.text(kept[0])
+    await staff.say("ونرحب بك في المقر.", reply_to_message_id=card["message_id"])
+    again = await noura._after()
+    assert [m["type"] for m in again] == ["template"]  # the window is known closed now
+
+
+async def test_131026_reported_later_marks_the_person_unreachable(
+    noura: WaUser, wa: WhatsAppEmulator, emu: Emulator
+) -> None:
+    staff, card = await _handed_over(noura, emu)
+    wa.world.fail_later(131026, to=WA_ID)
+    await staff.say("يبدأ التوزيع يوم الأحد القادم.", reply_to_message_id=card["message_id"])
+    await noura._after()
+    for _ in range(100):  # the status follows the message; its row may be written just after
+        async with noura.app.db.read() as session:
+            person = (await session.scalars(select(Beneficiary))).one()
+        if person.unreachable_at is not None:
+            break
+        await asyncio.sleep(0.05)
+    assert person.unreachable_at is not None  # like a Telegram block
+    await noura.say("مرحبا")  # she writes again: reachable again
+    async with noura.app.db.read() as session:
+        person = (await session.scalars(select(Beneficiary))).one()
+    assert person.unreachable_at is None

@@ -63,6 +63,7 @@ TIMEOUT = 30.0
 WINDOW = 24 * 3600.0  # seconds a person's message opens the customer-service window for
 RECHECK = 60.0  # seconds before the database is asked again about a closed window
 MAX_PAUSE = 60.0
+RECENT = 2_000  # messages remembered until WhatsApp's status says they were delivered
 
 
 class GraphError(Exception):
@@ -120,6 +121,8 @@ class WhatsAppChannel:
         self._inbound: dict[int, float] = {}  # chat id → when they last wrote (epoch)
         self._checked: dict[int, float] = {}  # chat id → when the database was last asked
         self.templated = 0  # messages sent as a template (the window closed)
+        self.resend: Callable[[list[Any]], None] | None = None  # the outbox's Sender.enqueue
+        self._recent: dict[int, JSON] = {}  # message id → what was sent, until its status comes
 
     # -- Channel ----------------------------------------------------------------------------
     def owns(self, chat_id: int) -> bool:
@@ -193,6 +196,7 @@ class WhatsAppChannel:
         if method == wa_render.NOTHING:
             return {}
         payload = dict(payload)
+        original = dict(payload)  # as the outbox gave it: owed again if refused late (131047)
         chat_id = payload.pop("chat_id")
         notice = payload.pop(wa_render.NOTICE_KEY, None)
         choices = payload.pop(wa_render.CHOICES_KEY, None)
@@ -208,15 +212,24 @@ class WhatsAppChannel:
                     return {}  # the template sent for the message's first call said it
                 return await self._send(chat_id, to, template, templated=True)
         try:
-            return await self._send(chat_id, to, await self._media_ready(payload, to))
+            sent = await self._send(chat_id, to, await self._media_ready(payload, to))
         except GraphError as exc:
             if exc.code != WINDOW_CLOSED:
                 raise
-            self._closed(chat_id)
+            self.window_closed(chat_id)
             template = self.template_for(payload, notice, choices)
             if template is None:
                 raise
             return await self._send(chat_id, to, template, templated=True)
+        if sent.get("message_id") and original.get("type") != "template":
+            while len(self._recent) >= RECENT:
+                del self._recent[next(iter(self._recent))]  # the oldest
+            self._recent[sent["message_id"]] = original
+        return sent
+
+    def sent_payload(self, message_id: int) -> JSON | None:
+        """What this process sent as ``message_id`` (WhatsApp refused it later): once."""
+        return self._recent.pop(message_id, None)
 
     async def _media_ready(self, payload: JSON, to: str) -> JSON:
         """The payload as sent: the person's own number shown, our files uploaded."""
@@ -289,7 +302,7 @@ class WhatsAppChannel:
             return None
         return (at if at.tzinfo else at.replace(tzinfo=UTC)).timestamp()
 
-    def _closed(self, chat_id: int) -> None:
+    def window_closed(self, chat_id: int) -> None:
         """WhatsApp said the window is closed: believe it until the person writes again."""
         now = self.clock()
         self._inbound[chat_id] = min(self._inbound.get(chat_id, now), now - WINDOW)
