@@ -221,7 +221,7 @@ class WhatsAppChannel:
             if template is None:
                 raise
             return await self._send(chat_id, to, template, templated=True)
-        if sent.get("message_id") and original.get("type") != "template":
+        if sent.get("message_id") and INLINE_KEY not in original:  # not the bytes of a file
             while len(self._recent) >= RECENT:
                 del self._recent[next(iter(self._recent))]  # the oldest
             self._recent[sent["message_id"]] = original
