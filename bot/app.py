@@ -238,6 +238,7 @@ class BotApp:
         )
         self.rt.channels[channel.name] = channel
         self.sender.deliveries[channel.name] = channel
+        channel.resend = self.sender.enqueue  # what WhatsApp refused late, owed again
         return channel
 
     def whatsapp_app(self) -> Any:
@@ -251,6 +252,7 @@ class BotApp:
             intake=self.intake,
             db=self.db,
             tenant=self.rt.tenant,
+            channel=self.whatsapp,
         )
 
     async def prepare(self) -> None:

@@ -96,6 +96,9 @@ class Beneficiary(Tenanted, Base):
     notices_asked_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_inbound_at: Mapped[datetime | None]
+    """When the person last wrote, as their channel stamped it, where the channel limits what may
+    be sent afterwards (WhatsApp: free messages only within 24 hours); NULL on Telegram."""
 
     @property
     def has_consented(self) -> bool:

@@ -4,9 +4,11 @@ webhooks as a WhatsApp person would."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
 
+import pytest
 from aiohttp import web
 
 from bot.app import BotApp
@@ -31,7 +33,13 @@ async def start_whatsapp_app(
         whatsapp_verify_token=VERIFY,
         whatsapp_api_base_url=wa.base_url,
     )
+    for kind in ("notice", "status", "reminder", "survey", "announcement"):
+        template = getattr(profile.whatsapp.templates, kind)
+        if template is not None and template.body:  # as Meta approved them
+            wa.world.approve(template.name, template.language, template.body, template.buttons)
     app = await start_app(emu, settings, profile)
+    assert app.whatsapp is not None
+    app.whatsapp.clock = wa.world.now  # the bot reads the window on WhatsApp's clock
     runner = web.AppRunner(app.whatsapp_app(), access_log=None)
     await runner.setup()
     await web.TCPSite(runner, "127.0.0.1", 0).start()
@@ -84,12 +92,76 @@ class WaUser:
         if kind == "interactive":
             return message["interactive"]["body"]["text"]
         if kind == "template":
-            return " ".join(
-                p["text"]
-                for c in message["template"].get("components", [])
-                for p in c.get("parameters", [])
-            )
+            return self.wa.world.rendered(message)
         return (message.get(kind) or {}).get("caption", "")
 
     def recent(self, n: int = 3) -> str:
         return "\n".join(self.text(m) for m in self.wa.world.messages(self.wa_id)[-n:])
+
+
+async def consent(noura: WaUser) -> None:
+    await noura.say("مرحبا")
+    await noura.choose("أوافق")
+
+
+async def apply(noura: WaUser, profile: Profile) -> str:
+    """A full application from WhatsApp (tests/flows.py's service), submitted: its reference."""
+    import re
+
+    from tests.flows import SERVICE
+
+    await consent(noura)
+    await noura.say("القائمة")
+    await noura.choose("طلب خدمة")
+    service = profile.service(SERVICE)
+    assert service is not None
+    await noura.choose(service.title.ar[:20])
+    await noura.choose("ابدأ التقديم")
+    await noura.say("محمد عبدالله سعيد الحربي")
+    await noura.say("١٠٠٠٠٠٠٠٠٨")
+    await noura.choose(noura.last()["interactive"]["action"]["buttons"][0]["reply"]["title"])
+    await noura.say("١٥/٠٥/١٤٠٠")
+    await noura.say("٥")
+    await noura.say("3500")
+    for index, choice in ((6, 1), (7, 0)):
+        choices = service.fields[index].choices or ()
+        await noura.choose(choices[choice].label.ar[:20])
+    await noura.send_location()
+    await noura.send_image(b"\xff\xd8\xff\xe0 family photo")
+    await noura.send_document(b"%PDF-1.4 family", "family.pdf", "application/pdf")
+    await noura.send_document(b"%PDF-1.4 income", "income.pdf", "application/pdf")
+    await noura.choose("تخطٍّ")
+    await noura.choose("تخطٍّ")
+    await noura.choose("كل شيء صحيح")
+    done = await noura.choose("أُقِرّ وأرسِل")
+    match = re.search(r"REQ-\d{4}-\d{4}", "\n".join(noura.text(m) for m in done))
+    assert match, [noura.text(m) for m in done]
+    return match.group(0)
+
+
+# -- fixtures (a test module imports the ones it uses) ----------------------------------------
+
+
+@pytest.fixture
+async def wa() -> AsyncIterator[WhatsAppEmulator]:
+    emulator = WhatsAppEmulator()
+    emulator.add_person(WA_ID, "نورة القحطاني")
+    await emulator.start()
+    yield emulator
+    await emulator.stop()
+
+
+@pytest.fixture
+async def wa_app(
+    emu: Emulator, wa: WhatsAppEmulator, database_url: str, profile: Profile
+) -> AsyncIterator[BotApp]:
+    app, runner = await start_whatsapp_app(emu, wa, database_url, profile)
+    yield app
+    await wa.drain()
+    await runner.cleanup()
+    await app.stop()
+
+
+@pytest.fixture
+def noura(wa: WhatsAppEmulator, wa_app: BotApp) -> WaUser:
+    return WaUser(wa, wa_app)

@@ -2,9 +2,11 @@
 
 Graph routes (``base_url`` = ``http://host:port/v21.0``): ``POST /{phone_number_id}/messages``,
 ``POST /{phone_number_id}/media``, ``GET /{media_id}`` (its download URL), and that URL (the
-bytes). Every call needs the bearer token. The people (``say``, ``choose``, ``send_image`` …)
-send SIGNED webhooks (``X-Hub-Signature-256``, the app secret) to the bot's ``/whatsapp``; after
-each message the business sends, the statuses ``sent`` and ``delivered`` follow the same way.
+bytes). Every call needs the bearer token. The people (``say``, ``choose``, ``send_image``,
+``send`` …) send SIGNED webhooks (``X-Hub-Signature-256``, the app secret) to the bot's
+``/whatsapp``; after each message the business sends, the statuses ``sent`` and ``delivered``
+follow the same way. ``choose`` presses a reply button, a list row, or a template's quick reply
+(a ``button`` message carrying its payload, as WhatsApp sends it).
 """
 
 from __future__ import annotations
@@ -188,6 +190,16 @@ class WhatsAppEmulator:
             return answer.status
 
     async def _statuses(self, message: dict[str, Any]) -> None:
+        if "fails_with" in message:  # refused after all, in a status
+            failed = {
+                "id": message["id"],
+                "status": "failed",
+                "timestamp": str(int(self.world.now())),
+                "recipient_id": message["to"],
+                "errors": [{"code": message["fails_with"], "title": "failed"}],
+            }
+            await self.post(self.notification({"statuses": [failed]}))
+            return
         for state in ("sent", "delivered"):
             await self.post(
                 self.notification(
@@ -237,7 +249,18 @@ class WhatsAppEmulator:
         return note
 
     def choices(self, message: dict[str, Any]) -> list[tuple[str, str]]:
-        """(title, id) of a sent message's reply buttons or list rows."""
+        """(title, id) of a sent message's reply buttons or list rows, or of a template's quick
+        replies (their payloads; the title itself where none was given, as WhatsApp does)."""
+        if message.get("type") == "template":
+            template = message.get("template") or {}
+            approved = self.world.templates.get(str(template.get("name")))
+            payloads = {
+                int(c.get("index", -1)): str((c.get("parameters") or [{}])[0].get("payload", ""))
+                for c in template.get("components") or []
+                if c.get("type") == "button"
+            }
+            titles = approved.buttons if approved else ()
+            return [(t, payloads.get(i) or t) for i, t in enumerate(titles)]
         box = message.get("interactive") or {}
         action = box.get("action") or {}
         if box.get("type") == "button":
@@ -252,6 +275,15 @@ class WhatsAppEmulator:
         """Tap the newest button or list row whose title contains ``label``."""
         for message in reversed(self.world.messages(wa_id)):
             for title, data in self.choices(message):
+                if label in title and message.get("type") == "template":
+                    note = self.inbound(
+                        wa_id,
+                        "button",
+                        {"button": {"payload": data, "text": title}},
+                        context=message["id"],
+                    )
+                    await self.post(note)
+                    return note
                 if label in title:
                     kind = (
                         "button_reply"
@@ -297,6 +329,12 @@ class WhatsAppEmulator:
         self, wa_id: str, lat: float = 24.7136, lon: float = 46.6753
     ) -> dict[str, Any]:
         note = self.inbound(wa_id, "location", {"location": {"latitude": lat, "longitude": lon}})
+        await self.post(note)
+        return note
+
+    async def send(self, wa_id: str, kind: str, content: dict[str, Any]) -> dict[str, Any]:
+        """Any other message: ``kind`` (reaction, contacts, audio, unsupported …) and its body."""
+        note = self.inbound(wa_id, kind, content)
         await self.post(note)
         return note
 

@@ -1,10 +1,13 @@
 """The emulator's WhatsApp side, its state: the people who write to the business number, what
 the business sent them, uploaded media, the 24-hour customer-service window (with a clock tests
-can move) and the Graph errors to answer on demand. ``wa_server`` serves it over HTTP."""
+can move), the templates Meta approved (``approve``: a template message must name one, with as
+many parameters as its body has placeholders, each on one line, the body filled within 1,024
+characters) and the Graph errors to answer on demand. ``wa_server`` serves it over HTTP."""
 
 from __future__ import annotations
 
 import itertools
+import re
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -12,6 +15,7 @@ from typing import Any
 WINDOW_SECONDS = 24 * 3600
 MAX_TEXT, MAX_BUTTONS, MAX_BUTTON_TITLE = 4096, 3, 20
 MAX_ROWS, MAX_ROW_TITLE, MAX_ROW_DESCRIPTION, MAX_BODY = 10, 24, 72, 1024
+_PLACEHOLDER = re.compile(r"\{\{(\d+)\}\}")
 
 
 class GraphRefusal(Exception):
@@ -38,6 +42,26 @@ class Media:
 
 
 @dataclass
+class Approved:
+    """A template as Meta approved it: its body with {{1}} … and its quick replies' titles."""
+
+    name: str
+    language: str
+    body: str
+    buttons: tuple[str, ...] = ()
+
+    @property
+    def placeholders(self) -> int:
+        return len(set(_PLACEHOLDER.findall(self.body)))
+
+    def filled(self, values: list[str]) -> str:
+        return _PLACEHOLDER.sub(
+            lambda m: values[int(m.group(1)) - 1] if int(m.group(1)) <= len(values) else "",
+            self.body,
+        )
+
+
+@dataclass
 class WaPerson:
     wa_id: str
     name: str
@@ -53,9 +77,11 @@ class WaWorld:
     sent: list[dict[str, Any]] = field(default_factory=list)  # every message the business sent
     media: dict[str, Media] = field(default_factory=dict)
     faults: list[tuple[int, int, str | None]] = field(default_factory=list)  # (status, code, to)
+    late_faults: list[tuple[int, str | None]] = field(default_factory=list)  # (code, to)
     calls: list[dict[str, Any]] = field(default_factory=list)
     refused: list[int] = field(default_factory=list)  # the error codes answered, in order
     offset: float = 0.0  # seconds the tests moved the clock
+    templates: dict[str, Approved] = field(default_factory=dict)  # empty: any name is accepted
     _ids: itertools.count = field(default_factory=lambda: itertools.count(1))
 
     # -- the clock and the window -----------------------------------------------------------
@@ -73,12 +99,28 @@ class WaWorld:
             and self.now() - person.last_wrote < WINDOW_SECONDS
         )
 
+    def approve(self, name: str, language: str, body: str, buttons: tuple[str, ...] = ()) -> None:
+        """A template Meta approved (once one is, a template message must name an approved one)."""
+        self.templates[name] = Approved(name, language, body, tuple(buttons))
+
+    def rendered(self, message: dict[str, Any]) -> str:
+        """A template message as the person reads it (its parameters joined when unknown)."""
+        template = message.get("template") or {}
+        values = template_values(template)
+        approved = self.templates.get(str(template.get("name")))
+        return approved.filled(values) if approved else " ".join(values)
+
     def new_id(self, prefix: str = "wamid") -> str:
         return f"{prefix}.HBgM{next(self._ids):08d}EMU"
 
     def fail_next(self, code: int, status: int = 400, to: str | None = None) -> None:
         """The next call (to ``to`` only, if given) is refused with this Graph error."""
         self.faults.append((status, code, to))
+
+    def fail_later(self, code: int, to: str | None = None) -> None:
+        """The next message (to ``to`` only, if given) is accepted, then reported ``failed``
+        with this code in a status webhook — as WhatsApp often does (131026, 131047)."""
+        self.late_faults.append((code, to))
 
     def take_fault(self, to: str | None) -> GraphRefusal | None:
         for i, (status, code, target) in enumerate(self.faults):
@@ -117,6 +159,11 @@ class WaWorld:
                 "passed since the recipient last replied",
             )
         message = {**body, "id": self.new_id(), "timestamp": self.now(), "status": "sent"}
+        for i, (code, target) in enumerate(self.late_faults):
+            if target is None or target == to:
+                del self.late_faults[i]
+                message["status"], message["fails_with"] = "failed", code
+                break
         self.sent.append(message)
         return message
 
@@ -168,10 +215,42 @@ def _media(world: WaWorld, body: dict[str, Any]) -> None:
         raise GraphRefusal(400, 100, "media needs an id or a link")
 
 
+def template_values(template: dict[str, Any]) -> list[str]:
+    return [
+        str(p.get("text", ""))
+        for c in template.get("components") or []
+        if c.get("type") == "body"
+        for p in c.get("parameters") or []
+    ]
+
+
 def _template(world: WaWorld, body: dict[str, Any]) -> None:
     template = body.get("template") or {}
-    if not template.get("name") or not (template.get("language") or {}).get("code"):
+    name, language = template.get("name"), (template.get("language") or {}).get("code")
+    if not name or not language:
         raise GraphRefusal(400, 132001, "template name or language missing")
+    if not world.templates:
+        return
+    approved = world.templates.get(str(name))
+    if approved is None or approved.language != language:
+        raise GraphRefusal(400, 132001, f"template name ({name}) does not exist in {language}")
+    values = template_values(template)
+    if len(values) != approved.placeholders:
+        raise GraphRefusal(
+            400, 132000, f"number of parameters ({len(values)}) does not match the expected"
+        )
+    for value in values:
+        if not value or "\n" in value or "\t" in value or "     " in value:
+            raise GraphRefusal(
+                400, 132018, "param text cannot be empty, have new lines, tabs or 5 spaces"
+            )
+    if len(approved.filled(values)) > MAX_BODY:
+        raise GraphRefusal(400, 132005, "translated text too long")
+    for component in template.get("components") or []:
+        if component.get("type") == "button" and not (
+            0 <= int(component.get("index", -1)) < len(approved.buttons)
+        ):
+            raise GraphRefusal(400, 131009, "button index out of range")
 
 
 _CHECKS = {

@@ -50,6 +50,7 @@ def mask_address(address: str) -> str:
 
 if TYPE_CHECKING:
     from bot.domain.faq.matcher import FaqMatcher
+    from bot.engine.messages import Notice
 
 
 class Channel(Protocol):
@@ -255,10 +256,12 @@ class UnitOfWork:
         link: tuple[str, int] | None = None,
         quote: int | None = None,
         topic: int | None = None,
+        notice: Notice | None = None,
     ) -> Out:
         """A new message; ``quote``: the message (in that chat) it answers; ``topic``: the
-        forum topic it goes to."""
-        return self.owe(Say(chat_id, text, keyboard, quote, topic), link=link)
+        forum topic it goes to; ``notice``: what it tells a beneficiary (a status change, a
+        reminder …), for a channel that may have to send it as a template."""
+        return self.owe(Say(chat_id, text, keyboard, quote, topic, notice), link=link)
 
     def edit(
         self, chat_id: int, message_id: int, text: str, keyboard: Buttons | None = None

@@ -14,7 +14,7 @@ import logging
 import secrets
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
 from sqlalchemy import Table, bindparam, select
@@ -309,6 +309,7 @@ class Dispatcher:
                 locale=translator(event.language_code).locale,
                 channel=event.channel,
                 address_enc=self._sealed_address(event),
+                last_inbound_at=_stamp(event.sent_at),
             )
             ctx.session.add(user)
             await ctx.session.flush()
@@ -321,6 +322,12 @@ class Dispatcher:
                 >= LAST_SEEN_RESOLUTION
             ):
                 user.last_seen_at = now  # not on every update: one UPDATE less for most of them
+            sent = _stamp(event.sent_at)
+            if sent is not None and (
+                user.last_inbound_at is None
+                or sent - _aware(user.last_inbound_at) >= LAST_SEEN_RESOLUTION
+            ):
+                user.last_inbound_at = sent  # WhatsApp's 24-hour window runs from here
             if user.unreachable_at is not None:
                 user.unreachable_at = None  # they wrote to us: they unblocked the bot
         ctx.user = user
@@ -406,3 +413,11 @@ class Dispatcher:
             )
         except Exception as exc:  # an old query (> 15 min) or a network blip: harmless
             log.debug("answerCallbackQuery failed: %s", type(exc).__name__)
+
+
+def _stamp(epoch: float | None) -> datetime | None:
+    return datetime.fromtimestamp(epoch, UTC) if epoch is not None else None
+
+
+def _aware(at: datetime) -> datetime:
+    return at if at.tzinfo else at.replace(tzinfo=UTC)  # SQLite gives naive UTC back

@@ -90,6 +90,8 @@ class Event:
     channel: str = "telegram"  # the channel it came through
     address: str | None = None  # the sender's address where the channel needs one to answer
     # (a WhatsApp number: personal data, stored only encrypted, never logged)
+    sent_at: float | None = None  # when the person sent it, by the channel's clock, where the
+    # channel limits what may be sent later (WhatsApp's 24-hour window): epoch seconds
 
     @property
     def is_action(self) -> bool:

@@ -18,6 +18,21 @@ from bot.engine.keyboards import Buttons, Markup
 
 
 @dataclass(frozen=True, slots=True)
+class Notice:
+    """What a message to a beneficiary tells, for a channel that must send it as a pre-approved
+    template when the person has not written for a while (WhatsApp's 24-hour window): its kind
+    — ``status``, ``reminder``, ``survey``, ``announcement`` — and the values a template's
+    parameters may take, as the person reads them. Telegram ignores it."""
+
+    kind: str
+    reference: str = ""  # the case's reference, plain (REQ-1448-0042)
+    case: str = ""  # the case with its noun, as the person reads it («طلبك رقم REQ-1448-0042»)
+    status: str = ""  # the case's new status
+    date: str = ""  # the date a reminder is about
+    text: str = ""  # the words a template carries, when not the whole message (an announcement's)
+
+
+@dataclass(frozen=True, slots=True)
 class Say:
     """A new message."""
 
@@ -26,6 +41,7 @@ class Say:
     markup: Markup | None = None
     quote: int | None = None  # the message in the same chat it answers (kept if that one is gone)
     topic: int | None = None  # a forum topic of the chat (a contact officer's topic)
+    notice: Notice | None = None  # what it tells, outside WhatsApp's window (a template)
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,6 +68,7 @@ class SendFile:
     caption: str | None = None
     quote: int | None = None
     markup: Markup | None = None  # buttons under the file (an announcement's opt-out)
+    notice: Notice | None = None  # as ``Say.notice``
 
 
 @dataclass(frozen=True, slots=True)

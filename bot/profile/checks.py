@@ -26,6 +26,7 @@ from bot.profile.schema import (
     Service,
 )
 from bot.profile.values import DOCUMENT_SUFFIXES
+from bot.profile.whatsapp_section import template_problems
 
 Loc = tuple[str | int, ...]
 
@@ -301,6 +302,8 @@ def _section_problems(name: str, section: Any, base_dir: Path | None) -> Iterato
             if kind in seen:
                 yield ("complaints", "types", index), f"{kind.value!r} is listed twice"
             seen.add(kind)
+    elif name == "whatsapp":
+        yield from template_problems(section.templates)
 
 
 def _semantic_problems(profile: Profile, base_dir: Path | None) -> Iterator[tuple[Loc, str]]:

@@ -104,6 +104,7 @@ def make_web_app(app: BotApp) -> web.Application:
             intake=app.intake,
             db=app.db,
             tenant=app.rt.tenant,
+            channel=app.whatsapp,
         )
     web_app.add_subapp("/dashboard/", make_dashboard_app(app.rt))  # the supervisors' page
     return web_app

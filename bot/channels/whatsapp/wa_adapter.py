@@ -4,8 +4,10 @@ The webhook (``wa_webhook``) splits a notification into one stored update per me
 ``{"update_id", "channel": "whatsapp", "message": {...}, "contact": {"wa_id", "profile"}}``.
 WhatsApp has no commands: a few words stand for them («القائمة» → /menu, «طلباتي» → /status,
 «إلغاء» → /cancel); a typed ``/start`` still works. A button or list choice is a ``Kind.ACTION``
-whose action is the button's id (``bot.engine.keyboards.cb``); the one-tap "use this number"
-reply (``SELF_CONTACT``) is the person's own contact.
+whose action is the button's id (``bot.engine.keyboards.cb``), and so is a template's quick
+reply (its payload); a few words stand for a button too («إيقاف الإعلانات»: the announcements'
+🔕). The one-tap "use this number" reply (``SELF_CONTACT``) is the person's own contact. The
+message's ``timestamp`` becomes ``Event.sent_at``: the 24-hour window runs from it.
 """
 
 from __future__ import annotations
@@ -14,7 +16,8 @@ from typing import Any
 
 from bot.channels.whatsapp.wa_identity import chat_id_for, message_id_for
 from bot.engine.events import Attachment, Contact, Event, Kind
-from bot.engine.keyboards import parse_cb
+from bot.engine.keyboards import cb, parse_cb
+from bot.engine.namespaces import NS
 from storage.crypto import Vault
 
 JSON = dict[str, Any]
@@ -42,6 +45,12 @@ WORDS = {
     "ابدأ": "start",
     "start": "start",
 }
+# words that stand for a button (normalised the same way, emoji dropped)
+ACTION_WORDS = {
+    "ايقاف الاعلانات": cb(NS.NOTICES, "off"),
+    "الغاء الاعلانات": cb(NS.NOTICES, "off"),
+    "stop announcements": cb(NS.NOTICES, "off"),
+}
 _MEDIA = {
     "image": "photo",
     "document": "document",
@@ -51,10 +60,27 @@ _MEDIA = {
 }
 
 
-def word_command(text: str) -> str | None:
+def _normal(text: str) -> str:
     word = " ".join(text.replace("ـ", "").split()).strip().lower()
-    word = word.replace("أ", "ا").replace("إ", "ا").replace("آ", "ا")
+    return word.replace("أ", "ا").replace("إ", "ا").replace("آ", "ا")
+
+
+def word_command(text: str) -> str | None:
+    word = _normal(text)
     return WORDS.get(word) or WORDS.get(word.replace("ة", "ه"))
+
+
+def word_action(text: str) -> str | None:
+    """The button a few words stand for (``cb`` data), emoji and punctuation aside."""
+    letters = "".join(c for c in text if c.isalnum() or c.isspace())
+    return ACTION_WORDS.get(_normal(letters)) if len(letters) < 40 else None
+
+
+def _sent_at(message: JSON) -> float | None:
+    try:
+        return float(message["timestamp"])
+    except (KeyError, TypeError, ValueError):
+        return None
 
 
 def wa_id_of(raw: JSON) -> str:
@@ -82,6 +108,7 @@ def parse_message(raw: JSON, vault: Vault) -> Event:
         message_id=message_id_for(str(message["id"])),
         channel=CHANNEL,
         address=wa_id,
+        sent_at=_sent_at(message),
     )
     context = message.get("context")
     if isinstance(context, dict) and context.get("id"):
@@ -93,6 +120,10 @@ def parse_message(raw: JSON, vault: Vault) -> Event:
         event.text = text
         event.message_has_text = True
         command = word_command(text)
+        action = None if command else word_action(text)
+        if action is not None:  # typed words for a button: as if it were pressed
+            event.kind, event.action = Kind.ACTION, parse_cb(action)
+            return event
         if text.startswith("/"):
             head, _, rest = text[1:].partition(" ")
             command, event.command_args = head.lower(), rest.strip()

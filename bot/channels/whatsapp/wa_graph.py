@@ -5,12 +5,17 @@ Library: the few Graph endpoints we need (``/messages``, ``/media``, a media id 
 its bytes) over an aiohttp session, like the rest of the bot — see the README ("WhatsApp") for
 why not pywa. Calls: ``POST {base}/{phone_number_id}/messages`` with the bearer token.
 
-Errors (``classify``): 130429 (rate limit), 131056 (pair rate limit), 5xx and network failures
-are retried with back-off; 131026 (the number cannot receive) marks the person unreachable like
-a Telegram block; 131047 (more than 24 hours since the person last wrote) is not an error for
-the outbox: the same call is made again at once as the profile's template (``notice``: the
-association's name and the message's text), and fails for good only when the profile declares
-none. Anything else is permanent.
+The 24-hour window: the channel knows when each person last wrote (``Event.sent_at``, kept in
+memory and in ``beneficiaries.last_inbound_at``). When it has closed, a message goes at once as
+the profile's template for its kind (``wa_templates``; a message of several calls goes as one
+template); when the channel does not know and WhatsApp answers 131047 (window closed), the same
+message is sent again at once as the template, and the window is taken as closed from then on.
+Without a fitting template the message fails for good.
+
+Errors (``classify``): 130429 (throughput limit: every chat waits) and 131056 (pair rate limit:
+this person) are retried after a pause that doubles with each one in a row (``retry_seconds``),
+5xx and network failures with the outbox's back-off; 131026 (the number cannot receive) marks
+the person unreachable like a Telegram block. Anything else is permanent.
 
 The recipient's number is never in an outbox row: the row names the engine's chat id, and the
 number is looked up (cached) from the beneficiary's encrypted address when the call is made.
@@ -18,16 +23,20 @@ number is looked up (cached) from the beneficiary's encrypted address when the c
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import logging
 import mimetypes
+import time
+from collections.abc import Callable
+from datetime import UTC
 from pathlib import Path
 from typing import Any
 
 import aiohttp
 from sqlalchemy import select
 
-from bot.channels.whatsapp import wa_render
+from bot.channels.whatsapp import wa_render, wa_templates
 from bot.channels.whatsapp.wa_adapter import CHANNEL, MEDIA_PREFIX, parse_message, wa_id_of
 from bot.channels.whatsapp.wa_identity import (
     WHATSAPP_BASE,
@@ -47,9 +56,14 @@ from storage.models import Beneficiary
 log = logging.getLogger(__name__)
 JSON = dict[str, Any]
 WINDOW_CLOSED = 131047
-RATE_LIMITS = frozenset({130429, 131056})
+THROUGHPUT, PAIR_RATE = 130429, 131056
+RATE_LIMITS = frozenset({THROUGHPUT, PAIR_RATE})
 UNREACHABLE = frozenset({131026})
 TIMEOUT = 30.0
+WINDOW = 24 * 3600.0  # seconds a person's message opens the customer-service window for
+RECHECK = 60.0  # seconds before the database is asked again about a closed window
+MAX_PAUSE = 60.0
+RECENT = 2_000  # messages remembered until WhatsApp's status says they were delivered
 
 
 class GraphError(Exception):
@@ -58,6 +72,7 @@ class GraphError(Exception):
     def __init__(self, status: int, code: int | None, message: str) -> None:
         super().__init__(f"{status} ({code}): {message}")
         self.status, self.code, self.message = status, code, message
+        self.pause: float | None = None  # for a rate limit: how long to wait before again
 
 
 def classify(exc: BaseException) -> str:
@@ -98,7 +113,16 @@ class WhatsAppChannel:
         self._media: dict[int, tuple[str, str]] = {}  # recent message id → (kind, file id)
         self._sizes: dict[str, int] = {}  # file id → its size, learnt when its head is read
         self._session: aiohttp.ClientSession | None = None
-        self.rate_limit_pause = 2.0  # seconds after 130429/131056
+        self.rate_limit_pause = 2.0  # seconds after a first 130429 (131056: three times that)
+        self._strikes = 0  # 130429 in a row
+        self._pair_strikes: dict[int, int] = {}  # 131056 in a row, per person
+        self._hold_until = 0.0  # monotonic: every chat waits until then (130429)
+        self.clock: Callable[[], float] = time.time  # the tests move WhatsApp's clock
+        self._inbound: dict[int, float] = {}  # chat id → when they last wrote (epoch)
+        self._checked: dict[int, float] = {}  # chat id → when the database was last asked
+        self.templated = 0  # messages sent as a template (the window closed)
+        self.resend: Callable[[list[Any]], None] | None = None  # the outbox's Sender.enqueue
+        self._recent: dict[int, JSON] = {}  # message id → what was sent, until its status comes
 
     # -- Channel ----------------------------------------------------------------------------
     def owns(self, chat_id: int) -> bool:
@@ -108,6 +132,11 @@ class WhatsAppChannel:
         event = parse_message(raw, self.vault)
         if event.address and event.chat_id is not None:
             self._addresses[event.chat_id] = event.address
+        if event.sent_at is not None and event.chat_id is not None:
+            if len(self._inbound) > 100_000:
+                self._inbound.clear()
+                self._checked.clear()
+            self._inbound[event.chat_id] = max(event.sent_at, self._inbound.get(event.chat_id, 0))
         if event.file is not None and event.message_id is not None:
             if len(self._media) > 10_000:
                 self._media.clear()
@@ -160,63 +189,138 @@ class WhatsAppChannel:
         return classify(exc)
 
     def retry_seconds(self, exc: BaseException) -> float:
-        return self.rate_limit_pause
+        pause = getattr(exc, "pause", None)
+        return pause if pause is not None else self.rate_limit_pause
 
     async def call(self, method: str, payload: JSON) -> Any:
         if method == wa_render.NOTHING:
             return {}
         payload = dict(payload)
+        original = dict(payload)  # as the outbox gave it: owed again if refused late (131047)
         chat_id = payload.pop("chat_id")
+        notice = payload.pop(wa_render.NOTICE_KEY, None)
+        choices = payload.pop(wa_render.CHOICES_KEY, None)
+        part = payload.pop(wa_render.PART_KEY, 0)
         to = await self.address(chat_id)
         if to is None:
             raise GraphError(400, 131026, "no WhatsApp number known for this person")
+        await self._held()
+        if payload.get("type") != "template" and not await self.window_open(chat_id):
+            template = self.template_for(payload, notice, choices)
+            if template is not None:
+                if part:
+                    return {}  # the template sent for the message's first call said it
+                return await self._send(chat_id, to, template, templated=True)
+        try:
+            sent = await self._send(chat_id, to, await self._media_ready(payload, to))
+        except GraphError as exc:
+            if exc.code != WINDOW_CLOSED:
+                raise
+            self.window_closed(chat_id)
+            template = self.template_for(payload, notice, choices)
+            if template is None:
+                raise
+            return await self._send(chat_id, to, template, templated=True)
+        if sent.get("message_id") and INLINE_KEY not in original:  # not the bytes of a file
+            while len(self._recent) >= RECENT:
+                del self._recent[next(iter(self._recent))]  # the oldest
+            self._recent[sent["message_id"]] = original
+        return sent
+
+    def sent_payload(self, message_id: int) -> JSON | None:
+        """What this process sent as ``message_id`` (WhatsApp refused it later): once."""
+        return self._recent.pop(message_id, None)
+
+    async def _media_ready(self, payload: JSON, to: str) -> JSON:
+        """The payload as sent: the person's own number shown, our files uploaded."""
         kind = str(payload.get("type"))
         if payload.pop(wa_render.OWN_NUMBER, False) and kind == "interactive":
             box = payload["interactive"] = dict(payload["interactive"])
             box["body"] = {"text": f"{box['body']['text']}\n\n📱 \u2066{local_display(to)}\u2069"}
-        for key, path in (payload.pop(FILES_KEY, None) or {}).items():
+        for path in (payload.pop(FILES_KEY, None) or {}).values():
             data = Path(path).read_bytes()  # noqa: ASYNC240 - a local file we made
             uploaded = await self.upload(data, Path(path).name)
             payload[kind] = {**payload.get(kind, {}), "id": uploaded}
-            del key
-        for key, spec in (payload.pop(INLINE_KEY, None) or {}).items():
+        for spec in (payload.pop(INLINE_KEY, None) or {}).values():
             media_id = await self.upload(base64.b64decode(spec["b64"]), spec["name"])
             payload[kind] = {**payload.get(kind, {}), "id": media_id}
-            del key
-        body = {
-            "messaging_product": "whatsapp",
-            "recipient_type": "individual",
-            "to": to,
-            **payload,
-        }
+        return payload
+
+    async def _send(self, chat_id: int, to: str, payload: JSON, *, templated: bool = False) -> Any:
+        body = {"messaging_product": "whatsapp", "recipient_type": "individual", "to": to}
         try:
-            answer = await self._post_json("messages", body)
+            answer = await self._post_json("messages", {**body, **payload})
         except GraphError as exc:
-            if exc.code != WINDOW_CLOSED:
-                raise
-            template = self.template_for(payload)
-            if template is None:
-                raise
-            answer = await self._post_json(
-                "messages", {"messaging_product": "whatsapp", "to": to, **template}
-            )
+            self._limited(exc, chat_id)
+            if templated and exc.code is not None and 132000 <= exc.code < 133000:
+                name = payload["template"]["name"]  # the operator's to fix, named in one line
+                log.error(
+                    "WhatsApp refused the template %s (%s: %s): check whatsapp.templates in the "
+                    "profile against the templates approved in WhatsApp Manager",
+                    name,
+                    exc.code,
+                    exc.message,
+                )
+            raise
+        self._strikes = 0
+        self._pair_strikes.pop(chat_id, None)
+        if templated:
+            self.templated += 1
         wamid = ((answer.get("messages") or [{}])[0]).get("id", "")
         return {"message_id": message_id_for(wamid)} if wamid else {}
 
-    def template_for(self, payload: JSON) -> JSON | None:
-        """The profile's ``notice`` template carrying this message's text (window closed)."""
-        notice = getattr(self.templates, "notice", None) if self.templates else None
-        if notice is None:
+    def template_for(
+        self, payload: JSON, notice: JSON | None = None, choices: list[list[str]] | None = None
+    ) -> JSON | None:
+        """This message as the profile's template for its kind (or ``notice``), None if none."""
+        return wa_templates.build(self.templates, payload, notice, self.association_name, choices)
+
+    # -- the 24-hour window and the rate limits ---------------------------------------------
+    async def window_open(self, chat_id: int) -> bool:
+        """Whether the person wrote within 24 hours; True when nobody knows (WhatsApp will say)."""
+        now = self.clock()
+        last = self._inbound.get(chat_id)
+        if last is not None and now - last < WINDOW:
+            return True
+        asked = self._checked.get(chat_id)
+        if asked is None or not 0 <= now - asked < RECHECK:  # they may have written elsewhere
+            self._checked[chat_id] = now
+            stored = await self._last_inbound(chat_id)
+            if stored is not None and stored > (last or 0):
+                self._inbound[chat_id] = last = stored
+        return last is None or now - last < WINDOW
+
+    async def _last_inbound(self, chat_id: int) -> float | None:
+        async with self.db.read() as session:
+            at = await session.scalar(
+                select(Beneficiary.last_inbound_at).where(
+                    Beneficiary.association_id == self.tenant,
+                    Beneficiary.telegram_user_id == chat_id,
+                )
+            )
+        if at is None:
             return None
-        text = _plain_text(payload)
-        values = {"association": self.association_name, "text": text}
-        parameters = [
-            {"type": "text", "text": values.get(p, "")[:1000] or "…"} for p in notice.parameters
-        ]
-        template: JSON = {"name": notice.name, "language": {"code": notice.language}}
-        if parameters:
-            template["components"] = [{"type": "body", "parameters": parameters}]
-        return {"type": "template", "template": template}
+        return (at if at.tzinfo else at.replace(tzinfo=UTC)).timestamp()
+
+    def window_closed(self, chat_id: int) -> None:
+        """WhatsApp said the window is closed: believe it until the person writes again."""
+        now = self.clock()
+        self._inbound[chat_id] = min(self._inbound.get(chat_id, now), now - WINDOW)
+        self._checked[chat_id] = now
+
+    def _limited(self, exc: GraphError, chat_id: int) -> None:
+        if exc.code == THROUGHPUT:  # the whole number is over its rate: everyone waits
+            self._strikes += 1
+            exc.pause = min(self.rate_limit_pause * 2 ** (self._strikes - 1), MAX_PAUSE)
+            self._hold_until = max(self._hold_until, time.monotonic() + exc.pause)
+        elif exc.code == PAIR_RATE:  # too many to this one person in a short time
+            strikes = self._pair_strikes[chat_id] = self._pair_strikes.get(chat_id, 0) + 1
+            exc.pause = min(3 * self.rate_limit_pause * 2 ** (strikes - 1), MAX_PAUSE)
+
+    async def _held(self) -> None:
+        wait = self._hold_until - time.monotonic()
+        if wait > 0:
+            await asyncio.sleep(wait)
 
     # -- Graph ------------------------------------------------------------------------------
     def _http(self) -> aiohttp.ClientSession:
@@ -287,8 +391,11 @@ class WhatsAppChannel:
         return number
 
     def forget(self, chat_id: int) -> None:
-        """After erasure: the number is no longer kept, even in memory."""
+        """After erasure: the number is no longer kept, even in memory (nor when they wrote)."""
         self._addresses.pop(chat_id, None)
+        self._inbound.pop(chat_id, None)
+        self._checked.pop(chat_id, None)
+        self._pair_strikes.pop(chat_id, None)
 
     async def close(self) -> None:
         if self._session is not None:
@@ -309,15 +416,3 @@ async def _answer(response: aiohttp.ClientResponse) -> JSON:
             str(error.get("message") or "no answer"),
         )
     return body
-
-
-def _plain_text(payload: JSON) -> str:
-    kind = str(payload.get("type"))
-    if kind == "text":
-        text = payload["text"]["body"]
-    elif kind == "interactive":
-        text = payload["interactive"]["body"]["text"]
-    else:
-        text = (payload.get(kind) or {}).get("caption") or ""
-    # a template parameter takes no new lines nor more than four spaces in a row
-    return " · ".join(line.strip() for line in text.splitlines() if line.strip())

@@ -7,7 +7,12 @@ as a list message (rows ≤ 24 characters, the rest of a label as the row's desc
 than 10 as several lists (``parts``); a link button goes into the text. A text over 4,096
 characters goes in several messages. An ``AskFor`` contact becomes one reply button that sends
 the person's own number (``SELF_CONTACT``); a location, the question itself. WhatsApp cannot
-edit or delete a message: an edit is said again as a new message, a removal is skipped.
+edit or delete a message: an edit is said again as a new message, a removal is skipped. A file
+with buttons (an announcement's photo and its 🔕) goes as the file, then the buttons under "⬆️".
+
+A message's ``Notice`` (what it tells: a status change, a reminder …) rides along as
+``$notice``, for ``wa_graph`` to choose the template when the 24-hour window is closed; the
+second and later calls of one message carry ``$part`` (the template said it all already).
 """
 
 from __future__ import annotations
@@ -18,8 +23,19 @@ from typing import Any
 
 from bot.channels.whatsapp.wa_adapter import MEDIA_PREFIX, SELF_CONTACT
 from bot.engine.keyboards import AskFor, Buttons
-from bot.engine.messages import Album, Copy, Delete, Edit, Leave, Outgoing, Say, SendFile
+from bot.engine.messages import (
+    Album,
+    Copy,
+    Delete,
+    Edit,
+    Leave,
+    Notice,
+    Outgoing,
+    Say,
+    SendFile,
+)
 from bot.engine.outbox import FILES_KEY, INLINE_KEY
+from bot.i18n import N_, translator
 
 JSON = dict[str, Any]
 SEND = "messages"  # POST {base}/{phone_number_id}/messages
@@ -31,6 +47,11 @@ MAX_BUTTONS, MAX_BUTTON_TITLE = 3, 20
 MAX_ROWS, MAX_ROW_TITLE, MAX_ROW_DESCRIPTION = 10, 24, 72
 ROWS_KEY = "$rows"  # every row of a long list: ``parts`` sends them ten at a time
 OWN_NUMBER = "$own_number"  # show the recipient's own number under the question (never stored)
+NOTICE_KEY = "$notice"  # what the message tells (``Notice``), for a template outside the window
+PART_KEY = "$part"  # the second and later calls of one message
+CHOICES_KEY = "$choices"  # [id, label] of every button of the message (a template's quick replies)
+BUTTONS_AFTER = "$buttons_after"  # a file's buttons, sent under it as their own message
+LIST_BUTTON = N_("Options")  # the button that opens a list message
 
 _TAGS = [(re.compile(r"</?b>"), "*"), (re.compile(r"</?i>"), "_"), (re.compile(r"</?code>"), "```")]
 _LINK = re.compile(r'<a href="([^"]*)">(.*?)</a>', re.S)
@@ -121,6 +142,12 @@ def _rows(actions: list[tuple[str, str]]) -> list[JSON]:
     return rows
 
 
+def list_button(body: str) -> str:
+    """The list's button, in the language of the text above it (Arabic unless it has none)."""
+    arabic = any("\u0600" <= c <= "\u06ff" for c in body)
+    return translator("ar" if arabic or not body.strip() else "en").gettext(LIST_BUTTON)
+
+
 def _list(chat_id: int, body: str, actions: list[tuple[str, str]]) -> JSON:
     return {
         "chat_id": chat_id,
@@ -128,7 +155,7 @@ def _list(chat_id: int, body: str, actions: list[tuple[str, str]]) -> JSON:
         "interactive": {
             "type": "list",
             "body": {"text": body},
-            "action": {"button": "الخيارات", "sections": [{"rows": []}]},
+            "action": {"button": list_button(body), "sections": [{"rows": []}]},
         },
         ROWS_KEY: _rows(actions),
     }
@@ -142,7 +169,30 @@ def _media(chat_id: int, kind: str, caption: str | None) -> JSON:
     return {"chat_id": chat_id, "type": wa_kind, wa_kind: media}
 
 
+def _with_notice(payload: JSON, notice: Notice | None) -> JSON:
+    if notice is not None:
+        payload[NOTICE_KEY] = {
+            "kind": notice.kind,
+            "reference": notice.reference,
+            "case": notice.case,
+            "status": notice.status,
+            "date": notice.date,
+            "text": notice.text,
+        }
+    return payload
+
+
 def render(message: Outgoing) -> tuple[str, JSON]:
+    method, payload = _render(message)
+    markup = getattr(message, "markup", None)
+    if method == SEND and isinstance(markup, Buttons):
+        actions, _ = _choices(markup)
+        if actions:
+            payload[CHOICES_KEY] = [[data, label] for data, label in actions]
+    return method, _with_notice(payload, getattr(message, "notice", None))
+
+
+def _render(message: Outgoing) -> tuple[str, JSON]:
     if isinstance(message, Say):
         return SEND, text_message(message.chat_id, message.text, message.markup)
     if isinstance(message, Edit):
@@ -168,6 +218,10 @@ def render(message: Outgoing) -> tuple[str, JSON]:
         if wa_kind == "document" and (message.name or message.path):
             name = message.name or (message.path.name if message.path else "file")
             payload[wa_kind]["filename"] = name
+        if isinstance(message.markup, Buttons):
+            actions, _ = _choices(message.markup)
+            if actions:
+                payload[BUTTONS_AFTER] = [[data, label] for data, label in actions]
         return SEND, payload
     if isinstance(message, Album):
         return SEND, {
@@ -190,7 +244,27 @@ def parts(method: str, payload: JSON) -> list[tuple[str, JSON]]:
     if method != SEND:
         return [(method, payload)]
     payload = dict(payload)
+    first = {k: payload.pop(k) for k in (NOTICE_KEY, CHOICES_KEY) if k in payload}
+    calls = _parts(payload)
+    for index, (_, call) in enumerate(calls):
+        if index:
+            call[PART_KEY] = index
+        else:
+            call.update(first)
+    return calls
+
+
+def _parts(payload: JSON) -> list[tuple[str, JSON]]:
     album = payload.pop("$album", None)
+    after = payload.pop(BUTTONS_AFTER, None)
+    if after:
+        buttons = [(str(data), str(label)) for data, label in after]
+        follow = (
+            _buttons(payload["chat_id"], "⬆️", buttons)
+            if len(buttons) <= MAX_BUTTONS
+            else _list(payload["chat_id"], "⬆️", buttons)
+        )
+        return [(SEND, payload), *_parts(follow)]
     if album is not None:
         kind = payload["type"]
         sends: list[tuple[str, JSON]] = []
@@ -229,7 +303,7 @@ def _lists(chat_id: int, body: str, rows: list[JSON]) -> list[tuple[str, JSON]]:
                     "interactive": {
                         "type": "list",
                         "body": {"text": text},
-                        "action": {"button": "الخيارات", "sections": [{"rows": page}]},
+                        "action": {"button": list_button(body), "sections": [{"rows": page}]},
                     },
                 },
             )

@@ -7,29 +7,39 @@
   stored. Each message becomes one stored update (``bot.engine.intake``, encrypted) whose id is
   derived from the message id, so a redelivery is dropped there; 200 only once they are stored.
   Statuses (sent, delivered, read, failed) are written on the outbox row of their message.
+
+WhatsApp often refuses a message only later, in a ``failed`` status rather than in its answer:
+131026 (the number cannot receive) marks the person unreachable like a Telegram block; 131047
+(the 24-hour window had closed) tells the channel the window is closed and owes the message
+again — a new outbox row, which the channel sends as the profile's template.
 """
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import json
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from aiohttp import web
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from bot.channels.whatsapp.wa_adapter import CHANNEL
 from bot.channels.whatsapp.wa_identity import message_id_for, update_id_for
 from bot.engine.intake import Intake
+from bot.engine.outbox import Out
 from storage.db import ScopedDatabase
-from storage.models import OutboxMessage
+from storage.models import Beneficiary, OutboxMessage, utcnow
 
 log = logging.getLogger(__name__)
 WHATSAPP_PATH = "/whatsapp"
 SIGNATURE_HEADER = "X-Hub-Signature-256"
 RECEIPTS = ("sent", "delivered", "read")
+WINDOW_CLOSED, UNREACHABLE = 131047, frozenset({131026})
+LATER = (0.2, 1.0, 5.0)  # seconds before a failure whose row is not known yet is tried again
 
 
 def signature(secret: str, body: bytes) -> str:
@@ -67,7 +77,19 @@ def split(notification: Any) -> tuple[list[dict[str, Any]], list[dict[str, Any]]
     return updates, statuses
 
 
-async def record_statuses(db: ScopedDatabase, tenant: str, statuses: list[dict[str, Any]]) -> None:
+async def record_statuses(
+    db: ScopedDatabase,
+    tenant: str,
+    statuses: list[dict[str, Any]],
+    recall: Callable[[int], dict[str, Any] | None] | None = None,
+) -> tuple[list[Out], list[int], list[dict[str, Any]]]:
+    """Write each status on its outbox row; returns the messages owed again (131047 reported
+    late: new rows, when ``recall`` still has what was sent — a delivered row keeps no words),
+    the chats whose window WhatsApp said was closed, and the failures whose row is not known
+    yet (the sender's bookkeeping may still be on its way)."""
+    again: list[Out] = []
+    closed: list[int] = []
+    unknown: list[dict[str, Any]] = []
     async with db.write() as session:
         for status in statuses:
             state, wamid = status.get("status"), status.get("id")
@@ -78,17 +100,59 @@ async def record_statuses(db: ScopedDatabase, tenant: str, statuses: list[dict[s
                 & (OutboxMessage.channel == CHANNEL)
                 & (OutboxMessage.result_message_id == message_id_for(str(wamid)))
             )
-            if state == "failed":
-                errors = status.get("errors") or [{}]
-                code = errors[0].get("code") if isinstance(errors[0], dict) else None
-                values: dict[str, Any] = {
-                    "status": "failed",
-                    "receipt": "failed",
-                    "error": f"WhatsApp status failed ({code})",
-                }
-            else:
-                values = {"receipt": state}
-            await session.execute(update(OutboxMessage).where(where).values(**values))
+            if state != "failed":
+                await session.execute(update(OutboxMessage).where(where).values(receipt=state))
+                if recall is not None and state in ("delivered", "read"):
+                    recall(message_id_for(str(wamid)))  # delivered: no longer kept
+                continue
+            errors = status.get("errors") or [{}]
+            code = errors[0].get("code") if isinstance(errors[0], dict) else None
+            row = await session.scalar(select(OutboxMessage).where(where).limit(1))
+            if row is None:
+                unknown.append(status)
+                continue
+            if row.status == "failed":  # a redelivered status
+                continue
+            row.status, row.receipt = "failed", "failed"
+            row.error = f"WhatsApp status failed ({code})"
+            if code in UNREACHABLE:  # like a Telegram block: the staff card says so
+                await session.execute(
+                    update(Beneficiary)
+                    .where(
+                        Beneficiary.association_id == tenant,
+                        Beneficiary.telegram_user_id == row.chat_id,
+                    )
+                    .values(unreachable_at=utcnow())
+                )
+            elif code == WINDOW_CLOSED:
+                closed.append(row.chat_id)
+                sent = recall(message_id_for(str(wamid))) if recall is not None else None
+                if sent is None:
+                    continue
+                row.error += ": owed again as the template"
+                copy = OutboxMessage(
+                    association_id=tenant,
+                    chat_id=row.chat_id,
+                    method=row.method,
+                    payload={"chat_id": row.chat_id, **sent},
+                    link_kind=row.link_kind,
+                    link_id=row.link_id,
+                    channel=CHANNEL,
+                )
+                session.add(copy)
+                await session.flush()
+                again.append(
+                    Out(
+                        copy.chat_id,
+                        copy.method,
+                        dict(copy.payload),
+                        copy.link_kind,
+                        copy.link_id,
+                        copy.id,
+                        channel=CHANNEL,
+                    )
+                )
+    return again, closed, unknown
 
 
 def add_routes(
@@ -99,7 +163,10 @@ def add_routes(
     intake: Intake,
     db: ScopedDatabase,
     tenant: str,
+    channel: Any = None,
 ) -> None:
+    """``channel``: the ``WhatsAppChannel`` (its window and its ``resend``), when it runs here."""
+
     async def challenge(request: web.Request) -> web.Response:
         query = request.query
         given = query.get("hub.verify_token", "")
@@ -121,8 +188,36 @@ def add_routes(
         for fresh in await intake.store(updates):  # stored before the 200
             intake.submit(fresh)
         if statuses:
-            await record_statuses(db, tenant, statuses)
+            unknown = await statuses_recorded(statuses)
+            if unknown:  # its row's bookkeeping may still be under way: again a little later
+                task = asyncio.create_task(later(unknown))
+                pending.add(task)
+                task.add_done_callback(pending.discard)
         return web.Response(status=200, text="ok")
+
+    pending: set[asyncio.Task[None]] = set()
+
+    async def statuses_recorded(statuses: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        recall = getattr(channel, "sent_payload", None)
+        again, closed, unknown = await record_statuses(db, tenant, statuses, recall)
+        for chat_id in closed:
+            if channel is not None:
+                channel.window_closed(chat_id)
+        resend = getattr(channel, "resend", None)
+        if again and resend is not None:
+            resend(again)  # the sender of this process; else the next start's
+        return unknown
+
+    async def later(unknown: list[dict[str, Any]]) -> None:
+        for pause in LATER:
+            await asyncio.sleep(pause)
+            try:
+                unknown = await statuses_recorded(unknown)
+            except Exception as exc:  # the database away a moment: the status is only lost
+                log.warning("a WhatsApp status could not be recorded: %s", type(exc).__name__)
+                return
+            if not unknown:
+                return
 
     web_app.router.add_get(WHATSAPP_PATH, challenge)
     web_app.router.add_post(WHATSAPP_PATH, receive)

@@ -119,11 +119,14 @@ def _condition(tenant: str, audience: Audience):
     return and_(reachable(), exists(select(ServiceRequest.id).where(request)))
 
 
-async def count(session: AsyncSession, tenant: str, audience: Audience) -> int:
-    return int(
-        await session.scalar(select(func.count(Beneficiary.id)).where(_condition(tenant, audience)))
-        or 0
-    )
+async def count(
+    session: AsyncSession, tenant: str, audience: Audience, *, channel: str | None = None
+) -> int:
+    """How many the audience reaches (on ``channel`` only, if given)."""
+    where = [_condition(tenant, audience)]
+    if channel is not None:
+        where.append(Beneficiary.channel == channel)
+    return int(await session.scalar(select(func.count(Beneficiary.id)).where(*where)) or 0)
 
 
 async def materialise(

@@ -28,7 +28,7 @@ from sqlalchemy import func, select, update
 from bot.engine.context import Runtime, UnitOfWork
 from bot.engine.dispatch import unit_of_work
 from bot.engine.keyboards import Buttons, button, cb, inline
-from bot.engine.messages import Say, SendFile
+from bot.engine.messages import Notice, Say, SendFile
 from bot.engine.namespaces import NS
 from bot.engine.owed import bulk
 from bot.i18n import N_, translator
@@ -56,13 +56,19 @@ def owe_to(work: UnitOfWork, ann: Announcement, chat_id: int, locale: str | None
     )
     text = f"{head}\n\n{ann.text or ''}"
     keyboard = inline([[button(tr.gettext(STOP_LABEL), cb(NS.NOTICES, "off", "a"))]])
+    notice = Notice("announcement", text=ann.text or "")  # WhatsApp: the template's words
     message: Say | SendFile
     if ann.file_id and ann.file_kind in ("photo", "document"):
         message = SendFile(
-            chat_id, ann.file_kind, file_id=ann.file_id, caption=text, markup=keyboard
+            chat_id,
+            ann.file_kind,
+            file_id=ann.file_id,
+            caption=text,
+            markup=keyboard,
+            notice=notice,
         )
     else:
-        message = Say(chat_id, text, keyboard)
+        message = Say(chat_id, text, keyboard, notice=notice)
     item = work.owe(message, link=(LINK, ann.id))
     bulk(item)
 

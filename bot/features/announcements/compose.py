@@ -143,6 +143,31 @@ def _choices(ctx: Ctx, ann: Announcement, by: str) -> Buttons:
     )
 
 
+def whatsapp_note(ctx: Ctx, ann: Announcement, n: int) -> str:
+    """What WhatsApp does to this announcement for those whose 24-hour window is closed: the
+    approved template carries the text alone (no photo or file), cut to what it leaves room for."""
+    tr = translator("ar")
+    template = ctx.profile.whatsapp.templates.for_kind("announcement")
+    if template is None:
+        return tr.gettext(
+            "📱 On WhatsApp: {n}. No WhatsApp template is declared in the profile (whatsapp.templates), so whoever has not written to us within 24 hours will not receive it."
+        ).format(n=n)
+    lines = [
+        tr.gettext(
+            "📱 On WhatsApp: {n}. Whoever has not written to us within 24 hours receives it as the approved template: the text alone, without a photo or file."
+        ).format(n=n)
+    ]
+    association = ctx.profile.association.name.get("ar") or ""
+    room = template.text_room(len(association) if "association" in template.parameters else 0)
+    if len(" ".join((ann.text or "").split())) > room:
+        lines.append(
+            tr.gettext(
+                "The text is longer than the template allows: they receive its first {room} characters or so, ending with «…»."
+            ).format(room=room)
+        )
+    return "\n".join(lines)
+
+
 async def preview(ctx: Ctx, ann: Announcement, audience: aud.Audience) -> None:
     tr = translator("ar")
     ann.audience = audience.as_dict()
@@ -157,6 +182,9 @@ async def preview(ctx: Ctx, ann: Announcement, audience: aud.Audience) -> None:
         ),
         tr.ngettext("Recipients: {n} beneficiary", "Recipients: {n} beneficiaries", n).format(n=n),
     ]
+    on_whatsapp = await aud.count(ctx.session, ctx.tenant, audience, channel="whatsapp")
+    if on_whatsapp:
+        lines += ["", whatsapp_note(ctx, ann, on_whatsapp)]
     rows = []
     if n:
         rows.append([button(tr.gettext("✅ Send now"), cb(NS.ANNOUNCE, "go", ann.id))])

@@ -4,7 +4,8 @@ Consent to announcements is separate from the consent to process a request (``Be
 None never asked, True yes, False no). It is asked once, kindly, after the person's first
 completed request or inquiry (decided, delivered or closed) — never at /start, never while a
 satisfaction survey is fresh (one request for their attention at a time) — by the job
-``ask_once`` (each person asked at most once: ``notices_asked_at``). Every announcement carries «🔕 إيقاف الإعلانات»; ``/privacy``
+``ask_once`` (each person asked at most once: ``notices_asked_at``; on WhatsApp only while
+the person's 24-hour window is open, so that the question keeps its buttons). Every announcement carries «🔕 إيقاف الإعلانات»; ``/privacy``
 shows the same switch (``bot.features.home.start``, the ``ntc`` buttons handled here).
 """
 
@@ -23,6 +24,7 @@ from bot.i18n import N_, translator
 from storage.models import AuditLog, Beneficiary, ServiceRequest, SurveyInvitation, Ticket, utcnow
 
 ASK_BATCH = 200  # people asked per pass of the jobs
+WINDOW = timedelta(hours=24)  # WhatsApp: the question goes only while the person's window is open
 SURVEY_QUIET = timedelta(days=7)  # not asked within a week of a satisfaction survey
 NOT_COMPLETED = [s.value for s in (*OPEN, Status.DRAFT, Status.WITHDRAWN)]
 QUESTION = N_(
@@ -110,6 +112,11 @@ async def ask_once(work: UnitOfWork, now: datetime) -> int:
                 Beneficiary.consent_at.is_not(None),
                 Beneficiary.consent_withdrawn_at.is_(None),
                 Beneficiary.unreachable_at.is_(None),
+                or_(  # on WhatsApp only within 24 hours of their last message: the question's
+                    # buttons would not go as a template (they are asked when they next write)
+                    Beneficiary.channel != "whatsapp",
+                    Beneficiary.last_inbound_at > now - WINDOW,
+                ),
                 had_case,
                 ~survey_fresh,
             )

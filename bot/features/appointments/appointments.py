@@ -23,6 +23,7 @@ from bot.domain.roles import role_of
 from bot.domain.textutil import isolate
 from bot.engine.context import Ctx, UnitOfWork
 from bot.engine.keyboards import Callback, button, cb, inline
+from bot.engine.messages import Notice
 from bot.engine.namespaces import NS
 from bot.engine.router import Router
 from bot.features.requests import request_moves
@@ -400,6 +401,14 @@ async def remind(work: UnitOfWork, now: datetime) -> int:
                 kind=tr.gettext(KINDS[appointment.kind]),
                 reference=isolate(request.reference or ""),
                 when=_when(at, person.locale),
+            ),
+            notice=Notice(
+                "reminder",
+                reference=request.reference or "",
+                case=tr.gettext(N_("your request {reference}")).format(
+                    reference=isolate(request.reference or "")
+                ),
+                date=_when(at, person.locale),
             ),
         )
         done += 1

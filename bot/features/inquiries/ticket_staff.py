@@ -11,9 +11,10 @@ from sqlalchemy import select
 from bot.domain import lifecycle
 from bot.domain.lifecycle import Actor, Event, Refused, StatusChanged, SurveyDue, Tell, Why
 from bot.domain.textutil import isolate
-from bot.domain.tickets import OPEN_STATUSES, Kind, add_message, move
+from bot.domain.tickets import OPEN_STATUSES, STATUS_LABELS, Kind, TicketStatus, add_message, move
 from bot.engine.context import Ctx
 from bot.engine.keyboards import FORCE_REPLY, Callback
+from bot.engine.messages import Notice
 from bot.engine.namespaces import NS
 from bot.engine.router import Router
 from bot.features.inquiries.ticket_cards import BEN_LINK, LINK, card_link, refresh_card
@@ -43,11 +44,21 @@ async def tell(ctx: Ctx, ticket: Ticket, text: Text, keyboard=None) -> Beneficia
         await ctx.session.get(Beneficiary, ticket.beneficiary_id) if ticket.beneficiary_id else None
     )
     if person is not None:
+        tr = translator(person.locale)
+        status = STATUS_LABELS.get(TicketStatus(ticket.status)) if ticket.status else None
         ctx.send(
             person.telegram_user_id,
-            text.render(translator(person.locale)),
+            text.render(tr),
             keyboard,
             link=(BEN_LINK, ticket.id),
+            notice=Notice(
+                "status",
+                reference=ticket.reference or "",
+                case=tr.gettext(N_("your message ({kind}) {reference}")).format(
+                    kind=tr.gettext(kind_word(ticket)), reference=isolate(ticket.reference or "")
+                ),
+                status=tr.gettext(status) if status else "",
+            ),
         )
     return person
 

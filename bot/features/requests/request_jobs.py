@@ -13,9 +13,10 @@ from sqlalchemy import exists, select
 
 from bot.domain import applications
 from bot.domain.dates import format_date, today_riyadh
-from bot.domain.lifecycle import SYSTEM_ACTOR, UNDECIDED, Status, Tell
+from bot.domain.lifecycle import SYSTEM_ACTOR, UNDECIDED, Status, Tell, label
 from bot.domain.textutil import isolate
 from bot.engine.context import UnitOfWork
+from bot.engine.messages import Notice
 from bot.engine.router import Router
 from bot.i18n import N_, Text, translator
 from storage.models import Beneficiary, CaseAssignment, RequestEvent, ServiceRequest
@@ -94,9 +95,16 @@ async def request_deadlines(work: UnitOfWork, now: datetime) -> int:
                 msgid = (
                     LATE_AWAITING_YOU if request.status == Status.AWAITING_DOCUMENTS else tell.msgid
                 )
+                tr = translator(person.locale)
                 work.send(
                     person.telegram_user_id,
-                    Text(msgid, reference=ref).render(translator(person.locale)),
+                    Text(msgid, reference=ref).render(tr),
+                    notice=Notice(
+                        "status",
+                        reference=request.reference or "",
+                        case=tr.gettext(N_("your request {reference}")).format(reference=ref),
+                        status=tr.gettext(label(request.status)),
+                    ),
                 )
             done += 1
     return done

@@ -9,13 +9,15 @@ from html import escape
 from typing import Any
 
 from bot.domain import applications
-from bot.domain.lifecycle import Actor, Event, SurveyDue, Tell
+from bot.domain.lifecycle import Actor, Event, SurveyDue, Tell, label
+from bot.domain.textutil import isolate
 from bot.engine.context import Ctx
 from bot.engine.keyboards import button, cb, inline
+from bot.engine.messages import Notice
 from bot.engine.namespaces import NS
 from bot.features.requests.request_cards import BEN_LINK, refresh_card
 from bot.features.surveys import survey_flow as survey
-from bot.i18n import Text, translator
+from bot.i18n import N_, Text, translator
 from storage.models import Beneficiary, ServiceRequest
 
 
@@ -30,7 +32,21 @@ async def notify_beneficiary(
         return
     tr = translator(person.locale)
     keyboard = keyboard_for(tr) if keyboard_for else None
-    ctx.send(person.telegram_user_id, text.render(tr), keyboard, link=(BEN_LINK, request.id))
+    notice = Notice(
+        "status",
+        reference=request.reference or "",
+        case=tr.gettext(N_("your request {reference}")).format(
+            reference=isolate(request.reference or "")
+        ),
+        status=tr.gettext(label(request.status)),
+    )
+    ctx.send(
+        person.telegram_user_id,
+        text.render(tr),
+        keyboard,
+        link=(BEN_LINK, request.id),
+        notice=notice,
+    )
 
 
 async def take(

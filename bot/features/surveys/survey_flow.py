@@ -37,6 +37,7 @@ from bot.domain.textutil import format_number, isolate
 from bot.domain.tickets import TicketStatus
 from bot.engine.context import Ctx, UnitOfWork
 from bot.engine.keyboards import Buttons, button, cb, inline
+from bot.engine.messages import Notice
 from bot.engine.namespaces import NS as Namespace
 from bot.i18n import N_, Translator, translator
 from bot.profile import Profile, SurveyQuestion
@@ -385,6 +386,18 @@ async def _reachable(session: AsyncSession, beneficiary_id: int | None) -> Benef
     return person
 
 
+def survey_notice(tr: Translator, case: Case) -> Notice:
+    """What an invitation tells, for a WhatsApp template outside the 24-hour window."""
+    msgid = (
+        N_("your request {reference}") if case.kind == "request" else N_("your message {reference}")
+    )
+    return Notice(
+        "survey",
+        reference=case.reference,
+        case=tr.gettext(msgid).format(reference=isolate(case.reference)),
+    )
+
+
 async def invite(
     ctx: Ctx, case_row: ServiceRequest | Ticket, *, now: datetime | None = None
 ) -> SurveyInvitation | None:
@@ -411,7 +424,7 @@ async def invite(
     text, keyboard = question_view(
         tr, ctx.profile, invitation.id, [], opening=opening_text(tr, case)
     )
-    ctx.send(person.telegram_user_id, text, keyboard)
+    ctx.send(person.telegram_user_id, text, keyboard, notice=survey_notice(tr, case))
     return invitation
 
 
@@ -446,7 +459,12 @@ async def send_reminders(ctx: UnitOfWork, now: datetime) -> int:
         text, keyboard = question_view(
             tr, ctx.profile, invitation.id, [], opening=opening_text(tr, case, reminder=True)
         )
-        ctx.send(person.telegram_user_id, text, keyboard)
+        ctx.send(
+            person.telegram_user_id,
+            text,
+            keyboard,
+            notice=survey_notice(tr, case),
+        )
         done += 1
     return done
 

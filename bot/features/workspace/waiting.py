@@ -11,11 +11,12 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 
 from bot.domain import applications
-from bot.domain.dates import today_riyadh
+from bot.domain.dates import format_date, to_riyadh, today_riyadh
 from bot.domain.lifecycle import Status
 from bot.domain.textutil import isolate
 from bot.engine.context import UnitOfWork
 from bot.engine.keyboards import button, cb, inline
+from bot.engine.messages import Notice
 from bot.engine.namespaces import NS
 from bot.engine.router import Router
 from bot.features.workspace.cases import aware
@@ -91,6 +92,14 @@ async def document_reminders(work: UnitOfWork, now: datetime) -> int:
             ),
             inline(
                 [[button(tr.gettext("📎 Add documents"), cb(NS.REQUEST_DOCS, "start", request.id))]]
+            ),
+            notice=Notice(
+                "reminder",
+                reference=request.reference or "",
+                case=tr.gettext(N_("your request {reference}")).format(
+                    reference=isolate(request.reference or "")
+                ),
+                date=format_date(to_riyadh(ask.at).date(), person.locale),
             ),
         )
         done += 1
