@@ -69,7 +69,6 @@ async def start(ctx: Ctx, service_id: str, *, restart: bool = False) -> None:
         return
     existing = await ctx.session.scalar(
         select(ServiceRequest).where(
-            ServiceRequest.association_id == ctx.tenant,
             ServiceRequest.beneficiary_id == ctx.user.id,
             ServiceRequest.service_id == service_id,
             ServiceRequest.status == Status.DRAFT,

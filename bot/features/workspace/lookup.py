@@ -79,7 +79,6 @@ async def _others(ctx: Ctx, case: Case) -> list[Case]:
         requests = (
             await ctx.session.scalars(
                 select(ServiceRequest).where(
-                    ServiceRequest.association_id == ctx.tenant,
                     ServiceRequest.reference.is_not(None),
                     or_(*conditions),
                 )
@@ -88,11 +87,7 @@ async def _others(ctx: Ctx, case: Case) -> list[Case]:
         found += [Case(r) for r in requests]
     if beneficiary is not None:
         tickets = (
-            await ctx.session.scalars(
-                select(Ticket).where(
-                    Ticket.association_id == ctx.tenant, Ticket.beneficiary_id == beneficiary
-                )
-            )
+            await ctx.session.scalars(select(Ticket).where(Ticket.beneficiary_id == beneficiary))
         ).all()
         found += [Case(t) for t in tickets]
     found = [c for c in found if (c.kind, c.id) != (case.kind, case.id)]

@@ -95,7 +95,6 @@ async def page_cases(
     if keys:
         for row in await ctx.session.scalars(
             select(CaseAssignment).where(
-                CaseAssignment.association_id == ctx.tenant,
                 CaseAssignment.subject_id.in_(sorted({i for _, i in keys})),
             )
         ):

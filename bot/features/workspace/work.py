@@ -338,9 +338,7 @@ async def remind_assignees(work: UnitOfWork, now: datetime) -> int:
     tr = translator("ar")
     held = [
         row
-        for row in await work.session.scalars(
-            select(CaseAssignment).where(CaseAssignment.association_id == work.tenant)
-        )
+        for row in await work.session.scalars(select(CaseAssignment))
         if now - aware(row.reminded_at or row.assigned_at) >= REMIND_EVERY
     ]
     if not held:
