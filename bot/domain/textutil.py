@@ -242,8 +242,11 @@ def mask_mobile(mobile: str | None) -> str:
     return _mask_middle(s, 3, 2)
 
 
-# national IDs / iqamas (10 digits from 1 or 2) and Saudi mobiles, however typed
-_NUMBERS_RE = re.compile(r"(?<!\d)(?:\+?966|0)?5\d{8}(?!\d)|(?<!\d)[12]\d{9}(?!\d)")
+# national IDs / iqamas (10 digits from 1 or 2) and Saudi mobiles, however typed: in one run or
+# in groups with spaces or dashes ("055 123 4567", "+966 55 123 4567")
+_NUMBERS_RE = re.compile(
+    r"(?<![\d+])(?:(?:\+|00)?966[ -]?|0)?5(?:[ -]?\d){8}(?!\d)|(?<!\d)[12](?:[ -]?\d){9}(?!\d)"
+)
 _ONE_FOR_ONE = {ord(c): str(i % 10) for i, c in enumerate("٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹")}
 
 

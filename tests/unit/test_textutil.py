@@ -257,3 +257,7 @@ def test_mask_numbers_hides_ids_and_mobiles_in_free_text() -> None:
     ):
         assert mask_numbers(kept) == kept
     assert mask_numbers(None) == ""
+    # typed in groups
+    assert mask_numbers("جوالي 055 123 4567.") == "جوالي 05••••••••67."
+    assert mask_numbers("+966 55 123 4567") == "+9••••••••••••67"
+    assert mask_numbers("1023-456-789") == "10••••••••89"
