@@ -414,9 +414,7 @@ class Counter(Tenanted, Base):
 
 
 class LearnedPhrasing(Tenanted, Base):
-    """A beneficiary's question, scrubbed and confirmed by staff, taught to the FAQ matcher as
-    one more phrasing of an entry (``bot.domain.faq.learned``). ``status``: ``pending`` until
-    a supervisor approves it (when the profile asks for that), then ``approved``."""
+    """A handed-over question, scrubbed, as a phrasing of an FAQ entry (bot.domain.faq.learned)."""
 
     __tablename__ = "learned_phrasings"
     __table_args__ = (UniqueConstraint("association_id", "entry_id", "text"),)
@@ -430,6 +428,22 @@ class LearnedPhrasing(Tenanted, Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     approved_by: Mapped[int | None] = mapped_column(BigInteger)
     approved_at: Mapped[datetime | None]
+
+
+class FaqDraft(Tenanted, Base):
+    """A new FAQ entry drafted from a staff answer (bot.domain.faq.drafts), served once approved."""
+
+    __tablename__ = "faq_drafts"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    association_id: Mapped[str] = tenant()
+    question: Mapped[str] = mapped_column(String(300))
+    answer: Mapped[str] = mapped_column(Text)
+    category: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(16), default="draft")
+    ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id", ondelete="SET NULL"))
+    created_by: Mapped[int | None] = mapped_column(BigInteger)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    approved_by: Mapped[int | None] = mapped_column(BigInteger)
 
 
 class Announcement(Tenanted, Base):

@@ -74,6 +74,12 @@ ALPHA = 0.03
 COSINE_WEIGHT = 10.0
 """Weight of the pooled-entry cosine added to the ranking score."""
 TEMPERATURE = 3.0
+NEAREST_WEIGHT = 6.0
+NEAREST_POWER = 8
+"""The ``NEAREST_CANDIDATES`` best entries also get ``NEAREST_WEIGHT × cos⁸`` of their nearest
+single phrasing: nothing for a loose match (0.7⁸ ≈ 0.06), most of it for a near-duplicate, so
+a question staff taught to one entry wins over an entry that shares many of its words."""
+NEAREST_CANDIDATES = 10
 """Softmax temperature turning ranking scores into a probability over entries."""
 
 # ---- decision thresholds (chosen on the train split by bench/faq_tune.py) ----------------
@@ -331,7 +337,28 @@ class FaqMatcher:
         e = self._index.get(entry_id)
         return list(self._texts[e]) if e is not None else []
 
-    def add_phrasing(self, entry_id: str, text: str) -> bool:
+    def add_entry(self, entry_id: str, phrasings: Sequence[str]) -> bool:
+        """A new entry (a draft staff approved), at once: appended to the index and given its
+        phrasings through :meth:`add_phrasing` (these are its own, not removable). False when
+        the id is known already or no phrasing has a content word."""
+        texts = [p for p in dict.fromkeys(phrasings) if p and p.strip() and _raw_tokens(p)]
+        if entry_id in self._index or not texts:
+            return False
+        e = len(self.entry_ids)
+        self._index[entry_id] = e
+        self.entry_ids.append(entry_id)
+        for store in (self._texts, self._feats, self._pkeys, self._phrasing_vecs):
+            store.append([])
+        self._learned.append(set())
+        self._entry_keys.append(frozenset())
+        self._entry_vecs.append({})
+        self._entry_norms.append(1.0)
+        self._z = np.append(self._z, 0.0)
+        for text in texts:
+            self.add_phrasing(entry_id, text, learned=False)
+        return True
+
+    def add_phrasing(self, entry_id: str, text: str, *, learned: bool = True) -> bool:
         """Teach entry ``entry_id`` one more phrasing, at once: only that entry's vectors and
         the postings of its features are recomputed (no rebuild). Features the new phrasing
         brings get their IDF from the new document frequency; other entries keep the weights
@@ -346,7 +373,8 @@ class FaqMatcher:
         self._vocab.update(stem(t) for t in ts)
         f, k = self._phrasing_features(ts)
         self._texts[e].append(text)
-        self._learned[e].add(text)
+        if learned:
+            self._learned[e].add(text)
         self._feats[e].append(f)
         self._pkeys[e].append(k)
         self._refresh_entry(e)
@@ -475,6 +503,10 @@ class FaqMatcher:
         qn = math.sqrt(sum(v * v for v in qvec.values())) or 1.0
         ev = self._entry_vecs[e]
         best = sum(v * ev.get(f, 0.0) for f, v in qvec.items()) / (qn * self._entry_norms[e])
+        return min(1.0, max(0.0, best, self._nearest(qvec, qn, e)))
+
+    def _nearest(self, qvec: dict[str, float], qn: float, e: int) -> float:
+        """Cosine of the query to entry ``e``'s nearest single phrasing."""
         cols, mat = self._phrasing_matrix(e)
         idx, qv = [], []
         for f, v in qvec.items():
@@ -482,11 +514,9 @@ class FaqMatcher:
             if c is not None:
                 idx.append(c)
                 qv.append(v)
-        if idx:
-            s = float((mat[:, idx] @ np.asarray(qv)).max()) / qn
-            if s > best:
-                best = s
-        return min(1.0, max(0.0, best))
+        if not idx:
+            return 0.0
+        return max(0.0, float((mat[:, idx] @ np.asarray(qv)).max()) / qn)
 
     def _phrasing_matrix(self, e: int) -> tuple[dict[str, int], np.ndarray]:
         """Entry ``e``'s phrasings as rows of an L2-normalised dense matrix over the entry's
@@ -524,6 +554,12 @@ class FaqMatcher:
             return []
         stem_keys = [_coverage_keys(st) for st in stems]
         scores = self._scores(qvec)
+        if NEAREST_WEIGHT:
+            n = min(NEAREST_CANDIDATES, len(scores))
+            near = np.argpartition(-scores, n - 1)[:n] if n < len(scores) else range(n)
+            qn = math.sqrt(sum(v * v for v in qvec.values())) or 1.0
+            for e in near:
+                scores[e] += NEAREST_WEIGHT * self._nearest(qvec, qn, int(e)) ** NEAREST_POWER
         k = min(k, len(scores))
         top = np.argpartition(-scores, k - 1)[:k] if k < len(scores) else np.arange(len(scores))
         top = top[np.argsort(-scores[top], kind="stable")]
