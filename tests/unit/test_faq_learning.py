@@ -88,3 +88,15 @@ def test_a_taught_near_duplicate_beats_an_entry_sharing_its_words() -> None:
     assert m.rank(q, k=1)[0].entry_id == "food"
     learn(m, "hours", q)
     assert m.rank(q, k=1)[0].entry_id == "hours"
+
+
+def test_adding_a_phrasing_recomputes_only_its_entry(monkeypatch) -> None:
+    m = FaqMatcher.build(ENTRIES)
+    others = {e: dict(m._entry_vecs[i]) for i, e in enumerate(m.entry_ids) if e != "food"}
+    pooled: list[int] = []
+    real = m._pool
+    monkeypatch.setattr(m, "_pool", lambda e: (pooled.append(e), real(e))[1])
+    monkeypatch.setattr(FaqMatcher, "build", None)  # no rebuild behind the scenes
+    assert m.add_phrasing("food", "وش صار على كوبون التموين الشهري")
+    assert pooled == [m.entry_ids.index("food")]
+    assert {e: m._entry_vecs[m.entry_ids.index(e)] for e in others} == others
