@@ -5,7 +5,7 @@ beneficiary's words, scrubbed like a learned phrasing (:func:`bot.domain.faq.lea
 and editable by staff; its answer is the staff reply. Status: ``draft`` (being edited) →
 ``pending`` (waiting for a supervisor, when the profile's ``faq.learning`` is ``supervisor``) →
 ``approved``; or ``rejected``. An approved draft is an entry of the running profile
-(:func:`with_entries`: a copy of the profile with the entry appended to its category) and of
+(:func:`with_entries`: a copy of the profile with the entry appended) and of
 the matcher (:meth:`FaqMatcher.add_entry`) at once, and again at every start-up
 (:func:`approved_rows`); ``mustafeed faq-export`` writes it into the profile's YAML.
 """
@@ -71,7 +71,7 @@ def as_entry(row: FaqDraft) -> FaqEntry:
 
 def with_entries(profile: Profile, rows: Sequence[FaqDraft]) -> Profile:
     """A copy of ``profile`` whose FAQ also has the entries of ``rows`` (those whose category
-    the profile still has), each after the last entry of its category."""
+    the profile still has), appended in order (its category lists it last)."""
     known = {c.id for c in profile.faq.categories}
     have = {e.id for e in profile.faq.entries}
     entries = list(profile.faq.entries)
@@ -79,8 +79,7 @@ def with_entries(profile: Profile, rows: Sequence[FaqDraft]) -> Profile:
         if row.category not in known or entry_id(row) in have:
             continue
         entry = as_entry(row)
-        last = max((i for i, e in enumerate(entries) if e.category == entry.category), default=-1)
-        entries.insert(last + 1 if last >= 0 else len(entries), entry)
+        entries.append(entry)  # at the end: the index of every other entry stays (buttons)
         have.add(entry.id)
     if len(entries) == len(profile.faq.entries):
         return profile

@@ -70,14 +70,14 @@ single phrasing: nothing for a loose match (0.7⁸ ≈ 0.06), most of it for a n
 a question staff taught to one entry wins over an entry that shares many of its words."""
 
 # ---- decision thresholds (chosen on the train split by bench/faq_tune.py) ----------------
-ANSWER_MIN_PROBABILITY = 0.75
+ANSWER_MIN_PROBABILITY = 0.85
 """Answer directly only when the best entry holds this much of the softmax probability …"""
 ANSWER_MIN_SIMILARITY = 0.40
 """… and its cosine similarity to the question is at least this."""
 ANSWER_MIN_COVERAGE = 0.5
 """… and it knows at least this share of the question's content words (guards small FAQs,
 where one shared word can make the softmax peak)."""
-SUGGEST_MIN_SIMILARITY = 0.30
+SUGGEST_MIN_SIMILARITY = 0.33
 """Below this similarity nothing is suggested: the question goes to a human."""
 SUGGEST_MIN_COVERAGE = 0.25
 """… or when the best entry knows less than this share of the question's content words."""
