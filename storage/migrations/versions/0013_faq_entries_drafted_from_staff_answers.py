@@ -5,9 +5,8 @@ Revises: 0012
 Create Date: 2026-11-30 02:10:02.541206
 """
 
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 revision = "0013"
 down_revision = "0012"
