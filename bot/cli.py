@@ -258,7 +258,8 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 def cmd_faq_export(args: argparse.Namespace) -> int:
     """``mustafeed faq-export [--profile P] [--out FILE | --in-place]``: the approved learned
-    phrasings written into a copy of the profile YAML (the original only with --in-place)."""
+    phrasings and the approved entries drafted by staff written into a copy of the profile YAML
+    (the original only with --in-place)."""
     from html import escape
 
     from bot.domain.faq.drafts import approved_rows, entry_id
@@ -409,7 +410,8 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("faq-eval", help="measure the FAQ matcher on labelled CSVs (see --help of it)")
 
     p = sub.add_parser(
-        "faq-export", help="write the learned FAQ phrasings into a copy of the profile YAML"
+        "faq-export",
+        help="write the learned FAQ phrasings and staff-drafted entries into a copy of the profile YAML",
     )
     p.add_argument("--profile")
     out = p.add_mutually_exclusive_group()

@@ -112,23 +112,7 @@ SYNONYM_GROUPS: dict[str, tuple[str, ...]] = {
         "احول",
         "تحويلة",
     ),
-    "send": (
-        "أرسل",
-        "ارسال",
-        "إرسال",
-        "أرسلت",
-        "بعث",
-        "بعثت",
-        "بعت",
-        "ابعث",
-        "يرسل",
-        "مرسل",
-        # Gulf (Najdi, Kuwaiti, Eastern): طرّش = sent
-        "طرشت",
-        "اطرش",
-        "يطرش",
-        "طرشوا",
-    ),
+    "send": ("أرسل", "ارسال", "إرسال", "أرسلت", "بعث", "بعثت", "بعت", "ابعث", "يرسل", "مرسل"),
     "receive": (
         "استلم",
         "استلام",
@@ -348,19 +332,7 @@ SYNONYM_GROUPS: dict[str, tuple[str, ...]] = {
         "password",
         "passcode",
     ),
-    "forget": (
-        "نسيت",
-        "نسي",
-        "ناسي",
-        "نسيان",
-        "أنسى",
-        "لا أتذكر",
-        "ما بتذكر",
-        "مش متذكر",
-        # Gulf: "I don't remember"
-        "ماني ذاكر",
-        "ماني متذكر",
-    ),
+    "forget": ("نسيت", "نسي", "ناسي", "نسيان", "أنسى", "لا أتذكر", "ما بتذكر", "مش متذكر"),
     "blocked": (
         "محظور",
         "حظر",
@@ -583,6 +555,10 @@ SYNONYM_GROUPS: dict[str, tuple[str, ...]] = {
     "housing": ("سكن", "إيجار", "ايجار", "بيت", "منزل", "شقة", "housing", "rent"),
     "education": ("تعليم", "مدرسة", "جامعة", "دراسة", "منحة", "education"),
 }
+
+# Gulf (general knowledge): طرّش = send (Najdi, Kuwaiti, Eastern); «ماني ذاكر» = I don't remember
+SYNONYM_GROUPS["send"] += ("طرشت", "اطرش", "يطرش", "طرشوا")
+SYNONYM_GROUPS["forget"] += ("ماني ذاكر", "ماني متذكر")
 
 
 def _compile(groups: dict[str, tuple[str, ...]]):
