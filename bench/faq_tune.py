@@ -7,6 +7,7 @@ prints, for a grid of thresholds, what the bot would do, and the setting that ma
 ``answered_correct - 2 * answered_wrong`` with ``out_of_scope_answered <= --max-oos``.
 
     python bench/faq_tune.py --train /work/shared/datasets/arbanking77/Banking77_Arabized_MSA_PAL_train.csv
+    python bench/faq_tune.py --train ... --learn 0,10,20   # FAQs that learned from staff too
 """
 
 from __future__ import annotations
@@ -15,11 +16,14 @@ import argparse
 import json
 import random
 import sys
+from collections import Counter
+from collections.abc import Sequence
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bot.domain.faq.evaluate import build_faq, load_csv
+from bot.domain.faq.learning import learn
 from bot.domain.faq.matcher import (
     ANSWER_MIN_COVERAGE,
     SUGGEST_COUNT,
@@ -28,28 +32,49 @@ from bot.domain.faq.matcher import (
 )
 
 
-def collect(train_csv: str, per_intent: int, out_of_scope: int, seeds: list[int], queries: int):
+def collect(
+    train_csv: str,
+    per_intent: int,
+    out_of_scope: int,
+    seeds: list[int],
+    queries: int,
+    learns: Sequence[int] = (0,),
+):
+    """The ranking of ``queries`` train rows per seed and per ``L`` in ``learns``: with L > 0,
+    L other train rows of every in-scope label are first taught to the FAQ through the bot's
+    path (``bot.domain.faq.learning.learn``: scrubbing, incremental ``add_phrasing``) and the
+    queries are the rows after them. Each (seed, L) is one group of the per-seed constraint."""
     rows = load_csv(train_csv)
     out = []
     for seed in seeds:
         entries, held_out = build_faq(rows, per_intent, out_of_scope, seed)
+        known = {label for label, _ in entries}
         used = {t for _, ph in entries for t in ph}
         pool = [(lab, t) for lab, t in rows if t not in used]
         random.Random(1000 + seed).shuffle(pool)
-        matcher = FaqMatcher.build(entries)
-        for label, text in pool[:queries]:
-            ms = matcher.rank(text, k=SUGGEST_COUNT)
-            out.append(
-                {
-                    "seed": seed,
-                    "oos": label in held_out,
-                    "ok": bool(ms) and ms[0].entry_id == label,
-                    "in3": any(m.entry_id == label for m in ms),
-                    "p": ms[0].probability if ms else 0.0,
-                    "s": ms[0].score if ms else 0.0,
-                    "c": ms[0].coverage if ms else 0.0,
-                }
-            )
+        for learn_n in learns:
+            matcher = FaqMatcher.build(entries)
+            taught: Counter = Counter()
+            rest = []
+            for label, text in pool:
+                if label in known and taught[label] < learn_n:
+                    taught[label] += 1
+                    learn(matcher, label, text)
+                else:
+                    rest.append((label, text))
+            for label, text in rest[:queries]:
+                ms = matcher.rank(text, k=SUGGEST_COUNT)
+                out.append(
+                    {
+                        "seed": f"{seed}/L{learn_n}",
+                        "oos": label in held_out,
+                        "ok": bool(ms) and ms[0].entry_id == label,
+                        "in3": any(m.entry_id == label for m in ms),
+                        "p": ms[0].probability if ms else 0.0,
+                        "s": ms[0].score if ms else 0.0,
+                        "c": ms[0].coverage if ms else 0.0,
+                    }
+                )
     return out
 
 
@@ -103,6 +128,12 @@ def main(argv=None) -> int:
     ap.add_argument("--seeds", default="0,1,2,3,4,5,6,7,8,9")
     ap.add_argument("--queries", type=int, default=3000, help="queries per seed")
     ap.add_argument(
+        "--learn",
+        default="0",
+        help="learned phrasings per label taught before querying, comma-separated (0,10,20): "
+        "the out-of-scope constraint holds for every seed at every L",
+    )
+    ap.add_argument(
         "--max-oos",
         type=float,
         default=0.10,
@@ -116,7 +147,8 @@ def main(argv=None) -> int:
     )
     args = ap.parse_args(argv)
     seeds = [int(s) for s in args.seeds.split(",")]
-    data = collect(args.train, args.per_intent, args.out_of_scope, seeds, args.queries)
+    learns = [int(x) for x in args.learn.split(",")]
+    data = collect(args.train, args.per_intent, args.out_of_scope, seeds, args.queries, learns)
     ins = [d for d in data if not d["oos"]]
     print(
         json.dumps(
@@ -164,7 +196,7 @@ def main(argv=None) -> int:
             }
         )
     )
-    for s in seeds:
+    for s in sorted({d["seed"] for d in data}):
         part = [d for d in data if d["seed"] == s]
         print(f"  seed {s}", json.dumps(outcome(part, p_min, s_min, sug_min)))
     for p in (p_min - 0.1, p_min, p_min + 0.1):

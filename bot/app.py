@@ -278,13 +278,19 @@ class BotApp:
         await self.intake.resume()
 
     async def _load_learned_phrasings(self) -> None:
-        """The matcher again, with the phrasings staff confirmed (learned_phrasings), built once."""
+        """The matcher again, with the entries staff drafted and a supervisor approved
+        (faq_drafts, added to the running profile) and the phrasings staff confirmed
+        (learned_phrasings), built once."""
+        from bot.domain.faq.drafts import approved_rows, with_entries
         from bot.domain.faq.learned import approved_by_entry
 
         async with self.db.read() as session:
             learned = await approved_by_entry(session)
-        if learned:
-            self.rt.matcher = build_matcher(self.profile, learned)
+            drafted = await approved_rows(session)
+        if drafted:
+            self.rt.profile = with_entries(self.rt.profile, drafted)
+        if learned or drafted:
+            self.rt.matcher = build_matcher(self.rt.profile, learned)
 
     async def _initialize_bot(self, first_delay: float = 1.0, max_delay: float = 60.0) -> None:
         """``getMe``, retried while the Bot API cannot be reached (1, 2, 4 … 60 s apart, one log

@@ -258,8 +258,12 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 def cmd_faq_export(args: argparse.Namespace) -> int:
     """``mustafeed faq-export [--profile P] [--out FILE | --in-place]``: the approved learned
-    phrasings written into a copy of the profile YAML (the original only with --in-place)."""
-    from bot.domain.faq.export import add_phrasings
+    phrasings and the approved entries drafted by staff written into a copy of the profile YAML
+    (the original only with --in-place)."""
+    from html import escape
+
+    from bot.domain.faq.drafts import approved_rows, entry_id
+    from bot.domain.faq.export import NewEntry, add_entries, add_phrasings
     from bot.domain.faq.learned import approved_by_entry
     from bot.engine.service import ConfigError
     from bot.profile import ProfileError, default_profile_path, load_profile
@@ -270,17 +274,26 @@ def cmd_faq_export(args: argparse.Namespace) -> int:
     source = Path(args.profile) if args.profile else settings.profile_path or default_profile_path()
     profile = profile_from_settings(settings, str(source))
 
-    async def go() -> dict[str, list[str]]:
+    async def go() -> tuple[dict[str, list[str]], list[NewEntry]]:
         db = Database(settings.database_url)
         try:
             async with db.read(tenant=profile.association.id) as session:
-                return await approved_by_entry(session)
+                learned = await approved_by_entry(session)
+                rows = await approved_rows(session)
         finally:
             await db.dispose()
+        drafted = [
+            NewEntry(
+                entry_id(r), r.category, r.question, escape(r.answer), learned.get(entry_id(r), ())
+            )
+            for r in rows
+        ]
+        return learned, drafted
 
-    learned = asyncio.run(go())
+    learned, drafted = asyncio.run(go())
     existing = {e.id: [*e.question.texts(), *e.phrasings] for e in profile.faq.entries}
     text, added = add_phrasings(source.read_text(encoding="utf-8"), learned, existing)
+    text, new_entries = add_entries(text, drafted, set(existing))
     target = source if args.in_place else Path(args.out or source.with_suffix(".learned.yaml"))
     tmp = target.with_name(target.name + ".tmp")
     tmp.write_text(text, encoding="utf-8")
@@ -290,7 +303,7 @@ def cmd_faq_export(args: argparse.Namespace) -> int:
         tmp.unlink()
         raise ConfigError(f"faq-export: the exported profile would not load:\n{exc}") from None
     tmp.replace(target)
-    print(f"{added} learned phrasings written into {target}")
+    print(f"{added} learned phrasings and {new_entries} new entries written into {target}")
     return 0
 
 
@@ -397,7 +410,8 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("faq-eval", help="measure the FAQ matcher on labelled CSVs (see --help of it)")
 
     p = sub.add_parser(
-        "faq-export", help="write the learned FAQ phrasings into a copy of the profile YAML"
+        "faq-export",
+        help="write the learned FAQ phrasings and staff-drafted entries into a copy of the profile YAML",
     )
     p.add_argument("--profile")
     out = p.add_mutually_exclusive_group()

@@ -9,58 +9,24 @@ Personal data (national ID, mobile) is never stored in clear: see ``storage.cryp
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import (
     JSON,
     BigInteger,
     Boolean,
-    Date,
-    DateTime,
     ForeignKey,
     Index,
     Integer,
-    MetaData,
     String,
     Text,
     UniqueConstraint,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-NAMING = {
-    "ix": "ix_%(column_0_label)s",
-    "uq": "uq_%(table_name)s_%(column_0_name)s",
-    "ck": "ck_%(table_name)s_%(constraint_name)s",
-    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
-    "pk": "pk_%(table_name)s",
-}
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
-
-
-class Base(DeclarativeBase):
-    metadata = MetaData(naming_convention=NAMING)
-    # read once by SQLAlchemy when the class is made, never mutated
-    type_annotation_map = {  # noqa: RUF012
-        dict[str, Any]: JSON,
-        list[Any]: JSON,
-        datetime: DateTime(timezone=True),
-        date: Date,
-    }
-
-
-def tenant() -> Mapped[str]:
-    return mapped_column(String(64), ForeignKey("associations.id"), index=True)
-
-
-class Tenanted:
-    """A row of one association. Every model but :class:`Association` is one: a session bound
-    to an association sees and changes only its rows (``storage.scope``)."""
-
-    association_id: Mapped[str] = tenant()
+# the shared pieces, named here too: the rest of the code imports them from this module
+from storage.base import NAMING, Base, Tenanted, tenant, utcnow  # noqa: F401
 
 
 class Association(Base):
@@ -427,9 +393,7 @@ class Counter(Tenanted, Base):
 
 
 class LearnedPhrasing(Tenanted, Base):
-    """A beneficiary's question, scrubbed and confirmed by staff, taught to the FAQ matcher as
-    one more phrasing of an entry (``bot.domain.faq.learned``). ``status``: ``pending`` until
-    a supervisor approves it (when the profile asks for that), then ``approved``."""
+    """A handed-over question, scrubbed, as a phrasing of an FAQ entry (bot.domain.faq.learned)."""
 
     __tablename__ = "learned_phrasings"
     __table_args__ = (UniqueConstraint("association_id", "entry_id", "text"),)
@@ -443,6 +407,22 @@ class LearnedPhrasing(Tenanted, Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     approved_by: Mapped[int | None] = mapped_column(BigInteger)
     approved_at: Mapped[datetime | None]
+
+
+class FaqDraft(Tenanted, Base):
+    """A new FAQ entry drafted from a staff answer (bot.domain.faq.drafts), served once approved."""
+
+    __tablename__ = "faq_drafts"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    association_id: Mapped[str] = tenant()
+    question: Mapped[str] = mapped_column(String(300))
+    answer: Mapped[str] = mapped_column(Text)
+    category: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(16), default="draft")
+    ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id", ondelete="SET NULL"))
+    created_by: Mapped[int | None] = mapped_column(BigInteger)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    approved_by: Mapped[int | None] = mapped_column(BigInteger)
 
 
 class Announcement(Tenanted, Base):

@@ -61,3 +61,30 @@ def test_export_creates_a_list_for_an_entry_without_one() -> None:
     assert got["a"]["phrasings"] == ['جديد "مقتبس"'] and got["a"]["answer"] == "جواب"
     assert got["b"]["phrasings"] == ["قديم", "آخر"] and got["b"]["answer"] == "جواب"
     assert "# one" in out
+
+
+def test_export_appends_new_entries_that_load() -> None:
+    from bot.domain.faq.export import NewEntry, add_entries
+
+    text = KHAIRAT.read_text(encoding="utf-8")
+    before = _entries(text)
+    known = next(iter(before))
+    new = [
+        NewEntry(
+            "staff-7", "about", 'هل توجد "مواقف"؟', "نعم، خلف المبنى: &lt;ب&gt;", ["وين اوقف"]
+        ),
+        NewEntry(known, "about", "مكرر", "مكرر"),
+    ]
+    out, added = add_entries(text, new, set(before))
+    assert added == 1
+    after = _entries(out)
+    assert list(after)[:-1] == list(before) and after[known] == before[known]
+    assert after["staff-7"] == {
+        "id": "staff-7",
+        "category": "about",
+        "question": {"ar": 'هل توجد "مواقف"؟'},
+        "phrasings": ["وين اوقف"],
+        "answer": {"ar": "نعم، خلف المبنى: &lt;ب&gt;"},
+    }
+    assert add_entries(text, [], set(before)) == (text, 0)
+    assert out.count("#") == text.count("#")

@@ -63,3 +63,40 @@ def test_learn_scrubs_and_refuses_what_is_left_empty() -> None:
     assert stored == "جوالي متى تفتحون بكرة الصبح"
     assert stored in m.phrasings("hours")
     assert learn(m, "missing", "متى تفتحون بكرة") is None
+
+
+def test_a_new_entry_is_added_at_once_and_ranks_like_a_rebuild() -> None:
+    m = FaqMatcher.build(ENTRIES)
+    q = "هل يوجد مواقف سيارات عند المقر"
+    assert all(x.entry_id != "parking" for x in m.rank(q, k=4))
+    assert m.add_entry("parking", ["هل توجد مواقف سيارات للمراجعين؟"])
+    assert not m.add_entry("parking", ["مرة ثانية"])  # known id
+    assert not m.add_entry("empty", ["؟؟"])  # no content word
+    assert m.decide(q).kind == "answer" and m.decide(q).matches[0].entry_id == "parking"
+    assert not m.remove_phrasing("parking", "هل توجد مواقف سيارات للمراجعين؟")  # its own
+    assert m.add_phrasing("parking", "وين اوقف سيارتي")
+    rebuilt = FaqMatcher.build([(e, m.phrasings(e)) for e in m.entry_ids])
+    for query in (q, "وين اوقف السياره", "كيف اسجل", "متى الدوام"):
+        a, b = m.rank(query, k=5), rebuilt.rank(query, k=5)
+        assert [x.entry_id for x in a][:1] == [x.entry_id for x in b][:1]
+
+
+def test_a_taught_near_duplicate_beats_an_entry_sharing_its_words() -> None:
+    # "food" has a phrasing with nearly the same words; staff taught the question to "hours"
+    m = FaqMatcher.build(ENTRIES)
+    q = "موعد توزيع السلة متى"
+    assert m.rank(q, k=1)[0].entry_id == "food"
+    learn(m, "hours", q)
+    assert m.rank(q, k=1)[0].entry_id == "hours"
+
+
+def test_adding_a_phrasing_recomputes_only_its_entry(monkeypatch) -> None:
+    m = FaqMatcher.build(ENTRIES)
+    others = {e: dict(m._entry_vecs[i]) for i, e in enumerate(m.entry_ids) if e != "food"}
+    pooled: list[int] = []
+    real = m._pool
+    monkeypatch.setattr(m, "_pool", lambda e: (pooled.append(e), real(e))[1])
+    monkeypatch.setattr(FaqMatcher, "build", None)  # no rebuild behind the scenes
+    assert m.add_phrasing("food", "وش صار على كوبون التموين الشهري")
+    assert pooled == [m.entry_ids.index("food")]
+    assert {e: m._entry_vecs[m.entry_ids.index(e)] for e in others} == others

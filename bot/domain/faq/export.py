@@ -4,7 +4,8 @@ Line-based, so the file keeps its comments and layout: under each entry (``- id:
 ``faq.entries``) the learned phrasings missing from its ``phrasings:`` list are appended to
 that list (the list is created after the entry's ``question:`` line when it has none). Each
 phrasing is written as a double-quoted YAML scalar. The caller reloads the result through the
-profile loader before writing it anywhere.
+profile loader before writing it anywhere. Entries drafted by staff and approved
+(``faq_drafts``) are appended at the end of ``faq.entries`` by :func:`add_entries`.
 """
 
 from __future__ import annotations
@@ -12,8 +13,9 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 
-__all__ = ["add_phrasings"]
+__all__ = ["NewEntry", "add_entries", "add_phrasings"]
 
 _ID_RE = re.compile(r"^(\s*)-\s+id:\s*['\"]?([\w-]+)['\"]?\s*$")
 _KEY_RE = re.compile(r"^(\s*)([A-Za-z_]+):")
@@ -103,3 +105,60 @@ def add_phrasings(
         out.extend(block)
         i = j
     return "\n".join(out), added
+
+
+@dataclass(frozen=True, slots=True)
+class NewEntry:
+    """An entry drafted by staff, as written into the profile."""
+
+    id: str
+    category: str
+    question: str
+    answer: str
+    phrasings: Sequence[str] = ()
+
+
+def add_entries(yaml_text: str, entries: Sequence[NewEntry], existing: set[str]) -> tuple[str, int]:
+    """``yaml_text`` with every entry of ``entries`` whose id is not in ``existing`` appended
+    at the end of the ``entries:`` list under ``faq:``, in the layout of the entries above it;
+    and how many were added. Nothing is added when the list is not in block style."""
+    todo = [e for e in entries if e.id not in existing]
+    lines = yaml_text.split("\n")
+    in_faq = False
+    start = None
+    for k, line in enumerate(lines):
+        if re.match(r"^faq:\s*$", line):
+            in_faq = True
+        elif in_faq and re.match(r"^\S", line) and not line.startswith("#"):
+            in_faq = False
+        if in_faq and re.match(r"^\s+entries:\s*$", line):
+            start = k
+            break
+    if not todo or start is None:
+        return yaml_text, 0
+    base = len(lines[start]) - len(lines[start].lstrip())
+    item = next((m for m in (_ID_RE.match(b) for b in lines[start + 1 :]) if m is not None), None)
+    if item is None:
+        return yaml_text, 0
+    indent = len(item.group(1))
+    end = start + 1
+    for k in range(start + 1, len(lines)):
+        b = lines[k]
+        if b.strip() and not b.lstrip().startswith("#") and len(b) - len(b.lstrip()) <= base:
+            break
+        if b.strip():
+            end = k + 1
+    pad, key = " " * indent, " " * (indent + 2)
+    new: list[str] = []
+    for e in todo:
+        new += [
+            f"{pad}- id: {e.id}",
+            f"{key}category: {e.category}",
+            f"{key}question: {{ar: {_scalar(e.question)}}}",
+        ]
+        if e.phrasings:
+            new.append(f"{key}phrasings:")
+            new += [f"{key}  - {_scalar(p)}" for p in e.phrasings]
+        new.append(f"{key}answer: {{ar: {_scalar(e.answer)}}}")
+    lines[end:end] = new
+    return "\n".join(lines), len(todo)

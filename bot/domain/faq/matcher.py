@@ -1,37 +1,26 @@
-"""Few-shot FAQ matcher for free-text Arabic questions (pure Python, Telegram-free).
+"""Few-shot FAQ matcher for free-text Arabic questions (numpy, no messenger code).
 
 How a question is matched (details and figures in ``docs/faq-matching.md``):
 
 1. **Analysis** (:mod:`bot.domain.faq.normalize`): normalisation, dialect → MSA folding, negation
-   folding, stop words, light stemming. Single-letter clitics (و ف ب ل ك) and the dialect
-   passive prefixes ان / ات are split off a word only when the shorter stem is more frequent
-   in the FAQ's own vocabulary (``وبطاقتي`` → ``بطاق``, ``انرفضت`` → ``رفض``).
-2. **Features**, two channels, each TF-IDF weighted (1 + log tf, IDF over *entries*) and
-   L2-normalised per phrasing:
+   folding, stop words, light stemming; one-letter clitics and the dialect passive prefixes
+   ان / ات are split off only when the shorter stem is more frequent in the FAQ's vocabulary.
+2. **Features**, TF-IDF (IDF over *entries*), L2-normalised per channel per phrasing: character
+   2-4-grams inside each stem, synonym concepts (:mod:`bot.domain.faq.synonyms`), and a rough
+   consonant skeleton of each stem.
+3. **Ranking**: each entry pools the vectors of its phrasings; the score is a multinomial naive
+   Bayes log-likelihood with smoothing ``ALPHA`` plus ``COSINE_WEIGHT`` × the cosine to the
+   pooled entry; the ``NEAREST_CANDIDATES`` best also get ``NEAREST_WEIGHT`` × cos^8 of their
+   nearest single phrasing (a near-duplicate of a taught question wins).
+4. **Confidence**: ``score`` (the larger of the pooled and the nearest-phrasing cosine),
+   ``probability`` (softmax of the ranking scores at ``TEMPERATURE``), ``coverage`` (share of the
+   question's content words the entry knows).
 
-   * character n-grams (2-4) inside each stem, padded with spaces (word-boundary aware);
-   * concept tokens from :mod:`bot.domain.faq.synonyms` (``بطاقة/كرت`` → ``~card``).
-
-3. **Ranking**: each entry pools the feature weights of all its phrasings, and a query is scored
-   like a multinomial naive Bayes log-likelihood with additive smoothing ``ALPHA``:
-   ``score(e) = Σ_f q_f · log(1 + c_ef / ALPHA) − Σ_f q_f · log(Z_e + ALPHA·|F|)``.
-   This saturates repeated evidence (like BM25) and lets an entry's phrasings complement each
-   other, which beats nearest-phrasing and centroid cosine for few-shot intents.
-4. **Confidence**: for the best candidates, ``similarity`` is the cosine between the query and
-   the entry (the larger of the pooled-entry cosine and the best single-phrasing cosine, in
-   [0, 1]), and ``probability`` is the softmax of the ranking scores over all entries
-   (temperature ``TEMPERATURE``), which falls when two entries are close.
-
-Decision (``decide``):
-
-* ``answer`` — ``probability ≥ ANSWER_MIN_PROBABILITY`` and ``similarity ≥ ANSWER_MIN_SIMILARITY``:
-  send the entry's answer directly;
-* ``suggest`` — otherwise, if the top similarity ≥ ``SUGGEST_MIN_SIMILARITY``: show up to
-  ``SUGGEST_COUNT`` entries as buttons ("did you mean …?");
-* ``handover`` — otherwise: pass the question to a human.
-
-The thresholds were chosen on the *train* file only (FAQs built from train, queries from other
-train rows, whole intents held out), see ``bench/faq_tune.py``.
+``decide``: ``answer`` when probability, similarity and coverage pass the ``ANSWER_MIN_*``
+floors; else ``suggest`` (up to ``SUGGEST_COUNT`` entries) when the ``SUGGEST_MIN_*`` floors
+pass; else ``handover``. The floors were chosen on the *train* file only (``bench/faq_tune.py``).
+New phrasings and entries are taken at once, incrementally (:meth:`FaqMatcher.add_phrasing`,
+:meth:`FaqMatcher.add_entry`).
 """
 
 from __future__ import annotations
@@ -75,16 +64,20 @@ COSINE_WEIGHT = 10.0
 """Weight of the pooled-entry cosine added to the ranking score."""
 TEMPERATURE = 3.0
 """Softmax temperature turning ranking scores into a probability over entries."""
+NEAREST_WEIGHT, NEAREST_POWER, NEAREST_CANDIDATES = 6.0, 8, 10
+"""The ``NEAREST_CANDIDATES`` best entries also get ``NEAREST_WEIGHT × cos⁸`` of their nearest
+single phrasing: nothing for a loose match (0.7⁸ ≈ 0.06), most of it for a near-duplicate, so
+a question staff taught to one entry wins over an entry that shares many of its words."""
 
 # ---- decision thresholds (chosen on the train split by bench/faq_tune.py) ----------------
-ANSWER_MIN_PROBABILITY = 0.75
+ANSWER_MIN_PROBABILITY = 0.85
 """Answer directly only when the best entry holds this much of the softmax probability …"""
 ANSWER_MIN_SIMILARITY = 0.40
 """… and its cosine similarity to the question is at least this."""
 ANSWER_MIN_COVERAGE = 0.5
 """… and it knows at least this share of the question's content words (guards small FAQs,
 where one shared word can make the softmax peak)."""
-SUGGEST_MIN_SIMILARITY = 0.30
+SUGGEST_MIN_SIMILARITY = 0.33
 """Below this similarity nothing is suggested: the question goes to a human."""
 SUGGEST_MIN_COVERAGE = 0.25
 """… or when the best entry knows less than this share of the question's content words."""
@@ -199,7 +192,10 @@ class FaqMatcher:
         self._df: Counter = Counter()
         self._z: np.ndarray = np.zeros(0)
         self._learned: list[set[str]] = []
-        self._pmats: dict[int, tuple[dict[str, int], np.ndarray]] = {}
+        # each entry's phrasings as sparse rows (made when the entry first reaches the
+        # candidates; dropped when it changes), over feature ids shared by all entries
+        self._prows: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
+        self._fid: dict[str, int] = {}
 
     # ---------------------------------------------------------------- building
     @classmethod
@@ -331,7 +327,28 @@ class FaqMatcher:
         e = self._index.get(entry_id)
         return list(self._texts[e]) if e is not None else []
 
-    def add_phrasing(self, entry_id: str, text: str) -> bool:
+    def add_entry(self, entry_id: str, phrasings: Sequence[str]) -> bool:
+        """A new entry (a draft staff approved), at once: appended to the index and given its
+        phrasings through :meth:`add_phrasing` (these are its own, not removable). False when
+        the id is known already or no phrasing has a content word."""
+        texts = [p for p in dict.fromkeys(phrasings) if p and p.strip() and _raw_tokens(p)]
+        if entry_id in self._index or not texts:
+            return False
+        e = len(self.entry_ids)
+        self._index[entry_id] = e
+        self.entry_ids.append(entry_id)
+        for store in (self._texts, self._feats, self._pkeys, self._phrasing_vecs):
+            store.append([])
+        self._learned.append(set())
+        self._entry_keys.append(frozenset())
+        self._entry_vecs.append({})
+        self._entry_norms.append(1.0)
+        self._z = np.append(self._z, 0.0)
+        for text in texts:
+            self.add_phrasing(entry_id, text, learned=False)
+        return True
+
+    def add_phrasing(self, entry_id: str, text: str, *, learned: bool = True) -> bool:
         """Teach entry ``entry_id`` one more phrasing, at once: only that entry's vectors and
         the postings of its features are recomputed (no rebuild). Features the new phrasing
         brings get their IDF from the new document frequency; other entries keep the weights
@@ -346,7 +363,8 @@ class FaqMatcher:
         self._vocab.update(stem(t) for t in ts)
         f, k = self._phrasing_features(ts)
         self._texts[e].append(text)
-        self._learned[e].add(text)
+        if learned:
+            self._learned[e].add(text)
         self._feats[e].append(f)
         self._pkeys[e].append(k)
         self._refresh_entry(e)
@@ -384,7 +402,7 @@ class FaqMatcher:
             self._df[f] += 1
             self._idf[f] = self._idf_of(self._df[f])
         self._entry_keys[e] = frozenset().union(*self._pkeys[e])
-        self._pmats.pop(e, None)
+        self._prows.pop(e, None)
         weights, z = self._pool(e)
         self._z[e] = z
         for f in old | set(weights):
@@ -471,39 +489,55 @@ class FaqMatcher:
             acc = np.zeros(n)
         return acc - qsum * self._norm
 
-    def _similarity(self, qvec: dict[str, float], e: int) -> float:
+    def _similarity(self, qvec: dict[str, float], e: int, nearest: float | None = None) -> float:
         qn = math.sqrt(sum(v * v for v in qvec.values())) or 1.0
         ev = self._entry_vecs[e]
         best = sum(v * ev.get(f, 0.0) for f, v in qvec.items()) / (qn * self._entry_norms[e])
-        cols, mat = self._phrasing_matrix(e)
-        idx, qv = [], []
-        for f, v in qvec.items():
-            c = cols.get(f)
-            if c is not None:
-                idx.append(c)
-                qv.append(v)
-        if idx:
-            s = float((mat[:, idx] @ np.asarray(qv)).max()) / qn
-            if s > best:
-                best = s
-        return min(1.0, max(0.0, best))
+        if nearest is None:
+            nearest = float(self._nearest(qvec, [e])[0])
+        return min(1.0, max(0.0, best, nearest))
 
-    def _phrasing_matrix(self, e: int) -> tuple[dict[str, int], np.ndarray]:
-        """Entry ``e``'s phrasings as rows of an L2-normalised dense matrix over the entry's
-        own features (made when the entry first reaches a top 3; dropped when it changes)."""
-        cached = self._pmats.get(e)
+    def _nearest(self, qvec: dict[str, float], entries: Sequence[int]) -> np.ndarray:
+        """Cosine of the query to the nearest single phrasing of each of ``entries``."""
+        rows = [self._phrasing_rows(e) for e in entries]
+        fid = self._fid
+        q = np.zeros(len(fid) + 1)
+        for f, v in qvec.items():
+            i = fid.get(f)
+            if i is not None:
+                q[i] = v
+        qn = math.sqrt(sum(v * v for v in qvec.values())) or 1.0
+        out = np.zeros(len(entries))
+        for k, (ix, ws, starts) in enumerate(rows):
+            if len(starts):
+                out[k] = max(0.0, float(np.add.reduceat(ws * q[ix], starts).max()) / qn)
+        return out
+
+    def _phrasing_rows(self, e: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Entry ``e``'s phrasings, L2-normalised, as one sparse matrix: feature ids, weights
+        and the start of each phrasing's row."""
+        cached = self._prows.get(e)
         if cached is None:
-            pvecs = self._phrasing_vecs[e]
-            cols: dict[str, int] = {}
-            for pv in pvecs:
-                for f in pv:
-                    cols.setdefault(f, len(cols))
-            mat = np.zeros((max(1, len(pvecs)), max(1, len(cols))))
-            for i, pv in enumerate(pvecs):
+            fid = self._fid
+            ix: list[int] = []
+            ws: list[float] = []
+            starts: list[int] = []
+            for pv in self._phrasing_vecs[e]:
+                if not pv:
+                    continue
                 pn = math.sqrt(sum(v * v for v in pv.values())) or 1.0
+                starts.append(len(ix))
                 for f, v in pv.items():
-                    mat[i, cols[f]] = v / pn
-            cached = self._pmats[e] = (cols, mat)
+                    i = fid.get(f)
+                    if i is None:
+                        i = fid[f] = len(fid)
+                    ix.append(i)
+                    ws.append(v / pn)
+            cached = self._prows[e] = (
+                np.asarray(ix, dtype=np.int32),
+                np.asarray(ws, dtype=np.float64),
+                np.asarray(starts, dtype=np.intp),
+            )
         return cached
 
     def _coverage(self, stem_keys: list[tuple[str, ...]], e: int) -> float:
@@ -524,6 +558,15 @@ class FaqMatcher:
             return []
         stem_keys = [_coverage_keys(st) for st in stems]
         scores = self._scores(qvec)
+        nearest: dict[int, float] = {}
+        if NEAREST_WEIGHT:
+            n = min(NEAREST_CANDIDATES, len(scores))
+            near = (
+                np.argpartition(-scores, n - 1)[:n] if n < len(scores) else np.arange(n)
+            ).tolist()
+            cos = self._nearest(qvec, near)
+            scores[near] += NEAREST_WEIGHT * cos**NEAREST_POWER
+            nearest = dict(zip(near, cos.tolist(), strict=True))
         k = min(k, len(scores))
         top = np.argpartition(-scores, k - 1)[:k] if k < len(scores) else np.arange(len(scores))
         top = top[np.argsort(-scores[top], kind="stable")]
@@ -532,7 +575,7 @@ class FaqMatcher:
         return [
             Match(
                 self.entry_ids[e],
-                round(self._similarity(qvec, e), 4),
+                round(self._similarity(qvec, e, nearest.get(e)), 4),
                 round(float(probs[e]), 4),
                 round(self._coverage(stem_keys, e), 4),
             )

@@ -324,6 +324,9 @@ SYNONYM_GROUPS: dict[str, tuple[str, ...]] = {
         "كلمة المرور",
         "رمز المرور",
         "باسورد",
+        "باسوورد",
+        "الرمز السري",
+        "رمز التحقق",
         "رقم التعريف الشخصي",
         "pin",
         "password",
@@ -498,6 +501,9 @@ SYNONYM_GROUPS: dict[str, tuple[str, ...]] = {
         "دعم",
         "سلة",
         "سلة غذائية",
+        # Saudi usage for groceries ("كرتونة", a food parcel, stems like كرت: a card)
+        "مقاضي",
+        "تموين",
         "كفالة",
         "تبرع",
         "صدقة",
@@ -549,6 +555,10 @@ SYNONYM_GROUPS: dict[str, tuple[str, ...]] = {
     "housing": ("سكن", "إيجار", "ايجار", "بيت", "منزل", "شقة", "housing", "rent"),
     "education": ("تعليم", "مدرسة", "جامعة", "دراسة", "منحة", "education"),
 }
+
+# Gulf (general knowledge): طرّش = send (Najdi, Kuwaiti, Eastern); «ماني ذاكر» = I don't remember
+SYNONYM_GROUPS["send"] += ("طرشت", "اطرش", "يطرش", "طرشوا")
+SYNONYM_GROUPS["forget"] += ("ماني ذاكر", "ماني متذكر")
 
 
 def _compile(groups: dict[str, tuple[str, ...]]):

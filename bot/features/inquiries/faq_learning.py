@@ -14,12 +14,11 @@ from sqlalchemy import select
 
 from bot.domain.faq import learned
 from bot.domain.faq.learning import learnable
-from bot.domain.roles import Role
 from bot.domain.tickets import Kind
 from bot.engine.context import Ctx
 from bot.engine.keyboards import Callback, button, cb, inline
 from bot.engine.namespaces import NS
-from bot.features.staff.staff_group import staff_actor
+from bot.features.inquiries import faq_drafting
 from bot.i18n import translator
 from storage.models import AuditLog, LearnedPhrasing, Ticket
 
@@ -32,7 +31,7 @@ def _entry_index(ctx: Ctx, entry_id: str) -> int | None:
 
 
 async def _is_supervisor(ctx: Ctx) -> bool:
-    return (await staff_actor(ctx)).role == Role.SUPERVISOR
+    return await faq_drafting.is_supervisor(ctx)
 
 
 async def on_button(ctx: Ctx, data: Callback) -> None:
@@ -50,6 +49,14 @@ async def on_button(ctx: Ctx, data: Callback) -> None:
         await _approve(ctx, data)
     elif data.action == "remove":
         await _remove(ctx, data)
+    elif data.action == "draft":
+        ticket = await _ticket(ctx, data)
+        if ticket is None:
+            ctx.answer(tr.gettext("This button is no longer active."))
+        else:
+            await faq_drafting.draft(ctx, ticket)
+    elif data.action in ("dadd", "dok", "drop"):
+        await faq_drafting.on_action(ctx, data.action, data.int_arg(0))
     else:  # "cancel" and anything forged
         ctx.answer()
         ctx.show(tr.gettext("No phrasing was added to the FAQ."))
@@ -82,11 +89,13 @@ async def _offer(ctx: Ctx, data: Callback) -> None:
     found = [(m, ctx.profile.faq_entry(m.entry_id)) for m in matcher.rank(words, k=CANDIDATES)]
     ranked = [(m, e) for m, e in found if e is not None]
     ctx.answer()
+    new_entry = [button(tr.gettext("📝 Draft a new entry"), cb(NS.FAQ_LEARN, "draft", ticket.id))]
     if not ranked:
         ctx.reply_quoting(
             tr.gettext(
-                "No FAQ entry is close to this question; a new entry can be added to the profile."
-            )
+                "No FAQ entry is close to this question; a new entry can be drafted from the staff answer."
+            ),
+            inline([new_entry]),
         )
         return
     lines = [
@@ -96,14 +105,24 @@ async def _offer(ctx: Ctx, data: Callback) -> None:
         f"«{escape(words)}»",
         "",
     ]
-    lines += [f"{i}. {escape(e.question.get('ar'))}" for i, (_, e) in enumerate(ranked, 1)]
+    disliked = ticket.data.get("disliked")
+    lines += [
+        f"{i}. {escape(e.question.get('ar'))}" + (" 👎" if e.id == disliked else "")
+        for i, (_, e) in enumerate(ranked, 1)
+    ]
     numbers = [
         button(str(i), cb(NS.FAQ_LEARN, "link", ticket.id, _entry_index(ctx, e.id)))
         for i, (_, e) in enumerate(ranked, 1)
     ]
     ctx.reply_quoting(
         "\n".join(lines),
-        inline([numbers, [button(tr.gettext("✖️ None of them"), cb(NS.FAQ_LEARN, "cancel"))]]),
+        inline(
+            [
+                numbers,
+                new_entry,
+                [button(tr.gettext("✖️ None of them"), cb(NS.FAQ_LEARN, "cancel"))],
+            ]
+        ),
     )
 
 

@@ -231,6 +231,10 @@ async def on_faq(ctx: Ctx, data: Callback) -> None:
                 "browse",
                 {"q": "", "misses": 0, "suggested": [data.arg(0)] if data.arg(0) else []},
             )
+        elif data.action == "no" and data.arg(0) and dialog.data.get("q"):
+            # 👎 on an answer: the staff card says so, and what staff link the question to
+            # (📚) is what the assistant learns for it
+            dialogs.save(dialog, disliked=data.arg(0))
         ctx.answer()
         offer_person(
             ctx,
@@ -305,7 +309,11 @@ async def hand_over(ctx: Ctx) -> None:
         subject=question,
         due_in=timedelta(hours=hours),
         category=category,
-        data={"suggested": suggested, "who": masked_sender(ctx)},
+        data={
+            "suggested": suggested,
+            "who": masked_sender(ctx),
+            **({"disliked": d} if (d := dialog.data.get("disliked")) in suggested else {}),
+        },
     )
     await dialogs.begin(ctx, TICKET_FLOW, "open", {"ticket_id": ticket.id})
     await post_ticket_card(ctx, ticket)

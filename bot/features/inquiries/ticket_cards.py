@@ -64,8 +64,16 @@ async def card_text(ctx: Ctx, ticket: Ticket) -> str:
         lines.append(tr.gettext("Subject: {subject}").format(subject=escape(subject)))
     lines.append("")
     lines.append(f"«{escape(mask_numbers(ticket.subject))}»")
+    disliked = ctx.profile.faq_entry(ticket.data.get("disliked") or "")
     suggested = [ctx.profile.faq_entry(e) for e in ticket.data.get("suggested", [])]
-    if suggested := [e for e in suggested if e is not None]:
+    if disliked is not None:
+        lines.append("")
+        lines.append(
+            tr.gettext(
+                "👎 The assistant answered with «{question}», and the beneficiary said it did not answer the question."
+            ).format(question=escape(disliked.question.get("ar")))
+        )
+    elif suggested := [e for e in suggested if e is not None]:
         lines.append("")
         lines.append(tr.gettext("The bot had suggested:"))
         lines += [f"• {escape(e.question.get('ar'))}" for e in suggested]
