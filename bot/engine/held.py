@@ -6,8 +6,9 @@ outbox row of status ``held`` (one per call of the message, never sent as it is)
 the person writes, ``deliver`` owes those rows again, in order, under one short header and
 before the answer to what they wrote (the answer stays last: it may be a question), and deletes
 them — in the transaction of the message they wrote, so each is owed exactly once, across a
-restart. Held rows are erased with the person's other outbox rows and kept at most
-``bot.domain.privacy.HELD_KEPT``.
+restart. A message whose template they answered with one of its quick replies (a survey score,
+🔕) is not sent again: they acted on it already. Held rows are erased with the person's other
+outbox rows and kept at most ``bot.domain.privacy.HELD_KEPT``.
 """
 
 from __future__ import annotations
@@ -24,10 +25,13 @@ from storage.models import OutboxMessage
 
 HELD = "held"  # OutboxMessage.status of a message a template stood in for
 PART_KEY = "$part"
+TEMPLATE_KEY = "$template"  # the message id of the template that stood in for it
 
 
 def _same(payload: dict[str, Any]) -> str:
-    return json.dumps(payload, sort_keys=True, ensure_ascii=False)
+    return json.dumps(
+        {k: v for k, v in payload.items() if k != TEMPLATE_KEY}, sort_keys=True, ensure_ascii=False
+    )
 
 
 async def hold(
@@ -37,11 +41,15 @@ async def hold(
     method: str,
     payload: dict[str, Any],
     channel: str,
+    template_id: int | None = None,
 ) -> None:
     """Keep ``payload`` (one call, as the outbox gave it) for when ``chat_id`` writes again; the
-    same call held twice (a template resent after a crash) is kept once."""
+    same call held twice (a template resent after a crash) is kept once. ``template_id``: the
+    message id of the template that stood in for it (a choice made on it answers it)."""
     kept = {k: v for k, v in payload.items() if k != PART_KEY}
     kept["chat_id"] = chat_id
+    if template_id is not None:
+        kept[TEMPLATE_KEY] = template_id
     async with db.write() as session:
         earlier = (
             await session.scalars(
@@ -91,6 +99,11 @@ async def deliver(ctx: Ctx) -> None:
     await ctx.session.execute(
         delete(OutboxMessage).where(OutboxMessage.id.in_([r.id for r in rows]))
     )
+    event = ctx.event
+    if event.is_action and event.message_id is not None:  # a choice on a template answers it
+        rows = [r for r in rows if r.payload.get(TEMPLATE_KEY) != event.message_id]
+    if not rows:
+        return
     ctx.send(
         ctx.chat_id,
         ctx.ngettext(
@@ -100,5 +113,13 @@ async def deliver(ctx: Ctx) -> None:
         ),
     )
     header = ctx.out.pop()
-    again = [Out(ctx.chat_id, r.method, dict(r.payload), channel=r.channel) for r in rows]
+    again = [
+        Out(
+            ctx.chat_id,
+            r.method,
+            {k: v for k, v in r.payload.items() if k != TEMPLATE_KEY},
+            channel=r.channel,
+        )
+        for r in rows
+    ]
     ctx.out[0:0] = [header, *again]

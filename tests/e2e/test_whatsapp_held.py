@@ -155,3 +155,56 @@ async def test_a_telegram_follow_up_has_no_channel_line(
     relayed = [m["text"] for m in emu.messages(STAFF_CHAT) if "الأسر الجديدة" in m.get("text", "")]
     assert len(relayed) == 1 and "متابعة من" in relayed[0], relayed
     assert "القناة" not in relayed[0]  # Telegram as before
+
+
+async def test_a_template_answered_by_its_quick_reply_is_not_sent_again(
+    noura: WaUser, wa: WhatsAppEmulator, emu: Emulator
+) -> None:
+    await consent(noura)
+    await noura.choose("استفسار")
+    await noura.choose("التحدث مع فريق الجمعية")
+    await noura.say("متى يبدأ توزيع السلال الغذائية لهذا الشهر؟")
+    card = emu.last_message(STAFF_CHAT)
+    staff = Person(emu, noura.app, STAFF, chat_id=STAFF_CHAT)
+    await staff.say(
+        "يبدأ التوزيع في الأسبوع الأول من رمضان.", reply_to_message_id=card["message_id"]
+    )
+    await noura._after()
+    wa.world.advance(hours=30)
+    await staff.say("/close", reply_to_message_id=card["message_id"])
+    away = await noura._after()
+    assert away[-1]["template"]["name"] == "mustafeed_survey", [noura.text(m) for m in away]
+    back = await noura.choose("٤")  # the survey template's quick reply: question 1 answered
+    texts = [noura.text(m) for m in back]
+    assert not any("السؤال ١ من ٤" in t for t in texts), texts  # not asked again
+    assert any("السؤال ٢ من ٤" in t for t in texts), texts
+    assert sum("أُغلق" in t for t in texts) == 1 and HEADER in texts[0], texts  # the rest came
+
+
+async def test_retention_keeps_a_held_message_a_month_not_a_week(noura: WaUser) -> None:
+    from datetime import timedelta
+
+    from bot.domain.privacy import apply_retention
+    from storage.models import utcnow
+
+    await consent(noura)
+    now = utcnow()
+    async with noura.app.db.write() as session:
+        for status in (HELD, "sent"):
+            session.add(
+                OutboxMessage(
+                    association_id=noura.app.rt.tenant,
+                    chat_id=1,
+                    method="messages",
+                    payload={"chat_id": 1, "type": "text", "text": {"body": status}},
+                    status=status,
+                    channel="whatsapp",
+                    created_at=now - timedelta(days=10),
+                )
+            )
+    async with noura.app.db.write() as session:
+        await apply_retention(session, 1825, now=now)
+    assert await _held(noura) == 1  # the sent one of ten days ago went, the held one stays
+    async with noura.app.db.write() as session:
+        await apply_retention(session, 1825, now=now + timedelta(days=21))
+    assert await _held(noura) == 0

@@ -125,6 +125,7 @@ class WhatsAppChannel:
         self.templated = 0  # messages sent as a template (the window closed)
         self.resend: Callable[[list[Any]], None] | None = None  # the outbox's Sender.enqueue
         self._recent: dict[int, JSON] = {}  # message id → what was sent, until its status comes
+        self._templates: dict[int, int] = {}  # chat id → the last template's message id
 
     # -- Channel ----------------------------------------------------------------------------
     def owns(self, chat_id: int) -> bool:
@@ -213,7 +214,7 @@ class WhatsAppChannel:
                 sent = {}  # a later call: the template sent for the message's first one said it
                 if not part:
                     sent = await self._send(chat_id, to, template, templated=True)
-                await self._hold(chat_id, method, original)
+                await self._hold(chat_id, method, original, sent)
                 return sent
         try:
             sent = await self._send(chat_id, to, await self._media_ready(payload, to))
@@ -225,7 +226,7 @@ class WhatsAppChannel:
             if template is None:
                 raise
             sent = await self._send(chat_id, to, template, templated=True)
-            await self._hold(chat_id, method, original)
+            await self._hold(chat_id, method, original, sent)
             return sent
         if sent.get("message_id") and INLINE_KEY not in original:  # not the bytes of a file
             while len(self._recent) >= RECENT:
@@ -233,10 +234,16 @@ class WhatsAppChannel:
             self._recent[sent["message_id"]] = original
         return sent
 
-    async def _hold(self, chat_id: int, method: str, original: JSON) -> None:
-        """What the template stood in for, kept for when the person writes (``bot.engine.held``)."""
+    async def _hold(self, chat_id: int, method: str, original: JSON, sent: JSON) -> None:
+        """What the template stood in for, kept for when the person writes (``bot.engine.held``),
+        with the template's message id (a later call of the message: its first call's)."""
+        if sent.get("message_id"):
+            if len(self._templates) > 100_000:
+                self._templates.clear()
+            self._templates[chat_id] = sent["message_id"]
+        template_id = self._templates.get(chat_id)
         try:
-            await held.hold(self.db, self.tenant, chat_id, method, original, CHANNEL)
+            await held.hold(self.db, self.tenant, chat_id, method, original, CHANNEL, template_id)
         except Exception as exc:  # the template went: never send it twice for this
             log.warning("a message sent as a template could not be kept: %s", type(exc).__name__)
 
@@ -409,6 +416,7 @@ class WhatsAppChannel:
         self._inbound.pop(chat_id, None)
         self._checked.pop(chat_id, None)
         self._pair_strikes.pop(chat_id, None)
+        self._templates.pop(chat_id, None)
 
     async def close(self) -> None:
         if self._session is not None:
