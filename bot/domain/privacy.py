@@ -41,6 +41,7 @@ from storage.models import (
 
 FINISHED_REQUESTS = (Status.CLOSED, Status.REJECTED, Status.WITHDRAWN, Status.DELIVERED)
 RAW_UPDATE_DAYS = 7  # processed updates' ids (no payload) are kept a week against redeliveries
+HELD_KEPT = timedelta(days=30)  # a message a template stood in for waits this long (engine.held)
 # StaffMessageLink.subject_kind (and OutboxMessage.link_kind) of a case's messages in a staff
 # chat: "request" (card), "sr_…" (prompts, relayed messages); "ticket" (card, follow-ups, files), "st_…" (prompts)
 CASE_LINK_PREFIX = {"request": "sr_", "ticket": "st_"}
@@ -419,6 +420,7 @@ async def apply_retention(
         delete(OutboxMessage).where(
             OutboxMessage.status != "pending",
             OutboxMessage.created_at < raw_cutoff,
+            (OutboxMessage.status != "held") | (OutboxMessage.created_at < now - HELD_KEPT),
         )
     )
     # delivered messages to a private chat of nobody we know (an erased person: the last one,

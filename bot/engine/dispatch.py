@@ -23,7 +23,7 @@ from sqlalchemy import update as sql_update
 
 from bot.domain.attachments import DEFAULT_MAX_BYTES
 from bot.domain.filetypes import Head
-from bot.engine import dialogs
+from bot.engine import dialogs, held
 from bot.engine.context import Ctx, Runtime, UnitOfWork
 from bot.engine.events import Event, Kind
 from bot.engine.outbox import Out
@@ -182,6 +182,8 @@ class Dispatcher:
             ctx.staff_member = staff_member
             ctx.file_head = file_head
             await self.route(ctx)
+            if event.channel != "telegram" and event.is_private:
+                await held.deliver(ctx)  # what a template stood in for, before the answer
             answer = ctx.callback_answer or {}
             if (
                 event.is_action

@@ -10,7 +10,8 @@ memory and in ``beneficiaries.last_inbound_at``). When it has closed, a message 
 the profile's template for its kind (``wa_templates``; a message of several calls goes as one
 template); when the channel does not know and WhatsApp answers 131047 (window closed), the same
 message is sent again at once as the template, and the window is taken as closed from then on.
-Without a fitting template the message fails for good.
+Without a fitting template the message fails for good. What a template stood in for is kept
+(``bot.engine.held``) and delivered in full the next time the person writes.
 
 Errors (``classify``): 130429 (throughput limit: every chat waits) and 131056 (pair rate limit:
 this person) are retried after a pause that doubles with each one in a row (``retry_seconds``),
@@ -45,6 +46,7 @@ from bot.channels.whatsapp.wa_identity import (
     message_id_for,
 )
 from bot.domain.filetypes import HEAD_BYTES
+from bot.engine import held
 from bot.engine.events import Event
 from bot.engine.messages import Outgoing
 from bot.engine.outbox import BLOCKED, FILES_KEY, INLINE_KEY, PERMANENT, RETRY, WAIT
@@ -123,6 +125,7 @@ class WhatsAppChannel:
         self.templated = 0  # messages sent as a template (the window closed)
         self.resend: Callable[[list[Any]], None] | None = None  # the outbox's Sender.enqueue
         self._recent: dict[int, JSON] = {}  # message id → what was sent, until its status comes
+        self._templates: dict[int, int] = {}  # chat id → the last template's message id
 
     # -- Channel ----------------------------------------------------------------------------
     def owns(self, chat_id: int) -> bool:
@@ -208,9 +211,11 @@ class WhatsAppChannel:
         if payload.get("type") != "template" and not await self.window_open(chat_id):
             template = self.template_for(payload, notice, choices)
             if template is not None:
-                if part:
-                    return {}  # the template sent for the message's first call said it
-                return await self._send(chat_id, to, template, templated=True)
+                sent = {}  # a later call: the template sent for the message's first one said it
+                if not part:
+                    sent = await self._send(chat_id, to, template, templated=True)
+                await self._hold(chat_id, method, original, sent)
+                return sent
         try:
             sent = await self._send(chat_id, to, await self._media_ready(payload, to))
         except GraphError as exc:
@@ -220,12 +225,27 @@ class WhatsAppChannel:
             template = self.template_for(payload, notice, choices)
             if template is None:
                 raise
-            return await self._send(chat_id, to, template, templated=True)
+            sent = await self._send(chat_id, to, template, templated=True)
+            await self._hold(chat_id, method, original, sent)
+            return sent
         if sent.get("message_id") and INLINE_KEY not in original:  # not the bytes of a file
             while len(self._recent) >= RECENT:
                 del self._recent[next(iter(self._recent))]  # the oldest
             self._recent[sent["message_id"]] = original
         return sent
+
+    async def _hold(self, chat_id: int, method: str, original: JSON, sent: JSON) -> None:
+        """What the template stood in for, kept for when the person writes (``bot.engine.held``),
+        with the template's message id (a later call of the message: its first call's)."""
+        if sent.get("message_id"):
+            if len(self._templates) > 100_000:
+                self._templates.clear()
+            self._templates[chat_id] = sent["message_id"]
+        template_id = self._templates.get(chat_id)
+        try:
+            await held.hold(self.db, self.tenant, chat_id, method, original, CHANNEL, template_id)
+        except Exception as exc:  # the template went: never send it twice for this
+            log.warning("a message sent as a template could not be kept: %s", type(exc).__name__)
 
     def sent_payload(self, message_id: int) -> JSON | None:
         """What this process sent as ``message_id`` (WhatsApp refused it later): once."""
@@ -396,6 +416,7 @@ class WhatsAppChannel:
         self._inbound.pop(chat_id, None)
         self._checked.pop(chat_id, None)
         self._pair_strikes.pop(chat_id, None)
+        self._templates.pop(chat_id, None)
 
     async def close(self) -> None:
         if self._session is not None:

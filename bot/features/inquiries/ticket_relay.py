@@ -110,6 +110,8 @@ async def relay_to_staff(ctx: Ctx, ticket) -> None:
     head = tr.gettext("💬 Follow-up from {who} · {reference}").format(
         who=escape(ticket.data.get("who") or "—"), reference=isolate(ticket.reference)
     )
+    if (channel := ctx.channel_note(ctx.user)) is not None:  # WhatsApp, as on the card
+        head += f"\n{channel}"
     key = f"{LINK}:{ticket.id}"  # the case's follow-ups: merged, and sent after new cases
     if event.text:
         await relay_text(ctx, ticket, event.text)
@@ -153,6 +155,8 @@ async def relay_text(ctx: Ctx, ticket, text: str) -> None:
     head = tr.gettext("💬 Follow-up from {who} · {reference}").format(
         who=escape(ticket.data.get("who") or "—"), reference=isolate(ticket.reference)
     )
+    if (channel := ctx.channel_note(ctx.user)) is not None:  # WhatsApp, as on the card
+        head += f"\n{channel}"
     body = f"«{escape(clean_input(text, multiline=True))}»"
     staff = joined(
         ctx.send(

@@ -116,6 +116,8 @@ async def relay_to_staff(ctx: Ctx, request: ServiceRequest) -> None:
     head = tr.gettext("💬 Message from the beneficiary · request {reference}").format(
         reference=isolate(request.reference or "")
     )
+    if (channel := ctx.channel_note(ctx.user)) is not None:  # WhatsApp, as on the card
+        head += f"\n{channel}"
     if event.text:
         text = clean_input(event.text, multiline=True)
         staff = ctx.send(
