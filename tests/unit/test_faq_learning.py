@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.domain.faq.learning import learn, learnable, scrub_question
+from bot.domain.faq.learning import learn, learnable, scrub_question, search
 from bot.domain.faq.matcher import FaqMatcher
 
 ENTRIES = [
@@ -100,3 +100,12 @@ def test_adding_a_phrasing_recomputes_only_its_entry(monkeypatch) -> None:
     assert m.add_phrasing("food", "وش صار على كوبون التموين الشهري")
     assert pooled == [m.entry_ids.index("food")]
     assert {e: m._entry_vecs[m.entry_ids.index(e)] for e in others} == others
+
+
+def test_search_by_words_ranks_like_the_matcher_and_finds_nothing_for_unknown_words() -> None:
+    m = FaqMatcher.build(ENTRIES)
+    assert search(m, "اوقات الدوام")[0].entry_id == "hours"  # «أوقات» spelt without hamza
+    assert search(m, "الاوراق المطلوبه")[0].entry_id == "docs"
+    assert search(m, "زرافة بنفسجية") == []  # n-grams overlap, no word does
+    assert search(m, "   ") == [] and search(None, "اوقات الدوام") == []
+    assert len(search(m, "الجمعية", k=1)) <= 1

@@ -19,9 +19,16 @@ from typing import TYPE_CHECKING
 from bot.domain.faq.normalize import normalize
 
 if TYPE_CHECKING:
-    from bot.domain.faq.matcher import FaqMatcher
+    from bot.domain.faq.matcher import FaqMatcher, Match
 
-__all__ = ["MAX_PHRASING_CHARS", "MIN_PHRASING_WORDS", "learn", "scrub_question"]
+__all__ = [
+    "MAX_PHRASING_CHARS",
+    "MIN_PHRASING_WORDS",
+    "SEARCH_COUNT",
+    "learn",
+    "scrub_question",
+    "search",
+]
 
 MAX_PHRASING_CHARS = 300
 """A learned phrasing is cut to this many characters (a question, not a letter)."""
@@ -44,6 +51,10 @@ _INTRO_RE = re.compile(
 # kinship words inside names: بن X، أبو X …
 _KIN_RE = re.compile(r"(?:^|(?<=\s))(?:بن|ابن|بنت|أبو|ابو|أم|ام|آل)\s+[^\s،,.؟?!]+")
 _SPACES_RE = re.compile(r"\s+")
+
+SEARCH_COUNT = 8
+"""At most this many entries answer a staff search by words."""
+_SEARCH_MAX_CHARS = 200
 
 
 def scrub_question(text: str | None) -> str:
@@ -80,3 +91,14 @@ def learn(matcher: FaqMatcher | None, entry_id: str, text: str | None) -> str | 
     if matcher is not None:
         matcher.add_phrasing(entry_id, s)
     return s
+
+
+def search(matcher: FaqMatcher | None, words: str | None, k: int = SEARCH_COUNT) -> list[Match]:
+    """The entries a staff member's ``words`` find, best first, at most ``k``: the matcher's own
+    ranking (its normalisation, dialect folding and synonyms), kept only where the entry knows at
+    least one of the words (as a stem, a synonym concept or a skeleton) — character n-grams
+    alone find something for any text."""
+    text = (words or "").strip()[:_SEARCH_MAX_CHARS]
+    if matcher is None or not text:
+        return []
+    return [m for m in matcher.rank(text, k=k) if m.coverage > 0]

@@ -4,30 +4,24 @@ question are listed in full and offered as numbered buttons; the one staff choos
 beneficiary's words — scrubbed of digits, names, IDs, mobiles, e-mails and links — as a learned
 phrasing (bot/domain/faq/learned.py), used by the matcher from the next question on. The
 profile's ``faq.learning`` says who confirms it: the staff member at once (``immediate``) or a
-supervisor (``supervisor``). A learned phrasing can be undone from the same message."""
+supervisor (``supervisor``). A learned phrasing can be undone from the same message. When the
+right entry is not among the five, «🔎 بحث بكلمات» finds it by words
+(bot/features/inquiries/faq_search.py)."""
 
 from __future__ import annotations
 
 from html import escape
 
-from sqlalchemy import select
-
 from bot.domain.faq import learned
 from bot.domain.faq.learning import learnable
-from bot.domain.tickets import Kind
 from bot.engine.context import Ctx
 from bot.engine.keyboards import Callback, button, cb, inline
 from bot.engine.namespaces import NS
-from bot.features.inquiries import faq_drafting
+from bot.features.inquiries import faq_drafting, faq_search
 from bot.i18n import translator
 from storage.models import AuditLog, LearnedPhrasing, Ticket
 
 CANDIDATES = 5
-
-
-def _entry_index(ctx: Ctx, entry_id: str) -> int | None:
-    ids = [e.id for e in ctx.profile.faq.entries]
-    return ids.index(entry_id) if entry_id in ids else None
 
 
 async def _is_supervisor(ctx: Ctx) -> bool:
@@ -49,10 +43,12 @@ async def on_button(ctx: Ctx, data: Callback) -> None:
         await _approve(ctx, data)
     elif data.action == "remove":
         await _remove(ctx, data)
-    elif data.action == "draft":
+    elif data.action in ("draft", "search"):
         ticket = await _ticket(ctx, data)
         if ticket is None:
             ctx.answer(tr.gettext("This button is no longer active."))
+        elif data.action == "search":
+            faq_search.prompt(ctx, ticket)
         else:
             await faq_drafting.draft(ctx, ticket)
     elif data.action in ("dadd", "dok", "drop"):
@@ -63,13 +59,7 @@ async def on_button(ctx: Ctx, data: Callback) -> None:
 
 
 async def _ticket(ctx: Ctx, data: Callback) -> Ticket | None:
-    ticket_id = data.int_arg(0)
-    if ticket_id is None:
-        return None
-    ticket = await ctx.session.scalar(
-        select(Ticket).where(Ticket.id == ticket_id, Ticket.association_id == ctx.tenant)
-    )
-    return ticket if ticket is not None and ticket.kind == Kind.INQUIRY and ticket.subject else None
+    return await faq_search.load_ticket(ctx, data.int_arg(0))
 
 
 async def _offer(ctx: Ctx, data: Callback) -> None:
@@ -89,7 +79,7 @@ async def _offer(ctx: Ctx, data: Callback) -> None:
     found = [(m, ctx.profile.faq_entry(m.entry_id)) for m in matcher.rank(words, k=CANDIDATES)]
     ranked = [(m, e) for m, e in found if e is not None]
     ctx.answer()
-    new_entry = [button(tr.gettext("📝 Draft a new entry"), cb(NS.FAQ_LEARN, "draft", ticket.id))]
+    new_entry = [faq_search.search_button(ticket.id), faq_search.draft_button(ticket.id)]
     if not ranked:
         ctx.reply_quoting(
             tr.gettext(
@@ -105,15 +95,10 @@ async def _offer(ctx: Ctx, data: Callback) -> None:
         f"«{escape(words)}»",
         "",
     ]
-    disliked = ticket.data.get("disliked")
-    lines += [
-        f"{i}. {escape(e.question.get('ar'))}" + (" 👎" if e.id == disliked else "")
-        for i, (_, e) in enumerate(ranked, 1)
-    ]
-    numbers = [
-        button(str(i), cb(NS.FAQ_LEARN, "link", ticket.id, _entry_index(ctx, e.id)))
-        for i, (_, e) in enumerate(ranked, 1)
-    ]
+    choices, numbers = faq_search.choices(
+        ctx, ticket.id, [e for _, e in ranked], disliked=ticket.data.get("disliked")
+    )
+    lines += choices
     ctx.reply_quoting(
         "\n".join(lines),
         inline(

@@ -263,11 +263,12 @@ async def close_command(ctx: Ctx) -> None:
 
 
 def register(router: Router) -> None:
-    from bot.features.inquiries import faq_drafting, faq_learning
+    from bot.features.inquiries import faq_drafting, faq_learning, faq_search
 
     router.staff_callback(NS.TICKET_CARD)(on_staff_button)
     router.staff_callback(NS.FAQ_LEARN)(faq_learning.on_button)
     router.reply_handlers.append(relay_reply)
     router.reply_handlers.append(resolve_reply)
     router.reply_handlers.append(faq_drafting.edit_reply)
+    router.reply_handlers.append(faq_search.on_reply)
     router.staff_command("close")(close_command)
