@@ -15,7 +15,7 @@ from bot.app import BotApp
 from bot.emulator.server import Emulator
 from bot.emulator.wa_server import WhatsAppEmulator
 from bot.profile import Profile
-from tests.harness import make_settings, start_app
+from tests.harness import STAFF, STAFF_CHAT, Person, make_settings, start_app
 
 WA_ID = "966551234567"
 VERIFY = "verify-me-please"
@@ -102,6 +102,19 @@ class WaUser:
 async def consent(noura: WaUser) -> None:
     await noura.say("مرحبا")
     await noura.choose("أوافق")
+
+
+QUESTION = "متى يبدأ توزيع السلال الغذائية لهذا الشهر؟"  # one the FAQ cannot answer
+
+
+async def hand_over(noura: WaUser, emu: Emulator, question: str = QUESTION) -> tuple[Person, dict]:
+    """Noura consents and hands a question over to staff: the staff member (a supervisor in the
+    group) and the card her question made there."""
+    await consent(noura)
+    await noura.choose("استفسار")
+    await noura.choose("التحدث مع فريق الجمعية")
+    await noura.say(question)
+    return Person(emu, noura.app, STAFF, chat_id=STAFF_CHAT), emu.last_message(STAFF_CHAT)
 
 
 async def apply(noura: WaUser, profile: Profile) -> str:

@@ -14,7 +14,7 @@ from bot.profile import Profile
 from storage.models import OutboxMessage
 from tests import wa_harness
 from tests.harness import STAFF, STAFF_CHAT, Person
-from tests.wa_harness import WA_ID, WaUser, apply, consent
+from tests.wa_harness import WA_ID, WaUser, apply, consent, hand_over
 
 wa, wa_app, noura = wa_harness.wa, wa_harness.wa_app, wa_harness.noura  # the fixtures
 
@@ -79,13 +79,8 @@ async def test_within_the_window_nothing_is_held(
 async def test_a_whatsapp_follow_up_in_the_staff_group_shows_the_channel(
     noura: WaUser, wa: WhatsAppEmulator, emu: Emulator, profile: Profile
 ) -> None:
-    await consent(noura)
-    await noura.choose("استفسار")
-    await noura.choose("التحدث مع فريق الجمعية")
-    await noura.say("متى يبدأ توزيع السلال الغذائية لهذا الشهر؟")
-    card = emu.last_message(STAFF_CHAT)
+    staff, card = await hand_over(noura, emu)
     assert CHANNEL in card["text"]
-    staff = Person(emu, noura.app, STAFF, chat_id=STAFF_CHAT)
     await staff.say("يبدأ التوزيع يوم الأحد القادم.", reply_to_message_id=card["message_id"])
     answer = (await noura._after())[-1]
     await wa.post(
@@ -115,12 +110,7 @@ async def test_a_whatsapp_follow_up_on_a_request_shows_the_channel(
 async def test_a_held_message_keeps_its_buttons(
     noura: WaUser, wa: WhatsAppEmulator, emu: Emulator
 ) -> None:
-    await consent(noura)
-    await noura.choose("استفسار")
-    await noura.choose("التحدث مع فريق الجمعية")
-    await noura.say("متى يبدأ توزيع السلال الغذائية لهذا الشهر؟")
-    card = emu.last_message(STAFF_CHAT)
-    staff = Person(emu, noura.app, STAFF, chat_id=STAFF_CHAT)
+    staff, card = await hand_over(noura, emu)
     wa.world.advance(hours=30)
     await staff.say(
         "يبدأ التوزيع في الأسبوع الأول من رمضان.", reply_to_message_id=card["message_id"]
@@ -160,12 +150,7 @@ async def test_a_telegram_follow_up_has_no_channel_line(
 async def test_a_template_answered_by_its_quick_reply_is_not_sent_again(
     noura: WaUser, wa: WhatsAppEmulator, emu: Emulator
 ) -> None:
-    await consent(noura)
-    await noura.choose("استفسار")
-    await noura.choose("التحدث مع فريق الجمعية")
-    await noura.say("متى يبدأ توزيع السلال الغذائية لهذا الشهر؟")
-    card = emu.last_message(STAFF_CHAT)
-    staff = Person(emu, noura.app, STAFF, chat_id=STAFF_CHAT)
+    staff, card = await hand_over(noura, emu)
     await staff.say(
         "يبدأ التوزيع في الأسبوع الأول من رمضان.", reply_to_message_id=card["message_id"]
     )

@@ -14,7 +14,7 @@ from bot.profile import Profile
 from storage.models import utcnow
 from tests import wa_harness
 from tests.harness import STAFF, STAFF_CHAT, Person
-from tests.wa_harness import WA_ID, WaUser, apply, consent
+from tests.wa_harness import WA_ID, WaUser, apply, consent, hand_over
 
 wa, wa_app, noura = wa_harness.wa, wa_harness.wa_app, wa_harness.noura  # the fixtures
 
@@ -86,12 +86,7 @@ async def test_a_complaint_from_whatsapp_and_its_status_as_a_template(
 async def test_the_survey_outside_the_window_is_its_template_and_a_score_answers_it(
     noura: WaUser, wa: WhatsAppEmulator, emu: Emulator, profile: Profile
 ) -> None:
-    await consent(noura)
-    await noura.choose("استفسار")
-    await noura.choose("التحدث مع فريق الجمعية")
-    await noura.say("متى يبدأ توزيع السلال الغذائية لهذا الشهر؟")
-    card = emu.last_message(STAFF_CHAT)
-    staff = Person(emu, noura.app, STAFF, chat_id=STAFF_CHAT)
+    staff, card = await hand_over(noura, emu)
     await staff.say(
         "يبدأ التوزيع في الأسبوع الأول من رمضان.", reply_to_message_id=card["message_id"]
     )

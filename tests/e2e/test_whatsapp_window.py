@@ -19,7 +19,7 @@ from bot.profile import Profile
 from storage.models import Beneficiary
 from tests import wa_harness
 from tests.harness import STAFF, STAFF_CHAT, Person
-from tests.wa_harness import WA_ID, WaUser, apply, consent, settle_wa
+from tests.wa_harness import WA_ID, WaUser, apply, consent, hand_over, settle_wa
 
 wa, wa_app, noura = wa_harness.wa, wa_harness.wa_app, wa_harness.noura  # the fixtures
 
@@ -65,14 +65,9 @@ async def test_a_status_change_outside_the_window_goes_as_its_template_at_once(
 async def test_131047_still_switches_to_the_template_and_is_remembered(
     noura: WaUser, wa: WhatsAppEmulator, emu: Emulator, profile: Profile
 ) -> None:
-    await consent(noura)
-    await noura.choose("استفسار")
-    await noura.choose("التحدث مع فريق الجمعية")
-    await noura.say("متى يبدأ توزيع السلال الغذائية لهذا الشهر؟")
-    card = emu.last_message(STAFF_CHAT)
+    staff, card = await hand_over(noura, emu)
     wa.world.advance(hours=25)
     noura.app.whatsapp.clock = time.time  # the bot's own record still says the window is open
-    staff = Person(emu, noura.app, STAFF, chat_id=STAFF_CHAT)
     await staff.say("يبدأ التوزيع يوم الأحد القادم.", reply_to_message_id=card["message_id"])
     sent = await noura._after()
     assert [m["type"] for m in sent] == ["template"]
@@ -238,15 +233,10 @@ async def test_a_template_whatsapp_does_not_know_is_one_line_for_the_operator(
 ) -> None:
     import logging
 
-    await consent(noura)
-    await noura.choose("استفسار")
-    await noura.choose("التحدث مع فريق الجمعية")
-    await noura.say("متى يبدأ توزيع السلال الغذائية لهذا الشهر؟")
-    card = emu.last_message(STAFF_CHAT)
+    staff, card = await hand_over(noura, emu)
     del wa.world.templates["mustafeed_notice"]  # not approved (or renamed) in WhatsApp Manager
     wa.world.advance(hours=25)
     caplog.set_level(logging.ERROR)
-    staff = Person(emu, noura.app, STAFF, chat_id=STAFF_CHAT)
     await staff.say("يبدأ التوزيع يوم الأحد.", reply_to_message_id=card["message_id"])
     assert await noura._after() == []
     lines = [r.getMessage() for r in caplog.records if "whatsapp.templates" in r.getMessage()]
@@ -265,18 +255,10 @@ async def _until(noura: WaUser, done: Callable[[list[dict]], bool]) -> list[dict
     return got
 
 
-async def _handed_over(noura: WaUser, emu: Emulator) -> tuple[Person, dict]:
-    await consent(noura)
-    await noura.choose("استفسار")
-    await noura.choose("التحدث مع فريق الجمعية")
-    await noura.say("متى يبدأ توزيع السلال الغذائية لهذا الشهر؟")
-    return Person(emu, noura.app, STAFF, chat_id=STAFF_CHAT), emu.last_message(STAFF_CHAT)
-
-
 async def test_131047_reported_later_in_a_status_owes_the_message_again_as_the_template(
     noura: WaUser, wa: WhatsAppEmulator, emu: Emulator, profile: Profile
 ) -> None:
-    staff, card = await _handed_over(noura, emu)
+    staff, card = await hand_over(noura, emu)
     noura.app.whatsapp.clock = time.time  # the bot believes the window open …
     wa.world.fail_later(131047, to=WA_ID)  # … WhatsApp accepts, then reports it failed
     await staff.say("يبدأ التوزيع يوم الأحد القادم.", reply_to_message_id=card["message_id"])
@@ -293,7 +275,7 @@ async def test_131047_reported_later_in_a_status_owes_the_message_again_as_the_t
 async def test_131026_reported_later_marks_the_person_unreachable(
     noura: WaUser, wa: WhatsAppEmulator, emu: Emulator
 ) -> None:
-    staff, card = await _handed_over(noura, emu)
+    staff, card = await hand_over(noura, emu)
     wa.world.fail_later(131026, to=WA_ID)
     await staff.say("يبدأ التوزيع يوم الأحد القادم.", reply_to_message_id=card["message_id"])
     await noura._after()
