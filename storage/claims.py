@@ -33,6 +33,11 @@ from sqlalchemy.engine import make_url
 log = logging.getLogger(__name__)
 
 CHANNEL = "mustafeed"
+APPLICATION = "mustafeed-cluster"  # the link's name in pg_stat_activity: how peers are counted
+_PEERS = (
+    "SELECT count(*) FROM pg_stat_activity"
+    " WHERE application_name = $1 AND datname = current_database()"
+)
 _KEY = "hashtextextended($1::text || ':' || c::text, 0)"
 _LOCK = f"SELECT c FROM unnest($2::bigint[]) AS c WHERE pg_try_advisory_lock({_KEY})"
 _UNLOCK = f"SELECT count(*) FROM unnest($2::bigint[]) AS c WHERE pg_advisory_unlock({_KEY})"
@@ -95,7 +100,9 @@ class ClusterLink:
         if self._conn is None or self._conn.is_closed():
             if self._conn is not None:
                 self._lose()
-            self._conn = await asyncpg.connect(self.dsn)
+            self._conn = await asyncpg.connect(
+                self.dsn, server_settings={"application_name": APPLICATION}
+            )
             self._conn.add_termination_listener(lambda _conn: self._lose())
             await self._conn.add_listener(CHANNEL, self._on_notify)
         return self._conn
@@ -135,6 +142,11 @@ class ClusterLink:
         """Lock every free chat of ``tenant`` with work waiting for over ``older`` seconds
         (fresh work is taken by whoever stores it, or is told of it); returns them."""
         return [row[0] for row in await self.fetch(_SWEEP, tenant, held, float(older))]
+
+    async def peers(self) -> int:
+        """How many processes (this one included) serve from this database now."""
+        rows = await self.fetch(_PEERS, APPLICATION)
+        return int(rows[0][0]) if rows else 1
 
     async def notify(self, tenant: str, chats: list[int]) -> None:
         if chats:

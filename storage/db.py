@@ -39,6 +39,9 @@ do not reach; each carries the tenant (or a key that is unique across associatio
 * ``bot.engine.dialogs``: ``_READ`` / ``_INSERT`` / ``_UPDATE`` / ``_DELETE`` by beneficiary id
   (ids are global, and the beneficiary was found in the scoped session).
 
+``storage.claims`` (PostgreSQL, a cluster's own connection) runs plain SQL whose every
+statement names the tenant as its first parameter.
+
 ``bot.engine.dispatch._USER_BY_TELEGRAM_ID`` is an ORM SELECT with its own tenant bindparam: the
 scope applies to it as well.
 """

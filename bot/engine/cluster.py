@@ -13,7 +13,8 @@ one update at a time and in order (``bot.engine.intake``), one message at a time
 * A process already busy with many chats does not try: it only notifies, and whichever process
   answers first takes the chat — so a burst spreads over the processes.
 * Locks are kept while a chat is active and released after ``IDLE`` seconds without work, so a
-  conversation costs no lock traffic once under way.
+  conversation costs no lock traffic once under way. (A process alone — the peers are counted
+  in ``pg_stat_activity`` at each sweep — takes every chat itself: offering costs trips.)
 * Every ``SWEEP`` seconds each process locks the free chats that still have work waiting: the
   chats of a process that died (its locks went with its connection), or a notification missed.
 
@@ -39,7 +40,7 @@ from storage.models import InboundUpdate, OutboxMessage
 
 log = logging.getLogger(__name__)
 
-IDLE = 3.0  # seconds without work before a chat's lock is given back
+IDLE = 30.0  # seconds without work before a chat's lock is given back
 SWEEP = 2.0  # seconds between two looks for free chats with work waiting
 BUSY = 8  # chats in flight here above which new chats are offered to every process
 
@@ -62,6 +63,7 @@ class Cluster:
         self._idle.set()
         self._loops: list[asyncio.Task[None]] = []
         self._gate = asyncio.Lock()
+        self.peers = 1  # processes serving from this database (counted at each sweep)
         self._wanted: set[int] = set()  # chats to lock at the next turn of the loop
         self._offered: set[int] = set()  # chats to offer to every process
         self._handing = False  # the rows just read are being handed to the sender
@@ -187,9 +189,15 @@ class Cluster:
         if got:
             await self.load(got)
 
+    def crowded(self, in_flight: int) -> bool:
+        """Whether new chats should be offered to every process rather than taken here: other
+        processes serve too, and this one already has ``BUSY`` chats in flight."""
+        return self.peers > 1 and in_flight >= BUSY
+
     async def sweep(self, older: float = SWEEP) -> None:
         """Lock the free chats with work waiting for over ``older`` seconds (a dead process's,
         a missed notification)."""
+        self.peers = await self.link.peers()
         async with self._gate:
             got = await self.link.sweep(self.tenant, sorted(self.held), older)
             self._hold(got)

@@ -29,7 +29,7 @@ from sqlalchemy import Table, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from bot.engine.cluster import BUSY, Cluster, chat_of
+from bot.engine.cluster import Cluster, chat_of
 from storage.crypto import Vault
 from storage.db import ScopedDatabase
 from storage.models import InboundUpdate
@@ -185,7 +185,7 @@ class Intake:
                 while len(self._raws) > RAWS_KEPT:
                     del self._raws[next(iter(self._raws))]
                 if not cluster.holds(chat):
-                    cluster.want([chat], offer=len(self._tails) >= BUSY)
+                    cluster.want([chat], offer=cluster.crowded(len(self._tails)))
                 return
             if update_id in self._known:
                 return
