@@ -26,7 +26,7 @@ from bot.engine.cluster import Cluster, SharedBudget
 from bot.engine.context import Runtime
 from bot.engine.dispatch import Dispatcher
 from bot.engine.intake import Intake
-from bot.engine.jobs import run_forever
+from bot.engine.jobs import scheduled
 from bot.engine.lease import Lease
 from bot.engine.logging_setup import hide
 from bot.engine.outbox import Limits, Policy
@@ -370,7 +370,8 @@ class BotApp:
         if self.jobs_interval:
             self._tasks.append(
                 asyncio.create_task(
-                    run_forever(self.rt, self.jobs_interval), name=f"jobs:{self.rt.tenant}"
+                    scheduled(self.rt, self.jobs_interval, self.database.cluster_link()),
+                    name=f"jobs:{self.rt.tenant}",
                 )
             )
 

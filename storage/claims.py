@@ -93,6 +93,7 @@ class ClusterLink:
         self._listeners: dict[str, Callable[[list[int]], None]] = {}
         self.lost = False  # the connection broke: every lock it held is gone
         self._closing = False
+        self._on_lost: list[Callable[[], None]] = []
         self._lease_conn: asyncpg.Connection | None = None
         self._lease_turn = asyncio.Lock()
 
@@ -103,6 +104,7 @@ class ClusterLink:
             self._conn = await asyncpg.connect(
                 self.dsn, server_settings={"application_name": APPLICATION}
             )
+            self.lost = False
             self._conn.add_termination_listener(lambda _conn: self._lose())
             await self._conn.add_listener(CHANNEL, self._on_notify)
         return self._conn
@@ -111,6 +113,8 @@ class ClusterLink:
         if not self.lost and not self._closing:
             log.error("cluster: the lock connection was lost; its chat locks are released")
         self.lost = True
+        for forget in self._on_lost:  # what was held is held no more: take it again
+            forget()
 
     def _on_notify(self, _conn: Any, _pid: int, _channel: str, payload: str) -> None:
         tenant, _, chats = payload.partition("|")
@@ -118,9 +122,13 @@ class ClusterLink:
         if listener is not None:
             listener([int(c) for c in chats.split(",") if c])
 
-    def listen(self, tenant: str, callback: Callable[[list[int]], None]) -> None:
-        """``callback(chats)`` whenever someone says rows wait for these chats of ``tenant``."""
+    def listen(
+        self, tenant: str, callback: Callable[[list[int]], None], lost: Callable[[], None]
+    ) -> None:
+        """``callback(chats)`` whenever someone says rows wait for these chats of ``tenant``;
+        ``lost()`` when the connection, and with it every lock, is gone."""
         self._listeners[tenant] = callback
+        self._on_lost.append(lost)
 
     async def fetch(self, sql: str, *args: Any) -> list[Any]:
         async with self._turn:

@@ -73,12 +73,18 @@ class Cluster:
 
     # -- start and stop -------------------------------------------------------------------
     async def start(self) -> None:
-        self.link.listen(self.tenant, self._notified)
+        self.link.listen(self.tenant, self._notified, self._forget)
         await self.sweep(0.0)
         self._loops = [
             asyncio.create_task(self._every(SWEEP, self.sweep), name=f"sweep:{self.tenant}"),
             asyncio.create_task(self._every(1.0, self.release_idle), name=f"free:{self.tenant}"),
         ]
+
+    def _forget(self) -> None:
+        """The link is gone and its locks with it: nothing is held now (work under way ends;
+        the rest is taken again, by this process or another, at the next want or sweep)."""
+        self.held.clear()
+        self._touched.clear()
 
     async def stop(self) -> None:
         for task in [*self._loops, *self._ops]:

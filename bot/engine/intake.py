@@ -44,7 +44,7 @@ _INBOUND = cast(Table, InboundUpdate.__table__)  # typed as the FromClause it ma
 _STORE_SQLITE = sqlite_insert(_INBOUND).on_conflict_do_nothing().returning(InboundUpdate.update_id)
 _STORE_PG = pg_insert(_INBOUND).on_conflict_do_nothing().returning(InboundUpdate.update_id)
 
-RAWS_KEPT = 10_000  # updates stored here kept for the chat's holder (when it is this process)
+RAWS_KEPT = 2_000  # updates stored here kept for the chat's holder (when it is this process)
 DUPLICATE_WARNING_EVERY = 60.0  # seconds between two warnings about dropped duplicates
 
 

@@ -5,7 +5,8 @@ Conflict), so among the processes on one PostgreSQL database only the holder of 
 association's ``poll`` lease (``storage.claims``) polls. It renews the lease every ``RENEW``
 seconds; a lease not renewed for ``TTL`` seconds (its holder died or lost the database) is
 taken by the next process that asks, so polling resumes within ``TTL + RENEW`` seconds
-(under 10). A holder that cannot renew stops polling before anyone else may start.
+(under 10). A holder that cannot renew stops polling before anyone else may start. The work's
+own failure (a revoked token) ends ``run`` with it, as it would end the work alone.
 """
 
 from __future__ import annotations
@@ -66,14 +67,19 @@ class Lease:
                 self._hold(held)
                 await asyncio.sleep(self.renew)
         finally:
-            self._hold(False)
+            with suppress(Exception):  # the work's own error is already on its way up
+                self._hold(False)
             if self._task is not None:
                 await asyncio.gather(self._task, return_exceptions=True)
             with suppress(Exception):  # let the next process take it at once
                 await self.link.drop_lease(self.tenant, self.name, self.holder)
 
     def _hold(self, held: bool) -> None:
-        running = self._task is not None and not self._task.done()
+        task = self._task
+        if task is not None and task.done() and not task.cancelled() and task.exception():
+            self._task = None
+            raise task.exception()  # type: ignore[misc]  # the work's own end (a revoked token)
+        running = task is not None and not task.done()
         if held and not running:
             log.info("lease %s of %s: taken; this process does it now", self.name, self.tenant)
             self._task = asyncio.create_task(self.work(), name=f"{self.name}:{self.tenant}")
