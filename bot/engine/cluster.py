@@ -200,16 +200,17 @@ class Cluster:
         processes serve too, and this one already has ``BUSY`` chats in flight."""
         return self.peers > 1 and in_flight >= BUSY
 
-    async def sweep(self, older: float = SWEEP) -> None:
+    async def sweep(self, older: float = SWEEP) -> int:
         """Lock the free chats with work waiting for over ``older`` seconds (a dead process's,
         a missed notification)."""
         self.peers = await self.link.peers()
         async with self._gate:
             got = await self.link.sweep(self.tenant, sorted(self.held), older)
             self._hold(got)
-        if got:
-            log.info("cluster: %d chat(s) with work waiting taken over", len(got))
-            await self.load(got)
+        if not got:
+            return 0
+        log.info("cluster: %d chat(s) with work waiting taken over", len(got))
+        return await self.load(got)
 
     async def release_idle(self) -> None:
         """Give back the locks of chats without work here for ``IDLE`` seconds."""
@@ -262,24 +263,28 @@ class Cluster:
             del self._sent[next(iter(self._sent))]
 
     # -- reading a chat's waiting rows ---------------------------------------------------------
-    async def load(self, chats: list[int]) -> None:
+    async def load(self, chats: list[int]) -> int:
         """Hand this process the waiting updates and owed messages of ``chats`` (held here), in
         order, except those it has already; read again while new ones came meanwhile."""
         chats = [c for c in chats if c not in self._loading]  # a read under way reads again
         for chat in chats:
             self._loading[chat] = False
-        reading = chats
+        reading, taken = chats, 0
         try:
             while reading:
-                await self._read(reading)
-                reading = [c for c in reading if self._loading[c]]
+                taken += await self._read(reading)
+                # any chat of this read may have had work come meanwhile, not only the last
+                # pass's: it was held back (``ready``) and must be read again
+                reading = [c for c in chats if self._loading[c]]
                 for chat in reading:
                     self._loading[chat] = False
         finally:
             for chat in chats:
                 self._loading.pop(chat, None)
+        return taken
 
-    async def _read(self, chats: list[int]) -> None:
+    async def _read(self, chats: list[int]) -> int:
+        """One read of the chats' waiting rows; returns how many updates were handed over."""
         async with self.intake.db.read() as session:
             updates = (
                 await session.execute(
@@ -303,14 +308,16 @@ class Cluster:
                     .order_by(OutboxMessage.id)
                 )
             ).all()
+        taken = 0
         for update_id, stored, chat in updates:
             if chat_of(chat) in self.held:  # still ours (a chat is never given back mid-read)
-                self.intake.take_stored(update_id, stored)
+                taken += self.intake.take_stored(update_id, stored)
         self._handing = True
         try:
             self._hand_over(owed)
         finally:
             self._handing = False
+        return taken
 
     def _hand_over(self, owed: Any) -> None:
         self.sender.enqueue(

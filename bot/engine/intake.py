@@ -147,8 +147,10 @@ class Intake:
 
     async def resume(self) -> int:
         """Queue what was stored but not processed before the last stop."""
-        if self.cluster is not None:  # each chat's updates go to the process that locks it
-            return 0
+        if self.cluster is not None:  # the free chats with updates waiting, and its own
+            return await self.cluster.sweep(0.0) + await self.cluster.load(
+                sorted(self.cluster.held)
+            )
         async with self.db.read() as session:
             rows = (
                 await session.execute(
@@ -200,10 +202,11 @@ class Intake:
         self._idle.clear()
         task.add_done_callback(partial(self._done, key))
 
-    def take_stored(self, update_id: int, stored: str | dict[str, Any] | None) -> None:
-        """A waiting update of a chat this process now holds (``bot.engine.cluster``)."""
+    def take_stored(self, update_id: int, stored: str | dict[str, Any] | None) -> int:
+        """A waiting update of a chat this process now holds (``bot.engine.cluster``); 1 when
+        it was queued here."""
         if update_id in self._known or stored is None:
-            return
+            return 0
         raw = self._raws.pop(update_id, None)
         if raw is None:
             try:
@@ -212,9 +215,10 @@ class Intake:
                 log.error(
                     "update %s could not be decrypted (%s); skipped", update_id, type(exc).__name__
                 )
-                return
+                return 0
         self._known.add(update_id)
         self._queue(self.chat_key(raw), raw)
+        return 1
 
     def busy_with(self, chat: int) -> bool:
         return chat in self._tails
