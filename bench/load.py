@@ -209,6 +209,34 @@ class Child:
         return ""
 
 
+@dataclass
+class Processes:
+    """Several bot processes on one PostgreSQL database (``--processes``), measured as one:
+    CPU and memory summed, the first one's log."""
+
+    members: list[Child]
+
+    def __getattr__(self, name: str) -> Any:  # name, popen, started, log_path, pid: the first's
+        return getattr(self.members[0], name)
+
+    def memory_mb(self) -> dict[str, float]:
+        total: dict[str, float] = {}
+        for member in self.members:
+            for key, value in member.memory_mb().items():
+                total[key] = total.get(key, 0.0) + value
+        return total
+
+    def cpu(self) -> float:
+        return sum(member.cpu() for member in self.members)
+
+    async def stop(self, timeout: float = 20.0) -> int | None:
+        codes = [await member.stop(timeout) for member in self.members]
+        return next((code for code in codes if code not in (0, None)), codes[0])
+
+    def log_tail(self, lines: int = 15) -> str:
+        return "\n".join(member.log_tail(lines) for member in self.members)
+
+
 BOT_TREE = ROOT  # --bot-tree: run the bot (and its runner) from another checkout, for A/B runs
 
 
@@ -724,9 +752,19 @@ async def scenario_full(
     plan = Plan.from_profile()
     emu = await with_emulator()
     url = await fresh_database(args.database_url, run_dir, tag)
-    child = spawn_bot(
+    child: Any = spawn_bot(
         emu, url, run_dir, telegram_limits=args.telegram_limits, profile=args.profile, name=tag
     )
+    if args.processes > 1:  # a cluster on one PostgreSQL database (docs/scaling.md)
+        child = Processes(
+            [child]
+            + [
+                spawn_bot(
+                    emu, url, run_dir, telegram_limits=args.telegram_limits, name=f"{tag}-{n}"
+                )
+                for n in range(2, args.processes + 1)
+            ]
+        )
     sampler = Sampler(child)
     errors: list[str] = []
     completed: list[dict[str, Any]] = []
@@ -782,6 +820,7 @@ async def scenario_full(
         db_bytes=db_bytes,
         beneficiaries=people,
         extra={
+            "processes": args.processes,
             "faq_answered": sum(c["faq_answered"] for c in completed),
             "api_calls": dict(sorted(emu.by_method.items())),  # Bot API calls by method
             "rss_samples_mb": [round(m, 1) for _, m in sampler.samples[-5:]],
@@ -1256,6 +1295,12 @@ def arguments(argv: list[str] | None) -> argparse.Namespace:
         type=int,
         default=1,
         help="full, all: alternate ours and the echo this many times; figures are medians",
+    )
+    p.add_argument(
+        "--processes",
+        type=int,
+        default=1,
+        help="full: this many bot processes on the one PostgreSQL database (a cluster)",
     )
     p.add_argument(
         "--bot-tree",

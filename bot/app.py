@@ -15,15 +15,19 @@ from contextlib import suppress
 from typing import Any
 from urllib.parse import urlsplit
 
+from sqlalchemy.exc import IntegrityError
+
 from bot.channels.telegram.adapter import TelegramChannel
 from bot.channels.telegram.api import InvalidToken, NetworkError, RetryAfter
 from bot.channels.telegram.polling import Poller
 from bot.channels.telegram.sending import TelegramDelivery
 from bot.channels.telegram.transport import call, make_bot, retry_seconds
+from bot.engine.cluster import Cluster, SharedBudget
 from bot.engine.context import Runtime
 from bot.engine.dispatch import Dispatcher
 from bot.engine.intake import Intake
-from bot.engine.jobs import run_forever
+from bot.engine.jobs import scheduled
+from bot.engine.lease import Lease
 from bot.engine.logging_setup import hide
 from bot.engine.outbox import Limits, Policy
 from bot.engine.router import Router
@@ -220,6 +224,7 @@ class BotApp:
             vault=self.rt.vault,
         )
         self.poller = Poller(self.bot, self.intake)
+        self.cluster: Cluster | None = None  # PostgreSQL: set at prepare (_join_cluster)
         self._tasks: list[asyncio.Task[Any]] = []
         self.jobs_interval = jobs_interval
 
@@ -263,19 +268,43 @@ class BotApp:
         hide(self.settings.token)
         async with database_errors(self.db.url):
             await self.db.migrate()
-        async with self.db.write() as session:
-            row = await session.get(Association, self.rt.tenant)
-            name = self.profile.association.name.get("ar")
-            if row is None:
-                session.add(Association(id=self.rt.tenant, name=name))
-            else:
-                row.name = name
+        for attempt in (1, 2):  # a second process may add the row at the same moment
+            try:
+                async with self.db.write() as session:
+                    row = await session.get(Association, self.rt.tenant)
+                    name = self.profile.association.name.get("ar")
+                    if row is None:
+                        session.add(Association(id=self.rt.tenant, name=name))
+                    else:
+                        row.name = name
+                break
+            except IntegrityError:
+                if attempt == 2:
+                    raise
+        self._join_cluster()
         await self._load_learned_phrasings()
         await self._initialize_bot()
         self.channel.username = self.bot.username or ""  # commands addressed to us
         await self._set_commands()
         await self.sender.load_pending()
         await self.intake.resume()
+        if self.cluster is not None:
+            await self.cluster.start()  # takes the free chats with work waiting
+
+    def _join_cluster(self) -> None:
+        """On PostgreSQL, this process is one of any number serving the association: chats are
+        locked to one process at a time, polling to one lease holder, the sending budget shared
+        (``bot.engine.cluster``). SQLite: one process, nothing changes."""
+        link = self.database.cluster_link()
+        if link is None or self.cluster is not None:
+            return
+        self.cluster = Cluster(link, self.rt.tenant, self.intake, self.sender)
+        self.intake.cluster = self.sender.cluster = self.cluster
+        limits = self.sender.limits
+        if limits.per_second < 1000:  # lifted (benchmarks): nothing to share
+            self.sender.budget = SharedBudget(
+                link, self.rt.tenant, limits.per_second, limits.per_second
+            )
 
     async def _load_learned_phrasings(self) -> None:
         """The matcher again, with the entries staff drafted and a supervisor approved
@@ -334,7 +363,14 @@ class BotApp:
 
     async def start_polling(self) -> None:
         await self.prepare()
-        self._tasks.append(asyncio.create_task(self.poller.run(), name=f"poller:{self.rt.tenant}"))
+        link = self.database.cluster_link()
+        # on PostgreSQL only the holder of the association's lease polls (bot.engine.lease)
+        polling = (
+            Lease(link, self.rt.tenant, "poll", self.poller.run).run()
+            if link
+            else self.poller.run()
+        )
+        self._tasks.append(asyncio.create_task(polling, name=f"poller:{self.rt.tenant}"))
         self.start_jobs()
 
     def start_jobs(self) -> None:
@@ -342,14 +378,18 @@ class BotApp:
         if self.jobs_interval:
             self._tasks.append(
                 asyncio.create_task(
-                    run_forever(self.rt, self.jobs_interval), name=f"jobs:{self.rt.tenant}"
+                    scheduled(self.rt, self.jobs_interval, self.database.cluster_link()),
+                    name=f"jobs:{self.rt.tenant}",
                 )
             )
 
     async def idle(self, timeout: float = 10.0) -> None:
         """Wait until every received update is handled and every owed message sent (tests)."""
-        await self.intake.wait_idle(timeout)
-        await self.sender.wait_idle(timeout)
+        for _ in range(2 if self.cluster is None else 4):  # one may hand work to the other
+            if self.cluster is not None:
+                await self.cluster.wait_idle(timeout)
+            await self.intake.wait_idle(timeout)
+            await self.sender.wait_idle(timeout)
 
     async def stop(self) -> None:
         self.poller.stop()
@@ -367,6 +407,8 @@ class BotApp:
         with suppress(asyncio.TimeoutError):
             await wait_background(30)  # an export under way is finished and queued
         await self.sender.stop()
+        if self.cluster is not None:
+            await self.cluster.stop()
         await self.channel.close()
         if self.whatsapp is not None:
             await self.whatsapp.close()

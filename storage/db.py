@@ -39,6 +39,9 @@ do not reach; each carries the tenant (or a key that is unique across associatio
 * ``bot.engine.dialogs``: ``_READ`` / ``_INSERT`` / ``_UPDATE`` / ``_DELETE`` by beneficiary id
   (ids are global, and the beneficiary was found in the scoped session).
 
+``storage.claims`` (PostgreSQL, a cluster's own connection) runs plain SQL whose every
+statement names the tenant as its first parameter.
+
 ``bot.engine.dispatch._USER_BY_TELEGRAM_ID`` is an ORM SELECT with its own tenant bindparam: the
 scope applies to it as well.
 """
@@ -57,7 +60,7 @@ from typing import Any
 
 import aiosqlite
 import orjson
-from sqlalchemy import event
+from sqlalchemy import event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -70,6 +73,7 @@ from storage import totals as _totals  # noqa: F401 - registers the running tota
 from storage.scope import TENANT, TenantSession
 
 BUSY_TIMEOUT_MS = 10_000
+MIGRATION_LOCK = 0x6D75_7374_6166  # PostgreSQL advisory lock key held while one process migrates
 CHECKPOINT_EVERY = 1.0  # seconds between background WAL checkpoints (when something was written)
 
 
@@ -308,6 +312,18 @@ class Database:
         self._sqlite_path = make_url(url).database if self.is_sqlite else None
         self._dirty = False  # written since the last checkpoint
         self._checkpointer: asyncio.Task[None] | None = None
+        self._link: Any = None  # storage.claims.ClusterLink, PostgreSQL only, made on first use
+
+    def cluster_link(self) -> Any:
+        """This process's connection for the cluster's chat locks, leases and send budget
+        (``storage.claims.ClusterLink``); None on SQLite (one process, no cluster)."""
+        if self.is_sqlite:
+            return None
+        if self._link is None:
+            from storage.claims import ClusterLink  # asyncpg: installed with PostgreSQL only
+
+            self._link = ClusterLink(self.url)
+        return self._link
 
     def _sessions_for(self, offload: bool) -> async_sessionmaker[AsyncSession]:
         if not (offload and self.is_sqlite):
@@ -369,11 +385,24 @@ class Database:
                 self._dirty = True
 
     async def migrate(self) -> None:
+        """Bring the schema up to date. On PostgreSQL the processes of a cluster may start
+        together: one migrates while the others wait (an advisory lock), then find it done."""
         from storage.migrate import upgrade
 
-        await upgrade(self.engine)
+        if self.is_sqlite:
+            await upgrade(self.engine)
+            return
+        async with self.engine.connect() as conn:
+            await conn.execute(text(f"SELECT pg_advisory_lock({MIGRATION_LOCK})"))
+            try:
+                await upgrade(self.engine)
+            finally:
+                await conn.execute(text(f"SELECT pg_advisory_unlock({MIGRATION_LOCK})"))
 
     async def dispose(self) -> None:
+        link, self._link = self._link, None
+        if link is not None:
+            await link.close()
         checkpointer, self._checkpointer = self._checkpointer, None
         if checkpointer is not None and not checkpointer.done():
             checkpointer.cancel()

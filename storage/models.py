@@ -16,9 +16,11 @@ from sqlalchemy import (
     JSON,
     BigInteger,
     Boolean,
+    Float,
     ForeignKey,
     Index,
     Integer,
+    PrimaryKeyConstraint,
     String,
     Text,
     UniqueConstraint,
@@ -577,3 +579,15 @@ class TotalDuration(Tenanted, Base):
     seconds: Mapped[int] = mapped_column(BigInteger, default=0)
     with_due: Mapped[int] = mapped_column(Integer, default=0)
     in_time: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class Lease(Tenanted, Base):
+    """Shared by a cluster's processes (``storage.claims``): ``poll``, held by the one that
+    polls the bot; ``send``, the bot's sending budget (``tokens`` as of ``expires_at``)."""
+
+    __tablename__ = "leases"
+    __table_args__ = (PrimaryKeyConstraint("association_id", "name"),)
+    name: Mapped[str] = mapped_column(String(32))
+    holder: Mapped[str] = mapped_column(String(64))
+    expires_at: Mapped[datetime]
+    tokens: Mapped[float | None] = mapped_column(Float)

@@ -5,6 +5,8 @@ Polling (``bot.channels.telegram.polling``) confirms an offset only with the *ne
 ``getUpdates`` call, after the batch is stored; the webhook answers 200 only after the row is
 written. Updates of one chat are processed in
 order; different chats run concurrently. Anything still pending after a restart is resumed.
+On PostgreSQL, several processes share the work: a chat's updates are handled by the process
+that holds its lock (``bot.engine.cluster``), and ``submit`` hands the others to it.
 
 The stored update is encrypted (``storage.crypto.Vault``, AES-GCM bound to the tenant and the
 update id): it holds what people typed (national IDs, mobiles, names). The handler gets the
@@ -16,6 +18,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
+import time
 from collections.abc import Awaitable, Callable
 from functools import partial
 from typing import Any, cast
@@ -25,6 +29,7 @@ from sqlalchemy import Table, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
+from bot.engine.cluster import Cluster, chat_of
 from storage.crypto import Vault
 from storage.db import ScopedDatabase
 from storage.models import InboundUpdate
@@ -39,7 +44,22 @@ _INBOUND = cast(Table, InboundUpdate.__table__)  # typed as the FromClause it ma
 _STORE_SQLITE = sqlite_insert(_INBOUND).on_conflict_do_nothing().returning(InboundUpdate.update_id)
 _STORE_PG = pg_insert(_INBOUND).on_conflict_do_nothing().returning(InboundUpdate.update_id)
 
+RAWS_KEPT = 2_000  # updates stored here kept for the chat's holder (when it is this process)
 DUPLICATE_WARNING_EVERY = 60.0  # seconds between two warnings about dropped duplicates
+
+
+# tests only (tests/e2e/test_cluster.py): a line per handled update, to show that no chat's
+# updates were handled at once by two processes (the system-wide monotonic clock, in ns)
+HANDLING_LOG = os.environ.get("MUSTAFEED_HANDLING_LOG")
+
+
+def _trace(chat: int | str, update_id: int, began: int) -> None:
+    line = f"{os.getpid()} {chat} {update_id} {began} {time.monotonic_ns()}\n"
+    fd = os.open(HANDLING_LOG or "", os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+    try:
+        os.write(fd, line.encode())  # one O_APPEND write: lines of processes never interleave
+    finally:
+        os.close(fd)
 
 
 def seal(vault: Vault, tenant: str, raw: dict[str, Any]) -> str:
@@ -75,6 +95,9 @@ class Intake:
         self._idle = asyncio.Event()
         self._idle.set()
         self.duplicates = 0  # updates dropped because their id was stored before
+        self.cluster: Cluster | None = None  # several processes on PostgreSQL (bot.engine.cluster)
+        self._known: set[int] = set()  # update ids queued or running here
+        self._raws: dict[int, dict[str, Any]] = {}  # stored here, for the chat's holder: no decrypt
         self._duplicate_warned = float("-inf")
 
     async def store(self, raws: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -124,6 +147,10 @@ class Intake:
 
     async def resume(self) -> int:
         """Queue what was stored but not processed before the last stop."""
+        if self.cluster is not None:  # the free chats with updates waiting, and its own
+            return await self.cluster.sweep(0.0) + await self.cluster.load(
+                sorted(self.cluster.held)
+            )
         async with self.db.read() as session:
             rows = (
                 await session.execute(
@@ -152,11 +179,49 @@ class Intake:
 
     def submit(self, raw: dict[str, Any]) -> None:
         key = self.chat_key(raw)
+        cluster = self.cluster
+        if cluster is not None:
+            update_id, chat = raw["update_id"], chat_of(key)
+            if not cluster.ready(chat):  # locked here and read back, or left to its holder
+                self._raws[update_id] = raw
+                while len(self._raws) > RAWS_KEPT:
+                    del self._raws[next(iter(self._raws))]
+                if not cluster.holds(chat):
+                    cluster.want([chat], offer=cluster.crowded(len(self._tails)))
+                return
+            if update_id in self._known:
+                return
+            self._known.add(update_id)
+            cluster.touch(chat)
+        self._queue(key, raw)
+
+    def _queue(self, key: int | str, raw: dict[str, Any]) -> None:
         previous = self._tails.get(key)
         task = asyncio.create_task(self._run(previous, raw))
         self._tails[key] = task
         self._idle.clear()
         task.add_done_callback(partial(self._done, key))
+
+    def take_stored(self, update_id: int, stored: str | dict[str, Any] | None) -> int:
+        """A waiting update of a chat this process now holds (``bot.engine.cluster``); 1 when
+        it was queued here."""
+        if update_id in self._known or stored is None:
+            return 0
+        raw = self._raws.pop(update_id, None)
+        if raw is None:
+            try:
+                raw = unseal(self.vault, self.tenant, update_id, stored)
+            except Exception as exc:  # another key, or a damaged row: it cannot be replayed
+                log.error(
+                    "update %s could not be decrypted (%s); skipped", update_id, type(exc).__name__
+                )
+                return 0
+        self._known.add(update_id)
+        self._queue(self.chat_key(raw), raw)
+        return 1
+
+    def busy_with(self, chat: int) -> bool:
+        return chat in self._tails
 
     def _done(self, key: int | str, task: asyncio.Task[None]) -> None:
         if self._tails.get(key) is task:
@@ -168,10 +233,15 @@ class Intake:
         if previous is not None:
             await asyncio.gather(previous, return_exceptions=True)
         async with self._limit:
+            began = time.monotonic_ns()
             try:
                 await self.handler(raw["update_id"], raw)
             except Exception:  # the handler records failures itself; never stop the flow
                 log.exception("update %s could not be handled", raw.get("update_id"))
+            finally:
+                self._known.discard(raw["update_id"])
+                if HANDLING_LOG:
+                    _trace(self.chat_key(raw), raw["update_id"], began)
 
     async def wait_idle(self, timeout: float | None = None) -> None:
         await asyncio.wait_for(self._idle.wait(), timeout)

@@ -37,6 +37,7 @@ from typing import Any, cast
 from sqlalchemy import Table, bindparam, select, update
 
 from bot.domain.textutil import escape_html
+from bot.engine.cluster import Cluster, SharedBudget
 from bot.engine.outbox import (
     BLOCKED,
     BULK_KEY,
@@ -112,10 +113,14 @@ class Sender:
         self._writer: asyncio.Task[None] | None = None
         self._cool: dict[Any, float] = {}  # follow-up key -> when its next message may go
         self._bulk_turn = asyncio.Lock()  # bulk messages wait for a free token one at a time
+        self.cluster: Cluster | None = None  # several processes on PostgreSQL (bot.engine.cluster)
+        self.budget: SharedBudget | None = None  # then the bot's 30 a second are shared
 
     # -- feeding --------------------------------------------------------------------------
     async def load_pending(self) -> int:
         """After a restart: queue everything still owed, oldest first."""
+        if self.cluster is not None:  # each chat's rows go to the process that locks it
+            return 0
         async with self.db.read() as session:
             rows = (
                 await session.scalars(
@@ -146,6 +151,8 @@ class Sender:
         return len(rows)
 
     def enqueue(self, items: list[Out]) -> None:
+        if self.cluster is not None:  # only the chats this process holds
+            items = self.cluster.sendable(items)
         for item in items:
             queue = self._chats.get(item.chat_id)
             if queue is None:
@@ -163,6 +170,9 @@ class Sender:
             per_minute = self.limits.group_per_minute
             return TokenBucket(per_minute / 60.0, per_minute)
         return TokenBucket(self.limits.private_per_second, self.limits.private_burst)
+
+    def busy_with(self, chat_id: int) -> bool:
+        return chat_id in self._chats
 
     async def wait_idle(self, timeout: float | None = None) -> None:
         await asyncio.wait_for(self._idle.wait(), timeout)
@@ -265,6 +275,8 @@ class Sender:
                     await asyncio.sleep(wait)
                 if bulky:
                     await self._bulk_slot()
+                if self.budget is not None:  # the bot's 30 a second, shared by the processes
+                    await self.budget.wait()
                 sending = self._merged(batch)
                 try:
                     ids = await self._send(sending)
@@ -322,6 +334,8 @@ class Sender:
                     )
                 done = {id(x) for x in batch}
                 queue.items = deque(x for x in queue.items if id(x) not in done)
+                if self.cluster is not None:
+                    self.cluster.finished(batch)
         finally:
             if not queue.items and self._chats.get(chat_id) is queue:
                 self._chats.pop(chat_id, None)

@@ -87,6 +87,8 @@ def make_web_app(app: BotApp) -> web.Application:
                 "association": app.rt.tenant,
                 "updates_pending": pending,
                 "outbox_pending": owed,
+                # PostgreSQL: the chats this process holds of the association (docs/scaling.md)
+                "chats_held": None if app.cluster is None else len(app.cluster.held),
             }
         )
 

@@ -1,0 +1,189 @@
+"""What the processes of a cluster share in PostgreSQL: chat locks, leases, the send budget.
+
+Several ``mustafeed run`` / ``webhook`` processes on one PostgreSQL database form one service
+(``bot.engine.cluster``). They agree through one dedicated connection per process
+(:class:`ClusterLink`, plain asyncpg, autocommit):
+
+* **Chat locks** — a session-level advisory lock per (association, chat), keyed
+  ``hashtextextended('<tenant>:<chat>', 0)``. The process holding a chat's lock handles its
+  stored updates and sends its owed messages, one at a time and in order; nobody else does.
+  Session locks belong to the connection: when a process dies (SIGKILL included) its
+  connection closes and PostgreSQL releases every lock it held at once — no expiry to wait for.
+* **Notifications** — ``NOTIFY mustafeed, '<tenant>|<chats>'`` tells the holder of a chat (or,
+  when nobody holds it, every process) that rows are waiting for it.
+* **Leases** (``leases``) — a row with a holder and an expiry, for what must run in one process
+  even while the others are alive: long polling an association's bot (``bot.engine.lease``).
+* **The send budget** (the ``send`` row of ``leases``) — a token bucket in one row, so Telegram's ~30
+  messages a second hold for the bot as a whole; each send reserves a token (one trip) and
+  waits out the debt the bucket is in.
+
+SQLite never comes here: one process, today's code path.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from typing import Any
+
+import asyncpg  # type: ignore[import-untyped]
+from sqlalchemy.engine import make_url
+
+log = logging.getLogger(__name__)
+
+CHANNEL = "mustafeed"
+APPLICATION = "mustafeed-cluster"  # the link's name in pg_stat_activity: how peers are counted
+_PEERS = (
+    "SELECT count(*) FROM pg_stat_activity"
+    " WHERE application_name = $1 AND datname = current_database()"
+)
+_KEY = "hashtextextended($1::text || ':' || c::text, 0)"
+_LOCK = f"SELECT c FROM unnest($2::bigint[]) AS c WHERE pg_try_advisory_lock({_KEY})"
+_UNLOCK = f"SELECT count(*) FROM unnest($2::bigint[]) AS c WHERE pg_advisory_unlock({_KEY})"
+# chats with work waiting that this process does not hold: locked here when free (one trip)
+_SWEEP = f"""
+SELECT c FROM (
+    SELECT DISTINCT coalesce(chat_id, 0) AS c FROM inbound_updates
+     WHERE association_id = $1 AND status = 'pending'
+       AND received_at < clock_timestamp() - make_interval(secs => $3)
+    UNION
+    SELECT DISTINCT chat_id FROM outbox
+     WHERE association_id = $1 AND status = 'pending'
+       AND created_at < clock_timestamp() - make_interval(secs => $3)
+) AS waiting
+WHERE CASE WHEN c = ANY($2::bigint[]) THEN false ELSE pg_try_advisory_lock({_KEY}) END
+"""
+_LEASE = """
+INSERT INTO leases (association_id, name, holder, expires_at)
+VALUES ($1, $2, $3, clock_timestamp() + make_interval(secs => $4))
+ON CONFLICT (association_id, name) DO UPDATE
+   SET holder = EXCLUDED.holder, expires_at = EXCLUDED.expires_at
+ WHERE leases.holder = EXCLUDED.holder OR leases.expires_at < clock_timestamp()
+RETURNING holder
+"""
+_DROP_LEASE = "DELETE FROM leases WHERE association_id = $1 AND name = $2 AND holder = $3"
+# a reservation: one token taken now, the bucket may go into debt; the caller waits that debt
+_TOKEN = """
+INSERT INTO leases AS b (association_id, name, holder, expires_at, tokens)
+VALUES ($1, 'send', '', clock_timestamp(), $3::float8 - 1)
+ON CONFLICT (association_id, name) DO UPDATE
+   SET tokens = least($3::float8, b.tokens
+                    + extract(epoch FROM clock_timestamp() - b.expires_at)::float8 * $2::float8) - 1,
+       expires_at = clock_timestamp()
+RETURNING tokens
+"""
+
+
+def asyncpg_dsn(url: str) -> str:
+    """The SQLAlchemy URL (``postgresql+asyncpg://…``) as a DSN asyncpg takes."""
+    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+class ClusterLink:
+    """This process's own connection for chat locks, leases, notifications and the budget.
+
+    One per database (``storage.db.Database.cluster_link``), shared by every association the
+    process runs; statements go one at a time (a connection runs one at a time anyway)."""
+
+    def __init__(self, url: str) -> None:
+        self.dsn = asyncpg_dsn(url)
+        self._conn: asyncpg.Connection | None = None
+        self._turn = asyncio.Lock()
+        self._listeners: dict[str, Callable[[list[int]], None]] = {}
+        self.lost = False  # the connection broke: every lock it held is gone
+        self._closing = False
+        self._on_lost: list[Callable[[], None]] = []
+        self._lease_conn: asyncpg.Connection | None = None
+        self._lease_turn = asyncio.Lock()
+
+    async def _connection(self) -> asyncpg.Connection:
+        if self._conn is None or self._conn.is_closed():
+            if self._conn is not None:
+                self._lose()
+            self._conn = await asyncpg.connect(
+                self.dsn, server_settings={"application_name": APPLICATION}
+            )
+            self.lost = False
+            self._conn.add_termination_listener(lambda _conn: self._lose())
+            await self._conn.add_listener(CHANNEL, self._on_notify)
+        return self._conn
+
+    def _lose(self) -> None:
+        if not self.lost and not self._closing:
+            log.error("cluster: the lock connection was lost; its chat locks are released")
+        self.lost = True
+        for forget in self._on_lost:  # what was held is held no more: take it again
+            forget()
+
+    def _on_notify(self, _conn: Any, _pid: int, _channel: str, payload: str) -> None:
+        tenant, _, chats = payload.partition("|")
+        listener = self._listeners.get(tenant)
+        if listener is not None:
+            listener([int(c) for c in chats.split(",") if c])
+
+    def listen(
+        self, tenant: str, callback: Callable[[list[int]], None], lost: Callable[[], None]
+    ) -> None:
+        """``callback(chats)`` whenever someone says rows wait for these chats of ``tenant``;
+        ``lost()`` when the connection, and with it every lock, is gone."""
+        self._listeners[tenant] = callback
+        self._on_lost.append(lost)
+
+    async def fetch(self, sql: str, *args: Any) -> list[Any]:
+        async with self._turn:
+            conn = await self._connection()
+            return list(await conn.fetch(sql, *args))
+
+    async def lock(self, tenant: str, chats: list[int]) -> list[int]:
+        """The chats of ``chats`` now locked by this process (never ask for one it holds:
+        session locks count, and one unlock would not free it)."""
+        if not chats:
+            return []
+        return [row[0] for row in await self.fetch(_LOCK, tenant, chats)]
+
+    async def unlock(self, tenant: str, chats: list[int]) -> None:
+        if chats:
+            await self.fetch(_UNLOCK, tenant, chats)
+
+    async def sweep(self, tenant: str, held: list[int], older: float = 0.0) -> list[int]:
+        """Lock every free chat of ``tenant`` with work waiting for over ``older`` seconds
+        (fresh work is taken by whoever stores it, or is told of it); returns them."""
+        return [row[0] for row in await self.fetch(_SWEEP, tenant, held, float(older))]
+
+    async def peers(self) -> int:
+        """How many processes (this one included) serve from this database now."""
+        rows = await self.fetch(_PEERS, APPLICATION)
+        return int(rows[0][0]) if rows else 1
+
+    async def notify(self, tenant: str, chats: list[int]) -> None:
+        if chats:
+            payload = f"{tenant}|{','.join(map(str, sorted(set(chats))))}"
+            await self.fetch("SELECT pg_notify($1, $2)", CHANNEL, payload[:7900])
+
+    async def lease(self, tenant: str, name: str, holder: str, ttl: float) -> bool:
+        """Take or renew the lease ``name``; True while this holder has it. On a connection of
+        its own: a renewal never waits behind the chat locks' traffic."""
+        async with self._lease_turn:
+            if self._lease_conn is None or self._lease_conn.is_closed():
+                self._lease_conn = await asyncpg.connect(self.dsn)
+            return bool(await self._lease_conn.fetch(_LEASE, tenant, name, holder, float(ttl)))
+
+    async def drop_lease(self, tenant: str, name: str, holder: str) -> None:
+        async with self._lease_turn:
+            if self._lease_conn is not None and not self._lease_conn.is_closed():
+                await self._lease_conn.execute(_DROP_LEASE, tenant, name, holder)
+
+    async def reserve(self, tenant: str, rate: float, burst: float) -> float:
+        """Reserve one token of the bot's shared budget (``rate`` a second, ``burst`` at most);
+        returns how long to wait before using it."""
+        rows = await self.fetch(_TOKEN, tenant, float(rate), float(burst))
+        debt = -float(rows[0][0]) if rows else 0.0
+        return debt / rate if debt > 0 else 0.0
+
+    async def close(self) -> None:
+        self._closing = True
+        for conn in (self._conn, self._lease_conn):
+            if conn is not None and not conn.is_closed():
+                await conn.close()
+        self._conn = self._lease_conn = None
