@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from bot.domain.faq.normalize import normalize
 from bot.i18n import N_
@@ -95,13 +96,20 @@ def _has(text: str, word: str) -> bool:
     return re.search(rf"(?:^|\s)(?:[وفبل]|ال|بال|وال)?{re.escape(word)}(?:\s|$)", text) is not None
 
 
+@lru_cache(maxsize=256)
+def _normalized(offered_text: str) -> str:
+    """What the association offers, normalised once: the same few texts (its services, an
+    entry's answer) come back with every question."""
+    return " ".join(normalize(offered_text).split())
+
+
 def unoffered(question: str, offered_text: str) -> Kind | None:
     """The first kind of help ``question`` names that ``offered_text`` does not mention; None
     when it names none, or when it is about giving (a donor's question)."""
     q = " ".join(normalize(question).split())
     if not q or _DONOR.search(q):
         return None
-    offered = " ".join(normalize(offered_text).split())
+    offered = _normalized(offered_text)
     for kind in KINDS:
         if any(_has(q, w) for w in kind.words) and not any(_has(offered, w) for w in kind.words):
             return kind
