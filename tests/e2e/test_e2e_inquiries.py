@@ -173,3 +173,9 @@ async def test_numbers_in_a_question_are_masked_on_the_staff_card(
     assert "متى يصل ردكم" in card  # the question itself, as written
     assert "١٠٢٣٤٥٦٧٨٩" not in card and "0551234567" not in card
     assert "10••••••89" in card and "05••••••67" in card  # Latin digits, as masked fields
+
+    # a follow-up relayed into the case's thread is masked the same way
+    await consented.say("وهذا رقم جوال ابني 0559876543 للتواصل")
+    await about_the_case(consented)
+    follow = emu.last_message(STAFF_CHAT)["text"]
+    assert "رقم جوال ابني" in follow and "0559876543" not in follow and "05••••••43" in follow

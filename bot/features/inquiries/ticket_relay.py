@@ -9,7 +9,7 @@ from html import escape
 
 from sqlalchemy import func, select
 
-from bot.domain.textutil import Num, clean_input, isolate
+from bot.domain.textutil import Num, clean_input, isolate, mask_numbers
 from bot.domain.tickets import Kind, add_message, open_ticket, open_ticket_of
 from bot.engine import dialogs
 from bot.engine.context import Ctx
@@ -125,7 +125,7 @@ async def relay_to_staff(ctx: Ctx, ticket) -> None:
                 chat_id,
                 ctx.chat_id,
                 event.message_id,
-                f"{head}\n{escape(caption)}".strip(),
+                f"{head}\n{escape(mask_numbers(caption))}".strip(),
                 quote=quote,
                 link=(LINK, ticket.id),
             ),
@@ -157,7 +157,7 @@ async def relay_text(ctx: Ctx, ticket, text: str) -> None:
     )
     if (channel := ctx.channel_note(ctx.user)) is not None:  # WhatsApp, as on the card
         head += f"\n{channel}"
-    body = f"«{escape(clean_input(text, multiline=True))}»"
+    body = f"«{escape(mask_numbers(clean_input(text, multiline=True)))}»"
     staff = joined(
         ctx.send(
             chat_id,

@@ -16,7 +16,7 @@ from sqlalchemy import select
 
 from bot.domain import applications, lifecycle
 from bot.domain.lifecycle import OPEN, Refused, Why
-from bot.domain.textutil import clean_input, isolate
+from bot.domain.textutil import clean_input, isolate, mask_numbers
 from bot.engine import dialogs
 from bot.engine.context import Ctx
 from bot.engine.events import RELAYABLE
@@ -121,7 +121,10 @@ async def relay_to_staff(ctx: Ctx, request: ServiceRequest) -> None:
     if event.text:
         text = clean_input(event.text, multiline=True)
         staff = ctx.send(
-            chat_id, f"{head}\n«{escape(text)}»", link=(STAFF_LINK, request.id), quote=quote
+            chat_id,
+            f"{head}\n«{escape(mask_numbers(text))}»",
+            link=(STAFF_LINK, request.id),
+            quote=quote,
         )
         note = text
     elif event.file is not None and event.file.kind in RELAYABLE:
@@ -130,7 +133,7 @@ async def relay_to_staff(ctx: Ctx, request: ServiceRequest) -> None:
             chat_id,
             ctx.chat_id,
             event.message_id,
-            f"{head}\n{escape(caption)}".strip(),
+            f"{head}\n{escape(mask_numbers(caption))}".strip(),
             quote=quote,
             link=(STAFF_LINK, request.id),
         )
