@@ -25,6 +25,9 @@ def cb(namespace: str, action: str = "", *args: object) -> str:
     return data
 
 
+MAX_ROW_ID = 2**31 - 1
+
+
 @dataclass(frozen=True)
 class Callback:
     namespace: str
@@ -35,8 +38,14 @@ class Callback:
         return self.args[index] if len(self.args) > index else default
 
     def int_arg(self, index: int) -> int | None:
+        """A row id, an index or a page from the button's data; None for anything else —
+        including a number no row can have (PostgreSQL's INTEGER ends at 2**31 - 1: a forged
+        larger one would fail the query instead of finding nothing)."""
         value = self.arg(index)
-        return int(value) if value.isascii() and value.isdigit() and len(value) < 12 else None
+        if not (value.isascii() and value.isdigit() and len(value) < 12):
+            return None
+        number = int(value)
+        return number if number <= MAX_ROW_ID else None
 
 
 def parse_cb(data: str | None) -> Callback | None:

@@ -156,7 +156,8 @@ async def test_the_poller_dies_and_another_takes_over(
         await eventually(taken, 10, "another process holding the poll lease")
         emu.send_text(CONTROL, "/privacy")
         await emu.wait_until(lambda: len(emu.messages(CONTROL)) == 2, 10)
-        assert not emu.updates.pending_count
+        # the new poller confirms the update with its next getUpdates, just after the answer
+        await emu.wait_until(lambda: emu.updates.pending_count == 0, 10)
     finally:
         for proc in procs:
             proc.stop()
