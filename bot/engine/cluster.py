@@ -35,7 +35,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from bot.engine.outbox import Out, epoch
+from bot.engine.outbox import Out
 from storage.models import InboundUpdate, OutboxMessage
 
 log = logging.getLogger(__name__)
@@ -320,22 +320,7 @@ class Cluster:
         return taken
 
     def _hand_over(self, owed: Any) -> None:
-        self.sender.enqueue(
-            [
-                Out(
-                    r.chat_id,
-                    r.method,
-                    r.payload,
-                    r.link_kind,
-                    r.link_id,
-                    r.id,
-                    channel=r.channel or "telegram",
-                    created=epoch(r.created_at),
-                    attempts=r.attempts or 0,
-                )
-                for r in owed
-            ]
-        )
+        self.sender.enqueue([Out.of_row(r) for r in owed])
 
 
 class SharedBudget:

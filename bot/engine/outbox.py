@@ -55,6 +55,21 @@ class Out:
     done_parts: list[int] = field(default_factory=list, compare=False, repr=False)
     sent_with: list[Out] = field(default_factory=list, compare=False, repr=False)
 
+    @classmethod
+    def of_row(cls, r: Any) -> Out:
+        """An owed message read back from its outbox row (a whole row, or the columns of one)."""
+        return cls(
+            r.chat_id,
+            r.method,
+            r.payload,
+            r.link_kind,
+            r.link_id,
+            r.id,
+            channel=r.channel or "telegram",
+            created=epoch(r.created_at),
+            attempts=r.attempts or 0,
+        )
+
     def row(self, tenant: str) -> OutboxMessage:
         return OutboxMessage(
             association_id=tenant,

@@ -55,7 +55,6 @@ from bot.engine.outbox import (
     _merge_kind,
     _message_ids,
     _strip,
-    epoch,
     is_message,
     then_owed,
 )
@@ -132,22 +131,7 @@ class Sender:
                     .order_by(OutboxMessage.id)
                 )
             ).all()
-        self.enqueue(
-            [
-                Out(
-                    r.chat_id,
-                    r.method,
-                    r.payload,
-                    r.link_kind,
-                    r.link_id,
-                    r.id,
-                    channel=r.channel or "telegram",
-                    created=epoch(r.created_at),
-                    attempts=r.attempts or 0,
-                )
-                for r in rows
-            ]
-        )
+        self.enqueue([Out.of_row(r) for r in rows])
         return len(rows)
 
     def enqueue(self, items: list[Out]) -> None:
