@@ -148,21 +148,7 @@ async def test_an_announcement_with_a_photo_within_the_window_and_the_words_stop
     noura: WaUser, wa: WhatsAppEmulator, emu: Emulator
 ) -> None:
     await _announcements_on(noura)
-    staff = Person(emu, noura.app, STAFF, chat_id=STAFF_CHAT)
-    replies = await staff.say("/announce")
-    await staff.act(
-        emu.send_photo(
-            STAFF,
-            b"\x89PNG the distribution map",
-            caption="خريطة مواقع التوزيع",
-            chat_id=STAFF_CHAT,
-            reply_to_message_id=replies[-1]["message_id"],
-        )
-    )
-    await staff.press("جميع من وافقوا")
-    await staff.press("أرسل الآن")
-    await broadcast.wait_pumps()
-    sent = await noura._after()
+    sent = await _announce_the_map(noura, emu)
     kinds = [m["type"] for m in sent]
     assert kinds[0] == "image", kinds  # within the window: the photo itself, then its button
     assert "خريطة مواقع التوزيع" in sent[0]["image"].get("caption", "")
@@ -176,21 +162,7 @@ async def test_an_announcement_with_a_photo_outside_the_window_goes_as_its_text(
 ) -> None:
     await _announcements_on(noura)
     wa.world.advance(hours=30)
-    staff = Person(emu, noura.app, STAFF, chat_id=STAFF_CHAT)
-    replies = await staff.say("/announce")
-    await staff.act(
-        emu.send_photo(
-            STAFF,
-            b"\x89PNG the distribution map",
-            caption="خريطة مواقع التوزيع",
-            chat_id=STAFF_CHAT,
-            reply_to_message_id=replies[-1]["message_id"],
-        )
-    )
-    await staff.press("جميع من وافقوا")
-    await staff.press("أرسل الآن")
-    await broadcast.wait_pumps()
-    sent = await noura._after()
+    sent = await _announce_the_map(noura, emu)
     assert [m["type"] for m in sent] == ["template"]  # a template carries no photo: its text
     assert "خريطة مواقع التوزيع" in noura.text(sent[0])
 
@@ -290,3 +262,23 @@ async def test_131026_reported_later_marks_the_person_unreachable(
     async with noura.app.db.read() as session:
         person = (await session.scalars(select(Beneficiary))).one()
     assert person.unreachable_at is None
+
+
+async def _announce_the_map(noura: WaUser, emu: Emulator) -> list[dict]:
+    """A supervisor announces a photo (the distribution map, with its caption) to everyone who
+    accepted; what reached Noura."""
+    staff = Person(emu, noura.app, STAFF, chat_id=STAFF_CHAT)
+    replies = await staff.say("/announce")
+    await staff.act(
+        emu.send_photo(
+            STAFF,
+            b"\x89PNG the distribution map",
+            caption="خريطة مواقع التوزيع",
+            chat_id=STAFF_CHAT,
+            reply_to_message_id=replies[-1]["message_id"],
+        )
+    )
+    await staff.press("جميع من وافقوا")
+    await staff.press("أرسل الآن")
+    await broadcast.wait_pumps()
+    return await noura._after()
