@@ -31,7 +31,7 @@ from bot.profile import Profile
 from bot.settings import Settings
 from storage.crypto import Vault, address_context
 from storage.db import ScopedDatabase
-from storage.models import Beneficiary
+from storage.models import AuditLog, Beneficiary
 
 CHANNEL_NAMES = {"telegram": N_("Telegram"), "whatsapp": N_("WhatsApp")}
 UNREACHABLE = {  # a staff card's warning when the person cannot be reached, by channel
@@ -341,6 +341,26 @@ class Ctx(UnitOfWork):
         if event.chat_id is not None:
             return event.chat_id
         return event.user_id or 0
+
+    def audit(
+        self,
+        action: str,
+        subject_kind: str | None,
+        subject_id: int | None,
+        detail: dict[str, Any] | None = None,
+    ) -> None:
+        """Record in the audit log what the person behind this update did (a staff move, a
+        look at personal data), in the update's transaction."""
+        self.session.add(
+            AuditLog(
+                association_id=self.tenant,
+                actor_id=self.from_id,
+                action=action,
+                subject_kind=subject_kind,
+                subject_id=subject_id,
+                detail=detail if detail is not None else {},
+            )
+        )
 
     @property
     def from_id(self) -> int:

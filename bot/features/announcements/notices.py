@@ -21,7 +21,7 @@ from bot.engine.keyboards import Callback, button, cb, inline
 from bot.engine.namespaces import NS
 from bot.engine.router import Router
 from bot.i18n import N_, translator
-from storage.models import AuditLog, Beneficiary, ServiceRequest, SurveyInvitation, Ticket, utcnow
+from storage.models import Beneficiary, ServiceRequest, SurveyInvitation, Ticket, utcnow
 
 ASK_BATCH = 200  # people asked per pass of the jobs
 WINDOW = timedelta(hours=24)  # WhatsApp: the question goes only while the person's window is open
@@ -70,14 +70,10 @@ async def on_notices(ctx: Ctx, data: Callback) -> None:
         ctx.answer()
         return
     if changed:
-        ctx.session.add(
-            AuditLog(
-                association_id=ctx.tenant,
-                actor_id=ctx.from_id,
-                action="notices_on" if user.notices else "notices_off",
-                subject_kind="beneficiary",
-                subject_id=user.id,
-            )
+        ctx.audit(
+            action="notices_on" if user.notices else "notices_off",
+            subject_kind="beneficiary",
+            subject_id=user.id,
         )
 
 

@@ -31,7 +31,6 @@ from bot.features.requests.request_cards import CARD, refresh_card
 from bot.i18n import N_, translator
 from storage.models import (
     Appointment,
-    AuditLog,
     Beneficiary,
     ServiceRequest,
     StaffMessageLink,
@@ -263,15 +262,11 @@ async def send_offer(ctx: Ctx, appointment: Appointment, request: ServiceRequest
         + "\n"
         + "\n".join(f"• {_when(s, 'ar')}" for s in _slots(appointment))
     )
-    ctx.session.add(
-        AuditLog(
-            association_id=ctx.tenant,
-            actor_id=ctx.from_id,
-            action="appointment_offered",
-            subject_kind="request",
-            subject_id=request.id,
-            detail={"slots": len(appointment.slots)},
-        )
+    ctx.audit(
+        action="appointment_offered",
+        subject_kind="request",
+        subject_id=request.id,
+        detail={"slots": len(appointment.slots)},
     )
     ctx.answer(tr.gettext("Done ✓"))
 
@@ -475,15 +470,11 @@ async def outcome(
         appointment.outcome = {
             c.id: bool(appointment.outcome.get(c.id)) for c in ctx.profile.appointments.criteria
         }
-        ctx.session.add(
-            AuditLog(
-                association_id=ctx.tenant,
-                actor_id=ctx.from_id,
-                action="appointment_outcome",
-                subject_kind="request",
-                subject_id=request.id,
-                detail=dict(appointment.outcome),
-            )
+        ctx.audit(
+            action="appointment_outcome",
+            subject_kind="request",
+            subject_id=request.id,
+            detail=dict(appointment.outcome),
         )
         await ctx.session.flush()
         ctx.show(

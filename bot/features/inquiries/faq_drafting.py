@@ -20,7 +20,7 @@ from bot.engine.keyboards import Buttons, button, cb, inline
 from bot.engine.namespaces import NS
 from bot.features.staff.staff_group import staff_actor
 from bot.i18n import translator
-from storage.models import AuditLog, FaqDraft, StaffMessageLink, Ticket, TicketMessage
+from storage.models import FaqDraft, StaffMessageLink, Ticket, TicketMessage
 
 DRAFT_LINK = "faq_draft"
 
@@ -131,15 +131,11 @@ def _post(ctx: Ctx, row: FaqDraft) -> None:
 
 def _serve(ctx: Ctx, row: FaqDraft) -> None:
     ctx.rt.profile = drafts.serve(ctx.rt.profile, ctx.rt.matcher, row)
-    ctx.session.add(
-        AuditLog(
-            association_id=ctx.tenant,
-            actor_id=ctx.from_id,
-            action="faq_entry_added",
-            subject_kind="ticket",
-            subject_id=row.ticket_id,
-            detail={"entry": drafts.entry_id(row), "draft": row.id},
-        )
+    ctx.audit(
+        action="faq_entry_added",
+        subject_kind="ticket",
+        subject_id=row.ticket_id,
+        detail={"entry": drafts.entry_id(row), "draft": row.id},
     )
 
 

@@ -19,7 +19,7 @@ from bot.engine.keyboards import Callback, button, cb, inline
 from bot.engine.namespaces import NS
 from bot.features.inquiries import faq_drafting, faq_search
 from bot.i18n import translator
-from storage.models import AuditLog, LearnedPhrasing, Ticket
+from storage.models import LearnedPhrasing, Ticket
 
 CANDIDATES = 5
 
@@ -137,15 +137,11 @@ async def _link(ctx: Ctx, data: Callback) -> None:
             alert=True,
         )
         return
-    ctx.session.add(
-        AuditLog(
-            association_id=ctx.tenant,
-            actor_id=ctx.from_id,
-            action="faq_phrasing_added",
-            subject_kind="ticket",
-            subject_id=ticket.id,
-            detail={"entry": entry.id, "phrasing": row.id, "status": row.status},
-        )
+    ctx.audit(
+        action="faq_phrasing_added",
+        subject_kind="ticket",
+        subject_id=ticket.id,
+        detail={"entry": entry.id, "phrasing": row.id, "status": row.status},
     )
     ctx.answer(tr.gettext("Done ✓"))
     _show_row(ctx, row, entry.question.get("ar"))

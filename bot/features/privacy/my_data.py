@@ -13,7 +13,6 @@ from bot.engine.namespaces import NS
 from bot.engine.router import Router
 from bot.features.home.menus import menu_keyboard_short
 from bot.i18n import N_, translator
-from storage.models import AuditLog
 
 ERASED_CARD = N_("The beneficiary's data was erased at their request.")
 
@@ -27,14 +26,10 @@ async def my_data(ctx: Ctx) -> None:
         text.encode("utf-8"),
         ctx._("This file holds everything the association keeps about you through this assistant."),
     )
-    ctx.session.add(
-        AuditLog(
-            association_id=ctx.tenant,
-            actor_id=ctx.from_id,
-            action="data_export",
-            subject_kind="beneficiary",
-            subject_id=ctx.user.id,
-        )
+    ctx.audit(
+        action="data_export",
+        subject_kind="beneficiary",
+        subject_id=ctx.user.id,
     )
 
 

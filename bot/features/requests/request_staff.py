@@ -25,7 +25,7 @@ from bot.features.requests import request_moves
 from bot.features.requests.request_cards import CARD, refresh_card
 from bot.features.staff.staff_group import card_lives_here, refuse_role, staff_actor
 from bot.i18n import N_, translator
-from storage.models import AuditLog, Document, ServiceRequest, StaffMessageLink
+from storage.models import Document, ServiceRequest, StaffMessageLink
 
 PROMPT_PREFIX = "sr_"  # StaffMessageLink.subject_kind of a prompt: sr_docs, sr_reject …
 
@@ -203,15 +203,11 @@ async def reveal(ctx: Ctx, request: ServiceRequest) -> None:
         ]
     ctx.send(ctx.from_id, "\n".join(lines))
     send_documents(ctx, ctx.from_id, documents)
-    ctx.session.add(
-        AuditLog(
-            association_id=ctx.tenant,
-            actor_id=ctx.from_id,
-            action="view_personal_data",
-            subject_kind="request",
-            subject_id=request.id,
-            detail={"documents": len(documents)},
-        )
+    ctx.audit(
+        action="view_personal_data",
+        subject_kind="request",
+        subject_id=request.id,
+        detail={"documents": len(documents)},
     )
     ctx.answer(
         tr.gettext("Sent to you in a private chat with the bot (start it first if you have not)."),

@@ -17,7 +17,6 @@ from bot.engine.router import Router
 from bot.i18n import N_, translator
 from storage.models import (
     Appointment,
-    AuditLog,
     CaseAssignment,
     StaffMember,
     StaffMessageLink,
@@ -147,15 +146,11 @@ async def grant(ctx: Ctx) -> None:
         )
     else:
         row.role, row.granted_by, row.granted_at = role, ctx.from_id, utcnow()
-    ctx.session.add(
-        AuditLog(
-            association_id=ctx.tenant,
-            actor_id=ctx.from_id,
-            action="grant_role",
-            subject_kind="staff",
-            subject_id=None,
-            detail={"user": target, "role": role},
-        )
+    ctx.audit(
+        action="grant_role",
+        subject_kind="staff",
+        subject_id=None,
+        detail={"user": target, "role": role},
     )
     ctx.reply_quoting(
         tr.gettext("Role “{role}” granted to {who}.").format(
@@ -213,15 +208,11 @@ def refuse_role(ctx: Ctx, actor: Actor, action: str, subject_kind: str, subject_
     """A move the presser's role may not take: audited; the explanation (for the presser only:
     a toast or a quoted reply) names who may take it."""
     allowed = sorted(ctx.profile.permissions.as_map().get(action, ()), key=lambda r: RANK[Role(r)])
-    ctx.session.add(
-        AuditLog(
-            association_id=ctx.tenant,
-            actor_id=ctx.from_id,
-            action="refused_role",
-            subject_kind=subject_kind,
-            subject_id=subject_id,
-            detail={"move": action, "role": str(actor.role or Role.STAFF)},
-        )
+    ctx.audit(
+        action="refused_role",
+        subject_kind=subject_kind,
+        subject_id=subject_id,
+        detail={"move": action, "role": str(actor.role or Role.STAFF)},
     )
     tr = translator("ar")
     if not allowed:

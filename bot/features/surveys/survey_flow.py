@@ -499,14 +499,10 @@ async def notify_follow_up(ctx: Ctx, invitation: SurveyInvitation) -> bool:
         ).format(user_id=ctx.from_id)
         ctx.send(supervisor, f"{text}\n{chat}")
     ctx.send(ctx.rt.staff_chat_id, text)
-    ctx.session.add(
-        AuditLog(
-            association_id=ctx.tenant,
-            actor_id=ctx.from_id,
-            action=FOLLOW_UP,
-            subject_kind=case.kind,
-            subject_id=case.id,
-            detail={"consent": True},
-        )
+    ctx.audit(
+        action=FOLLOW_UP,
+        subject_kind=case.kind,
+        subject_id=case.id,
+        detail={"consent": True},
     )
     return True

@@ -20,7 +20,7 @@ from bot.features.workspace.cases import (
     thread_lines,
 )
 from bot.i18n import translator
-from storage.models import AuditLog, ServiceRequest, Ticket
+from storage.models import ServiceRequest, Ticket
 
 
 async def find_command(ctx: Ctx) -> None:
@@ -55,14 +55,10 @@ async def find_command(ctx: Ctx) -> None:
     thread = await thread_lines(ctx, case, tr)
     lines += thread or [tr.gettext("Nothing yet.")]
     ctx.send(ctx.chat_id, "\n".join(lines), link=(case.kind, case.id))
-    ctx.session.add(
-        AuditLog(
-            association_id=ctx.tenant,
-            actor_id=ctx.from_id,
-            action="find_case",
-            subject_kind=case.kind,
-            subject_id=case.id,
-        )
+    ctx.audit(
+        action="find_case",
+        subject_kind=case.kind,
+        subject_id=case.id,
     )
 
 
@@ -120,13 +116,9 @@ async def history_command(ctx: Ctx) -> None:
             f"{format_date(aware(other.opened_at).date(), 'ar', style='gregorian')}"
         )
     ctx.reply_quoting("\n".join(lines))
-    ctx.session.add(
-        AuditLog(
-            association_id=ctx.tenant,
-            actor_id=ctx.from_id,
-            action="case_history",
-            subject_kind=case.kind,
-            subject_id=case.id,
-            detail={"shown": len(others)},
-        )
+    ctx.audit(
+        action="case_history",
+        subject_kind=case.kind,
+        subject_id=case.id,
+        detail={"shown": len(others)},
     )

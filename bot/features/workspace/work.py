@@ -36,7 +36,6 @@ from bot.features.workspace.cases import (
 )
 from bot.i18n import N_, translator
 from storage.models import (
-    AuditLog,
     Beneficiary,
     CaseAssignment,
     CaseNote,
@@ -80,15 +79,11 @@ async def give(ctx: Ctx, case: Case, user_id: int, name: str, action: str) -> No
     else:
         held.assignee_id, held.assignee_name, held.assigned_by = user_id, name, ctx.from_id
         held.assigned_at, held.reminded_at = utcnow(), None
-    ctx.session.add(
-        AuditLog(
-            association_id=ctx.tenant,
-            actor_id=ctx.from_id,
-            action=action,
-            subject_kind=case.kind,
-            subject_id=case.id,
-            detail={"assignee": user_id},
-        )
+    ctx.audit(
+        action=action,
+        subject_kind=case.kind,
+        subject_id=case.id,
+        detail={"assignee": user_id},
     )
     await ctx.session.flush()
     await refresh(ctx, case)
@@ -216,15 +211,11 @@ async def deliver(ctx: Ctx, case: Case, text: str, *, canned: str | None = None)
         add_message(ctx.session, row, "out", text=text, staff_user_id=ctx.from_id)
     sent = ctx.send(person.telegram_user_id, f"{header(ctx, row, person.locale)}\n\n{text}")
     if canned:
-        ctx.session.add(
-            AuditLog(
-                association_id=ctx.tenant,
-                actor_id=ctx.from_id,
-                action="canned_reply_sent",
-                subject_kind=case.kind,
-                subject_id=case.id,
-                detail={"canned": canned},
-            )
+        ctx.audit(
+            action="canned_reply_sent",
+            subject_kind=case.kind,
+            subject_id=case.id,
+            detail={"canned": canned},
         )
     after_delivery(
         ctx.out,
@@ -254,14 +245,10 @@ def add_note(ctx: Ctx, case: Case, text: str) -> None:
             created_at=utcnow(),
         )
     )
-    ctx.session.add(
-        AuditLog(
-            association_id=ctx.tenant,
-            actor_id=ctx.from_id,
-            action="internal_note",
-            subject_kind=case.kind,
-            subject_id=case.id,
-        )
+    ctx.audit(
+        action="internal_note",
+        subject_kind=case.kind,
+        subject_id=case.id,
     )
 
 
