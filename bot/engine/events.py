@@ -26,6 +26,13 @@ class Kind(StrEnum):
     MEMBER = "member"  # the bot was blocked/unblocked, added to or removed from a chat
 
 
+def stored_text(value: str | None) -> str | None:
+    """A channel's string as we may store it: NUL is valid in a Telegram or WhatsApp string, but
+    no PostgreSQL text can hold it, and the words a person sends are stored (answers, follow-ups,
+    names, file names). Adapters pass every such string through this."""
+    return value.replace("\x00", "") if value and "\x00" in value else value
+
+
 # media a message can carry, passed on to staff by copying the message
 RELAYABLE = frozenset({"photo", "document", "voice", "audio", "video"})
 

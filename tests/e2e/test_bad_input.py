@@ -289,6 +289,36 @@ async def test_long_text_controls_and_markup(
     await assert_clean(app, emu)
 
 
+async def test_nul_in_what_a_person_sends_is_stored_without_it(
+    consented: Person, staff: Person, emu: Emulator, app: BotApp, profile
+) -> None:
+    """NUL is a valid character in a Telegram string, and no PostgreSQL text can hold one (CI
+    found it through a command's arguments): every word a person sends that we keep goes in
+    without it, in a form, a hand-over, a caption, a file name and a forged button."""
+    uid = consented.user_id
+    app.sender.limits = dataclasses.replace(app.sender.limits, followup_interval=0.05)
+    await answered(consented, emu.send_text(uid, "/ask متى\x00 يفتح المقر؟"))
+    await answered(consented, emu.send_text(uid, "/menu\x00"))
+    await consented.press("استفسار")
+    await consented.press("التحدث مع فريق")
+    await answered(consented, emu.send_text(uid, "سؤالي\x00 عن الدوام"))
+    card = emu.last_message(STAFF_CHAT)
+    assert card is not None and "سؤالي عن الدوام" in card["text"]
+    await answered(consented, emu.send_text(uid, "وسؤال\x00 آخر"))  # a follow-up, as typed
+    await consented.say("/menu")
+    await answered(consented, emu.send_voice(uid, b"OggS"))  # a voice note opens a hand-over
+    await answered(consented, emu.send_text(uid, "\x00وهذا ما قلته"))
+    await answered(consented, emu.send_photo(uid, b"\x89PNG photo", caption="صورة\x00 الهوية"))
+    await consented.act(emu.send_document(uid, b"%PDF-1.4", "عقد\x00.pdf", "application/pdf"))
+    await consented.act(emu.press(uid, consented.last()["message_id"], "tk:x:\x00", strict=False))
+    await consented.say("/menu")
+    await open_service(consented, profile)
+    replies = await answered(consented, emu.send_text(uid, "محمد\x00 عبدالله سعيد الحربي"))
+    assert "السؤال ٢" in words(replies[-1])
+    assert not incidents(emu)
+    await assert_clean(app, emu)
+
+
 # -- files in a form's document question ---------------------------------------------------------------
 def document_update(
     uid: int, *, name: str, mime: str, size: int, kind: str = "document"

@@ -16,7 +16,7 @@ from typing import Any
 from bot.channels.telegram.file_head import FileHeads
 from bot.channels.telegram.staff_auth import MembershipCache
 from bot.channels.telegram.transport import call
-from bot.engine.events import Attachment, Contact, Event, Kind
+from bot.engine.events import Attachment, Contact, Event, Kind, stored_text
 from bot.engine.keyboards import (
     AskFor,
     Button,
@@ -195,7 +195,11 @@ def parse_update(raw: JSON, bot_username: str = "") -> Event:
             event.message_has_text = message.get("text") is not None
         data = query.get("data")
         # every button we make carries ASCII ids (bot.engine.keyboards.cb): anything else is forged
-        event.action = parse_cb(data) if isinstance(data, str) and data.isascii() else None
+        event.action = (
+            parse_cb(data)
+            if isinstance(data, str) and data.isascii() and data.isprintable()
+            else None
+        )
         return event
     for key, edited in (("message", False), ("edited_message", True)):
         message = raw.get(key)
@@ -219,7 +223,7 @@ def _sender(event: Event, user: JSON | None) -> None:
     if not isinstance(user, dict):
         return
     event.user_id = user["id"]
-    first, last = user.get("first_name") or "", user.get("last_name")
+    first, last = stored_text(user.get("first_name")) or "", stored_text(user.get("last_name"))
     event.first_name = first
     event.user_name = f"{first} {last}" if last else first
     event.language_code = user.get("language_code")
@@ -231,9 +235,9 @@ def _message(update_id: int, message: JSON, edited: bool, bot_username: str) -> 
     )
     _chat(event, message["chat"])
     _sender(event, message.get("from"))
-    text = event.text = message.get("text")
+    text = event.text = stored_text(message.get("text"))
     event.message_has_text = text is not None
-    event.caption = message.get("caption")
+    event.caption = stored_text(message.get("caption"))
     event.media_group_id = message.get("media_group_id")
     event.file = _attachment(message)
     location = message.get("location") or (message.get("venue") or {}).get("location")
@@ -249,7 +253,7 @@ def _message(update_id: int, message: JSON, edited: bool, bot_username: str) -> 
         if isinstance(author, dict):
             event.reply_to_user_id = author.get("id")
             event.reply_to_is_bot = bool(author.get("is_bot"))
-            event.reply_to_first_name = str(author.get("first_name") or "")
+            event.reply_to_first_name = stored_text(author.get("first_name")) or ""
     if edited:
         return event
     command = command_of(text, bot_username)
@@ -290,7 +294,7 @@ def _attachment(message: JSON) -> Attachment | None:
                 media.get("file_unique_id"),
                 media.get("file_size"),
                 media.get("mime_type"),
-                media.get("file_name"),
+                stored_text(media.get("file_name")),
             )
     return None
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 from typing import Any
 
 from bot.channels.whatsapp.wa_identity import chat_id_for, message_id_for
-from bot.engine.events import Attachment, Contact, Event, Kind
+from bot.engine.events import Attachment, Contact, Event, Kind, stored_text
 from bot.engine.keyboards import cb, parse_cb
 from bot.engine.namespaces import NS
 from storage.crypto import Vault
@@ -95,7 +95,7 @@ def parse_message(raw: JSON, vault: Vault) -> Event:
     wa_id = wa_id_of(raw)
     chat_id = chat_id_for(vault, wa_id)
     profile = (raw.get("contact") or {}).get("profile") or {}
-    name = str(profile.get("name") or "")
+    name = stored_text(str(profile.get("name") or "")) or ""
     event = Event(
         int(raw["update_id"]),
         Kind.OTHER,
@@ -116,7 +116,7 @@ def parse_message(raw: JSON, vault: Vault) -> Event:
         event.reply_to_is_bot = True  # a person can only quote our messages or their own
     kind = message.get("type")
     if kind == "text":
-        text = str((message.get("text") or {}).get("body") or "")
+        text = stored_text(str((message.get("text") or {}).get("body") or "")) or ""
         event.text = text
         event.message_has_text = True
         command = word_command(text)
@@ -143,7 +143,7 @@ def parse_message(raw: JSON, vault: Vault) -> Event:
         event.kind = Kind.ACTION
         event.message_id = event.reply_to_message_id  # the message under which it was chosen
         event.reply_to_message_id = None
-        event.action = parse_cb(data) if data.isascii() else None
+        event.action = parse_cb(data) if data.isascii() and data.isprintable() else None
         return event
     if kind in _MEDIA:
         media = message.get(kind) or {}
@@ -153,9 +153,9 @@ def parse_message(raw: JSON, vault: Vault) -> Event:
             media.get("sha256"),
             None,
             media.get("mime_type"),
-            media.get("filename"),
+            stored_text(media.get("filename")),
         )
-        event.caption = media.get("caption")
+        event.caption = stored_text(media.get("caption"))
         event.kind = (
             Kind.FILE
             if kind in ("image", "document")
