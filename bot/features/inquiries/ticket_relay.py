@@ -157,7 +157,8 @@ async def relay_text(ctx: Ctx, ticket, text: str) -> None:
     )
     if (channel := ctx.channel_note(ctx.user)) is not None:  # WhatsApp, as on the card
         head += f"\n{channel}"
-    body = f"«{escape(mask_numbers(clean_input(text, multiline=True)))}»"
+    text = clean_input(text, multiline=True)  # kept as shown: no bidi controls
+    body = f"«{escape(mask_numbers(text))}»"
     staff = joined(
         ctx.send(
             chat_id,
