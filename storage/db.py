@@ -53,15 +53,16 @@ import contextlib
 import logging
 import os
 import sqlite3
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import aiosqlite
 import orjson
 from sqlalchemy import event, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -71,6 +72,8 @@ from sqlalchemy.ext.asyncio import (
 
 from storage import totals as _totals  # noqa: F401 - registers the running totals (flush events)
 from storage.scope import TENANT, TenantSession
+
+T = TypeVar("T")
 
 BUSY_TIMEOUT_MS = 10_000
 MIGRATION_LOCK = 0x6D75_7374_6166  # PostgreSQL advisory lock key held while one process migrates
@@ -269,9 +272,31 @@ def make_engine(url: str, *, offload: bool = False) -> AsyncEngine:
         ckwargs.update(kwargs, **connect_args)
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas(offload))
         return engine
-    return create_async_engine(
-        url, pool_size=10, max_overflow=10, pool_pre_ping=True, **JSON_OPTIONS
-    )
+    # No pre-ping (a round trip at every checkout, i.e. per transaction): a connection found
+    # dead by its first statement invalidates the pool (every connection older than it is
+    # replaced at its next checkout), and the hot path runs its work again once (``retrying``).
+    return create_async_engine(url, pool_size=10, max_overflow=10, **JSON_OPTIONS)
+
+
+def dropped(exc: BaseException) -> bool:
+    """A statement failed because its connection was gone (PostgreSQL restarted, a network
+    cut): nothing of the transaction was kept, and a fresh connection can do it again."""
+    return isinstance(exc, DBAPIError) and bool(exc.connection_invalidated)
+
+
+async def retrying(work: Callable[[], Awaitable[T]]) -> T:
+    """Run ``work`` (one whole transaction) again, once, when it failed on a dropped connection
+    (``dropped``): the first statement after a restart finds the pooled connection dead, and
+    the pool has then replaced every older one. Any other failure is the caller's."""
+    try:
+        return await work()
+    except DBAPIError as exc:
+        if not dropped(exc):
+            raise
+        logging.getLogger(__name__).warning(
+            "database connection lost (%s); trying again on a new one", type(exc.orig).__name__
+        )
+    return await work()
 
 
 def _checkpoint(path: str) -> None:

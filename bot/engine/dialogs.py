@@ -1,6 +1,7 @@
 """The beneficiary's current conversation (flow, step, answers), kept in the database.
 
-A dialog is read at most once per update (the first ``current()``), changed in memory by
+A dialog is read at most once per update (with the person's row, by the dispatcher's first
+statement — ``known`` — or else by the first ``current()``), changed in memory by
 ``begin``/``save``/``end``, and written once, with the update's other changes, by
 ``write(ctx)`` at the end of the unit of work (``bot.engine.dispatch.finish``) — one plain statement,
 in the same transaction, so a restart or a crash loses no answer already given. It is a small
@@ -55,6 +56,13 @@ class _State:
     beneficiary_id: int
     stored: tuple[str, str, dict[str, Any]] | None  # Dialog.snapshot() of the row; None: no row
     dialog: Dialog | None
+
+
+def known(ctx: UnitOfWork, beneficiary_id: int, row: Any) -> None:
+    """The person's dialog as the unit of work's first statement already read it (a row with
+    ``flow``, ``step``, ``data``; ``None`` when they have none): no second read."""
+    dialog = Dialog(beneficiary_id, row.flow, row.step, dict(row.data or {})) if row else None
+    ctx.dialog_state = _State(beneficiary_id, dialog.snapshot() if dialog else None, dialog)
 
 
 async def _state(ctx: UnitOfWork) -> _State | None:

@@ -17,7 +17,7 @@ from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, select
+from sqlalchemy import Table, and_, bindparam, func, select
 from sqlalchemy import insert as sql_insert
 from sqlalchemy import update as sql_update
 
@@ -30,7 +30,9 @@ from bot.engine.outbox import Out
 from bot.engine.router import Router
 from bot.i18n import N_, translator
 from storage.crypto import address_context
+from storage.db import retrying
 from storage.models import Beneficiary, InboundUpdate, OutboxMessage, utcnow
+from storage.models import Dialog as DialogRow
 
 log = logging.getLogger(__name__)
 
@@ -49,9 +51,36 @@ _CLAIM = (
     .values(status="done", processed_at=bindparam("at"))
 )
 _OWE = sql_insert(_OUTBOX).returning(_OUTBOX.c.id)
-_USER_BY_TELEGRAM_ID = select(Beneficiary).where(
-    Beneficiary.association_id == bindparam("tenant"),
-    Beneficiary.telegram_user_id == bindparam("tg"),
+_DIALOG = cast(Table, DialogRow.__table__)
+# The person and their dialog in one statement (an update of a form needs both): an ORM select,
+# so the scope limits the person to the association; the dialog is theirs by its key.
+_USER_BY_TELEGRAM_ID = (
+    select(Beneficiary, _DIALOG.c.flow, _DIALOG.c.step, _DIALOG.c.data)
+    .outerjoin(_DIALOG, _DIALOG.c.beneficiary_id == Beneficiary.id)
+    .where(
+        Beneficiary.association_id == bindparam("tenant"),
+        Beneficiary.telegram_user_id == bindparam("tg"),
+    )
+)
+# PostgreSQL: the claim, the person and their dialog in ONE round trip. The claim is a
+# data-modifying CTE (run once, whatever the rest reads); the single row of its count is
+# outer-joined to the person (none yet: a first message) and to the dialog.
+_CLAIMED = (
+    select(func.count().label("claimed"))
+    .select_from(_CLAIM.returning(_INBOUND.c.update_id).cte("claim"))
+    .subquery("claimed")
+)
+_CLAIM_AND_USER = (
+    select(_CLAIMED.c.claimed, Beneficiary, _DIALOG.c.flow, _DIALOG.c.step, _DIALOG.c.data)
+    .select_from(_CLAIMED)
+    .outerjoin(
+        Beneficiary,
+        and_(
+            Beneficiary.association_id == bindparam("tenant"),
+            Beneficiary.telegram_user_id == bindparam("tg"),
+        ),
+    )
+    .outerjoin(_DIALOG, _DIALOG.c.beneficiary_id == Beneficiary.id)
 )
 
 
@@ -123,7 +152,7 @@ class Dispatcher:
         staff_member = await self._staff_precheck(event)
         file_head = await self._file_precheck(event)
         try:
-            ctx = await self._process(update_id, event, staff_member, file_head)
+            ctx = await retrying(lambda: self._process(update_id, event, staff_member, file_head))
         except Exception as exc:
             await self._on_error(update_id, event, exc)
             return
@@ -172,13 +201,21 @@ class Dispatcher:
         file_head: Head | None = None,
     ) -> Ctx | None:
         async with self.rt.db.write() as session:
-            conn = await session.connection()
-            claimed = await conn.execute(
-                _CLAIM, {"tenant": self.rt.tenant, "uid": update_id, "at": utcnow()}
-            )
-            if claimed.rowcount == 0:  # processed already (a redelivery, or a second worker)
-                return None
+            params = {"tenant": self.rt.tenant, "uid": update_id, "at": utcnow()}
+            person = self._person_of(event)
+            prefetched = None
+            if person is not None and not self.rt.db.is_sqlite:  # one trip for all three
+                params["tg"] = person
+                row = (await session.execute(_CLAIM_AND_USER, params)).one()
+                if not row.claimed:
+                    return None
+                prefetched = row
+            else:
+                conn = await session.connection()
+                if (await conn.execute(_CLAIM, params)).rowcount == 0:
+                    return None  # processed already (a redelivery, or a second worker)
             ctx = Ctx(self.rt, event, session)
+            ctx.prefetched = prefetched
             ctx.staff_member = staff_member
             ctx.file_head = file_head
             await self.route(ctx)
@@ -195,6 +232,18 @@ class Dispatcher:
                 ctx.reply(answer["text"])  # a channel without pop-ups (WhatsApp): said instead
             await finish(ctx)
         return ctx
+
+    def _person_of(self, event: Event) -> int | None:
+        """The beneficiary ``route`` will load for this event (it reads them whole, with their
+        dialog, with the claim on PostgreSQL); None for staff chats, groups, chat members."""
+        if event.user_id is None or event.kind is Kind.MEMBER:
+            return None
+        chat_id = event.chat_id
+        if chat_id is None:
+            return event.user_id if event.is_action else None
+        if chat_id in self.rt.staff_chat_ids or event.chat_type != "private":
+            return None
+        return event.user_id
 
     # -- routing ------------------------------------------------------------------------------
     async def route(self, ctx: Ctx) -> None:
@@ -301,9 +350,14 @@ class Dispatcher:
         event = ctx.event
         if event.user_id is None:
             return
-        user = await ctx.session.scalar(
-            _USER_BY_TELEGRAM_ID, {"tenant": self.rt.tenant, "tg": event.user_id}
-        )
+        row = ctx.prefetched  # on PostgreSQL, read with the claim (a row even for a newcomer)
+        if row is None:
+            row = (
+                await ctx.session.execute(
+                    _USER_BY_TELEGRAM_ID, {"tenant": self.rt.tenant, "tg": event.user_id}
+                )
+            ).first()
+        user = row.Beneficiary if row is not None else None
         if user is None:
             user = Beneficiary(
                 association_id=self.rt.tenant,
@@ -315,7 +369,9 @@ class Dispatcher:
             )
             ctx.session.add(user)
             await ctx.session.flush()
+            dialogs.known(ctx, user.id, None)
         else:
+            dialogs.known(ctx, user.id, row if row.flow is not None else None)
             now = utcnow()
             seen = user.last_seen_at
             if (
