@@ -36,8 +36,10 @@ do not reach; each carries the tenant (or a key that is unique across associatio
   INSERT whose rows name the tenant);
 * ``bot.engine.intake``: ``_STORE_SQLITE`` / ``_STORE_PG`` (inbound INSERTs naming the tenant);
 * ``bot.engine.sender``: the delivery UPDATEs by outbox id (ids are global);
-* ``bot.engine.dialogs``: ``_READ`` / ``_INSERT`` / ``_UPDATE`` / ``_DELETE`` by beneficiary id
-  (ids are global, and the beneficiary was found in the scoped session).
+* ``bot.engine.dialogs``: ``_READ`` and ``WRITES`` by beneficiary id (ids are global, and the
+  beneficiary was found in the scoped session); ``bot.engine.dispatch`` joins the dialog to the
+  person's row (``_USER_BY_TELEGRAM_ID``, ``_CLAIM_AND_USER``) and writes it as a CTE of an
+  outbox INSERT (``_OWE_WITH``) on PostgreSQL.
 
 ``storage.claims`` (PostgreSQL, a cluster's own connection) runs plain SQL whose every
 statement names the tenant as its first parameter.

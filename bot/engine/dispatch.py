@@ -39,6 +39,19 @@ log = logging.getLogger(__name__)
 LAST_SEEN_RESOLUTION = timedelta(minutes=1)  # ``last_seen_at`` is rewritten at most this often
 _INBOUND = cast(Table, InboundUpdate.__table__)  # typed as the FromClause it may be in general
 _OUTBOX = cast(Table, OutboxMessage.__table__)
+# every column: the column defaults are not applied to an INSERT with a DML CTE
+_OWE_COLUMNS = (
+    "association_id",
+    "chat_id",
+    "method",
+    "payload",
+    "link_kind",
+    "link_id",
+    "channel",
+    "status",
+    "attempts",
+    "created_at",
+)
 # The statements run on every update are built once (building and keying a statement costs as
 # much as running it) and run on the session's connection, as plain Core: no ORM bookkeeping.
 _CLAIM = (
@@ -51,6 +64,15 @@ _CLAIM = (
     .values(status="done", processed_at=bindparam("at"))
 )
 _OWE = sql_insert(_OUTBOX).returning(_OUTBOX.c.id)
+# PostgreSQL: the dialog's write as a CTE of the first outbox INSERT (one trip for both). The
+# INSERT's parameters get names of their own (``o_…``), apart from the dialog's (``d_…``).
+_OWE_WITH = {
+    how: sql_insert(_OUTBOX)
+    .values({c: bindparam(f"o_{c}", type_=_OUTBOX.c[c].type) for c in _OWE_COLUMNS})
+    .add_cte(write.cte("dialog"))
+    .returning(_OUTBOX.c.id)
+    for how, write in dialogs.WRITES.items()
+}
 _DIALOG = cast(Table, DialogRow.__table__)
 # The person and their dialog in one statement (an update of a form needs both): an ORM select,
 # so the scope limits the person to the association; the dialog is theirs by its key.
@@ -87,6 +109,9 @@ _CLAIM_AND_USER = (
 async def finish(ctx: UnitOfWork) -> None:
     """Write what this unit of work leaves besides its ORM changes: the person's dialog and the
     messages it owes. Called once, last, inside its transaction, by every unit of work."""
+    if ctx.out and not ctx.rt.db.is_sqlite:
+        await write_outbox(ctx, dialogs.change(ctx))  # one trip for the dialog and a message
+        return
     await dialogs.write(ctx)
     await write_outbox(ctx)
 
@@ -102,28 +127,32 @@ async def unit_of_work(rt: Runtime, *, offload: bool = False) -> AsyncIterator[U
     rt.sender.enqueue(work.out)
 
 
-async def write_outbox(ctx: UnitOfWork) -> None:
+async def write_outbox(ctx: UnitOfWork, dialog: tuple[str, dict[str, Any]] | None = None) -> None:
     """The messages this unit of work owes, as outbox rows in its own transaction (a Core
     ``INSERT … RETURNING id`` per message, in order: one or two per update, and cheaper than the
-    ordered bulk form; the rows are never read back as ORM objects)."""
+    ordered bulk form; the rows are never read back as ORM objects). ``dialog``
+    (``dialogs.change``, PostgreSQL): the dialog's write, run as a CTE of the first INSERT."""
     if not ctx.out:
         return
     conn = await ctx.session.connection()
     for item in ctx.out:
-        item.id = (
-            await conn.execute(
-                _OWE,
-                {
-                    "association_id": ctx.tenant,
-                    "chat_id": item.chat_id,
-                    "method": item.method,
-                    "payload": item.payload,
-                    "link_kind": item.link_kind,
-                    "link_id": item.link_id,
-                    "channel": item.channel,
-                },
-            )
-        ).scalar_one()
+        row = {
+            "association_id": ctx.tenant,
+            "chat_id": item.chat_id,
+            "method": item.method,
+            "payload": item.payload,
+            "link_kind": item.link_kind,
+            "link_id": item.link_id,
+            "channel": item.channel,
+        }
+        if dialog is None:
+            item.id = (await conn.execute(_OWE, row)).scalar_one()
+            continue
+        how, params = dialog
+        params.update((f"o_{key}", value) for key, value in row.items())
+        params.update(o_status="pending", o_attempts=0, o_created_at=utcnow())
+        item.id = (await conn.execute(_OWE_WITH[how], params)).scalar_one()
+        dialog = None
 
 
 class Dispatcher:
