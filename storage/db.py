@@ -51,6 +51,7 @@ scope applies to it as well.
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import logging
 import os
@@ -58,11 +59,15 @@ import sqlite3
 from collections.abc import AsyncIterator, Awaitable, Callable
 from functools import partial
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 import aiosqlite
 import orjson
 from sqlalchemy import event, text
+from sqlalchemy.dialects.sqlite.aiosqlite import (
+    AsyncAdapt_aiosqlite_connection,
+    AsyncAdapt_aiosqlite_cursor,
+)
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import (
@@ -71,6 +76,7 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
+from sqlalchemy.util import EMPTY_DICT
 
 from storage import totals as _totals  # noqa: F401 - registers the running totals (flush events)
 from storage.scope import TENANT, TenantSession
@@ -201,6 +207,52 @@ class _FusedConnection(aiosqlite.Connection):
             await super().rollback()
 
 
+class _InlineCursor(AsyncAdapt_aiosqlite_cursor):
+    """SQLAlchemy's aiosqlite cursor over ``_FusedCursor``, whose opening and closing do nothing:
+    they are not awaited (each ``await_`` is two greenlet switches). The statement itself is
+    still awaited once (``AsyncConnection.execute`` insists on one), and runs inline."""
+
+    __slots__ = ()
+    _awaitable_cursor_close = False
+
+    def __init__(self, adapt_connection: Any) -> None:
+        self._adapt_connection = adapt_connection
+        self._connection = adapt_connection._connection
+        self._cursor = cast(Any, _FusedCursor(cast(Any, self._connection)))
+        self._soft_closed_memoized = EMPTY_DICT
+        self._rows = collections.deque()
+
+    def close(self) -> None:
+        self._rows.clear()
+
+
+class _InlineAdaptedConnection(AsyncAdapt_aiosqlite_connection):
+    """SQLAlchemy's aiosqlite connection for the inline engine: its cursors are ``_InlineCursor``
+    and a commit or rollback runs at once (none at all with no transaction open)."""
+
+    __slots__ = ()
+    _cursor_cls = _InlineCursor
+
+    def _end(self, how: str) -> None:
+        conn = self._connection._connection
+        if conn is None or not conn.in_transaction:
+            return
+        try:
+            getattr(conn, how)()
+        except sqlite3.OperationalError as exc:
+            if not _is_busy(exc):
+                self._handle_exception(exc)
+            getattr(super(), how)()  # waits the lock out in the worker thread
+        except Exception as exc:
+            self._handle_exception(exc)
+
+    def commit(self) -> None:
+        self._end("commit")
+
+    def rollback(self) -> None:
+        self._end("rollback")
+
+
 def _fused_creator(args: list[Any], kwargs: dict[str, Any], offload: bool):
     async def connect() -> aiosqlite.Connection:
         connection = _FusedConnection(partial(sqlite3.connect, *args, **kwargs), 64)
@@ -221,6 +273,8 @@ def _sqlite_pragmas(offload: bool):
         if not offload:
             cursor.execute("PRAGMA wal_autocheckpoint=0")
         cursor.close()
+        if not offload:  # same slots, other methods: its statements run without an await
+            dbapi_connection.__class__ = _InlineAdaptedConnection
 
     return on_connect
 
