@@ -17,6 +17,8 @@ one update at a time and in order (``bot.engine.intake``), one message at a time
   in ``pg_stat_activity`` at each sweep — takes every chat itself: offering costs trips.)
 * Every ``SWEEP`` seconds each process locks the free chats that still have work waiting: the
   chats of a process that died (its locks went with its connection), or a notification missed.
+  One sweep serves every association the process runs (``Sweeper``): one statement a round,
+  whatever their number.
 
 Exactly once still rests on the update's claim (``pending`` → ``done`` in the unit of work)
 and on the outbox row's status; the lock adds "one process at a time, in order". SIGKILL loses
@@ -32,6 +34,7 @@ import time
 from collections.abc import Iterable
 from contextlib import suppress
 from typing import Any
+from weakref import WeakKeyDictionary
 
 from sqlalchemy import func, select
 
@@ -42,6 +45,7 @@ log = logging.getLogger(__name__)
 
 IDLE = 30.0  # seconds without work before a chat's lock is given back
 SWEEP = 2.0  # seconds between two looks for free chats with work waiting
+TICK = 1.0  # seconds between two looks for idle chats to give back
 BUSY = 8  # chats in flight here above which new chats are offered to every process
 
 
@@ -61,8 +65,8 @@ class Cluster:
         self._ops: set[asyncio.Task[None]] = set()
         self._idle = asyncio.Event()
         self._idle.set()
-        self._loops: list[asyncio.Task[None]] = []
-        self._gate = asyncio.Lock()
+        self._sweeper = sweeper_of(link)
+        self._gate = self._sweeper.gate  # the link's locks change one statement at a time
         self.peers = 1  # processes serving from this database (counted at each sweep)
         self._wanted: set[int] = set()  # chats to lock at the next turn of the loop
         self._offered: set[int] = set()  # chats to offer to every process
@@ -75,10 +79,7 @@ class Cluster:
     async def start(self) -> None:
         self.link.listen(self.tenant, self._notified, self._forget)
         await self.sweep(0.0)
-        self._loops = [
-            asyncio.create_task(self._every(SWEEP, self.sweep), name=f"sweep:{self.tenant}"),
-            asyncio.create_task(self._every(1.0, self.release_idle), name=f"free:{self.tenant}"),
-        ]
+        self._sweeper.add(self)
 
     def _forget(self) -> None:
         """The link is gone and its locks with it: nothing is held now (work under way ends;
@@ -87,23 +88,13 @@ class Cluster:
         self._touched.clear()
 
     async def stop(self) -> None:
-        for task in [*self._loops, *self._ops]:
+        self._sweeper.discard(self)
+        for task in self._ops:
             task.cancel()
-        await asyncio.gather(*self._loops, *self._ops, return_exceptions=True)
-        self._loops.clear()
+        await asyncio.gather(*self._ops, return_exceptions=True)
         held, self.held = sorted(self.held), set()
         with suppress(Exception):  # closing the connection frees them anyway
             await self.link.unlock(self.tenant, held)
-
-    async def _every(self, seconds: float, work: Any) -> None:
-        while True:
-            await asyncio.sleep(seconds)
-            try:
-                await work()
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:  # the database away: the next round tries again
-                log.warning("cluster: %s failed (%s)", work.__name__, type(exc).__name__)
 
     async def wait_idle(self, timeout: float | None = None) -> None:
         await asyncio.wait_for(self._idle.wait(), timeout)
@@ -201,16 +192,10 @@ class Cluster:
         return self.peers > 1 and in_flight >= BUSY
 
     async def sweep(self, older: float = SWEEP) -> int:
-        """Lock the free chats with work waiting for over ``older`` seconds (a dead process's,
-        a missed notification)."""
-        self.peers = await self.link.peers()
-        async with self._gate:
-            got = await self.link.sweep(self.tenant, sorted(self.held), older)
-            self._hold(got)
-        if not got:
-            return 0
-        log.info("cluster: %d chat(s) with work waiting taken over", len(got))
-        return await self.load(got)
+        """Lock this association's free chats with work waiting for over ``older`` seconds (a
+        dead process's, a missed notification); the process's ``Sweeper`` does this for all
+        its associations at once every ``SWEEP`` seconds."""
+        return await self._sweeper.round(older, [self])
 
     async def release_idle(self) -> None:
         """Give back the locks of chats without work here for ``IDLE`` seconds."""
@@ -321,6 +306,89 @@ class Cluster:
 
     def _hand_over(self, owed: Any) -> None:
         self.sender.enqueue([Out.of_row(r) for r in owed])
+
+
+class Sweeper:
+    """The clusters of one process on one link (one per database): every ``SWEEP`` seconds one
+    statement sweeps the waiting work of all their associations and counts the peers
+    (``storage.claims.ClusterLink.sweep``); every ``TICK`` the idle chats are given back."""
+
+    def __init__(self, link: Any) -> None:
+        self.link = link
+        self.clusters: dict[str, Cluster] = {}
+        self.gate = asyncio.Lock()  # the link's chat locks and ``held`` change together
+        self.rounds = 0  # sweep statements sent (tests and benchmarks count them)
+        self._task: asyncio.Task[None] | None = None
+
+    def add(self, cluster: Cluster) -> None:
+        self.clusters[cluster.tenant] = cluster
+        if self._task is None or self._task.done():
+            self._task = asyncio.create_task(self._run(), name="sweep")
+
+    def discard(self, cluster: Cluster) -> None:
+        if self.clusters.get(cluster.tenant) is cluster:
+            del self.clusters[cluster.tenant]
+        if not self.clusters and self._task is not None:
+            self._task.cancel()
+            self._task = None
+
+    async def _run(self) -> None:
+        swept = time.monotonic()  # each cluster swept for itself as it started
+        while self.clusters:
+            await asyncio.sleep(TICK)
+            for cluster in list(self.clusters.values()):
+                await self._guarded(cluster.release_idle)
+            if time.monotonic() - swept >= SWEEP - TICK / 2:
+                swept = time.monotonic()
+                await self._guarded(self.round)
+
+    async def _guarded(self, work: Any) -> None:
+        try:
+            await work()
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # the database away: the next round tries again
+            log.warning("cluster: %s failed (%s)", work.__name__, type(exc).__name__)
+
+    async def round(self, older: float = SWEEP, clusters: list[Cluster] | None = None) -> int:
+        """Lock the free chats of every association (or of ``clusters``) with work waiting for
+        over ``older`` seconds, in one statement, and read their rows; returns how many
+        updates were handed over."""
+        clusters = list(self.clusters.values()) if clusters is None else clusters
+        if not clusters:
+            return 0
+        got: dict[str, list[int]] = {}
+        async with self.gate:
+            held = [f"{c.tenant}:{chat}" for c in clusters for chat in c.held]
+            self.rounds += 1
+            peers, locked = await self.link.sweep([c.tenant for c in clusters], held, older)
+            for tenant, chat in locked:
+                got.setdefault(tenant, []).append(chat)
+            for cluster in clusters:
+                cluster.peers = peers
+                cluster._hold(got.get(cluster.tenant, []))
+        loads = [c.load(got[c.tenant]) for c in clusters if c.tenant in got]
+        if not loads:
+            return 0
+        log.info("cluster: %d chat(s) with work waiting taken over", len(locked))
+        taken = 0
+        for result in await asyncio.gather(*loads, return_exceptions=True):
+            if isinstance(result, BaseException):
+                log.warning("cluster: a read failed (%s)", type(result).__name__)
+            else:
+                taken += result
+        return taken
+
+
+_SWEEPERS: WeakKeyDictionary[Any, Sweeper] = WeakKeyDictionary()
+
+
+def sweeper_of(link: Any) -> Sweeper:
+    """The one ``Sweeper`` of this process's ``link``."""
+    sweeper = _SWEEPERS.get(link)
+    if sweeper is None:
+        sweeper = _SWEEPERS[link] = Sweeper(link)
+    return sweeper
 
 
 class SharedBudget:
