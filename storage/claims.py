@@ -18,7 +18,8 @@ Several ``mustafeed run`` / ``webhook`` processes on one PostgreSQL database for
   process, whatever the number of associations.
 * **The send budget** (the ``send`` row of ``leases``) — a token bucket in one row, so Telegram's ~30
   messages a second hold for the bot as a whole; each send reserves a token (one trip) and
-  waits out the debt the bucket is in.
+  waits out the debt the bucket is in. A group's 20 a minute are counted from the outbox's
+  ``sent_at`` (``group_sent``), so a new holder of the chat continues the old one's minute.
 
 SQLite never comes here: one process, today's code path.
 """
@@ -28,6 +29,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 import asyncpg  # type: ignore[import-untyped]
@@ -69,6 +71,14 @@ ON CONFLICT (association_id, name) DO UPDATE
    SET holder = EXCLUDED.holder, expires_at = EXCLUDED.expires_at
  WHERE leases.holder = EXCLUDED.holder OR leases.expires_at < clock_timestamp()
 RETURNING association_id, name, holder
+"""
+# a group's latest messages (newest first): the holder of the chat counts its minute from them
+# (``ix_outbox_groups``: only the rows of groups are in that index)
+_GROUP_SENT = """
+SELECT sent_at FROM outbox
+ WHERE association_id = $1 AND chat_id = $2 AND chat_id < 0 AND status = 'sent'
+   AND sent_at > $3
+ ORDER BY sent_at DESC LIMIT $4
 """
 _DROP_LEASE = "DELETE FROM leases WHERE association_id = $1 AND name = $2 AND holder = $3"
 # a reservation: one token taken now, the bucket may go into debt; the caller waits that debt
@@ -194,6 +204,13 @@ class ClusterLink:
         rows = await self.fetch(_TOKEN, tenant, float(rate), float(burst))
         debt = -float(rows[0][0]) if rows else 0.0
         return debt / rate if debt > 0 else 0.0
+
+    async def group_sent(
+        self, tenant: str, chat: int, since: datetime, limit: int
+    ) -> list[datetime]:
+        """When the last ``limit`` messages to the group ``chat`` were sent since ``since``
+        (newest first), as the outbox recorded them."""
+        return [row[0] for row in await self.fetch(_GROUP_SENT, tenant, chat, since, limit)]
 
     async def close(self) -> None:
         self._closing = True

@@ -33,6 +33,7 @@ import logging
 import time
 from collections.abc import Iterable
 from contextlib import suppress
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from weakref import WeakKeyDictionary
 
@@ -47,6 +48,7 @@ IDLE = 30.0  # seconds without work before a chat's lock is given back
 SWEEP = 2.0  # seconds between two looks for free chats with work waiting
 TICK = 1.0  # seconds between two looks for idle chats to give back
 BUSY = 8  # chats in flight here above which new chats are offered to every process
+MINUTE = 60.0  # Telegram's window for a group's ``group_per_minute`` messages
 
 
 def chat_of(key: int | str | None) -> int:
@@ -392,12 +394,26 @@ def sweeper_of(link: Any) -> Sweeper:
 
 
 class SharedBudget:
-    """Telegram's ~30 messages a second for the bot as a whole, kept in the database."""
+    """Telegram's limits for the bot as a whole, kept in the database: its ~30 messages a
+    second (a token bucket in one row), and each group's 20 a minute — no more than
+    ``group_per_minute`` messages to a group in any ``MINUTE``, counted from the outbox's
+    ``sent_at`` (written once each send is done, before the chat's next one), so a process that
+    takes a group over continues its minute instead of starting a new one."""
 
-    def __init__(self, link: Any, tenant: str, rate: float, burst: float) -> None:
+    def __init__(
+        self,
+        link: Any,
+        tenant: str,
+        rate: float,
+        burst: float,
+        group_per_minute: float | None = None,
+    ) -> None:
         self.link, self.tenant, self.rate, self.burst = link, tenant, rate, burst
+        self.group_per_minute = group_per_minute
 
-    async def wait(self) -> None:
+    async def wait(self, chat: int | None = None) -> None:
+        if chat is not None and chat < 0 and self.group_per_minute:
+            await self._group_minute(chat, int(self.group_per_minute))
         try:
             delay = await self.link.reserve(self.tenant, self.rate, self.burst)
         except Exception as exc:  # the database away: pace alone at the bot's rate
@@ -405,3 +421,20 @@ class SharedBudget:
             delay = 1.0 / self.rate
         if delay:
             await asyncio.sleep(delay)
+
+    async def _group_minute(self, chat: int, limit: int) -> None:
+        """Wait until fewer than ``limit`` messages went to the group in the last ``MINUTE``.
+        One holder sends to a chat at a time, each send recorded before the next: nobody
+        adds to the count meanwhile."""
+        now = datetime.now(UTC)
+        try:
+            sent = await self.link.group_sent(
+                self.tenant, chat, now - timedelta(seconds=MINUTE), limit
+            )
+        except Exception as exc:  # the database away: the holder's own bucket still paces
+            log.warning("cluster: a group's minute is out of reach (%s)", type(exc).__name__)
+            return
+        if len(sent) >= limit:
+            wait = (min(sent) - now).total_seconds() + MINUTE
+            if wait > 0:
+                await asyncio.sleep(wait)
