@@ -94,9 +94,10 @@ class Cluster:
         for task in self._ops:
             task.cancel()
         await asyncio.gather(*self._ops, return_exceptions=True)
-        held, self.held = sorted(self.held), set()
-        with suppress(Exception):  # closing the connection frees them anyway
-            await self.link.unlock(self.tenant, held)
+        async with self._gate:  # a sweep under way may still lock chats for it: let it end
+            held, self.held = sorted(self.held), set()
+            with suppress(Exception):  # closing the connection frees them anyway
+                await self.link.unlock(self.tenant, held)
 
     async def wait_idle(self, timeout: float | None = None) -> None:
         await asyncio.wait_for(self._idle.wait(), timeout)

@@ -69,6 +69,8 @@ class Lease:
                 self._hold(False)
             if self._task is not None:
                 await asyncio.gather(self._task, return_exceptions=True)
+            async with renewal.turn:  # a round under way may still renew it: let it end first
+                pass
             with suppress(Exception):  # let the next process take it at once
                 await self.link.drop_lease(self.tenant, self.name, self.holder)
 
@@ -102,6 +104,7 @@ class Renewal:
         self.link = link
         self.leases: dict[tuple[str, str, str], Lease] = {}
         self.rounds = 0  # statements sent (tests and benchmarks count them)
+        self.turn = asyncio.Lock()  # held by a round, from its statement to its verdicts
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
 
@@ -127,6 +130,10 @@ class Renewal:
 
     async def round(self) -> None:
         """Take or renew every lease at once, and tell each whether it is held."""
+        async with self.turn:
+            await self._round()
+
+    async def _round(self) -> None:
         leases = list(self.leases.values())
         if not leases:
             return
