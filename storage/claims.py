@@ -42,6 +42,10 @@ APPLICATION = "mustafeed-cluster"  # the link's name in pg_stat_activity: how pe
 _KEY = "hashtextextended($1::text || ':' || c::text, 0)"
 _LOCK = f"SELECT c FROM unnest($2::bigint[]) AS c WHERE pg_try_advisory_lock({_KEY})"
 _UNLOCK = f"SELECT count(*) FROM unnest($2::bigint[]) AS c WHERE pg_advisory_unlock({_KEY})"
+_UNLOCK_PAIRS = (
+    "SELECT count(*) FROM unnest($1::text[], $2::bigint[]) AS k(t, c)"
+    " WHERE pg_advisory_unlock(hashtextextended(t || ':' || c::text, 0))"
+)
 # every association's chats with work waiting that this process does not hold (``$2``, as
 # '<tenant>:<chat>'): locked here when free; and, first, how many processes serve (one trip)
 _SWEEP = """
@@ -163,6 +167,11 @@ class ClusterLink:
     async def unlock(self, tenant: str, chats: list[int]) -> None:
         if chats:
             await self.fetch(_UNLOCK, tenant, chats)
+
+    async def unlock_pairs(self, pairs: list[tuple[str, int]]) -> None:
+        """Give back the locks of (tenant, chat) ``pairs``, of any associations, in one trip."""
+        if pairs:
+            await self.fetch(_UNLOCK_PAIRS, [t for t, _ in pairs], [c for _, c in pairs])
 
     async def sweep(
         self, tenants: list[str], held: list[str], older: float = 0.0

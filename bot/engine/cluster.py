@@ -200,24 +200,22 @@ class Cluster:
         its associations at once every ``SWEEP`` seconds."""
         return await self._sweeper.round(older, [self])
 
-    async def release_idle(self) -> None:
-        """Give back the locks of chats without work here for ``IDLE`` seconds."""
-        async with self._gate:
-            limit = time.monotonic() - IDLE
-            idle = [
-                chat
-                for chat in self.held
-                if self._touched.get(chat, 0.0) < limit
-                and chat not in self._loading
-                and not self.intake.busy_with(chat)
-                and not self.sender.busy_with(chat)
-            ]
-            if not idle:
-                return
-            for chat in idle:
-                self.held.discard(chat)
-                self._touched.pop(chat, None)
-            await self.link.unlock(self.tenant, sorted(idle))
+    def idle_chats(self) -> list[int]:
+        """The chats without work here for ``IDLE`` seconds, forgotten now: the caller gives
+        their locks back (``Sweeper.release``, under the gate)."""
+        limit = time.monotonic() - IDLE
+        idle = [
+            chat
+            for chat in self.held
+            if self._touched.get(chat, 0.0) < limit
+            and chat not in self._loading
+            and not self.intake.busy_with(chat)
+            and not self.sender.busy_with(chat)
+        ]
+        for chat in idle:
+            self.held.discard(chat)
+            self._touched.pop(chat, None)
+        return sorted(idle)
 
     # -- the sender's side ----------------------------------------------------------------
     def sendable(self, items: list[Out]) -> list[Out]:
@@ -314,7 +312,8 @@ class Cluster:
 class Sweeper:
     """The clusters of one process on one link (one per database): every ``SWEEP`` seconds one
     statement sweeps the waiting work of all their associations and counts the peers
-    (``storage.claims.ClusterLink.sweep``); every ``TICK`` the idle chats are given back."""
+    (``storage.claims.ClusterLink.sweep``); every ``TICK`` the idle chats of all of them are
+    given back, in one statement when there are any."""
 
     def __init__(self, link: Any) -> None:
         self.link = link
@@ -339,8 +338,7 @@ class Sweeper:
         swept = time.monotonic()  # each cluster swept for itself as it started
         while self.clusters:
             await asyncio.sleep(TICK)
-            for cluster in list(self.clusters.values()):
-                await self._guarded(cluster.release_idle)
+            await self._guarded(self.release)
             if time.monotonic() - swept >= SWEEP - TICK / 2:
                 swept = time.monotonic()
                 await self._guarded(self.round)
@@ -352,6 +350,13 @@ class Sweeper:
             raise
         except Exception as exc:  # the database away: the next round tries again
             log.warning("cluster: %s failed (%s)", work.__name__, type(exc).__name__)
+
+    async def release(self) -> None:
+        """Give back the locks of every association's idle chats, in one statement."""
+        async with self.gate:
+            idle = [(c.tenant, chat) for c in self.clusters.values() for chat in c.idle_chats()]
+            if idle:
+                await self.link.unlock_pairs(idle)
 
     async def round(self, older: float = SWEEP, clusters: list[Cluster] | None = None) -> int:
         """Lock the free chats of every association (or of ``clusters``) with work waiting for

@@ -3,7 +3,8 @@ round, not once per association (``bot.engine.lease.Renewal``, ``bot.engine.clus
 with twelve associations, one statement takes or renews all their ``poll`` and ``jobs`` leases,
 and one statement sweeps the waiting work of all of them — counted on the link, statement by
 statement. The sweep still finds each association's own waiting chat and hands its rows to
-that association alone.
+that association alone; the idle chats of several associations are given back in one
+statement.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from collections import Counter
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text, update
 
 from bot.engine import cluster as cluster_module
 from bot.engine.cluster import Cluster, sweeper_of
@@ -53,17 +54,38 @@ class FakeSender:
 
 
 def counted(link: Any) -> Counter[str]:
-    """Count the statements the link sends, by method."""
+    """Count the statements the link sends: leases, sweeps, unlocks, others."""
     calls: Counter[str] = Counter()
     for name in ("fetch", "leases", "drop_lease"):
         original = getattr(link, name)
 
         async def counting(*args: Any, _original: Any = original, _name: str = name) -> Any:
-            calls[_name] += 1
+            sql = str(args[0]) if args else ""
+            kind = (
+                "sweep"
+                if "pg_stat_activity" in sql
+                else "unlock"
+                if "pg_advisory_unlock" in sql
+                else _name
+            )
+            calls[kind] += 1
             return await _original(*args)
 
         setattr(link, name, counting)
     return calls
+
+
+async def advisory_locks(database: Database) -> int:
+    async with database.read(unscoped=True) as session:
+        return int(
+            await session.scalar(
+                text(
+                    "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND database ="
+                    " (SELECT oid FROM pg_database WHERE datname = current_database())"
+                )
+            )
+            or 0
+        )
 
 
 async def test_one_lease_statement_and_one_sweep_a_round_for_every_association(
@@ -127,8 +149,26 @@ async def test_one_lease_statement_and_one_sweep_a_round_for_every_association(
         statements = dict(calls)
         # a round's statement may be sent just before or after the count is read: ±1
         assert abs(statements.get("leases", 0) - renewals) <= 1, (statements, renewals)
-        assert abs(statements.get("fetch", 0) - sweeps) <= 1, (statements, sweeps)
+        assert abs(statements.get("sweep", 0) - sweeps) <= 1, (statements, sweeps)
+        assert set(statements) <= {"leases", "sweep"}, statements
         assert all(lease.held for lease in leases)
+
+        # idle chats of many associations are given back together: one statement
+        async with database.write(unscoped=True) as session:  # the waiting message: sent
+            await session.execute(update(OutboxMessage).values(status="sent"))
+        for n, cluster in enumerate(clusters[:6]):
+            assert await cluster._lock([-2000 - n]) == [-2000 - n]
+        assert await advisory_locks(database) == 7
+        calls.clear()
+        for cluster in clusters:
+            cluster._touched = dict.fromkeys(cluster._touched, 0.0)  # long ago
+
+        async def released() -> bool:
+            return not any(c.held for c in clusters)
+
+        await eventually(released, 10, "the idle chats given back")
+        assert calls["unlock"] == 1, dict(calls)
+        assert await advisory_locks(database) == 0
     finally:
         for task in tasks:
             task.cancel()
