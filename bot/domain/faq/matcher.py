@@ -2,9 +2,10 @@
 
 How a question is matched (details and figures in ``docs/faq-matching.md``):
 
-1. **Analysis** (:mod:`bot.domain.faq.normalize`): normalisation, dialect → MSA folding, negation
-   folding, stop words, light stemming; one-letter clitics and the dialect passive prefixes
-   ان / ات are split off only when the shorter stem is more frequent in the FAQ's vocabulary.
+1. **Analysis** (:mod:`bot.domain.faq.normalize`, :mod:`bot.domain.faq.terms`): normalisation,
+   dialect → MSA folding, negation folding, stop words, light stemming; one-letter clitics and
+   the dialect passive prefixes ان / ات are split off only when the shorter stem is more
+   frequent in the FAQ's vocabulary.
 2. **Features**, TF-IDF (IDF over *entries*), L2-normalised per channel per phrasing: character
    2-4-grams inside each stem, synonym concepts (:mod:`bot.domain.faq.synonyms`), and a rough
    consonant skeleton of each stem.
@@ -33,8 +34,15 @@ from typing import Literal
 
 import numpy as np
 
-from bot.domain.faq.normalize import NEGATIONS, STOP_WORDS, fold_dialect, stem, tokenize
+from bot.domain.faq.normalize import stem
 from bot.domain.faq.synonyms import concepts
+from bot.domain.faq.terms import (
+    char_ngrams,
+    coverage_keys,
+    raw_tokens,
+    resolve,
+    skeleton,
+)
 
 __all__ = [
     "ALPHA",
@@ -50,8 +58,6 @@ __all__ = [
 ]
 
 # ---- model constants -----------------------------------------------------------------------
-NGRAM_MIN = 2
-NGRAM_MAX = 4
 CHAR_WEIGHT = 1.0
 """Weight of the character n-gram channel."""
 CONCEPT_WEIGHT = 1.0
@@ -85,7 +91,6 @@ SUGGEST_COUNT = 3
 """How many entries a "suggest" decision offers."""
 
 _FULL_QUERY_NORM = math.sqrt(CHAR_WEIGHT**2 + CONCEPT_WEIGHT**2 + SKELETON_WEIGHT**2)
-_CLITICS = ("وب", "ول", "فب", "فل", "وك", "ان", "ات", "و", "ف", "ب", "ل", "ك")
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,60 +119,6 @@ class Decision:
     @property
     def best(self) -> Match | None:
         return self.matches[0] if self.matches else None
-
-
-def _char_ngrams(stems: Sequence[str], lo: int = NGRAM_MIN, hi: int = NGRAM_MAX) -> Counter:
-    grams: Counter = Counter()
-    for s in stems:
-        padded = f" {s} "
-        n = len(padded)
-        for size in range(lo, hi + 1):
-            for i in range(n - size + 1):
-                grams[padded[i : i + size]] += 1
-    return grams
-
-
-_SKEL_PREFIXES = ("است", "مست", "ست", "ان", "مت", "ت", "م", "ي", "ن", "ا")
-
-
-def _skeleton(word: str) -> str:
-    """Rough root-like key of a stem: one derivational prefix (است ت م ان ...) off, then the
-    long vowels ا و ي dropped after the first letter (تحويل → حول, تسليم → سلم, مستلم → لم)."""
-    if len(word) < 4 or not ("\u0621" <= word[0] <= "\u064a"):
-        return "^" + word
-    for p in _SKEL_PREFIXES:
-        if word.startswith(p) and len(word) - len(p) >= 3:
-            word = word[len(p) :]
-            break
-    sk = word[0] + "".join(c for c in word[1:] if c not in "اوي")
-    return "^" + (sk if len(sk) >= 2 else word)
-
-
-def _coverage_keys(st: str) -> tuple[str, ...]:
-    return (st, _skeleton(st), *concepts([st]))
-
-
-def _raw_tokens(text: str) -> list[str]:
-    """Normalised, dialect-folded, negation-folded tokens without stop words (not stemmed)."""
-    out = []
-    for t in fold_dialect(tokenize(text)):
-        if t in NEGATIONS:
-            t = "لا"
-        if t not in STOP_WORDS:
-            out.append(t)
-    return out
-
-
-def _resolve(token: str, vocab: Counter) -> str:
-    st = stem(token)
-    if len(token) >= 4 and token[0] in "وفبلكا":
-        for p in _CLITICS:
-            if token.startswith(p) and len(token) - len(p) >= 3:
-                alt = stem(token[len(p) :])
-                if vocab.get(alt, 0) > vocab.get(st, 0):
-                    return alt
-                break
-    return st
 
 
 class FaqMatcher:
@@ -220,7 +171,7 @@ class FaqMatcher:
             extra = [p for p in learned.get(entry_id, ()) if p and p.strip() and p not in texts]
             self._learned.append(set(extra))
             texts += list(dict.fromkeys(extra))
-            toks = [_raw_tokens(p) for p in texts]
+            toks = [raw_tokens(p) for p in texts]
             raw.append((entry_id, texts, toks))
             for ts in toks:
                 self._vocab.update(stem(t) for t in ts)
@@ -265,13 +216,13 @@ class FaqMatcher:
     def _phrasing_features(
         self, ts: list[str]
     ) -> tuple[tuple[Counter, Counter, Counter], set[str]]:
-        stems = [_resolve(t, self._vocab) for t in ts]
+        stems = [resolve(t, self._vocab) for t in ts]
         keys: set[str] = set()
         for st in stems:
-            keys.update(_coverage_keys(st))
-        grams = _char_ngrams(stems)
+            keys.update(coverage_keys(st))
+        grams = char_ngrams(stems)
         cons = Counter(concepts(stems))
-        skel = Counter(_skeleton(s) for s in stems) if SKELETON_WEIGHT else Counter()
+        skel = Counter(skeleton(s) for s in stems) if SKELETON_WEIGHT else Counter()
         return (grams, cons, skel), keys
 
     @staticmethod
@@ -331,7 +282,7 @@ class FaqMatcher:
         """A new entry (a draft staff approved), at once: appended to the index and given its
         phrasings through :meth:`add_phrasing` (these are its own, not removable). False when
         the id is known already or no phrasing has a content word."""
-        texts = [p for p in dict.fromkeys(phrasings) if p and p.strip() and _raw_tokens(p)]
+        texts = [p for p in dict.fromkeys(phrasings) if p and p.strip() and raw_tokens(p)]
         if entry_id in self._index or not texts:
             return False
         e = len(self.entry_ids)
@@ -357,7 +308,7 @@ class FaqMatcher:
         e = self._index.get(entry_id)
         if e is None or not text or not text.strip() or text in self._texts[e]:
             return False
-        ts = _raw_tokens(text)
+        ts = raw_tokens(text)
         if not ts:
             return False
         self._vocab.update(stem(t) for t in ts)
@@ -377,7 +328,7 @@ class FaqMatcher:
             return False
         self._learned[e].discard(text)
         i = self._texts[e].index(text)
-        for t in _raw_tokens(text):
+        for t in raw_tokens(text):
             st = stem(t)
             if self._vocab.get(st, 0) > 1:
                 self._vocab[st] -= 1
@@ -462,13 +413,13 @@ class FaqMatcher:
 
     # ---------------------------------------------------------------- querying
     def _query_stems(self, query: str) -> list[str]:
-        return [_resolve(t, self._vocab) for t in _raw_tokens(query)]
+        return [resolve(t, self._vocab) for t in raw_tokens(query)]
 
     def _query_vector(self, query: str, stems: list[str] | None = None) -> dict[str, float]:
         if stems is None:
             stems = self._query_stems(query)
-        skel = Counter(_skeleton(s) for s in stems) if SKELETON_WEIGHT else Counter()
-        return self._weigh(_char_ngrams(stems), Counter(concepts(stems)), skel, known_only=True)
+        skel = Counter(skeleton(s) for s in stems) if SKELETON_WEIGHT else Counter()
+        return self._weigh(char_ngrams(stems), Counter(concepts(stems)), skel, known_only=True)
 
     def _scores(self, qvec: dict[str, float]) -> np.ndarray:
         """Ranking score of every entry (naive-Bayes log-likelihood + weighted cosine)."""
@@ -556,7 +507,7 @@ class FaqMatcher:
         qvec = self._query_vector(query, stems)
         if not qvec:
             return []
-        stem_keys = [_coverage_keys(st) for st in stems]
+        stem_keys = [coverage_keys(st) for st in stems]
         scores = self._scores(qvec)
         nearest: dict[int, float] = {}
         if NEAREST_WEIGHT:
