@@ -16,7 +16,7 @@ pairs of words.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -30,7 +30,11 @@ KEY_SIMILARITY = 0.9
 MIN_DICE = 0.5
 """Below this character-gram Dice overlap two stems do not align at all."""
 
-_Entry = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]
+_Entry = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]
+_KEY_BASE = 1 << 40
+"""Key ids are shifted by this, so that grams and keys share one id space."""
+_KEY_MARK = 1024.0
+"""A shared key counts this much in the overlap matrix (more than any number of grams)."""
 
 
 def stem_grams(st: str) -> set[str]:
@@ -54,8 +58,8 @@ class SoftAligner:
         self._sid: dict[str, int] = {}
         self._gid: dict[str, int] = {}
         self._kid: dict[str, int] = {}
-        self._sgrams: list[np.ndarray] = []  # per stem id: its gram ids
-        self._skeys: list[np.ndarray] = []  # per stem id: its key ids
+        self._sfeats: list[np.ndarray] = []  # per stem id: its gram and key ids
+        self._sgrams: list[int] = []  # per stem id: its number of grams
         self._df: list[int] = []  # per stem id: entries that have it
         self._phrasings: list[list[np.ndarray]] = []  # per entry: stem ids of each phrasing
         self._counts: list[Counter[int]] = []  # per entry: phrasings that have each stem
@@ -66,15 +70,26 @@ class SoftAligner:
         i = self._sid.get(st)
         if i is None:
             i = self._sid[st] = len(self._sid)
-            gid, kid = self._gid, self._kid
-            self._sgrams.append(
-                np.asarray([gid.setdefault(g, len(gid)) for g in stem_grams(st)], dtype=np.int32)
-            )
-            self._skeys.append(
-                np.asarray([kid.setdefault(k, len(kid)) for k in _keys(st)], dtype=np.int32)
-            )
+            self._sfeats.append(self._features(st, register=True)[0])
+            self._sgrams.append(len(stem_grams(st)))
             self._df.append(0)
         return i
+
+    def _features(self, st: str, *, register: bool = False) -> tuple[np.ndarray, np.ndarray]:
+        """A stem's gram ids and key ids (shifted by ``_KEY_BASE``), with the value each has
+        in a query row (1 for a gram, ``_KEY_MARK`` for a key); unknown ones are registered
+        or, for a question, left out."""
+        gid, kid = self._gid, self._kid
+        if register:
+            grams = [gid.setdefault(g, len(gid)) for g in stem_grams(st)]
+            keys = [kid.setdefault(k, len(kid)) + _KEY_BASE for k in _keys(st)]
+        else:
+            grams = [gid[g] for g in stem_grams(st) if g in gid]
+            keys = [kid[k] + _KEY_BASE for k in _keys(st) if k in kid]
+        ids = np.asarray(grams + keys, dtype=np.int64)
+        values = np.ones(len(ids))
+        values[len(grams) :] = _KEY_MARK
+        return ids, values
 
     def new_entry(self) -> None:
         """One more entry, with no phrasing yet."""
@@ -106,22 +121,21 @@ class SoftAligner:
         self._cache.pop(e, None)
 
     def _entry(self, e: int) -> _Entry:
-        """Entry ``e`` as arrays: its distinct stems (ids; grams and keys as flat id arrays
-        with each stem's count), each word of its phrasings as an index into the distinct
-        stems, and where each non-empty phrasing's words start."""
+        """Entry ``e`` as arrays: its distinct stems (ids; their gram and key ids as one flat
+        array, the length of each stem's run and its number of grams), each word of its
+        phrasings as an index into the distinct stems, and where each non-empty phrasing's
+        words start."""
         cached = self._cache.get(e)
         if cached is None:
             rows = [p for p in self._phrasings[e] if len(p)]
             words = np.concatenate(rows) if rows else np.zeros(0, dtype=np.int32)
             stems, local = np.unique(words, return_inverse=True)
-            grams = [self._sgrams[s] for s in stems.tolist()]
-            keys = [self._skeys[s] for s in stems.tolist()]
+            feats = [self._sfeats[s] for s in stems.tolist()]
             cached = self._cache[e] = (
                 stems.astype(np.int32),
-                np.concatenate(grams) if grams else np.zeros(0, dtype=np.int32),
-                np.asarray([len(g) for g in grams], dtype=np.intp),
-                np.concatenate(keys) if keys else np.zeros(0, dtype=np.int32),
-                np.asarray([len(k) for k in keys], dtype=np.intp),
+                np.concatenate(feats) if feats else np.zeros(0, dtype=np.int64),
+                np.asarray([len(f) for f in feats], dtype=np.intp),
+                np.asarray([self._sgrams[s] for s in stems.tolist()], dtype=np.float64),
                 local.reshape(-1).astype(np.intp),
                 np.cumsum([0] + [len(p) for p in rows[:-1]], dtype=np.intp)
                 if rows
@@ -139,41 +153,29 @@ class SoftAligner:
         )
         return np.log((1 + n) / (1 + df)) + 1.0
 
-    def _query_ids(
-        self, stems: Sequence[str], table: Callable[[int], np.ndarray], make: Callable[[str], set]
-    ) -> tuple[list[np.ndarray], np.ndarray]:
-        """Each query stem's gram (or key) ids known to the index, and the size of its set."""
-        ids: list[np.ndarray] = []
-        sizes = []
+    def _overlap(self, stems: Sequence[str], flat: np.ndarray, runs: np.ndarray) -> np.ndarray:
+        """For each query stem and each stem whose gram and key ids are ``flat`` (in runs of
+        ``runs``): shared grams + ``_KEY_MARK`` × shared keys, a (query stems × stems) matrix
+        (one gather and one sum for both)."""
+        rows = []
         for st in stems:
             i = self._sid.get(st)
-            if i is not None:
-                arr = table(i)
-                ids.append(arr)
-                sizes.append(len(arr))
+            if i is None:
+                rows.append(self._features(st))
             else:
-                known = self._gid if make is stem_grams else self._kid
-                got = make(st)
-                ids.append(np.asarray([known[g] for g in got if g in known], dtype=np.int32))
-                sizes.append(len(got))
-        return ids, np.asarray(sizes, dtype=np.float64)
-
-    @staticmethod
-    def _overlap(q_ids: list[np.ndarray], flat: np.ndarray, counts: np.ndarray) -> np.ndarray:
-        """How many ids each query stem shares with each stem whose ids are ``flat`` (in runs
-        of ``counts``): a (query stems × stems) matrix."""
-        allq = np.unique(np.concatenate(q_ids)) if q_ids else np.zeros(0, dtype=np.int32)
-        qmat = np.zeros((len(q_ids), len(allq) + 1))
-        for r, ids in enumerate(q_ids):
-            if len(ids):
-                qmat[r, np.searchsorted(allq, ids)] = 1.0
+                values = np.ones(len(self._sfeats[i]))
+                values[self._sgrams[i] :] = _KEY_MARK
+                rows.append((self._sfeats[i], values))
+        allq, inverse = np.unique(np.concatenate([ids for ids, _ in rows]), return_inverse=True)
+        qmat = np.zeros((len(rows), len(allq) + 1))
+        at = np.repeat(np.arange(len(rows)), [len(ids) for ids, _ in rows])
+        qmat[at, inverse.reshape(-1)] = np.concatenate([values for _, values in rows])
         if len(allq):
             pos = np.minimum(np.searchsorted(allq, flat), len(allq) - 1)
             col = np.where(allq[pos] == flat, pos, len(allq))
         else:
             col = np.zeros(len(flat), dtype=np.intp)
-        starts = np.cumsum(counts) - counts
-        return np.add.reduceat(qmat[:, col], starts, axis=1)
+        return np.add.reduceat(qmat[:, col], np.cumsum(runs) - runs, axis=1)
 
     def scores(self, stems: Sequence[str], entries: Sequence[int]) -> np.ndarray:
         """Alignment in [0, 1] of the question's ``stems`` with each of ``entries``: the
@@ -183,29 +185,25 @@ class SoftAligner:
         if not stems or not entries:
             return out
         parts = [self._entry(e) for e in entries]
-        keep = [k for k, p in enumerate(parts) if len(p[6])]
+        keep = [k for k, p in enumerate(parts) if len(p[5])]
         if not keep:
             return out
         parts = [parts[k] for k in keep]
         u_off = np.cumsum([0] + [len(p[0]) for p in parts[:-1]])
-        w_off = np.cumsum([0] + [len(p[5]) for p in parts[:-1]])
+        w_off = np.cumsum([0] + [len(p[4]) for p in parts[:-1]])
         uniq = np.concatenate([p[0] for p in parts])
-        words = np.concatenate([p[5] + o for p, o in zip(parts, u_off, strict=True)])
-        pstarts = np.concatenate([p[6] + o for p, o in zip(parts, w_off, strict=True)])
-        estarts = np.cumsum([0] + [len(p[6]) for p in parts[:-1]])
-        gcounts = np.concatenate([p[2] for p in parts])
+        words = np.concatenate([p[4] + o for p, o in zip(parts, u_off, strict=True)])
+        pstarts = np.concatenate([p[5] + o for p, o in zip(parts, w_off, strict=True)])
+        estarts = np.cumsum([0] + [len(p[5]) for p in parts[:-1]])
+        ngrams = np.concatenate([p[3] for p in parts])
 
-        q_sid = np.asarray([self._sid.get(s, -1) for s in stems])
-        q_grams, q_sizes = self._query_ids(stems, self._sgrams.__getitem__, stem_grams)
-        q_keys, _ = self._query_ids(stems, self._skeys.__getitem__, _keys)
-        inter = self._overlap(q_grams, np.concatenate([p[1] for p in parts]), gcounts)
-        dice = 2.0 * inter / (q_sizes[:, None] + gcounts[None, :])
-        shared = (
-            self._overlap(
-                q_keys, np.concatenate([p[3] for p in parts]), np.concatenate([p[4] for p in parts])
-            )
-            > 0
+        both = self._overlap(
+            stems, np.concatenate([p[1] for p in parts]), np.concatenate([p[2] for p in parts])
         )
+        shared = both >= _KEY_MARK
+        q_sizes = np.asarray([len(stem_grams(st)) for st in stems], dtype=np.float64)
+        dice = 2.0 * (both % _KEY_MARK) / (q_sizes[:, None] + ngrams[None, :])
+        q_sid = np.asarray([self._sid.get(st, -1) for st in stems])
         sim = np.where(
             q_sid[:, None] == uniq[None, :],
             1.0,
