@@ -534,7 +534,11 @@ class FaqMatcher:
             nearest = dict(zip(near, cos.tolist(), strict=True))
             if ALIGN_WEIGHT:  # it re-orders the ten; the probability stays the first pass's
                 first, scores = scores, scores.copy()
-                scores[near] += ALIGN_WEIGHT * self._aligner.scores(stems, near)
+                # only those that could still reach the k best (the k best only gain)
+                kth = np.sort(scores[near])[-min(k, len(near))]
+                close = [e for e in near if scores[e] + ALIGN_WEIGHT >= kth]
+                if len(close) > 1:
+                    scores[close] += ALIGN_WEIGHT * self._aligner.scores(stems, close)
         k = min(k, len(scores))
         top = np.argpartition(-scores, k - 1)[:k] if k < len(scores) else np.arange(len(scores))
         top = top[np.argsort(-scores[top], kind="stable")]
