@@ -12,10 +12,12 @@ How a question is matched (details and figures in ``docs/faq-matching.md``):
 3. **Ranking**: each entry pools the vectors of its phrasings; the score is a multinomial naive
    Bayes log-likelihood with smoothing ``ALPHA`` plus ``COSINE_WEIGHT`` × the cosine to the
    pooled entry; the ``NEAREST_CANDIDATES`` best also get ``NEAREST_WEIGHT`` × cos^8 of their
-   nearest single phrasing (a near-duplicate of a taught question wins).
+   nearest single phrasing (a near-duplicate of a taught question wins), and ``ALIGN_WEIGHT`` ×
+   the soft token alignment of the question with their best phrasing
+   (:mod:`bot.domain.faq.rerank`), which re-orders them.
 4. **Confidence**: ``score`` (the larger of the pooled and the nearest-phrasing cosine),
-   ``probability`` (softmax of the ranking scores at ``TEMPERATURE``), ``coverage`` (share of the
-   question's content words the entry knows).
+   ``probability`` (softmax of the ranking scores before the alignment, at ``TEMPERATURE``),
+   ``coverage`` (share of the question's content words the entry knows).
 
 ``decide``: ``answer`` when probability, similarity and coverage pass the ``ANSWER_MIN_*``
 floors; else ``suggest`` (up to ``SUGGEST_COUNT`` entries) when the ``SUGGEST_MIN_*`` floors
@@ -35,6 +37,7 @@ from typing import Literal
 import numpy as np
 
 from bot.domain.faq.normalize import stem
+from bot.domain.faq.rerank import SoftAligner
 from bot.domain.faq.synonyms import concepts
 from bot.domain.faq.terms import (
     char_ngrams,
@@ -74,6 +77,9 @@ NEAREST_WEIGHT, NEAREST_POWER, NEAREST_CANDIDATES = 6.0, 8, 10
 """The ``NEAREST_CANDIDATES`` best entries also get ``NEAREST_WEIGHT × cos⁸`` of their nearest
 single phrasing: nothing for a loose match (0.7⁸ ≈ 0.06), most of it for a near-duplicate, so
 a question staff taught to one entry wins over an entry that shares many of its words."""
+ALIGN_WEIGHT = 6.0
+"""The same ten also get ``ALIGN_WEIGHT`` × the soft token alignment of the question with their
+best-aligned phrasing (:mod:`bot.domain.faq.rerank`; chosen on val and train rows)."""
 
 # ---- decision thresholds (chosen on the train split by bench/faq_tune.py) ----------------
 ANSWER_MIN_PROBABILITY = 0.85
@@ -147,6 +153,7 @@ class FaqMatcher:
         # candidates; dropped when it changes), over feature ids shared by all entries
         self._prows: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
         self._fid: dict[str, int] = {}
+        self._aligner = SoftAligner()
 
     # ---------------------------------------------------------------- building
     @classmethod
@@ -181,8 +188,9 @@ class FaqMatcher:
             self.entry_ids.append(entry_id)
             self._texts.append(list(texts))
             per_entry, pkeys = [], []
+            self._aligner.new_entry()
             for ts in toks:
-                f, k = self._phrasing_features(ts)
+                f, k = self._phrasing_features(ts, len(self.entry_ids) - 1)
                 per_entry.append(f)
                 pkeys.append(k)
             self._feats.append(per_entry)
@@ -214,9 +222,12 @@ class FaqMatcher:
         return self
 
     def _phrasing_features(
-        self, ts: list[str]
+        self, ts: list[str], e: int
     ) -> tuple[tuple[Counter, Counter, Counter], set[str]]:
+        """Features and coverage keys of one more phrasing of entry ``e`` (whose stems the
+        aligner takes)."""
         stems = [resolve(t, self._vocab) for t in ts]
+        self._aligner.add(e, stems)
         keys: set[str] = set()
         for st in stems:
             keys.update(coverage_keys(st))
@@ -291,6 +302,7 @@ class FaqMatcher:
         for store in (self._texts, self._feats, self._pkeys, self._phrasing_vecs):
             store.append([])
         self._learned.append(set())
+        self._aligner.new_entry()
         self._entry_keys.append(frozenset())
         self._entry_vecs.append({})
         self._entry_norms.append(1.0)
@@ -312,7 +324,7 @@ class FaqMatcher:
         if not ts:
             return False
         self._vocab.update(stem(t) for t in ts)
-        f, k = self._phrasing_features(ts)
+        f, k = self._phrasing_features(ts, e)
         self._texts[e].append(text)
         if learned:
             self._learned[e].add(text)
@@ -335,6 +347,7 @@ class FaqMatcher:
             else:
                 self._vocab.pop(st, None)
         del self._texts[e][i], self._feats[e][i], self._pkeys[e][i], self._phrasing_vecs[e][i]
+        self._aligner.remove(e, i)
         self._refresh_entry(e)
         return True
 
@@ -510,6 +523,7 @@ class FaqMatcher:
         stem_keys = [coverage_keys(st) for st in stems]
         scores = self._scores(qvec)
         nearest: dict[int, float] = {}
+        first = scores
         if NEAREST_WEIGHT:
             n = min(NEAREST_CANDIDATES, len(scores))
             near = (
@@ -518,10 +532,17 @@ class FaqMatcher:
             cos = self._nearest(qvec, near)
             scores[near] += NEAREST_WEIGHT * cos**NEAREST_POWER
             nearest = dict(zip(near, cos.tolist(), strict=True))
+            if ALIGN_WEIGHT:  # it re-orders the ten; the probability stays the first pass's
+                first, scores = scores, scores.copy()
+                # only those that could still reach the k best (the k best only gain)
+                kth = np.sort(scores[near])[-min(k, len(near))]
+                close = [e for e in near if scores[e] + ALIGN_WEIGHT >= kth]
+                if len(close) > 1:
+                    scores[close] += ALIGN_WEIGHT * self._aligner.scores(stems, close)
         k = min(k, len(scores))
         top = np.argpartition(-scores, k - 1)[:k] if k < len(scores) else np.arange(len(scores))
         top = top[np.argsort(-scores[top], kind="stable")]
-        probs = np.exp((scores - scores[top[0]]) / TEMPERATURE)
+        probs = np.exp((first - first.max()) / TEMPERATURE)
         probs /= probs.sum()
         return [
             Match(
