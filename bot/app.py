@@ -303,7 +303,11 @@ class BotApp:
         limits = self.sender.limits
         if limits.per_second < 1000:  # lifted (benchmarks): nothing to share
             self.sender.budget = SharedBudget(
-                link, self.rt.tenant, limits.per_second, limits.per_second
+                link,
+                self.rt.tenant,
+                limits.per_second,
+                limits.per_second,
+                group_per_minute=limits.group_per_minute,
             )
 
     async def _load_learned_phrasings(self) -> None:

@@ -17,6 +17,9 @@ MUSTAFEED_HTTP_CLIENT   ``aiohttp`` (default) or ``httpx``: the library under py
 MUSTAFEED_OUTBOX_MAX_ATTEMPTS  tries of a message Telegram refuses for a passing reason (429,
                         5xx, timeouts, network) before it is given up (default 10)
 MUSTAFEED_OUTBOX_MAX_AGE  seconds after which such a message is given up (default 21600, 6 h)
+MUSTAFEED_JOURNAL_DAYS  days a handled update's row and a sent or failed message's row are kept
+                        (``inbound_updates``, ``outbox``) before the daily prune deletes them
+                        (default and least 7: a WhatsApp webhook may be redelivered for a week)
 WHATSAPP_PHONE_NUMBER_ID  the WhatsApp Business phone number's id (Meta's app dashboard); when set,
                         WhatsApp is on and the four below are required (but the base URL)
 WHATSAPP_ACCESS_TOKEN   the permanent (system user) token for the Graph API
@@ -45,6 +48,7 @@ DEFAULT_DATA_DIR = Path("data")
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./data/mustafeed.db"
 MIN_SECRET_LENGTH = 32
 HTTP_CLIENTS = ("aiohttp", "httpx")
+JOURNAL_DAYS = 7  # days the journals keep a row (MUSTAFEED_JOURNAL_DAYS): the default and the least
 log = logging.getLogger(__name__)
 
 
@@ -65,6 +69,7 @@ class Settings:
     http_client: str = HTTP_CLIENTS[0]
     outbox_max_attempts: int = 10
     outbox_max_age: float = 6 * 3600.0
+    journal_days: int = JOURNAL_DAYS
     whatsapp_phone_number_id: str | None = None
     whatsapp_access_token: str | None = None
     whatsapp_app_secret: str | None = None
@@ -239,6 +244,7 @@ def load_settings(env: Mapping[str, str] | None = None, *, read_dotenv: bool = T
     http_client = (get("MUSTAFEED_HTTP_CLIENT") or HTTP_CLIENTS[0]).lower()
     max_attempts = get("MUSTAFEED_OUTBOX_MAX_ATTEMPTS")
     max_age = get("MUSTAFEED_OUTBOX_MAX_AGE")
+    journal = get("MUSTAFEED_JOURNAL_DAYS")
 
     if profile is not None and not Path(profile).is_file():
         raise ConfigError(f"MUSTAFEED_PROFILE is malformed: no file at {profile!r}")
@@ -280,6 +286,14 @@ def load_settings(env: Mapping[str, str] | None = None, *, read_dotenv: bool = T
         raise ConfigError(
             "MUSTAFEED_OUTBOX_MAX_ATTEMPTS and MUSTAFEED_OUTBOX_MAX_AGE must be at least 1"
         )
+    journal_days = (
+        _parse_int("MUSTAFEED_JOURNAL_DAYS", journal, "days, e.g. 30") if journal else JOURNAL_DAYS
+    )
+    if journal_days < JOURNAL_DAYS:
+        raise ConfigError(
+            f"MUSTAFEED_JOURNAL_DAYS must be at least {JOURNAL_DAYS}: an update id is kept that "
+            "long against redeliveries (a WhatsApp webhook is retried for up to a week)"
+        )
 
     settings = Settings(
         token=_parse_token(token) if token else None,
@@ -303,6 +317,7 @@ def load_settings(env: Mapping[str, str] | None = None, *, read_dotenv: bool = T
         http_client=http_client,
         outbox_max_attempts=outbox_max_attempts,
         outbox_max_age=float(outbox_max_age),
+        journal_days=journal_days,
         **whatsapp,
     )
     warn_exposed_files(settings)

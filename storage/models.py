@@ -24,6 +24,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -358,11 +359,17 @@ class InboundUpdate(Tenanted, Base):
     error: Mapped[str | None] = mapped_column(Text)
 
 
+_GROUP_ROWS: Any = {"postgresql_where": text("chat_id < 0"), "sqlite_where": text("chat_id < 0")}
+
+
 class OutboxMessage(Tenanted, Base):
     """A Bot API call the bot owes someone, written in the transaction that made it owed."""
 
     __tablename__ = "outbox"
-    __table_args__ = (Index("ix_outbox_pending", "association_id", "status", "id"),)
+    __table_args__ = (
+        Index("ix_outbox_pending", "association_id", "status", "id"),
+        Index("ix_outbox_groups", "association_id", "chat_id", "sent_at", **_GROUP_ROWS),
+    )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     association_id: Mapped[str] = mapped_column(String(64), ForeignKey("associations.id"))
     chat_id: Mapped[int] = mapped_column(BigInteger)

@@ -40,7 +40,6 @@ from storage.models import (
 )
 
 FINISHED_REQUESTS = (Status.CLOSED, Status.REJECTED, Status.WITHDRAWN, Status.DELIVERED)
-RAW_UPDATE_DAYS = 7  # processed updates' ids (no payload) are kept a week against redeliveries
 HELD_KEPT = timedelta(days=30)  # a message a template stood in for waits this long (engine.held)
 # StaffMessageLink.subject_kind (and OutboxMessage.link_kind) of a case's messages in a staff
 # chat: "request" (card), "sr_…" (prompts, relayed messages); "ticket" (card, follow-ups, files), "st_…" (prompts)
@@ -392,8 +391,9 @@ async def erase(session: AsyncSession, person: Beneficiary) -> Erasure:
 async def apply_retention(
     session: AsyncSession, retention_days: int, now: datetime | None = None
 ) -> int:
-    """Anonymise finished cases older than the profile's period; strip processed raw updates
-    and purge them after a week; purge old outbox rows (see docs/privacy.md, Retention)."""
+    """Anonymise finished cases older than the profile's period; strip processed raw updates;
+    purge delivered rows to nobody we know (see docs/privacy.md, Retention). The old rows of
+    both journals go once a day, in batches (``bot.engine.jobs.prune_journals``)."""
     now = now or utcnow()
     cutoff = now - timedelta(days=retention_days)
     done = await _anonymise_requests(
@@ -408,21 +408,7 @@ async def apply_retention(
         & Ticket.status.in_(["resolved", "closed"])
         & (Ticket.closed_at < cutoff),
     )
-    raw_cutoff = now - timedelta(days=RAW_UPDATE_DAYS)
-    await strip_processed_updates(session)
-    await session.execute(
-        delete(InboundUpdate).where(
-            InboundUpdate.status != "pending",
-            InboundUpdate.received_at < raw_cutoff,
-        )
-    )
-    await session.execute(
-        delete(OutboxMessage).where(
-            OutboxMessage.status != "pending",
-            OutboxMessage.created_at < raw_cutoff,
-            (OutboxMessage.status != "held") | (OutboxMessage.created_at < now - HELD_KEPT),
-        )
-    )
+    await strip_processed_updates(session)  # the rows themselves: bot.engine.jobs.prune_journals
     # delivered messages to a private chat of nobody we know (an erased person: the last one,
     # "your data has been erased", was written after the erasure): their chat id goes too
     known = select(Beneficiary.telegram_user_id)

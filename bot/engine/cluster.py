@@ -17,6 +17,8 @@ one update at a time and in order (``bot.engine.intake``), one message at a time
   in ``pg_stat_activity`` at each sweep — takes every chat itself: offering costs trips.)
 * Every ``SWEEP`` seconds each process locks the free chats that still have work waiting: the
   chats of a process that died (its locks went with its connection), or a notification missed.
+  One sweep serves every association the process runs (``Sweeper``): one statement a round,
+  whatever their number.
 
 Exactly once still rests on the update's claim (``pending`` → ``done`` in the unit of work)
 and on the outbox row's status; the lock adds "one process at a time, in order". SIGKILL loses
@@ -31,7 +33,9 @@ import logging
 import time
 from collections.abc import Iterable
 from contextlib import suppress
+from datetime import UTC, datetime, timedelta
 from typing import Any
+from weakref import WeakKeyDictionary
 
 from sqlalchemy import func, select
 
@@ -42,7 +46,9 @@ log = logging.getLogger(__name__)
 
 IDLE = 30.0  # seconds without work before a chat's lock is given back
 SWEEP = 2.0  # seconds between two looks for free chats with work waiting
+TICK = 1.0  # seconds between two looks for idle chats to give back
 BUSY = 8  # chats in flight here above which new chats are offered to every process
+MINUTE = 60.0  # Telegram's window for a group's ``group_per_minute`` messages
 
 
 def chat_of(key: int | str | None) -> int:
@@ -61,8 +67,8 @@ class Cluster:
         self._ops: set[asyncio.Task[None]] = set()
         self._idle = asyncio.Event()
         self._idle.set()
-        self._loops: list[asyncio.Task[None]] = []
-        self._gate = asyncio.Lock()
+        self._sweeper = sweeper_of(link)
+        self._gate = self._sweeper.gate  # the link's locks change one statement at a time
         self.peers = 1  # processes serving from this database (counted at each sweep)
         self._wanted: set[int] = set()  # chats to lock at the next turn of the loop
         self._offered: set[int] = set()  # chats to offer to every process
@@ -75,10 +81,7 @@ class Cluster:
     async def start(self) -> None:
         self.link.listen(self.tenant, self._notified, self._forget)
         await self.sweep(0.0)
-        self._loops = [
-            asyncio.create_task(self._every(SWEEP, self.sweep), name=f"sweep:{self.tenant}"),
-            asyncio.create_task(self._every(1.0, self.release_idle), name=f"free:{self.tenant}"),
-        ]
+        self._sweeper.add(self)
 
     def _forget(self) -> None:
         """The link is gone and its locks with it: nothing is held now (work under way ends;
@@ -87,23 +90,14 @@ class Cluster:
         self._touched.clear()
 
     async def stop(self) -> None:
-        for task in [*self._loops, *self._ops]:
+        self._sweeper.discard(self)
+        for task in self._ops:
             task.cancel()
-        await asyncio.gather(*self._loops, *self._ops, return_exceptions=True)
-        self._loops.clear()
-        held, self.held = sorted(self.held), set()
-        with suppress(Exception):  # closing the connection frees them anyway
-            await self.link.unlock(self.tenant, held)
-
-    async def _every(self, seconds: float, work: Any) -> None:
-        while True:
-            await asyncio.sleep(seconds)
-            try:
-                await work()
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:  # the database away: the next round tries again
-                log.warning("cluster: %s failed (%s)", work.__name__, type(exc).__name__)
+        await asyncio.gather(*self._ops, return_exceptions=True)
+        async with self._gate:  # a sweep under way may still lock chats for it: let it end
+            held, self.held = sorted(self.held), set()
+            with suppress(Exception):  # closing the connection frees them anyway
+                await self.link.unlock(self.tenant, held)
 
     async def wait_idle(self, timeout: float | None = None) -> None:
         await asyncio.wait_for(self._idle.wait(), timeout)
@@ -201,35 +195,27 @@ class Cluster:
         return self.peers > 1 and in_flight >= BUSY
 
     async def sweep(self, older: float = SWEEP) -> int:
-        """Lock the free chats with work waiting for over ``older`` seconds (a dead process's,
-        a missed notification)."""
-        self.peers = await self.link.peers()
-        async with self._gate:
-            got = await self.link.sweep(self.tenant, sorted(self.held), older)
-            self._hold(got)
-        if not got:
-            return 0
-        log.info("cluster: %d chat(s) with work waiting taken over", len(got))
-        return await self.load(got)
+        """Lock this association's free chats with work waiting for over ``older`` seconds (a
+        dead process's, a missed notification); the process's ``Sweeper`` does this for all
+        its associations at once every ``SWEEP`` seconds."""
+        return await self._sweeper.round(older, [self])
 
-    async def release_idle(self) -> None:
-        """Give back the locks of chats without work here for ``IDLE`` seconds."""
-        async with self._gate:
-            limit = time.monotonic() - IDLE
-            idle = [
-                chat
-                for chat in self.held
-                if self._touched.get(chat, 0.0) < limit
-                and chat not in self._loading
-                and not self.intake.busy_with(chat)
-                and not self.sender.busy_with(chat)
-            ]
-            if not idle:
-                return
-            for chat in idle:
-                self.held.discard(chat)
-                self._touched.pop(chat, None)
-            await self.link.unlock(self.tenant, sorted(idle))
+    def idle_chats(self) -> list[int]:
+        """The chats without work here for ``IDLE`` seconds, forgotten now: the caller gives
+        their locks back (``Sweeper.release``, under the gate)."""
+        limit = time.monotonic() - IDLE
+        idle = [
+            chat
+            for chat in self.held
+            if self._touched.get(chat, 0.0) < limit
+            and chat not in self._loading
+            and not self.intake.busy_with(chat)
+            and not self.sender.busy_with(chat)
+        ]
+        for chat in idle:
+            self.held.discard(chat)
+            self._touched.pop(chat, None)
+        return sorted(idle)
 
     # -- the sender's side ----------------------------------------------------------------
     def sendable(self, items: list[Out]) -> list[Out]:
@@ -323,13 +309,117 @@ class Cluster:
         self.sender.enqueue([Out.of_row(r) for r in owed])
 
 
+class Sweeper:
+    """The clusters of one process on one link (one per database): every ``SWEEP`` seconds one
+    statement sweeps the waiting work of all their associations and counts the peers
+    (``storage.claims.ClusterLink.sweep``); every ``TICK`` the idle chats of all of them are
+    given back, in one statement when there are any."""
+
+    def __init__(self, link: Any) -> None:
+        self.link = link
+        self.clusters: dict[str, Cluster] = {}
+        self.gate = asyncio.Lock()  # the link's chat locks and ``held`` change together
+        self.rounds = 0  # sweep statements sent (tests and benchmarks count them)
+        self._task: asyncio.Task[None] | None = None
+
+    def add(self, cluster: Cluster) -> None:
+        self.clusters[cluster.tenant] = cluster
+        if self._task is None or self._task.done():
+            self._task = asyncio.create_task(self._run(), name="sweep")
+
+    def discard(self, cluster: Cluster) -> None:
+        if self.clusters.get(cluster.tenant) is cluster:
+            del self.clusters[cluster.tenant]
+        if not self.clusters and self._task is not None:
+            self._task.cancel()
+            self._task = None
+
+    async def _run(self) -> None:
+        swept = time.monotonic()  # each cluster swept for itself as it started
+        while self.clusters:
+            await asyncio.sleep(TICK)
+            await self._guarded(self.release)
+            if time.monotonic() - swept >= SWEEP - TICK / 2:
+                swept = time.monotonic()
+                await self._guarded(self.round)
+
+    async def _guarded(self, work: Any) -> None:
+        try:
+            await work()
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # the database away: the next round tries again
+            log.warning("cluster: %s failed (%s)", work.__name__, type(exc).__name__)
+
+    async def release(self) -> None:
+        """Give back the locks of every association's idle chats, in one statement."""
+        async with self.gate:
+            idle = [(c.tenant, chat) for c in self.clusters.values() for chat in c.idle_chats()]
+            if idle:
+                await self.link.unlock_pairs(idle)
+
+    async def round(self, older: float = SWEEP, clusters: list[Cluster] | None = None) -> int:
+        """Lock the free chats of every association (or of ``clusters``) with work waiting for
+        over ``older`` seconds, in one statement, and read their rows; returns how many
+        updates were handed over."""
+        clusters = list(self.clusters.values()) if clusters is None else clusters
+        if not clusters:
+            return 0
+        got: dict[str, list[int]] = {}
+        async with self.gate:
+            held = [f"{c.tenant}:{chat}" for c in clusters for chat in c.held]
+            self.rounds += 1
+            peers, locked = await self.link.sweep([c.tenant for c in clusters], held, older)
+            for tenant, chat in locked:
+                got.setdefault(tenant, []).append(chat)
+            for cluster in clusters:
+                cluster.peers = peers
+                cluster._hold(got.get(cluster.tenant, []))
+        loads = [c.load(got[c.tenant]) for c in clusters if c.tenant in got]
+        if not loads:
+            return 0
+        log.info("cluster: %d chat(s) with work waiting taken over", len(locked))
+        taken = 0
+        for result in await asyncio.gather(*loads, return_exceptions=True):
+            if isinstance(result, BaseException):
+                log.warning("cluster: a read failed (%s)", type(result).__name__)
+            else:
+                taken += result
+        return taken
+
+
+_SWEEPERS: WeakKeyDictionary[Any, Sweeper] = WeakKeyDictionary()
+
+
+def sweeper_of(link: Any) -> Sweeper:
+    """The one ``Sweeper`` of this process's ``link``."""
+    sweeper = _SWEEPERS.get(link)
+    if sweeper is None:
+        sweeper = _SWEEPERS[link] = Sweeper(link)
+    return sweeper
+
+
 class SharedBudget:
-    """Telegram's ~30 messages a second for the bot as a whole, kept in the database."""
+    """Telegram's limits for the bot as a whole, kept in the database: its ~30 messages a
+    second (a token bucket in one row), and each group's 20 a minute — no more than
+    ``group_per_minute`` messages to a group in any ``MINUTE``, counted from the outbox's
+    ``sent_at`` (written once each send is done, before the chat's next one), so a process that
+    takes a group over continues its minute instead of starting a new one."""
 
-    def __init__(self, link: Any, tenant: str, rate: float, burst: float) -> None:
+    def __init__(
+        self,
+        link: Any,
+        tenant: str,
+        rate: float,
+        burst: float,
+        group_per_minute: float | None = None,
+    ) -> None:
         self.link, self.tenant, self.rate, self.burst = link, tenant, rate, burst
+        self.group_per_minute = group_per_minute
 
-    async def wait(self) -> None:
+    async def wait(self, chat: int | None = None) -> None:
+        if chat is not None and chat < 0 and self.group_per_minute:
+            await self._group_minute(chat, int(self.group_per_minute))
         try:
             delay = await self.link.reserve(self.tenant, self.rate, self.burst)
         except Exception as exc:  # the database away: pace alone at the bot's rate
@@ -337,3 +427,20 @@ class SharedBudget:
             delay = 1.0 / self.rate
         if delay:
             await asyncio.sleep(delay)
+
+    async def _group_minute(self, chat: int, limit: int) -> None:
+        """Wait until fewer than ``limit`` messages went to the group in the last ``MINUTE``.
+        One holder sends to a chat at a time, each send recorded before the next: nobody
+        adds to the count meanwhile."""
+        now = datetime.now(UTC)
+        try:
+            sent = await self.link.group_sent(
+                self.tenant, chat, now - timedelta(seconds=MINUTE), limit
+            )
+        except Exception as exc:  # the database away: the holder's own bucket still paces
+            log.warning("cluster: a group's minute is out of reach (%s)", type(exc).__name__)
+            return
+        if len(sent) >= limit:
+            wait = (min(sent) - now).total_seconds() + MINUTE
+            if wait > 0:
+                await asyncio.sleep(wait)

@@ -4,8 +4,11 @@ row stays) but not acted on. Buttons and commands count too; the bucket refills 
 
 Why memory and not the database: the check runs on every update, and two statements for it were
 a tenth of the bot's work (docs/benchmarks.md, *Load*). Nothing in a bucket is worth keeping —
-after a restart everyone starts with a full one, which only forgives. One association's updates
-are read by one process (one bot token, one poller), so no bucket is split across processes.
+after a restart everyone starts with a full one, which only forgives. A person's updates are
+handled by one process at a time — the one process, or in a cluster the holder of their chat's
+lock (``bot.engine.cluster``) — so no bucket is split across processes; a hand-over of the chat
+starts a full one, which again only forgives. (A group's 20 messages a minute, which must not
+be forgiven, are counted in the database when clustered: ``cluster.SharedBudget``.)
 Memory stays bounded: buckets that have refilled are dropped (they equal a new one).
 """
 

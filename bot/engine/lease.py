@@ -1,12 +1,15 @@
-"""Work that one process of a cluster does for an association at a time: long polling.
+"""Work that one process of a cluster does for an association at a time: long polling, the
+scheduled jobs.
 
 Telegram serves ``getUpdates`` to one caller per bot (a second one ends the first with 409
 Conflict), so among the processes on one PostgreSQL database only the holder of the
-association's ``poll`` lease (``storage.claims``) polls. It renews the lease every ``RENEW``
-seconds; a lease not renewed for ``TTL`` seconds (its holder died or lost the database) is
-taken by the next process that asks, so polling resumes within ``TTL + RENEW`` seconds
-(under 10). A holder that cannot renew stops polling before anyone else may start. The work's
-own failure (a revoked token) ends ``run`` with it, as it would end the work alone.
+association's ``poll`` lease (``storage.claims``) polls. Every ``RENEW`` seconds a process takes
+or renews, in ONE statement, every lease it wants — the ``poll`` and ``jobs`` leases of all the
+associations it runs (``Renewal``): 500 associations cost it one statement a round, not 1,000.
+A lease not renewed for ``TTL`` seconds (its holder died or lost the database) is taken by the
+next process that asks, so polling resumes within ``TTL + RENEW`` seconds (under 10). A holder
+that cannot renew stops the work before anyone else may start it. The work's own failure (a
+revoked token) ends ``run`` with it, as it would end the work alone.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ import socket
 from collections.abc import Callable, Coroutine
 from contextlib import suppress
 from typing import Any
+from weakref import WeakKeyDictionary
 
 log = logging.getLogger(__name__)
 
@@ -50,41 +54,120 @@ class Lease:
         self.ttl, self.renew = ttl, renew
         self.held = False
         self._task: asyncio.Task[None] | None = None
+        self._ended: asyncio.Future[None] | None = None
 
     async def run(self) -> None:
+        """Until cancelled, or until the work fails: then with its error."""
+        renewal = renewal_of(self.link)
+        self._ended = asyncio.get_running_loop().create_future()
+        renewal.add(self)
         try:
-            while True:
-                try:
-                    held = await asyncio.wait_for(
-                        self.link.lease(self.tenant, self.name, self.holder, self.ttl),
-                        self.ttl - self.renew,  # an answer later than that may be stale
-                    )
-                except asyncio.CancelledError:
-                    raise
-                except Exception as exc:  # the database away: we cannot know we still hold it
-                    log.warning("lease %s: not renewed (%s)", self.name, type(exc).__name__)
-                    held = False
-                self._hold(held)
-                await asyncio.sleep(self.renew)
+            await self._ended
         finally:
+            renewal.discard(self)
             with suppress(Exception):  # the work's own error is already on its way up
                 self._hold(False)
             if self._task is not None:
                 await asyncio.gather(self._task, return_exceptions=True)
+            async with renewal.turn:  # a round under way may still renew it: let it end first
+                pass
             with suppress(Exception):  # let the next process take it at once
                 await self.link.drop_lease(self.tenant, self.name, self.holder)
 
     def _hold(self, held: bool) -> None:
-        task = self._task
-        if task is not None and task.done() and not task.cancelled() and task.exception():
-            self._task = None
-            raise task.exception()  # type: ignore[misc]  # the work's own end (a revoked token)
-        running = task is not None and not task.done()
-        if held and not running:
+        """The renewal's verdict: start the work when taken, stop it when lost."""
+        running = self._task is not None and not self._task.done()
+        ended = self._ended is None or self._ended.done()
+        if held and not running and not ended:
             log.info("lease %s of %s: taken; this process does it now", self.name, self.tenant)
             self._task = asyncio.create_task(self.work(), name=f"{self.name}:{self.tenant}")
+            self._task.add_done_callback(self._work_done)
         elif not held and running:
             log.info("lease %s of %s: lost; stopping", self.name, self.tenant)
             assert self._task is not None
             self._task.cancel()
         self.held = held
+
+    def _work_done(self, task: asyncio.Task[None]) -> None:
+        if task.cancelled() or self._ended is None or self._ended.done():
+            return
+        if (error := task.exception()) is not None:  # the work's own end (a revoked token)
+            self._ended.set_exception(error)
+
+
+class Renewal:
+    """Every lease this process wants on one link, taken or renewed together: one statement
+    each round, whatever their number (``storage.claims.ClusterLink.leases``). A lease that
+    joins brings the next round forward, so a new one is tried at once."""
+
+    def __init__(self, link: Any) -> None:
+        self.link = link
+        self.leases: dict[tuple[str, str, str], Lease] = {}
+        self.rounds = 0  # statements sent (tests and benchmarks count them)
+        self.turn = asyncio.Lock()  # held by a round, from its statement to its verdicts
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+
+    def add(self, lease: Lease) -> None:
+        self.leases[(lease.tenant, lease.name, lease.holder)] = lease
+        self._wake.set()
+        if self._task is None or self._task.done():
+            self._task = asyncio.create_task(self._run(), name="leases")
+
+    def discard(self, lease: Lease) -> None:
+        self.leases.pop((lease.tenant, lease.name, lease.holder), None)
+        if not self.leases and self._task is not None:
+            self._task.cancel()
+            self._task = None
+
+    async def _run(self) -> None:
+        while self.leases:
+            self._wake.clear()
+            await self.round()
+            renew = min((lease.renew for lease in self.leases.values()), default=RENEW)
+            with suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), renew)
+
+    async def round(self) -> None:
+        """Take or renew every lease at once, and tell each whether it is held."""
+        async with self.turn:
+            await self._round()
+
+    async def _round(self) -> None:
+        leases = list(self.leases.values())
+        if not leases:
+            return
+        # an answer later than this may be stale: the lease may have passed to another
+        patience = min(lease.ttl - lease.renew for lease in leases)
+        wanted: dict[tuple[str, str], Lease] = {}  # one row per key: a statement may not
+        for lease in leases:  # touch a row twice (two of one key here: the first asks)
+            wanted.setdefault((lease.tenant, lease.name), lease)
+        self.rounds += 1
+        try:
+            held = await asyncio.wait_for(
+                self.link.leases([(x.tenant, x.name, x.holder, x.ttl) for x in wanted.values()]),
+                patience,
+            )
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # the database away: we cannot know we still hold them
+            log.warning("leases: not renewed (%s)", type(exc).__name__)
+            held = set()
+        for lease in leases:
+            if self.leases.get((lease.tenant, lease.name, lease.holder)) is not lease:
+                continue  # left meanwhile
+            try:
+                lease._hold((lease.tenant, lease.name, lease.holder) in held)
+            except Exception:  # one lease's trouble never stops the others' renewal
+                log.exception("lease %s of %s", lease.name, lease.tenant)
+
+
+_RENEWALS: WeakKeyDictionary[Any, Renewal] = WeakKeyDictionary()
+
+
+def renewal_of(link: Any) -> Renewal:
+    """The one ``Renewal`` of this process's ``link`` (one per database)."""
+    renewal = _RENEWALS.get(link)
+    if renewal is None:
+        renewal = _RENEWALS[link] = Renewal(link)
+    return renewal

@@ -259,8 +259,8 @@ class Sender:
                     await asyncio.sleep(wait)
                 if bulky:
                     await self._bulk_slot()
-                if self.budget is not None:  # the bot's 30 a second, shared by the processes
-                    await self.budget.wait()
+                if self.budget is not None:  # the bot's 30 a second, a group's 20 a minute:
+                    await self.budget.wait(chat_id)  # shared by the processes
                 sending = self._merged(batch)
                 try:
                     ids = await self._send(sending)

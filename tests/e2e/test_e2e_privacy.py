@@ -11,6 +11,7 @@ from pathlib import Path
 from sqlalchemy import func, select
 
 from bot.domain.privacy import apply_retention
+from bot.engine.jobs import prune_journals
 from storage.models import (
     AuditLog,
     Beneficiary,
@@ -83,10 +84,12 @@ async def test_retention_anonymises_old_closed_cases(
     staff.seen = 0
     await staff.press("عدم القبول")
     await staff.say("الدخل أعلى من الحد", reply_to_message_id=staff.last()["message_id"])
+    later = utcnow() + timedelta(days=400)
     async with app.db.write() as session:
         assert await apply_retention(session, 365) == 0  # not old yet
-        done = await apply_retention(session, 365, now=utcnow() + timedelta(days=400))
+        done = await apply_retention(session, 365, now=later)
     assert done == 1
+    await prune_journals(app.db, app.rt.tenant, later, app.rt.settings.journal_days)  # daily
     async with app.db.read() as session:
         request = await session.scalar(
             select(ServiceRequest).where(ServiceRequest.reference == reference)

@@ -65,6 +65,9 @@ async def test_staff_find_an_entry_by_words_and_the_next_person_is_answered(
     async with app.db.read() as session:
         rows = (await session.scalars(select(LearnedPhrasing))).all()
     assert [(r.entry_id, r.status) for r in rows] == [(ENTRY, "approved")]
+    # a reply to the results once one was chosen says so; it does not search again
+    again = await staff.say("التبرعات", reply_to_message_id=results["message_id"])
+    assert "مضافٌ من قبلُ" in again[-1]["text"] and question in again[-1]["text"]
 
     replies = await other.say(QUESTION)
     assert ANSWER in replies[-1]["text"] and "هل أجاب هذا عن سؤالك" in replies[-1]["text"]

@@ -169,7 +169,7 @@ async def test_a_template_answered_by_its_quick_reply_is_not_sent_again(
 async def test_retention_keeps_a_held_message_a_month_not_a_week(noura: WaUser) -> None:
     from datetime import timedelta
 
-    from bot.domain.privacy import apply_retention
+    from bot.engine.jobs import prune_journals
     from storage.models import utcnow
 
     await consent(noura)
@@ -187,9 +187,8 @@ async def test_retention_keeps_a_held_message_a_month_not_a_week(noura: WaUser) 
                     created_at=now - timedelta(days=10),
                 )
             )
-    async with noura.app.db.write() as session:
-        await apply_retention(session, 1825, now=now)
+    tenant = noura.app.rt.tenant
+    await prune_journals(noura.app.db, tenant, now, 7)
     assert await _held(noura) == 1  # the sent one of ten days ago went, the held one stays
-    async with noura.app.db.write() as session:
-        await apply_retention(session, 1825, now=now + timedelta(days=21))
+    await prune_journals(noura.app.db, tenant, now + timedelta(days=21), 7)
     assert await _held(noura) == 0

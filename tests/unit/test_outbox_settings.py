@@ -1,4 +1,4 @@
-"""MUSTAFEED_OUTBOX_MAX_ATTEMPTS / MUSTAFEED_OUTBOX_MAX_AGE (issue #14 item 12)."""
+"""MUSTAFEED_OUTBOX_MAX_ATTEMPTS / MUSTAFEED_OUTBOX_MAX_AGE (issue #14 item 12), MUSTAFEED_JOURNAL_DAYS."""
 
 from __future__ import annotations
 
@@ -25,3 +25,12 @@ def test_defaults_and_values() -> None:
 def test_malformed_values_name_the_setting(name: str, value: str) -> None:
     with pytest.raises(ConfigError, match="MUSTAFEED_OUTBOX_MAX"):
         load_settings({**BASE, name: value}, read_dotenv=False)
+
+
+def test_journal_days_default_value_and_floor() -> None:
+    assert load_settings(BASE, read_dotenv=False).journal_days == 7
+    settings = load_settings({**BASE, "MUSTAFEED_JOURNAL_DAYS": "30"}, read_dotenv=False)
+    assert settings.journal_days == 30
+    for value in ("3", "a month"):  # under a week: a redelivered webhook would be new again
+        with pytest.raises(ConfigError, match="MUSTAFEED_JOURNAL_DAYS"):
+            load_settings({**BASE, "MUSTAFEED_JOURNAL_DAYS": value}, read_dotenv=False)

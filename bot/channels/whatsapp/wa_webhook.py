@@ -39,7 +39,7 @@ WHATSAPP_PATH = "/whatsapp"
 SIGNATURE_HEADER = "X-Hub-Signature-256"
 RECEIPTS = ("sent", "delivered", "read")
 WINDOW_CLOSED, UNREACHABLE = 131047, frozenset({131026})
-LATER = (0.2, 1.0, 5.0)  # seconds before a failure whose row is not known yet is tried again
+LATER = (0.2, 1.0, 5.0)  # seconds before a status whose row is not known yet is tried again
 
 
 def signature(secret: str, body: bytes) -> str:
@@ -85,8 +85,8 @@ async def record_statuses(
 ) -> tuple[list[Out], list[int], list[dict[str, Any]]]:
     """Write each status on its outbox row; returns the messages owed again (131047 reported
     late: new rows, when ``recall`` still has what was sent — a delivered row keeps no words),
-    the chats whose window WhatsApp said was closed, and the failures whose row is not known
-    yet (the sender's bookkeeping may still be on its way)."""
+    the chats whose window WhatsApp said was closed, and the statuses whose row is not known
+    yet (Meta's webhook can outrun the sender's bookkeeping of the send)."""
     again: list[Out] = []
     closed: list[int] = []
     unknown: list[dict[str, Any]] = []
@@ -101,7 +101,18 @@ async def record_statuses(
                 & (OutboxMessage.result_message_id == message_id_for(str(wamid)))
             )
             if state != "failed":
-                await session.execute(update(OutboxMessage).where(where).values(receipt=state))
+                # a receipt only moves forward (a "sent" retried late must not undo "delivered")
+                earlier = OutboxMessage.receipt.is_(None) | OutboxMessage.receipt.in_(
+                    RECEIPTS[: RECEIPTS.index(state)]
+                )
+                moved = await session.execute(
+                    update(OutboxMessage).where(where & earlier).values(receipt=state)
+                )
+                if moved.rowcount == 0 and (  # type: ignore[attr-defined]
+                    await session.scalar(select(OutboxMessage.id).where(where).limit(1)) is None
+                ):  # sent, but the sender's bookkeeping not yet committed: again a little later
+                    unknown.append(status)
+                    continue
                 if recall is not None and state in ("delivered", "read"):
                     recall(message_id_for(str(wamid)))  # delivered: no longer kept
                 continue

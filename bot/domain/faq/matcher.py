@@ -2,19 +2,22 @@
 
 How a question is matched (details and figures in ``docs/faq-matching.md``):
 
-1. **Analysis** (:mod:`bot.domain.faq.normalize`): normalisation, dialect → MSA folding, negation
-   folding, stop words, light stemming; one-letter clitics and the dialect passive prefixes
-   ان / ات are split off only when the shorter stem is more frequent in the FAQ's vocabulary.
+1. **Analysis** (:mod:`bot.domain.faq.normalize`, :mod:`bot.domain.faq.terms`): normalisation,
+   dialect → MSA folding, negation folding, stop words, light stemming; one-letter clitics and
+   the dialect passive prefixes ان / ات are split off only when the shorter stem is more
+   frequent in the FAQ's vocabulary.
 2. **Features**, TF-IDF (IDF over *entries*), L2-normalised per channel per phrasing: character
    2-4-grams inside each stem, synonym concepts (:mod:`bot.domain.faq.synonyms`), and a rough
    consonant skeleton of each stem.
 3. **Ranking**: each entry pools the vectors of its phrasings; the score is a multinomial naive
    Bayes log-likelihood with smoothing ``ALPHA`` plus ``COSINE_WEIGHT`` × the cosine to the
    pooled entry; the ``NEAREST_CANDIDATES`` best also get ``NEAREST_WEIGHT`` × cos^8 of their
-   nearest single phrasing (a near-duplicate of a taught question wins).
+   nearest single phrasing (a near-duplicate of a taught question wins), and ``ALIGN_WEIGHT`` ×
+   the soft token alignment of the question with their best phrasing
+   (:mod:`bot.domain.faq.rerank`), which re-orders them.
 4. **Confidence**: ``score`` (the larger of the pooled and the nearest-phrasing cosine),
-   ``probability`` (softmax of the ranking scores at ``TEMPERATURE``), ``coverage`` (share of the
-   question's content words the entry knows).
+   ``probability`` (softmax of the ranking scores before the alignment, at ``TEMPERATURE``),
+   ``coverage`` (share of the question's content words the entry knows).
 
 ``decide``: ``answer`` when probability, similarity and coverage pass the ``ANSWER_MIN_*``
 floors; else ``suggest`` (up to ``SUGGEST_COUNT`` entries) when the ``SUGGEST_MIN_*`` floors
@@ -33,8 +36,16 @@ from typing import Literal
 
 import numpy as np
 
-from bot.domain.faq.normalize import NEGATIONS, STOP_WORDS, fold_dialect, stem, tokenize
+from bot.domain.faq.normalize import stem
+from bot.domain.faq.rerank import SoftAligner
 from bot.domain.faq.synonyms import concepts
+from bot.domain.faq.terms import (
+    char_ngrams,
+    coverage_keys,
+    raw_tokens,
+    resolve,
+    skeleton,
+)
 
 __all__ = [
     "ALPHA",
@@ -50,8 +61,6 @@ __all__ = [
 ]
 
 # ---- model constants -----------------------------------------------------------------------
-NGRAM_MIN = 2
-NGRAM_MAX = 4
 CHAR_WEIGHT = 1.0
 """Weight of the character n-gram channel."""
 CONCEPT_WEIGHT = 1.0
@@ -68,6 +77,9 @@ NEAREST_WEIGHT, NEAREST_POWER, NEAREST_CANDIDATES = 6.0, 8, 10
 """The ``NEAREST_CANDIDATES`` best entries also get ``NEAREST_WEIGHT × cos⁸`` of their nearest
 single phrasing: nothing for a loose match (0.7⁸ ≈ 0.06), most of it for a near-duplicate, so
 a question staff taught to one entry wins over an entry that shares many of its words."""
+ALIGN_WEIGHT = 6.0
+"""The same ten also get ``ALIGN_WEIGHT`` × the soft token alignment of the question with their
+best-aligned phrasing (:mod:`bot.domain.faq.rerank`; chosen on val and train rows)."""
 
 # ---- decision thresholds (chosen on the train split by bench/faq_tune.py) ----------------
 ANSWER_MIN_PROBABILITY = 0.85
@@ -85,7 +97,6 @@ SUGGEST_COUNT = 3
 """How many entries a "suggest" decision offers."""
 
 _FULL_QUERY_NORM = math.sqrt(CHAR_WEIGHT**2 + CONCEPT_WEIGHT**2 + SKELETON_WEIGHT**2)
-_CLITICS = ("وب", "ول", "فب", "فل", "وك", "ان", "ات", "و", "ف", "ب", "ل", "ك")
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,60 +127,6 @@ class Decision:
         return self.matches[0] if self.matches else None
 
 
-def _char_ngrams(stems: Sequence[str], lo: int = NGRAM_MIN, hi: int = NGRAM_MAX) -> Counter:
-    grams: Counter = Counter()
-    for s in stems:
-        padded = f" {s} "
-        n = len(padded)
-        for size in range(lo, hi + 1):
-            for i in range(n - size + 1):
-                grams[padded[i : i + size]] += 1
-    return grams
-
-
-_SKEL_PREFIXES = ("است", "مست", "ست", "ان", "مت", "ت", "م", "ي", "ن", "ا")
-
-
-def _skeleton(word: str) -> str:
-    """Rough root-like key of a stem: one derivational prefix (است ت م ان ...) off, then the
-    long vowels ا و ي dropped after the first letter (تحويل → حول, تسليم → سلم, مستلم → لم)."""
-    if len(word) < 4 or not ("\u0621" <= word[0] <= "\u064a"):
-        return "^" + word
-    for p in _SKEL_PREFIXES:
-        if word.startswith(p) and len(word) - len(p) >= 3:
-            word = word[len(p) :]
-            break
-    sk = word[0] + "".join(c for c in word[1:] if c not in "اوي")
-    return "^" + (sk if len(sk) >= 2 else word)
-
-
-def _coverage_keys(st: str) -> tuple[str, ...]:
-    return (st, _skeleton(st), *concepts([st]))
-
-
-def _raw_tokens(text: str) -> list[str]:
-    """Normalised, dialect-folded, negation-folded tokens without stop words (not stemmed)."""
-    out = []
-    for t in fold_dialect(tokenize(text)):
-        if t in NEGATIONS:
-            t = "لا"
-        if t not in STOP_WORDS:
-            out.append(t)
-    return out
-
-
-def _resolve(token: str, vocab: Counter) -> str:
-    st = stem(token)
-    if len(token) >= 4 and token[0] in "وفبلكا":
-        for p in _CLITICS:
-            if token.startswith(p) and len(token) - len(p) >= 3:
-                alt = stem(token[len(p) :])
-                if vocab.get(alt, 0) > vocab.get(st, 0):
-                    return alt
-                break
-    return st
-
-
 class FaqMatcher:
     """Index of FAQ entries; build with :meth:`build`, query with :meth:`rank` / :meth:`decide`."""
 
@@ -196,6 +153,7 @@ class FaqMatcher:
         # candidates; dropped when it changes), over feature ids shared by all entries
         self._prows: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
         self._fid: dict[str, int] = {}
+        self._aligner = SoftAligner()
 
     # ---------------------------------------------------------------- building
     @classmethod
@@ -220,7 +178,7 @@ class FaqMatcher:
             extra = [p for p in learned.get(entry_id, ()) if p and p.strip() and p not in texts]
             self._learned.append(set(extra))
             texts += list(dict.fromkeys(extra))
-            toks = [_raw_tokens(p) for p in texts]
+            toks = [raw_tokens(p) for p in texts]
             raw.append((entry_id, texts, toks))
             for ts in toks:
                 self._vocab.update(stem(t) for t in ts)
@@ -230,8 +188,9 @@ class FaqMatcher:
             self.entry_ids.append(entry_id)
             self._texts.append(list(texts))
             per_entry, pkeys = [], []
+            self._aligner.new_entry()
             for ts in toks:
-                f, k = self._phrasing_features(ts)
+                f, k = self._phrasing_features(ts, len(self.entry_ids) - 1)
                 per_entry.append(f)
                 pkeys.append(k)
             self._feats.append(per_entry)
@@ -263,15 +222,18 @@ class FaqMatcher:
         return self
 
     def _phrasing_features(
-        self, ts: list[str]
+        self, ts: list[str], e: int
     ) -> tuple[tuple[Counter, Counter, Counter], set[str]]:
-        stems = [_resolve(t, self._vocab) for t in ts]
+        """Features and coverage keys of one more phrasing of entry ``e`` (whose stems the
+        aligner takes)."""
+        stems = [resolve(t, self._vocab) for t in ts]
+        self._aligner.add(e, stems)
         keys: set[str] = set()
         for st in stems:
-            keys.update(_coverage_keys(st))
-        grams = _char_ngrams(stems)
+            keys.update(coverage_keys(st))
+        grams = char_ngrams(stems)
         cons = Counter(concepts(stems))
-        skel = Counter(_skeleton(s) for s in stems) if SKELETON_WEIGHT else Counter()
+        skel = Counter(skeleton(s) for s in stems) if SKELETON_WEIGHT else Counter()
         return (grams, cons, skel), keys
 
     @staticmethod
@@ -331,7 +293,7 @@ class FaqMatcher:
         """A new entry (a draft staff approved), at once: appended to the index and given its
         phrasings through :meth:`add_phrasing` (these are its own, not removable). False when
         the id is known already or no phrasing has a content word."""
-        texts = [p for p in dict.fromkeys(phrasings) if p and p.strip() and _raw_tokens(p)]
+        texts = [p for p in dict.fromkeys(phrasings) if p and p.strip() and raw_tokens(p)]
         if entry_id in self._index or not texts:
             return False
         e = len(self.entry_ids)
@@ -340,6 +302,7 @@ class FaqMatcher:
         for store in (self._texts, self._feats, self._pkeys, self._phrasing_vecs):
             store.append([])
         self._learned.append(set())
+        self._aligner.new_entry()
         self._entry_keys.append(frozenset())
         self._entry_vecs.append({})
         self._entry_norms.append(1.0)
@@ -357,11 +320,11 @@ class FaqMatcher:
         e = self._index.get(entry_id)
         if e is None or not text or not text.strip() or text in self._texts[e]:
             return False
-        ts = _raw_tokens(text)
+        ts = raw_tokens(text)
         if not ts:
             return False
         self._vocab.update(stem(t) for t in ts)
-        f, k = self._phrasing_features(ts)
+        f, k = self._phrasing_features(ts, e)
         self._texts[e].append(text)
         if learned:
             self._learned[e].add(text)
@@ -377,13 +340,14 @@ class FaqMatcher:
             return False
         self._learned[e].discard(text)
         i = self._texts[e].index(text)
-        for t in _raw_tokens(text):
+        for t in raw_tokens(text):
             st = stem(t)
             if self._vocab.get(st, 0) > 1:
                 self._vocab[st] -= 1
             else:
                 self._vocab.pop(st, None)
         del self._texts[e][i], self._feats[e][i], self._pkeys[e][i], self._phrasing_vecs[e][i]
+        self._aligner.remove(e, i)
         self._refresh_entry(e)
         return True
 
@@ -462,13 +426,13 @@ class FaqMatcher:
 
     # ---------------------------------------------------------------- querying
     def _query_stems(self, query: str) -> list[str]:
-        return [_resolve(t, self._vocab) for t in _raw_tokens(query)]
+        return [resolve(t, self._vocab) for t in raw_tokens(query)]
 
     def _query_vector(self, query: str, stems: list[str] | None = None) -> dict[str, float]:
         if stems is None:
             stems = self._query_stems(query)
-        skel = Counter(_skeleton(s) for s in stems) if SKELETON_WEIGHT else Counter()
-        return self._weigh(_char_ngrams(stems), Counter(concepts(stems)), skel, known_only=True)
+        skel = Counter(skeleton(s) for s in stems) if SKELETON_WEIGHT else Counter()
+        return self._weigh(char_ngrams(stems), Counter(concepts(stems)), skel, known_only=True)
 
     def _scores(self, qvec: dict[str, float]) -> np.ndarray:
         """Ranking score of every entry (naive-Bayes log-likelihood + weighted cosine)."""
@@ -556,9 +520,10 @@ class FaqMatcher:
         qvec = self._query_vector(query, stems)
         if not qvec:
             return []
-        stem_keys = [_coverage_keys(st) for st in stems]
+        stem_keys = [coverage_keys(st) for st in stems]
         scores = self._scores(qvec)
         nearest: dict[int, float] = {}
+        first = scores
         if NEAREST_WEIGHT:
             n = min(NEAREST_CANDIDATES, len(scores))
             near = (
@@ -567,10 +532,17 @@ class FaqMatcher:
             cos = self._nearest(qvec, near)
             scores[near] += NEAREST_WEIGHT * cos**NEAREST_POWER
             nearest = dict(zip(near, cos.tolist(), strict=True))
+            if ALIGN_WEIGHT:  # it re-orders the ten; the probability stays the first pass's
+                first, scores = scores, scores.copy()
+                # only those that could still reach the k best (the k best only gain)
+                kth = np.sort(scores[near])[-min(k, len(near))]
+                close = [e for e in near if scores[e] + ALIGN_WEIGHT >= kth]
+                if len(close) > 1:
+                    scores[close] += ALIGN_WEIGHT * self._aligner.scores(stems, close)
         k = min(k, len(scores))
         top = np.argpartition(-scores, k - 1)[:k] if k < len(scores) else np.arange(len(scores))
         top = top[np.argsort(-scores[top], kind="stable")]
-        probs = np.exp((scores - scores[top[0]]) / TEMPERATURE)
+        probs = np.exp((first - first.max()) / TEMPERATURE)
         probs /= probs.sum()
         return [
             Match(

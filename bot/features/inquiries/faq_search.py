@@ -7,7 +7,8 @@ found are offered as numbered buttons that link exactly like the five best
 other words or draft a new entry. A reply to the results searches again.
 
 The prompt and the results are linked to the case's ticket in the chat they are posted in
-(``StaffMessageLink``), so only a reply in that chat, from a member of its staff, searches."""
+(``StaffMessageLink``), so only a reply in that chat, from a member of its staff, searches; once
+an entry is chosen, a reply says so instead of searching again."""
 
 from __future__ import annotations
 
@@ -23,7 +24,7 @@ from bot.engine.keyboards import Button, button, cb, inline
 from bot.engine.namespaces import NS
 from bot.i18n import translator
 from bot.profile.schema import FaqEntry
-from storage.models import StaffMessageLink, Ticket
+from storage.models import LearnedPhrasing, StaffMessageLink, Ticket
 
 SEARCH_LINK = "faq_search"
 
@@ -95,6 +96,17 @@ async def on_reply(ctx: Ctx, link: StaffMessageLink) -> bool:
     ticket = await load_ticket(ctx, link.subject_id)
     if ticket is None:
         ctx.reply_quoting(tr.gettext("This button is no longer active."))
+        return True
+    taught = await ctx.session.scalar(
+        select(LearnedPhrasing.entry_id).where(LearnedPhrasing.ticket_id == ticket.id).limit(1)
+    )
+    if taught is not None:  # a result was chosen already (the results became «added»)
+        entry = ctx.profile.faq_entry(taught)
+        ctx.reply_quoting(
+            tr.gettext(
+                "📚 The beneficiary's question is already a phrasing of the FAQ entry «{question}». To link it to another entry, press ↩️ Undo first."
+            ).format(question=escape(entry.question.get("ar") if entry else taught))
+        )
         return True
     words = clean_input(ctx.event.text or "")
     if not words:

@@ -1,0 +1,83 @@
+"""Issue #16: a group's 20 messages a minute hold for the bot as a whole, across a hand-over of
+the chat from one process to another (``bot.engine.cluster.SharedBudget``): the new holder
+counts the group's minute from the outbox's ``sent_at`` instead of starting a new one.
+
+Two bots on one PostgreSQL database (two ``BotApp``s, each with its own ``Database`` and link:
+two processes as far as the database can tell), a limit of 4 messages in any 4 seconds (the
+real one is 20 in 60): A sends 2 messages to the staff group and stops; B takes the group and
+has 4 more to send. The emulator's own times of receipt show no 4-second window holding more
+than 4 — B sent 2 at once and waited for the rest, where a fresh bucket would have sent all 4.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.emulator.server import Emulator
+from bot.engine import cluster as cluster_module
+from bot.engine.outbox import Limits
+from storage.db import Database
+from storage.models import OutboxMessage
+from tests.conftest import ON_POSTGRES
+from tests.harness import STAFF_CHAT, make_settings, start_app
+
+pytestmark = pytest.mark.skipif(not ON_POSTGRES, reason="a cluster runs on PostgreSQL only")
+
+WINDOW = 4.0  # seconds, for Telegram's 60
+LIMIT = 4  # messages in a window, for Telegram's 20
+
+
+def most_in_a_window(times: list[float]) -> int:
+    times = sorted(times)
+    return max(sum(1 for t in times if start <= t < start + WINDOW) for start in times)
+
+
+async def owe(database_url: str, tenant: str, texts: list[str]) -> None:
+    db = Database(database_url)
+    try:
+        async with db.write(tenant=tenant) as session:
+            session.add_all(
+                OutboxMessage(
+                    association_id=tenant,
+                    chat_id=STAFF_CHAT,
+                    method="sendMessage",
+                    payload={"chat_id": STAFF_CHAT, "text": text},
+                )
+                for text in texts
+            )
+    finally:
+        await db.dispose()
+
+
+async def test_a_new_holder_continues_the_groups_minute(
+    emu: Emulator, database_url: str, profile, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(cluster_module, "MINUTE", WINDOW)
+    limits = Limits(group_per_minute=LIMIT)
+    tenant = profile.association.id
+    settings = make_settings(emu, database_url)
+    a = await start_app(emu, settings, profile, limits=limits)
+    b = await start_app(emu, settings, profile, limits=limits)
+    assert a.cluster is not None and b.cluster is not None
+
+    def ours() -> list[dict]:
+        return [m for m in emu.messages(STAFF_CHAT) if (m.get("text") or "").startswith("tick")]
+
+    try:
+        await owe(database_url, tenant, ["tick a1", "tick a2"])
+        await a.cluster.sweep(0.0)  # A takes the group and sends
+        await emu.wait_until(lambda: len(ours()) == 2, 20)
+        await a.stop()  # the group is free; its minute is in the outbox
+        await owe(database_url, tenant, [f"tick b{n}" for n in range(1, 5)])
+        await b.cluster.sweep(0.0)  # B takes it over
+        await emu.wait_until(lambda: len(ours()) == 6, 30)
+        assert [m["text"] for m in ours()] == [
+            "tick a1",
+            "tick a2",
+            *(f"tick b{n}" for n in range(1, 5)),
+        ]
+        assert b.cluster.holds(STAFF_CHAT)
+        assert most_in_a_window([m["sent_at"] for m in ours()]) <= LIMIT
+    finally:
+        await b.stop()
+        await a.stop()
