@@ -334,6 +334,7 @@ class Ctx(UnitOfWork):
         self.callback_answer: dict[str, Any] | None = None
         self.staff_member: bool = False  # set before the transaction for staff-chat updates
         self.file_head: Head | None = None  # a sent file's first bytes, read before the transaction
+        self.prefetched: Any = None  # bot.engine.dispatch: the person's row, read with the claim
 
     @property
     def chat_id(self) -> int:

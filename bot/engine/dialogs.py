@@ -1,9 +1,11 @@
 """The beneficiary's current conversation (flow, step, answers), kept in the database.
 
-A dialog is read at most once per update (the first ``current()``), changed in memory by
+A dialog is read at most once per update (with the person's row, by the dispatcher's first
+statement — ``known`` — or else by the first ``current()``), changed in memory by
 ``begin``/``save``/``end``, and written once, with the update's other changes, by
 ``write(ctx)`` at the end of the unit of work (``bot.engine.dispatch.finish``) — one plain statement,
-in the same transaction, so a restart or a crash loses no answer already given. It is a small
+in the same transaction (on PostgreSQL, a CTE of the update's first outbox INSERT: ``change``),
+so a restart or a crash loses no answer already given. It is a small
 record, not an ORM object: every update of a form reads and writes it, and the ORM's identity
 map and unit of work cost several times the statements themselves (docs/benchmarks.md, *Load*).
 Nothing else reads the ``dialogs`` table.
@@ -15,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any, cast
 
 from sqlalchemy import Table, bindparam, delete, insert, select, update
+from sqlalchemy.sql.dml import Delete, Insert, Update
 
 from bot.engine.context import UnitOfWork
 from storage.models import Dialog as DialogRow
@@ -22,18 +25,22 @@ from storage.models import utcnow
 
 _T = cast(Table, DialogRow.__table__)  # typed as the FromClause it may be in general
 _READ = select(_T.c.flow, _T.c.step, _T.c.data).where(_T.c.beneficiary_id == bindparam("b"))
-_INSERT = insert(_T)
-_UPDATE = (
-    update(_T)
-    .where(_T.c.beneficiary_id == bindparam("b"))
-    .values(
-        flow=bindparam("flow"),
-        step=bindparam("step"),
-        data=bindparam("data"),
-        updated_at=bindparam("at"),
-    )
-)
-_DELETE = delete(_T).where(_T.c.beneficiary_id == bindparam("b"))
+# The three ways a dialog is written, with parameters of their own names (``d_…``): on
+# PostgreSQL the dispatcher runs them as a CTE of the update's first outbox INSERT (one trip).
+_BY_ID = _T.c.beneficiary_id == bindparam("d_b")
+_VALUES = {
+    "flow": bindparam("d_flow"),
+    "step": bindparam("d_step"),
+    "data": bindparam("d_data", type_=_T.c.data.type),
+    "updated_at": bindparam("d_at", type_=_T.c.updated_at.type),
+}
+WRITES: dict[str, Insert | Update | Delete] = {
+    "insert": insert(_T).values(
+        beneficiary_id=bindparam("d_b"), association_id=bindparam("d_tenant"), **_VALUES
+    ),
+    "update": update(_T).where(_BY_ID).values(**_VALUES),
+    "delete": delete(_T).where(_BY_ID),
+}
 
 
 @dataclass
@@ -55,6 +62,13 @@ class _State:
     beneficiary_id: int
     stored: tuple[str, str, dict[str, Any]] | None  # Dialog.snapshot() of the row; None: no row
     dialog: Dialog | None
+
+
+def known(ctx: UnitOfWork, beneficiary_id: int, row: Any) -> None:
+    """The person's dialog as the unit of work's first statement already read it (a row with
+    ``flow``, ``step``, ``data``; ``None`` when they have none): no second read."""
+    dialog = Dialog(beneficiary_id, row.flow, row.step, dict(row.data or {})) if row else None
+    ctx.dialog_state = _State(beneficiary_id, dialog.snapshot() if dialog else None, dialog)
 
 
 async def _state(ctx: UnitOfWork) -> _State | None:
@@ -99,40 +113,36 @@ async def end(ctx: UnitOfWork) -> None:
         state.dialog = None
 
 
-async def write(ctx: UnitOfWork) -> None:
-    """Store the dialog as this update left it, if that differs from what was read (called once,
-    at the end of the unit of work)."""
+def change(ctx: UnitOfWork) -> tuple[str, dict[str, Any]] | None:
+    """How the dialog must be written (a key of ``WRITES`` and its parameters), None when this
+    update left it as it was read. Taken as written: call once, at the end of the unit of work
+    (``write``, or the dispatcher's folded statement)."""
     state = ctx.dialog_state
     if state is None:
-        return
+        return None
     dialog = state.dialog
     wanted = dialog.snapshot() if dialog else None
     if wanted == state.stored:
-        return
-    conn = await ctx.session.connection()
+        return None
+    had_row, state.stored = state.stored is not None, wanted
     if dialog is None:
-        await conn.execute(_DELETE, {"b": state.beneficiary_id})
-    elif state.stored is not None:
-        await conn.execute(
-            _UPDATE,
-            {
-                "b": dialog.beneficiary_id,
-                "flow": dialog.flow,
-                "step": dialog.step,
-                "data": dialog.data,
-                "at": utcnow(),
-            },
-        )
-    else:
-        await conn.execute(
-            _INSERT,
-            {
-                "beneficiary_id": dialog.beneficiary_id,
-                "association_id": ctx.tenant,
-                "flow": dialog.flow,
-                "step": dialog.step,
-                "data": dialog.data,
-                "updated_at": utcnow(),
-            },
-        )
-    state.stored = wanted
+        return "delete", {"d_b": state.beneficiary_id}
+    params = {
+        "d_b": dialog.beneficiary_id,
+        "d_flow": dialog.flow,
+        "d_step": dialog.step,
+        "d_data": dialog.data,
+        "d_at": utcnow(),
+    }
+    if had_row:
+        return "update", params
+    return "insert", {**params, "d_tenant": ctx.tenant}
+
+
+async def write(ctx: UnitOfWork) -> None:
+    """Store the dialog as this update left it, if that differs from what was read (called once,
+    at the end of the unit of work)."""
+    todo = change(ctx)
+    if todo is not None:
+        conn = await ctx.session.connection()
+        await conn.execute(WRITES[todo[0]], todo[1])

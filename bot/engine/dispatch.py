@@ -17,7 +17,7 @@ from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, select
+from sqlalchemy import Table, and_, bindparam, func, select
 from sqlalchemy import insert as sql_insert
 from sqlalchemy import update as sql_update
 
@@ -30,13 +30,28 @@ from bot.engine.outbox import Out
 from bot.engine.router import Router
 from bot.i18n import N_, translator
 from storage.crypto import address_context
+from storage.db import retrying
 from storage.models import Beneficiary, InboundUpdate, OutboxMessage, utcnow
+from storage.models import Dialog as DialogRow
 
 log = logging.getLogger(__name__)
 
 LAST_SEEN_RESOLUTION = timedelta(minutes=1)  # ``last_seen_at`` is rewritten at most this often
 _INBOUND = cast(Table, InboundUpdate.__table__)  # typed as the FromClause it may be in general
 _OUTBOX = cast(Table, OutboxMessage.__table__)
+# every column: the column defaults are not applied to an INSERT with a DML CTE
+_OWE_COLUMNS = (
+    "association_id",
+    "chat_id",
+    "method",
+    "payload",
+    "link_kind",
+    "link_id",
+    "channel",
+    "status",
+    "attempts",
+    "created_at",
+)
 # The statements run on every update are built once (building and keying a statement costs as
 # much as running it) and run on the session's connection, as plain Core: no ORM bookkeeping.
 _CLAIM = (
@@ -49,15 +64,54 @@ _CLAIM = (
     .values(status="done", processed_at=bindparam("at"))
 )
 _OWE = sql_insert(_OUTBOX).returning(_OUTBOX.c.id)
-_USER_BY_TELEGRAM_ID = select(Beneficiary).where(
-    Beneficiary.association_id == bindparam("tenant"),
-    Beneficiary.telegram_user_id == bindparam("tg"),
+# PostgreSQL: the dialog's write as a CTE of the first outbox INSERT (one trip for both). The
+# INSERT's parameters get names of their own (``o_…``), apart from the dialog's (``d_…``).
+_OWE_WITH = {
+    how: sql_insert(_OUTBOX)
+    .values({c: bindparam(f"o_{c}", type_=_OUTBOX.c[c].type) for c in _OWE_COLUMNS})
+    .add_cte(write.cte("dialog"))
+    .returning(_OUTBOX.c.id)
+    for how, write in dialogs.WRITES.items()
+}
+_DIALOG = cast(Table, DialogRow.__table__)
+# The person and their dialog in one statement (an update of a form needs both): an ORM select,
+# so the scope limits the person to the association; the dialog is theirs by its key.
+_USER_BY_TELEGRAM_ID = (
+    select(Beneficiary, _DIALOG.c.flow, _DIALOG.c.step, _DIALOG.c.data)
+    .outerjoin(_DIALOG, _DIALOG.c.beneficiary_id == Beneficiary.id)
+    .where(
+        Beneficiary.association_id == bindparam("tenant"),
+        Beneficiary.telegram_user_id == bindparam("tg"),
+    )
+)
+# PostgreSQL: the claim, the person and their dialog in ONE round trip. The claim is a
+# data-modifying CTE (run once, whatever the rest reads); the single row of its count is
+# outer-joined to the person (none yet: a first message) and to the dialog.
+_CLAIMED = (
+    select(func.count().label("claimed"))
+    .select_from(_CLAIM.returning(_INBOUND.c.update_id).cte("claim"))
+    .subquery("claimed")
+)
+_CLAIM_AND_USER = (
+    select(_CLAIMED.c.claimed, Beneficiary, _DIALOG.c.flow, _DIALOG.c.step, _DIALOG.c.data)
+    .select_from(_CLAIMED)
+    .outerjoin(
+        Beneficiary,
+        and_(
+            Beneficiary.association_id == bindparam("tenant"),
+            Beneficiary.telegram_user_id == bindparam("tg"),
+        ),
+    )
+    .outerjoin(_DIALOG, _DIALOG.c.beneficiary_id == Beneficiary.id)
 )
 
 
 async def finish(ctx: UnitOfWork) -> None:
     """Write what this unit of work leaves besides its ORM changes: the person's dialog and the
     messages it owes. Called once, last, inside its transaction, by every unit of work."""
+    if ctx.out and not ctx.rt.db.is_sqlite:
+        await write_outbox(ctx, dialogs.change(ctx))  # one trip for the dialog and a message
+        return
     await dialogs.write(ctx)
     await write_outbox(ctx)
 
@@ -73,28 +127,32 @@ async def unit_of_work(rt: Runtime, *, offload: bool = False) -> AsyncIterator[U
     rt.sender.enqueue(work.out)
 
 
-async def write_outbox(ctx: UnitOfWork) -> None:
+async def write_outbox(ctx: UnitOfWork, dialog: tuple[str, dict[str, Any]] | None = None) -> None:
     """The messages this unit of work owes, as outbox rows in its own transaction (a Core
     ``INSERT … RETURNING id`` per message, in order: one or two per update, and cheaper than the
-    ordered bulk form; the rows are never read back as ORM objects)."""
+    ordered bulk form; the rows are never read back as ORM objects). ``dialog``
+    (``dialogs.change``, PostgreSQL): the dialog's write, run as a CTE of the first INSERT."""
     if not ctx.out:
         return
     conn = await ctx.session.connection()
     for item in ctx.out:
-        item.id = (
-            await conn.execute(
-                _OWE,
-                {
-                    "association_id": ctx.tenant,
-                    "chat_id": item.chat_id,
-                    "method": item.method,
-                    "payload": item.payload,
-                    "link_kind": item.link_kind,
-                    "link_id": item.link_id,
-                    "channel": item.channel,
-                },
-            )
-        ).scalar_one()
+        row = {
+            "association_id": ctx.tenant,
+            "chat_id": item.chat_id,
+            "method": item.method,
+            "payload": item.payload,
+            "link_kind": item.link_kind,
+            "link_id": item.link_id,
+            "channel": item.channel,
+        }
+        if dialog is None:
+            item.id = (await conn.execute(_OWE, row)).scalar_one()
+            continue
+        how, params = dialog
+        params.update((f"o_{key}", value) for key, value in row.items())
+        params.update(o_status="pending", o_attempts=0, o_created_at=utcnow())
+        item.id = (await conn.execute(_OWE_WITH[how], params)).scalar_one()
+        dialog = None
 
 
 class Dispatcher:
@@ -123,7 +181,7 @@ class Dispatcher:
         staff_member = await self._staff_precheck(event)
         file_head = await self._file_precheck(event)
         try:
-            ctx = await self._process(update_id, event, staff_member, file_head)
+            ctx = await retrying(lambda: self._process(update_id, event, staff_member, file_head))
         except Exception as exc:
             await self._on_error(update_id, event, exc)
             return
@@ -172,13 +230,21 @@ class Dispatcher:
         file_head: Head | None = None,
     ) -> Ctx | None:
         async with self.rt.db.write() as session:
-            conn = await session.connection()
-            claimed = await conn.execute(
-                _CLAIM, {"tenant": self.rt.tenant, "uid": update_id, "at": utcnow()}
-            )
-            if claimed.rowcount == 0:  # processed already (a redelivery, or a second worker)
-                return None
+            params = {"tenant": self.rt.tenant, "uid": update_id, "at": utcnow()}
+            person = self._person_of(event)
+            prefetched = None
+            if person is not None and not self.rt.db.is_sqlite:  # one trip for all three
+                params["tg"] = person
+                row = (await session.execute(_CLAIM_AND_USER, params)).one()
+                if not row.claimed:
+                    return None
+                prefetched = row
+            else:
+                conn = await session.connection()
+                if (await conn.execute(_CLAIM, params)).rowcount == 0:
+                    return None  # processed already (a redelivery, or a second worker)
             ctx = Ctx(self.rt, event, session)
+            ctx.prefetched = prefetched
             ctx.staff_member = staff_member
             ctx.file_head = file_head
             await self.route(ctx)
@@ -195,6 +261,18 @@ class Dispatcher:
                 ctx.reply(answer["text"])  # a channel without pop-ups (WhatsApp): said instead
             await finish(ctx)
         return ctx
+
+    def _person_of(self, event: Event) -> int | None:
+        """The beneficiary ``route`` will load for this event (it reads them whole, with their
+        dialog, with the claim on PostgreSQL); None for staff chats, groups, chat members."""
+        if event.user_id is None or event.kind is Kind.MEMBER:
+            return None
+        chat_id = event.chat_id
+        if chat_id is None:
+            return event.user_id if event.is_action else None
+        if chat_id in self.rt.staff_chat_ids or event.chat_type != "private":
+            return None
+        return event.user_id
 
     # -- routing ------------------------------------------------------------------------------
     async def route(self, ctx: Ctx) -> None:
@@ -301,9 +379,14 @@ class Dispatcher:
         event = ctx.event
         if event.user_id is None:
             return
-        user = await ctx.session.scalar(
-            _USER_BY_TELEGRAM_ID, {"tenant": self.rt.tenant, "tg": event.user_id}
-        )
+        row = ctx.prefetched  # on PostgreSQL, read with the claim (a row even for a newcomer)
+        if row is None:
+            row = (
+                await ctx.session.execute(
+                    _USER_BY_TELEGRAM_ID, {"tenant": self.rt.tenant, "tg": event.user_id}
+                )
+            ).first()
+        user = row.Beneficiary if row is not None else None
         if user is None:
             user = Beneficiary(
                 association_id=self.rt.tenant,
@@ -315,7 +398,9 @@ class Dispatcher:
             )
             ctx.session.add(user)
             await ctx.session.flush()
+            dialogs.known(ctx, user.id, None)
         else:
+            dialogs.known(ctx, user.id, row if row.flow is not None else None)
             now = utcnow()
             seen = user.last_seen_at
             if (

@@ -31,7 +31,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from bot.engine.cluster import Cluster, chat_of
 from storage.crypto import Vault
-from storage.db import ScopedDatabase
+from storage.db import ScopedDatabase, retrying
 from storage.models import InboundUpdate
 
 log = logging.getLogger(__name__)
@@ -116,13 +116,14 @@ class Intake:
             }
             for r in raws
         ]
-        async with self.db.write() as session:
-            conn = await session.connection()
-            fresh = set(
-                (await conn.execute(_STORE_SQLITE if self.db.is_sqlite else _STORE_PG, rows))
-                .scalars()
-                .all()
-            )
+
+        async def write() -> set[int]:
+            async with self.db.write() as session:
+                conn = await session.connection()
+                statement = _STORE_SQLITE if self.db.is_sqlite else _STORE_PG
+                return set((await conn.execute(statement, rows)).scalars().all())
+
+        fresh = await retrying(write)
         if len(fresh) < len(rows):
             self._note_duplicates([r["update_id"] for r in raws if r["update_id"] not in fresh])
         return [r for r in raws if r["update_id"] in fresh]

@@ -59,7 +59,7 @@ from bot.engine.outbox import (
     then_owed,
 )
 from bot.i18n import N_, translator
-from storage.db import ScopedDatabase
+from storage.db import ScopedDatabase, retrying
 from storage.models import Beneficiary, OutboxMessage, StaffMessageLink, utcnow
 
 log = logging.getLogger(__name__)
@@ -486,84 +486,95 @@ class Sender:
                     "{error}", escape_html(o.error or "?")
                 )
                 owed.append(alert)
-        async with self.db.write() as session:
-            if sent:  # a delivered message's words are no longer ours to keep (privacy)
-                await session.execute(
-                    update(table)
-                    .where(by_id)
-                    .values(
-                        status="sent",
-                        sent_at=bindparam("o_at"),
-                        result_message_id=bindparam("o_mid"),
-                        error=bindparam("o_error"),
-                        attempts=table.c.attempts + 1,
-                        payload={},
-                    ),
-                    [
-                        {"o_id": o.item.id, "o_at": o.at, "o_mid": o.message_id, "o_error": o.error}
-                        for o in sent
-                    ],
-                )
-            if other:
-                await session.execute(
-                    update(table)
-                    .where(by_id)
-                    .values(
-                        status=bindparam("o_status"),
-                        sent_at=bindparam("o_at"),
-                        result_message_id=bindparam("o_mid"),
-                        error=bindparam("o_error"),
-                        attempts=table.c.attempts + 1,
-                    ),
-                    [
-                        {
-                            "o_id": o.item.id,
-                            "o_status": o.status,
-                            "o_at": o.at,
-                            "o_mid": o.message_id,
-                            "o_error": o.error,
-                        }
-                        for o in other
-                    ],
-                )
-            links: dict[tuple[int, int], Out] = {}
-            for o in batch:
-                if (
-                    o.item.link_kind
-                    and o.item.link_id is not None
-                    and not o.item.payload.get(BULK_KEY)
-                ):
-                    for message_id in o.message_ids:
-                        links.setdefault((o.item.chat_id, message_id), o.item)
-            # the parts of one message in their order: a case's card is its first link
-            base = utcnow()
-            session.add_all(
-                [
-                    StaffMessageLink(
-                        association_id=self.tenant,
-                        chat_id=chat_id,
-                        message_id=message_id,
-                        subject_kind=item.link_kind,
-                        subject_id=item.link_id,
-                        created_at=base + timedelta(microseconds=n),
+
+        async def write() -> None:
+            async with self.db.write() as session:
+                if sent:  # a delivered message's words are no longer ours to keep (privacy)
+                    await session.execute(
+                        update(table)
+                        .where(by_id)
+                        .values(
+                            status="sent",
+                            sent_at=bindparam("o_at"),
+                            result_message_id=bindparam("o_mid"),
+                            error=bindparam("o_error"),
+                            attempts=table.c.attempts + 1,
+                            payload={},
+                        ),
+                        [
+                            {
+                                "o_id": o.item.id,
+                                "o_at": o.at,
+                                "o_mid": o.message_id,
+                                "o_error": o.error,
+                            }
+                            for o in sent
+                        ],
                     )
-                    for n, ((chat_id, message_id), item) in enumerate(links.items())
-                ]
-            )
-            blocked = sorted({o.item.chat_id for o in batch if o.blocked and o.item.chat_id > 0})
-            if blocked:
-                await session.execute(
-                    update(Beneficiary)
-                    .where(
-                        Beneficiary.association_id == self.tenant,
-                        Beneficiary.telegram_user_id.in_(blocked),
+                if other:
+                    await session.execute(
+                        update(table)
+                        .where(by_id)
+                        .values(
+                            status=bindparam("o_status"),
+                            sent_at=bindparam("o_at"),
+                            result_message_id=bindparam("o_mid"),
+                            error=bindparam("o_error"),
+                            attempts=table.c.attempts + 1,
+                        ),
+                        [
+                            {
+                                "o_id": o.item.id,
+                                "o_status": o.status,
+                                "o_at": o.at,
+                                "o_mid": o.message_id,
+                                "o_error": o.error,
+                            }
+                            for o in other
+                        ],
                     )
-                    .values(unreachable_at=utcnow())
+                links: dict[tuple[int, int], Out] = {}
+                for o in batch:
+                    if (
+                        o.item.link_kind
+                        and o.item.link_id is not None
+                        and not o.item.payload.get(BULK_KEY)
+                    ):
+                        for message_id in o.message_ids:
+                            links.setdefault((o.item.chat_id, message_id), o.item)
+                # the parts of one message in their order: a case's card is its first link
+                base = utcnow()
+                session.add_all(
+                    [
+                        StaffMessageLink(
+                            association_id=self.tenant,
+                            chat_id=chat_id,
+                            message_id=message_id,
+                            subject_kind=item.link_kind,
+                            subject_id=item.link_id,
+                            created_at=base + timedelta(microseconds=n),
+                        )
+                        for n, ((chat_id, message_id), item) in enumerate(links.items())
+                    ]
                 )
-            if owed:
-                new_rows = [item.row(self.tenant) for item in owed]
-                session.add_all(new_rows)
-                await session.flush()
-                for item, row in zip(owed, new_rows, strict=True):
-                    item.id = row.id
+                blocked = sorted(
+                    {o.item.chat_id for o in batch if o.blocked and o.item.chat_id > 0}
+                )
+                if blocked:
+                    await session.execute(
+                        update(Beneficiary)
+                        .where(
+                            Beneficiary.association_id == self.tenant,
+                            Beneficiary.telegram_user_id.in_(blocked),
+                        )
+                        .values(unreachable_at=utcnow())
+                    )
+                if owed:
+                    new_rows = [item.row(self.tenant) for item in owed]
+                    session.add_all(new_rows)
+                    await session.flush()
+                    for item, row in zip(owed, new_rows, strict=True):
+                        item.id = row.id
+
+        await retrying(write)
         return owed

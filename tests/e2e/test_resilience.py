@@ -29,13 +29,15 @@ import aiohttp
 import pytest
 from aiohttp import web
 from sqlalchemy import func, select
+from sqlalchemy import text as sql_text
 from sqlalchemy.exc import OperationalError
 
 from bot.app import BotApp
 from bot.emulator.server import Emulator
 from bot.web.webhook import SECRET_HEADER, WEBHOOK_PATH, make_web_app, webhook_secret
-from storage.db import Database
+from storage.db import Database, make_engine
 from storage.models import Beneficiary, InboundUpdate, OutboxMessage, ServiceRequest
+from tests.conftest import ON_POSTGRES
 from tests.flows import SERVICE, fill_form, open_service, submit
 from tests.harness import BENEFICIARY, STAFF_CHAT, Person, make_settings, settle
 from tests.subprocess_bot import BotProcess, ProcessApp, counts
@@ -442,6 +444,52 @@ async def test_database_outage_while_recording_a_delivery(emu: Emulator, app: Bo
     replies = await person.say("/help")  # the chat's queue goes on: not stuck, nothing repeated
     assert len(replies) == 1 and "/menu" in replies[0]["text"]
     assert len(emu.messages(BENEFICIARY)) == 2
+
+
+# -- PostgreSQL restarted: the pooled connections are dead ---------------------------------------
+async def drop_pooled_connections(app: BotApp) -> int:
+    """End every server connection of the bot's pool (what a PostgreSQL restart does to them),
+    keeping the cluster link's two (its chat locks and leases have their own recovery)."""
+    link = app.db.database._link
+    keep = [
+        conn.get_server_pid()
+        for conn in ((link._conn, link._lease_conn) if link else ())
+        if conn is not None and not conn.is_closed()
+    ]
+    engine = make_engine(app.db.url)
+    try:
+        async with engine.connect() as conn:
+            ended = await conn.execute(
+                sql_text(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                    " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                    " AND backend_type = 'client backend' AND NOT (pid = ANY(:keep))"
+                ),
+                {"keep": keep},
+            )
+            return len(ended.all())
+    finally:
+        await engine.dispose()
+
+
+@pytest.mark.skipif(not ON_POSTGRES, reason="a pool of server connections: PostgreSQL")
+async def test_dead_pooled_connections_cost_no_update(emu: Emulator, app: BotApp) -> None:
+    """No pre-ping at checkout (a round trip per transaction): a transaction that finds its
+    connection dead is run again on a new one, so the update is stored and handled, not failed."""
+    person = Person(emu, app, BENEFICIARY)
+    await person.say("/start")
+    await person.press("أوافق")
+    await settle(emu, app)
+    sent = len(emu.messages(BENEFICIARY))
+    assert await drop_pooled_connections(app) > 0
+    update = text_update(900_101, BENEFICIARY, "/help")
+    assert await app.intake.store([update]) == [update]  # stored on a new connection
+    assert await drop_pooled_connections(app) > 0
+    await app.dispatcher.handle(900_101, update)  # claimed and handled on a new one
+    await settle(emu, app)
+    assert (await stored(app))[900_101] == "done"
+    replies = emu.messages(BENEFICIARY)[sent:]
+    assert len(replies) == 1 and "/menu" in replies[0]["text"]
 
 
 # -- SQLite locked by another process (a backup, a migration, a second tool) ----------------------
