@@ -99,43 +99,22 @@ async def other_message(ctx: Ctx) -> None:
     after_delivery(ctx.out, card, sent=[received], failed=[not_passed_on(ctx)])
 
 
-async def relay_to_staff(ctx: Ctx, ticket) -> None:
-    """A follow-up from the beneficiary, into the ticket's thread (albums: each photo in turn)."""
-    event = ctx.event
-    assert event.message_id is not None
-    tr = translator("ar")
+async def _thread(ctx: Ctx, ticket) -> tuple[int, int | None, str]:
+    """Where a follow-up of this case goes: the chat, the card to quote, and its head line."""
     link = await card_link(ctx, ticket)
     chat_id = link.chat_id if link else route(ctx, ticket)[0]
-    quote = link.message_id if link else None
-    head = tr.gettext("💬 Follow-up from {who} · {reference}").format(
-        who=escape(ticket.data.get("who") or "—"), reference=isolate(ticket.reference)
+    head = (
+        translator("ar")
+        .gettext("💬 Follow-up from {who} · {reference}")
+        .format(who=escape(ticket.data.get("who") or "—"), reference=isolate(ticket.reference))
     )
     if (channel := ctx.channel_note(ctx.user)) is not None:  # WhatsApp, as on the card
         head += f"\n{channel}"
-    key = f"{LINK}:{ticket.id}"  # the case's follow-ups: merged, and sent after new cases
-    if event.text:
-        await relay_text(ctx, ticket, event.text)
-        return
-    elif event.file is not None and event.file.kind in RELAYABLE:
-        if await at_file_cap(ctx, ticket):
-            return
-        caption = clean_input(event.caption, multiline=True)  # no bidi controls, as for texts
-        staff = paced(
-            ctx.copy(
-                chat_id,
-                ctx.chat_id,
-                event.message_id,
-                f"{head}\n{escape(mask_numbers(caption))}".strip(),
-                quote=quote,
-                link=(LINK, ticket.id),
-            ),
-            key,
-        )
-        add_message(ctx.session, ticket, "in", text=caption or None, file_id=event.file.file_id)
-    else:
-        ctx.reply(ctx._("I can pass on text, photos, files and voice notes to the team."))
-        return
-    # "added ✓" only once the team has it; otherwise the person learns it did not reach them
+    return chat_id, link.message_id if link else None, head
+
+
+def _added_once_delivered(ctx: Ctx, ticket, staff) -> None:
+    """«✓ added» only once the team has it; otherwise the person learns it did not reach them."""
     added = collapse(
         ctx.reply(
             ctx._("✓ Added to your case {reference}; the team will reply here.").format(
@@ -147,39 +126,48 @@ async def relay_to_staff(ctx: Ctx, ticket) -> None:
     after_delivery(ctx.out, staff, sent=[added], failed=[not_passed_on(ctx)])
 
 
+async def relay_to_staff(ctx: Ctx, ticket) -> None:
+    """A follow-up from the beneficiary, into the ticket's thread (albums: each photo in turn)."""
+    event = ctx.event
+    assert event.message_id is not None
+    if event.text:
+        await relay_text(ctx, ticket, event.text)
+        return
+    if event.file is None or event.file.kind not in RELAYABLE:
+        ctx.reply(ctx._("I can pass on text, photos, files and voice notes to the team."))
+        return
+    if await at_file_cap(ctx, ticket):
+        return
+    chat_id, quote, head = await _thread(ctx, ticket)
+    caption = clean_input(event.caption, multiline=True)  # no bidi controls, as for texts
+    staff = paced(  # the case's follow-ups: merged, and sent after new cases
+        ctx.copy(
+            chat_id,
+            ctx.chat_id,
+            event.message_id,
+            f"{head}\n{escape(mask_numbers(caption))}".strip(),
+            quote=quote,
+            link=(LINK, ticket.id),
+        ),
+        f"{LINK}:{ticket.id}",
+    )
+    add_message(ctx.session, ticket, "in", text=caption or None, file_id=event.file.file_id)
+    _added_once_delivered(ctx, ticket, staff)
+
+
 async def relay_text(ctx: Ctx, ticket, text: str) -> None:
     """A text from the beneficiary into the ticket's thread, and «✓ added» once staff have it."""
-    tr = translator("ar")
-    link = await card_link(ctx, ticket)
-    chat_id = link.chat_id if link else route(ctx, ticket)[0]
-    head = tr.gettext("💬 Follow-up from {who} · {reference}").format(
-        who=escape(ticket.data.get("who") or "—"), reference=isolate(ticket.reference)
-    )
-    if (channel := ctx.channel_note(ctx.user)) is not None:  # WhatsApp, as on the card
-        head += f"\n{channel}"
+    chat_id, quote, head = await _thread(ctx, ticket)
     text = clean_input(text, multiline=True)  # kept as shown: no bidi controls
     body = f"«{escape(mask_numbers(text))}»"
     staff = joined(
-        ctx.send(
-            chat_id,
-            f"{head}\n{body}",
-            link=(LINK, ticket.id),
-            quote=link.message_id if link else None,
-        ),
+        ctx.send(chat_id, f"{head}\n{body}", link=(LINK, ticket.id), quote=quote),
         f"{LINK}:{ticket.id}",
         head,
         body,
     )
     add_message(ctx.session, ticket, "in", text=text)
-    added = collapse(
-        ctx.reply(
-            ctx._("✓ Added to your case {reference}; the team will reply here.").format(
-                reference=isolate(ticket.reference)
-            )
-        ),
-        f"added:{ticket.id}",
-    )
-    after_delivery(ctx.out, staff, sent=[added], failed=[not_passed_on(ctx)])
+    _added_once_delivered(ctx, ticket, staff)
 
 
 async def at_file_cap(ctx: Ctx, ticket) -> bool:
