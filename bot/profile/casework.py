@@ -6,19 +6,9 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, Field
 
-from bot.profile.values import HtmlText, Slug, Title
-
-
-class _Frozen(BaseModel):  # as bot.profile.schema's models
-    model_config = ConfigDict(
-        frozen=True,
-        extra="forbid",
-        populate_by_name=True,
-        str_strip_whitespace=True,
-        arbitrary_types_allowed=False,
-    )
+from bot.profile.values import HtmlText, ProfileModel, Slug, Title
 
 
 class CaseFamily(StrEnum):
@@ -27,7 +17,7 @@ class CaseFamily(StrEnum):
     COMPLAINT = "complaint"  # complaints, suggestions and compensation claims
 
 
-class CannedReply(_Frozen):
+class CannedReply(ProfileModel):
     """A ready answer staff may send on a case (bot.features.workspace), edited first if they
     wish: ``{id, title, text, kinds}``; no ``kinds``: offered on every kind of case."""
 
@@ -37,12 +27,12 @@ class CannedReply(_Frozen):
     kinds: tuple[CaseFamily, ...] = ()
 
 
-class Criterion(_Frozen):
+class Criterion(ProfileModel):
     id: Slug
     title: Title
 
 
-class Appointments(_Frozen):
+class Appointments(ProfileModel):
     """Interviews and field visits (policy 004): the times staff may offer, Riyadh time, and
     the criteria an outcome is recorded against (a checklist)."""
 

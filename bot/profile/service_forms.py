@@ -7,10 +7,10 @@ from enum import StrEnum
 from functools import cached_property
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
 from bot.i18n import N_
-from bot.profile.values import Count, LocalizedText, Slug, Title, _enum
+from bot.profile.values import Count, LocalizedText, ProfileModel, Slug, Title, _enum
 
 
 class FieldType(StrEnum):
@@ -60,14 +60,7 @@ class Calendar(StrEnum):
     ANY = "any"
 
 
-class _Model(BaseModel):
-    model_config = ConfigDict(
-        frozen=True,
-        extra="forbid",
-        populate_by_name=True,
-        str_strip_whitespace=True,
-        arbitrary_types_allowed=False,
-    )
+_Model = ProfileModel  # the name bot.profile.schema's models use
 
 
 # --------------------------------------------------------------------------------------------

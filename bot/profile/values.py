@@ -12,7 +12,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BeforeValidator, Field
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
 from pydantic_core import core_schema
 
 from bot import ROOT
@@ -400,3 +400,15 @@ Version = Annotated[str, BeforeValidator(_version)]
 ChatId = Annotated[int, BeforeValidator(_chat_id)]
 GroupChatId = Annotated[int, BeforeValidator(_group_chat_id)]
 Count = Annotated[int, Field(strict=True, ge=1)]
+
+
+class ProfileModel(BaseModel):
+    """The profile's models: frozen, unknown keys refused (a typo is an error, not ignored)."""
+
+    model_config = ConfigDict(
+        frozen=True,
+        extra="forbid",
+        populate_by_name=True,
+        str_strip_whitespace=True,
+        arbitrary_types_allowed=False,
+    )
