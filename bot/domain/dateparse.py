@@ -318,34 +318,34 @@ def parse_date(
                 ),
                 "date_range",
             )
-        days = hijri_month_length(year, month)
-        if not 1 <= day <= days:
-            raise Invalid(
-                Text(
-                    N_(
-                        "{month_name} {year} AH has {days} days, so there is no day {day} in it. Please "
-                        "check the day and send the date again, for example {example}."
-                    ),
-                    month_name=MonthName("hijri", month),
-                    year=Num(year, grouping=False),
-                    days=Num(days),
-                    day=Num(day),
-                    example=f"{days:02d}/{month:02d}/{year}",
-                ),
-                "date_day",
-            )
+        _check_day("hijri", year, month, day, hijri_month_length(year, month))
         g = from_hijri(year, month, day)
         return ParsedDate(gregorian=g, hijri=(year, month, day), calendar_used="hijri")
 
-    days = _calendar.monthrange(year, month)[1]
+    _check_day("gregorian", year, month, day, _calendar.monthrange(year, month)[1])
+    g = date(year, month, day)
+    return ParsedDate(gregorian=g, hijri=to_hijri(g), calendar_used="gregorian")
+
+
+_NO_SUCH_DAY: dict[Calendar, str] = {
+    "hijri": N_(
+        "{month_name} {year} AH has {days} days, so there is no day {day} in it. Please "
+        "check the day and send the date again, for example {example}."
+    ),
+    "gregorian": N_(
+        "{month_name} {year} has {days} days, so there is no day {day} in it. Please check "
+        "the day and send the date again, for example {example}."
+    ),
+}
+
+
+def _check_day(calendar: Calendar, year: int, month: int, day: int, days: int) -> None:
+    """Refuse a day the month does not have, naming how many it has, with an example."""
     if not 1 <= day <= days:
         raise Invalid(
             Text(
-                N_(
-                    "{month_name} {year} has {days} days, so there is no day {day} in it. Please check "
-                    "the day and send the date again, for example {example}."
-                ),
-                month_name=MonthName("gregorian", month),
+                _NO_SUCH_DAY[calendar],
+                month_name=MonthName(calendar, month),
                 year=Num(year, grouping=False),
                 days=Num(days),
                 day=Num(day),
@@ -353,8 +353,6 @@ def parse_date(
             ),
             "date_day",
         )
-    g = date(year, month, day)
-    return ParsedDate(gregorian=g, hijri=to_hijri(g), calendar_used="gregorian")
 
 
 __all__ = ["GREGORIAN_EXAMPLE", "HIJRI_EXAMPLE", "ParsedDate", "parse_date"]
