@@ -155,6 +155,24 @@ class Person:
         return self.last().get("text") or self.last().get("caption") or ""
 
 
+async def newcomer(emu: Emulator, app: BotApp, user_id: int = OUTSIDER) -> Person:
+    """A second beneficiary who has just started and consented."""
+    other = Person(emu, app, user_id)
+    await other.say("/start")
+    await other.press("أوافق")
+    return other
+
+
+async def handed_over(person: Person, question: str) -> None:
+    """Ask ``question`` and, past any suggestions, have it passed on to the team."""
+    replies = await person.say(question)
+    if "لا شيء مما سبق" in str(buttons(replies[-1])):
+        await person.press("لا شيء مما سبق")
+    if "مرِّر سؤالي" in str(buttons(person.last())):
+        await person.press("نعم، مرِّر سؤالي")
+    assert "سنحيل استفسارك" in person.recent()
+
+
 async def start_app(
     emu: Emulator,
     settings: Settings,

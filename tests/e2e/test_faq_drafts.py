@@ -19,7 +19,9 @@ from tests.harness import (
     STAFF_PLAIN,
     Person,
     buttons,
+    handed_over,
     make_settings,
+    newcomer,
     start_app,
 )
 
@@ -30,22 +32,6 @@ STAFF_ANSWER = "نعم، توجد مواقف سيارات خلف مبنى الج
 ANSWERED = "هل أجاب هذا عن سؤالك"
 
 COOKED = "هل تقبلون اكل مطبوخ من البيت ونظيف"
-
-
-async def _newcomer(emu, app) -> Person:
-    other = Person(emu, app, OUTSIDER)
-    await other.say("/start")
-    await other.press("أوافق")
-    return other
-
-
-async def _hand_over(person: Person, question: str) -> None:
-    replies = await person.say(question)
-    if "لا شيء مما سبق" in str(buttons(replies[-1])):
-        await person.press("لا شيء مما سبق")
-    if "مرِّر سؤالي" in str(buttons(person.last())):
-        await person.press("نعم، مرِّر سؤالي")
-    assert "سنحيل استفسارك" in person.recent()
 
 
 async def _answer(emu, staff: Person, words: str, answer: str) -> dict:
@@ -64,10 +50,10 @@ async def test_a_new_entry_drafted_from_a_staff_answer_and_approved_by_a_supervi
     app.rt.profile = profile.model_copy(
         update={"faq": profile.faq.model_copy(update={"learning": "supervisor"})}
     )
-    other = await _newcomer(emu, app)
+    other = await newcomer(emu, app)
     assert ANSWERED not in (await other.say(PARKING_SAME))[-1]["text"]  # no entry for it yet
 
-    await _hand_over(consented, PARKING)
+    await handed_over(consented, PARKING)
     staff = Person(emu, app, STAFF_PLAIN, chat_id=STAFF_CHAT)
     await _answer(emu, staff, "مواقف", STAFF_ANSWER)
     await staff.press("إضافة إلى الأسئلة الشائعة")
@@ -124,7 +110,7 @@ async def test_a_new_entry_drafted_from_a_staff_answer_and_approved_by_a_supervi
 
 
 async def test_a_rejected_draft_is_never_served(consented: Person, emu, app) -> None:
-    await _hand_over(consented, PARKING)
+    await handed_over(consented, PARKING)
     staff = Person(emu, app, STAFF_PLAIN, chat_id=STAFF_CHAT)
     await _answer(emu, staff, "مواقف", STAFF_ANSWER)
     await staff.press("إضافة إلى الأسئلة الشائعة")
@@ -137,7 +123,7 @@ async def test_a_rejected_draft_is_never_served(consented: Person, emu, app) -> 
     await staff.press_data(draft["message_id"], _press_in(draft, "إضافة إلى الأسئلة الشائعة"))
     async with app.db.read() as session:
         assert (await session.scalar(select(FaqDraft.status))) == "rejected"  # button stale
-    other = await _newcomer(emu, app)
+    other = await newcomer(emu, app)
     assert STAFF_ANSWER not in (await other.say(PARKING_SAME))[-1]["text"]
 
 
@@ -166,6 +152,6 @@ async def test_a_thumbs_down_then_a_staff_link_teaches_the_right_entry(
         rows = (await session.scalars(select(LearnedPhrasing))).all()
     assert [(r.entry_id, r.text) for r in rows] == [(right.id, COOKED)]
 
-    other = await _newcomer(emu, app)
+    other = await newcomer(emu, app)
     replies = await other.say(COOKED)
     assert right.question.ar in replies[-1]["text"] and ANSWERED in replies[-1]["text"]

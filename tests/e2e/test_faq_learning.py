@@ -19,7 +19,9 @@ from tests.harness import (
     STAFF_PLAIN,
     Person,
     buttons,
+    handed_over,
     make_settings,
+    newcomer,
     start_app,
 )
 
@@ -28,15 +30,6 @@ QUESTION = (
 )
 SAME = "ابغى اعرف اذا تاخذون اكل من العزايم بالاستراحات"
 ENTRY = "donate-surplus"
-
-
-async def _hand_over(person: Person, question: str) -> None:
-    replies = await person.say(question)
-    if "لا شيء مما سبق" in str(buttons(replies[-1])):
-        await person.press("لا شيء مما سبق")
-    if "مرِّر سؤالي" in str(buttons(person.last())):
-        await person.press("نعم، مرِّر سؤالي")
-    assert "سنحيل استفسارك" in person.recent()
 
 
 async def _answer_and_link(emu, staff: Person, profile) -> dict:
@@ -56,22 +49,15 @@ async def _answer_and_link(emu, staff: Person, profile) -> dict:
     return staff.last()
 
 
-async def _newcomer(emu, app) -> Person:
-    other = Person(emu, app, OUTSIDER)
-    await other.say("/start")
-    await other.press("أوافق")
-    return other
-
-
 async def test_a_linked_question_is_answered_next_time_and_after_a_restart(
     consented: Person, emu, app, profile, database_url, tmp_path, monkeypatch
 ) -> None:
-    other = await _newcomer(emu, app)
+    other = await newcomer(emu, app)
     replies = await other.say(SAME)
     question = profile.faq_entry(ENTRY).question.ar
     assert "هل أجاب هذا عن سؤالك" not in replies[-1]["text"]  # not answered before learning
 
-    await _hand_over(consented, QUESTION)
+    await handed_over(consented, QUESTION)
     staff = Person(emu, app, STAFF_PLAIN, chat_id=STAFF_CHAT)
     done = await _answer_and_link(emu, staff, profile)
     assert "من الآن" in done["text"]
@@ -107,14 +93,14 @@ async def test_a_linked_question_is_answered_next_time_and_after_a_restart(
 
 
 async def test_undo_removes_the_phrasing_at_once(consented: Person, emu, app, profile) -> None:
-    await _hand_over(consented, QUESTION)
+    await handed_over(consented, QUESTION)
     staff = Person(emu, app, STAFF_PLAIN, chat_id=STAFF_CHAT)
     await _answer_and_link(emu, staff, profile)
     await staff.press("تراجع")
     assert "أُزيلت" in staff.text()
     async with app.db.read() as session:
         assert (await session.scalars(select(LearnedPhrasing))).all() == []
-    other = await _newcomer(emu, app)
+    other = await newcomer(emu, app)
     replies = await other.say(SAME)
     assert "هل أجاب هذا عن سؤالك" not in replies[-1]["text"]
 
@@ -125,11 +111,11 @@ async def test_a_supervisor_approves_when_the_profile_asks(
     app.rt.profile = profile.model_copy(
         update={"faq": profile.faq.model_copy(update={"learning": "supervisor"})}
     )
-    await _hand_over(consented, QUESTION)
+    await handed_over(consented, QUESTION)
     staff = Person(emu, app, STAFF_PLAIN, chat_id=STAFF_CHAT)
     waiting = await _answer_and_link(emu, staff, profile)
     assert "مشرف" in waiting["text"]
-    other = await _newcomer(emu, app)
+    other = await newcomer(emu, app)
     assert "هل أجاب هذا عن سؤالك" not in (await other.say(SAME))[-1]["text"]
     await staff.press("اعتماد")  # a plain member cannot approve
     async with app.db.read() as session:
@@ -156,7 +142,7 @@ async def test_forged_learning_buttons_do_nothing(consented: Person, emu, app) -
         await staff.press_data(mid, data)
     async with app.db.read() as session:
         assert (await session.scalars(select(LearnedPhrasing))).all() == []
-    outsider = await _newcomer(emu, app)  # a beneficiary's private chat: not a staff callback
+    outsider = await newcomer(emu, app)  # a beneficiary's private chat: not a staff callback
     await outsider.press_data(outsider.last()["message_id"], "fl:link:1:0")
     async with app.db.read() as session:
         assert (await session.scalars(select(LearnedPhrasing))).all() == []

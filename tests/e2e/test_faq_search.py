@@ -8,20 +8,13 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from storage.models import LearnedPhrasing
-from tests.harness import OUTSIDER, STAFF_CHAT, STAFF_PLAIN, Person, buttons
+from tests.harness import STAFF_CHAT, STAFF_PLAIN, Person, buttons, newcomer
 
 # "If I come by in the afternoon, will I find someone there?" — about working hours, but no
 # word of it is in that entry: the matcher hands it over and its five best miss the entry.
 QUESTION = "لو جيتكم العصر بلقى احد عندكم"
 ENTRY = "working-hours"
 ANSWER = "من الأحد إلى الخميس"  # from the entry's answer in profiles/khairat.yaml
-
-
-async def _newcomer(emu, app) -> Person:
-    other = Person(emu, app, OUTSIDER)
-    await other.say("/start")
-    await other.press("أوافق")
-    return other
 
 
 async def _offer(consented: Person, emu, app) -> tuple[Person, dict]:
@@ -46,7 +39,7 @@ async def _offer(consented: Person, emu, app) -> tuple[Person, dict]:
 async def test_staff_find_an_entry_by_words_and_the_next_person_is_answered(
     consented: Person, emu, app, profile
 ) -> None:
-    other = await _newcomer(emu, app)
+    other = await newcomer(emu, app)
     assert ANSWER not in (await other.say(QUESTION))[-1]["text"]  # not answered before
 
     staff, offer = await _offer(consented, emu, app)
