@@ -8,7 +8,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from storage.models import LearnedPhrasing
-from tests.harness import STAFF_CHAT, STAFF_PLAIN, Person, buttons, newcomer
+from tests.harness import STAFF_CHAT, STAFF_PLAIN, Person, buttons, handed_over, newcomer
 
 # "If I come by in the afternoon, will I find someone there?" — about working hours, but no
 # word of it is in that entry: the matcher hands it over and its five best miss the entry.
@@ -19,13 +19,7 @@ ANSWER = "من الأحد إلى الخميس"  # from the entry's answer in pro
 
 async def _offer(consented: Person, emu, app) -> tuple[Person, dict]:
     """The question handed over, answered by staff, and the «📚» list opened."""
-    replies = await consented.say(QUESTION)
-    assert ANSWER not in replies[-1]["text"]
-    if "لا شيء مما سبق" in str(buttons(replies[-1])):
-        await consented.press("لا شيء مما سبق")
-    if "مرِّر سؤالي" in str(buttons(consented.last())):
-        await consented.press("نعم، مرِّر سؤالي")
-    assert "سنحيل استفسارك" in consented.recent()
+    await handed_over(consented, QUESTION)  # not answered: handed over
     card = next(m for m in reversed(emu.messages(STAFF_CHAT)) if QUESTION in (m.get("text") or ""))
     staff = Person(emu, app, STAFF_PLAIN, chat_id=STAFF_CHAT)
     await staff.say(
@@ -86,3 +80,20 @@ async def test_a_search_that_finds_nothing_says_so_and_offers_the_way_forward(
     assert "سؤال جديد" in staff.text() and "حتى الرابعة عصرًا" in staff.text()
     async with app.db.read() as session:
         assert (await session.scalars(select(LearnedPhrasing))).all() == []
+
+
+async def test_a_reply_after_a_link_awaiting_approval_says_so(
+    consented: Person, emu, app, profile
+) -> None:
+    app.rt.profile = profile.model_copy(
+        update={"faq": profile.faq.model_copy(update={"learning": "supervisor"})}
+    )
+    staff, _ = await _offer(consented, emu, app)
+    await staff.press("بحث بكلمات")
+    results = (await staff.say("اوقات الدوام", reply_to_message_id=staff.last()["message_id"]))[-1]
+    question = profile.faq_entry(ENTRY).question.ar
+    number = next(line.split(".")[0] for line in results["text"].splitlines() if question in line)
+    await staff.press_data(results["message_id"], dict(buttons(results))[number])
+    assert "مشرف" in staff.text()
+    again = await staff.say("التبرعات", reply_to_message_id=results["message_id"])
+    assert "بانتظار موافقة المشرف" in again[-1]["text"] and "رفض" in again[-1]["text"]

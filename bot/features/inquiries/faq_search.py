@@ -16,6 +16,7 @@ from html import escape
 
 from sqlalchemy import select
 
+from bot.domain.faq.learned import APPROVED
 from bot.domain.faq.learning import learnable, search
 from bot.domain.textutil import clean_input
 from bot.domain.tickets import Kind
@@ -97,16 +98,26 @@ async def on_reply(ctx: Ctx, link: StaffMessageLink) -> bool:
     if ticket is None:
         ctx.reply_quoting(tr.gettext("This button is no longer active."))
         return True
-    taught = await ctx.session.scalar(
-        select(LearnedPhrasing.entry_id).where(LearnedPhrasing.ticket_id == ticket.id).limit(1)
-    )
+    taught = (
+        await ctx.session.execute(
+            select(LearnedPhrasing.entry_id, LearnedPhrasing.status)
+            .where(LearnedPhrasing.ticket_id == ticket.id)
+            .limit(1)
+        )
+    ).first()
     if taught is not None:  # a result was chosen already (the results became «added»)
-        entry = ctx.profile.faq_entry(taught)
-        ctx.reply_quoting(
+        entry = ctx.profile.faq_entry(taught.entry_id)
+        said = (
             tr.gettext(
                 "📚 The beneficiary's question is already a phrasing of the FAQ entry «{question}». To link it to another entry, press ↩️ Undo first."
-            ).format(question=escape(entry.question.get("ar") if entry else taught))
+            )
+            if taught.status == APPROVED
+            else tr.gettext(
+                "📚 Adding the beneficiary's question to the FAQ entry «{question}» awaits a supervisor's approval. To link it to another entry, press ✖️ Reject first."
+            )
         )
+        question = entry.question.get("ar") if entry else taught.entry_id
+        ctx.reply_quoting(said.format(question=escape(question)))
         return True
     words = clean_input(ctx.event.text or "")
     if not words:
