@@ -44,6 +44,7 @@ import itertools
 import json
 import os
 import platform
+import random
 import re
 import resource
 import shutil
@@ -296,6 +297,8 @@ def spawn_bot(
             argv.append("--telegram-limits")
         if profile == "pyinstrument":
             argv += ["--pyinstrument", str(run_dir / f"{name}-pyinstrument.txt")]
+        elif profile == "cprofile":
+            argv += ["--cprofile", str(run_dir / f"{name}.prof")]
     return spawn(name, argv, bot_env(emu, database_url, data_dir), run_dir)
 
 
@@ -441,11 +444,40 @@ def national_id(n: int) -> str:
     return first9 + national_id_check_digit(first9)
 
 
+class Pacer:
+    """Human-paced arrivals (``--rate``): the people's steps, whoever is ready, start at a
+    steady mean rate with exponential gaps (a Poisson process), however fast the bot answers.
+    Without it the load is a closed loop: each step as soon as the previous one is answered."""
+
+    def __init__(self, rate: float, seed: int = 7) -> None:
+        self.rate, self.random = rate, random.Random(seed)
+        self.next_at = time.perf_counter()
+
+    async def turn(self) -> None:
+        now = time.perf_counter()
+        at = max(self.next_at, now)  # nobody waited: no burst to catch up
+        self.next_at = at + self.random.expovariate(self.rate)
+        await asyncio.sleep(at - now)  # the arrival clock, not a wait for the bot
+
+
+def pacer_of(args: argparse.Namespace) -> Pacer | None:
+    return Pacer(args.rate) if args.rate else None
+
+
 class Person:
     """One simulated beneficiary in their private chat."""
 
-    def __init__(self, emu, uid: int, *, timeout: float, deadline: float | None = None) -> None:
+    def __init__(
+        self,
+        emu,
+        uid: int,
+        *,
+        timeout: float,
+        deadline: float | None = None,
+        pacer: Pacer | None = None,
+    ) -> None:
         self.emu, self.uid, self.timeout, self.deadline = emu, uid, timeout, deadline
+        self.pacer = pacer
         emu.add_user(uid, "مستفيد", str(uid), language_code="ar")
         self.chat = emu.chats[uid]
         self.steps = 0
@@ -472,6 +504,8 @@ class Person:
 
     # -- acting: one update, then wait for the bot's answer in this chat ----------------------
     async def step(self, action: Callable[[], Any], expect: Callable[[], Any], what: str) -> Any:
+        if self.pacer is not None:
+            await self.pacer.turn()
         if self.deadline is not None and time.perf_counter() >= self.deadline:
             raise Stop
         action()
@@ -778,10 +812,14 @@ async def scenario_full(
         if args.profile == "py-spy":
             spy = start_py_spy(child, run_dir, tag, seconds=duration - warmup, delay=warmup)
 
+        pacer = pacer_of(args)
+
         async def virtual_user(deadline: float) -> None:
             nonlocal people
             while time.perf_counter() < deadline:
-                person = Person(emu, next(uids), timeout=args.step_timeout, deadline=deadline)
+                person = Person(
+                    emu, next(uids), timeout=args.step_timeout, deadline=deadline, pacer=pacer
+                )
                 people += 1
                 try:
                     completed.append(await person.full_flow(plan))
@@ -841,6 +879,7 @@ async def scenario_echo(
     try:
         await wait_polling(emu, child)
         base = 20_000_001
+        pacer = pacer_of(args)
 
         async def virtual_user(index: int, deadline: float) -> None:
             uid = base + index
@@ -849,6 +888,10 @@ async def scenario_echo(
             for n in itertools.count():
                 if time.perf_counter() >= deadline:
                     return
+                if pacer is not None:
+                    await pacer.turn()
+                    if time.perf_counter() >= deadline:
+                        return
                 before = len(chat.bot_messages)
                 emu.send_text(uid, f"سلام عليكم {n}")
                 try:
@@ -1132,7 +1175,9 @@ def summary_table(report: dict[str, Any]) -> list[str]:
         if "echo" in pair:
             lines.append(
                 f"  round {number}: throughput ratio {pair['full']['updates_per_s'] / pair['echo']['updates_per_s']:.2f}, "
-                f"p99 ratio {pair['full']['p99_ms'] / pair['echo']['p99_ms']:.2f}"
+                f"p99 ratio {pair['full']['p99_ms'] / pair['echo']['p99_ms']:.2f}, "
+                f"CPU per update ratio "
+                f"{pair['full']['bot_cpu_ms_per_update'] / pair['echo']['bot_cpu_ms_per_update']:.2f}"
             )
     if report.get("rounds"):
         lines.append(f"  medians of {len(report['rounds'])} rounds:")
@@ -1248,6 +1293,13 @@ def arguments(argv: list[str] | None) -> argparse.Namespace:
         default=25.0,
         help="seconds for the echo run (it settles at once)",
     )
+    p.add_argument(
+        "--rate",
+        type=float,
+        default=0.0,
+        help="full, echo: human-paced arrivals, this many updates a second in all (Poisson), "
+        "spread over --users people; 0 (default): closed loop, each step as soon as answered",
+    )
     p.add_argument("--warmup", type=float, default=10.0, help="seconds before the measured window")
     p.add_argument(
         "--database-url",
@@ -1275,7 +1327,9 @@ def arguments(argv: list[str] | None) -> argparse.Namespace:
         "--telegram-limits", action="store_true", help="keep Telegram's sending limits in the bot"
     )
     p.add_argument(
-        "--profile", choices=["py-spy", "pyinstrument"], help="profile the bot in the full run"
+        "--profile",
+        choices=["py-spy", "pyinstrument", "cprofile"],
+        help="profile the bot in the full run (cprofile: on CPU time, a .prof in the run dir)",
     )
     p.add_argument("--json", type=Path, help="write every figure here")
     p.add_argument("--plot", type=Path, help="scaling: draw the figures to this PNG")
@@ -1419,6 +1473,7 @@ def serve_bot(argv: list[str]) -> None:
     p = argparse.ArgumentParser(prog="bench.load _serve-bot")
     p.add_argument("--telegram-limits", action="store_true")
     p.add_argument("--pyinstrument", type=Path)
+    p.add_argument("--cprofile", type=Path)
     args = p.parse_args(argv)
 
     from bot.app import BotApp
@@ -1462,6 +1517,16 @@ def serve_bot(argv: list[str]) -> None:
             profiler.stop()
             args.pyinstrument.write_text(profiler.output_text(unicode=True, show_all=False))
             args.pyinstrument.with_suffix(".html").write_text(profiler.output_html())
+    elif args.cprofile:  # deterministic, on CPU time (not wall time: waits would dominate)
+        import cProfile
+
+        prof = cProfile.Profile(time.process_time)
+        prof.enable()
+        try:
+            run_service(run())
+        finally:
+            prof.disable()
+            prof.dump_stats(args.cprofile)
     else:
         run_service(run())
 
