@@ -117,13 +117,9 @@ class Intake:
             for r in raws
         ]
 
-        async def write() -> set[int]:
-            async with self.db.write() as session:
-                conn = await session.connection()
-                statement = _STORE_SQLITE if self.db.is_sqlite else _STORE_PG
-                return set((await conn.execute(statement, rows)).scalars().all())
-
-        fresh = await retrying(write)
+        statement = _STORE_SQLITE if self.db.is_sqlite else _STORE_PG
+        stored = await retrying(lambda: self.db.write_one(statement, rows))
+        fresh = {row[0] for row in stored}
         if len(fresh) < len(rows):
             self._note_duplicates([r["update_id"] for r in raws if r["update_id"] not in fresh])
         return [r for r in raws if r["update_id"] in fresh]

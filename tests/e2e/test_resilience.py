@@ -414,13 +414,20 @@ class FlakyDatabase:
     def __getattr__(self, name: str):
         return getattr(self._db, name)
 
-    @contextlib.asynccontextmanager
-    async def write(self):
+    def _fail_maybe(self) -> None:
         if self.failures > 0:
             self.failures -= 1
             raise OperationalError("INSERT …", {}, Exception("database is locked"))
+
+    @contextlib.asynccontextmanager
+    async def write(self):
+        self._fail_maybe()
         async with self._db.write() as session:
             yield session
+
+    async def write_one(self, statement, params=None):
+        self._fail_maybe()
+        return await self._db.write_one(statement, params)
 
 
 async def test_database_outage_while_storing_updates(emu: Emulator, app: BotApp) -> None:
