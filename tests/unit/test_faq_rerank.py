@@ -201,3 +201,26 @@ def test_a_short_phrasing_the_question_covers_wins_over_long_ones_that_contain_i
     m = FaqMatcher.build(entries)
     for q in ("وصلت البطاقة", "بطاقتي وصلت؟"):
         assert m.rank(q, k=2)[0].entry_id == "arrival"
+
+
+def test_every_entry_is_ready_for_the_re_rank_once_built() -> None:
+    """The phrasing rows (nearest-phrasing bonus) and the aligner's arrays of every entry are
+    made at build, so that no question pays for them; each row is its phrasing's vector,
+    L2-normalised, and an entry that changes gets its rows made again."""
+    m = FaqMatcher.build(ENTRIES, learned={"card": ["وين الكرت حقي"]})
+    assert set(m._prows) == set(range(len(m))) == set(m._aligner._cache)
+    name = {i: f for f, i in m._fid.items()}
+    for e in range(len(m)):
+        ix, ws, starts = m._prows[e]
+        vecs = [pv for pv in m._phrasing_vecs[e] if pv]
+        rows = np.split(np.arange(len(ix)), starts[1:])
+        assert len(rows) == len(vecs)
+        for row, pv in zip(rows, vecs, strict=True):
+            norm = math.sqrt(sum(v * v for v in pv.values()))
+            got = {name[int(ix[j])]: float(ws[j]) for j in row}
+            assert got == pytest.approx({f: v / norm for f, v in pv.items()})
+    e = m.entry_ids.index("food")
+    m.add_phrasing("food", "ابي السلة الشهرية")
+    assert e not in m._prows
+    assert m.rank("ابي السلة الشهرية", k=1)[0].entry_id == "food"
+    assert e in m._prows and len(m._prows[e][2]) == len(m.phrasings("food"))

@@ -150,8 +150,9 @@ class FaqMatcher:
         self._df: Counter = Counter()
         self._z: np.ndarray = np.zeros(0)
         self._learned: list[set[str]] = []
-        # each entry's phrasings as sparse rows (made when the entry first reaches the
-        # candidates; dropped when it changes), over feature ids shared by all entries
+        # each entry's phrasings as sparse rows (made at build; dropped when the entry
+        # changes and made again when it next reaches the candidates), over feature ids
+        # shared by all entries
         self._prows: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
         self._fid: dict[str, int] = {}
         self._aligner = SoftAligner()
@@ -220,6 +221,9 @@ class FaqMatcher:
         }
         self._z = np.asarray(z_all, dtype=np.float64)
         self._renorm()
+        for e in range(n_entries):  # now, not when the entry first reaches the ten
+            self._phrasing_rows(e)
+            self._aligner.prepare(e)
         return self
 
     def _phrasing_features(
@@ -484,25 +488,16 @@ class FaqMatcher:
         cached = self._prows.get(e)
         if cached is None:
             fid = self._fid
-            ix: list[int] = []
-            ws: list[float] = []
-            starts: list[int] = []
-            for pv in self._phrasing_vecs[e]:
-                if not pv:
-                    continue
-                pn = math.sqrt(sum(v * v for v in pv.values())) or 1.0
-                starts.append(len(ix))
-                for f, v in pv.items():
-                    i = fid.get(f)
-                    if i is None:
-                        i = fid[f] = len(fid)
-                    ix.append(i)
-                    ws.append(v / pn)
-            cached = self._prows[e] = (
-                np.asarray(ix, dtype=np.int32),
-                np.asarray(ws, dtype=np.float64),
-                np.asarray(starts, dtype=np.intp),
-            )
+            pvs = [pv for pv in self._phrasing_vecs[e] if pv]
+            # a feature seen for the first time gets the next id (len(fid) before the insert)
+            ix = np.fromiter((fid.setdefault(f, len(fid)) for pv in pvs for f in pv), np.int32)
+            ws = np.fromiter((v for pv in pvs for v in pv.values()), np.float64, len(ix))
+            sizes = np.fromiter((len(pv) for pv in pvs), np.intp, len(pvs))
+            starts = np.cumsum(sizes) - sizes
+            if len(pvs):
+                norms = np.sqrt(np.add.reduceat(ws * ws, starts))
+                ws /= np.repeat(np.where(norms > 0, norms, 1.0), sizes)
+            cached = self._prows[e] = (ix, ws, starts)
         return cached
 
     def _coverage(self, stem_keys: list[tuple[str, ...]], e: int) -> float:

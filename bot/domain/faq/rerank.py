@@ -125,6 +125,11 @@ class SoftAligner:
                 self._df[s] -= 1
         self._cache.pop(e, None)
 
+    def prepare(self, e: int) -> None:
+        """Assemble entry ``e``'s arrays now (the matcher does it for every entry at start-up,
+        so that no question pays for it)."""
+        self._entry(e)
+
     def _entry(self, e: int) -> _Entry:
         """Entry ``e`` as arrays: its distinct stems (ids; their gram and key ids as one flat
         array, the length of each stem's run and its number of grams), each word of its
