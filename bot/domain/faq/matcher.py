@@ -13,8 +13,8 @@ How a question is matched (details and figures in ``docs/faq-matching.md``):
    Bayes log-likelihood with smoothing ``ALPHA`` plus ``COSINE_WEIGHT`` × the cosine to the
    pooled entry; the ``NEAREST_CANDIDATES`` best also get ``NEAREST_WEIGHT`` × cos^8 of their
    nearest single phrasing (a near-duplicate of a taught question wins), and ``ALIGN_WEIGHT`` ×
-   the soft token alignment of the question with their best phrasing
-   (:mod:`bot.domain.faq.rerank`), which re-orders them.
+   the soft token alignment of the question with their best phrasing plus ``REVERSE_WEIGHT`` ×
+   the same read from the phrasing's side (:mod:`bot.domain.faq.rerank`), which re-orders them.
 4. **Confidence**: ``score`` (the larger of the pooled and the nearest-phrasing cosine),
    ``probability`` (softmax of the ranking scores before the alignment, at ``TEMPERATURE``),
    ``coverage`` (share of the question's content words the entry knows).
@@ -77,9 +77,10 @@ NEAREST_WEIGHT, NEAREST_POWER, NEAREST_CANDIDATES = 6.0, 8, 10
 """The ``NEAREST_CANDIDATES`` best entries also get ``NEAREST_WEIGHT × cos⁸`` of their nearest
 single phrasing: nothing for a loose match (0.7⁸ ≈ 0.06), most of it for a near-duplicate, so
 a question staff taught to one entry wins over an entry that shares many of its words."""
-ALIGN_WEIGHT = 6.0
+ALIGN_WEIGHT, REVERSE_WEIGHT = 8.0, 4.0
 """The same ten also get ``ALIGN_WEIGHT`` × the soft token alignment of the question with their
-best-aligned phrasing (:mod:`bot.domain.faq.rerank`; chosen on val and train rows)."""
+best-aligned phrasing and ``REVERSE_WEIGHT`` × the reverse alignment (how much of a phrasing
+the question covers; :mod:`bot.domain.faq.rerank`; both chosen on val and train rows)."""
 
 # ---- decision thresholds (chosen on the train split by bench/faq_tune.py) ----------------
 ANSWER_MIN_PROBABILITY = 0.85
@@ -149,8 +150,9 @@ class FaqMatcher:
         self._df: Counter = Counter()
         self._z: np.ndarray = np.zeros(0)
         self._learned: list[set[str]] = []
-        # each entry's phrasings as sparse rows (made when the entry first reaches the
-        # candidates; dropped when it changes), over feature ids shared by all entries
+        # each entry's phrasings as sparse rows (made at build; dropped when the entry
+        # changes and made again when it next reaches the candidates), over feature ids
+        # shared by all entries
         self._prows: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
         self._fid: dict[str, int] = {}
         self._aligner = SoftAligner()
@@ -219,6 +221,9 @@ class FaqMatcher:
         }
         self._z = np.asarray(z_all, dtype=np.float64)
         self._renorm()
+        for e in range(n_entries):  # now, not when the entry first reaches the ten
+            self._phrasing_rows(e)
+            self._aligner.prepare(e)
         return self
 
     def _phrasing_features(
@@ -483,25 +488,16 @@ class FaqMatcher:
         cached = self._prows.get(e)
         if cached is None:
             fid = self._fid
-            ix: list[int] = []
-            ws: list[float] = []
-            starts: list[int] = []
-            for pv in self._phrasing_vecs[e]:
-                if not pv:
-                    continue
-                pn = math.sqrt(sum(v * v for v in pv.values())) or 1.0
-                starts.append(len(ix))
-                for f, v in pv.items():
-                    i = fid.get(f)
-                    if i is None:
-                        i = fid[f] = len(fid)
-                    ix.append(i)
-                    ws.append(v / pn)
-            cached = self._prows[e] = (
-                np.asarray(ix, dtype=np.int32),
-                np.asarray(ws, dtype=np.float64),
-                np.asarray(starts, dtype=np.intp),
-            )
+            pvs = [pv for pv in self._phrasing_vecs[e] if pv]
+            # a feature seen for the first time gets the next id (len(fid) before the insert)
+            ix = np.fromiter((fid.setdefault(f, len(fid)) for pv in pvs for f in pv), np.int32)
+            ws = np.fromiter((v for pv in pvs for v in pv.values()), np.float64, len(ix))
+            sizes = np.fromiter((len(pv) for pv in pvs), np.intp, len(pvs))
+            starts = np.cumsum(sizes) - sizes
+            if len(pvs):
+                norms = np.sqrt(np.add.reduceat(ws * ws, starts))
+                ws /= np.repeat(np.where(norms > 0, norms, 1.0), sizes)
+            cached = self._prows[e] = (ix, ws, starts)
         return cached
 
     def _coverage(self, stem_keys: list[tuple[str, ...]], e: int) -> float:
@@ -532,13 +528,14 @@ class FaqMatcher:
             cos = self._nearest(qvec, near)
             scores[near] += NEAREST_WEIGHT * cos**NEAREST_POWER
             nearest = dict(zip(near, cos.tolist(), strict=True))
-            if ALIGN_WEIGHT:  # it re-orders the ten; the probability stays the first pass's
-                first, scores = scores, scores.copy()
+            if ALIGN_WEIGHT or REVERSE_WEIGHT:  # re-orders the ten; the probability stays
+                first, scores = scores, scores.copy()  # the first pass's
                 # only those that could still reach the k best (the k best only gain)
                 kth = np.sort(scores[near])[-min(k, len(near))]
-                close = [e for e in near if scores[e] + ALIGN_WEIGHT >= kth]
+                close = [e for e in near if scores[e] + ALIGN_WEIGHT + REVERSE_WEIGHT >= kth]
                 if len(close) > 1:
-                    scores[close] += ALIGN_WEIGHT * self._aligner.scores(stems, close)
+                    forward, reverse = self._aligner.both(stems, close)
+                    scores[close] += ALIGN_WEIGHT * forward + REVERSE_WEIGHT * reverse
         k = min(k, len(scores))
         top = np.argpartition(-scores, k - 1)[:k] if k < len(scores) else np.arange(len(scores))
         top = top[np.argsort(-scores[top], kind="stable")]

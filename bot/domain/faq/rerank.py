@@ -1,10 +1,14 @@
 """Soft token alignment of a question with the phrasings of the best-ranked FAQ entries.
 
-Issue #15's second-pass signal (``docs/faq-matching.md``, "Second round" and "Fifth round"):
+Issue #15's second-pass signal (``docs/faq-matching.md``, "Second", "Fifth" and "Sixth round"):
 each content word of the question is matched with the most similar stem of a phrasing — 1 when
 equal, 0.9 when they share a skeleton or a synonym concept, else the Dice overlap of their
 character 2-3-grams when it is at least 0.5 — and the matches are averaged with IDF weights;
-an entry takes its best-aligned phrasing (learned phrasings included).
+an entry takes its best-aligned phrasing (learned phrasings included). The *reverse*
+alignment (the sixth round) reads the same similarities the other way: each word of a phrasing
+takes its best similarity to a word of the question, averaged with the phrasing words' IDF
+weights, so that a phrasing that holds the question's few words among many others counts less
+than one the question covers; an entry takes its best phrasing for each direction separately.
 
 Everything is numpy over integer ids: each stem is registered once (its character grams and
 its keys as id arrays), each entry keeps its phrasings as arrays of stem ids, and the arrays a
@@ -60,7 +64,7 @@ class SoftAligner:
         self._kid: dict[str, int] = {}
         self._sfeats: list[np.ndarray] = []  # per stem id: its gram and key ids
         self._sgrams: list[int] = []  # per stem id: its number of grams
-        self._df: list[int] = []  # per stem id: entries that have it
+        self._df = np.zeros(64, dtype=np.int64)  # per stem id: entries that have it
         self._phrasings: list[list[np.ndarray]] = []  # per entry: stem ids of each phrasing
         self._counts: list[Counter[int]] = []  # per entry: phrasings that have each stem
         self._cache: dict[int, _Entry] = {}
@@ -72,7 +76,8 @@ class SoftAligner:
             i = self._sid[st] = len(self._sid)
             self._sfeats.append(self._features(st, register=True)[0])
             self._sgrams.append(len(stem_grams(st)))
-            self._df.append(0)
+            if i == len(self._df):
+                self._df = np.concatenate([self._df, np.zeros(len(self._df), dtype=np.int64)])
         return i
 
     def _features(self, st: str, *, register: bool = False) -> tuple[np.ndarray, np.ndarray]:
@@ -119,6 +124,11 @@ class SoftAligner:
                 del counts[s]
                 self._df[s] -= 1
         self._cache.pop(e, None)
+
+    def prepare(self, e: int) -> None:
+        """Assemble entry ``e``'s arrays now (the matcher does it for every entry at start-up,
+        so that no question pays for it)."""
+        self._entry(e)
 
     def _entry(self, e: int) -> _Entry:
         """Entry ``e`` as arrays: its distinct stems (ids; their gram and key ids as one flat
@@ -177,17 +187,30 @@ class SoftAligner:
             col = np.zeros(len(flat), dtype=np.intp)
         return np.add.reduceat(qmat[:, col], np.cumsum(runs) - runs, axis=1)
 
+    def idf(self, stem_ids: np.ndarray) -> np.ndarray:
+        """IDF over entries of registered stems (by id)."""
+        n = len(self._phrasings)
+        return np.log((1 + n) / (1 + self._df[stem_ids].astype(np.float64))) + 1.0
+
     def scores(self, stems: Sequence[str], entries: Sequence[int]) -> np.ndarray:
         """Alignment in [0, 1] of the question's ``stems`` with each of ``entries``: the
         IDF-weighted mean, over the question's words, of their best similarity to a stem of
         the entry's best-aligned phrasing."""
+        return self.both(stems, entries)[0]
+
+    def both(self, stems: Sequence[str], entries: Sequence[int]) -> tuple[np.ndarray, np.ndarray]:
+        """``(forward, reverse)``, each in [0, 1] per entry of ``entries``: forward as
+        :meth:`scores`; reverse the IDF-weighted mean, over the words of a phrasing, of their
+        best similarity to a word of the question, for the entry's best phrasing in that
+        direction (one similarity matrix for both)."""
         out = np.zeros(len(entries))
+        rev = np.zeros(len(entries))
         if not stems or not entries:
-            return out
+            return out, rev
         parts = [self._entry(e) for e in entries]
         keep = [k for k, p in enumerate(parts) if len(p[5])]
         if not keep:
-            return out
+            return out, rev
         parts = [parts[k] for k in keep]
         u_off = np.cumsum([0] + [len(p[0]) for p in parts[:-1]])
         w_off = np.cumsum([0] + [len(p[4]) for p in parts[:-1]])
@@ -197,12 +220,12 @@ class SoftAligner:
         estarts = np.cumsum([0] + [len(p[5]) for p in parts[:-1]])
         ngrams = np.concatenate([p[3] for p in parts])
 
-        both = self._overlap(
+        overlap = self._overlap(
             stems, np.concatenate([p[1] for p in parts]), np.concatenate([p[2] for p in parts])
         )
-        shared = both >= _KEY_MARK
+        shared = overlap >= _KEY_MARK
         q_sizes = np.asarray([len(stem_grams(st)) for st in stems], dtype=np.float64)
-        dice = 2.0 * (both % _KEY_MARK) / (q_sizes[:, None] + ngrams[None, :])
+        dice = 2.0 * (overlap % _KEY_MARK) / (q_sizes[:, None] + ngrams[None, :])
         q_sid = np.asarray([self._sid.get(st, -1) for st in stems])
         sim = np.where(
             q_sid[:, None] == uniq[None, :],
@@ -213,4 +236,8 @@ class SoftAligner:
         w = self.weights(stems)
         aligned = (w @ per_phrasing) / w.sum()
         out[keep] = np.maximum.reduceat(aligned, estarts)
-        return out
+        # the other way: each phrasing word's best match among the question's words
+        wu = self.idf(uniq)[words]
+        covered = np.add.reduceat(wu * sim.max(axis=0)[words], pstarts)
+        rev[keep] = np.maximum.reduceat(covered / np.add.reduceat(wu, pstarts), estarts)
+        return out, rev
