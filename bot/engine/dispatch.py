@@ -180,12 +180,24 @@ class Dispatcher:
             return
         staff_member = await self._staff_precheck(event)
         file_head = await self._file_precheck(event)
+        tries = 0
+
+        async def process() -> Ctx | None:
+            nonlocal tries
+            tries += 1
+            return await self._process(update_id, event, staff_member, file_head)
+
         try:
-            ctx = await retrying(lambda: self._process(update_id, event, staff_member, file_head))
+            ctx = await retrying(process)
         except Exception as exc:
             await self._on_error(update_id, event, exc)
             return
         if ctx is None:
+            if tries > 1 and event.chat_id is not None:
+                # the first try's COMMIT landed though its connection dropped before the
+                # answer: the second finds the update handled, and what the first stored for
+                # this chat would otherwise wait for a restart
+                await self.rt.sender.requeue(event.chat_id)
             return
         self.rt.sender.enqueue(ctx.out)
         if event.callback_id is not None:

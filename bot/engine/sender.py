@@ -163,6 +163,32 @@ class Sender:
         self.enqueue([Out.of_row(r) for r in rows])
         return len(rows)
 
+    async def requeue(self, chat_id: int) -> int:
+        """Queue the chat's owed rows this sender does not hold (``Dispatcher.handle``: a
+        transaction that committed though its connection dropped). The rows held before and
+        after the read are both skipped, so that none is sent twice."""
+        held = self._held(chat_id)
+        async with self.db.read() as session:
+            rows = (
+                await session.scalars(
+                    select(OutboxMessage)
+                    .where(
+                        OutboxMessage.association_id == self.tenant,
+                        OutboxMessage.status == "pending",
+                        OutboxMessage.chat_id == chat_id,
+                    )
+                    .order_by(OutboxMessage.id)
+                )
+            ).all()
+        held |= self._held(chat_id)
+        owed = [Out.of_row(r) for r in rows if r.id not in held]
+        self.enqueue(owed)
+        return len(owed)
+
+    def _held(self, chat_id: int) -> set[int]:
+        queue = self._chats.get(chat_id)
+        return {x.id for x in queue.items if x.id is not None} if queue else set()
+
     def enqueue(self, items: list[Out]) -> None:
         if self.cluster is not None:  # only the chats this process holds
             items = self.cluster.sendable(items)

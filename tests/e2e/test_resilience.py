@@ -30,7 +30,7 @@ import pytest
 from aiohttp import web
 from sqlalchemy import func, select
 from sqlalchemy import text as sql_text
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError, OperationalError
 
 from bot.app import BotApp
 from bot.emulator.server import Emulator
@@ -451,6 +451,38 @@ async def test_database_outage_while_recording_a_delivery(emu: Emulator, app: Bo
     replies = await person.say("/help")  # the chat's queue goes on: not stuck, nothing repeated
     assert len(replies) == 1 and "/menu" in replies[0]["text"]
     assert len(emu.messages(BENEFICIARY)) == 2
+
+
+async def test_commit_that_landed_before_its_connection_dropped_loses_no_answer(
+    emu: Emulator, app: BotApp
+) -> None:
+    """The COMMIT reached the server, then the connection dropped before its answer: the
+    transaction is run again (``retrying``), finds the update handled and owes nothing itself;
+    the answer the first run stored is sent all the same, once — not after a restart."""
+    real, dropped = app.dispatcher._process, []
+
+    async def committed_then_dropped(*args, **kwargs):  # type: ignore[no-untyped-def]
+        ctx = await real(*args, **kwargs)
+        if not dropped:
+            dropped.append(ctx)
+            raise DBAPIError(
+                "COMMIT",
+                {},
+                ConnectionError("server closed the connection"),
+                connection_invalidated=True,
+            )
+        return ctx
+
+    app.dispatcher._process = committed_then_dropped  # type: ignore[method-assign]
+    person = Person(emu, app, BENEFICIARY)
+    replies = await person.say("/start")
+    assert dropped and dropped[0] is not None  # the first run committed its answer
+    assert replies and "خصوصيتك" in replies[-1]["text"]
+    await settle(emu, app)
+    assert len(emu.messages(BENEFICIARY)) == 1  # once, not twice
+    async with app.db.read() as session:
+        statuses = (await session.scalars(select(OutboxMessage.status))).all()
+    assert statuses and set(statuses) == {"sent"}
 
 
 # -- PostgreSQL restarted: the pooled connections are dead ---------------------------------------
