@@ -193,11 +193,11 @@ class Dispatcher:
             await self._on_error(update_id, event, exc)
             return
         if ctx is None:
-            if tries > 1 and event.chat_id is not None:
+            if tries > 1:
                 # the first try's COMMIT landed though its connection dropped before the
-                # answer: the second finds the update handled, and what the first stored for
-                # this chat would otherwise wait for a restart
-                await self.rt.sender.requeue(event.chat_id)
+                # answer: the second finds the update handled, and what the first stored
+                # would otherwise wait for a restart
+                await self.rt.sender.requeue()
             return
         self.rt.sender.enqueue(ctx.out)
         if event.callback_id is not None:

@@ -31,10 +31,9 @@ import time
 from collections import deque
 from contextlib import suppress
 from dataclasses import dataclass, field
-from datetime import timedelta
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import Table, bindparam, select, update
+from sqlalchemy import select, update
 
 from bot.domain.textutil import escape_html
 from bot.engine.cluster import Cluster, SharedBudget
@@ -58,57 +57,13 @@ from bot.engine.outbox import (
     is_message,
     then_owed,
 )
+from bot.engine.outcomes import Outcome, store
 from bot.i18n import N_, translator
-from storage.db import ScopedDatabase, retrying
-from storage.models import Beneficiary, OutboxMessage, StaffMessageLink, utcnow
+from storage.db import ScopedDatabase
+from storage.models import OutboxMessage, utcnow
 
 log = logging.getLogger(__name__)
-
-_OUTBOX = cast(Table, OutboxMessage.__table__)  # typed as the FromClause it may be in general
-_THIS_ROW = (_OUTBOX.c.id == bindparam("o_id")) & (
-    _OUTBOX.c.association_id == bindparam("o_tenant")
-)
-# built once (an outcome is written for every message sent)
-_MARK_SENT = (  # a delivered message's words are no longer ours to keep (privacy)
-    update(_OUTBOX)
-    .where(_THIS_ROW)
-    .values(
-        status="sent",
-        sent_at=bindparam("o_at"),
-        result_message_id=bindparam("o_mid"),
-        error=bindparam("o_error"),
-        attempts=_OUTBOX.c.attempts + 1,
-        payload={},
-    )
-)
-_MARK_OTHER = (
-    update(_OUTBOX)
-    .where(_THIS_ROW)
-    .values(
-        status=bindparam("o_status"),
-        sent_at=bindparam("o_at"),
-        result_message_id=bindparam("o_mid"),
-        error=bindparam("o_error"),
-        attempts=_OUTBOX.c.attempts + 1,
-    )
-)
-
-
-@dataclass
-class _Outcome:
-    """What became of one sent (or refused) message, waiting to be written."""
-
-    item: Out
-    status: str
-    message_ids: list[int]
-    error: str | None
-    blocked: bool
-    at: Any
-    stored: asyncio.Future[None]
-
-    @property
-    def message_id(self) -> int | None:
-        return self.message_ids[0] if self.message_ids else None
+UNRECORDED_KEPT = 10_000  # ids of delivered rows whose outcome could not be stored, remembered
 
 
 @dataclass
@@ -137,10 +92,13 @@ class Sender:
         self._idle = asyncio.Event()
         self._idle.set()
         self._closing = False
-        self._outcomes: list[_Outcome] = []
+        self._outcomes: list[Outcome] = []
         self._writer: asyncio.Task[None] | None = None
         self._cool: dict[Any, float] = {}  # follow-up key -> when its next message may go
         self._bulk_turn = asyncio.Lock()  # bulk messages wait for a free token one at a time
+        self._queued: set[int] = set()  # ids of the rows in the chats' queues
+        self._watchers: list[set[int]] = []  # requeue's reads under way: ids leaving meanwhile
+        self._unrecorded: dict[int, None] = {}  # delivered, but the outcome was not stored
         self.cluster: Cluster | None = None  # several processes on PostgreSQL (bot.engine.cluster)
         self.budget: SharedBudget | None = None  # then the bot's 30 a second are shared
 
@@ -163,36 +121,42 @@ class Sender:
         self.enqueue([Out.of_row(r) for r in rows])
         return len(rows)
 
-    async def requeue(self, chat_id: int) -> int:
-        """Queue the chat's owed rows this sender does not hold (``Dispatcher.handle``: a
-        transaction that committed though its connection dropped). The rows held before and
-        after the read are both skipped, so that none is sent twice."""
-        held = self._held(chat_id)
-        async with self.db.read() as session:
-            rows = (
-                await session.scalars(
-                    select(OutboxMessage)
-                    .where(
-                        OutboxMessage.association_id == self.tenant,
-                        OutboxMessage.status == "pending",
-                        OutboxMessage.chat_id == chat_id,
+    async def requeue(self) -> int:
+        """Queue the owed rows this sender does not know of: what a transaction stored when its
+        COMMIT landed though its connection dropped before the answer (``Dispatcher.handle``;
+        otherwise they would wait for a restart). None goes twice: a row queued meanwhile is
+        skipped by ``enqueue``, and so is one that left its queue while the rows were read
+        (delivered, though the read still saw it owed) or whose delivery could not be
+        recorded (a restart's repeat, not ours)."""
+        leaving: set[int] = set()
+        self._watchers.append(leaving)
+        try:
+            async with self.db.read() as session:
+                rows = (
+                    await session.scalars(
+                        select(OutboxMessage)
+                        .where(
+                            OutboxMessage.association_id == self.tenant,
+                            OutboxMessage.status == "pending",
+                        )
+                        .order_by(OutboxMessage.id)
                     )
-                    .order_by(OutboxMessage.id)
-                )
-            ).all()
-        held |= self._held(chat_id)
-        owed = [Out.of_row(r) for r in rows if r.id not in held]
+                ).all()
+        finally:
+            self._watchers.remove(leaving)
+        owed = [Out.of_row(r) for r in rows if r.id not in leaving and r.id not in self._unrecorded]
+        before = len(self._queued)
         self.enqueue(owed)
-        return len(owed)
-
-    def _held(self, chat_id: int) -> set[int]:
-        queue = self._chats.get(chat_id)
-        return {x.id for x in queue.items if x.id is not None} if queue else set()
+        return len(self._queued) - before
 
     def enqueue(self, items: list[Out]) -> None:
         if self.cluster is not None:  # only the chats this process holds
             items = self.cluster.sendable(items)
         for item in items:
+            if item.id is not None:
+                if item.id in self._queued:
+                    continue  # queued already (by ``requeue`` and the handler that stored it)
+                self._queued.add(item.id)
             queue = self._chats.get(item.chat_id)
             if queue is None:
                 queue = self._chats[item.chat_id] = _ChatQueue(
@@ -373,6 +337,7 @@ class Sender:
                     )
                 done = {id(x) for x in batch}
                 queue.items = deque(x for x in queue.items if id(x) not in done)
+                self._left(batch)
                 if self.cluster is not None:
                     self.cluster.finished(batch)
         finally:
@@ -380,6 +345,13 @@ class Sender:
                 self._chats.pop(chat_id, None)
             if not self._chats:
                 self._idle.set()
+
+    def _left(self, batch: list[Out]) -> None:
+        for item in batch:
+            if item.id is not None:
+                self._queued.discard(item.id)
+                for leaving in self._watchers:
+                    leaving.add(item.id)
 
     async def _bulk_slot(self) -> None:
         """A free global token for a bulk message (others reserve theirs ahead: they go first)."""
@@ -466,7 +438,7 @@ class Sender:
                 continue
             stored: asyncio.Future[None] = loop.create_future()
             self._outcomes.append(
-                _Outcome(item, status, list(message_ids or []), error, blocked, at, stored)
+                Outcome(item, status, list(message_ids or []), error, blocked, at, stored)
             )
             futures.append(stored)
         if not futures:
@@ -478,6 +450,11 @@ class Sender:
         except (
             Exception
         ) as exc:  # database away: the row stays pending (repeated after a restart only)
+            for item in batch:
+                if item.id is not None:
+                    self._unrecorded[item.id] = None
+            while len(self._unrecorded) > UNRECORDED_KEPT:
+                del self._unrecorded[next(iter(self._unrecorded))]
             log.error(
                 "outbox: could not record a %s %s (%s)", status, batch[0].method, type(exc).__name__
             )
@@ -513,7 +490,8 @@ class Sender:
         while self._outcomes:
             batch, self._outcomes = self._outcomes, []
             try:
-                owed = await self._store(batch)
+                owed = self._owed_by(batch)
+                await store(self.db, self.tenant, batch, owed)
             except Exception as exc:  # the chats whose outcome this was see the error, as before
                 for outcome in batch:
                     if not outcome.stored.done():
@@ -525,24 +503,8 @@ class Sender:
                 if owed:
                     self.enqueue(owed)
 
-    async def _store(self, batch: list[_Outcome]) -> list[Out]:
-        """Write the outcomes; returns the messages they made owed (``$then``, alerts), written
-        in the same transaction."""
-        tenant = self.tenant
-        params = [
-            {
-                "o_id": o.item.id,
-                "o_tenant": tenant,
-                "o_status": o.status,
-                "o_at": o.at,
-                "o_mid": o.message_id,
-                "o_error": o.error,
-            }
-            for o in batch
-            if o.item.id is not None
-        ]
-        sent = [p for p in params if p["o_status"] == "sent"]
-        other = [p for p in params if p["o_status"] != "sent"]
+    def _owed_by(self, batch: list[Outcome]) -> list[Out]:
+        """The messages these outcomes make owed (``$then``, alerts), stored with them."""
         owed: list[Out] = []
         for o in batch:
             owed += then_owed(o.item, o.status)
@@ -551,58 +513,4 @@ class Sender:
                     "{error}", escape_html(o.error or "?")
                 )
                 owed.append(alert)
-        links: dict[tuple[int, int], Out] = {}
-        for o in batch:
-            if o.item.link_kind and o.item.link_id is not None and not o.item.payload.get(BULK_KEY):
-                for message_id in o.message_ids:
-                    links.setdefault((o.item.chat_id, message_id), o.item)
-        blocked = sorted({o.item.chat_id for o in batch if o.blocked and o.item.chat_id > 0})
-        if not (links or blocked or owed) and not (sent and other):
-            # the usual case, a beneficiary's messages delivered: one statement, no transaction
-            # around it (PostgreSQL: one round trip instead of three)
-            if sent or other:
-                await retrying(
-                    lambda: self.db.write_one(_MARK_SENT if sent else _MARK_OTHER, sent or other)
-                )
-            return owed
-
-        async def write() -> None:
-            async with self.db.write() as session:
-                conn = await session.connection()
-                if sent:
-                    await conn.execute(_MARK_SENT, sent)
-                if other:
-                    await conn.execute(_MARK_OTHER, other)
-                # the parts of one message in their order: a case's card is its first link
-                base = utcnow()
-                session.add_all(
-                    [
-                        StaffMessageLink(
-                            association_id=self.tenant,
-                            chat_id=chat_id,
-                            message_id=message_id,
-                            subject_kind=item.link_kind,
-                            subject_id=item.link_id,
-                            created_at=base + timedelta(microseconds=n),
-                        )
-                        for n, ((chat_id, message_id), item) in enumerate(links.items())
-                    ]
-                )
-                if blocked:
-                    await session.execute(
-                        update(Beneficiary)
-                        .where(
-                            Beneficiary.association_id == self.tenant,
-                            Beneficiary.telegram_user_id.in_(blocked),
-                        )
-                        .values(unreachable_at=utcnow())
-                    )
-                if owed:
-                    new_rows = [item.row(self.tenant) for item in owed]
-                    session.add_all(new_rows)
-                    await session.flush()
-                    for item, row in zip(owed, new_rows, strict=True):
-                        item.id = row.id
-
-        await retrying(write)
         return owed

@@ -38,7 +38,7 @@ from bot.web.webhook import SECRET_HEADER, WEBHOOK_PATH, make_web_app, webhook_s
 from storage.db import Database, make_engine
 from storage.models import Beneficiary, InboundUpdate, OutboxMessage, ServiceRequest
 from tests.conftest import ON_POSTGRES
-from tests.flows import SERVICE, fill_form, open_service, submit
+from tests.flows import SERVICE, fill_form, open_service, reference_in, submit
 from tests.harness import BENEFICIARY, STAFF_CHAT, Person, make_settings, settle
 from tests.subprocess_bot import BotProcess, ProcessApp, counts
 
@@ -453,12 +453,10 @@ async def test_database_outage_while_recording_a_delivery(emu: Emulator, app: Bo
     assert len(emu.messages(BENEFICIARY)) == 2
 
 
-async def test_commit_that_landed_before_its_connection_dropped_loses_no_answer(
-    emu: Emulator, app: BotApp
-) -> None:
-    """The COMMIT reached the server, then the connection dropped before its answer: the
-    transaction is run again (``retrying``), finds the update handled and owes nothing itself;
-    the answer the first run stored is sent all the same, once — not after a restart."""
+def drop_after_commit(app: BotApp) -> list[object]:
+    """From now on, the next unit of work commits, then "loses its connection" before the
+    answer (what ``retrying`` sees when the COMMIT reached the server and the link then broke);
+    the list gets that first run's result."""
     real, dropped = app.dispatcher._process, []
 
     async def committed_then_dropped(*args, **kwargs):  # type: ignore[no-untyped-def]
@@ -474,6 +472,15 @@ async def test_commit_that_landed_before_its_connection_dropped_loses_no_answer(
         return ctx
 
     app.dispatcher._process = committed_then_dropped  # type: ignore[method-assign]
+    return dropped
+
+
+async def test_commit_that_landed_before_its_connection_dropped_loses_no_answer(
+    emu: Emulator, app: BotApp
+) -> None:
+    """The transaction is run again (``retrying``), finds the update handled and owes nothing
+    itself; the answer the first run stored is sent all the same, once — not after a restart."""
+    dropped = drop_after_commit(app)
     person = Person(emu, app, BENEFICIARY)
     replies = await person.say("/start")
     assert dropped and dropped[0] is not None  # the first run committed its answer
@@ -483,6 +490,31 @@ async def test_commit_that_landed_before_its_connection_dropped_loses_no_answer(
     async with app.db.read() as session:
         statuses = (await session.scalars(select(OutboxMessage.status))).all()
     assert statuses and set(statuses) == {"sent"}
+
+
+async def test_a_submission_whose_commit_landed_before_the_drop_reaches_staff_once(
+    emu: Emulator, app: BotApp, profile
+) -> None:
+    """The same on the submission: the reference to the person and the case's card to the
+    staff group (another chat than the update's), each once."""
+    person = Person(emu, app, BENEFICIARY)
+    await person.say("/start")
+    await person.press("أوافق")
+    await open_service(person, profile)
+    await fill_form(person, profile)
+    await person.press("كل شيء صحيح")
+    dropped = drop_after_commit(app)
+    replies = await person.press("أُقِرّ وأرسِل")
+    assert dropped and dropped[0] is not None
+    reference = reference_in((replies[-1] if replies else person.last())["text"], "REQ")
+    await settle(emu, app)
+    cards = [m for m in emu.messages(STAFF_CHAT) if reference in (m.get("text") or "")]
+    assert len(cards) == 1
+    told = [m for m in emu.messages(BENEFICIARY) if reference in (m.get("text") or "")]
+    assert len(told) == 1
+    async with app.db.read() as session:
+        statuses = (await session.scalars(select(OutboxMessage.status))).all()
+    assert "pending" not in statuses
 
 
 # -- PostgreSQL restarted: the pooled connections are dead ---------------------------------------
