@@ -29,6 +29,7 @@ import logging
 import math
 import time
 from collections import deque
+from collections.abc import Sequence
 from contextlib import suppress
 from dataclasses import dataclass, field
 from typing import Any
@@ -107,8 +108,14 @@ class Sender:
         """After a restart: queue everything still owed, oldest first."""
         if self.cluster is not None:  # each chat's rows go to the process that locks it
             return 0
+        rows = await self._owed_rows()
+        self.enqueue([Out.of_row(r) for r in rows])
+        return len(rows)
+
+    async def _owed_rows(self) -> Sequence[OutboxMessage]:
+        """Every row of the association still owed, oldest first."""
         async with self.db.read() as session:
-            rows = (
+            return (
                 await session.scalars(
                     select(OutboxMessage)
                     .where(
@@ -118,8 +125,6 @@ class Sender:
                     .order_by(OutboxMessage.id)
                 )
             ).all()
-        self.enqueue([Out.of_row(r) for r in rows])
-        return len(rows)
 
     async def requeue(self) -> int:
         """Queue the owed rows this sender does not know of: what a transaction stored when its
@@ -131,17 +136,7 @@ class Sender:
         leaving: set[int] = set()
         self._watchers.append(leaving)
         try:
-            async with self.db.read() as session:
-                rows = (
-                    await session.scalars(
-                        select(OutboxMessage)
-                        .where(
-                            OutboxMessage.association_id == self.tenant,
-                            OutboxMessage.status == "pending",
-                        )
-                        .order_by(OutboxMessage.id)
-                    )
-                ).all()
+            rows = await self._owed_rows()
         finally:
             self._watchers.remove(leaving)
         owed = [Out.of_row(r) for r in rows if r.id not in leaving and r.id not in self._unrecorded]
