@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from bot.app import BotApp
 from storage.models import AuditLog, Document, RequestEvent, ServiceRequest
-from tests.flows import VALID_ID, fill_form, open_service, submit
+from tests.flows import SERVICE, VALID_ID, fill_form, open_service, submit
 from tests.harness import (
     OUTSIDER,
     RESEARCHER,
@@ -62,6 +62,28 @@ async def test_apply_review_edit_declare_submit(
     # my requests
     await consented.say("/status")
     assert reference in consented.text() and "تم الاستلام" in consented.text()
+
+
+async def test_a_question_answered_by_a_button_shows_its_answer_without_buttons(
+    consented: Person, profile, emu
+) -> None:
+    """On a small phone, a question that still offers its choices after they were used reads as
+    unanswered: the pressed question keeps its words, shows the answer, loses its buttons."""
+    await open_service(consented, profile)
+    await fill_form(consented, profile)
+    housing = profile.service(SERVICE).fields[6]
+    asked = [
+        m
+        for m in emu.messages(consented.user_id)
+        if (m.get("text") or "").startswith("السؤال")
+        and (housing.question or housing.label).ar in m["text"]
+    ]
+    assert len(asked) == 1
+    assert f"✅ إجابتك: {housing.choices[1].label.ar}" in asked[0]["text"]
+    assert not buttons(asked[0])
+    skipped = [m for m in emu.messages(consented.user_id) if "تمّ تخطّي هذا السؤال" in m["text"]]
+    assert len(skipped) == 2 and not any(buttons(m) for m in skipped)  # the two optional ones
+    assert "نرجو مراجعة إجاباتك" in consented.text()  # and the form went on
 
 
 async def test_staff_review_to_closing(

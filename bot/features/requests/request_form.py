@@ -35,6 +35,7 @@ from bot.features.requests.request_answers import (
 )
 from bot.features.requests.request_cards import post_request_card
 from bot.features.requests.request_questions import (
+    answered,
     ask,
     first_unanswered,
     own_draft,
@@ -141,6 +142,7 @@ async def accept(ctx: Ctx, dialog: Any, request: ServiceRequest, index: int, raw
         return
     if ftype in REPLY_KEYBOARD_TYPES:
         ctx.reply(ctx._("Received ✓"), REMOVE_KEYBOARD)
+    answered(ctx, request, index)
     await go_next(ctx, dialog, request)
 
 

@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import bindparam, select
 
+from bot.domain import applications
 from bot.domain.lifecycle import Status
 from bot.domain.textutil import format_number, isolate
 from bot.engine.context import Ctx
@@ -65,6 +66,27 @@ def question_text(ctx: Ctx, service: Any, index: int) -> str:
     if not field.required:
         lines.append(ctx._("This question is optional."))
     return "\n".join(lines)
+
+
+def answered(ctx: Ctx, request: ServiceRequest, index: int) -> None:
+    """A question answered with one of its buttons: its message keeps the question and shows
+    the answer, without the buttons (on a small phone an answered question still offering its
+    choices reads as unanswered). Only where the press came with a message to edit."""
+    event = ctx.event
+    if event.callback_id is None or event.message_id is None or not event.message_has_text:
+        return
+    service = service_of(ctx, request)
+    assert service is not None
+    field = service.form_fields[index]
+    stored = request.answers.get(field.id)
+    if stored is None:
+        line = ctx._("⏭ This question was skipped.")
+    else:
+        shown = applications.render_answer(
+            ctx.tr, ctx.rt.vault, ctx.tenant, field, stored, masked=True
+        )
+        line = ctx._("✅ Your answer: {answer}").format(answer=shown)
+    ctx.edit(ctx.chat_id, event.message_id, f"{question_text(ctx, service, index)}\n\n{line}")
 
 
 def question_keyboard(ctx: Ctx, request: ServiceRequest, service: Any, index: int) -> Markup:
