@@ -30,7 +30,7 @@ import asyncio
 import logging
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import asyncpg  # type: ignore[import-untyped]
 from sqlalchemy.engine import make_url
@@ -102,6 +102,9 @@ def asyncpg_dsn(url: str) -> str:
     return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
 
 
+T = TypeVar("T")
+
+
 class ClusterLink:
     """This process's own connection for chat locks, leases, notifications and the budget.
 
@@ -118,6 +121,14 @@ class ClusterLink:
         self._on_lost: list[Callable[[], None]] = []
         self._lease_conn: asyncpg.Connection | None = None
         self._lease_turn = asyncio.Lock()
+        self._shared: dict[Callable[..., Any], Any] = {}
+
+    def shared(self, make: Callable[[ClusterLink], T]) -> T:
+        """The one ``make(self)`` of this link, made on first use: the process's single lease
+        ``Renewal`` and chat ``Sweeper``, whatever the number of associations it runs."""
+        if make not in self._shared:
+            self._shared[make] = make(self)
+        return self._shared[make]
 
     async def _connection(self) -> asyncpg.Connection:
         if self._conn is None or self._conn.is_closed():

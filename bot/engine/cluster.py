@@ -35,7 +35,6 @@ from collections.abc import Iterable
 from contextlib import suppress
 from datetime import UTC, datetime, timedelta
 from typing import Any
-from weakref import WeakKeyDictionary
 
 from sqlalchemy import func, select
 
@@ -67,7 +66,7 @@ class Cluster:
         self._ops: set[asyncio.Task[None]] = set()
         self._idle = asyncio.Event()
         self._idle.set()
-        self._sweeper = sweeper_of(link)
+        self._sweeper = link.shared(Sweeper)
         self._gate = self._sweeper.gate  # the link's locks change one statement at a time
         self.peers = 1  # processes serving from this database (counted at each sweep)
         self._wanted: set[int] = set()  # chats to lock at the next turn of the loop
@@ -386,17 +385,6 @@ class Sweeper:
             else:
                 taken += result
         return taken
-
-
-_SWEEPERS: WeakKeyDictionary[Any, Sweeper] = WeakKeyDictionary()
-
-
-def sweeper_of(link: Any) -> Sweeper:
-    """The one ``Sweeper`` of this process's ``link``."""
-    sweeper = _SWEEPERS.get(link)
-    if sweeper is None:
-        sweeper = _SWEEPERS[link] = Sweeper(link)
-    return sweeper
 
 
 class SharedBudget:

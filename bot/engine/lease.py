@@ -22,7 +22,6 @@ import socket
 from collections.abc import Callable, Coroutine
 from contextlib import suppress
 from typing import Any
-from weakref import WeakKeyDictionary
 
 log = logging.getLogger(__name__)
 
@@ -58,7 +57,7 @@ class Lease:
 
     async def run(self) -> None:
         """Until cancelled, or until the work fails: then with its error."""
-        renewal = renewal_of(self.link)
+        renewal = self.link.shared(Renewal)
         self._ended = asyncio.get_running_loop().create_future()
         renewal.add(self)
         try:
@@ -160,14 +159,3 @@ class Renewal:
                 lease._hold((lease.tenant, lease.name, lease.holder) in held)
             except Exception:  # one lease's trouble never stops the others' renewal
                 log.exception("lease %s of %s", lease.name, lease.tenant)
-
-
-_RENEWALS: WeakKeyDictionary[Any, Renewal] = WeakKeyDictionary()
-
-
-def renewal_of(link: Any) -> Renewal:
-    """The one ``Renewal`` of this process's ``link`` (one per database)."""
-    renewal = _RENEWALS.get(link)
-    if renewal is None:
-        renewal = _RENEWALS[link] = Renewal(link)
-    return renewal

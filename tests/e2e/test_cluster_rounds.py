@@ -17,8 +17,8 @@ import pytest
 from sqlalchemy import select, text, update
 
 from bot.engine import cluster as cluster_module
-from bot.engine.cluster import Cluster, sweeper_of
-from bot.engine.lease import Lease, renewal_of
+from bot.engine.cluster import Cluster, Sweeper
+from bot.engine.lease import Lease, Renewal
 from storage.db import Database
 from storage.models import Association, OutboxMessage
 from storage.models import Lease as LeaseRow
@@ -137,7 +137,7 @@ async def test_one_lease_statement_and_one_sweep_a_round_for_every_association(
         assert not [t for t in tenants if t != WAITING[0] and senders[t].owed]
         assert [c.tenant for c in clusters if c.held] == [WAITING[0]]
 
-        renewal, sweeper = renewal_of(link), sweeper_of(link)
+        renewal, sweeper = link.shared(Renewal), link.shared(Sweeper)
         calls.clear()
         renewed, swept = renewal.rounds, sweeper.rounds
 
