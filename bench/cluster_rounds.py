@@ -18,10 +18,9 @@ import time
 from collections import Counter
 from typing import Any
 
-from sqlalchemy import text
-
+from bench.common import empty_schema
 from storage.claims import ClusterLink
-from storage.db import Database, make_engine
+from storage.db import Database
 from storage.models import Association
 
 
@@ -62,11 +61,7 @@ async def one(url: str, n: int, duration: float, calls: Counter[str]) -> dict[st
     from bot.engine.cluster import Cluster
     from bot.engine.lease import Lease
 
-    engine = make_engine(url)
-    async with engine.begin() as conn:  # a fresh schema
-        await conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
-        await conn.execute(text("CREATE SCHEMA public"))
-    await engine.dispose()
+    await empty_schema(url)
     database = Database(url)
     await database.migrate()
     tenants = [f"bench{i:04d}" for i in range(n)]

@@ -34,6 +34,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from bench.common import empty_schema
+
 ROOT = Path(__file__).resolve().parent.parent
 SECRET = "bench-secret-key-that-is-long-enough-0123456789abcdef"  # bench.load's
 
@@ -101,16 +103,7 @@ async def play_once(
     populate(emu)
     await emu.start()
     url = url or f"sqlite+aiosqlite:///{tempfile.mkdtemp()}/replay.db"
-    if url.startswith("postgresql"):
-        from sqlalchemy import text
-
-        from storage.db import make_engine
-
-        engine = make_engine(url)
-        async with engine.begin() as conn:
-            await conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
-            await conn.execute(text("CREATE SCHEMA public"))
-        await engine.dispose()
+    await empty_schema(url)
     app = await start_app(
         emu, make_settings(emu, url), load_profile(ROOT / "profiles" / "khairat.yaml")
     )

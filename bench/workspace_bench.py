@@ -31,6 +31,7 @@ from types import SimpleNamespace
 
 from sqlalchemy import select, text
 
+from bench.common import empty_schema
 from bot.domain.dates import today_riyadh
 from bot.domain.lifecycle import OPEN, TICKET_OPEN
 from bot.domain.tickets import Kind as TicketKind
@@ -42,7 +43,7 @@ from bot.i18n import translator
 from bot.profile import load_profile
 from bot.settings import Settings
 from storage.crypto import Vault
-from storage.db import Database, make_engine
+from storage.db import Database
 from storage.models import Association, CaseAssignment, ServiceRequest, Ticket, utcnow
 
 STAFF_CHAT = -100123
@@ -145,21 +146,11 @@ async def python_page(ctx: Ctx, name: str, page: int) -> list[Case]:
     return kept[(page - 1) * queue.PAGE : page * queue.PAGE]
 
 
-async def reset(url: str) -> None:
-    """A PostgreSQL database given with --database-url starts empty (its public schema)."""
-    if url.startswith("postgresql"):
-        engine = make_engine(url)
-        async with engine.begin() as conn:
-            await conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
-            await conn.execute(text("CREATE SCHEMA public"))
-        await engine.dispose()
-
-
 async def run(n: int, repeat: int, url: str | None) -> dict[str, float]:
     profile = load_profile(Path("profiles/khairat.yaml"))
     with tempfile.TemporaryDirectory() as tmp:
         url = url or f"sqlite+aiosqlite:///{tmp}/bench.db"
-        await reset(url)
+        await empty_schema(url)
         database = Database(url)
         db = database.scoped(profile.association.id)
         await db.migrate()
