@@ -342,10 +342,16 @@ def dropped(exc: BaseException) -> bool:
     return isinstance(exc, DBAPIError) and bool(exc.connection_invalidated)
 
 
-async def retrying(work: Callable[[], Awaitable[T]]) -> T:
+async def retrying(
+    work: Callable[[], Awaitable[T]], *, unsure: Callable[[], object] | None = None
+) -> T:
     """Run ``work`` (one whole transaction) again, once, when it failed on a dropped connection
     (``dropped``): the first statement after a restart finds the pooled connection dead, and
-    the pool has then replaced every older one. Any other failure is the caller's."""
+    the pool has then replaced every older one. Any other failure is the caller's.
+
+    The first run may still have committed (its COMMIT reached the server, the answer did not
+    come back): ``unsure`` is called before the second, for a caller whose second run would
+    then find its own rows as someone else's (an update handled, rows "seen before")."""
     try:
         return await work()
     except DBAPIError as exc:
@@ -354,6 +360,8 @@ async def retrying(work: Callable[[], Awaitable[T]]) -> T:
         logging.getLogger(__name__).warning(
             "database connection lost (%s); trying again on a new one", type(exc.orig).__name__
         )
+    if unsure is not None:
+        unsure()
     return await work()
 
 

@@ -180,24 +180,18 @@ class Dispatcher:
             return
         staff_member = await self._staff_precheck(event)
         file_head = await self._file_precheck(event)
-        tries = 0
-
-        async def process() -> Ctx | None:
-            nonlocal tries
-            tries += 1
-            return await self._process(update_id, event, staff_member, file_head)
-
+        unsure: list[bool] = []  # the first run may have committed (``retrying``)
         try:
-            ctx = await retrying(process)
+            ctx = await retrying(
+                lambda: self._process(update_id, event, staff_member, file_head),
+                unsure=lambda: unsure.append(True),
+            )
         except Exception as exc:
             await self._on_error(update_id, event, exc)
             return
         if ctx is None:
-            if tries > 1:
-                # the first try's COMMIT landed though its connection dropped before the
-                # answer: the second finds the update handled, and what the first stored
-                # would otherwise wait for a restart
-                await self.rt.sender.requeue()
+            if unsure:  # it did: the second run found the update handled, and what the first
+                await self.rt.sender.requeue()  # stored would otherwise wait for a restart
             return
         self.rt.sender.enqueue(ctx.out)
         if event.callback_id is not None:

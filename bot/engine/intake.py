@@ -118,7 +118,12 @@ class Intake:
         ]
 
         statement = _STORE_SQLITE if self.db.is_sqlite else _STORE_PG
-        stored = await retrying(lambda: self.db.write_one(statement, rows))
+        unsure: list[bool] = []  # the first INSERT may have committed (``retrying``)
+        stored = await retrying(
+            lambda: self.db.write_one(statement, rows), unsure=lambda: unsure.append(True)
+        )
+        if unsure:  # then its rows came back as "seen before": hand the whole batch on, the
+            return raws  # handler's claim takes each update once
         fresh = {row[0] for row in stored}
         if len(fresh) < len(rows):
             self._note_duplicates([r["update_id"] for r in raws if r["update_id"] not in fresh])

@@ -492,6 +492,36 @@ async def test_commit_that_landed_before_its_connection_dropped_loses_no_answer(
     assert statuses and set(statuses) == {"sent"}
 
 
+async def test_updates_stored_before_the_drop_are_handled_at_once(
+    emu: Emulator, app: BotApp
+) -> None:
+    """The intake's INSERT committed, then the connection dropped: run again, it finds the
+    updates "seen before" — they are its own, and are handled now, once, not at a restart."""
+    real, dropped = app.intake.db.write_one, []
+
+    async def stored_then_dropped(statement, params=None):  # type: ignore[no-untyped-def]
+        rows = await real(statement, params)
+        if not dropped:
+            dropped.append(rows)
+            raise DBAPIError(
+                "COMMIT",
+                {},
+                ConnectionError("server closed the connection"),
+                connection_invalidated=True,
+            )
+        return rows
+
+    app.intake.db.write_one = stored_then_dropped  # type: ignore[method-assign]
+    person = Person(emu, app, BENEFICIARY)
+    replies = await person.say("/start")
+    assert dropped and dropped[0]  # the first INSERT stored the update
+    assert replies and "خصوصيتك" in replies[-1]["text"]
+    await settle(emu, app)
+    assert len(emu.messages(BENEFICIARY)) == 1
+    async with app.db.read() as session:
+        assert (await session.scalars(select(InboundUpdate.status))).all() == ["done"]
+
+
 async def test_a_submission_whose_commit_landed_before_the_drop_reaches_staff_once(
     emu: Emulator, app: BotApp, profile
 ) -> None:
