@@ -37,6 +37,7 @@ from typing import Any
 from bench.common import empty_schema
 
 ROOT = Path(__file__).resolve().parent.parent
+PROFILE_OUT = ""  # --calls: also keep the profile here (``--profile-out``)
 SECRET = "bench-secret-key-that-is-long-enough-0123456789abcdef"  # bench.load's
 
 
@@ -139,6 +140,8 @@ async def play_once(
     if profile:
         profile.disable()
         result["calls"] = round(pstats.Stats(profile).total_calls / len(raws), 1)  # type: ignore[attr-defined]
+        if PROFILE_OUT:
+            profile.dump_stats(PROFILE_OUT)
     if counter is not None:
         result.update(counter.per_update(len(raws)))
     await app.stop()
@@ -158,11 +161,14 @@ def main() -> None:
     q.add_argument("--repeats", type=int, default=2)
     q.add_argument("--count", action="store_true")
     q.add_argument("--calls", action="store_true")
+    q.add_argument("--profile-out", help="with --calls: write the cProfile stats here")
     args = p.parse_args()
     if args.command == "record":
         print(record(args.run_dir, args.out), "updates")
         return
     raws = json.loads(args.updates.read_text())
+    global PROFILE_OUT
+    PROFILE_OUT = args.profile_out or ""
     counter = Counter() if args.count else None
     for _ in range(args.repeats):
         result = asyncio.run(play_once(raws, args.database_url, counter, args.calls))

@@ -65,7 +65,7 @@ from typing import Any, TypeVar, cast
 
 import aiosqlite
 import orjson
-from sqlalchemy import Executable, Row, event, text
+from sqlalchemy import Executable, event, text
 from sqlalchemy.dialects.sqlite.aiosqlite import (
     AsyncAdapt_aiosqlite_connection,
     AsyncAdapt_aiosqlite_cursor,
@@ -73,6 +73,7 @@ from sqlalchemy.dialects.sqlite.aiosqlite import (
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import (
+    AsyncConnection,
     AsyncEngine,
     AsyncSession,
     async_sessionmaker,
@@ -81,6 +82,7 @@ from sqlalchemy.ext.asyncio import (
 from sqlalchemy.util import EMPTY_DICT
 
 from storage import totals as _totals  # noqa: F401 - registers the running totals (flush events)
+from storage.prepared import Prepared
 from storage.scope import TENANT, TenantSession
 
 T = TypeVar("T")
@@ -444,24 +446,28 @@ class Database:
         if self.is_sqlite:
             self._note_write()
 
-    async def write_one(self, statement: Executable, params: Any = None) -> Sequence[Row[Any]]:
-        """One Core statement that needs nothing around it (an INSERT or UPDATE and its
-        RETURNING rows, e.g. a batch of updates stored, a message marked sent), committed at
-        once. On PostgreSQL in autocommit: one round trip instead of three (BEGIN, the
-        statement, COMMIT); on SQLite under the writer lock, without a session's bookkeeping.
-        No scope applies (no session): the statement names its association itself."""
+    async def write_one(
+        self, statement: Executable | Prepared, params: Any = None, *, each: bool = False
+    ) -> Sequence[Any]:
+        """One statement that needs nothing around it (an INSERT or UPDATE and its RETURNING
+        rows, e.g. a batch of updates stored, a message marked sent), committed at once. On
+        PostgreSQL in autocommit: one round trip instead of three (BEGIN, the statement,
+        COMMIT); on SQLite under the writer lock, without a session's bookkeeping. No scope
+        applies (no session): the statement names its association itself.
+
+        A :class:`storage.prepared.Prepared` runs on the driver's connection: with a list of
+        ``params``, as an executemany (no rows back), or with ``each``, one by one, every
+        statement's rows kept."""
         if self._write_lock is not None:  # SQLite
             async with self._write_lock:
                 async with self.engine.begin() as conn:
-                    result = await conn.execute(statement, params)
-                    rows = result.all() if result.returns_rows else ()
+                    rows = await _run_one(conn, statement, params, each)
             self._note_write()
             return rows
         if self._autocommit is None:
             self._autocommit = self.engine.execution_options(isolation_level="AUTOCOMMIT")
         async with self._autocommit.connect() as conn:
-            result = await conn.execute(statement, params)
-            return result.all() if result.returns_rows else ()
+            return await _run_one(conn, statement, params, each)
 
     @contextlib.asynccontextmanager
     async def read(
@@ -525,6 +531,20 @@ class Database:
             await asyncio.to_thread(_checkpoint, self._sqlite_path)
 
 
+async def _run_one(
+    conn: AsyncConnection, statement: Executable | Prepared, params: Any, each: bool
+) -> Sequence[Any]:
+    if not isinstance(statement, Prepared):
+        result = await conn.execute(statement, params)
+        return result.all() if result.returns_rows else ()
+    if each:
+        return (await statement.run_each(conn, params)).rows
+    if isinstance(params, list):
+        await statement.run_many(conn, params)
+        return ()
+    return (await statement.run(conn, params)).rows
+
+
 class ScopedDatabase:
     """A :class:`Database` bound to one association: every session it opens is scoped to it.
 
@@ -559,8 +579,10 @@ class ScopedDatabase:
     ) -> contextlib.AbstractAsyncContextManager[AsyncSession]:
         return self.database.read(tenant=self.tenant, offload=offload)
 
-    async def write_one(self, statement: Executable, params: Any = None) -> Sequence[Row[Any]]:
-        return await self.database.write_one(statement, params)
+    async def write_one(
+        self, statement: Executable | Prepared, params: Any = None, *, each: bool = False
+    ) -> Sequence[Any]:
+        return await self.database.write_one(statement, params, each=each)
 
     async def migrate(self) -> None:
         await self.database.migrate()

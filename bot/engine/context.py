@@ -17,7 +17,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from bot.domain.filetypes import Head
 from bot.engine.events import Event
@@ -141,6 +141,14 @@ class UnitOfWork:
         self.tr: Translator = translator(None)
         self.out: list[Out] = []
         self.dialog_state: Any = None  # bot.engine.dialogs: the dialog as this work left it
+        self._connection: AsyncConnection | None = None
+
+    async def connection(self) -> AsyncConnection:
+        """The transaction's connection, for the prebuilt statements (``storage.prepared``):
+        asked of the session once (each ask is a greenlet switch and a few checks)."""
+        if self._connection is None:
+            self._connection = await self.session.connection()
+        return self._connection
 
     # -- who and where --------------------------------------------------------------------
     @property

@@ -22,9 +22,12 @@ from sqlalchemy.sql.dml import Delete, Insert, Update
 from bot.engine.context import UnitOfWork
 from storage.models import Dialog as DialogRow
 from storage.models import utcnow
+from storage.prepared import Prepared
 
 _T = cast(Table, DialogRow.__table__)  # typed as the FromClause it may be in general
-_READ = select(_T.c.flow, _T.c.step, _T.c.data).where(_T.c.beneficiary_id == bindparam("b"))
+_READ = Prepared(
+    select(_T.c.flow, _T.c.step, _T.c.data).where(_T.c.beneficiary_id == bindparam("b"))
+)
 # The three ways a dialog is written, with parameters of their own names (``d_…``): on
 # PostgreSQL the dispatcher runs them as a CTE of the update's first outbox INSERT (one trip).
 _BY_ID = _T.c.beneficiary_id == bindparam("d_b")
@@ -41,6 +44,7 @@ WRITES: dict[str, Insert | Update | Delete] = {
     "update": update(_T).where(_BY_ID).values(**_VALUES),
     "delete": delete(_T).where(_BY_ID),
 }
+_WRITE = {how: Prepared(statement) for how, statement in WRITES.items()}
 
 
 @dataclass
@@ -64,10 +68,12 @@ class _State:
     dialog: Dialog | None
 
 
-def known(ctx: UnitOfWork, beneficiary_id: int, row: Any) -> None:
-    """The person's dialog as the unit of work's first statement already read it (a row with
-    ``flow``, ``step``, ``data``; ``None`` when they have none): no second read."""
-    dialog = Dialog(beneficiary_id, row.flow, row.step, dict(row.data or {})) if row else None
+def known(
+    ctx: UnitOfWork, beneficiary_id: int, row: tuple[str, str, dict[str, Any] | None] | None
+) -> None:
+    """The person's dialog as the unit of work's first statement already read it (its
+    ``flow``, ``step`` and ``data``; ``None`` when they have none): no second read."""
+    dialog = Dialog(beneficiary_id, row[0], row[1], dict(row[2] or {})) if row else None
     ctx.dialog_state = _State(beneficiary_id, dialog.snapshot() if dialog else None, dialog)
 
 
@@ -76,9 +82,8 @@ async def _state(ctx: UnitOfWork) -> _State | None:
         return None
     state = ctx.dialog_state
     if state is None:
-        conn = await ctx.session.connection()
-        row = (await conn.execute(_READ, {"b": ctx.user.id})).first()
-        dialog = Dialog(ctx.user.id, row.flow, row.step, dict(row.data or {})) if row else None
+        row = (await _READ.run(await ctx.connection(), {"b": ctx.user.id})).first()
+        dialog = Dialog(ctx.user.id, row[0], row[1], dict(row[2] or {})) if row else None
         state = ctx.dialog_state = _State(
             ctx.user.id, dialog.snapshot() if dialog else None, dialog
         )
@@ -144,5 +149,4 @@ async def write(ctx: UnitOfWork) -> None:
     at the end of the unit of work)."""
     todo = change(ctx)
     if todo is not None:
-        conn = await ctx.session.connection()
-        await conn.execute(WRITES[todo[0]], todo[1])
+        await _WRITE[todo[0]].run(await ctx.connection(), todo[1])

@@ -33,6 +33,7 @@ from storage.crypto import address_context
 from storage.db import retrying
 from storage.models import Beneficiary, InboundUpdate, OutboxMessage, utcnow
 from storage.models import Dialog as DialogRow
+from storage.prepared import Prepared, adopt
 
 log = logging.getLogger(__name__)
 
@@ -52,9 +53,9 @@ _OWE_COLUMNS = (
     "attempts",
     "created_at",
 )
-# The statements run on every update are built once (building and keying a statement costs as
-# much as running it) and run on the session's connection, as plain Core: no ORM bookkeeping.
-_CLAIM = (
+# The statements run on every update are built once and run on the driver's connection
+# (``storage.prepared``): neither the ORM's bookkeeping nor SQLAlchemy's execution around them.
+_CLAIM_STATEMENT = (
     sql_update(_INBOUND)
     .where(
         _INBOUND.c.association_id == bindparam("tenant"),
@@ -63,25 +64,29 @@ _CLAIM = (
     )
     .values(status="done", processed_at=bindparam("at"))
 )
-_OWE = sql_insert(_OUTBOX).returning(_OUTBOX.c.id)
-# PostgreSQL: the dialog's write as a CTE of the first outbox INSERT (one trip for both). The
-# INSERT's parameters get names of their own (``o_…``), apart from the dialog's (``d_…``).
+_CLAIM = Prepared(_CLAIM_STATEMENT)
+# The outbox row's parameters have names of their own (``o_…``), apart from the dialog's (``d_…``)
+_OWE_VALUES = {c: bindparam(f"o_{c}", type_=_OUTBOX.c[c].type) for c in _OWE_COLUMNS}
+_OWE = Prepared(sql_insert(_OUTBOX).values(_OWE_VALUES).returning(_OUTBOX.c.id))
+# PostgreSQL: the dialog's write as a CTE of the first outbox INSERT (one trip for both)
 _OWE_WITH = {
-    how: sql_insert(_OUTBOX)
-    .values({c: bindparam(f"o_{c}", type_=_OUTBOX.c[c].type) for c in _OWE_COLUMNS})
-    .add_cte(write.cte("dialog"))
-    .returning(_OUTBOX.c.id)
+    how: Prepared(
+        sql_insert(_OUTBOX).values(_OWE_VALUES).add_cte(write.cte("dialog")).returning(_OUTBOX.c.id)
+    )
     for how, write in dialogs.WRITES.items()
 }
 _DIALOG = cast(Table, DialogRow.__table__)
-# The person and their dialog in one statement (an update of a form needs both): an ORM select,
-# so the scope limits the person to the association; the dialog is theirs by its key.
-_USER_BY_TELEGRAM_ID = (
-    select(Beneficiary, _DIALOG.c.flow, _DIALOG.c.step, _DIALOG.c.data)
-    .outerjoin(_DIALOG, _DIALOG.c.beneficiary_id == Beneficiary.id)
+_PERSON = cast(Table, Beneficiary.__table__)
+_PERSON_KEYS = tuple(_PERSON.c.keys())  # the person's columns, first in the rows below
+# The person and their dialog in one statement (an update of a form needs both), read on the
+# driver's connection: the statement names the association itself (the scope does not apply
+# to it); the dialog is theirs by its key. ``storage.prepared.adopt`` makes the ORM object.
+_USER_BY_TELEGRAM_ID = Prepared(
+    select(*_PERSON.c, _DIALOG.c.flow, _DIALOG.c.step, _DIALOG.c.data)
+    .outerjoin(_DIALOG, _DIALOG.c.beneficiary_id == _PERSON.c.id)
     .where(
-        Beneficiary.association_id == bindparam("tenant"),
-        Beneficiary.telegram_user_id == bindparam("tg"),
+        _PERSON.c.association_id == bindparam("tenant"),
+        _PERSON.c.telegram_user_id == bindparam("tg"),
     )
 )
 # PostgreSQL: the claim, the person and their dialog in ONE round trip. The claim is a
@@ -89,20 +94,20 @@ _USER_BY_TELEGRAM_ID = (
 # outer-joined to the person (none yet: a first message) and to the dialog.
 _CLAIMED = (
     select(func.count().label("claimed"))
-    .select_from(_CLAIM.returning(_INBOUND.c.update_id).cte("claim"))
+    .select_from(_CLAIM_STATEMENT.returning(_INBOUND.c.update_id).cte("claim"))
     .subquery("claimed")
 )
-_CLAIM_AND_USER = (
-    select(_CLAIMED.c.claimed, Beneficiary, _DIALOG.c.flow, _DIALOG.c.step, _DIALOG.c.data)
+_CLAIM_AND_USER = Prepared(
+    select(*_PERSON.c, _DIALOG.c.flow, _DIALOG.c.step, _DIALOG.c.data, _CLAIMED.c.claimed)
     .select_from(_CLAIMED)
     .outerjoin(
-        Beneficiary,
+        _PERSON,
         and_(
-            Beneficiary.association_id == bindparam("tenant"),
-            Beneficiary.telegram_user_id == bindparam("tg"),
+            _PERSON.c.association_id == bindparam("tenant"),
+            _PERSON.c.telegram_user_id == bindparam("tg"),
         ),
     )
-    .outerjoin(_DIALOG, _DIALOG.c.beneficiary_id == Beneficiary.id)
+    .outerjoin(_DIALOG, _DIALOG.c.beneficiary_id == _PERSON.c.id)
 )
 
 
@@ -134,24 +139,26 @@ async def write_outbox(ctx: UnitOfWork, dialog: tuple[str, dict[str, Any]] | Non
     (``dialogs.change``, PostgreSQL): the dialog's write, run as a CTE of the first INSERT."""
     if not ctx.out:
         return
-    conn = await ctx.session.connection()
+    conn = await ctx.connection()
+    now = utcnow()
     for item in ctx.out:
         row = {
-            "association_id": ctx.tenant,
-            "chat_id": item.chat_id,
-            "method": item.method,
-            "payload": item.payload,
-            "link_kind": item.link_kind,
-            "link_id": item.link_id,
-            "channel": item.channel,
+            "o_association_id": ctx.tenant,
+            "o_chat_id": item.chat_id,
+            "o_method": item.method,
+            "o_payload": item.payload,
+            "o_link_kind": item.link_kind,
+            "o_link_id": item.link_id,
+            "o_channel": item.channel,
+            "o_status": "pending",
+            "o_attempts": 0,
+            "o_created_at": now,
         }
         if dialog is None:
-            item.id = (await conn.execute(_OWE, row)).scalar_one()
+            item.id = (await _OWE.run(conn, row)).scalar_one()
             continue
         how, params = dialog
-        params.update((f"o_{key}", value) for key, value in row.items())
-        params.update(o_status="pending", o_attempts=0, o_created_at=utcnow())
-        item.id = (await conn.execute(_OWE_WITH[how], params)).scalar_one()
+        item.id = (await _OWE_WITH[how].run(conn, {**params, **row})).scalar_one()
         dialog = None
 
 
@@ -239,17 +246,17 @@ class Dispatcher:
             params = {"tenant": self.rt.tenant, "uid": update_id, "at": utcnow()}
             person = self._person_of(event)
             prefetched = None
+            ctx = Ctx(self.rt, event, session)
             if person is not None and not self.rt.db.is_sqlite:  # one trip for all three
                 params["tg"] = person
-                row = (await session.execute(_CLAIM_AND_USER, params)).one()
-                if not row.claimed:
+                prefetched = (await _CLAIM_AND_USER.run(await ctx.connection(), params)).rows[0]
+                if not prefetched[-1]:  # claimed: 0
                     return None
-                prefetched = row
-            else:
-                conn = await session.connection()
-                if (await conn.execute(_CLAIM, params)).rowcount == 0:
-                    return None  # processed already (a redelivery, or a second worker)
-            ctx = Ctx(self.rt, event, session)
+            if (
+                prefetched is None
+                and (await _CLAIM.run(await ctx.connection(), params)).rowcount == 0
+            ):
+                return None  # processed already (a redelivery, or a second worker)
             ctx.prefetched = prefetched
             ctx.staff_member = staff_member
             ctx.file_head = file_head
@@ -387,12 +394,11 @@ class Dispatcher:
             return
         row = ctx.prefetched  # on PostgreSQL, read with the claim (a row even for a newcomer)
         if row is None:
-            row = (
-                await ctx.session.execute(
-                    _USER_BY_TELEGRAM_ID, {"tenant": self.rt.tenant, "tg": event.user_id}
-                )
-            ).first()
-        user = row.Beneficiary if row is not None else None
+            params = {"tenant": self.rt.tenant, "tg": event.user_id}
+            row = (await _USER_BY_TELEGRAM_ID.run(await ctx.connection(), params)).first()
+        user = None
+        if row is not None and row[0] is not None:  # the person's id: they wrote before
+            user = adopt(ctx.session, Beneficiary, dict(zip(_PERSON_KEYS, row, strict=False)))
         if user is None:
             user = Beneficiary(
                 association_id=self.rt.tenant,
@@ -406,7 +412,8 @@ class Dispatcher:
             await ctx.session.flush()
             dialogs.known(ctx, user.id, None)
         else:
-            dialogs.known(ctx, user.id, row if row.flow is not None else None)
+            flow, step, data = row[len(_PERSON_KEYS) : len(_PERSON_KEYS) + 3]
+            dialogs.known(ctx, user.id, (flow, step, data) if flow is not None else None)
             now = utcnow()
             seen = user.last_seen_at
             if (

@@ -15,13 +15,14 @@ from sqlalchemy import Table, bindparam, update
 from bot.engine.outbox import BULK_KEY, Out
 from storage.db import ScopedDatabase, retrying
 from storage.models import Beneficiary, OutboxMessage, StaffMessageLink, utcnow
+from storage.prepared import Prepared
 
 _OUTBOX = cast(Table, OutboxMessage.__table__)  # typed as the FromClause it may be in general
 _THIS_ROW = (_OUTBOX.c.id == bindparam("o_id")) & (
     _OUTBOX.c.association_id == bindparam("o_tenant")
 )
-# built once (an outcome is written for every message sent)
-_MARK_SENT = (  # a delivered message's words are no longer ours to keep (privacy)
+# built once (an outcome is written for every message sent), run on the driver's connection
+_MARK_SENT_STATEMENT = (  # a delivered message's words are no longer ours to keep (privacy)
     update(_OUTBOX)
     .where(_THIS_ROW)
     .values(
@@ -33,7 +34,7 @@ _MARK_SENT = (  # a delivered message's words are no longer ours to keep (privac
         payload={},
     )
 )
-_MARK_OTHER = (
+_MARK_OTHER_STATEMENT = (
     update(_OUTBOX)
     .where(_THIS_ROW)
     .values(
@@ -44,6 +45,7 @@ _MARK_OTHER = (
         attempts=_OUTBOX.c.attempts + 1,
     )
 )
+_MARK_SENT, _MARK_OTHER = Prepared(_MARK_SENT_STATEMENT), Prepared(_MARK_OTHER_STATEMENT)
 
 
 @dataclass
@@ -97,9 +99,9 @@ async def store(db: ScopedDatabase, tenant: str, batch: list[Outcome], owed: lis
         async with db.write() as session:
             conn = await session.connection()
             if sent:
-                await conn.execute(_MARK_SENT, sent)
+                await _MARK_SENT.run_many(conn, sent)
             if other:
-                await conn.execute(_MARK_OTHER, other)
+                await _MARK_OTHER.run_many(conn, other)
             # the parts of one message in their order: a case's card is its first link
             base = utcnow()
             session.add_all(

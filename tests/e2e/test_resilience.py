@@ -425,9 +425,9 @@ class FlakyDatabase:
         async with self._db.write() as session:
             yield session
 
-    async def write_one(self, statement, params=None):
+    async def write_one(self, statement, params=None, **options):
         self._fail_maybe()
-        return await self._db.write_one(statement, params)
+        return await self._db.write_one(statement, params, **options)
 
 
 async def test_database_outage_while_storing_updates(emu: Emulator, app: BotApp) -> None:
@@ -499,8 +499,8 @@ async def test_updates_stored_before_the_drop_are_handled_at_once(
     updates "seen before" — they are its own, and are handled now, once, not at a restart."""
     real, dropped = app.intake.db.write_one, []
 
-    async def stored_then_dropped(statement, params=None):  # type: ignore[no-untyped-def]
-        rows = await real(statement, params)
+    async def stored_then_dropped(statement, params=None, **options):  # type: ignore[no-untyped-def]
+        rows = await real(statement, params, **options)
         if not dropped:
             dropped.append(rows)
             raise DBAPIError(

@@ -30,7 +30,13 @@ async def test_a_dialog_is_written_only_when_this_update_changed_it(database_url
 
         async def unit(work) -> None:
             async with db.write() as session:
-                ctx = SimpleNamespace(session=session, user=user, tenant="t", dialog_state=None)
+                ctx = SimpleNamespace(
+                    session=session,
+                    connection=session.connection,
+                    user=user,
+                    tenant="t",
+                    dialog_state=None,
+                )
                 await work(ctx)
                 await dialogs.write(ctx)
 

@@ -4,9 +4,9 @@ the first one still unanswered (``request_form`` runs the steps)."""
 from __future__ import annotations
 
 from html import escape
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import Table, bindparam, select
 
 from bot.domain import applications
 from bot.domain.lifecycle import Status
@@ -15,13 +15,17 @@ from bot.engine.context import Ctx
 from bot.engine.keyboards import Button, Markup, ask_for, button, cb, inline
 from bot.engine.namespaces import NS
 from storage.models import ServiceRequest
+from storage.prepared import Prepared, adopt
 
 # -- loading ------------------------------------------------------------------------------------
-_OWN_DRAFT = select(ServiceRequest).where(  # read on every answer: built once
-    ServiceRequest.id == bindparam("id"),
-    ServiceRequest.association_id == bindparam("tenant"),
-    ServiceRequest.beneficiary_id == bindparam("owner"),
-    ServiceRequest.status == Status.DRAFT,
+_REQUESTS = cast(Table, ServiceRequest.__table__)
+_OWN_DRAFT = Prepared(  # read on every answer: on the driver's connection (storage.prepared)
+    select(*_REQUESTS.c).where(
+        _REQUESTS.c.id == bindparam("id"),
+        _REQUESTS.c.association_id == bindparam("tenant"),
+        _REQUESTS.c.beneficiary_id == bindparam("owner"),
+        _REQUESTS.c.status == Status.DRAFT,
+    )
 )
 
 
@@ -29,9 +33,13 @@ async def own_draft(ctx: Ctx, request_id: int | None) -> ServiceRequest | None:
     """The caller's own draft — ids from buttons are never trusted."""
     if request_id is None or ctx.user is None:
         return None
-    return await ctx.session.scalar(
-        _OWN_DRAFT, {"id": request_id, "tenant": ctx.tenant, "owner": ctx.user.id}
-    )
+    if ctx.session.new or ctx.session.dirty:  # as the ORM's autoflush would: read what is so
+        await ctx.session.flush()
+    params = {"id": request_id, "tenant": ctx.tenant, "owner": ctx.user.id}
+    row = (await _OWN_DRAFT.run(await ctx.connection(), params)).first()
+    if row is None:
+        return None
+    return adopt(ctx.session, ServiceRequest, dict(zip(_REQUESTS.c.keys(), row, strict=True)))
 
 
 def service_of(ctx: Ctx, request: ServiceRequest):
