@@ -407,6 +407,7 @@ class Database:
         self._checkpointer: asyncio.Task[None] | None = None
         self._link: Any = None  # storage.claims.ClusterLink, PostgreSQL only, made on first use
         self._autocommit: AsyncEngine | None = None  # write_one's, PostgreSQL only
+        self._own: AsyncConnection | None = None  # write_one's, SQLite only (kept open)
 
     def cluster_link(self) -> Any:
         """This process's connection for the cluster's chat locks, leases and send budget
@@ -460,14 +461,35 @@ class Database:
         statement's rows kept."""
         if self._write_lock is not None:  # SQLite
             async with self._write_lock:
-                async with self.engine.begin() as conn:
-                    rows = await _run_one(conn, statement, params, each)
+                if isinstance(statement, Prepared):  # on a connection of its own, kept open:
+                    rows = await self._own_write(statement, params, each)  # no pool, no begin
+                else:
+                    async with self.engine.begin() as conn:
+                        rows = await _run_one(conn, statement, params, each)
             self._note_write()
             return rows
         if self._autocommit is None:
             self._autocommit = self.engine.execution_options(isolation_level="AUTOCOMMIT")
         async with self._autocommit.connect() as conn:
             return await _run_one(conn, statement, params, each)
+
+    async def _own_write(self, statement: Prepared, params: Any, each: bool) -> Sequence[Any]:
+        """SQLite, under the writer lock: the statement on write_one's own connection, then
+        its commit — both on the driver, inline (a lock held by another process is waited out
+        in the worker thread); a failure rolls back."""
+        if self._own is None or self._own.closed:
+            self._own = await self.engine.connect()
+        sync = self._own.sync_connection
+        assert sync is not None
+        fused: Any = sync.connection.dbapi_connection._connection  # type: ignore[union-attr]
+        try:
+            rows = await _run_one(self._own, statement, params, each)
+            await fused._execute(fused._connection.commit)
+        except BaseException:
+            if fused._connection is not None and fused._connection.in_transaction:
+                await fused._execute(fused._connection.rollback)
+            raise
+        return rows
 
     @contextlib.asynccontextmanager
     async def read(
@@ -517,6 +539,9 @@ class Database:
                 await conn.execute(text(f"SELECT pg_advisory_unlock({MIGRATION_LOCK})"))
 
     async def dispose(self) -> None:
+        own, self._own = self._own, None
+        if own is not None:
+            await own.close()
         link, self._link = self._link, None
         if link is not None:
             await link.close()
