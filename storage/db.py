@@ -31,23 +31,23 @@ limit every ORM SELECT, UPDATE and DELETE to that association's rows and stamp n
 A session over every association must be asked for with ``unscoped=True``: migrations, the
 ``audit`` command (it lists several associations). Neither is a ``TypeError``.
 
-The deliberate exceptions are the hot path's prebuilt **Core** statements, which loader criteria
-do not reach; each carries the tenant (or a key that is unique across associations) itself:
+The deliberate exceptions are the hot path's prebuilt statements, most of them run on the
+driver's connection (``storage.prepared``), which loader criteria do not reach; each carries the
+tenant (or a key that is unique across associations) itself:
 
-* ``bot.engine.dispatch``: ``_CLAIM`` (``association_id = :tenant``) and ``_OWE`` (an outbox
-  INSERT whose rows name the tenant);
+* ``bot.engine.dispatch``: ``_CLAIM`` (``association_id = :tenant``), the person and their
+  dialog (``_USER_BY_TELEGRAM_ID``, ``_CLAIM_AND_USER``: ``association_id = :tenant``) and
+  ``_OWE`` (an outbox INSERT whose rows name the tenant);
 * ``bot.engine.intake``: ``_STORE_SQLITE`` / ``_STORE_PG`` (inbound INSERTs naming the tenant);
-* ``bot.engine.sender``: the delivery UPDATEs by outbox id (ids are global);
+* ``bot.engine.outcomes``: the delivery UPDATEs by outbox id and tenant;
 * ``bot.engine.dialogs``: ``_READ`` and ``WRITES`` by beneficiary id (ids are global, and the
-  beneficiary was found in the scoped session); ``bot.engine.dispatch`` joins the dialog to the
-  person's row (``_USER_BY_TELEGRAM_ID``, ``_CLAIM_AND_USER``) and writes it as a CTE of an
-  outbox INSERT (``_OWE_WITH``) on PostgreSQL.
+  beneficiary was found by the tenant's key); ``bot.engine.dispatch`` writes the dialog as a CTE
+  of an outbox INSERT (``_OWE_WITH``) on PostgreSQL;
+* ``bot.features.requests``: the caller's own draft read (``_OWN_DRAFT``) and its answers
+  written (``_SET_ANSWERS``), both by id and tenant.
 
 ``storage.claims`` (PostgreSQL, a cluster's own connection) runs plain SQL whose every
 statement names the tenant as its first parameter.
-
-``bot.engine.dispatch._USER_BY_TELEGRAM_ID`` is an ORM SELECT with its own tenant bindparam: the
-scope applies to it as well.
 """
 
 from __future__ import annotations
