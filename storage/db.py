@@ -82,7 +82,7 @@ from sqlalchemy.ext.asyncio import (
 from sqlalchemy.util import EMPTY_DICT
 
 from storage import totals as _totals  # noqa: F401 - registers the running totals (flush events)
-from storage.prepared import Prepared
+from storage.prepared import Prepared, committed_alone, run_alone
 from storage.scope import TENANT, TenantSession
 
 T = TypeVar("T")
@@ -465,31 +465,19 @@ class Database:
                     rows = await self._own_write(statement, params, each)  # no pool, no begin
                 else:
                     async with self.engine.begin() as conn:
-                        rows = await _run_one(conn, statement, params, each)
+                        rows = await run_alone(conn, statement, params, each)
             self._note_write()
             return rows
         if self._autocommit is None:
             self._autocommit = self.engine.execution_options(isolation_level="AUTOCOMMIT")
         async with self._autocommit.connect() as conn:
-            return await _run_one(conn, statement, params, each)
+            return await run_alone(conn, statement, params, each)
 
     async def _own_write(self, statement: Prepared, params: Any, each: bool) -> Sequence[Any]:
-        """SQLite, under the writer lock: the statement on write_one's own connection, then
-        its commit — both on the driver, inline (a lock held by another process is waited out
-        in the worker thread); a failure rolls back."""
+        """SQLite, under the writer lock: on write_one's own connection, kept open."""
         if self._own is None or self._own.closed:
             self._own = await self.engine.connect()
-        sync = self._own.sync_connection
-        assert sync is not None
-        fused: Any = sync.connection.dbapi_connection._connection  # type: ignore[union-attr]
-        try:
-            rows = await _run_one(self._own, statement, params, each)
-            await fused._execute(fused._connection.commit)
-        except BaseException:
-            if fused._connection is not None and fused._connection.in_transaction:
-                await fused._execute(fused._connection.rollback)
-            raise
-        return rows
+        return await committed_alone(self._own, statement, params, each)
 
     @contextlib.asynccontextmanager
     async def read(
@@ -554,20 +542,6 @@ class Database:
         await self.engine.dispose()
         if self._dirty and self._sqlite_path not in (None, "", ":memory:"):
             await asyncio.to_thread(_checkpoint, self._sqlite_path)
-
-
-async def _run_one(
-    conn: AsyncConnection, statement: Executable | Prepared, params: Any, each: bool
-) -> Sequence[Any]:
-    if not isinstance(statement, Prepared):
-        result = await conn.execute(statement, params)
-        return result.all() if result.returns_rows else ()
-    if each:
-        return (await statement.run_each(conn, params)).rows
-    if isinstance(params, list):
-        await statement.run_many(conn, params)
-        return ()
-    return (await statement.run(conn, params)).rows
 
 
 class ScopedDatabase:

@@ -249,6 +249,42 @@ class Result:
         return self.rows[0] if self.rows else None
 
 
+async def run_alone(
+    conn: AsyncConnection, statement: Executable | Prepared, params: Any, each: bool
+) -> Sequence[Any]:
+    """``storage.db.Database.write_one``'s statement: a :class:`Prepared` with a list of
+    ``params`` as an executemany (no rows back), or with ``each`` one by one, rows kept; any
+    other statement through SQLAlchemy."""
+    if not isinstance(statement, Prepared):
+        result = await conn.execute(statement, params)
+        return result.all() if result.returns_rows else ()
+    if each:
+        return (await statement.run_each(conn, params)).rows
+    if isinstance(params, list):
+        await statement.run_many(conn, params)
+        return ()
+    return (await statement.run(conn, params)).rows
+
+
+async def committed_alone(
+    conn: AsyncConnection, statement: Prepared, params: Any, each: bool
+) -> Sequence[Any]:
+    """SQLite: the statement, then its commit, both on the driver, inline (a lock held by
+    another process is waited out in the worker thread); a failure rolls back. No pool
+    checkout, no SQLAlchemy transaction: ``conn`` is kept open for these."""
+    sync = conn.sync_connection
+    assert sync is not None
+    fused: Any = sync.connection.dbapi_connection._connection  # type: ignore[union-attr]
+    try:
+        rows = await run_alone(conn, statement, params, each)
+        await fused._execute(fused._connection.commit)
+    except BaseException:
+        if fused._connection is not None and fused._connection.in_transaction:
+            await fused._execute(fused._connection.rollback)
+        raise
+    return rows
+
+
 def adopt(session: AsyncSession, cls: type[T], values: Mapping[str, Any]) -> T:
     """An ORM object of ``cls`` for a row read with a prepared statement (``values``: every
     mapped column), persistent in ``session`` as if the ORM had loaded it: changing it later
