@@ -41,7 +41,7 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.orm import make_transient_to_detached
-from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm.attributes import instance_dict
 
 T = TypeVar("T")
 
@@ -298,8 +298,7 @@ def adopt(session: AsyncSession, cls: type[T], values: Mapping[str, Any]) -> T:
     if held is not None:
         return held
     instance = mapper.class_manager.new_instance()
-    for key, value in values.items():
-        set_committed_value(instance, key, value)
+    instance_dict(instance).update(values)  # committed as loaded by the next call
     make_transient_to_detached(instance)
     session.add(instance)
     return instance
