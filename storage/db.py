@@ -441,9 +441,12 @@ class Database:
         info = _scope_info(tenant, unscoped)
         lock = self._write_lock or contextlib.nullcontext()
         async with lock:
-            async with self._sessions_for(offload)(info=info) as session:
-                async with session.begin():
-                    yield session
+            session = self._sessions_for(offload)(info=info)  # begins with its first statement
+            try:
+                yield session
+                await session.commit()
+            finally:  # after an error, the rollback; either way its connection goes back to the
+                await session.close()  # pool here, in this task (one task less per update)
         if self.is_sqlite:
             self._note_write()
 
