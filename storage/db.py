@@ -489,8 +489,11 @@ class Database:
         """A read session of ``tenant`` (or ``unscoped``); ``offload`` for long queries
         (reports), which must not hold the loop."""
         info = _scope_info(tenant, unscoped)
-        async with self._sessions_for(offload)(info=info) as session:
+        session = self._sessions_for(offload)(info=info)
+        try:
             yield session
+        finally:  # as in ``write``: closed in the caller's task
+            await session.close()
 
     # -- WAL checkpoints off the loop (SQLite) ------------------------------------------------
     def _note_write(self) -> None:
