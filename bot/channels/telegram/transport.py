@@ -29,6 +29,7 @@ the two layers were ~28% of the bot's CPU (issue #16); ``bench/http_bench.py`` m
 from __future__ import annotations
 
 import functools
+import logging
 import ssl
 import urllib.parse
 import urllib.request
@@ -54,6 +55,7 @@ from telegram.request import BaseRequest, HTTPXRequest, RequestData
 from bot.channels.telegram.http11 import Http11Pool
 from bot.settings import Settings
 
+log = logging.getLogger(__name__)
 POLL_TIMEOUT = 25  # seconds a getUpdates long poll may wait
 _JSON = {"Content-Type": "application/json"}
 # values PTB turns into something else than orjson would (a datetime into a timestamp): sent
@@ -323,6 +325,8 @@ async def call(
         except TypeError:  # orjson.JSONEncodeError: a file, a PTB object, a datetime
             pass
         else:
+            # PTB's _do_post logs each call with its parameters; the method is enough
+            log.debug("Bot API call %s", method)
             try:
                 status, answer = await request.post_json(bot.base_url, method, body, read_timeout)
             except TelegramError:
