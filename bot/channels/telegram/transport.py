@@ -58,7 +58,7 @@ from bot.settings import Settings
 log = logging.getLogger(__name__)
 POLL_TIMEOUT = 25  # seconds a getUpdates long poll may wait
 _JSON = {"Content-Type": "application/json"}
-# values PTB turns into something else than orjson would (a datetime into a timestamp): sent
+# values PTB encodes otherwise than orjson would (a datetime into a timestamp): sent
 # through PTB's own path, as are files and PTB objects, which orjson cannot encode at all
 _PLAIN_JSON = orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS
 
