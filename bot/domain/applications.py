@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -130,6 +130,20 @@ async def next_reference(
     return f"{name}-{value:04d}"
 
 
+# built once (every national ID answered is checked)
+_DUPLICATE = (
+    select(ServiceRequest)
+    .where(
+        ServiceRequest.association_id == bindparam("tenant"),
+        ServiceRequest.service_id == bindparam("service"),
+        ServiceRequest.national_id_hash == bindparam("nid"),
+        ServiceRequest.status.in_([s.value for s in OPEN]),
+    )
+    .limit(1)
+)
+_OTHER_DUPLICATE = _DUPLICATE.where(ServiceRequest.id != bindparam("other"))
+
+
 async def open_duplicate(
     session: AsyncSession,
     tenant: str,
@@ -137,15 +151,8 @@ async def open_duplicate(
     nid_hash: str,
     exclude_id: int | None = None,
 ) -> ServiceRequest | None:
-    stmt = select(ServiceRequest).where(
-        ServiceRequest.association_id == tenant,
-        ServiceRequest.service_id == service_id,
-        ServiceRequest.national_id_hash == nid_hash,
-        ServiceRequest.status.in_([s.value for s in OPEN]),
-    )
-    if exclude_id is not None:
-        stmt = stmt.where(ServiceRequest.id != exclude_id)
-    return await session.scalar(stmt.limit(1))
+    params = {"tenant": tenant, "service": service_id, "nid": nid_hash, "other": exclude_id}
+    return await session.scalar(_DUPLICATE if exclude_id is None else _OTHER_DUPLICATE, params)
 
 
 def due_date_for(submitted: date, days: int) -> date:

@@ -3,7 +3,9 @@ PDFs, then presses Done; staff are told on the request's card and in the group."
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from typing import cast
+
+from sqlalchemy import Table, bindparam, func, select
 
 from bot.domain.lifecycle import REQUEST_RULES, Actor
 from bot.domain.textutil import Num, isolate
@@ -18,6 +20,7 @@ from bot.features.requests import request_moves
 from bot.features.requests.request_cards import CARD
 from bot.i18n import translator
 from storage.models import Document, ServiceRequest, StaffMessageLink
+from storage.prepared import Prepared
 
 FLOW = "docs"
 THREAD_LINK = "sr_in"  # a staff reply to this note reaches the beneficiary (request_thread)
@@ -48,13 +51,20 @@ def done_keyboard(ctx: Ctx, request_id: int) -> Buttons:
     )
 
 
-async def documents_of(ctx: Ctx, request_id: int) -> int:
-    return int(
-        await ctx.session.scalar(
-            select(func.count(Document.id)).where(Document.request_id == request_id)
-        )
-        or 0
+_DOCUMENTS = cast(Table, Document.__table__)
+_COUNT = Prepared(  # on every document sent (the cap): on the driver's connection
+    select(func.count(_DOCUMENTS.c.id)).where(
+        _DOCUMENTS.c.request_id == bindparam("request"),
+        _DOCUMENTS.c.association_id == bindparam("tenant"),
     )
+)
+
+
+async def documents_of(ctx: Ctx, request_id: int) -> int:
+    if ctx.session.new or ctx.session.dirty:  # as the ORM's autoflush would: count what is so
+        await ctx.session.flush()
+    params = {"request": request_id, "tenant": ctx.tenant}
+    return int((await _COUNT.run(await ctx.connection(), params)).scalar_one() or 0)
 
 
 async def at_document_cap(ctx: Ctx, request_id: int, keyboard: Buttons | None = None) -> bool:
