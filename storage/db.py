@@ -82,7 +82,7 @@ from sqlalchemy.ext.asyncio import (
 from sqlalchemy.util import EMPTY_DICT
 
 from storage import totals as _totals  # noqa: F401 - registers the running totals (flush events)
-from storage.prepared import Prepared, committed_alone, run_alone
+from storage.prepared import Prepared, committed_alone, run_alone, run_statement
 from storage.scope import TENANT, TenantSession
 
 T = TypeVar("T")
@@ -90,22 +90,6 @@ T = TypeVar("T")
 BUSY_TIMEOUT_MS = 10_000
 MIGRATION_LOCK = 0x6D75_7374_6166  # PostgreSQL advisory lock key held while one process migrates
 CHECKPOINT_EVERY = 1.0  # seconds between background WAL checkpoints (when something was written)
-
-
-def _run_statement(
-    conn: sqlite3.Connection, many: bool, sql: str, parameters: Any
-) -> tuple[Any, int, Any, list[Any]]:
-    """In aiosqlite's thread: execute, fetch every row, close — one trip for the whole statement."""
-    cursor = conn.cursor()
-    try:
-        if many:
-            cursor.executemany(sql, parameters)
-        else:
-            cursor.execute(sql, parameters)
-        rows = cursor.fetchall() if cursor.description else []
-        return cursor.description, cursor.rowcount, cursor.lastrowid, rows
-    finally:
-        cursor.close()
 
 
 class _FusedCursor:
@@ -130,7 +114,7 @@ class _FusedCursor:
     async def _run(self, many: bool, sql: str, parameters: Any) -> _FusedCursor:
         conn = self._connection
         self.description, self.rowcount, self.lastrowid, self._rows = await conn._execute(
-            _run_statement, conn._conn, many, sql, parameters
+            run_statement, conn._conn, many, sql, parameters
         )
         return self
 

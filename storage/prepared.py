@@ -2,10 +2,10 @@
 
 Every update runs a handful of prebuilt Core statements (the claim, the dialog's write, the
 outbox rows, the intake's store, a delivery's outcome). Through SQLAlchemy's ``execute`` each
-costs 90–130 µs of CPU — keying the compiled cache, building an execution context, processing
-parameters and results, two greenlet switches — around a statement that takes 4 µs in sqlite3
-and ~50 µs of client CPU in asyncpg (``bench/statement_bench.py``, docs/benchmarks.md,
-"Session 7"). :class:`Prepared` compiles its statement once per dialect into the driver's SQL,
+cost 56 µs of CPU on SQLite and 111 µs on PostgreSQL — keying the compiled cache, building an
+execution context, processing parameters and results, two greenlet switches — against 7.5 and
+38 µs run here (``bench/statement_bench.py``, docs/benchmarks.md, "Session 7: the hot path
+on the driver's connection"). :class:`Prepared` compiles its statement once per dialect into the driver's SQL,
 the order of its parameters and the type processors SQLAlchemy itself would apply (JSON
 written by orjson, datetimes as SQLite stores them), and runs it directly:
 
@@ -109,15 +109,20 @@ def _plan(statement: Executable, dialect: Dialect) -> _Plan:
     )
 
 
-def _sqlite_run(conn: sqlite3.Connection, sql: str, args: Any, many: bool) -> tuple[list[Any], int]:
+def run_statement(
+    conn: sqlite3.Connection, many: bool, sql: str, parameters: Any
+) -> tuple[Any, int, Any, list[Any]]:
+    """One sqlite3 statement whole: execute, fetch every row, close (its description, row
+    count, last row id and rows). Inline here; in aiosqlite's thread for ``storage.db``'s
+    offloaded connections (one trip for the whole statement)."""
     cursor = conn.cursor()
     try:
         if many:
-            cursor.executemany(sql, args)
+            cursor.executemany(sql, parameters)
         else:
-            cursor.execute(sql, args)
+            cursor.execute(sql, parameters)
         rows = cursor.fetchall() if cursor.description else []
-        return rows, cursor.rowcount
+        return cursor.description, cursor.rowcount, cursor.lastrowid, rows
     finally:
         cursor.close()
 
@@ -181,8 +186,8 @@ class Prepared:
         try:
             if dialect.name == "sqlite":
                 fused = adapter._connection  # storage.db._FusedConnection (aiosqlite)
-                rows, count = await fused._execute(
-                    _sqlite_run, fused._connection, plan.sql, args if many else args[0], many
+                _, count, _, rows = await fused._execute(
+                    run_statement, fused._connection, many, plan.sql, args if many else args[0]
                 )
             else:
                 rows, count = await _asyncpg_run(adapter, plan, args, many)
