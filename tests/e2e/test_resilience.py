@@ -453,25 +453,25 @@ async def test_database_outage_while_recording_a_delivery(emu: Emulator, app: Bo
     assert len(emu.messages(BENEFICIARY)) == 2
 
 
-def drop_after_commit(app: BotApp) -> list[object]:
-    """From now on, the next unit of work commits, then "loses its connection" before the
-    answer (what ``retrying`` sees when the COMMIT reached the server and the link then broke);
-    the list gets that first run's result."""
-    real, dropped = app.dispatcher._process, []
+def drop_after_commit(owner: object, name: str) -> list[object]:
+    """From now on, the next call of ``owner.name`` (a unit of work, a ``write_one``) commits,
+    then "loses its connection" before the answer (what ``retrying`` sees when the COMMIT
+    reached the server and the link then broke); the list gets that first run's result."""
+    real, dropped = getattr(owner, name), []
 
     async def committed_then_dropped(*args, **kwargs):  # type: ignore[no-untyped-def]
-        ctx = await real(*args, **kwargs)
+        result = await real(*args, **kwargs)
         if not dropped:
-            dropped.append(ctx)
+            dropped.append(result)
             raise DBAPIError(
                 "COMMIT",
                 {},
                 ConnectionError("server closed the connection"),
                 connection_invalidated=True,
             )
-        return ctx
+        return result
 
-    app.dispatcher._process = committed_then_dropped  # type: ignore[method-assign]
+    setattr(owner, name, committed_then_dropped)
     return dropped
 
 
@@ -480,7 +480,7 @@ async def test_commit_that_landed_before_its_connection_dropped_loses_no_answer(
 ) -> None:
     """The transaction is run again (``retrying``), finds the update handled and owes nothing
     itself; the answer the first run stored is sent all the same, once — not after a restart."""
-    dropped = drop_after_commit(app)
+    dropped = drop_after_commit(app.dispatcher, "_process")
     person = Person(emu, app, BENEFICIARY)
     replies = await person.say("/start")
     assert dropped and dropped[0] is not None  # the first run committed its answer
@@ -497,21 +497,7 @@ async def test_updates_stored_before_the_drop_are_handled_at_once(
 ) -> None:
     """The intake's INSERT committed, then the connection dropped: run again, it finds the
     updates "seen before" — they are its own, and are handled now, once, not at a restart."""
-    real, dropped = app.intake.db.write_one, []
-
-    async def stored_then_dropped(statement, params=None, **options):  # type: ignore[no-untyped-def]
-        rows = await real(statement, params, **options)
-        if not dropped:
-            dropped.append(rows)
-            raise DBAPIError(
-                "COMMIT",
-                {},
-                ConnectionError("server closed the connection"),
-                connection_invalidated=True,
-            )
-        return rows
-
-    app.intake.db.write_one = stored_then_dropped  # type: ignore[method-assign]
+    dropped = drop_after_commit(app.intake.db, "write_one")
     person = Person(emu, app, BENEFICIARY)
     replies = await person.say("/start")
     assert dropped and dropped[0]  # the first INSERT stored the update
@@ -533,7 +519,7 @@ async def test_a_submission_whose_commit_landed_before_the_drop_reaches_staff_on
     await open_service(person, profile)
     await fill_form(person, profile)
     await person.press("كل شيء صحيح")
-    dropped = drop_after_commit(app)
+    dropped = drop_after_commit(app.dispatcher, "_process")
     replies = await person.press("أُقِرّ وأرسِل")
     assert dropped and dropped[0] is not None
     reference = reference_in((replies[-1] if replies else person.last())["text"], "REQ")
