@@ -170,19 +170,35 @@ class AiohttpRequest(BaseRequest):
                 head + b"%d\r\n\r\n%b" % (len(body), body) if body else head + b"0\r\n\r\n",
                 timeout,
             )
+        return await self._over_aiohttp(
+            "POST",
+            url,
+            body or None,
+            _JSON if body else None,
+            self._timeout
+            if read_timeout is None
+            else aiohttp.ClientTimeout(
+                connect=self._pool, sock_connect=self._connect, sock_read=read_timeout
+            ),
+        )
+
+    async def _over_aiohttp(
+        self,
+        method: str,
+        url: str,
+        body: Any,
+        headers: dict[str, str] | None,
+        timeout: aiohttp.ClientTimeout,
+    ) -> tuple[int, bytes]:
+        """One call over the aiohttp session (uploads, PTB's path, a proxied lean call): the
+        answer's status and bytes; a timeout as ``TimedOut``, any other client error as
+        ``NetworkError`` — the two exceptions the outbox retries."""
         if self._session is None:
             await self.initialize()
         assert self._session is not None
         try:
-            async with self._session.post(
-                url,
-                data=body or None,
-                headers=_JSON if body else None,
-                timeout=self._timeout
-                if read_timeout is None
-                else aiohttp.ClientTimeout(
-                    connect=self._pool, sock_connect=self._connect, sock_read=read_timeout
-                ),
+            async with self._session.request(
+                method, url, data=body, headers=headers, timeout=timeout
             ) as response:
                 return response.status, await response.read()
         except TimeoutError as exc:
@@ -235,10 +251,6 @@ class AiohttpRequest(BaseRequest):
         connect_timeout: Any = BaseRequest.DEFAULT_NONE,
         pool_timeout: Any = BaseRequest.DEFAULT_NONE,
     ) -> tuple[int, bytes]:
-        if self._session is None:
-            await self.initialize()
-        assert self._session is not None
-
         def chosen(value: Any, default: float | None) -> float | None:
             return default if value is BaseRequest.DEFAULT_NONE else value
 
@@ -259,16 +271,8 @@ class AiohttpRequest(BaseRequest):
             for name, (filename, content, mime) in request_data.multipart_data.items():
                 body.add_field(name, content, filename=filename, content_type=mime)
         elif request_data is not None and (parameters := request_data.parameters):
-            body, headers = orjson.dumps(parameters), {"Content-Type": "application/json"}
-        try:
-            async with self._session.request(
-                method, url, data=body, headers=headers, timeout=timeout
-            ) as response:
-                return response.status, await response.read()
-        except TimeoutError as exc:
-            raise TimedOut from exc
-        except aiohttp.ClientError as exc:
-            raise NetworkError(f"aiohttp.{type(exc).__name__}: {exc}") from exc
+            body, headers = orjson.dumps(parameters), _JSON
+        return await self._over_aiohttp(method, url, body, headers, timeout)
 
     @staticmethod
     def parse_json_payload(payload: bytes) -> dict[str, Any]:
