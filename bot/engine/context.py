@@ -143,9 +143,13 @@ class UnitOfWork:
         self.dialog_state: Any = None  # bot.engine.dialogs: the dialog as this work left it
         self._connection: AsyncConnection | None = None
 
-    async def connection(self) -> AsyncConnection:
+    async def connection(self, *, flushed: bool = False) -> AsyncConnection:
         """The transaction's connection, for the prebuilt statements (``storage.prepared``):
-        asked of the session once (each ask is a greenlet switch and a few checks)."""
+        asked of the session once (each ask is a greenlet switch and a few checks).
+        ``flushed``: for a read that must see this work's pending ORM changes, flushed first
+        when there are any — what the ORM's autoflush does before its own queries."""
+        if flushed and (self.session.new or self.session.dirty):
+            await self.session.flush()
         if self._connection is None:
             self._connection = await self.session.connection()
         return self._connection

@@ -61,10 +61,8 @@ _COUNT = Prepared(  # on every document sent (the cap): on the driver's connecti
 
 
 async def documents_of(ctx: Ctx, request_id: int) -> int:
-    if ctx.session.new or ctx.session.dirty:  # as the ORM's autoflush would: count what is so
-        await ctx.session.flush()
     params = {"request": request_id, "tenant": ctx.tenant}
-    return int((await _COUNT.run(await ctx.connection(), params)).scalar_one() or 0)
+    return int((await _COUNT.run(await ctx.connection(flushed=True), params)).scalar_one() or 0)
 
 
 async def at_document_cap(ctx: Ctx, request_id: int, keyboard: Buttons | None = None) -> bool:

@@ -19,6 +19,7 @@ from storage.prepared import Prepared, adopt
 
 # -- loading ------------------------------------------------------------------------------------
 _REQUESTS = cast(Table, ServiceRequest.__table__)
+_REQUEST_KEYS = tuple(_REQUESTS.c.keys())
 _OWN_DRAFT = Prepared(  # read on every answer: on the driver's connection (storage.prepared)
     select(*_REQUESTS.c).where(
         _REQUESTS.c.id == bindparam("id"),
@@ -33,13 +34,11 @@ async def own_draft(ctx: Ctx, request_id: int | None) -> ServiceRequest | None:
     """The caller's own draft — ids from buttons are never trusted."""
     if request_id is None or ctx.user is None:
         return None
-    if ctx.session.new or ctx.session.dirty:  # as the ORM's autoflush would: read what is so
-        await ctx.session.flush()
     params = {"id": request_id, "tenant": ctx.tenant, "owner": ctx.user.id}
-    row = (await _OWN_DRAFT.run(await ctx.connection(), params)).first()
+    row = (await _OWN_DRAFT.run(await ctx.connection(flushed=True), params)).first()
     if row is None:
         return None
-    return adopt(ctx.session, ServiceRequest, dict(zip(_REQUESTS.c.keys(), row, strict=True)))
+    return adopt(ctx.session, ServiceRequest, dict(zip(_REQUEST_KEYS, row, strict=True)))
 
 
 def service_of(ctx: Ctx, request: ServiceRequest):
