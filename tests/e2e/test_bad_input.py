@@ -5,7 +5,6 @@ a person expects an answer — and the one error handler never fires for a valid
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import logging
 from typing import Any
 
@@ -19,7 +18,7 @@ from bot.domain.textutil import clean_input
 from bot.emulator.server import Emulator
 from storage.models import InboundUpdate, ServiceRequest
 from tests.flows import open_service
-from tests.harness import OUTSIDER, STAFF_CHAT, Person, settle
+from tests.harness import OUTSIDER, STAFF_CHAT, Person, settle, typing_faster_than_anyone
 
 FOREIGN_GROUP = -100777
 CHANNEL = -100888
@@ -296,7 +295,7 @@ async def test_nul_in_what_a_person_sends_is_stored_without_it(
     found it through a command's arguments): every word a person sends that we keep goes in
     without it, in a form, a hand-over, a caption, a file name and a forged button."""
     uid = consented.user_id
-    app.sender.limits = dataclasses.replace(app.sender.limits, followup_interval=0.05)
+    typing_faster_than_anyone(app)
     await answered(consented, emu.send_text(uid, "/ask متى\x00 يفتح المقر؟"))
     await answered(consented, emu.send_text(uid, "/menu\x00"))
     await consented.press("استفسار")
@@ -604,8 +603,8 @@ async def test_random_updates_are_answered_or_ignored_never_an_error(
     loop = asyncio.get_running_loop()
     uid = consented.user_id
     # issue 12: a voice note, photo or file opens a hand-over, after which texts are a case's
-    # follow-ups, spaced by the outbox (15 s by default); this test types faster than anyone
-    app.sender.limits = dataclasses.replace(app.sender.limits, followup_interval=0.05)
+    # follow-ups, each also a message in the staff group
+    typing_faster_than_anyone(app)
 
     async def one(kind: str, value: str) -> None:
         anchor = consented.last()
