@@ -59,8 +59,15 @@ def populate(emu: Emulator) -> None:
 
 async def settle(emu: Emulator, app: BotApp, timeout: float = 10.0) -> None:
     """Wait until the bot took every update and sent everything it owes."""
-    await emu.wait_until(lambda: emu.updates.pending_count == 0, timeout)
-    await app.idle(timeout)
+    try:
+        await emu.wait_until(lambda: emu.updates.pending_count == 0, timeout)
+        await app.idle(timeout)
+    except TimeoutError:
+        owed = {chat: len(queue.items) for chat, queue in app.sender._chats.items()}
+        raise TimeoutError(
+            f"not settled in {timeout} s: {emu.updates.pending_count} update(s) not taken, "
+            f"intake idle {app.intake._idle.is_set()}, messages owed by chat {owed}"
+        ) from None
 
 
 def buttons(message: dict[str, Any]) -> list[tuple[str, str]]:
