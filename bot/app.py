@@ -308,6 +308,7 @@ class BotApp:
                 limits.per_second,
                 limits.per_second,
                 group_per_minute=limits.group_per_minute,
+                window=limits.group_window,
             )
 
     async def _load_learned_phrasings(self) -> None:

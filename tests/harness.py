@@ -168,10 +168,9 @@ def typing_faster_than_anyone(app: BotApp) -> None:
     0.05 s instead of 15 (issue 12), and no group minute. Telegram's 20 messages a minute to a
     group is kept exactly on PostgreSQL (counted from the outbox across processes), so the
     staff group's 21st message in a minute would wait for up to a minute."""
-    limits = dataclasses.replace(app.sender.limits, followup_interval=0.05, group_per_minute=1e6)
-    app.sender.limits = limits  # a chat's queue, made anew once empty, takes its bucket from here
-    if app.sender.budget is not None:
-        app.sender.budget.group_per_minute = None
+    app.sender.relimit(
+        dataclasses.replace(app.sender.limits, followup_interval=0.05, group_per_minute=1e6)
+    )
 
 
 async def newcomer(emu: Emulator, app: BotApp, user_id: int = OUTSIDER) -> Person:

@@ -47,7 +47,6 @@ IDLE = 30.0  # seconds without work before a chat's lock is given back
 SWEEP = 2.0  # seconds between two looks for free chats with work waiting
 TICK = 1.0  # seconds between two looks for idle chats to give back
 BUSY = 8  # chats in flight here above which new chats are offered to every process
-MINUTE = 60.0  # Telegram's window for a group's ``group_per_minute`` messages
 
 
 def chat_of(key: int | str | None) -> int:
@@ -390,7 +389,7 @@ class Sweeper:
 class SharedBudget:
     """Telegram's limits for the bot as a whole, kept in the database: its ~30 messages a
     second (a token bucket in one row), and each group's 20 a minute — no more than
-    ``group_per_minute`` messages to a group in any ``MINUTE``, counted from the outbox's
+    ``group_per_minute`` messages to a group in any ``window`` seconds, counted from the outbox's
     ``sent_at`` (written once each send is done, before the chat's next one), so a process that
     takes a group over continues its minute instead of starting a new one."""
 
@@ -401,9 +400,10 @@ class SharedBudget:
         rate: float,
         burst: float,
         group_per_minute: float | None = None,
+        window: float = 60.0,
     ) -> None:
         self.link, self.tenant, self.rate, self.burst = link, tenant, rate, burst
-        self.group_per_minute = group_per_minute
+        self.group_per_minute, self.window = group_per_minute, window
 
     async def wait(self, chat: int | None = None) -> None:
         if chat is not None and chat < 0 and self.group_per_minute:
@@ -417,18 +417,18 @@ class SharedBudget:
             await asyncio.sleep(delay)
 
     async def _group_minute(self, chat: int, limit: int) -> None:
-        """Wait until fewer than ``limit`` messages went to the group in the last ``MINUTE``.
+        """Wait until fewer than ``limit`` messages went to the group in the last ``window``.
         One holder sends to a chat at a time, each send recorded before the next: nobody
         adds to the count meanwhile."""
         now = datetime.now(UTC)
         try:
             sent = await self.link.group_sent(
-                self.tenant, chat, now - timedelta(seconds=MINUTE), limit
+                self.tenant, chat, now - timedelta(seconds=self.window), limit
             )
         except Exception as exc:  # the database away: the holder's own bucket still paces
             log.warning("cluster: a group's minute is out of reach (%s)", type(exc).__name__)
             return
         if len(sent) >= limit:
-            wait = (min(sent) - now).total_seconds() + MINUTE
+            wait = (min(sent) - now).total_seconds() + self.window
             if wait > 0:
                 await asyncio.sleep(wait)

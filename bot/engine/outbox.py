@@ -22,6 +22,8 @@ Two payload keys shape delivery (both removed before the call):
 from __future__ import annotations
 
 import time
+from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC
 from typing import Any, Protocol
@@ -165,10 +167,38 @@ class TokenBucket:
         return (1 - self.tokens) / self.rate
 
 
+class SlidingWindow:
+    """At most ``limit`` uses in any ``period`` seconds, exactly: Telegram's 20 messages a
+    minute to a group. A token bucket of 20 lets 40 through in its first minute, and one made
+    anew whenever a chat's queue empties would let a burst through each time."""
+
+    def __init__(
+        self, limit: float, period: float, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self.limit, self.period, self.clock = max(1, int(limit)), period, clock
+        self.times: deque[float] = deque(maxlen=self.limit)  # when the last uses were due
+
+    def delay(self) -> float:
+        """Take the next free use; return how long to wait before it."""
+        now = self.clock()
+        while self.times and self.times[0] <= now - self.period:  # memory: one period's uses
+            self.times.popleft()
+        due = now if len(self.times) < self.limit else max(now, self.times[0] + self.period)
+        self.times.append(due)
+        return due - now
+
+    def stamp(self) -> None:
+        """The last use ended now: it counts from here (Telegram counts a message when it
+        arrives, some time before its answer)."""
+        if self.times:
+            self.times[-1] = max(self.times[-1], self.clock())
+
+
 @dataclass
 class Limits:
     per_second: float = 30.0
     group_per_minute: float = 20.0
+    group_window: float = 60.0  # seconds: Telegram's minute for group_per_minute (tests shorten it)
     private_burst: float = 5.0
     private_per_second: float = 1.0
     followup_interval: float = 15.0  # seconds between two messages of one case's follow-ups

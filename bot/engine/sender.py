@@ -51,6 +51,7 @@ from bot.engine.outbox import (
     Limits,
     Out,
     Policy,
+    SlidingWindow,
     TokenBucket,
     _merge_kind,
     _message_ids,
@@ -70,7 +71,7 @@ UNRECORDED_KEPT = 10_000  # ids of delivered rows whose outcome could not be sto
 @dataclass
 class _ChatQueue:
     items: deque[Out] = field(default_factory=deque)
-    bucket: TokenBucket | None = None
+    bucket: TokenBucket | SlidingWindow | None = None
     task: asyncio.Task[None] | None = None
     wake: asyncio.Event = field(default_factory=asyncio.Event)
 
@@ -90,6 +91,7 @@ class Sender:
         self.policy = policy or Policy()
         self._global = TokenBucket(self.limits.per_second, self.limits.per_second)
         self._chats: dict[int, _ChatQueue] = {}
+        self._groups: dict[int, SlidingWindow] = {}  # a group's minute outlives its queue
         self._idle = asyncio.Event()
         self._idle.set()
         self._closing = False
@@ -163,11 +165,23 @@ class Sender:
                 queue.task = asyncio.create_task(self._run_chat(item.chat_id, queue))
             self._idle.clear()
 
-    def _bucket_for(self, chat_id: int) -> TokenBucket:
+    def _bucket_for(self, chat_id: int) -> TokenBucket | SlidingWindow:
         if chat_id < 0:
-            per_minute = self.limits.group_per_minute
-            return TokenBucket(per_minute / 60.0, per_minute)
+            window = self._groups.get(chat_id)
+            if window is None:
+                limits = self.limits
+                window = SlidingWindow(limits.group_per_minute, limits.group_window)
+                self._groups[chat_id] = window
+            return window
         return TokenBucket(self.limits.private_per_second, self.limits.private_burst)
+
+    def relimit(self, limits: Limits) -> None:
+        """Other limits from now on (a chat's queue takes them when it is made anew)."""
+        self.limits = limits
+        self._groups.clear()
+        if self.budget is not None:
+            self.budget.group_per_minute = limits.group_per_minute
+            self.budget.window = limits.group_window
 
     def busy_with(self, chat_id: int) -> bool:
         return chat_id in self._chats
@@ -369,6 +383,8 @@ class Sender:
         ids = item.done_parts
         delivery = self._delivery(item)
         stripped = await self._fetched(_strip(item.payload))
+        window = self._groups.get(item.chat_id)  # a group's minute: every message counts
+        calls = 0
         for index, (method, payload) in enumerate(delivery.parts(item.method, stripped)):
             if index < len(ids):
                 continue
@@ -377,7 +393,14 @@ class Sender:
                     "message_id": ids[0],
                     "allow_sending_without_reply": True,
                 }
-            result = await delivery.call(method, payload)
+            if calls and window is not None:  # the caller took the first one's place
+                await asyncio.sleep(window.delay())
+            calls += 1
+            try:
+                result = await delivery.call(method, payload)
+            finally:
+                if window is not None:
+                    window.stamp()
             made = _message_ids(result)
             ids.extend(made or [0])
         return [i for i in ids if i]

@@ -4,7 +4,7 @@ merged, at most one message per interval."""
 
 from __future__ import annotations
 
-from bot.engine.outbox import Limits, Out
+from bot.engine.outbox import Limits, Out, SlidingWindow
 from bot.engine.owed import collapse, joined, paced
 from bot.engine.sender import Sender, _ChatQueue
 
@@ -86,3 +86,21 @@ def test_repeated_acknowledgements_are_sent_once_and_files_one_by_one() -> None:
     assert batch[0].method == "sendMessage"  # the card first
     batch, _ = s._choose(queue(*photos))
     assert batch == [photos[0]]
+
+
+def test_a_groups_window_holds_the_limit_in_any_period() -> None:
+    """Telegram's 20 a minute to a group, exactly: the 21st waits for the first one's minute to
+    end, counted from when its send ended; a quiet spell does not give a fresh burst."""
+    clock = [100.0]
+    window = SlidingWindow(3, 60.0, clock=lambda: clock[0])
+    assert [window.delay() for _ in range(3)] == [0.0, 0.0, 0.0]
+    clock[0] = 101.0
+    window.stamp()  # the third send ended a second later
+    clock[0] = 130.0
+    assert window.delay() == 30.0  # the first one's minute: 100 + 60
+    clock[0] = 160.0
+    window.stamp()
+    assert window.delay() == 0.0  # the second's ended at 100 as well
+    clock[0] = 161.0
+    assert window.delay() == 0.0  # the third's, at 101
+    assert window.delay() == 59.0  # the fourth's, stamped at 160
