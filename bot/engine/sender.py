@@ -176,10 +176,14 @@ class Sender:
         return TokenBucket(self.limits.private_per_second, self.limits.private_burst)
 
     def relimit(self, limits: Limits) -> None:
-        """Other limits from now on (a chat's queue takes them when it is made anew)."""
+        """Other limits from now on, for the chats' queues under way too."""
         self.limits = limits
+        self._global = TokenBucket(limits.per_second, limits.per_second)
         self._groups.clear()
+        for chat_id, queue in self._chats.items():
+            queue.bucket = self._bucket_for(chat_id)
         if self.budget is not None:
+            self.budget.rate = self.budget.burst = limits.per_second
             self.budget.group_per_minute = limits.group_per_minute
             self.budget.window = limits.group_window
 
