@@ -5,9 +5,9 @@ The tables themselves are in ``storage.models``, which re-exports these names.""
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import JSON, Date, DateTime, ForeignKey, MetaData, String
+from sqlalchemy import JSON, Date, DateTime, ForeignKey, MetaData, String, Table
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 NAMING = {
@@ -32,6 +32,12 @@ class Base(DeclarativeBase):
         datetime: DateTime(timezone=True),
         date: Date,
     }
+
+
+def table_of(model: type[Base]) -> Table:
+    """A model's table, for the prebuilt Core statements (``__table__`` is typed as the
+    FromClause it may be in general)."""
+    return cast(Table, model.__table__)
 
 
 def tenant() -> Mapped[str]:

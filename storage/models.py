@@ -29,7 +29,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 # the shared pieces, named here too: the rest of the code imports them from this module
-from storage.base import NAMING, Base, Tenanted, tenant, utcnow  # noqa: F401
+from storage.base import NAMING, Base, Tenanted, table_of, tenant, utcnow  # noqa: F401
 
 # the staff workspace's tables live in their own module; named here like the rest
 from storage.workspace_tables import Appointment, CaseAssignment, CaseNote  # noqa: F401

@@ -14,17 +14,17 @@ Nothing else reads the ``dialogs`` table.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import Table, bindparam, delete, insert, select, update
+from sqlalchemy import bindparam, delete, insert, select, update
 from sqlalchemy.sql.dml import Delete, Insert, Update
 
 from bot.engine.context import UnitOfWork
 from storage.models import Dialog as DialogRow
-from storage.models import utcnow
+from storage.models import table_of, utcnow
 from storage.prepared import Prepared
 
-_T = cast(Table, DialogRow.__table__)  # typed as the FromClause it may be in general
+_T = table_of(DialogRow)
 _READ = Prepared(
     select(_T.c.flow, _T.c.step, _T.c.data).where(_T.c.beneficiary_id == bindparam("b"))
 )

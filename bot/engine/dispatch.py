@@ -15,9 +15,9 @@ import secrets
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import Table, and_, bindparam, func, select
+from sqlalchemy import and_, bindparam, func, select
 from sqlalchemy import insert as sql_insert
 from sqlalchemy import update as sql_update
 
@@ -31,15 +31,15 @@ from bot.engine.router import Router
 from bot.i18n import N_, translator
 from storage.crypto import address_context
 from storage.db import retrying
-from storage.models import Beneficiary, InboundUpdate, OutboxMessage, utcnow
+from storage.models import Beneficiary, InboundUpdate, OutboxMessage, table_of, utcnow
 from storage.models import Dialog as DialogRow
 from storage.prepared import Prepared, adopt
 
 log = logging.getLogger(__name__)
 
 LAST_SEEN_RESOLUTION = timedelta(minutes=1)  # ``last_seen_at`` is rewritten at most this often
-_INBOUND = cast(Table, InboundUpdate.__table__)  # typed as the FromClause it may be in general
-_OUTBOX = cast(Table, OutboxMessage.__table__)
+_INBOUND = table_of(InboundUpdate)
+_OUTBOX = table_of(OutboxMessage)
 # every column: the column defaults are not applied to an INSERT with a DML CTE
 _OWE_COLUMNS = (
     "association_id",
@@ -75,8 +75,8 @@ _OWE_WITH = {
     )
     for how, write in dialogs.WRITES.items()
 }
-_DIALOG = cast(Table, DialogRow.__table__)
-_PERSON = cast(Table, Beneficiary.__table__)
+_DIALOG = table_of(DialogRow)
+_PERSON = table_of(Beneficiary)
 _PERSON_KEYS = tuple(_PERSON.c.keys())  # the person's columns, first in the rows below
 # The person and their dialog in one statement (an update of a form needs both), read on the
 # driver's connection: the statement names the association itself (the scope does not apply

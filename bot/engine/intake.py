@@ -22,17 +22,17 @@ import os
 import time
 from collections.abc import Awaitable, Callable
 from functools import partial
-from typing import Any, cast
+from typing import Any
 
 import orjson
-from sqlalchemy import Table, bindparam, select
+from sqlalchemy import bindparam, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from bot.engine.cluster import Cluster, chat_of
 from storage.crypto import Vault
 from storage.db import ScopedDatabase, retrying
-from storage.models import InboundUpdate
+from storage.models import InboundUpdate, table_of
 from storage.prepared import Prepared
 
 log = logging.getLogger(__name__)
@@ -42,7 +42,7 @@ ChatKey = Callable[[dict[str, Any]], "int | str"]  # the channel's: which chat a
 # built once; RETURNING names the updates not seen before. SQLite: one statement per update on
 # the driver's connection (microseconds each); PostgreSQL: the batch as one executemany
 # (SQLAlchemy's "insertmanyvalues": a few multi-row INSERTs, one round trip)
-_INBOUND = cast(Table, InboundUpdate.__table__)  # typed as the FromClause it may be in general
+_INBOUND = table_of(InboundUpdate)
 _STORE_VALUES = {
     c: bindparam(c, type_=_INBOUND.c[c].type)
     for c in ("association_id", "update_id", "raw", "chat_id", "status")

@@ -8,16 +8,16 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import Table, bindparam, update
+from sqlalchemy import bindparam, update
 
 from bot.engine.outbox import BULK_KEY, Out
 from storage.db import ScopedDatabase, retrying
-from storage.models import Beneficiary, OutboxMessage, StaffMessageLink, utcnow
+from storage.models import Beneficiary, OutboxMessage, StaffMessageLink, table_of, utcnow
 from storage.prepared import Prepared
 
-_OUTBOX = cast(Table, OutboxMessage.__table__)  # typed as the FromClause it may be in general
+_OUTBOX = table_of(OutboxMessage)
 _THIS_ROW = (_OUTBOX.c.id == bindparam("o_id")) & (
     _OUTBOX.c.association_id == bindparam("o_tenant")
 )

@@ -4,9 +4,9 @@ validated with, and keeping it on the draft (a duplicate national ID refused, do
 from __future__ import annotations
 
 from html import escape
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import Table, bindparam, inspect, update
+from sqlalchemy import bindparam, inspect, update
 from sqlalchemy.orm.attributes import set_committed_value
 
 from bot.domain import applications
@@ -14,7 +14,7 @@ from bot.domain.textutil import Num, isolate, mask_national_id
 from bot.domain.validation import DocumentFile, Invalid
 from bot.engine.context import Ctx
 from bot.features.requests.request_documents import documents_of
-from bot.features.requests.request_questions import service_of
+from bot.features.requests.request_questions import REQUESTS, service_of
 from bot.i18n import N_, Text, translator
 from storage.models import Document, ServiceRequest, utcnow
 from storage.prepared import Prepared
@@ -149,13 +149,12 @@ async def store(ctx: Ctx, request: ServiceRequest, field: Any, value: Any) -> st
     return None
 
 
-_REQUESTS = cast(Table, ServiceRequest.__table__)
 _SET_ANSWERS = Prepared(
-    update(_REQUESTS)
-    .where(_REQUESTS.c.id == bindparam("id"), _REQUESTS.c.association_id == bindparam("tenant"))
+    update(REQUESTS)
+    .where(REQUESTS.c.id == bindparam("id"), REQUESTS.c.association_id == bindparam("tenant"))
     .values(
-        answers=bindparam("answers", type_=_REQUESTS.c.answers.type),
-        updated_at=bindparam("at", type_=_REQUESTS.c.updated_at.type),
+        answers=bindparam("answers", type_=REQUESTS.c.answers.type),
+        updated_at=bindparam("at", type_=REQUESTS.c.updated_at.type),
     )
 )
 

@@ -3,9 +3,7 @@ PDFs, then presses Done; staff are told on the request's card and in the group."
 
 from __future__ import annotations
 
-from typing import cast
-
-from sqlalchemy import Table, bindparam, func, select
+from sqlalchemy import bindparam, func, select
 
 from bot.domain.lifecycle import REQUEST_RULES, Actor
 from bot.domain.textutil import Num, isolate
@@ -19,7 +17,7 @@ from bot.features.home.menus import menu_keyboard_short
 from bot.features.requests import request_moves
 from bot.features.requests.request_cards import CARD
 from bot.i18n import translator
-from storage.models import Document, ServiceRequest, StaffMessageLink
+from storage.models import Document, ServiceRequest, StaffMessageLink, table_of
 from storage.prepared import Prepared
 
 FLOW = "docs"
@@ -51,7 +49,7 @@ def done_keyboard(ctx: Ctx, request_id: int) -> Buttons:
     )
 
 
-_DOCUMENTS = cast(Table, Document.__table__)
+_DOCUMENTS = table_of(Document)
 _COUNT = Prepared(  # on every document sent (the cap): on the driver's connection
     select(func.count(_DOCUMENTS.c.id)).where(
         _DOCUMENTS.c.request_id == bindparam("request"),

@@ -4,9 +4,9 @@ the first one still unanswered (``request_form`` runs the steps)."""
 from __future__ import annotations
 
 from html import escape
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import Table, bindparam, select
+from sqlalchemy import bindparam, select
 
 from bot.domain import applications
 from bot.domain.lifecycle import Status
@@ -14,18 +14,18 @@ from bot.domain.textutil import format_number, isolate
 from bot.engine.context import Ctx
 from bot.engine.keyboards import Button, Markup, ask_for, button, cb, inline
 from bot.engine.namespaces import NS
-from storage.models import ServiceRequest
+from storage.models import ServiceRequest, table_of
 from storage.prepared import Prepared, adopt
 
 # -- loading ------------------------------------------------------------------------------------
-_REQUESTS = cast(Table, ServiceRequest.__table__)
-_REQUEST_KEYS = tuple(_REQUESTS.c.keys())
+REQUESTS = table_of(ServiceRequest)
+_REQUEST_KEYS = tuple(REQUESTS.c.keys())
 _OWN_DRAFT = Prepared(  # read on every answer: on the driver's connection (storage.prepared)
-    select(*_REQUESTS.c).where(
-        _REQUESTS.c.id == bindparam("id"),
-        _REQUESTS.c.association_id == bindparam("tenant"),
-        _REQUESTS.c.beneficiary_id == bindparam("owner"),
-        _REQUESTS.c.status == Status.DRAFT,
+    select(*REQUESTS.c).where(
+        REQUESTS.c.id == bindparam("id"),
+        REQUESTS.c.association_id == bindparam("tenant"),
+        REQUESTS.c.beneficiary_id == bindparam("owner"),
+        REQUESTS.c.status == Status.DRAFT,
     )
 )
 
