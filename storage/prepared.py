@@ -5,9 +5,10 @@ outbox rows, the intake's store, a delivery's outcome). Through SQLAlchemy's ``e
 cost 56 µs of CPU on SQLite and 111 µs on PostgreSQL — keying the compiled cache, building an
 execution context, processing parameters and results, two greenlet switches — against 7.5 and
 38 µs run here (``bench/statement_bench.py``, docs/benchmarks.md, "Session 7: the hot path
-on the driver's connection"). :class:`Prepared` compiles its statement once per dialect into the driver's SQL,
-the order of its parameters and the type processors SQLAlchemy itself would apply (JSON
-written by orjson, datetimes as SQLite stores them), and runs it directly:
+on the driver's connection"). :class:`Prepared` compiles its statement once per dialect into
+the driver's SQL, the order of its parameters, the type processors SQLAlchemy itself would
+apply (JSON written by orjson, datetimes as SQLite stores them) and the Python-side column
+defaults of an INSERT or UPDATE (``utcnow``), and runs it directly:
 
 * **SQLite**: on the session's ``sqlite3`` connection, inline on the event loop like every
   other inline statement (``storage.db._FusedConnection._execute``: a write lock held by
@@ -25,8 +26,9 @@ association itself (``storage.db``'s module doc lists them). The engine's
 ``before_cursor_execute`` event still fires (with no cursor and no context), so what counts
 statements — tests, ``bench.replay --count`` — counts these too.
 
-Every value a statement writes must be a bind parameter (``bindparam``) or a literal in the
-statement: Python-side column defaults are not applied here.
+Every other value a statement writes must be a bind parameter (``bindparam``) or a literal in
+the statement: a Python-side default this path cannot compute (one that is neither a value nor a
+callable) is refused when the statement is first compiled.
 """
 
 from __future__ import annotations

@@ -252,10 +252,7 @@ class Dispatcher:
                 prefetched = (await _CLAIM_AND_USER.run(await ctx.connection(), params)).rows[0]
                 if not prefetched[-1]:  # claimed: 0
                     return None
-            if (
-                prefetched is None
-                and (await _CLAIM.run(await ctx.connection(), params)).rowcount == 0
-            ):
+            elif (await _CLAIM.run(await ctx.connection(), params)).rowcount == 0:
                 return None  # processed already (a redelivery, or a second worker)
             ctx.prefetched = prefetched
             ctx.staff_member = staff_member

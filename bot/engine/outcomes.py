@@ -22,30 +22,18 @@ _THIS_ROW = (_OUTBOX.c.id == bindparam("o_id")) & (
     _OUTBOX.c.association_id == bindparam("o_tenant")
 )
 # built once (an outcome is written for every message sent), run on the driver's connection
-_MARK_SENT_STATEMENT = (  # a delivered message's words are no longer ours to keep (privacy)
-    update(_OUTBOX)
-    .where(_THIS_ROW)
-    .values(
-        status="sent",
-        sent_at=bindparam("o_at"),
-        result_message_id=bindparam("o_mid"),
-        error=bindparam("o_error"),
-        attempts=_OUTBOX.c.attempts + 1,
-        payload={},
-    )
+_OUTCOME = {
+    "sent_at": bindparam("o_at"),
+    "result_message_id": bindparam("o_mid"),
+    "error": bindparam("o_error"),
+    "attempts": _OUTBOX.c.attempts + 1,
+}
+_MARK_SENT = Prepared(  # a delivered message's words are no longer ours to keep (privacy)
+    update(_OUTBOX).where(_THIS_ROW).values(status="sent", payload={}, **_OUTCOME)
 )
-_MARK_OTHER_STATEMENT = (
-    update(_OUTBOX)
-    .where(_THIS_ROW)
-    .values(
-        status=bindparam("o_status"),
-        sent_at=bindparam("o_at"),
-        result_message_id=bindparam("o_mid"),
-        error=bindparam("o_error"),
-        attempts=_OUTBOX.c.attempts + 1,
-    )
+_MARK_OTHER = Prepared(
+    update(_OUTBOX).where(_THIS_ROW).values(status=bindparam("o_status"), **_OUTCOME)
 )
-_MARK_SENT, _MARK_OTHER = Prepared(_MARK_SENT_STATEMENT), Prepared(_MARK_OTHER_STATEMENT)
 
 
 @dataclass
