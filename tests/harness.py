@@ -4,9 +4,8 @@ button presses, uploads, replies in the staff group) and read what those people 
 
 from __future__ import annotations
 
-import dataclasses
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -168,9 +167,7 @@ def typing_faster_than_anyone(app: BotApp) -> None:
     0.05 s instead of 15 (issue 12), and no group minute. Telegram's 20 messages a minute to a
     group is kept exactly on PostgreSQL (counted from the outbox across processes), so the
     staff group's 21st message in a minute would wait for up to a minute."""
-    app.sender.relimit(
-        dataclasses.replace(app.sender.limits, followup_interval=0.05, group_per_minute=1e6)
-    )
+    app.sender.relimit(replace(app.sender.limits, followup_interval=0.05, group_per_minute=1e6))
 
 
 async def newcomer(emu: Emulator, app: BotApp, user_id: int = OUTSIDER) -> Person:

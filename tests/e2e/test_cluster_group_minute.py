@@ -31,6 +31,11 @@ def most_in_a_window(times: list[float]) -> int:
     return max(sum(1 for t in times if start <= t < start + WINDOW) for start in times)
 
 
+def ticks(emu: Emulator) -> list[dict]:
+    """The staff group's messages these tests owed."""
+    return [m for m in emu.messages(STAFF_CHAT) if (m.get("text") or "").startswith("tick")]
+
+
 async def owe(database_url: str, tenant: str, texts: list[str]) -> None:
     db = Database(database_url)
     try:
@@ -69,18 +74,17 @@ async def test_one_process_keeps_the_groups_minute_across_quiet_spells(
         limits=Limits(group_per_minute=LIMIT, group_window=WINDOW),
     )
 
-    def ours() -> list[dict]:
-        return [m for m in emu.messages(STAFF_CHAT) if (m.get("text") or "").startswith("tick")]
-
     try:
         await owe(database_url, tenant, ["tick 1", "tick 2"])
         await send_owed(app)
-        await emu.wait_until(lambda: len(ours()) == 2 and not app.sender.busy_with(STAFF_CHAT), 20)
+        await emu.wait_until(
+            lambda: len(ticks(emu)) == 2 and not app.sender.busy_with(STAFF_CHAT), 20
+        )
         await owe(database_url, tenant, [f"tick {n}" for n in range(3, 7)])
         await send_owed(app)
-        await emu.wait_until(lambda: len(ours()) == 6, 30)
-        assert [m["text"] for m in ours()] == [f"tick {n}" for n in range(1, 7)]
-        assert most_in_a_window([m["sent_at"] for m in ours()]) <= LIMIT
+        await emu.wait_until(lambda: len(ticks(emu)) == 6, 30)
+        assert [m["text"] for m in ticks(emu)] == [f"tick {n}" for n in range(1, 7)]
+        assert most_in_a_window([m["sent_at"] for m in ticks(emu)]) <= LIMIT
     finally:
         await app.stop()
 
@@ -96,24 +100,21 @@ async def test_a_new_holder_continues_the_groups_minute(
     b = await start_app(emu, settings, profile, limits=limits)
     assert a.cluster is not None and b.cluster is not None
 
-    def ours() -> list[dict]:
-        return [m for m in emu.messages(STAFF_CHAT) if (m.get("text") or "").startswith("tick")]
-
     try:
         await owe(database_url, tenant, ["tick a1", "tick a2"])
         await a.cluster.sweep(0.0)  # A takes the group and sends
-        await emu.wait_until(lambda: len(ours()) == 2, 20)
+        await emu.wait_until(lambda: len(ticks(emu)) == 2, 20)
         await a.stop()  # the group is free; its minute is in the outbox
         await owe(database_url, tenant, [f"tick b{n}" for n in range(1, 5)])
         await b.cluster.sweep(0.0)  # B takes it over
-        await emu.wait_until(lambda: len(ours()) == 6, 30)
-        assert [m["text"] for m in ours()] == [
+        await emu.wait_until(lambda: len(ticks(emu)) == 6, 30)
+        assert [m["text"] for m in ticks(emu)] == [
             "tick a1",
             "tick a2",
             *(f"tick b{n}" for n in range(1, 5)),
         ]
         assert b.cluster.holds(STAFF_CHAT)
-        assert most_in_a_window([m["sent_at"] for m in ours()]) <= LIMIT
+        assert most_in_a_window([m["sent_at"] for m in ticks(emu)]) <= LIMIT
     finally:
         await b.stop()
         await a.stop()
